@@ -1,0 +1,92 @@
+// The Accelerator: runs quantized layers of any shape on a Device by tiling them onto
+// the array (im2col along K, Rows output pixels x Cols output channels per tile),
+// handling K not divisible by the lanes, M and N not multiples of the array size,
+// padding, stride and groups. Portable: only talks to the Device contract.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bitscale/driver/device.hpp"
+#include "bitscale/golden/tensor.hpp"
+
+namespace bitscale::driver {
+
+/// Geometry the device reports in ID/HWCFG/HWCFG2.
+struct HwConfig {
+  int rows = 0, cols = 0;
+  int act_words = 0, wgt_words = 0;
+  int bias_entries = 0;
+  int acc_bits = 0;
+};
+
+/// Performance counters (docs/ARCHITECTURE.md).
+struct Counters {
+  std::uint64_t cycles = 0, busy = 0, array = 0;
+  std::uint64_t mac16 = 0, mac8 = 0, mac4 = 0;
+  std::uint64_t spad_rd = 0, spad_wr = 0, tiles = 0;
+  [[nodiscard]] std::uint64_t macs(golden::Mode m) const;
+  [[nodiscard]] std::uint64_t macs_total() const { return mac16 + mac8 + mac4; }
+  friend Counters operator-(const Counters& a, const Counters& b);
+  friend bool operator==(const Counters&, const Counters&) = default;
+};
+
+/// A device error (refused START, bus error, watchdog) with what was being done.
+class AcceleratorError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A layer whose weights are packed per output channel in the device's K-vector format.
+struct PreparedLayer {
+  golden::Layer layer;
+  int k = 0;      ///< dot-product length
+  int kw = 0;     ///< words per K vector
+  int kw_line = 0;  ///< kw rounded up to whole scratchpad lines (4 words)
+  std::vector<std::uint16_t> wpacked;  ///< out_c * kw_line words, output channel major
+};
+
+class Accelerator {
+ public:
+  /// Checks the device's ID and reads its geometry; throws AcceleratorError on a wrong ID.
+  explicit Accelerator(Device& dev);
+
+  [[nodiscard]] const HwConfig& hw() const { return hw_; }
+  [[nodiscard]] Device& device() { return dev_; }
+
+  /// Validates the layer against the numeric spec and the device (K must fit a bank)
+  /// and packs its weights. Throws std::invalid_argument with the reason.
+  [[nodiscard]] PreparedLayer prepare(const golden::Layer& layer) const;
+  /// Runs the layer on `in` (shape in_h x in_w x in_c, same mode as the layer).
+  golden::PackedTensor run(const PreparedLayer& layer, const golden::PackedTensor& in);
+  golden::PackedTensor run(const golden::Layer& layer, const golden::PackedTensor& in) {
+    return run(prepare(layer), in);
+  }
+
+  [[nodiscard]] Counters counters();
+  void clear_counters();
+
+  /// Watchdog: a tile that is not done within ceil(K/lanes) + BUSY_OVERHEAD + this many
+  /// cycles raises AcceleratorError.
+  void set_watchdog_slack(std::uint64_t cycles) { watchdog_slack_ = cycles; }
+
+  /// Low-level access with error reporting (throw AcceleratorError naming the address).
+  void write_reg(std::uint32_t index, std::uint64_t value);
+  [[nodiscard]] std::uint64_t read_reg(std::uint32_t index);
+
+ private:
+  Device& dev_;
+  HwConfig hw_;
+  std::uint64_t watchdog_slack_ = 1000;
+  struct Impl;
+};
+
+/// Back-end selection at run time: "rtl" or "golden".
+struct DeviceOptions {
+  std::string trace_fst;  ///< rtl: write an FST waveform to this file (empty = none)
+};
+std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});
+
+}  // namespace bitscale::driver

@@ -1,0 +1,61 @@
+// The device contract: what the driver needs from an accelerator back-end.
+//
+// Implemented by the verilated RTL (bitscale::rtl::RtlDevice) and by the golden
+// register-level model (bitscale::golden::GoldenDevice). Everything above this
+// contract (tiling, packing, counters) is portable; everything below is
+// "implemented by the port" (NVDLA's split).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "bitscale/regmap.hpp"
+
+namespace bitscale::driver {
+
+/// Response of one bus access (one clock edge).
+struct BusResponse {
+  std::uint64_t rdata = 0;  ///< read data (0 for writes and failed accesses)
+  bool err = false;         ///< the access failed; STATUS.ERR_CODE says why
+};
+
+/// Result of waiting for a tile.
+struct WaitResult {
+  std::uint64_t cycles = 0;  ///< clock edges waited
+  bool done = false;         ///< done_o was set
+  bool err = false;          ///< err_o was set
+};
+
+/// Raised by back-ends for failures of the simulation itself (e.g. an RTL assertion).
+class DeviceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Register-level accelerator back-end. One call = one bus access = one clock edge,
+/// exactly as described in docs/ARCHITECTURE.md, so both back-ends keep identical
+/// cycle and scratchpad counters.
+class Device {
+ public:
+  virtual ~Device() = default;
+  Device() = default;
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  /// Back-end name ("rtl", "golden").
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  /// One bus access at the next rising edge. `addr` is a line address (see bus_addr()).
+  virtual BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) = 0;
+  /// Clock idle edges until done_o or err_o is set (checked before each edge), at most
+  /// `max_cycles` edges. Neither flag set in the result means the watchdog expired.
+  virtual WaitResult wait(std::uint64_t max_cycles) = 0;
+};
+
+/// Line address of (region, bank, line), as decoded by bsa_top.
+constexpr std::uint32_t bus_addr(std::uint32_t region, std::uint32_t bank, std::uint32_t line) {
+  return (region << regmap::kAddrRegionLsb) | (bank << regmap::kAddrBankLsb) | line;
+}
+
+}  // namespace bitscale::driver

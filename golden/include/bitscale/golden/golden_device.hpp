@@ -1,0 +1,36 @@
+// Register-level functional model of bsa_top (docs/ARCHITECTURE.md, docs/NUMERICS.md):
+// registers, scratchpads, START checks, bus errors, tile timing and performance counters,
+// computed with the golden numeric functions, never by translating the RTL.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "bitscale/driver/device.hpp"
+
+namespace bitscale::golden {
+
+/// Hardware parameters of the modelled instance (defaults = the verilated bsa_top).
+struct DeviceParams {
+  int rows = 16;
+  int cols = 16;                ///< multiple of 4
+  int act_words = 8192;         ///< 16-bit words per activation bank (power of two)
+  int wgt_words = 8192;         ///< 16-bit words per weight bank (power of two)
+  int bias_entries = 256;       ///< 32-bit entries per bias bank (even)
+};
+
+class GoldenDevice final : public driver::Device {
+ public:
+  explicit GoldenDevice(const DeviceParams& params = {});
+  ~GoldenDevice() override;
+  [[nodiscard]] std::string_view name() const override { return "golden"; }
+  driver::BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override;
+  driver::WaitResult wait(std::uint64_t max_cycles) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace bitscale::golden

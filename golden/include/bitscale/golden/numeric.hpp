@@ -1,0 +1,59 @@
+// The numeric specification of docs/NUMERICS.md, defined once: modes, packing,
+// rounding, saturation and the output stage. Every other C++ layer uses these.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace bitscale::golden {
+
+/// Precision mode; the values are the MODE register encoding.
+enum class Mode : std::uint8_t { k16 = 0, k8 = 1, k4 = 2 };
+
+/// Operand/output bit-width B of a mode (16, 8, 4).
+constexpr int bits(Mode m) { return m == Mode::k16 ? 16 : m == Mode::k8 ? 8 : 4; }
+/// Lanes P per 16-bit word (1, 2, 4).
+constexpr int lanes(Mode m) { return 16 / bits(m); }
+/// Smallest and largest B-bit value.
+constexpr std::int32_t min_value(Mode m) { return -(1 << (bits(m) - 1)); }
+constexpr std::int32_t max_value(Mode m) { return (1 << (bits(m) - 1)) - 1; }
+/// Mode of a bit-width; throws std::invalid_argument for anything but 4, 8, 16.
+Mode mode_from_bits(int b);
+/// "16-bit", "8-bit", "4-bit".
+std::string to_string(Mode m);
+
+/// Accumulator width (bits) of the hardware.
+inline constexpr int kAccBits = 48;
+
+/// Output stage configuration (OUT_CFG, SHIFT, CLAMP_HI).
+struct OutputStage {
+  int shift = 0;              ///< 0 .. kAccBits-1
+  bool relu = false;          ///< clamp below at 0
+  bool clamp = false;         ///< clamp above at clamp_hi
+  std::int16_t clamp_hi = 0;  ///< signed upper clamp
+};
+
+/// Arithmetic right shift with round half up: s == 0 ? acc : floor((acc + 2^(s-1)) / 2^s).
+std::int64_t round_shift(std::int64_t acc, int shift);
+/// Saturate to the B-bit range of the mode.
+std::int32_t saturate(std::int64_t v, Mode m);
+/// The whole output stage: round_shift, saturate, ReLU, clamp.
+std::int32_t output_value(std::int64_t acc, Mode m, const OutputStage& os);
+
+/// Lane `lane` of a packed word, sign-extended.
+std::int32_t get_lane(std::uint16_t word, int lane, Mode m);
+/// `word` with lane `lane` replaced by the low B bits of v.
+std::uint16_t set_lane(std::uint16_t word, int lane, Mode m, std::int32_t v);
+/// Number of 16-bit words holding n elements.
+constexpr std::size_t packed_words(std::size_t n, Mode m) {
+  return (n + static_cast<std::size_t>(lanes(m)) - 1) / static_cast<std::size_t>(lanes(m));
+}
+/// Pack values (each must be in range; throws std::out_of_range naming the index otherwise)
+/// into words.size() >= packed_words(values.size()) words; unused lanes are 0.
+void pack(std::span<const std::int32_t> values, Mode m, std::span<std::uint16_t> words);
+/// Unpack values.size() elements from words.
+void unpack(std::span<const std::uint16_t> words, Mode m, std::span<std::int32_t> values);
+
+}  // namespace bitscale::golden

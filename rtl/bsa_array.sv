@@ -1,0 +1,99 @@
+// Rows x Cols array of PEs with broadcast operands (Envision-style 2-D SIMD array):
+// row r gets one activation word, column c one weight word per cycle. Operands are decoded
+// once per row and per column. On out_en_i, every PE's accumulator goes through its output
+// stage and each row packs its Cols outputs in the mode's subword format.
+module bsa_array
+  import bsa_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16
+) (
+  input  logic                              clk_i,
+  input  logic                              rst_ni,
+  input  mode_e                             mode_i,
+  // operands (valid when acc_en_i)
+  input  logic [Rows-1:0][WORD_W-1:0]       act_i,
+  input  logic [Rows-1:0][3:0]              act_nib_en_i,
+  input  logic [Cols-1:0][WORD_W-1:0]       wgt_i,
+  input  logic [Cols-1:0]                   col_en_i,
+  // accumulator control
+  input  logic                              init_i,
+  input  logic [Cols-1:0][31:0]             bias_i,
+  input  logic                              acc_en_i,
+  // output stage
+  input  logic                              out_en_i,
+  input  logic [5:0]                        shift_i,
+  input  logic                              relu_i,
+  input  logic                              clamp_en_i,
+  input  logic signed [15:0]                clamp_hi_i,
+  output logic [Rows-1:0][Cols*WORD_W-1:0]  out_row_o
+);
+
+  nibs_t [Rows-1:0] a_nibs;
+  nibs_t [Cols-1:0] w_nibs;
+  logic signed [15:0] y [Rows][Cols];
+
+  for (genvar r = 0; r < Rows; r++) begin : g_row_dec
+    bsa_opdec u_dec (
+      .mode_i   (mode_i),
+      .word_i   (act_i[r]),
+      .nib_en_i (act_nib_en_i[r]),
+      .nibs_o   (a_nibs[r])
+    );
+  end
+
+  for (genvar c = 0; c < Cols; c++) begin : g_col_dec
+    bsa_opdec u_dec (
+      .mode_i   (mode_i),
+      .word_i   (wgt_i[c]),
+      .nib_en_i ({4{col_en_i[c]}}),
+      .nibs_o   (w_nibs[c])
+    );
+  end
+
+  for (genvar r = 0; r < Rows; r++) begin : g_row
+    for (genvar c = 0; c < Cols; c++) begin : g_col
+      logic signed [ACC_W-1:0] acc;
+
+      bsa_pe u_pe (
+        .clk_i    (clk_i),
+        .rst_ni   (rst_ni),
+        .mode_i   (mode_i),
+        .a_i      (a_nibs[r]),
+        .w_i      (w_nibs[c]),
+        .init_i   (init_i),
+        .bias_i   (bias_i[c]),
+        .acc_en_i (acc_en_i),
+        .acc_o    (acc)
+      );
+
+      bsa_outstage u_out (
+        .en_i       (out_en_i & col_en_i[c]),
+        .mode_i     (mode_i),
+        .acc_i      (acc),
+        .shift_i    (shift_i),
+        .relu_i     (relu_i),
+        .clamp_en_i (clamp_en_i),
+        .clamp_hi_i (clamp_hi_i),
+        .y_o        (y[r][c])
+      );
+    end
+  end
+
+  // Pack each row: output c goes to bits [B*c +: B] (lane c mod P of word c / P).
+  always_comb begin
+    out_row_o = '0;
+    if (out_en_i) begin
+      for (int unsigned r = 0; r < Rows; r++) begin
+        for (int unsigned c = 0; c < Cols; c++) begin
+          unique case (mode_i)
+            MODE_W16: out_row_o[r][16*c +: 16] = y[r][c];
+            MODE_W8:  out_row_o[r][8*c +: 8]   = y[r][c][7:0];
+            default:  out_row_o[r][4*c +: 4]   = y[r][c][3:0];
+          endcase
+        end
+      end
+    end
+  end
+
+endmodule

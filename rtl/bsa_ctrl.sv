@@ -1,0 +1,211 @@
+// Tile sequencer: checks a START, then runs IDLE -> RUN (one word per cycle, KW cycles)
+// -> DRAIN -> OUT (docs/ARCHITECTURE.md, "A tile, cycle by cycle"). It addresses the
+// scratchpads, aligns the operand-select and lane-enable information with the read data,
+// and reports the array-side counter increments.
+module bsa_ctrl
+  import bsa_pkg::*;
+  import bsa_reg_pkg::*;
+#(
+  parameter int unsigned Rows        = 16,
+  parameter int unsigned Cols        = 16,
+  parameter int unsigned ActWords    = 8192,
+  parameter int unsigned WgtWords    = 8192,
+  parameter int unsigned BiasEntries = 256
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  // START request (CTRL.START written this cycle) and configuration
+  input  logic                    start_i,
+  input  mode_e                   mode_i,
+  input  logic [15:0]             k_i,
+  input  logic [8:0]              rows_act_i,
+  input  logic [8:0]              cols_act_i,
+  input  logic [15:0]             act_base_i,
+  input  logic [15:0]             wgt_base_i,
+  input  logic [15:0]             bias_base_i,
+  input  logic [5:0]              shift_i,
+  input  logic                    bias_en_i,
+  // status
+  output logic                    busy_o,
+  output logic                    start_ok_o,    // START accepted at this edge
+  output logic                    start_err_o,   // START refused at this edge
+  output logic [ERR_W-1:0]        start_code_o,
+  output logic                    tile_done_o,   // outputs written at this edge
+  // scratchpad reads
+  output logic                    rd_en_o,       // read word t of every active bank
+  output logic [15:0]             act_word_o,
+  output logic [15:0]             wgt_word_o,
+  output logic                    bias_rd_o,     // read the bias entries (at START)
+  // operand alignment (valid with the read data)
+  output logic [1:0]              act_sel_o,
+  output logic [1:0]              wgt_sel_o,
+  output logic                    bias_sel_o,
+  output logic [Rows-1:0][3:0]    act_nib_en_o,
+  output logic [Cols-1:0]         col_en_o,
+  output logic                    init_o,
+  output logic                    acc_en_o,
+  output logic                    out_en_o,
+  // array-side counter increments
+  output logic [19:0]             mac_inc_o,
+  output logic [15:0]             rd_words_o,
+  output logic [15:0]             wr_words_o
+);
+
+  state_e      state_d, state_q;
+  logic [15:0] t_d, t_q;               // word being read
+  logic [15:0] kw;                     // words per K vector
+  logic [2:0]  lanes;                  // lanes per word
+  logic [2:0]  last_lanes;             // valid lanes of the last word
+  logic        valid_d, valid_q;       // read data of the previous cycle is an operand
+  logic [2:0]  vlanes_d, vlanes_q;     // its valid lanes
+  logic [1:0]  act_sel_d, act_sel_q, wgt_sel_d, wgt_sel_q;
+  logic        bias_sel_d, bias_sel_q;
+  logic        init_d, init_q;
+  logic [16:0] act_end, wgt_end;
+
+  // ---- START checks (order as documented) ----
+  always_comb begin
+    unique case (mode_i)
+      MODE_W16: begin kw = k_i;                    lanes = 3'd1; last_lanes = 3'd1; end
+      MODE_W8:  begin kw = 16'((17'(k_i) + 17'd1) >> 1); lanes = 3'd2;
+                      last_lanes = k_i[0] ? 3'd1 : 3'd2; end
+      default:  begin kw = 16'((17'(k_i) + 17'd3) >> 2); lanes = 3'd4;
+                      last_lanes = (k_i[1:0] == 2'd0) ? 3'd4 : {1'b0, k_i[1:0]}; end
+    endcase
+    act_end = 17'(act_base_i) + 17'(kw);
+    wgt_end = 17'(wgt_base_i) + 17'(kw);
+  end
+
+  always_comb begin
+    start_code_o = ERR_W'(ERR_NONE);
+    if (busy_o) begin
+      start_code_o = ERR_W'(ERR_START_BUSY);
+    end else if (mode_i == MODE_BAD) begin
+      start_code_o = ERR_W'(ERR_BAD_MODE);
+    end else if (k_i == 16'd0 || act_end > 17'(ActWords) || wgt_end > 17'(WgtWords)) begin
+      start_code_o = ERR_W'(ERR_BAD_K);
+    end else if (rows_act_i == 9'd0 || rows_act_i > 9'(Rows) ||
+                 cols_act_i == 9'd0 || cols_act_i > 9'(Cols)) begin
+      start_code_o = ERR_W'(ERR_BAD_SHAPE);
+    end else if (32'(shift_i) >= ACC_W) begin
+      start_code_o = ERR_W'(ERR_BAD_SHIFT);
+    end else if (bias_en_i && 32'(bias_base_i) >= BiasEntries) begin
+      start_code_o = ERR_W'(ERR_BAD_BIAS);
+    end
+  end
+
+  assign start_ok_o  = start_i && (start_code_o == ERR_W'(ERR_NONE));
+  assign start_err_o = start_i && (start_code_o != ERR_W'(ERR_NONE));
+
+  // ---- sequencer ----
+  always_comb begin
+    state_d    = state_q;
+    t_d        = t_q;
+    valid_d    = 1'b0;
+    vlanes_d   = vlanes_q;
+    act_sel_d  = act_sel_q;
+    wgt_sel_d  = wgt_sel_q;
+    bias_sel_d = bias_sel_q;
+    init_d     = 1'b0;
+    rd_en_o    = 1'b0;
+    unique case (state_q)
+      ST_IDLE: begin
+        if (start_ok_o) begin
+          state_d    = ST_RUN;
+          t_d        = '0;
+          init_d     = 1'b1;
+          bias_sel_d = bias_base_i[0];
+        end
+      end
+      ST_RUN: begin
+        rd_en_o   = 1'b1;
+        valid_d   = 1'b1;
+        act_sel_d = act_word_o[1:0];
+        wgt_sel_d = wgt_word_o[1:0];
+        vlanes_d  = (t_q == kw - 16'd1) ? last_lanes : lanes;
+        t_d       = t_q + 16'd1;
+        if (t_q == kw - 16'd1) begin
+          state_d = ST_DRAIN;
+        end
+      end
+      ST_DRAIN: state_d = ST_OUT;
+      ST_OUT:   state_d = ST_IDLE;
+      default:  state_d = ST_IDLE;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q    <= ST_IDLE;
+      t_q        <= '0;
+      valid_q    <= 1'b0;
+      vlanes_q   <= '0;
+      act_sel_q  <= '0;
+      wgt_sel_q  <= '0;
+      bias_sel_q <= 1'b0;
+      init_q     <= 1'b0;
+    end else begin
+      state_q    <= state_d;
+      t_q        <= t_d;
+      valid_q    <= valid_d;
+      vlanes_q   <= vlanes_d;
+      act_sel_q  <= act_sel_d;
+      wgt_sel_q  <= wgt_sel_d;
+      bias_sel_q <= bias_sel_d;
+      init_q     <= init_d;
+    end
+  end
+
+  assign busy_o      = (state_q != ST_IDLE);
+  assign tile_done_o = (state_q == ST_OUT);
+  assign act_word_o  = act_base_i + t_q;
+  assign wgt_word_o  = wgt_base_i + t_q;
+  assign bias_rd_o   = start_ok_o && bias_en_i;
+  assign act_sel_o   = act_sel_q;
+  assign wgt_sel_o   = wgt_sel_q;
+  assign bias_sel_o  = bias_sel_q;
+  assign init_o      = init_q;
+  assign acc_en_o    = valid_q;
+  assign out_en_o    = (state_q == ST_OUT);
+
+  // ---- lane, row and column enables ----
+  logic [3:0] nib_en;
+  always_comb begin
+    unique case (mode_i)
+      MODE_W16: nib_en = 4'b1111;
+      MODE_W8:  nib_en = (vlanes_q == 3'd1) ? 4'b0011 : 4'b1111;
+      default: begin
+        unique case (vlanes_q)
+          3'd1:    nib_en = 4'b0001;
+          3'd2:    nib_en = 4'b0011;
+          3'd3:    nib_en = 4'b0111;
+          default: nib_en = 4'b1111;
+        endcase
+      end
+    endcase
+  end
+
+  for (genvar r = 0; r < Rows; r++) begin : g_row_en
+    assign act_nib_en_o[r] = (9'(r) < rows_act_i) ? nib_en : 4'b0000;
+  end
+  for (genvar c = 0; c < Cols; c++) begin : g_col_en
+    assign col_en_o[c] = (9'(c) < cols_act_i);
+  end
+
+  // ---- counter increments ----
+  logic [17:0] pes_act;
+  logic [8:0]  out_words;  // ceil(cols_act / lanes)
+  assign pes_act = 18'(rows_act_i) * 18'(cols_act_i);
+  always_comb begin
+    unique case (mode_i)
+      MODE_W16: out_words = cols_act_i;
+      MODE_W8:  out_words = 9'((10'(cols_act_i) + 10'd1) >> 1);
+      default:  out_words = 9'((10'(cols_act_i) + 10'd3) >> 2);
+    endcase
+  end
+  assign mac_inc_o  = valid_q ? 20'(pes_act) * 20'(vlanes_q) : 20'd0;
+  assign rd_words_o = (rd_en_o ? 16'(rows_act_i) + 16'(cols_act_i) : 16'd0) +
+                      (bias_rd_o ? 16'(cols_act_i) << 1 : 16'd0);
+  assign wr_words_o = out_en_o ? 16'(rows_act_i) * 16'(out_words) : 16'd0;
+
+endmodule

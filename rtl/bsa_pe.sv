@@ -1,0 +1,48 @@
+// Processing element: one reconfigurable multiplier and a 48-bit accumulator.
+// Output stationary: the accumulator is initialised with the bias (init_i) and adds the
+// sum of the lane products of its row and column operands on every acc_en_i cycle.
+module bsa_pe
+  import bsa_pkg::*;
+(
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  mode_e                   mode_i,
+  input  nibs_t                   a_i,
+  input  nibs_t                   w_i,
+  input  logic                    init_i,
+  input  logic signed [31:0]      bias_i,
+  input  logic                    acc_en_i,
+  output logic signed [ACC_W-1:0] acc_o
+);
+
+  logic signed [SUM_W-1:0] sum;
+  logic signed [ACC_W-1:0] acc_d, acc_q;
+
+  bsa_mul u_mul (
+    .en_i   (acc_en_i),
+    .mode_i (mode_i),
+    .a_i    (a_i),
+    .w_i    (w_i),
+    .sum_o  (sum)
+  );
+
+  always_comb begin
+    acc_d = acc_q;
+    if (init_i) begin
+      acc_d = ACC_W'(bias_i);
+    end else if (acc_en_i) begin
+      acc_d = acc_q + ACC_W'(sum);
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      acc_q <= '0;
+    end else begin
+      acc_q <= acc_d;
+    end
+  end
+
+  assign acc_o = acc_q;
+
+endmodule

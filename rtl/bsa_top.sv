@@ -1,0 +1,349 @@
+// bitscale accelerator top: bus decode, scratchpads, tile sequencer, PE array, registers.
+// Bus: one access per rising edge, 64-bit data, 24-bit line address
+// (region[23:20], bank[19:12], line[11:0]); response registered (docs/ARCHITECTURE.md).
+`include "bsa_assert.svh"
+
+module bsa_top
+  import bsa_pkg::*;
+  import bsa_reg_pkg::*;
+#(
+  parameter int unsigned Rows        = 16,
+  parameter int unsigned Cols        = 16,    // multiple of 4
+  parameter int unsigned ActWords    = 8192,  // 16-bit words per activation bank (power of 2)
+  parameter int unsigned WgtWords    = 8192,  // 16-bit words per weight bank (power of 2)
+  parameter int unsigned BiasEntries = 256    // 32-bit entries per bias bank (even)
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+  input  logic              bus_req_i,
+  input  logic              bus_we_i,
+  input  logic [ADDR_W-1:0] bus_addr_i,
+  input  logic [LINE_W-1:0] bus_wdata_i,
+  output logic              bus_rvalid_o,
+  output logic              bus_err_o,
+  output logic [LINE_W-1:0] bus_rdata_o,
+  output logic              done_o,
+  output logic              err_o,
+  output logic              irq_o
+);
+
+  localparam int unsigned ActLines  = ActWords / 4;
+  localparam int unsigned WgtLines  = WgtWords / 4;
+  localparam int unsigned BiasLines = BiasEntries / 2;
+  localparam int unsigned OutLines  = Cols / 4;
+  localparam int unsigned ActAW     = $clog2(ActLines);
+  localparam int unsigned WgtAW     = $clog2(WgtLines);
+  localparam int unsigned BiasAW    = $clog2(BiasLines);
+  localparam int unsigned OutAW     = (OutLines > 1) ? $clog2(OutLines) : 1;
+
+  // ---- bus decode ----
+  logic [3:0]  region;
+  logic [7:0]  bank;
+  logic [11:0] line;
+  assign region = bus_addr_i[23:20];
+  assign bank   = bus_addr_i[19:12];
+  assign line   = bus_addr_i[11:0];
+
+  logic is_csr, is_act, is_wgt, is_bias, is_out;
+  assign is_csr  = bus_req_i && (32'(region) == REGION_CSR) && (bank == 8'd0);
+  assign is_act  = (32'(region) == REGION_ACT)  && (32'(bank) < Rows) && (32'(line) < ActLines);
+  assign is_wgt  = (32'(region) == REGION_WGT)  && (32'(bank) < Cols) && (32'(line) < WgtLines);
+  assign is_bias = (32'(region) == REGION_BIAS) && (32'(bank) < Cols) && (32'(line) < BiasLines);
+  assign is_out  = (32'(region) == REGION_OUT)  && (32'(bank) < Rows) && (32'(line) < OutLines);
+
+  logic             busy;
+  logic [ERR_W-1:0] csr_code;
+  logic             spad_req;        // scratchpad access that goes ahead
+  logic             bus_err;
+  logic [ERR_W-1:0] bus_code;
+
+  always_comb begin
+    bus_code = ERR_W'(ERR_NONE);
+    if (bus_req_i) begin
+      if (is_csr) begin
+        bus_code = csr_code;
+      end else if (!(is_act || is_wgt || is_bias || is_out)) begin
+        bus_code = ERR_W'(ERR_BUS_ADDR);
+      end else if (is_out && bus_we_i) begin
+        bus_code = ERR_W'(ERR_BUS_RO);
+      end else if (busy) begin
+        bus_code = ERR_W'(ERR_BUS_BUSY);
+      end
+    end
+    bus_err  = bus_req_i && (bus_code != ERR_W'(ERR_NONE));
+    spad_req = bus_req_i && !is_csr && !bus_err;
+  end
+
+  // ---- registers ----
+  mode_e              mode;
+  logic [15:0]        k, act_base, wgt_base, bias_base;
+  logic [8:0]         rows_act, cols_act;
+  logic [5:0]         shift;
+  logic               bias_en, relu, clamp_en;
+  logic signed [15:0] clamp_hi;
+  logic [LINE_W-1:0]  csr_rdata;
+  logic               start, start_ok, start_err, tile_done;
+  logic [ERR_W-1:0]   start_code;
+  logic               array_en;
+  logic [19:0]        mac_inc;
+  logic [15:0]        ctrl_rd_words, ctrl_wr_words, rd_words, wr_words;
+
+  bsa_csr #(
+    .Rows        (Rows),
+    .Cols        (Cols),
+    .ActWords    (ActWords),
+    .WgtWords    (WgtWords),
+    .BiasEntries (BiasEntries)
+  ) u_csr (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .req_i        (is_csr),
+    .we_i         (bus_we_i),
+    .idx_i        (line),
+    .wdata_i      (bus_wdata_i),
+    .rdata_o      (csr_rdata),
+    .acc_code_o   (csr_code),
+    .busy_i       (busy),
+    .start_o      (start),
+    .start_ok_i   (start_ok),
+    .start_err_i  (start_err),
+    .start_code_i (start_code),
+    .tile_done_i  (tile_done),
+    .bus_err_i    (bus_err),
+    .bus_code_i   (bus_code),
+    .mode_o       (mode),
+    .k_o          (k),
+    .rows_act_o   (rows_act),
+    .cols_act_o   (cols_act),
+    .act_base_o   (act_base),
+    .wgt_base_o   (wgt_base),
+    .bias_base_o  (bias_base),
+    .shift_o      (shift),
+    .bias_en_o    (bias_en),
+    .relu_o       (relu),
+    .clamp_en_o   (clamp_en),
+    .clamp_hi_o   (clamp_hi),
+    .done_o       (done_o),
+    .err_o        (err_o),
+    .irq_o        (irq_o),
+    .array_i      (array_en),
+    .mac_inc_i    (mac_inc),
+    .rd_words_i   (rd_words),
+    .wr_words_i   (wr_words)
+  );
+
+  // ---- tile sequencer ----
+  logic                 rd_en, bias_rd, init, out_en;
+  logic [15:0]          act_word, wgt_word;
+  logic [1:0]           act_sel, wgt_sel;
+  logic                 bias_sel;
+  logic [Rows-1:0][3:0] act_nib_en;
+  logic [Cols-1:0]      col_en;
+
+  bsa_ctrl #(
+    .Rows        (Rows),
+    .Cols        (Cols),
+    .ActWords    (ActWords),
+    .WgtWords    (WgtWords),
+    .BiasEntries (BiasEntries)
+  ) u_ctrl (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .start_i      (start),
+    .mode_i       (mode),
+    .k_i          (k),
+    .rows_act_i   (rows_act),
+    .cols_act_i   (cols_act),
+    .act_base_i   (act_base),
+    .wgt_base_i   (wgt_base),
+    .bias_base_i  (bias_base),
+    .shift_i      (shift),
+    .bias_en_i    (bias_en),
+    .busy_o       (busy),
+    .start_ok_o   (start_ok),
+    .start_err_o  (start_err),
+    .start_code_o (start_code),
+    .tile_done_o  (tile_done),
+    .rd_en_o      (rd_en),
+    .act_word_o   (act_word),
+    .wgt_word_o   (wgt_word),
+    .bias_rd_o    (bias_rd),
+    .act_sel_o    (act_sel),
+    .wgt_sel_o    (wgt_sel),
+    .bias_sel_o   (bias_sel),
+    .act_nib_en_o (act_nib_en),
+    .col_en_o     (col_en),
+    .init_o       (init),
+    .acc_en_o     (array_en),
+    .out_en_o     (out_en),
+    .mac_inc_o    (mac_inc),
+    .rd_words_o   (ctrl_rd_words),
+    .wr_words_o   (ctrl_wr_words)
+  );
+
+  // Word addresses: bits [1:0] select the word of a line (used in bsa_ctrl); the START
+  // check keeps them below ActWords / WgtWords.
+  logic unused_word_bits;
+  assign unused_word_bits = ^{act_word[15:ActAW+2], act_word[1:0], wgt_word[15:WgtAW+2], wgt_word[1:0]};
+
+  // Bus scratchpad traffic counts 4 words per line.
+  assign rd_words = ctrl_rd_words + ((spad_req && !bus_we_i) ? 16'd4 : 16'd0);
+  assign wr_words = ctrl_wr_words + ((spad_req &&  bus_we_i) ? 16'd4 : 16'd0);
+
+  // ---- scratchpads ----
+  logic [Rows-1:0][LINE_W-1:0] act_rdata;
+  logic [Cols-1:0][LINE_W-1:0] wgt_rdata, bias_rdata;
+  logic [Rows-1:0][WORD_W-1:0] act_words;
+  logic [Cols-1:0][WORD_W-1:0] wgt_words;
+  logic [Cols-1:0][31:0]       bias_vals;
+
+  for (genvar r = 0; r < Rows; r++) begin : g_act
+    logic bus_hit, arr_hit;
+    assign bus_hit = spad_req && is_act && (32'(bank) == r);
+    assign arr_hit = rd_en && (9'(r) < rows_act);
+    bsa_spad #(.Lines(ActLines), .Width(LINE_W)) u_bank (
+      .clk_i   (clk_i),
+      .req_i   (bus_hit || arr_hit),
+      .we_i    (bus_hit && bus_we_i),
+      .addr_i  (busy ? act_word[ActAW+1:2] : line[ActAW-1:0]),
+      .wdata_i (bus_wdata_i),
+      .rdata_o (act_rdata[r])
+    );
+    assign act_words[r] = act_rdata[r][16*act_sel +: 16];
+  end
+
+  for (genvar c = 0; c < Cols; c++) begin : g_wgt
+    logic bus_hit, bias_hit;
+    assign bus_hit = spad_req && is_wgt && (32'(bank) == c);
+    bsa_spad #(.Lines(WgtLines), .Width(LINE_W)) u_bank (
+      .clk_i   (clk_i),
+      .req_i   (bus_hit || (rd_en && col_en[c])),
+      .we_i    (bus_hit && bus_we_i),
+      .addr_i  (busy ? wgt_word[WgtAW+1:2] : line[WgtAW-1:0]),
+      .wdata_i (bus_wdata_i),
+      .rdata_o (wgt_rdata[c])
+    );
+    assign wgt_words[c] = wgt_rdata[c][16*wgt_sel +: 16];
+
+    assign bias_hit = spad_req && is_bias && (32'(bank) == c);
+    bsa_spad #(.Lines(BiasLines), .Width(LINE_W)) u_bias (
+      .clk_i   (clk_i),
+      .req_i   (bias_hit || (bias_rd && col_en[c])),
+      .we_i    (bias_hit && bus_we_i),
+      .addr_i  (bias_rd ? bias_base[BiasAW:1] : line[BiasAW-1:0]),
+      .wdata_i (bus_wdata_i),
+      .rdata_o (bias_rdata[c])
+    );
+    assign bias_vals[c] = bias_en ? bias_rdata[c][32*bias_sel +: 32] : 32'd0;
+  end
+
+  // ---- PE array ----
+  logic [Rows-1:0][Cols*WORD_W-1:0] out_row;
+
+  bsa_array #(
+    .Rows (Rows),
+    .Cols (Cols)
+  ) u_array (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .mode_i       (mode),
+    .act_i        (act_words),
+    .act_nib_en_i (act_nib_en),
+    .wgt_i        (wgt_words),
+    .col_en_i     (col_en),
+    .init_i       (init),
+    .bias_i       (bias_vals),
+    .acc_en_i     (array_en),
+    .out_en_i     (out_en),
+    .shift_i      (shift),
+    .relu_i       (relu),
+    .clamp_en_i   (clamp_en),
+    .clamp_hi_i   (clamp_hi),
+    .out_row_o    (out_row)
+  );
+
+  // ---- output scratchpad: one register row per array row ----
+  logic [Cols*WORD_W-1:0] out_q [Rows];
+
+  for (genvar r = 0; r < Rows; r++) begin : g_out
+    always_ff @(posedge clk_i) begin
+      if (out_en && 9'(r) < rows_act) begin
+        out_q[r] <= out_row[r];
+      end
+    end
+  end
+
+  // ---- bus response (registered) ----
+  logic              rvalid_q, rerr_q;
+  logic [2:0]        rsrc_d, rsrc_q;   // 0 none, 1 csr, 2 act, 3 wgt, 4 bias, 5 out
+  localparam int unsigned BankW = $clog2((Rows > Cols) ? Rows : Cols);
+  logic [BankW-1:0]  rbank_q;
+  logic [LINE_W-1:0] csr_rdata_q, out_rdata_q, out_rdata_d;
+
+  always_comb begin
+    rsrc_d      = 3'd0;
+    out_rdata_d = out_rdata_q;
+    if (bus_req_i && !bus_err && !bus_we_i) begin
+      if (is_csr) begin
+        rsrc_d = 3'd1;
+      end else if (is_act) begin
+        rsrc_d = 3'd2;
+      end else if (is_wgt) begin
+        rsrc_d = 3'd3;
+      end else if (is_bias) begin
+        rsrc_d = 3'd4;
+      end else begin
+        rsrc_d      = 3'd5;
+        out_rdata_d = out_q[bank[$clog2(Rows)-1:0]][LINE_W*line[OutAW-1:0] +: LINE_W];
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rvalid_q    <= 1'b0;
+      rerr_q      <= 1'b0;
+      rsrc_q      <= '0;
+      rbank_q     <= '0;
+      csr_rdata_q <= '0;
+      out_rdata_q <= '0;
+    end else begin
+      rvalid_q    <= bus_req_i;
+      rerr_q      <= bus_err;
+      rsrc_q      <= rsrc_d;
+      rbank_q     <= bank[BankW-1:0];
+      csr_rdata_q <= csr_rdata;
+      out_rdata_q <= out_rdata_d;
+    end
+  end
+
+  always_comb begin
+    unique case (rsrc_q)
+      3'd1:    bus_rdata_o = csr_rdata_q;
+      3'd2:    bus_rdata_o = act_rdata[rbank_q[$clog2(Rows)-1:0]];
+      3'd3:    bus_rdata_o = wgt_rdata[rbank_q[$clog2(Cols)-1:0]];
+      3'd4:    bus_rdata_o = bias_rdata[rbank_q[$clog2(Cols)-1:0]];
+      3'd5:    bus_rdata_o = out_rdata_q;
+      default: bus_rdata_o = '0;
+    endcase
+  end
+
+  assign bus_rvalid_o = rvalid_q;
+  assign bus_err_o    = rerr_q;
+
+  // ---- usage assertions: software must not do these (the hardware refuses them) ----
+  `BSA_ASSERT(NoStartWhileBusy, !(start && busy))
+  `BSA_ASSERT(StartConfigLegal, !(start_err && !busy))
+  `BSA_ASSERT(BusAddrMapped, !(bus_err && bus_code == ERR_W'(ERR_BUS_ADDR)))
+  `BSA_ASSERT(BusNoWriteReadOnly, !(bus_err && bus_code == ERR_W'(ERR_BUS_RO)))
+  `BSA_ASSERT(BusIdleForScratchpads, !(bus_err && bus_code == ERR_W'(ERR_BUS_BUSY)))
+  // ---- internal invariants ----
+  `BSA_ASSERT(ModeLegalWhileBusy, !(busy && mode == MODE_BAD))
+  `BSA_ASSERT(OneResponsePerAccess, !(bus_rvalid_o && bus_err_o && rsrc_q != 3'd0))
+
+  // Parameter checks.
+  if (Cols % 4 != 0 || Cols > 255 || Rows > 255 || Rows < 2 || Cols < 4) begin : g_bad_params
+    $error("bsa_top: Rows must be 2..255 and Cols a multiple of 4 up to 252");
+  end
+
+endmodule
