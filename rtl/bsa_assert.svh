@@ -10,7 +10,7 @@
   // Concurrent assertion on clk_i, disabled in reset.
   `define BSA_ASSERT(__name, __prop)                                   \
     __name: assert property (@(posedge clk_i) disable iff (!rst_ni) (__prop)) \
-      else $error("bsa assertion %s failed in %m", `"__name`");
+      else $error("bsa usage or invariant violated (docs/ARCHITECTURE.md)");
 `endif
 
 `endif  // BSA_ASSERT_SVH

@@ -4,6 +4,7 @@
 // padding, stride and groups. Portable: only talks to the Device contract.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -77,10 +78,23 @@ class Accelerator {
   [[nodiscard]] std::uint64_t read_reg(std::uint32_t index);
 
  private:
+  /// Writes a configuration register unless the shadow says it already holds `value`.
+  void write_cfg(std::uint32_t index, std::uint64_t value);
+  /// Forgets every shadowed configuration value (the next write_cfg goes to the bus).
+  void invalidate_shadow() { shadow_valid_ = 0; }
+  /// One scratchpad line over the bus; throws AcceleratorError naming region, bank, line.
+  void write_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line, std::uint64_t data);
+  [[nodiscard]] std::uint64_t read_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line);
+  /// err_text() of STATUS.ERR_CODE, read over the bus (for error messages only).
+  [[nodiscard]] std::string last_error_text();
+
   Device& dev_;
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
-  struct Impl;
+  /// Last value written to each register index below kShadowRegs (valid where the bit is set).
+  static constexpr std::uint32_t kShadowRegs = 16;
+  std::array<std::uint64_t, kShadowRegs> shadow_{};
+  std::uint32_t shadow_valid_ = 0;
 };
 
 /// Back-end selection at run time: "rtl" or "golden".

@@ -51,6 +51,8 @@ class Device {
   /// Clock idle edges until done_o or err_o is set (checked before each edge), at most
   /// `max_cycles` edges. Neither flag set in the result means the watchdog expired.
   virtual WaitResult wait(std::uint64_t max_cycles) = 0;
+  /// Simulation assertions that failed so far (RTL back-end; 0 for models without any).
+  [[nodiscard]] virtual std::uint64_t assertion_failures() const { return 0; }
 };
 
 /// Line address of (region, bank, line), as decoded by bsa_top.

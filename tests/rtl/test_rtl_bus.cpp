@@ -1,0 +1,152 @@
+// Bus-level tests of the verilated bsa_top: identification, register access rules,
+// refused STARTs and bus errors, each with the matching simulation assertion.
+#include <gtest/gtest.h>
+
+#include "bitscale/driver/device.hpp"
+#include "bitscale/regmap.hpp"
+#include "bitscale/rtl/rtl_device.hpp"
+
+namespace {
+
+using bitscale::driver::bus_addr;
+namespace rm = bitscale::regmap;
+
+std::uint32_t csr(std::uint32_t idx) { return bus_addr(rm::kRegionCsr, 0, idx); }
+
+std::uint64_t err_code(bitscale::rtl::RtlDevice& dev) {
+  auto st = dev.access(false, csr(rm::kRegSTATUS), 0);
+  EXPECT_FALSE(st.err);
+  return (st.rdata >> rm::kStatusCodeLsb) & 0xff;
+}
+
+TEST(RtlBus, IdentificationAndGeometry) {
+  bitscale::rtl::RtlDevice dev;
+  auto id = dev.access(false, csr(rm::kRegID), 0);
+  EXPECT_FALSE(id.err);
+  EXPECT_EQ(id.rdata, rm::kIdValue);
+  auto hw = dev.access(false, csr(rm::kRegHWCFG), 0);
+  EXPECT_EQ(hw.rdata & 0xff, 16u);            // rows
+  EXPECT_EQ((hw.rdata >> 8) & 0xff, 16u);     // cols
+  EXPECT_EQ((hw.rdata >> 16) & 0xff, 13u);    // 8192 act words
+  EXPECT_EQ((hw.rdata >> 24) & 0xff, 13u);    // 8192 wgt words
+  auto hw2 = dev.access(false, csr(rm::kRegHWCFG2), 0);
+  EXPECT_EQ(hw2.rdata & 0xffff, 256u);
+  EXPECT_EQ((hw2.rdata >> 16) & 0xff, rm::kAccW);
+  EXPECT_EQ(dev.assertion_failures(), 0u);
+}
+
+TEST(RtlBus, ConfigRegistersKeepDocumentedBits) {
+  bitscale::rtl::RtlDevice dev;
+  const std::uint64_t all = ~0ull;
+  struct R { std::uint32_t idx; std::uint64_t mask; };
+  for (R r : {R{rm::kRegMODE, 0x3}, R{rm::kRegK, 0xffff}, R{rm::kRegROWS_ACT, 0x1ff},
+              R{rm::kRegCOLS_ACT, 0x1ff}, R{rm::kRegACT_BASE, 0xffff}, R{rm::kRegSHIFT, 0x3f},
+              R{rm::kRegOUT_CFG, 0x7}, R{rm::kRegCLAMP_HI, 0xffff}, R{rm::kRegIRQ_EN, 0x3}}) {
+    EXPECT_FALSE(dev.access(true, csr(r.idx), all).err) << rm::reg_name(r.idx);
+    EXPECT_EQ(dev.access(false, csr(r.idx), 0).rdata, r.mask) << rm::reg_name(r.idx);
+  }
+  EXPECT_EQ(dev.access(false, csr(rm::kRegCTRL), 0).rdata, 0u);  // write-only reads 0
+  EXPECT_EQ(dev.assertion_failures(), 0u);
+}
+
+TEST(RtlBus, BusErrorsRaiseErrAndAssertion) {
+  bitscale::rtl::RtlDevice dev;
+  struct Case { bool write; std::uint32_t addr; std::uint64_t code; };
+  const Case cases[] = {
+      {false, csr(0x19), rm::kErrBusAddr},                          // past the last register
+      {false, bus_addr(rm::kRegionCsr, 1, 0), rm::kErrBusAddr},    // CSR region, bank 1
+      {true, bus_addr(7, 0, 0), rm::kErrBusAddr},                  // unmapped region
+      {true, bus_addr(rm::kRegionAct, 16, 0), rm::kErrBusAddr},    // row 16 of 16
+      {true, bus_addr(rm::kRegionAct, 0, 2048), rm::kErrBusAddr},  // line past 8192 words
+      {true, bus_addr(rm::kRegionBias, 0, 128), rm::kErrBusAddr},  // line past 256 entries
+      {false, bus_addr(rm::kRegionOut, 0, 4), rm::kErrBusAddr},    // 16 cols = 4 lines
+      {true, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusRo},
+      {true, csr(rm::kRegID), rm::kErrBusRo},
+      {true, csr(rm::kRegCNT_CYCLES), rm::kErrBusRo},
+  };
+  std::uint64_t asserts = 0;
+  for (const auto& c : cases) {
+    auto rsp = dev.access(c.write, c.addr, 0x1234);
+    EXPECT_TRUE(rsp.err) << std::hex << c.addr;
+    EXPECT_EQ(rsp.rdata, 0u);
+    EXPECT_EQ(err_code(dev), c.code) << std::hex << c.addr;
+    EXPECT_GT(dev.assertion_failures(), asserts) << "no assertion for " << std::hex << c.addr;
+    asserts = dev.assertion_failures();
+    // w1c clears ERR and the code.
+    EXPECT_FALSE(dev.access(true, csr(rm::kRegSTATUS), 1u << rm::kStatusErr).err);
+    EXPECT_EQ(dev.access(false, csr(rm::kRegSTATUS), 0).rdata, 0u);
+  }
+}
+
+TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
+  bitscale::rtl::RtlDevice dev;
+  auto wr = [&](std::uint32_t idx, std::uint64_t v) { ASSERT_FALSE(dev.access(true, csr(idx), v).err); };
+  auto start_code = [&]() {
+    wr(rm::kRegSTATUS, 1u << rm::kStatusErr);
+    wr(rm::kRegCTRL, 1u << rm::kCtrlStart);
+    auto w = dev.wait(100);
+    EXPECT_TRUE(w.err);
+    EXPECT_FALSE(w.done);
+    return err_code(dev);
+  };
+  // Everything wrong at once; fix one cause after the other.
+  wr(rm::kRegMODE, 3);
+  wr(rm::kRegK, 0);
+  wr(rm::kRegROWS_ACT, 0);
+  wr(rm::kRegCOLS_ACT, 17);
+  wr(rm::kRegSHIFT, 48);
+  wr(rm::kRegOUT_CFG, 1u << rm::kOutBiasEn);
+  wr(rm::kRegBIAS_BASE, 256);
+  auto a0 = dev.assertion_failures();
+  EXPECT_EQ(start_code(), rm::kErrBadMode);
+  wr(rm::kRegMODE, rm::kMode8);
+  EXPECT_EQ(start_code(), rm::kErrBadK);
+  wr(rm::kRegK, 2 * 8192 + 1);  // one word too many in 8-bit mode
+  EXPECT_EQ(start_code(), rm::kErrBadK);
+  wr(rm::kRegK, 100);
+  wr(rm::kRegACT_BASE, 8192 - 49);  // 50 words from here run past the bank
+  EXPECT_EQ(start_code(), rm::kErrBadK);
+  wr(rm::kRegACT_BASE, 8192 - 50);
+  EXPECT_EQ(start_code(), rm::kErrBadShape);
+  wr(rm::kRegROWS_ACT, 16);
+  EXPECT_EQ(start_code(), rm::kErrBadShape);
+  wr(rm::kRegCOLS_ACT, 16);
+  EXPECT_EQ(start_code(), rm::kErrBadShift);
+  wr(rm::kRegSHIFT, 47);
+  EXPECT_EQ(start_code(), rm::kErrBadBias);
+  EXPECT_GE(dev.assertion_failures(), a0 + 8);
+  wr(rm::kRegBIAS_BASE, 255);
+  auto a1 = dev.assertion_failures();
+  wr(rm::kRegCTRL, 1u << rm::kCtrlStart);
+  auto w = dev.wait(1000);
+  EXPECT_TRUE(w.done);
+  EXPECT_FALSE(w.err);
+  EXPECT_EQ(w.cycles, 50u + rm::kBusyOverhead);
+  EXPECT_EQ(dev.assertion_failures(), a1);
+}
+
+TEST(RtlBus, StartWhileBusyIsRefusedAndTileCompletes) {
+  bitscale::rtl::RtlDevice dev;
+  auto wr = [&](std::uint32_t idx, std::uint64_t v) { return dev.access(true, csr(idx), v); };
+  wr(rm::kRegMODE, rm::kMode16);
+  wr(rm::kRegK, 64);
+  wr(rm::kRegROWS_ACT, 16);
+  wr(rm::kRegCOLS_ACT, 16);
+  ASSERT_FALSE(wr(rm::kRegCTRL, 1u << rm::kCtrlStart).err);
+  auto st = dev.access(false, csr(rm::kRegSTATUS), 0);
+  EXPECT_EQ(st.rdata & 1u, 1u);  // busy
+  auto a0 = dev.assertion_failures();
+  EXPECT_FALSE(wr(rm::kRegCTRL, 1u << rm::kCtrlStart).err);  // refused, not a bus error
+  EXPECT_GT(dev.assertion_failures(), a0);
+  EXPECT_TRUE(wr(rm::kRegK, 5).err);                        // config write while busy
+  EXPECT_TRUE(dev.access(false, bus_addr(rm::kRegionAct, 0, 0), 0).err);  // spad while busy
+  // The refusal set ERR; wait returns at once, the tile still completes.
+  auto w = dev.wait(1000);
+  EXPECT_TRUE(w.err);
+  wr(rm::kRegSTATUS, 1u << rm::kStatusErr);
+  w = dev.wait(1000);
+  EXPECT_TRUE(w.done);
+  EXPECT_EQ(dev.access(false, csr(rm::kRegK), 0).rdata, 64u);
+}
+
+}  // namespace

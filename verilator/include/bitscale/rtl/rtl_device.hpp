@@ -1,0 +1,40 @@
+// The verilated bsa_top behind the Device contract. Owns the VerilatedContext and the
+// model, ticks the clock itself (no threads, no DPI) and optionally writes an FST waveform.
+// This header includes no Verilator header: the model is hidden behind a pimpl.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bitscale/driver/device.hpp"
+
+namespace bitscale::rtl {
+
+struct RtlOptions {
+  std::string trace_fst;   ///< write an FST waveform to this file; empty = no waveform
+  std::uint64_t seed = 1;  ///< seed of the random initial values (--x-initial unique)
+};
+
+class RtlDevice final : public driver::Device {
+ public:
+  explicit RtlDevice(const RtlOptions& opts = {});
+  ~RtlDevice() override;
+
+  [[nodiscard]] std::string_view name() const override { return "rtl"; }
+  driver::BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override;
+  driver::WaitResult wait(std::uint64_t max_cycles) override;
+  [[nodiscard]] std::uint64_t assertion_failures() const override;
+
+  /// Clock edges since reset.
+  [[nodiscard]] std::uint64_t cycles() const;
+  /// Whether this build can write waveforms (CMake option BITSCALE_TRACE).
+  static bool trace_supported();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bitscale::rtl

@@ -1,0 +1,144 @@
+#include "bitscale/rtl/rtl_device.hpp"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "Vbsa_top.h"
+#include "verilated.h"
+#if VM_TRACE_FST
+#include "verilated_fst_c.h"
+#endif
+
+namespace bitscale::rtl {
+
+struct RtlDevice::Impl {
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<Vbsa_top> top;
+#if VM_TRACE_FST
+  std::unique_ptr<VerilatedFstC> fst;
+#endif
+  std::uint64_t edges = 0;
+
+  void dump() {
+#if VM_TRACE_FST
+    if (fst) fst->dump(ctx->time());
+#endif
+  }
+
+  // One clock cycle: inputs were set by the caller; falling edge, then rising edge.
+  void tick() {
+    top->clk_i = 0;
+    top->eval();
+    ctx->timeInc(1);
+    dump();
+    top->clk_i = 1;
+    top->eval();
+    ctx->timeInc(1);
+    dump();
+    ++edges;
+  }
+
+  void idle_inputs() {
+    top->bus_req_i = 0;
+    top->bus_we_i = 0;
+    top->bus_addr_i = 0;
+    top->bus_wdata_i = 0;
+  }
+};
+
+RtlDevice::RtlDevice(const RtlOptions& opts) : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  m.ctx = std::make_unique<VerilatedContext>();
+  m.ctx->randReset(2);  // random initial values: X-dependence shows up as mismatches
+  m.ctx->randSeed(static_cast<int>(opts.seed & 0x7fffffff));
+  // A failing assertion ($error) must not stop the process: the context counts it
+  // (errorCount) and the driver turns a change of the count into an exception.
+  m.ctx->fatalOnError(false);
+  m.ctx->errorLimit(std::numeric_limits<int>::max());
+  if (!opts.trace_fst.empty()) {
+#if VM_TRACE_FST
+    m.ctx->traceEverOn(true);
+#else
+    throw driver::DeviceError("waveforms are not available: build with -DBITSCALE_TRACE=ON");
+#endif
+  }
+  m.top = std::make_unique<Vbsa_top>(m.ctx.get(), "bsa");
+#if VM_TRACE_FST
+  if (!opts.trace_fst.empty()) {
+    m.fst = std::make_unique<VerilatedFstC>();
+    m.top->trace(m.fst.get(), 99);
+    m.fst->open(opts.trace_fst.c_str());
+    if (!m.fst->isOpen()) {
+      throw driver::DeviceError(fmt::format("cannot open waveform file '{}'", opts.trace_fst));
+    }
+  }
+#endif
+  // Reset: a few cycles with rst_ni low, then one idle cycle.
+  m.idle_inputs();
+  m.top->clk_i = 0;
+  m.top->rst_ni = 1;
+  m.top->eval();
+  m.top->rst_ni = 0;
+  for (int i = 0; i < 4; ++i) m.tick();
+  m.top->rst_ni = 1;
+  m.tick();
+  m.edges = 0;
+}
+
+RtlDevice::~RtlDevice() {
+  if (!impl_ || !impl_->top) return;
+  impl_->top->final();
+#if VM_TRACE_FST
+  if (impl_->fst) impl_->fst->close();
+#endif
+}
+
+driver::BusResponse RtlDevice::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
+  if (addr > 0xffffffu) {
+    throw driver::DeviceError(fmt::format("rtl: bus address {:#x} does not fit the 24-bit bus", addr));
+  }
+  auto& m = *impl_;
+  m.top->bus_req_i = 1;
+  m.top->bus_we_i = write ? 1 : 0;
+  m.top->bus_addr_i = addr;
+  m.top->bus_wdata_i = wdata;
+  m.tick();
+  driver::BusResponse rsp;
+  if (!m.top->bus_rvalid_o) {
+    throw driver::DeviceError(fmt::format("rtl: no bus response for address {:#08x}", addr));
+  }
+  rsp.err = m.top->bus_err_o != 0;
+  rsp.rdata = m.top->bus_rdata_o;
+  m.idle_inputs();
+  return rsp;
+}
+
+driver::WaitResult RtlDevice::wait(std::uint64_t max_cycles) {
+  auto& m = *impl_;
+  driver::WaitResult r;
+  m.idle_inputs();
+  while (!m.top->done_o && !m.top->err_o && r.cycles < max_cycles) {
+    m.tick();
+    ++r.cycles;
+  }
+  r.done = m.top->done_o != 0;
+  r.err = m.top->err_o != 0;
+  return r;
+}
+
+std::uint64_t RtlDevice::assertion_failures() const {
+  return static_cast<std::uint64_t>(impl_->ctx->errorCount());
+}
+
+std::uint64_t RtlDevice::cycles() const { return impl_->edges; }
+
+bool RtlDevice::trace_supported() {
+#if VM_TRACE_FST
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace bitscale::rtl
