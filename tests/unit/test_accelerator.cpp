@@ -1,0 +1,775 @@
+// Driver tests: the Accelerator tiling random layers onto the golden device, compared word
+// for word with the untiled reference (golden::conv2d); counters; bus-access economy;
+// errors (invalid layers, refused tiles, bus errors, watchdog, wrong ID) on a fake device.
+//
+// Random tests print their seed; replay with BITSCALE_SEED=<seed>.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/driver/device.hpp"
+#include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/numeric.hpp"
+#include "bitscale/golden/reference.hpp"
+#include "bitscale/golden/tensor.hpp"
+#include "bitscale/regmap.hpp"
+
+namespace bitscale::driver {
+namespace {
+
+using golden::ConvShape;
+using golden::DeviceParams;
+using golden::GoldenDevice;
+using golden::Layer;
+using golden::Mode;
+using golden::PackedTensor;
+
+constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
+
+// ---------------------------------------------------------------------------------------
+// Seeds and random layers
+
+std::uint64_t base_seed() {
+  static const std::uint64_t seed = [] {
+    if (const char* env = std::getenv("BITSCALE_SEED"); env != nullptr && *env != '\0') {
+      return static_cast<std::uint64_t>(std::strtoull(env, nullptr, 0));
+    }
+    return (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  }();
+  return seed;
+}
+
+/// A generator for one test, seeded from the base seed and the test name; prints the seed.
+std::mt19937_64 test_rng() {
+  const std::uint64_t seed = base_seed();
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string name = fmt::format("{}.{}", info->test_suite_name(), info->name());
+  fmt::print("[ seed     ] {} BITSCALE_SEED={}\n", name, seed);
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  return std::mt19937_64(seed ^ std::hash<std::string>{}(name));
+}
+
+int uniform(std::mt19937_64& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+
+/// A value of the mode's range; extremes are frequent so that saturation is reached.
+std::int32_t random_value(std::mt19937_64& rng, Mode m) {
+  const int pick = uniform(rng, 0, 9);
+  if (pick == 0) return golden::min_value(m);
+  if (pick == 1) return golden::max_value(m);
+  return uniform(rng, golden::min_value(m), golden::max_value(m));
+}
+
+PackedTensor random_tensor(std::mt19937_64& rng, int h, int w, int c, Mode m) {
+  std::vector<std::int32_t> v(static_cast<std::size_t>(h) * w * c);
+  for (auto& x : v) x = random_value(rng, m);
+  return PackedTensor::from_values(h, w, c, m, v);
+}
+
+/// Random weights, bias and output stage for a shape; the shift is around the size of the
+/// accumulators so that outputs span the range and both ends saturate.
+Layer random_layer(std::mt19937_64& rng, const ConvShape& shape, Mode mode, bool bias = true) {
+  Layer l;
+  l.shape = shape;
+  l.mode = mode;
+  l.weights.resize(static_cast<std::size_t>(shape.weight_count()));
+  for (auto& w : l.weights) w = random_value(rng, mode);
+  const int b = golden::bits(mode);
+  const int acc_log2 = 2 * b - 2 + std::bit_width(static_cast<unsigned>(shape.k())) / 2;
+  if (bias) {
+    l.bias.resize(static_cast<std::size_t>(shape.out_c));
+    for (auto& x : l.bias) {
+      const int pick = uniform(rng, 0, 19);
+      if (pick == 0) {
+        x = std::numeric_limits<std::int32_t>::min();
+      } else if (pick == 1) {
+        x = std::numeric_limits<std::int32_t>::max();
+      } else {
+        const std::int64_t r = std::int64_t{1} << std::min(acc_log2, 30);
+        x = static_cast<std::int32_t>(std::uniform_int_distribution<std::int64_t>(-r, r)(rng));
+      }
+    }
+  }
+  l.out.shift = std::clamp(acc_log2 - b + 1 + uniform(rng, -3, 3), 0, 47);
+  if (uniform(rng, 0, 5) == 0) l.out.shift = 0;
+  l.out.relu = uniform(rng, 0, 2) == 0;
+  l.out.clamp = uniform(rng, 0, 2) == 0;
+  l.out.clamp_hi = static_cast<std::int16_t>(uniform(rng, golden::min_value(mode) / 2, golden::max_value(mode)));
+  return l;
+}
+
+ConvShape conv(int h, int w, int c, int oc, int kh, int kw, int sh = 1, int sw = 1, int pt = 0, int pl = 0, int pb = 0,
+               int pr = 0, int groups = 1) {
+  ConvShape s;
+  s.in_h = h;
+  s.in_w = w;
+  s.in_c = c;
+  s.out_c = oc;
+  s.k_h = kh;
+  s.k_w = kw;
+  s.stride_h = sh;
+  s.stride_w = sw;
+  s.pad_top = pt;
+  s.pad_left = pl;
+  s.pad_bottom = pb;
+  s.pad_right = pr;
+  s.groups = groups;
+  return s;
+}
+
+ConvShape fc(int k, int n) { return conv(1, 1, k, n, 1, 1); }
+
+/// A random valid convolution (groups, stride, asymmetric padding, small sizes).
+ConvShape random_shape(std::mt19937_64& rng) {
+  ConvShape s;
+  const int kind = uniform(rng, 0, 9);
+  if (kind == 0) return fc(uniform(rng, 1, 300), uniform(rng, 1, 70));              // fully connected
+  s.groups = kind <= 5 ? 1 : kind <= 7 ? uniform(rng, 2, 3) : uniform(rng, 2, 12);  // 8, 9: depthwise
+  const bool depthwise = kind >= 8;
+  s.in_c = s.groups * (depthwise ? 1 : uniform(rng, 1, 9));
+  s.out_c = s.groups * (depthwise ? uniform(rng, 1, 2) : uniform(rng, 1, 37));
+  s.k_h = uniform(rng, 1, 3);
+  s.k_w = uniform(rng, 1, 3);
+  s.stride_h = uniform(rng, 1, 2);
+  s.stride_w = uniform(rng, 1, 2);
+  s.pad_top = uniform(rng, 0, s.k_h - 1);
+  s.pad_bottom = uniform(rng, 0, s.k_h - 1);
+  s.pad_left = uniform(rng, 0, s.k_w - 1);
+  s.pad_right = uniform(rng, 0, s.k_w - 1);
+  s.in_h = uniform(rng, s.k_h, 11);
+  s.in_w = uniform(rng, s.k_w, 11);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Comparison: first mismatches with coordinates and a "matched N of M" summary
+
+::testing::AssertionResult same_tensor(const PackedTensor& got, const PackedTensor& want, const std::string& what) {
+  if (got.h != want.h || got.w != want.w || got.c != want.c || got.mode != want.mode) {
+    return ::testing::AssertionFailure() << what << ": shape " << got.h << "x" << got.w << "x" << got.c << " "
+                                         << golden::to_string(got.mode) << ", expected " << want.h << "x" << want.w
+                                         << "x" << want.c << " " << golden::to_string(want.mode);
+  }
+  if (got.words == want.words) return ::testing::AssertionSuccess();
+  std::string msg;
+  std::size_t matched = 0, total = 0, shown = 0;
+  for (int y = 0; y < want.h; ++y) {
+    for (int x = 0; x < want.w; ++x) {
+      for (int c = 0; c < want.c; ++c) {
+        ++total;
+        const std::int32_t g = got.at(y, x, c), e = want.at(y, x, c);
+        if (g == e) {
+          ++matched;
+        } else if (shown++ < 10) {
+          msg += fmt::format("\n  pixel ({}, {}) channel {}: got {}, expected {}", y, x, c, g, e);
+        }
+      }
+    }
+  }
+  if (matched == total) msg += "\n  all values match, but unused lanes differ (must be 0)";
+  return ::testing::AssertionFailure() << what << ": matched " << matched << " of " << total << msg;
+}
+
+// ---------------------------------------------------------------------------------------
+// Devices for the tests
+
+/// Forwards to another device and counts the bus accesses by region.
+class CountingDevice final : public Device {
+ public:
+  explicit CountingDevice(Device& inner) : inner_(inner) {}
+  [[nodiscard]] std::string_view name() const override { return inner_.name(); }
+  BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override {
+    const std::uint32_t region = addr >> regmap::kAddrRegionLsb;
+    std::uint64_t* counts = write ? writes : reads;
+    ++counts[std::min<std::uint32_t>(region, 7u)];
+    if (write && region == regmap::kRegionCsr && (addr & 0xFFF) == regmap::kRegCTRL &&
+        (wdata & (1u << regmap::kCtrlStart)) != 0) {
+      ++starts;
+    }
+    return inner_.access(write, addr, wdata);
+  }
+  WaitResult wait(std::uint64_t max_cycles) override {
+    ++waits;
+    return inner_.wait(max_cycles);
+  }
+  [[nodiscard]] std::uint64_t total() const {
+    std::uint64_t t = 0;
+    for (int i = 0; i < 8; ++i) t += reads[i] + writes[i];
+    return t;
+  }
+  void reset() {
+    std::fill(std::begin(reads), std::end(reads), 0);
+    std::fill(std::begin(writes), std::end(writes), 0);
+    starts = waits = 0;
+  }
+
+  std::uint64_t reads[8] = {}, writes[8] = {};
+  std::uint64_t starts = 0, waits = 0;
+
+ private:
+  Device& inner_;
+};
+
+/// A minimal scripted device: answers ID/HWCFG/HWCFG2, accepts everything else, and lets a
+/// test choose what wait() and STATUS report, and which region fails on the bus.
+class FakeDevice final : public Device {
+ public:
+  std::uint64_t id = regmap::kIdValue;
+  std::uint64_t hwcfg = 16 | (16 << 8) | (13 << 16) | (13u << 24);  // 16x16, 8192-word banks
+  std::uint64_t hwcfg2 = 256 | (48 << 16);
+  bool finish = false;         ///< wait() reports done
+  bool refuse = false;         ///< wait() reports err (a refused START)
+  std::uint32_t err_code = 0;  ///< STATUS.ERR_CODE
+  int fail_region = -1;        ///< bus writes to this region fail
+  std::vector<std::uint64_t> wait_limits;
+
+  [[nodiscard]] std::string_view name() const override { return "fake"; }
+  BusResponse access(bool write, std::uint32_t addr, std::uint64_t /*wdata*/) override {
+    const std::uint32_t region = addr >> regmap::kAddrRegionLsb;
+    if (write && static_cast<int>(region) == fail_region) return {0, true};
+    if (write || region != regmap::kRegionCsr) return {};
+    switch (addr & 0xFFF) {
+      case regmap::kRegID:
+        return {id, false};
+      case regmap::kRegHWCFG:
+        return {hwcfg, false};
+      case regmap::kRegHWCFG2:
+        return {hwcfg2, false};
+      case regmap::kRegSTATUS:
+        return {std::uint64_t{err_code} << regmap::kStatusCodeLsb, false};
+      default:
+        return {};
+    }
+  }
+  WaitResult wait(std::uint64_t max_cycles) override {
+    wait_limits.push_back(max_cycles);
+    if (refuse) return {0, false, true};
+    if (finish) return {1, true, false};
+    return {max_cycles, false, false};
+  }
+};
+
+/// Expected number of tiles of a layer on an array of rows x cols.
+std::uint64_t expected_tiles(const ConvShape& s, int rows, int cols) {
+  const std::uint64_t m = static_cast<std::uint64_t>(s.out_h()) * s.out_w();
+  const std::uint64_t n = static_cast<std::uint64_t>(s.out_c / s.groups);
+  return static_cast<std::uint64_t>(s.groups) * ((m + rows - 1) / rows) * ((n + cols - 1) / cols);
+}
+
+/// How often reference outputs hit the ends of the range (random data must saturate).
+struct Coverage {
+  std::uint64_t at_min = 0, at_max = 0, total = 0;
+};
+Coverage g_coverage;
+
+/// Runs `layer` on a golden device with `params` and checks data and counters against the
+/// reference. Returns the counters of the run.
+Counters check_layer(const Layer& layer, const PackedTensor& in, const DeviceParams& params, const std::string& what) {
+  GoldenDevice dev(params);
+  Accelerator acc(dev);
+  acc.clear_counters();
+  const Counters before = acc.counters();
+  const PackedTensor got = acc.run(layer, in);
+  const Counters d = acc.counters() - before;
+  const PackedTensor want = golden::conv2d(layer, in);
+  const std::string ctx =
+      fmt::format("{} [{}; {}; shift {} relu {} clamp {}({}) bias {}; array {}x{}]", what, layer.shape.to_string(),
+                  golden::to_string(layer.mode), layer.out.shift, layer.out.relu, layer.out.clamp, layer.out.clamp_hi,
+                  !layer.bias.empty(), params.rows, params.cols);
+  EXPECT_TRUE(same_tensor(got, want, ctx));
+  for (const std::int32_t v : want.values()) {
+    g_coverage.at_min += v == golden::min_value(layer.mode) ? 1 : 0;
+    g_coverage.at_max += v == golden::max_value(layer.mode) ? 1 : 0;
+    ++g_coverage.total;
+  }
+  const auto tiles = expected_tiles(layer.shape, params.rows, params.cols);
+  const int kw = static_cast<int>(golden::packed_words(static_cast<std::size_t>(layer.shape.k()), layer.mode));
+  EXPECT_EQ(d.macs(layer.mode), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
+  EXPECT_EQ(d.macs_total(), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
+  EXPECT_EQ(d.tiles, tiles) << ctx;
+  EXPECT_EQ(d.array, tiles * kw) << ctx;
+  EXPECT_EQ(d.busy, tiles * (kw + regmap::kBusyOverhead)) << ctx;
+  return d;
+}
+
+void check_random_layer(std::mt19937_64& rng, const ConvShape& shape, Mode mode, const DeviceParams& params,
+                        const std::string& what, bool bias = true) {
+  const Layer layer = random_layer(rng, shape, mode, bias);
+  const PackedTensor in = random_tensor(rng, shape.in_h, shape.in_w, shape.in_c, mode);
+  check_layer(layer, in, params, what);
+}
+
+// ---------------------------------------------------------------------------------------
+// Against the reference
+
+TEST(Accelerator, ConvShapesAllModesMatchReference) {
+  auto rng = test_rng();
+  const ConvShape shapes[] = {
+      conv(9, 7, 5, 19, 3, 3, 1, 1, 1, 1, 1, 1),       // K = 45 (odd), N = 19, M = 63
+      conv(11, 10, 3, 33, 3, 2, 2, 1, 0, 1, 2, 0),     // stride, asymmetric padding, N = 33
+      conv(6, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2),     // groups 2
+      conv(7, 9, 12, 12, 3, 3, 2, 2, 1, 0, 1, 1, 12),  // depthwise, K = 9
+      conv(5, 5, 7, 20, 1, 1),                         // 1x1, K = 7
+      conv(4, 4, 1, 3, 1, 1),                          // K = 1
+      conv(3, 3, 2, 17, 3, 3),                         // M = 1, K = 18
+  };
+  for (const Mode mode : kModes) {
+    for (const auto& s : shapes) check_random_layer(rng, s, mode, {}, "conv");
+  }
+}
+
+TEST(Accelerator, ClampOutsideTheModeRangeMatchesReference) {
+  // CLAMP_HI below the mode's range would leak out-of-range values; the driver saturates it.
+  auto rng = test_rng();
+  for (const Mode mode : kModes) {
+    for (const std::int16_t hi :
+         {std::int16_t{-32768}, std::int16_t{-200}, std::int16_t{-1}, std::int16_t{300}, std::int16_t{32767}}) {
+      Layer l = random_layer(rng, conv(5, 5, 6, 20, 3, 3, 1, 1, 1, 1, 1, 1), mode);
+      l.out.clamp = true;
+      l.out.relu = hi == -1;
+      l.out.clamp_hi = hi;
+      check_layer(l, random_tensor(rng, 5, 5, 6, mode), {}, fmt::format("clamp_hi {}", hi));
+    }
+  }
+}
+
+TEST(Accelerator, FullyConnectedMatchesReference) {
+  auto rng = test_rng();
+  for (const Mode mode : kModes) {
+    check_random_layer(rng, fc(1, 1), mode, {}, "fc K=1 N=1");
+    check_random_layer(rng, fc(1, 40), mode, {}, "fc K=1");
+    check_random_layer(rng, fc(3, 5), mode, {}, "fc K=3");
+    check_random_layer(rng, fc(130, 50), mode, {}, "fc K=130");
+    check_random_layer(rng, fc(257, 16), mode, {}, "fc K=257", false);
+  }
+}
+
+TEST(Accelerator, WithoutBiasMatchesReference) {
+  auto rng = test_rng();
+  for (const Mode mode : kModes)
+    check_random_layer(rng, conv(6, 5, 4, 21, 3, 3, 1, 1, 1, 1, 1, 1), mode, {}, "no bias", false);
+}
+
+TEST(Accelerator, RandomLayersMatchReference) {
+  auto rng = test_rng();
+  g_coverage = {};
+  for (int i = 0; i < 60; ++i) {
+    const ConvShape s = random_shape(rng);
+    const Mode mode = kModes[uniform(rng, 0, 2)];
+    check_random_layer(rng, s, mode, {}, fmt::format("random layer {}", i), uniform(rng, 0, 3) != 0);
+    if (::testing::Test::HasFailure()) break;
+  }
+  // The data reaches both ends of the output range (saturation, clamps), but not only those.
+  EXPECT_GT(g_coverage.at_min, 0u);
+  EXPECT_GT(g_coverage.at_max, 0u);
+  EXPECT_LT(g_coverage.at_min + g_coverage.at_max, g_coverage.total / 2);
+  fmt::print("[ info     ] outputs at the minimum {}, at the maximum {}, of {}\n", g_coverage.at_min, g_coverage.at_max,
+             g_coverage.total);
+}
+
+TEST(Accelerator, SmallDeviceForcesWeightChunksAndManyTiles) {
+  // 256-word weight banks and 4 bias entries: a few n-tiles per chunk, several chunks.
+  auto rng = test_rng();
+  DeviceParams small;
+  small.act_words = 256;
+  small.wgt_words = 256;
+  small.bias_entries = 4;
+  for (const Mode mode : kModes) {
+    check_random_layer(rng, fc(200, 150), mode, small, "fc, chunks limited by weights and biases");
+    check_random_layer(rng, conv(8, 9, 10, 90, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, bias-limited chunks");
+    check_random_layer(rng, conv(8, 9, 10, 90, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, no bias", false);
+    check_random_layer(rng, conv(20, 20, 4, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2), mode, small, "conv, groups");
+    // 800 pixels do not fit the activation banks: activations reloaded per chunk.
+    check_random_layer(rng, conv(40, 20, 3, 70, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, act reload");
+  }
+}
+
+TEST(Accelerator, OtherArraySizes) {
+  auto rng = test_rng();
+  DeviceParams p;
+  p.rows = 4;
+  p.cols = 8;
+  p.act_words = 512;
+  p.wgt_words = 128;
+  p.bias_entries = 2;
+  for (const Mode mode : kModes) {
+    check_random_layer(rng, conv(7, 6, 5, 23, 3, 3, 1, 2, 1, 1, 0, 1), mode, p, "4x8 array");
+    check_random_layer(rng, fc(70, 33), mode, p, "4x8 array fc");
+  }
+  DeviceParams wide;
+  wide.rows = 3;
+  wide.cols = 20;
+  for (const Mode mode : kModes)
+    check_random_layer(rng, conv(5, 5, 6, 45, 3, 3, 1, 1, 1, 1, 1, 1, 3), mode, wide, "3x20 array");
+}
+
+TEST(Accelerator, LargestKFitsTheBanks) {
+  auto rng = test_rng();
+  DeviceParams small;
+  small.act_words = 64;
+  small.wgt_words = 64;
+  for (const Mode mode : kModes) {
+    const int k = 64 * golden::lanes(mode);
+    check_random_layer(rng, fc(k, 20), mode, small, "K = lanes * bank words");
+  }
+}
+
+TEST(Accelerator, OutputOfOneLayerFeedsTheNext) {
+  auto rng = test_rng();
+  GoldenDevice dev;
+  Accelerator acc(dev);
+  for (const Mode mode : kModes) {
+    const Layer l1 = random_layer(rng, conv(8, 8, 3, 10, 3, 3, 1, 1, 1, 1, 1, 1), mode);
+    const Layer l2 = random_layer(rng, conv(8, 8, 10, 10, 3, 3, 2, 2, 1, 1, 1, 1, 5), mode);
+    const Layer l3 = random_layer(rng, fc(4 * 4 * 10, 7), mode);
+    const PackedTensor in = random_tensor(rng, 8, 8, 3, mode);
+    const PackedTensor a1 = acc.run(l1, in);
+    const PackedTensor a2 = acc.run(l2, a1);
+    // Flatten 4x4x10 HWC to 1x1x160 (same values, same order).
+    const PackedTensor flat = PackedTensor::from_values(1, 1, 160, mode, a2.values());
+    const PackedTensor a3 = acc.run(l3, flat);
+    const PackedTensor r1 = golden::conv2d(l1, in);
+    const PackedTensor r2 = golden::conv2d(l2, r1);
+    const PackedTensor r3 = golden::conv2d(l3, PackedTensor::from_values(1, 1, 160, mode, r2.values()));
+    EXPECT_TRUE(same_tensor(a1, r1, "layer 1"));
+    EXPECT_TRUE(same_tensor(a2, r2, "layer 2"));
+    EXPECT_TRUE(same_tensor(a3, r3, "layer 3"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counters and bus economy
+
+TEST(Accelerator, CountersClearAndSubtract) {
+  auto rng = test_rng();
+  GoldenDevice dev;
+  Accelerator acc(dev);
+  const Layer l = random_layer(rng, conv(6, 6, 4, 20, 3, 3, 1, 1, 1, 1, 1, 1), Mode::k8);
+  (void)acc.run(l, random_tensor(rng, 6, 6, 4, Mode::k8));
+  EXPECT_GT(acc.counters().tiles, 0u);
+  acc.clear_counters();
+  const Counters c = acc.counters();
+  EXPECT_EQ(c.tiles, 0u);
+  EXPECT_EQ(c.macs_total(), 0u);
+  EXPECT_EQ(c.busy, 0u);
+  EXPECT_LT(c.cycles, 20u);  // only the reads of the counters themselves
+  (void)acc.run(l, random_tensor(rng, 6, 6, 4, Mode::k8));
+  const Counters d = acc.counters() - c;
+  EXPECT_EQ(d.mac8, static_cast<std::uint64_t>(l.shape.macs()));
+  EXPECT_EQ(d.mac16 + d.mac4, 0u);
+  EXPECT_EQ(d.tiles, expected_tiles(l.shape, 16, 16));
+}
+
+TEST(Accelerator, CountersFollowTheDocumentedRules) {
+  // Every counter of docs/ARCHITECTURE.md recomputed from the bus accesses the driver made.
+  auto rng = test_rng();
+  for (const Mode mode : kModes) {
+    GoldenDevice golden_dev;
+    CountingDevice dev(golden_dev);
+    Accelerator acc(dev);
+    const ConvShape s = conv(9, 7, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1);  // M 63 (16,16,16,15), N 40 (16,16,8)
+    const Layer l = random_layer(rng, s, mode);
+    const PackedTensor in = random_tensor(rng, 9, 7, 6, mode);
+    acc.clear_counters();
+    dev.reset();
+    (void)acc.run(l, in);
+    const std::uint64_t accesses = dev.total();
+    const Counters c = acc.counters();
+
+    const std::uint64_t p = golden::lanes(mode);
+    const std::uint64_t kw = (s.k() + p - 1) / p;
+    std::uint64_t tiles = 0, busy = 0, array = 0, macs = 0, rd = 0, wr = 0;
+    for (const std::uint64_t rows : {16u, 16u, 16u, 15u}) {
+      for (const std::uint64_t cols : {16u, 16u, 8u}) {
+        ++tiles;
+        busy += kw + regmap::kBusyOverhead;
+        array += kw;
+        macs += rows * cols * s.k();
+        rd += (rows + cols) * kw + 2 * cols;  // operands, biases at START
+        wr += rows * ((cols + p - 1) / p);    // outputs
+      }
+    }
+    rd += 4 * dev.reads[regmap::kRegionOut];
+    wr += 4 * (dev.writes[regmap::kRegionAct] + dev.writes[regmap::kRegionWgt] + dev.writes[regmap::kRegionBias]);
+    const std::string ctx = golden::to_string(mode);
+    EXPECT_EQ(c.cycles, accesses + busy) << ctx;  // every access is an edge; waits last the busy edges
+    EXPECT_EQ(c.tiles, tiles) << ctx;
+    EXPECT_EQ(c.busy, busy) << ctx;
+    EXPECT_EQ(c.array, array) << ctx;
+    EXPECT_EQ(c.macs(mode), macs) << ctx;
+    EXPECT_EQ(c.macs_total(), macs) << ctx;
+    EXPECT_EQ(c.spad_rd, rd) << ctx;
+    EXPECT_EQ(c.spad_wr, wr) << ctx;
+  }
+}
+
+/// Bus accesses of one run, by kind, against what the tiling needs at least.
+TEST(Accelerator, BusAccessesAreMinimal) {
+  auto rng = test_rng();
+  for (const Mode mode : kModes) {
+    GoldenDevice golden_dev;
+    CountingDevice dev(golden_dev);
+    Accelerator acc(dev);
+    const ConvShape s = conv(16, 16, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1);  // M 256, N 40, K 144
+    const Layer l = random_layer(rng, s, mode);
+    const PackedTensor in = random_tensor(rng, 16, 16, 16, mode);
+    dev.reset();
+    const PackedTensor got = acc.run(l, in);
+    EXPECT_TRUE(same_tensor(got, golden::conv2d(l, in), "bus economy layer"));
+
+    const int p = golden::lanes(mode);
+    const std::uint64_t lines_per_vec = (s.k() + 4 * p - 1) / (4 * p);
+    const std::uint64_t m_tiles = 16, n_tiles = 3, tiles = m_tiles * n_tiles;
+    const std::uint64_t out_lines = 16 * m_tiles * (2 * ((16 + 4 * p - 1) / (4 * p)) + (8 + 4 * p - 1) / (4 * p));
+    EXPECT_EQ(dev.starts, tiles);
+    EXPECT_EQ(dev.waits, tiles);
+    EXPECT_EQ(dev.writes[regmap::kRegionWgt], 40 * lines_per_vec);  // each weight once
+    EXPECT_EQ(dev.writes[regmap::kRegionBias],
+              8 * 2u + 8 * 1u);  // columns 0..7: 3 entries (2 lines), 8..15: 2 (1 line)
+    EXPECT_EQ(dev.writes[regmap::kRegionAct], 256 * lines_per_vec);  // each im2col row once
+    EXPECT_EQ(dev.reads[regmap::kRegionOut], out_lines);             // only lines holding outputs
+    EXPECT_EQ(dev.reads[regmap::kRegionCsr], 0u);                    // no STATUS polling
+    // START per tile; WGT_BASE and BIAS_BASE per n-tile change (serpentine: 2 per m-tile);
+    // COLS_ACT twice per m-tile; a few per-layer registers.
+    const std::uint64_t csr = dev.writes[regmap::kRegionCsr];
+    EXPECT_LE(csr, tiles + m_tiles * 2 * 3 + 10);
+    fmt::print(
+        "[ info     ] {} mode, 48 tiles of K {}: {} bus accesses ({:.1f} per tile; csr writes {}, act {}, "
+        "wgt {}, bias {}, out {})\n",
+        golden::to_string(mode), s.k(), dev.total(), static_cast<double>(dev.total()) / tiles, csr,
+        dev.writes[regmap::kRegionAct], dev.writes[regmap::kRegionWgt], dev.writes[regmap::kRegionBias],
+        dev.reads[regmap::kRegionOut]);
+
+    // A second run costs the same (the shadow is rebuilt, not trusted across runs).
+    const std::uint64_t first = dev.total();
+    dev.reset();
+    (void)acc.run(l, in);
+    EXPECT_EQ(dev.total(), first);
+  }
+}
+
+TEST(Accelerator, SingleNTileNeedsOnlyStartPerTile) {
+  auto rng = test_rng();
+  GoldenDevice golden_dev;
+  CountingDevice dev(golden_dev);
+  Accelerator acc(dev);
+  const ConvShape s = conv(12, 12, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1);  // 9 m-tiles of 16 pixels, 1 n-tile
+  const Layer l = random_layer(rng, s, Mode::k16);
+  const PackedTensor in = random_tensor(rng, 12, 12, 8, Mode::k16);
+  dev.reset();
+  (void)acc.run(l, in);
+  // MODE K SHIFT OUT_CFG [CLAMP_HI] ROWS_ACT COLS_ACT ACT_BASE WGT_BASE BIAS_BASE, then START only.
+  EXPECT_LE(dev.writes[regmap::kRegionCsr], 9u + 10u);
+  EXPECT_EQ(dev.reads[regmap::kRegionOut], 144u * 4u);
+}
+
+TEST(Accelerator, ActivationsStayResidentAcrossWeightChunks) {
+  auto rng = test_rng();
+  DeviceParams small;
+  small.wgt_words = 256;  // 16-bit K 72 -> 72-word vectors, 3 n-tiles per chunk
+  GoldenDevice golden_dev(small);
+  CountingDevice dev(golden_dev);
+  Accelerator acc(dev);
+  const ConvShape s = conv(6, 6, 8, 100, 3, 3, 1, 1, 1, 1, 1, 1);  // M 36 (3 m-tiles), N 100 (7 n-tiles)
+  const Layer l = random_layer(rng, s, Mode::k16);
+  const PackedTensor in = random_tensor(rng, 6, 6, 8, Mode::k16);
+  dev.reset();
+  const PackedTensor got = acc.run(l, in);
+  EXPECT_TRUE(same_tensor(got, golden::conv2d(l, in), "resident activations"));
+  EXPECT_EQ(dev.writes[regmap::kRegionAct], 36u * 18u);   // each im2col row once, not once per chunk
+  EXPECT_EQ(dev.writes[regmap::kRegionWgt], 100u * 18u);  // each weight vector once
+  EXPECT_EQ(dev.starts, 3u * 7u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Invalid layers
+
+TEST(Accelerator, RejectsKLargerThanABank) {
+  DeviceParams small;
+  small.act_words = 64;
+  small.wgt_words = 128;
+  GoldenDevice dev(small);
+  Accelerator acc(dev);
+  for (const Mode mode : kModes) {
+    Layer l;
+    l.mode = mode;
+    l.shape = fc(64 * golden::lanes(mode) + 1, 3);
+    l.weights.assign(static_cast<std::size_t>(l.shape.weight_count()), 1);
+    try {
+      (void)acc.prepare(l);
+      ADD_FAILURE() << "K too large accepted in " << golden::to_string(mode);
+    } catch (const std::invalid_argument& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(fmt::format("K = {}", l.shape.k())), std::string::npos) << msg;
+      EXPECT_NE(msg.find(fmt::format("at most {}", 64 * golden::lanes(mode))), std::string::npos) << msg;
+      EXPECT_NE(msg.find(golden::to_string(mode)), std::string::npos) << msg;
+    }
+    // run(layer, ...) validates as well, before touching the device.
+    EXPECT_THROW((void)acc.run(l, PackedTensor(1, 1, l.shape.in_c, mode)), std::invalid_argument);
+  }
+}
+
+TEST(Accelerator, RejectsWrongInput) {
+  GoldenDevice dev;
+  Accelerator acc(dev);
+  Layer l;
+  l.mode = Mode::k8;
+  l.shape = conv(5, 5, 3, 4, 3, 3);
+  l.weights.assign(static_cast<std::size_t>(l.shape.weight_count()), 1);
+  const PreparedLayer pl = acc.prepare(l);
+  const auto expect_msg = [&](const PackedTensor& in, const std::string& part) {
+    try {
+      (void)acc.run(pl, in);
+      ADD_FAILURE() << "accepted input " << part;
+    } catch (const std::invalid_argument& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("input tensor is"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(part), std::string::npos) << msg;
+    }
+  };
+  expect_msg(PackedTensor(5, 4, 3, Mode::k8), "5x4x3");
+  expect_msg(PackedTensor(5, 5, 2, Mode::k8), "5x5x2");
+  expect_msg(PackedTensor(5, 5, 3, Mode::k16), "16-bit");
+  PackedTensor bad(5, 5, 3, Mode::k8);
+  bad.words.pop_back();
+  expect_msg(bad, "words");
+}
+
+TEST(Accelerator, RejectsInvalidLayer) {
+  GoldenDevice dev;
+  Accelerator acc(dev);
+  Layer l;
+  l.shape = conv(5, 5, 3, 4, 3, 3, 1, 1, 0, 0, 0, 0, 2);  // channels not divisible by groups
+  l.weights.assign(64, 1);
+  EXPECT_THROW((void)acc.prepare(l), std::invalid_argument);
+  l.shape = conv(5, 5, 3, 4, 3, 3);
+  l.weights.assign(static_cast<std::size_t>(l.shape.weight_count()) - 1, 1);  // wrong weight count
+  EXPECT_THROW((void)acc.prepare(l), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------
+// Device errors on a fake device
+
+Layer small_layer() {
+  Layer l;
+  l.mode = Mode::k16;
+  l.shape = conv(4, 4, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1);
+  l.weights.assign(static_cast<std::size_t>(l.shape.weight_count()), 1);
+  return l;
+}
+
+TEST(Accelerator, RejectsWrongId) {
+  FakeDevice dev;
+  dev.id = 0xDEADBEEF;
+  try {
+    Accelerator acc(dev);
+    ADD_FAILURE() << "wrong ID accepted";
+  } catch (const AcceleratorError& e) {
+    EXPECT_NE(std::string(e.what()).find("0xDEADBEEF"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Accelerator, ReadsGeometry) {
+  FakeDevice dev;
+  dev.hwcfg = 8 | (12 << 8) | (10 << 16) | (11u << 24);
+  dev.hwcfg2 = 64 | (48 << 16);
+  Accelerator acc(dev);
+  EXPECT_EQ(acc.hw().rows, 8);
+  EXPECT_EQ(acc.hw().cols, 12);
+  EXPECT_EQ(acc.hw().act_words, 1024);
+  EXPECT_EQ(acc.hw().wgt_words, 2048);
+  EXPECT_EQ(acc.hw().bias_entries, 64);
+  EXPECT_EQ(acc.hw().acc_bits, 48);
+  GoldenDevice golden_dev;
+  Accelerator g(golden_dev);
+  EXPECT_EQ(g.hw().rows, 16);
+  EXPECT_EQ(g.hw().cols, 16);
+  EXPECT_EQ(g.hw().act_words, 8192);
+  EXPECT_EQ(g.hw().wgt_words, 8192);
+  EXPECT_EQ(g.hw().bias_entries, 256);
+  EXPECT_EQ(g.hw().acc_bits, 48);
+}
+
+TEST(Accelerator, WatchdogStopsATileThatNeverFinishes) {
+  FakeDevice dev;
+  Accelerator acc(dev);
+  acc.set_watchdog_slack(10);
+  const Layer l = small_layer();
+  try {
+    (void)acc.run(l, PackedTensor(4, 4, 3, Mode::k16));
+    ADD_FAILURE() << "no watchdog error";
+  } catch (const AcceleratorError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("watchdog"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("not done after 39 cycles"), std::string::npos) << msg;  // 27 + 2 + 10
+    EXPECT_NE(msg.find("m-tile 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(l.shape.to_string()), std::string::npos) << msg;
+  }
+  ASSERT_EQ(dev.wait_limits.size(), 1u);
+  EXPECT_EQ(dev.wait_limits[0], 27u + regmap::kBusyOverhead + 10u);
+}
+
+TEST(Accelerator, RefusedTileReportsTheErrorCode) {
+  FakeDevice dev;
+  dev.refuse = true;
+  dev.err_code = regmap::kErrBadK;
+  Accelerator acc(dev);
+  try {
+    (void)acc.run(small_layer(), PackedTensor(4, 4, 3, Mode::k16));
+    ADD_FAILURE() << "refused tile not reported";
+  } catch (const AcceleratorError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(regmap::err_text(regmap::kErrBadK)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("n-tile 0"), std::string::npos) << msg;
+  }
+}
+
+TEST(Accelerator, BusErrorsNameTheAddress) {
+  FakeDevice dev;
+  dev.finish = true;
+  dev.fail_region = static_cast<int>(regmap::kRegionWgt);
+  dev.err_code = regmap::kErrBusAddr;
+  Accelerator acc(dev);
+  try {
+    (void)acc.run(small_layer(), PackedTensor(4, 4, 3, Mode::k16));
+    ADD_FAILURE() << "bus error not reported";
+  } catch (const AcceleratorError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("WGT scratchpad bank 0 line 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(regmap::err_text(regmap::kErrBusAddr)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("loading weights"), std::string::npos) << msg;
+  }
+  dev.fail_region = static_cast<int>(regmap::kRegionCsr);
+  dev.err_code = regmap::kErrBusRo;
+  try {
+    acc.write_reg(regmap::kRegHWCFG, 1);
+    ADD_FAILURE() << "register bus error not reported";
+  } catch (const AcceleratorError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("HWCFG"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(regmap::err_text(regmap::kErrBusRo)), std::string::npos) << msg;
+  }
+}
+
+TEST(Accelerator, GoldenDeviceBusErrorsAreReported) {
+  GoldenDevice dev;
+  Accelerator acc(dev);
+  try {
+    acc.write_reg(regmap::kRegID, 0);
+    ADD_FAILURE() << "write to ID accepted";
+  } catch (const AcceleratorError& e) {
+    EXPECT_NE(std::string(e.what()).find("ERR_BUS_RO"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace bitscale::driver
