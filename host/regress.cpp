@@ -74,6 +74,12 @@ struct ModeSummary {
 }  // namespace
 
 std::uint64_t run_regress(const RegressOptions& opts) {
+  // Open the summary file first: a long run must not end unable to write its results.
+  std::ofstream json;
+  if (!opts.json.empty()) {
+    json.open(opts.json);
+    if (!json) throw std::runtime_error(fmt::format("cannot write '{}'", opts.json));
+  }
   rtl::RtlOptions ro;
   ro.trace_fst = opts.fst;
   ro.seed = opts.seed;
@@ -148,9 +154,8 @@ std::uint64_t run_regress(const RegressOptions& opts) {
     summaries.push_back(std::move(sum));
   }
 
-  if (!opts.json.empty()) {
-    std::ofstream f(opts.json);
-    if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", opts.json));
+  if (json.is_open()) {
+    auto& f = json;
     f << fmt::format("{{\"seed\": {}, \"first\": {}, \"count\": {}, \"modes\": [", opts.seed, opts.first, opts.count);
     for (std::size_t i = 0; i < summaries.size(); ++i) {
       const auto& s = summaries[i];

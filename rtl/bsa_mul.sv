@@ -15,13 +15,6 @@ module bsa_mul
   output logic signed [SUM_W-1:0] sum_o
 );
 
-  // One block product, sign-extended to the sum width.
-  function automatic logic signed [SUM_W-1:0] blk(input logic [4:0] a, input logic [4:0] w);
-    logic signed [9:0] p;
-    p = $signed(a) * $signed(w);
-    return SUM_W'(p);
-  endfunction
-
   always_comb begin
     sum_o = '0;
     if (en_i) begin
@@ -29,7 +22,7 @@ module bsa_mul
         MODE_W16: begin
           for (int unsigned i = 0; i < 4; i++) begin
             for (int unsigned j = 0; j < 4; j++) begin
-              sum_o = sum_o + (blk(a_i[i], w_i[j]) <<< (4 * (i + j)));
+              sum_o = sum_o + (SUM_W'($signed(a_i[i]) * $signed(w_i[j])) <<< (4 * (i + j)));
             end
           end
         end
@@ -37,14 +30,14 @@ module bsa_mul
           for (int unsigned l = 0; l < 2; l++) begin
             for (int unsigned i = 0; i < 2; i++) begin
               for (int unsigned j = 0; j < 2; j++) begin
-                sum_o = sum_o + (blk(a_i[2*l+i], w_i[2*l+j]) <<< (4 * (i + j)));
+                sum_o = sum_o + (SUM_W'($signed(a_i[2*l+i]) * $signed(w_i[2*l+j])) <<< (4 * (i + j)));
               end
             end
           end
         end
         MODE_W4: begin
           for (int unsigned i = 0; i < 4; i++) begin
-            sum_o = sum_o + blk(a_i[i], w_i[i]);
+            sum_o = sum_o + SUM_W'($signed(a_i[i]) * $signed(w_i[i]));
           end
         end
         default: sum_o = '0;

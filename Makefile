@@ -1,0 +1,60 @@
+# bitscale: the two set-up commands of the README are `make run` and `make test`.
+# Both install the Debian packages they need (as root, from Debian's registry), configure,
+# build and then run. Other targets: lint, bench, regress, clean.
+
+SHELL       := /bin/bash
+BUILD       ?= build
+JOBS        ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+BITSCALE    := ./$(BUILD)/host/bitscale
+
+# Debian 12 packages: toolchain, Verilator 5.006, fmt, CLI11, GoogleTest.
+DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest
+
+.PHONY: all deps configure build run test lint bench regress clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "== installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > /dev/null
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job on the embedded default: a bit-exact regression of the verilated array
+# against the golden model, 100 random layers in each of the 16-, 8- and 4-bit modes.
+run: build
+	$(BITSCALE) regress --seed 1 --count 100 --mode all
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+# Verilator lint of the RTL, zero warnings (waivers: rtl/lint/verilator_waiver.vlt).
+lint: deps
+	@mkdir -p $(BUILD)/lint
+	@cmake -DDEF=rtl/bsa_regs.def -DSV_OUT=$(BUILD)/lint/bsa_reg_pkg.sv \
+	       -DHPP_OUT=$(BUILD)/lint/regmap.hpp -P cmake/gen_regmap.cmake
+	BSA_RTL=rtl verilator --lint-only -Wall --top-module bsa_top \
+	  rtl/lint/verilator_waiver.vlt $(BUILD)/lint/bsa_reg_pkg.sv -f rtl/bsa.f
+	@echo "lint: clean"
+
+# Performance figures (docs/PERFORMANCE.md).
+bench: build
+	$(BITSCALE) bench --seconds 3 --json $(BUILD)/bench.json
+
+# The full regression of the issue: 1000 random layers per mode.
+regress: build
+	$(BITSCALE) regress --seed 1 --count 1000 --mode all --json $(BUILD)/regress.json
+
+clean:
+	rm -rf $(BUILD)
