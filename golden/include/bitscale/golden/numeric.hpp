@@ -41,6 +41,11 @@ std::int64_t round_shift(std::int64_t acc, int shift);
 std::int32_t saturate(std::int64_t v, Mode m);
 /// The whole output stage: round_shift, saturate, ReLU, clamp.
 std::int32_t output_value(std::int64_t acc, Mode m, const OutputStage& os);
+/// The stage a layer programs into the hardware: clamp_hi saturated to the mode's range
+/// (docs/NUMERICS.md: "saturated to the mode's range by the driver"), so that
+/// output_value(acc, m, layer_output_stage(os, m)) is always in the mode's range.
+/// The layer reference (conv2d) applies it.
+OutputStage layer_output_stage(const OutputStage& os, Mode m);
 
 /// Lane `lane` of a packed word, sign-extended.
 std::int32_t get_lane(std::uint16_t word, int lane, Mode m);

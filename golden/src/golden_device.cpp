@@ -1,0 +1,388 @@
+// Register-level functional model of bsa_top, written from docs/ARCHITECTURE.md (bus, tile
+// timing, START checks, bus errors, counters) and docs/NUMERICS.md (arithmetic).
+//
+// Model of time: every access() and every wait() cycle is one rising edge. Within an edge:
+//   1. read data is taken from the state before the edge (registers, STATUS, counters);
+//   2. the bus access is checked (address, read-only, busy, in that order) and, if legal,
+//      applied (register/scratchpad write, STATUS w1c, CTRL.START checks, CTRL.CLEAR);
+//   3. a running tile advances by one edge (table "A tile, cycle by cycle"); its completion
+//      edge writes the outputs and sets DONE, so DONE set by completion wins over a w1c of DONE
+//      at the same edge;
+//   4. the counters add this edge's increments, or are zeroed if CTRL.CLEAR was written.
+// The busy check of an access uses BUSY from before the edge: an access at the completion edge
+// of a tile still sees BUSY = 1.
+//
+// Counters: CNT_CYCLES and CNT_BUSY are exact at every edge. The other counters are
+// attributed to the edges of the tile table (operand reads at e1..e(KW), products at
+// e2..e(KW+1), output writes and TILES at e(KW+2), bias reads at e0), so their totals at the end
+// of a tile are exactly the documented formulas; values read in the middle of a tile follow
+// this attribution, which the documentation only implies (the regression compares counters
+// between tiles).
+#include "bitscale/golden/golden_device.hpp"
+
+#include <array>
+#include <bit>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bitscale/golden/numeric.hpp"
+#include "bitscale/regmap.hpp"
+
+namespace bitscale::golden {
+
+namespace rm = bitscale::regmap;
+
+namespace {
+
+constexpr std::uint32_t kAddrMask = (1u << 24) - 1u;
+constexpr std::uint32_t kLineMask = (1u << rm::kAddrBankLsb) - 1u;
+constexpr std::uint32_t kBankMask = (1u << (rm::kAddrRegionLsb - rm::kAddrBankLsb)) - 1u;
+constexpr int kWordsPerLine = 4;    // 16-bit words per 64-bit line
+constexpr int kEntriesPerLine = 2;  // 32-bit bias entries per 64-bit line
+constexpr std::uint32_t kNumCounters = rm::kRegCNT_TILES - rm::kRegCNT_CYCLES + 1;
+
+/// Documented bits of each configuration register (IRQ_EN .. CLAMP_HI).
+constexpr std::uint64_t config_mask(std::uint32_t index) {
+  switch (index) {
+    case rm::kRegIRQ_EN: return 0x3;
+    case rm::kRegMODE: return 0x3;
+    case rm::kRegK: return 0xFFFF;
+    case rm::kRegROWS_ACT: return 0x1FF;
+    case rm::kRegCOLS_ACT: return 0x1FF;
+    case rm::kRegACT_BASE: return 0xFFFF;
+    case rm::kRegWGT_BASE: return 0xFFFF;
+    case rm::kRegBIAS_BASE: return 0xFFFF;
+    case rm::kRegSHIFT: return 0x3F;
+    case rm::kRegOUT_CFG: return 0x7;
+    case rm::kRegCLAMP_HI: return 0xFFFF;
+    default: return 0;
+  }
+}
+
+constexpr bool is_config(std::uint32_t index) { return index >= rm::kRegIRQ_EN && index <= rm::kRegCLAMP_HI; }
+constexpr bool is_read_only(std::uint32_t index) {
+  return index == rm::kRegID || index == rm::kRegHWCFG || index == rm::kRegHWCFG2 ||
+         (index >= rm::kRegCNT_CYCLES && index <= rm::kRegCNT_TILES);
+}
+constexpr std::uint64_t bit(std::uint32_t b) { return std::uint64_t{1} << b; }
+
+std::uint16_t line_word(std::uint64_t line, int w) { return static_cast<std::uint16_t>(line >> (16 * w)); }
+
+void check_params(const DeviceParams& p) {
+  const auto fail = [](const std::string& what) {
+    throw std::invalid_argument("GoldenDevice parameters: " + what);
+  };
+  if (p.rows < 1 || p.rows > 255) fail(fmt::format("rows = {} outside 1 .. 255", p.rows));
+  if (p.cols < 4 || p.cols > 252 || p.cols % 4 != 0) {
+    fail(fmt::format("cols = {} is not a multiple of 4 in 4 .. 252", p.cols));
+  }
+  const int max_words = kWordsPerLine * static_cast<int>(kLineMask + 1);
+  for (const auto& [name, v] : {std::pair{"act_words", p.act_words}, std::pair{"wgt_words", p.wgt_words}}) {
+    if (v < kWordsPerLine || v > max_words || !std::has_single_bit(static_cast<unsigned>(v))) {
+      fail(fmt::format("{} = {} is not a power of two in {} .. {}", name, v, kWordsPerLine, max_words));
+    }
+  }
+  const int max_entries = kEntriesPerLine * static_cast<int>(kLineMask + 1);
+  if (p.bias_entries < kEntriesPerLine || p.bias_entries > max_entries || p.bias_entries % kEntriesPerLine != 0) {
+    fail(fmt::format("bias_entries = {} is not even in {} .. {}", p.bias_entries, kEntriesPerLine, max_entries));
+  }
+}
+
+}  // namespace
+
+struct GoldenDevice::State {
+  explicit State(const DeviceParams& params)
+      : p(params),
+        act_lines(p.act_words / kWordsPerLine),
+        wgt_lines(p.wgt_words / kWordsPerLine),
+        bias_lines(p.bias_entries / kEntriesPerLine),
+        out_lines(p.cols / kWordsPerLine),
+        act(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(act_lines)),
+        wgt(static_cast<std::size_t>(p.cols) * static_cast<std::size_t>(wgt_lines)),
+        bias(static_cast<std::size_t>(p.cols) * static_cast<std::size_t>(bias_lines)),
+        out(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(out_lines)) {}
+
+  /// A tile latched at its START (the registers and scratchpads it reads cannot change while
+  /// it runs: such writes are refused with ERR_BUS_BUSY).
+  struct Tile {
+    Mode mode = Mode::k16;
+    int k = 0, kw = 0, rows = 0, cols = 0;
+    int act_base = 0, wgt_base = 0, bias_base = 0;
+    bool bias_en = false;
+    OutputStage os;
+    std::uint64_t phase = 0;  ///< edges since the START edge e0
+  };
+
+  DeviceParams p;
+  int act_lines, wgt_lines, bias_lines, out_lines;
+  std::vector<std::uint64_t> act, wgt, bias, out;  ///< bank-major lines
+  std::array<std::uint64_t, rm::kRegCLAMP_HI + 1> cfg{};  ///< configuration registers by index
+  bool busy = false, done = false, err = false;
+  std::uint32_t err_code = 0;
+  std::array<std::uint64_t, kNumCounters> cnt{};
+  Tile tile;
+
+  std::uint64_t& act_line(int bank, int line) { return act[static_cast<std::size_t>(bank * act_lines + line)]; }
+  std::uint64_t& wgt_line(int bank, int line) { return wgt[static_cast<std::size_t>(bank * wgt_lines + line)]; }
+  std::uint64_t& bias_line(int bank, int line) { return bias[static_cast<std::size_t>(bank * bias_lines + line)]; }
+  std::uint64_t& out_line(int bank, int line) { return out[static_cast<std::size_t>(bank * out_lines + line)]; }
+
+  [[nodiscard]] std::uint64_t status() const {
+    return (busy ? bit(rm::kStatusBusy) : 0) | (done ? bit(rm::kStatusDone) : 0) | (err ? bit(rm::kStatusErr) : 0) |
+           (std::uint64_t{err_code} << rm::kStatusCodeLsb);
+  }
+
+  [[nodiscard]] std::uint64_t hwcfg() const {
+    return static_cast<std::uint64_t>(p.rows) | static_cast<std::uint64_t>(p.cols) << 8 |
+           static_cast<std::uint64_t>(std::countr_zero(static_cast<unsigned>(p.act_words))) << 16 |
+           static_cast<std::uint64_t>(std::countr_zero(static_cast<unsigned>(p.wgt_words))) << 24;
+  }
+
+  [[nodiscard]] std::uint64_t read_csr(std::uint32_t index) const {
+    switch (index) {
+      case rm::kRegID: return rm::kIdValue;
+      case rm::kRegHWCFG: return hwcfg();
+      case rm::kRegHWCFG2: return static_cast<std::uint64_t>(p.bias_entries) | std::uint64_t{rm::kAccW} << 16;
+      case rm::kRegCTRL: return 0;
+      case rm::kRegSTATUS: return status();
+      default:
+        if (is_config(index)) return cfg[index];
+        return cnt[index - rm::kRegCNT_CYCLES];
+    }
+  }
+
+  /// ERR_BUS_* code of an access (0 if legal), checked as documented: address, read-only, busy.
+  [[nodiscard]] std::uint32_t bus_check(bool write, std::uint32_t region, std::uint32_t bank, std::uint32_t line) const {
+    std::uint32_t banks = 0, lines = 0;
+    switch (region) {
+      case rm::kRegionCsr:
+        if (bank != 0 || line > rm::kRegCNT_TILES) return rm::kErrBusAddr;
+        if (write && is_read_only(line)) return rm::kErrBusRo;
+        if (write && is_config(line) && busy) return rm::kErrBusBusy;
+        return rm::kErrNone;
+      case rm::kRegionAct: banks = p.rows, lines = act_lines; break;
+      case rm::kRegionWgt: banks = p.cols, lines = wgt_lines; break;
+      case rm::kRegionBias: banks = p.cols, lines = bias_lines; break;
+      case rm::kRegionOut: banks = p.rows, lines = out_lines; break;
+      default: return rm::kErrBusAddr;
+    }
+    if (bank >= banks || line >= lines) return rm::kErrBusAddr;
+    if (write && region == rm::kRegionOut) return rm::kErrBusRo;
+    if (busy) return rm::kErrBusBusy;
+    return rm::kErrNone;
+  }
+
+  std::uint64_t& spad_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line) {
+    const int b = static_cast<int>(bank), l = static_cast<int>(line);
+    switch (region) {
+      case rm::kRegionAct: return act_line(b, l);
+      case rm::kRegionWgt: return wgt_line(b, l);
+      case rm::kRegionBias: return bias_line(b, l);
+      default: return out_line(b, l);
+    }
+  }
+
+  /// START checks in the documented order; 0 if the tile may start.
+  [[nodiscard]] std::uint32_t start_check() const {
+    if (busy) return rm::kErrStartBusy;
+    if (cfg[rm::kRegMODE] == 3) return rm::kErrBadMode;
+    const auto mode = static_cast<Mode>(cfg[rm::kRegMODE]);
+    const std::uint64_t k = cfg[rm::kRegK];
+    const std::uint64_t kw = (k + static_cast<std::uint64_t>(lanes(mode)) - 1) / static_cast<std::uint64_t>(lanes(mode));
+    if (k == 0 || cfg[rm::kRegACT_BASE] + kw > static_cast<std::uint64_t>(p.act_words) ||
+        cfg[rm::kRegWGT_BASE] + kw > static_cast<std::uint64_t>(p.wgt_words)) {
+      return rm::kErrBadK;
+    }
+    const std::uint64_t r = cfg[rm::kRegROWS_ACT], c = cfg[rm::kRegCOLS_ACT];
+    if (r < 1 || r > static_cast<std::uint64_t>(p.rows) || c < 1 || c > static_cast<std::uint64_t>(p.cols)) {
+      return rm::kErrBadShape;
+    }
+    if (cfg[rm::kRegSHIFT] >= rm::kAccW) return rm::kErrBadShift;
+    if ((cfg[rm::kRegOUT_CFG] & bit(rm::kOutBiasEn)) != 0 &&
+        cfg[rm::kRegBIAS_BASE] >= static_cast<std::uint64_t>(p.bias_entries)) {
+      return rm::kErrBadBias;
+    }
+    return rm::kErrNone;
+  }
+
+  /// Edge e0 of a legal START: latch the tile, set BUSY, clear DONE/ERR/ERR_CODE.
+  void start(std::array<std::uint64_t, kNumCounters>& inc) {
+    Tile t;
+    t.mode = static_cast<Mode>(cfg[rm::kRegMODE]);
+    t.k = static_cast<int>(cfg[rm::kRegK]);
+    t.kw = (t.k + lanes(t.mode) - 1) / lanes(t.mode);
+    t.rows = static_cast<int>(cfg[rm::kRegROWS_ACT]);
+    t.cols = static_cast<int>(cfg[rm::kRegCOLS_ACT]);
+    t.act_base = static_cast<int>(cfg[rm::kRegACT_BASE]);
+    t.wgt_base = static_cast<int>(cfg[rm::kRegWGT_BASE]);
+    t.bias_base = static_cast<int>(cfg[rm::kRegBIAS_BASE]);
+    const std::uint64_t oc = cfg[rm::kRegOUT_CFG];
+    t.bias_en = (oc & bit(rm::kOutBiasEn)) != 0;
+    t.os.shift = static_cast<int>(cfg[rm::kRegSHIFT]);
+    t.os.relu = (oc & bit(rm::kOutRelu)) != 0;
+    t.os.clamp = (oc & bit(rm::kOutClampEn)) != 0;
+    t.os.clamp_hi = static_cast<std::int16_t>(static_cast<std::uint16_t>(cfg[rm::kRegCLAMP_HI]));
+    t.phase = 0;
+    tile = t;
+    busy = true;
+    done = false;
+    err = false;
+    err_code = rm::kErrNone;
+    if (t.bias_en) inc[rm::kRegCNT_SPAD_RD - rm::kRegCNT_CYCLES] += 2 * static_cast<std::uint64_t>(t.cols);
+  }
+
+  /// One edge of the running tile (edges e1 .. e(KW+2) of the tile table).
+  void advance_tile(std::array<std::uint64_t, kNumCounters>& inc) {
+    Tile& t = tile;
+    const std::uint64_t j = ++t.phase;
+    const auto kw = static_cast<std::uint64_t>(t.kw);
+    const auto rc = static_cast<std::uint64_t>(t.rows) * static_cast<std::uint64_t>(t.cols);
+    if (j >= 1 && j <= kw) {  // word j-1 read from every active bank
+      inc[rm::kRegCNT_SPAD_RD - rm::kRegCNT_CYCLES] += static_cast<std::uint64_t>(t.rows + t.cols);
+    }
+    if (j >= 2 && j <= kw + 1) {  // products of word j-2 accumulated
+      const std::uint64_t first = (j - 2) * static_cast<std::uint64_t>(lanes(t.mode));
+      const std::uint64_t valid = std::min<std::uint64_t>(lanes(t.mode), static_cast<std::uint64_t>(t.k) - first);
+      inc[rm::kRegCNT_ARRAY - rm::kRegCNT_CYCLES] += 1;
+      inc[rm::kRegCNT_MAC16 + static_cast<std::uint32_t>(t.mode) - rm::kRegCNT_CYCLES] += rc * valid;
+    }
+    if (j == kw + 2) {  // outputs written, tile done
+      compute_tile();
+      inc[rm::kRegCNT_SPAD_WR - rm::kRegCNT_CYCLES] +=
+          static_cast<std::uint64_t>(t.rows) * packed_words(static_cast<std::size_t>(t.cols), t.mode);
+      inc[rm::kRegCNT_TILES - rm::kRegCNT_CYCLES] += 1;
+      busy = false;
+      done = true;
+    }
+  }
+
+  /// The K-element vector of a bank starting at word `base` (lanes past K ignored).
+  static void load_vector(const std::vector<std::uint64_t>& lines, int first_line, int base, int k, Mode m,
+                          std::int32_t* dst) {
+    const int p = lanes(m);
+    for (int e = 0; e < k; ++e) {
+      const int w = base + e / p;
+      const std::uint16_t word =
+          line_word(lines[static_cast<std::size_t>(first_line + w / kWordsPerLine)], w % kWordsPerLine);
+      dst[e] = get_lane(word, e % p, m);
+    }
+  }
+
+  /// The tile's arithmetic (docs/NUMERICS.md) and its output rows.
+  void compute_tile() {
+    const Tile& t = tile;
+    const auto k = static_cast<std::size_t>(t.k);
+    std::vector<std::int32_t> a(static_cast<std::size_t>(t.rows) * k), w(static_cast<std::size_t>(t.cols) * k);
+    for (int r = 0; r < t.rows; ++r) load_vector(act, r * act_lines, t.act_base, t.k, t.mode, &a[r * k]);
+    for (int c = 0; c < t.cols; ++c) load_vector(wgt, c * wgt_lines, t.wgt_base, t.k, t.mode, &w[c * k]);
+    std::vector<std::int64_t> bias_v(static_cast<std::size_t>(t.cols), 0);
+    if (t.bias_en) {
+      for (int c = 0; c < t.cols; ++c) {
+        const std::uint64_t line = bias_line(c, t.bias_base / kEntriesPerLine);
+        bias_v[static_cast<std::size_t>(c)] =
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(line >> (32 * (t.bias_base % kEntriesPerLine))));
+      }
+    }
+    const int np = lanes(t.mode);
+    std::vector<std::uint16_t> row(static_cast<std::size_t>(p.cols));
+    for (int r = 0; r < t.rows; ++r) {
+      std::fill(row.begin(), row.end(), std::uint16_t{0});
+      const std::int32_t* ar = &a[r * k];
+      for (int c = 0; c < t.cols; ++c) {
+        const std::int32_t* wc = &w[c * k];
+        std::int64_t acc = bias_v[static_cast<std::size_t>(c)];
+        for (std::size_t e = 0; e < k; ++e) acc += static_cast<std::int64_t>(ar[e]) * wc[e];
+        // Pack the low B bits of y (docs/NUMERICS.md step 5), also when CLAMP_HI is below the range.
+        std::uint16_t& word = row[static_cast<std::size_t>(c / np)];
+        word = set_lane(word, c % np, t.mode, output_value(acc, t.mode, t.os));
+      }
+      for (int l = 0; l < out_lines; ++l) {
+        std::uint64_t line = 0;
+        for (int i = 0; i < kWordsPerLine; ++i) {
+          line |= static_cast<std::uint64_t>(row[static_cast<std::size_t>(l * kWordsPerLine + i)]) << (16 * i);
+        }
+        out_line(r, l) = line;
+      }
+    }
+  }
+
+  /// One rising edge, with or without a bus access.
+  driver::BusResponse edge(bool req, bool write, std::uint32_t addr, std::uint64_t wdata) {
+    driver::BusResponse resp;
+    std::array<std::uint64_t, kNumCounters> inc{};
+    inc[0] = 1;                              // CNT_CYCLES
+    inc[1] = busy ? 1 : 0;                   // CNT_BUSY: BUSY before the edge
+    const bool tile_running = busy;
+    bool clear = false;
+    if (req) {
+      addr &= kAddrMask;
+      const std::uint32_t region = addr >> rm::kAddrRegionLsb;
+      const std::uint32_t bank = (addr >> rm::kAddrBankLsb) & kBankMask;
+      const std::uint32_t line = addr & kLineMask;
+      const std::uint32_t code = bus_check(write, region, bank, line);
+      if (code != rm::kErrNone) {
+        resp.err = true;
+        err = true;
+        err_code = code;
+      } else if (region == rm::kRegionCsr) {
+        if (!write) {
+          resp.rdata = read_csr(line);
+        } else if (line == rm::kRegCTRL) {
+          clear = (wdata & bit(rm::kCtrlClear)) != 0;
+          if ((wdata & bit(rm::kCtrlStart)) != 0) {
+            const std::uint32_t refusal = start_check();
+            if (refusal != rm::kErrNone) {
+              err = true;
+              err_code = refusal;
+            } else {
+              start(inc);
+            }
+          }
+        } else if (line == rm::kRegSTATUS) {
+          if ((wdata & bit(rm::kStatusDone)) != 0) done = false;
+          if ((wdata & bit(rm::kStatusErr)) != 0) err = false;
+        } else {
+          cfg[line] = wdata & config_mask(line);
+        }
+      } else {
+        std::uint64_t& l = spad_line(region, bank, line);
+        if (write) {
+          l = wdata;
+          inc[rm::kRegCNT_SPAD_WR - rm::kRegCNT_CYCLES] += kWordsPerLine;
+        } else {
+          resp.rdata = l;
+          inc[rm::kRegCNT_SPAD_RD - rm::kRegCNT_CYCLES] += kWordsPerLine;
+        }
+      }
+    }
+    if (tile_running) advance_tile(inc);
+    for (std::size_t i = 0; i < cnt.size(); ++i) cnt[i] = clear ? 0 : cnt[i] + inc[i];
+    return resp;
+  }
+};
+
+GoldenDevice::GoldenDevice(const DeviceParams& params) {
+  check_params(params);
+  s_ = std::make_unique<State>(params);
+}
+
+GoldenDevice::~GoldenDevice() = default;
+
+driver::BusResponse GoldenDevice::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
+  return s_->edge(true, write, addr, wdata);
+}
+
+driver::WaitResult GoldenDevice::wait(std::uint64_t max_cycles) {
+  driver::WaitResult r;
+  while (r.cycles < max_cycles && !s_->done && !s_->err) {
+    s_->edge(false, false, 0, 0);
+    ++r.cycles;
+  }
+  r.done = s_->done;
+  r.err = s_->err;
+  return r;
+}
+
+}  // namespace bitscale::golden

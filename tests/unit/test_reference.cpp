@@ -1,0 +1,314 @@
+// Shapes, layers, packed tensors and the reference convolution (docs/NUMERICS.md "Layers").
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bitscale/golden/reference.hpp"
+
+namespace bitscale::golden {
+namespace {
+
+constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
+
+/// Seed of a random test: BITSCALE_SEED if set, else fresh; printed and recorded for replay.
+std::uint64_t test_seed() {
+  std::uint64_t seed = 0;
+  if (const char* env = std::getenv("BITSCALE_SEED"); env != nullptr && *env != '\0') {
+    seed = std::stoull(env, nullptr, 0);
+  } else {
+    std::random_device rd;
+    seed = (std::uint64_t{rd()} << 32) ^ rd();
+  }
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::cout << "[   SEED   ] " << info->test_suite_name() << "." << info->name() << " BITSCALE_SEED=" << seed
+            << std::endl;
+  return seed;
+}
+
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+TEST(ConvShape, OutputSizeFormula) {
+  ConvShape s;
+  s.in_h = 8, s.in_w = 7, s.in_c = 3, s.out_c = 4, s.k_h = 3, s.k_w = 2;
+  s.stride_h = 2, s.stride_w = 3, s.pad_top = 1, s.pad_bottom = 0, s.pad_left = 2, s.pad_right = 1;
+  EXPECT_NO_THROW(s.validate());
+  EXPECT_EQ(s.out_h(), (8 + 1 + 0 - 3) / 2 + 1);  // 4
+  EXPECT_EQ(s.out_w(), (7 + 2 + 1 - 2) / 3 + 1);  // 3
+  EXPECT_EQ(s.k(), 3 * 2 * 3);
+  EXPECT_EQ(s.weight_count(), 4 * 18);
+  EXPECT_EQ(s.macs(), std::int64_t{4} * 3 * 4 * 18);
+  s.groups = 3;
+  s.out_c = 6;
+  EXPECT_NO_THROW(s.validate());
+  EXPECT_EQ(s.k(), 3 * 2 * 1);
+  EXPECT_EQ(s.to_string(), "in 8x7x3, out 6, k 3x2, stride 2x3, pad 1,2,0,1, groups 3");
+  ConvShape fc;
+  fc.in_c = 100, fc.out_c = 10;
+  EXPECT_NO_THROW(fc.validate());
+  EXPECT_EQ(fc.out_h(), 1);
+  EXPECT_EQ(fc.out_w(), 1);
+  EXPECT_EQ(fc.k(), 100);
+}
+
+TEST(ConvShape, ValidateNamesTheField) {
+  const auto bad = [](auto mutate) {
+    ConvShape s;
+    s.in_h = s.in_w = 5, s.in_c = 4, s.out_c = 4, s.k_h = s.k_w = 3;
+    mutate(s);
+    return error_of([&] { s.validate(); });
+  };
+  EXPECT_NE(bad([](ConvShape& s) { s.in_h = 0; }).find("in_h = 0"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.in_w = -2; }).find("in_w = -2"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.in_c = 0; }).find("in_c"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.out_c = 0; }).find("out_c"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.stride_w = 0; }).find("stride_w = 0"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.pad_right = -1; }).find("pad_right = -1"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.groups = 3; }).find("groups = 3"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.groups = 4, s.out_c = 6; }).find("out_c = 6"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.k_h = 6; }).find("k_h = 6"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.k_w = 9, s.pad_left = 3; }).find("k_w = 9"), std::string::npos);
+  EXPECT_EQ(bad([](ConvShape& s) { s.k_w = 8, s.pad_left = 3; }), "(no exception)");
+  EXPECT_NE(bad([](ConvShape& s) { s.in_h = (1 << 16) + 1; }).find("in_h"), std::string::npos);
+  EXPECT_NE(bad([](ConvShape& s) { s.k_h = 0; }).find("k_h = 0"), std::string::npos);
+}
+
+Layer small_layer(Mode m) {
+  Layer l;
+  l.mode = m;
+  l.shape.in_h = l.shape.in_w = 3, l.shape.in_c = 2, l.shape.out_c = 2, l.shape.k_h = l.shape.k_w = 2;
+  l.weights.assign(static_cast<std::size_t>(l.shape.weight_count()), 1);
+  return l;
+}
+
+TEST(Layer, Validate) {
+  for (Mode m : kModes) {
+    Layer l = small_layer(m);
+    EXPECT_NO_THROW(l.validate());
+    l.weights[5] = max_value(m) + 1;
+    EXPECT_NE(error_of([&] { l.validate(); }).find("weight 5"), std::string::npos);
+    l.weights[5] = min_value(m);
+    EXPECT_NO_THROW(l.validate());
+    l.weights.pop_back();
+    EXPECT_THROW(l.validate(), std::invalid_argument);
+    l = small_layer(m);
+    l.bias = {1};
+    EXPECT_THROW(l.validate(), std::invalid_argument);
+    l.bias = {INT32_MIN, INT32_MAX};
+    EXPECT_NO_THROW(l.validate());
+    l.out.shift = kAccBits;
+    EXPECT_NE(error_of([&] { l.validate(); }).find("shift"), std::string::npos);
+    l.out.shift = kAccBits - 1;
+    l.out.clamp = true;
+    l.out.clamp_hi = -32768;  // any signed 16-bit value is accepted
+    EXPECT_NO_THROW(l.validate());
+    l.shape.groups = 2;
+    EXPECT_THROW(l.validate(), std::invalid_argument);  // weight count changes with groups
+  }
+}
+
+TEST(PackedTensor, RoundTripAndAccess) {
+  std::mt19937_64 rng(test_seed());
+  for (Mode m : kModes) {
+    const int h = 3, w = 2, c = 7;  // c not a multiple of the lanes
+    std::vector<std::int32_t> v(static_cast<std::size_t>(h * w * c));
+    for (auto& x : v) x = std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
+    const PackedTensor t = PackedTensor::from_values(h, w, c, m, v);
+    EXPECT_EQ(t.words_per_pixel(), packed_words(7, m));
+    EXPECT_EQ(t.words.size(), static_cast<std::size_t>(h * w) * t.words_per_pixel());
+    EXPECT_EQ(t.values(), v);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        for (int ch = 0; ch < c; ++ch) EXPECT_EQ(t.at(y, x, ch), v[static_cast<std::size_t>((y * w + x) * c + ch)]);
+        // Unused lanes of the last word of each pixel are 0.
+        const std::uint16_t last = t.words[static_cast<std::size_t>(y * w + x + 1) * t.words_per_pixel() - 1];
+        for (int l = c % lanes(m) == 0 ? lanes(m) : c % lanes(m); l < lanes(m); ++l) EXPECT_EQ(get_lane(last, l, m), 0);
+      }
+    }
+    PackedTensor z(h, w, c, m);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const int ch = static_cast<int>(i) % c, px = static_cast<int>(i) / c;
+      z.set(px / w, px % w, ch, v[i]);
+    }
+    EXPECT_EQ(z, t);
+    EXPECT_THROW((void)t.at(h, 0, 0), std::out_of_range);
+    EXPECT_THROW((void)t.at(0, -1, 0), std::out_of_range);
+    EXPECT_THROW((void)t.at(0, 0, c), std::out_of_range);
+    EXPECT_THROW(z.set(0, 0, 0, max_value(m) + 1), std::out_of_range);
+    EXPECT_THROW(z.set(0, w, 0, 0), std::out_of_range);
+    v[4] = min_value(m) - 1;
+    EXPECT_NE(error_of([&] { (void)PackedTensor::from_values(h, w, c, m, v); }).find("-"), std::string::npos);
+    EXPECT_THROW((void)PackedTensor::from_values(h, w, c, m, std::vector<std::int32_t>(3)), std::invalid_argument);
+  }
+  EXPECT_THROW(PackedTensor(-1, 1, 1, Mode::k8), std::invalid_argument);
+}
+
+/// Independent reference: materialise the zero-padded input in doubles, then apply the docs'
+/// formula with the group mapping and the output stage via floor on doubles.
+struct NaiveResult {
+  std::vector<double> acc;
+  std::vector<std::int32_t> out;
+};
+
+NaiveResult naive_conv(const Layer& l, const std::vector<std::int32_t>& in) {
+  const ConvShape& s = l.shape;
+  const int hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
+  std::vector<double> padded(static_cast<std::size_t>(hp * wp * s.in_c), 0.0);
+  for (int y = 0; y < s.in_h; ++y)
+    for (int x = 0; x < s.in_w; ++x)
+      for (int c = 0; c < s.in_c; ++c)
+        padded[static_cast<std::size_t>(((y + s.pad_top) * wp + x + s.pad_left) * s.in_c + c)] =
+            in[static_cast<std::size_t>((y * s.in_w + x) * s.in_c + c)];
+  const int ho = (hp - s.k_h) / s.stride_h + 1, wo = (wp - s.k_w) / s.stride_w + 1;
+  const int cin_g = s.in_c / s.groups, cout_g = s.out_c / s.groups;
+  NaiveResult r;
+  for (int oy = 0; oy < ho; ++oy) {
+    for (int ox = 0; ox < wo; ++ox) {
+      for (int n = 0; n < s.out_c; ++n) {
+        const int g = n / cout_g;
+        double acc = l.bias.empty() ? 0.0 : l.bias[static_cast<std::size_t>(n)];
+        for (int ci = 0; ci < cin_g; ++ci)  // a different loop order than the im2col order
+          for (int kx = 0; kx < s.k_w; ++kx)
+            for (int ky = 0; ky < s.k_h; ++ky)
+              acc += padded[static_cast<std::size_t>(((oy * s.stride_h + ky) * wp + ox * s.stride_w + kx) * s.in_c +
+                                                     g * cin_g + ci)] *
+                     l.weights[static_cast<std::size_t>(((n * s.k_h + ky) * s.k_w + kx) * cin_g + ci)];
+        r.acc.push_back(acc);
+        const double sh = l.out.shift;
+        double y = l.out.shift == 0 ? acc : std::floor((acc + std::exp2(sh - 1)) / std::exp2(sh));
+        y = std::fmin(std::fmax(y, min_value(l.mode)), max_value(l.mode));
+        if (l.out.relu) y = std::fmax(y, 0.0);
+        if (l.out.clamp) {
+          const double hi = std::fmin(std::fmax(l.out.clamp_hi, min_value(l.mode)), max_value(l.mode));
+          y = std::fmin(y, hi);
+        }
+        r.out.push_back(static_cast<std::int32_t>(y));
+      }
+    }
+  }
+  return r;
+}
+
+/// Random value of the mode, extremes often (so that saturation is reached).
+std::int32_t rand_value(std::mt19937_64& rng, Mode m) {
+  switch (rng() % 6) {
+    case 0: return min_value(m);
+    case 1: return max_value(m);
+    default: return std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
+  }
+}
+
+TEST(Reference, ConvMatchesNaiveRandom) {
+  std::mt19937_64 rng(test_seed());
+  const auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int saturated = 0, total = 0;
+  for (int iter = 0; iter < 300; ++iter) {
+    Layer l;
+    l.mode = kModes[iter % 3];
+    ConvShape& s = l.shape;
+    s.groups = uni(1, 3);
+    s.in_c = s.groups * uni(1, 5);
+    s.out_c = s.groups * uni(1, 4);
+    s.k_h = uni(1, 3), s.k_w = uni(1, 3);
+    s.stride_h = uni(1, 3), s.stride_w = uni(1, 3);
+    s.pad_top = uni(0, 2), s.pad_bottom = uni(0, 2), s.pad_left = uni(0, 2), s.pad_right = uni(0, 2);
+    s.in_h = uni(std::max(1, s.k_h - s.pad_top - s.pad_bottom), 6);
+    s.in_w = uni(std::max(1, s.k_w - s.pad_left - s.pad_right), 6);
+    ASSERT_NO_THROW(s.validate()) << s.to_string();
+    l.weights.resize(static_cast<std::size_t>(s.weight_count()));
+    for (auto& w : l.weights) w = rand_value(rng, l.mode);
+    if (rng() % 3 != 0) {
+      l.bias.resize(static_cast<std::size_t>(s.out_c));
+      for (auto& b : l.bias) b = rng() % 4 == 0 ? static_cast<std::int32_t>(rng()) : uni(-1000, 1000);
+    }
+    l.out.shift = rng() % 8 == 0 ? 0 : uni(0, 2 * bits(l.mode));
+    l.out.relu = rng() % 2 == 0;
+    l.out.clamp = rng() % 3 == 0;
+    l.out.clamp_hi = static_cast<std::int16_t>(rng() % 4 == 0 ? static_cast<int>(static_cast<std::int16_t>(rng()))
+                                                               : uni(min_value(l.mode), max_value(l.mode)));
+    std::vector<std::int32_t> in(static_cast<std::size_t>(s.in_h * s.in_w * s.in_c));
+    for (auto& x : in) x = rand_value(rng, l.mode);
+    const PackedTensor pin = PackedTensor::from_values(s.in_h, s.in_w, s.in_c, l.mode, in);
+    SCOPED_TRACE(s.to_string() + " " + to_string(l.mode) + " iter " + std::to_string(iter));
+
+    const NaiveResult want = naive_conv(l, in);
+    const std::vector<std::int64_t> acc = conv2d_acc(l, pin);
+    ASSERT_EQ(acc.size(), want.acc.size());
+    for (std::size_t i = 0; i < acc.size(); ++i) ASSERT_EQ(static_cast<double>(acc[i]), want.acc[i]) << "acc " << i;
+    const PackedTensor out = conv2d(l, pin);
+    ASSERT_EQ(out.h, s.out_h());
+    ASSERT_EQ(out.w, s.out_w());
+    ASSERT_EQ(out.c, s.out_c);
+    ASSERT_EQ(out.mode, l.mode);
+    ASSERT_EQ(out.values(), want.out);
+    for (std::int32_t v : want.out) {
+      saturated += (v == min_value(l.mode) || v == max_value(l.mode)) ? 1 : 0;
+      ++total;
+    }
+  }
+  std::cout << "saturated outputs: " << saturated << " of " << total << std::endl;
+  EXPECT_GT(saturated, 0);
+  EXPECT_LT(saturated, total);
+}
+
+TEST(Reference, FullyConnectedIsADotProduct) {
+  std::mt19937_64 rng(test_seed());
+  for (Mode m : kModes) {
+    Layer l;
+    l.mode = m;
+    l.shape.in_c = 37, l.shape.out_c = 5;
+    l.weights.resize(37 * 5);
+    for (auto& w : l.weights) w = rand_value(rng, m);
+    l.bias = {1, -2, 3, -4, 5};
+    std::vector<std::int32_t> in(37);
+    for (auto& x : in) x = rand_value(rng, m);
+    const auto acc = conv2d_acc(l, PackedTensor::from_values(1, 1, 37, m, in));
+    for (int n = 0; n < 5; ++n) {
+      std::int64_t want = l.bias[static_cast<std::size_t>(n)];
+      for (int k = 0; k < 37; ++k)
+        want += std::int64_t{in[static_cast<std::size_t>(k)]} * l.weights[static_cast<std::size_t>(n * 37 + k)];
+      EXPECT_EQ(acc[static_cast<std::size_t>(n)], want);
+    }
+  }
+}
+
+TEST(Reference, PaddingReadsZeros) {
+  // All-ones 2x2 kernel on an all-ones 2x2 input, padded only at the top and left: each output
+  // counts the real input pixels under its window.
+  Layer l;
+  l.mode = Mode::k8;
+  l.shape.in_h = l.shape.in_w = 2, l.shape.in_c = 1, l.shape.out_c = 1, l.shape.k_h = l.shape.k_w = 2;
+  l.shape.pad_top = l.shape.pad_left = 1;  // asymmetric: no bottom/right padding
+  l.weights.assign(4, 1);
+  const auto acc = conv2d_acc(l, PackedTensor::from_values(2, 2, 1, Mode::k8, std::vector<std::int32_t>(4, 1)));
+  ASSERT_EQ(l.shape.out_h(), 2);
+  ASSERT_EQ(l.shape.out_w(), 2);
+  EXPECT_EQ(acc, (std::vector<std::int64_t>{1, 2, 2, 4}));
+}
+
+TEST(Reference, RejectsMismatchedInput) {
+  Layer l = small_layer(Mode::k8);
+  EXPECT_THROW((void)conv2d(l, PackedTensor(3, 3, 2, Mode::k4)), std::invalid_argument);
+  EXPECT_THROW((void)conv2d(l, PackedTensor(3, 4, 2, Mode::k8)), std::invalid_argument);
+  EXPECT_NO_THROW((void)conv2d(l, PackedTensor(3, 3, 2, Mode::k8)));
+  l.weights[0] = 300;
+  EXPECT_THROW((void)conv2d(l, PackedTensor(3, 3, 2, Mode::k8)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace bitscale::golden
