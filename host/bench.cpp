@@ -7,10 +7,8 @@
 #include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
-#include "bitscale/rtl/rtl_device.hpp"
 #include "random_layer.hpp"
 
 namespace bitscale::host {
@@ -65,18 +63,18 @@ void run_bench(const BenchOptions& opts) {
   fmt::print("bench layer: conv {} (8-bit), {:.2f} M MACs\n", layer.shape.to_string(), macs / 1e6);
 
   // 1. RTL, array-bound: one 16-bit tile with K = 8192 on the full 16x16 array.
-  rtl::RtlDevice rtl_dev;
-  driver::Accelerator rtl_acc(rtl_dev);
+  const auto rtl_dev = driver::make_device("rtl");
+  driver::Accelerator rtl_acc(*rtl_dev);
   rtl_acc.write_reg(rm::kRegMODE, rm::kMode16);
   rtl_acc.write_reg(rm::kRegK, 8192);
   rtl_acc.write_reg(rm::kRegROWS_ACT, 16);
   rtl_acc.write_reg(rm::kRegCOLS_ACT, 16);
   std::uint64_t tile_cycles = 0;
   const double t_tile = time_per_call(opts.seconds, [&] {
-    const auto c0 = rtl_dev.cycles();
     rtl_acc.write_reg(rm::kRegCTRL, 1u << rm::kCtrlStart);
-    rtl_dev.wait(1u << 20);
-    tile_cycles = rtl_dev.cycles() - c0;
+    const auto w = rtl_dev->wait(1u << 20);
+    if (!w.done) throw std::runtime_error("bench: the array-bound tile did not complete");
+    tile_cycles = w.cycles + 1;  // + the START write
   });
   const double array_cps = static_cast<double>(tile_cycles) / t_tile;
 
@@ -85,15 +83,15 @@ void run_bench(const BenchOptions& opts) {
   const auto prepared = rtl_acc.prepare(layer);
   golden::PackedTensor out_rtl;
   const double t_rtl = time_per_call(opts.seconds, [&] {
-    const auto c0 = rtl_dev.cycles();
+    const auto c0 = rtl_acc.counters().cycles;
     out_rtl = rtl_acc.run(prepared, input);
-    layer_cycles = rtl_dev.cycles() - c0;
+    layer_cycles = rtl_acc.counters().cycles - c0;
   });
   const double layer_cps = static_cast<double>(layer_cycles) / t_rtl;
 
   // 3. Golden device through the same driver; 4. untiled golden reference.
-  golden::GoldenDevice gold_dev;
-  driver::Accelerator gold_acc(gold_dev);
+  const auto gold_dev = driver::make_device("golden");
+  driver::Accelerator gold_acc(*gold_dev);
   golden::PackedTensor out_gold, out_ref;
   const double t_gold = time_per_call(opts.seconds, [&] { out_gold = gold_acc.run(prepared, input); });
   const double t_ref = time_per_call(opts.seconds, [&] { out_ref = golden::conv2d(layer, input); });

@@ -7,9 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
-#include "bitscale/rtl/rtl_device.hpp"
 #include "progress.hpp"
 #include "random_layer.hpp"
 
@@ -80,18 +78,19 @@ std::uint64_t run_regress(const RegressOptions& opts) {
     json.open(opts.json);
     if (!json) throw std::runtime_error(fmt::format("cannot write '{}'", opts.json));
   }
-  rtl::RtlOptions ro;
-  ro.trace_fst = opts.fst;
-  ro.seed = opts.seed;
-  rtl::RtlDevice rtl_dev(ro);
-  golden::GoldenDevice gold_dev;
-  driver::Accelerator rtl_acc(rtl_dev), gold_acc(gold_dev);
+  driver::DeviceOptions dopts;
+  dopts.trace_fst = opts.fst;
+  dopts.seed = opts.seed;
+  const auto rtl_dev = driver::make_device("rtl", dopts);
+  const auto gold_dev = driver::make_device("golden");
+  driver::Accelerator rtl_acc(*rtl_dev), gold_acc(*gold_dev);
 
   std::vector<ModeSummary> summaries;
   std::uint64_t failed_total = 0;
   Progress progress(opts.progress);
   for (Mode mode : opts.modes) {
-    ModeSummary sum{mode};
+    ModeSummary sum;
+    sum.mode = mode;
     const auto t0 = std::chrono::steady_clock::now();
     for (std::uint64_t i = opts.first; i < opts.first + opts.count; ++i) {
       const std::uint64_t cseed = case_seed(opts.seed, mode, i);
@@ -102,7 +101,7 @@ std::uint64_t run_regress(const RegressOptions& opts) {
         const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
 
         const auto r0 = rtl_acc.counters();
-        const std::uint64_t a0 = rtl_dev.assertion_failures();
+        const std::uint64_t a0 = rtl_dev->assertion_failures();
         const PackedTensor out_rtl = rtl_acc.run(prepared, rc.input);
         const auto r1 = rtl_acc.counters();
         const auto g0 = gold_acc.counters();
@@ -116,8 +115,8 @@ std::uint64_t run_regress(const RegressOptions& opts) {
         if (dgold.macs(mode) != static_cast<std::uint64_t>(rc.layer.shape.macs())) {
           problem += fmt::format(" MAC counter {} != layer MACs {};", dgold.macs(mode), rc.layer.shape.macs());
         }
-        if (rtl_dev.assertion_failures() != a0) {
-          problem += fmt::format(" {} RTL assertion(s) failed;", rtl_dev.assertion_failures() - a0);
+        if (rtl_dev->assertion_failures() != a0) {
+          problem += fmt::format(" {} RTL assertion(s) failed;", rtl_dev->assertion_failures() - a0);
         }
         if (problem.empty()) {
           ++sum.exact;

@@ -130,8 +130,7 @@ module bsa_csr
         done_d = 1'b0;
       end
       if (wdata_i[STATUS_ERR]) begin
-        err_d  = 1'b0;
-        code_d = ERR_W'(ERR_NONE);
+        err_d = 1'b0;  // ERR_CODE keeps the code of the last error until a legal START
       end
     end
     if (start_ok_i) begin

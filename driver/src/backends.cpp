@@ -10,6 +10,7 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
   if (backend == "rtl") {
     rtl::RtlOptions o;
     o.trace_fst = opts.trace_fst;
+    o.seed = opts.seed;
     return std::make_unique<rtl::RtlDevice>(o);
   }
   if (backend == "golden") {

@@ -100,6 +100,7 @@ class Accelerator {
 /// Back-end selection at run time: "rtl" or "golden".
 struct DeviceOptions {
   std::string trace_fst;  ///< rtl: write an FST waveform to this file (empty = none)
+  std::uint64_t seed = 1; ///< rtl: seed of the random initial register and memory values
 };
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});
 
