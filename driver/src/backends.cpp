@@ -2,16 +2,22 @@
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/golden_device.hpp"
+#if BITSCALE_WITH_RTL
 #include "bitscale/rtl/rtl_device.hpp"
+#endif
 
 namespace bitscale::driver {
 
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts) {
   if (backend == "rtl") {
+#if BITSCALE_WITH_RTL
     rtl::RtlOptions o;
     o.trace_fst = opts.trace_fst;
     o.seed = opts.seed;
     return std::make_unique<rtl::RtlDevice>(o);
+#else
+    throw std::invalid_argument("this build has no RTL back-end (configured with -DBITSCALE_RTL=OFF)");
+#endif
   }
   if (backend == "golden") {
     if (!opts.trace_fst.empty()) {
