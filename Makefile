@@ -8,8 +8,10 @@ JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 BITSCALE    := ./$(BUILD)/host/bitscale
 
-# Debian 12 packages: toolchain, Verilator 5.006, fmt, CLI11, GoogleTest.
-DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest
+# Debian 12 packages: toolchain, Verilator 5.006, fmt, CLI11, GoogleTest;
+# FlatBuffers reads TFLite models, libjpeg-turbo decodes images.
+DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest \
+                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev
 
 .PHONY: all deps configure build run test lint bench regress clean
 
