@@ -371,6 +371,9 @@ GoldenDevice::GoldenDevice(const DeviceParams& params) {
 GoldenDevice::~GoldenDevice() = default;
 
 driver::BusResponse GoldenDevice::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
+  if (addr > kAddrMask) {
+    throw driver::DeviceError(fmt::format("golden: bus address {:#x} does not fit the 24-bit bus", addr));
+  }
   return s_->edge(true, write, addr, wdata);
 }
 

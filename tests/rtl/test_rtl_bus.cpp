@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bitscale/driver/device.hpp"
+#include "bitscale/golden/golden_device.hpp"
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
 
@@ -147,6 +148,17 @@ TEST(RtlBus, StartWhileBusyIsRefusedAndTileCompletes) {
   w = dev.wait(1000);
   EXPECT_TRUE(w.done);
   EXPECT_EQ(dev.access(false, csr(rm::kRegK), 0).rdata, 64u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RtlBus, AddressBeyondTheBusIsRefusedByBothBackends) {
+  bitscale::rtl::RtlDevice rtl;
+  bitscale::golden::GoldenDevice gold;
+  EXPECT_THROW(rtl.access(false, 1u << 24, 0), bitscale::driver::DeviceError);
+  EXPECT_THROW(gold.access(false, 1u << 24, 0), bitscale::driver::DeviceError);
 }
 
 }  // namespace
