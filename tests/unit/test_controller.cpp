@@ -1,0 +1,133 @@
+// The bit-width controller (escalation rule) and the energy model.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "bitscale/host/controller.hpp"
+#include "bitscale/host/energy.hpp"
+
+namespace {
+
+using bitscale::host::Controller;
+using bitscale::host::EnergyTable;
+using bitscale::host::score_margin;
+
+TEST(Controller, ScoreMarginIsTop1MinusTop2) {
+  const std::vector<float> p{0.2f, 0.5f, 0.3f};
+  EXPECT_NEAR(score_margin(p), 0.5 - 0.3, 1e-7);
+  const std::vector<float> tie{0.4f, 0.2f, 0.4f};
+  EXPECT_EQ(score_margin(tie), 0.0);
+  const std::vector<float> one{1.0f};
+  EXPECT_EQ(score_margin(one), 0.0);
+}
+
+TEST(Controller, EscalatesUntilTheMarginReachesTheThreshold) {
+  const Controller c({4, 8, 16}, 0.5);
+  std::vector<int> calls;
+  const std::vector<double> margins{0.1, 0.6, 0.9};
+  const auto d = c.decide([&](int bits) {
+    calls.push_back(bits);
+    return margins[calls.size() - 1];
+  });
+  EXPECT_EQ(calls, (std::vector<int>{4, 8}));
+  EXPECT_EQ(d.executed, (std::vector<int>{4, 8}));
+  EXPECT_EQ(d.accepted_bits, 8);
+  EXPECT_DOUBLE_EQ(d.margin, 0.6);
+  EXPECT_TRUE(d.escalated());
+}
+
+TEST(Controller, AcceptsAtLowestWhenConfidentAndStopsAtHighest) {
+  const Controller c({8, 16}, 0.3);
+  const std::vector<double> sure{0.3, 0.0};  // margin == threshold is accepted
+  EXPECT_EQ(c.decide(std::span<const double>(sure)).executed, (std::vector<int>{8}));
+  const std::vector<double> unsure{0.1, 0.05};  // never confident: ends at the highest level
+  const auto d = c.decide(std::span<const double>(unsure));
+  EXPECT_EQ(d.executed, (std::vector<int>{8, 16}));
+  EXPECT_EQ(d.accepted_bits, 16);
+  // T = 0 never escalates; T = 1 always does unless the margin is exactly 1.
+  const std::vector<double> m{0.0, 0.5, 0.99};
+  EXPECT_EQ(Controller({4, 8, 16}, 0.0).decide(std::span<const double>(m)).accepted_bits, 4);
+  EXPECT_EQ(Controller({4, 8, 16}, 1.0).decide(std::span<const double>(m)).accepted_bits, 16);
+}
+
+TEST(Controller, HigherThresholdNeverLowersThePrecision) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int t = 0; t < 2000; ++t) {
+    const std::vector<double> m{u(rng), u(rng), u(rng)};
+    const double a = u(rng), b = u(rng);
+    const auto lo = Controller({4, 8, 16}, std::min(a, b)).decide(std::span<const double>(m));
+    const auto hi = Controller({4, 8, 16}, std::max(a, b)).decide(std::span<const double>(m));
+    EXPECT_LE(lo.accepted_bits, hi.accepted_bits);
+    EXPECT_LE(lo.executed.size(), hi.executed.size());
+  }
+}
+
+TEST(Controller, RejectsBadConfigurations) {
+  EXPECT_THROW(Controller({}, 0.5), std::invalid_argument);
+  EXPECT_THROW(Controller({8, 4}, 0.5), std::invalid_argument);
+  EXPECT_THROW(Controller({8, 8}, 0.5), std::invalid_argument);
+  EXPECT_THROW(Controller({5, 8}, 0.5), std::invalid_argument);
+  EXPECT_THROW(Controller({4, 8}, -0.1), std::invalid_argument);
+  EXPECT_THROW(Controller({4, 8}, 1.5), std::invalid_argument);
+  EXPECT_THROW(Controller({4, 8}, std::nan("")), std::invalid_argument);
+  const std::vector<double> two{0.1, 0.2};
+  EXPECT_THROW((void)Controller({4, 8, 16}, 0.5).decide(std::span<const double>(two)), std::invalid_argument);
+}
+
+TEST(Energy, EnvisionTableFollowsThePublishedPowers) {
+  const auto t = EnergyTable::envision();
+  // Same throughput in every mode: energy per MAC is proportional to power.
+  EXPECT_NEAR(t.pj_per_mac16 / t.pj_per_mac8, 290.0 / 56.0, 1e-9);
+  EXPECT_NEAR(t.pj_per_mac8 / t.pj_per_mac4, 56.0 / 7.6, 1e-9);
+  // 290 mW at 76 G operations/s, one MAC = 2 operations.
+  EXPECT_NEAR(t.pj_per_mac16, 2 * 0.290 / 76e9 * 1e12, 1e-9);
+}
+
+TEST(Energy, EnergyIsLinearInTheCounters) {
+  EnergyTable t;
+  t.pj_per_mac16 = 4;
+  t.pj_per_mac8 = 2;
+  t.pj_per_mac4 = 1;
+  t.pj_per_spad_read = 0.5;
+  t.pj_per_spad_write = 0.25;
+  bitscale::driver::Counters c;
+  c.mac16 = 10;
+  c.mac8 = 100;
+  c.mac4 = 1000;
+  c.spad_rd = 8;
+  c.spad_wr = 4;
+  c.cycles = 12345;  // cycles cost nothing in this model
+  EXPECT_DOUBLE_EQ(bitscale::host::energy_pj(c, t), 40 + 200 + 1000 + 4 + 1);
+}
+
+TEST(Energy, LoadsTablesAndRejectsMalformedOnes) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string p = dir + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  };
+  const auto a = EnergyTable::load(write("a.txt", "# per MAC\nmac16_pj 3\nmac8_pj 1.5 # comment\nmac4_pj 0.5\nspad_read_pj 2\n"));
+  EXPECT_DOUBLE_EQ(a.pj_per_mac16, 3);
+  EXPECT_DOUBLE_EQ(a.pj_per_mac8, 1.5);
+  EXPECT_DOUBLE_EQ(a.pj_per_spad_read, 2);
+  EXPECT_DOUBLE_EQ(a.pj_per_spad_write, 0);
+  const auto b = EnergyTable::load(write("b.txt", "power16_mw 290\npower8_mw 56\npower4_mw 7.6\ngops 76\n"));
+  EXPECT_NEAR(b.pj_per_mac8, EnergyTable::envision().pj_per_mac8, 1e-12);
+  EXPECT_THROW(EnergyTable::load(write("c.txt", "mac16_pj three\n")), std::runtime_error);
+  EXPECT_THROW(EnergyTable::load(write("d.txt", "mac32_pj 1\n")), std::runtime_error);
+  EXPECT_THROW(EnergyTable::load(write("e.txt", "mac16_pj -1\n")), std::runtime_error);
+  EXPECT_THROW(EnergyTable::load(write("f.txt", "power16_mw 290\n")), std::runtime_error);
+  EXPECT_THROW(EnergyTable::load(dir + "/does-not-exist.txt"), std::runtime_error);
+  try {
+    EnergyTable::load(write("g.txt", "mac16_pj 1\nmac8_pj 1 2\n"));
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
