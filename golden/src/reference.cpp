@@ -1,13 +1,38 @@
-// Reference layers: the convolution of docs/NUMERICS.md "Layers" as direct loops.
+// Reference layers: the convolution of docs/NUMERICS.md "Layers".
+//
+// conv2d_acc (fast, exact):
+//  * the packed input is unpacked once into int16 HWC (every mode's values fit int16);
+//  * depthwise layers (groups == in_c > 1) accumulate per channel, vectorised across channels,
+//    in int32 over at most `tap_chunk` taps (chosen so no partial sum can overflow), then
+//    into int64;
+//  * all other layers: per group, weights are packed into 16-channel int16 panels, rows of the
+//    im2col matrix (or the input pixels themselves for 1x1 stride-1 unpadded layers) go through
+//    an int16 GEMM micro-kernel (gemm.hpp) with int32 sums over K chunks short enough to be
+//    exact, added into int64. 16-bit operands are split as a = 256 * hi + lo (hi in -128..127,
+//    lo in 0..255) so that no pairwise product sum (vpmaddwd) can overflow: two GEMMs.
+//  * the bias is added in int64.
+// conv2d_acc_naive: the direct loops, one int64 multiply-add per MAC.
 #include "bitscale/golden/reference.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "gemm.hpp"
+
 namespace bitscale::golden {
 
 namespace {
+
+using detail::GemmKernel;
+using detail::kGemmLdc;
+using detail::kGemmMaxNB;
+using detail::kGemmMR;
+using detail::kGemmNR;
 
 void check_input(const Layer& layer, const PackedTensor& in) {
   const ConvShape& s = layer.shape;
@@ -21,9 +46,448 @@ void check_input(const Layer& layer, const PackedTensor& in) {
   }
 }
 
+// ---------------------------------------------------------------- kernel selection
+
+struct KernelEntry {
+  const char* name;
+  GemmKernel fn;
+};
+
+std::vector<KernelEntry> available_kernels() {
+  std::vector<KernelEntry> k;
+#if defined(BITSCALE_GOLDEN_X86)
+  __builtin_cpu_init();
+  const bool avx512bw = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  if (avx512bw && __builtin_cpu_supports("avx512vnni")) k.push_back({"avx512vnni", detail::gemm_kernel_avx512vnni});
+  if (avx512bw) k.push_back({"avx512bw", detail::gemm_kernel_avx512bw});
+  if (__builtin_cpu_supports("avx2")) k.push_back({"avx2", detail::gemm_kernel_avx2});
+#endif
+  k.push_back({"generic", detail::gemm_kernel_generic});
+  return k;
+}
+
+const std::vector<KernelEntry>& kernels() {
+  static const std::vector<KernelEntry> k = available_kernels();
+  return k;
+}
+
+std::atomic<std::size_t> g_kernel_index{0};  // index into kernels()
+
+// ---------------------------------------------------------------- unpack / pack
+
+/// Unpacks the n * lanes(m) values of n whole words.
+void unpack_words(const std::uint16_t* __restrict src, std::size_t n, Mode m, std::int16_t* __restrict dst) {
+  switch (m) {
+    case Mode::k16:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::int16_t>(src[i]);
+      break;
+    case Mode::k8:
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint16_t w = src[i];
+        dst[2 * i] = static_cast<std::int8_t>(static_cast<std::uint8_t>(w));
+        dst[2 * i + 1] = static_cast<std::int8_t>(static_cast<std::uint8_t>(w >> 8));
+      }
+      break;
+    case Mode::k4:
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto w = static_cast<std::int16_t>(src[i]);
+        // Nibble l moved to the top 4 bits, then an arithmetic shift: sign extension.
+        dst[4 * i] = static_cast<std::int16_t>(static_cast<std::int16_t>(w << 12) >> 12);
+        dst[4 * i + 1] = static_cast<std::int16_t>(static_cast<std::int16_t>(w << 8) >> 12);
+        dst[4 * i + 2] = static_cast<std::int16_t>(static_cast<std::int16_t>(w << 4) >> 12);
+        dst[4 * i + 3] = static_cast<std::int16_t>(w >> 12);
+      }
+      break;
+  }
+}
+
+/// Packs n whole words of lanes(m) values each (values in range).
+void pack_words(const std::int32_t* __restrict y, std::size_t n, Mode m, std::uint16_t* __restrict dst) {
+  switch (m) {
+    case Mode::k16:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint16_t>(y[i]);
+      break;
+    case Mode::k8:
+      for (std::size_t i = 0; i < n; ++i) {
+        dst[i] = static_cast<std::uint16_t>((static_cast<std::uint32_t>(y[2 * i]) & 0xFFu) |
+                                            ((static_cast<std::uint32_t>(y[2 * i + 1]) & 0xFFu) << 8));
+      }
+      break;
+    case Mode::k4:
+      for (std::size_t i = 0; i < n; ++i) {
+        dst[i] = static_cast<std::uint16_t>((static_cast<std::uint32_t>(y[4 * i]) & 0xFu) |
+                                            ((static_cast<std::uint32_t>(y[4 * i + 1]) & 0xFu) << 4) |
+                                            ((static_cast<std::uint32_t>(y[4 * i + 2]) & 0xFu) << 8) |
+                                            ((static_cast<std::uint32_t>(y[4 * i + 3]) & 0xFu) << 12));
+      }
+      break;
+  }
+}
+
+/// The input's values as int16, HWC (the don't-care lanes of each pixel's last word ignored).
+std::vector<std::int16_t> unpack_i16(const PackedTensor& in) {
+  const std::size_t pixels = static_cast<std::size_t>(in.h) * static_cast<std::size_t>(in.w);
+  const std::size_t wpp = in.words_per_pixel();
+  if (in.words.size() != pixels * wpp) {
+    throw std::logic_error(
+        fmt::format("PackedTensor {}x{}x{}: {} words, expected {}", in.h, in.w, in.c, in.words.size(), pixels * wpp));
+  }
+  const std::size_t c = static_cast<std::size_t>(in.c), p = static_cast<std::size_t>(lanes(in.mode));
+  std::vector<std::int16_t> x(pixels * c);
+  if (c % p == 0) {  // no partial words: one dense run
+    unpack_words(in.words.data(), in.words.size(), in.mode, x.data());
+    return x;
+  }
+  const std::size_t full = c / p;
+  for (std::size_t px = 0; px < pixels; ++px) {
+    const std::uint16_t* src = in.words.data() + px * wpp;
+    std::int16_t* dst = x.data() + px * c;
+    unpack_words(src, full, in.mode, dst);
+    for (std::size_t e = full * p; e < c; ++e) {
+      dst[e] = static_cast<std::int16_t>(get_lane(src[full], static_cast<int>(e - full * p), in.mode));
+    }
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------- depthwise
+
+struct DepthwiseArgs {
+  const std::int16_t* x;   // input HWC with n channels (input channel of output n already expanded)
+  const std::int16_t* wt;  // weights [tap][n]
+  std::int64_t* out;       // [ho][wo][n], holds the bias on entry
+  std::int32_t* acc32;     // n scratch
+  int in_h, in_w, n;
+  int k_h, k_w, stride_h, stride_w, pad_top, pad_left, out_h, out_w;
+  int tap_chunk;  // taps summed in int32 before adding into int64
+};
+
+}  // namespace
+
+namespace detail {
+
+// Vectorised across channels; cloned per ISA (resolved once at load time).
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void depthwise_run(const DepthwiseArgs& d) {
+  const std::size_t n = static_cast<std::size_t>(d.n);
+  std::int32_t* __restrict acc = d.acc32;
+  for (int oy = 0; oy < d.out_h; ++oy) {
+    for (int ox = 0; ox < d.out_w; ++ox) {
+      std::int64_t* __restrict o =
+          d.out + (static_cast<std::size_t>(oy) * static_cast<std::size_t>(d.out_w) + static_cast<std::size_t>(ox)) * n;
+      int taps = 0;
+      for (std::size_t i = 0; i < n; ++i) acc[i] = 0;
+      for (int ky = 0; ky < d.k_h; ++ky) {
+        const int iy = oy * d.stride_h + ky - d.pad_top;
+        if (iy < 0 || iy >= d.in_h) continue;
+        for (int kx = 0; kx < d.k_w; ++kx) {
+          const int ix = ox * d.stride_w + kx - d.pad_left;
+          if (ix < 0 || ix >= d.in_w) continue;
+          const std::int16_t* __restrict a =
+              d.x + (static_cast<std::size_t>(iy) * static_cast<std::size_t>(d.in_w) + static_cast<std::size_t>(ix)) * n;
+          const std::int16_t* __restrict w = d.wt + static_cast<std::size_t>(ky * d.k_w + kx) * n;
+          for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<std::int32_t>(a[i]) * static_cast<std::int32_t>(w[i]);
+          if (++taps == d.tap_chunk) {
+            for (std::size_t i = 0; i < n; ++i) o[i] += acc[i];
+            for (std::size_t i = 0; i < n; ++i) acc[i] = 0;
+            taps = 0;
+          }
+        }
+      }
+      if (taps != 0) {
+        for (std::size_t i = 0; i < n; ++i) o[i] += acc[i];
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+/// Largest |a * w| of the mode: 2^(2B-2).
+std::int64_t max_product(Mode m) { return std::int64_t{1} << (2 * bits(m) - 2); }
+
+void conv_depthwise(const Layer& layer, const std::vector<std::int16_t>& x, std::int64_t* acc) {
+  const ConvShape& s = layer.shape;
+  const int n = s.out_c, mult = s.out_c / s.in_c, taps = s.k_h * s.k_w;
+  std::vector<std::int16_t> xe;  // input with channel n / mult at position n
+  const std::int16_t* xp = x.data();
+  if (mult > 1) {
+    const std::size_t pixels = static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w);
+    xe.resize(pixels * static_cast<std::size_t>(n));
+    for (std::size_t px = 0; px < pixels; ++px)
+      for (int c = 0; c < n; ++c)
+        xe[px * static_cast<std::size_t>(n) + static_cast<std::size_t>(c)] =
+            x[px * static_cast<std::size_t>(s.in_c) + static_cast<std::size_t>(c / mult)];
+    xp = xe.data();
+  }
+  std::vector<std::int16_t> wt(static_cast<std::size_t>(taps) * static_cast<std::size_t>(n));
+  for (int c = 0; c < n; ++c)
+    for (int t = 0; t < taps; ++t)
+      wt[static_cast<std::size_t>(t) * static_cast<std::size_t>(n) + static_cast<std::size_t>(c)] =
+          static_cast<std::int16_t>(layer.weights[static_cast<std::size_t>(c) * static_cast<std::size_t>(taps) +
+                                                  static_cast<std::size_t>(t)]);
+  std::vector<std::int32_t> acc32(static_cast<std::size_t>(n));
+  DepthwiseArgs d{};
+  d.x = xp, d.wt = wt.data(), d.out = acc, d.acc32 = acc32.data();
+  d.in_h = s.in_h, d.in_w = s.in_w, d.n = n;
+  d.k_h = s.k_h, d.k_w = s.k_w, d.stride_h = s.stride_h, d.stride_w = s.stride_w;
+  d.pad_top = s.pad_top, d.pad_left = s.pad_left, d.out_h = s.out_h(), d.out_w = s.out_w();
+  // |sum of t products| <= t * 2^(2B-2) must stay <= INT32_MAX.
+  d.tap_chunk = static_cast<int>(std::min<std::int64_t>(INT32_MAX / max_product(layer.mode), INT32_MAX));
+  detail::depthwise_run(d);
+}
+
+// ---------------------------------------------------------------- GEMM path
+
+/// Weights of group g as 16-channel panels (gemm.hpp layout), K padded to kp (even) with 0.
+void pack_weights(const Layer& layer, int g, int ng, int k, int kp, int ntiles, std::vector<std::int16_t>& panel) {
+  const std::size_t pairs = static_cast<std::size_t>(kp / 2);
+  const std::size_t tile_stride = pairs * 2 * kGemmNR;
+  panel.assign(static_cast<std::size_t>(ntiles) * tile_stride, 0);
+  for (int n = 0; n < ng; ++n) {
+    const std::int32_t* src =
+        layer.weights.data() + static_cast<std::size_t>(g * ng + n) * static_cast<std::size_t>(k);
+    std::int16_t* dst = panel.data() + static_cast<std::size_t>(n / kGemmNR) * tile_stride +
+                        2 * static_cast<std::size_t>(n % kGemmNR);
+    for (int i = 0; i < k; ++i) {
+      dst[static_cast<std::size_t>(i >> 1) * 2 * kGemmNR + static_cast<std::size_t>(i & 1)] =
+          static_cast<std::int16_t>(src[i]);
+    }
+  }
+}
+
+/// im2col row of output pixel m (k = (ky * kw + kx) * cg + ci of group g; zeros for padding),
+/// k values then kp - k zeros.
+void im2col_row(const ConvShape& s, const std::int16_t* x, std::size_t m, int g, int kp, std::int16_t* row) {
+  const int cg = s.in_c / s.groups, wo = s.out_w();
+  const int oy = static_cast<int>(m / static_cast<std::size_t>(wo));
+  const int ox = static_cast<int>(m % static_cast<std::size_t>(wo));
+  std::int16_t* dst = row;
+  for (int ky = 0; ky < s.k_h; ++ky) {
+    const int iy = oy * s.stride_h + ky - s.pad_top;
+    if (iy < 0 || iy >= s.in_h) {
+      std::memset(dst, 0, static_cast<std::size_t>(s.k_w) * static_cast<std::size_t>(cg) * sizeof(std::int16_t));
+      dst += static_cast<std::size_t>(s.k_w) * static_cast<std::size_t>(cg);
+      continue;
+    }
+    for (int kx = 0; kx < s.k_w; ++kx, dst += cg) {
+      const int ix = ox * s.stride_w + kx - s.pad_left;
+      if (ix < 0 || ix >= s.in_w) {
+        std::memset(dst, 0, static_cast<std::size_t>(cg) * sizeof(std::int16_t));
+      } else {
+        std::memcpy(dst,
+                    x + (static_cast<std::size_t>(iy) * static_cast<std::size_t>(s.in_w) + static_cast<std::size_t>(ix)) *
+                            static_cast<std::size_t>(s.in_c) +
+                        static_cast<std::size_t>(g) * static_cast<std::size_t>(cg),
+                    static_cast<std::size_t>(cg) * sizeof(std::int16_t));
+      }
+    }
+  }
+  for (int i = s.k(); i < kp; ++i) row[i] = 0;
+}
+
+}  // namespace
+
+namespace detail {
+
+/// Exact sum of a[i] * w[i]: int32 partial sums over `chunk` products (each |a*w| <= 2^30
+/// fits int32; chunk * max |a*w| <= INT32_MAX), added into int64.
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+std::int64_t dot_i16_i32(const std::int16_t* __restrict a, const std::int32_t* __restrict w, std::size_t k,
+                         std::size_t chunk) {
+  std::int64_t total = 0;
+  if (chunk < 64) {
+    for (std::size_t i = 0; i < k; ++i) total += static_cast<std::int64_t>(a[i]) * w[i];
+    return total;
+  }
+  for (std::size_t i0 = 0; i0 < k; i0 += chunk) {
+    const std::size_t i1 = std::min(k, i0 + chunk);
+    std::int32_t sum = 0;
+    for (std::size_t i = i0; i < i1; ++i) sum += a[i] * w[i];
+    total += sum;
+  }
+  return total;
+}
+
+}  // namespace detail
+
+namespace {
+
+/// Few output pixels (fully-connected layers): dot products straight on the layer's weights,
+/// no weight packing.
+void conv_dot(const Layer& layer, const std::vector<std::int16_t>& x, std::int64_t* acc) {
+  const ConvShape& s = layer.shape;
+  const std::size_t m_total = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  const int ng = s.out_c / s.groups, k = s.k();
+  const auto chunk = static_cast<std::size_t>(INT32_MAX / max_product(layer.mode));
+  std::vector<std::int16_t> row(static_cast<std::size_t>(k));
+  for (std::size_t m = 0; m < m_total; ++m) {
+    for (int g = 0; g < s.groups; ++g) {
+      im2col_row(s, x.data(), m, g, k, row.data());
+      for (int j = 0; j < ng; ++j) {
+        const int n = g * ng + j;
+        std::int64_t& o = acc[m * static_cast<std::size_t>(s.out_c) + static_cast<std::size_t>(n)];
+        o = (layer.bias.empty() ? 0 : layer.bias[static_cast<std::size_t>(n)]) +
+            detail::dot_i16_i32(row.data(),
+                                layer.weights.data() + static_cast<std::size_t>(n) * static_cast<std::size_t>(k),
+                                static_cast<std::size_t>(k), chunk);
+      }
+    }
+  }
+}
+
+void conv_gemm(const Layer& layer, const std::vector<std::int16_t>& x, std::int64_t* acc) {
+  const ConvShape& s = layer.shape;
+  const GemmKernel kern = kernels()[g_kernel_index.load(std::memory_order_relaxed)].fn;
+  const bool split16 = layer.mode == Mode::k16;
+  const int ho = s.out_h(), wo = s.out_w();
+  const std::size_t m_total = static_cast<std::size_t>(ho) * static_cast<std::size_t>(wo);
+  const int ng = s.out_c / s.groups;
+  const int k = s.k(), kp = (k + 1) & ~1, pairs = kp / 2;
+  const int ntiles = (ng + kGemmNR - 1) / kGemmNR;
+  const std::size_t tile_stride = static_cast<std::size_t>(pairs) * 2 * kGemmNR;
+  const std::size_t out_c = static_cast<std::size_t>(s.out_c);
+  // Largest |a * w| of one operand pair as the kernel sees it, and the number of k-pairs
+  // whose sum stays within int32: 2 * chunk * bound <= INT32_MAX.
+  const std::int64_t bound = split16 ? std::int64_t{255} * 32768 : max_product(layer.mode);
+  const int chunk = static_cast<int>(std::min<std::int64_t>(INT32_MAX / (2 * bound), INT32_MAX));
+  // 1x1, stride 1, no padding, one group: rows of A are the input pixels themselves.
+  const bool direct = !split16 && s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                      s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 &&
+                      k % 2 == 0;
+
+  std::vector<std::int64_t> bias(out_c, 0);
+  for (std::size_t i = 0; i < layer.bias.size(); ++i) bias[i] = layer.bias[i];
+  std::vector<std::int16_t> panel;
+  std::vector<std::int16_t> abuf(static_cast<std::size_t>(kGemmMR) * static_cast<std::size_t>(kp));
+  std::vector<std::int16_t> ahi(split16 ? abuf.size() : 0);
+  alignas(64) std::int32_t cbuf[kGemmMR * kGemmLdc];
+
+  for (int g = 0; g < s.groups; ++g) {
+    pack_weights(layer, g, ng, k, kp, ntiles, panel);
+    for (std::size_t m0 = 0; m0 < m_total; m0 += kGemmMR) {
+      const int rows = static_cast<int>(std::min<std::size_t>(kGemmMR, m_total - m0));
+      const std::int16_t* a = abuf.data();
+      std::size_t lda = static_cast<std::size_t>(kp);
+      if (direct && rows == kGemmMR) {
+        a = x.data() + m0 * static_cast<std::size_t>(k);
+        lda = static_cast<std::size_t>(k);
+      } else {
+        for (int r = 0; r < kGemmMR; ++r) {
+          std::int16_t* row = abuf.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(kp);
+          if (r < rows) {
+            im2col_row(s, x.data(), m0 + static_cast<std::size_t>(r), g, kp, row);
+          } else {
+            std::memset(row, 0, static_cast<std::size_t>(kp) * sizeof(std::int16_t));
+          }
+        }
+        if (split16) {  // a = 256 * hi + lo: abuf becomes lo (0..255), ahi gets hi (-128..127)
+          for (std::size_t i = 0; i < abuf.size(); ++i) {
+            const std::int16_t v = abuf[i];
+            ahi[i] = static_cast<std::int16_t>(v >> 8);
+            abuf[i] = static_cast<std::int16_t>(v & 0xFF);
+          }
+        }
+      }
+      for (int t0 = 0; t0 < ntiles; t0 += kGemmMaxNB) {
+        const int nb = std::min(kGemmMaxNB, ntiles - t0);
+        const int n0 = t0 * kGemmNR;
+        const int nvalid = std::min(nb * kGemmNR, ng - n0);
+        const std::int16_t* wt = panel.data() + static_cast<std::size_t>(t0) * tile_stride;
+        for (int p0 = 0; p0 < pairs; p0 += chunk) {
+          const int np = std::min(chunk, pairs - p0);
+          for (int pass = 0; pass < (split16 ? 2 : 1); ++pass) {
+            const std::int16_t* ap = (pass == 0 ? a : ahi.data()) + 2 * static_cast<std::size_t>(p0);
+            kern(ap, lda, wt + static_cast<std::size_t>(p0) * 2 * kGemmNR, tile_stride, np, nb, cbuf);
+            const int sh = pass == 0 ? 0 : 8;
+            const bool first = p0 == 0 && pass == 0;
+            const std::int64_t* bn = bias.data() + g * ng + n0;
+            for (int r = 0; r < rows; ++r) {
+              std::int64_t* o = acc + (m0 + static_cast<std::size_t>(r)) * out_c + static_cast<std::size_t>(g * ng + n0);
+              const std::int32_t* c = cbuf + r * kGemmLdc;
+              if (first) {
+                for (int j = 0; j < nvalid; ++j) o[j] = bn[j] + c[j];
+              } else {
+                for (int j = 0; j < nvalid; ++j) o[j] += static_cast<std::int64_t>(c[j]) * (std::int64_t{1} << sh);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The output stage of layer_output_stage(os, m) as y = min(max(round_shift(acc), lo), hi):
+/// saturate to [min, max], ReLU (max with 0) and clamp (min with clamp_hi, itself in range)
+/// compose to one interval because min <= 0 <= max; when clamp_hi < lo every y is clamp_hi,
+/// which min(max(., lo), hi) also gives.
+struct StageBounds {
+  int shift;
+  std::int64_t lo, hi;
+};
+
+StageBounds stage_bounds(const Layer& l) {
+  const OutputStage os = layer_output_stage(l.out, l.mode);
+  if (os.shift < 0 || os.shift >= kAccBits) {
+    throw std::invalid_argument(fmt::format("shift {} outside 0 .. {}", os.shift, kAccBits - 1));
+  }
+  return {os.shift, os.relu ? 0 : min_value(l.mode), os.clamp ? os.clamp_hi : max_value(l.mode)};
+}
+
+}  // namespace
+
+namespace detail {
+
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void output_stage_run(const std::int64_t* __restrict acc, std::size_t n, int shift, std::int64_t lo, std::int64_t hi,
+                      std::int32_t* __restrict y) {
+  if (shift == 0) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<std::int32_t>(std::min(std::max(acc[i], lo), hi));
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int64_t r = (acc[i] >> shift) + ((acc[i] >> (shift - 1)) & 1);  // round half up
+      y[i] = static_cast<std::int32_t>(std::min(std::max(r, lo), hi));
+    }
+  }
+}
+
+}  // namespace detail
+
+namespace {
 }  // namespace
 
 std::vector<std::int64_t> conv2d_acc(const Layer& layer, const PackedTensor& in) {
+  layer.validate();
+  check_input(layer, in);
+  const ConvShape& s = layer.shape;
+  const std::vector<std::int16_t> x = unpack_i16(in);
+  const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  const std::size_t n = static_cast<std::size_t>(s.out_c);
+  std::vector<std::int64_t> acc(m * n);
+  if (s.groups > 1 && s.groups == s.in_c) {
+    if (!layer.bias.empty()) {
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) acc[i * n + j] = layer.bias[j];
+    }
+    conv_depthwise(layer, x, acc.data());
+  } else if (m <= 2) {
+    conv_dot(layer, x, acc.data());
+  } else {
+    conv_gemm(layer, x, acc.data());
+  }
+  return acc;
+}
+
+std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTensor& in) {
   layer.validate();
   check_input(layer, in);
   const ConvShape& s = layer.shape;
@@ -68,10 +532,47 @@ std::vector<std::int64_t> conv2d_acc(const Layer& layer, const PackedTensor& in)
 PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
   const std::vector<std::int64_t> acc = conv2d_acc(layer, in);
   const ConvShape& s = layer.shape;
-  const OutputStage os = layer_output_stage(layer.out, layer.mode);
+  const StageBounds b = stage_bounds(layer);
   std::vector<std::int32_t> y(acc.size());
-  for (std::size_t i = 0; i < acc.size(); ++i) y[i] = output_value(acc[i], layer.mode, os);
-  return PackedTensor::from_values(s.out_h(), s.out_w(), s.out_c, layer.mode, y);
+  detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
+  PackedTensor out(s.out_h(), s.out_w(), s.out_c, layer.mode);  // all words 0
+  const std::size_t pixels = static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w);
+  const std::size_t c = static_cast<std::size_t>(s.out_c), wpp = out.words_per_pixel();
+  const std::size_t p = static_cast<std::size_t>(lanes(layer.mode));
+  if (c % p == 0) {
+    pack_words(y.data(), out.words.size(), layer.mode, out.words.data());
+    return out;
+  }
+  const std::size_t full = c / p;
+  for (std::size_t px = 0; px < pixels; ++px) {
+    const std::int32_t* src = y.data() + px * c;
+    std::uint16_t* dst = out.words.data() + px * wpp;
+    pack_words(src, full, layer.mode, dst);
+    for (std::size_t e = full * p; e < c; ++e) {  // lanes beyond c stay 0
+      dst[full] = set_lane(dst[full], static_cast<int>(e - full * p), layer.mode, src[e]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> gemm_kernels() {
+  std::vector<std::string> names;
+  for (const KernelEntry& k : kernels()) names.emplace_back(k.name);
+  return names;
+}
+
+std::string gemm_kernel() { return kernels()[g_kernel_index.load(std::memory_order_relaxed)].name; }
+
+void set_gemm_kernel(std::string_view name) {
+  const auto& k = kernels();
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    if (name == k[i].name) {
+      g_kernel_index.store(i, std::memory_order_relaxed);
+      return;
+    }
+  }
+  throw std::invalid_argument(fmt::format("GEMM kernel '{}' is not available on this CPU (available: {})", name,
+                                          fmt::join(gemm_kernels(), ", ")));
 }
 
 }  // namespace bitscale::golden

@@ -1,6 +1,8 @@
 // Shapes, layers, packed tensors and the reference convolution (docs/NUMERICS.md "Layers").
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -308,6 +310,227 @@ TEST(Reference, RejectsMismatchedInput) {
   EXPECT_NO_THROW((void)conv2d(l, PackedTensor(3, 3, 2, Mode::k8)));
   l.weights[0] = 300;
   EXPECT_THROW((void)conv2d(l, PackedTensor(3, 3, 2, Mode::k8)), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------- fast path vs direct loops
+
+/// The packed output the spec defines for accumulators `acc` (output_value of every one).
+PackedTensor expected_output(const Layer& l, const std::vector<std::int64_t>& acc) {
+  const OutputStage os = layer_output_stage(l.out, l.mode);
+  std::vector<std::int32_t> y(acc.size());
+  for (std::size_t i = 0; i < acc.size(); ++i) y[i] = output_value(acc[i], l.mode, os);
+  return PackedTensor::from_values(l.shape.out_h(), l.shape.out_w(), l.shape.out_c, l.mode, y);
+}
+
+/// Restores the default GEMM kernel when a test that switches kernels ends.
+struct KernelGuard {
+  ~KernelGuard() { set_gemm_kernel(gemm_kernels().front()); }
+};
+
+/// Checks conv2d_acc against conv2d_acc_naive and conv2d against the output stage, with every
+/// GEMM kernel of this CPU; returns the naive accumulators.
+std::vector<std::int64_t> expect_fast_equals_naive(const Layer& l, const PackedTensor& in) {
+  KernelGuard guard;
+  const std::vector<std::int64_t> want = conv2d_acc_naive(l, in);
+  const PackedTensor want_out = expected_output(l, want);
+  for (const std::string& k : gemm_kernels()) {
+    set_gemm_kernel(k);
+    SCOPED_TRACE("kernel " + k);
+    const std::vector<std::int64_t> got = conv2d_acc(l, in);
+    EXPECT_EQ(got.size(), want.size());
+    if (got != want) {
+      for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
+        if (got[i] != want[i]) {
+          ADD_FAILURE() << "acc " << i << ": fast " << got[i] << ", naive " << want[i];
+          break;
+        }
+      }
+    }
+    EXPECT_TRUE(conv2d(l, in) == want_out) << "packed output differs";
+  }
+  return want;
+}
+
+Layer random_layer_of_kind(std::mt19937_64& rng, int kind, Mode mode) {
+  const auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  Layer l;
+  l.mode = mode;
+  ConvShape& s = l.shape;
+  switch (kind) {
+    case 0:  // general grouped convolution
+      s.groups = uni(1, 4);
+      s.in_c = s.groups * uni(1, 9);
+      s.out_c = s.groups * uni(1, 20);
+      s.k_h = uni(1, 4), s.k_w = uni(1, 4);
+      s.stride_h = uni(1, 3), s.stride_w = uni(1, 3);
+      s.pad_top = uni(0, 2), s.pad_bottom = uni(0, 2), s.pad_left = uni(0, 2), s.pad_right = uni(0, 2);
+      break;
+    case 1:  // depthwise, channel multiplier 1..3
+      s.in_c = s.groups = uni(2, 70);
+      s.out_c = s.in_c * (rng() % 3 == 0 ? uni(2, 3) : 1);
+      s.k_h = uni(1, 5), s.k_w = uni(1, 5);
+      s.stride_h = uni(1, 2), s.stride_w = uni(1, 2);
+      s.pad_top = uni(0, 2), s.pad_bottom = uni(0, 2), s.pad_left = uni(0, 2), s.pad_right = uni(0, 2);
+      break;
+    case 2:  // pointwise (1x1, stride 1, unpadded: the direct GEMM rows when in_c is even)
+      s.in_c = uni(1, 80);
+      s.out_c = uni(1, 90);
+      break;
+    case 3:  // fully connected
+      s.in_c = uni(1, 700);
+      s.out_c = uni(1, 100);
+      break;
+    default:  // 3x3, more channels, K and N across kernel tile boundaries
+      s.in_c = uni(1, 48);
+      s.out_c = uni(1, 80);
+      s.k_h = s.k_w = 3;
+      s.stride_h = s.stride_w = uni(1, 2);
+      s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = uni(0, 1);
+      break;
+  }
+  const int max_hw = kind == 3 ? 1 : 9;
+  s.in_h = uni(std::max(1, s.k_h - s.pad_top - s.pad_bottom), std::max(max_hw, s.k_h));
+  s.in_w = uni(std::max(1, s.k_w - s.pad_left - s.pad_right), std::max(max_hw, s.k_w));
+  l.weights.resize(static_cast<std::size_t>(s.weight_count()));
+  const bool extreme = rng() % 5 == 0;  // all weights one extreme
+  const std::int32_t ext = rng() % 2 == 0 ? min_value(mode) : max_value(mode);
+  for (auto& w : l.weights) w = extreme ? ext : rand_value(rng, mode);
+  if (rng() % 4 != 0) {
+    l.bias.resize(static_cast<std::size_t>(s.out_c));
+    for (auto& b : l.bias) {
+      switch (rng() % 4) {
+        case 0: b = INT32_MIN; break;
+        case 1: b = INT32_MAX; break;
+        case 2: b = static_cast<std::int32_t>(rng()); break;
+        default: b = uni(-1000, 1000); break;
+      }
+    }
+  }
+  l.out.shift = uni(0, kAccBits - 1);
+  if (rng() % 2 == 0) l.out.shift = uni(0, 2 * bits(mode));
+  l.out.relu = rng() % 2 == 0;
+  l.out.clamp = rng() % 3 == 0;
+  l.out.clamp_hi = static_cast<std::int16_t>(uni(-32768, 32767));
+  return l;
+}
+
+PackedTensor random_input(std::mt19937_64& rng, const Layer& l, bool extreme) {
+  const ConvShape& s = l.shape;
+  std::vector<std::int32_t> in(static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) *
+                               static_cast<std::size_t>(s.in_c));
+  const std::int32_t ext = rng() % 2 == 0 ? min_value(l.mode) : max_value(l.mode);
+  for (auto& x : in) x = extreme ? ext : rand_value(rng, l.mode);
+  return PackedTensor::from_values(s.in_h, s.in_w, s.in_c, l.mode, in);
+}
+
+TEST(Reference, GemmKernelSelection) {
+  const std::vector<std::string> k = gemm_kernels();
+  ASSERT_FALSE(k.empty());
+  EXPECT_EQ(k.back(), "generic");
+  EXPECT_EQ(gemm_kernel(), k.front());
+  std::cout << "GEMM kernels on this CPU:";
+  for (const auto& n : k) std::cout << " " << n;
+  std::cout << std::endl;
+  KernelGuard guard;
+  EXPECT_THROW(set_gemm_kernel("sse9"), std::invalid_argument);
+  set_gemm_kernel("generic");
+  EXPECT_EQ(gemm_kernel(), "generic");
+}
+
+TEST(Reference, FastEqualsNaiveRandomLayers) {
+  std::mt19937_64 rng(test_seed());
+  for (int iter = 0; iter < 600; ++iter) {
+    const Mode mode = kModes[iter % 3];
+    const int kind = (iter / 3) % 5;
+    const Layer l = random_layer_of_kind(rng, kind, mode);
+    ASSERT_NO_THROW(l.validate()) << l.shape.to_string();
+    const PackedTensor in = random_input(rng, l, rng() % 6 == 0);
+    SCOPED_TRACE(l.shape.to_string() + " " + to_string(mode) + " kind " + std::to_string(kind) + " iter " +
+                 std::to_string(iter));
+    expect_fast_equals_naive(l, in);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(Reference, FastIgnoresDontCareInputLanes) {
+  std::mt19937_64 rng(test_seed());
+  for (Mode m : {Mode::k8, Mode::k4}) {
+    for (int kind = 0; kind < 5; ++kind) {
+      Layer l = random_layer_of_kind(rng, kind, m);
+      PackedTensor in = random_input(rng, l, false);
+      const std::vector<std::int64_t> want = conv2d_acc(l, in);
+      const int used = l.shape.in_c % lanes(m);
+      if (used == 0) continue;
+      const std::uint16_t garbage = static_cast<std::uint16_t>(~((1u << (bits(m) * used)) - 1u));
+      for (std::size_t px = 0; px < static_cast<std::size_t>(in.h * in.w); ++px) {
+        in.words[(px + 1) * in.words_per_pixel() - 1] |= static_cast<std::uint16_t>(rng() & garbage);
+      }
+      EXPECT_EQ(conv2d_acc(l, in), want) << l.shape.to_string() << " " << to_string(m);
+      EXPECT_EQ(conv2d_acc_naive(l, in), want);
+    }
+  }
+}
+
+/// All operands at one extreme: each accumulator is bias + (number of real taps) * a * w.
+void check_extreme_layer(Layer l, std::int32_t a, std::int32_t w, std::int32_t bias) {
+  const ConvShape& s = l.shape;
+  l.weights.assign(static_cast<std::size_t>(s.weight_count()), w);
+  l.bias.assign(static_cast<std::size_t>(s.out_c), bias);
+  const PackedTensor in = PackedTensor::from_values(
+      s.in_h, s.in_w, s.in_c, l.mode,
+      std::vector<std::int32_t>(static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) *
+                                    static_cast<std::size_t>(s.in_c),
+                                a));
+  SCOPED_TRACE(s.to_string() + " " + to_string(l.mode) + " a " + std::to_string(a) + " w " + std::to_string(w) +
+               " bias " + std::to_string(bias));
+  const std::vector<std::int64_t> acc = expect_fast_equals_naive(l, in);
+  // Output pixel (0, 0) of an unpadded layer sees k() real taps.
+  ASSERT_EQ(s.pad_top + s.pad_left, 0);
+  EXPECT_EQ(acc[0], std::int64_t{bias} + std::int64_t{s.k()} * a * w);
+}
+
+TEST(Reference, FastExactWhereInt32WouldOverflow) {
+  // 16-bit: K = 4608 products of 2^30 (sum 2^42.2); every pairwise sum of two (-32768)^2 is 2^31.
+  // (Inputs of 3x3 give one output pixel, the dot-product path; 4x4 give 4, the GEMM path.)
+  Layer l;
+  l.mode = Mode::k16;
+  l.shape.in_c = 512, l.shape.out_c = 20, l.shape.k_h = l.shape.k_w = 3;
+  for (int hw : {3, 4}) {
+    l.shape.in_h = l.shape.in_w = hw;
+    for (std::int32_t bias : {INT32_MIN, INT32_MAX, 0}) {
+      check_extreme_layer(l, -32768, -32768, bias);
+      check_extreme_layer(l, -32768, 32767, bias);
+      check_extreme_layer(l, 32767, 32767, bias);
+    }
+  }
+  // Odd K, groups, padding (pixel (0,0) has no padding on its top/left only if pads are 0).
+  l.shape.in_c = 2 * 257, l.shape.groups = 2, l.shape.out_c = 6, l.shape.pad_bottom = l.shape.pad_right = 1;
+  check_extreme_layer(l, -32768, -32768, INT32_MAX);
+  // 16-bit depthwise: 25 taps of 2^30.
+  Layer dw;
+  dw.mode = Mode::k16;
+  dw.shape.in_h = dw.shape.in_w = 6, dw.shape.in_c = dw.shape.groups = 33, dw.shape.out_c = 66;
+  dw.shape.k_h = dw.shape.k_w = 5, dw.shape.stride_h = 2;
+  check_extreme_layer(dw, -32768, -32768, INT32_MAX);
+  check_extreme_layer(dw, 32767, -32768, INT32_MIN);
+  // 8-bit: K = 3 * 65536 = 196608 products of 2^14 (sum 3 * 2^30): beyond one int32 chunk.
+  Layer big;
+  big.mode = Mode::k8;
+  big.shape.in_h = 3, big.shape.in_w = 1, big.shape.in_c = 65536, big.shape.out_c = 2, big.shape.k_h = 3;
+  check_extreme_layer(big, -128, -128, INT32_MAX);
+  check_extreme_layer(big, -128, 127, INT32_MIN);
+  big.shape.in_h = 5;  // 3 output pixels: the GEMM path
+  check_extreme_layer(big, -128, -128, INT32_MAX);
+  // 8-bit 1x1 on many pixels (the direct path), 4-bit FC with a long K.
+  Layer pw;
+  pw.mode = Mode::k8;
+  pw.shape.in_h = 5, pw.shape.in_w = 7, pw.shape.in_c = 1024, pw.shape.out_c = 70;
+  check_extreme_layer(pw, -128, -128, INT32_MAX);
+  Layer fc;
+  fc.mode = Mode::k4;
+  fc.shape.in_c = 65535, fc.shape.out_c = 3;
+  check_extreme_layer(fc, -8, -8, INT32_MAX);
+  check_extreme_layer(fc, -8, 7, INT32_MIN);
 }
 
 }  // namespace
