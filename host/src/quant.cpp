@@ -415,7 +415,12 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
       L.shape.out_c = op.out_c;
       double wmax = 0;
       for (float w : op.weights) wmax = std::max(wmax, static_cast<double>(std::fabs(w)));
-      const int fl_w = fractional_length(wmax, bits);
+      int fl_w = fractional_length(wmax, bits);
+      // The bias register is 32 bits: when round(b * 2^(FL_in + FL_w)) would not fit, FL_w is
+      // lowered until the largest bias does (docs/QUANTIZATION.md).
+      double bmax = 0;
+      for (float b : op.bias) bmax = std::max(bmax, static_cast<double>(std::fabs(b)));
+      while (bmax > 0 && std::round(std::ldexp(bmax, fl_in + fl_w)) > 2147483647.0) --fl_w;
       L.weights.resize(op.weights.size());
       for (std::size_t k = 0; k < op.weights.size(); ++k) L.weights[k] = quantize_value(op.weights[k], fl_w, mode_);
       const int fl_acc = fl_in + fl_w;

@@ -1,0 +1,106 @@
+// `bitscale classify`: one image through a network on the float baseline or on the array.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/host/evaluate.hpp"
+#include "bitscale/host/image.hpp"
+#include "bitscale/host/labels.hpp"
+#include "bitscale/host/model.hpp"
+#include "command.hpp"
+
+namespace bitscale::host::cli {
+namespace {
+
+struct ClassifyOptions {
+  std::string model, image, backend = "float", calib, save_calib, synsets;
+  int bits = 8;
+  int calib_limit = 50;
+  int jobs = 2;
+};
+
+std::string class_name(int output_index, const std::optional<Synsets>& syn) {
+  const auto c = class_from_model_index(output_index);
+  if (!c) return "background";
+  return syn ? syn->name(*c) : fmt::format("class {}", *c);
+}
+
+int run_classify(const ClassifyOptions& o) {
+  const DataPaths d = default_data_paths();
+  const std::string model_path = o.model.empty() ? d.model : o.model;
+  if (model_path.empty()) throw std::invalid_argument("no --model given and no default model found");
+  const Model model = load_tflite(model_path);
+  const Network net(model);
+  std::optional<Synsets> syn;
+  const std::string syn_path = o.synsets.empty() ? d.synsets : o.synsets;
+  if (!syn_path.empty()) syn.emplace(syn_path);
+
+  std::unique_ptr<Calibration> calib;
+  if (o.backend != "float") {
+    std::vector<std::string> defaults;
+    if (o.calib.empty()) {
+      if (d.images.empty()) throw std::invalid_argument("no --calib given and no default image directory");
+      // The calibration half of the default images, never the image being classified.
+      for (const auto& f : split_even_odd(list_images(d.images)).calibration) {
+        if (f != o.image) defaults.push_back(f);
+      }
+    }
+    calib = std::make_unique<Calibration>(obtain_calibration(
+        net, o.calib, defaults, o.calib_limit, o.jobs, [](const std::string& w) { fmt::print(stderr, "{}\n", w); }));
+    if (!o.save_calib.empty()) calib->save(o.save_calib, net);
+  }
+  const Engine engine(net, o.backend, o.bits, calib.get(),
+                      [b = o.backend]() { return driver::make_device(b); });
+  const Image img = load_for_model(o.image, net.input_h(), net.input_w());
+  auto session = engine.session();
+  const Prediction p = session->run(img.rgb);
+
+  fmt::print("{}: {} on {}{}\n", o.image, model_path, o.backend,
+             engine.on_array() ? fmt::format(" ({}-bit, calibrated on {} images)", o.bits, calib->images.size()) : "");
+  if (syn) {
+    if (const auto label = label_from_filename(o.image, *syn)) {
+      fmt::print("label: {} {}\n", *label, syn->name(*label));
+    }
+  }
+  for (std::size_t i = 0; i < p.top.index.size(); ++i) {
+    const int k = p.top.index[i];
+    const auto c = class_from_model_index(k);
+    fmt::print("  {}. {:>4}  {:.6f}  {}\n", i + 1, c ? fmt::format("{}", *c) : std::string("-"), p.top.prob[i],
+               class_name(k, syn));
+  }
+  fmt::print("score margin P(top1) - P(top2): {:.6f}\n", p.margin);
+  if (p.counters) {
+    fmt::print("array: {} cycles, {} MACs ({}-bit)\n", p.counters->cycles, p.counters->macs_total(), o.bits);
+  }
+  return 0;
+}
+
+const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
+  auto o = std::make_shared<ClassifyOptions>();
+  auto* cmd = app.add_subcommand(
+      "classify",
+      "Classify one image: the float baseline (--backend float) or dynamic fixed point on the array through\n"
+      "the driver (--backend golden|rtl, --bits 4|8|16; docs/QUANTIZATION.md). Prints the top-5 classes\n"
+      "and the score margin P(top1) - P(top2).");
+  cmd->add_option("--model", o->model, "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)");
+  cmd->add_option("--image", o->image, "JPEG image")->required();
+  cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
+  cmd->add_option("--backend", o->backend, "float, golden or rtl")
+      ->check(CLI::IsMember({"float", "golden", "rtl"}))
+      ->capture_default_str();
+  cmd->add_option("--calib", o->calib,
+                  "Calibration: a JSON file (from --save-calib) or an image directory (default: the even-position\n"
+                  "half of the default image directory)");
+  cmd->add_option("--calib-limit", o->calib_limit, "Calibration images (spread over the set; 0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--save-calib", o->save_calib, "Write the calibration to this JSON file");
+  cmd->add_option("--synsets", o->synsets, "imagenet-synsets.tsv (class names and labels)");
+  cmd->add_option("--jobs", o->jobs, "Threads for the calibration")->check(CLI::Range(1, 256))->capture_default_str();
+  return [o]() { return run_classify(*o); };
+});
+
+}  // namespace
+}  // namespace bitscale::host::cli
