@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "bitscale/golden/numeric.hpp"
+#include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
 
 namespace bitscale::driver {
@@ -119,11 +121,30 @@ Counters operator-(const Counters& a, const Counters& b) {
 // ---------------------------------------------------------------------------------------
 // Construction and low-level access
 
-Accelerator::Accelerator(Device& dev) : dev_(dev) {
+Accelerator::Accelerator(std::unique_ptr<Device> dev) : Accelerator(*dev) { owned_ = std::move(dev); }
+
+Accelerator::Accelerator(const HwConfig& hw) : hw_(hw) {
+  if (hw_.rows < 1 || hw_.cols < kWordsPerLine || hw_.cols % kWordsPerLine != 0 || hw_.act_words < 4 ||
+      hw_.wgt_words < 4 || hw_.bias_entries < 2 || hw_.acc_bits != golden::kAccBits) {
+    throw std::invalid_argument(fmt::format("functional accelerator: impossible geometry {}x{}", hw_.rows, hw_.cols));
+  }
+}
+
+Device& Accelerator::device() {
+  if (dev_ == nullptr) throw std::logic_error("the functional golden back-end has no device");
+  return *dev_;
+}
+
+std::string Accelerator::backend() const {
+  if (dev_ == nullptr) return "golden";
+  return dev_->name() == "golden" ? "golden-device" : std::string(dev_->name());
+}
+
+Accelerator::Accelerator(Device& dev) : dev_(&dev) {
   const std::uint64_t id = read_reg(regmap::kRegID);
   if (id != regmap::kIdValue) {
     throw AcceleratorError(fmt::format("device '{}' is not a bitscale accelerator: ID reads 0x{:X}, expected 0x{:X}",
-                                       dev_.name(), id, regmap::kIdValue));
+                                       dev_->name(), id, regmap::kIdValue));
   }
   const std::uint64_t cfg = read_reg(regmap::kRegHWCFG);
   const std::uint64_t cfg2 = read_reg(regmap::kRegHWCFG2);
@@ -137,21 +158,21 @@ Accelerator::Accelerator(Device& dev) : dev_(dev) {
   if (hw_.rows < 1 || hw_.cols < kWordsPerLine || hw_.cols % kWordsPerLine != 0 || act_log2 < 2 || act_log2 > 16 ||
       wgt_log2 < 2 || wgt_log2 > 16 || hw_.acc_bits < 1 || hw_.acc_bits > 64) {
     throw AcceleratorError(fmt::format("device '{}' reports an impossible geometry: HWCFG = 0x{:X}, HWCFG2 = 0x{:X}",
-                                       dev_.name(), cfg, cfg2));
+                                       dev_->name(), cfg, cfg2));
   }
   hw_.act_words = 1 << act_log2;
   hw_.wgt_words = 1 << wgt_log2;
 }
 
 std::string Accelerator::last_error_text() {
-  const BusResponse st = dev_.access(false, bus_addr(regmap::kRegionCsr, 0, regmap::kRegSTATUS), 0);
+  const BusResponse st = access(false, bus_addr(regmap::kRegionCsr, 0, regmap::kRegSTATUS), 0);
   if (st.err) return "STATUS unreadable";
   const auto code = static_cast<std::uint32_t>((st.rdata >> regmap::kStatusCodeLsb) & 0xFF);
   return std::string(regmap::err_text(code));
 }
 
 void Accelerator::write_reg(std::uint32_t index, std::uint64_t value) {
-  const BusResponse r = dev_.access(true, bus_addr(regmap::kRegionCsr, 0, index), value);
+  const BusResponse r = access(true, bus_addr(regmap::kRegionCsr, 0, index), value);
   if (r.err) {
     invalidate_shadow();
     throw AcceleratorError(
@@ -164,7 +185,7 @@ void Accelerator::write_reg(std::uint32_t index, std::uint64_t value) {
 }
 
 std::uint64_t Accelerator::read_reg(std::uint32_t index) {
-  const BusResponse r = dev_.access(false, bus_addr(regmap::kRegionCsr, 0, index), 0);
+  const BusResponse r = access(false, bus_addr(regmap::kRegionCsr, 0, index), 0);
   if (r.err) throw AcceleratorError(fmt::format("bus error reading {}: {}", reg_label(index), last_error_text()));
   return r.rdata;
 }
@@ -175,7 +196,7 @@ void Accelerator::write_cfg(std::uint32_t index, std::uint64_t value) {
 }
 
 void Accelerator::write_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line, std::uint64_t data) {
-  const BusResponse r = dev_.access(true, bus_addr(region, bank, line), data);
+  const BusResponse r = access(true, bus_addr(region, bank, line), data);
   if (r.err) {
     throw AcceleratorError(fmt::format("bus error writing {} scratchpad bank {} line {}: {}", region_name(region), bank,
                                        line, last_error_text()));
@@ -183,12 +204,110 @@ void Accelerator::write_line(std::uint32_t region, std::uint32_t bank, std::uint
 }
 
 std::uint64_t Accelerator::read_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line) {
-  const BusResponse r = dev_.access(false, bus_addr(region, bank, line), 0);
+  const BusResponse r = access(false, bus_addr(region, bank, line), 0);
   if (r.err) {
     throw AcceleratorError(fmt::format("bus error reading {} scratchpad bank {} line {}: {}", region_name(region), bank,
                                        line, last_error_text()));
   }
   return r.rdata;
+}
+
+// ---------------------------------------------------------------------------------------
+// Bus access: the device, or the functional back-end's counter model of it
+
+namespace {
+
+void add(Counters& a, const Counters& b) {
+  a.cycles += b.cycles;
+  a.busy += b.busy;
+  a.array += b.array;
+  a.mac16 += b.mac16;
+  a.mac8 += b.mac8;
+  a.mac4 += b.mac4;
+  a.spad_rd += b.spad_rd;
+  a.spad_wr += b.spad_wr;
+  a.tiles += b.tiles;
+}
+
+int log2_exact(int v) {
+  int l = 0;
+  while ((1 << l) < v) ++l;
+  return l;
+}
+
+}  // namespace
+
+BusResponse Accelerator::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
+  if (dev_ != nullptr) return dev_->access(write, addr, wdata);
+  // Counter model of docs/ARCHITECTURE.md: every access is one edge; a counter read returns
+  // the value from before its edge; CLEAR drops the increments of its edge.
+  namespace rm = regmap;
+  BusResponse r;
+  Counters inc;
+  inc.cycles = 1;
+  const std::uint32_t region = addr >> rm::kAddrRegionLsb;
+  const std::uint32_t index = addr & 0xFFFu;
+  if (region != rm::kRegionCsr) {
+    (write ? inc.spad_wr : inc.spad_rd) += 4;
+  } else if (!write) {
+    const std::uint64_t c[] = {model_.cycles, model_.busy,    model_.array,   model_.mac16, model_.mac8,
+                               model_.mac4,   model_.spad_rd, model_.spad_wr, model_.tiles};
+    if (index >= rm::kRegCNT_CYCLES && index <= rm::kRegCNT_TILES) {
+      r.rdata = c[index - rm::kRegCNT_CYCLES];
+    } else if (index == rm::kRegID) {
+      r.rdata = rm::kIdValue;
+    } else if (index == rm::kRegHWCFG) {
+      r.rdata = static_cast<std::uint64_t>(hw_.rows) | static_cast<std::uint64_t>(hw_.cols) << 8 |
+                static_cast<std::uint64_t>(log2_exact(hw_.act_words)) << 16 |
+                static_cast<std::uint64_t>(log2_exact(hw_.wgt_words)) << 24;
+    } else if (index == rm::kRegHWCFG2) {
+      r.rdata = static_cast<std::uint64_t>(hw_.bias_entries) | static_cast<std::uint64_t>(hw_.acc_bits) << 16;
+    } else if (index < kShadowRegs && (shadow_valid_ >> index & 1u) != 0) {
+      r.rdata = shadow_[index];
+    }
+  } else if (index == rm::kRegCTRL) {
+    if ((wdata & bit(rm::kCtrlStart)) != 0) {
+      tile_pending_ = true;
+      if ((shadow_[rm::kRegOUT_CFG] & bit(rm::kOutBiasEn)) != 0) inc.spad_rd += 2 * shadow_[rm::kRegCOLS_ACT];
+    }
+    if ((wdata & bit(rm::kCtrlClear)) != 0) {
+      model_ = Counters{};
+      return r;
+    }
+  }
+  add(model_, inc);
+  return r;
+}
+
+WaitResult Accelerator::wait_tile(std::uint64_t limit) {
+  if (dev_ != nullptr) return dev_->wait(limit);
+  namespace rm = regmap;
+  WaitResult w;
+  if (!tile_pending_) {
+    w.cycles = limit;  // nothing running: the watchdog would expire
+    return w;
+  }
+  tile_pending_ = false;
+  const auto mode = static_cast<golden::Mode>(shadow_[rm::kRegMODE]);
+  const std::uint64_t p = static_cast<std::uint64_t>(golden::lanes(mode));
+  const std::uint64_t k = shadow_[rm::kRegK], rows = shadow_[rm::kRegROWS_ACT], cols = shadow_[rm::kRegCOLS_ACT];
+  const std::uint64_t kw = (k + p - 1) / p;
+  Counters inc;
+  inc.cycles = inc.busy = kw + rm::kBusyOverhead;
+  inc.array = kw;
+  (mode == golden::Mode::k16 ? inc.mac16 : mode == golden::Mode::k8 ? inc.mac8 : inc.mac4) = rows * cols * k;
+  inc.spad_rd = kw * (rows + cols);
+  inc.spad_wr = rows * ((cols + p - 1) / p);
+  inc.tiles = 1;
+  add(model_, inc);
+  w.cycles = inc.cycles;
+  w.done = true;
+  return w;
+}
+
+void Accelerator::count_lines(bool write, std::uint64_t n) {
+  model_.cycles += n;
+  (write ? model_.spad_wr : model_.spad_rd) += 4 * n;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -317,8 +436,11 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
   const std::int32_t clamp_hi =
       std::clamp<std::int32_t>(layer.out.clamp_hi, golden::min_value(mode), golden::max_value(mode));
 
-  const std::vector<std::int32_t> in_values = in.values();
-  golden::PackedTensor out(out_h, out_w, s.out_c, mode);
+  const bool functional = dev_ == nullptr;
+  // The functional back-end computes the data with the reference kernels; the loops below
+  // then only keep the counters.
+  const std::vector<std::int32_t> in_values = functional ? std::vector<std::int32_t>{} : in.values();
+  golden::PackedTensor out = functional ? golden::conv2d(layer, in) : golden::PackedTensor(out_h, out_w, s.out_c, mode);
   const std::size_t out_wpp = out.words_per_pixel();
 
   std::vector<std::int32_t> kvec(static_cast<std::size_t>(k));
@@ -374,6 +496,10 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
           where.n_tile = nt0 + j;
           where.n0 = n0;
           where.cols = cols;
+          if (functional) {
+            count_lines(true, static_cast<std::uint64_t>(cols) * lines_per_vec);
+            continue;
+          }
           for (int c = 0; c < cols; ++c) {
             const std::size_t ch = static_cast<std::size_t>(g) * n_group + n0 + c;
             const std::uint16_t* src = pl.wpacked.data() + ch * kwl;
@@ -415,7 +541,8 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
           if (load_acts) {
             where.phase = "loading activations";
             const int line0 = act_base / kWordsPerLine;
-            for (int r = 0; r < rows; ++r) {
+            if (functional) count_lines(true, static_cast<std::uint64_t>(rows) * lines_per_vec);
+            for (int r = 0; r < rows && !functional; ++r) {
               build_row(g, m0 + r);
               for (int l = 0; l < lines_per_vec; ++l) {
                 write_line(regmap::kRegionAct, r, line0 + l,
@@ -442,7 +569,7 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
 
             where.phase = "waiting for a tile";
             const std::uint64_t limit = static_cast<std::uint64_t>(kw) + regmap::kBusyOverhead + watchdog_slack_;
-            const WaitResult wr = dev_.wait(limit);
+            const WaitResult wr = wait_tile(limit);
             if (wr.err) throw AcceleratorError(fmt::format("tile failed: {}", last_error_text()));
             if (!wr.done) {
               throw AcceleratorError(fmt::format("watchdog: tile not done after {} cycles (a tile takes {})", wr.cycles,
@@ -454,7 +581,8 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
             const int out_words = ceil_div(cols, p);
             const int out_lines = ceil_div(out_words, kWordsPerLine);
             const int ch0 = g * n_group + n0;
-            for (int r = 0; r < rows; ++r) {
+            if (functional) count_lines(false, static_cast<std::uint64_t>(rows) * out_lines);
+            for (int r = 0; r < rows && !functional; ++r) {
               const std::size_t pix = static_cast<std::size_t>(m0 + r) * out_wpp;
               for (int l = 0; l < out_lines; ++l) {
                 const std::uint64_t line = read_line(regmap::kRegionOut, r, l);
@@ -480,6 +608,22 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
     throw DeviceError(fmt::format("{} ({}, {})", e.what(), layer_label(layer), where.str()));
   }
   return out;
+}
+
+}  // namespace bitscale::driver
+
+namespace bitscale::driver {
+
+HwConfig default_hw_config() {
+  const golden::DeviceParams p;  // the defaults are those of the verilated bsa_top
+  HwConfig hw;
+  hw.rows = p.rows;
+  hw.cols = p.cols;
+  hw.act_words = p.act_words;
+  hw.wgt_words = p.wgt_words;
+  hw.bias_entries = p.bias_entries;
+  hw.acc_bits = golden::kAccBits;
+  return hw;
 }
 
 }  // namespace bitscale::driver

@@ -28,4 +28,15 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
   throw std::invalid_argument(fmt::format("unknown back-end '{}' (expected rtl or golden)", backend));
 }
 
+std::unique_ptr<Accelerator> make_accelerator(const std::string& backend, const DeviceOptions& opts) {
+  if (backend == "golden") {
+    if (!opts.trace_fst.empty()) throw std::invalid_argument("waveforms (--fst) exist only for the rtl back-end");
+    return std::make_unique<Accelerator>(default_hw_config());
+  }
+  if (backend == "golden-device") return std::make_unique<Accelerator>(make_device("golden", opts));
+  if (backend == "rtl") return std::make_unique<Accelerator>(make_device("rtl", opts));
+  throw std::invalid_argument(
+      fmt::format("unknown back-end '{}' (expected rtl, golden or golden-device)", backend));
+}
+
 }  // namespace bitscale::driver

@@ -47,7 +47,7 @@ std::string first_difference(const PackedTensor& a, const char* an, const Packed
 std::string counter_difference(const driver::Counters& a, const driver::Counters& b) {
   std::string s;
   auto cmp = [&](const char* name, std::uint64_t x, std::uint64_t y) {
-    if (x != y) s += fmt::format(" {} rtl={} golden={}", name, x, y);
+    if (x != y) s += fmt::format(" {} rtl={} other={}", name, x, y);
   };
   cmp("cycles", a.cycles, b.cycles);
   cmp("busy", a.busy, b.busy);
@@ -84,6 +84,7 @@ std::uint64_t run_regress(const RegressOptions& opts) {
   const auto rtl_dev = driver::make_device("rtl", dopts);
   const auto gold_dev = driver::make_device("golden");
   driver::Accelerator rtl_acc(*rtl_dev), gold_acc(*gold_dev);
+  driver::Accelerator fast_acc(driver::default_hw_config());  // functional golden back-end
 
   std::vector<ModeSummary> summaries;
   std::uint64_t failed_total = 0;
@@ -107,11 +108,16 @@ std::uint64_t run_regress(const RegressOptions& opts) {
         const auto g0 = gold_acc.counters();
         const PackedTensor out_gold = gold_acc.run(prepared, rc.input);
         const auto g1 = gold_acc.counters();
-        const auto drtl = r1 - r0, dgold = g1 - g0;
+        const auto f0 = fast_acc.counters();
+        const PackedTensor out_fast = fast_acc.run(prepared, rc.input);
+        const auto f1 = fast_acc.counters();
+        const auto drtl = r1 - r0, dgold = g1 - g0, dfast = f1 - f0;
 
         if (auto d = first_difference(out_rtl, "rtl", out_gold, "golden"); !d.empty()) problem += " data: " + d + ";";
         if (auto d = first_difference(out_gold, "golden", ref, "reference"); !d.empty()) problem += " tiling: " + d + ";";
         if (auto d = counter_difference(drtl, dgold); !d.empty()) problem += " counters:" + d + ";";
+        if (auto d = first_difference(out_fast, "functional", out_gold, "golden"); !d.empty()) problem += " functional: " + d + ";";
+        if (auto d = counter_difference(drtl, dfast); !d.empty()) problem += " functional counters:" + d + ";";
         if (dgold.macs(mode) != static_cast<std::uint64_t>(rc.layer.shape.macs())) {
           problem += fmt::format(" MAC counter {} != layer MACs {};", dgold.macs(mode), rc.layer.shape.macs());
         }
@@ -145,7 +151,7 @@ std::uint64_t run_regress(const RegressOptions& opts) {
     }
     progress.finish();
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print("regress {:>6}: {} layers, {} bit-exact (rtl == golden == reference, counters equal), {} mismatching; "
+    fmt::print("regress {:>6}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters equal), {} mismatching; "
                "{:.2f} M MACs in {} tiles, {} rtl cycles, {:.1f} s\n",
                golden::to_string(mode), sum.layers, sum.exact, sum.failed, static_cast<double>(sum.macs) / 1e6,
                sum.tiles, sum.rtl_cycles, sum.seconds);

@@ -53,9 +53,19 @@ class Accelerator {
  public:
   /// Checks the device's ID and reads its geometry; throws AcceleratorError on a wrong ID.
   explicit Accelerator(Device& dev);
+  /// Same, owning the device.
+  explicit Accelerator(std::unique_ptr<Device> dev);
+  /// Functional golden back-end without a device: run() computes the data with the golden
+  /// reference kernels (golden::conv2d) and keeps the performance counters by executing the
+  /// same tile plan against a counter model of the device (the rules of docs/ARCHITECTURE.md),
+  /// so its counters equal the RTL's for the same sequence of calls.
+  explicit Accelerator(const HwConfig& hw);
 
   [[nodiscard]] const HwConfig& hw() const { return hw_; }
-  [[nodiscard]] Device& device() { return dev_; }
+  /// The device (throws std::logic_error for the functional back-end).
+  [[nodiscard]] Device& device();
+  /// "rtl", "golden-device" or "golden" (functional).
+  [[nodiscard]] std::string backend() const;
 
   /// Validates the layer against the numeric spec and the device (K must fit a bank)
   /// and packs its weights. Throws std::invalid_argument with the reason.
@@ -88,8 +98,17 @@ class Accelerator {
   /// err_text() of STATUS.ERR_CODE, read over the bus (for error messages only).
   [[nodiscard]] std::string last_error_text();
 
-  Device& dev_;
+  /// One bus access: to the device, or to the counter model (functional back-end).
+  BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata);
+  WaitResult wait_tile(std::uint64_t limit);
+  /// Functional back-end: `n` line accesses of a scratchpad region at once.
+  void count_lines(bool write, std::uint64_t n);
+
+  std::unique_ptr<Device> owned_;
+  Device* dev_ = nullptr;  ///< nullptr for the functional back-end
   HwConfig hw_;
+  Counters model_;         ///< functional back-end: the counters of the modelled device
+  bool tile_pending_ = false;
   std::uint64_t watchdog_slack_ = 1000;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set).
   static constexpr std::uint32_t kShadowRegs = 16;
@@ -97,11 +116,17 @@ class Accelerator {
   std::uint32_t shadow_valid_ = 0;
 };
 
-/// Back-end selection at run time: "rtl" or "golden".
+/// Back-end selection at run time.
 struct DeviceOptions {
   std::string trace_fst;  ///< rtl: write an FST waveform to this file (empty = none)
   std::uint64_t seed = 1; ///< rtl: seed of the random initial register and memory values
 };
+/// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});
+/// An accelerator on a back-end: "rtl" (verilated RTL), "golden-device" (register-level golden
+/// model) or "golden" (functional golden, fast; same outputs and counters).
+std::unique_ptr<Accelerator> make_accelerator(const std::string& backend, const DeviceOptions& opts = {});
+/// The geometry of the verilated bsa_top (and of the default golden device).
+HwConfig default_hw_config();
 
 }  // namespace bitscale::driver
