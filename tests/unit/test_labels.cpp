@@ -1,0 +1,263 @@
+// Ground truth: synsets file, labels from file names, image lists, calibration/evaluation split.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bitscale/host/labels.hpp"
+
+namespace bitscale::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A valid synthetic synsets file: class i is synset n(10000000 + 7 i), named "class_i".
+std::string synthetic_synsets(int count = kNumClasses, const std::string& eol = "\n") {
+  std::string text;
+  for (int i = 0; i < count; ++i) text += fmt::format("{}\tn{:08d}\tclass_{}{}", i, 10000000 + 7 * i, i, eol);
+  return text;
+}
+
+// Replaces line `line_no` (1-based) of `text`.
+std::string replace_line(const std::string& text, int line_no, const std::string& replacement) {
+  std::size_t begin = 0;
+  for (int i = 1; i < line_no; ++i) begin = text.find('\n', begin) + 1;
+  const std::size_t end = text.find('\n', begin);
+  return text.substr(0, begin) + replacement + text.substr(end);
+}
+
+void expect_parse_error(const std::string& text, const std::string& what) {
+  try {
+    (void)Synsets::parse(text, "test.tsv");
+    ADD_FAILURE() << "parsed, expected an error containing '" << what << "'";
+  } catch (const LabelError& e) {
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(Synsets, ParsesValidFile) {
+  const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
+  EXPECT_EQ(s.size(), 1000);
+  EXPECT_EQ(s.synset(0), "n10000000");
+  EXPECT_EQ(s.synset(999), "n10006993");
+  EXPECT_EQ(s.name(42), "class_42");
+  EXPECT_EQ(s.index_of("n10000007"), 1);
+  EXPECT_EQ(s.index_of("n10000008"), std::nullopt);
+  EXPECT_EQ(s.index_of(""), std::nullopt);
+  EXPECT_THROW((void)s.name(1000), LabelError);
+  EXPECT_THROW((void)s.synset(-1), LabelError);
+}
+
+TEST(Synsets, AcceptsCrlfAndMissingFinalNewline) {
+  EXPECT_EQ(Synsets::parse(synthetic_synsets(kNumClasses, "\r\n"), "crlf.tsv").name(7), "class_7");
+  std::string text = synthetic_synsets();
+  text.pop_back();
+  EXPECT_EQ(Synsets::parse(text, "no-eol.tsv").size(), 1000);
+}
+
+TEST(Synsets, ErrorsNameFileAndLine) {
+  const std::string good = synthetic_synsets();
+  expect_parse_error(replace_line(good, 5, "5\tn10000028\tclass_4"), "test.tsv:5: index '5' where 4 was expected");
+  expect_parse_error(replace_line(good, 10, "9\tx10000063\tclass_9"), "test.tsv:10: 'x10000063' is not a synset");
+  expect_parse_error(replace_line(good, 3, "2\tn10000007\tdup"), "test.tsv:3: synset n10000007 is not after n10000007");
+  expect_parse_error(replace_line(good, 3, "2\tn10000000\tback"), "test.tsv:3:");
+  expect_parse_error(replace_line(good, 8, "7 n10000049 spaces"), "test.tsv:8: fewer than 3");
+  expect_parse_error(replace_line(good, 8, "7\tn10000049\t"), "test.tsv:8: empty name");
+  expect_parse_error(replace_line(good, 8, ""), "test.tsv:8: empty line");
+  expect_parse_error(synthetic_synsets(999), "test.tsv: 999 classes, expected 1000");
+  expect_parse_error(synthetic_synsets(1001), "test.tsv:1001: more than 1000 classes");
+  expect_parse_error("", "test.tsv: 0 classes");
+  EXPECT_THROW(Synsets("/nonexistent/synsets.tsv"), LabelError);
+}
+
+TEST(ModelIndex, BackgroundIsOutputZero) {
+  EXPECT_EQ(kNumModelOutputs, 1001);
+  EXPECT_EQ(model_index(0), 1);
+  EXPECT_EQ(model_index(999), 1000);
+  EXPECT_EQ(class_from_model_index(0), std::nullopt);
+  EXPECT_EQ(class_from_model_index(1), 0);
+  EXPECT_EQ(class_from_model_index(1000), 999);
+  EXPECT_EQ(class_from_model_index(1001), std::nullopt);
+  EXPECT_EQ(class_from_model_index(-1), std::nullopt);
+}
+
+TEST(LabelFromFilename, SyntheticSynsets) {
+  const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
+  EXPECT_EQ(label_from_filename("n10000000_first.JPEG", s), 0);
+  EXPECT_EQ(label_from_filename("/some/dir/n10000014_third_one.jpg", s), 2);
+  EXPECT_EQ(label_from_filename("rel/n10000021.JPEG", s), 3);
+  EXPECT_EQ(label_from_filename("n10000021", s), 3);
+  EXPECT_EQ(label_from_filename("n10000001_unknown.JPEG", s), std::nullopt);
+  EXPECT_EQ(label_from_filename("tench.JPEG", s), std::nullopt);
+  EXPECT_EQ(label_from_filename("xn10000000_a.JPEG", s), std::nullopt);
+  EXPECT_EQ(label_from_filename("n1000000_short.JPEG", s), std::nullopt);
+  EXPECT_EQ(label_from_filename("n10000000/other.JPEG", s), std::nullopt);  // the directory does not count
+  EXPECT_EQ(label_from_filename("", s), std::nullopt);
+}
+
+// The synsets file of the shared data (skips without ../shared) and the embedded copy.
+std::vector<fs::path> real_synsets_files() {
+  std::vector<fs::path> v;
+  for (const fs::path& p : {fs::path(BITSCALE_SHARED_DIR) / "data" / "imagenet-synsets.tsv",
+                            fs::path(BITSCALE_SOURCE_DIR) / "data" / "imagenet-synsets.tsv"}) {
+    if (fs::exists(p)) v.push_back(p);
+  }
+  return v;
+}
+
+TEST(RealSynsets, LoadAndLookUp) {
+  const auto files = real_synsets_files();
+  if (files.empty()) GTEST_SKIP() << "no imagenet-synsets.tsv in ../shared/data or data/";
+  for (const fs::path& f : files) {
+    SCOPED_TRACE(f.string());
+    const Synsets s(f.string());
+    EXPECT_EQ(s.size(), 1000);
+    EXPECT_EQ(s.synset(0), "n01440764");
+    EXPECT_EQ(s.name(0), "tench");
+    EXPECT_EQ(s.index_of("n01443537"), 1);
+    EXPECT_EQ(s.name(2), "great_white_shark");
+    EXPECT_EQ(label_from_filename("n01440764_tench.JPEG", s), 0);
+    EXPECT_EQ(model_index(*label_from_filename("x/n01484850_great_white_shark.JPEG", s)), 3);
+  }
+}
+
+TEST(RealSynsets, SharedSampleLabels) {
+  const fs::path dir = fs::path(BITSCALE_SHARED_DIR) / "data" / "imagenet-sample";
+  const fs::path tsv = fs::path(BITSCALE_SHARED_DIR) / "data" / "imagenet-synsets.tsv";
+  if (!fs::is_directory(dir) || !fs::exists(tsv)) GTEST_SKIP() << "no shared sample in " << BITSCALE_SHARED_DIR;
+  const Synsets s(tsv.string());
+  const auto files = list_images(dir.string());
+  ASSERT_EQ(files.size(), 500u);
+  std::set<int> classes;
+  for (const std::string& f : files) {
+    const auto label = label_from_filename(f, s);
+    ASSERT_TRUE(label.has_value()) << f;
+    EXPECT_EQ(*label % 2, 0) << f << ": the sample has one image per even class";
+    // The rest of the file name is the class name of the synsets file.
+    EXPECT_EQ(fs::path(f).filename().string(), s.synset(*label) + "_" + s.name(*label) + ".JPEG");
+    classes.insert(*label);
+  }
+  EXPECT_EQ(classes.size(), 500u);
+}
+
+TEST(EmbeddedData, ImagesAreLabelled) {
+  const fs::path dir = fs::path(BITSCALE_SOURCE_DIR) / "data" / "images";
+  const fs::path tsv = fs::path(BITSCALE_SOURCE_DIR) / "data" / "imagenet-synsets.tsv";
+  if (!fs::is_directory(dir) || !fs::exists(tsv)) GTEST_SKIP() << "no embedded data in " << BITSCALE_SOURCE_DIR;
+  const Synsets s(tsv.string());
+  for (const std::string& f : list_images(dir.string())) EXPECT_TRUE(label_from_filename(f, s).has_value()) << f;
+}
+
+// ---- image lists --------------------------------------------------------------------------
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::path(::testing::TempDir()) / fmt::format("bitscale_{}_{}_{}", info->test_suite_name(), info->name(), ::getpid());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  void touch(const std::string& name) const { std::ofstream(path_ / name) << "x"; }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+TEST(ListImages, RegularFilesSortedAnyExtensionNoHidden) {
+  ScratchDir dir;
+  for (const char* name : {"n2_b.JPEG", "a.txt", "n1_a.jpg", ".hidden.JPEG", "Z_upper", "noext"}) dir.touch(name);
+  fs::create_directory(dir.path() / "subdir.JPEG");
+  dir.touch("subdir.JPEG/inner.JPEG");
+  fs::create_symlink(dir.path() / "a.txt", dir.path() / "link.JPEG");
+  fs::create_symlink(dir.path() / "missing", dir.path() / "broken.JPEG");
+  const auto files = list_images(dir.path().string());
+  std::vector<std::string> names;
+  for (const auto& f : files) {
+    EXPECT_EQ(fs::path(f).parent_path(), dir.path());
+    names.push_back(fs::path(f).filename().string());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"Z_upper", "a.txt", "link.JPEG", "n1_a.jpg", "n2_b.JPEG", "noext"}));
+}
+
+TEST(ListImages, EmptyAndMissingDirectories) {
+  ScratchDir dir;
+  EXPECT_TRUE(list_images(dir.path().string()).empty());
+  const std::string missing = (dir.path() / "nope").string();
+  try {
+    (void)list_images(missing);
+    ADD_FAILURE() << "no error for a missing directory";
+  } catch (const LabelError& e) {
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
+  }
+  dir.touch("file");
+  EXPECT_THROW((void)list_images((dir.path() / "file").string()), LabelError);
+}
+
+// ---- splits -------------------------------------------------------------------------------
+
+std::vector<std::string> numbered(int n) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back(fmt::format("f{:03d}", i));
+  return v;
+}
+
+TEST(Split, EvenOdd) {
+  const Split s = split_even_odd({"a", "b", "c", "d", "e"});
+  EXPECT_EQ(s.calibration, (std::vector<std::string>{"a", "c", "e"}));
+  EXPECT_EQ(s.evaluation, (std::vector<std::string>{"b", "d"}));
+  const Split empty = split_even_odd({});
+  EXPECT_TRUE(empty.calibration.empty());
+  EXPECT_TRUE(empty.evaluation.empty());
+}
+
+TEST(Split, RandomIsDeterministicPartitionInOrder) {
+  const auto files = numbered(500);
+  for (const std::uint64_t seed : {0ull, 1ull, 42ull, 0xFFFFFFFFFFFFFFFFull}) {
+    SCOPED_TRACE(seed);
+    const Split a = split_random(files, seed, 0.5);
+    const Split b = split_random(files, seed, 0.5);
+    EXPECT_EQ(a.calibration, b.calibration);
+    EXPECT_EQ(a.evaluation, b.evaluation);
+    EXPECT_EQ(a.calibration.size(), 250u);
+    EXPECT_EQ(a.evaluation.size(), 250u);
+    EXPECT_TRUE(std::is_sorted(a.calibration.begin(), a.calibration.end()));
+    EXPECT_TRUE(std::is_sorted(a.evaluation.begin(), a.evaluation.end()));
+    std::vector<std::string> all = a.calibration;
+    all.insert(all.end(), a.evaluation.begin(), a.evaluation.end());
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, files);
+    // A shuffle, not a block: both halves reach into both ends of the list.
+    EXPECT_LT(a.calibration.front(), "f050");
+    EXPECT_GT(a.calibration.back(), "f450");
+  }
+  EXPECT_NE(split_random(files, 1, 0.5).calibration, split_random(files, 2, 0.5).calibration);
+}
+
+TEST(Split, RandomFractions) {
+  const auto files = numbered(7);
+  EXPECT_EQ(split_random(files, 3, 0.0).calibration.size(), 0u);
+  EXPECT_EQ(split_random(files, 3, 1.0).calibration.size(), 7u);
+  EXPECT_EQ(split_random(files, 3, 0.3).calibration.size(), 2u);  // round(2.1)
+  EXPECT_EQ(split_random(files, 3, 0.5).calibration.size(), 4u);  // round(3.5), halves away from zero
+  EXPECT_TRUE(split_random({}, 3, 0.5).calibration.empty());
+  EXPECT_THROW((void)split_random(files, 3, -0.1), LabelError);
+  EXPECT_THROW((void)split_random(files, 3, 1.5), LabelError);
+}
+
+}  // namespace
+}  // namespace bitscale::host
