@@ -1,0 +1,412 @@
+// Float reference kernels, dynamic fixed point rules, and a hand-built network run in float and
+// through the driver on the golden device.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/golden/float_ops.hpp"
+#include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/reference.hpp"
+#include "bitscale/host/evaluate.hpp"
+#include "bitscale/host/image.hpp"
+#include "bitscale/host/model.hpp"
+#include "bitscale/host/network.hpp"
+#include "bitscale/host/quant.hpp"
+
+namespace bitscale::host {
+namespace {
+
+using golden::FloatActivation;
+using golden::FloatTensor;
+using golden::Window;
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float kernels
+
+TEST(FloatOps, SamePaddingAmounts) {
+  // out = ceil(in / s), total = max((out - 1) * s + k - in, 0), before = total / 2.
+  EXPECT_EQ(golden::same_padding(7, 3, 2).before, 1);
+  EXPECT_EQ(golden::same_padding(7, 3, 2).after, 1);
+  EXPECT_EQ(golden::same_padding(8, 3, 2).before, 0);  // total 1: the extra row goes after
+  EXPECT_EQ(golden::same_padding(8, 3, 2).after, 1);
+  EXPECT_EQ(golden::same_padding(128, 3, 2).before, 0);
+  EXPECT_EQ(golden::same_padding(128, 3, 2).after, 1);
+  EXPECT_EQ(golden::same_padding(4, 3, 1).before, 1);
+  EXPECT_EQ(golden::same_padding(4, 3, 1).after, 1);
+  EXPECT_EQ(golden::same_padding(5, 1, 2).before + golden::same_padding(5, 1, 2).after, 0);
+  EXPECT_EQ(golden::same_padding(10, 3, 1, 2).before, 2);  // dilated: effective kernel 5
+  EXPECT_EQ(golden::same_padding(10, 3, 1, 2).after, 2);
+  EXPECT_EQ(golden::same_padding(3, 4, 1).before, 1);
+  EXPECT_EQ(golden::same_padding(3, 4, 1).after, 2);
+}
+
+TEST(FloatOps, Conv2dMatchesDirectFormula) {
+  std::mt19937 rng(7);
+  for (int groups : {1, 2, 4}) {
+    for (int dil : {1, 2}) {
+      const int in_c = 4, out_c = 8, kh = 3, kw = 2;
+      FloatTensor in(6, 7, in_c);
+      in.data = random_floats(in.size(), rng);
+      const auto w = random_floats(static_cast<std::size_t>(out_c) * kh * kw * (in_c / groups), rng);
+      const auto b = random_floats(out_c, rng);
+      Window win;
+      win.k_h = kh, win.k_w = kw, win.stride_h = 2, win.stride_w = 1, win.dilation_h = dil, win.dilation_w = dil;
+      win.pad_top = 1, win.pad_bottom = 2, win.pad_left = 0, win.pad_right = 1;
+      const FloatTensor out = golden::conv2d(in, w, b, out_c, groups, win, FloatActivation::kNone);
+      const int cig = in_c / groups, cog = out_c / groups;
+      ASSERT_EQ(out.h, (6 + 3 - ((kh - 1) * dil + 1)) / 2 + 1);
+      for (int y = 0; y < out.h; ++y) {
+        for (int x = 0; x < out.w; ++x) {
+          for (int n = 0; n < out_c; ++n) {
+            double s = b[n];
+            const int g = n / cog;
+            for (int ky = 0; ky < kh; ++ky) {
+              for (int kx = 0; kx < kw; ++kx) {
+                const int iy = y * 2 + ky * dil - 1, ix = x + kx * dil;
+                if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
+                for (int ci = 0; ci < cig; ++ci) {
+                  s += in.at(iy, ix, g * cig + ci) * w[((static_cast<std::size_t>(n) * kh + ky) * kw + kx) * cig + ci];
+                }
+              }
+            }
+            ASSERT_NEAR(out.at(y, x, n), s, 1e-4) << "groups " << groups << " dil " << dil;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(FloatOps, AveragePoolExcludesPaddedCells) {
+  FloatTensor in(3, 3, 1);
+  for (int i = 0; i < 9; ++i) in.data[i] = static_cast<float>(i);
+  Window win;
+  win.k_h = win.k_w = 2, win.stride_h = win.stride_w = 2;
+  const auto ph = golden::same_padding(3, 2, 2);
+  ASSERT_EQ(ph.before, 0);
+  ASSERT_EQ(ph.after, 1);
+  win.pad_bottom = win.pad_right = 1;
+  const FloatTensor a = golden::average_pool(in, win, FloatActivation::kNone);
+  ASSERT_EQ(a.h, 2);
+  EXPECT_FLOAT_EQ(a.at(0, 0, 0), (0 + 1 + 3 + 4) / 4.0f);
+  EXPECT_FLOAT_EQ(a.at(0, 1, 0), (2 + 5) / 2.0f);  // 2 cells inside, not 4
+  EXPECT_FLOAT_EQ(a.at(1, 0, 0), (6 + 7) / 2.0f);
+  EXPECT_FLOAT_EQ(a.at(1, 1, 0), 8.0f);  // 1 cell
+  const FloatTensor m = golden::max_pool(in, win, FloatActivation::kNone);
+  EXPECT_FLOAT_EQ(m.at(0, 0, 0), 4.0f);
+  EXPECT_FLOAT_EQ(m.at(1, 1, 0), 8.0f);
+  // 3x3 SAME stride 1 at a corner: 4 cells.
+  Window w3;
+  w3.k_h = w3.k_w = 3, w3.pad_top = w3.pad_left = w3.pad_bottom = w3.pad_right = 1;
+  EXPECT_FLOAT_EQ(golden::average_pool(in, w3, FloatActivation::kNone).at(0, 0, 0), (0 + 1 + 3 + 4) / 4.0f);
+}
+
+TEST(FloatOps, SmallOps) {
+  FloatTensor a(1, 2, 2), b(1, 2, 2);
+  a.data = {1, -2, 3, 7};
+  b.data = {0.5f, 0.5f, 0.5f, 0.5f};
+  EXPECT_EQ(golden::add(a, b, FloatActivation::kRelu6).data, (std::vector<float>{1.5f, 0, 3.5f, 6}));
+  EXPECT_EQ(golden::mean_hw(a).data, (std::vector<float>{2, 2.5f}));
+  const auto s = golden::softmax(std::vector<float>{1, 2, 3});
+  const double e = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  EXPECT_NEAR(s[2], std::exp(3.0) / e, 1e-6);
+  const auto p = golden::pad(a, {1, 0}, {0, 1});
+  EXPECT_EQ(p.h, 2);
+  EXPECT_EQ(p.w, 3);
+  EXPECT_FLOAT_EQ(p.at(1, 1, 1), 7);
+  EXPECT_FLOAT_EQ(p.at(0, 1, 1), 0);
+  const FloatTensor parts[] = {a, b};
+  const auto c = golden::concatenate(parts, 2);
+  EXPECT_EQ(c.c, 4);
+  EXPECT_FLOAT_EQ(c.at(0, 1, 1), 7);
+  EXPECT_FLOAT_EQ(c.at(0, 1, 3), 0.5f);
+  const auto fc = golden::fully_connected(std::vector<float>{1, 2}, std::vector<float>{1, 1, 2, -3}, std::vector<float>{0.5f, 0},
+                                          2, FloatActivation::kRelu);
+  EXPECT_EQ(fc, (std::vector<float>{3.5f, 0}));
+  EXPECT_FLOAT_EQ(golden::activate(-3, FloatActivation::kReluN1To1), -1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dynamic fixed point rules (docs/QUANTIZATION.md)
+
+TEST(Quantization, FractionalLengthRule) {
+  // IL = ceil(log2(max)) + 1, FL = B - IL.
+  EXPECT_EQ(integer_length(0.7), 1);  // ceil(log2 0.7) = 0
+  EXPECT_EQ(fractional_length(0.7, 8), 7);
+  EXPECT_EQ(fractional_length(6.0, 16), 12);  // ceil(log2 6) = 3 -> IL 4
+  EXPECT_EQ(fractional_length(6.0, 8), 4);
+  EXPECT_EQ(fractional_length(1.0, 8), 7);   // log2 1 = 0 -> IL 1
+  EXPECT_EQ(fractional_length(18.1, 8), 2);  // IL 6
+  EXPECT_EQ(fractional_length(18.1, 4), -2);
+  EXPECT_EQ(fractional_length(0.1, 4), 6);   // ceil(-3.32) = -3 -> IL -2
+  EXPECT_EQ(fractional_length(0.0, 8), 7);
+  EXPECT_EQ(fractional_length(0.0, 4), 3);
+}
+
+TEST(Quantization, ValuesRoundingAndRescale) {
+  using golden::Mode;
+  EXPECT_EQ(quantize_value(0.7, 7, Mode::k8), 90);  // 89.6
+  EXPECT_EQ(quantize_value(1.0, 7, Mode::k8), 127);  // saturated
+  EXPECT_EQ(quantize_value(-1.0, 7, Mode::k8), -128);
+  EXPECT_EQ(quantize_value(-0.3, 3, Mode::k4), -2);  // -2.4
+  EXPECT_EQ(quantize_value(40.0, -2, Mode::k4), 7);  // 10 saturates
+  EXPECT_EQ(rescale(3, 1, 0), 2);  // round half up
+  EXPECT_EQ(rescale(-3, 1, 0), -1);
+  EXPECT_EQ(rescale(5, 2, 4), 20);
+  EXPECT_EQ(round_div(5, 2), 3);
+  EXPECT_EQ(round_div(-5, 2), -2);
+  EXPECT_EQ(round_div(7, 3), 2);
+  EXPECT_EQ(round_div(-7, 3), -2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A hand-built model: conv+relu6 (SAME, stride 2), depthwise (multiplier 1) + relu, add,
+// average pool, reshape, fully connected, softmax.
+
+int add_tensor(Model& m, std::vector<int> shape, const std::vector<float>& data = {}) {
+  Tensor t;
+  t.name = "t" + std::to_string(m.tensors.size());
+  t.shape = std::move(shape);
+  t.type = DType::kFloat32;
+  t.data.resize(data.size() * 4);
+  if (!data.empty()) std::memcpy(t.data.data(), data.data(), t.data.size());
+  m.tensors.push_back(std::move(t));
+  return static_cast<int>(m.tensors.size()) - 1;
+}
+
+Model tiny_model(std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Model m;
+  m.name = "tiny";
+  const int in = add_tensor(m, {1, 9, 9, 3});
+  m.tensors[in].type = DType::kUInt8;
+  m.tensors[in].quant.scale = {1.0f / 128};
+  m.tensors[in].quant.zero_point = {128};
+  const int w1 = add_tensor(m, {8, 3, 3, 3}, random_floats(8 * 27, rng, -0.5f, 0.5f));
+  const int b1 = add_tensor(m, {8}, random_floats(8, rng, -0.2f, 0.2f));
+  const int t1 = add_tensor(m, {1, 5, 5, 8});
+  const int w2 = add_tensor(m, {1, 3, 3, 8}, random_floats(72, rng, -1.0f, 1.0f));
+  const int b2 = add_tensor(m, {8}, random_floats(8, rng, -0.2f, 0.2f));
+  const int t2 = add_tensor(m, {1, 5, 5, 8});
+  const int t3 = add_tensor(m, {1, 5, 5, 8});
+  const int t4 = add_tensor(m, {1, 1, 1, 8});
+  const int t5 = add_tensor(m, {1, 8});
+  const int w6 = add_tensor(m, {10, 8}, random_floats(80, rng, -1.0f, 1.0f));
+  const int b6 = add_tensor(m, {10}, random_floats(10, rng, -0.1f, 0.1f));
+  const int t6 = add_tensor(m, {1, 10});
+  const int t7 = add_tensor(m, {1, 10});
+  Op conv;
+  conv.type = OpType::kConv2D;
+  conv.inputs = {in, w1, b1};
+  conv.outputs = {t1};
+  conv.padding = Padding::kSame;
+  conv.stride_h = conv.stride_w = 2;
+  conv.activation = Activation::kRelu6;
+  Op dw;
+  dw.type = OpType::kDepthwiseConv2D;
+  dw.inputs = {t1, w2, b2};
+  dw.outputs = {t2};
+  dw.padding = Padding::kSame;
+  dw.activation = Activation::kRelu;
+  Op add;
+  add.type = OpType::kAdd;
+  add.inputs = {t1, t2};
+  add.outputs = {t3};
+  Op pool;
+  pool.type = OpType::kAveragePool2D;
+  pool.inputs = {t3};
+  pool.outputs = {t4};
+  pool.filter_h = pool.filter_w = 5;
+  Op reshape;
+  reshape.type = OpType::kReshape;
+  reshape.inputs = {t4};
+  reshape.outputs = {t5};
+  Op fc;
+  fc.type = OpType::kFullyConnected;
+  fc.inputs = {t5, w6, b6};
+  fc.outputs = {t6};
+  Op sm;
+  sm.type = OpType::kSoftmax;
+  sm.inputs = {t6};
+  sm.outputs = {t7};
+  m.ops = {conv, dw, add, pool, reshape, fc, sm};
+  m.inputs = {in};
+  m.outputs = {t7};
+  return m;
+}
+
+std::vector<std::uint8_t> random_image(std::mt19937& rng, std::size_t n) {
+  std::uniform_int_distribution<int> d(0, 255);
+  std::vector<std::uint8_t> v(n);
+  for (auto& x : v) x = static_cast<std::uint8_t>(d(rng));
+  return v;
+}
+
+TEST(Network, ResolvesPaddingAndDepthwiseLayout) {
+  const Model m = tiny_model(1);
+  const Network net(m);
+  ASSERT_EQ(net.ops().size(), 7u);
+  const NetOp& conv = net.ops()[0];
+  EXPECT_EQ(conv.win.pad_top, 1);  // in 9, k 3, s 2: out 5, total 2
+  EXPECT_EQ(conv.win.pad_bottom, 1);
+  const NetOp& dw = net.ops()[1];
+  EXPECT_EQ(dw.groups, 8);
+  EXPECT_EQ(dw.out_c, 8);
+  // OHWI [8][3][3][1] from 1HWC [1][3][3][8].
+  std::vector<float> src(72);
+  std::memcpy(src.data(), m.tensors[m.ops[1].inputs[1]].data.data(), 72 * 4);
+  for (int o = 0; o < 8; ++o) {
+    for (int t = 0; t < 9; ++t) EXPECT_EQ(dw.weights[o * 9 + t], src[t * 8 + o]);
+  }
+  EXPECT_EQ(net.input_h(), 9);
+  EXPECT_TRUE(net.ends_in_softmax());
+}
+
+TEST(Network, DepthwiseMultiplierMatchesDirectFormula) {
+  std::mt19937 rng(3);
+  Model m;
+  m.name = "dw2";
+  const int in = add_tensor(m, {1, 4, 4, 3});
+  const auto wv = random_floats(3 * 3 * 6, rng);
+  const int w = add_tensor(m, {1, 3, 3, 6}, wv);
+  const int out = add_tensor(m, {1, 4, 4, 6});
+  Op dw;
+  dw.type = OpType::kDepthwiseConv2D;
+  dw.inputs = {in, w, -1};
+  dw.outputs = {out};
+  dw.padding = Padding::kSame;
+  dw.depth_multiplier = 2;
+  m.ops = {dw};
+  m.inputs = {in};
+  m.outputs = {out};
+  const Network net(m);
+  const auto img = random_image(rng, 48);
+  const FloatTrace tr = net.trace_float(img);
+  const FloatTensor& x = tr.tensors[in];
+  const FloatTensor& y = tr.tensors[out];
+  for (int oy = 0; oy < 4; ++oy) {
+    for (int ox = 0; ox < 4; ++ox) {
+      for (int c = 0; c < 3; ++c) {
+        for (int j = 0; j < 2; ++j) {
+          double s = 0;
+          for (int ky = 0; ky < 3; ++ky) {
+            for (int kx = 0; kx < 3; ++kx) {
+              const int iy = oy + ky - 1, ix = ox + kx - 1;
+              if (iy < 0 || iy >= 4 || ix < 0 || ix >= 4) continue;
+              s += x.at(iy, ix, c) * wv[(ky * 3 + kx) * 6 + c * 2 + j];  // TFLite: channel c*m + j
+            }
+          }
+          ASSERT_NEAR(y.at(oy, ox, c * 2 + j), s, 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST(Network, Quantized16BitOnGoldenDeviceMatchesFloat) {
+  const Model m = tiny_model(11);
+  const Network net(m);
+  std::mt19937 rng(5);
+  Calibrator cal(net);
+  for (int i = 0; i < 8; ++i) cal.add(random_image(rng, 243), "calib" + std::to_string(i));
+  const Calibration c = cal.result();
+  golden::GoldenDevice dev;
+  driver::Accelerator acc(dev);
+  const QuantizedNetwork q16(net, c, 16, acc);
+  ASSERT_EQ(q16.layers().size(), 3u);
+  for (int i = 0; i < 5; ++i) {
+    const auto img = random_image(rng, 243);
+    const auto pf = net.run_float(img);
+    const QuantResult r = q16.run(acc, img, {.record_mac_outputs = true});
+    ASSERT_EQ(r.probabilities.size(), 10u);
+    EXPECT_EQ(top_k(pf, 1).index[0], top_k(r.probabilities, 1).index[0]) << "image " << i;
+    for (int k = 0; k < 10; ++k) EXPECT_NEAR(pf[k], r.probabilities[k], 2e-3) << "image " << i << " class " << k;
+    ASSERT_EQ(r.mac_outputs.size(), 3u);
+    EXPECT_EQ(r.counters.mac16, static_cast<std::uint64_t>(net.macs()));
+    EXPECT_EQ(r.counters.mac8 + r.counters.mac4, 0u);
+    EXPECT_GT(r.counters.cycles, 0u);
+  }
+}
+
+TEST(Network, MacLayerOutputsMatchTheReferenceConvolution) {
+  // The driver output of each MAC layer equals golden::conv2d on the same quantized input.
+  const Model m = tiny_model(12);
+  const Network net(m);
+  std::mt19937 rng(9);
+  Calibrator cal(net);
+  for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
+  golden::GoldenDevice dev;
+  driver::Accelerator acc(dev);
+  for (int bits : {4, 8, 16}) {
+    const QuantizedNetwork q(net, cal.result(), bits, acc);
+    const auto img = random_image(rng, 243);
+    const QuantResult r = q.run(acc, img, {.record_mac_outputs = true});
+    // Layer 0 reads the quantized input image.
+    const golden::FloatTensor x = net.input_values(img);
+    std::vector<std::int32_t> xv;
+    for (float v : x.data) xv.push_back(quantize_value(v, q.tensor_fl()[net.input_tensor()], q.mode()));
+    const auto& L0 = q.layers()[0].prepared.layer;
+    const auto in0 = golden::PackedTensor::from_values(9, 9, 3, q.mode(), xv);
+    EXPECT_EQ(golden::conv2d(L0, in0), r.mac_outputs[0]) << bits << "-bit";
+    // Layer 1 reads layer 0's output.
+    EXPECT_EQ(golden::conv2d(q.layers()[1].prepared.layer, r.mac_outputs[0]), r.mac_outputs[1]) << bits << "-bit";
+    EXPECT_EQ(r.counters.macs(q.mode()), static_cast<std::uint64_t>(net.macs()));
+  }
+}
+
+TEST(Network, CalibrationJsonRoundTrip) {
+  const Model m = tiny_model(2);
+  const Network net(m);
+  std::mt19937 rng(1);
+  Calibrator cal(net);
+  cal.add(random_image(rng, 243), "a \"quoted\" name.jpg");
+  const Calibration c = cal.result();
+  const Calibration d = Calibration::from_json(c.to_json(net), net, "test");
+  EXPECT_EQ(d.images, c.images);
+  EXPECT_EQ(d.fl, c.fl);
+  EXPECT_EQ(d.max_abs, c.max_abs);
+  EXPECT_EQ(d.fractional_length(net.input_tensor(), 8), 7);  // |x| <= 1 -> IL 1
+  EXPECT_THROW((void)Calibration::from_json("{\"format\":\"other\"}", net, "x"), std::runtime_error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real smallest model (needs ../shared).
+
+TEST(Network, MobileNetFloatAndGolden16AgreeOnTench) {
+  const std::string shared = BITSCALE_SHARED_DIR;
+  const std::string model = shared + "/models/mobilenet_v1_0.25_128_quant.tflite";
+  const std::string dir = shared + "/data/imagenet-sample";
+  if (!std::filesystem::exists(model) || !std::filesystem::exists(dir)) {
+    GTEST_SKIP() << "needs " << model << " and " << dir;
+  }
+  const Model m = load_tflite(model);
+  const Network net(m);
+  EXPECT_EQ(net.input_h(), 128);
+  const Image img = load_for_model(dir + "/n01440764_tench.JPEG", 128, 128);
+  const auto pf = net.run_float(img.rgb);
+  ASSERT_EQ(pf.size(), 1001u);
+  EXPECT_EQ(top_k(pf, 1).index[0], 1);  // tench = class 0 = output 1
+  const Calibration c = calibrate_files(
+      net, {dir + "/n01484850_great_white_shark.JPEG", dir + "/n01494475_hammerhead.JPEG", dir + "/n01514859_hen.JPEG"}, 1);
+  golden::GoldenDevice dev;
+  driver::Accelerator acc(dev);
+  const QuantizedNetwork q16(net, c, 16, acc);
+  const QuantResult r = q16.run(acc, img.rgb);
+  EXPECT_EQ(top_k(r.probabilities, 1).index[0], 1);
+  EXPECT_NEAR(r.probabilities[1], pf[1], 0.05);
+  EXPECT_EQ(r.counters.mac16, static_cast<std::uint64_t>(net.macs()));
+}
+
+}  // namespace
+}  // namespace bitscale::host
