@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -203,7 +204,6 @@ int run_eval(const EvalOptions& o) {
   const bool split = o.split == "even-odd" || (o.split == "auto" && on_array && o.calib.empty());
   const Split halves = split ? split_even_odd(all) : Split{{}, all};
   std::vector<std::string> files = halves.evaluation;
-  if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
 
   std::unique_ptr<Calibration> calib;
   if (on_array) {
@@ -211,10 +211,16 @@ int run_eval(const EvalOptions& o) {
     calib = std::make_unique<Calibration>(
         obtain_calibration(net, o.calib, halves.calibration, o.calib_limit, o.jobs, warn));
     if (!o.save_calib.empty()) calib->save(o.save_calib, net);
+    // Never evaluate an image the calibration saw (e.g. a --calib JSON made from this directory).
+    const std::set<std::string> seen(calib->images.begin(), calib->images.end());
+    const auto before = files.size();
+    std::erase_if(files, [&](const std::string& f) { return seen.contains(f); });
+    if (files.size() != before) fmt::print(stderr, "excluded {} calibration images from the evaluation\n", before - files.size());
     fmt::print(stderr, "calibration: {} images ({:.1f} s){}\n", calib->images.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                split && o.calib.empty() ? ", the even positions of the directory; evaluating the odd ones" : "");
   }
+  if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
   std::string backend = o.backend;
   std::string other;
   if (o.compare_backends) {
