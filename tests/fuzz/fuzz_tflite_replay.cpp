@@ -156,7 +156,8 @@ int usage() {
              "  --seed X        seed (default: random, printed)\n"
              "  --first I       index of the first iteration (replay one input: --first I --iterations 1)\n"
              "  --models DIR    folder with the shared .tflite models (default ../shared/models)\n"
-             "  --write FILE    write the last input to FILE (e.g. for the libFuzzer binary)\n");
+             "  --write FILE    write the last input to FILE (e.g. for the libFuzzer binary)\n"
+             "  --write-seeds DIR  write the unmutated seed models (shared and tiny) to DIR and exit\n");
   return 2;
 }
 
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
 #else
   fs::path models = "../shared/models";
 #endif
-  std::string write_to;
+  std::string write_to, write_seeds;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -184,6 +185,7 @@ int main(int argc, char** argv) {
       else if (a == "--first") first = std::stoull(v);
       else if (a == "--models") models = v;
       else if (a == "--write") write_to = v;
+      else if (a == "--write-seeds") write_seeds = v;
       else return usage();
     }
   } catch (const std::exception&) {
@@ -204,6 +206,16 @@ int main(int argc, char** argv) {
   bases.push_back({"tiny", bitscale::test::tiny_model_def().finish(), {}, 0});
   bases.push_back({"tiny-misc", bitscale::test::tiny_misc_def().finish(), {}, 0});
   for (Base& b : bases) map_structure(b);
+  if (!write_seeds.empty()) {
+    fs::create_directories(write_seeds);
+    for (const Base& b : bases) {
+      const fs::path out = fs::path(write_seeds) / (b.name.ends_with(".tflite") ? b.name : b.name + ".tflite");
+      std::ofstream(out, std::ios::binary)
+          .write(reinterpret_cast<const char*>(b.bytes.data()), static_cast<std::streamsize>(b.bytes.size()));
+      fmt::print("{}\n", out.string());
+    }
+    return 0;
+  }
 
   fmt::print("fuzz_tflite_replay: seed {:#x}, first iteration {}, {} s, {} iterations max, {} seed models\n", seed,
              first, seconds, iterations, bases.size());
