@@ -53,7 +53,7 @@ int run_classify(const ClassifyOptions& o) {
     if (!o.save_calib.empty()) calib->save(o.save_calib, net);
   }
   const Engine engine(net, o.backend, o.bits, calib.get(),
-                      [b = o.backend]() { return driver::make_device(b); });
+                      [b = o.backend]() { return driver::make_accelerator(b); });
   const Image img = load_for_model(o.image, net.input_h(), net.input_w());
   auto session = engine.session();
   const Prediction p = session->run(img.rgb);
@@ -88,8 +88,8 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)");
   cmd->add_option("--image", o->image, "JPEG image")->required();
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
-  cmd->add_option("--backend", o->backend, "float, golden or rtl")
-      ->check(CLI::IsMember({"float", "golden", "rtl"}))
+  cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
+      ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();
   cmd->add_option("--calib", o->calib,
                   "Calibration: a JSON file (from --save-calib) or an image directory (default: the even-position\n"

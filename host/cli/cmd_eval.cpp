@@ -227,7 +227,7 @@ int run_eval(const EvalOptions& o) {
     if (backend == "float") backend = "golden";
     other = backend == "golden" ? "rtl" : "golden";
   }
-  const auto factory = [](const std::string& b) { return [b]() { return driver::make_device(b); }; };
+  const auto factory = [](const std::string& b) { return [b]() { return driver::make_accelerator(b); }; };
   const Engine engine(net, backend, o.bits, calib.get(), factory(backend));
   std::unique_ptr<Engine> engine2;
   if (!other.empty()) engine2 = std::make_unique<Engine>(net, other, o.bits, calib.get(), factory(other));
@@ -326,8 +326,8 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)");
   cmd->add_option("--images", o->images, "Image directory (default: data/images)");
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
-  cmd->add_option("--backend", o->backend, "float, golden or rtl")
-      ->check(CLI::IsMember({"float", "golden", "rtl"}))
+  cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
+      ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Evaluate at most N images (0 = all)")->capture_default_str();
   cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")->check(CLI::Range(1, 256))->capture_default_str();

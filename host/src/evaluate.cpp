@@ -28,22 +28,20 @@ TopK top_k(std::span<const float> p, int k) {
 }
 
 Engine::Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib,
-               DeviceFactory factory)
+               AcceleratorFactory factory)
     : net_(net), backend_(backend), factory_(std::move(factory)) {
   if (backend_ == "float") return;
   if (!calib) throw std::invalid_argument(fmt::format("the {} back-end needs a calibration", backend_));
-  if (!factory_) throw std::invalid_argument("no device factory");
-  auto dev = factory_();
-  driver::Accelerator acc(*dev);
-  qnet_ = std::make_unique<QuantizedNetwork>(net_, *calib, bits, acc);
+  if (!factory_) throw std::invalid_argument("no accelerator factory");
+  const auto acc = factory_();
+  qnet_ = std::make_unique<QuantizedNetwork>(net_, *calib, bits, *acc);
 }
 
 Engine::~Engine() = default;
 
 Engine::Session::Session(const Engine& e) : e_(e) {
   if (e_.on_array()) {
-    dev_ = e_.factory_();
-    acc_ = std::make_unique<driver::Accelerator>(*dev_);
+    acc_ = e_.factory_();
   }
 }
 

@@ -31,3 +31,25 @@ set_tests_properties(cli_json_unwritable PROPERTIES LABELS e2e PASS_REGULAR_EXPR
 add_test(NAME regmap_doc_up_to_date
          COMMAND ${CMAKE_COMMAND} -E compare_files ${BITSCALE_REG_MD} ${CMAKE_SOURCE_DIR}/docs/REGISTERS.md)
 set_tests_properties(regmap_doc_up_to_date PROPERTIES LABELS unit)
+
+# Real images on the embedded default (data/): every MAC layer's output and the counters of the
+# RTL and the golden back-ends compared word for word, 2 images in each mode.
+if(BITSCALE_RTL)
+  foreach(bits 4 8 16)
+    add_test(NAME mobilenet_v1_025_rtl_vs_golden_2_images_${bits}bit
+             COMMAND bitscale eval --compare-backends --bits ${bits} --limit 2 --no-progress --out
+                     ${CMAKE_BINARY_DIR}/e2e_compare_${bits}.csv
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(mobilenet_v1_025_rtl_vs_golden_2_images_${bits}bit PROPERTIES
+                         LABELS "rtl;e2e" TIMEOUT 300
+                         PASS_REGULAR_EXPRESSION "every MAC layer output and counter matched on 2 of 2 images")
+  endforeach()
+endif()
+
+# The embedded default evaluates end to end on the fast back-ends.
+add_test(NAME eval_embedded_default_float_and_golden8
+         COMMAND ${CMAKE_COMMAND} -E env sh -c
+                 "$<TARGET_FILE:bitscale> eval --backend float --split even-odd --no-progress --out /dev/null && $<TARGET_FILE:bitscale> eval --backend golden --bits 8 --no-progress --out /dev/null"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(eval_embedded_default_float_and_golden8 PROPERTIES LABELS e2e
+                     PASS_REGULAR_EXPRESSION "back-end golden 8-bit, 25 images")

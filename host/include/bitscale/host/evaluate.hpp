@@ -1,7 +1,7 @@
 // Running images through a network on one back-end, shared by `bitscale classify` and
 // `bitscale eval`: "float" (the float baseline) or the array at 4/8/16 bits through the driver
-// ("golden" or "rtl" device). Devices come from a factory so that the host library does not
-// depend on the back-ends (the CLI passes driver::make_device, tests a GoldenDevice).
+// ("golden", "golden-device" or "rtl"). Accelerators come from a factory so that the host library
+// does not depend on the back-ends (the CLI passes driver::make_accelerator).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,8 @@
 
 namespace bitscale::host {
 
-using DeviceFactory = std::function<std::unique_ptr<driver::Device>()>;
+/// Makes an accelerator of the chosen back-end (driver::make_accelerator in the CLI).
+using AcceleratorFactory = std::function<std::unique_ptr<driver::Accelerator>()>;
 
 /// The k most probable outputs, most probable first (ties: lower index first).
 struct TopK {
@@ -38,9 +39,10 @@ struct Prediction {
 /// Immutable, shareable set-up of one back-end; sessions (one per thread) run images.
 class Engine {
  public:
-  /// backend "float" ignores bits, calib and factory; "golden"/"rtl" need a calibration and
-  /// a factory making devices of that back-end. Layers are prepared once here.
-  Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib, DeviceFactory factory);
+  /// backend "float" ignores bits, calib and factory; the array back-ends ("golden",
+  /// "golden-device", "rtl") need a calibration and a factory making accelerators of that
+  /// back-end. Layers are prepared once here.
+  Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib, AcceleratorFactory factory);
   ~Engine();
 
   class Session {
@@ -51,7 +53,6 @@ class Engine {
 
    private:
     const Engine& e_;
-    std::unique_ptr<driver::Device> dev_;
     std::unique_ptr<driver::Accelerator> acc_;
   };
 
@@ -64,7 +65,7 @@ class Engine {
  private:
   const Network& net_;
   std::string backend_;
-  DeviceFactory factory_;
+  AcceleratorFactory factory_;
   std::unique_ptr<QuantizedNetwork> qnet_;
 };
 
