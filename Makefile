@@ -60,9 +60,16 @@ lint: deps
 	  rtl/lint/verilator_waiver.vlt $(BUILD)/lint/bsa_reg_pkg.sv -f rtl/bsa.f
 	@echo "lint: clean"
 
-# Performance figures (docs/PERFORMANCE.md).
+# Performance figures (docs/PERFORMANCE.md): the layer benchmark, then whole networks (the
+# embedded default, and the shared models when ../shared is there).
+SHARED_MODELS := $(wildcard ../shared/models/*.tflite)
 bench: build
 	$(BITSCALE) bench --seconds 3 --json $(BUILD)/bench.json
+	$(BITSCALE) netbench --bits 8 --json $(BUILD)/netbench-default.json
+	for m in $(SHARED_MODELS); do \
+	  $(BITSCALE) netbench --model $$m --images ../shared/data/imagenet-sample --bits 8 \
+	    --json $(BUILD)/netbench-$$(basename $$m .tflite).json || exit 1; \
+	done
 
 # The full regression of the issue: 1000 random layers per mode.
 regress: build

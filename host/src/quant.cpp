@@ -513,7 +513,9 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
       const QuantLayer& ql = layers_[op_layer_[i]];
       const auto& sh = ql.prepared.layer.shape;
       const auto in = golden::PackedTensor::from_values(sh.in_h, sh.in_w, sh.in_c, mode_, x.v);
+      const driver::Counters c0 = opts.record_layer_counters ? acc.counters() : driver::Counters{};
       golden::PackedTensor out = acc.run(ql.prepared, in);
+      if (opts.record_layer_counters) res.layer_counters.push_back(acc.counters() - c0);
       y.v = out.values();
       if (op.act == golden::FloatActivation::kReluN1To1) {
         for (auto& v : y.v) v = activate_fixed(v, op.act, y.fl, mode_);

@@ -76,12 +76,15 @@ struct QuantLayer {
 
 struct QuantRunOptions {
   bool record_mac_outputs = false;  ///< keep every MAC layer's packed integer output
+  /// Keep every MAC layer's counters (reading them costs bus cycles: only CNT_CYCLES changes).
+  bool record_layer_counters = false;
 };
 
 struct QuantResult {
   std::vector<float> probabilities;
   std::vector<golden::PackedTensor> mac_outputs;  ///< per QuantLayer, if recorded
   driver::Counters counters;                       ///< of this forward pass
+  std::vector<driver::Counters> layer_counters;    ///< per QuantLayer, if recorded
 };
 
 class QuantizedNetwork {
