@@ -13,18 +13,6 @@ T load_le(const std::uint8_t* p) {
   return v;
 }
 
-std::size_t type_size(DType t) {
-  switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kUInt8: return 1;
-    case DType::kInt8: return 1;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-    case DType::kInt16: return 2;
-  }
-  return 1;
-}
-
 double raw_value(DType t, const std::uint8_t* p) {
   switch (t) {
     case DType::kFloat32: return load_le<float>(p);
@@ -73,6 +61,18 @@ std::vector<float> Tensor::to_float() const {
     out[i] = static_cast<float>(static_cast<double>(quant.scale[c]) * (q - zp));
   }
   return out;
+}
+
+std::size_t type_size(DType t) {
+  switch (t) {
+    case DType::kFloat32: return 4;
+    case DType::kUInt8: return 1;
+    case DType::kInt8: return 1;
+    case DType::kInt32: return 4;
+    case DType::kInt64: return 8;
+    case DType::kInt16: return 2;
+  }
+  return 1;
 }
 
 std::string to_string(OpType t) {

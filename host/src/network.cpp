@@ -11,26 +11,6 @@ namespace {
 
 using golden::FloatTensor;
 
-const char* op_name(OpType t) {
-  switch (t) {
-    case OpType::kConv2D: return "CONV_2D";
-    case OpType::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
-    case OpType::kFullyConnected: return "FULLY_CONNECTED";
-    case OpType::kAdd: return "ADD";
-    case OpType::kAveragePool2D: return "AVERAGE_POOL_2D";
-    case OpType::kMaxPool2D: return "MAX_POOL_2D";
-    case OpType::kMean: return "MEAN";
-    case OpType::kReshape: return "RESHAPE";
-    case OpType::kSqueeze: return "SQUEEZE";
-    case OpType::kSoftmax: return "SOFTMAX";
-    case OpType::kQuantize: return "QUANTIZE";
-    case OpType::kDequantize: return "DEQUANTIZE";
-    case OpType::kPad: return "PAD";
-    case OpType::kConcatenation: return "CONCATENATION";
-  }
-  return "?";
-}
-
 golden::FloatActivation float_act(Activation a) {
   switch (a) {
     case Activation::kNone: return golden::FloatActivation::kNone;
@@ -46,18 +26,6 @@ T load_le(const std::uint8_t* p) {
   T v;
   std::memcpy(&v, p, sizeof(T));  // little-endian hosts only (x86, arm64)
   return v;
-}
-
-std::size_t type_size(DType t) {
-  switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kUInt8: return 1;
-    case DType::kInt8: return 1;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-    case DType::kInt16: return 2;
-  }
-  return 1;
 }
 
 std::int64_t shape_elements(const std::vector<int>& shape) {
@@ -167,9 +135,9 @@ Network::Network(const Model& model) : name_(model.name) {
   }
 
   const auto act_in = [&](const Op& op, std::size_t k) {
-    if (k >= op.inputs.size() || op.inputs[k] < 0) throw fail(fmt::format("{}: missing input {}", op_name(op.type), k));
+    if (k >= op.inputs.size() || op.inputs[k] < 0) throw fail(fmt::format("{}: missing input {}", to_string(op.type), k));
     const int t = op.inputs[k];
-    if (ts.at(t).is_const()) throw fail(fmt::format("{}: input {} ('{}') is constant", op_name(op.type), k, ts[t].name));
+    if (ts.at(t).is_const()) throw fail(fmt::format("{}: input {} ('{}') is constant", to_string(op.type), k, ts[t].name));
     return t;
   };
 
@@ -177,7 +145,7 @@ Network::Network(const Model& model) : name_(model.name) {
     NetOp n;
     n.type = op.type;
     n.act = float_act(op.activation);
-    if (op.outputs.size() != 1) throw fail(fmt::format("{} with {} outputs", op_name(op.type), op.outputs.size()));
+    if (op.outputs.size() != 1) throw fail(fmt::format("{} with {} outputs", to_string(op.type), op.outputs.size()));
     n.output = op.outputs[0];
     const Shape3 out_shape = shapes_.at(n.output);
     switch (op.type) {
@@ -187,7 +155,7 @@ Network::Network(const Model& model) : name_(model.name) {
         n.inputs = {x};
         const Shape3 is = shapes_[x];
         const Tensor& f = ts.at(op.inputs.at(1));
-        if (f.shape.size() != 4) throw fail(fmt::format("{}: filter '{}' is not rank 4", op_name(op.type), f.name));
+        if (f.shape.size() != 4) throw fail(fmt::format("{}: filter '{}' is not rank 4", to_string(op.type), f.name));
         const std::vector<float> w = dequantize_constant(f, name_);
         n.win.k_h = f.shape[1];
         n.win.k_w = f.shape[2];
@@ -221,7 +189,7 @@ Network::Network(const Model& model) : name_(model.name) {
           n.win.pad_top = ph.before, n.win.pad_bottom = ph.after, n.win.pad_left = pw.before, n.win.pad_right = pw.after;
         }
         if (n.win.out_h(is.h) != out_shape.h || n.win.out_w(is.w) != out_shape.w || n.out_c != out_shape.c) {
-          throw fail(fmt::format("{}: output '{}' is {}x{}x{}, the geometry gives {}x{}x{}", op_name(op.type),
+          throw fail(fmt::format("{}: output '{}' is {}x{}x{}, the geometry gives {}x{}x{}", to_string(op.type),
                                  names_[n.output], out_shape.h, out_shape.w, out_shape.c, n.win.out_h(is.h),
                                  n.win.out_w(is.w), n.out_c));
         }
@@ -268,7 +236,7 @@ Network::Network(const Model& model) : name_(model.name) {
           n.win.pad_top = ph.before, n.win.pad_bottom = ph.after, n.win.pad_left = pw.before, n.win.pad_right = pw.after;
         }
         if (n.win.out_h(is.h) != out_shape.h || n.win.out_w(is.w) != out_shape.w || is.c != out_shape.c) {
-          throw fail(fmt::format("{}: output '{}' does not match the window", op_name(op.type), names_[n.output]));
+          throw fail(fmt::format("{}: output '{}' does not match the window", to_string(op.type), names_[n.output]));
         }
         break;
       }
@@ -289,7 +257,7 @@ Network::Network(const Model& model) : name_(model.name) {
       case OpType::kDequantize: {
         n.inputs = {act_in(op, 0)};
         if (shapes_[n.inputs[0]].size() != out_shape.size()) {
-          throw fail(fmt::format("{}: '{}' and '{}' differ in size", op_name(op.type), names_[n.inputs[0]],
+          throw fail(fmt::format("{}: '{}' and '{}' differ in size", to_string(op.type), names_[n.inputs[0]],
                                  names_[n.output]));
         }
         break;
@@ -395,7 +363,7 @@ FloatTrace Network::trace_float(std::span<const std::uint8_t> rgb) const {
       }
     }
     if (static_cast<std::int64_t>(y.size()) != os.size()) {
-      throw std::logic_error(fmt::format("{}: {} produced {} values for '{}' ({})", name_, op_name(op.type), y.size(),
+      throw std::logic_error(fmt::format("{}: {} produced {} values for '{}' ({})", name_, to_string(op.type), y.size(),
                                          names_[op.output], os.size()));
     }
     y.h = os.h, y.w = os.w, y.c = os.c;

@@ -102,18 +102,6 @@ std::vector<std::int64_t> int_values(const Tensor& t) {
 
 std::string shape_str(const std::vector<int>& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
 
-std::size_t type_size(DType t) {
-  switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kUInt8: return 1;
-    case DType::kInt8: return 1;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-    case DType::kInt16: return 2;
-  }
-  return 1;
-}
-
 /// Printable rendering of untrusted bytes (file identifier, names) for messages.
 std::string printable(std::string_view s, std::size_t max_len = 64) {
   std::string out;

@@ -4,6 +4,8 @@
 // every response (data, error flag) and every wait result must be identical.
 #include <gtest/gtest.h>
 
+#include "test_seed.hpp"
+
 #include <cstdlib>
 #include <random>
 
@@ -19,13 +21,7 @@ namespace {
 using bitscale::driver::bus_addr;
 namespace rm = bitscale::regmap;
 
-std::uint64_t test_seed() {
-  const char* s = std::getenv("BITSCALE_SEED");
-  const std::uint64_t seed = s ? std::strtoull(s, nullptr, 0) : 77;
-  std::cout << "BITSCALE_SEED=" << seed << "\n";
-  ::testing::Test::RecordProperty("seed", std::to_string(seed));
-  return seed;
-}
+std::uint64_t test_seed() { return bitscale::test::test_seed(77); }
 
 struct Op {
   enum Kind { kAccess, kWait } kind = kAccess;

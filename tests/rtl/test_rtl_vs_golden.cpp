@@ -3,6 +3,8 @@
 // performance counters (1, 2, 4 MACs per PE per array cycle on a layer that fills the array).
 #include <gtest/gtest.h>
 
+#include "test_seed.hpp"
+
 #include <cstdlib>
 #include <random>
 
@@ -24,13 +26,7 @@ using bitscale::golden::PackedTensor;
 namespace golden = bitscale::golden;
 namespace rm = bitscale::regmap;
 
-std::uint64_t test_seed() {
-  const char* s = std::getenv("BITSCALE_SEED");
-  const std::uint64_t seed = s ? std::strtoull(s, nullptr, 0) : 20261123;
-  std::cout << "BITSCALE_SEED=" << seed << "\n";
-  ::testing::Test::RecordProperty("seed", std::to_string(seed));
-  return seed;
-}
+std::uint64_t test_seed() { return bitscale::test::test_seed(20261123); }
 
 // A 1x1 convolution on a column of 16 pixels with one input channel: PE (r, c) computes
 // pixel r times weight c, so one tile covers 16 x 16 operand pairs.

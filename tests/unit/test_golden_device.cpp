@@ -2,6 +2,8 @@
 // counters, and tiles computed through raw bus accesses checked with the reference convolution.
 #include <gtest/gtest.h>
 
+#include "test_seed.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -23,21 +25,7 @@ using driver::bus_addr;
 
 constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
 
-/// Seed of a random test: BITSCALE_SEED if set, else fresh; printed and recorded for replay.
-std::uint64_t test_seed() {
-  std::uint64_t seed = 0;
-  if (const char* env = std::getenv("BITSCALE_SEED"); env != nullptr && *env != '\0') {
-    seed = std::stoull(env, nullptr, 0);
-  } else {
-    std::random_device rd;
-    seed = (std::uint64_t{rd()} << 32) ^ rd();
-  }
-  ::testing::Test::RecordProperty("seed", std::to_string(seed));
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::cout << "[   SEED   ] " << info->test_suite_name() << "." << info->name() << " BITSCALE_SEED=" << seed
-            << std::endl;
-  return seed;
-}
+using bitscale::test::test_seed;
 
 std::uint64_t bit(std::uint32_t b) { return std::uint64_t{1} << b; }
 

@@ -1,6 +1,8 @@
 // Numeric spec (docs/NUMERICS.md): modes, packing, rounding, saturation, output stage.
 #include <gtest/gtest.h>
 
+#include "test_seed.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -18,21 +20,7 @@ namespace {
 
 constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
 
-/// Seed of a random test: BITSCALE_SEED if set, else fresh; printed and recorded for replay.
-std::uint64_t test_seed() {
-  std::uint64_t seed = 0;
-  if (const char* env = std::getenv("BITSCALE_SEED"); env != nullptr && *env != '\0') {
-    seed = std::stoull(env, nullptr, 0);
-  } else {
-    std::random_device rd;
-    seed = (std::uint64_t{rd()} << 32) ^ rd();
-  }
-  ::testing::Test::RecordProperty("seed", std::to_string(seed));
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::cout << "[   SEED   ] " << info->test_suite_name() << "." << info->name() << " BITSCALE_SEED=" << seed
-            << std::endl;
-  return seed;
-}
+using bitscale::test::test_seed;
 
 /// Independent packing formula: element e at bits [B*(e mod P) + B-1 : B*(e mod P)] of word e/P.
 std::uint16_t pack_word_formula(const std::vector<std::int32_t>& lane_values, int b) {

@@ -1,6 +1,8 @@
 // Shapes, layers, packed tensors and the reference convolution (docs/NUMERICS.md "Layers").
 #include <gtest/gtest.h>
 
+#include "test_seed.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -19,21 +21,7 @@ namespace {
 
 constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
 
-/// Seed of a random test: BITSCALE_SEED if set, else fresh; printed and recorded for replay.
-std::uint64_t test_seed() {
-  std::uint64_t seed = 0;
-  if (const char* env = std::getenv("BITSCALE_SEED"); env != nullptr && *env != '\0') {
-    seed = std::stoull(env, nullptr, 0);
-  } else {
-    std::random_device rd;
-    seed = (std::uint64_t{rd()} << 32) ^ rd();
-  }
-  ::testing::Test::RecordProperty("seed", std::to_string(seed));
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::cout << "[   SEED   ] " << info->test_suite_name() << "." << info->name() << " BITSCALE_SEED=" << seed
-            << std::endl;
-  return seed;
-}
+using bitscale::test::test_seed;
 
 template <typename Fn>
 std::string error_of(Fn&& fn) {

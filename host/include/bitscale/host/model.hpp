@@ -84,6 +84,8 @@ struct Model {
   std::vector<int> inputs, outputs;
 };
 
+/// Bytes per element.
+std::size_t type_size(DType t);
 std::string to_string(OpType t);
 std::string to_string(DType t);
 std::string to_string(Activation a);
