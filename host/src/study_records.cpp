@@ -1,0 +1,537 @@
+// Per-image records of the dynamic bit-width study: JSON lines, resumable recording, and the
+// runner that fills them on the float baseline and the array back-ends.
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "bitscale/host/image.hpp"
+#include "bitscale/host/labels.hpp"
+#include "bitscale/host/study.hpp"
+
+namespace bitscale::host::study {
+namespace {
+
+// ---------------------------------------------------------------- minimal JSON reader
+
+struct Json {
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
+  bool b = false;
+  std::string text;  ///< string value, or the number's literal text
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> members;
+  [[nodiscard]] const Json* find(std::string_view k) const {
+    for (const auto& [key, v] : members) {
+      if (key == k) return &v;
+    }
+    return nullptr;
+  }
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string_view t) : t_(t) {}
+  Json parse() {
+    Json v = value(0);
+    ws();
+    if (p_ != t_.size()) fail("text after the JSON value");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(fmt::format("invalid JSON at column {}: {}", p_ + 1, what));
+  }
+  void ws() {
+    while (p_ < t_.size() && (t_[p_] == ' ' || t_[p_] == '\t' || t_[p_] == '\r' || t_[p_] == '\n')) ++p_;
+  }
+  char peek() {
+    ws();
+    if (p_ >= t_.size()) fail("unexpected end");
+    return t_[p_];
+  }
+  void expect(char c) {
+    if (peek() != c) fail(fmt::format("expected '{}'", c));
+    ++p_;
+  }
+  std::string str() {
+    expect('"');
+    std::string o;
+    while (true) {
+      if (p_ >= t_.size()) fail("unterminated string");
+      const char c = t_[p_++];
+      if (c == '"') return o;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
+      if (c != '\\') {
+        o += c;
+        continue;
+      }
+      if (p_ >= t_.size()) fail("unterminated string");
+      const char e = t_[p_++];
+      switch (e) {
+        case '"': case '\\': case '/': o += e; break;
+        case 'n': o += '\n'; break;
+        case 't': o += '\t'; break;
+        case 'r': o += '\r'; break;
+        case 'b': o += '\b'; break;
+        case 'f': o += '\f'; break;
+        case 'u': {
+          if (p_ + 4 > t_.size()) fail("bad \\u escape");
+          const unsigned cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(p_, 4)), nullptr, 16));
+          p_ += 4;
+          if (cp < 0x80) {
+            o += static_cast<char>(cp);
+          } else if (cp < 0x800) {
+            o += static_cast<char>(0xC0 | (cp >> 6));
+            o += static_cast<char>(0x80 | (cp & 0x3F));
+          } else {
+            o += static_cast<char>(0xE0 | (cp >> 12));
+            o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            o += static_cast<char>(0x80 | (cp & 0x3F));
+          }
+          break;
+        }
+        default: fail("bad escape");
+      }
+    }
+  }
+  Json value(int depth) {
+    if (depth > 32) fail("nested too deeply");
+    Json v;
+    const char c = peek();
+    if (c == '{') {
+      ++p_;
+      v.kind = Json::Kind::kObject;
+      if (peek() == '}') {
+        ++p_;
+        return v;
+      }
+      while (true) {
+        std::string k = str();
+        expect(':');
+        v.members.emplace_back(std::move(k), value(depth + 1));
+        if (peek() == ',') {
+          ++p_;
+          continue;
+        }
+        expect('}');
+        return v;
+      }
+    }
+    if (c == '[') {
+      ++p_;
+      v.kind = Json::Kind::kArray;
+      if (peek() == ']') {
+        ++p_;
+        return v;
+      }
+      while (true) {
+        v.items.push_back(value(depth + 1));
+        if (peek() == ',') {
+          ++p_;
+          continue;
+        }
+        expect(']');
+        return v;
+      }
+    }
+    if (c == '"') {
+      v.kind = Json::Kind::kString;
+      v.text = str();
+      return v;
+    }
+    for (std::string_view lit : {"null", "true", "false"}) {
+      if (t_.substr(p_, lit.size()) == lit) {
+        p_ += lit.size();
+        v.kind = lit == "null" ? Json::Kind::kNull : Json::Kind::kBool;
+        v.b = lit == "true";
+        return v;
+      }
+    }
+    const std::size_t start = p_;
+    while (p_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '-' || t_[p_] == '+' ||
+                              t_[p_] == '.' || t_[p_] == 'e' || t_[p_] == 'E')) {
+      ++p_;
+    }
+    if (p_ == start) fail("unexpected character");
+    v.kind = Json::Kind::kNumber;
+    v.text = std::string(t_.substr(start, p_ - start));
+    return v;
+  }
+
+  std::string_view t_;
+  std::size_t p_ = 0;
+};
+
+/// Field access with errors naming the field.
+struct Fields {
+  const Json& obj;
+  std::string where;
+  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(where + what); }
+  const Json& need(std::string_view k, Json::Kind kind) const {
+    const Json* v = obj.find(k);
+    if (!v) fail(fmt::format("missing \"{}\"", k));
+    if (v->kind != kind) fail(fmt::format("\"{}\" has the wrong type", k));
+    return *v;
+  }
+  bool boolean(std::string_view k) const { return need(k, Json::Kind::kBool).b; }
+  long long integer(std::string_view k) const {
+    const std::string& t = need(k, Json::Kind::kNumber).text;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(t.c_str(), &end, 10);
+    if (errno || *end) fail(fmt::format("\"{}\" is not an integer", k));
+    return v;
+  }
+  std::uint64_t u64(std::string_view k) const {
+    const std::string& t = need(k, Json::Kind::kNumber).text;
+    char* end = nullptr;
+    errno = 0;
+    if (!t.empty() && t[0] == '-') fail(fmt::format("\"{}\" is negative", k));
+    const unsigned long long v = std::strtoull(t.c_str(), &end, 10);
+    if (errno || *end) fail(fmt::format("\"{}\" is not a counter", k));
+    return v;
+  }
+  double real(std::string_view k) const {
+    const std::string& t = need(k, Json::Kind::kNumber).text;
+    char* end = nullptr;
+    const float v = std::strtof(t.c_str(), &end);
+    if (*end) fail(fmt::format("\"{}\" is not a number", k));
+    return static_cast<double>(v);
+  }
+};
+
+std::string run_json(const RunRecord& r) {
+  std::string o = fmt::format("{{\"top1\":{},\"correct1\":{},\"correct5\":{},\"margin\":{}", r.top1, r.correct1,
+                              r.correct5, static_cast<float>(r.margin));
+  if (r.counters) {
+    const auto& c = *r.counters;
+    o += fmt::format(
+        ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
+        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{}}}",
+        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles);
+  }
+  return o + "}";
+}
+
+RunRecord parse_run(const Json& j, const std::string& where) {
+  if (j.kind != Json::Kind::kObject) throw std::runtime_error(where + "not an object");
+  const Fields f{j, where};
+  RunRecord r;
+  r.top1 = static_cast<int>(f.integer("top1"));
+  r.correct1 = f.boolean("correct1");
+  r.correct5 = f.boolean("correct5");
+  r.margin = f.real("margin");
+  if (const Json* c = j.find("counters")) {
+    if (c->kind != Json::Kind::kObject) throw std::runtime_error(where + "\"counters\" is not an object");
+    const Fields g{*c, where + "counters: "};
+    driver::Counters k;
+    k.cycles = g.u64("cycles");
+    k.busy = g.u64("busy");
+    k.array = g.u64("array");
+    k.mac16 = g.u64("mac16");
+    k.mac8 = g.u64("mac8");
+    k.mac4 = g.u64("mac4");
+    k.spad_rd = g.u64("spad_rd");
+    k.spad_wr = g.u64("spad_wr");
+    k.tiles = g.u64("tiles");
+    r.counters = k;
+  }
+  return r;
+}
+
+struct FileScan {
+  std::string header;
+  std::vector<std::pair<std::size_t, std::string>> lines;  ///< (line number, text), after the header
+  std::size_t complete_bytes = 0;                          ///< up to the last '\n'
+  std::size_t size = 0;
+};
+
+FileScan scan(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StudyError(fmt::format("{}: cannot read the results file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string t = ss.str();
+  FileScan s;
+  s.size = t.size();
+  const std::size_t last_nl = t.rfind('\n');
+  s.complete_bytes = last_nl == std::string::npos ? 0 : last_nl + 1;
+  std::size_t pos = 0, no = 0;
+  while (pos < s.complete_bytes) {
+    const std::size_t nl = t.find('\n', pos);
+    std::string line = t.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    ++no;
+    if (no == 1) {
+      s.header = line;
+    } else if (!line.empty()) {
+      s.lines.emplace_back(no, std::move(line));
+    }
+    pos = nl + 1;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string json_string(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+std::string to_json_line(const ImageRecord& r) {
+  std::string o = fmt::format("{{\"file\":{},\"label\":{}", json_string(r.file), r.label ? std::to_string(*r.label) : "null");
+  if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
+  if (r.fp) o += ",\"float\":" + run_json(*r.fp);
+  o += ",\"levels\":{";
+  bool first = true;
+  for (const auto& [bits, run] : r.levels) {
+    o += fmt::format("{}\"{}\":{}", first ? "" : ",", bits, run_json(run));
+    first = false;
+  }
+  return o + "}}";
+}
+
+ImageRecord parse_record(std::string_view line, const std::string& source, std::size_t line_no) {
+  const std::string where = fmt::format("{}:{}: ", source, line_no);
+  try {
+    const Json j = Parser(line).parse();
+    if (j.kind != Json::Kind::kObject) throw std::runtime_error("a record must be a JSON object");
+    const Fields f{j, ""};
+    ImageRecord r;
+    r.file = f.need("file", Json::Kind::kString).text;
+    if (r.file.empty()) throw std::runtime_error("empty \"file\"");
+    const Json* label = j.find("label");
+    if (!label) throw std::runtime_error("missing \"label\"");
+    if (label->kind != Json::Kind::kNull) r.label = static_cast<int>(f.integer("label"));
+    if (const Json* e = j.find("error")) {
+      if (e->kind != Json::Kind::kString) throw std::runtime_error("\"error\" is not a string");
+      r.error = e->text;
+    }
+    if (const Json* fp = j.find("float")) r.fp = parse_run(*fp, "float: ");
+    const Json& lv = f.need("levels", Json::Kind::kObject);
+    for (const auto& [k, v] : lv.members) {
+      if (k != "4" && k != "8" && k != "16") throw std::runtime_error(fmt::format("level \"{}\" is not 4, 8 or 16", k));
+      r.levels[std::stoi(k)] = parse_run(v, fmt::format("level {}: ", k));
+    }
+    return r;
+  } catch (const std::exception& e) {
+    throw StudyError(where + e.what());
+  }
+}
+
+RunRecord run_record(const Prediction& p, std::optional<int> label) {
+  RunRecord r;
+  r.top1 = p.top.index.empty() ? -1 : class_from_model_index(p.top.index[0]).value_or(-1);
+  r.margin = static_cast<double>(p.margin);
+  if (label) {
+    for (std::size_t i = 0; i < p.top.index.size() && i < 5; ++i) {
+      if (p.top.index[i] == model_index(*label)) {
+        r.correct5 = true;
+        if (i == 0) r.correct1 = true;
+      }
+    }
+  }
+  r.counters = p.counters;
+  return r;
+}
+
+std::vector<ImageRecord> read_records(const std::string& path, std::string* header) {
+  const FileScan s = scan(path);
+  if (s.complete_bytes != s.size) {
+    throw StudyError(fmt::format("{}:{}: incomplete last line (an interrupted run: resume it)", path,
+                                 s.lines.size() + 2));
+  }
+  if (header) *header = s.header;
+  std::vector<ImageRecord> out;
+  for (const auto& [no, text] : s.lines) out.push_back(parse_record(text, path, no));
+  return out;
+}
+
+RecordResult record_images(const std::string& path, const std::string& header, const std::vector<std::string>& files,
+                           const WorkerFactory& make_worker, const RecordOptions& opts) {
+  RecordResult res;
+  std::map<std::string, ImageRecord> done;
+  bool fresh = true;
+  if (std::filesystem::exists(path)) {
+    FileScan s = scan(path);
+    if (s.complete_bytes != s.size) {
+      // An interrupted write: cut the partial line off.
+      std::filesystem::resize_file(path, s.complete_bytes);
+      res.truncated_bytes = s.size - s.complete_bytes;
+      if (opts.warn) opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
+    }
+    if (s.complete_bytes > 0) {
+      fresh = false;
+      if (s.header != header) {
+        throw StudyError(fmt::format(
+            "{}:1: the results file was made with other options or inputs (header {}); expected {}; "
+            "use another output directory or remove it",
+            path, s.header, header));
+      }
+      for (const auto& [no, text] : s.lines) {
+        ImageRecord r = parse_record(text, path, no);
+        const std::string name = r.file;
+        if (!done.emplace(name, std::move(r)).second) {
+          throw StudyError(fmt::format("{}:{}: second record of {}", path, no, name));
+        }
+      }
+    }
+  }
+  const std::set<std::string> wanted(files.begin(), files.end());
+  for (const auto& [f, r] : done) {
+    if (!wanted.contains(f) && opts.warn) opts.warn(fmt::format("{}: ignoring the record of {} (not in the image list)", path, f));
+  }
+  std::vector<std::string> todo;
+  for (const auto& f : files) {
+    if (!done.contains(f)) todo.push_back(f);
+  }
+  res.resumed = files.size() - todo.size();
+
+  std::ofstream out(path, fresh ? (std::ios::binary | std::ios::trunc) : (std::ios::binary | std::ios::app));
+  if (!out) throw StudyError(fmt::format("{}: cannot write the results file", path));
+  if (fresh) {
+    out << header << '\n';
+    out.flush();
+  }
+
+  // Workers compute in any order; results are written in list order (a reorder buffer).
+  std::vector<std::optional<ImageRecord>> slots(todo.size());
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::size_t written = 0;
+  std::exception_ptr fatal;
+  const auto worker = [&]() {
+    try {
+      const auto work = make_worker();
+      while (!stop) {
+        const std::size_t i = next++;
+        if (i >= todo.size()) break;
+        ImageRecord r = work(todo[i]);
+        std::lock_guard lock(mu);
+        if (stop) break;
+        slots[i] = std::move(r);
+        while (written < todo.size() && slots[written]) {
+          out << to_json_line(*slots[written]) << '\n';
+          out.flush();
+          if (!out) throw StudyError(fmt::format("{}: write error", path));
+          done.emplace(slots[written]->file, std::move(*slots[written]));
+          slots[written].reset();
+          ++written;
+          if (opts.progress) opts.progress(res.resumed + written, files.size());
+          if (opts.stop_after && written >= opts.stop_after) {
+            stop = true;
+            break;
+          }
+        }
+      }
+    } catch (...) {
+      std::lock_guard lock(mu);
+      if (!fatal) fatal = std::current_exception();
+      stop = true;
+    }
+  };
+  const int jobs = std::max(1, std::min<int>(opts.jobs, static_cast<int>(std::max<std::size_t>(todo.size(), 1))));
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (fatal) std::rethrow_exception(fatal);
+  res.computed = written;
+  for (const auto& f : files) {
+    auto it = done.find(f);
+    if (it != done.end()) res.records.push_back(it->second);
+  }
+  std::sort(res.records.begin(), res.records.end(),
+            [](const ImageRecord& a, const ImageRecord& b) { return a.file < b.file; });
+  res.complete = res.records.size() == files.size();
+  return res;
+}
+
+Runner::Runner(const RunSetup& setup, const std::function<std::optional<int>(const std::string&)>& label_of)
+    : setup_(setup), label_of_(label_of) {
+  if (!setup_.net) throw std::invalid_argument("study runner: no network");
+  if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net, "float", 16, nullptr, AcceleratorFactory{});
+  for (int b : setup_.bits) {
+    if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
+    engines_[b] = std::make_unique<Engine>(*setup_.net, setup_.backend, b, setup_.calib, setup_.factory);
+  }
+}
+
+Runner::~Runner() = default;
+
+WorkerFactory Runner::workers() const {
+  return [this]() -> std::function<ImageRecord(const std::string&)> {
+    auto fs = std::shared_ptr<Engine::Session>(float_ ? float_->session().release() : nullptr);
+    auto sessions = std::make_shared<std::map<int, std::unique_ptr<Engine::Session>>>();
+    for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
+    return [this, fs, sessions](const std::string& file) {
+      ImageRecord r;
+      r.file = file;
+      if (label_of_) r.label = label_of_(file);
+      try {
+        const Image img = load_for_model(file, setup_.net->input_h(), setup_.net->input_w());
+        if (fs) r.fp = run_record(fs->run(img.rgb), r.label);
+        for (auto& [b, s] : *sessions) r.levels[b] = run_record(s->run(img.rgb), r.label);
+      } catch (const ImageError& e) {
+        r.error = e.what();
+        r.fp.reset();
+        r.levels.clear();
+      }
+      return r;
+    };
+  };
+}
+
+}  // namespace bitscale::host::study
+
+namespace bitscale::host::study {
+
+std::vector<std::string> select_half(const std::vector<std::string>& files, const std::string& half) {
+  if (half == "all") return files;
+  if (half != "even" && half != "odd") throw std::invalid_argument(fmt::format("half '{}': expected all, even or odd", half));
+  const Split s = split_even_odd(files);
+  return half == "even" ? s.calibration : s.evaluation;
+}
+
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
+                           const std::vector<int>& bits, const std::string& calibration_id) {
+  std::string b = "[";
+  for (std::size_t i = 0; i < bits.size(); ++i) b += (i ? "," : "") + std::to_string(bits[i]);
+  b += "]";
+  return fmt::format("{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
+                     "\"calibration\":{}}}",
+                     json_string(kind), json_string(model), json_string(backend), b, json_string(calibration_id));
+}
+
+}  // namespace bitscale::host::study
