@@ -138,13 +138,26 @@ int run_sweep(const SweepOptions& o) {
     // The first N evaluation images again on the verilated RTL: every level's top-1, margin and
     // counters must equal the golden records, hence the same decisions and energy at every T_h.
     std::vector<std::string> sub(files.begin(), files.begin() + std::min<std::size_t>(files.size(), o.confirm_rtl));
-    const study::Runner rtl({&net, &calib, bits, false, "rtl", []() { return driver::make_accelerator("rtl"); }}, label_of);
+    // One bit-width at a time: one verilated model per thread (several models alive in one
+    // thread hang on destruction with Verilator 5.006).
     ro.stop_after = 0;
-    ro.progress = [&](std::size_t n, std::size_t total) { progress.update(fmt::format("rtl: {}/{} images", n, total)); };
-    const auto r = study::record_images(o.out + "/rtl_confirm.jsonl",
-                                        study::records_header("rtl-confirm", model_name, "rtl", bits, calib_id), sub,
-                                        rtl.workers(), ro);
-    progress.finish();
+    study::RecordResult r;
+    for (int b : bits) {
+      const study::Runner rtl({&net, &calib, {b}, false, "rtl", []() { return driver::make_accelerator("rtl"); }},
+                              label_of);
+      ro.progress = [&](std::size_t n, std::size_t total) {
+        progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
+      };
+      const auto rb = study::record_images(o.out + fmt::format("/rtl_confirm_{}.jsonl", b),
+                                           study::records_header("rtl-confirm", model_name, "rtl", {b}, calib_id), sub,
+                                           rtl.workers(), ro);
+      progress.finish();
+      if (r.records.empty()) {
+        r = rb;
+      } else {
+        for (std::size_t i = 0; i < r.records.size(); ++i) r.records[i].levels[b] = rb.records.at(i).levels.at(b);
+      }
+    }
     std::map<std::string, const study::ImageRecord*> golden;
     for (const auto& g : rec.records) golden[g.file] = &g;
     std::size_t same = 0;
