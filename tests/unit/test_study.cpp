@@ -1,0 +1,376 @@
+// The dynamic bit-width study: histogram post-processing, score-margin statistics, threshold
+// evaluation and search, energy relative to static 16-bit, records and resumable runs.
+// Expected values are derived from the rules by hand, not copied from the code's output.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "bitscale/host/labels.hpp"
+#include "bitscale/host/model.hpp"
+#include "bitscale/host/study.hpp"
+
+namespace bitscale::host::study {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("bitscale_test_study_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// ------------------------------------------------------------------ histogram post-processing
+
+TEST(StudyHistogram, BarUnderOnePercentMergesIntoNextHigher) {
+  // 200 images: 4-bit 1 (0.5 %), 8-bit 60 (30 %), 16-bit 139 (69.5 %): 0.5 % < 1 % -> into 8.
+  const std::vector<std::size_t> raw{1, 60, 139};
+  EXPECT_EQ(merge_small_bars(raw, 200), (std::vector<std::size_t>{0, 61, 139}));
+}
+
+TEST(StudyHistogram, ExactlyOnePercentStaysAndMergingCascades) {
+  // 2 of 200 = 1 %: not under 1 %, kept.
+  EXPECT_EQ(merge_small_bars(std::vector<std::size_t>{2, 0, 198}, 200), (std::vector<std::size_t>{2, 0, 198}));
+  // 1 (0.5 %) merges into 8-bit, which then holds 1 + 0 = 1 (0.5 %) and merges into 16-bit.
+  EXPECT_EQ(merge_small_bars(std::vector<std::size_t>{1, 0, 199}, 200), (std::vector<std::size_t>{0, 0, 200}));
+  // The highest bar is never merged, however small.
+  EXPECT_EQ(merge_small_bars(std::vector<std::size_t>{150, 49, 1}, 200), (std::vector<std::size_t>{150, 49, 1}));
+}
+
+ImageRecord rec(const std::string& file, std::map<int, std::pair<bool, double>> runs, bool float_ok = true,
+                std::uint64_t macs = 1000) {
+  ImageRecord r;
+  r.file = file;
+  r.label = 7;
+  r.fp = RunRecord{float_ok ? 7 : 3, float_ok, float_ok, 0.5, std::nullopt};
+  for (const auto& [b, cm] : runs) {
+    driver::Counters c;
+    c.cycles = macs / 10;
+    (b == 16 ? c.mac16 : b == 8 ? c.mac8 : c.mac4) = macs;
+    r.levels[b] = RunRecord{cm.first ? 7 : 3, cm.first, cm.first, cm.second, c};
+  }
+  return r;
+}
+
+TEST(StudyCharacterize, MinimumBitWidthIsTheDescentFromTheTop) {
+  const std::vector<int> L{4, 8, 16};
+  EXPECT_EQ(min_bits(rec("a", {{4, {false, 0}}, {8, {true, 0}}, {16, {true, 0}}}), L, false), 8);
+  EXPECT_EQ(min_bits(rec("b", {{4, {true, 0}}, {8, {true, 0}}, {16, {true, 0}}}), L, false), 4);
+  // Correct at 4 but not at 8: the descent stops at 8, so the minimum is 16.
+  EXPECT_EQ(min_bits(rec("c", {{4, {true, 0}}, {8, {false, 0}}, {16, {true, 0}}}), L, false), 16);
+  EXPECT_EQ(min_bits(rec("d", {{4, {true, 0}}, {8, {true, 0}}, {16, {false, 0}}}), L, false), std::nullopt);
+}
+
+TEST(StudyCharacterize, HistogramConfigurationsAndMarginStatistics) {
+  std::vector<ImageRecord> rs;
+  rs.push_back(rec("a", {{4, {false, 0.1}}, {8, {true, 0.5}}, {16, {true, 0.9}}}));
+  rs.push_back(rec("b", {{4, {false, 0.3}}, {8, {true, 0.7}}, {16, {true, 0.9}}}));
+  rs.push_back(rec("c", {{4, {true, 0.8}}, {8, {true, 0.9}}, {16, {true, 0.9}}}));
+  rs.push_back(rec("d", {{4, {false, 0.2}}, {8, {false, 0.1}}, {16, {true, 0.4}}}));
+  const Characterization c = characterize(rs, {4, 8, 16}, false);
+  EXPECT_EQ(c.images, 4u);
+  EXPECT_EQ(c.raw, (std::vector<std::size_t>{1, 2, 1}));
+  EXPECT_EQ(c.merged, c.raw);  // every bar holds 25 %
+  EXPECT_EQ(c.configurations, (std::vector<int>{4, 8, 16}));
+  // Easy at 4 bits: c (0.8). Difficult: a, b, d (0.1, 0.3, 0.2): mean 0.2, population std
+  // sqrt(((-0.1)^2 + 0.1^2 + 0) / 3) = sqrt(0.02 / 3).
+  EXPECT_EQ(c.easy.at(4).n, 1u);
+  EXPECT_NEAR(c.easy.at(4).mean, 0.8, 1e-12);
+  EXPECT_EQ(c.difficult.at(4).n, 3u);
+  EXPECT_NEAR(c.difficult.at(4).mean, 0.2, 1e-12);
+  EXPECT_NEAR(c.difficult.at(4).stddev, std::sqrt(0.02 / 3), 1e-12);
+}
+
+TEST(StudyCharacterize, MarginStatsOnKnownValues) {
+  const std::vector<double> v{0.1, 0.3, 0.5, 0.7};
+  const MarginStats s = margin_stats(v);
+  EXPECT_EQ(s.n, 4u);
+  EXPECT_NEAR(s.mean, 0.4, 1e-12);
+  // Deviations -0.3, -0.1, 0.1, 0.3: (0.09 + 0.01 + 0.01 + 0.09) / 4 = 0.05.
+  EXPECT_NEAR(s.stddev, std::sqrt(0.05), 1e-12);
+  EXPECT_EQ(margin_stats(std::vector<double>{}).n, 0u);
+  EXPECT_EQ(margin_stats(std::vector<double>{0.3}).stddev, 0.0);
+}
+
+// ------------------------------------------------------------------ sweep
+
+/// Four images, levels 8 -> 16, every run 1000 MACs; energy 2 pJ per 8-bit MAC, 4 pJ per
+/// 16-bit MAC, so one image costs 2000 pJ at 8 bits and 4000 pJ at 16 bits.
+struct SweepFixture : ::testing::Test {
+  std::vector<ImageRecord> rs;
+  SweepInput in;
+  void SetUp() override {
+    rs.push_back(rec("A", {{4, {false, 0}}, {8, {true, 0.9}}, {16, {true, 0.9}}}));
+    rs.push_back(rec("B", {{4, {false, 0}}, {8, {false, 0.2}}, {16, {true, 0.9}}}));
+    rs.push_back(rec("C", {{4, {false, 0}}, {8, {false, 0.6}}, {16, {true, 0.9}}}));
+    rs.push_back(rec("D", {{4, {false, 0}}, {8, {true, 0.4}}, {16, {true, 0.9}}}));
+    in.records = sweep_records(rs, std::vector<int>{8, 16});
+    in.levels = {8, 16};
+    in.table.pj_per_mac16 = 4;
+    in.table.pj_per_mac8 = 2;
+    in.table.pj_per_mac4 = 1;
+  }
+};
+
+TEST_F(SweepFixture, EvaluatesThresholdsFromTheRecords) {
+  ASSERT_EQ(in.records.size(), 4u);
+  EXPECT_DOUBLE_EQ(float_top1(in), 100.0);
+  EXPECT_DOUBLE_EQ(static16_energy_pj(in), 16000.0);
+  // T = 0: everything accepted at 8 bits: A, D correct.
+  SweepPoint p = evaluate(in, 0.0);
+  EXPECT_EQ(p.correct, 2u);
+  EXPECT_DOUBLE_EQ(p.drop, 50.0);
+  EXPECT_DOUBLE_EQ(p.energy_rel, 0.5);
+  EXPECT_EQ(p.accepted, (std::vector<std::size_t>{4, 0}));
+  // T = 0.5: A (0.9) and C (0.6) stay at 8 bits (C wrong); B, D re-run at 16 bits.
+  p = evaluate(in, 0.5);
+  EXPECT_EQ(p.correct, 3u);
+  EXPECT_DOUBLE_EQ(p.drop, 25.0);
+  EXPECT_DOUBLE_EQ(p.energy_pj, 2 * 2000.0 + 2 * (2000.0 + 4000.0));
+  EXPECT_DOUBLE_EQ(p.energy_rel, 1.0);
+  EXPECT_DOUBLE_EQ(p.runs_per_image, 1.5);
+  // T = 0.7: only A stays; all correct; 2000 + 3 * 6000 = 20000 pJ.
+  p = evaluate(in, 0.7);
+  EXPECT_EQ(p.correct, 4u);
+  EXPECT_DOUBLE_EQ(p.energy_rel, 1.25);
+  // A margin equal to the threshold is accepted (SM >= T_h).
+  EXPECT_EQ(evaluate(in, 0.6).accepted, (std::vector<std::size_t>{2, 2}));
+}
+
+TEST_F(SweepFixture, StaticPointsAndEnergyRelativeTo16Bit) {
+  const StaticPoint s8 = evaluate_static(in, 8);
+  EXPECT_EQ(s8.correct, 2u);
+  EXPECT_DOUBLE_EQ(s8.energy_rel, 0.5);
+  const StaticPoint s16 = evaluate_static(in, 16);
+  EXPECT_DOUBLE_EQ(s16.drop, 0.0);
+  EXPECT_DOUBLE_EQ(s16.energy_rel, 1.0);
+  // Envision: the same MAC counts at 8 bits cost 56 / 290 of 16 bits (E_MAC = 2 P / 76 GOPS).
+  SweepInput env = in;
+  env.table = EnergyTable::envision();
+  EXPECT_NEAR(evaluate_static(env, 8).energy_rel, 56.0 / 290.0, 1e-9);
+  EXPECT_NEAR(evaluate_static(env, 4).energy_rel, 7.6 / 290.0, 1e-9);
+}
+
+TEST_F(SweepFixture, SearchFindsTheSmallestThresholdMeetingTheDrop) {
+  // Drop <= 0 needs C (margin 0.6) re-run: the smallest T_h is just above 0.6.
+  auto p = search_threshold(in, 0.0);
+  ASSERT_TRUE(p);
+  EXPECT_GT(p->threshold, 0.6);
+  EXPECT_LT(p->threshold, 0.6 + 1e-12);
+  EXPECT_DOUBLE_EQ(p->drop, 0.0);
+  EXPECT_DOUBLE_EQ(p->energy_rel, 1.25);
+  // Drop <= 30 pp: re-running B (margin 0.2) suffices: 75 %, 3 * 2000 + 6000 pJ.
+  p = search_threshold(in, 30.0);
+  ASSERT_TRUE(p);
+  EXPECT_GT(p->threshold, 0.2);
+  EXPECT_LT(p->threshold, 0.2 + 1e-12);
+  EXPECT_DOUBLE_EQ(p->drop, 25.0);
+  EXPECT_DOUBLE_EQ(p->energy_rel, 0.75);
+  // Drop <= 50: T_h = 0.
+  EXPECT_EQ(search_threshold(in, 50.0)->threshold, 0.0);
+}
+
+TEST_F(SweepFixture, UnreachableTargetAndMonotoneEnergy) {
+  // 16-bit wrong on every image: no threshold reaches drop 0.
+  SweepInput bad = in;
+  std::vector<ImageRecord> worse = rs;
+  for (auto& r : worse) r.levels[16].correct1 = false;
+  bad.records = sweep_records(worse, std::vector<int>{8, 16});
+  EXPECT_FALSE(search_threshold(bad, 0.0));
+  // Energy never decreases with the threshold (more re-runs), runs/image neither.
+  double e = -1, runs = 0;
+  for (double t : grid(0, 1, 0.005)) {
+    const SweepPoint p = evaluate(in, t);
+    EXPECT_GE(p.energy_rel, e);
+    EXPECT_GE(p.runs_per_image, runs);
+    e = p.energy_rel;
+    runs = p.runs_per_image;
+  }
+}
+
+TEST(StudySweep, GridAndLevels) {
+  const auto g = grid(0, 1, 0.005);
+  EXPECT_EQ(g.size(), 201u);
+  EXPECT_EQ(g.front(), 0.0);
+  EXPECT_EQ(g.back(), 1.0);
+  EXPECT_EQ(parse_levels("4,8,16"), (std::vector<int>{4, 8, 16}));
+  EXPECT_EQ(parse_levels("8,16"), (std::vector<int>{8, 16}));
+  EXPECT_THROW(parse_levels("16,8"), std::invalid_argument);
+  EXPECT_THROW(parse_levels("4,12"), std::invalid_argument);
+  EXPECT_THROW(parse_levels("x"), std::invalid_argument);
+}
+
+// ------------------------------------------------------------------ records and resume
+
+TEST(StudyRecords, JsonLineRoundTrip) {
+  ImageRecord r = rec("dir/n01440764_x \"q\".JPEG", {{4, {false, 0.123456789f}}, {16, {true, 1.0f}}});
+  r.levels[4].counters->spad_rd = 12345678901234ull;
+  const std::string line = to_json_line(r);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(parse_record(line, "f", 1), r);
+  ImageRecord e;
+  e.file = "bad.jpg";
+  e.error = "not a JPEG";
+  EXPECT_EQ(parse_record(to_json_line(e), "f", 1), e);
+}
+
+TEST(StudyRecords, MalformedLinesNameFileAndLine) {
+  const auto expect_error = [](const std::string& line, const std::string& what) {
+    try {
+      (void)parse_record(line, "results.jsonl", 7);
+      ADD_FAILURE() << "no error for " << line;
+    } catch (const StudyError& e) {
+      EXPECT_NE(std::string(e.what()).find("results.jsonl:7:"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  expect_error("{\"file\":\"a\"", "invalid JSON");
+  expect_error("[1]", "object");
+  expect_error("{\"label\":1,\"levels\":{}}", "\"file\"");
+  expect_error("{\"file\":\"a\",\"label\":1,\"levels\":{\"5\":{}}}", "level \"5\"");
+  expect_error("{\"file\":\"a\",\"label\":1,\"levels\":{\"8\":{\"top1\":1,\"correct1\":true,\"correct5\":true}}}",
+               "margin");
+
+  // In a file: the error names the file and the line number.
+  const fs::path dir = temp_dir("malformed");
+  const std::string path = (dir / "r.jsonl").string();
+  {
+    std::ofstream f(path);
+    f << "HEADER\n" << to_json_line(rec("a", {})) << "\n{\"file\":oops}\n" << to_json_line(rec("c", {})) << "\n";
+  }
+  const WorkerFactory never = []() { return [](const std::string& f) -> ImageRecord { return rec(f, {}); }; };
+  try {
+    (void)record_images(path, "HEADER", {"a", "b", "c"}, never);
+    ADD_FAILURE() << "no error";
+  } catch (const StudyError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":3:"), std::string::npos) << e.what();
+  }
+  // Another header: other options, refused.
+  try {
+    (void)record_images(path, "OTHER", {"a"}, never);
+    ADD_FAILURE() << "no error";
+  } catch (const StudyError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":1:"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+/// A deterministic fake worker: the record depends only on the file name.
+WorkerFactory fake_workers(std::atomic<int>* calls) {
+  return [calls]() {
+    return [calls](const std::string& f) {
+      ++*calls;
+      const double m = static_cast<double>(static_cast<float>((std::hash<std::string>{}(f) % 1000) / 1000.0));
+      // Margins are float values, as in real runs (records store them exactly).
+      return rec(f, {{8, {f.size() % 2 == 0, m}}, {16, {true, static_cast<double>(0.9f)}}}, true, 100 + f.size());
+    };
+  };
+}
+
+TEST(StudyRecords, InterruptedRunResumesToIdenticalBytes) {
+  const fs::path dir = temp_dir("resume");
+  std::vector<std::string> files;
+  for (int i = 0; i < 23; ++i) files.push_back(fmt::format("img{:03}.jpg", i));
+  std::atomic<int> calls{0};
+  RecordOptions o;
+  o.jobs = 3;
+  const auto full = record_images((dir / "full.jsonl").string(), "H", files, fake_workers(&calls), o);
+  EXPECT_TRUE(full.complete);
+  EXPECT_EQ(calls, 23);
+
+  // Interrupted after 7 images, then killed in the middle of writing the next line.
+  const std::string part = (dir / "part.jsonl").string();
+  o.stop_after = 7;
+  const auto first = record_images(part, "H", files, fake_workers(&calls), o);
+  EXPECT_FALSE(first.complete);
+  EXPECT_EQ(first.computed, 7u);
+  {
+    std::ofstream f(part, std::ios::app | std::ios::binary);
+    f << "{\"file\":\"img007.jpg\",\"lab";
+  }
+  calls = 0;
+  o.stop_after = 0;
+  const auto resumed = record_images(part, "H", files, fake_workers(&calls), o);
+  EXPECT_TRUE(resumed.complete);
+  EXPECT_EQ(resumed.resumed, 7u);
+  EXPECT_EQ(calls, 16);  // finished images are not redone
+  EXPECT_GT(resumed.truncated_bytes, 0u);
+  EXPECT_EQ(slurp(dir / "full.jsonl"), slurp(part));
+  EXPECT_EQ(resumed.records, full.records);
+  // A complete file: nothing to do.
+  calls = 0;
+  EXPECT_TRUE(record_images(part, "H", files, fake_workers(&calls), o).complete);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(read_records(part), full.records);
+  fs::remove_all(dir);
+}
+
+// The real thing on the embedded default (MobileNet v1 0.25/128 on data/images, golden
+// back-end): an interrupted sweep resumed with another thread count writes the same records
+// and byte-identical summaries as an uninterrupted one.
+TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
+  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+  if (!fs::exists(model_path) || !fs::exists(data / "imagenet-synsets.tsv")) GTEST_SKIP() << "no embedded data";
+  const Model model = load_tflite(model_path.string());
+  const Network net(model);
+  const Synsets syn((data / "imagenet-synsets.tsv").string());
+  const Split halves = split_even_odd(list_images((data / "images").string()));
+  const Calibration calib = calibrate_files(net, spread(halves.calibration, 4), 2);
+  std::vector<std::string> files = halves.evaluation;
+  files.resize(6);
+  const RunSetup setup{&net, &calib, {4, 8, 16}, true, "golden",
+                       []() { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
+  const Runner runner(setup, [&syn](const std::string& f) { return label_from_filename(f, syn); });
+  const fs::path dir = temp_dir("sweep");
+  RecordOptions o;
+  o.jobs = 2;
+  const auto full = record_images((dir / "a.jsonl").string(), "H", files, runner.workers(), o);
+  o.jobs = 1;
+  o.stop_after = 2;
+  EXPECT_FALSE(record_images((dir / "b.jsonl").string(), "H", files, runner.workers(), o).complete);
+  o.jobs = 2;
+  o.stop_after = 0;
+  const auto resumed = record_images((dir / "b.jsonl").string(), "H", files, runner.workers(), o);
+  ASSERT_TRUE(resumed.complete);
+  EXPECT_EQ(resumed.computed, 4u);
+  EXPECT_EQ(slurp(dir / "a.jsonl"), slurp(dir / "b.jsonl"));
+  // Counters recorded for each level, MACs in that level's mode only.
+  for (const auto& r : full.records) {
+    ASSERT_TRUE(r.ok());
+    EXPECT_GT(r.levels.at(8).counters->mac8, 0u);
+    EXPECT_EQ(r.levels.at(8).counters->mac16, 0u);
+    EXPECT_GT(r.levels.at(16).counters->mac16, 0u);
+  }
+  // Summaries from the two record sets: byte-identical outputs.
+  for (const auto* name : {"a", "b"}) {
+    const auto recs = read_records((dir / (std::string(name) + ".jsonl")).string());
+    static std::vector<ImageRecord> keep[2];
+    keep[name[0] - 'a'] = recs;
+    SweepInput in;
+    in.records = sweep_records(keep[name[0] - 'a'], std::vector<int>{4, 8, 16});
+    in.levels = {4, 8, 16};
+    in.table = EnergyTable::envision();
+    write_sweep((dir / name).string(), summarize_sweep(in, 1.0, 0.05), "test");
+  }
+  for (const auto* f : {"sweep.json", "thresholds.csv", "table.csv", "summary.md", "accuracy_energy.svg"}) {
+    EXPECT_EQ(slurp(dir / "a" / f), slurp(dir / "b" / f)) << f;
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bitscale::host::study
