@@ -26,6 +26,10 @@ struct RtlDevice::Impl {
 #endif
   }
 
+  // Verilator keeps a per-thread "current context" (assertion counts, scope registry). With
+  // several devices in one thread it must be this device's whenever its model runs or dies.
+  void select() const { Verilated::threadContextp(ctx.get()); }
+
   // One clock cycle: inputs were set by the caller; falling edge, then rising edge.
   void tick() {
     top->clk_i = 0;
@@ -89,6 +93,7 @@ RtlDevice::RtlDevice(const RtlOptions& opts) : impl_(std::make_unique<Impl>()) {
 
 RtlDevice::~RtlDevice() {
   if (!impl_ || !impl_->top) return;
+  impl_->select();
   impl_->top->final();
 #if VM_TRACE_FST
   if (impl_->fst) impl_->fst->close();
@@ -100,6 +105,7 @@ driver::BusResponse RtlDevice::access(bool write, std::uint32_t addr, std::uint6
     throw driver::DeviceError(fmt::format("rtl: bus address {:#x} does not fit the 24-bit bus", addr));
   }
   auto& m = *impl_;
+  m.select();
   m.top->bus_req_i = 1;
   m.top->bus_we_i = write ? 1 : 0;
   m.top->bus_addr_i = addr;
@@ -117,6 +123,7 @@ driver::BusResponse RtlDevice::access(bool write, std::uint32_t addr, std::uint6
 
 driver::WaitResult RtlDevice::wait(std::uint64_t max_cycles) {
   auto& m = *impl_;
+  m.select();
   driver::WaitResult r;
   m.idle_inputs();
   while (!m.top->done_o && !m.top->err_o && r.cycles < max_cycles) {

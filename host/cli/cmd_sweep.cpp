@@ -138,8 +138,7 @@ int run_sweep(const SweepOptions& o) {
     // The first N evaluation images again on the verilated RTL: every level's top-1, margin and
     // counters must equal the golden records, hence the same decisions and energy at every T_h.
     std::vector<std::string> sub(files.begin(), files.begin() + std::min<std::size_t>(files.size(), o.confirm_rtl));
-    // One bit-width at a time: one verilated model per thread (several models alive in one
-    // thread hang on destruction with Verilator 5.006).
+    // One bit-width at a time, each in its own records file.
     ro.stop_after = 0;
     study::RecordResult r;
     for (int b : bits) {

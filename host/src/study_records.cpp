@@ -483,19 +483,10 @@ Runner::~Runner() = default;
 
 WorkerFactory Runner::workers() const {
   return [this]() -> std::function<ImageRecord(const std::string&)> {
-    // Sessions are created and destroyed under one lock: verilated models (rtl back-end) deadlock
-    // when several threads destroy them at once (Verilator 5.006 scope registry).
-    static std::mutex lifetime;
-    std::lock_guard lock(lifetime);
     auto fs = std::shared_ptr<Engine::Session>(float_ ? float_->session().release() : nullptr);
     using Sessions = std::map<int, std::unique_ptr<Engine::Session>>;
-    auto sessions = std::shared_ptr<Sessions>(new Sessions, [](Sessions* s) {
-      std::lock_guard l(lifetime);
-      delete s;
-    });
-    if (setup_.backend != "rtl") {
-      for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
-    }
+    auto sessions = std::make_shared<Sessions>();
+    for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
     return [this, fs, sessions](const std::string& file) {
       ImageRecord r;
       r.file = file;
@@ -503,12 +494,7 @@ WorkerFactory Runner::workers() const {
       try {
         const Image img = load_for_model(file, setup_.net->input_h(), setup_.net->input_w());
         if (fs) r.fp = run_record(fs->run(img.rgb), r.label);
-        if (setup_.backend == "rtl") {
-          // One verilated model alive per thread at a time (several hang on destruction).
-          for (const auto& [b, e] : engines_) r.levels[b] = run_record(e->session()->run(img.rgb), r.label);
-        } else {
-          for (auto& [b, s] : *sessions) r.levels[b] = run_record(s->run(img.rgb), r.label);
-        }
+        for (auto& [b, s] : *sessions) r.levels[b] = run_record(s->run(img.rgb), r.label);
       } catch (const ImageError& e) {
         r.error = e.what();
         r.fp.reset();

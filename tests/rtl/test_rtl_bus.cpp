@@ -162,3 +162,24 @@ TEST(RtlBus, AddressBeyondTheBusIsRefusedByBothBackends) {
 }
 
 }  // namespace
+
+namespace {
+
+// Verilator keeps a per-thread current context: with several devices alive in one thread,
+// each must still count its own assertions, and destroying them in any order must not hang.
+TEST(RtlBus, SeveralDevicesInOneThread) {
+  auto a = std::make_unique<bitscale::rtl::RtlDevice>();
+  auto b = std::make_unique<bitscale::rtl::RtlDevice>();
+  auto c = std::make_unique<bitscale::rtl::RtlDevice>();
+  EXPECT_TRUE(a->access(false, bus_addr(rm::kRegionAct, 0, 4095), 0).err);  // unmapped line, on a only
+  EXPECT_EQ(a->assertion_failures(), 1u);
+  EXPECT_EQ(b->assertion_failures(), 0u);
+  EXPECT_EQ(c->assertion_failures(), 0u);
+  b.reset();  // destroyed while a and c live (and c was constructed last)
+  EXPECT_EQ(c->access(false, csr(rm::kRegID), 0).rdata, rm::kIdValue);
+  a.reset();
+  EXPECT_EQ(c->access(false, csr(rm::kRegID), 0).rdata, rm::kIdValue);
+  EXPECT_EQ(c->assertion_failures(), 0u);
+}
+
+}  // namespace
