@@ -9,9 +9,9 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 BITSCALE    := ./$(BUILD)/host/bitscale
 
 # Debian 12 packages: toolchain, Verilator 5.006, fmt, CLI11, GoogleTest;
-# FlatBuffers reads TFLite models, libjpeg-turbo decodes images.
+# FlatBuffers reads TFLite models, libjpeg-turbo decodes images, zlib backs FST waveforms.
 DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest \
-                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev
+                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev
 
 .PHONY: all deps configure build run test lint bench regress clean
 
