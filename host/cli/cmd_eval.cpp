@@ -17,6 +17,7 @@
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/host/evaluate.hpp"
 #include "bitscale/host/image.hpp"
+#include "bitscale/host/json.hpp"
 #include "bitscale/host/labels.hpp"
 #include "bitscale/host/model.hpp"
 #include "command.hpp"
@@ -41,21 +42,6 @@ std::string csv_field(const std::string& s) {
   for (char c : s) {
     if (c == '"') o += '"';
     o += c;
-  }
-  return o + "\"";
-}
-
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      o += c;
-    }
   }
   return o + "\"";
 }
@@ -117,13 +103,13 @@ class RowWriter {
     std::string line;
     const std::string label = r.label ? std::to_string(*r.label) : "";
     if (json_) {
-      line = fmt::format("{{\"file\":{},\"label\":{}", json_str(r.file), r.label ? label : "null");
+      line = fmt::format("{{\"file\":{},\"label\":{}", json::quote(r.file), r.label ? label : "null");
       if (r.pred) {
         const auto& p = *r.pred;
         line += ",\"top5\":[";
         for (std::size_t i = 0; i < p.top.index.size(); ++i) {
           const int c = out_class(p.top.index[i]);
-          line += fmt::format("{}{{\"class\":{},\"name\":{},\"p\":{:.6g}}}", i ? "," : "", c, json_str(name(c)),
+          line += fmt::format("{}{{\"class\":{},\"name\":{},\"p\":{:.6g}}}", i ? "," : "", c, json::quote(name(c)),
                               p.top.prob[i]);
         }
         line += fmt::format("],\"margin\":{:.6g}", p.margin);
@@ -137,8 +123,8 @@ class RowWriter {
         }
       }
       line += fmt::format(",\"seconds\":{:.4f}", r.seconds);
-      if (!r.error.empty()) line += ",\"error\":" + json_str(r.error);
-      if (compare_) line += ",\"compare\":" + json_str(r.compare);
+      if (!r.error.empty()) line += ",\"error\":" + json::quote(r.error);
+      if (compare_) line += ",\"compare\":" + json::quote(r.compare);
       line += "}";
     } else {
       line = csv_field(r.file) + "," + label;

@@ -8,6 +8,7 @@
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/reference.hpp"
+#include "bitscale/host/json.hpp"
 #include "progress.hpp"
 #include "random_layer.hpp"
 
@@ -166,12 +167,7 @@ std::uint64_t run_regress(const RegressOptions& opts) {
       const auto& s = summaries[i];
       std::string reps;
       for (std::size_t j = 0; j < s.reports.size(); ++j) {
-        std::string esc;
-        for (char ch : s.reports[j]) {
-          if (ch == '"' || ch == '\\') esc += '\\';
-          esc += ch;
-        }
-        reps += fmt::format("{}\"{}\"", j ? ", " : "", esc);
+        reps += fmt::format("{}{}", j ? ", " : "", json::quote(s.reports[j]));
       }
       f << fmt::format("{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
                        "\"tiles\": {}, \"rtl_cycles\": {}, \"seconds\": {:.3f}, \"reports\": [{}]}}",

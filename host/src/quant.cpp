@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "bitscale/golden/numeric.hpp"
+#include "bitscale/host/json.hpp"
 
 namespace bitscale::host {
 
@@ -60,186 +61,12 @@ int Calibration::fractional_length(int tensor, int bits) const {
   throw std::out_of_range(fmt::format("calibration: no fractional lengths for {} bits", bits));
 }
 
-namespace {
-
-std::string json_string(std::string_view s) {
-  std::string o = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      o += '\\';
-      o += ch;
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(ch)));
-    } else {
-      o += ch;
-    }
-  }
-  return o + "\"";
-}
-
-/// Minimal JSON reader (objects, arrays, strings, numbers, literals) for calibration files.
-struct JsonValue {
-  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
-  double number = 0;
-  bool boolean = false;
-  std::string str;
-  std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;
-  [[nodiscard]] const JsonValue* find(std::string_view key) const {
-    for (const auto& [k, v] : members) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-};
-
-class JsonParser {
- public:
-  JsonParser(std::string_view text, const std::string& source) : t_(text), src_(source) {}
-  JsonValue parse() {
-    JsonValue v = value();
-    ws();
-    if (p_ != t_.size()) fail("trailing characters");
-    return v;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(fmt::format("{}: invalid JSON at offset {}: {}", src_, p_, what));
-  }
-  void ws() {
-    while (p_ < t_.size() && (t_[p_] == ' ' || t_[p_] == '\n' || t_[p_] == '\r' || t_[p_] == '\t')) ++p_;
-  }
-  char peek() {
-    ws();
-    if (p_ >= t_.size()) fail("unexpected end");
-    return t_[p_];
-  }
-  void expect(char c) {
-    if (peek() != c) fail(fmt::format("expected '{}'", c));
-    ++p_;
-  }
-  std::string string() {
-    expect('"');
-    std::string s;
-    while (p_ < t_.size() && t_[p_] != '"') {
-      char c = t_[p_++];
-      if (c == '\\') {
-        if (p_ >= t_.size()) fail("bad escape");
-        const char e = t_[p_++];
-        switch (e) {
-          case 'n': s += '\n'; break;
-          case 't': s += '\t'; break;
-          case 'r': s += '\r'; break;
-          case 'b': s += '\b'; break;
-          case 'f': s += '\f'; break;
-          case 'u': {
-            if (p_ + 4 > t_.size()) fail("bad \\u escape");
-            const unsigned cp = std::stoul(std::string(t_.substr(p_, 4)), nullptr, 16);
-            p_ += 4;
-            if (cp < 0x80) {
-              s += static_cast<char>(cp);
-            } else if (cp < 0x800) {
-              s += static_cast<char>(0xC0 | (cp >> 6));
-              s += static_cast<char>(0x80 | (cp & 0x3F));
-            } else {
-              s += static_cast<char>(0xE0 | (cp >> 12));
-              s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-              s += static_cast<char>(0x80 | (cp & 0x3F));
-            }
-            break;
-          }
-          default: s += e;
-        }
-      } else {
-        s += c;
-      }
-    }
-    if (p_ >= t_.size()) fail("unterminated string");
-    ++p_;
-    return s;
-  }
-  JsonValue value() {
-    JsonValue v;
-    const char c = peek();
-    if (c == '{') {
-      v.kind = JsonValue::Kind::kObject;
-      ++p_;
-      if (peek() == '}') {
-        ++p_;
-        return v;
-      }
-      for (;;) {
-        std::string k = string();
-        expect(':');
-        v.members.emplace_back(std::move(k), value());
-        if (peek() == ',') {
-          ++p_;
-          continue;
-        }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '[') {
-      v.kind = JsonValue::Kind::kArray;
-      ++p_;
-      if (peek() == ']') {
-        ++p_;
-        return v;
-      }
-      for (;;) {
-        v.items.push_back(value());
-        if (peek() == ',') {
-          ++p_;
-          continue;
-        }
-        expect(']');
-        return v;
-      }
-    }
-    if (c == '"') {
-      v.kind = JsonValue::Kind::kString;
-      v.str = string();
-      return v;
-    }
-    for (const char* lit : {"true", "false", "null"}) {
-      const std::string_view l(lit);
-      if (t_.substr(p_, l.size()) == l) {
-        p_ += l.size();
-        v.kind = l == "null" ? JsonValue::Kind::kNull : JsonValue::Kind::kBool;
-        v.boolean = l == "true";
-        return v;
-      }
-    }
-    const std::size_t start = p_;
-    while (p_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '-' || t_[p_] == '+' ||
-                              t_[p_] == '.' || t_[p_] == 'e' || t_[p_] == 'E')) {
-      ++p_;
-    }
-    if (start == p_) fail("unexpected character");
-    v.kind = JsonValue::Kind::kNumber;
-    try {
-      v.number = std::stod(std::string(t_.substr(start, p_ - start)));
-    } catch (const std::exception&) {
-      fail("bad number");
-    }
-    return v;
-  }
-
-  std::string_view t_;
-  std::string src_;
-  std::size_t p_ = 0;
-};
-
-}  // namespace
-
 std::string Calibration::to_json(const Network& net) const {
   std::string o = "{\n  \"format\": \"bitscale-calibration-1\",\n";
   o += fmt::format("  \"model\": {},\n  \"rule\": \"FL = B - (ceil(log2(max_abs)) + 1); B - 1 if max_abs == 0\",\n",
-                   json_string(model));
+                   json::quote(model));
   o += "  \"images\": [";
-  for (std::size_t i = 0; i < images.size(); ++i) o += (i ? ", " : "") + json_string(images[i]);
+  for (std::size_t i = 0; i < images.size(); ++i) o += (i ? ", " : "") + json::quote(images[i]);
   o += "],\n  \"tensors\": [\n";
   bool first = true;
   for (std::size_t t = 0; t < max_abs.size(); ++t) {
@@ -247,7 +74,7 @@ std::string Calibration::to_json(const Network& net) const {
     o += first ? "" : ",\n";
     first = false;
     o += fmt::format("    {{\"index\": {}, \"name\": {}, \"max_abs\": {:.17g}, \"fl\": {{", t,
-                     json_string(net.tensor_names().at(t)), max_abs[t]);
+                     json::quote(net.tensor_names().at(t)), max_abs[t]);
     for (std::size_t i = 0; i < std::size(kCalibrationBits); ++i) {
       o += fmt::format("{}\"{}\": {}", i ? ", " : "", kCalibrationBits[i], fl[t][i]);
     }
@@ -258,37 +85,41 @@ std::string Calibration::to_json(const Network& net) const {
 }
 
 Calibration Calibration::from_json(std::string_view text, const Network& net, const std::string& source) {
-  const JsonValue root = JsonParser(text, source).parse();
+  const json::Value root = json::parse(text, source);
   const auto fail = [&](const std::string& what) { return std::runtime_error(fmt::format("{}: {}", source, what)); };
-  const JsonValue* format = root.find("format");
-  if (!format || format->str != "bitscale-calibration-1") throw fail("not a bitscale calibration (format)");
+  const auto num = [&](const json::Value* v, const std::string& what) {
+    if (v->kind != json::Value::Kind::kNumber) throw fail(what + " is not a number");
+    return v->number();
+  };
+  const json::Value* format = root.find("format");
+  if (!format || format->text != "bitscale-calibration-1") throw fail("not a bitscale calibration (format)");
   Calibration c;
-  if (const auto* m = root.find("model")) c.model = m->str;
+  if (const auto* m = root.find("model")) c.model = m->text;
   if (const auto* im = root.find("images")) {
-    for (const auto& v : im->items) c.images.push_back(v.str);
+    for (const auto& v : im->items) c.images.push_back(v.text);
   }
   const std::size_t n = net.tensor_names().size();
   c.max_abs.assign(n, -1.0);
   c.fl.assign(n, {});
-  const JsonValue* tensors = root.find("tensors");
-  if (!tensors || tensors->kind != JsonValue::Kind::kArray) throw fail("no \"tensors\" array");
+  const json::Value* tensors = root.find("tensors");
+  if (!tensors || tensors->kind != json::Value::Kind::kArray) throw fail("no \"tensors\" array");
   for (const auto& t : tensors->items) {
     const auto* idx = t.find("index");
     const auto* name = t.find("name");
     const auto* mx = t.find("max_abs");
     const auto* fls = t.find("fl");
     if (!idx || !name || !mx || !fls) throw fail("a tensor entry lacks index, name, max_abs or fl");
-    const int i = static_cast<int>(idx->number);
+    const int i = static_cast<int>(num(idx, "a tensor index"));
     if (i < 0 || static_cast<std::size_t>(i) >= n) throw fail(fmt::format("tensor index {} out of range", i));
-    if (net.tensor_names()[i] != name->str) {
-      throw fail(fmt::format("tensor {} is '{}' in the file but '{}' in model {}", i, name->str,
+    if (net.tensor_names()[i] != name->text) {
+      throw fail(fmt::format("tensor {} is '{}' in the file but '{}' in model {}", i, name->text,
                              net.tensor_names()[i], net.name()));
     }
-    c.max_abs[i] = mx->number;
+    c.max_abs[i] = num(mx, "max_abs");
     for (int b : kCalibrationBits) {
       const auto* f = fls->find(std::to_string(b));
       if (!f) throw fail(fmt::format("tensor {} has no FL for {} bits", i, b));
-      c.fl[i].push_back(static_cast<int>(f->number));
+      c.fl[i].push_back(static_cast<int>(num(f, "an FL")));
     }
   }
   for (const auto& op : net.ops()) {

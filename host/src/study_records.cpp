@@ -15,177 +15,27 @@
 #include <fmt/format.h>
 
 #include "bitscale/host/image.hpp"
+#include "bitscale/host/json.hpp"
 #include "bitscale/host/labels.hpp"
 #include "bitscale/host/study.hpp"
 
 namespace bitscale::host::study {
 namespace {
 
-// ---------------------------------------------------------------- minimal JSON reader
-
-struct Json {
-  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
-  bool b = false;
-  std::string text;  ///< string value, or the number's literal text
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
-  [[nodiscard]] const Json* find(std::string_view k) const {
-    for (const auto& [key, v] : members) {
-      if (key == k) return &v;
-    }
-    return nullptr;
-  }
-};
-
-class Parser {
- public:
-  explicit Parser(std::string_view t) : t_(t) {}
-  Json parse() {
-    Json v = value(0);
-    ws();
-    if (p_ != t_.size()) fail("text after the JSON value");
-    return v;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(fmt::format("invalid JSON at column {}: {}", p_ + 1, what));
-  }
-  void ws() {
-    while (p_ < t_.size() && (t_[p_] == ' ' || t_[p_] == '\t' || t_[p_] == '\r' || t_[p_] == '\n')) ++p_;
-  }
-  char peek() {
-    ws();
-    if (p_ >= t_.size()) fail("unexpected end");
-    return t_[p_];
-  }
-  void expect(char c) {
-    if (peek() != c) fail(fmt::format("expected '{}'", c));
-    ++p_;
-  }
-  std::string str() {
-    expect('"');
-    std::string o;
-    while (true) {
-      if (p_ >= t_.size()) fail("unterminated string");
-      const char c = t_[p_++];
-      if (c == '"') return o;
-      if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
-      if (c != '\\') {
-        o += c;
-        continue;
-      }
-      if (p_ >= t_.size()) fail("unterminated string");
-      const char e = t_[p_++];
-      switch (e) {
-        case '"': case '\\': case '/': o += e; break;
-        case 'n': o += '\n'; break;
-        case 't': o += '\t'; break;
-        case 'r': o += '\r'; break;
-        case 'b': o += '\b'; break;
-        case 'f': o += '\f'; break;
-        case 'u': {
-          if (p_ + 4 > t_.size()) fail("bad \\u escape");
-          const unsigned cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(p_, 4)), nullptr, 16));
-          p_ += 4;
-          if (cp < 0x80) {
-            o += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            o += static_cast<char>(0xC0 | (cp >> 6));
-            o += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            o += static_cast<char>(0xE0 | (cp >> 12));
-            o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            o += static_cast<char>(0x80 | (cp & 0x3F));
-          }
-          break;
-        }
-        default: fail("bad escape");
-      }
-    }
-  }
-  Json value(int depth) {
-    if (depth > 32) fail("nested too deeply");
-    Json v;
-    const char c = peek();
-    if (c == '{') {
-      ++p_;
-      v.kind = Json::Kind::kObject;
-      if (peek() == '}') {
-        ++p_;
-        return v;
-      }
-      while (true) {
-        std::string k = str();
-        expect(':');
-        v.members.emplace_back(std::move(k), value(depth + 1));
-        if (peek() == ',') {
-          ++p_;
-          continue;
-        }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '[') {
-      ++p_;
-      v.kind = Json::Kind::kArray;
-      if (peek() == ']') {
-        ++p_;
-        return v;
-      }
-      while (true) {
-        v.items.push_back(value(depth + 1));
-        if (peek() == ',') {
-          ++p_;
-          continue;
-        }
-        expect(']');
-        return v;
-      }
-    }
-    if (c == '"') {
-      v.kind = Json::Kind::kString;
-      v.text = str();
-      return v;
-    }
-    for (std::string_view lit : {"null", "true", "false"}) {
-      if (t_.substr(p_, lit.size()) == lit) {
-        p_ += lit.size();
-        v.kind = lit == "null" ? Json::Kind::kNull : Json::Kind::kBool;
-        v.b = lit == "true";
-        return v;
-      }
-    }
-    const std::size_t start = p_;
-    while (p_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '-' || t_[p_] == '+' ||
-                              t_[p_] == '.' || t_[p_] == 'e' || t_[p_] == 'E')) {
-      ++p_;
-    }
-    if (p_ == start) fail("unexpected character");
-    v.kind = Json::Kind::kNumber;
-    v.text = std::string(t_.substr(start, p_ - start));
-    return v;
-  }
-
-  std::string_view t_;
-  std::size_t p_ = 0;
-};
-
 /// Field access with errors naming the field.
 struct Fields {
-  const Json& obj;
+  const json::Value& obj;
   std::string where;
   [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(where + what); }
-  const Json& need(std::string_view k, Json::Kind kind) const {
-    const Json* v = obj.find(k);
+  const json::Value& need(std::string_view k, json::Value::Kind kind) const {
+    const json::Value* v = obj.find(k);
     if (!v) fail(fmt::format("missing \"{}\"", k));
     if (v->kind != kind) fail(fmt::format("\"{}\" has the wrong type", k));
     return *v;
   }
-  bool boolean(std::string_view k) const { return need(k, Json::Kind::kBool).b; }
+  bool boolean(std::string_view k) const { return need(k, json::Value::Kind::kBool).b; }
   long long integer(std::string_view k) const {
-    const std::string& t = need(k, Json::Kind::kNumber).text;
+    const std::string& t = need(k, json::Value::Kind::kNumber).text;
     char* end = nullptr;
     errno = 0;
     const long long v = std::strtoll(t.c_str(), &end, 10);
@@ -193,7 +43,7 @@ struct Fields {
     return v;
   }
   std::uint64_t u64(std::string_view k) const {
-    const std::string& t = need(k, Json::Kind::kNumber).text;
+    const std::string& t = need(k, json::Value::Kind::kNumber).text;
     char* end = nullptr;
     errno = 0;
     if (!t.empty() && t[0] == '-') fail(fmt::format("\"{}\" is negative", k));
@@ -202,7 +52,7 @@ struct Fields {
     return v;
   }
   double real(std::string_view k) const {
-    const std::string& t = need(k, Json::Kind::kNumber).text;
+    const std::string& t = need(k, json::Value::Kind::kNumber).text;
     char* end = nullptr;
     const float v = std::strtof(t.c_str(), &end);
     if (*end) fail(fmt::format("\"{}\" is not a number", k));
@@ -223,16 +73,16 @@ std::string run_json(const RunRecord& r) {
   return o + "}";
 }
 
-RunRecord parse_run(const Json& j, const std::string& where) {
-  if (j.kind != Json::Kind::kObject) throw std::runtime_error(where + "not an object");
+RunRecord parse_run(const json::Value& j, const std::string& where) {
+  if (j.kind != json::Value::Kind::kObject) throw std::runtime_error(where + "not an object");
   const Fields f{j, where};
   RunRecord r;
   r.top1 = static_cast<int>(f.integer("top1"));
   r.correct1 = f.boolean("correct1");
   r.correct5 = f.boolean("correct5");
   r.margin = f.real("margin");
-  if (const Json* c = j.find("counters")) {
-    if (c->kind != Json::Kind::kObject) throw std::runtime_error(where + "\"counters\" is not an object");
+  if (const json::Value* c = j.find("counters")) {
+    if (c->kind != json::Value::Kind::kObject) throw std::runtime_error(where + "\"counters\" is not an object");
     const Fields g{*c, where + "counters: "};
     driver::Counters k;
     k.cycles = g.u64("cycles");
@@ -284,24 +134,9 @@ FileScan scan(const std::string& path) {
 
 }  // namespace
 
-std::string json_string(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
-
 std::string to_json_line(const ImageRecord& r) {
-  std::string o = fmt::format("{{\"file\":{},\"label\":{}", json_string(r.file), r.label ? std::to_string(*r.label) : "null");
-  if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
+  std::string o = fmt::format("{{\"file\":{},\"label\":{}", json::quote(r.file), r.label ? std::to_string(*r.label) : "null");
+  if (!r.error.empty()) o += ",\"error\":" + json::quote(r.error);
   if (r.fp) o += ",\"float\":" + run_json(*r.fp);
   o += ",\"levels\":{";
   bool first = true;
@@ -315,21 +150,21 @@ std::string to_json_line(const ImageRecord& r) {
 ImageRecord parse_record(std::string_view line, const std::string& source, std::size_t line_no) {
   const std::string where = fmt::format("{}:{}: ", source, line_no);
   try {
-    const Json j = Parser(line).parse();
-    if (j.kind != Json::Kind::kObject) throw std::runtime_error("a record must be a JSON object");
+    const json::Value j = json::parse(line);
+    if (j.kind != json::Value::Kind::kObject) throw std::runtime_error("a record must be a JSON object");
     const Fields f{j, ""};
     ImageRecord r;
-    r.file = f.need("file", Json::Kind::kString).text;
+    r.file = f.need("file", json::Value::Kind::kString).text;
     if (r.file.empty()) throw std::runtime_error("empty \"file\"");
-    const Json* label = j.find("label");
+    const json::Value* label = j.find("label");
     if (!label) throw std::runtime_error("missing \"label\"");
-    if (label->kind != Json::Kind::kNull) r.label = static_cast<int>(f.integer("label"));
-    if (const Json* e = j.find("error")) {
-      if (e->kind != Json::Kind::kString) throw std::runtime_error("\"error\" is not a string");
+    if (label->kind != json::Value::Kind::kNull) r.label = static_cast<int>(f.integer("label"));
+    if (const json::Value* e = j.find("error")) {
+      if (e->kind != json::Value::Kind::kString) throw std::runtime_error("\"error\" is not a string");
       r.error = e->text;
     }
-    if (const Json* fp = j.find("float")) r.fp = parse_run(*fp, "float: ");
-    const Json& lv = f.need("levels", Json::Kind::kObject);
+    if (const json::Value* fp = j.find("float")) r.fp = parse_run(*fp, "float: ");
+    const json::Value& lv = f.need("levels", json::Value::Kind::kObject);
     for (const auto& [k, v] : lv.members) {
       if (k != "4" && k != "8" && k != "16") throw std::runtime_error(fmt::format("level \"{}\" is not 4, 8 or 16", k));
       r.levels[std::stoi(k)] = parse_run(v, fmt::format("level {}: ", k));
@@ -532,7 +367,7 @@ std::string records_header(const std::string& kind, const std::string& model, co
   b += "]";
   return fmt::format("{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
                      "\"calibration\":{}}}",
-                     json_string(kind), json_string(model), json_string(backend), b, json_string(calibration_id));
+                     json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id));
 }
 
 }  // namespace bitscale::host::study

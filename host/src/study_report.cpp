@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "bitscale/host/json.hpp"
 #include "bitscale/host/study.hpp"
 #include "bitscale/host/svg.hpp"
 
@@ -178,7 +179,7 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
   std::string j = fmt::format(
       "{{\"format\":\"bitscale-sweep-1\",\"levels\":{},\"images\":{},\"energy_table\":{},\"float_top1\":{:.4f},"
       "\"static16_energy_pj\":{:.6g},\"max_drop_pp\":{},\"static\":[",
-      levels_json(s.in.levels), s.in.records.size(), json_string(s.in.table.source), ft, static16_energy_pj(s.in),
+      levels_json(s.in.levels), s.in.records.size(), json::quote(s.in.table.source), ft, static16_energy_pj(s.in),
       s.max_drop);
   for (std::size_t i = 0; i < s.statics.size(); ++i) {
     const auto& p = s.statics[i];

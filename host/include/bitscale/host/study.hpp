@@ -203,7 +203,6 @@ std::optional<SweepPoint> search_threshold(const SweepInput& in, double max_drop
 
 // ---------------------------------------------------------------- small helpers
 
-std::string json_string(std::string_view s);
 /// Levels from "4,8,16": increasing, each 4, 8 or 16; throws std::invalid_argument.
 std::vector<int> parse_levels(const std::string& text);
 /// Writes a text file; throws std::runtime_error naming it.
