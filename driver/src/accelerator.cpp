@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <numeric>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -75,13 +76,18 @@ struct Where {
   int group = 0, groups = 1;
   int m0 = -1, rows = 0, m_tile = 0, m_tiles = 0;
   int n0 = -1, cols = 0, n_tile = 0, n_tiles = 0;
+  const std::vector<int>* order = nullptr;  ///< group-local channel of each n-tile position
 
   [[nodiscard]] std::string str() const {
     std::string s = fmt::format("while {}", phase);
     if (groups > 1) s += fmt::format(", group {} of {}", group, groups);
     if (m0 >= 0) s += fmt::format(", m-tile {} of {} (pixels {}..{})", m_tile, m_tiles, m0, m0 + rows - 1);
     if (n0 >= 0) {
-      s += fmt::format(", n-tile {} of {} (group channels {}..{})", n_tile, n_tiles, n0, n0 + cols - 1);
+      if (order == nullptr) {
+        s += fmt::format(", n-tile {} of {} (group channels {}..{})", n_tile, n_tiles, n0, n0 + cols - 1);
+      } else {  // per-channel shifts: the tile's channels are not consecutive
+        s += fmt::format(", n-tile {} of {} ({} group channels from {})", n_tile, n_tiles, cols, (*order)[n0]);
+      }
     }
     return s;
   }
@@ -348,9 +354,12 @@ PreparedLayer Accelerator::prepare(const golden::Layer& layer) const {
         layer_label(layer), k, s.k_h, s.k_w, s.in_c / s.groups, golden::to_string(layer.mode), kw, p, hw_.act_words,
         hw_.wgt_words, k_limit, golden::to_string(layer.mode)));
   }
-  if (layer.out.shift < 0 || layer.out.shift >= hw_.acc_bits) {
-    throw std::invalid_argument(fmt::format("{}: output shift {} outside 0..{} (the accumulator has {} bits)",
-                                            layer_label(layer), layer.out.shift, hw_.acc_bits - 1, hw_.acc_bits));
+  for (int n = 0; n < s.out_c; ++n) {
+    if (layer.shift(n) < 0 || layer.shift(n) >= hw_.acc_bits) {
+      throw std::invalid_argument(fmt::format("{}: output shift {} (channel {}) outside 0..{} (the accumulator has {} bits)",
+                                              layer_label(layer), layer.shift(n), n, hw_.acc_bits - 1, hw_.acc_bits));
+    }
+    if (layer.channel_shift.empty()) break;
   }
   if (!layer.bias.empty() && hw_.bias_entries < 1) {
     throw std::invalid_argument(
@@ -415,16 +424,32 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
   const int n_group = s.out_c / groups;  // output channels per group
   const int c_group = s.in_c / groups;   // input channels per group
   const int m_tiles = ceil_div(m_total, rows_hw);
-  const int n_tiles = ceil_div(n_group, cols_hw);
   const bool has_bias = !layer.bias.empty();
-
-  // n-tiles whose weights (and biases) are resident at once.
   const int base_slots = static_cast<int>(kField16Max / static_cast<std::uint64_t>(kwl)) + 1;  // base <= 0xFFFF
-  int chunk = std::min({n_tiles, hw_.wgt_words / kwl, base_slots});
-  if (has_bias) chunk = std::min(chunk, hw_.bias_entries);
-  const int n_chunks = ceil_div(n_tiles, chunk);
-  // With several weight chunks, keep all m-tiles' activations resident if they fit.
-  const bool act_resident = n_chunks > 1 && m_tiles <= std::min(hw_.act_words / kwl, base_slots);
+
+  // n-tiles of a group: up to cols_hw of its channels sharing one shift (SHIFT is per tile).
+  // Without per-channel shifts they are the consecutive ranges n0 .. n0 + cols_hw - 1; with
+  // them, the group's channels are ordered by shift (stable) and cut into runs of one shift.
+  struct NTile {
+    int pos, cols, shift;  ///< first position in `order`, channel count, SHIFT
+  };
+  std::vector<int> order(static_cast<std::size_t>(n_group));
+  std::vector<NTile> ntiles;
+  const auto plan_group = [&](int g) {
+    std::iota(order.begin(), order.end(), 0);
+    const auto shift_of = [&](int c) { return layer.shift(g * n_group + c); };
+    if (!layer.channel_shift.empty()) {
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return shift_of(a) < shift_of(b); });
+    }
+    ntiles.clear();
+    for (int i = 0; i < n_group;) {
+      const int sh = shift_of(order[static_cast<std::size_t>(i)]);
+      int j = i + 1;
+      while (j < n_group && j - i < cols_hw && shift_of(order[static_cast<std::size_t>(j)]) == sh) ++j;
+      ntiles.push_back({i, j - i, sh});
+      i = j;
+    }
+  };
 
   // --- per-layer register values ---
   std::uint64_t out_cfg = 0;
@@ -472,17 +497,25 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
   Where where;
   where.groups = groups;
   where.m_tiles = m_tiles;
-  where.n_tiles = n_tiles;
+  if (!layer.channel_shift.empty()) where.order = &order;
   invalidate_shadow();  // the device may have been used by someone else since the last run
   try {
     write_cfg(regmap::kRegMODE, static_cast<std::uint64_t>(mode));
     write_cfg(regmap::kRegK, static_cast<std::uint64_t>(k));
-    write_cfg(regmap::kRegSHIFT, static_cast<std::uint64_t>(layer.out.shift));
     write_cfg(regmap::kRegOUT_CFG, out_cfg);
     if (layer.out.clamp) write_cfg(regmap::kRegCLAMP_HI, static_cast<std::uint16_t>(clamp_hi));
 
     for (int g = 0; g < groups; ++g) {
       where.group = g;
+      plan_group(g);
+      const int n_tiles = static_cast<int>(ntiles.size());
+      where.n_tiles = n_tiles;
+      // n-tiles whose weights (and biases) are resident at once.
+      int chunk = std::min({n_tiles, hw_.wgt_words / kwl, base_slots});
+      if (has_bias) chunk = std::min(chunk, hw_.bias_entries);
+      const int n_chunks = ceil_div(n_tiles, chunk);
+      // With several weight chunks, keep all m-tiles' activations resident if they fit.
+      const bool act_resident = n_chunks > 1 && m_tiles <= std::min(hw_.act_words / kwl, base_slots);
       for (int nt0 = 0; nt0 < n_tiles; nt0 += chunk) {
         const int cnt = std::min(chunk, n_tiles - nt0);
         const bool load_acts = !act_resident || nt0 == 0;
@@ -491,8 +524,9 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
         where.phase = "loading weights";
         where.m0 = -1;
         for (int j = 0; j < cnt; ++j) {
-          const int n0 = (nt0 + j) * cols_hw;
-          const int cols = std::min(cols_hw, n_group - n0);
+          const NTile& t = ntiles[static_cast<std::size_t>(nt0 + j)];
+          const int n0 = t.pos;
+          const int cols = t.cols;
           where.n_tile = nt0 + j;
           where.n0 = n0;
           where.cols = cols;
@@ -501,7 +535,8 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
             continue;
           }
           for (int c = 0; c < cols; ++c) {
-            const std::size_t ch = static_cast<std::size_t>(g) * n_group + n0 + c;
+            const std::size_t ch =
+                static_cast<std::size_t>(g) * n_group + static_cast<std::size_t>(order[static_cast<std::size_t>(n0 + c)]);
             const std::uint16_t* src = pl.wpacked.data() + ch * kwl;
             const int line0 = j * lines_per_vec;
             for (int l = 0; l < lines_per_vec; ++l) {
@@ -513,16 +548,16 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
         if (has_bias) {
           where.phase = "loading biases";
           where.n0 = -1;
+          // Column c of chunk tile j holds a channel when c < its cols.
+          const auto has = [&](int j, int c) { return j < cnt && c < ntiles[static_cast<std::size_t>(nt0 + j)].cols; };
           const auto entry = [&](int j, int c) -> std::uint64_t {
-            if (j >= cnt) return 0;
-            const int n = (nt0 + j) * cols_hw + c;
-            if (n >= n_group) return 0;
+            if (!has(j, c)) return 0;
+            const int n = order[static_cast<std::size_t>(ntiles[static_cast<std::size_t>(nt0 + j)].pos + c)];
             return static_cast<std::uint32_t>(layer.bias[static_cast<std::size_t>(g) * n_group + n]);
           };
-          const int cols_used = std::min(cols_hw, n_group - nt0 * cols_hw);
-          for (int c = 0; c < cols_used; ++c) {
+          for (int c = 0; c < cols_hw; ++c) {
             for (int j = 0; j < cnt; j += kBiasPerLine) {
-              if (nt0 * cols_hw + j * cols_hw + c >= n_group) break;  // no channel in this column any more
+              if (!has(j, c) && !has(j + 1, c)) continue;  // no channel in this column of the two tiles
               write_line(regmap::kRegionBias, c, j / kBiasPerLine, entry(j, c) | (entry(j + 1, c) << 32));
             }
           }
@@ -554,8 +589,9 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
           // --- tiles, serpentine over the chunk's n-tiles ---
           for (int jj = 0; jj < cnt; ++jj) {
             const int j = (mt % 2 == 0) ? jj : cnt - 1 - jj;
-            const int n0 = (nt0 + j) * cols_hw;
-            const int cols = std::min(cols_hw, n_group - n0);
+            const NTile& t = ntiles[static_cast<std::size_t>(nt0 + j)];
+            const int n0 = t.pos;
+            const int cols = t.cols;
             where.n_tile = nt0 + j;
             where.n0 = n0;
             where.cols = cols;
@@ -565,6 +601,7 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
             write_cfg(regmap::kRegACT_BASE, static_cast<std::uint64_t>(act_base));
             write_cfg(regmap::kRegWGT_BASE, static_cast<std::uint64_t>(j) * kwl);
             if (has_bias) write_cfg(regmap::kRegBIAS_BASE, static_cast<std::uint64_t>(j));
+            write_cfg(regmap::kRegSHIFT, static_cast<std::uint64_t>(t.shift));
             write_reg(regmap::kRegCTRL, bit(regmap::kCtrlStart));
 
             where.phase = "waiting for a tile";
@@ -580,7 +617,7 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
             where.phase = "reading outputs";
             const int out_words = ceil_div(cols, p);
             const int out_lines = ceil_div(out_words, kWordsPerLine);
-            const int ch0 = g * n_group + n0;
+            const int ch0 = g * n_group;
             if (functional) count_lines(false, static_cast<std::uint64_t>(rows) * out_lines);
             for (int r = 0; r < rows && !functional; ++r) {
               const std::size_t pix = static_cast<std::size_t>(m0 + r) * out_wpp;
@@ -590,7 +627,7 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
                 for (int c = l * kWordsPerLine * p; c < c_end; ++c) {
                   const auto word = static_cast<std::uint16_t>(line >> (16 * ((c / p) % kWordsPerLine)));
                   const std::int32_t v = golden::get_lane(word, c % p, mode);
-                  const int ch = ch0 + c;
+                  const int ch = ch0 + order[static_cast<std::size_t>(n0 + c)];
                   std::uint16_t& dst = out.words[pix + static_cast<std::size_t>(ch / p)];
                   dst = golden::set_lane(dst, ch % p, mode, v);
                 }

@@ -534,7 +534,14 @@ PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
   const ConvShape& s = layer.shape;
   const StageBounds b = stage_bounds(layer);
   std::vector<std::int32_t> y(acc.size());
-  detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
+  if (layer.channel_shift.empty()) {
+    detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
+  } else {
+    const std::size_t nc = static_cast<std::size_t>(s.out_c);
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      detail::output_stage_run(&acc[i], 1, layer.channel_shift[i % nc], b.lo, b.hi, &y[i]);
+    }
+  }
   PackedTensor out(s.out_h(), s.out_w(), s.out_c, layer.mode);  // all words 0
   const std::size_t pixels = static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w);
   const std::size_t c = static_cast<std::size_t>(s.out_c), wpp = out.words_per_pixel();

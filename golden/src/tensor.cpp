@@ -92,6 +92,16 @@ void Layer::validate() const {
   if (out.shift < 0 || out.shift >= kAccBits) {
     throw std::invalid_argument(fmt::format("Layer: shift = {} outside 0 .. {}", out.shift, kAccBits - 1));
   }
+  if (!channel_shift.empty() && static_cast<int>(channel_shift.size()) != shape.out_c) {
+    throw std::invalid_argument(
+        fmt::format("Layer: {} channel shifts, expected 0 or out_c = {}", channel_shift.size(), shape.out_c));
+  }
+  for (std::size_t n = 0; n < channel_shift.size(); ++n) {
+    if (channel_shift[n] < 0 || channel_shift[n] >= kAccBits) {
+      throw std::invalid_argument(
+          fmt::format("Layer: shift of channel {} = {} outside 0 .. {}", n, channel_shift[n], kAccBits - 1));
+    }
+  }
   // clamp_hi: any signed 16-bit value (it is saturated to the mode's range when applied).
 }
 

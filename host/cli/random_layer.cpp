@@ -110,6 +110,13 @@ RandomCase random_case(std::uint64_t cseed, golden::Mode mode, int max_k) {
   if (chance(rng, 0.1)) shift = 0;
   if (chance(rng, 0.05)) shift = uniform(rng, 30, golden::kAccBits - 1);
   rc.layer.out.shift = std::clamp(shift, 0, golden::kAccBits - 1);
+  // Per-channel shifts (per-channel precision) on a quarter of the layers: a few distinct
+  // values around the layer's, so that the driver cuts n-tiles at shift changes.
+  if (chance(rng, 0.25)) {
+    const int spread = uniform(rng, 1, 3);
+    rc.layer.channel_shift.resize(static_cast<std::size_t>(s.out_c));
+    for (int& c : rc.layer.channel_shift) c = std::clamp(rc.layer.out.shift + uniform(rng, -spread, spread), 0, golden::kAccBits - 1);
+  }
   rc.layer.out.relu = chance(rng, 0.4);
   rc.layer.out.clamp = chance(rng, 0.3);
   rc.layer.out.clamp_hi = static_cast<std::int16_t>(

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -241,11 +242,19 @@ class FakeDevice final : public Device {
   }
 };
 
-/// Expected number of tiles of a layer on an array of rows x cols.
-std::uint64_t expected_tiles(const ConvShape& s, int rows, int cols) {
+/// Expected number of tiles of a layer on an array of rows x cols: per group, each distinct
+/// shift takes ceil(channels with it / cols) n-tiles (one shift per tile).
+std::uint64_t expected_tiles(const Layer& l, int rows, int cols) {
+  const ConvShape& s = l.shape;
   const std::uint64_t m = static_cast<std::uint64_t>(s.out_h()) * s.out_w();
-  const std::uint64_t n = static_cast<std::uint64_t>(s.out_c / s.groups);
-  return static_cast<std::uint64_t>(s.groups) * ((m + rows - 1) / rows) * ((n + cols - 1) / cols);
+  const int ng = s.out_c / s.groups;
+  std::uint64_t n_tiles = 0;
+  for (int g = 0; g < s.groups; ++g) {
+    std::map<int, int> per_shift;
+    for (int c = 0; c < ng; ++c) ++per_shift[l.shift(g * ng + c)];
+    for (const auto& [shift, count] : per_shift) n_tiles += static_cast<std::uint64_t>((count + cols - 1) / cols);
+  }
+  return ((m + rows - 1) / rows) * n_tiles;
 }
 
 /// How often reference outputs hit the ends of the range (random data must saturate).
@@ -274,7 +283,7 @@ Counters check_layer(const Layer& layer, const PackedTensor& in, const DevicePar
     g_coverage.at_max += v == golden::max_value(layer.mode) ? 1 : 0;
     ++g_coverage.total;
   }
-  const auto tiles = expected_tiles(layer.shape, params.rows, params.cols);
+  const auto tiles = expected_tiles(layer, params.rows, params.cols);
   const int kw = static_cast<int>(golden::packed_words(static_cast<std::size_t>(layer.shape.k()), layer.mode));
   EXPECT_EQ(d.macs(layer.mode), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
   EXPECT_EQ(d.macs_total(), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
@@ -286,7 +295,11 @@ Counters check_layer(const Layer& layer, const PackedTensor& in, const DevicePar
 
 void check_random_layer(std::mt19937_64& rng, const ConvShape& shape, Mode mode, const DeviceParams& params,
                         const std::string& what, bool bias = true) {
-  const Layer layer = random_layer(rng, shape, mode, bias);
+  Layer layer = random_layer(rng, shape, mode, bias);
+  if (uniform(rng, 0, 3) == 0) {  // per-channel shifts around the layer's
+    layer.channel_shift.resize(static_cast<std::size_t>(shape.out_c));
+    for (int& c : layer.channel_shift) c = std::clamp(layer.out.shift + uniform(rng, -2, 2), 0, 47);
+  }
   const PackedTensor in = random_tensor(rng, shape.in_h, shape.in_w, shape.in_c, mode);
   check_layer(layer, in, params, what);
 }
@@ -377,6 +390,32 @@ TEST(Accelerator, SmallDeviceForcesWeightChunksAndManyTiles) {
   }
 }
 
+TEST(Accelerator, PerChannelShiftsCutNTilesAtShiftChanges) {
+  // SHIFT is one register per tile: the driver orders a group's channels by shift and cuts
+  // n-tiles where the shift changes. 40 channels alternating 5 and 9: 20 + 20 channels, 2 + 2
+  // n-tiles (3 without per-channel shifts); 8x8 outputs = 4 m-tiles of 16 pixels.
+  auto rng = test_rng();
+  for (const Mode mode : kModes) {
+    Layer l = random_layer(rng, conv(8, 8, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1), mode);
+    l.channel_shift.resize(40);
+    for (int n = 0; n < 40; ++n) l.channel_shift[static_cast<std::size_t>(n)] = n % 2 == 0 ? 5 : 9;
+    const Counters d = check_layer(l, random_tensor(rng, 8, 8, 6, mode), {}, "alternating shifts");
+    EXPECT_EQ(d.tiles, 4u * 4u);
+    // Small bias and weight banks: chunks of 4 tiles (bias lines pair tiles, 3 tiles in the last chunk).
+    DeviceParams small;
+    small.wgt_words = 256;
+    small.bias_entries = 4;
+    for (int& c : l.channel_shift) c = static_cast<int>(rng() % 4);
+    check_layer(l, random_tensor(rng, 8, 8, 6, mode), small, "random shifts, small device");
+    // Depthwise: one channel per group, every channel its own shift.
+    Layer dw = random_layer(rng, conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode);
+    dw.channel_shift.resize(20);
+    for (int& c : dw.channel_shift) c = static_cast<int>(rng() % 20);
+    const Counters dd = check_layer(dw, random_tensor(rng, 9, 9, 20, mode), {}, "depthwise, per-channel shifts");
+    EXPECT_EQ(dd.tiles, 20u * 2u);  // 5x5 outputs = 2 m-tiles, 1 n-tile per group
+  }
+}
+
 TEST(Accelerator, OtherArraySizes) {
   auto rng = test_rng();
   DeviceParams p;
@@ -450,7 +489,7 @@ TEST(Accelerator, CountersClearAndSubtract) {
   const Counters d = acc.counters() - c;
   EXPECT_EQ(d.mac8, static_cast<std::uint64_t>(l.shape.macs()));
   EXPECT_EQ(d.mac16 + d.mac4, 0u);
-  EXPECT_EQ(d.tiles, expected_tiles(l.shape, 16, 16));
+  EXPECT_EQ(d.tiles, expected_tiles(l, 16, 16));
 }
 
 TEST(Accelerator, CountersFollowTheDocumentedRules) {

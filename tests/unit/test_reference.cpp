@@ -104,6 +104,13 @@ TEST(Layer, Validate) {
     l.out.shift = kAccBits;
     EXPECT_NE(error_of([&] { l.validate(); }).find("shift"), std::string::npos);
     l.out.shift = kAccBits - 1;
+    l.channel_shift = {0, kAccBits - 1};  // out_c = 2
+    EXPECT_NO_THROW(l.validate());
+    l.channel_shift = {0, kAccBits};
+    EXPECT_NE(error_of([&] { l.validate(); }).find("shift of channel 1"), std::string::npos);
+    l.channel_shift = {3};
+    EXPECT_NE(error_of([&] { l.validate(); }).find("channel shifts"), std::string::npos);
+    l.channel_shift.clear();
     l.out.clamp = true;
     l.out.clamp_hi = -32768;  // any signed 16-bit value is accepted
     EXPECT_NO_THROW(l.validate());
@@ -179,8 +186,8 @@ NaiveResult naive_conv(const Layer& l, const std::vector<std::int32_t>& in) {
                                                      g * cin_g + ci)] *
                      l.weights[static_cast<std::size_t>(((n * s.k_h + ky) * s.k_w + kx) * cin_g + ci)];
         r.acc.push_back(acc);
-        const double sh = l.out.shift;
-        double y = l.out.shift == 0 ? acc : std::floor((acc + std::exp2(sh - 1)) / std::exp2(sh));
+        const double sh = l.channel_shift.empty() ? l.out.shift : l.channel_shift[static_cast<std::size_t>(n)];
+        double y = sh == 0 ? acc : std::floor((acc + std::exp2(sh - 1)) / std::exp2(sh));
         y = std::fmin(std::fmax(y, min_value(l.mode)), max_value(l.mode));
         if (l.out.relu) y = std::fmax(y, 0.0);
         if (l.out.clamp) {
@@ -227,6 +234,10 @@ TEST(Reference, ConvMatchesNaiveRandom) {
       for (auto& b : l.bias) b = rng() % 4 == 0 ? static_cast<std::int32_t>(rng()) : uni(-1000, 1000);
     }
     l.out.shift = rng() % 8 == 0 ? 0 : uni(0, 2 * bits(l.mode));
+    if (rng() % 3 == 0) {  // per-channel shifts
+      l.channel_shift.resize(static_cast<std::size_t>(s.out_c));
+      for (int& c : l.channel_shift) c = uni(0, 2 * bits(l.mode));
+    }
     l.out.relu = rng() % 2 == 0;
     l.out.clamp = rng() % 3 == 0;
     l.out.clamp_hi = static_cast<std::int16_t>(rng() % 4 == 0 ? static_cast<int>(static_cast<std::int16_t>(rng()))

@@ -42,6 +42,13 @@ struct Layer {
   std::vector<std::int32_t> weights;  ///< shape.weight_count() values in the mode's range
   std::vector<std::int32_t> bias;     ///< empty (no bias) or out_c values (signed 32-bit)
   OutputStage out;
+  /// Per-channel precision: empty (every output channel uses out.shift) or out_c shifts, one
+  /// per output channel, replacing out.shift (docs/NUMERICS.md, "Per-channel shifts").
+  std::vector<int> channel_shift;
+  /// The shift of output channel n.
+  [[nodiscard]] int shift(int n) const {
+    return channel_shift.empty() ? out.shift : channel_shift[static_cast<std::size_t>(n)];
+  }
   /// shape.validate(), sizes, weight ranges, output stage ranges; throws std::invalid_argument.
   void validate() const;
 };
