@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CharOptions {
-  std::string model, images, out, synsets, half = "all", levels = "4,8,16", backend = "golden";
+  std::string model, images, out, synsets, half = "all", levels = "4,8,16", backend = "golden", weight_fl = "channel";
   int jobs = 1;
   int limit = 0;
   std::size_t stop_after = 0;
@@ -109,9 +109,10 @@ int run_characterize(const CharOptions& o) {
   ro.progress = [&](std::size_t n, std::size_t total) {
     progress.update(fmt::format("levels {}: {}/{} images", o.levels, n, total));
   };
-  const study::Runner runner({&net, &calib, levels, false, o.backend, factory}, label_of);
+  const study::Runner runner({&net, &calib, levels, false, o.backend, factory, weight_fl_from_string(o.weight_fl)},
+                             label_of);
   auto phase2 = study::record_images(o.out + "/levels.jsonl",
-                                     study::records_header("levels", model_name, o.backend, levels, calib_id), kept,
+                                     study::records_header("levels", model_name, o.backend, levels, calib_id, o.weight_fl), kept,
                                      runner.workers(), ro);
   progress.finish();
   if (!phase2.complete) {
@@ -122,10 +123,10 @@ int run_characterize(const CharOptions& o) {
   const study::Characterization c = study::characterize(phase2.records, levels, o.top5);
   const std::string context = fmt::format(
       "Model `{}`, {} images of `{}` ({} half), float {} correct on {} ({:.1f} %): these calibrate the fixed-point "
-      "formats and are characterized at {} bits on the `{}` back-end.",
+      "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}.",
       model_name, files.size(), image_dir, o.half, o.top5 ? "top-5" : "top-1", kept.size(),
       100.0 * static_cast<double>(kept.size()) / static_cast<double>(std::max<std::size_t>(labelled, 1)), o.levels,
-      o.backend);
+      o.backend, o.weight_fl);
   study::write_characterization(o.out, c, context);
 
   fmt::print("characterization of {} ({} float-correct images of {}), levels {}:\n", model_name, c.images, files.size(),
@@ -166,6 +167,11 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--levels", o->levels, "Precision levels, increasing (4, 8, 16)")->capture_default_str();
   cmd->add_option("--backend", o->backend, "Array back-end: golden, golden-device or rtl")
       ->check(CLI::IsMember({"golden", "golden-device", "rtl"}))
+      ->capture_default_str();
+  cmd->add_option("--weight-fl", o->weight_fl,
+                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
+                  "paper's rule)")
+      ->check(CLI::IsMember({"layer", "channel"}))
       ->capture_default_str();
   cmd->add_flag("--top5", o->top5, "Correct = top-5 (default: top-1)");
   cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")->check(CLI::Range(1, 256))->capture_default_str();

@@ -16,7 +16,7 @@ namespace bitscale::host::cli {
 namespace {
 
 struct ClassifyOptions {
-  std::string model, image, backend = "float", calib, save_calib, synsets;
+  std::string model, image, backend = "float", calib, save_calib, synsets, weight_fl = "channel";
   int bits = 8;
   int calib_limit = 50;
   int jobs = 2;
@@ -53,13 +53,14 @@ int run_classify(const ClassifyOptions& o) {
     if (!o.save_calib.empty()) calib->save(o.save_calib, net);
   }
   const Engine engine(net, o.backend, o.bits, calib.get(),
-                      [b = o.backend]() { return driver::make_accelerator(b); });
+                      [b = o.backend]() { return driver::make_accelerator(b); }, weight_fl_from_string(o.weight_fl));
   const Image img = load_for_model(o.image, net.input_h(), net.input_w());
   auto session = engine.session();
   const Prediction p = session->run(img.rgb);
 
   fmt::print("{}: {} on {}{}\n", o.image, model_path, o.backend,
-             engine.on_array() ? fmt::format(" ({}-bit, calibrated on {} images)", o.bits, calib->images.size()) : "");
+             engine.on_array() ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits, o.weight_fl,
+                                                 calib->images.size()) : "");
   if (syn) {
     if (const auto label = label_from_filename(o.image, *syn)) {
       fmt::print("label: {} {}\n", *label, syn->name(*label));
@@ -88,6 +89,11 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)");
   cmd->add_option("--image", o->image, "JPEG image")->required();
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
+  cmd->add_option("--weight-fl", o->weight_fl,
+                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
+                  "paper's rule)")
+      ->check(CLI::IsMember({"layer", "channel"}))
+      ->capture_default_str();
   cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
       ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();

@@ -28,6 +28,7 @@ namespace {
 
 struct EvalOptions {
   std::string model, images, backend = "float", calib, save_calib, out, synsets, split = "auto";
+  std::string weight_fl = "channel";
   int bits = 8;
   int limit = 0;
   int jobs = 1;
@@ -214,9 +215,10 @@ int run_eval(const EvalOptions& o) {
     other = backend == "golden" ? "rtl" : "golden";
   }
   const auto factory = [](const std::string& b) { return [b]() { return driver::make_accelerator(b); }; };
-  const Engine engine(net, backend, o.bits, calib.get(), factory(backend));
+  const WeightFl wfl = weight_fl_from_string(o.weight_fl);
+  const Engine engine(net, backend, o.bits, calib.get(), factory(backend), wfl);
   std::unique_ptr<Engine> engine2;
-  if (!other.empty()) engine2 = std::make_unique<Engine>(net, other, o.bits, calib.get(), factory(other));
+  if (!other.empty()) engine2 = std::make_unique<Engine>(net, other, o.bits, calib.get(), factory(other), wfl);
 
   RowWriter writer(o.out, o.compare_backends, syn);
   const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(std::max<std::size_t>(files.size(), 1))));
@@ -286,7 +288,8 @@ int run_eval(const EvalOptions& o) {
 
   std::FILE* sum = o.out.empty() ? stderr : stdout;
   fmt::print(sum, "model {} ({} MACs/image), back-end {}{}, {} images from {}\n", model_path, net.macs(), backend,
-             engine.on_array() ? fmt::format(" {}-bit", o.bits) : "", files.size(), image_dir);
+             engine.on_array() ? fmt::format(" {}-bit (weight FL per {})", o.bits, o.weight_fl) : "", files.size(),
+             image_dir);
   fmt::print(sum, "top-1 {:.2f}% ({}/{}), top-5 {:.2f}% ({}/{}) over labelled images; {} errors\n",
              labelled ? 100.0 * top1 / labelled : 0.0, top1, labelled, labelled ? 100.0 * top5 / labelled : 0.0, top5,
              labelled, errors);
@@ -312,6 +315,11 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)");
   cmd->add_option("--images", o->images, "Image directory (default: data/images)");
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
+  cmd->add_option("--weight-fl", o->weight_fl,
+                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
+                  "paper's rule)")
+      ->check(CLI::IsMember({"layer", "channel"}))
+      ->capture_default_str();
   cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
       ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();

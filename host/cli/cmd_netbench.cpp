@@ -19,7 +19,7 @@ namespace bitscale::host::cli {
 namespace {
 
 struct NetBenchOptions {
-  std::string model, images, calib, json;
+  std::string model, images, calib, json, weight_fl = "channel";
   int bits = 8;
   int golden_images = 20;
   int rtl_images = 1;
@@ -58,7 +58,8 @@ int run_netbench(const NetBenchOptions& o) {
   fmt::print("model {} ({} MACs/image), {}-bit\n", model_path, net.macs(), o.bits);
 
   // Golden (functional) back-end, one thread.
-  const Engine golden(net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); });
+  const WeightFl wfl = weight_fl_from_string(o.weight_fl);
+  const Engine golden(net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); }, wfl);
   auto gs = golden.session();
   const int ng = std::max(1, std::min<int>(o.golden_images, static_cast<int>(imgs.size())));
   const auto t0 = Clock::now();
@@ -109,7 +110,7 @@ int run_netbench(const NetBenchOptions& o) {
   double rtl_s = 0;
   std::uint64_t rtl_cycles = 0;
   if (o.rtl_images > 0) {
-    const Engine rtl(net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); });
+    const Engine rtl(net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); }, wfl);
     auto rs = rtl.session();
     const int nr = std::min<int>(o.rtl_images, static_cast<int>(imgs.size()));
     const auto t1 = Clock::now();
@@ -140,6 +141,11 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: the embedded MobileNet v1 0.25/128)");
   cmd->add_option("--images", o->images, "Image directory (even positions calibrate, odd ones are timed)");
   cmd->add_option("--bits", o->bits, "Bit-width")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
+  cmd->add_option("--weight-fl", o->weight_fl,
+                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
+                  "paper's rule)")
+      ->check(CLI::IsMember({"layer", "channel"}))
+      ->capture_default_str();
   cmd->add_option("--golden-images", o->golden_images, "Images timed on the golden back-end")->capture_default_str();
   cmd->add_option("--rtl-images", o->rtl_images, "Images timed on the RTL back-end (0 = skip)")->capture_default_str();
   cmd->add_option("--calib", o->calib, "Calibration JSON or image directory");

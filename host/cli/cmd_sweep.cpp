@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 
 struct SweepOptions {
   std::string model, images, calib, out, synsets, energy, half = "auto", levels = "4,8,16", backend = "golden";
+  std::string weight_fl = "channel";
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;
@@ -107,9 +108,10 @@ int run_sweep(const SweepOptions& o) {
   const std::string rec_path = o.out + (o.backend == "golden" ? "/records.jsonl" : "/records_" + o.backend + ".jsonl");
   study::RecordResult rec;
   {
-    const study::Runner runner({&net, &calib, bits, true, o.backend, [b = o.backend]() { return driver::make_accelerator(b); }},
+    const study::Runner runner({&net, &calib, bits, true, o.backend, [b = o.backend]() { return driver::make_accelerator(b); },
+                                weight_fl_from_string(o.weight_fl)},
                                label_of);
-    rec = study::record_images(rec_path, study::records_header("sweep", model_name, o.backend, bits, calib_id), files,
+    rec = study::record_images(rec_path, study::records_header("sweep", model_name, o.backend, bits, calib_id, o.weight_fl), files,
                                runner.workers(), ro);
   }
   progress.finish();
@@ -126,9 +128,9 @@ int run_sweep(const SweepOptions& o) {
   const study::SweepSummary s = study::summarize_sweep(in, o.max_drop, o.step, extra);
   const std::string context = fmt::format(
       "Model `{}`, {} evaluation images of `{}` ({} positions, none used for calibration; {} skipped: unreadable or "
-      "unlabelled), calibration: {} images, back-end `{}`, levels {}, energy table: {}.",
+      "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {}, energy table: {}.",
       model_name, in.records.size(), image_dir, half, rec.records.size() - in.records.size(), calib.images.size(),
-      o.backend, o.levels, table.source);
+      o.backend, o.weight_fl, o.levels, table.source);
   study::write_sweep(o.out, s, context);
 
   fmt::print("sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %:\n\n{}\n", model_name,
@@ -142,13 +144,14 @@ int run_sweep(const SweepOptions& o) {
     ro.stop_after = 0;
     study::RecordResult r;
     for (int b : bits) {
-      const study::Runner rtl({&net, &calib, {b}, false, "rtl", []() { return driver::make_accelerator("rtl"); }},
+      const study::Runner rtl({&net, &calib, {b}, false, "rtl", []() { return driver::make_accelerator("rtl"); },
+                               weight_fl_from_string(o.weight_fl)},
                               label_of);
       ro.progress = [&](std::size_t n, std::size_t total) {
         progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
       };
       const auto rb = study::record_images(o.out + fmt::format("/rtl_confirm_{}.jsonl", b),
-                                           study::records_header("rtl-confirm", model_name, "rtl", {b}, calib_id), sub,
+                                           study::records_header("rtl-confirm", model_name, "rtl", {b}, calib_id, o.weight_fl), sub,
                                            rtl.workers(), ro);
       progress.finish();
       if (r.records.empty()) {
@@ -226,6 +229,11 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--energy", o->energy, "Energy table file (default: Envision 290/56/7.6 mW at 76 GOPS)");
   cmd->add_option("--backend", o->backend, "Array back-end: golden, golden-device or rtl")
       ->check(CLI::IsMember({"golden", "golden-device", "rtl"}))
+      ->capture_default_str();
+  cmd->add_option("--weight-fl", o->weight_fl,
+                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
+                  "paper's rule)")
+      ->check(CLI::IsMember({"layer", "channel"}))
       ->capture_default_str();
   cmd->add_option("--confirm-rtl", o->confirm_rtl,
                   "Re-run the first N evaluation images on the RTL back-end and check identical records,\n"

@@ -28,13 +28,13 @@ TopK top_k(std::span<const float> p, int k) {
 }
 
 Engine::Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib,
-               AcceleratorFactory factory)
+               AcceleratorFactory factory, WeightFl weight_fl)
     : net_(net), backend_(backend), factory_(std::move(factory)) {
   if (backend_ == "float") return;
   if (!calib) throw std::invalid_argument(fmt::format("the {} back-end needs a calibration", backend_));
   if (!factory_) throw std::invalid_argument("no accelerator factory");
   const auto acc = factory_();
-  qnet_ = std::make_unique<QuantizedNetwork>(net_, *calib, bits, *acc);
+  qnet_ = std::make_unique<QuantizedNetwork>(net_, *calib, bits, *acc, weight_fl);
 }
 
 Engine::~Engine() = default;

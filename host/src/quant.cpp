@@ -209,9 +209,17 @@ struct QTensor {
 
 }  // namespace
 
+std::string_view to_string(WeightFl w) { return w == WeightFl::kLayer ? "layer" : "channel"; }
+
+WeightFl weight_fl_from_string(std::string_view s) {
+  if (s == "layer") return WeightFl::kLayer;
+  if (s == "channel") return WeightFl::kChannel;
+  throw std::invalid_argument(fmt::format("weight FL granularity '{}': expected 'layer' or 'channel'", s));
+}
+
 QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib, int bits,
-                                   const driver::Accelerator& acc)
-    : net_(&net), mode_(golden::mode_from_bits(bits)) {
+                                   const driver::Accelerator& acc, WeightFl weight_fl)
+    : net_(&net), mode_(golden::mode_from_bits(bits)), weight_fl_(weight_fl) {
   const auto& shapes = net.shapes();
   const auto& ops = net.ops();
   fl_.assign(shapes.size(), kNoFl);
@@ -244,32 +252,43 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
         L.shape.groups = op.groups;
       }
       L.shape.out_c = op.out_c;
-      double wmax = 0;
-      for (float w : op.weights) wmax = std::max(wmax, static_cast<double>(std::fabs(w)));
-      int fl_w = fractional_length(wmax, bits);
+      // Weight FL per layer, or per output channel (the same rule on each channel's weights).
       // The bias register is 32 bits: when round(b * 2^(FL_in + FL_w)) would not fit, FL_w is
       // lowered until the largest bias does (docs/QUANTIZATION.md).
-      double bmax = 0;
-      for (float b : op.bias) bmax = std::max(bmax, static_cast<double>(std::fabs(b)));
-      while (bmax > 0 && std::round(std::ldexp(bmax, fl_in + fl_w)) > 2147483647.0) --fl_w;
-      L.weights.resize(op.weights.size());
-      for (std::size_t k = 0; k < op.weights.size(); ++k) L.weights[k] = quantize_value(op.weights[k], fl_w, mode_);
-      const int fl_acc = fl_in + fl_w;
-      fl_out = cal(op.output);
-      if (fl_acc - fl_out < 0) fl_out = fl_acc;
-      const int shift = fl_acc - fl_out;
-      if (shift >= golden::kAccBits) {
-        throw std::invalid_argument(fmt::format("{}: op {}: output shift {} beyond the accumulator", net.name(), i, shift));
+      const int n_ch = op.out_c;
+      const std::size_t per_ch = op.weights.size() / static_cast<std::size_t>(n_ch);
+      const int n_fl = weight_fl_ == WeightFl::kChannel ? n_ch : 1;
+      std::vector<int> fl_w(static_cast<std::size_t>(n_fl));
+      for (int f = 0; f < n_fl; ++f) {
+        const std::size_t c0 = n_fl == 1 ? 0 : static_cast<std::size_t>(f), c1 = n_fl == 1 ? n_ch : c0 + 1;
+        double wmax = 0, bmax = 0;
+        for (std::size_t k = c0 * per_ch; k < c1 * per_ch; ++k) wmax = std::max(wmax, static_cast<double>(std::fabs(op.weights[k])));
+        for (std::size_t c = c0; c < c1 && !op.bias.empty(); ++c) bmax = std::max(bmax, static_cast<double>(std::fabs(op.bias[c])));
+        int& fl = fl_w[static_cast<std::size_t>(f)];
+        fl = fractional_length(wmax, bits);
+        while (bmax > 0 && std::round(std::ldexp(bmax, fl_in + fl)) > 2147483647.0) --fl;
       }
+      // A calibrated FL_out finer than the accumulator gains nothing: FL_out := FL_acc (shift 0).
+      fl_out = std::min(cal(op.output), fl_in + *std::min_element(fl_w.begin(), fl_w.end()));
+      // Shifts stay inside the accumulator: FL_w <= 47 + FL_out - FL_in (lowers tiny-weight FLs).
+      for (int& fl : fl_w) fl = std::min(fl, golden::kAccBits - 1 + fl_out - fl_in);
+      const int fl_w_min = *std::min_element(fl_w.begin(), fl_w.end());
+      const auto fl_w_of = [&](std::size_t c) { return fl_w[n_fl == 1 ? 0 : c]; };
+      L.weights.resize(op.weights.size());
+      for (std::size_t k = 0; k < op.weights.size(); ++k) L.weights[k] = quantize_value(op.weights[k], fl_w_of(k / per_ch), mode_);
       if (!op.bias.empty()) {
         L.bias.resize(op.bias.size());
         for (std::size_t k = 0; k < op.bias.size(); ++k) {
-          const double r = std::round(std::ldexp(static_cast<double>(op.bias[k]), fl_acc));
+          const double r = std::round(std::ldexp(static_cast<double>(op.bias[k]), fl_in + fl_w_of(k)));
           L.bias[k] = static_cast<std::int32_t>(std::clamp(r, double{std::numeric_limits<std::int32_t>::min()},
                                                            double{std::numeric_limits<std::int32_t>::max()}));
         }
       }
-      L.out.shift = shift;
+      L.out.shift = fl_in + fl_w_min - fl_out;
+      if (n_fl > 1) {
+        L.channel_shift.resize(static_cast<std::size_t>(n_ch));
+        for (std::size_t c = 0; c < L.channel_shift.size(); ++c) L.channel_shift[c] = fl_in + fl_w[c] - fl_out;
+      }
       const auto clamp_to_mode = [&](double real) {
         return static_cast<std::int16_t>(std::min(std::round(std::ldexp(real, fl_out)), static_cast<double>(golden::max_value(mode_))));
       };
@@ -285,7 +304,8 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
       }
       QuantLayer ql;
       ql.op = static_cast<int>(i);
-      ql.fl_in = fl_in, ql.fl_w = fl_w, ql.fl_out = fl_out;
+      ql.fl_in = fl_in, ql.fl_w = fl_w_min, ql.fl_out = fl_out;
+      if (n_fl > 1) ql.channel_fl_w = fl_w;
       ql.prepared = acc.prepare(L);
       op_layer_[i] = static_cast<int>(layers_.size());
       layers_.push_back(std::move(ql));

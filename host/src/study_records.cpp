@@ -310,7 +310,8 @@ Runner::Runner(const RunSetup& setup, const std::function<std::optional<int>(con
   if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net, "float", 16, nullptr, AcceleratorFactory{});
   for (int b : setup_.bits) {
     if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
-    engines_[b] = std::make_unique<Engine>(*setup_.net, setup_.backend, b, setup_.calib, setup_.factory);
+    engines_[b] =
+        std::make_unique<Engine>(*setup_.net, setup_.backend, b, setup_.calib, setup_.factory, setup_.weight_fl);
   }
 }
 
@@ -361,13 +362,15 @@ std::uint64_t fnv1a(std::string_view text) {
 }
 
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
-                           const std::vector<int>& bits, const std::string& calibration_id) {
+                           const std::vector<int>& bits, const std::string& calibration_id,
+                           const std::string& weight_fl) {
   std::string b = "[";
-  for (std::size_t i = 0; i < bits.size(); ++i) b += (i ? "," : "") + std::to_string(bits[i]);
+  for (std::size_t i = 0; i < bits.size(); ++i) b += fmt::format("{}{}", i ? "," : "", bits[i]);
   b += "]";
+  const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json::quote(weight_fl));
   return fmt::format("{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
-                     "\"calibration\":{}}}",
-                     json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id));
+                     "\"calibration\":{}{}}}",
+                     json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id), wfl);
 }
 
 }  // namespace bitscale::host::study

@@ -52,4 +52,4 @@ add_test(NAME eval_embedded_default_float_and_golden8
                  "$<TARGET_FILE:bitscale> eval --backend float --split even-odd --no-progress --out /dev/null && $<TARGET_FILE:bitscale> eval --backend golden --bits 8 --no-progress --out /dev/null"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(eval_embedded_default_float_and_golden8 PROPERTIES LABELS e2e
-                     PASS_REGULAR_EXPRESSION "back-end golden 8-bit, 25 images")
+                     PASS_REGULAR_EXPRESSION "back-end golden 8-bit \\(weight FL per channel\\), 25 images")

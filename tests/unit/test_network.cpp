@@ -1,5 +1,6 @@
 // Float reference kernels, dynamic fixed point rules, and a hand-built network run in float and
 // through the driver on the golden device.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/host/evaluate.hpp"
 #include "bitscale/host/image.hpp"
+#include "bitscale/host/labels.hpp"
 #include "bitscale/host/model.hpp"
 #include "bitscale/host/network.hpp"
 #include "bitscale/host/quant.hpp"
@@ -348,8 +350,9 @@ TEST(Network, MacLayerOutputsMatchTheReferenceConvolution) {
   for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
   golden::GoldenDevice dev;
   driver::Accelerator acc(dev);
+  for (const WeightFl wfl : {WeightFl::kLayer, WeightFl::kChannel})
   for (int bits : {4, 8, 16}) {
-    const QuantizedNetwork q(net, cal.result(), bits, acc);
+    const QuantizedNetwork q(net, cal.result(), bits, acc, wfl);
     const auto img = random_image(rng, 243);
     const QuantResult r = q.run(acc, img, {.record_mac_outputs = true});
     // Layer 0 reads the quantized input image.
@@ -362,6 +365,104 @@ TEST(Network, MacLayerOutputsMatchTheReferenceConvolution) {
     // Layer 1 reads layer 0's output.
     EXPECT_EQ(golden::conv2d(q.layers()[1].prepared.layer, r.mac_outputs[0]), r.mac_outputs[1]) << bits << "-bit";
     EXPECT_EQ(r.counters.macs(q.mode()), static_cast<std::uint64_t>(net.macs()));
+  }
+}
+
+TEST(Network, WeightFlPerChannelFollowsTheRule) {
+  // docs/QUANTIZATION.md: per channel, FL_w = B - IL(max |w| of the channel), lowered only
+  // while the channel's largest bias would not fit 32 bits at FL_in + FL_w or the shift would
+  // leave the accumulator; SHIFT of channel c = FL_in + FL_w(c) - FL_out.
+  const Model m = tiny_model(13);
+  const Network net(m);
+  std::mt19937 rng(3);
+  Calibrator cal(net);
+  for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
+  const driver::Accelerator acc(driver::default_hw_config());
+  for (int bits : {4, 8, 16}) {
+    const QuantizedNetwork per_layer(net, cal.result(), bits, acc, WeightFl::kLayer);
+    const QuantizedNetwork q(net, cal.result(), bits, acc, WeightFl::kChannel);
+    EXPECT_EQ(q.weight_fl(), WeightFl::kChannel);
+    ASSERT_EQ(q.layers().size(), per_layer.layers().size());
+    for (std::size_t li = 0; li < q.layers().size(); ++li) {
+      const QuantLayer& ql = q.layers()[li];
+      const NetOp& op = net.ops()[static_cast<std::size_t>(ql.op)];
+      const golden::Layer& L = ql.prepared.layer;
+      const std::string ctx = fmt::format("{}-bit layer {}", bits, li);
+      EXPECT_TRUE(per_layer.layers()[li].channel_fl_w.empty()) << ctx;
+      EXPECT_TRUE(per_layer.layers()[li].prepared.layer.channel_shift.empty()) << ctx;
+      ASSERT_EQ(ql.channel_fl_w.size(), static_cast<std::size_t>(op.out_c)) << ctx;
+      ASSERT_EQ(L.channel_shift.size(), static_cast<std::size_t>(op.out_c)) << ctx;
+      const std::size_t per = op.weights.size() / static_cast<std::size_t>(op.out_c);
+      int fl_min = 1000;
+      for (int c = 0; c < op.out_c; ++c) {
+        const auto cu = static_cast<std::size_t>(c);
+        const int fl = ql.channel_fl_w[cu];
+        fl_min = std::min(fl_min, fl);
+        double wmax = 0;
+        for (std::size_t k = cu * per; k < (cu + 1) * per; ++k) wmax = std::max(wmax, double{std::fabs(op.weights[k])});
+        const int rule = fractional_length(wmax, bits);
+        EXPECT_LE(fl, rule) << ctx << " channel " << c;
+        if (fl < rule) {  // lowered: one more bit would overflow the bias or the shift
+          const double b = op.bias.empty() ? 0.0 : std::fabs(double{op.bias[cu]});
+          EXPECT_TRUE(std::round(std::ldexp(b, ql.fl_in + fl + 1)) > 2147483647.0 ||
+                      ql.fl_in + fl + 1 - ql.fl_out > golden::kAccBits - 1)
+              << ctx << " channel " << c;
+        }
+        EXPECT_EQ(L.channel_shift[cu], ql.fl_in + fl - ql.fl_out) << ctx << " channel " << c;
+        for (std::size_t k = cu * per; k < (cu + 1) * per; ++k) {
+          ASSERT_EQ(L.weights[k], quantize_value(op.weights[k], fl, q.mode())) << ctx << " weight " << k;
+        }
+        if (!op.bias.empty()) {
+          const double r = std::round(std::ldexp(double{op.bias[cu]}, ql.fl_in + fl));
+          EXPECT_EQ(L.bias[cu], static_cast<std::int32_t>(std::clamp(r, -2147483648.0, 2147483647.0))) << ctx;
+        }
+      }
+      EXPECT_EQ(ql.fl_w, fl_min) << ctx;
+      // A channel never gets fewer fractional bits than the per-layer rule gives the layer.
+      EXPECT_GE(fl_min, per_layer.layers()[li].fl_w) << ctx;
+    }
+  }
+}
+
+TEST(Network, WeightFlFromString) {
+  EXPECT_EQ(weight_fl_from_string("layer"), WeightFl::kLayer);
+  EXPECT_EQ(weight_fl_from_string("channel"), WeightFl::kChannel);
+  EXPECT_EQ(to_string(WeightFl::kChannel), "channel");
+  try {
+    (void)weight_fl_from_string("tensor");
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'tensor'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Network, WeightFlPerChannelBringsTheEmbeddedModelCloserToFloat) {
+  // MobileNet's depthwise weights span very different ranges per channel: one FL per channel
+  // keeps the small ones, so 8-bit probabilities are closer to float than with one FL per layer.
+  const std::filesystem::path data = std::filesystem::path(BITSCALE_SOURCE_DIR) / "data";
+  const auto model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+  if (!std::filesystem::exists(model_path)) GTEST_SKIP() << "no embedded data";
+  const Model m = load_tflite(model_path.string());
+  const Network net(m);
+  const Split halves = split_even_odd(list_images((data / "images").string()));
+  const Calibration c = calibrate_files(net, spread(halves.calibration, 8), 2);
+  const driver::Accelerator proto(driver::default_hw_config());
+  for (int bits : {8, 16}) {
+    const QuantizedNetwork ql(net, c, bits, proto, WeightFl::kLayer);
+    const QuantizedNetwork qc(net, c, bits, proto, WeightFl::kChannel);
+    driver::Accelerator acc(driver::default_hw_config());
+    double err_layer = 0, err_channel = 0;
+    for (std::size_t i = 0; i < 6; ++i) {
+      const Image img = load_for_model(halves.evaluation.at(i), net.input_h(), net.input_w());
+      const auto pf = net.run_float(img.rgb);
+      const auto pl = ql.run(acc, img.rgb).probabilities, pc = qc.run(acc, img.rgb).probabilities;
+      for (std::size_t k = 0; k < pf.size(); ++k) {
+        err_layer += std::fabs(double{pl[k]} - pf[k]);
+        err_channel += std::fabs(double{pc[k]} - pf[k]);
+      }
+    }
+    fmt::print("{}-bit: sum |p - p_float| per layer {:.5f}, per channel {:.5f}\n", bits, err_layer, err_channel);
+    EXPECT_LT(err_channel, err_layer) << bits << "-bit";
   }
 }
 

@@ -41,8 +41,9 @@ class Engine {
  public:
   /// backend "float" ignores bits, calib and factory; the array back-ends ("golden",
   /// "golden-device", "rtl") need a calibration and a factory making accelerators of that
-  /// back-end. Layers are prepared once here.
-  Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib, AcceleratorFactory factory);
+  /// back-end. Layers are prepared once here, their weights' FL per layer or per channel.
+  Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib, AcceleratorFactory factory,
+         WeightFl weight_fl = WeightFl::kChannel);
   ~Engine();
 
   class Session {

@@ -31,6 +31,14 @@ std::int64_t rescale(std::int64_t v, int from_fl, int to_fl);
 /// round(num / den) with ties towards +infinity, den > 0 (floor((2 num + den) / (2 den))).
 std::int64_t round_div(std::int64_t num, std::int64_t den);
 
+/// Granularity of the weights' fractional length (docs/QUANTIZATION.md): one FL per layer (the
+/// seed paper's rule) or one per output channel (per-channel precision; the array applies it
+/// with a SHIFT per tile, golden::Layer::channel_shift).
+enum class WeightFl { kLayer, kChannel };
+std::string_view to_string(WeightFl w);
+/// "layer" or "channel"; throws std::invalid_argument naming the accepted values.
+WeightFl weight_fl_from_string(std::string_view s);
+
 /// Activation ranges recorded by the float network on a calibration image set, and the
 /// fractional length of every activation tensor for each bit-width of kCalibrationBits.
 struct Calibration {
@@ -70,7 +78,8 @@ class Calibrator {
 /// One MAC operator mapped onto the array.
 struct QuantLayer {
   int op = -1;  ///< index into Network::ops()
-  int fl_in = 0, fl_w = 0, fl_out = 0;
+  int fl_in = 0, fl_w = 0, fl_out = 0;  ///< fl_w: the smallest of channel_fl_w with WeightFl::kChannel
+  std::vector<int> channel_fl_w;        ///< per output channel with WeightFl::kChannel, else empty
   driver::PreparedLayer prepared;
 };
 
@@ -93,10 +102,12 @@ class QuantizedNetwork {
   /// MAC layers are prepared once with `acc` (its geometry) and reusable by any Accelerator
   /// of the same geometry. Throws std::invalid_argument for what the array cannot run
   /// (dilation, K beyond a bank).
-  QuantizedNetwork(const Network& net, const Calibration& calib, int bits, const driver::Accelerator& acc);
+  QuantizedNetwork(const Network& net, const Calibration& calib, int bits, const driver::Accelerator& acc,
+                   WeightFl weight_fl = WeightFl::kChannel);
 
   [[nodiscard]] int bits() const { return golden::bits(mode_); }
   [[nodiscard]] golden::Mode mode() const { return mode_; }
+  [[nodiscard]] WeightFl weight_fl() const { return weight_fl_; }
   [[nodiscard]] const Network& network() const { return *net_; }
   [[nodiscard]] const std::vector<QuantLayer>& layers() const { return layers_; }
   /// Effective FL of every activation tensor (-1000 for tensors that are not activations).
@@ -110,6 +121,7 @@ class QuantizedNetwork {
  private:
   const Network* net_;
   golden::Mode mode_;
+  WeightFl weight_fl_;
   std::vector<int> fl_;
   std::vector<int> op_layer_;  ///< per op: index into layers_ or -1
   std::vector<QuantLayer> layers_;

@@ -106,6 +106,7 @@ struct RunSetup {
   bool run_float = true;
   std::string backend = "golden";
   AcceleratorFactory factory;
+  WeightFl weight_fl = WeightFl::kChannel;
 };
 
 /// Engines prepared once (shared by the threads) and the per-thread workers.
@@ -255,7 +256,9 @@ std::vector<std::string> select_half(const std::vector<std::string>& files, cons
 /// 64-bit FNV-1a of a text (identifies a calibration in a records header).
 std::uint64_t fnv1a(std::string_view text);
 /// First line of a records file: what the records were made with (resume checks it).
+/// `weight_fl` (to_string(WeightFl)) is recorded for runs on the array, "" for float runs.
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
-                           const std::vector<int>& bits, const std::string& calibration_id);
+                           const std::vector<int>& bits, const std::string& calibration_id,
+                           const std::string& weight_fl = "");
 
 }  // namespace bitscale::host::study
