@@ -460,10 +460,23 @@ void output_stage_run(const std::int64_t* __restrict acc, std::size_t n, int shi
   }
 }
 
-}  // namespace detail
+/// Per-channel shifts: acc is pixels x nc (HWC); channel c rounds with half[c] = 2^(s-1) (0 for
+/// s = 0) and shifts by sh[c]: (acc + half) >> s is floor((acc + 2^(s-1)) / 2^s) exactly, and
+/// cannot overflow (|acc| < 2^47, half < 2^47).
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void output_stage_run_channels(const std::int64_t* __restrict acc, std::size_t pixels, std::size_t nc,
+                               const std::int64_t* __restrict sh, const std::int64_t* __restrict half,
+                               std::int64_t lo, std::int64_t hi, std::int32_t* __restrict y) {
+  for (std::size_t p = 0; p < pixels; ++p) {
+    const std::int64_t* a = acc + p * nc;
+    std::int32_t* o = y + p * nc;
+    for (std::size_t c = 0; c < nc; ++c) o[c] = static_cast<std::int32_t>(std::min(std::max((a[c] + half[c]) >> sh[c], lo), hi));
+  }
+}
 
-namespace {
-}  // namespace
+}  // namespace detail
 
 std::vector<std::int64_t> conv2d_acc(const Layer& layer, const PackedTensor& in) {
   layer.validate();
@@ -538,9 +551,12 @@ PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
     detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
   } else {
     const std::size_t nc = static_cast<std::size_t>(s.out_c);
-    for (std::size_t i = 0; i < acc.size(); ++i) {
-      detail::output_stage_run(&acc[i], 1, layer.channel_shift[i % nc], b.lo, b.hi, &y[i]);
+    std::vector<std::int64_t> sh(nc), half(nc);
+    for (std::size_t c = 0; c < nc; ++c) {
+      sh[c] = layer.channel_shift[c];
+      half[c] = sh[c] == 0 ? 0 : std::int64_t{1} << (sh[c] - 1);
     }
+    detail::output_stage_run_channels(acc.data(), acc.size() / nc, nc, sh.data(), half.data(), b.lo, b.hi, y.data());
   }
   PackedTensor out(s.out_h(), s.out_w(), s.out_c, layer.mode);  // all words 0
   const std::size_t pixels = static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w);

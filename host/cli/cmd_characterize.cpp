@@ -168,11 +168,7 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--backend", o->backend, "Array back-end: golden, golden-device or rtl")
       ->check(CLI::IsMember({"golden", "golden-device", "rtl"}))
       ->capture_default_str();
-  cmd->add_option("--weight-fl", o->weight_fl,
-                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
-                  "paper's rule)")
-      ->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
+  add_weight_fl_option(cmd, o->weight_fl);
   cmd->add_flag("--top5", o->top5, "Correct = top-5 (default: top-1)");
   cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--limit", o->limit, "At most the first N images (0 = all)")->capture_default_str();

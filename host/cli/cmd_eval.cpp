@@ -315,11 +315,7 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)");
   cmd->add_option("--images", o->images, "Image directory (default: data/images)");
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
-  cmd->add_option("--weight-fl", o->weight_fl,
-                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
-                  "paper's rule)")
-      ->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
+  add_weight_fl_option(cmd, o->weight_fl);
   cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
       ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();

@@ -141,11 +141,7 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--model", o->model, "TFLite model (default: the embedded MobileNet v1 0.25/128)");
   cmd->add_option("--images", o->images, "Image directory (even positions calibrate, odd ones are timed)");
   cmd->add_option("--bits", o->bits, "Bit-width")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
-  cmd->add_option("--weight-fl", o->weight_fl,
-                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
-                  "paper's rule)")
-      ->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
+  add_weight_fl_option(cmd, o->weight_fl);
   cmd->add_option("--golden-images", o->golden_images, "Images timed on the golden back-end")->capture_default_str();
   cmd->add_option("--rtl-images", o->rtl_images, "Images timed on the RTL back-end (0 = skip)")->capture_default_str();
   cmd->add_option("--calib", o->calib, "Calibration JSON or image directory");

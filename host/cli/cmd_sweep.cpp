@@ -230,11 +230,7 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--backend", o->backend, "Array back-end: golden, golden-device or rtl")
       ->check(CLI::IsMember({"golden", "golden-device", "rtl"}))
       ->capture_default_str();
-  cmd->add_option("--weight-fl", o->weight_fl,
-                  "Weight fractional length per output 'channel' (per-channel precision) or per 'layer' (the seed "
-                  "paper's rule)")
-      ->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
+  add_weight_fl_option(cmd, o->weight_fl);
   cmd->add_option("--confirm-rtl", o->confirm_rtl,
                   "Re-run the first N evaluation images on the RTL back-end and check identical records,\n"
                   "decisions and energy (exit status 1 otherwise)")

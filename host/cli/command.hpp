@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -20,5 +21,14 @@ inline std::vector<CommandSetup>& command_registry() {
 struct RegisterCommand {
   explicit RegisterCommand(CommandSetup s) { command_registry().push_back(std::move(s)); }
 };
+
+/// The --weight-fl option of the commands that quantize a network (docs/QUANTIZATION.md).
+inline void add_weight_fl_option(CLI::App* cmd, std::string& target) {
+  cmd->add_option("--weight-fl", target,
+                  "Weight fractional length per output 'channel', per 'group' of array columns (channels with\n"
+                  "similar FLs share one, no extra tiles) or per 'layer' (the seed paper's rule)")
+      ->check(CLI::IsMember({"channel", "group", "layer"}))
+      ->capture_default_str();
+}
 
 }  // namespace bitscale::host::cli

@@ -1,6 +1,7 @@
 #include "bitscale/host/quant.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -209,12 +210,20 @@ struct QTensor {
 
 }  // namespace
 
-std::string_view to_string(WeightFl w) { return w == WeightFl::kLayer ? "layer" : "channel"; }
+std::string_view to_string(WeightFl w) {
+  switch (w) {
+    case WeightFl::kLayer: return "layer";
+    case WeightFl::kChannel: return "channel";
+    case WeightFl::kGroup: break;
+  }
+  return "group";
+}
 
 WeightFl weight_fl_from_string(std::string_view s) {
-  if (s == "layer") return WeightFl::kLayer;
-  if (s == "channel") return WeightFl::kChannel;
-  throw std::invalid_argument(fmt::format("weight FL granularity '{}': expected 'layer' or 'channel'", s));
+  for (const WeightFl w : {WeightFl::kLayer, WeightFl::kChannel, WeightFl::kGroup}) {
+    if (s == to_string(w)) return w;
+  }
+  throw std::invalid_argument(fmt::format("weight FL granularity '{}': expected 'layer', 'channel' or 'group'", s));
 }
 
 QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib, int bits,
@@ -257,7 +266,7 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
       // lowered until the largest bias does (docs/QUANTIZATION.md).
       const int n_ch = op.out_c;
       const std::size_t per_ch = op.weights.size() / static_cast<std::size_t>(n_ch);
-      const int n_fl = weight_fl_ == WeightFl::kChannel ? n_ch : 1;
+      const int n_fl = weight_fl_ == WeightFl::kLayer ? 1 : n_ch;
       std::vector<int> fl_w(static_cast<std::size_t>(n_fl));
       for (int f = 0; f < n_fl; ++f) {
         const std::size_t c0 = n_fl == 1 ? 0 : static_cast<std::size_t>(f), c1 = n_fl == 1 ? n_ch : c0 + 1;
@@ -267,6 +276,19 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
         int& fl = fl_w[static_cast<std::size_t>(f)];
         fl = fractional_length(wmax, bits);
         while (bmax > 0 && std::round(std::ldexp(bmax, fl_in + fl)) > 2147483647.0) --fl;
+      }
+      if (weight_fl_ == WeightFl::kGroup) {
+        // Per group of array columns: the channels of each convolution group, ordered by FL,
+        // cut into groups of `cols`; a group takes its smallest FL, so that the driver's n-tiles
+        // (one shift each) are as many as with one shift per layer.
+        const int cols = acc.hw().cols, ng = n_ch / op.groups;
+        std::vector<int> order(static_cast<std::size_t>(ng));
+        for (int g = 0; g < op.groups; ++g) {
+          const auto fl_of = [&](int c) -> int& { return fl_w[static_cast<std::size_t>(g * ng + c)]; };
+          std::iota(order.begin(), order.end(), 0);
+          std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return fl_of(a) < fl_of(b); });
+          for (int i = 0; i < ng; ++i) fl_of(order[static_cast<std::size_t>(i)]) = fl_of(order[static_cast<std::size_t>(i - i % cols)]);
+        }
       }
       // A calibrated FL_out finer than the accumulator gains nothing: FL_out := FL_acc (shift 0).
       fl_out = std::min(cal(op.output), fl_in + *std::min_element(fl_w.begin(), fl_w.end()));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <random>
 
 #include "bitscale/driver/accelerator.hpp"
@@ -424,9 +425,65 @@ TEST(Network, WeightFlPerChannelFollowsTheRule) {
   }
 }
 
+TEST(Network, WeightFlPerGroupSharesAFlPerBlockOfColumns) {
+  // kGroup: each convolution group's channels ordered by their per-channel FL (stable) and cut
+  // into blocks of the array's width; a block takes its first (smallest) FL. The tile plan then
+  // has as many tiles as with one FL per layer. A 4x4 array makes several blocks per layer.
+  Model m = tiny_model(14);
+  for (const std::size_t t : {std::size_t{1}, std::size_t{10}}) {  // the conv and FC weights (float32)
+    // Channel c scaled by 2^-(c % 5): per-channel ranges that differ by powers of two.
+    Tensor& w = m.tensors[t];
+    const std::size_t n = w.data.size() / 4, per = n / static_cast<std::size_t>(w.shape[0]);
+    for (std::size_t k = 0; k < n; ++k) {
+      float v = 0;
+      std::memcpy(&v, w.data.data() + 4 * k, 4);
+      v = std::ldexp(v, -static_cast<int>((k / per) % 5));
+      std::memcpy(w.data.data() + 4 * k, &v, 4);
+    }
+  }
+  const Network net(m);
+  std::mt19937 rng(4);
+  Calibrator cal(net);
+  for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
+  driver::HwConfig hw = driver::default_hw_config();
+  hw.rows = 4, hw.cols = 4;
+  driver::Accelerator acc(hw);
+  for (int bits : {8, 16}) {
+    const QuantizedNetwork qc(net, cal.result(), bits, acc, WeightFl::kChannel);
+    const QuantizedNetwork qg(net, cal.result(), bits, acc, WeightFl::kGroup);
+    const QuantizedNetwork ql(net, cal.result(), bits, acc, WeightFl::kLayer);
+    bool lowered = false;
+    for (std::size_t li = 0; li < qc.layers().size(); ++li) {
+      const NetOp& op = net.ops()[static_cast<std::size_t>(qc.layers()[li].op)];
+      const auto& fc = qc.layers()[li].channel_fl_w;
+      const auto& fg = qg.layers()[li].channel_fl_w;
+      ASSERT_EQ(fg.size(), fc.size());
+      const int ng = op.out_c / op.groups;
+      for (int g = 0; g < op.groups; ++g) {
+        std::vector<int> order(static_cast<std::size_t>(ng));
+        std::iota(order.begin(), order.end(), g * ng);
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return fc[a] < fc[b]; });
+        for (int i = 0; i < ng; ++i) {
+          const int c = order[static_cast<std::size_t>(i)];
+          EXPECT_EQ(fg[static_cast<std::size_t>(c)], fc[static_cast<std::size_t>(order[i - i % 4])])
+              << bits << "-bit layer " << li << " channel " << c;
+          lowered = lowered || fg[static_cast<std::size_t>(c)] < fc[static_cast<std::size_t>(c)];
+        }
+      }
+      EXPECT_EQ(qg.layers()[li].prepared.layer.channel_shift.size(), static_cast<std::size_t>(op.out_c));
+    }
+    EXPECT_TRUE(lowered) << "the model should have blocks of channels with different FLs";
+    const auto img = random_image(rng, 243);
+    const QuantResult rg = qg.run(acc, img), rl = ql.run(acc, img), rc = qc.run(acc, img);
+    EXPECT_EQ(rg.counters.tiles, rl.counters.tiles) << bits << "-bit";
+    EXPECT_GE(rc.counters.tiles, rl.counters.tiles) << bits << "-bit";
+  }
+}
+
 TEST(Network, WeightFlFromString) {
   EXPECT_EQ(weight_fl_from_string("layer"), WeightFl::kLayer);
   EXPECT_EQ(weight_fl_from_string("channel"), WeightFl::kChannel);
+  EXPECT_EQ(weight_fl_from_string("group"), WeightFl::kGroup);
   EXPECT_EQ(to_string(WeightFl::kChannel), "channel");
   try {
     (void)weight_fl_from_string("tensor");

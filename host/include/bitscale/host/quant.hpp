@@ -32,11 +32,13 @@ std::int64_t rescale(std::int64_t v, int from_fl, int to_fl);
 std::int64_t round_div(std::int64_t num, std::int64_t den);
 
 /// Granularity of the weights' fractional length (docs/QUANTIZATION.md): one FL per layer (the
-/// seed paper's rule) or one per output channel (per-channel precision; the array applies it
-/// with a SHIFT per tile, golden::Layer::channel_shift).
-enum class WeightFl { kLayer, kChannel };
+/// seed paper's rule), one per output channel, or one per group of array columns (each
+/// convolution group's channels ordered by their own FL and cut into groups of the array's
+/// width, a group taking its smallest FL: per-channel precision without extra n-tiles). The
+/// array applies per-channel FLs with a SHIFT per tile (golden::Layer::channel_shift).
+enum class WeightFl { kLayer, kChannel, kGroup };
 std::string_view to_string(WeightFl w);
-/// "layer" or "channel"; throws std::invalid_argument naming the accepted values.
+/// "layer", "channel" or "group"; throws std::invalid_argument naming the accepted values.
 WeightFl weight_fl_from_string(std::string_view s);
 
 /// Activation ranges recorded by the float network on a calibration image set, and the
@@ -78,8 +80,8 @@ class Calibrator {
 /// One MAC operator mapped onto the array.
 struct QuantLayer {
   int op = -1;  ///< index into Network::ops()
-  int fl_in = 0, fl_w = 0, fl_out = 0;  ///< fl_w: the smallest of channel_fl_w with WeightFl::kChannel
-  std::vector<int> channel_fl_w;        ///< per output channel with WeightFl::kChannel, else empty
+  int fl_in = 0, fl_w = 0, fl_out = 0;  ///< fl_w: the smallest of channel_fl_w if there are several
+  std::vector<int> channel_fl_w;        ///< per output channel (WeightFl::kChannel, kGroup), else empty
   driver::PreparedLayer prepared;
 };
 
