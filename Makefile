@@ -36,10 +36,11 @@ build: configure
 # The main job on the embedded default (data/: MobileNet v1 0.25/128 and 50 ImageNet images): the
 # paper's characterization on the even half (float-correct images calibrate, minimum bit-width
 # histogram), the dynamic 4->8->16 threshold sweep on the odd half (golden back-end, 2 images
-# confirmed on the RTL), a report page, and the bit-exact regression.
+# confirmed on the RTL), a report page, and the bit-exact regression. Each run starts afresh (the
+# study commands resume from their records; records of another version or option set are refused).
 RUN_OUT := $(BUILD)/run
 run: build
-	@mkdir -p $(RUN_OUT)
+	@rm -rf $(RUN_OUT) && mkdir -p $(RUN_OUT)
 	$(BITSCALE) characterize --half even --no-progress --jobs $(JOBS) --out $(RUN_OUT)/char
 	$(BITSCALE) sweep --calib $(RUN_OUT)/char/calibration.json --half odd --confirm-rtl 2 --no-progress --jobs $(JOBS) --out $(RUN_OUT)/sweep
 	$(BITSCALE) report --in $(RUN_OUT) --out $(RUN_OUT)/report.html
