@@ -256,6 +256,13 @@ std::vector<std::uint8_t> random_image(std::mt19937& rng, std::size_t n) {
   return v;
 }
 
+/// Calibration of a tiny (9x9x3) model on `n` random images.
+Calibration random_calibration(const Network& net, std::mt19937& rng, int n) {
+  Calibrator cal(net);
+  for (int i = 0; i < n; ++i) cal.add(random_image(rng, 243), "calib" + std::to_string(i));
+  return cal.result();
+}
+
 TEST(Network, ResolvesPaddingAndDepthwiseLayout) {
   const Model m = tiny_model(1);
   const Network net(m);
@@ -321,9 +328,7 @@ TEST(Network, Quantized16BitOnGoldenDeviceMatchesFloat) {
   const Model m = tiny_model(11);
   const Network net(m);
   std::mt19937 rng(5);
-  Calibrator cal(net);
-  for (int i = 0; i < 8; ++i) cal.add(random_image(rng, 243), "calib" + std::to_string(i));
-  const Calibration c = cal.result();
+  const Calibration c = random_calibration(net, rng, 8);
   golden::GoldenDevice dev;
   driver::Accelerator acc(dev);
   const QuantizedNetwork q16(net, c, 16, acc);
@@ -347,13 +352,13 @@ TEST(Network, MacLayerOutputsMatchTheReferenceConvolution) {
   const Model m = tiny_model(12);
   const Network net(m);
   std::mt19937 rng(9);
-  Calibrator cal(net);
-  for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
+  const Calibration calib = random_calibration(net, rng, 4);
   golden::GoldenDevice dev;
   driver::Accelerator acc(dev);
-  for (const WeightFl wfl : {WeightFl::kLayer, WeightFl::kChannel})
-  for (int bits : {4, 8, 16}) {
-    const QuantizedNetwork q(net, cal.result(), bits, acc, wfl);
+  for (const auto& [wfl, bits] : {std::pair{WeightFl::kLayer, 4}, {WeightFl::kLayer, 8}, {WeightFl::kLayer, 16},
+                                  {WeightFl::kChannel, 4}, {WeightFl::kChannel, 8}, {WeightFl::kChannel, 16},
+                                  {WeightFl::kGroup, 8}}) {
+    const QuantizedNetwork q(net, calib, bits, acc, wfl);
     const auto img = random_image(rng, 243);
     const QuantResult r = q.run(acc, img, {.record_mac_outputs = true});
     // Layer 0 reads the quantized input image.
@@ -376,12 +381,11 @@ TEST(Network, WeightFlPerChannelFollowsTheRule) {
   const Model m = tiny_model(13);
   const Network net(m);
   std::mt19937 rng(3);
-  Calibrator cal(net);
-  for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
+  const Calibration calib = random_calibration(net, rng, 4);
   const driver::Accelerator acc(driver::default_hw_config());
   for (int bits : {4, 8, 16}) {
-    const QuantizedNetwork per_layer(net, cal.result(), bits, acc, WeightFl::kLayer);
-    const QuantizedNetwork q(net, cal.result(), bits, acc, WeightFl::kChannel);
+    const QuantizedNetwork per_layer(net, calib, bits, acc, WeightFl::kLayer);
+    const QuantizedNetwork q(net, calib, bits, acc, WeightFl::kChannel);
     EXPECT_EQ(q.weight_fl(), WeightFl::kChannel);
     ASSERT_EQ(q.layers().size(), per_layer.layers().size());
     for (std::size_t li = 0; li < q.layers().size(); ++li) {
@@ -443,15 +447,14 @@ TEST(Network, WeightFlPerGroupSharesAFlPerBlockOfColumns) {
   }
   const Network net(m);
   std::mt19937 rng(4);
-  Calibrator cal(net);
-  for (int i = 0; i < 4; ++i) cal.add(random_image(rng, 243), "c");
+  const Calibration calib = random_calibration(net, rng, 4);
   driver::HwConfig hw = driver::default_hw_config();
   hw.rows = 4, hw.cols = 4;
   driver::Accelerator acc(hw);
   for (int bits : {8, 16}) {
-    const QuantizedNetwork qc(net, cal.result(), bits, acc, WeightFl::kChannel);
-    const QuantizedNetwork qg(net, cal.result(), bits, acc, WeightFl::kGroup);
-    const QuantizedNetwork ql(net, cal.result(), bits, acc, WeightFl::kLayer);
+    const QuantizedNetwork qc(net, calib, bits, acc, WeightFl::kChannel);
+    const QuantizedNetwork qg(net, calib, bits, acc, WeightFl::kGroup);
+    const QuantizedNetwork ql(net, calib, bits, acc, WeightFl::kLayer);
     bool lowered = false;
     for (std::size_t li = 0; li < qc.layers().size(); ++li) {
       const NetOp& op = net.ops()[static_cast<std::size_t>(qc.layers()[li].op)];
