@@ -28,11 +28,11 @@ struct TensorDef {
 
 struct OpDef {
   int code = tfl::BuiltinOperator_ADD;
-  std::vector<int> inputs, outputs;
+  std::vector<int> inputs{}, outputs{};
   tfl::BuiltinOptions options_type = tfl::BuiltinOptions_NONE;
-  std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)> options;
+  std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)> options{};
   int deprecated_code = -1000;        ///< != -1000: written as is instead of min(code, 127)
-  std::string custom_code;
+  std::string custom_code{};
 };
 
 struct ModelDef {
