@@ -66,6 +66,7 @@ struct ModeSummary {
   Mode mode;
   std::uint64_t layers = 0, exact = 0, failed = 0;
   std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
+  std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
   double seconds = 0;
   std::vector<std::string> reports;
 };
@@ -99,6 +100,7 @@ std::uint64_t run_regress(const RegressOptions& opts) {
       std::string problem;
       try {
         const RandomCase rc = random_case(cseed, mode, opts.max_k);
+        sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
         const auto prepared = rtl_acc.prepare(rc.layer);
         const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
 
@@ -128,7 +130,8 @@ std::uint64_t run_regress(const RegressOptions& opts) {
         if (problem.empty()) {
           ++sum.exact;
         } else {
-          problem = fmt::format("{} [{}]{}", rc.kind, rc.layer.shape.to_string(), problem);
+          problem = fmt::format("{}{} [{}]{}", rc.kind, rc.layer.channel_shift.empty() ? "" : " (per-channel shifts)",
+                                rc.layer.shape.to_string(), problem);
         }
         sum.macs += drtl.macs(mode);
         sum.rtl_cycles += drtl.cycles;
@@ -153,9 +156,9 @@ std::uint64_t run_regress(const RegressOptions& opts) {
     progress.finish();
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print("regress {:>6}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters equal), {} mismatching; "
-               "{:.2f} M MACs in {} tiles, {} rtl cycles, {:.1f} s\n",
+               "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {:.1f} s\n",
                golden::to_string(mode), sum.layers, sum.exact, sum.failed, static_cast<double>(sum.macs) / 1e6,
-               sum.tiles, sum.rtl_cycles, sum.seconds);
+               sum.tiles, sum.rtl_cycles, sum.channel_shifts, sum.seconds);
     failed_total += sum.failed;
     summaries.push_back(std::move(sum));
   }
@@ -170,9 +173,10 @@ std::uint64_t run_regress(const RegressOptions& opts) {
         reps += fmt::format("{}{}", j ? ", " : "", json::quote(s.reports[j]));
       }
       f << fmt::format("{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
-                       "\"tiles\": {}, \"rtl_cycles\": {}, \"seconds\": {:.3f}, \"reports\": [{}]}}",
+                       "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"seconds\": {:.3f}, "
+                       "\"reports\": [{}]}}",
                        i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles,
-                       s.rtl_cycles, s.seconds, reps);
+                       s.rtl_cycles, s.channel_shifts, s.seconds, reps);
     }
     f << "]}\n";
   }
