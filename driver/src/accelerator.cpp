@@ -354,12 +354,12 @@ PreparedLayer Accelerator::prepare(const golden::Layer& layer) const {
         layer_label(layer), k, s.k_h, s.k_w, s.in_c / s.groups, golden::to_string(layer.mode), kw, p, hw_.act_words,
         hw_.wgt_words, k_limit, golden::to_string(layer.mode)));
   }
-  for (int n = 0; n < s.out_c; ++n) {
+  const int n_shifts = layer.channel_shift.empty() ? 1 : s.out_c;  // out.shift, or one per channel
+  for (int n = 0; n < n_shifts; ++n) {
     if (layer.shift(n) < 0 || layer.shift(n) >= hw_.acc_bits) {
       throw std::invalid_argument(fmt::format("{}: output shift {} (channel {}) outside 0..{} (the accumulator has {} bits)",
                                               layer_label(layer), layer.shift(n), n, hw_.acc_bits - 1, hw_.acc_bits));
     }
-    if (layer.channel_shift.empty()) break;
   }
   if (!layer.bias.empty() && hw_.bias_entries < 1) {
     throw std::invalid_argument(

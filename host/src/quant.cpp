@@ -1,12 +1,12 @@
 #include "bitscale/host/quant.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 
