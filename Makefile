@@ -11,9 +11,9 @@ BITSCALE    := ./$(BUILD)/host/bitscale
 # Debian 12 packages: toolchain, Verilator 5.006, fmt, CLI11, GoogleTest;
 # FlatBuffers reads TFLite models, libjpeg-turbo decodes images, zlib backs FST waveforms.
 DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest \
-                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev
+                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev clang-format
 
-.PHONY: all deps configure build run test lint bench regress clean
+.PHONY: all deps configure build run test lint format format-check bench regress clean
 
 all: build
 
@@ -76,3 +76,11 @@ regress: build
 
 clean:
 	rm -rf $(BUILD)
+
+# C++ formatting (.clang-format): `make format` rewrites, `make format-check` (CI) fails on any difference.
+FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h')
+format: deps
+	clang-format -i $(FORMAT_FILES)
+format-check: deps
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
+	@echo "format: clean"
