@@ -135,9 +135,7 @@ driver::WaitResult RtlDevice::wait(std::uint64_t max_cycles) {
   return r;
 }
 
-std::uint64_t RtlDevice::assertion_failures() const {
-  return static_cast<std::uint64_t>(impl_->ctx->errorCount());
-}
+std::uint64_t RtlDevice::assertion_failures() const { return static_cast<std::uint64_t>(impl_->ctx->errorCount()); }
 
 std::uint64_t RtlDevice::cycles() const { return impl_->edges; }
 

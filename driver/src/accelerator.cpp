@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "bitscale/golden/numeric.hpp"
 #include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/numeric.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
 
@@ -357,8 +357,9 @@ PreparedLayer Accelerator::prepare(const golden::Layer& layer) const {
   const int n_shifts = layer.channel_shift.empty() ? 1 : s.out_c;  // out.shift, or one per channel
   for (int n = 0; n < n_shifts; ++n) {
     if (layer.shift(n) < 0 || layer.shift(n) >= hw_.acc_bits) {
-      throw std::invalid_argument(fmt::format("{}: output shift {} (channel {}) outside 0..{} (the accumulator has {} bits)",
-                                              layer_label(layer), layer.shift(n), n, hw_.acc_bits - 1, hw_.acc_bits));
+      throw std::invalid_argument(
+          fmt::format("{}: output shift {} (channel {}) outside 0..{} (the accumulator has {} bits)",
+                      layer_label(layer), layer.shift(n), n, hw_.acc_bits - 1, hw_.acc_bits));
     }
   }
   if (!layer.bias.empty() && hw_.bias_entries < 1) {
@@ -535,8 +536,8 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
             continue;
           }
           for (int c = 0; c < cols; ++c) {
-            const std::size_t ch =
-                static_cast<std::size_t>(g) * n_group + static_cast<std::size_t>(order[static_cast<std::size_t>(n0 + c)]);
+            const std::size_t ch = static_cast<std::size_t>(g) * n_group +
+                                   static_cast<std::size_t>(order[static_cast<std::size_t>(n0 + c)]);
             const std::uint16_t* src = pl.wpacked.data() + ch * kwl;
             const int line0 = j * lines_per_vec;
             for (int l = 0; l < lines_per_vec; ++l) {

@@ -35,8 +35,7 @@ std::unique_ptr<Accelerator> make_accelerator(const std::string& backend, const 
   }
   if (backend == "golden-device") return std::make_unique<Accelerator>(make_device("golden", opts));
   if (backend == "rtl") return std::make_unique<Accelerator>(make_device("rtl", opts));
-  throw std::invalid_argument(
-      fmt::format("unknown back-end '{}' (expected rtl, golden or golden-device)", backend));
+  throw std::invalid_argument(fmt::format("unknown back-end '{}' (expected rtl, golden or golden-device)", backend));
 }
 
 }  // namespace bitscale::driver

@@ -1,12 +1,12 @@
 #include "bitscale/golden/float_ops.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace bitscale::golden {
 
@@ -19,18 +19,22 @@ FloatTensor::FloatTensor(int h_, int w_, int c_, float value)
 
 float activate(float v, FloatActivation a) {
   switch (a) {
-    case FloatActivation::kNone: return v;
-    case FloatActivation::kRelu: return std::max(v, 0.0f);
-    case FloatActivation::kRelu6: return std::min(std::max(v, 0.0f), 6.0f);
-    case FloatActivation::kReluN1To1: return std::min(std::max(v, -1.0f), 1.0f);
+    case FloatActivation::kNone:
+      return v;
+    case FloatActivation::kRelu:
+      return std::max(v, 0.0f);
+    case FloatActivation::kRelu6:
+      return std::min(std::max(v, 0.0f), 6.0f);
+    case FloatActivation::kReluN1To1:
+      return std::min(std::max(v, -1.0f), 1.0f);
   }
   return v;
 }
 
 PadAmounts same_padding(int in, int k, int stride, int dilation) {
   if (in <= 0 || k <= 0 || stride <= 0 || dilation <= 0) {
-    throw std::invalid_argument(fmt::format("SAME padding: bad geometry in {} k {} stride {} dilation {}", in, k,
-                                            stride, dilation));
+    throw std::invalid_argument(
+        fmt::format("SAME padding: bad geometry in {} k {} stride {} dilation {}", in, k, stride, dilation));
   }
   const int out = (in + stride - 1) / stride;
   const int eff_k = (k - 1) * dilation + 1;
@@ -48,12 +52,8 @@ int window_out_size(int in, int k, int stride, int dilation, PadAmounts pad) {
   return span / stride + 1;
 }
 
-int Window::out_h(int in_h) const {
-  return window_out_size(in_h, k_h, stride_h, dilation_h, {pad_top, pad_bottom});
-}
-int Window::out_w(int in_w) const {
-  return window_out_size(in_w, k_w, stride_w, dilation_w, {pad_left, pad_right});
-}
+int Window::out_h(int in_h) const { return window_out_size(in_h, k_h, stride_h, dilation_h, {pad_top, pad_bottom}); }
+int Window::out_w(int in_w) const { return window_out_size(in_w, k_w, stride_w, dilation_w, {pad_left, pad_right}); }
 
 FloatTensor conv2d(const FloatTensor& in, std::span<const float> weights, std::span<const float> bias, int out_c,
                    int groups, const Window& win, FloatActivation act) {
@@ -224,8 +224,8 @@ FloatTensor concatenate(std::span<const FloatTensor> parts, int axis) {
     const int ref[3] = {h, w, c};
     for (int d = 0; d < 3; ++d) {
       if (d != axis && dims[d] != ref[d]) {
-        throw std::invalid_argument(fmt::format("concatenate: {}x{}x{} does not match {}x{}x{} along axis {}", p.h,
-                                                p.w, p.c, h, w, c, d));
+        throw std::invalid_argument(
+            fmt::format("concatenate: {}x{}x{} does not match {}x{}x{} along axis {}", p.h, p.w, p.c, h, w, c, d));
       }
     }
     total += dims[axis];

@@ -20,9 +20,9 @@
 
 namespace bitscale::golden::detail {
 
-inline constexpr int kGemmMR = 6;       ///< rows (output pixels) per kernel call
-inline constexpr int kGemmNR = 16;      ///< output channels per weight tile
-inline constexpr int kGemmMaxNB = 4;    ///< weight tiles per kernel call
+inline constexpr int kGemmMR = 6;     ///< rows (output pixels) per kernel call
+inline constexpr int kGemmNR = 16;    ///< output channels per weight tile
+inline constexpr int kGemmMaxNB = 4;  ///< weight tiles per kernel call
 inline constexpr int kGemmLdc = kGemmNR * kGemmMaxNB;
 
 using GemmKernel = void (*)(const std::int16_t* a, std::size_t lda, const std::int16_t* w, std::size_t w_tile_stride,

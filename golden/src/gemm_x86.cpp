@@ -92,20 +92,36 @@ BITSCALE_AVX2 void gemm_kernel_avx2(const std::int16_t* a, std::size_t lda, cons
 BITSCALE_AVX512BW void gemm_kernel_avx512bw(const std::int16_t* a, std::size_t lda, const std::int16_t* w,
                                             std::size_t w_tile_stride, int npairs, int nb, std::int32_t* c) {
   switch (nb) {
-    case 1: tile_avx512bw<1>(a, lda, w, w_tile_stride, npairs, c); break;
-    case 2: tile_avx512bw<2>(a, lda, w, w_tile_stride, npairs, c); break;
-    case 3: tile_avx512bw<3>(a, lda, w, w_tile_stride, npairs, c); break;
-    default: tile_avx512bw<4>(a, lda, w, w_tile_stride, npairs, c); break;
+    case 1:
+      tile_avx512bw<1>(a, lda, w, w_tile_stride, npairs, c);
+      break;
+    case 2:
+      tile_avx512bw<2>(a, lda, w, w_tile_stride, npairs, c);
+      break;
+    case 3:
+      tile_avx512bw<3>(a, lda, w, w_tile_stride, npairs, c);
+      break;
+    default:
+      tile_avx512bw<4>(a, lda, w, w_tile_stride, npairs, c);
+      break;
   }
 }
 
 BITSCALE_AVX512VNNI void gemm_kernel_avx512vnni(const std::int16_t* a, std::size_t lda, const std::int16_t* w,
                                                 std::size_t w_tile_stride, int npairs, int nb, std::int32_t* c) {
   switch (nb) {
-    case 1: tile_avx512vnni<1>(a, lda, w, w_tile_stride, npairs, c); break;
-    case 2: tile_avx512vnni<2>(a, lda, w, w_tile_stride, npairs, c); break;
-    case 3: tile_avx512vnni<3>(a, lda, w, w_tile_stride, npairs, c); break;
-    default: tile_avx512vnni<4>(a, lda, w, w_tile_stride, npairs, c); break;
+    case 1:
+      tile_avx512vnni<1>(a, lda, w, w_tile_stride, npairs, c);
+      break;
+    case 2:
+      tile_avx512vnni<2>(a, lda, w, w_tile_stride, npairs, c);
+      break;
+    case 3:
+      tile_avx512vnni<3>(a, lda, w, w_tile_stride, npairs, c);
+      break;
+    default:
+      tile_avx512vnni<4>(a, lda, w, w_tile_stride, npairs, c);
+      break;
   }
 }
 

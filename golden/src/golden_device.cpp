@@ -20,12 +20,12 @@
 // between tiles).
 #include "bitscale/golden/golden_device.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <bit>
 #include <stdexcept>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/regmap.hpp"
@@ -46,18 +46,30 @@ constexpr std::uint32_t kNumCounters = rm::kRegCNT_TILES - rm::kRegCNT_CYCLES + 
 /// Documented bits of each configuration register (IRQ_EN .. CLAMP_HI).
 constexpr std::uint64_t config_mask(std::uint32_t index) {
   switch (index) {
-    case rm::kRegIRQ_EN: return 0x3;
-    case rm::kRegMODE: return 0x3;
-    case rm::kRegK: return 0xFFFF;
-    case rm::kRegROWS_ACT: return 0x1FF;
-    case rm::kRegCOLS_ACT: return 0x1FF;
-    case rm::kRegACT_BASE: return 0xFFFF;
-    case rm::kRegWGT_BASE: return 0xFFFF;
-    case rm::kRegBIAS_BASE: return 0xFFFF;
-    case rm::kRegSHIFT: return 0x3F;
-    case rm::kRegOUT_CFG: return 0x7;
-    case rm::kRegCLAMP_HI: return 0xFFFF;
-    default: return 0;
+    case rm::kRegIRQ_EN:
+      return 0x3;
+    case rm::kRegMODE:
+      return 0x3;
+    case rm::kRegK:
+      return 0xFFFF;
+    case rm::kRegROWS_ACT:
+      return 0x1FF;
+    case rm::kRegCOLS_ACT:
+      return 0x1FF;
+    case rm::kRegACT_BASE:
+      return 0xFFFF;
+    case rm::kRegWGT_BASE:
+      return 0xFFFF;
+    case rm::kRegBIAS_BASE:
+      return 0xFFFF;
+    case rm::kRegSHIFT:
+      return 0x3F;
+    case rm::kRegOUT_CFG:
+      return 0x7;
+    case rm::kRegCLAMP_HI:
+      return 0xFFFF;
+    default:
+      return 0;
   }
 }
 
@@ -71,9 +83,7 @@ constexpr std::uint64_t bit(std::uint32_t b) { return std::uint64_t{1} << b; }
 std::uint16_t line_word(std::uint64_t line, int w) { return static_cast<std::uint16_t>(line >> (16 * w)); }
 
 void check_params(const DeviceParams& p) {
-  const auto fail = [](const std::string& what) {
-    throw std::invalid_argument("GoldenDevice parameters: " + what);
-  };
+  const auto fail = [](const std::string& what) { throw std::invalid_argument("GoldenDevice parameters: " + what); };
   if (p.rows < 1 || p.rows > 255) fail(fmt::format("rows = {} outside 1 .. 255", p.rows));
   if (p.cols < 4 || p.cols > 252 || p.cols % 4 != 0) {
     fail(fmt::format("cols = {} is not a multiple of 4 in 4 .. 252", p.cols));
@@ -117,7 +127,7 @@ struct GoldenDevice::State {
 
   DeviceParams p;
   int act_lines, wgt_lines, bias_lines, out_lines;
-  std::vector<std::uint64_t> act, wgt, bias, out;  ///< bank-major lines
+  std::vector<std::uint64_t> act, wgt, bias, out;         ///< bank-major lines
   std::array<std::uint64_t, rm::kRegCLAMP_HI + 1> cfg{};  ///< configuration registers by index
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
@@ -142,11 +152,16 @@ struct GoldenDevice::State {
 
   [[nodiscard]] std::uint64_t read_csr(std::uint32_t index) const {
     switch (index) {
-      case rm::kRegID: return rm::kIdValue;
-      case rm::kRegHWCFG: return hwcfg();
-      case rm::kRegHWCFG2: return static_cast<std::uint64_t>(p.bias_entries) | std::uint64_t{rm::kAccW} << 16;
-      case rm::kRegCTRL: return 0;
-      case rm::kRegSTATUS: return status();
+      case rm::kRegID:
+        return rm::kIdValue;
+      case rm::kRegHWCFG:
+        return hwcfg();
+      case rm::kRegHWCFG2:
+        return static_cast<std::uint64_t>(p.bias_entries) | std::uint64_t{rm::kAccW} << 16;
+      case rm::kRegCTRL:
+        return 0;
+      case rm::kRegSTATUS:
+        return status();
       default:
         if (is_config(index)) return cfg[index];
         return cnt[index - rm::kRegCNT_CYCLES];
@@ -154,7 +169,8 @@ struct GoldenDevice::State {
   }
 
   /// ERR_BUS_* code of an access (0 if legal), checked as documented: address, read-only, busy.
-  [[nodiscard]] std::uint32_t bus_check(bool write, std::uint32_t region, std::uint32_t bank, std::uint32_t line) const {
+  [[nodiscard]] std::uint32_t bus_check(bool write, std::uint32_t region, std::uint32_t bank,
+                                        std::uint32_t line) const {
     std::uint32_t banks = 0, lines = 0;
     switch (region) {
       case rm::kRegionCsr:
@@ -162,11 +178,20 @@ struct GoldenDevice::State {
         if (write && is_read_only(line)) return rm::kErrBusRo;
         if (write && is_config(line) && busy) return rm::kErrBusBusy;
         return rm::kErrNone;
-      case rm::kRegionAct: banks = p.rows, lines = act_lines; break;
-      case rm::kRegionWgt: banks = p.cols, lines = wgt_lines; break;
-      case rm::kRegionBias: banks = p.cols, lines = bias_lines; break;
-      case rm::kRegionOut: banks = p.rows, lines = out_lines; break;
-      default: return rm::kErrBusAddr;
+      case rm::kRegionAct:
+        banks = p.rows, lines = act_lines;
+        break;
+      case rm::kRegionWgt:
+        banks = p.cols, lines = wgt_lines;
+        break;
+      case rm::kRegionBias:
+        banks = p.cols, lines = bias_lines;
+        break;
+      case rm::kRegionOut:
+        banks = p.rows, lines = out_lines;
+        break;
+      default:
+        return rm::kErrBusAddr;
     }
     if (bank >= banks || line >= lines) return rm::kErrBusAddr;
     if (write && region == rm::kRegionOut) return rm::kErrBusRo;
@@ -177,10 +202,14 @@ struct GoldenDevice::State {
   std::uint64_t& spad_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line) {
     const int b = static_cast<int>(bank), l = static_cast<int>(line);
     switch (region) {
-      case rm::kRegionAct: return act_line(b, l);
-      case rm::kRegionWgt: return wgt_line(b, l);
-      case rm::kRegionBias: return bias_line(b, l);
-      default: return out_line(b, l);
+      case rm::kRegionAct:
+        return act_line(b, l);
+      case rm::kRegionWgt:
+        return wgt_line(b, l);
+      case rm::kRegionBias:
+        return bias_line(b, l);
+      default:
+        return out_line(b, l);
     }
   }
 
@@ -190,7 +219,8 @@ struct GoldenDevice::State {
     if (cfg[rm::kRegMODE] == 3) return rm::kErrBadMode;
     const auto mode = static_cast<Mode>(cfg[rm::kRegMODE]);
     const std::uint64_t k = cfg[rm::kRegK];
-    const std::uint64_t kw = (k + static_cast<std::uint64_t>(lanes(mode)) - 1) / static_cast<std::uint64_t>(lanes(mode));
+    const std::uint64_t kw =
+        (k + static_cast<std::uint64_t>(lanes(mode)) - 1) / static_cast<std::uint64_t>(lanes(mode));
     if (k == 0 || cfg[rm::kRegACT_BASE] + kw > static_cast<std::uint64_t>(p.act_words) ||
         cfg[rm::kRegWGT_BASE] + kw > static_cast<std::uint64_t>(p.wgt_words)) {
       return rm::kErrBadK;
@@ -312,8 +342,8 @@ struct GoldenDevice::State {
   driver::BusResponse edge(bool req, bool write, std::uint32_t addr, std::uint64_t wdata) {
     driver::BusResponse resp;
     std::array<std::uint64_t, kNumCounters> inc{};
-    inc[0] = 1;                              // CNT_CYCLES
-    inc[1] = busy ? 1 : 0;                   // CNT_BUSY: BUSY before the edge
+    inc[0] = 1;             // CNT_CYCLES
+    inc[1] = busy ? 1 : 0;  // CNT_BUSY: BUSY before the edge
     const bool tile_running = busy;
     bool clear = false;
     if (req) {

@@ -1,19 +1,23 @@
 // The numeric specification of docs/NUMERICS.md, defined once.
 #include "bitscale/golden/numeric.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace bitscale::golden {
 
 Mode mode_from_bits(int b) {
   switch (b) {
-    case 16: return Mode::k16;
-    case 8: return Mode::k8;
-    case 4: return Mode::k4;
-    default: throw std::invalid_argument(fmt::format("bit-width {} is not a mode (4, 8 or 16)", b));
+    case 16:
+      return Mode::k16;
+    case 8:
+      return Mode::k8;
+    case 4:
+      return Mode::k4;
+    default:
+      throw std::invalid_argument(fmt::format("bit-width {} is not a mode (4, 8 or 16)", b));
   }
 }
 

@@ -14,13 +14,13 @@
 // conv2d_acc_naive: the direct loops, one int64 multiply-add per MAC.
 #include "bitscale/golden/reference.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstring>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "gemm.hpp"
 
@@ -41,8 +41,7 @@ void check_input(const Layer& layer, const PackedTensor& in) {
         fmt::format("input {}x{}x{} does not match the layer ({})", in.h, in.w, in.c, s.to_string()));
   }
   if (in.mode != layer.mode) {
-    throw std::invalid_argument(
-        fmt::format("input is {}, the layer is {}", to_string(in.mode), to_string(layer.mode)));
+    throw std::invalid_argument(fmt::format("input is {}, the layer is {}", to_string(in.mode), to_string(layer.mode)));
   }
 }
 
@@ -186,9 +185,11 @@ void depthwise_run(const DepthwiseArgs& d) {
           const int ix = ox * d.stride_w + kx - d.pad_left;
           if (ix < 0 || ix >= d.in_w) continue;
           const std::int16_t* __restrict a =
-              d.x + (static_cast<std::size_t>(iy) * static_cast<std::size_t>(d.in_w) + static_cast<std::size_t>(ix)) * n;
+              d.x +
+              (static_cast<std::size_t>(iy) * static_cast<std::size_t>(d.in_w) + static_cast<std::size_t>(ix)) * n;
           const std::int16_t* __restrict w = d.wt + static_cast<std::size_t>(ky * d.k_w + kx) * n;
-          for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<std::int32_t>(a[i]) * static_cast<std::int32_t>(w[i]);
+          for (std::size_t i = 0; i < n; ++i)
+            acc[i] += static_cast<std::int32_t>(a[i]) * static_cast<std::int32_t>(w[i]);
           if (++taps == d.tap_chunk) {
             for (std::size_t i = 0; i < n; ++i) o[i] += acc[i];
             for (std::size_t i = 0; i < n; ++i) acc[i] = 0;
@@ -249,10 +250,9 @@ void pack_weights(const Layer& layer, int g, int ng, int k, int kp, int ntiles, 
   const std::size_t tile_stride = pairs * 2 * kGemmNR;
   panel.assign(static_cast<std::size_t>(ntiles) * tile_stride, 0);
   for (int n = 0; n < ng; ++n) {
-    const std::int32_t* src =
-        layer.weights.data() + static_cast<std::size_t>(g * ng + n) * static_cast<std::size_t>(k);
-    std::int16_t* dst = panel.data() + static_cast<std::size_t>(n / kGemmNR) * tile_stride +
-                        2 * static_cast<std::size_t>(n % kGemmNR);
+    const std::int32_t* src = layer.weights.data() + static_cast<std::size_t>(g * ng + n) * static_cast<std::size_t>(k);
+    std::int16_t* dst =
+        panel.data() + static_cast<std::size_t>(n / kGemmNR) * tile_stride + 2 * static_cast<std::size_t>(n % kGemmNR);
     for (int i = 0; i < k; ++i) {
       dst[static_cast<std::size_t>(i >> 1) * 2 * kGemmNR + static_cast<std::size_t>(i & 1)] =
           static_cast<std::int16_t>(src[i]);
@@ -279,11 +279,13 @@ void im2col_row(const ConvShape& s, const std::int16_t* x, std::size_t m, int g,
       if (ix < 0 || ix >= s.in_w) {
         std::memset(dst, 0, static_cast<std::size_t>(cg) * sizeof(std::int16_t));
       } else {
-        std::memcpy(dst,
-                    x + (static_cast<std::size_t>(iy) * static_cast<std::size_t>(s.in_w) + static_cast<std::size_t>(ix)) *
-                            static_cast<std::size_t>(s.in_c) +
-                        static_cast<std::size_t>(g) * static_cast<std::size_t>(cg),
-                    static_cast<std::size_t>(cg) * sizeof(std::int16_t));
+        std::memcpy(
+            dst,
+            x +
+                (static_cast<std::size_t>(iy) * static_cast<std::size_t>(s.in_w) + static_cast<std::size_t>(ix)) *
+                    static_cast<std::size_t>(s.in_c) +
+                static_cast<std::size_t>(g) * static_cast<std::size_t>(cg),
+            static_cast<std::size_t>(cg) * sizeof(std::int16_t));
       }
     }
   }
@@ -299,8 +301,8 @@ namespace detail {
 #if defined(BITSCALE_GOLDEN_X86)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-std::int64_t dot_i16_i32(const std::int16_t* __restrict a, const std::int32_t* __restrict w, std::size_t k,
-                         std::size_t chunk) {
+std::int64_t
+dot_i16_i32(const std::int16_t* __restrict a, const std::int32_t* __restrict w, std::size_t k, std::size_t chunk) {
   std::int64_t total = 0;
   if (chunk < 64) {
     for (std::size_t i = 0; i < k; ++i) total += static_cast<std::int64_t>(a[i]) * w[i];
@@ -358,9 +360,8 @@ void conv_gemm(const Layer& layer, const std::vector<std::int16_t>& x, std::int6
   const std::int64_t bound = split16 ? std::int64_t{255} * 32768 : max_product(layer.mode);
   const int chunk = static_cast<int>(std::min<std::int64_t>(INT32_MAX / (2 * bound), INT32_MAX));
   // 1x1, stride 1, no padding, one group: rows of A are the input pixels themselves.
-  const bool direct = !split16 && s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
-                      s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 &&
-                      k % 2 == 0;
+  const bool direct = !split16 && s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+                      s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 && k % 2 == 0;
 
   std::vector<std::int64_t> bias(out_c, 0);
   for (std::size_t i = 0; i < layer.bias.size(); ++i) bias[i] = layer.bias[i];
@@ -409,7 +410,8 @@ void conv_gemm(const Layer& layer, const std::vector<std::int16_t>& x, std::int6
             const bool first = p0 == 0 && pass == 0;
             const std::int64_t* bn = bias.data() + g * ng + n0;
             for (int r = 0; r < rows; ++r) {
-              std::int64_t* o = acc + (m0 + static_cast<std::size_t>(r)) * out_c + static_cast<std::size_t>(g * ng + n0);
+              std::int64_t* o =
+                  acc + (m0 + static_cast<std::size_t>(r)) * out_c + static_cast<std::size_t>(g * ng + n0);
               const std::int32_t* c = cbuf + r * kGemmLdc;
               if (first) {
                 for (int j = 0; j < nvalid; ++j) o[j] = bn[j] + c[j];
@@ -472,7 +474,8 @@ void output_stage_run_channels(const std::int64_t* __restrict acc, std::size_t p
   for (std::size_t p = 0; p < pixels; ++p) {
     const std::int64_t* a = acc + p * nc;
     std::int32_t* o = y + p * nc;
-    for (std::size_t c = 0; c < nc; ++c) o[c] = static_cast<std::int32_t>(std::min(std::max((a[c] + half[c]) >> sh[c], lo), hi));
+    for (std::size_t c = 0; c < nc; ++c)
+      o[c] = static_cast<std::int32_t>(std::min(std::max((a[c] + half[c]) >> sh[c], lo), hi));
   }
 }
 
@@ -506,8 +509,8 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
   const ConvShape& s = layer.shape;
   const std::vector<std::int32_t> x = in.values();  // HWC, unpacked once
   const int ho = s.out_h(), wo = s.out_w();
-  const int cg = s.in_c / s.groups;      // input channels per group
-  const int ng = s.out_c / s.groups;     // output channels per group
+  const int cg = s.in_c / s.groups;   // input channels per group
+  const int ng = s.out_c / s.groups;  // output channels per group
   std::vector<std::int64_t> acc(static_cast<std::size_t>(ho) * static_cast<std::size_t>(wo) *
                                 static_cast<std::size_t>(s.out_c));
   std::size_t o = 0;
@@ -526,12 +529,11 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
                 &x[(static_cast<std::size_t>(iy) * static_cast<std::size_t>(s.in_w) + static_cast<std::size_t>(ix)) *
                        static_cast<std::size_t>(s.in_c) +
                    static_cast<std::size_t>(g) * static_cast<std::size_t>(cg)];
-            const std::int32_t* w =
-                &layer.weights[((static_cast<std::size_t>(n) * static_cast<std::size_t>(s.k_h) +
-                                 static_cast<std::size_t>(ky)) *
-                                    static_cast<std::size_t>(s.k_w) +
-                                static_cast<std::size_t>(kx)) *
-                               static_cast<std::size_t>(cg)];
+            const std::int32_t* w = &layer.weights[((static_cast<std::size_t>(n) * static_cast<std::size_t>(s.k_h) +
+                                                     static_cast<std::size_t>(ky)) *
+                                                        static_cast<std::size_t>(s.k_w) +
+                                                    static_cast<std::size_t>(kx)) *
+                                                   static_cast<std::size_t>(cg)];
             for (int ci = 0; ci < cg; ++ci) sum += static_cast<std::int64_t>(a[ci]) * w[ci];
           }
         }

@@ -1,9 +1,9 @@
 // Layer descriptions and packed activation tensors.
 #include "bitscale/golden/tensor.hpp"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 namespace bitscale::golden {
 
@@ -105,8 +105,7 @@ void Layer::validate() const {
   // clamp_hi: any signed 16-bit value (it is saturated to the mode's range when applied).
 }
 
-PackedTensor::PackedTensor(int height, int width, int channels, Mode m)
-    : h(height), w(width), c(channels), mode(m) {
+PackedTensor::PackedTensor(int height, int width, int channels, Mode m) : h(height), w(width), c(channels), mode(m) {
   if (h < 0 || w < 0 || c < 0 || h > kMaxDim || w > kMaxDim || c > kMaxDim) {
     throw std::invalid_argument(fmt::format("PackedTensor: shape {}x{}x{} outside 0 .. {}", h, w, c, kMaxDim));
   }
@@ -117,8 +116,8 @@ PackedTensor PackedTensor::from_values(int h, int w, int c, Mode mode, std::span
   PackedTensor t(h, w, c, mode);
   const std::size_t n = static_cast<std::size_t>(h) * static_cast<std::size_t>(w) * static_cast<std::size_t>(c);
   if (values.size() != n) {
-    throw std::invalid_argument(
-        fmt::format("PackedTensor::from_values: {} values for shape {}x{}x{} ({} expected)", values.size(), h, w, c, n));
+    throw std::invalid_argument(fmt::format("PackedTensor::from_values: {} values for shape {}x{}x{} ({} expected)",
+                                            values.size(), h, w, c, n));
   }
   const std::size_t wpp = t.words_per_pixel();
   for (std::size_t px = 0; px < static_cast<std::size_t>(h) * static_cast<std::size_t>(w); ++px) {
@@ -127,7 +126,8 @@ PackedTensor PackedTensor::from_values(int h, int w, int c, Mode mode, std::span
            std::span<std::uint16_t>(t.words).subspan(px * wpp, wpp));
     } catch (const std::out_of_range& e) {
       throw std::out_of_range(fmt::format("PackedTensor::from_values: pixel (y {}, x {}): {}",
-                                          px / static_cast<std::size_t>(w), px % static_cast<std::size_t>(w), e.what()));
+                                          px / static_cast<std::size_t>(w), px % static_cast<std::size_t>(w),
+                                          e.what()));
     }
   }
   return t;
@@ -173,8 +173,9 @@ std::int32_t PackedTensor::at(int y, int x, int ch) const {
 void PackedTensor::set(int y, int x, int ch, std::int32_t v) {
   const std::size_t idx = element_word(*this, y, x, ch);
   if (v < min_value(mode) || v > max_value(mode)) {
-    throw std::out_of_range(fmt::format("PackedTensor::set: value {} at (y {}, x {}, c {}) outside the {} range {} .. {}",
-                                        v, y, x, ch, to_string(mode), min_value(mode), max_value(mode)));
+    throw std::out_of_range(
+        fmt::format("PackedTensor::set: value {} at (y {}, x {}, c {}) outside the {} range {} .. {}", v, y, x, ch,
+                    to_string(mode), min_value(mode), max_value(mode)));
   }
   words[idx] = set_lane(words[idx], ch % lanes(mode), mode, v);
 }

@@ -1,10 +1,10 @@
 #include "bench.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <fstream>
 #include <functional>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -105,20 +105,22 @@ void run_bench(const BenchOptions& opts) {
   fmt::print("rtl    array-bound tile (16x16, 16-bit, K=8192): {:>10.0f} simulated cycles/s\n", array_cps);
   fmt::print("rtl    layer via driver: {:>8.3f} s/layer, {} cycles, {:>10.0f} simulated cycles/s, {:>8.2f} M MAC/s\n",
              t_rtl, layer_cycles, layer_cps, macs / t_rtl / 1e6);
-  fmt::print("golden layer via driver (golden device): {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n",
-             t_gold, macs / t_gold / 1e6, t_rtl / t_gold);
-  fmt::print("golden functional back-end (driver):     {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n",
-             t_fast, macs / t_fast / 1e6, t_rtl / t_fast);
-  fmt::print("golden reference conv2d (untiled):       {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n",
-             t_ref, macs / t_ref / 1e6, t_rtl / t_ref);
+  fmt::print("golden layer via driver (golden device): {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n", t_gold,
+             macs / t_gold / 1e6, t_rtl / t_gold);
+  fmt::print("golden functional back-end (driver):     {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n", t_fast,
+             macs / t_fast / 1e6, t_rtl / t_fast);
+  fmt::print("golden reference conv2d (untiled):       {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n", t_ref,
+             macs / t_ref / 1e6, t_rtl / t_ref);
   if (!opts.json.empty()) {
     std::ofstream f(opts.json);
     if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", opts.json));
     f << fmt::format(
         "{{\"layer_macs\": {}, \"rtl_array_cycles_per_s\": {:.0f}, \"rtl_layer_s\": {:.6f}, \"rtl_layer_cycles\": {}, "
         "\"rtl_layer_cycles_per_s\": {:.0f}, \"golden_device_layer_s\": {:.6f}, \"golden_device_mac_per_s\": {:.0f}, "
-        "\"golden_functional_layer_s\": {:.6f}, \"golden_reference_layer_s\": {:.6f}, \"golden_reference_mac_per_s\": {:.0f}}}\n",
-        layer.shape.macs(), array_cps, t_rtl, layer_cycles, layer_cps, t_gold, macs / t_gold, t_fast, t_ref, macs / t_ref);
+        "\"golden_functional_layer_s\": {:.6f}, \"golden_reference_layer_s\": {:.6f}, \"golden_reference_mac_per_s\": "
+        "{:.0f}}}\n",
+        layer.shape.macs(), array_cps, t_rtl, layer_cycles, layer_cps, t_gold, macs / t_gold, t_fast, t_ref,
+        macs / t_ref);
   }
 }
 

@@ -3,13 +3,13 @@
 // formats. (2) Every kept image at each precision level; the minimum bit-width histogram (bars
 // under 1 % merged upward), the resulting configurations and score-margin statistics of easy
 // and difficult images. Resumable: records are appended image by image under --out.
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/host/evaluate.hpp"
@@ -64,11 +64,13 @@ int run_characterize(const CharOptions& o) {
     progress.update(fmt::format("float: {}/{} images", n, total));
   };
   const study::Runner float_runner({&net, nullptr, {}, true, "float", {}}, label_of);
-  const auto phase1 = study::record_images(o.out + "/float.jsonl", study::records_header("float", model_name, "float", {}, ""),
-                                           files, float_runner.workers(), ro);
+  const auto phase1 =
+      study::record_images(o.out + "/float.jsonl", study::records_header("float", model_name, "float", {}, ""), files,
+                           float_runner.workers(), ro);
   progress.finish();
   if (!phase1.complete) {
-    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n", phase1.computed);
+    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
+               phase1.computed);
     return 3;
   }
   std::vector<std::string> kept;
@@ -87,7 +89,8 @@ int run_characterize(const CharOptions& o) {
       float_runs[r.file] = *r.fp;
     }
   }
-  if (kept.empty()) throw std::runtime_error(fmt::format("{}: no image is classified correctly by the float network", image_dir));
+  if (kept.empty())
+    throw std::runtime_error(fmt::format("{}: no image is classified correctly by the float network", image_dir));
   fmt::print(stderr, "phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} resumed)\n",
              o.top5 ? "top-5" : "top-1", kept.size(), labelled, errors, phase1.resumed);
 
@@ -97,7 +100,8 @@ int run_characterize(const CharOptions& o) {
   if (fs::exists(calib_path)) {
     calib = Calibration::load(calib_path, net);
     if (calib.images != kept) {
-      throw std::runtime_error(fmt::format("{}: calibrated on other images than this run keeps; use another --out", calib_path));
+      throw std::runtime_error(
+          fmt::format("{}: calibrated on other images than this run keeps; use another --out", calib_path));
     }
   } else {
     calib = calibrate_files(net, kept, o.jobs, warn);
@@ -111,12 +115,13 @@ int run_characterize(const CharOptions& o) {
   };
   const study::Runner runner({&net, &calib, levels, false, o.backend, factory, weight_fl_from_string(o.weight_fl)},
                              label_of);
-  auto phase2 = study::record_images(o.out + "/levels.jsonl",
-                                     study::records_header("levels", model_name, o.backend, levels, calib_id, o.weight_fl), kept,
-                                     runner.workers(), ro);
+  auto phase2 = study::record_images(
+      o.out + "/levels.jsonl", study::records_header("levels", model_name, o.backend, levels, calib_id, o.weight_fl),
+      kept, runner.workers(), ro);
   progress.finish();
   if (!phase2.complete) {
-    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n", phase2.computed);
+    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
+               phase2.computed);
     return 3;
   }
   for (auto& r : phase2.records) r.fp = float_runs.at(r.file);
@@ -142,8 +147,8 @@ int run_characterize(const CharOptions& o) {
   for (int b : levels) {
     const auto& e = c.easy.at(b);
     const auto& h = c.difficult.at(b);
-    fmt::print("  SM at {:>2}-bit: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", b, e.mean, e.stddev,
-               e.n, h.mean, h.stddev, h.n);
+    fmt::print("  SM at {:>2}-bit: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", b, e.mean,
+               e.stddev, e.n, h.mean, h.stddev, h.n);
   }
   fmt::print("outputs in {}/ (characterization.json, histogram.csv, margins.csv, *.svg, summary.md)\n", o.out);
   return 0;
@@ -170,7 +175,9 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
       ->capture_default_str();
   add_weight_fl_option(cmd, o->weight_fl);
   cmd->add_flag("--top5", o->top5, "Correct = top-5 (default: top-1)");
-  cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_option("--limit", o->limit, "At most the first N images (0 = all)")->capture_default_str();
   cmd->add_option("--stop-after", o->stop_after, "Stop after N new images (simulates an interruption; exit status 3)");
   cmd->add_option("--synsets", o->synsets, "imagenet-synsets.tsv (labels from file names)");

@@ -1,9 +1,9 @@
 // `bitscale classify`: one image through a network on the float baseline or on the array.
+#include <fmt/format.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/host/evaluate.hpp"
@@ -52,15 +52,17 @@ int run_classify(const ClassifyOptions& o) {
         net, o.calib, defaults, o.calib_limit, o.jobs, [](const std::string& w) { fmt::print(stderr, "{}\n", w); }));
     if (!o.save_calib.empty()) calib->save(o.save_calib, net);
   }
-  const Engine engine(net, o.backend, o.bits, calib.get(),
-                      [b = o.backend]() { return driver::make_accelerator(b); }, weight_fl_from_string(o.weight_fl));
+  const Engine engine(
+      net, o.backend, o.bits, calib.get(), [b = o.backend]() { return driver::make_accelerator(b); },
+      weight_fl_from_string(o.weight_fl));
   const Image img = load_for_model(o.image, net.input_h(), net.input_w());
   auto session = engine.session();
   const Prediction p = session->run(img.rgb);
 
   fmt::print("{}: {} on {}{}\n", o.image, model_path, o.backend,
-             engine.on_array() ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits, o.weight_fl,
-                                                 calib->images.size()) : "");
+             engine.on_array() ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits,
+                                             o.weight_fl, calib->images.size())
+                               : "");
   if (syn) {
     if (const auto label = label_from_filename(o.image, *syn)) {
       fmt::print("label: {} {}\n", *label, syn->name(*label));
@@ -90,7 +92,9 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--image", o->image, "JPEG image")->required();
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
   add_weight_fl_option(cmd, o->weight_fl);
-  cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
+  cmd->add_option("--backend", o->backend,
+                  "float (baseline), golden (fast functional golden model), golden-device (register-level golden "
+                  "model) or rtl (verilated)")
       ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();
   cmd->add_option("--calib", o->calib,

@@ -1,5 +1,7 @@
 // `bitscale eval`: a directory of images through a network, one result row per image
 // (CSV or JSON lines, written and flushed as each image finishes), top-1/top-5 summary.
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -11,8 +13,6 @@
 #include <set>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/host/evaluate.hpp"
@@ -83,16 +83,16 @@ std::string compare_runs(const Prediction& a, const Prediction& b, const Quantiz
 
 class RowWriter {
  public:
-  RowWriter(const std::string& path, bool compare, const std::optional<Synsets>& syn)
-      : compare_(compare), syn_(syn) {
+  RowWriter(const std::string& path, bool compare, const std::optional<Synsets>& syn) : compare_(compare), syn_(syn) {
     json_ = path.size() >= 6 && (path.ends_with(".jsonl") || path.ends_with(".json"));
     if (!path.empty()) {
       file_.open(path, std::ios::binary | std::ios::trunc);
       if (!file_) throw std::runtime_error(fmt::format("{}: cannot write the results", path));
     }
     if (!json_) {
-      std::string h = "file,label,top1,top2,top3,top4,top5,p1,p2,p3,p4,p5,margin,top1_correct,top5_correct,top1_name,"
-                      "cycles,mac16,mac8,mac4,seconds,error";
+      std::string h =
+          "file,label,top1,top2,top3,top4,top5,p1,p2,p3,p4,p5,margin,top1_correct,top5_correct,top1_name,"
+          "cycles,mac16,mac8,mac4,seconds,error";
       if (compare_) h += ",compare";
       out() << h << '\n';
       out().flush();
@@ -141,7 +141,8 @@ class RowWriter {
         line += r.label ? fmt::format(",{},{}", int{correct(p, *r.label, 1)}, int{correct(p, *r.label, 5)}) : ",,";
         line += "," + csv_field(p.top.index.empty() ? "" : name(out_class(p.top.index[0])));
         if (p.counters) {
-          line += fmt::format(",{},{},{},{}", p.counters->cycles, p.counters->mac16, p.counters->mac8, p.counters->mac4);
+          line +=
+              fmt::format(",{},{},{},{}", p.counters->cycles, p.counters->mac16, p.counters->mac8, p.counters->mac4);
         } else {
           line += ",,,,";
         }
@@ -202,7 +203,8 @@ int run_eval(const EvalOptions& o) {
     const std::set<std::string> seen(calib->images.begin(), calib->images.end());
     const auto before = files.size();
     std::erase_if(files, [&](const std::string& f) { return seen.contains(f); });
-    if (files.size() != before) fmt::print(stderr, "excluded {} calibration images from the evaluation\n", before - files.size());
+    if (files.size() != before)
+      fmt::print(stderr, "excluded {} calibration images from the evaluation\n", before - files.size());
     fmt::print(stderr, "calibration: {} images ({:.1f} s){}\n", calib->images.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                split && o.calib.empty() ? ", the even positions of the directory; evaluating the odd ones" : "");
@@ -294,7 +296,8 @@ int run_eval(const EvalOptions& o) {
              labelled ? 100.0 * top1 / labelled : 0.0, top1, labelled, labelled ? 100.0 * top5 / labelled : 0.0, top5,
              labelled, errors);
   fmt::print(sum, "{:.2f} images/s ({:.1f} s, {} jobs)", (done - errors) / std::max(secs, 1e-9), secs, jobs);
-  if (engine.on_array() && done > errors) fmt::print(sum, ", {:.0f} array cycles/image", double(cycles) / (done - errors));
+  if (engine.on_array() && done > errors)
+    fmt::print(sum, ", {:.0f} array cycles/image", double(cycles) / (done - errors));
   fmt::print(sum, "\n");
   if (o.compare_backends) {
     fmt::print(sum, "{} vs {}: every MAC layer output and counter matched on {} of {} images\n", backend, other,
@@ -316,11 +319,15 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--images", o->images, "Image directory (default: data/images)");
   cmd->add_option("--bits", o->bits, "Bit-width on the array")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
   add_weight_fl_option(cmd, o->weight_fl);
-  cmd->add_option("--backend", o->backend, "float (baseline), golden (fast functional golden model), golden-device (register-level golden model) or rtl (verilated)")
+  cmd->add_option("--backend", o->backend,
+                  "float (baseline), golden (fast functional golden model), golden-device (register-level golden "
+                  "model) or rtl (verilated)")
       ->check(CLI::IsMember({"float", "golden", "golden-device", "rtl"}))
       ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Evaluate at most N images (0 = all)")->capture_default_str();
-  cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_option("--calib", o->calib, "Calibration: a JSON file (from --save-calib) or an image directory");
   cmd->add_option("--calib-limit", o->calib_limit, "Calibration images (spread over the set; 0 = all)")
       ->capture_default_str();

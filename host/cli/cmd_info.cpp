@@ -1,11 +1,11 @@
 // `bitscale info`: the layers of a TFLite model with shapes, options, parameters and MACs.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "bitscale/host/model.hpp"
 #include "command.hpp"
@@ -45,8 +45,8 @@ Layer describe(const Model& m, std::size_t i) {
   auto tensor = [&](int t) -> const Tensor& { return m.tensors[static_cast<std::size_t>(t)]; };
   if (!op.inputs.empty() && op.inputs[0] >= 0) l.in_shape = tensor(op.inputs[0]).shape;
   if (!op.outputs.empty()) l.out_shape = tensor(op.outputs[0]).shape;
-  const bool weighted = op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D ||
-                        op.type == OpType::kFullyConnected;
+  const bool weighted =
+      op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D || op.type == OpType::kFullyConnected;
   if (!weighted) return l;
   for (std::size_t k = 1; k < op.inputs.size(); ++k) {
     if (op.inputs[k] >= 0) l.params += tensor(op.inputs[k]).elements();
@@ -70,7 +70,8 @@ Layer describe(const Model& m, std::size_t i) {
 
 std::string quant_str(const Tensor& t) {
   if (t.quant.empty()) return to_string(t.type);
-  if (t.quant.scale.size() > 1) return fmt::format("{} (per-channel, {} scales)", to_string(t.type), t.quant.scale.size());
+  if (t.quant.scale.size() > 1)
+    return fmt::format("{} (per-channel, {} scales)", to_string(t.type), t.quant.scale.size());
   return fmt::format("{} (scale {:g}, zero point {})", to_string(t.type), t.quant.scale[0], t.quant.zero_point[0]);
 }
 
@@ -100,7 +101,8 @@ std::string to_json(const Model& m, const std::vector<Layer>& layers, std::int64
     for (int t : ts) {
       const Tensor& x = m.tensors[static_cast<std::size_t>(t)];
       std::string q;
-      if (!x.quant.empty()) q = fmt::format(", \"scale\": {}, \"zero_point\": {}", x.quant.scale[0], x.quant.zero_point[0]);
+      if (!x.quant.empty())
+        q = fmt::format(", \"scale\": {}, \"zero_point\": {}", x.quant.scale[0], x.quant.zero_point[0]);
       items.push_back(fmt::format("{{\"tensor\": {}, \"name\": \"{}\", \"shape\": {}, \"type\": \"{}\"{}}}", t,
                                   json_escape(x.name), json_shape(x.shape), to_string(x.type), q));
     }
@@ -121,9 +123,11 @@ std::string to_json(const Model& m, const std::vector<Layer>& layers, std::int64
       extra += fmt::format(", \"filter\": [{}, {}]", op.filter_h, op.filter_w);
     }
     if (op.type == OpType::kDepthwiseConv2D) extra += fmt::format(", \"depth_multiplier\": {}", op.depth_multiplier);
-    j += fmt::format("    {{\"index\": {}, \"op\": \"{}\", \"input_shape\": {}, \"output_shape\": {}{}, \"params\": {}, \"macs\": {}}}{}\n",
-                     l.index, to_string(op.type), json_shape(l.in_shape), json_shape(l.out_shape), extra, l.params, l.macs,
-                     i + 1 < layers.size() ? "," : "");
+    j += fmt::format(
+        "    {{\"index\": {}, \"op\": \"{}\", \"input_shape\": {}, \"output_shape\": {}{}, \"params\": {}, \"macs\": "
+        "{}}}{}\n",
+        l.index, to_string(op.type), json_shape(l.in_shape), json_shape(l.out_shape), extra, l.params, l.macs,
+        i + 1 < layers.size() ? "," : "");
   }
   j += fmt::format("  ],\n  \"total_params\": {},\n  \"total_macs\": {}\n}}\n", params, macs);
   return j;
@@ -184,7 +188,8 @@ const RegisterCommand kInfo([](CLI::App& app) -> std::function<int()> {
       "Reads a TensorFlow Lite model and lists its layers in execution order: operator, input and output\n"
       "shapes, fused activation, stride and padding, parameters and MACs, with totals.");
   cmd->add_option("--model", o->model, "The .tflite file")->required();
-  cmd->add_option("--json", o->json, "Write the listing as JSON to this file ('-': standard output, instead of the table)");
+  cmd->add_option("--json", o->json,
+                  "Write the listing as JSON to this file ('-': standard output, instead of the table)");
   return [o]() { return run_info(*o); };
 });
 

@@ -1,12 +1,12 @@
 // `bitscale netbench`: whole-network performance figures of one model: golden images per
 // second, RTL seconds per image, and array utilization per layer type from the counters.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/host/evaluate.hpp"
@@ -59,13 +59,15 @@ int run_netbench(const NetBenchOptions& o) {
 
   // Golden (functional) back-end, one thread.
   const WeightFl wfl = weight_fl_from_string(o.weight_fl);
-  const Engine golden(net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); }, wfl);
+  const Engine golden(
+      net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); }, wfl);
   auto gs = golden.session();
   const int ng = std::max(1, std::min<int>(o.golden_images, static_cast<int>(imgs.size())));
   const auto t0 = Clock::now();
   for (int i = 0; i < ng; ++i) (void)gs->run(imgs[static_cast<std::size_t>(i)].rgb);
   const double golden_s = std::chrono::duration<double>(Clock::now() - t0).count() / ng;
-  fmt::print("golden: {:.1f} images/s on one core ({:.1f} ms per image, {} images)\n", 1.0 / golden_s, golden_s * 1e3, ng);
+  fmt::print("golden: {:.1f} images/s on one core ({:.1f} ms per image, {} images)\n", 1.0 / golden_s, golden_s * 1e3,
+             ng);
 
   // Utilization per layer type (counters of one image on the functional back-end = the RTL's).
   auto acc = driver::make_accelerator("golden");
@@ -98,9 +100,10 @@ int run_netbench(const NetBenchOptions& o) {
     const double util = a.array ? static_cast<double>(a.macs) / (static_cast<double>(a.array) * pes * lanes) : 0.0;
     fmt::print("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}% {:>8.1f}%\n", kind, a.layers, a.macs, a.array, a.cycles,
                100 * util, 100.0 * static_cast<double>(a.cycles) / static_cast<double>(total.cycles));
-    json_rows += fmt::format("{}{{\"type\": \"{}\", \"layers\": {}, \"macs\": {}, \"array_cycles\": {}, \"cycles\": {}, "
-                             "\"utilization\": {:.4f}}}",
-                             json_rows.empty() ? "" : ", ", kind, a.layers, a.macs, a.array, a.cycles, util);
+    json_rows += fmt::format(
+        "{}{{\"type\": \"{}\", \"layers\": {}, \"macs\": {}, \"array_cycles\": {}, \"cycles\": {}, "
+        "\"utilization\": {:.4f}}}",
+        json_rows.empty() ? "" : ", ", kind, a.layers, a.macs, a.array, a.cycles, util);
   }
   const double util_all = static_cast<double>(total.macs) / (static_cast<double>(total.array) * pes * lanes);
   fmt::print("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}%\n", "all MAC layers", total.layers, total.macs, total.array,
@@ -110,7 +113,8 @@ int run_netbench(const NetBenchOptions& o) {
   double rtl_s = 0;
   std::uint64_t rtl_cycles = 0;
   if (o.rtl_images > 0) {
-    const Engine rtl(net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); }, wfl);
+    const Engine rtl(
+        net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); }, wfl);
     auto rs = rtl.session();
     const int nr = std::min<int>(o.rtl_images, static_cast<int>(imgs.size()));
     const auto t1 = Clock::now();
@@ -125,9 +129,10 @@ int run_netbench(const NetBenchOptions& o) {
   if (!o.json.empty()) {
     std::ofstream f(o.json);
     if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", o.json));
-    f << fmt::format("{{\"model\": \"{}\", \"bits\": {}, \"golden_images_per_s\": {:.3f}, \"rtl_s_per_image\": {:.3f}, "
-                     "\"rtl_cycles_per_image\": {}, \"utilization\": {:.4f}, \"layer_types\": [{}]}}\n",
-                     model_path, o.bits, 1.0 / golden_s, rtl_s, rtl_cycles, util_all, json_rows);
+    f << fmt::format(
+        "{{\"model\": \"{}\", \"bits\": {}, \"golden_images_per_s\": {:.3f}, \"rtl_s_per_image\": {:.3f}, "
+        "\"rtl_cycles_per_image\": {}, \"utilization\": {:.4f}, \"layer_types\": [{}]}}\n",
+        model_path, o.bits, 1.0 / golden_s, rtl_s, rtl_cycles, util_all, json_rows);
   }
   return 0;
 }

@@ -22,7 +22,9 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--mode", *mode, "Precision: 4, 8, 16 or all")
       ->check(CLI::IsMember({"4", "8", "16", "all"}))
       ->capture_default_str();
-  cmd->add_option("--max-k", ro->max_k, "Largest K of fully-connected layers")->check(CLI::Range(1, 16384))->capture_default_str();
+  cmd->add_option("--max-k", ro->max_k, "Largest K of fully-connected layers")
+      ->check(CLI::Range(1, 16384))
+      ->capture_default_str();
   cmd->add_option("--max-report", ro->max_report, "Mismatches printed per mode")->capture_default_str();
   cmd->add_option("--fst", ro->fst, "Write an FST waveform of the RTL run to this file (use with --count 1)");
   cmd->add_option("--json", ro->json, "Write a JSON summary to this file");

@@ -1,8 +1,8 @@
 // `bitscale report`: one page (Markdown or HTML) from the outputs of characterize and sweep.
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/study.hpp"
 #include "command.hpp"
@@ -16,10 +16,10 @@ struct ReportOptions {
 
 const RegisterCommand kReport([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<ReportOptions>();
-  auto* cmd = app.add_subcommand(
-      "report",
-      "One page from the summary.md fragments that characterize and sweep write in --in (or its\n"
-      "sub-directories): .md links the SVG charts, .html embeds them.");
+  auto* cmd =
+      app.add_subcommand("report",
+                         "One page from the summary.md fragments that characterize and sweep write in --in (or its\n"
+                         "sub-directories): .md links the SVG charts, .html embeds them.");
   cmd->add_option("--in", o->in, "Directory of characterize/sweep outputs (or their parent)")->required();
   cmd->add_option("--out", o->out, "report.md or report.html")->required();
   return [o]() {

@@ -3,12 +3,12 @@
 // score margin, counters); every threshold T_h is then evaluated from the records with
 // Controller::decide. Outputs the accuracy/energy curves, the smallest T_h meeting --max-drop
 // and the comparison with static 4/8/16-bit (the paper's Table 2). Resumable under --out.
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/host/evaluate.hpp"
@@ -89,9 +89,12 @@ int run_sweep(const SweepOptions& o) {
   const std::set<std::string> seen(calib.images.begin(), calib.images.end());
   const auto before = files.size();
   std::erase_if(files, [&](const std::string& f) { return seen.contains(f); });
-  if (files.size() != before) fmt::print(stderr, "excluded {} calibration images from the evaluation\n", before - files.size());
+  if (files.size() != before)
+    fmt::print(stderr, "excluded {} calibration images from the evaluation\n", before - files.size());
   if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
-  if (files.empty()) throw std::invalid_argument(fmt::format("{}: no evaluation images ({} half, calibration excluded)", image_dir, half));
+  if (files.empty())
+    throw std::invalid_argument(
+        fmt::format("{}: no evaluation images ({} half, calibration excluded)", image_dir, half));
 
   std::vector<int> bits{4, 8, 16};
   for (int b : levels) {
@@ -104,26 +107,32 @@ int run_sweep(const SweepOptions& o) {
   ro.jobs = o.jobs;
   ro.warn = warn;
   ro.stop_after = o.stop_after;
-  ro.progress = [&](std::size_t n, std::size_t total) { progress.update(fmt::format("sweep records: {}/{} images", n, total)); };
+  ro.progress = [&](std::size_t n, std::size_t total) {
+    progress.update(fmt::format("sweep records: {}/{} images", n, total));
+  };
   const std::string rec_path = o.out + (o.backend == "golden" ? "/records.jsonl" : "/records_" + o.backend + ".jsonl");
   study::RecordResult rec;
   {
-    const study::Runner runner({&net, &calib, bits, true, o.backend, [b = o.backend]() { return driver::make_accelerator(b); },
-                                weight_fl_from_string(o.weight_fl)},
-                               label_of);
-    rec = study::record_images(rec_path, study::records_header("sweep", model_name, o.backend, bits, calib_id, o.weight_fl), files,
-                               runner.workers(), ro);
+    const study::Runner runner(
+        {&net, &calib, bits, true, o.backend, [b = o.backend]() { return driver::make_accelerator(b); },
+         weight_fl_from_string(o.weight_fl)},
+        label_of);
+    rec = study::record_images(rec_path,
+                               study::records_header("sweep", model_name, o.backend, bits, calib_id, o.weight_fl),
+                               files, runner.workers(), ro);
   }
   progress.finish();
   if (!rec.complete) {
-    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n", rec.computed);
+    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
+               rec.computed);
     return 3;
   }
   study::SweepInput in;
   in.records = study::sweep_records(rec.records, levels);
   in.levels = levels;
   in.table = table;
-  if (in.records.empty()) throw std::runtime_error(fmt::format("{}: no labelled, readable evaluation image", image_dir));
+  if (in.records.empty())
+    throw std::runtime_error(fmt::format("{}: no labelled, readable evaluation image", image_dir));
   const std::vector<std::vector<int>> extra{{4, 8, 16}, {8, 16}};
   const study::SweepSummary s = study::summarize_sweep(in, o.max_drop, o.step, extra);
   const std::string context = fmt::format(
@@ -144,15 +153,20 @@ int run_sweep(const SweepOptions& o) {
     ro.stop_after = 0;
     study::RecordResult r;
     for (int b : bits) {
-      const study::Runner rtl({&net, &calib, {b}, false, "rtl", []() { return driver::make_accelerator("rtl"); },
+      const study::Runner rtl({&net,
+                               &calib,
+                               {b},
+                               false,
+                               "rtl",
+                               []() { return driver::make_accelerator("rtl"); },
                                weight_fl_from_string(o.weight_fl)},
                               label_of);
       ro.progress = [&](std::size_t n, std::size_t total) {
         progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
       };
-      const auto rb = study::record_images(o.out + fmt::format("/rtl_confirm_{}.jsonl", b),
-                                           study::records_header("rtl-confirm", model_name, "rtl", {b}, calib_id, o.weight_fl), sub,
-                                           rtl.workers(), ro);
+      const auto rb = study::record_images(
+          o.out + fmt::format("/rtl_confirm_{}.jsonl", b),
+          study::records_header("rtl-confirm", model_name, "rtl", {b}, calib_id, o.weight_fl), sub, rtl.workers(), ro);
       progress.finish();
       if (r.records.empty()) {
         r = rb;
@@ -179,7 +193,8 @@ int run_sweep(const SweepOptions& o) {
     std::string md = fmt::format(
         "### RTL confirmation\n\nThe first {} evaluation images re-run on the verilated RTL back-end at {} bits: "
         "**{} of {}** have identical top-1, correctness, score margin and hardware counters at every bit-width.\n\n"
-        "| T_h | golden: top-1 correct, energy (pJ) | RTL: top-1 correct, energy (pJ) | same decisions |\n|---|---|---|---|\n",
+        "| T_h | golden: top-1 correct, energy (pJ) | RTL: top-1 correct, energy (pJ) | same decisions "
+        "|\n|---|---|---|---|\n",
         sub.size(), fmt::join(bits, "/"), same, sub.size());
     std::vector<double> ts{0.0, 0.5, 1.0};
     if (s.dynamic.front().second) ts.insert(ts.begin() + 1, s.dynamic.front().second->threshold);
@@ -195,9 +210,10 @@ int run_sweep(const SweepOptions& o) {
     md += "\n";
     study::write_file(o.out + "/rtl_confirm.md", md);
     study::write_file(o.out + "/summary.md", study::read_file(o.out + "/summary.md") + md);
-    fmt::print("RTL confirmation: {} of {} images identical to golden (top-1, margins, counters at {} bits); "
-               "decisions and energy {}\n",
-               same, sub.size(), fmt::join(bits, "/"), all_same ? "identical" : "DIFFER");
+    fmt::print(
+        "RTL confirmation: {} of {} images identical to golden (top-1, margins, counters at {} bits); "
+        "decisions and energy {}\n",
+        same, sub.size(), fmt::join(bits, "/"), all_same ? "identical" : "DIFFER");
     if (!all_same) return 1;
   }
   fmt::print("outputs in {}/ (records, sweep.json, thresholds.csv, table.csv, *.svg, summary.md)\n", o.out);
@@ -216,9 +232,11 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--calib", o->calib,
                   "Calibration: a JSON file (e.g. characterize's calibration.json) or an image directory\n"
                   "(its even positions when it is the --images directory; default: --images)");
-  cmd->add_option("--calib-limit", o->calib_limit, "Calibration images from a directory (spread; 0 = all)")->capture_default_str();
+  cmd->add_option("--calib-limit", o->calib_limit, "Calibration images from a directory (spread; 0 = all)")
+      ->capture_default_str();
   cmd->add_option("--images", o->images, "Evaluation image directory (default: data/images)");
-  cmd->add_option("--half", o->half, "auto (odd positions when --calib is the same directory, else all), all, even, odd")
+  cmd->add_option("--half", o->half,
+                  "auto (odd positions when --calib is the same directory, else all), all, even, odd")
       ->check(CLI::IsMember({"auto", "all", "even", "odd"}))
       ->capture_default_str();
   cmd->add_option("--out", o->out, "Output directory (records, calibration, reports)")->required();
@@ -235,7 +253,9 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
                   "Re-run the first N evaluation images on the RTL back-end and check identical records,\n"
                   "decisions and energy (exit status 1 otherwise)")
       ->capture_default_str();
-  cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--jobs", o->jobs, "Threads, each with its own device")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_option("--limit", o->limit, "At most the first N evaluation images (0 = all)")->capture_default_str();
   cmd->add_option("--stop-after", o->stop_after, "Stop after N new images (simulates an interruption; exit status 3)");
   cmd->add_option("--synsets", o->synsets, "imagenet-synsets.tsv (labels from file names)");

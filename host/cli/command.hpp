@@ -2,11 +2,10 @@
 // that adding a command touches no other file.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace bitscale::host::cli {
 

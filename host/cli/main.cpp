@@ -1,7 +1,8 @@
 // bitscale: command-line front end. Sub-commands live in cli/*.cpp and register themselves
 // (command.hpp). Exceptions are caught here and reported with context; exit status 2.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "command.hpp"
 

@@ -1,13 +1,12 @@
 // A one-line progress indicator on stderr, shown only on a terminal.
 #pragma once
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace bitscale::host {
 

@@ -15,9 +15,7 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-int uniform(std::mt19937_64& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
+int uniform(std::mt19937_64& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
 
 bool chance(std::mt19937_64& rng, double p) { return std::bernoulli_distribution(p)(rng); }
 
@@ -88,9 +86,8 @@ RandomCase random_case(std::uint64_t cseed, golden::Mode mode, int max_k) {
   rc.layer.shape = s;
   rc.layer.mode = mode;
   rc.layer.weights = values(rng, mode, static_cast<std::size_t>(s.weight_count()));
-  rc.input = golden::PackedTensor::from_values(
-      s.in_h, s.in_w, s.in_c, mode,
-      values(rng, mode, static_cast<std::size_t>(s.in_h) * s.in_w * s.in_c));
+  rc.input = golden::PackedTensor::from_values(s.in_h, s.in_w, s.in_c, mode,
+                                               values(rng, mode, static_cast<std::size_t>(s.in_h) * s.in_w * s.in_c));
 
   // Bias: none, small, or anywhere in the signed 32-bit range.
   if (chance(rng, 0.7)) {
@@ -115,7 +112,8 @@ RandomCase random_case(std::uint64_t cseed, golden::Mode mode, int max_k) {
   if (chance(rng, 0.25)) {
     const int spread = uniform(rng, 1, 3);
     rc.layer.channel_shift.resize(static_cast<std::size_t>(s.out_c));
-    for (int& c : rc.layer.channel_shift) c = std::clamp(rc.layer.out.shift + uniform(rng, -spread, spread), 0, golden::kAccBits - 1);
+    for (int& c : rc.layer.channel_shift)
+      c = std::clamp(rc.layer.out.shift + uniform(rng, -spread, spread), 0, golden::kAccBits - 1);
   }
   rc.layer.out.relu = chance(rng, 0.4);
   rc.layer.out.clamp = chance(rng, 0.3);

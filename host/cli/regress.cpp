@@ -1,10 +1,10 @@
 #include "regress.hpp"
 
-#include <chrono>
-#include <fstream>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <chrono>
+#include <fstream>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -34,15 +34,17 @@ std::string first_difference(const PackedTensor& a, const char* an, const Packed
   const std::size_t wpp = a.words_per_pixel();
   const std::size_t pix = first / wpp, word = first % wpp;
   const int P = golden::lanes(a.mode);
-  const int y = static_cast<int>(pix / static_cast<std::size_t>(a.w)), x = static_cast<int>(pix % static_cast<std::size_t>(a.w));
+  const int y = static_cast<int>(pix / static_cast<std::size_t>(a.w)),
+            x = static_cast<int>(pix % static_cast<std::size_t>(a.w));
   std::string lanes;
   for (int l = 0; l < P; ++l) {
     const int ch = static_cast<int>(word) * P + l;
     if (ch >= a.c) break;
     lanes += fmt::format(" c{}:{}/{}", ch, a.at(y, x, ch), b.at(y, x, ch));
   }
-  return fmt::format("{} of {} words differ; first at pixel (y={}, x={}) word {}: {} {:#06x} vs {} {:#06x} (lanes {}/{}:{})",
-                     n, a.words.size(), y, x, word, an, a.words[first], bn, b.words[first], an, bn, lanes);
+  return fmt::format(
+      "{} of {} words differ; first at pixel (y={}, x={}) word {}: {} {:#06x} vs {} {:#06x} (lanes {}/{}:{})", n,
+      a.words.size(), y, x, word, an, a.words[first], bn, b.words[first], an, bn, lanes);
 }
 
 std::string counter_difference(const driver::Counters& a, const driver::Counters& b) {
@@ -117,9 +119,11 @@ std::uint64_t run_regress(const RegressOptions& opts) {
         const auto drtl = r1 - r0, dgold = g1 - g0, dfast = f1 - f0;
 
         if (auto d = first_difference(out_rtl, "rtl", out_gold, "golden"); !d.empty()) problem += " data: " + d + ";";
-        if (auto d = first_difference(out_gold, "golden", ref, "reference"); !d.empty()) problem += " tiling: " + d + ";";
+        if (auto d = first_difference(out_gold, "golden", ref, "reference"); !d.empty())
+          problem += " tiling: " + d + ";";
         if (auto d = counter_difference(drtl, dgold); !d.empty()) problem += " counters:" + d + ";";
-        if (auto d = first_difference(out_fast, "functional", out_gold, "golden"); !d.empty()) problem += " functional: " + d + ";";
+        if (auto d = first_difference(out_fast, "functional", out_gold, "golden"); !d.empty())
+          problem += " functional: " + d + ";";
         if (auto d = counter_difference(drtl, dfast); !d.empty()) problem += " functional counters:" + d + ";";
         if (dgold.macs(mode) != static_cast<std::uint64_t>(rc.layer.shape.macs())) {
           problem += fmt::format(" MAC counter {} != layer MACs {};", dgold.macs(mode), rc.layer.shape.macs());
@@ -143,22 +147,25 @@ std::uint64_t run_regress(const RegressOptions& opts) {
       if (!problem.empty()) {
         ++sum.failed;
         if (static_cast<int>(sum.reports.size()) < opts.max_report) {
-          sum.reports.push_back(fmt::format(
-              "  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {} --first {} --count 1): {}",
-              golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), i, problem));
+          sum.reports.push_back(
+              fmt::format("  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {} "
+                          "--first {} --count 1): {}",
+                          golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), i, problem));
           progress.finish();
           fmt::print("{}\n", sum.reports.back());
         }
       }
-      progress.update(fmt::format("regress {}: {}/{} layers, {} mismatching", golden::to_string(mode),
-                                  sum.layers, opts.count, sum.failed));
+      progress.update(fmt::format("regress {}: {}/{} layers, {} mismatching", golden::to_string(mode), sum.layers,
+                                  opts.count, sum.failed));
     }
     progress.finish();
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print("regress {:>6}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters equal), {} mismatching; "
-               "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {:.1f} s\n",
-               golden::to_string(mode), sum.layers, sum.exact, sum.failed, static_cast<double>(sum.macs) / 1e6,
-               sum.tiles, sum.rtl_cycles, sum.channel_shifts, sum.seconds);
+    fmt::print(
+        "regress {:>6}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
+        "equal), {} mismatching; "
+        "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {:.1f} s\n",
+        golden::to_string(mode), sum.layers, sum.exact, sum.failed, static_cast<double>(sum.macs) / 1e6, sum.tiles,
+        sum.rtl_cycles, sum.channel_shifts, sum.seconds);
     failed_total += sum.failed;
     summaries.push_back(std::move(sum));
   }
@@ -172,11 +179,12 @@ std::uint64_t run_regress(const RegressOptions& opts) {
       for (std::size_t j = 0; j < s.reports.size(); ++j) {
         reps += fmt::format("{}{}", j ? ", " : "", json::quote(s.reports[j]));
       }
-      f << fmt::format("{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
-                       "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"seconds\": {:.3f}, "
-                       "\"reports\": [{}]}}",
-                       i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles,
-                       s.rtl_cycles, s.channel_shifts, s.seconds, reps);
+      f << fmt::format(
+          "{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
+          "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"seconds\": {:.3f}, "
+          "\"reports\": [{}]}}",
+          i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles, s.rtl_cycles,
+          s.channel_shifts, s.seconds, reps);
     }
     f << "]}\n";
   }

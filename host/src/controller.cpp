@@ -1,8 +1,8 @@
 #include "bitscale/host/controller.hpp"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 namespace bitscale::host {
 
@@ -28,7 +28,8 @@ Controller::Controller(std::vector<int> levels, double threshold) : levels_(std:
       throw std::invalid_argument(fmt::format("controller: level {} is {} bits; levels must be 4, 8 or 16", i, b));
     }
     if (i > 0 && b <= levels_[i - 1]) {
-      throw std::invalid_argument(fmt::format("controller: levels must increase strictly ({} after {})", b, levels_[i - 1]));
+      throw std::invalid_argument(
+          fmt::format("controller: levels must increase strictly ({} after {})", b, levels_[i - 1]));
     }
   }
   if (!(threshold_ >= 0.0 && threshold_ <= 1.0)) {

@@ -1,12 +1,12 @@
 #include "bitscale/host/energy.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace bitscale::host {
 
@@ -44,7 +44,7 @@ EnergyTable EnergyTable::load(const std::string& path) {
       throw std::runtime_error(
           fmt::format("energy table '{}' line {}: expected '<key> <non-negative number>'", path, n));
     }
-    static const char* kKeys[] = {"mac16_pj", "mac8_pj",   "mac4_pj",   "spad_read_pj", "spad_write_pj",
+    static const char* kKeys[] = {"mac16_pj",   "mac8_pj",   "mac4_pj",   "spad_read_pj", "spad_write_pj",
                                   "power16_mw", "power8_mw", "power4_mw", "gops"};
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;

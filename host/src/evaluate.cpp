@@ -1,13 +1,13 @@
 #include "bitscale/host/evaluate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <numeric>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/image.hpp"
 
@@ -123,11 +123,11 @@ namespace bitscale::host {
 
 DataPaths default_data_paths() {
   DataPaths d;
-  d.model = first_existing({"data/models/mobilenet_v1_0.25_128_quant.tflite",
-                            "../shared/models/mobilenet_v1_0.25_128_quant.tflite"});
+  d.model = first_existing(
+      {"data/models/mobilenet_v1_0.25_128_quant.tflite", "../shared/models/mobilenet_v1_0.25_128_quant.tflite"});
   d.images = first_existing({"data/images", "../shared/data/imagenet-sample"});
-  d.synsets = first_existing({"data/imagenet-synsets.tsv", "data/labels/imagenet-synsets.tsv",
-                              "../shared/data/imagenet-synsets.tsv"});
+  d.synsets = first_existing(
+      {"data/imagenet-synsets.tsv", "data/labels/imagenet-synsets.tsv", "../shared/data/imagenet-synsets.tsv"});
   return d;
 }
 
@@ -135,12 +135,14 @@ std::vector<std::string> spread(const std::vector<std::string>& files, int count
   const std::size_t n = files.size();
   if (count <= 0 || static_cast<std::size_t>(count) >= n) return files;
   std::vector<std::string> out;
-  for (int i = 0; i < count; ++i) out.push_back(files[static_cast<std::size_t>(i) * n / static_cast<std::size_t>(count)]);
+  for (int i = 0; i < count; ++i)
+    out.push_back(files[static_cast<std::size_t>(i) * n / static_cast<std::size_t>(count)]);
   return out;
 }
 
-Calibration obtain_calibration(const Network& net, const std::string& arg, const std::vector<std::string>& default_files,
-                               int limit, int jobs, const std::function<void(const std::string&)>& warn) {
+Calibration obtain_calibration(const Network& net, const std::string& arg,
+                               const std::vector<std::string>& default_files, int limit, int jobs,
+                               const std::function<void(const std::string&)>& warn) {
   if (!arg.empty() && std::filesystem::is_regular_file(arg)) return Calibration::load(arg, net);
   const std::vector<std::string> files = arg.empty() ? default_files : list_images(arg);
   if (files.empty()) throw std::invalid_argument("calibration: no images (give --calib DIR or FILE.json)");

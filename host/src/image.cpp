@@ -13,8 +13,8 @@
 #include <memory>
 
 // libjpeg's header needs <cstdio> (FILE, size_t) first.
-#include <jpeglib.h>
 #include <jerror.h>
+#include <jpeglib.h>
 
 namespace bitscale::host {
 namespace {
@@ -89,8 +89,8 @@ bool run_decoder(std::span<const std::uint8_t> data, const std::string& name, Er
   const std::int64_t w = cinfo.image_width;
   const std::int64_t h = cinfo.image_height;
   if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels) {
-    throw ImageError(fmt::format("{}: image of {}x{} pixels is beyond the limits ({} per side, {} in total)",
-                                 name, w, h, kMaxImageSide, kMaxImagePixels));
+    throw ImageError(fmt::format("{}: image of {}x{} pixels is beyond the limits ({} per side, {} in total)", name, w,
+                                 h, kMaxImageSide, kMaxImagePixels));
   }
   info.components = cinfo.num_components;
   switch (cinfo.jpeg_color_space) {
@@ -113,8 +113,8 @@ bool run_decoder(std::span<const std::uint8_t> data, const std::string& name, Er
   const int out_c = cinfo.output_components;
   if (static_cast<std::int64_t>(cinfo.output_width) != w || static_cast<std::int64_t>(cinfo.output_height) != h ||
       (out_c != 1 && out_c != 3 && out_c != 4)) {
-    throw ImageError(fmt::format("{}: unexpected decoder output ({}x{}x{})", name, cinfo.output_width,
-                                 cinfo.output_height, out_c));
+    throw ImageError(
+        fmt::format("{}: unexpected decoder output ({}x{}x{})", name, cinfo.output_width, cinfo.output_height, out_c));
   }
   img.h = static_cast<int>(h);
   img.w = static_cast<int>(w);
@@ -123,7 +123,8 @@ bool run_decoder(std::span<const std::uint8_t> data, const std::string& name, Er
   info.adobe_marker = cinfo.saw_Adobe_marker != 0;
 
   while (cinfo.output_scanline < cinfo.output_height) {
-    std::uint8_t* dst = img.rgb.data() + static_cast<std::size_t>(cinfo.output_scanline) * static_cast<std::size_t>(w) * 3;
+    std::uint8_t* dst =
+        img.rgb.data() + static_cast<std::size_t>(cinfo.output_scanline) * static_cast<std::size_t>(w) * 3;
     JSAMPROW rows[1] = {out_c == 3 ? dst : row.data()};
     jpeg_read_scanlines(&cinfo, rows, 1);
     if (out_c == 1) {
@@ -156,7 +157,7 @@ Image decode_jpeg_memory(std::span<const std::uint8_t> data, const std::string& 
   std::vector<std::uint8_t> row;
   JpegInfo local_info;
   auto err = std::make_unique<ErrorManager>();  // jmp_buf and message buffers, zeroed
-  Decompressor dec;                              // destroyed on every path, also after errors
+  Decompressor dec;                             // destroyed on every path, also after errors
   if (!run_decoder(data, name, *err, dec.cinfo, img, row, local_info)) {
     throw ImageError(fmt::format("{}: cannot decode JPEG: {}", name, err->message));
   }
@@ -191,7 +192,8 @@ Image central_crop(const Image& img, double fraction) {
   const std::size_t row_bytes = static_cast<std::size_t>(out.w) * 3;
   for (int y = 0; y < out.h; ++y) {
     const std::uint8_t* src =
-        img.rgb.data() + (static_cast<std::size_t>(y0 + y) * static_cast<std::size_t>(img.w) + static_cast<std::size_t>(x0)) * 3;
+        img.rgb.data() +
+        (static_cast<std::size_t>(y0 + y) * static_cast<std::size_t>(img.w) + static_cast<std::size_t>(x0)) * 3;
     std::copy_n(src, row_bytes, out.rgb.data() + static_cast<std::size_t>(y) * row_bytes);
   }
   return out;
@@ -235,7 +237,9 @@ Image resize_bilinear(const Image& img, int out_h, int out_w) {
   out.h = out_h;
   out.w = out_w;
   out.rgb.resize(out.pixels() * 3);
-  const auto in_row = [&](int y) { return img.rgb.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(img.w) * 3; };
+  const auto in_row = [&](int y) {
+    return img.rgb.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(img.w) * 3;
+  };
   std::uint8_t* dst = out.rgb.data();
   for (int y = 0; y < out_h; ++y) {
     const Tap& vy = ty[static_cast<std::size_t>(y)];

@@ -1,9 +1,9 @@
 #include "bitscale/host/json.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace bitscale::host::json {
 
@@ -65,12 +65,26 @@ class Parser {
       if (p_ >= t_.size()) fail("unterminated string");
       const char e = t_[p_++];
       switch (e) {
-        case '"': case '\\': case '/': o += e; break;
-        case 'n': o += '\n'; break;
-        case 't': o += '\t'; break;
-        case 'r': o += '\r'; break;
-        case 'b': o += '\b'; break;
-        case 'f': o += '\f'; break;
+        case '"':
+        case '\\':
+        case '/':
+          o += e;
+          break;
+        case 'n':
+          o += '\n';
+          break;
+        case 't':
+          o += '\t';
+          break;
+        case 'r':
+          o += '\r';
+          break;
+        case 'b':
+          o += '\b';
+          break;
+        case 'f':
+          o += '\f';
+          break;
         case 'u': {
           if (p_ + 4 > t_.size()) fail("bad \\u escape");
           const unsigned cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(p_, 4)), nullptr, 16));
@@ -87,7 +101,8 @@ class Parser {
           }
           break;
         }
-        default: fail("bad escape");
+        default:
+          fail("bad escape");
       }
     }
   }
@@ -158,7 +173,6 @@ class Parser {
   std::string_view t_;
   std::size_t p_ = 0;
 };
-
 
 }  // namespace
 

@@ -139,7 +139,8 @@ Split split_even_odd(const std::vector<std::string>& files) {
 }
 
 Split split_random(const std::vector<std::string>& files, std::uint64_t seed, double fraction) {
-  if (!(fraction >= 0.0 && fraction <= 1.0)) throw LabelError(fmt::format("split fraction {} is not in [0, 1]", fraction));
+  if (!(fraction >= 0.0 && fraction <= 1.0))
+    throw LabelError(fmt::format("split fraction {} is not in [0, 1]", fraction));
   const std::size_t n = files.size();
   const auto n_cal = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(n)));
   std::vector<std::size_t> order(n);

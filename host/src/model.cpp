@@ -1,7 +1,7 @@
 // Model IR helpers: element counts, dequantization of constant data, names.
-#include <cstring>
-
 #include "bitscale/host/model.hpp"
+
+#include <cstring>
 
 namespace bitscale::host {
 namespace {
@@ -15,12 +15,18 @@ T load_le(const std::uint8_t* p) {
 
 double raw_value(DType t, const std::uint8_t* p) {
   switch (t) {
-    case DType::kFloat32: return load_le<float>(p);
-    case DType::kUInt8: return *p;
-    case DType::kInt8: return static_cast<std::int8_t>(*p);
-    case DType::kInt32: return load_le<std::int32_t>(p);
-    case DType::kInt64: return static_cast<double>(load_le<std::int64_t>(p));
-    case DType::kInt16: return load_le<std::int16_t>(p);
+    case DType::kFloat32:
+      return load_le<float>(p);
+    case DType::kUInt8:
+      return *p;
+    case DType::kInt8:
+      return static_cast<std::int8_t>(*p);
+    case DType::kInt32:
+      return load_le<std::int32_t>(p);
+    case DType::kInt64:
+      return static_cast<double>(load_le<std::int64_t>(p));
+    case DType::kInt16:
+      return load_le<std::int16_t>(p);
   }
   return 0.0;
 }
@@ -65,54 +71,84 @@ std::vector<float> Tensor::to_float() const {
 
 std::size_t type_size(DType t) {
   switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kUInt8: return 1;
-    case DType::kInt8: return 1;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-    case DType::kInt16: return 2;
+    case DType::kFloat32:
+      return 4;
+    case DType::kUInt8:
+      return 1;
+    case DType::kInt8:
+      return 1;
+    case DType::kInt32:
+      return 4;
+    case DType::kInt64:
+      return 8;
+    case DType::kInt16:
+      return 2;
   }
   return 1;
 }
 
 std::string to_string(OpType t) {
   switch (t) {
-    case OpType::kConv2D: return "CONV_2D";
-    case OpType::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
-    case OpType::kFullyConnected: return "FULLY_CONNECTED";
-    case OpType::kAdd: return "ADD";
-    case OpType::kAveragePool2D: return "AVERAGE_POOL_2D";
-    case OpType::kMaxPool2D: return "MAX_POOL_2D";
-    case OpType::kMean: return "MEAN";
-    case OpType::kReshape: return "RESHAPE";
-    case OpType::kSqueeze: return "SQUEEZE";
-    case OpType::kSoftmax: return "SOFTMAX";
-    case OpType::kQuantize: return "QUANTIZE";
-    case OpType::kDequantize: return "DEQUANTIZE";
-    case OpType::kPad: return "PAD";
-    case OpType::kConcatenation: return "CONCATENATION";
+    case OpType::kConv2D:
+      return "CONV_2D";
+    case OpType::kDepthwiseConv2D:
+      return "DEPTHWISE_CONV_2D";
+    case OpType::kFullyConnected:
+      return "FULLY_CONNECTED";
+    case OpType::kAdd:
+      return "ADD";
+    case OpType::kAveragePool2D:
+      return "AVERAGE_POOL_2D";
+    case OpType::kMaxPool2D:
+      return "MAX_POOL_2D";
+    case OpType::kMean:
+      return "MEAN";
+    case OpType::kReshape:
+      return "RESHAPE";
+    case OpType::kSqueeze:
+      return "SQUEEZE";
+    case OpType::kSoftmax:
+      return "SOFTMAX";
+    case OpType::kQuantize:
+      return "QUANTIZE";
+    case OpType::kDequantize:
+      return "DEQUANTIZE";
+    case OpType::kPad:
+      return "PAD";
+    case OpType::kConcatenation:
+      return "CONCATENATION";
   }
   return "?";
 }
 
 std::string to_string(DType t) {
   switch (t) {
-    case DType::kFloat32: return "float32";
-    case DType::kUInt8: return "uint8";
-    case DType::kInt8: return "int8";
-    case DType::kInt32: return "int32";
-    case DType::kInt64: return "int64";
-    case DType::kInt16: return "int16";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kUInt8:
+      return "uint8";
+    case DType::kInt8:
+      return "int8";
+    case DType::kInt32:
+      return "int32";
+    case DType::kInt64:
+      return "int64";
+    case DType::kInt16:
+      return "int16";
   }
   return "?";
 }
 
 std::string to_string(Activation a) {
   switch (a) {
-    case Activation::kNone: return "NONE";
-    case Activation::kRelu: return "RELU";
-    case Activation::kRelu6: return "RELU6";
-    case Activation::kReluN1To1: return "RELU_N1_TO_1";
+    case Activation::kNone:
+      return "NONE";
+    case Activation::kRelu:
+      return "RELU";
+    case Activation::kRelu6:
+      return "RELU6";
+    case Activation::kReluN1To1:
+      return "RELU_N1_TO_1";
   }
   return "?";
 }

@@ -1,10 +1,10 @@
 #include "bitscale/host/network.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace bitscale::host {
 namespace {
@@ -13,10 +13,14 @@ using golden::FloatTensor;
 
 golden::FloatActivation float_act(Activation a) {
   switch (a) {
-    case Activation::kNone: return golden::FloatActivation::kNone;
-    case Activation::kRelu: return golden::FloatActivation::kRelu;
-    case Activation::kRelu6: return golden::FloatActivation::kRelu6;
-    case Activation::kReluN1To1: return golden::FloatActivation::kReluN1To1;
+    case Activation::kNone:
+      return golden::FloatActivation::kNone;
+    case Activation::kRelu:
+      return golden::FloatActivation::kRelu;
+    case Activation::kRelu6:
+      return golden::FloatActivation::kRelu6;
+    case Activation::kReluN1To1:
+      return golden::FloatActivation::kReluN1To1;
   }
   return golden::FloatActivation::kNone;
 }
@@ -40,9 +44,14 @@ std::vector<std::int64_t> constant_ints(const Tensor& t, const std::string& mode
   const std::size_t n = t.data.size() / type_size(t.type);
   for (std::size_t i = 0; i < n; ++i) {
     switch (t.type) {
-      case DType::kInt32: v.push_back(load_le<std::int32_t>(&t.data[4 * i])); break;
-      case DType::kInt64: v.push_back(load_le<std::int64_t>(&t.data[8 * i])); break;
-      default: throw ModelError(fmt::format("{}: tensor '{}' must hold int32 or int64", model, t.name));
+      case DType::kInt32:
+        v.push_back(load_le<std::int32_t>(&t.data[4 * i]));
+        break;
+      case DType::kInt64:
+        v.push_back(load_le<std::int64_t>(&t.data[8 * i]));
+        break;
+      default:
+        throw ModelError(fmt::format("{}: tensor '{}' must hold int32 or int64", model, t.name));
     }
   }
   return v;
@@ -55,8 +64,8 @@ std::vector<float> dequantize_constant(const Tensor& t, const std::string& model
   const std::size_t es = type_size(t.type);
   const std::size_t n = t.data.size() / es;
   if (static_cast<std::int64_t>(n) != shape_elements(t.shape)) {
-    throw ModelError(fmt::format("{}: tensor '{}' holds {} values, its shape says {}", model, t.name, n,
-                                 shape_elements(t.shape)));
+    throw ModelError(
+        fmt::format("{}: tensor '{}' holds {} values, its shape says {}", model, t.name, n, shape_elements(t.shape)));
   }
   std::vector<float> out(n);
   if (t.type == DType::kFloat32) {
@@ -72,8 +81,8 @@ std::vector<float> dequantize_constant(const Tensor& t, const std::string& model
   if (channels > 1) {
     if (t.quant.axis < 0 || t.quant.axis >= static_cast<int>(t.shape.size()) ||
         static_cast<std::size_t>(t.shape[t.quant.axis]) != channels) {
-      throw ModelError(fmt::format("{}: tensor '{}': {} scales do not match axis {}", model, t.name, channels,
-                                   t.quant.axis));
+      throw ModelError(
+          fmt::format("{}: tensor '{}': {} scales do not match axis {}", model, t.name, channels, t.quant.axis));
     }
     for (std::size_t d = t.quant.axis + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
   }
@@ -83,12 +92,23 @@ std::vector<float> dequantize_constant(const Tensor& t, const std::string& model
     const double zp = ch < t.quant.zero_point.size() ? static_cast<double>(t.quant.zero_point[ch]) : 0.0;
     double q = 0;
     switch (t.type) {
-      case DType::kUInt8: q = t.data[i]; break;
-      case DType::kInt8: q = static_cast<std::int8_t>(t.data[i]); break;
-      case DType::kInt16: q = load_le<std::int16_t>(&t.data[2 * i]); break;
-      case DType::kInt32: q = load_le<std::int32_t>(&t.data[4 * i]); break;
-      case DType::kInt64: q = static_cast<double>(load_le<std::int64_t>(&t.data[8 * i])); break;
-      case DType::kFloat32: break;
+      case DType::kUInt8:
+        q = t.data[i];
+        break;
+      case DType::kInt8:
+        q = static_cast<std::int8_t>(t.data[i]);
+        break;
+      case DType::kInt16:
+        q = load_le<std::int16_t>(&t.data[2 * i]);
+        break;
+      case DType::kInt32:
+        q = load_le<std::int32_t>(&t.data[4 * i]);
+        break;
+      case DType::kInt64:
+        q = static_cast<double>(load_le<std::int64_t>(&t.data[8 * i]));
+        break;
+      case DType::kFloat32:
+        break;
     }
     out[i] = static_cast<float>(scale * (q - zp));
   }
@@ -99,8 +119,8 @@ Network::Network(const Model& model) : name_(model.name) {
   const auto& ts = model.tensors;
   const auto fail = [&](const std::string& what) { return ModelError(fmt::format("{}: {}", name_, what)); };
   if (model.inputs.size() != 1 || model.outputs.size() != 1) {
-    throw fail(fmt::format("expected one input and one output, found {} and {}", model.inputs.size(),
-                           model.outputs.size()));
+    throw fail(
+        fmt::format("expected one input and one output, found {} and {}", model.inputs.size(), model.outputs.size()));
   }
   shapes_.resize(ts.size());
   names_.resize(ts.size());
@@ -109,7 +129,8 @@ Network::Network(const Model& model) : name_(model.name) {
     const auto& s = ts[i].shape;
     Shape3 sh;
     if (s.size() == 4) {
-      if (s[0] != 1 && !ts[i].is_const()) throw fail(fmt::format("tensor '{}' has batch {} (only 1)", ts[i].name, s[0]));
+      if (s[0] != 1 && !ts[i].is_const())
+        throw fail(fmt::format("tensor '{}' has batch {} (only 1)", ts[i].name, s[0]));
       sh = {s[1], s[2], s[3]};
     } else if (s.size() == 3) {
       sh = {s[0], s[1], s[2]};
@@ -135,9 +156,11 @@ Network::Network(const Model& model) : name_(model.name) {
   }
 
   const auto act_in = [&](const Op& op, std::size_t k) {
-    if (k >= op.inputs.size() || op.inputs[k] < 0) throw fail(fmt::format("{}: missing input {}", to_string(op.type), k));
+    if (k >= op.inputs.size() || op.inputs[k] < 0)
+      throw fail(fmt::format("{}: missing input {}", to_string(op.type), k));
     const int t = op.inputs[k];
-    if (ts.at(t).is_const()) throw fail(fmt::format("{}: input {} ('{}') is constant", to_string(op.type), k, ts[t].name));
+    if (ts.at(t).is_const())
+      throw fail(fmt::format("{}: input {} ('{}') is constant", to_string(op.type), k, ts[t].name));
     return t;
   };
 
@@ -161,7 +184,8 @@ Network::Network(const Model& model) : name_(model.name) {
         n.win.k_w = f.shape[2];
         if (op.type == OpType::kConv2D) {
           n.out_c = f.shape[0];
-          if (is.c % f.shape[3] != 0) throw fail(fmt::format("CONV_2D '{}': input channels {} vs filter {}", f.name, is.c, f.shape[3]));
+          if (is.c % f.shape[3] != 0)
+            throw fail(fmt::format("CONV_2D '{}': input channels {} vs filter {}", f.name, is.c, f.shape[3]));
           n.groups = is.c / f.shape[3];
           n.weights = w;
         } else {
@@ -175,7 +199,8 @@ Network::Network(const Model& model) : name_(model.name) {
           n.weights.resize(w.size());
           const int taps = n.win.k_h * n.win.k_w;
           for (int o = 0; o < n.out_c; ++o) {
-            for (int t = 0; t < taps; ++t) n.weights[static_cast<std::size_t>(o) * taps + t] = w[static_cast<std::size_t>(t) * n.out_c + o];
+            for (int t = 0; t < taps; ++t)
+              n.weights[static_cast<std::size_t>(o) * taps + t] = w[static_cast<std::size_t>(t) * n.out_c + o];
           }
         }
         if (op.inputs.size() > 2 && op.inputs[2] >= 0) n.bias = dequantize_constant(ts.at(op.inputs[2]), name_);
@@ -186,7 +211,8 @@ Network::Network(const Model& model) : name_(model.name) {
         if (op.padding == Padding::kSame) {
           const auto ph = golden::same_padding(is.h, n.win.k_h, op.stride_h, op.dilation_h);
           const auto pw = golden::same_padding(is.w, n.win.k_w, op.stride_w, op.dilation_w);
-          n.win.pad_top = ph.before, n.win.pad_bottom = ph.after, n.win.pad_left = pw.before, n.win.pad_right = pw.after;
+          n.win.pad_top = ph.before, n.win.pad_bottom = ph.after, n.win.pad_left = pw.before,
+          n.win.pad_right = pw.after;
         }
         if (n.win.out_h(is.h) != out_shape.h || n.win.out_w(is.w) != out_shape.w || n.out_c != out_shape.c) {
           throw fail(fmt::format("{}: output '{}' is {}x{}x{}, the geometry gives {}x{}x{}", to_string(op.type),
@@ -203,8 +229,8 @@ Network::Network(const Model& model) : name_(model.name) {
         n.out_c = f.shape.at(0);
         if (op.inputs.size() > 2 && op.inputs[2] >= 0) n.bias = dequantize_constant(ts.at(op.inputs[2]), name_);
         if (static_cast<std::int64_t>(n.weights.size()) != n.out_c * shapes_[x].size() || out_shape.size() != n.out_c) {
-          throw fail(fmt::format("FULLY_CONNECTED '{}': weights {} for {} inputs, {} outputs", f.name,
-                                 n.weights.size(), shapes_[x].size(), out_shape.size()));
+          throw fail(fmt::format("FULLY_CONNECTED '{}': weights {} for {} inputs, {} outputs", f.name, n.weights.size(),
+                                 shapes_[x].size(), out_shape.size()));
         }
         break;
       }
@@ -233,7 +259,8 @@ Network::Network(const Model& model) : name_(model.name) {
         if (op.padding == Padding::kSame) {
           const auto ph = golden::same_padding(is.h, n.win.k_h, op.stride_h);
           const auto pw = golden::same_padding(is.w, n.win.k_w, op.stride_w);
-          n.win.pad_top = ph.before, n.win.pad_bottom = ph.after, n.win.pad_left = pw.before, n.win.pad_right = pw.after;
+          n.win.pad_top = ph.before, n.win.pad_bottom = ph.after, n.win.pad_left = pw.before,
+          n.win.pad_right = pw.after;
         }
         if (n.win.out_h(is.h) != out_shape.h || n.win.out_w(is.w) != out_shape.w || is.c != out_shape.c) {
           throw fail(fmt::format("{}: output '{}' does not match the window", to_string(op.type), names_[n.output]));
@@ -275,7 +302,8 @@ Network::Network(const Model& model) : name_(model.name) {
         n.pad_h = {static_cast<int>(p[2]), static_cast<int>(p[3])};
         n.pad_w = {static_cast<int>(p[4]), static_cast<int>(p[5])};
         n.pad_c = {static_cast<int>(p[6]), static_cast<int>(p[7])};
-        if (op.inputs.size() > 2 && op.inputs[2] >= 0) throw fail("PAD with a non-zero constant (PADV2) is not supported");
+        if (op.inputs.size() > 2 && op.inputs[2] >= 0)
+          throw fail("PAD with a non-zero constant (PADV2) is not supported");
         break;
       }
       case OpType::kConcatenation: {
@@ -283,7 +311,8 @@ Network::Network(const Model& model) : name_(model.name) {
         const int rank = static_cast<int>(ts.at(n.output).shape.size());
         int a = op.axis < 0 ? op.axis + rank : op.axis;
         n.axis = a - (rank - 3);  // rank 4: 1..3 -> H, W, C; rank 2: 1 -> C
-        if (rank < 2 || n.axis < 0 || n.axis > 2) throw fail(fmt::format("CONCATENATION along axis {} of a rank-{} tensor", op.axis, rank));
+        if (rank < 2 || n.axis < 0 || n.axis > 2)
+          throw fail(fmt::format("CONCATENATION along axis {} of a rank-{} tensor", op.axis, rank));
         if (rank == 2) n.axis = 2;
         break;
       }
@@ -305,16 +334,22 @@ std::int64_t Network::macs() const {
 FloatTensor Network::input_values(std::span<const std::uint8_t> rgb) const {
   const Shape3 s = shapes_[input_];
   if (static_cast<std::int64_t>(rgb.size()) != s.size()) {
-    throw std::invalid_argument(fmt::format("{}: input of {} values, the model takes {}x{}x{}", name_, rgb.size(),
-                                            s.h, s.w, s.c));
+    throw std::invalid_argument(
+        fmt::format("{}: input of {} values, the model takes {}x{}x{}", name_, rgb.size(), s.h, s.w, s.c));
   }
   FloatTensor t(s.h, s.w, s.c);
   for (std::size_t i = 0; i < rgb.size(); ++i) {
     const float p = rgb[i];
     switch (input_type_) {
-      case DType::kUInt8: t.data[i] = input_scale_ * (p - input_zero_); break;
-      case DType::kInt8: t.data[i] = input_scale_ * ((p - 128.0f) - input_zero_); break;
-      default: t.data[i] = (p - 128.0f) / 128.0f; break;
+      case DType::kUInt8:
+        t.data[i] = input_scale_ * (p - input_zero_);
+        break;
+      case DType::kInt8:
+        t.data[i] = input_scale_ * ((p - 128.0f) - input_zero_);
+        break;
+      default:
+        t.data[i] = (p - 128.0f) / 128.0f;
+        break;
     }
   }
   return t;
@@ -341,9 +376,15 @@ FloatTrace Network::trace_float(std::span<const std::uint8_t> rgb) const {
       case OpType::kAdd:
         y = golden::add(x, op.has_constant ? op.constant : v[op.inputs.at(1)], op.act);
         break;
-      case OpType::kAveragePool2D: y = golden::average_pool(x, op.win, op.act); break;
-      case OpType::kMaxPool2D: y = golden::max_pool(x, op.win, op.act); break;
-      case OpType::kMean: y = golden::mean_hw(x); break;
+      case OpType::kAveragePool2D:
+        y = golden::average_pool(x, op.win, op.act);
+        break;
+      case OpType::kMaxPool2D:
+        y = golden::max_pool(x, op.win, op.act);
+        break;
+      case OpType::kMean:
+        y = golden::mean_hw(x);
+        break;
       case OpType::kReshape:
       case OpType::kSqueeze:
       case OpType::kQuantize:
@@ -354,7 +395,9 @@ FloatTrace Network::trace_float(std::span<const std::uint8_t> rgb) const {
         y = x;
         y.data = golden::softmax(x.data, op.beta);
         break;
-      case OpType::kPad: y = golden::pad(x, op.pad_h, op.pad_w, op.pad_c); break;
+      case OpType::kPad:
+        y = golden::pad(x, op.pad_h, op.pad_w, op.pad_c);
+        break;
       case OpType::kConcatenation: {
         std::vector<FloatTensor> parts;
         for (int t : op.inputs) parts.push_back(v[t]);

@@ -1,5 +1,7 @@
 #include "bitscale/host/quant.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -9,8 +11,6 @@
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/host/json.hpp"
@@ -54,7 +54,8 @@ std::int64_t round_div(std::int64_t num, std::int64_t den) {
 
 int Calibration::fractional_length(int tensor, int bits) const {
   if (tensor < 0 || static_cast<std::size_t>(tensor) >= fl.size() || fl[tensor].empty()) {
-    throw std::out_of_range(fmt::format("calibration of '{}': tensor {} is not a calibrated activation", model, tensor));
+    throw std::out_of_range(
+        fmt::format("calibration of '{}': tensor {} is not a calibrated activation", model, tensor));
   }
   for (std::size_t i = 0; i < std::size(kCalibrationBits); ++i) {
     if (kCalibrationBits[i] == bits) return fl[tensor][i];
@@ -113,8 +114,8 @@ Calibration Calibration::from_json(std::string_view text, const Network& net, co
     const int i = static_cast<int>(num(idx, "a tensor index"));
     if (i < 0 || static_cast<std::size_t>(i) >= n) throw fail(fmt::format("tensor index {} out of range", i));
     if (net.tensor_names()[i] != name->text) {
-      throw fail(fmt::format("tensor {} is '{}' in the file but '{}' in model {}", i, name->text,
-                             net.tensor_names()[i], net.name()));
+      throw fail(fmt::format("tensor {} is '{}' in the file but '{}' in model {}", i, name->text, net.tensor_names()[i],
+                             net.name()));
     }
     c.max_abs[i] = num(mx, "max_abs");
     for (int b : kCalibrationBits) {
@@ -191,14 +192,22 @@ constexpr int kNoFl = -1000;
 std::int32_t activate_fixed(std::int64_t v, golden::FloatActivation a, int fl, Mode m) {
   std::int64_t y = golden::saturate(v, m);
   const auto bound = [&](double real) {
-    return static_cast<std::int64_t>(
-        std::clamp(std::round(std::ldexp(real, fl)), static_cast<double>(golden::min_value(m)), static_cast<double>(golden::max_value(m))));
+    return static_cast<std::int64_t>(std::clamp(std::round(std::ldexp(real, fl)),
+                                                static_cast<double>(golden::min_value(m)),
+                                                static_cast<double>(golden::max_value(m))));
   };
   switch (a) {
-    case golden::FloatActivation::kNone: break;
-    case golden::FloatActivation::kRelu: y = std::max<std::int64_t>(y, 0); break;
-    case golden::FloatActivation::kRelu6: y = std::min(std::max<std::int64_t>(y, 0), bound(6.0)); break;
-    case golden::FloatActivation::kReluN1To1: y = std::clamp(y, bound(-1.0), bound(1.0)); break;
+    case golden::FloatActivation::kNone:
+      break;
+    case golden::FloatActivation::kRelu:
+      y = std::max<std::int64_t>(y, 0);
+      break;
+    case golden::FloatActivation::kRelu6:
+      y = std::min(std::max<std::int64_t>(y, 0), bound(6.0));
+      break;
+    case golden::FloatActivation::kReluN1To1:
+      y = std::clamp(y, bound(-1.0), bound(1.0));
+      break;
   }
   return static_cast<std::int32_t>(y);
 }
@@ -212,9 +221,12 @@ struct QTensor {
 
 std::string_view to_string(WeightFl w) {
   switch (w) {
-    case WeightFl::kLayer: return "layer";
-    case WeightFl::kChannel: return "channel";
-    case WeightFl::kGroup: break;
+    case WeightFl::kLayer:
+      return "layer";
+    case WeightFl::kChannel:
+      return "channel";
+    case WeightFl::kGroup:
+      break;
   }
   return "group";
 }
@@ -271,8 +283,10 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
       for (int f = 0; f < n_fl; ++f) {
         const std::size_t c0 = n_fl == 1 ? 0 : static_cast<std::size_t>(f), c1 = n_fl == 1 ? n_ch : c0 + 1;
         double wmax = 0, bmax = 0;
-        for (std::size_t k = c0 * per_ch; k < c1 * per_ch; ++k) wmax = std::max(wmax, static_cast<double>(std::fabs(op.weights[k])));
-        for (std::size_t c = c0; c < c1 && !op.bias.empty(); ++c) bmax = std::max(bmax, static_cast<double>(std::fabs(op.bias[c])));
+        for (std::size_t k = c0 * per_ch; k < c1 * per_ch; ++k)
+          wmax = std::max(wmax, static_cast<double>(std::fabs(op.weights[k])));
+        for (std::size_t c = c0; c < c1 && !op.bias.empty(); ++c)
+          bmax = std::max(bmax, static_cast<double>(std::fabs(op.bias[c])));
         int& fl = fl_w[static_cast<std::size_t>(f)];
         fl = fractional_length(wmax, bits);
         while (bmax > 0 && std::round(std::ldexp(bmax, fl_in + fl)) > 2147483647.0) --fl;
@@ -287,7 +301,8 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
           const auto fl_of = [&](int c) -> int& { return fl_w[static_cast<std::size_t>(g * ng + c)]; };
           std::iota(order.begin(), order.end(), 0);
           std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return fl_of(a) < fl_of(b); });
-          for (int i = 0; i < ng; ++i) fl_of(order[static_cast<std::size_t>(i)]) = fl_of(order[static_cast<std::size_t>(i - i % cols)]);
+          for (int i = 0; i < ng; ++i)
+            fl_of(order[static_cast<std::size_t>(i)]) = fl_of(order[static_cast<std::size_t>(i - i % cols)]);
         }
       }
       // A calibrated FL_out finer than the accumulator gains nothing: FL_out := FL_acc (shift 0).
@@ -297,7 +312,8 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
       const int fl_w_min = *std::min_element(fl_w.begin(), fl_w.end());
       const auto fl_w_of = [&](std::size_t c) { return fl_w[n_fl == 1 ? 0 : c]; };
       L.weights.resize(op.weights.size());
-      for (std::size_t k = 0; k < op.weights.size(); ++k) L.weights[k] = quantize_value(op.weights[k], fl_w_of(k / per_ch), mode_);
+      for (std::size_t k = 0; k < op.weights.size(); ++k)
+        L.weights[k] = quantize_value(op.weights[k], fl_w_of(k / per_ch), mode_);
       if (!op.bias.empty()) {
         L.bias.resize(op.bias.size());
         for (std::size_t k = 0; k < op.bias.size(); ++k) {
@@ -312,11 +328,15 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
         for (std::size_t c = 0; c < L.channel_shift.size(); ++c) L.channel_shift[c] = fl_in + fl_w[c] - fl_out;
       }
       const auto clamp_to_mode = [&](double real) {
-        return static_cast<std::int16_t>(std::min(std::round(std::ldexp(real, fl_out)), static_cast<double>(golden::max_value(mode_))));
+        return static_cast<std::int16_t>(
+            std::min(std::round(std::ldexp(real, fl_out)), static_cast<double>(golden::max_value(mode_))));
       };
       switch (op.act) {
-        case golden::FloatActivation::kNone: break;
-        case golden::FloatActivation::kRelu: L.out.relu = true; break;
+        case golden::FloatActivation::kNone:
+          break;
+        case golden::FloatActivation::kRelu:
+          L.out.relu = true;
+          break;
         case golden::FloatActivation::kRelu6:
           L.out.relu = true, L.out.clamp = true, L.out.clamp_hi = clamp_to_mode(6.0);
           break;
@@ -450,7 +470,8 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
           for (std::size_t k = 0; k < x.v.size(); ++k) s[k % is.c] += x.v[k];
           y.v.resize(s.size());
           for (std::size_t ch = 0; ch < s.size(); ++ch) {
-            y.v[ch] = golden::saturate(round_div(s[ch] * (std::int64_t{1} << std::max(d, 0)), count << std::max(-d, 0)), mode_);
+            y.v[ch] = golden::saturate(round_div(s[ch] * (std::int64_t{1} << std::max(d, 0)), count << std::max(-d, 0)),
+                                       mode_);
           }
           break;
         }

@@ -1,11 +1,11 @@
 // Characterization and threshold sweep of the dynamic bit-width study, computed from records.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/controller.hpp"
 #include "bitscale/host/study.hpp"
@@ -194,7 +194,8 @@ std::vector<int> parse_levels(const std::string& text) {
     } catch (const std::exception&) {
       throw std::invalid_argument(fmt::format("levels '{}': '{}' is not a bit-width", text, item));
     }
-    if (b != 4 && b != 8 && b != 16) throw std::invalid_argument(fmt::format("levels '{}': {} is not 4, 8 or 16", text, b));
+    if (b != 4 && b != 8 && b != 16)
+      throw std::invalid_argument(fmt::format("levels '{}': {} is not 4, 8 or 16", text, b));
     if (!levels.empty() && b <= levels.back()) {
       throw std::invalid_argument(fmt::format("levels '{}': bit-widths must increase", text));
     }
@@ -225,11 +226,20 @@ std::string html_escape(std::string_view s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;

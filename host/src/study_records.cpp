@@ -1,5 +1,7 @@
 // Per-image records of the dynamic bit-width study: JSON lines, resumable recording, and the
 // runner that fills them on the float baseline and the array back-ends.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -11,8 +13,6 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/image.hpp"
 #include "bitscale/host/json.hpp"
@@ -135,7 +135,8 @@ FileScan scan(const std::string& path) {
 }  // namespace
 
 std::string to_json_line(const ImageRecord& r) {
-  std::string o = fmt::format("{{\"file\":{},\"label\":{}", json::quote(r.file), r.label ? std::to_string(*r.label) : "null");
+  std::string o =
+      fmt::format("{{\"file\":{},\"label\":{}", json::quote(r.file), r.label ? std::to_string(*r.label) : "null");
   if (!r.error.empty()) o += ",\"error\":" + json::quote(r.error);
   if (r.fp) o += ",\"float\":" + run_json(*r.fp);
   o += ",\"levels\":{";
@@ -194,8 +195,8 @@ RunRecord run_record(const Prediction& p, std::optional<int> label) {
 std::vector<ImageRecord> read_records(const std::string& path, std::string* header) {
   const FileScan s = scan(path);
   if (s.complete_bytes != s.size) {
-    throw StudyError(fmt::format("{}:{}: incomplete last line (an interrupted run: resume it)", path,
-                                 s.lines.size() + 2));
+    throw StudyError(
+        fmt::format("{}:{}: incomplete last line (an interrupted run: resume it)", path, s.lines.size() + 2));
   }
   if (header) *header = s.header;
   std::vector<ImageRecord> out;
@@ -214,15 +215,16 @@ RecordResult record_images(const std::string& path, const std::string& header, c
       // An interrupted write: cut the partial line off.
       std::filesystem::resize_file(path, s.complete_bytes);
       res.truncated_bytes = s.size - s.complete_bytes;
-      if (opts.warn) opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
+      if (opts.warn)
+        opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
     }
     if (s.complete_bytes > 0) {
       fresh = false;
       if (s.header != header) {
-        throw StudyError(fmt::format(
-            "{}:1: the results file was made with other options or inputs (header {}); expected {}; "
-            "use another output directory or remove it",
-            path, s.header, header));
+        throw StudyError(
+            fmt::format("{}:1: the results file was made with other options or inputs (header {}); expected {}; "
+                        "use another output directory or remove it",
+                        path, s.header, header));
       }
       for (const auto& [no, text] : s.lines) {
         ImageRecord r = parse_record(text, path, no);
@@ -235,7 +237,8 @@ RecordResult record_images(const std::string& path, const std::string& header, c
   }
   const std::set<std::string> wanted(files.begin(), files.end());
   for (const auto& [f, r] : done) {
-    if (!wanted.contains(f) && opts.warn) opts.warn(fmt::format("{}: ignoring the record of {} (not in the image list)", path, f));
+    if (!wanted.contains(f) && opts.warn)
+      opts.warn(fmt::format("{}: ignoring the record of {} (not in the image list)", path, f));
   }
   std::vector<std::string> todo;
   for (const auto& f : files) {
@@ -347,7 +350,8 @@ namespace bitscale::host::study {
 
 std::vector<std::string> select_half(const std::vector<std::string>& files, const std::string& half) {
   if (half == "all") return files;
-  if (half != "even" && half != "odd") throw std::invalid_argument(fmt::format("half '{}': expected all, even or odd", half));
+  if (half != "even" && half != "odd")
+    throw std::invalid_argument(fmt::format("half '{}': expected all, even or odd", half));
   const Split s = split_even_odd(files);
   return half == "even" ? s.calibration : s.evaluation;
 }
@@ -368,9 +372,10 @@ std::string records_header(const std::string& kind, const std::string& model, co
   for (std::size_t i = 0; i < bits.size(); ++i) b += fmt::format("{}{}", i ? "," : "", bits[i]);
   b += "]";
   const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json::quote(weight_fl));
-  return fmt::format("{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
-                     "\"calibration\":{}{}}}",
-                     json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id), wfl);
+  return fmt::format(
+      "{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
+      "\"calibration\":{}{}}}",
+      json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id), wfl);
 }
 
 }  // namespace bitscale::host::study

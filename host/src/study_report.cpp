@@ -1,8 +1,8 @@
 // Outputs of the dynamic bit-width study: JSON, CSV, SVG charts and Markdown fragments.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/json.hpp"
 #include "bitscale/host/study.hpp"
@@ -127,7 +127,8 @@ void write_characterization(const std::string& dir, const Characterization& c, c
   md += "Score margin SM = P(top1) - P(top2) at each bit-width, mean ± standard deviation; easy = correct (" +
         std::string(c.top5 ? "top-5" : "top-1") + ") at that bit-width, difficult = the others:\n\n";
   md += "| bit-width | easy | difficult |\n|---|---|---|\n";
-  for (int b : L) md += fmt::format("| {} | {} | {} |\n", bits_name(b), stats_cell(c.easy.at(b)), stats_cell(c.difficult.at(b)));
+  for (int b : L)
+    md += fmt::format("| {} | {} | {} |\n", bits_name(b), stats_cell(c.easy.at(b)), stats_cell(c.difficult.at(b)));
   md += "\n![minimum bit-width histogram](bitwidth_histogram.svg)\n\n";
   for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", b, b);
   write_file(dir + "/summary.md", md);
@@ -157,14 +158,15 @@ std::string headline_table(const SweepSummary& s) {
       "|---|---|---|---|---|---|\n| float | — | {:.2f} % | 0 | — | — |\n",
       ft);
   for (auto it = s.statics.rbegin(); it != s.statics.rend(); ++it) {
-    o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1, it->drop,
-                     100 * it->energy_rel, 100 * (1 - it->energy_rel));
+    o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1,
+                     it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
   }
   for (const auto& [levels, p] : s.dynamic) {
     if (p) {
-      o += fmt::format("| dynamic {} (smallest T_h with drop ≤ {} pp) | {:.4f} | {:.2f} % | {:.2f} pp | {:.1f} % | **{:.1f} %** |\n",
-                       levels_name(levels), s.max_drop, p->threshold, p->top1, p->drop, 100 * p->energy_rel,
-                       100 * (1 - p->energy_rel));
+      o += fmt::format(
+          "| dynamic {} (smallest T_h with drop ≤ {} pp) | {:.4f} | {:.2f} % | {:.2f} pp | {:.1f} % | **{:.1f} %** |\n",
+          levels_name(levels), s.max_drop, p->threshold, p->top1, p->drop, 100 * p->energy_rel,
+          100 * (1 - p->energy_rel));
     } else {
       o += fmt::format("| dynamic {} | no T_h reaches drop ≤ {} pp | | | | |\n", levels_name(levels), s.max_drop);
     }
@@ -183,14 +185,16 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
       s.max_drop);
   for (std::size_t i = 0; i < s.statics.size(); ++i) {
     const auto& p = s.statics[i];
-    j += fmt::format("{}{{\"bits\":{},\"correct\":{},\"top1\":{:.4f},\"drop_pp\":{:.4f},\"energy_pj\":{:.6g},"
-                     "\"energy_rel_16\":{:.6f},\"saving_vs_16\":{:.6f}}}",
-                     i ? "," : "", p.bits, p.correct, p.top1, p.drop, p.energy_pj, p.energy_rel, 1 - p.energy_rel);
+    j += fmt::format(
+        "{}{{\"bits\":{},\"correct\":{},\"top1\":{:.4f},\"drop_pp\":{:.4f},\"energy_pj\":{:.6g},"
+        "\"energy_rel_16\":{:.6f},\"saving_vs_16\":{:.6f}}}",
+        i ? "," : "", p.bits, p.correct, p.top1, p.drop, p.energy_pj, p.energy_rel, 1 - p.energy_rel);
   }
   j += "],\"dynamic\":[";
   for (std::size_t i = 0; i < s.dynamic.size(); ++i) {
     const auto& [levels, p] = s.dynamic[i];
-    j += fmt::format("{}{{\"levels\":{},\"chosen\":{}}}", i ? "," : "", levels_json(levels), p ? point_json(*p) : "null");
+    j += fmt::format("{}{{\"levels\":{},\"chosen\":{}}}", i ? "," : "", levels_json(levels),
+                     p ? point_json(*p) : "null");
   }
   j += "],\"curve\":[";
   for (std::size_t i = 0; i < s.curve.size(); ++i) j += (i ? ",\n" : "\n") + point_json(s.curve[i]);
@@ -207,9 +211,11 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
     csv += "\n";
   }
   write_file(dir + "/thresholds.csv", csv);
-  std::string t = "scheme,levels,threshold,top1,drop_pp,energy_rel_16,saving_vs_16\nfloat,,," + fmt::format("{:.4f},0,,\n", ft);
+  std::string t =
+      "scheme,levels,threshold,top1,drop_pp,energy_rel_16,saving_vs_16\nfloat,,," + fmt::format("{:.4f},0,,\n", ft);
   for (const auto& p : s.statics) {
-    t += fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
+    t +=
+        fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
   }
   for (const auto& [levels, p] : s.dynamic) {
     std::string ln;
@@ -264,9 +270,12 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
   write_file(dir + "/sm_eval.svg", svg::histogram(sh));
 
   std::string md = "## Threshold sweep\n\n" + context + "\n\n" + headline_table(s) + "\n";
-  md += "Energy: sum over the executions each image needed of its counters' MACs per mode times the energy "
-        "table (" + s.in.table.source + "). Top-1 drop in percentage points against the float network on the "
-        "same images. Thresholds evaluated from the recorded margins (no re-running).\n\n";
+  md +=
+      "Energy: sum over the executions each image needed of its counters' MACs per mode times the energy "
+      "table (" +
+      s.in.table.source +
+      "). Top-1 drop in percentage points against the float network on the "
+      "same images. Thresholds evaluated from the recorded margins (no re-running).\n\n";
   md += "| T_h | top-1 | drop (pp) | energy vs 16-bit | runs/image |\n|---|---|---|---|---|\n";
   for (const auto& p : s.curve) {
     const long k = std::lround(p.threshold * 1000);
@@ -290,7 +299,8 @@ std::size_t write_report(const std::string& in_dir, const std::string& out) {
   std::sort(subs.begin(), subs.end());
   frags.insert(frags.end(), subs.begin(), subs.end());
   if (frags.empty()) {
-    throw std::runtime_error(fmt::format("{}: no summary.md here or in a sub-directory (run characterize/sweep with --out)", in_dir));
+    throw std::runtime_error(
+        fmt::format("{}: no summary.md here or in a sub-directory (run characterize/sweep with --out)", in_dir));
   }
   const fs::path out_path = fs::absolute(out);
   const fs::path out_dir = out_path.parent_path();

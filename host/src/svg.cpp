@@ -78,10 +78,14 @@ Axis make_axis(double mn, double mx, int target, bool include_zero, bool exact =
   const double mag = std::max(std::fabs(mn), std::fabs(mx));
   if (mx - mn <= 1e-12 * mag || mx - mn == 0) {  // a single value: a range around it
     const double d = mag > 0 ? 0.1 * mag : 1;
-    if (include_zero && mn == 0 && mx == 0) mx = 1;
-    else if (include_zero && mn == 0) mx += d;
-    else if (include_zero && mx == 0) mn -= d;
-    else mn -= d, mx += d;
+    if (include_zero && mn == 0 && mx == 0)
+      mx = 1;
+    else if (include_zero && mn == 0)
+      mx += d;
+    else if (include_zero && mx == 0)
+      mn -= d;
+    else
+      mn -= d, mx += d;
     exact = false;
   }
   Axis a;
@@ -236,12 +240,12 @@ void draw_legend(Doc& d, const Layout& l, const std::vector<LegendItem>& legend)
       const LegendItem& it = legend[i];
       const std::string c = it.colour;
       if (it.kind == LegendItem::kBox) {
-        d.raw(fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"{}\" fill-opacity=\"0.3\" "
-                          "stroke=\"{}\" stroke-width=\"1.5\"/>\n",
-                          num(x + 2), num(cy - 5), num(kSwatch - 4), c, c));
+        d.raw(
+            fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"{}\" fill-opacity=\"0.3\" "
+                        "stroke=\"{}\" stroke-width=\"1.5\"/>\n",
+                        num(x + 2), num(cy - 5), num(kSwatch - 4), c, c));
       } else {
-        d.line(x, cy, x + kSwatch, cy, c.c_str(), 2,
-               it.kind == LegendItem::kDashed ? " stroke-dasharray=\"6 3\"" : "");
+        d.line(x, cy, x + kSwatch, cy, c.c_str(), 2, it.kind == LegendItem::kDashed ? " stroke-dasharray=\"6 3\"" : "");
         if (it.marker)
           d.raw(fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"/>\n", num(x + kSwatch / 2), num(cy), c));
       }
@@ -270,21 +274,19 @@ void draw_y_axis(Doc& d, const Layout& l, const Scale& s, const std::string& lab
 }
 
 void draw_x_title(Doc& d, const Layout& l, const std::string& label, double y) {
-  if (!label.empty())
-    d.text((l.left + l.right) / 2, y, fit(label, d.width() - 20, kLabelPx), kLabelPx);
+  if (!label.empty()) d.text((l.left + l.right) / 2, y, fit(label, d.width() - 20, kLabelPx), kLabelPx);
 }
 
 void draw_note(Doc& d, const Layout& l, const std::string& note) {
-  d.text((l.left + l.right) / 2, (l.top + l.bottom) / 2, note, kLabelPx, "middle", kNote, 0,
-         " font-style=\"italic\"");
+  d.text((l.left + l.right) / 2, (l.top + l.bottom) / 2, note, kLabelPx, "middle", kNote, 0, " font-style=\"italic\"");
 }
 
 // Left margin for y tick labels of width tw and an optional title; same for the right side.
 double left_margin(double tw, const std::string& label) { return (label.empty() ? 10 : 32) + tw + 10; }
 double right_margin(double tw, const std::string& label) { return (label.empty() ? 10 : 32) + tw + 10; }
 
-constexpr double kXTicks = 18;   // x tick label baseline below the plot
-constexpr double kXTitle = 40;   // x title baseline below the plot
+constexpr double kXTicks = 18;  // x tick label baseline below the plot
+constexpr double kXTitle = 40;  // x title baseline below the plot
 
 std::string format_value(const std::string& f, double v) {
   try {
@@ -301,10 +303,18 @@ std::string escape(const std::string& s) {
   r.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': r += "&amp;"; break;
-      case '<': r += "&lt;"; break;
-      case '>': r += "&gt;"; break;
-      case '"': r += "&quot;"; break;
+      case '&':
+        r += "&amp;";
+        break;
+      case '<':
+        r += "&lt;";
+        break;
+      case '>':
+        r += "&gt;";
+        break;
+      case '"':
+        r += "&quot;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
         r += c;
@@ -334,8 +344,8 @@ std::vector<long> bin_counts(const std::vector<double>& sample, double lo, doubl
 std::string bar_chart(const BarChart& c) {
   check_size(c.size, "bar_chart");
   if (c.categories.size() != c.values.size())
-    throw std::invalid_argument(fmt::format("svg::bar_chart: {} categories but {} values", c.categories.size(),
-                                            c.values.size()));
+    throw std::invalid_argument(
+        fmt::format("svg::bar_chart: {} categories but {} values", c.categories.size(), c.values.size()));
   std::vector<std::string> labels;
   for (double v : c.values) labels.push_back(std::isfinite(v) ? format_value(c.value_format, v) : "n/a");
 
@@ -357,7 +367,7 @@ std::string bar_chart(const BarChart& c) {
   double max_lw = 0;
   for (const auto& s : c.categories) max_lw = std::max(max_lw, text_width(s, kTickPx));
   const bool rotate = max_lw > band_est - 6;
-  const double max_rot = 150;  // rotated labels are cut to this width
+  const double max_rot = 150;                                                  // rotated labels are cut to this width
   const double rot_drop = rotate ? std::min(max_lw, max_rot) * 0.574 + 4 : 0;  // sin(35)
   const double bottom = (c.x_label.empty() ? 26 : 48) + rot_drop;
 
@@ -405,8 +415,8 @@ std::string line_chart(const LineChart& c) {
   for (std::size_t k = 0; k < c.series.size(); ++k) {
     const Series& s = c.series[k];
     if (s.x.size() != s.y.size())
-      throw std::invalid_argument(fmt::format("svg::line_chart: series {} (\"{}\") has {} x values but {} y values",
-                                              k, s.name, s.x.size(), s.y.size()));
+      throw std::invalid_argument(fmt::format("svg::line_chart: series {} (\"{}\") has {} x values but {} y values", k,
+                                              s.name, s.x.size(), s.y.size()));
     has_right |= s.right_axis;
     const int a = s.right_axis ? 1 : 0;
     for (std::size_t i = 0; i < s.x.size(); ++i) {
@@ -459,8 +469,10 @@ std::string line_chart(const LineChart& c) {
     // Polylines between non-finite points; isolated points always get a marker.
     std::vector<std::vector<std::size_t>> runs(1);
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) runs.back().push_back(i);
-      else if (!runs.back().empty()) runs.emplace_back();
+      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i]))
+        runs.back().push_back(i);
+      else if (!runs.back().empty())
+        runs.emplace_back();
     }
     for (const auto& run : runs) {
       if (run.size() < 2) continue;
@@ -472,7 +484,8 @@ std::string line_chart(const LineChart& c) {
     for (const auto& run : runs)
       if (s.markers || run.size() == 1)
         for (std::size_t i : run)
-          d.raw(fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" stroke=\"none\"/>\n", num(xs(s.x[i])), num(sy(s.y[i]))));
+          d.raw(
+              fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" stroke=\"none\"/>\n", num(xs(s.x[i])), num(sy(s.y[i]))));
     d.raw("</g>\n");
   }
 
@@ -510,8 +523,8 @@ std::string histogram(const Histogram& h) {
     for (long n : counts) in += n;
     outside += finite - in, finite_total += finite;
     for (long n : counts) {
-      const double v = h.normalize ? (finite ? static_cast<double>(n) / static_cast<double>(finite) : 0)
-                                   : static_cast<double>(n);
+      const double v =
+          h.normalize ? (finite ? static_cast<double>(n) / static_cast<double>(finite) : 0) : static_cast<double>(n);
       heights[k].push_back(v);
       ymax = std::max(ymax, v);
     }
@@ -521,13 +534,13 @@ std::string histogram(const Histogram& h) {
   std::vector<LegendItem> legend;
   if (ns >= 2 || !h.names.empty())
     for (std::size_t k = 0; k < ns; ++k)
-      legend.push_back({h.names.empty() || h.names[k].empty() ? fmt::format("sample {}", k + 1) : h.names[k],
-                        colour(k), LegendItem::kBox, false});
+      legend.push_back({h.names.empty() || h.names[k].empty() ? fmt::format("sample {}", k + 1) : h.names[k], colour(k),
+                        LegendItem::kBox, false});
 
   Doc d(h.size, h.title);
-  const std::string note =
-      outside > 0 ? fmt::format("{} value{} outside [{:g}, {:g}] not shown", outside, outside == 1 ? "" : "s", h.lo, h.hi)
-                  : "";
+  const std::string note = outside > 0 ? fmt::format("{} value{} outside [{:g}, {:g}] not shown", outside,
+                                                     outside == 1 ? "" : "s", h.lo, h.hi)
+                                       : "";
   Layout l = plan(h.size, h.title, legend, (h.x_label.empty() ? 28 : 50) + (note.empty() ? 0 : 18));
   const Axis ya = make_axis(0, ymax * 1.05, y_target(l), true);  // headroom above the tallest bar
   const double lm = left_margin(max_tick_width(ya), h.y_label);
@@ -566,8 +579,8 @@ std::string histogram(const Histogram& h) {
       pts += fmt::format(" {},{} {},{}", num(xs(edge(i))), num(yv), num(xs(edge(i + 1))), num(yv));
     }
     pts += fmt::format(" {},{}", num(xs(h.hi)), num(y0));
-    d.raw(fmt::format("<polyline class=\"step s{}\" points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"/>\n", k,
-                      pts, colour(k)));
+    d.raw(fmt::format("<polyline class=\"step s{}\" points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"/>\n",
+                      k, pts, colour(k)));
   }
   d.line(l.left, l.bottom, l.right, l.bottom, kAxis);
   draw_legend(d, l, legend);

@@ -2,6 +2,9 @@
 // anything, converts the first subgraph into the Model IR and validates everything that later
 // code indexes (tensor and buffer indices, shapes, constant data sizes, quantization arrays,
 // operator inputs and their shapes), so that a malformed file is a ModelError, never a crash.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -10,9 +13,6 @@
 #include <fstream>
 #include <limits>
 #include <string_view>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "bitscale/host/model.hpp"
 #include "tflite_subset_generated.h"
@@ -150,8 +150,7 @@ class Reader {
     if (bytes_.size() >= kMaxFileBytes) fail("the file is larger than 2 GiB ({} bytes)", bytes_.size());
     if (!fb::ModelBufferHasIdentifier(bytes_.data())) {
       const std::string_view id(reinterpret_cast<const char*>(bytes_.data()) + 4, 4);
-      fail("not a TensorFlow Lite model (file identifier '{}', expected '{}')", printable(id),
-           fb::ModelIdentifier());
+      fail("not a TensorFlow Lite model (file identifier '{}', expected '{}')", printable(id), fb::ModelIdentifier());
     }
     flatbuffers::Verifier verifier(bytes_.data(), bytes_.size());
     if (!fb::VerifyModelBuffer(verifier)) {
@@ -175,13 +174,26 @@ class Reader {
 
   static bool map_type(fb::TensorType t, DType& out) {
     switch (t) {
-      case fb::TensorType_FLOAT32: out = DType::kFloat32; return true;
-      case fb::TensorType_UINT8: out = DType::kUInt8; return true;
-      case fb::TensorType_INT8: out = DType::kInt8; return true;
-      case fb::TensorType_INT32: out = DType::kInt32; return true;
-      case fb::TensorType_INT64: out = DType::kInt64; return true;
-      case fb::TensorType_INT16: out = DType::kInt16; return true;
-      default: return false;
+      case fb::TensorType_FLOAT32:
+        out = DType::kFloat32;
+        return true;
+      case fb::TensorType_UINT8:
+        out = DType::kUInt8;
+        return true;
+      case fb::TensorType_INT8:
+        out = DType::kInt8;
+        return true;
+      case fb::TensorType_INT32:
+        out = DType::kInt32;
+        return true;
+      case fb::TensorType_INT64:
+        out = DType::kInt64;
+        return true;
+      case fb::TensorType_INT16:
+        out = DType::kInt16;
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -200,14 +212,16 @@ class Reader {
       if (!map_type(t->type(), out.type)) {
         const char* tn = fb::EnumNameTensorType(t->type());
         fail("{} has type {}, which bitscale does not support (supported: float32, uint8, int8, int32, int64, int16)",
-             where, (tn != nullptr && *tn != '\0') ? std::string(tn) : fmt::format("code {}", static_cast<int>(t->type())));
+             where,
+             (tn != nullptr && *tn != '\0') ? std::string(tn) : fmt::format("code {}", static_cast<int>(t->type())));
       }
       if (t->sparsity() != nullptr) fail("{} is sparse, which bitscale does not support", where);
 
       // Shape: at most kMaxDims non-negative dimensions, at most kMaxElements elements.
       std::int64_t elements = 1;
       if (t->shape() != nullptr) {
-        if (t->shape()->size() > kMaxDims) fail("{} has {} dimensions (at most {} supported)", where, t->shape()->size(), kMaxDims);
+        if (t->shape()->size() > kMaxDims)
+          fail("{} has {} dimensions (at most {} supported)", where, t->shape()->size(), kMaxDims);
         for (flatbuffers::uoffset_t d = 0; d < t->shape()->size(); ++d) {
           const int dim = t->shape()->Get(d);
           if (dim < 0) fail("{} has a negative dimension {} in shape", where, dim);
@@ -230,7 +244,8 @@ class Reader {
         } else if (buf->offset() > 1 && buf->size() > 0) {
           const std::uint64_t off = buf->offset(), size = buf->size();
           if (off > bytes_.size() || size > bytes_.size() - off) {
-            fail("{}: buffer {} lies outside the file (offset {}, size {}, file {} bytes)", where, b, off, size, bytes_.size());
+            fail("{}: buffer {} lies outside the file (offset {}, size {}, file {} bytes)", where, b, off, size,
+                 bytes_.size());
           }
           data = bytes_.subspan(off, size);
         }
@@ -249,15 +264,18 @@ class Reader {
 
   void read_quantization(const fb::QuantizationParameters* q, Tensor& out, const std::string& where) const {
     if (q == nullptr || q->scale() == nullptr || q->scale()->size() == 0) return;
-    if (q->details_type() != fb::QuantizationDetails_NONE) fail("{} uses custom quantization, which bitscale does not support", where);
+    if (q->details_type() != fb::QuantizationDetails_NONE)
+      fail("{} uses custom quantization, which bitscale does not support", where);
     const auto* scale = q->scale();
     const std::size_t n = scale->size();
     const auto* zp = q->zero_point();
-    if (zp != nullptr && zp->size() != n) fail("{} has {} quantization scales but {} zero points", where, n, zp->size());
+    if (zp != nullptr && zp->size() != n)
+      fail("{} has {} quantization scales but {} zero points", where, n, zp->size());
     const int qdim = q->quantized_dimension();
     if (n > 1) {
       if (qdim < 0 || static_cast<std::size_t>(qdim) >= out.shape.size()) {
-        fail("{} has per-channel quantization along dimension {}, but its shape is {}", where, qdim, shape_str(out.shape));
+        fail("{} has per-channel quantization along dimension {}, but its shape is {}", where, qdim,
+             shape_str(out.shape));
       }
       if (static_cast<std::size_t>(out.shape[static_cast<std::size_t>(qdim)]) != n) {
         fail("{} has {} per-channel scales, but dimension {} of shape {} has {} channels", where, n, qdim,
@@ -272,9 +290,10 @@ class Reader {
       if (!std::isfinite(s) || s < 0.0f) fail("{} has an invalid quantization scale {}", where, s);
       out.quant.scale.push_back(s);
       std::int64_t z = 0;
-      if (zp != nullptr) std::memcpy(&z, zp->Data() + std::size_t{i} * sizeof(std::int64_t), sizeof z);  // may be 4-aligned only
-      const bool ok = out.type == DType::kUInt8  ? (z >= 0 && z <= 255)
-                      : out.type == DType::kInt8 ? (z >= -128 && z <= 127)
+      if (zp != nullptr)
+        std::memcpy(&z, zp->Data() + std::size_t{i} * sizeof(std::int64_t), sizeof z);  // may be 4-aligned only
+      const bool ok = out.type == DType::kUInt8   ? (z >= 0 && z <= 255)
+                      : out.type == DType::kInt8  ? (z >= -128 && z <= 127)
                       : out.type == DType::kInt16 ? (z >= -32768 && z <= 32767)
                                                   : (z >= std::numeric_limits<std::int32_t>::min() &&
                                                      z <= std::numeric_limits<std::int32_t>::max());
@@ -285,10 +304,14 @@ class Reader {
 
   Activation activation(fb::ActivationFunctionType a, const std::string& where) const {
     switch (a) {
-      case fb::ActivationFunctionType_NONE: return Activation::kNone;
-      case fb::ActivationFunctionType_RELU: return Activation::kRelu;
-      case fb::ActivationFunctionType_RELU6: return Activation::kRelu6;
-      case fb::ActivationFunctionType_RELU_N1_TO_1: return Activation::kReluN1To1;
+      case fb::ActivationFunctionType_NONE:
+        return Activation::kNone;
+      case fb::ActivationFunctionType_RELU:
+        return Activation::kRelu;
+      case fb::ActivationFunctionType_RELU6:
+        return Activation::kRelu6;
+      case fb::ActivationFunctionType_RELU_N1_TO_1:
+        return Activation::kReluN1To1;
       default: {
         const char* n = fb::EnumNameActivationFunctionType(a);
         fail("{} has fused activation {}, which bitscale does not support", where,
@@ -324,7 +347,8 @@ class Reader {
     for (const auto& s : kSupported) {
       if (s.code == code) return s.type;
     }
-    fail("operator {} uses {}, which bitscale does not support (supported: {})", i, operator_name(code), supported_list());
+    fail("operator {} uses {}, which bitscale does not support (supported: {})", i, operator_name(code),
+         supported_list());
   }
 
   void read_ops(const fb::Model& m, const fb::SubGraph& sg, Model& model) {
@@ -335,8 +359,8 @@ class Reader {
       Op op;
       op.type = resolve(m, *fop, i);
       const std::string where = fmt::format("operator {} ({})", i, to_string(op.type));
-      const bool has_bias = op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D ||
-                            op.type == OpType::kFullyConnected;
+      const bool has_bias =
+          op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D || op.type == OpType::kFullyConnected;
       auto indices = [&](const flatbuffers::Vector<std::int32_t>* v, bool inputs) {
         std::vector<int> out;
         if (v == nullptr) return out;
@@ -408,7 +432,8 @@ class Reader {
         }
         break;
       case OpType::kAdd:
-        if (const auto* o = fop.builtin_options_as_AddOptions()) op.activation = activation(o->fused_activation_function(), where);
+        if (const auto* o = fop.builtin_options_as_AddOptions())
+          op.activation = activation(o->fused_activation_function(), where);
         break;
       case OpType::kConcatenation:
         if (const auto* o = fop.builtin_options_as_ConcatenationOptions()) {
@@ -423,7 +448,8 @@ class Reader {
       case OpType::kMean:
         if (const auto* o = fop.builtin_options_as_ReducerOptions()) op.keep_dims = o->keep_dims();
         break;
-      default: break;
+      default:
+        break;
     }
     if (op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D || op.type == OpType::kAveragePool2D ||
         op.type == OpType::kMaxPool2D) {
@@ -450,12 +476,14 @@ class Reader {
 
   const Tensor& rank(const Model& model, int t, std::size_t r, std::string_view role, const std::string& where) const {
     const Tensor& x = model.tensors[static_cast<std::size_t>(t)];
-    if (x.shape.size() != r) fail("{}: {} (tensor {}) has shape {}, expected {} dimensions", where, role, t, shape_str(x.shape), r);
+    if (x.shape.size() != r)
+      fail("{}: {} (tensor {}) has shape {}, expected {} dimensions", where, role, t, shape_str(x.shape), r);
     return x;
   }
 
   void constant(const Model& model, int t, std::string_view role, const std::string& where) const {
-    if (!model.tensors[static_cast<std::size_t>(t)].is_const()) fail("{}: {} (tensor {}) is not constant", where, role, t);
+    if (!model.tensors[static_cast<std::size_t>(t)].is_const())
+      fail("{}: {} (tensor {}) is not constant", where, role, t);
   }
 
   static int out_size(int in, int k, int stride, int dilation, Padding p) {
@@ -469,10 +497,11 @@ class Reader {
     const int oh = out_size(x.shape[1], kh, op.stride_h, op.dilation_h, op.padding);
     const int ow = out_size(x.shape[2], kw, op.stride_w, op.dilation_w, op.padding);
     if (oh < 1 || ow < 1 || y.shape[1] != oh || y.shape[2] != ow || y.shape[0] != x.shape[0]) {
-      fail("{}: output shape {} does not follow from input {}, kernel {}x{}, stride {}x{}, dilation {}x{}, {} padding "
-           "(expected {}x{})",
-           where, shape_str(y.shape), shape_str(x.shape), kh, kw, op.stride_h, op.stride_w, op.dilation_h, op.dilation_w,
-           op.padding == Padding::kSame ? "SAME" : "VALID", oh, ow);
+      fail(
+          "{}: output shape {} does not follow from input {}, kernel {}x{}, stride {}x{}, dilation {}x{}, {} padding "
+          "(expected {}x{})",
+          where, shape_str(y.shape), shape_str(x.shape), kh, kw, op.stride_h, op.stride_w, op.dilation_h, op.dilation_w,
+          op.padding == Padding::kSame ? "SAME" : "VALID", oh, ow);
     }
   }
 
@@ -514,8 +543,10 @@ class Reader {
         const Tensor& w = rank(model, op.inputs[1], 4, "filter", where);
         const Tensor& y = rank(model, op.outputs[0], 4, "output", where);
         constant(model, op.inputs[1], "filter", where);
-        if (w.shape[3] != x.shape[3]) fail("{}: filter {} does not match the {} input channels", where, shape_str(w.shape), x.shape[3]);
-        if (y.shape[3] != w.shape[0]) fail("{}: output {} does not match filter {}", where, shape_str(y.shape), shape_str(w.shape));
+        if (w.shape[3] != x.shape[3])
+          fail("{}: filter {} does not match the {} input channels", where, shape_str(w.shape), x.shape[3]);
+        if (y.shape[3] != w.shape[0])
+          fail("{}: output {} does not match filter {}", where, shape_str(y.shape), shape_str(w.shape));
         spatial(x, y, w.shape[1], w.shape[2], op, where);
         bias(model, op, w.shape[0], where);
         break;
@@ -530,7 +561,8 @@ class Reader {
           fail("{}: filter {} does not fit {} input channels (expected [1,h,w,channels*multiplier])", where,
                shape_str(w.shape), x.shape[3]);
         }
-        if (y.shape[3] != w.shape[3]) fail("{}: output {} does not match filter {}", where, shape_str(y.shape), shape_str(w.shape));
+        if (y.shape[3] != w.shape[3])
+          fail("{}: output {} does not match filter {}", where, shape_str(y.shape), shape_str(w.shape));
         const int dm = w.shape[3] / x.shape[3];
         if (op.depth_multiplier != dm && op.depth_multiplier != 0 && x.shape[3] != 1) {
           fail("{}: depth_multiplier {} contradicts the shapes (input {}, filter {})", where, op.depth_multiplier,
@@ -548,10 +580,11 @@ class Reader {
         const Tensor& x = in(0);
         const Tensor& y = out();
         const std::int64_t k = w.shape[1], n = w.shape[0];
-        if (x.elements() % k != 0) fail("{}: input {} is not a multiple of the {} weight columns", where, shape_str(x.shape), k);
+        if (x.elements() % k != 0)
+          fail("{}: input {} is not a multiple of the {} weight columns", where, shape_str(x.shape), k);
         if (y.shape.empty() || y.shape.back() != n || y.elements() != x.elements() / k * n) {
-          fail("{}: output {} does not follow from input {} and weights {}", where, shape_str(y.shape), shape_str(x.shape),
-               shape_str(w.shape));
+          fail("{}: output {} does not follow from input {} and weights {}", where, shape_str(y.shape),
+               shape_str(x.shape), shape_str(w.shape));
         }
         bias(model, op, w.shape[0], where);
         break;
@@ -569,7 +602,8 @@ class Reader {
         count(op, 1, 1, where);
         const Tensor& x = rank(model, op.inputs[0], 4, "input", where);
         const Tensor& y = rank(model, op.outputs[0], 4, "output", where);
-        if (x.shape[3] != y.shape[3]) fail("{}: input {} and output {} differ in channels", where, shape_str(x.shape), shape_str(y.shape));
+        if (x.shape[3] != y.shape[3])
+          fail("{}: input {} and output {} differ in channels", where, shape_str(x.shape), shape_str(y.shape));
         spatial(x, y, op.filter_h, op.filter_w, op, where);
         break;
       }
@@ -583,12 +617,14 @@ class Reader {
         for (std::int64_t a : int_values(axes)) {
           std::int64_t ax = a;
           if (ax < 0) ax += static_cast<std::int64_t>(x.shape.size());
-          if (ax < 0 || static_cast<std::size_t>(ax) >= x.shape.size()) fail("{}: axis {} out of range for {}", where, a, shape_str(x.shape));
+          if (ax < 0 || static_cast<std::size_t>(ax) >= x.shape.size())
+            fail("{}: axis {} out of range for {}", where, a, shape_str(x.shape));
           reduced[static_cast<std::size_t>(ax)] = true;
         }
         std::int64_t kept = 1;
         for (std::size_t d = 0; d < x.shape.size(); ++d) kept *= reduced[d] ? 1 : x.shape[d];
-        if (out().elements() != kept) fail("{}: output {} does not follow from input {}", where, shape_str(out().shape), shape_str(x.shape));
+        if (out().elements() != kept)
+          fail("{}: output {} does not follow from input {}", where, shape_str(out().shape), shape_str(x.shape));
         break;
       }
       case OpType::kReshape:
@@ -607,9 +643,12 @@ class Reader {
         const Tensor& x = in(0);
         const Tensor& p = rank(model, op.inputs[1], 2, "paddings", where);
         constant(model, op.inputs[1], "paddings", where);
-        if (p.type != DType::kInt32 && p.type != DType::kInt64) fail("{}: paddings are {}, expected int32", where, to_string(p.type));
-        if (static_cast<std::size_t>(p.shape[0]) != x.shape.size() || p.shape[1] != 2 || out().shape.size() != x.shape.size()) {
-          fail("{}: paddings {} do not fit input {} / output {}", where, shape_str(p.shape), shape_str(x.shape), shape_str(out().shape));
+        if (p.type != DType::kInt32 && p.type != DType::kInt64)
+          fail("{}: paddings are {}, expected int32", where, to_string(p.type));
+        if (static_cast<std::size_t>(p.shape[0]) != x.shape.size() || p.shape[1] != 2 ||
+            out().shape.size() != x.shape.size()) {
+          fail("{}: paddings {} do not fit input {} / output {}", where, shape_str(p.shape), shape_str(x.shape),
+               shape_str(out().shape));
         }
         const std::vector<std::int64_t> pv = int_values(p);
         for (std::size_t d = 0; d < x.shape.size(); ++d) {
@@ -631,11 +670,16 @@ class Reader {
         for (std::size_t k = 0; k < op.inputs.size(); ++k) {
           const Tensor& x = in(k);
           bool ok = x.shape.size() == y.shape.size();
-          for (int d = 0; ok && d < r; ++d) ok = d == axis || x.shape[static_cast<std::size_t>(d)] == y.shape[static_cast<std::size_t>(d)];
-          if (!ok) fail("{}: input {} {} does not fit output {} along axis {}", where, k, shape_str(x.shape), shape_str(y.shape), axis);
+          for (int d = 0; ok && d < r; ++d)
+            ok = d == axis || x.shape[static_cast<std::size_t>(d)] == y.shape[static_cast<std::size_t>(d)];
+          if (!ok)
+            fail("{}: input {} {} does not fit output {} along axis {}", where, k, shape_str(x.shape),
+                 shape_str(y.shape), axis);
           sum += x.shape[static_cast<std::size_t>(axis)];
         }
-        if (sum != y.shape[static_cast<std::size_t>(axis)]) fail("{}: inputs add up to {} along axis {}, output has {}", where, sum, axis, y.shape[static_cast<std::size_t>(axis)]);
+        if (sum != y.shape[static_cast<std::size_t>(axis)])
+          fail("{}: inputs add up to {} along axis {}, output has {}", where, sum, axis,
+               y.shape[static_cast<std::size_t>(axis)]);
         op.axis = axis;
         break;
       }
@@ -691,16 +735,19 @@ Model load_tflite(const std::string& path) {
   const std::string name = fs::path(path).filename().string();
   std::error_code ec;
   const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) throw ModelError(fmt::format("model '{}': cannot open '{}': no such file", name, path));
+  if (ec || !fs::exists(status))
+    throw ModelError(fmt::format("model '{}': cannot open '{}': no such file", name, path));
   if (!fs::is_regular_file(status)) throw ModelError(fmt::format("model '{}': '{}' is not a regular file", name, path));
   const auto size = fs::file_size(path, ec);
   if (ec) throw ModelError(fmt::format("model '{}': cannot read '{}': {}", name, path, ec.message()));
-  if (size > kMaxFileBytes) throw ModelError(fmt::format("model '{}': the file is larger than 2 GiB ({} bytes)", name, size));
+  if (size > kMaxFileBytes)
+    throw ModelError(fmt::format("model '{}': the file is larger than 2 GiB ({} bytes)", name, size));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelError(fmt::format("model '{}': cannot open '{}'", name, path));
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (static_cast<std::uintmax_t>(in.gcount()) != size) throw ModelError(fmt::format("model '{}': short read of '{}'", name, path));
+  if (static_cast<std::uintmax_t>(in.gcount()) != size)
+    throw ModelError(fmt::format("model '{}': short read of '{}'", name, path));
   return parse_tflite(bytes, name);
 }
 

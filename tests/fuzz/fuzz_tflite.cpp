@@ -15,11 +15,15 @@ namespace {
 
 void check_invariants(const bitscale::host::Model& m) {
   const auto n = static_cast<int>(m.tensors.size());
-  for (int t : m.inputs) if (t < 0 || t >= n) invariant_broken();
-  for (int t : m.outputs) if (t < 0 || t >= n) invariant_broken();
+  for (int t : m.inputs)
+    if (t < 0 || t >= n) invariant_broken();
+  for (int t : m.outputs)
+    if (t < 0 || t >= n) invariant_broken();
   for (const auto& op : m.ops) {
-    for (int t : op.inputs) if (t < -1 || t >= n) invariant_broken();
-    for (int t : op.outputs) if (t < 0 || t >= n) invariant_broken();
+    for (int t : op.inputs)
+      if (t < -1 || t >= n) invariant_broken();
+    for (int t : op.outputs)
+      if (t < 0 || t >= n) invariant_broken();
     if (op.outputs.size() != 1) invariant_broken();
   }
   for (const auto& t : m.tensors) {

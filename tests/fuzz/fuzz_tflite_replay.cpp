@@ -4,6 +4,11 @@
 // weight data, and feeds each result to LLVMFuzzerTestOneInput. Iteration i of seed s depends on
 // (s, i) only, so one failing input can be replayed:
 //   fuzz_tflite_replay --seed S --first I --iterations 1 --write crash.tflite
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -11,12 +16,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <fmt/format.h>
 
 #include "tflite_builder.hpp"
 
@@ -79,14 +78,19 @@ std::vector<std::uint8_t> mutate(const Base& b, std::mt19937_64& rng) {
     }
     return pick(v.size());
   };
-  static constexpr std::uint32_t kWords[] = {0, 1, 2, 3, 4, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff,
-                                             0x80000000, 0xffffffff, 0xfffffffe, 0x40000000, 65536 * 16};
+  static constexpr std::uint32_t kWords[] = {0,          1,          2,          3,          4,          8,
+                                             0x7f,       0x80,       0xff,       0x100,      0xffff,     0x10000,
+                                             0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x40000000, 65536 * 16};
   const int n = 1 + static_cast<int>(rng() % 6);
   for (int k = 0; k < n && !v.empty(); ++k) {
     switch (rng() % 9) {
       case 0:
-      case 1: v[pos()] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); break;
-      case 2: v[pos()] = static_cast<std::uint8_t>(rng()); break;
+      case 1:
+        v[pos()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+        break;
+      case 2:
+        v[pos()] = static_cast<std::uint8_t>(rng());
+        break;
       case 3: {  // interesting 32-bit word, aligned like FlatBuffer offsets and sizes
         const std::size_t p = pos() & ~std::size_t{3};
         const std::uint32_t w = kWords[pick(std::size(kWords))];
@@ -103,7 +107,9 @@ std::vector<std::uint8_t> mutate(const Base& b, std::mt19937_64& rng) {
         }
         break;
       }
-      case 5: v.resize(pick(v.size() + 1)); break;  // truncation
+      case 5:
+        v.resize(pick(v.size() + 1));
+        break;   // truncation
       case 6: {  // insertion
         const std::size_t p = pos(), len = 1 + pick(16);
         std::vector<std::uint8_t> ins(len);
@@ -178,14 +184,22 @@ int main(int argc, char** argv) {
       const std::string a = argv[i];
       if (i + 1 >= argc) return usage();
       const std::string v = argv[++i];
-      if (a == "--seconds") seconds = std::stod(v);
-      else if (a == "--iterations") iterations = std::stoull(v);
-      else if (a == "--seed") seed = std::stoull(v, nullptr, 0);
-      else if (a == "--first") first = std::stoull(v);
-      else if (a == "--models") models = v;
-      else if (a == "--write") write_to = v;
-      else if (a == "--write-seeds") write_seeds = v;
-      else return usage();
+      if (a == "--seconds")
+        seconds = std::stod(v);
+      else if (a == "--iterations")
+        iterations = std::stoull(v);
+      else if (a == "--seed")
+        seed = std::stoull(v, nullptr, 0);
+      else if (a == "--first")
+        first = std::stoull(v);
+      else if (a == "--models")
+        models = v;
+      else if (a == "--write")
+        write_to = v;
+      else if (a == "--write-seeds")
+        write_seeds = v;
+      else
+        return usage();
     }
   } catch (const std::exception&) {
     return usage();
@@ -235,7 +249,8 @@ int main(int argc, char** argv) {
     // Tiny models are cheap: give them half of the iterations.
     const std::size_t bi = rng() % 2 == 0 ? bases.size() - 1 - rng() % 2 : rng() % bases.size();
     input = mutate(bases[bi], rng);
-    std::snprintf(g_replay, sizeof g_replay, "seed %#llx iteration %llu (base %s, %zu bytes); replay: --seed %#llx --first %llu --iterations 1\n",
+    std::snprintf(g_replay, sizeof g_replay,
+                  "seed %#llx iteration %llu (base %s, %zu bytes); replay: --seed %#llx --first %llu --iterations 1\n",
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(it), bases[bi].name.c_str(),
                   input.size(), static_cast<unsigned long long>(seed), static_cast<unsigned long long>(it));
     g_input = &input;

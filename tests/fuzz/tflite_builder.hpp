@@ -18,12 +18,12 @@ namespace tfl = ::tflite;
 struct TensorDef {
   std::vector<int> shape;
   tfl::TensorType type = tfl::TensorType_UINT8;
-  std::vector<std::uint8_t> data;     ///< constant data; empty for activations
-  std::vector<float> scale;           ///< empty: no quantization
+  std::vector<std::uint8_t> data;  ///< constant data; empty for activations
+  std::vector<float> scale;        ///< empty: no quantization
   std::vector<std::int64_t> zero_point;
   int quantized_dimension = 0;
   std::string name;
-  std::int64_t buffer = -1;           ///< >= 0: force this buffer index
+  std::int64_t buffer = -1;  ///< >= 0: force this buffer index
 };
 
 struct OpDef {
@@ -31,7 +31,7 @@ struct OpDef {
   std::vector<int> inputs{}, outputs{};
   tfl::BuiltinOptions options_type = tfl::BuiltinOptions_NONE;
   std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)> options{};
-  int deprecated_code = -1000;        ///< != -1000: written as is instead of min(code, 127)
+  int deprecated_code = -1000;  ///< != -1000: written as is instead of min(code, 127)
   std::string custom_code{};
 };
 
@@ -121,7 +121,8 @@ inline ModelDef tiny_model_def() {
   };
   const int x = act({1, 8, 8, 3}, "input", in_s, 128);
   const int w1 = m.add({{4, 3, 3, 3}, tfl::TensorType_UINT8, pattern_bytes(108, 1), {w_s}, {120}, 0, "conv/weights"});
-  const int b1 = m.add({{4}, tfl::TensorType_INT32, int32_bytes({10, -20, 30, -40}), {in_s * w_s}, {0}, 0, "conv/bias"});
+  const int b1 =
+      m.add({{4}, tfl::TensorType_INT32, int32_bytes({10, -20, 30, -40}), {in_s * w_s}, {0}, 0, "conv/bias"});
   const int y1 = act({1, 4, 4, 4}, "conv/out");
   const int w2 = m.add({{1, 3, 3, 4}, tfl::TensorType_UINT8, pattern_bytes(36, 2), {w_s}, {128}, 0, "dw/weights"});
   const int b2 = m.add({{4}, tfl::TensorType_INT32, int32_bytes({1, 2, 3, 4}), {act_s * w_s}, {0}, 0, "dw/bias"});
@@ -130,29 +131,50 @@ inline ModelDef tiny_model_def() {
   const int shp = m.add({{2}, tfl::TensorType_INT32, int32_bytes({1, 4}), {}, {}, 0, "reshape/shape"});
   const int y4 = act({1, 4}, "reshape/out");
   const int w5 = m.add({{10, 4}, tfl::TensorType_UINT8, pattern_bytes(40, 3), {w_s}, {127}, 0, "fc/weights"});
-  const int b5 = m.add({{10}, tfl::TensorType_INT32, int32_bytes({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), {act_s * w_s}, {0}, 0, "fc/bias"});
+  const int b5 = m.add(
+      {{10}, tfl::TensorType_INT32, int32_bytes({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), {act_s * w_s}, {0}, 0, "fc/bias"});
   const int y5 = act({1, 10}, "fc/out", 0.1f, 100);
   const int y6 = act({1, 10}, "softmax/out", 1.0f / 256, 0);
-  m.ops.push_back({tfl::BuiltinOperator_CONV_2D, {x, w1, b1}, {y1}, tfl::BuiltinOptions_Conv2DOptions,
+  m.ops.push_back(
+      {tfl::BuiltinOperator_CONV_2D,
+       {x, w1, b1},
+       {y1},
+       tfl::BuiltinOptions_Conv2DOptions,
+       [](flatbuffers::FlatBufferBuilder& b) {
+         return tfl::CreateConv2DOptions(b, tfl::Padding_SAME, 2, 2, tfl::ActivationFunctionType_RELU6).Union();
+       }});
+  m.ops.push_back({tfl::BuiltinOperator_DEPTHWISE_CONV_2D,
+                   {y1, w2, b2},
+                   {y2},
+                   tfl::BuiltinOptions_DepthwiseConv2DOptions,
                    [](flatbuffers::FlatBufferBuilder& b) {
-                     return tfl::CreateConv2DOptions(b, tfl::Padding_SAME, 2, 2, tfl::ActivationFunctionType_RELU6).Union();
-                   }});
-  m.ops.push_back({tfl::BuiltinOperator_DEPTHWISE_CONV_2D, {y1, w2, b2}, {y2}, tfl::BuiltinOptions_DepthwiseConv2DOptions,
-                   [](flatbuffers::FlatBufferBuilder& b) {
-                     return tfl::CreateDepthwiseConv2DOptions(b, tfl::Padding_SAME, 1, 1, 1, tfl::ActivationFunctionType_RELU6)
+                     return tfl::CreateDepthwiseConv2DOptions(b, tfl::Padding_SAME, 1, 1, 1,
+                                                              tfl::ActivationFunctionType_RELU6)
                          .Union();
                    }});
-  m.ops.push_back({tfl::BuiltinOperator_AVERAGE_POOL_2D, {y2}, {y3}, tfl::BuiltinOptions_Pool2DOptions,
+  m.ops.push_back({tfl::BuiltinOperator_AVERAGE_POOL_2D,
+                   {y2},
+                   {y3},
+                   tfl::BuiltinOptions_Pool2DOptions,
                    [](flatbuffers::FlatBufferBuilder& b) {
                      return tfl::CreatePool2DOptions(b, tfl::Padding_VALID, 2, 2, 4, 4).Union();
                    }});
-  m.ops.push_back({tfl::BuiltinOperator_RESHAPE, {y3, shp}, {y4}, tfl::BuiltinOptions_ReshapeOptions,
+  m.ops.push_back({tfl::BuiltinOperator_RESHAPE,
+                   {y3, shp},
+                   {y4},
+                   tfl::BuiltinOptions_ReshapeOptions,
                    [](flatbuffers::FlatBufferBuilder& b) {
                      return tfl::CreateReshapeOptions(b, b.CreateVector(std::vector<int>{1, 4})).Union();
                    }});
-  m.ops.push_back({tfl::BuiltinOperator_FULLY_CONNECTED, {y4, w5, b5}, {y5}, tfl::BuiltinOptions_FullyConnectedOptions,
+  m.ops.push_back({tfl::BuiltinOperator_FULLY_CONNECTED,
+                   {y4, w5, b5},
+                   {y5},
+                   tfl::BuiltinOptions_FullyConnectedOptions,
                    [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreateFullyConnectedOptions(b).Union(); }});
-  m.ops.push_back({tfl::BuiltinOperator_SOFTMAX, {y5}, {y6}, tfl::BuiltinOptions_SoftmaxOptions,
+  m.ops.push_back({tfl::BuiltinOperator_SOFTMAX,
+                   {y5},
+                   {y6},
+                   tfl::BuiltinOptions_SoftmaxOptions,
                    [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreateSoftmaxOptions(b, 1.0f).Union(); }});
   m.inputs = {x};
   m.outputs = {y6};
@@ -169,7 +191,8 @@ inline ModelDef tiny_misc_def() {
   };
   const int x = act({1, 4, 4, 2}, "input");
   const int a = act({1, 4, 4, 2}, "add/out");
-  const int pads = m.add({{4, 2}, tfl::TensorType_INT32, int32_bytes({0, 0, 1, 1, 1, 1, 0, 0}), {}, {}, 0, "pad/paddings"});
+  const int pads =
+      m.add({{4, 2}, tfl::TensorType_INT32, int32_bytes({0, 0, 1, 1, 1, 1, 0, 0}), {}, {}, 0, "pad/paddings"});
   const int p = act({1, 6, 6, 2}, "pad/out");
   const int mp = act({1, 3, 3, 2}, "maxpool/out");
   const int c = act({1, 3, 3, 4}, "concat/out");
@@ -178,18 +201,38 @@ inline ModelDef tiny_misc_def() {
   const int sq = act({1, 4}, "squeeze/out");
   const int q = act({1, 4}, "quantize/out", tfl::TensorType_INT8);
   const int dq = act({1, 4}, "dequantize/out", tfl::TensorType_FLOAT32);
-  m.ops.push_back({tfl::BuiltinOperator_ADD, {x, x}, {a}, tfl::BuiltinOptions_AddOptions,
-                   [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreateAddOptions(b, tfl::ActivationFunctionType_RELU).Union(); }});
-  m.ops.push_back({tfl::BuiltinOperator_PAD, {a, pads}, {p}, tfl::BuiltinOptions_PadOptions,
-                   [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreatePadOptions(b).Union(); }});
-  m.ops.push_back({tfl::BuiltinOperator_MAX_POOL_2D, {p}, {mp}, tfl::BuiltinOptions_Pool2DOptions,
-                   [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreatePool2DOptions(b, tfl::Padding_VALID, 2, 2, 2, 2).Union(); }});
-  m.ops.push_back({tfl::BuiltinOperator_CONCATENATION, {mp, mp}, {c}, tfl::BuiltinOptions_ConcatenationOptions,
+  m.ops.push_back(
+      {tfl::BuiltinOperator_ADD, {x, x}, {a}, tfl::BuiltinOptions_AddOptions, [](flatbuffers::FlatBufferBuilder& b) {
+         return tfl::CreateAddOptions(b, tfl::ActivationFunctionType_RELU).Union();
+       }});
+  m.ops.push_back(
+      {tfl::BuiltinOperator_PAD, {a, pads}, {p}, tfl::BuiltinOptions_PadOptions, [](flatbuffers::FlatBufferBuilder& b) {
+         return tfl::CreatePadOptions(b).Union();
+       }});
+  m.ops.push_back({tfl::BuiltinOperator_MAX_POOL_2D,
+                   {p},
+                   {mp},
+                   tfl::BuiltinOptions_Pool2DOptions,
+                   [](flatbuffers::FlatBufferBuilder& b) {
+                     return tfl::CreatePool2DOptions(b, tfl::Padding_VALID, 2, 2, 2, 2).Union();
+                   }});
+  m.ops.push_back({tfl::BuiltinOperator_CONCATENATION,
+                   {mp, mp},
+                   {c},
+                   tfl::BuiltinOptions_ConcatenationOptions,
                    [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreateConcatenationOptions(b, -1).Union(); }});
-  m.ops.push_back({tfl::BuiltinOperator_MEAN, {c, axes}, {mean}, tfl::BuiltinOptions_ReducerOptions,
+  m.ops.push_back({tfl::BuiltinOperator_MEAN,
+                   {c, axes},
+                   {mean},
+                   tfl::BuiltinOptions_ReducerOptions,
                    [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreateReducerOptions(b, true).Union(); }});
-  m.ops.push_back({tfl::BuiltinOperator_SQUEEZE, {mean}, {sq}, tfl::BuiltinOptions_SqueezeOptions,
-                   [](flatbuffers::FlatBufferBuilder& b) { return tfl::CreateSqueezeOptions(b, b.CreateVector(std::vector<int>{1, 2})).Union(); }});
+  m.ops.push_back({tfl::BuiltinOperator_SQUEEZE,
+                   {mean},
+                   {sq},
+                   tfl::BuiltinOptions_SqueezeOptions,
+                   [](flatbuffers::FlatBufferBuilder& b) {
+                     return tfl::CreateSqueezeOptions(b, b.CreateVector(std::vector<int>{1, 2})).Union();
+                   }});
   m.ops.push_back({tfl::BuiltinOperator_QUANTIZE, {sq}, {q}});
   m.ops.push_back({tfl::BuiltinOperator_DEQUANTIZE, {q}, {dq}});
   m.inputs = {x};

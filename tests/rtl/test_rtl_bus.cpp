@@ -26,10 +26,10 @@ TEST(RtlBus, IdentificationAndGeometry) {
   EXPECT_FALSE(id.err);
   EXPECT_EQ(id.rdata, rm::kIdValue);
   auto hw = dev.access(false, csr(rm::kRegHWCFG), 0);
-  EXPECT_EQ(hw.rdata & 0xff, 16u);            // rows
-  EXPECT_EQ((hw.rdata >> 8) & 0xff, 16u);     // cols
-  EXPECT_EQ((hw.rdata >> 16) & 0xff, 13u);    // 8192 act words
-  EXPECT_EQ((hw.rdata >> 24) & 0xff, 13u);    // 8192 wgt words
+  EXPECT_EQ(hw.rdata & 0xff, 16u);          // rows
+  EXPECT_EQ((hw.rdata >> 8) & 0xff, 16u);   // cols
+  EXPECT_EQ((hw.rdata >> 16) & 0xff, 13u);  // 8192 act words
+  EXPECT_EQ((hw.rdata >> 24) & 0xff, 13u);  // 8192 wgt words
   auto hw2 = dev.access(false, csr(rm::kRegHWCFG2), 0);
   EXPECT_EQ(hw2.rdata & 0xffff, 256u);
   EXPECT_EQ((hw2.rdata >> 16) & 0xff, rm::kAccW);
@@ -39,10 +39,13 @@ TEST(RtlBus, IdentificationAndGeometry) {
 TEST(RtlBus, ConfigRegistersKeepDocumentedBits) {
   bitscale::rtl::RtlDevice dev;
   const std::uint64_t all = ~0ull;
-  struct R { std::uint32_t idx; std::uint64_t mask; };
-  for (R r : {R{rm::kRegMODE, 0x3}, R{rm::kRegK, 0xffff}, R{rm::kRegROWS_ACT, 0x1ff},
-              R{rm::kRegCOLS_ACT, 0x1ff}, R{rm::kRegACT_BASE, 0xffff}, R{rm::kRegSHIFT, 0x3f},
-              R{rm::kRegOUT_CFG, 0x7}, R{rm::kRegCLAMP_HI, 0xffff}, R{rm::kRegIRQ_EN, 0x3}}) {
+  struct R {
+    std::uint32_t idx;
+    std::uint64_t mask;
+  };
+  for (R r : {R{rm::kRegMODE, 0x3}, R{rm::kRegK, 0xffff}, R{rm::kRegROWS_ACT, 0x1ff}, R{rm::kRegCOLS_ACT, 0x1ff},
+              R{rm::kRegACT_BASE, 0xffff}, R{rm::kRegSHIFT, 0x3f}, R{rm::kRegOUT_CFG, 0x7}, R{rm::kRegCLAMP_HI, 0xffff},
+              R{rm::kRegIRQ_EN, 0x3}}) {
     EXPECT_FALSE(dev.access(true, csr(r.idx), all).err) << rm::reg_name(r.idx);
     EXPECT_EQ(dev.access(false, csr(r.idx), 0).rdata, r.mask) << rm::reg_name(r.idx);
   }
@@ -52,9 +55,13 @@ TEST(RtlBus, ConfigRegistersKeepDocumentedBits) {
 
 TEST(RtlBus, BusErrorsRaiseErrAndAssertion) {
   bitscale::rtl::RtlDevice dev;
-  struct Case { bool write; std::uint32_t addr; std::uint64_t code; };
+  struct Case {
+    bool write;
+    std::uint32_t addr;
+    std::uint64_t code;
+  };
   const Case cases[] = {
-      {false, csr(0x19), rm::kErrBusAddr},                          // past the last register
+      {false, csr(0x19), rm::kErrBusAddr},                         // past the last register
       {false, bus_addr(rm::kRegionCsr, 1, 0), rm::kErrBusAddr},    // CSR region, bank 1
       {true, bus_addr(7, 0, 0), rm::kErrBusAddr},                  // unmapped region
       {true, bus_addr(rm::kRegionAct, 16, 0), rm::kErrBusAddr},    // row 16 of 16
@@ -139,7 +146,7 @@ TEST(RtlBus, StartWhileBusyIsRefusedAndTileCompletes) {
   auto a0 = dev.assertion_failures();
   EXPECT_FALSE(wr(rm::kRegCTRL, 1u << rm::kCtrlStart).err);  // refused, not a bus error
   EXPECT_GT(dev.assertion_failures(), a0);
-  EXPECT_TRUE(wr(rm::kRegK, 5).err);                        // config write while busy
+  EXPECT_TRUE(wr(rm::kRegK, 5).err);                                      // config write while busy
   EXPECT_TRUE(dev.access(false, bus_addr(rm::kRegionAct, 0, 0), 0).err);  // spad while busy
   // The refusal set ERR; wait returns at once, the tile still completes.
   auto w = dev.wait(1000);

@@ -2,19 +2,17 @@
 // configuration, scratchpads, START/CLEAR, w1c, refused STARTs, accesses while busy, unmapped
 // addresses, counter reads mid-tile) goes to the verilated RTL and to the golden device, and
 // every response (data, error flag) and every wait result must be identical.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include "test_seed.hpp"
 
 #include <cstdlib>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/device.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
+#include "test_seed.hpp"
 
 namespace {
 
@@ -51,15 +49,28 @@ Op random_op(std::mt19937_64& rng) {
     op.addr = bus_addr(rm::kRegionCsr, 0, idx);
     if (pick(5) != 0) {
       switch (idx) {
-        case rm::kRegMODE: op.data = static_cast<std::uint64_t>(pick(4)); break;
-        case rm::kRegK: op.data = static_cast<std::uint64_t>(pick(60)); break;
+        case rm::kRegMODE:
+          op.data = static_cast<std::uint64_t>(pick(4));
+          break;
+        case rm::kRegK:
+          op.data = static_cast<std::uint64_t>(pick(60));
+          break;
         case rm::kRegROWS_ACT:
-        case rm::kRegCOLS_ACT: op.data = static_cast<std::uint64_t>(pick(18)); break;
+        case rm::kRegCOLS_ACT:
+          op.data = static_cast<std::uint64_t>(pick(18));
+          break;
         case rm::kRegACT_BASE:
-        case rm::kRegWGT_BASE: op.data = static_cast<std::uint64_t>(pick(5) == 0 ? 8192 - pick(40) : pick(40)); break;
-        case rm::kRegBIAS_BASE: op.data = static_cast<std::uint64_t>(pick(5) == 0 ? 250 + pick(10) : pick(8)); break;
-        case rm::kRegSHIFT: op.data = static_cast<std::uint64_t>(pick(52)); break;
-        default: break;
+        case rm::kRegWGT_BASE:
+          op.data = static_cast<std::uint64_t>(pick(5) == 0 ? 8192 - pick(40) : pick(40));
+          break;
+        case rm::kRegBIAS_BASE:
+          op.data = static_cast<std::uint64_t>(pick(5) == 0 ? 250 + pick(10) : pick(8));
+          break;
+        case rm::kRegSHIFT:
+          op.data = static_cast<std::uint64_t>(pick(52));
+          break;
+        default:
+          break;
       }
     }
   } else if (k < 55) {  // CTRL: START, sometimes CLEAR
@@ -72,7 +83,8 @@ Op random_op(std::mt19937_64& rng) {
   } else if (k < 72) {  // any register, read-only ones and past the end included
     op.addr = bus_addr(rm::kRegionCsr, pick(20) == 0 ? 1u : 0u, static_cast<std::uint32_t>(pick(0x1c)));
   } else {  // scratchpads, a few lines per bank, sometimes out of range
-    const std::uint32_t region = static_cast<std::uint32_t>(rm::kRegionAct + static_cast<std::uint32_t>(pick(pick(20) == 0 ? 6 : 4)));
+    const std::uint32_t region =
+        static_cast<std::uint32_t>(rm::kRegionAct + static_cast<std::uint32_t>(pick(pick(20) == 0 ? 6 : 4)));
     const std::uint32_t bank = static_cast<std::uint32_t>(pick(20) == 0 ? 16 + pick(3) : pick(16));
     const std::uint32_t line = static_cast<std::uint32_t>(pick(20) == 0 ? 4 + pick(3000) : pick(12));
     op.addr = bus_addr(region, bank, line);
@@ -91,11 +103,16 @@ std::vector<Op> legal_tile(std::mt19937_64& rng) {
     op.data = v;
     return op;
   };
-  return {wr(rm::kRegMODE, pick(3)),           wr(rm::kRegK, 1 + pick(48)),
-          wr(rm::kRegROWS_ACT, 1 + pick(16)),    wr(rm::kRegCOLS_ACT, 1 + pick(16)),
-          wr(rm::kRegACT_BASE, pick(24)),        wr(rm::kRegWGT_BASE, pick(24)),
-          wr(rm::kRegBIAS_BASE, pick(256)),      wr(rm::kRegSHIFT, pick(48)),
-          wr(rm::kRegOUT_CFG, pick(8)),          wr(rm::kRegCLAMP_HI, rng()),
+  return {wr(rm::kRegMODE, pick(3)),
+          wr(rm::kRegK, 1 + pick(48)),
+          wr(rm::kRegROWS_ACT, 1 + pick(16)),
+          wr(rm::kRegCOLS_ACT, 1 + pick(16)),
+          wr(rm::kRegACT_BASE, pick(24)),
+          wr(rm::kRegWGT_BASE, pick(24)),
+          wr(rm::kRegBIAS_BASE, pick(256)),
+          wr(rm::kRegSHIFT, pick(48)),
+          wr(rm::kRegOUT_CFG, pick(8)),
+          wr(rm::kRegCLAMP_HI, rng()),
           wr(rm::kRegCTRL, 1)};
 }
 
@@ -145,7 +162,8 @@ TEST(RtlCosim, RandomBusTrafficLockStep) {
   // Final state: every register, counters included.
   for (std::uint32_t i = 0; i <= rm::kRegCNT_TILES; ++i) {
     EXPECT_EQ(rtl.access(false, bus_addr(rm::kRegionCsr, 0, i), 0).rdata,
-              gold.access(false, bus_addr(rm::kRegionCsr, 0, i), 0).rdata) << rm::reg_name(i);
+              gold.access(false, bus_addr(rm::kRegionCsr, 0, i), 0).rdata)
+        << rm::reg_name(i);
   }
   const auto done_tiles = gold.access(false, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_TILES), 0).rdata;
   std::cout << fmt::format("{} START writes, {} waits that saw a tile finish, {} bus errors, CNT_TILES {}\n", tiles,

@@ -1,20 +1,18 @@
 // The verilated array against the golden model through the driver: exhaustive operand
 // pairs in 4- and 8-bit modes, random tiles with garbage in the don't-care lanes, and the
 // performance counters (1, 2, 4 MACs per PE per array cycle on a layer that fills the array).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include "test_seed.hpp"
 
 #include <cstdlib>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
+#include "test_seed.hpp"
 
 namespace {
 
@@ -117,10 +115,14 @@ TEST(RtlVsGolden, DontCareLanesAreIgnored) {
     const int kw = (k + P - 1) / P;
     const int rows = 1 + static_cast<int>(rng() % 16), cols = 1 + static_cast<int>(rng() % 16);
     const int shift = static_cast<int>(rng() % (2 * golden::bits(mode)));
-    std::vector<std::uint32_t> cfg = {rm::kRegMODE, static_cast<std::uint32_t>(mode), rm::kRegK, static_cast<std::uint32_t>(k),
-                                      rm::kRegROWS_ACT, static_cast<std::uint32_t>(rows), rm::kRegCOLS_ACT,
-                                      static_cast<std::uint32_t>(cols), rm::kRegSHIFT, static_cast<std::uint32_t>(shift),
-                                      rm::kRegACT_BASE, 0, rm::kRegWGT_BASE, 0, rm::kRegOUT_CFG, 0};
+    std::vector<std::uint32_t> cfg = {rm::kRegMODE,     static_cast<std::uint32_t>(mode),
+                                      rm::kRegK,        static_cast<std::uint32_t>(k),
+                                      rm::kRegROWS_ACT, static_cast<std::uint32_t>(rows),
+                                      rm::kRegCOLS_ACT, static_cast<std::uint32_t>(cols),
+                                      rm::kRegSHIFT,    static_cast<std::uint32_t>(shift),
+                                      rm::kRegACT_BASE, 0,
+                                      rm::kRegWGT_BASE, 0,
+                                      rm::kRegOUT_CFG,  0};
     // Random lines everywhere (garbage included); the expected outputs use only lanes < K.
     std::vector<std::vector<std::uint64_t>> act(16), wgt(16);
     const int lines = (kw + 3) / 4;
@@ -151,8 +153,10 @@ TEST(RtlVsGolden, DontCareLanesAreIgnored) {
       ASSERT_EQ(w.cycles, static_cast<std::uint64_t>(kw) + rm::kBusyOverhead) << dev.name();
       for (int r = 0; r < rows; ++r) {
         for (int l = 0; l < 4; ++l) {
-          outs[d].push_back(dev.access(false, bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(r),
-                                                       static_cast<std::uint32_t>(l)), 0).rdata);
+          outs[d].push_back(
+              dev.access(false, bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(l)),
+                         0)
+                  .rdata);
         }
       }
     }
@@ -165,13 +169,16 @@ TEST(RtlVsGolden, DontCareLanesAreIgnored) {
       for (int c = 0; c < 16; ++c) {
         std::int64_t acc = 0;
         for (int e = 0; e < k && c < cols; ++e) {
-          acc += static_cast<std::int64_t>(golden::get_lane(word(act[static_cast<std::size_t>(r)], e / P), e % P, mode)) *
-                 golden::get_lane(word(wgt[static_cast<std::size_t>(c)], e / P), e % P, mode);
+          acc +=
+              static_cast<std::int64_t>(golden::get_lane(word(act[static_cast<std::size_t>(r)], e / P), e % P, mode)) *
+              golden::get_lane(word(wgt[static_cast<std::size_t>(c)], e / P), e % P, mode);
         }
         const std::int32_t expect = c < cols ? golden::output_value(acc, mode, {shift}) : 0;
         const int wi = c / P;
-        const std::uint16_t got_word = static_cast<std::uint16_t>(outs[0][static_cast<std::size_t>(r * 4 + wi / 4)] >> (16 * (wi % 4)));
-        ASSERT_EQ(golden::get_lane(got_word, c % P, mode), expect) << "seed " << seed << " tile " << t << " r " << r << " c " << c;
+        const std::uint16_t got_word =
+            static_cast<std::uint16_t>(outs[0][static_cast<std::size_t>(r * 4 + wi / 4)] >> (16 * (wi % 4)));
+        ASSERT_EQ(golden::get_lane(got_word, c % P, mode), expect)
+            << "seed " << seed << " tile " << t << " r " << r << " c " << c;
       }
     }
   }
@@ -215,9 +222,10 @@ TEST(RtlVsGolden, CountersShowLanesPerPePerArrayCycle) {
     const double per_busy = static_cast<double>(rtl.macs(mode)) / (256.0 * static_cast<double>(rtl.busy));
     EXPECT_DOUBLE_EQ(per_array, P);
     EXPECT_NEAR(per_busy, P * static_cast<double>(kw) / static_cast<double>(kw + rm::kBusyOverhead), 1e-12);
-    std::cout << fmt::format("{}: {} MACs, {} array cycles, {} busy cycles: {:.3f} MACs/PE/array cycle, "
-                             "{:.3f} MACs/PE/busy cycle\n",
-                             golden::to_string(mode), rtl.macs(mode), rtl.array, rtl.busy, per_array, per_busy);
+    std::cout << fmt::format(
+        "{}: {} MACs, {} array cycles, {} busy cycles: {:.3f} MACs/PE/array cycle, "
+        "{:.3f} MACs/PE/busy cycle\n",
+        golden::to_string(mode), rtl.macs(mode), rtl.array, rtl.busy, per_array, per_busy);
   }
 }
 

@@ -110,7 +110,8 @@ TEST(Energy, LoadsTablesAndRejectsMalformedOnes) {
     std::ofstream(p) << text;
     return p;
   };
-  const auto a = EnergyTable::load(write("a.txt", "# per MAC\nmac16_pj 3\nmac8_pj 1.5 # comment\nmac4_pj 0.5\nspad_read_pj 2\n"));
+  const auto a =
+      EnergyTable::load(write("a.txt", "# per MAC\nmac16_pj 3\nmac8_pj 1.5 # comment\nmac4_pj 0.5\nspad_read_pj 2\n"));
   EXPECT_DOUBLE_EQ(a.pj_per_mac16, 3);
   EXPECT_DOUBLE_EQ(a.pj_per_mac8, 1.5);
   EXPECT_DOUBLE_EQ(a.pj_per_spad_read, 2);

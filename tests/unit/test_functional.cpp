@@ -61,7 +61,8 @@ TEST(FunctionalBackend, SameOutputsAndCountersAsTheGoldenDevice) {
       std::vector<std::int32_t> in(static_cast<std::size_t>(layer.shape.in_h) * layer.shape.in_w * layer.shape.in_c);
       std::uniform_int_distribution<int> v(golden::min_value(mode), golden::max_value(mode));
       for (auto& x : in) x = v(rng);
-      const auto input = golden::PackedTensor::from_values(layer.shape.in_h, layer.shape.in_w, layer.shape.in_c, mode, in);
+      const auto input =
+          golden::PackedTensor::from_values(layer.shape.in_h, layer.shape.in_w, layer.shape.in_c, mode, in);
       driver::PreparedLayer p;
       try {
         p = dev_acc.prepare(layer);

@@ -2,8 +2,6 @@
 // counters, and tiles computed through raw bus accesses checked with the reference convolution.
 #include <gtest/gtest.h>
 
-#include "test_seed.hpp"
-
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -16,6 +14,7 @@
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
+#include "test_seed.hpp"
 
 namespace bitscale::golden {
 namespace {
@@ -72,7 +71,9 @@ struct Bus {
   }
 };
 
-std::uint32_t code_of(std::uint64_t status) { return static_cast<std::uint32_t>((status >> rm::kStatusCodeLsb) & 0xFF); }
+std::uint32_t code_of(std::uint64_t status) {
+  return static_cast<std::uint32_t>((status >> rm::kStatusCodeLsb) & 0xFF);
+}
 bool busy_of(std::uint64_t status) { return (status & bit(rm::kStatusBusy)) != 0; }
 bool done_of(std::uint64_t status) { return (status & bit(rm::kStatusDone)) != 0; }
 bool err_of(std::uint64_t status) { return (status & bit(rm::kStatusErr)) != 0; }
@@ -128,9 +129,12 @@ struct BankImage {
 
 std::int32_t rand_value(std::mt19937_64& rng, Mode m) {
   switch (rng() % 6) {
-    case 0: return min_value(m);
-    case 1: return max_value(m);
-    default: return std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
+    case 0:
+      return min_value(m);
+    case 1:
+      return max_value(m);
+    default:
+      return std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
   }
 }
 
@@ -163,10 +167,9 @@ TEST(GoldenDevice, IdAndHwcfg) {
 TEST(GoldenDevice, ConfigRegistersKeepDocumentedBits) {
   Bus bus;
   const std::pair<std::uint32_t, std::uint64_t> masks[] = {
-      {rm::kRegIRQ_EN, 0x3},      {rm::kRegMODE, 0x3},        {rm::kRegK, 0xFFFF},
-      {rm::kRegROWS_ACT, 0x1FF},  {rm::kRegCOLS_ACT, 0x1FF},  {rm::kRegACT_BASE, 0xFFFF},
-      {rm::kRegWGT_BASE, 0xFFFF}, {rm::kRegBIAS_BASE, 0xFFFF}, {rm::kRegSHIFT, 0x3F},
-      {rm::kRegOUT_CFG, 0x7},     {rm::kRegCLAMP_HI, 0xFFFF}};
+      {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0x3},        {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
+      {rm::kRegCOLS_ACT, 0x1FF}, {rm::kRegACT_BASE, 0xFFFF}, {rm::kRegWGT_BASE, 0xFFFF}, {rm::kRegBIAS_BASE, 0xFFFF},
+      {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0x7},     {rm::kRegCLAMP_HI, 0xFFFF}};
   for (const auto& [index, mask] : masks) {
     EXPECT_EQ(bus.rd(index), 0u) << rm::reg_name(index) << " resets to 0";
     bus.wr(index, ~std::uint64_t{0});
@@ -541,8 +544,7 @@ TEST(GoldenDevice, OutputRowsAndLanes) {
 /// One random tile through raw bus accesses, checked against the reference convolution (a
 /// ROWS_ACT x COLS_ACT GEMM is a 1x1 convolution of a 1 x ROWS_ACT x K input) and against the
 /// documented counter formulas.
-void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, std::vector<BankImage>& wgt,
-                 int iter) {
+void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, std::vector<BankImage>& wgt, int iter) {
   const DeviceParams& p = bus.params;
   const auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   TileCfg t;
@@ -563,10 +565,10 @@ void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, st
                                                         : uni(min_value(t.mode), max_value(t.mode)));
   const int typical = 2 * bits(t.mode) - 2 + (std::bit_width(static_cast<unsigned>(t.k)) + 1) / 2;
   t.shift = rng() % 8 == 0 ? 0 : std::clamp(typical - bits(t.mode) + 1 + uni(-4, 4), 0, kAccBits - 1);
-  SCOPED_TRACE(::testing::Message() << "iter " << iter << " " << to_string(t.mode) << " K " << t.k << " rows "
-                                    << t.rows << " cols " << t.cols << " act_base " << t.act_base << " wgt_base "
-                                    << t.wgt_base << " bias " << t.bias_en << "@" << t.bias_base << " shift "
-                                    << t.shift << " relu " << t.relu << " clamp " << t.clamp << "@" << t.clamp_hi);
+  SCOPED_TRACE(::testing::Message() << "iter " << iter << " " << to_string(t.mode) << " K " << t.k << " rows " << t.rows
+                                    << " cols " << t.cols << " act_base " << t.act_base << " wgt_base " << t.wgt_base
+                                    << " bias " << t.bias_en << "@" << t.bias_base << " shift " << t.shift << " relu "
+                                    << t.relu << " clamp " << t.clamp << "@" << t.clamp_hi);
 
   // Values, packed by hand with random bits in the lanes past K and around the tile's words.
   std::vector<std::int32_t> a(static_cast<std::size_t>(t.rows * t.k)), w(static_cast<std::size_t>(t.cols * t.k));
@@ -606,7 +608,8 @@ void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, st
   const std::uint64_t reads0 = bus.line_reads, writes0 = bus.line_writes;
   bus.line_wr(rm::kRegionAct, 0, t.act_base / 4, [&] {  // rewrite one line: a counted bus write
     std::uint64_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= std::uint64_t{act[0].words[static_cast<std::size_t>(t.act_base / 4 * 4 + i)]} << (16 * i);
+    for (int i = 0; i < 4; ++i)
+      v |= std::uint64_t{act[0].words[static_cast<std::size_t>(t.act_base / 4 * 4 + i)]} << (16 * i);
     return v;
   }());
   run(bus);
@@ -630,7 +633,8 @@ void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, st
         want = 0;
         for (int i = 0; i < 4; ++i) {
           const std::size_t wi = static_cast<std::size_t>(li * 4 + i);
-          if (wi < ref.words_per_pixel()) want |= std::uint64_t{ref.words[static_cast<std::size_t>(r) * ref.words_per_pixel() + wi]} << (16 * i);
+          if (wi < ref.words_per_pixel())
+            want |= std::uint64_t{ref.words[static_cast<std::size_t>(r) * ref.words_per_pixel() + wi]} << (16 * i);
         }
       }
       if (out[idx] != want && ++mismatches <= 5) {
@@ -653,8 +657,8 @@ void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, st
         << to_string(m);
   }
   EXPECT_EQ(bus.rd(rm::kRegCNT_SPAD_RD), 4 * line_reads + ukw * (rows + cols) + (t.bias_en ? 2 * cols : 0));
-  EXPECT_EQ(bus.rd(rm::kRegCNT_SPAD_WR), 4 * line_writes + rows * ((cols + static_cast<std::uint64_t>(np) - 1) /
-                                                                  static_cast<std::uint64_t>(np)));
+  EXPECT_EQ(bus.rd(rm::kRegCNT_SPAD_WR),
+            4 * line_writes + rows * ((cols + static_cast<std::uint64_t>(np) - 1) / static_cast<std::uint64_t>(np)));
   EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 1u);
   EXPECT_EQ(line_writes, 1u);
   EXPECT_EQ(line_reads, static_cast<std::uint64_t>(p.rows * lines));
@@ -672,8 +676,10 @@ TEST(GoldenDevice, RandomTilesMatchReference) {
       p.bias_entries = 2 * std::uniform_int_distribution<int>(1, 40)(rng);
     }
     Bus bus(p);
-    std::vector<BankImage> act(static_cast<std::size_t>(p.rows), {std::vector<std::uint16_t>(static_cast<std::size_t>(p.act_words))});
-    std::vector<BankImage> wgt(static_cast<std::size_t>(p.cols), {std::vector<std::uint16_t>(static_cast<std::size_t>(p.wgt_words))});
+    std::vector<BankImage> act(static_cast<std::size_t>(p.rows),
+                               {std::vector<std::uint16_t>(static_cast<std::size_t>(p.act_words))});
+    std::vector<BankImage> wgt(static_cast<std::size_t>(p.cols),
+                               {std::vector<std::uint16_t>(static_cast<std::size_t>(p.wgt_words))});
     for (int i = 0; i < 5; ++i) {
       SCOPED_TRACE(::testing::Message() << "device " << dev << " rows " << p.rows << " cols " << p.cols << " words "
                                         << p.act_words << "/" << p.wgt_words << " bias " << p.bias_entries);

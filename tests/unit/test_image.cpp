@@ -1,5 +1,7 @@
 // Image pipeline: JPEG decoding (colour spaces, corrupt input), central crop, bilinear resize.
 #include <gtest/gtest.h>
+#include <jpeglib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,9 +13,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <jpeglib.h>
-#include <unistd.h>
 
 #include "bitscale/host/image.hpp"
 #include "bitscale/host/labels.hpp"
@@ -49,7 +48,8 @@ std::vector<std::uint8_t> encode_jpeg(int h, int w, const std::vector<std::uint8
   cinfo.input_components = opt.in_space == JCS_GRAYSCALE ? 1 : opt.in_space == JCS_CMYK ? 4 : 3;
   jpeg_set_defaults(&cinfo);
   jpeg_set_colorspace(&cinfo, opt.jpeg_space);
-  if (opt.jpeg_space == JCS_CMYK || opt.jpeg_space == JCS_YCCK) cinfo.write_Adobe_marker = opt.adobe_marker ? TRUE : FALSE;
+  if (opt.jpeg_space == JCS_CMYK || opt.jpeg_space == JCS_YCCK)
+    cinfo.write_Adobe_marker = opt.adobe_marker ? TRUE : FALSE;
   for (int c = 0; c < cinfo.num_components; ++c) {
     cinfo.comp_info[c].h_samp_factor = 1;
     cinfo.comp_info[c].v_samp_factor = 1;
@@ -75,7 +75,8 @@ std::vector<std::uint8_t> blocks(int h, int w, int comps, const std::vector<std:
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       const std::size_t b = static_cast<std::size_t>((y / 16) * (w / 16) + x / 16) % colours.size();
-      for (int c = 0; c < comps; ++c) px[static_cast<std::size_t>((y * w + x) * comps + c)] = static_cast<std::uint8_t>(colours[b][c]);
+      for (int c = 0; c < comps; ++c)
+        px[static_cast<std::size_t>((y * w + x) * comps + c)] = static_cast<std::uint8_t>(colours[b][c]);
     }
   }
   return px;
@@ -98,8 +99,8 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::path(::testing::TempDir()) /
-            (std::string("bitscale_") + info->test_suite_name() + "_" + info->name() + "_" + std::to_string(::getpid()));
+    path_ = fs::path(::testing::TempDir()) / (std::string("bitscale_") + info->test_suite_name() + "_" + info->name() +
+                                              "_" + std::to_string(::getpid()));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -145,8 +146,8 @@ Image gray_image(int h, int w, const std::vector<int>& values_hw) {
 
 // ---- decoding: colour spaces ---------------------------------------------------------------
 
-const std::vector<std::vector<int>> kColours = {{255, 0, 0},   {0, 255, 0},     {0, 0, 255},  {255, 255, 255},
-                                                {0, 0, 0},     {200, 120, 40},  {17, 99, 230}, {128, 128, 128}};
+const std::vector<std::vector<int>> kColours = {{255, 0, 0}, {0, 255, 0},    {0, 0, 255},   {255, 255, 255},
+                                                {0, 0, 0},   {200, 120, 40}, {17, 99, 230}, {128, 128, 128}};
 
 TEST(ImageDecode, RgbBlocksDecodeToTheirColours) {
   const auto jpeg = encode_jpeg(64, 64, blocks(64, 64, 3, kColours), {});
@@ -193,7 +194,7 @@ TEST(ImageDecode, GrayscaleIsReplicatedToThreeChannels) {
 }
 
 // Ink values (C, M, Y, K) as stored in the file.
-const std::vector<std::vector<int>> kInks = {{0, 0, 0, 0},       {255, 255, 255, 255}, {200, 30, 90, 255},
+const std::vector<std::vector<int>> kInks = {{0, 0, 0, 0},        {255, 255, 255, 255}, {200, 30, 90, 255},
                                              {40, 160, 220, 180}, {255, 0, 128, 100},   {10, 250, 60, 30}};
 
 // Expected RGB of the documented conversion, computed in floating point.
@@ -251,16 +252,16 @@ TEST(ImageDecode, AdobeYcck) {
 
 TEST(ImageDecode, ProgressiveAndOddSizes) {
   for (const bool progressive : {false, true})
-  for (const auto& [h, w] : std::vector<std::pair<int, int>>{{1, 1}, {1, 37}, {23, 1}, {17, 33}}) {
-    std::vector<std::uint8_t> px(static_cast<std::size_t>(h * w * 3), 77);
-    EncodeOptions opt;
-    opt.progressive = progressive;
-    const auto jpeg = encode_jpeg(h, w, px, opt);
-    const Image img = decode_jpeg_memory(jpeg, "odd");
-    EXPECT_EQ(img.h, h);
-    EXPECT_EQ(img.w, w);
-    for (std::uint8_t v : img.rgb) ASSERT_NEAR(v, 77, 2);
-  }
+    for (const auto& [h, w] : std::vector<std::pair<int, int>>{{1, 1}, {1, 37}, {23, 1}, {17, 33}}) {
+      std::vector<std::uint8_t> px(static_cast<std::size_t>(h * w * 3), 77);
+      EncodeOptions opt;
+      opt.progressive = progressive;
+      const auto jpeg = encode_jpeg(h, w, px, opt);
+      const Image img = decode_jpeg_memory(jpeg, "odd");
+      EXPECT_EQ(img.h, h);
+      EXPECT_EQ(img.w, w);
+      for (std::uint8_t v : img.rgb) ASSERT_NEAR(v, 77, 2);
+    }
 }
 
 // ---- decoding: bad input -------------------------------------------------------------------
@@ -300,8 +301,10 @@ TEST(ImageDecodeErrors, TruncatedFiles) {
   TempDir dir;
   const auto jpeg = encode_jpeg(64, 64, blocks(64, 64, 3, kColours), {});
   // Cut in the headers, just after SOI, and in the middle of the entropy-coded data.
-  for (const std::size_t keep : {std::size_t{2}, std::size_t{20}, std::size_t{200}, jpeg.size() / 2, jpeg.size() - 10}) {
-    const std::string path = dir.file("cut" + std::to_string(keep) + ".JPEG", {jpeg.begin(), jpeg.begin() + static_cast<long>(keep)});
+  for (const std::size_t keep :
+       {std::size_t{2}, std::size_t{20}, std::size_t{200}, jpeg.size() / 2, jpeg.size() - 10}) {
+    const std::string path =
+        dir.file("cut" + std::to_string(keep) + ".JPEG", {jpeg.begin(), jpeg.begin() + static_cast<long>(keep)});
     try {
       (void)decode_jpeg(path);
       ADD_FAILURE() << "truncated to " << keep << " of " << jpeg.size() << " bytes but decoded";
@@ -316,7 +319,8 @@ TEST(ImageDecodeErrors, CorruptEntropyDataNeverCrashes) {
   std::mt19937 rng(7);
   for (int i = 0; i < 50; ++i) {
     auto bytes = jpeg;
-    for (int k = 0; k < 8; ++k) bytes[bytes.size() / 2 + rng() % (bytes.size() / 2 - 2)] = static_cast<std::uint8_t>(rng());
+    for (int k = 0; k < 8; ++k)
+      bytes[bytes.size() / 2 + rng() % (bytes.size() / 2 - 2)] = static_cast<std::uint8_t>(rng());
     try {
       const Image img = decode_jpeg_memory(bytes, "corrupt");
       EXPECT_EQ(img.h, 64);  // libjpeg may recover with a warning
@@ -374,7 +378,9 @@ Image coordinate_image(int h, int w) {
 
 TEST(CentralCrop, SizesAndOriginLikeTensorFlow) {
   // start = floor((n - n * 0.875) / 2) = floor(n / 16), size = n - 2 * start.
-  struct Case { int h, w, y0, x0, ch, cw; };
+  struct Case {
+    int h, w, y0, x0, ch, cw;
+  };
   for (const Case& c : {Case{100, 200, 6, 12, 88, 176}, Case{16, 16, 1, 1, 14, 14}, Case{15, 17, 0, 1, 15, 15},
                         Case{375, 500, 23, 31, 329, 438}, Case{1, 1, 0, 0, 1, 1}, Case{224, 224, 14, 14, 196, 196}}) {
     const Image out = central_crop(coordinate_image(c.h, c.w));
@@ -442,7 +448,8 @@ TEST(ResizeBilinear, Upscale2x2To4x4HandComputed) {
   ASSERT_EQ(out.w, 4);
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 4; ++x)
-      for (int c = 0; c < 3; ++c) EXPECT_EQ(out.at(y, x, c), expected[static_cast<std::size_t>(y * 4 + x)]) << y << "," << x;
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(out.at(y, x, c), expected[static_cast<std::size_t>(y * 4 + x)]) << y << "," << x;
 }
 
 // src = (dst + 0.5) * 4 / 2 - 0.5 = 0.5 and 2.5: each output pixel is the mean of a 2x2 block.
@@ -458,7 +465,8 @@ TEST(ResizeBilinear, Downscale4x4To2x2HandComputed) {
   const std::vector<int> expected = {35, 55, 1, 255};
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 2; ++x)
-      for (int c = 0; c < 3; ++c) EXPECT_EQ(out.at(y, x, c), expected[static_cast<std::size_t>(y * 2 + x)]) << y << "," << x;
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(out.at(y, x, c), expected[static_cast<std::size_t>(y * 2 + x)]) << y << "," << x;
 }
 
 // 1x3 -> 1x2 (non-integer ratio): src = (dst + 0.5) * 1.5 - 0.5 = 0.25 and 1.75; channels apart.

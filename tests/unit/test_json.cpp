@@ -10,7 +10,8 @@ namespace {
 namespace json = bitscale::host::json;
 
 TEST(Json, ParsesNestedValuesAndKeepsNumberText) {
-  const auto v = json::parse(R"( {"a": [1, -2.5e3, true, null], "b": {"c": "x\ny\u00e9"}, "big": 18446744073709551615} )");
+  const auto v =
+      json::parse(R"( {"a": [1, -2.5e3, true, null], "b": {"c": "x\ny\u00e9"}, "big": 18446744073709551615} )");
   ASSERT_EQ(v.kind, json::Value::Kind::kObject);
   const auto* a = v.find("a");
   ASSERT_NE(a, nullptr);
@@ -46,7 +47,7 @@ TEST(Json, ErrorsNameTheSourceAndColumn) {
   EXPECT_THROW((void)json::parse("\"unterminated"), std::runtime_error);
   EXPECT_THROW((void)json::parse("{} trailing"), std::runtime_error);
   EXPECT_THROW((void)json::parse(std::string(100, '[') + std::string(100, ']')), std::runtime_error);  // too deep
-  EXPECT_THROW((void)json::parse("\"a\"").number(), std::runtime_error);                             // not a number
+  EXPECT_THROW((void)json::parse("\"a\"").number(), std::runtime_error);                               // not a number
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Ground truth: synsets file, labels from file names, image lists, calibration/evaluation split.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,8 +9,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/labels.hpp"
 
@@ -162,7 +160,8 @@ class ScratchDir {
  public:
   ScratchDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::path(::testing::TempDir()) / fmt::format("bitscale_{}_{}_{}", info->test_suite_name(), info->name(), ::getpid());
+    path_ = fs::path(::testing::TempDir()) /
+            fmt::format("bitscale_{}_{}_{}", info->test_suite_name(), info->name(), ::getpid());
     fs::remove_all(path_);
     fs::create_directories(path_);
   }

@@ -134,8 +134,8 @@ TEST(FloatOps, SmallOps) {
   EXPECT_EQ(c.c, 4);
   EXPECT_FLOAT_EQ(c.at(0, 1, 1), 7);
   EXPECT_FLOAT_EQ(c.at(0, 1, 3), 0.5f);
-  const auto fc = golden::fully_connected(std::vector<float>{1, 2}, std::vector<float>{1, 1, 2, -3}, std::vector<float>{0.5f, 0},
-                                          2, FloatActivation::kRelu);
+  const auto fc = golden::fully_connected(std::vector<float>{1, 2}, std::vector<float>{1, 1, 2, -3},
+                                          std::vector<float>{0.5f, 0}, 2, FloatActivation::kRelu);
   EXPECT_EQ(fc, (std::vector<float>{3.5f, 0}));
   EXPECT_FLOAT_EQ(golden::activate(-3, FloatActivation::kReluN1To1), -1);
 }
@@ -152,19 +152,19 @@ TEST(Quantization, FractionalLengthRule) {
   EXPECT_EQ(fractional_length(1.0, 8), 7);   // log2 1 = 0 -> IL 1
   EXPECT_EQ(fractional_length(18.1, 8), 2);  // IL 6
   EXPECT_EQ(fractional_length(18.1, 4), -2);
-  EXPECT_EQ(fractional_length(0.1, 4), 6);   // ceil(-3.32) = -3 -> IL -2
+  EXPECT_EQ(fractional_length(0.1, 4), 6);  // ceil(-3.32) = -3 -> IL -2
   EXPECT_EQ(fractional_length(0.0, 8), 7);
   EXPECT_EQ(fractional_length(0.0, 4), 3);
 }
 
 TEST(Quantization, ValuesRoundingAndRescale) {
   using golden::Mode;
-  EXPECT_EQ(quantize_value(0.7, 7, Mode::k8), 90);  // 89.6
+  EXPECT_EQ(quantize_value(0.7, 7, Mode::k8), 90);   // 89.6
   EXPECT_EQ(quantize_value(1.0, 7, Mode::k8), 127);  // saturated
   EXPECT_EQ(quantize_value(-1.0, 7, Mode::k8), -128);
   EXPECT_EQ(quantize_value(-0.3, 3, Mode::k4), -2);  // -2.4
   EXPECT_EQ(quantize_value(40.0, -2, Mode::k4), 7);  // 10 saturates
-  EXPECT_EQ(rescale(3, 1, 0), 2);  // round half up
+  EXPECT_EQ(rescale(3, 1, 0), 2);                    // round half up
   EXPECT_EQ(rescale(-3, 1, 0), -1);
   EXPECT_EQ(rescale(5, 2, 4), 20);
   EXPECT_EQ(round_div(5, 2), 3);
@@ -355,8 +355,12 @@ TEST(Network, MacLayerOutputsMatchTheReferenceConvolution) {
   const Calibration calib = random_calibration(net, rng, 4);
   golden::GoldenDevice dev;
   driver::Accelerator acc(dev);
-  for (const auto& [wfl, bits] : {std::pair{WeightFl::kLayer, 4}, {WeightFl::kLayer, 8}, {WeightFl::kLayer, 16},
-                                  {WeightFl::kChannel, 4}, {WeightFl::kChannel, 8}, {WeightFl::kChannel, 16},
+  for (const auto& [wfl, bits] : {std::pair{WeightFl::kLayer, 4},
+                                  {WeightFl::kLayer, 8},
+                                  {WeightFl::kLayer, 16},
+                                  {WeightFl::kChannel, 4},
+                                  {WeightFl::kChannel, 8},
+                                  {WeightFl::kChannel, 16},
                                   {WeightFl::kGroup, 8}}) {
     const QuantizedNetwork q(net, calib, bits, acc, wfl);
     const auto img = random_image(rng, 243);
@@ -559,7 +563,8 @@ TEST(Network, MobileNetFloatAndGolden16AgreeOnTench) {
   ASSERT_EQ(pf.size(), 1001u);
   EXPECT_EQ(top_k(pf, 1).index[0], 1);  // tench = class 0 = output 1
   const Calibration c = calibrate_files(
-      net, {dir + "/n01484850_great_white_shark.JPEG", dir + "/n01494475_hammerhead.JPEG", dir + "/n01514859_hen.JPEG"}, 1);
+      net, {dir + "/n01484850_great_white_shark.JPEG", dir + "/n01494475_hammerhead.JPEG", dir + "/n01514859_hen.JPEG"},
+      1);
   golden::GoldenDevice dev;
   driver::Accelerator acc(dev);
   const QuantizedNetwork q16(net, c, 16, acc);

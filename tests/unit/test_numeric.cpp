@@ -1,8 +1,6 @@
 // Numeric spec (docs/NUMERICS.md): modes, packing, rounding, saturation, output stage.
 #include <gtest/gtest.h>
 
-#include "test_seed.hpp"
-
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "bitscale/golden/numeric.hpp"
+#include "test_seed.hpp"
 
 namespace bitscale::golden {
 namespace {
@@ -225,8 +224,8 @@ TEST(Numeric, SaturateEdges) {
 TEST(Numeric, OutputStageOrder) {
   // CLAMP_HI < 0 with RELU: ReLU first, then the clamp: every output is CLAMP_HI.
   OutputStage os{.shift = 3, .relu = true, .clamp = true, .clamp_hi = -3};
-  for (std::int64_t acc : {std::int64_t{-100000}, std::int64_t{-1}, std::int64_t{0}, std::int64_t{5},
-                           std::int64_t{1} << 40}) {
+  for (std::int64_t acc :
+       {std::int64_t{-100000}, std::int64_t{-1}, std::int64_t{0}, std::int64_t{5}, std::int64_t{1} << 40}) {
     for (Mode m : kModes) EXPECT_EQ(output_value(acc, m, os), -3) << acc;
   }
   // Shift and round before saturating: 255 >> 1 rounds to 128, saturates to 127 in 8-bit.
@@ -264,8 +263,8 @@ TEST(Numeric, OutputStageRandomVsFormula) {
     os.clamp = (rng() & 2) != 0;
     os.clamp_hi = static_cast<std::int16_t>(rng());
     const int mag = std::uniform_int_distribution<int>(0, 46)(rng);
-    const std::int64_t acc = std::uniform_int_distribution<std::int64_t>(-(std::int64_t{1} << mag),
-                                                                         std::int64_t{1} << mag)(rng);
+    const std::int64_t acc =
+        std::uniform_int_distribution<std::int64_t>(-(std::int64_t{1} << mag), std::int64_t{1} << mag)(rng);
     // Independent: long double floor of the real quotient, then the listed steps.
     const long double q = std::floor((static_cast<long double>(acc) + (os.shift ? std::ldexp(1.0L, os.shift - 1) : 0)) /
                                      std::ldexp(1.0L, os.shift));

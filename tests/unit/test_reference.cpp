@@ -1,8 +1,6 @@
 // Shapes, layers, packed tensors and the reference convolution (docs/NUMERICS.md "Layers").
 #include <gtest/gtest.h>
 
-#include "test_seed.hpp"
-
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "bitscale/golden/reference.hpp"
+#include "test_seed.hpp"
 
 namespace bitscale::golden {
 namespace {
@@ -204,9 +203,12 @@ NaiveResult naive_conv(const Layer& l, const std::vector<std::int32_t>& in) {
 /// Random value of the mode, extremes often (so that saturation is reached).
 std::int32_t rand_value(std::mt19937_64& rng, Mode m) {
   switch (rng() % 6) {
-    case 0: return min_value(m);
-    case 1: return max_value(m);
-    default: return std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
+    case 0:
+      return min_value(m);
+    case 1:
+      return max_value(m);
+    default:
+      return std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
   }
 }
 
@@ -241,7 +243,7 @@ TEST(Reference, ConvMatchesNaiveRandom) {
     l.out.relu = rng() % 2 == 0;
     l.out.clamp = rng() % 3 == 0;
     l.out.clamp_hi = static_cast<std::int16_t>(rng() % 4 == 0 ? static_cast<int>(static_cast<std::int16_t>(rng()))
-                                                               : uni(min_value(l.mode), max_value(l.mode)));
+                                                              : uni(min_value(l.mode), max_value(l.mode)));
     std::vector<std::int32_t> in(static_cast<std::size_t>(s.in_h * s.in_w * s.in_c));
     for (auto& x : in) x = rand_value(rng, l.mode);
     const PackedTensor pin = PackedTensor::from_values(s.in_h, s.in_w, s.in_c, l.mode, in);
@@ -398,10 +400,18 @@ Layer random_layer_of_kind(std::mt19937_64& rng, int kind, Mode mode) {
     l.bias.resize(static_cast<std::size_t>(s.out_c));
     for (auto& b : l.bias) {
       switch (rng() % 4) {
-        case 0: b = INT32_MIN; break;
-        case 1: b = INT32_MAX; break;
-        case 2: b = static_cast<std::int32_t>(rng()); break;
-        default: b = uni(-1000, 1000); break;
+        case 0:
+          b = INT32_MIN;
+          break;
+        case 1:
+          b = INT32_MAX;
+          break;
+        case 2:
+          b = static_cast<std::int32_t>(rng());
+          break;
+        default:
+          b = uni(-1000, 1000);
+          break;
       }
     }
   }
@@ -477,9 +487,8 @@ void check_extreme_layer(Layer l, std::int32_t a, std::int32_t w, std::int32_t b
   l.bias.assign(static_cast<std::size_t>(s.out_c), bias);
   const PackedTensor in = PackedTensor::from_values(
       s.in_h, s.in_w, s.in_c, l.mode,
-      std::vector<std::int32_t>(static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) *
-                                    static_cast<std::size_t>(s.in_c),
-                                a));
+      std::vector<std::int32_t>(
+          static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) * static_cast<std::size_t>(s.in_c), a));
   SCOPED_TRACE(s.to_string() + " " + to_string(l.mode) + " a " + std::to_string(a) + " w " + std::to_string(w) +
                " bias " + std::to_string(bias));
   const std::vector<std::int64_t> acc = expect_fast_equals_naive(l, in);

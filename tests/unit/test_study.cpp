@@ -1,14 +1,14 @@
 // The dynamic bit-width study: histogram post-processing, score-margin statistics, threshold
 // evaluation and search, energy relative to static 16-bit, records and resumable runs.
 // Expected values are derived from the rules by hand, not copied from the code's output.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "bitscale/host/labels.hpp"
 #include "bitscale/host/model.hpp"
@@ -332,8 +332,9 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
   const Calibration calib = calibrate_files(net, spread(halves.calibration, 4), 2);
   std::vector<std::string> files = halves.evaluation;
   files.resize(6);
-  const RunSetup setup{&net, &calib, {4, 8, 16}, true, "golden",
-                       []() { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
+  const RunSetup setup{&net,       &calib,
+                       {4, 8, 16}, true,
+                       "golden",   []() { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
   const Runner runner(setup, [&syn](const std::string& f) { return label_from_filename(f, syn); });
   const fs::path dir = temp_dir("sweep");
   RecordOptions o;

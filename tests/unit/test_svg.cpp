@@ -1,5 +1,6 @@
 // SVG charts: well-formed standalone documents, geometry of bars/lines/histogram bins,
 // determinism, degenerate and invalid input.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bitscale/host/svg.hpp"
 
@@ -451,7 +450,8 @@ TEST(SvgAll, DemoFiles) {
   many.size = {360, 260};
   many.x_label = "x";
   many.y_label = "y";
-  for (int k = 0; k < 7; ++k) many.series.push_back({fmt::format("series number {}", k), {0, 1, 2}, {1.0 * k, k + 0.5, k * 0.7}});
+  for (int k = 0; k < 7; ++k)
+    many.series.push_back({fmt::format("series number {}", k), {0, 1, 2}, {1.0 * k, k + 0.5, k * 0.7}});
   many.series.push_back({"single", {1.5}, {3}});
   many.vlines = {{1.9, "chosen threshold"}};
   std::ofstream(std::string(dir) + "/line_many.svg") << line_chart(many);

@@ -1,15 +1,15 @@
 // TFLite reader: the shared MobileNets, tiny built models, and malformed files (truncated,
 // corrupted, wrong identifier, unsupported operators, absurd shapes) that must all end in a
 // ModelError naming the model, never in a crash.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <random>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "../fuzz/tflite_builder.hpp"
 #include "bitscale/host/model.hpp"
@@ -33,7 +33,7 @@ std::vector<std::uint8_t> read_file(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-#define REQUIRE_MODEL(path)                                                                  \
+#define REQUIRE_MODEL(path) \
   if (!fs::exists(path)) GTEST_SKIP() << "shared model " << (path) << " not found (needs ../shared beside the project)"
 
 /// Parses; a ModelError is fine (its message must name the model), anything else fails.
@@ -73,7 +73,7 @@ std::string error_of(const std::vector<std::uint8_t>& bytes, const std::string& 
 
 struct SharedCase {
   const char* file;
-  int size;           // input height = width
+  int size;  // input height = width
   int ops;
   int conv, dw, add;  // operator counts
   double mmacs;       // approximate MACs
@@ -101,7 +101,9 @@ TEST_P(SharedModel, LoadsWithExpectedStructure) {
   EXPECT_EQ(out.type, DType::kUInt8);
 
   EXPECT_EQ(static_cast<int>(m.ops.size()), c.ops);
-  auto n = [&](OpType t) { return std::count_if(m.ops.begin(), m.ops.end(), [&](const Op& o) { return o.type == t; }); };
+  auto n = [&](OpType t) {
+    return std::count_if(m.ops.begin(), m.ops.end(), [&](const Op& o) { return o.type == t; });
+  };
   EXPECT_EQ(n(OpType::kConv2D), c.conv);
   EXPECT_EQ(n(OpType::kDepthwiseConv2D), c.dw);
   EXPECT_EQ(n(OpType::kAdd), c.add);
@@ -131,7 +133,8 @@ TEST_P(SharedModel, LoadsWithExpectedStructure) {
   ASSERT_EQ(wf.size(), w.data.size());
   EXPECT_TRUE(std::all_of(wf.begin(), wf.end(), [](float v) { return std::isfinite(v) && std::fabs(v) < 100; }));
   EXPECT_NE(*std::max_element(wf.begin(), wf.end()), *std::min_element(wf.begin(), wf.end()));
-  EXPECT_FLOAT_EQ(wf[0], w.quant.scale[0] * (static_cast<float>(w.data[0]) - static_cast<float>(w.quant.zero_point[0])));
+  EXPECT_FLOAT_EQ(wf[0],
+                  w.quant.scale[0] * (static_cast<float>(w.data[0]) - static_cast<float>(w.quant.zero_point[0])));
 
   // MACs over the weighted layers.
   double macs = 0;
@@ -151,7 +154,9 @@ INSTANTIATE_TEST_SUITE_P(Tflite, SharedModel,
                          [](const auto& info) {
                            std::string s = info.param.file;
                            s = s.substr(0, s.find("_quant"));
-                           std::replace_if(s.begin(), s.end(), [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
+                           std::replace_if(
+                               s.begin(), s.end(),
+                               [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
                            return s;
                          });
 
@@ -279,7 +284,8 @@ TEST(Tflite, PerChannelQuantization) {
 // ---------------------------------------------------------------- rejected models
 
 TEST(Tflite, UnsupportedOperatorIsNamed) {
-  for (int code : {int(tfl::BuiltinOperator_HARD_SWISH), int(tfl::BuiltinOperator_GELU), int(tfl::BuiltinOperator_MUL)}) {
+  for (int code :
+       {int(tfl::BuiltinOperator_HARD_SWISH), int(tfl::BuiltinOperator_GELU), int(tfl::BuiltinOperator_MUL)}) {
     ModelDef d = test::tiny_model_def();
     const int y = d.add({{1, 10}, tfl::TensorType_UINT8, {}, {0.1f}, {0}, 0, "extra"});
     d.ops.push_back({code, {d.outputs[0]}, {y}});
@@ -336,27 +342,46 @@ TEST(Tflite, InconsistentModelsRejected) {
       {"refers to tensor -3", [](ModelDef& d) { d.ops[2].inputs[0] = -3; }},
       {"subgraph output 0 refers to tensor 500", [](ModelDef& d) { d.outputs = {500}; }},
       {"has 1 inputs, expected 2 to 3", [](ModelDef& d) { d.ops[0].inputs.resize(1); }},
-      {"does not follow from input", [](ModelDef& d) { d.tensors[3].shape = {1, 5, 4, 4}; }},
-      {"input channels", [](ModelDef& d) { d.tensors[0].shape = {1, 8, 8, 5}; }},
-      {"bias has 3 entries", [](ModelDef& d) { d.tensors[2].shape = {3}; d.tensors[2].data.resize(12); }},
+      {"does not follow from input",
+       [](ModelDef& d) {
+         d.tensors[3].shape = {1, 5, 4, 4};
+       }},
+      {"input channels",
+       [](ModelDef& d) {
+         d.tensors[0].shape = {1, 8, 8, 5};
+       }},
+      {"bias has 3 entries",
+       [](ModelDef& d) {
+         d.tensors[2].shape = {3};
+         d.tensors[2].data.resize(12);
+       }},
       {"has no Conv2DOptions", [](ModelDef& d) { d.ops[0].options = nullptr; }},
-      {"stride_h 0", [](ModelDef& d) {
+      {"stride_h 0",
+       [](ModelDef& d) {
          d.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
            return tfl::CreateConv2DOptions(b, tfl::Padding_SAME, 2, 0).Union();
          };
        }},
-      {"fused activation TANH", [](ModelDef& d) {
+      {"fused activation TANH",
+       [](ModelDef& d) {
          d.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
            return tfl::CreateConv2DOptions(b, tfl::Padding_SAME, 2, 2, tfl::ActivationFunctionType_TANH).Union();
          };
        }},
       {"type STRING", [](ModelDef& d) { d.tensors[9].type = tfl::TensorType_STRING; }},
       {"zero point 300", [](ModelDef& d) { d.tensors[3].zero_point = {300}; }},
-      {"without quantization parameters", [](ModelDef& d) { d.tensors[3].scale.clear(); d.tensors[3].zero_point.clear(); }},
+      {"without quantization parameters",
+       [](ModelDef& d) {
+         d.tensors[3].scale.clear();
+         d.tensors[3].zero_point.clear();
+       }},
       {"reads tensor 6 before any operator writes it", [](ModelDef& d) { std::swap(d.ops[1], d.ops[2]); }},
       {"schema version 2", [](ModelDef& d) { d.version = 2; }},
       {"no operators", [](ModelDef& d) { d.ops.clear(); }},
-      {"differ in size", [](ModelDef& d) { d.tensors[9].shape = {1, 5}; }},
+      {"differ in size",
+       [](ModelDef& d) {
+         d.tensors[9].shape = {1, 5};
+       }},
   };
   for (const Case& c : cases) {
     ModelDef d = test::tiny_model_def();
@@ -388,7 +413,8 @@ TEST(Tflite, TinyModelTruncatedAndCorrupted) {
 TEST(Tflite, WrongIdentifierEmptyAndMissingFiles) {
   auto bytes = test::tiny_model_def().finish();
   bytes[4] = 'X';
-  EXPECT_NE(error_of(bytes).find("not a TensorFlow Lite model (file identifier 'XFL3', expected 'TFL3')"), std::string::npos)
+  EXPECT_NE(error_of(bytes).find("not a TensorFlow Lite model (file identifier 'XFL3', expected 'TFL3')"),
+            std::string::npos)
       << error_of(bytes);
   EXPECT_NE(error_of({}).find("the file is empty"), std::string::npos);
   EXPECT_NE(error_of({0x1c, 0, 0}).find("too short"), std::string::npos);
@@ -403,9 +429,7 @@ TEST(Tflite, WrongIdentifierEmptyAndMissingFiles) {
     EXPECT_NE(std::string(e.what()).find("no such file"), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_tflite(dir.string()), ModelError);
-  {
-    std::ofstream((dir / "empty.tflite").string());
-  }
+  { std::ofstream((dir / "empty.tflite").string()); }
   try {
     load_tflite((dir / "empty.tflite").string());
     ADD_FAILURE() << "no error for an empty file";

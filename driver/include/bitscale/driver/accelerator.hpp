@@ -43,9 +43,9 @@ class AcceleratorError : public std::runtime_error {
 /// A layer whose weights are packed per output channel in the device's K-vector format.
 struct PreparedLayer {
   golden::Layer layer;
-  int k = 0;      ///< dot-product length
-  int kw = 0;     ///< words per K vector
-  int kw_line = 0;  ///< kw rounded up to whole scratchpad lines (4 words)
+  int k = 0;                           ///< dot-product length
+  int kw = 0;                          ///< words per K vector
+  int kw_line = 0;                     ///< kw rounded up to whole scratchpad lines (4 words)
   std::vector<std::uint16_t> wpacked;  ///< out_c * kw_line words, output channel major
 };
 
@@ -110,7 +110,7 @@ class Accelerator {
   std::unique_ptr<Device> owned_;
   Device* dev_ = nullptr;  ///< nullptr for the functional back-end
   HwConfig hw_;
-  Counters model_;         ///< functional back-end: the counters of the modelled device
+  Counters model_;  ///< functional back-end: the counters of the modelled device
   bool tile_pending_ = false;
   std::uint64_t watchdog_slack_ = 1000;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set).
@@ -121,8 +121,8 @@ class Accelerator {
 
 /// Back-end selection at run time.
 struct DeviceOptions {
-  std::string trace_fst;  ///< rtl: write an FST waveform to this file (empty = none)
-  std::uint64_t seed = 1; ///< rtl: seed of the random initial register and memory values
+  std::string trace_fst;   ///< rtl: write an FST waveform to this file (empty = none)
+  std::uint64_t seed = 1;  ///< rtl: seed of the random initial register and memory values
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

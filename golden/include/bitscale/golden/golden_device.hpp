@@ -14,10 +14,10 @@ namespace bitscale::golden {
 /// Hardware parameters of the modelled instance (defaults = the verilated bsa_top).
 struct DeviceParams {
   int rows = 16;
-  int cols = 16;                ///< multiple of 4
-  int act_words = 8192;         ///< 16-bit words per activation bank (power of two)
-  int wgt_words = 8192;         ///< 16-bit words per weight bank (power of two)
-  int bias_entries = 256;       ///< 32-bit entries per bias bank (even)
+  int cols = 16;           ///< multiple of 4
+  int act_words = 8192;    ///< 16-bit words per activation bank (power of two)
+  int wgt_words = 8192;    ///< 16-bit words per weight bank (power of two)
+  int bias_entries = 256;  ///< 32-bit entries per bias bank (even)
 };
 
 class GoldenDevice final : public driver::Device {

@@ -10,8 +10,8 @@
 namespace bitscale::host {
 
 struct EnergyTable {
-  std::string source;            ///< where the numbers come from
-  double pj_per_mac16 = 0;       ///< energy of one 16-bit multiply-accumulate (pJ)
+  std::string source;       ///< where the numbers come from
+  double pj_per_mac16 = 0;  ///< energy of one 16-bit multiply-accumulate (pJ)
   double pj_per_mac8 = 0;
   double pj_per_mac4 = 0;
   double pj_per_spad_read = 0;   ///< per 16-bit scratchpad word read (pJ)

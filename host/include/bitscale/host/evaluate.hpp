@@ -30,10 +30,10 @@ TopK top_k(std::span<const float> p, int k);
 
 struct Prediction {
   std::vector<float> probabilities;
-  TopK top;                 ///< top 5
-  float margin = 0;         ///< P(top1) - P(top2)
-  std::optional<driver::Counters> counters;           ///< array back-ends
-  std::vector<golden::PackedTensor> mac_outputs;      ///< when recorded
+  TopK top;                                       ///< top 5
+  float margin = 0;                               ///< P(top1) - P(top2)
+  std::optional<driver::Counters> counters;       ///< array back-ends
+  std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
 };
 
 /// Immutable, shareable set-up of one back-end; sessions (one per thread) run images.
@@ -98,7 +98,8 @@ std::vector<std::string> spread(const std::vector<std::string>& files, int count
 /// The calibration the --calib option asks for: a .json file (loaded, checked against `net`),
 /// an image directory (calibrate_files over spread(list_images(dir), limit)), or, when `arg` is
 /// empty, calibrate_files over spread(default_files, limit).
-Calibration obtain_calibration(const Network& net, const std::string& arg, const std::vector<std::string>& default_files,
-                               int limit, int jobs, const std::function<void(const std::string&)>& warn = {});
+Calibration obtain_calibration(const Network& net, const std::string& arg,
+                               const std::vector<std::string>& default_files, int limit, int jobs,
+                               const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace bitscale::host

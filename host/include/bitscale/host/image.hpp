@@ -38,10 +38,10 @@ inline constexpr std::int64_t kMaxImagePixels = 200'000'000;
 
 /// What the JPEG header said about a decoded file (the Image is always 3-channel RGB).
 struct JpegInfo {
-  int components = 0;       ///< 1 grayscale, 3 YCbCr/RGB, 4 CMYK/YCCK
-  bool adobe_marker = false;///< an Adobe APP14 marker was present (CMYK stored inverted)
-  int warnings = 0;         ///< non-fatal libjpeg warnings, e.g. "extraneous bytes before marker"
-  std::string first_warning;///< libjpeg's text of the first warning, empty if none
+  int components = 0;         ///< 1 grayscale, 3 YCbCr/RGB, 4 CMYK/YCCK
+  bool adobe_marker = false;  ///< an Adobe APP14 marker was present (CMYK stored inverted)
+  int warnings = 0;           ///< non-fatal libjpeg warnings, e.g. "extraneous bytes before marker"
+  std::string first_warning;  ///< libjpeg's text of the first warning, empty if none
 };
 
 /// Decodes a JPEG file to RGB. Grayscale is replicated to three channels; YCbCr and RGB are

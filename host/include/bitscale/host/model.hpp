@@ -31,10 +31,10 @@ struct Quantization {
 
 struct Tensor {
   std::string name;
-  std::vector<int> shape;           ///< e.g. {1, 224, 224, 3}
+  std::vector<int> shape;  ///< e.g. {1, 224, 224, 3}
   DType type = DType::kFloat32;
   Quantization quant;
-  std::vector<std::uint8_t> data;   ///< constant data (little-endian raw bytes); empty for activations
+  std::vector<std::uint8_t> data;  ///< constant data (little-endian raw bytes); empty for activations
   [[nodiscard]] bool is_const() const { return !data.empty(); }
   [[nodiscard]] std::int64_t elements() const;
   /// Constant data as float: dequantized for integer types (per-channel aware), as is for float32.
@@ -72,9 +72,9 @@ struct Op {
   int filter_h = 1, filter_w = 1;  ///< pools
   int depth_multiplier = 1;        ///< depthwise
   Activation activation = Activation::kNone;
-  int axis = 0;                    ///< concatenation
-  bool keep_dims = false;          ///< mean
-  float beta = 1.0f;               ///< softmax
+  int axis = 0;            ///< concatenation
+  bool keep_dims = false;  ///< mean
+  float beta = 1.0f;       ///< softmax
 };
 
 struct Model {

@@ -22,11 +22,11 @@ namespace bitscale::host {
 /// One operator of the network, resolved.
 struct NetOp {
   OpType type = OpType::kConv2D;
-  std::vector<int> inputs;   ///< activation tensor indices (constant operands folded below)
-  int output = -1;           ///< tensor index
+  std::vector<int> inputs;  ///< activation tensor indices (constant operands folded below)
+  int output = -1;          ///< tensor index
   golden::FloatActivation act = golden::FloatActivation::kNone;
   // MAC operators (conv, depthwise, fully connected): weights OHWI, fully connected as 1x1 conv.
-  golden::Window win;        ///< also pools (k = filter size)
+  golden::Window win;  ///< also pools (k = filter size)
   int groups = 1;
   int out_c = 0;
   std::vector<float> weights;  ///< out_c * k_h * k_w * (in_c / groups)
@@ -36,8 +36,8 @@ struct NetOp {
   bool has_constant = false;
   // PAD: amounts per H, W, C.
   golden::PadAmounts pad_h, pad_w, pad_c;
-  int axis = 2;      ///< CONCATENATION: 0 = H, 1 = W, 2 = C
-  float beta = 1.0f; ///< SOFTMAX
+  int axis = 2;       ///< CONCATENATION: 0 = H, 1 = W, 2 = C
+  float beta = 1.0f;  ///< SOFTMAX
   [[nodiscard]] bool is_mac() const {
     return type == OpType::kConv2D || type == OpType::kDepthwiseConv2D || type == OpType::kFullyConnected;
   }

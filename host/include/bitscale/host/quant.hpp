@@ -44,10 +44,10 @@ WeightFl weight_fl_from_string(std::string_view s);
 /// Activation ranges recorded by the float network on a calibration image set, and the
 /// fractional length of every activation tensor for each bit-width of kCalibrationBits.
 struct Calibration {
-  std::string model;                ///< Network::name() it was made for
-  std::vector<std::string> images;  ///< the calibration images, in the order used
-  std::vector<double> max_abs;      ///< per tensor index; < 0 for tensors that are not activations
-  std::vector<std::vector<int>> fl; ///< [tensor][i] for kCalibrationBits[i]; empty for non-activations
+  std::string model;                 ///< Network::name() it was made for
+  std::vector<std::string> images;   ///< the calibration images, in the order used
+  std::vector<double> max_abs;       ///< per tensor index; < 0 for tensors that are not activations
+  std::vector<std::vector<int>> fl;  ///< [tensor][i] for kCalibrationBits[i]; empty for non-activations
 
   /// Calibrated FL of an activation tensor; throws std::out_of_range for non-activations.
   [[nodiscard]] int fractional_length(int tensor, int bits) const;
@@ -79,7 +79,7 @@ class Calibrator {
 
 /// One MAC operator mapped onto the array.
 struct QuantLayer {
-  int op = -1;  ///< index into Network::ops()
+  int op = -1;                          ///< index into Network::ops()
   int fl_in = 0, fl_w = 0, fl_out = 0;  ///< fl_w: the smallest of channel_fl_w if there are several
   std::vector<int> channel_fl_w;        ///< per output channel (WeightFl::kChannel, kGroup), else empty
   driver::PreparedLayer prepared;
@@ -94,8 +94,8 @@ struct QuantRunOptions {
 struct QuantResult {
   std::vector<float> probabilities;
   std::vector<golden::PackedTensor> mac_outputs;  ///< per QuantLayer, if recorded
-  driver::Counters counters;                       ///< of this forward pass
-  std::vector<driver::Counters> layer_counters;    ///< per QuantLayer, if recorded
+  driver::Counters counters;                      ///< of this forward pass
+  std::vector<driver::Counters> layer_counters;   ///< per QuantLayer, if recorded
 };
 
 class QuantizedNetwork {

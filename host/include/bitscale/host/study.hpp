@@ -35,10 +35,10 @@ class StudyError : public std::runtime_error {
 
 /// One execution of an image (float baseline or one bit-width on the array).
 struct RunRecord {
-  int top1 = -1;        ///< predicted class (-1 = background)
+  int top1 = -1;  ///< predicted class (-1 = background)
   bool correct1 = false;
   bool correct5 = false;
-  double margin = 0;    ///< P(top1) - P(top2) of that run (the float value, exactly)
+  double margin = 0;                         ///< P(top1) - P(top2) of that run (the float value, exactly)
   std::optional<driver::Counters> counters;  ///< array runs
   friend bool operator==(const RunRecord&, const RunRecord&) = default;
 };
@@ -47,9 +47,9 @@ struct RunRecord {
 struct ImageRecord {
   std::string file;
   std::optional<int> label;
-  std::string error;               ///< non-empty: the image could not be read (no runs)
-  std::optional<RunRecord> fp;     ///< the float baseline, when run
-  std::map<int, RunRecord> levels; ///< bit-width -> run
+  std::string error;                ///< non-empty: the image could not be read (no runs)
+  std::optional<RunRecord> fp;      ///< the float baseline, when run
+  std::map<int, RunRecord> levels;  ///< bit-width -> run
   [[nodiscard]] bool ok() const { return error.empty(); }
   friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };
@@ -144,13 +144,13 @@ struct MarginStats {
 MarginStats margin_stats(std::span<const double> v);
 
 struct Characterization {
-  std::vector<int> levels;               ///< increasing
+  std::vector<int> levels;  ///< increasing
   bool top5 = false;
-  std::size_t images = 0;                ///< characterized (float-correct) images
-  std::vector<std::size_t> raw;          ///< per level: images whose minimum is that level
-  std::size_t none = 0;                  ///< not correct even at the highest level
-  std::vector<std::size_t> merged;       ///< after merge_small_bars
-  std::vector<int> configurations;       ///< levels whose merged bar is not empty (+ the highest)
+  std::size_t images = 0;           ///< characterized (float-correct) images
+  std::vector<std::size_t> raw;     ///< per level: images whose minimum is that level
+  std::size_t none = 0;             ///< not correct even at the highest level
+  std::vector<std::size_t> merged;  ///< after merge_small_bars
+  std::vector<int> configurations;  ///< levels whose merged bar is not empty (+ the highest)
   /// Per level b: margins (at b) of images correct at b ("easy" at b) and the others.
   std::map<int, std::vector<double>> easy_margins, difficult_margins;
   std::map<int, MarginStats> easy, difficult;
@@ -165,10 +165,10 @@ Characterization characterize(const std::vector<ImageRecord>& records, std::vect
 struct SweepPoint {
   double threshold = 0;
   std::size_t images = 0, correct = 0;
-  double top1 = 0;         ///< %
-  double drop = 0;         ///< float top-1 minus this top-1, percentage points
-  double energy_pj = 0;    ///< total over the images
-  double energy_rel = 0;   ///< relative to static 16-bit on the same images
+  double top1 = 0;                    ///< %
+  double drop = 0;                    ///< float top-1 minus this top-1, percentage points
+  double energy_pj = 0;               ///< total over the images
+  double energy_rel = 0;              ///< relative to static 16-bit on the same images
   std::vector<std::size_t> accepted;  ///< per level: images whose result is taken from it
   double runs_per_image = 0;
 };
@@ -229,8 +229,8 @@ void write_characterization(const std::string& dir, const Characterization& c, c
 struct SweepSummary {
   SweepInput in;
   double max_drop = 1.0;
-  std::vector<SweepPoint> curve;              ///< the fine grid
-  std::vector<StaticPoint> statics;           ///< 4, 8, 16 bits
+  std::vector<SweepPoint> curve;     ///< the fine grid
+  std::vector<StaticPoint> statics;  ///< 4, 8, 16 bits
   /// Per level set (the requested one first): the smallest T_h meeting max_drop (if any).
   std::vector<std::pair<std::vector<int>, std::optional<SweepPoint>>> dynamic;
 };

@@ -27,7 +27,7 @@ struct Size {
 struct BarChart {
   std::string title, x_label, y_label;
   std::vector<std::string> categories;
-  std::vector<double> values;        ///< same length as categories
+  std::vector<double> values;           ///< same length as categories
   std::string value_format = "{:.1f}";  ///< fmt format of the printed values
   Size size;
 };

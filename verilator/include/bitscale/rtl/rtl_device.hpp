@@ -13,9 +13,9 @@
 namespace bitscale::rtl {
 
 struct RtlOptions {
-  std::string trace_fst;   ///< write an FST waveform to this file; empty = no waveform
-  std::uint64_t seed = 1;  ///< seed of the random initial values (--x-initial unique)
-  bool random_init = true; ///< random initial flops and memories; false = all zero
+  std::string trace_fst;    ///< write an FST waveform to this file; empty = no waveform
+  std::uint64_t seed = 1;   ///< seed of the random initial values (--x-initial unique)
+  bool random_init = true;  ///< random initial flops and memories; false = all zero
 };
 
 class RtlDevice final : public driver::Device {
