@@ -11,7 +11,8 @@ BITSCALE    := ./$(BUILD)/host/bitscale
 # Debian 12 packages: toolchain, Verilator 5.006, fmt, CLI11, GoogleTest;
 # FlatBuffers reads TFLite models, libjpeg-turbo decodes images, zlib backs FST waveforms.
 DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest \
-                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev clang-format
+                libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev clang-format \
+                nlohmann-json3-dev libtbb-dev libmd4c-dev libmd4c-html0-dev
 
 .PHONY: all deps configure build run test lint format format-check bench regress clean
 

@@ -11,7 +11,7 @@
 #include "bitscale/regmap.hpp"
 #include "random_layer.hpp"
 
-namespace bitscale::host {
+namespace bitscale::cli {
 
 namespace {
 
@@ -124,4 +124,4 @@ void run_bench(const BenchOptions& opts) {
   }
 }
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace bitscale::host {
+namespace bitscale::cli {
 
 struct BenchOptions {
   double seconds = 2.0;  ///< minimum wall time per measurement
@@ -13,4 +13,4 @@ struct BenchOptions {
 
 void run_bench(const BenchOptions& opts);
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -11,15 +11,15 @@
 #include <set>
 #include <string>
 
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/host/evaluate.hpp"
-#include "bitscale/host/labels.hpp"
-#include "bitscale/host/model.hpp"
-#include "bitscale/host/study.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/study.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 namespace fs = std::filesystem;
@@ -46,7 +46,7 @@ int run_characterize(const CharOptions& o) {
   const Model model = load_tflite(model_path);
   const Network net(model);
   const Synsets syn(syn_path);
-  std::vector<std::string> files = study::select_half(list_images(image_dir), o.half);
+  std::vector<std::string> files = select_half(list_images(image_dir), o.half);
   if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
   if (files.empty()) throw std::invalid_argument(fmt::format("{}: no images ({} half)", image_dir, o.half));
   fs::create_directories(o.out);
@@ -186,4 +186,4 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

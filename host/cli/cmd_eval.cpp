@@ -14,16 +14,16 @@
 #include <string>
 #include <thread>
 
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/host/evaluate.hpp"
-#include "bitscale/host/image.hpp"
-#include "bitscale/host/json.hpp"
-#include "bitscale/host/labels.hpp"
-#include "bitscale/host/model.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/util/json.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 struct EvalOptions {
@@ -347,4 +347,4 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "bitscale/host/model.hpp"
+#include "bitscale/model/tflite.hpp"
 #include "command.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 struct InfoOptions {
@@ -194,4 +194,4 @@ const RegisterCommand kInfo([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

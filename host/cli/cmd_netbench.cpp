@@ -8,14 +8,14 @@
 #include <memory>
 #include <string>
 
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/host/evaluate.hpp"
-#include "bitscale/host/image.hpp"
-#include "bitscale/host/labels.hpp"
-#include "bitscale/host/model.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/engine.hpp"
 #include "command.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 struct NetBenchOptions {
@@ -155,4 +155,4 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

@@ -4,7 +4,7 @@
 #include "command.hpp"
 #include "regress.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
@@ -52,4 +52,4 @@ const RegisterCommand kBench([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

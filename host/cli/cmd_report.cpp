@@ -4,10 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "bitscale/host/study.hpp"
+#include "bitscale/study/study.hpp"
 #include "command.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 struct ReportOptions {
@@ -30,4 +30,4 @@ const RegisterCommand kReport([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

@@ -10,15 +10,15 @@
 #include <set>
 #include <string>
 
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/host/evaluate.hpp"
-#include "bitscale/host/labels.hpp"
-#include "bitscale/host/model.hpp"
-#include "bitscale/host/study.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/study.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 
-namespace bitscale::host::cli {
+namespace bitscale::cli {
 namespace {
 
 namespace fs = std::filesystem;
@@ -76,7 +76,7 @@ int run_sweep(const SweepOptions& o) {
     fmt::print(stderr, "{}: reusing the saved calibration ({} images)\n", saved, calib.images.size());
   } else {
     std::vector<std::string> cf = list_images(calib_arg);
-    if (shared_dir) cf = study::select_half(cf, "even");
+    if (shared_dir) cf = select_half(cf, "even");
     if (cf.empty()) throw std::invalid_argument(fmt::format("{}: no calibration images", calib_arg));
     calib = obtain_calibration(net, "", cf, o.calib_limit, o.jobs, warn);
     calib.save(saved, net);
@@ -85,7 +85,7 @@ int run_sweep(const SweepOptions& o) {
   }
   const std::string calib_id = fmt::format("{:016x}", study::fnv1a(calib.to_json(net)));
 
-  std::vector<std::string> files = study::select_half(all, half);
+  std::vector<std::string> files = select_half(all, half);
   const std::set<std::string> seen(calib.images.begin(), calib.images.end());
   const auto before = files.size();
   std::erase_if(files, [&](const std::string& f) { return seen.contains(f); });
@@ -208,8 +208,8 @@ int run_sweep(const SweepOptions& o) {
                         pr.energy_pj, eq ? "yes" : "NO");
     }
     md += "\n";
-    study::write_file(o.out + "/rtl_confirm.md", md);
-    study::write_file(o.out + "/summary.md", study::read_file(o.out + "/summary.md") + md);
+    util::write_file(o.out + "/rtl_confirm.md", md);
+    util::write_file(o.out + "/summary.md", util::read_file(o.out + "/summary.md") + md);
     fmt::print(
         "RTL confirmation: {} of {} images identical to golden (top-1, margins, counters at {} bits); "
         "decisions and energy {}\n",
@@ -264,4 +264,4 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
 });
 
 }  // namespace
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

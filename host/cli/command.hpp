@@ -7,7 +7,26 @@
 #include <string>
 #include <vector>
 
-namespace bitscale::host::cli {
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/quant/calibrate.hpp"
+#include "bitscale/report/svg.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/study.hpp"
+#include "bitscale/util/file.hpp"
+#include "bitscale/util/json.hpp"
+
+namespace bitscale::cli {
+
+// The command layer sees every library.
+using namespace data;   // NOLINT(google-build-using-namespace)
+using namespace model;  // NOLINT(google-build-using-namespace)
+using namespace quant;  // NOLINT(google-build-using-namespace)
+using namespace study;  // NOLINT(google-build-using-namespace)
+namespace json = util::json;
+namespace svg = report::svg;
 
 /// Adds a sub-command to `app` and returns the function that runs it (exit status).
 using CommandSetup = std::function<std::function<int()>(CLI::App& app)>;
@@ -30,4 +49,4 @@ inline void add_weight_fl_option(CLI::App* cmd, std::string& target) {
       ->capture_default_str();
 }
 
-}  // namespace bitscale::host::cli
+}  // namespace bitscale::cli

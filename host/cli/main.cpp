@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
       "Docs: docs/ARCHITECTURE.md, docs/NUMERICS.md, docs/REGISTERS.md."};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
-  for (const auto& setup : bitscale::host::cli::command_registry()) {
+  for (const auto& setup : bitscale::cli::command_registry()) {
     const std::size_t before = app.get_subcommands({}).size();
     auto run = setup(app);
     auto subs = app.get_subcommands({});

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-namespace bitscale::host {
+namespace bitscale::cli {
 
 class Progress {
  public:
@@ -35,4 +35,4 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace bitscale::host {
+namespace bitscale::cli {
 
 namespace {
 
@@ -122,4 +122,4 @@ RandomCase random_case(std::uint64_t cseed, golden::Mode mode, int max_k) {
   return rc;
 }
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -8,7 +8,7 @@
 
 #include "bitscale/golden/tensor.hpp"
 
-namespace bitscale::host {
+namespace bitscale::cli {
 
 struct RandomCase {
   golden::Layer layer;
@@ -23,4 +23,4 @@ std::uint64_t case_seed(std::uint64_t seed, golden::Mode mode, std::uint64_t ind
 /// layers (convolutions have K <= 3*3*24).
 RandomCase random_case(std::uint64_t case_seed, golden::Mode mode, int max_k = 4096);
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -8,11 +8,13 @@
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/reference.hpp"
-#include "bitscale/host/json.hpp"
+#include "bitscale/util/json.hpp"
 #include "progress.hpp"
 #include "random_layer.hpp"
 
-namespace bitscale::host {
+namespace bitscale::cli {
+
+namespace json = util::json;
 
 namespace {
 
@@ -191,4 +193,4 @@ std::uint64_t run_regress(const RegressOptions& opts) {
   return failed_total;
 }
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -8,7 +8,7 @@
 
 #include "bitscale/golden/numeric.hpp"
 
-namespace bitscale::host {
+namespace bitscale::cli {
 
 struct RegressOptions {
   std::uint64_t seed = 1;
@@ -25,4 +25,4 @@ struct RegressOptions {
 /// Runs the regression; returns the number of failing layers (0 = all bit-exact).
 std::uint64_t run_regress(const RegressOptions& opts);
 
-}  // namespace bitscale::host
+}  // namespace bitscale::cli

@@ -11,7 +11,7 @@ endif()
 
 set(fuzz_dir ${CMAKE_CURRENT_LIST_DIR})
 add_executable(fuzz_tflite_replay ${fuzz_dir}/fuzz_tflite_replay.cpp ${fuzz_dir}/fuzz_tflite.cpp)
-target_link_libraries(fuzz_tflite_replay PRIVATE bitscale_host bitscale_tflite_schema fmt::fmt)
+target_link_libraries(fuzz_tflite_replay PRIVATE bitscale_model bitscale_tflite_schema fmt::fmt CLI11::CLI11)
 target_compile_definitions(fuzz_tflite_replay PRIVATE BITSCALE_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared")
 add_test(NAME fuzz_tflite_replay
          COMMAND fuzz_tflite_replay --seconds ${BITSCALE_FUZZ_SECONDS}
@@ -23,9 +23,9 @@ if(BITSCALE_FUZZ)
     message(WARNING "BITSCALE_FUZZ needs clang (configure with -DCMAKE_CXX_COMPILER=clang++-14); fuzz_tflite not built")
   else()
     # The reader is compiled into the target itself, so that it is instrumented.
-    add_executable(fuzz_tflite ${fuzz_dir}/fuzz_tflite.cpp ${CMAKE_SOURCE_DIR}/host/src/tflite.cpp
-                               ${CMAKE_SOURCE_DIR}/host/src/model.cpp)
-    target_include_directories(fuzz_tflite PRIVATE ${CMAKE_SOURCE_DIR}/host/include)
+    add_executable(fuzz_tflite ${fuzz_dir}/fuzz_tflite.cpp ${CMAKE_SOURCE_DIR}/host/model/src/tflite/tflite.cpp
+                               ${CMAKE_SOURCE_DIR}/host/model/src/graph.cpp)
+    target_include_directories(fuzz_tflite PRIVATE ${CMAKE_SOURCE_DIR}/host/model/include)
     target_link_libraries(fuzz_tflite PRIVATE bitscale_tflite_schema fmt::fmt)
     target_compile_options(fuzz_tflite PRIVATE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
     target_link_options(fuzz_tflite PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -7,13 +7,13 @@
 #include <cstdlib>
 #include <span>
 
-#include "bitscale/host/model.hpp"
+#include "bitscale/model/tflite.hpp"
 
 namespace {
 
 [[noreturn]] void invariant_broken() { std::abort(); }
 
-void check_invariants(const bitscale::host::Model& m) {
+void check_invariants(const bitscale::model::Model& m) {
   const auto n = static_cast<int>(m.tensors.size());
   for (int t : m.inputs)
     if (t < 0 || t >= n) invariant_broken();
@@ -44,9 +44,9 @@ void check_invariants(const bitscale::host::Model& m) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const auto m = bitscale::host::parse_tflite(std::span<const std::uint8_t>(data, size), "fuzz.tflite");
+    const auto m = bitscale::model::parse_tflite(std::span<const std::uint8_t>(data, size), "fuzz.tflite");
     check_invariants(m);
-  } catch (const bitscale::host::ModelError&) {
+  } catch (const bitscale::model::ModelError&) {
     // Rejected cleanly.
   }
   return 0;

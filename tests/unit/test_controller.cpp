@@ -5,14 +5,14 @@
 #include <fstream>
 #include <random>
 
-#include "bitscale/host/controller.hpp"
-#include "bitscale/host/energy.hpp"
+#include "bitscale/study/controller.hpp"
+#include "bitscale/study/energy.hpp"
 
 namespace {
 
-using bitscale::host::Controller;
-using bitscale::host::EnergyTable;
-using bitscale::host::score_margin;
+using bitscale::study::Controller;
+using bitscale::study::EnergyTable;
+using bitscale::study::score_margin;
 
 TEST(Controller, ScoreMarginIsTop1MinusTop2) {
   const std::vector<float> p{0.2f, 0.5f, 0.3f};
@@ -100,7 +100,7 @@ TEST(Energy, EnergyIsLinearInTheCounters) {
   c.spad_rd = 8;
   c.spad_wr = 4;
   c.cycles = 12345;  // cycles cost nothing in this model
-  EXPECT_DOUBLE_EQ(bitscale::host::energy_pj(c, t), 40 + 200 + 1000 + 4 + 1);
+  EXPECT_DOUBLE_EQ(bitscale::study::energy_pj(c, t), 40 + 200 + 1000 + 4 + 1);
 }
 
 TEST(Energy, LoadsTablesAndRejectsMalformedOnes) {

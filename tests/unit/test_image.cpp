@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "bitscale/host/image.hpp"
-#include "bitscale/host/labels.hpp"
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
 
-namespace bitscale::host {
+namespace bitscale::data {
 namespace {
 
 namespace fs = std::filesystem;
@@ -577,4 +577,4 @@ TEST(EmbeddedData, ImagesDecode) {
 }
 
 }  // namespace
-}  // namespace bitscale::host
+}  // namespace bitscale::data

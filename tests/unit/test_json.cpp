@@ -3,11 +3,11 @@
 
 #include <string>
 
-#include "bitscale/host/json.hpp"
+#include "bitscale/util/json.hpp"
 
 namespace {
 
-namespace json = bitscale::host::json;
+namespace json = bitscale::util::json;
 
 TEST(Json, ParsesNestedValuesAndKeepsNumberText) {
   const auto v =

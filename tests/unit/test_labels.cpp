@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "bitscale/host/labels.hpp"
+#include "bitscale/data/labels.hpp"
 
-namespace bitscale::host {
+namespace bitscale::data {
 namespace {
 
 namespace fs = std::filesystem;
@@ -259,4 +259,4 @@ TEST(Split, RandomFractions) {
 }
 
 }  // namespace
-}  // namespace bitscale::host
+}  // namespace bitscale::data

@@ -9,18 +9,24 @@
 #include <numeric>
 #include <random>
 
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/golden/float_ops.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
-#include "bitscale/host/evaluate.hpp"
-#include "bitscale/host/image.hpp"
-#include "bitscale/host/labels.hpp"
-#include "bitscale/host/model.hpp"
-#include "bitscale/host/network.hpp"
-#include "bitscale/host/quant.hpp"
+#include "bitscale/model/network.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/quant/calibrate.hpp"
+#include "bitscale/quant/quant.hpp"
+#include "bitscale/study/engine.hpp"
 
-namespace bitscale::host {
+namespace bitscale::model {
+
+using namespace quant;  // NOLINT(google-build-using-namespace)
+using namespace study;  // NOLINT(google-build-using-namespace)
+using namespace data;   // NOLINT(google-build-using-namespace)
 namespace {
 
 using golden::FloatActivation;
@@ -575,4 +581,4 @@ TEST(Network, MobileNetFloatAndGolden16AgreeOnTench) {
 }
 
 }  // namespace
-}  // namespace bitscale::host
+}  // namespace bitscale::model

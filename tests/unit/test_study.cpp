@@ -10,11 +10,17 @@
 #include <fstream>
 #include <sstream>
 
-#include "bitscale/host/labels.hpp"
-#include "bitscale/host/model.hpp"
-#include "bitscale/host/study.hpp"
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/quant/calibrate.hpp"
+#include "bitscale/study/study.hpp"
 
-namespace bitscale::host::study {
+namespace bitscale::study {
+
+using namespace data;   // NOLINT(google-build-using-namespace)
+using namespace model;  // NOLINT(google-build-using-namespace)
+using namespace quant;  // NOLINT(google-build-using-namespace)
 namespace {
 
 namespace fs = std::filesystem;
@@ -374,4 +380,4 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
 }
 
 }  // namespace
-}  // namespace bitscale::host::study
+}  // namespace bitscale::study

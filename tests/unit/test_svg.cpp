@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "bitscale/host/svg.hpp"
+#include "bitscale/report/html.hpp"
+#include "bitscale/report/svg.hpp"
 
-namespace bitscale::host::svg {
+namespace bitscale::report::svg {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -162,10 +163,10 @@ Histogram margins() {
 }
 
 TEST(SvgEscape, SpecialCharacters) {
-  EXPECT_EQ(escape("a<b & c>\"d\""), "a&lt;b &amp; c&gt;&quot;d&quot;");
-  EXPECT_EQ(escape("plain"), "plain");
-  EXPECT_EQ(escape(std::string("x\x01y\tz")), "xy\tz");
-  EXPECT_EQ(escape("T\xE2\x82\x95"), "T\xE2\x82\x95");  // UTF-8 kept
+  EXPECT_EQ(report::escape("a<b & c>\"d\""), "a&lt;b &amp; c&gt;&quot;d&quot;");
+  EXPECT_EQ(report::escape("plain"), "plain");
+  EXPECT_EQ(report::escape(std::string("x\x01y\tz")), "xy\tz");
+  EXPECT_EQ(report::escape("T\xE2\x82\x95"), "T\xE2\x82\x95");  // UTF-8 kept
 }
 
 TEST(SvgBar, WellFormedWithTitleLabelsAndCategories) {
@@ -463,4 +464,4 @@ TEST(SvgAll, DemoFiles) {
 }
 
 }  // namespace
-}  // namespace bitscale::host::svg
+}  // namespace bitscale::report::svg

@@ -12,9 +12,9 @@
 #include <random>
 
 #include "../fuzz/tflite_builder.hpp"
-#include "bitscale/host/model.hpp"
+#include "bitscale/model/tflite.hpp"
 
-namespace bitscale::host {
+namespace bitscale::model {
 namespace {
 
 namespace fs = std::filesystem;
@@ -445,4 +445,4 @@ TEST(Tflite, WrongIdentifierEmptyAndMissingFiles) {
 }
 
 }  // namespace
-}  // namespace bitscale::host
+}  // namespace bitscale::model

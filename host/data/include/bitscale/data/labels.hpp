@@ -1,0 +1,95 @@
+// Ground truth for ImageNet evaluation: the 1000 synsets, labels from image file names, the list
+// of images of a directory and a deterministic calibration/evaluation split.
+//
+// Class indices: class k (0..999) is line k of imagenet-synsets.tsv (synsets in sorted order).
+// The published classifiers have 1001 outputs: output 0 is "background" and output k + 1 is
+// class k, so compare argmax(output) with model_index(label), or class_from_model_index(argmax)
+// with the label.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bitscale::data {
+
+/// A synsets file, image directory or split request that is invalid; the message names the file
+/// (and line) and what is wrong.
+class LabelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr int kNumClasses = 1000;
+inline constexpr int kNumModelOutputs = kNumClasses + 1;  ///< with "background" at 0
+
+/// Model output index of a class: class + 1 (output 0 is background).
+[[nodiscard]] constexpr int model_index(int class_index) { return class_index + 1; }
+
+/// Class of a model output index; nullopt for the background output 0 or an index out of range.
+[[nodiscard]] constexpr std::optional<int> class_from_model_index(int output_index) {
+  if (output_index < 1 || output_index > kNumClasses) return std::nullopt;
+  return output_index - 1;
+}
+
+/// The ImageNet-1k classes, read from `index<TAB>synset<TAB>name` lines. Validation: exactly
+/// 1000 lines, the index of line n (1-based) is n - 1, synsets look like "n" + 8 digits, are
+/// unique and in sorted order, names are not empty. A trailing newline and CRLF line ends are
+/// accepted; errors name the file and the line.
+class Synsets {
+ public:
+  /// Reads and validates a synsets file; throws LabelError.
+  explicit Synsets(const std::string& path);
+  /// Parses file contents; `source` names them in error messages.
+  [[nodiscard]] static Synsets parse(std::string_view text, const std::string& source);
+
+  [[nodiscard]] int size() const { return static_cast<int>(synsets_.size()); }
+  /// Class index of a synset such as "n01440764", nullopt if unknown.
+  [[nodiscard]] std::optional<int> index_of(std::string_view synset) const;
+  /// Synset and human-readable name of class 0..999; throws LabelError when out of range.
+  [[nodiscard]] const std::string& synset(int class_index) const;
+  [[nodiscard]] const std::string& name(int class_index) const;
+
+ private:
+  Synsets() = default;
+  void check_index(int class_index) const;
+
+  std::vector<std::string> synsets_;
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, int> index_;
+};
+
+/// The class of an image from its file name `<synset>_<anything>.<ext>` (any directory part
+/// is ignored), e.g. ".../n01440764_tench.JPEG" -> 0. A name without '_' is read as
+/// `<synset>.<ext>`. nullopt if the name does not start with a synset of `synsets`.
+[[nodiscard]] std::optional<int> label_from_filename(const std::string& path, const Synsets& synsets);
+
+/// All regular files of a directory (following symbolic links, not recursing), except hidden
+/// ones (name starting with '.'), whatever their extension: files that are not images are
+/// reported per file by the evaluation, not silently skipped. Paths are `dir/name`, sorted by
+/// name (byte order). Throws LabelError if `dir` does not exist or is not a directory.
+[[nodiscard]] std::vector<std::string> list_images(const std::string& dir);
+
+/// Files split into a calibration set and an evaluation set.
+struct Split {
+  std::vector<std::string> calibration;
+  std::vector<std::string> evaluation;
+};
+
+/// Alternating split of a (sorted) list: positions 0, 2, 4, ... calibrate, 1, 3, 5, ... evaluate.
+/// Deterministic and independent of any random generator. Note: on the shared sample (one image
+/// per even class, sorted by synset) this gives class-disjoint halves, which is what calibration
+/// needs (activation ranges from images the evaluation never sees).
+[[nodiscard]] Split split_even_odd(const std::vector<std::string>& files);
+
+/// Seeded random split: round(fraction * n) files calibrate, the rest evaluate. The selection is
+/// a Fisher-Yates shuffle of positions driven by SplitMix64(seed), implemented here (not
+/// std::shuffle, whose algorithm differs between standard libraries), so it is the same on
+/// every platform. Both halves keep the input order. fraction must be in [0, 1].
+[[nodiscard]] Split split_random(const std::vector<std::string>& files, std::uint64_t seed, double fraction);
+
+}  // namespace bitscale::data

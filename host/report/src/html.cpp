@@ -1,0 +1,85 @@
+#include "bitscale/report/html.hpp"
+
+#include <fmt/format.h>
+#include <md4c-html.h>
+
+#include <stdexcept>
+
+#include "bitscale/util/file.hpp"
+
+namespace bitscale::report {
+
+std::string escape(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        r += "&amp;";
+        break;
+      case '<':
+        r += "&lt;";
+        break;
+      case '>':
+        r += "&gt;";
+        break;
+      case '"':
+        r += "&quot;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
+        r += c;
+    }
+  }
+  return r;
+}
+
+namespace {
+
+/// Replaces every <img src="X.svg" ...> written by md4c with the SVG document X.svg.
+std::string inline_svgs(const std::string& html, const std::string& base_dir) {
+  std::string out;
+  std::size_t pos = 0;
+  for (std::size_t img; (img = html.find("<img src=\"", pos)) != std::string::npos;) {
+    const std::size_t src0 = img + 10;
+    const std::size_t src1 = html.find('"', src0);
+    const std::size_t end = html.find('>', src0);
+    if (src1 == std::string::npos || end == std::string::npos) break;
+    out.append(html, pos, img - pos);
+    pos = end + 1;
+    const std::string src = html.substr(src0, src1 - src0);
+    std::string svg;
+    if (src.ends_with(".svg")) {
+      try {
+        svg = util::read_file(base_dir.empty() ? src : base_dir + "/" + src);
+        if (const auto p = svg.find("<svg"); p != std::string::npos) svg = svg.substr(p);
+      } catch (const std::exception&) {
+        svg.clear();
+      }
+    }
+    out += svg.empty() ? html.substr(img, pos - img) : "<div>" + svg + "</div>";
+  }
+  out.append(html, pos);
+  return out;
+}
+
+}  // namespace
+
+std::string markdown_to_html(std::string_view md, const std::string& title, const std::string& base_dir) {
+  std::string body;
+  const auto sink = [](const MD_CHAR* text, MD_SIZE size, void* user) {
+    static_cast<std::string*>(user)->append(text, size);
+  };
+  if (md_html(md.data(), static_cast<MD_SIZE>(md.size()), sink, &body, MD_DIALECT_GITHUB, 0) != 0) {
+    throw std::runtime_error(fmt::format("{}: the Markdown could not be rendered", title));
+  }
+  return fmt::format(
+             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-"
+             "serif;max-width:60em;margin:auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;"
+             "padding:2px 6px;text-align:right}}pre{{background:#eee;padding:4px;overflow-x:auto}}</style></head>"
+             "<body>\n",
+             escape(title)) +
+         inline_svgs(body, base_dir) + "</body></html>\n";
+}
+
+}  // namespace bitscale::report

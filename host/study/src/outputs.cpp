@@ -1,0 +1,342 @@
+// Outputs of the dynamic bit-width study: JSON, CSV, SVG charts and Markdown fragments.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "bitscale/report/html.hpp"
+#include "bitscale/report/svg.hpp"
+#include "bitscale/study/study.hpp"
+#include "bitscale/util/file.hpp"
+#include "bitscale/util/json.hpp"
+
+namespace bitscale::study {
+
+namespace json = util::json;
+namespace svg = report::svg;
+using report::markdown_to_html;
+using util::read_file;
+using util::write_file;
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string bits_name(int b) { return fmt::format("{}-bit", b); }
+
+std::string levels_name(const std::vector<int>& l) {
+  std::string o;
+  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "→" : "") + std::to_string(l[i]);
+  return o;
+}
+
+std::string levels_json(const std::vector<int>& l) {
+  std::string o = "[";
+  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "," : "") + std::to_string(l[i]);
+  return o + "]";
+}
+
+std::string counts_json(const std::vector<int>& levels, const std::vector<std::size_t>& c, std::size_t none) {
+  std::string o = "{";
+  for (std::size_t i = 0; i < levels.size(); ++i) o += fmt::format("\"{}\":{},", levels[i], c[i]);
+  return o + fmt::format("\"none\":{}}}", none);
+}
+
+double pct(std::size_t a, std::size_t n) { return n ? 100.0 * static_cast<double>(a) / static_cast<double>(n) : 0.0; }
+
+std::string stats_cell(const MarginStats& s) {
+  return s.n ? fmt::format("{:.3f} ± {:.3f} (n = {})", s.mean, s.stddev, s.n) : "— (n = 0)";
+}
+
+std::string point_json(const SweepPoint& p) {
+  std::string acc = "[";
+  for (std::size_t i = 0; i < p.accepted.size(); ++i) acc += (i ? "," : "") + std::to_string(p.accepted[i]);
+  acc += "]";
+  return fmt::format(
+      "{{\"threshold\":{:.9g},\"images\":{},\"correct\":{},\"top1\":{:.4f},\"drop_pp\":{:.4f},\"energy_pj\":{:.6g},"
+      "\"energy_rel_16\":{:.6f},\"saving_vs_16\":{:.6f},\"accepted_per_level\":{},\"runs_per_image\":{:.4f}}}",
+      p.threshold, p.images, p.correct, p.top1, p.drop, p.energy_pj, p.energy_rel, 1.0 - p.energy_rel, acc,
+      p.runs_per_image);
+}
+
+}  // namespace
+
+void write_characterization(const std::string& dir, const Characterization& c, const std::string& context) {
+  fs::create_directories(dir);
+  const auto& L = c.levels;
+  // JSON
+  std::string j = fmt::format("{{\"format\":\"bitscale-characterization-1\",\"levels\":{},\"criterion\":\"{}\",",
+                              levels_json(L), c.top5 ? "top5" : "top1");
+  j += fmt::format("\"images\":{},\"histogram\":{},\"histogram_merged\":{},\"configurations\":{},", c.images,
+                   counts_json(L, c.raw, c.none), counts_json(L, c.merged, c.none), levels_json(c.configurations));
+  j += "\"score_margin\":{";
+  for (std::size_t i = 0; i < L.size(); ++i) {
+    const auto& e = c.easy.at(L[i]);
+    const auto& d = c.difficult.at(L[i]);
+    j += fmt::format(
+        "{}\"{}\":{{\"easy\":{{\"n\":{},\"mean\":{:.6f},\"std\":{:.6f}}},\"difficult\":{{\"n\":{},\"mean\":{:.6f},"
+        "\"std\":{:.6f}}}}}",
+        i ? "," : "", L[i], e.n, e.mean, e.stddev, d.n, d.mean, d.stddev);
+  }
+  j += "}}\n";
+  write_file(dir + "/characterization.json", j);
+  // CSV
+  std::string h = "min_bits,images,fraction,merged_images,merged_fraction\n";
+  for (std::size_t i = 0; i < L.size(); ++i) {
+    h += fmt::format("{},{},{:.6f},{},{:.6f}\n", L[i], c.raw[i], pct(c.raw[i], c.images) / 100, c.merged[i],
+                     pct(c.merged[i], c.images) / 100);
+  }
+  h += fmt::format("none,{},{:.6f},{},{:.6f}\n", c.none, pct(c.none, c.images) / 100, c.none,
+                   pct(c.none, c.images) / 100);
+  write_file(dir + "/histogram.csv", h);
+  std::string m = "bits,class,n,mean,std\n";
+  for (int b : L) {
+    m += fmt::format("{},easy,{},{:.6f},{:.6f}\n", b, c.easy.at(b).n, c.easy.at(b).mean, c.easy.at(b).stddev);
+    m += fmt::format("{},difficult,{},{:.6f},{:.6f}\n", b, c.difficult.at(b).n, c.difficult.at(b).mean,
+                     c.difficult.at(b).stddev);
+  }
+  write_file(dir + "/margins.csv", m);
+  // SVG: raw and merged histogram side by side as categories.
+  svg::BarChart bc;
+  bc.title = fmt::format("Minimum bit-width per image ({} float-correct images)", c.images);
+  bc.x_label = "minimum bit-width (raw | after merging bars < 1 %)";
+  bc.y_label = "% of images";
+  for (std::size_t i = 0; i < L.size(); ++i) {
+    bc.categories.push_back(bits_name(L[i]));
+    bc.values.push_back(pct(c.raw[i], c.images));
+  }
+  bc.categories.push_back("none");
+  bc.values.push_back(pct(c.none, c.images));
+  for (std::size_t i = 0; i < L.size(); ++i) {
+    bc.categories.push_back(bits_name(L[i]) + " merged");
+    bc.values.push_back(pct(c.merged[i], c.images));
+  }
+  write_file(dir + "/bitwidth_histogram.svg", svg::bar_chart(bc));
+  for (int b : L) {
+    svg::Histogram sh;
+    sh.title = fmt::format("Score margin at {} bits: easy vs difficult images", b);
+    sh.x_label = "score margin P(top1) - P(top2)";
+    sh.y_label = "fraction of images";
+    sh.names = {fmt::format("easy (correct at {} bits, n={})", b, c.easy.at(b).n),
+                fmt::format("difficult (n={})", c.difficult.at(b).n)};
+    sh.samples = {c.easy_margins.count(b) ? c.easy_margins.at(b) : std::vector<double>{},
+                  c.difficult_margins.count(b) ? c.difficult_margins.at(b) : std::vector<double>{}};
+    write_file(dir + fmt::format("/sm_{}.svg", b), svg::histogram(sh));
+  }
+  // Markdown fragment.
+  std::string md = "## Characterization\n\n" + context + "\n\n";
+  md += "| minimum bit-width | images | % | after merging bars < 1 % | % |\n|---|---|---|---|---|\n";
+  for (std::size_t i = 0; i < L.size(); ++i) {
+    md += fmt::format("| {} | {} | {:.1f} | {} | {:.1f} |\n", bits_name(L[i]), c.raw[i], pct(c.raw[i], c.images),
+                      c.merged[i], pct(c.merged[i], c.images));
+  }
+  md += fmt::format("| none (wrong at {} bits) | {} | {:.1f} | {} | {:.1f} |\n\n", L.back(), c.none,
+                    pct(c.none, c.images), c.none, pct(c.none, c.images));
+  md += fmt::format("Configurations kept: {} bits.\n\n", levels_name(c.configurations));
+  md += "Score margin SM = P(top1) - P(top2) at each bit-width, mean ± standard deviation; easy = correct (" +
+        std::string(c.top5 ? "top-5" : "top-1") + ") at that bit-width, difficult = the others:\n\n";
+  md += "| bit-width | easy | difficult |\n|---|---|---|\n";
+  for (int b : L)
+    md += fmt::format("| {} | {} | {} |\n", bits_name(b), stats_cell(c.easy.at(b)), stats_cell(c.difficult.at(b)));
+  md += "\n![minimum bit-width histogram](bitwidth_histogram.svg)\n\n";
+  for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", b, b);
+  write_file(dir + "/summary.md", md);
+}
+
+SweepSummary summarize_sweep(const SweepInput& in, double max_drop, double step,
+                             const std::vector<std::vector<int>>& extra_level_sets) {
+  SweepSummary s;
+  s.in = in;
+  s.max_drop = max_drop;
+  for (double t : grid(0.0, 1.0, step)) s.curve.push_back(evaluate(in, t));
+  for (int b : {4, 8, 16}) s.statics.push_back(evaluate_static(in, b));
+  s.dynamic.emplace_back(in.levels, search_threshold(in, max_drop));
+  for (const auto& l : extra_level_sets) {
+    if (l == in.levels) continue;
+    SweepInput other = in;
+    other.levels = l;
+    s.dynamic.emplace_back(l, search_threshold(other, max_drop));
+  }
+  return s;
+}
+
+std::string headline_table(const SweepSummary& s) {
+  const double ft = float_top1(s.in);
+  std::string o = fmt::format(
+      "| scheme | T_h | top-1 | top-1 drop vs float | energy vs static 16-bit | energy saving vs static 16-bit |\n"
+      "|---|---|---|---|---|---|\n| float | — | {:.2f} % | 0 | — | — |\n",
+      ft);
+  for (auto it = s.statics.rbegin(); it != s.statics.rend(); ++it) {
+    o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1,
+                     it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
+  }
+  for (const auto& [levels, p] : s.dynamic) {
+    if (p) {
+      o += fmt::format(
+          "| dynamic {} (smallest T_h with drop ≤ {} pp) | {:.4f} | {:.2f} % | {:.2f} pp | {:.1f} % | **{:.1f} %** |\n",
+          levels_name(levels), s.max_drop, p->threshold, p->top1, p->drop, 100 * p->energy_rel,
+          100 * (1 - p->energy_rel));
+    } else {
+      o += fmt::format("| dynamic {} | no T_h reaches drop ≤ {} pp | | | | |\n", levels_name(levels), s.max_drop);
+    }
+  }
+  o += "| paper: CaffeNet, dynamic 4→8→16 (Jahier Pagliari et al. 2018) | — | — | 0.89 pp | 50.8 % | 49.2 % |\n";
+  return o;
+}
+
+void write_sweep(const std::string& dir, const SweepSummary& s, const std::string& context) {
+  fs::create_directories(dir);
+  const double ft = float_top1(s.in);
+  std::string j = fmt::format(
+      "{{\"format\":\"bitscale-sweep-1\",\"levels\":{},\"images\":{},\"energy_table\":{},\"float_top1\":{:.4f},"
+      "\"static16_energy_pj\":{:.6g},\"max_drop_pp\":{},\"static\":[",
+      levels_json(s.in.levels), s.in.records.size(), json::quote(s.in.table.source), ft, static16_energy_pj(s.in),
+      s.max_drop);
+  for (std::size_t i = 0; i < s.statics.size(); ++i) {
+    const auto& p = s.statics[i];
+    j += fmt::format(
+        "{}{{\"bits\":{},\"correct\":{},\"top1\":{:.4f},\"drop_pp\":{:.4f},\"energy_pj\":{:.6g},"
+        "\"energy_rel_16\":{:.6f},\"saving_vs_16\":{:.6f}}}",
+        i ? "," : "", p.bits, p.correct, p.top1, p.drop, p.energy_pj, p.energy_rel, 1 - p.energy_rel);
+  }
+  j += "],\"dynamic\":[";
+  for (std::size_t i = 0; i < s.dynamic.size(); ++i) {
+    const auto& [levels, p] = s.dynamic[i];
+    j += fmt::format("{}{{\"levels\":{},\"chosen\":{}}}", i ? "," : "", levels_json(levels),
+                     p ? point_json(*p) : "null");
+  }
+  j += "],\"curve\":[";
+  for (std::size_t i = 0; i < s.curve.size(); ++i) j += (i ? ",\n" : "\n") + point_json(s.curve[i]);
+  j += "]}\n";
+  write_file(dir + "/sweep.json", j);
+
+  std::string csv = "threshold,top1,drop_pp,energy_rel_16,saving_vs_16,runs_per_image";
+  for (int b : s.in.levels) csv += fmt::format(",accepted_{}", b);
+  csv += "\n";
+  for (const auto& p : s.curve) {
+    csv += fmt::format("{:.4f},{:.4f},{:.4f},{:.6f},{:.6f},{:.4f}", p.threshold, p.top1, p.drop, p.energy_rel,
+                       1 - p.energy_rel, p.runs_per_image);
+    for (auto a : p.accepted) csv += fmt::format(",{}", a);
+    csv += "\n";
+  }
+  write_file(dir + "/thresholds.csv", csv);
+  std::string t =
+      "scheme,levels,threshold,top1,drop_pp,energy_rel_16,saving_vs_16\nfloat,,," + fmt::format("{:.4f},0,,\n", ft);
+  for (const auto& p : s.statics) {
+    t +=
+        fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
+  }
+  for (const auto& [levels, p] : s.dynamic) {
+    std::string ln;
+    for (std::size_t i = 0; i < levels.size(); ++i) ln += (i ? "-" : "") + std::to_string(levels[i]);
+    if (p) {
+      t += fmt::format("dynamic,{},{:.9g},{:.4f},{:.4f},{:.6f},{:.6f}\n", ln, p->threshold, p->top1, p->drop,
+                       p->energy_rel, 1 - p->energy_rel);
+    } else {
+      t += fmt::format("dynamic,{},,,,,\n", ln);
+    }
+  }
+  t += "paper-caffenet,4-8-16,,,0.89,0.508,0.492\n";
+  write_file(dir + "/table.csv", t);
+
+  svg::LineChart lc;
+  lc.title = fmt::format("Dynamic {} bits: top-1 and energy vs threshold ({} images)", levels_name(s.in.levels),
+                         s.in.records.size());
+  lc.x_label = "threshold T_h on the score margin";
+  lc.y_label = "top-1 (%)";
+  lc.y2_label = "energy vs static 16-bit (%)";
+  svg::Series acc{"dynamic top-1 (%)", {}, {}, false, false};
+  svg::Series flt{"float top-1 (%)", {}, {}, false, false};
+  svg::Series en{"energy vs static 16-bit (%)", {}, {}, true, false};
+  for (const auto& p : s.curve) {
+    acc.x.push_back(p.threshold);
+    acc.y.push_back(p.top1);
+    flt.x.push_back(p.threshold);
+    flt.y.push_back(ft);
+    en.x.push_back(p.threshold);
+    en.y.push_back(100 * p.energy_rel);
+  }
+  lc.series = {acc, flt, en};
+  if (s.dynamic.front().second) {
+    lc.vlines.emplace_back(s.dynamic.front().second->threshold,
+                           fmt::format("T_h = {:.3f} (drop ≤ {} pp)", s.dynamic.front().second->threshold, s.max_drop));
+  }
+  write_file(dir + "/accuracy_energy.svg", svg::line_chart(lc));
+
+  // Score margins at the lowest level of the evaluation images: correct vs wrong there.
+  const int low = s.in.levels.front();
+  std::vector<double> easy, hard;
+  for (const auto* r : s.in.records) {
+    const auto& run = r->levels.at(low);
+    (run.correct1 ? easy : hard).push_back(run.margin);
+  }
+  svg::Histogram sh;
+  sh.title = fmt::format("Score margin at {} bits on the evaluation images", low);
+  sh.x_label = "score margin P(top1) - P(top2)";
+  sh.y_label = "fraction of images";
+  sh.names = {fmt::format("correct at {} bits (n={})", low, easy.size()), fmt::format("wrong (n={})", hard.size())};
+  sh.samples = {easy, hard};
+  write_file(dir + "/sm_eval.svg", svg::histogram(sh));
+
+  std::string md = "## Threshold sweep\n\n" + context + "\n\n" + headline_table(s) + "\n";
+  md +=
+      "Energy: sum over the executions each image needed of its counters' MACs per mode times the energy "
+      "table (" +
+      s.in.table.source +
+      "). Top-1 drop in percentage points against the float network on the "
+      "same images. Thresholds evaluated from the recorded margins (no re-running).\n\n";
+  md += "| T_h | top-1 | drop (pp) | energy vs 16-bit | runs/image |\n|---|---|---|---|---|\n";
+  for (const auto& p : s.curve) {
+    const long k = std::lround(p.threshold * 1000);
+    if (k % 100 == 0 || k == 50 || k == 950 || k == 990) {
+      md += fmt::format("| {:.2f} | {:.2f} % | {:.2f} | {:.1f} % | {:.2f} |\n", p.threshold, p.top1, p.drop,
+                        100 * p.energy_rel, p.runs_per_image);
+    }
+  }
+  md += "\n![top-1 and energy vs threshold](accuracy_energy.svg)\n\n![score margins](sm_eval.svg)\n\n";
+  write_file(dir + "/summary.md", md);
+}
+
+std::size_t write_report(const std::string& in_dir, const std::string& out) {
+  if (!fs::is_directory(in_dir)) throw std::runtime_error(fmt::format("{}: not a directory", in_dir));
+  std::vector<fs::path> frags;
+  if (fs::exists(fs::path(in_dir) / "summary.md")) frags.push_back(fs::path(in_dir) / "summary.md");
+  std::vector<fs::path> subs;
+  for (const auto& e : fs::directory_iterator(in_dir)) {
+    if (e.is_directory() && fs::exists(e.path() / "summary.md")) subs.push_back(e.path() / "summary.md");
+  }
+  std::sort(subs.begin(), subs.end());
+  frags.insert(frags.end(), subs.begin(), subs.end());
+  if (frags.empty()) {
+    throw std::runtime_error(
+        fmt::format("{}: no summary.md here or in a sub-directory (run characterize/sweep with --out)", in_dir));
+  }
+  const fs::path out_path = fs::absolute(out);
+  const fs::path out_dir = out_path.parent_path();
+  const bool html = out.ends_with(".html") || out.ends_with(".htm");
+  std::string md = "# bitscale: dynamic bit-width study\n\n";
+  for (const auto& f : frags) {
+    const fs::path dir = fs::absolute(f).parent_path();
+    const std::string rel = fs::relative(dir, out_dir).generic_string();
+    std::string text = read_file(f.string());
+    // Demote headings one level and make image paths relative to the report.
+    std::string fixed;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      std::string line = text.substr(pos, nl - pos);
+      if (line.starts_with("#")) line = "#" + line;
+      if (line.starts_with("![")) {
+        const auto a = line.find("](");
+        if (a != std::string::npos && rel != ".") line = line.substr(0, a + 2) + rel + "/" + line.substr(a + 2);
+      }
+      fixed += line + "\n";
+      pos = nl + 1;
+    }
+    md += fmt::format("## {}\n\n", fs::relative(dir, out_dir).generic_string()) + fixed + "\n";
+  }
+  write_file(out, html ? markdown_to_html(md, "bitscale: dynamic bit-width study", out_dir.string()) : md);
+  return frags.size();
+}
+
+}  // namespace bitscale::study

@@ -1,0 +1,381 @@
+// Per-image records of the dynamic bit-width study: JSON lines, resumable recording, and the
+// runner that fills them on the float baseline and the array back-ends.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/study/study.hpp"
+#include "bitscale/util/json.hpp"
+
+namespace bitscale::study {
+
+namespace json = util::json;
+using data::class_from_model_index;
+using data::Image;
+using data::ImageError;
+using data::load_for_model;
+using data::model_index;
+using quant::WeightFl;
+namespace {
+
+/// Field access with errors naming the field.
+struct Fields {
+  const json::Value& obj;
+  std::string where;
+  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(where + what); }
+  const json::Value& need(std::string_view k, json::Value::Kind kind) const {
+    const json::Value* v = obj.find(k);
+    if (!v) fail(fmt::format("missing \"{}\"", k));
+    if (v->kind != kind) fail(fmt::format("\"{}\" has the wrong type", k));
+    return *v;
+  }
+  bool boolean(std::string_view k) const { return need(k, json::Value::Kind::kBool).b; }
+  long long integer(std::string_view k) const {
+    const std::string& t = need(k, json::Value::Kind::kNumber).text;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(t.c_str(), &end, 10);
+    if (errno || *end) fail(fmt::format("\"{}\" is not an integer", k));
+    return v;
+  }
+  std::uint64_t u64(std::string_view k) const {
+    const std::string& t = need(k, json::Value::Kind::kNumber).text;
+    char* end = nullptr;
+    errno = 0;
+    if (!t.empty() && t[0] == '-') fail(fmt::format("\"{}\" is negative", k));
+    const unsigned long long v = std::strtoull(t.c_str(), &end, 10);
+    if (errno || *end) fail(fmt::format("\"{}\" is not a counter", k));
+    return v;
+  }
+  double real(std::string_view k) const {
+    const std::string& t = need(k, json::Value::Kind::kNumber).text;
+    char* end = nullptr;
+    const float v = std::strtof(t.c_str(), &end);
+    if (*end) fail(fmt::format("\"{}\" is not a number", k));
+    return static_cast<double>(v);
+  }
+};
+
+std::string run_json(const RunRecord& r) {
+  std::string o = fmt::format("{{\"top1\":{},\"correct1\":{},\"correct5\":{},\"margin\":{}", r.top1, r.correct1,
+                              r.correct5, static_cast<float>(r.margin));
+  if (r.counters) {
+    const auto& c = *r.counters;
+    o += fmt::format(
+        ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
+        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{}}}",
+        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles);
+  }
+  return o + "}";
+}
+
+RunRecord parse_run(const json::Value& j, const std::string& where) {
+  if (j.kind != json::Value::Kind::kObject) throw std::runtime_error(where + "not an object");
+  const Fields f{j, where};
+  RunRecord r;
+  r.top1 = static_cast<int>(f.integer("top1"));
+  r.correct1 = f.boolean("correct1");
+  r.correct5 = f.boolean("correct5");
+  r.margin = f.real("margin");
+  if (const json::Value* c = j.find("counters")) {
+    if (c->kind != json::Value::Kind::kObject) throw std::runtime_error(where + "\"counters\" is not an object");
+    const Fields g{*c, where + "counters: "};
+    driver::Counters k;
+    k.cycles = g.u64("cycles");
+    k.busy = g.u64("busy");
+    k.array = g.u64("array");
+    k.mac16 = g.u64("mac16");
+    k.mac8 = g.u64("mac8");
+    k.mac4 = g.u64("mac4");
+    k.spad_rd = g.u64("spad_rd");
+    k.spad_wr = g.u64("spad_wr");
+    k.tiles = g.u64("tiles");
+    r.counters = k;
+  }
+  return r;
+}
+
+struct FileScan {
+  std::string header;
+  std::vector<std::pair<std::size_t, std::string>> lines;  ///< (line number, text), after the header
+  std::size_t complete_bytes = 0;                          ///< up to the last '\n'
+  std::size_t size = 0;
+};
+
+FileScan scan(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StudyError(fmt::format("{}: cannot read the results file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string t = ss.str();
+  FileScan s;
+  s.size = t.size();
+  const std::size_t last_nl = t.rfind('\n');
+  s.complete_bytes = last_nl == std::string::npos ? 0 : last_nl + 1;
+  std::size_t pos = 0, no = 0;
+  while (pos < s.complete_bytes) {
+    const std::size_t nl = t.find('\n', pos);
+    std::string line = t.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    ++no;
+    if (no == 1) {
+      s.header = line;
+    } else if (!line.empty()) {
+      s.lines.emplace_back(no, std::move(line));
+    }
+    pos = nl + 1;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string to_json_line(const ImageRecord& r) {
+  std::string o =
+      fmt::format("{{\"file\":{},\"label\":{}", json::quote(r.file), r.label ? std::to_string(*r.label) : "null");
+  if (!r.error.empty()) o += ",\"error\":" + json::quote(r.error);
+  if (r.fp) o += ",\"float\":" + run_json(*r.fp);
+  o += ",\"levels\":{";
+  bool first = true;
+  for (const auto& [bits, run] : r.levels) {
+    o += fmt::format("{}\"{}\":{}", first ? "" : ",", bits, run_json(run));
+    first = false;
+  }
+  return o + "}}";
+}
+
+ImageRecord parse_record(std::string_view line, const std::string& source, std::size_t line_no) {
+  const std::string where = fmt::format("{}:{}: ", source, line_no);
+  try {
+    const json::Value j = json::parse(line);
+    if (j.kind != json::Value::Kind::kObject) throw std::runtime_error("a record must be a JSON object");
+    const Fields f{j, ""};
+    ImageRecord r;
+    r.file = f.need("file", json::Value::Kind::kString).text;
+    if (r.file.empty()) throw std::runtime_error("empty \"file\"");
+    const json::Value* label = j.find("label");
+    if (!label) throw std::runtime_error("missing \"label\"");
+    if (label->kind != json::Value::Kind::kNull) r.label = static_cast<int>(f.integer("label"));
+    if (const json::Value* e = j.find("error")) {
+      if (e->kind != json::Value::Kind::kString) throw std::runtime_error("\"error\" is not a string");
+      r.error = e->text;
+    }
+    if (const json::Value* fp = j.find("float")) r.fp = parse_run(*fp, "float: ");
+    const json::Value& lv = f.need("levels", json::Value::Kind::kObject);
+    for (const auto& [k, v] : lv.members) {
+      if (k != "4" && k != "8" && k != "16") throw std::runtime_error(fmt::format("level \"{}\" is not 4, 8 or 16", k));
+      r.levels[std::stoi(k)] = parse_run(v, fmt::format("level {}: ", k));
+    }
+    return r;
+  } catch (const std::exception& e) {
+    throw StudyError(where + e.what());
+  }
+}
+
+RunRecord run_record(const Prediction& p, std::optional<int> label) {
+  RunRecord r;
+  r.top1 = p.top.index.empty() ? -1 : class_from_model_index(p.top.index[0]).value_or(-1);
+  r.margin = static_cast<double>(p.margin);
+  if (label) {
+    for (std::size_t i = 0; i < p.top.index.size() && i < 5; ++i) {
+      if (p.top.index[i] == model_index(*label)) {
+        r.correct5 = true;
+        if (i == 0) r.correct1 = true;
+      }
+    }
+  }
+  r.counters = p.counters;
+  return r;
+}
+
+std::vector<ImageRecord> read_records(const std::string& path, std::string* header) {
+  const FileScan s = scan(path);
+  if (s.complete_bytes != s.size) {
+    throw StudyError(
+        fmt::format("{}:{}: incomplete last line (an interrupted run: resume it)", path, s.lines.size() + 2));
+  }
+  if (header) *header = s.header;
+  std::vector<ImageRecord> out;
+  for (const auto& [no, text] : s.lines) out.push_back(parse_record(text, path, no));
+  return out;
+}
+
+RecordResult record_images(const std::string& path, const std::string& header, const std::vector<std::string>& files,
+                           const WorkerFactory& make_worker, const RecordOptions& opts) {
+  RecordResult res;
+  std::map<std::string, ImageRecord> done;
+  bool fresh = true;
+  if (std::filesystem::exists(path)) {
+    FileScan s = scan(path);
+    if (s.complete_bytes != s.size) {
+      // An interrupted write: cut the partial line off.
+      std::filesystem::resize_file(path, s.complete_bytes);
+      res.truncated_bytes = s.size - s.complete_bytes;
+      if (opts.warn)
+        opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
+    }
+    if (s.complete_bytes > 0) {
+      fresh = false;
+      if (s.header != header) {
+        throw StudyError(
+            fmt::format("{}:1: the results file was made with other options or inputs (header {}); expected {}; "
+                        "use another output directory or remove it",
+                        path, s.header, header));
+      }
+      for (const auto& [no, text] : s.lines) {
+        ImageRecord r = parse_record(text, path, no);
+        const std::string name = r.file;
+        if (!done.emplace(name, std::move(r)).second) {
+          throw StudyError(fmt::format("{}:{}: second record of {}", path, no, name));
+        }
+      }
+    }
+  }
+  const std::set<std::string> wanted(files.begin(), files.end());
+  for (const auto& [f, r] : done) {
+    if (!wanted.contains(f) && opts.warn)
+      opts.warn(fmt::format("{}: ignoring the record of {} (not in the image list)", path, f));
+  }
+  std::vector<std::string> todo;
+  for (const auto& f : files) {
+    if (!done.contains(f)) todo.push_back(f);
+  }
+  res.resumed = files.size() - todo.size();
+
+  std::ofstream out(path, fresh ? (std::ios::binary | std::ios::trunc) : (std::ios::binary | std::ios::app));
+  if (!out) throw StudyError(fmt::format("{}: cannot write the results file", path));
+  if (fresh) {
+    out << header << '\n';
+    out.flush();
+  }
+
+  // Workers compute in any order; results are written in list order (a reorder buffer).
+  std::vector<std::optional<ImageRecord>> slots(todo.size());
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::size_t written = 0;
+  std::exception_ptr fatal;
+  const auto worker = [&]() {
+    try {
+      const auto work = make_worker();
+      while (!stop) {
+        const std::size_t i = next++;
+        if (i >= todo.size()) break;
+        ImageRecord r = work(todo[i]);
+        std::lock_guard lock(mu);
+        if (stop) break;
+        slots[i] = std::move(r);
+        while (written < todo.size() && slots[written]) {
+          out << to_json_line(*slots[written]) << '\n';
+          out.flush();
+          if (!out) throw StudyError(fmt::format("{}: write error", path));
+          done.emplace(slots[written]->file, std::move(*slots[written]));
+          slots[written].reset();
+          ++written;
+          if (opts.progress) opts.progress(res.resumed + written, files.size());
+          if (opts.stop_after && written >= opts.stop_after) {
+            stop = true;
+            break;
+          }
+        }
+      }
+    } catch (...) {
+      std::lock_guard lock(mu);
+      if (!fatal) fatal = std::current_exception();
+      stop = true;
+    }
+  };
+  const int jobs = std::max(1, std::min<int>(opts.jobs, static_cast<int>(std::max<std::size_t>(todo.size(), 1))));
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (fatal) std::rethrow_exception(fatal);
+  res.computed = written;
+  for (const auto& f : files) {
+    auto it = done.find(f);
+    if (it != done.end()) res.records.push_back(it->second);
+  }
+  std::sort(res.records.begin(), res.records.end(),
+            [](const ImageRecord& a, const ImageRecord& b) { return a.file < b.file; });
+  res.complete = res.records.size() == files.size();
+  return res;
+}
+
+Runner::Runner(const RunSetup& setup, const std::function<std::optional<int>(const std::string&)>& label_of)
+    : setup_(setup), label_of_(label_of) {
+  if (!setup_.net) throw std::invalid_argument("study runner: no network");
+  if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net, "float", 16, nullptr, AcceleratorFactory{});
+  for (int b : setup_.bits) {
+    if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
+    engines_[b] =
+        std::make_unique<Engine>(*setup_.net, setup_.backend, b, setup_.calib, setup_.factory, setup_.weight_fl);
+  }
+}
+
+Runner::~Runner() = default;
+
+WorkerFactory Runner::workers() const {
+  return [this]() -> std::function<ImageRecord(const std::string&)> {
+    auto fs = std::shared_ptr<Engine::Session>(float_ ? float_->session().release() : nullptr);
+    using Sessions = std::map<int, std::unique_ptr<Engine::Session>>;
+    auto sessions = std::make_shared<Sessions>();
+    for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
+    return [this, fs, sessions](const std::string& file) {
+      ImageRecord r;
+      r.file = file;
+      if (label_of_) r.label = label_of_(file);
+      try {
+        const Image img = load_for_model(file, setup_.net->input_h(), setup_.net->input_w());
+        if (fs) r.fp = run_record(fs->run(img.rgb), r.label);
+        for (auto& [b, s] : *sessions) r.levels[b] = run_record(s->run(img.rgb), r.label);
+      } catch (const ImageError& e) {
+        r.error = e.what();
+        r.fp.reset();
+        r.levels.clear();
+      }
+      return r;
+    };
+  };
+}
+
+}  // namespace bitscale::study
+
+namespace bitscale::study {
+
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
+                           const std::vector<int>& bits, const std::string& calibration_id,
+                           const std::string& weight_fl) {
+  std::string b = "[";
+  for (std::size_t i = 0; i < bits.size(); ++i) b += fmt::format("{}{}", i ? "," : "", bits[i]);
+  b += "]";
+  const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json::quote(weight_fl));
+  return fmt::format(
+      "{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
+      "\"calibration\":{}{}}}",
+      json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id), wfl);
+}
+
+}  // namespace bitscale::study
