@@ -274,7 +274,7 @@ BusResponse Accelerator::access(bool write, std::uint32_t addr, std::uint64_t wd
   } else if (index == rm::kRegCTRL) {
     if ((wdata & bit(rm::kCtrlStart)) != 0) {
       tile_pending_ = true;
-      if ((shadow_[rm::kRegOUT_CFG] & bit(rm::kOutBiasEn)) != 0) inc.spad_rd += 2 * shadow_[rm::kRegCOLS_ACT];
+      if ((shadow_[rm::kRegOUT_CFG] & bit(rm::kOutCfgBiasEn)) != 0) inc.spad_rd += 2 * shadow_[rm::kRegCOLS_ACT];
     }
     if ((wdata & bit(rm::kCtrlClear)) != 0) {
       model_ = Counters{};
@@ -454,9 +454,9 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
 
   // --- per-layer register values ---
   std::uint64_t out_cfg = 0;
-  if (has_bias) out_cfg |= bit(regmap::kOutBiasEn);
-  if (layer.out.relu) out_cfg |= bit(regmap::kOutRelu);
-  if (layer.out.clamp) out_cfg |= bit(regmap::kOutClampEn);
+  if (has_bias) out_cfg |= bit(regmap::kOutCfgBiasEn);
+  if (layer.out.relu) out_cfg |= bit(regmap::kOutCfgRelu);
+  if (layer.out.clamp) out_cfg |= bit(regmap::kOutCfgClampEn);
   // The hardware clamps after saturation; a CLAMP_HI outside the mode's range would leak
   // out-of-range values, so saturate it (same result as the spec's min(sat(y), c)).
   const std::int32_t clamp_hi =

@@ -103,7 +103,7 @@ TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
   wr(rm::kRegROWS_ACT, 0);
   wr(rm::kRegCOLS_ACT, 17);
   wr(rm::kRegSHIFT, 48);
-  wr(rm::kRegOUT_CFG, 1u << rm::kOutBiasEn);
+  wr(rm::kRegOUT_CFG, 1u << rm::kOutCfgBiasEn);
   wr(rm::kRegBIAS_BASE, 256);
   auto a0 = dev.assertion_failures();
   EXPECT_EQ(start_code(), rm::kErrBadMode);

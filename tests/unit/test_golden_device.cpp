@@ -97,8 +97,8 @@ void configure(Bus& bus, const TileCfg& t) {
   bus.wr(rm::kRegWGT_BASE, static_cast<std::uint64_t>(t.wgt_base));
   bus.wr(rm::kRegBIAS_BASE, static_cast<std::uint64_t>(t.bias_base));
   bus.wr(rm::kRegSHIFT, static_cast<std::uint64_t>(t.shift));
-  bus.wr(rm::kRegOUT_CFG, (t.bias_en ? bit(rm::kOutBiasEn) : 0) | (t.relu ? bit(rm::kOutRelu) : 0) |
-                              (t.clamp ? bit(rm::kOutClampEn) : 0));
+  bus.wr(rm::kRegOUT_CFG, (t.bias_en ? bit(rm::kOutCfgBiasEn) : 0) | (t.relu ? bit(rm::kOutCfgRelu) : 0) |
+                              (t.clamp ? bit(rm::kOutCfgClampEn) : 0));
   bus.wr(rm::kRegCLAMP_HI, static_cast<std::uint16_t>(t.clamp_hi));
 }
 
@@ -311,7 +311,7 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   bus.wr(rm::kRegK, 0);
   bus.wr(rm::kRegROWS_ACT, 0);
   bus.wr(rm::kRegSHIFT, 48);
-  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutBiasEn));
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgBiasEn));
   bus.wr(rm::kRegBIAS_BASE, 256);
   const auto expect_refused = [&](std::uint32_t code, const char* what) {
     const std::uint64_t rd_before = bus.rd(rm::kRegCNT_SPAD_RD);
@@ -359,7 +359,7 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   EXPECT_FALSE(err_of(st)) << "a legal START clears ERR";
   EXPECT_EQ(code_of(st), rm::kErrNone) << "a legal START clears ERR_CODE";
   EXPECT_TRUE(bus.wait(1000).done);
-  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutBiasEn));
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgBiasEn));
   bus.wr(rm::kRegBIAS_BASE, 255);
   start(bus);
   EXPECT_TRUE(bus.wait(1000).done);
