@@ -25,7 +25,6 @@ package bsa_pkg;
   localparam int unsigned SUM_W   = 32;  // sum of the lane products of one word pair
   localparam int unsigned WORD_W  = 16;  // packed operand word
   localparam int unsigned LINE_W  = 64;  // scratchpad line = bus data width
-  localparam int unsigned ADDR_W  = 24;  // bus line address
   localparam int unsigned ERR_W   = bsa_reg_pkg::STATUS_CODE_W;  // STATUS.CODE
   localparam int unsigned CNT_W   = 64;  // performance counters
 

@@ -39,7 +39,7 @@ namespace rm = bitscale::regmap;
 
 namespace {
 
-constexpr std::uint32_t kAddrMask = (1u << 24) - 1u;
+constexpr std::uint32_t kAddrMask = (1u << rm::kAddrW) - 1u;
 constexpr std::uint32_t kLineMask = (1u << rm::kAddrBankLsb) - 1u;
 constexpr std::uint32_t kBankMask = (1u << (rm::kAddrRegionLsb - rm::kAddrBankLsb)) - 1u;
 constexpr int kWordsPerLine = 4;    // 16-bit words per 64-bit line
@@ -358,11 +358,11 @@ GoldenDevice::GoldenDevice(const DeviceParams& params) {
 
 GoldenDevice::~GoldenDevice() = default;
 
-driver::BusResponse GoldenDevice::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
+driver::BusResponse GoldenDevice::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
   if (addr > kAddrMask) {
-    throw driver::DeviceError(fmt::format("golden: bus address {:#x} does not fit the 24-bit bus", addr));
+    throw driver::DeviceError(fmt::format("golden: bus address {:#x} does not fit the {}-bit bus", addr, rm::kAddrW));
   }
-  return s_->edge(true, write, addr, wdata);
+  return s_->edge(true, op == driver::BusOp::kWrite, addr, wdata);
 }
 
 driver::WaitResult GoldenDevice::wait(std::uint64_t max_cycles) {

@@ -27,7 +27,7 @@ class GoldenDevice final : public driver::Device {
   explicit GoldenDevice(const DeviceParams& params = {});
   ~GoldenDevice() override;
   [[nodiscard]] std::string_view name() const override { return "golden"; }
-  driver::BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override;
+  driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
 
  private:
