@@ -11,4 +11,6 @@ ${BSA_RTL}/bsa_pe.sv
 ${BSA_RTL}/bsa_array.sv
 ${BSA_RTL}/bsa_ctrl.sv
 ${BSA_RTL}/bsa_csr.sv
+${BSA_RTL}/bsa_bus.sv
+${BSA_RTL}/bsa_outbuf.sv
 ${BSA_RTL}/bsa_top.sv

@@ -4,6 +4,7 @@
 // stage and each row packs its Cols outputs in the mode's subword format.
 module bsa_array
   import bsa_pkg::*;
+  import bsa_reg_pkg::*;
 #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -87,8 +88,8 @@ module bsa_array
       for (int unsigned r = 0; r < Rows; r++) begin
         for (int unsigned c = 0; c < Cols; c++) begin
           unique case (mode_i)
-            MODE_W16: out_row_o[r][16*c +: 16] = y[r][c];
-            MODE_W8:  out_row_o[r][8*c +: 8]   = y[r][c][7:0];
+            MODE_16: out_row_o[r][16*c +: 16] = y[r][c];
+            MODE_8:  out_row_o[r][8*c +: 8]   = y[r][c][7:0];
             default:  out_row_o[r][4*c +: 4]   = y[r][c][3:0];
           endcase
         end

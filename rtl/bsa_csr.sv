@@ -4,77 +4,83 @@ module bsa_csr
   import bsa_pkg::*;
   import bsa_reg_pkg::*;
 #(
-  parameter int unsigned Rows        = 16,
-  parameter int unsigned Cols        = 16,
-  parameter int unsigned ActWords    = 8192,
-  parameter int unsigned WgtWords    = 8192,
-  parameter int unsigned BiasEntries = 256
+  parameter int unsigned Rows        = DEFAULT_ROWS,
+  parameter int unsigned Cols        = DEFAULT_COLS,
+  parameter int unsigned ActWords    = DEFAULT_ACT_WORDS,
+  parameter int unsigned WgtWords    = DEFAULT_WGT_WORDS,
+  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES
 ) (
-  input  logic               clk_i,
-  input  logic               rst_ni,
-  // register access (CSR region, bank 0), decoded by bsa_top
-  input  logic               req_i,
-  input  logic               we_i,
-  input  logic [11:0]        idx_i,
-  input  logic [LINE_W-1:0]  wdata_i,
-  output logic [LINE_W-1:0]  rdata_o,
-  output logic [ERR_W-1:0]   acc_code_o,
+  input  logic                         clk_i,
+  input  logic                         rst_ni,
+  // register access (CSR region, bank 0), decoded by bsa_bus
+  input  logic                         req_i,
+  input  logic                         we_i,
+  input  logic [11:0]                  idx_i,
+  input  logic [LINE_W-1:0]            wdata_i,
+  output logic [LINE_W-1:0]            rdata_o,
+  output logic [ERR_W-1:0]             acc_code_o,
   // tile control
-  input  logic               busy_i,
-  output logic               start_o,       // CTRL.START written
-  input  logic               start_ok_i,
-  input  logic               start_err_i,
-  input  logic [ERR_W-1:0]   start_code_i,
-  input  logic               tile_done_i,
+  input  logic                         busy_i,
+  output logic                         start_o,       // CTRL.START written
+  input  logic                         start_ok_i,
+  input  logic                         start_err_i,
+  input  logic [ERR_W-1:0]             start_code_i,
+  input  logic                         tile_done_i,
   // any failed bus access this cycle (register or scratchpad), for STATUS
-  input  logic               bus_err_i,
-  input  logic [ERR_W-1:0]   bus_code_i,
+  input  logic                         bus_err_i,
+  input  logic [ERR_W-1:0]             bus_code_i,
   // configuration
-  output mode_e              mode_o,
-  output logic [15:0]        k_o,
-  output logic [8:0]         rows_act_o,
-  output logic [8:0]         cols_act_o,
-  output logic [15:0]        act_base_o,
-  output logic [15:0]        wgt_base_o,
-  output logic [15:0]        bias_base_o,
-  output logic [5:0]         shift_o,
-  output logic               bias_en_o,
-  output logic               relu_o,
-  output logic               clamp_en_o,
-  output logic signed [15:0] clamp_hi_o,
+  output mode_e                        mode_o,
+  output logic [K_W-1:0]               k_o,
+  output logic [ROWS_ACT_W-1:0]        rows_act_o,
+  output logic [COLS_ACT_W-1:0]        cols_act_o,
+  output logic [ACT_BASE_W-1:0]        act_base_o,
+  output logic [WGT_BASE_W-1:0]        wgt_base_o,
+  output logic [BIAS_BASE_W-1:0]       bias_base_o,
+  output logic [SHIFT_W-1:0]           shift_o,
+  output logic                         bias_en_o,
+  output logic                         relu_o,
+  output logic                         clamp_en_o,
+  output logic signed [15:0]           clamp_hi_o,
   // pins
-  output logic               done_o,
-  output logic               err_o,
-  output logic               irq_o,
+  output logic                         done_o,
+  output logic                         err_o,
+  output logic                         irq_o,
   // counter increments of this cycle
-  input  logic               array_i,
-  input  logic [19:0]        mac_inc_i,
-  input  logic [15:0]        rd_words_i,
-  input  logic [15:0]        wr_words_i
+  input  logic                         array_i,
+  input  logic [19:0]                  mac_inc_i,
+  input  logic [15:0]                  rd_words_i,
+  input  logic [15:0]                  wr_words_i
 );
 
-  localparam int unsigned NumCnt = 9;  // CNT_CYCLES .. CNT_TILES
+  localparam int unsigned CntIdxW = $clog2(NUM_CNT);
 
-  logic [1:0]  mode_q;
-  logic [15:0] k_q, act_base_q, wgt_base_q, bias_base_q, clamp_hi_q;
-  logic [8:0]  rows_act_q, cols_act_q;
-  logic [5:0]  shift_q;
-  logic [2:0]  out_cfg_q;
-  logic [1:0]  irq_en_q;
+  // Configuration registers hold exactly their fields (rtl/bsa_regs.def).
+  logic [MODE_W-1:0]      mode_q;
+  logic [K_W-1:0]         k_q;
+  logic [ACT_BASE_W-1:0]  act_base_q;
+  logic [WGT_BASE_W-1:0]  wgt_base_q;
+  logic [BIAS_BASE_W-1:0] bias_base_q;
+  logic [CLAMP_HI_W-1:0]  clamp_hi_q;
+  logic [ROWS_ACT_W-1:0]  rows_act_q;
+  logic [COLS_ACT_W-1:0]  cols_act_q;
+  logic [SHIFT_W-1:0]     shift_q;
+  logic [OUT_CFG_CLAMP_EN:0] out_cfg_q;  // OUT_CFG fields are bits 0 .. CLAMP_EN
+  logic [IRQ_EN_ERR:0]       irq_en_q;   // IRQ_EN fields are bits 0 .. ERR
   logic        done_d, done_q, err_d, err_q;
   logic [ERR_W-1:0] code_d, code_q;
-  logic [CNT_W-1:0] cnt_d [NumCnt];
-  logic [CNT_W-1:0] cnt_q [NumCnt];
+  logic [CNT_W-1:0] cnt_d [NUM_CNT];
+  logic [CNT_W-1:0] cnt_q [NUM_CNT];
 
   logic is_ro, is_cfg, acc_err, wr_ok, clear;
 
   // ---- access checks ----
   always_comb begin
     is_ro  = (idx_i == REG_ID) || (idx_i == REG_HWCFG) || (idx_i == REG_HWCFG2) ||
-             (idx_i >= REG_CNT_CYCLES && idx_i <= REG_CNT_TILES);
+             (idx_i >= REG_CNT_FIRST && idx_i <= REG_CNT_LAST);
     is_cfg = (idx_i >= REG_IRQ_EN && idx_i <= REG_CLAMP_HI);
     acc_code_o = ERR_W'(ERR_NONE);
-    if (idx_i > REG_CNT_TILES) begin
+    if (idx_i > REG_CNT_LAST) begin
       acc_code_o = ERR_W'(ERR_BUS_ADDR);
     end else if (we_i && is_ro) begin
       acc_code_o = ERR_W'(ERR_BUS_RO);
@@ -104,17 +110,17 @@ module bsa_csr
       irq_en_q    <= '0;
     end else if (wr_ok) begin
       unique case (idx_i)
-        REG_MODE:      mode_q      <= wdata_i[1:0];
-        REG_K:         k_q         <= wdata_i[15:0];
-        REG_ROWS_ACT:  rows_act_q  <= wdata_i[8:0];
-        REG_COLS_ACT:  cols_act_q  <= wdata_i[8:0];
-        REG_ACT_BASE:  act_base_q  <= wdata_i[15:0];
-        REG_WGT_BASE:  wgt_base_q  <= wdata_i[15:0];
-        REG_BIAS_BASE: bias_base_q <= wdata_i[15:0];
-        REG_SHIFT:     shift_q     <= wdata_i[5:0];
-        REG_OUT_CFG:   out_cfg_q   <= wdata_i[2:0];
-        REG_CLAMP_HI:  clamp_hi_q  <= wdata_i[15:0];
-        REG_IRQ_EN:    irq_en_q    <= wdata_i[1:0];
+        REG_MODE:      mode_q      <= wdata_i[MODE_LSB +: MODE_W];
+        REG_K:         k_q         <= wdata_i[K_LSB +: K_W];
+        REG_ROWS_ACT:  rows_act_q  <= wdata_i[ROWS_ACT_LSB +: ROWS_ACT_W];
+        REG_COLS_ACT:  cols_act_q  <= wdata_i[COLS_ACT_LSB +: COLS_ACT_W];
+        REG_ACT_BASE:  act_base_q  <= wdata_i[ACT_BASE_LSB +: ACT_BASE_W];
+        REG_WGT_BASE:  wgt_base_q  <= wdata_i[WGT_BASE_LSB +: WGT_BASE_W];
+        REG_BIAS_BASE: bias_base_q <= wdata_i[BIAS_BASE_LSB +: BIAS_BASE_W];
+        REG_SHIFT:     shift_q     <= wdata_i[SHIFT_LSB +: SHIFT_W];
+        REG_OUT_CFG:   out_cfg_q   <= wdata_i[OUT_CFG_CLAMP_EN:0];
+        REG_CLAMP_HI:  clamp_hi_q  <= wdata_i[CLAMP_HI_LSB +: CLAMP_HI_W];
+        REG_IRQ_EN:    irq_en_q    <= wdata_i[IRQ_EN_ERR:0];
         default: ;
       endcase
     end
@@ -162,25 +168,24 @@ module bsa_csr
     end
   end
 
-  // ---- performance counters, index = register - REG_CNT_CYCLES:
-  // 0 cycles, 1 busy, 2 array, 3 mac16, 4 mac8, 5 mac4, 6 spad_rd, 7 spad_wr, 8 tiles ----
+  // ---- performance counters, index = register - REG_CNT_FIRST (CNT_* of bsa_reg_pkg) ----
   always_comb begin
-    for (int unsigned i = 0; i < NumCnt; i++) begin
+    for (int unsigned i = 0; i < NUM_CNT; i++) begin
       cnt_d[i] = cnt_q[i];
     end
-    cnt_d[0] = cnt_q[0] + 64'd1;
-    cnt_d[1] = cnt_q[1] + 64'(busy_i);
-    cnt_d[2] = cnt_q[2] + 64'(array_i);
+    cnt_d[CNT_CYCLES] = cnt_q[CNT_CYCLES] + 64'd1;
+    cnt_d[CNT_BUSY]   = cnt_q[CNT_BUSY] + 64'(busy_i);
+    cnt_d[CNT_ARRAY]  = cnt_q[CNT_ARRAY] + 64'(array_i);
     unique case (mode_q)
-      MODE_W16: cnt_d[3] = cnt_q[3] + 64'(mac_inc_i);
-      MODE_W8:  cnt_d[4] = cnt_q[4] + 64'(mac_inc_i);
-      default:  cnt_d[5] = cnt_q[5] + 64'(mac_inc_i);
+      MODE_16: cnt_d[CNT_MAC16] = cnt_q[CNT_MAC16] + 64'(mac_inc_i);
+      MODE_8:  cnt_d[CNT_MAC8]  = cnt_q[CNT_MAC8] + 64'(mac_inc_i);
+      default: cnt_d[CNT_MAC4]  = cnt_q[CNT_MAC4] + 64'(mac_inc_i);
     endcase
-    cnt_d[6] = cnt_q[6] + 64'(rd_words_i);
-    cnt_d[7] = cnt_q[7] + 64'(wr_words_i);
-    cnt_d[8] = cnt_q[8] + 64'(tile_done_i);
+    cnt_d[CNT_SPAD_RD] = cnt_q[CNT_SPAD_RD] + 64'(rd_words_i);
+    cnt_d[CNT_SPAD_WR] = cnt_q[CNT_SPAD_WR] + 64'(wr_words_i);
+    cnt_d[CNT_TILES]   = cnt_q[CNT_TILES] + 64'(tile_done_i);
     if (clear) begin
-      for (int unsigned i = 0; i < NumCnt; i++) begin
+      for (int unsigned i = 0; i < NUM_CNT; i++) begin
         cnt_d[i] = '0;
       end
     end
@@ -188,11 +193,11 @@ module bsa_csr
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int unsigned i = 0; i < NumCnt; i++) begin
+      for (int unsigned i = 0; i < NUM_CNT; i++) begin
         cnt_q[i] <= '0;
       end
     end else begin
-      for (int unsigned i = 0; i < NumCnt; i++) begin
+      for (int unsigned i = 0; i < NUM_CNT; i++) begin
         cnt_q[i] <= cnt_d[i];
       end
     end
@@ -203,9 +208,22 @@ module bsa_csr
     rdata_o = '0;
     unique case (idx_i)
       REG_ID:        rdata_o = 64'(ID_VALUE);
-      REG_HWCFG:     rdata_o = 64'({8'($clog2(WgtWords)), 8'($clog2(ActWords)), 8'(Cols), 8'(Rows)});
-      REG_HWCFG2:    rdata_o = 64'({8'(ACC_W), 16'(BiasEntries)});
-      REG_STATUS:    rdata_o = 64'({code_q, 5'd0, err_q, done_q, busy_i});
+      REG_HWCFG: begin
+        rdata_o[HWCFG_ROWS_LSB +: HWCFG_ROWS_W]         = HWCFG_ROWS_W'(Rows);
+        rdata_o[HWCFG_COLS_LSB +: HWCFG_COLS_W]         = HWCFG_COLS_W'(Cols);
+        rdata_o[HWCFG_ACT_LOG2_LSB +: HWCFG_ACT_LOG2_W] = HWCFG_ACT_LOG2_W'($clog2(ActWords));
+        rdata_o[HWCFG_WGT_LOG2_LSB +: HWCFG_WGT_LOG2_W] = HWCFG_WGT_LOG2_W'($clog2(WgtWords));
+      end
+      REG_HWCFG2: begin
+        rdata_o[HWCFG2_BIAS_ENTRIES_LSB +: HWCFG2_BIAS_ENTRIES_W] = HWCFG2_BIAS_ENTRIES_W'(BiasEntries);
+        rdata_o[HWCFG2_ACC_W_LSB +: HWCFG2_ACC_W_W]               = HWCFG2_ACC_W_W'(ACC_W);
+      end
+      REG_STATUS: begin
+        rdata_o[STATUS_BUSY]                      = busy_i;
+        rdata_o[STATUS_DONE]                      = done_q;
+        rdata_o[STATUS_ERR]                       = err_q;
+        rdata_o[STATUS_CODE_LSB +: STATUS_CODE_W] = code_q;
+      end
       REG_IRQ_EN:    rdata_o = 64'(irq_en_q);
       REG_MODE:      rdata_o = 64'(mode_q);
       REG_K:         rdata_o = 64'(k_q);
@@ -218,8 +236,8 @@ module bsa_csr
       REG_OUT_CFG:   rdata_o = 64'(out_cfg_q);
       REG_CLAMP_HI:  rdata_o = 64'(clamp_hi_q);
       default: begin
-        if (idx_i >= REG_CNT_CYCLES && idx_i <= REG_CNT_TILES) begin
-          rdata_o = cnt_q[4'(idx_i - REG_CNT_CYCLES)];
+        if (idx_i >= REG_CNT_FIRST && idx_i <= REG_CNT_LAST) begin
+          rdata_o = cnt_q[CntIdxW'(idx_i - REG_CNT_FIRST)];
         end
       end
     endcase
@@ -233,12 +251,12 @@ module bsa_csr
   assign wgt_base_o  = wgt_base_q;
   assign bias_base_o = bias_base_q;
   assign shift_o     = shift_q;
-  assign bias_en_o   = out_cfg_q[OUT_BIAS_EN];
-  assign relu_o      = out_cfg_q[OUT_RELU];
-  assign clamp_en_o  = out_cfg_q[OUT_CLAMP_EN];
+  assign bias_en_o   = out_cfg_q[OUT_CFG_BIAS_EN];
+  assign relu_o      = out_cfg_q[OUT_CFG_RELU];
+  assign clamp_en_o  = out_cfg_q[OUT_CFG_CLAMP_EN];
   assign clamp_hi_o  = clamp_hi_q;
   assign done_o      = done_q;
   assign err_o       = err_q;
-  assign irq_o       = (done_q && irq_en_q[0]) || (err_q && irq_en_q[1]);
+  assign irq_o       = (done_q && irq_en_q[IRQ_EN_DONE]) || (err_q && irq_en_q[IRQ_EN_ERR]);
 
 endmodule

@@ -6,11 +6,11 @@ module bsa_ctrl
   import bsa_pkg::*;
   import bsa_reg_pkg::*;
 #(
-  parameter int unsigned Rows        = 16,
-  parameter int unsigned Cols        = 16,
-  parameter int unsigned ActWords    = 8192,
-  parameter int unsigned WgtWords    = 8192,
-  parameter int unsigned BiasEntries = 256
+  parameter int unsigned Rows        = DEFAULT_ROWS,
+  parameter int unsigned Cols        = DEFAULT_COLS,
+  parameter int unsigned ActWords    = DEFAULT_ACT_WORDS,
+  parameter int unsigned WgtWords    = DEFAULT_WGT_WORDS,
+  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -66,8 +66,8 @@ module bsa_ctrl
   // ---- START checks (order as documented) ----
   always_comb begin
     unique case (mode_i)
-      MODE_W16: begin kw = k_i;                    lanes = 3'd1; last_lanes = 3'd1; end
-      MODE_W8:  begin kw = 16'((17'(k_i) + 17'd1) >> 1); lanes = 3'd2;
+      MODE_16: begin kw = k_i;                    lanes = 3'd1; last_lanes = 3'd1; end
+      MODE_8:  begin kw = 16'((17'(k_i) + 17'd1) >> 1); lanes = 3'd2;
                       last_lanes = k_i[0] ? 3'd1 : 3'd2; end
       default:  begin kw = 16'((17'(k_i) + 17'd3) >> 2); lanes = 3'd4;
                       last_lanes = (k_i[1:0] == 2'd0) ? 3'd4 : {1'b0, k_i[1:0]}; end
@@ -172,8 +172,8 @@ module bsa_ctrl
   logic [3:0] nib_en;
   always_comb begin
     unique case (mode_i)
-      MODE_W16: nib_en = 4'b1111;
-      MODE_W8:  nib_en = (vlanes_q == 3'd1) ? 4'b0011 : 4'b1111;
+      MODE_16: nib_en = 4'b1111;
+      MODE_8:  nib_en = (vlanes_q == 3'd1) ? 4'b0011 : 4'b1111;
       default: begin
         unique case (vlanes_q)
           3'd1:    nib_en = 4'b0001;
@@ -198,8 +198,8 @@ module bsa_ctrl
   assign pes_act = 18'(rows_act_i) * 18'(cols_act_i);
   always_comb begin
     unique case (mode_i)
-      MODE_W16: out_words = cols_act_i;
-      MODE_W8:  out_words = 9'((10'(cols_act_i) + 10'd1) >> 1);
+      MODE_16: out_words = cols_act_i;
+      MODE_8:  out_words = 9'((10'(cols_act_i) + 10'd1) >> 1);
       default:  out_words = 9'((10'(cols_act_i) + 10'd3) >> 2);
     endcase
   end

@@ -7,6 +7,7 @@
 // current mode are evaluated; approximate (Ax-BxP) modes can gate single blocks here.
 module bsa_mul
   import bsa_pkg::*;
+  import bsa_reg_pkg::*;
 (
   input  logic                    en_i,
   input  mode_e                   mode_i,
@@ -19,14 +20,14 @@ module bsa_mul
     sum_o = '0;
     if (en_i) begin
       unique case (mode_i)
-        MODE_W16: begin
+        MODE_16: begin
           for (int unsigned i = 0; i < 4; i++) begin
             for (int unsigned j = 0; j < 4; j++) begin
               sum_o = sum_o + (SUM_W'($signed(a_i[i]) * $signed(w_i[j])) <<< (4 * (i + j)));
             end
           end
         end
-        MODE_W8: begin
+        MODE_8: begin
           for (int unsigned l = 0; l < 2; l++) begin
             for (int unsigned i = 0; i < 2; i++) begin
               for (int unsigned j = 0; j < 2; j++) begin
@@ -35,7 +36,7 @@ module bsa_mul
             end
           end
         end
-        MODE_W4: begin
+        MODE_4: begin
           for (int unsigned i = 0; i < 4; i++) begin
             sum_o = sum_o + SUM_W'($signed(a_i[i]) * $signed(w_i[i]));
           end

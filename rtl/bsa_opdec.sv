@@ -4,6 +4,7 @@
 // inactive rows or columns) become 0. One decoder per array row and per array column.
 module bsa_opdec
   import bsa_pkg::*;
+  import bsa_reg_pkg::*;
 (
   input  mode_e               mode_i,
   input  logic [WORD_W-1:0]   word_i,
@@ -15,9 +16,9 @@ module bsa_opdec
 
   always_comb begin
     unique case (mode_i)
-      MODE_W16: top_nib = 4'b1000;
-      MODE_W8:  top_nib = 4'b1010;
-      MODE_W4:  top_nib = 4'b1111;
+      MODE_16: top_nib = 4'b1000;
+      MODE_8:  top_nib = 4'b1010;
+      MODE_4:  top_nib = 4'b1111;
       default:  top_nib = 4'b1111;
     endcase
   end

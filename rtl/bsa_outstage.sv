@@ -3,6 +3,7 @@
 // The result is a 16-bit signed value whose low B bits are the B-bit output.
 module bsa_outstage
   import bsa_pkg::*;
+  import bsa_reg_pkg::*;
 (
   input  logic                    en_i,
   input  mode_e                   mode_i,
@@ -32,8 +33,8 @@ module bsa_outstage
       end
       shifted = rounded >>> shift_i;
       unique case (mode_i)
-        MODE_W16: begin lo = -(ACC_W+1)'(32768); hi = (ACC_W+1)'(32767); end
-        MODE_W8:  begin lo = -(ACC_W+1)'(128);   hi = (ACC_W+1)'(127);   end
+        MODE_16: begin lo = -(ACC_W+1)'(32768); hi = (ACC_W+1)'(32767); end
+        MODE_8:  begin lo = -(ACC_W+1)'(128);   hi = (ACC_W+1)'(127);   end
         default:  begin lo = -(ACC_W+1)'(8);     hi = (ACC_W+1)'(7);     end
       endcase
       if (shifted < lo) begin

@@ -3,6 +3,7 @@
 // sum of the lane products of its row and column operands on every acc_en_i cycle.
 module bsa_pe
   import bsa_pkg::*;
+  import bsa_reg_pkg::*;
 (
   input  logic                    clk_i,
   input  logic                    rst_ni,

@@ -1,14 +1,8 @@
-// Types and constants of the bitscale accelerator (bsa).
-// Register indices, field positions and error codes come from the generated bsa_reg_pkg.
+// Internal types and constants of the bitscale accelerator (bsa).
+// Every hardware fact software also knows (register indices and fields, the precision mode
+// enum mode_e, ACC_W, counters, error codes, default geometry) comes from the generated
+// bsa_reg_pkg (rtl/bsa_regs.def); modules import both packages.
 package bsa_pkg;
-
-  // Precision mode, MODE register encoding.
-  typedef enum logic [1:0] {
-    MODE_W16 = 2'd0,  // 1 lane of 16 bits per word
-    MODE_W8  = 2'd1,  // 2 lanes of 8 bits
-    MODE_W4  = 2'd2,  // 4 lanes of 4 bits
-    MODE_BAD = 2'd3   // illegal
-  } mode_e;
 
   // Tile sequencer states.
   typedef enum logic [1:0] {
@@ -18,12 +12,20 @@ package bsa_pkg;
     ST_OUT   = 2'd3   // output stage, write the output scratchpad
   } state_e;
 
-  localparam int unsigned ACC_W   = 48;  // accumulator width (docs/NUMERICS.md, bound < 2^44)
+  // Unit that answers a bus read (bsa_bus response mux).
+  typedef enum logic [2:0] {
+    RSP_NONE = 3'd0,  // write or failed access: read data 0
+    RSP_CSR  = 3'd1,
+    RSP_ACT  = 3'd2,
+    RSP_WGT  = 3'd3,
+    RSP_BIAS = 3'd4,
+    RSP_OUT  = 3'd5
+  } rsp_src_e;
+
   localparam int unsigned SUM_W   = 32;  // sum of the lane products of one word pair
   localparam int unsigned WORD_W  = 16;  // packed operand word
   localparam int unsigned LINE_W  = 64;  // scratchpad line = bus data width
-  localparam int unsigned ADDR_W  = 24;  // bus line address
-  localparam int unsigned ERR_W   = 8;   // STATUS.ERR_CODE
+  localparam int unsigned ERR_W   = bsa_reg_pkg::STATUS_CODE_W;  // STATUS.CODE
   localparam int unsigned CNT_W   = 64;  // performance counters
 
   // Widened operand nibbles of one 16-bit word: 4 x 5-bit signed.

@@ -1,17 +1,17 @@
-// bitscale accelerator top: bus decode, scratchpads, tile sequencer, PE array, registers.
-// Bus: one access per rising edge, 64-bit data, 24-bit line address
-// (region[23:20], bank[19:12], line[11:0]); response registered (docs/ARCHITECTURE.md).
+// bitscale accelerator top: wiring of bus decode (bsa_bus), registers (bsa_csr), tile
+// sequencer (bsa_ctrl), scratchpads (bsa_spad), PE array (bsa_array) and output scratchpad
+// (bsa_outbuf), plus the usage and invariant assertions (docs/ARCHITECTURE.md).
 `include "bsa_assert.svh"
 
 module bsa_top
   import bsa_pkg::*;
   import bsa_reg_pkg::*;
 #(
-  parameter int unsigned Rows        = 16,
-  parameter int unsigned Cols        = 16,    // multiple of 4
-  parameter int unsigned ActWords    = 8192,  // 16-bit words per activation bank (power of 2)
-  parameter int unsigned WgtWords    = 8192,  // 16-bit words per weight bank (power of 2)
-  parameter int unsigned BiasEntries = 256    // 32-bit entries per bias bank (even)
+  parameter int unsigned Rows        = DEFAULT_ROWS,
+  parameter int unsigned Cols        = DEFAULT_COLS,         // multiple of 4
+  parameter int unsigned ActWords    = DEFAULT_ACT_WORDS,    // 16-bit words per activation bank (power of 2)
+  parameter int unsigned WgtWords    = DEFAULT_WGT_WORDS,    // 16-bit words per weight bank (power of 2)
+  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES  // 32-bit entries per bias bank (even)
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -37,42 +37,52 @@ module bsa_top
   localparam int unsigned OutAW     = (OutLines > 1) ? $clog2(OutLines) : 1;
 
   // ---- bus decode ----
-  logic [3:0]  region;
-  logic [7:0]  bank;
-  logic [11:0] line;
-  assign region = bus_addr_i[23:20];
-  assign bank   = bus_addr_i[19:12];
-  assign line   = bus_addr_i[11:0];
-
-  logic is_csr, is_act, is_wgt, is_bias, is_out;
-  assign is_csr  = bus_req_i && (32'(region) == REGION_CSR) && (bank == 8'd0);
-  assign is_act  = (32'(region) == REGION_ACT)  && (32'(bank) < Rows) && (32'(line) < ActLines);
-  assign is_wgt  = (32'(region) == REGION_WGT)  && (32'(bank) < Cols) && (32'(line) < WgtLines);
-  assign is_bias = (32'(region) == REGION_BIAS) && (32'(bank) < Cols) && (32'(line) < BiasLines);
-  assign is_out  = (32'(region) == REGION_OUT)  && (32'(bank) < Rows) && (32'(line) < OutLines);
-
+  logic [7:0]       bank;
+  logic [11:0]      line;
+  logic             is_csr, is_act, is_wgt, is_bias, out_rd;
   logic             busy;
   logic [ERR_W-1:0] csr_code;
   logic             spad_req;        // scratchpad access that goes ahead
   logic             bus_err;
   logic [ERR_W-1:0] bus_code;
+  logic [LINE_W-1:0] csr_rdata, out_rdata;
+  logic [Rows-1:0][LINE_W-1:0] act_rdata;
+  logic [Cols-1:0][LINE_W-1:0] wgt_rdata, bias_rdata;
 
-  always_comb begin
-    bus_code = ERR_W'(ERR_NONE);
-    if (bus_req_i) begin
-      if (is_csr) begin
-        bus_code = csr_code;
-      end else if (!(is_act || is_wgt || is_bias || is_out)) begin
-        bus_code = ERR_W'(ERR_BUS_ADDR);
-      end else if (is_out && bus_we_i) begin
-        bus_code = ERR_W'(ERR_BUS_RO);
-      end else if (busy) begin
-        bus_code = ERR_W'(ERR_BUS_BUSY);
-      end
-    end
-    bus_err  = bus_req_i && (bus_code != ERR_W'(ERR_NONE));
-    spad_req = bus_req_i && !is_csr && !bus_err;
-  end
+  bsa_bus #(
+    .Rows      (Rows),
+    .Cols      (Cols),
+    .ActLines  (ActLines),
+    .WgtLines  (WgtLines),
+    .BiasLines (BiasLines),
+    .OutLines  (OutLines)
+  ) u_bus (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .req_i        (bus_req_i),
+    .we_i         (bus_we_i),
+    .addr_i       (bus_addr_i),
+    .bank_o       (bank),
+    .line_o       (line),
+    .csr_req_o    (is_csr),
+    .spad_req_o   (spad_req),
+    .act_o        (is_act),
+    .wgt_o        (is_wgt),
+    .bias_o       (is_bias),
+    .out_rd_o     (out_rd),
+    .busy_i       (busy),
+    .csr_code_i   (csr_code),
+    .err_o        (bus_err),
+    .code_o       (bus_code),
+    .csr_rdata_i  (csr_rdata),
+    .act_rdata_i  (act_rdata),
+    .wgt_rdata_i  (wgt_rdata),
+    .bias_rdata_i (bias_rdata),
+    .out_rdata_i  (out_rdata),
+    .rvalid_o     (bus_rvalid_o),
+    .rerr_o       (bus_err_o),
+    .rdata_o      (bus_rdata_o)
+  );
 
   // ---- registers ----
   mode_e              mode;
@@ -81,7 +91,6 @@ module bsa_top
   logic [5:0]         shift;
   logic               bias_en, relu, clamp_en;
   logic signed [15:0] clamp_hi;
-  logic [LINE_W-1:0]  csr_rdata;
   logic               start, start_ok, start_err, tile_done;
   logic [ERR_W-1:0]   start_code;
   logic               array_en;
@@ -191,8 +200,6 @@ module bsa_top
   assign wr_words = ctrl_wr_words + ((spad_req &&  bus_we_i) ? 16'd4 : 16'd0);
 
   // ---- scratchpads ----
-  logic [Rows-1:0][LINE_W-1:0] act_rdata;
-  logic [Cols-1:0][LINE_W-1:0] wgt_rdata, bias_rdata;
   logic [Rows-1:0][WORD_W-1:0] act_words;
   logic [Cols-1:0][WORD_W-1:0] wgt_words;
   logic [Cols-1:0][31:0]       bias_vals;
@@ -262,74 +269,22 @@ module bsa_top
     .out_row_o    (out_row)
   );
 
-  // ---- output scratchpad: one register row per array row ----
-  logic [Cols*WORD_W-1:0] out_q [Rows];
-
-  for (genvar r = 0; r < Rows; r++) begin : g_out
-    always_ff @(posedge clk_i) begin
-      if (out_en && 9'(r) < rows_act) begin
-        out_q[r] <= out_row[r];
-      end
-    end
-  end
-
-  // ---- bus response (registered) ----
-  logic              rvalid_q, rerr_q;
-  logic [2:0]        rsrc_d, rsrc_q;   // 0 none, 1 csr, 2 act, 3 wgt, 4 bias, 5 out
-  localparam int unsigned BankW = $clog2((Rows > Cols) ? Rows : Cols);
-  logic [BankW-1:0]  rbank_q;
-  logic [LINE_W-1:0] csr_rdata_q, out_rdata_q, out_rdata_d;
-
-  always_comb begin
-    rsrc_d      = 3'd0;
-    out_rdata_d = out_rdata_q;
-    if (bus_req_i && !bus_err && !bus_we_i) begin
-      if (is_csr) begin
-        rsrc_d = 3'd1;
-      end else if (is_act) begin
-        rsrc_d = 3'd2;
-      end else if (is_wgt) begin
-        rsrc_d = 3'd3;
-      end else if (is_bias) begin
-        rsrc_d = 3'd4;
-      end else begin
-        rsrc_d      = 3'd5;
-        out_rdata_d = out_q[bank[$clog2(Rows)-1:0]][LINE_W*line[OutAW-1:0] +: LINE_W];
-      end
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      rvalid_q    <= 1'b0;
-      rerr_q      <= 1'b0;
-      rsrc_q      <= '0;
-      rbank_q     <= '0;
-      csr_rdata_q <= '0;
-      out_rdata_q <= '0;
-    end else begin
-      rvalid_q    <= bus_req_i;
-      rerr_q      <= bus_err;
-      rsrc_q      <= rsrc_d;
-      rbank_q     <= bank[BankW-1:0];
-      csr_rdata_q <= csr_rdata;
-      out_rdata_q <= out_rdata_d;
-    end
-  end
-
-  always_comb begin
-    unique case (rsrc_q)
-      3'd1:    bus_rdata_o = csr_rdata_q;
-      3'd2:    bus_rdata_o = act_rdata[rbank_q[$clog2(Rows)-1:0]];
-      3'd3:    bus_rdata_o = wgt_rdata[rbank_q[$clog2(Cols)-1:0]];
-      3'd4:    bus_rdata_o = bias_rdata[rbank_q[$clog2(Cols)-1:0]];
-      3'd5:    bus_rdata_o = out_rdata_q;
-      default: bus_rdata_o = '0;
-    endcase
-  end
-
-  assign bus_rvalid_o = rvalid_q;
-  assign bus_err_o    = rerr_q;
+  // ---- output scratchpad ----
+  bsa_outbuf #(
+    .Rows     (Rows),
+    .Cols     (Cols),
+    .OutLines (OutLines)
+  ) u_outbuf (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .we_i       (out_en),
+    .rows_act_i (rows_act),
+    .row_i      (out_row),
+    .re_i       (out_rd),
+    .bank_i     (bank[$clog2(Rows)-1:0]),
+    .line_i     (line[OutAW-1:0]),
+    .rdata_o    (out_rdata)
+  );
 
   // ---- usage assertions: software must not do these (the hardware refuses them) ----
   `BSA_ASSERT(NoStartWhileBusy, !(start && busy))
@@ -339,7 +294,6 @@ module bsa_top
   `BSA_ASSERT(BusIdleForScratchpads, !(bus_err && bus_code == ERR_W'(ERR_BUS_BUSY)))
   // ---- internal invariants ----
   `BSA_ASSERT(ModeLegalWhileBusy, !(busy && mode == MODE_BAD))
-  `BSA_ASSERT(OneResponsePerAccess, !(bus_rvalid_o && bus_err_o && rsrc_q != 3'd0))
 
   // Parameter checks.
   if (Cols % 4 != 0 || Cols > 255 || Rows > 255 || Rows < 2 || Cols < 4) begin : g_bad_params

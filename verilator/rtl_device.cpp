@@ -100,14 +100,14 @@ RtlDevice::~RtlDevice() {
 #endif
 }
 
-driver::BusResponse RtlDevice::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
-  if (addr > 0xffffffu) {
-    throw driver::DeviceError(fmt::format("rtl: bus address {:#x} does not fit the 24-bit bus", addr));
+driver::BusResponse RtlDevice::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
+  if ((addr >> regmap::kAddrW) != 0) {
+    throw driver::DeviceError(fmt::format("rtl: bus address {:#x} does not fit the {}-bit bus", addr, regmap::kAddrW));
   }
   auto& m = *impl_;
   m.select();
   m.top->bus_req_i = 1;
-  m.top->bus_we_i = write ? 1 : 0;
+  m.top->bus_we_i = op == driver::BusOp::kWrite ? 1 : 0;
   m.top->bus_addr_i = addr;
   m.top->bus_wdata_i = wdata;
   m.tick();

@@ -8,6 +8,14 @@
 
 namespace bitscale::driver {
 
+namespace {
+
+void check_no_trace(const DeviceOptions& opts) {
+  if (!opts.trace_fst.empty()) throw std::invalid_argument("waveforms (--fst) exist only for the rtl back-end");
+}
+
+}  // namespace
+
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts) {
   if (backend == "rtl") {
 #if BITSCALE_WITH_RTL
@@ -20,22 +28,23 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
 #endif
   }
   if (backend == "golden") {
-    if (!opts.trace_fst.empty()) {
-      throw std::invalid_argument("waveforms (--fst) exist only for the rtl back-end");
-    }
+    check_no_trace(opts);
     return std::make_unique<golden::GoldenDevice>();
   }
   throw std::invalid_argument(fmt::format("unknown back-end '{}' (expected rtl or golden)", backend));
 }
 
-std::unique_ptr<Accelerator> make_accelerator(const std::string& backend, const DeviceOptions& opts) {
-  if (backend == "golden") {
-    if (!opts.trace_fst.empty()) throw std::invalid_argument("waveforms (--fst) exist only for the rtl back-end");
-    return std::make_unique<Accelerator>(default_hw_config());
+std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptions& opts) {
+  switch (backend) {
+    case Backend::kGolden:
+      check_no_trace(opts);
+      return std::make_unique<Accelerator>(default_hw_config());
+    case Backend::kGoldenDevice:
+      return std::make_unique<Accelerator>(make_device("golden", opts));
+    case Backend::kRtl:
+      return std::make_unique<Accelerator>(make_device("rtl", opts));
   }
-  if (backend == "golden-device") return std::make_unique<Accelerator>(make_device("golden", opts));
-  if (backend == "rtl") return std::make_unique<Accelerator>(make_device("rtl", opts));
-  throw std::invalid_argument(fmt::format("unknown back-end '{}' (expected rtl, golden or golden-device)", backend));
+  throw std::invalid_argument(fmt::format("unknown back-end {}", static_cast<int>(backend)));
 }
 
 }  // namespace bitscale::driver

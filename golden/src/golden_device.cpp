@@ -12,9 +12,10 @@
 // The busy check of an access uses BUSY from before the edge: an access at the completion edge
 // of a tile still sees BUSY = 1.
 //
-// Counters: CNT_CYCLES and CNT_BUSY are exact at every edge. The other counters are
-// attributed to the edges of the tile table (operand reads at e1..e(KW), products at
-// e2..e(KW+1), output writes and TILES at e(KW+2), bias reads at e0), so their totals at the end
+// Counters (rules in counter_model.hpp, shared with the functional back-end): CNT_CYCLES and
+// CNT_BUSY are exact at every edge. The other counters are attributed to the edges of the tile
+// table (operand reads at e1..e(KW), products at e2..e(KW+1), output writes and TILES at
+// e(KW+2), bias reads at e0), so their totals at the end
 // of a tile are exactly the documented formulas; values read in the middle of a tile follow
 // this attribution, which the documentation only implies (the regression compares counters
 // between tiles).
@@ -24,9 +25,11 @@
 
 #include <array>
 #include <bit>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
+#include "bitscale/golden/counter_model.hpp"
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/regmap.hpp"
 
@@ -36,49 +39,16 @@ namespace rm = bitscale::regmap;
 
 namespace {
 
-constexpr std::uint32_t kAddrMask = (1u << 24) - 1u;
+constexpr std::uint32_t kAddrMask = (1u << rm::kAddrW) - 1u;
 constexpr std::uint32_t kLineMask = (1u << rm::kAddrBankLsb) - 1u;
 constexpr std::uint32_t kBankMask = (1u << (rm::kAddrRegionLsb - rm::kAddrBankLsb)) - 1u;
 constexpr int kWordsPerLine = 4;    // 16-bit words per 64-bit line
 constexpr int kEntriesPerLine = 2;  // 32-bit bias entries per 64-bit line
-constexpr std::uint32_t kNumCounters = rm::kRegCNT_TILES - rm::kRegCNT_CYCLES + 1;
-
-/// Documented bits of each configuration register (IRQ_EN .. CLAMP_HI).
-constexpr std::uint64_t config_mask(std::uint32_t index) {
-  switch (index) {
-    case rm::kRegIRQ_EN:
-      return 0x3;
-    case rm::kRegMODE:
-      return 0x3;
-    case rm::kRegK:
-      return 0xFFFF;
-    case rm::kRegROWS_ACT:
-      return 0x1FF;
-    case rm::kRegCOLS_ACT:
-      return 0x1FF;
-    case rm::kRegACT_BASE:
-      return 0xFFFF;
-    case rm::kRegWGT_BASE:
-      return 0xFFFF;
-    case rm::kRegBIAS_BASE:
-      return 0xFFFF;
-    case rm::kRegSHIFT:
-      return 0x3F;
-    case rm::kRegOUT_CFG:
-      return 0x7;
-    case rm::kRegCLAMP_HI:
-      return 0xFFFF;
-    default:
-      return 0;
-  }
-}
-
 constexpr bool is_config(std::uint32_t index) { return index >= rm::kRegIRQ_EN && index <= rm::kRegCLAMP_HI; }
 constexpr bool is_read_only(std::uint32_t index) {
   return index == rm::kRegID || index == rm::kRegHWCFG || index == rm::kRegHWCFG2 ||
-         (index >= rm::kRegCNT_CYCLES && index <= rm::kRegCNT_TILES);
+         (index >= rm::kRegCntFirst && index <= rm::kRegCntLast);
 }
-constexpr std::uint64_t bit(std::uint32_t b) { return std::uint64_t{1} << b; }
 
 std::uint16_t line_word(std::uint64_t line, int w) { return static_cast<std::uint16_t>(line >> (16 * w)); }
 
@@ -131,7 +101,7 @@ struct GoldenDevice::State {
   std::array<std::uint64_t, rm::kRegCLAMP_HI + 1> cfg{};  ///< configuration registers by index
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
-  std::array<std::uint64_t, kNumCounters> cnt{};
+  CounterValues cnt{};
   Tile tile;
 
   std::uint64_t& act_line(int bank, int line) { return act[static_cast<std::size_t>(bank * act_lines + line)]; }
@@ -140,14 +110,15 @@ struct GoldenDevice::State {
   std::uint64_t& out_line(int bank, int line) { return out[static_cast<std::size_t>(bank * out_lines + line)]; }
 
   [[nodiscard]] std::uint64_t status() const {
-    return (busy ? bit(rm::kStatusBusy) : 0) | (done ? bit(rm::kStatusDone) : 0) | (err ? bit(rm::kStatusErr) : 0) |
-           (std::uint64_t{err_code} << rm::kStatusCodeLsb);
+    return rm::kStatusBusyField.of(busy ? 1 : 0) | rm::kStatusDoneField.of(done ? 1 : 0) |
+           rm::kStatusErrField.of(err ? 1 : 0) | rm::kStatusCodeField.of(err_code);
   }
 
   [[nodiscard]] std::uint64_t hwcfg() const {
-    return static_cast<std::uint64_t>(p.rows) | static_cast<std::uint64_t>(p.cols) << 8 |
-           static_cast<std::uint64_t>(std::countr_zero(static_cast<unsigned>(p.act_words))) << 16 |
-           static_cast<std::uint64_t>(std::countr_zero(static_cast<unsigned>(p.wgt_words))) << 24;
+    return rm::kHwcfgRowsField.of(static_cast<std::uint64_t>(p.rows)) |
+           rm::kHwcfgColsField.of(static_cast<std::uint64_t>(p.cols)) |
+           rm::kHwcfgActLog2Field.of(std::countr_zero(static_cast<unsigned>(p.act_words))) |
+           rm::kHwcfgWgtLog2Field.of(std::countr_zero(static_cast<unsigned>(p.wgt_words)));
   }
 
   [[nodiscard]] std::uint64_t read_csr(std::uint32_t index) const {
@@ -157,14 +128,15 @@ struct GoldenDevice::State {
       case rm::kRegHWCFG:
         return hwcfg();
       case rm::kRegHWCFG2:
-        return static_cast<std::uint64_t>(p.bias_entries) | std::uint64_t{rm::kAccW} << 16;
+        return rm::kHwcfg2BiasEntriesField.of(static_cast<std::uint64_t>(p.bias_entries)) |
+               rm::kHwcfg2AccWField.of(rm::kAccW);
       case rm::kRegCTRL:
         return 0;
       case rm::kRegSTATUS:
         return status();
       default:
         if (is_config(index)) return cfg[index];
-        return cnt[index - rm::kRegCNT_CYCLES];
+        return cnt[index - rm::kRegCntFirst];
     }
   }
 
@@ -174,7 +146,7 @@ struct GoldenDevice::State {
     std::uint32_t banks = 0, lines = 0;
     switch (region) {
       case rm::kRegionCsr:
-        if (bank != 0 || line > rm::kRegCNT_TILES) return rm::kErrBusAddr;
+        if (bank != 0 || line > rm::kRegCntLast) return rm::kErrBusAddr;
         if (write && is_read_only(line)) return rm::kErrBusRo;
         if (write && is_config(line) && busy) return rm::kErrBusBusy;
         return rm::kErrNone;
@@ -216,11 +188,10 @@ struct GoldenDevice::State {
   /// START checks in the documented order; 0 if the tile may start.
   [[nodiscard]] std::uint32_t start_check() const {
     if (busy) return rm::kErrStartBusy;
-    if (cfg[rm::kRegMODE] == 3) return rm::kErrBadMode;
-    const auto mode = static_cast<Mode>(cfg[rm::kRegMODE]);
+    const std::optional<Mode> mode = mode_of_code(static_cast<std::uint32_t>(cfg[rm::kRegMODE]));
+    if (!mode) return rm::kErrBadMode;
     const std::uint64_t k = cfg[rm::kRegK];
-    const std::uint64_t kw =
-        (k + static_cast<std::uint64_t>(lanes(mode)) - 1) / static_cast<std::uint64_t>(lanes(mode));
+    const std::uint64_t kw = packed_words(k, *mode);
     if (k == 0 || cfg[rm::kRegACT_BASE] + kw > static_cast<std::uint64_t>(p.act_words) ||
         cfg[rm::kRegWGT_BASE] + kw > static_cast<std::uint64_t>(p.wgt_words)) {
       return rm::kErrBadK;
@@ -230,7 +201,7 @@ struct GoldenDevice::State {
       return rm::kErrBadShape;
     }
     if (cfg[rm::kRegSHIFT] >= rm::kAccW) return rm::kErrBadShift;
-    if ((cfg[rm::kRegOUT_CFG] & bit(rm::kOutBiasEn)) != 0 &&
+    if (rm::kOutCfgBiasEnField.get(cfg[rm::kRegOUT_CFG]) != 0 &&
         cfg[rm::kRegBIAS_BASE] >= static_cast<std::uint64_t>(p.bias_entries)) {
       return rm::kErrBadBias;
     }
@@ -238,9 +209,9 @@ struct GoldenDevice::State {
   }
 
   /// Edge e0 of a legal START: latch the tile, set BUSY, clear DONE/ERR/ERR_CODE.
-  void start(std::array<std::uint64_t, kNumCounters>& inc) {
+  void start(CounterValues& inc) {
     Tile t;
-    t.mode = static_cast<Mode>(cfg[rm::kRegMODE]);
+    t.mode = *mode_of_code(static_cast<std::uint32_t>(cfg[rm::kRegMODE]));  // checked by start_check()
     t.k = static_cast<int>(cfg[rm::kRegK]);
     t.kw = (t.k + lanes(t.mode) - 1) / lanes(t.mode);
     t.rows = static_cast<int>(cfg[rm::kRegROWS_ACT]);
@@ -249,10 +220,10 @@ struct GoldenDevice::State {
     t.wgt_base = static_cast<int>(cfg[rm::kRegWGT_BASE]);
     t.bias_base = static_cast<int>(cfg[rm::kRegBIAS_BASE]);
     const std::uint64_t oc = cfg[rm::kRegOUT_CFG];
-    t.bias_en = (oc & bit(rm::kOutBiasEn)) != 0;
+    t.bias_en = rm::kOutCfgBiasEnField.get(oc) != 0;
     t.os.shift = static_cast<int>(cfg[rm::kRegSHIFT]);
-    t.os.relu = (oc & bit(rm::kOutRelu)) != 0;
-    t.os.clamp = (oc & bit(rm::kOutClampEn)) != 0;
+    t.os.relu = rm::kOutCfgReluField.get(oc) != 0;
+    t.os.clamp = rm::kOutCfgClampEnField.get(oc) != 0;
     t.os.clamp_hi = static_cast<std::int16_t>(static_cast<std::uint16_t>(cfg[rm::kRegCLAMP_HI]));
     t.phase = 0;
     tile = t;
@@ -260,29 +231,18 @@ struct GoldenDevice::State {
     done = false;
     err = false;
     err_code = rm::kErrNone;
-    if (t.bias_en) inc[rm::kRegCNT_SPAD_RD - rm::kRegCNT_CYCLES] += 2 * static_cast<std::uint64_t>(t.cols);
+    count_tile_start(inc, counts(t));
   }
 
-  /// One edge of the running tile (edges e1 .. e(KW+2) of the tile table).
-  void advance_tile(std::array<std::uint64_t, kNumCounters>& inc) {
-    Tile& t = tile;
-    const std::uint64_t j = ++t.phase;
-    const auto kw = static_cast<std::uint64_t>(t.kw);
-    const auto rc = static_cast<std::uint64_t>(t.rows) * static_cast<std::uint64_t>(t.cols);
-    if (j >= 1 && j <= kw) {  // word j-1 read from every active bank
-      inc[rm::kRegCNT_SPAD_RD - rm::kRegCNT_CYCLES] += static_cast<std::uint64_t>(t.rows + t.cols);
-    }
-    if (j >= 2 && j <= kw + 1) {  // products of word j-2 accumulated
-      const std::uint64_t first = (j - 2) * static_cast<std::uint64_t>(lanes(t.mode));
-      const std::uint64_t valid = std::min<std::uint64_t>(lanes(t.mode), static_cast<std::uint64_t>(t.k) - first);
-      inc[rm::kRegCNT_ARRAY - rm::kRegCNT_CYCLES] += 1;
-      inc[rm::kRegCNT_MAC16 + static_cast<std::uint32_t>(t.mode) - rm::kRegCNT_CYCLES] += rc * valid;
-    }
-    if (j == kw + 2) {  // outputs written, tile done
+  static TileCounts counts(const Tile& t) { return {t.mode, t.k, t.rows, t.cols, t.bias_en}; }
+
+  /// One edge of the running tile (edges e1 .. e(KW+BUSY_OVERHEAD) of the tile table).
+  void advance_tile(CounterValues& inc) {
+    const std::uint64_t j = ++tile.phase;
+    const TileCounts tc = counts(tile);
+    count_tile_edge(inc, tc, j);
+    if (j == tile_busy_edges(tc)) {  // outputs written, tile done
       compute_tile();
-      inc[rm::kRegCNT_SPAD_WR - rm::kRegCNT_CYCLES] +=
-          static_cast<std::uint64_t>(t.rows) * packed_words(static_cast<std::size_t>(t.cols), t.mode);
-      inc[rm::kRegCNT_TILES - rm::kRegCNT_CYCLES] += 1;
       busy = false;
       done = true;
     }
@@ -341,9 +301,8 @@ struct GoldenDevice::State {
   /// One rising edge, with or without a bus access.
   driver::BusResponse edge(bool req, bool write, std::uint32_t addr, std::uint64_t wdata) {
     driver::BusResponse resp;
-    std::array<std::uint64_t, kNumCounters> inc{};
-    inc[0] = 1;             // CNT_CYCLES
-    inc[1] = busy ? 1 : 0;  // CNT_BUSY: BUSY before the edge
+    CounterValues inc{};
+    count_edge(inc, busy);  // BUSY before the edge
     const bool tile_running = busy;
     bool clear = false;
     if (req) {
@@ -360,8 +319,8 @@ struct GoldenDevice::State {
         if (!write) {
           resp.rdata = read_csr(line);
         } else if (line == rm::kRegCTRL) {
-          clear = (wdata & bit(rm::kCtrlClear)) != 0;
-          if ((wdata & bit(rm::kCtrlStart)) != 0) {
+          clear = rm::kCtrlClearField.get(wdata) != 0;
+          if (rm::kCtrlStartField.get(wdata) != 0) {
             const std::uint32_t refusal = start_check();
             if (refusal != rm::kErrNone) {
               err = true;
@@ -371,20 +330,19 @@ struct GoldenDevice::State {
             }
           }
         } else if (line == rm::kRegSTATUS) {
-          if ((wdata & bit(rm::kStatusDone)) != 0) done = false;
-          if ((wdata & bit(rm::kStatusErr)) != 0) err = false;
+          if (rm::kStatusDoneField.get(wdata) != 0) done = false;
+          if (rm::kStatusErrField.get(wdata) != 0) err = false;
         } else {
-          cfg[line] = wdata & config_mask(line);
+          cfg[line] = wdata & rm::reg_mask(line);
         }
       } else {
         std::uint64_t& l = spad_line(region, bank, line);
         if (write) {
           l = wdata;
-          inc[rm::kRegCNT_SPAD_WR - rm::kRegCNT_CYCLES] += kWordsPerLine;
         } else {
           resp.rdata = l;
-          inc[rm::kRegCNT_SPAD_RD - rm::kRegCNT_CYCLES] += kWordsPerLine;
         }
+        count_spad_lines(inc, write);
       }
     }
     if (tile_running) advance_tile(inc);
@@ -400,11 +358,11 @@ GoldenDevice::GoldenDevice(const DeviceParams& params) {
 
 GoldenDevice::~GoldenDevice() = default;
 
-driver::BusResponse GoldenDevice::access(bool write, std::uint32_t addr, std::uint64_t wdata) {
+driver::BusResponse GoldenDevice::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
   if (addr > kAddrMask) {
-    throw driver::DeviceError(fmt::format("golden: bus address {:#x} does not fit the 24-bit bus", addr));
+    throw driver::DeviceError(fmt::format("golden: bus address {:#x} does not fit the {}-bit bus", addr, rm::kAddrW));
   }
-  return s_->edge(true, write, addr, wdata);
+  return s_->edge(true, op == driver::BusOp::kWrite, addr, wdata);
 }
 
 driver::WaitResult GoldenDevice::wait(std::uint64_t max_cycles) {

@@ -9,16 +9,10 @@
 namespace bitscale::golden {
 
 Mode mode_from_bits(int b) {
-  switch (b) {
-    case 16:
-      return Mode::k16;
-    case 8:
-      return Mode::k8;
-    case 4:
-      return Mode::k4;
-    default:
-      throw std::invalid_argument(fmt::format("bit-width {} is not a mode (4, 8 or 16)", b));
+  for (const Mode m : kModes) {
+    if (bits(m) == b) return m;
   }
+  throw std::invalid_argument(fmt::format("bit-width {} is not a mode (4, 8 or 16)", b));
 }
 
 std::string to_string(Mode m) { return fmt::format("{}-bit", bits(m)); }

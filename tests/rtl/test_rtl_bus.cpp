@@ -11,26 +11,27 @@ namespace {
 
 using bitscale::driver::bus_addr;
 namespace rm = bitscale::regmap;
+using bitscale::driver::BusOp;
 
 std::uint32_t csr(std::uint32_t idx) { return bus_addr(rm::kRegionCsr, 0, idx); }
 
 std::uint64_t err_code(bitscale::rtl::RtlDevice& dev) {
-  auto st = dev.access(false, csr(rm::kRegSTATUS), 0);
+  auto st = dev.access(BusOp::kRead, csr(rm::kRegSTATUS), 0);
   EXPECT_FALSE(st.err);
   return (st.rdata >> rm::kStatusCodeLsb) & 0xff;
 }
 
 TEST(RtlBus, IdentificationAndGeometry) {
   bitscale::rtl::RtlDevice dev;
-  auto id = dev.access(false, csr(rm::kRegID), 0);
+  auto id = dev.access(BusOp::kRead, csr(rm::kRegID), 0);
   EXPECT_FALSE(id.err);
   EXPECT_EQ(id.rdata, rm::kIdValue);
-  auto hw = dev.access(false, csr(rm::kRegHWCFG), 0);
+  auto hw = dev.access(BusOp::kRead, csr(rm::kRegHWCFG), 0);
   EXPECT_EQ(hw.rdata & 0xff, 16u);          // rows
   EXPECT_EQ((hw.rdata >> 8) & 0xff, 16u);   // cols
   EXPECT_EQ((hw.rdata >> 16) & 0xff, 13u);  // 8192 act words
   EXPECT_EQ((hw.rdata >> 24) & 0xff, 13u);  // 8192 wgt words
-  auto hw2 = dev.access(false, csr(rm::kRegHWCFG2), 0);
+  auto hw2 = dev.access(BusOp::kRead, csr(rm::kRegHWCFG2), 0);
   EXPECT_EQ(hw2.rdata & 0xffff, 256u);
   EXPECT_EQ((hw2.rdata >> 16) & 0xff, rm::kAccW);
   EXPECT_EQ(dev.assertion_failures(), 0u);
@@ -46,10 +47,10 @@ TEST(RtlBus, ConfigRegistersKeepDocumentedBits) {
   for (R r : {R{rm::kRegMODE, 0x3}, R{rm::kRegK, 0xffff}, R{rm::kRegROWS_ACT, 0x1ff}, R{rm::kRegCOLS_ACT, 0x1ff},
               R{rm::kRegACT_BASE, 0xffff}, R{rm::kRegSHIFT, 0x3f}, R{rm::kRegOUT_CFG, 0x7}, R{rm::kRegCLAMP_HI, 0xffff},
               R{rm::kRegIRQ_EN, 0x3}}) {
-    EXPECT_FALSE(dev.access(true, csr(r.idx), all).err) << rm::reg_name(r.idx);
-    EXPECT_EQ(dev.access(false, csr(r.idx), 0).rdata, r.mask) << rm::reg_name(r.idx);
+    EXPECT_FALSE(dev.access(BusOp::kWrite, csr(r.idx), all).err) << rm::reg_name(r.idx);
+    EXPECT_EQ(dev.access(BusOp::kRead, csr(r.idx), 0).rdata, r.mask) << rm::reg_name(r.idx);
   }
-  EXPECT_EQ(dev.access(false, csr(rm::kRegCTRL), 0).rdata, 0u);  // write-only reads 0
+  EXPECT_EQ(dev.access(BusOp::kRead, csr(rm::kRegCTRL), 0).rdata, 0u);  // write-only reads 0
   EXPECT_EQ(dev.assertion_failures(), 0u);
 }
 
@@ -74,21 +75,21 @@ TEST(RtlBus, BusErrorsRaiseErrAndAssertion) {
   };
   std::uint64_t asserts = 0;
   for (const auto& c : cases) {
-    auto rsp = dev.access(c.write, c.addr, 0x1234);
+    auto rsp = dev.access(c.write ? BusOp::kWrite : BusOp::kRead, c.addr, 0x1234);
     EXPECT_TRUE(rsp.err) << std::hex << c.addr;
     EXPECT_EQ(rsp.rdata, 0u);
     EXPECT_EQ(err_code(dev), c.code) << std::hex << c.addr;
     EXPECT_GT(dev.assertion_failures(), asserts) << "no assertion for " << std::hex << c.addr;
     asserts = dev.assertion_failures();
     // w1c clears ERR; the code of the last error stays until a legal START.
-    EXPECT_FALSE(dev.access(true, csr(rm::kRegSTATUS), 1u << rm::kStatusErr).err);
-    EXPECT_EQ(dev.access(false, csr(rm::kRegSTATUS), 0).rdata, c.code << rm::kStatusCodeLsb);
+    EXPECT_FALSE(dev.access(BusOp::kWrite, csr(rm::kRegSTATUS), 1u << rm::kStatusErr).err);
+    EXPECT_EQ(dev.access(BusOp::kRead, csr(rm::kRegSTATUS), 0).rdata, c.code << rm::kStatusCodeLsb);
   }
 }
 
 TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
   bitscale::rtl::RtlDevice dev;
-  auto wr = [&](std::uint32_t idx, std::uint64_t v) { ASSERT_FALSE(dev.access(true, csr(idx), v).err); };
+  auto wr = [&](std::uint32_t idx, std::uint64_t v) { ASSERT_FALSE(dev.access(BusOp::kWrite, csr(idx), v).err); };
   auto start_code = [&]() {
     wr(rm::kRegSTATUS, 1u << rm::kStatusErr);
     wr(rm::kRegCTRL, 1u << rm::kCtrlStart);
@@ -103,7 +104,7 @@ TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
   wr(rm::kRegROWS_ACT, 0);
   wr(rm::kRegCOLS_ACT, 17);
   wr(rm::kRegSHIFT, 48);
-  wr(rm::kRegOUT_CFG, 1u << rm::kOutBiasEn);
+  wr(rm::kRegOUT_CFG, 1u << rm::kOutCfgBiasEn);
   wr(rm::kRegBIAS_BASE, 256);
   auto a0 = dev.assertion_failures();
   EXPECT_EQ(start_code(), rm::kErrBadMode);
@@ -135,26 +136,26 @@ TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
 
 TEST(RtlBus, StartWhileBusyIsRefusedAndTileCompletes) {
   bitscale::rtl::RtlDevice dev;
-  auto wr = [&](std::uint32_t idx, std::uint64_t v) { return dev.access(true, csr(idx), v); };
+  auto wr = [&](std::uint32_t idx, std::uint64_t v) { return dev.access(BusOp::kWrite, csr(idx), v); };
   wr(rm::kRegMODE, rm::kMode16);
   wr(rm::kRegK, 64);
   wr(rm::kRegROWS_ACT, 16);
   wr(rm::kRegCOLS_ACT, 16);
   ASSERT_FALSE(wr(rm::kRegCTRL, 1u << rm::kCtrlStart).err);
-  auto st = dev.access(false, csr(rm::kRegSTATUS), 0);
+  auto st = dev.access(BusOp::kRead, csr(rm::kRegSTATUS), 0);
   EXPECT_EQ(st.rdata & 1u, 1u);  // busy
   auto a0 = dev.assertion_failures();
   EXPECT_FALSE(wr(rm::kRegCTRL, 1u << rm::kCtrlStart).err);  // refused, not a bus error
   EXPECT_GT(dev.assertion_failures(), a0);
-  EXPECT_TRUE(wr(rm::kRegK, 5).err);                                      // config write while busy
-  EXPECT_TRUE(dev.access(false, bus_addr(rm::kRegionAct, 0, 0), 0).err);  // spad while busy
+  EXPECT_TRUE(wr(rm::kRegK, 5).err);                                             // config write while busy
+  EXPECT_TRUE(dev.access(BusOp::kRead, bus_addr(rm::kRegionAct, 0, 0), 0).err);  // spad while busy
   // The refusal set ERR; wait returns at once, the tile still completes.
   auto w = dev.wait(1000);
   EXPECT_TRUE(w.err);
   wr(rm::kRegSTATUS, 1u << rm::kStatusErr);
   w = dev.wait(1000);
   EXPECT_TRUE(w.done);
-  EXPECT_EQ(dev.access(false, csr(rm::kRegK), 0).rdata, 64u);
+  EXPECT_EQ(dev.access(BusOp::kRead, csr(rm::kRegK), 0).rdata, 64u);
 }
 
 }  // namespace
@@ -164,8 +165,8 @@ namespace {
 TEST(RtlBus, AddressBeyondTheBusIsRefusedByBothBackends) {
   bitscale::rtl::RtlDevice rtl;
   bitscale::golden::GoldenDevice gold;
-  EXPECT_THROW(rtl.access(false, 1u << 24, 0), bitscale::driver::DeviceError);
-  EXPECT_THROW(gold.access(false, 1u << 24, 0), bitscale::driver::DeviceError);
+  EXPECT_THROW(rtl.access(BusOp::kRead, 1u << 24, 0), bitscale::driver::DeviceError);
+  EXPECT_THROW(gold.access(BusOp::kRead, 1u << 24, 0), bitscale::driver::DeviceError);
 }
 
 }  // namespace
@@ -178,14 +179,14 @@ TEST(RtlBus, SeveralDevicesInOneThread) {
   auto a = std::make_unique<bitscale::rtl::RtlDevice>();
   auto b = std::make_unique<bitscale::rtl::RtlDevice>();
   auto c = std::make_unique<bitscale::rtl::RtlDevice>();
-  EXPECT_TRUE(a->access(false, bus_addr(rm::kRegionAct, 0, 4095), 0).err);  // unmapped line, on a only
+  EXPECT_TRUE(a->access(BusOp::kRead, bus_addr(rm::kRegionAct, 0, 4095), 0).err);  // unmapped line, on a only
   EXPECT_EQ(a->assertion_failures(), 1u);
   EXPECT_EQ(b->assertion_failures(), 0u);
   EXPECT_EQ(c->assertion_failures(), 0u);
   b.reset();  // destroyed while a and c live (and c was constructed last)
-  EXPECT_EQ(c->access(false, csr(rm::kRegID), 0).rdata, rm::kIdValue);
+  EXPECT_EQ(c->access(BusOp::kRead, csr(rm::kRegID), 0).rdata, rm::kIdValue);
   a.reset();
-  EXPECT_EQ(c->access(false, csr(rm::kRegID), 0).rdata, rm::kIdValue);
+  EXPECT_EQ(c->access(BusOp::kRead, csr(rm::kRegID), 0).rdata, rm::kIdValue);
   EXPECT_EQ(c->assertion_failures(), 0u);
 }
 

@@ -18,6 +18,7 @@ namespace {
 
 using bitscale::driver::bus_addr;
 namespace rm = bitscale::regmap;
+using bitscale::driver::BusOp;
 
 std::uint64_t test_seed() { return bitscale::test::test_seed(77); }
 
@@ -151,8 +152,8 @@ TEST(RtlCosim, RandomBusTrafficLockStep) {
       ASSERT_EQ(a.err, b.err) << context();
       done_waits += (a.done && a.cycles > 0) ? 1 : 0;
     } else {
-      const auto a = rtl.access(op.write, op.addr, op.data);
-      const auto b = gold.access(op.write, op.addr, op.data);
+      const auto a = rtl.access(op.write ? BusOp::kWrite : BusOp::kRead, op.addr, op.data);
+      const auto b = gold.access(op.write ? BusOp::kWrite : BusOp::kRead, op.addr, op.data);
       ASSERT_EQ(a.err, b.err) << "error flag, rtl vs golden; " << context();
       ASSERT_EQ(a.rdata, b.rdata) << "read data, rtl vs golden; " << context();
       errors += a.err ? 1 : 0;
@@ -161,11 +162,11 @@ TEST(RtlCosim, RandomBusTrafficLockStep) {
   }
   // Final state: every register, counters included.
   for (std::uint32_t i = 0; i <= rm::kRegCNT_TILES; ++i) {
-    EXPECT_EQ(rtl.access(false, bus_addr(rm::kRegionCsr, 0, i), 0).rdata,
-              gold.access(false, bus_addr(rm::kRegionCsr, 0, i), 0).rdata)
+    EXPECT_EQ(rtl.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, i), 0).rdata,
+              gold.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, i), 0).rdata)
         << rm::reg_name(i);
   }
-  const auto done_tiles = gold.access(false, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_TILES), 0).rdata;
+  const auto done_tiles = gold.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_TILES), 0).rdata;
   std::cout << fmt::format("{} START writes, {} waits that saw a tile finish, {} bus errors, CNT_TILES {}\n", tiles,
                            done_waits, errors, done_tiles);
   // The stream does exercise both the error paths and real tiles.

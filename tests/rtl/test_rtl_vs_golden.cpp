@@ -23,6 +23,7 @@ using bitscale::golden::Mode;
 using bitscale::golden::PackedTensor;
 namespace golden = bitscale::golden;
 namespace rm = bitscale::regmap;
+using bitscale::driver::BusOp;
 
 std::uint64_t test_seed() { return bitscale::test::test_seed(20261123); }
 
@@ -137,25 +138,27 @@ TEST(RtlVsGolden, DontCareLanesAreIgnored) {
     for (std::size_t d = 0; d < 2; ++d) {
       auto& dev = *devs[d];
       for (std::size_t i = 0; i < cfg.size(); i += 2) {
-        ASSERT_FALSE(dev.access(true, bus_addr(rm::kRegionCsr, 0, cfg[i]), cfg[i + 1]).err);
+        ASSERT_FALSE(dev.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, cfg[i]), cfg[i + 1]).err);
       }
       for (int b = 0; b < 16; ++b) {
         for (int l = 0; l < lines; ++l) {
-          dev.access(true, bus_addr(rm::kRegionAct, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(l)),
+          dev.access(BusOp::kWrite,
+                     bus_addr(rm::kRegionAct, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(l)),
                      act[static_cast<std::size_t>(b)][static_cast<std::size_t>(l)]);
-          dev.access(true, bus_addr(rm::kRegionWgt, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(l)),
+          dev.access(BusOp::kWrite,
+                     bus_addr(rm::kRegionWgt, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(l)),
                      wgt[static_cast<std::size_t>(b)][static_cast<std::size_t>(l)]);
         }
       }
-      dev.access(true, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), 1u << rm::kCtrlStart);
+      dev.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), 1u << rm::kCtrlStart);
       const auto w = dev.wait(1000);
       ASSERT_TRUE(w.done) << dev.name();
       ASSERT_EQ(w.cycles, static_cast<std::uint64_t>(kw) + rm::kBusyOverhead) << dev.name();
       for (int r = 0; r < rows; ++r) {
         for (int l = 0; l < 4; ++l) {
           outs[d].push_back(
-              dev.access(false, bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(l)),
-                         0)
+              dev.access(BusOp::kRead,
+                         bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(l)), 0)
                   .rdata);
         }
       }

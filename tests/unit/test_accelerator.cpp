@@ -29,6 +29,7 @@
 namespace bitscale::driver {
 namespace {
 
+using driver::BusOp;
 using golden::ConvShape;
 using golden::DeviceParams;
 using golden::GoldenDevice;
@@ -171,7 +172,8 @@ class CountingDevice final : public Device {
  public:
   explicit CountingDevice(Device& inner) : inner_(inner) {}
   [[nodiscard]] std::string_view name() const override { return inner_.name(); }
-  BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override {
+  BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override {
+    const bool write = op == BusOp::kWrite;
     const std::uint32_t region = addr >> regmap::kAddrRegionLsb;
     std::uint64_t* counts = write ? writes : reads;
     ++counts[std::min<std::uint32_t>(region, 7u)];
@@ -179,7 +181,7 @@ class CountingDevice final : public Device {
         (wdata & (1u << regmap::kCtrlStart)) != 0) {
       ++starts;
     }
-    return inner_.access(write, addr, wdata);
+    return inner_.access(op, addr, wdata);
   }
   WaitResult wait(std::uint64_t max_cycles) override {
     ++waits;
@@ -217,7 +219,8 @@ class FakeDevice final : public Device {
   std::vector<std::uint64_t> wait_limits;
 
   [[nodiscard]] std::string_view name() const override { return "fake"; }
-  BusResponse access(bool write, std::uint32_t addr, std::uint64_t /*wdata*/) override {
+  BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t /*wdata*/) override {
+    const bool write = op == BusOp::kWrite;
     const std::uint32_t region = addr >> regmap::kAddrRegionLsb;
     if (write && static_cast<int>(region) == fail_region) return {0, true};
     if (write || region != regmap::kRegionCsr) return {};

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "bitscale/driver/accelerator.hpp"
+#include "bitscale/golden/functional_device.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
 
@@ -91,6 +92,44 @@ TEST(FunctionalBackend, ClearAndNoDevice) {
   const auto c = fast.counters();
   EXPECT_EQ(c.cycles, 0u);  // CLEAR zeroed everything; the first counter read sees 0 cycles
   EXPECT_EQ(c.tiles, 0u);
+}
+
+TEST(FunctionalBackend, IdentifiesLikeTheGoldenDevice) {
+  // Both encode ID, HWCFG and HWCFG2 from the generated fields; the driver decodes them back.
+  const golden::DeviceParams geometries[] = {{}, {4, 8, 64, 64, 4}, {8, 4, 256, 32, 2}, {3, 12, 128, 4096, 8}};
+  for (const auto& gp : geometries) {
+    golden::GoldenDevice dev(gp);
+    golden::FunctionalDevice fdev(gp);
+    for (const std::uint32_t reg : {regmap::kRegID, regmap::kRegHWCFG, regmap::kRegHWCFG2}) {
+      const auto addr = driver::bus_addr(regmap::kRegionCsr, 0, reg);
+      EXPECT_EQ(dev.read(addr).rdata, fdev.read(addr).rdata) << regmap::reg_name(reg);
+    }
+    const driver::Accelerator acc(fdev);
+    EXPECT_EQ(acc.hw().rows, gp.rows);
+    EXPECT_EQ(acc.hw().cols, gp.cols);
+    EXPECT_EQ(acc.hw().act_words, gp.act_words);
+    EXPECT_EQ(acc.hw().wgt_words, gp.wgt_words);
+    EXPECT_EQ(acc.hw().bias_entries, gp.bias_entries);
+    EXPECT_EQ(acc.hw().acc_bits, golden::kAccBits);
+  }
+}
+
+TEST(Backends, NamesRoundTripAndUnknownNamesAreRefused) {
+  for (const auto b : {driver::Backend::kRtl, driver::Backend::kGoldenDevice, driver::Backend::kGolden}) {
+    EXPECT_EQ(driver::parse_backend(driver::to_string(b)), b);
+  }
+  EXPECT_EQ(driver::to_string(driver::Backend::kGolden), "golden");
+  EXPECT_EQ(driver::to_string(driver::Backend::kGoldenDevice), "golden-device");
+  EXPECT_EQ(driver::to_string(driver::Backend::kRtl), "rtl");
+  try {
+    (void)driver::parse_backend("verilator");
+    FAIL() << "parse_backend accepted 'verilator'";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    for (const char* part : {"verilator", "rtl", "golden", "golden-device"}) {
+      EXPECT_NE(msg.find(part), std::string::npos) << msg;
+    }
+  }
 }
 
 }  // namespace

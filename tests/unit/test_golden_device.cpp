@@ -21,6 +21,7 @@ namespace {
 
 namespace rm = bitscale::regmap;
 using driver::bus_addr;
+using driver::BusOp;
 
 constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
 
@@ -37,31 +38,32 @@ struct Bus {
   std::uint64_t line_reads = 0;   ///< successful scratchpad line reads
   std::uint64_t line_writes = 0;  ///< successful scratchpad line writes
 
-  driver::BusResponse access(bool write, std::uint32_t addr, std::uint64_t data) {
+  driver::BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t data) {
+    const bool write = op == BusOp::kWrite;
     ++edges;
-    const driver::BusResponse r = dev.access(write, addr, data);
+    const driver::BusResponse r = dev.access(op, addr, data);
     if (!r.err && (addr >> rm::kAddrRegionLsb) != rm::kRegionCsr) ++(write ? line_writes : line_reads);
     return r;
   }
   std::uint64_t rd(std::uint32_t index) {
-    const driver::BusResponse r = access(false, bus_addr(rm::kRegionCsr, 0, index), 0);
+    const driver::BusResponse r = access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, index), 0);
     EXPECT_FALSE(r.err) << "read " << rm::reg_name(index);
     return r.rdata;
   }
   void wr(std::uint32_t index, std::uint64_t v) {
-    const driver::BusResponse r = access(true, bus_addr(rm::kRegionCsr, 0, index), v);
+    const driver::BusResponse r = access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, index), v);
     EXPECT_FALSE(r.err) << "write " << rm::reg_name(index);
   }
   std::uint64_t status() { return rd(rm::kRegSTATUS); }
   std::uint64_t line_rd(std::uint32_t region, int bank, int line) {
     const driver::BusResponse r =
-        access(false, bus_addr(region, static_cast<std::uint32_t>(bank), static_cast<std::uint32_t>(line)), 0);
+        access(BusOp::kRead, bus_addr(region, static_cast<std::uint32_t>(bank), static_cast<std::uint32_t>(line)), 0);
     EXPECT_FALSE(r.err) << "read line " << region << "/" << bank << "/" << line;
     return r.rdata;
   }
   void line_wr(std::uint32_t region, int bank, int line, std::uint64_t v) {
     const driver::BusResponse r =
-        access(true, bus_addr(region, static_cast<std::uint32_t>(bank), static_cast<std::uint32_t>(line)), v);
+        access(BusOp::kWrite, bus_addr(region, static_cast<std::uint32_t>(bank), static_cast<std::uint32_t>(line)), v);
     EXPECT_FALSE(r.err) << "write line " << region << "/" << bank << "/" << line;
   }
   driver::WaitResult wait(std::uint64_t max) {
@@ -97,8 +99,8 @@ void configure(Bus& bus, const TileCfg& t) {
   bus.wr(rm::kRegWGT_BASE, static_cast<std::uint64_t>(t.wgt_base));
   bus.wr(rm::kRegBIAS_BASE, static_cast<std::uint64_t>(t.bias_base));
   bus.wr(rm::kRegSHIFT, static_cast<std::uint64_t>(t.shift));
-  bus.wr(rm::kRegOUT_CFG, (t.bias_en ? bit(rm::kOutBiasEn) : 0) | (t.relu ? bit(rm::kOutRelu) : 0) |
-                              (t.clamp ? bit(rm::kOutClampEn) : 0));
+  bus.wr(rm::kRegOUT_CFG, (t.bias_en ? bit(rm::kOutCfgBiasEn) : 0) | (t.relu ? bit(rm::kOutCfgRelu) : 0) |
+                              (t.clamp ? bit(rm::kOutCfgClampEn) : 0));
   bus.wr(rm::kRegCLAMP_HI, static_cast<std::uint16_t>(t.clamp_hi));
 }
 
@@ -222,15 +224,17 @@ TEST(GoldenDevice, BusErrorsWhileIdle) {
       {true, bus_addr(rm::kRegionCsr, 0, rm::kRegHWCFG), rm::kErrBusRo, "write HWCFG"},
       {true, bus_addr(rm::kRegionCsr, 0, rm::kRegHWCFG2), rm::kErrBusRo, "write HWCFG2"},
   };
-  for (const Case& c : cases) expect_bus_error(bus, bus.access(c.write, c.addr, ~std::uint64_t{0}), c.code, c.what);
+  for (const Case& c : cases)
+    expect_bus_error(bus, bus.access(c.write ? BusOp::kWrite : BusOp::kRead, c.addr, ~std::uint64_t{0}), c.code,
+                     c.what);
   for (std::uint32_t i = rm::kRegCNT_CYCLES; i <= rm::kRegCNT_TILES; ++i) {
-    expect_bus_error(bus, bus.access(true, bus_addr(rm::kRegionCsr, 0, i), 0), rm::kErrBusRo,
+    expect_bus_error(bus, bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, i), 0), rm::kErrBusRo,
                      std::string("write ") + std::string(rm::reg_name(i)));
   }
   // The last line of every region is mapped.
   for (std::uint32_t region : {rm::kRegionAct, rm::kRegionWgt, rm::kRegionBias, rm::kRegionOut}) {
     const int last = region == rm::kRegionBias ? 127 : region == rm::kRegionOut ? 3 : 2047;
-    EXPECT_FALSE(bus.access(false, bus_addr(region, 15, static_cast<std::uint32_t>(last)), 0).err) << region;
+    EXPECT_FALSE(bus.access(BusOp::kRead, bus_addr(region, 15, static_cast<std::uint32_t>(last)), 0).err) << region;
   }
   EXPECT_FALSE(err_of(bus.status()));
   // A failed access changes nothing else: the OUT line and the registers keep their values.
@@ -238,7 +242,8 @@ TEST(GoldenDevice, BusErrorsWhileIdle) {
   EXPECT_EQ(bus.rd(rm::kRegID), rm::kIdValue);
   EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 0u);
   // A failed read returns 0 even where a register would answer (ID at bank 1).
-  expect_bus_error(bus, bus.access(false, bus_addr(rm::kRegionCsr, 1, rm::kRegID), 0), rm::kErrBusAddr, "ID bank 1");
+  expect_bus_error(bus, bus.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 1, rm::kRegID), 0), rm::kErrBusAddr,
+                   "ID bank 1");
 }
 
 TEST(GoldenDevice, BusErrorsWhileBusy) {
@@ -268,18 +273,19 @@ TEST(GoldenDevice, BusErrorsWhileBusy) {
       {false, bus_addr(rm::kRegionAct, 200, 0), rm::kErrBusAddr, "ACT bad bank while busy (address first)"},
       {true, bus_addr(rm::kRegionCsr, 0, rm::kRegID), rm::kErrBusRo, "write ID while busy"},
   };
-  for (const Case& c : cases) expect_bus_error(bus, bus.access(c.write, c.addr, 0xFFFF), c.code, c.what);
+  for (const Case& c : cases)
+    expect_bus_error(bus, bus.access(c.write ? BusOp::kWrite : BusOp::kRead, c.addr, 0xFFFF), c.code, c.what);
   for (std::uint32_t i = rm::kRegIRQ_EN; i <= rm::kRegCLAMP_HI; ++i) {
     const std::uint64_t before = bus.rd(i);  // reading a register while busy is fine
-    expect_bus_error(bus, bus.access(true, bus_addr(rm::kRegionCsr, 0, i), before ^ 1), rm::kErrBusBusy,
+    expect_bus_error(bus, bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, i), before ^ 1), rm::kErrBusBusy,
                      std::string("write ") + std::string(rm::reg_name(i)) + " while busy");
     EXPECT_EQ(bus.rd(i), before) << rm::reg_name(i) << " changed by a refused write";
   }
   // CTRL and STATUS are not configuration registers: writing them while busy is legal.
-  EXPECT_FALSE(bus.access(true, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), 0).err);
-  EXPECT_FALSE(bus.access(true, bus_addr(rm::kRegionCsr, 0, rm::kRegSTATUS), bit(rm::kStatusBusy)).err);
+  EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), 0).err);
+  EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegSTATUS), bit(rm::kStatusBusy)).err);
   EXPECT_TRUE(busy_of(bus.status())) << "BUSY is read-only";
-  EXPECT_FALSE(bus.access(false, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_CYCLES), 0).err);
+  EXPECT_FALSE(bus.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_CYCLES), 0).err);
   const driver::WaitResult w = bus.wait(10'000);
   EXPECT_TRUE(w.done);
   // The refused scratchpad writes changed nothing.
@@ -294,7 +300,8 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   configure(bus, t);
   start(bus);
   // START while busy: refused without a bus error; the running tile goes on.
-  const driver::BusResponse again = bus.access(true, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), bit(rm::kCtrlStart));
+  const driver::BusResponse again =
+      bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), bit(rm::kCtrlStart));
   EXPECT_FALSE(again.err);
   std::uint64_t st = bus.status();
   EXPECT_TRUE(busy_of(st));
@@ -311,11 +318,12 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   bus.wr(rm::kRegK, 0);
   bus.wr(rm::kRegROWS_ACT, 0);
   bus.wr(rm::kRegSHIFT, 48);
-  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutBiasEn));
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgBiasEn));
   bus.wr(rm::kRegBIAS_BASE, 256);
   const auto expect_refused = [&](std::uint32_t code, const char* what) {
     const std::uint64_t rd_before = bus.rd(rm::kRegCNT_SPAD_RD);
-    const driver::BusResponse r = bus.access(true, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), bit(rm::kCtrlStart));
+    const driver::BusResponse r =
+        bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), bit(rm::kCtrlStart));
     EXPECT_FALSE(r.err) << what;
     const std::uint64_t s = bus.status();
     EXPECT_FALSE(busy_of(s)) << what;
@@ -359,7 +367,7 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   EXPECT_FALSE(err_of(st)) << "a legal START clears ERR";
   EXPECT_EQ(code_of(st), rm::kErrNone) << "a legal START clears ERR_CODE";
   EXPECT_TRUE(bus.wait(1000).done);
-  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutBiasEn));
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgBiasEn));
   bus.wr(rm::kRegBIAS_BASE, 255);
   start(bus);
   EXPECT_TRUE(bus.wait(1000).done);
@@ -432,8 +440,8 @@ TEST(GoldenDevice, StatusWriteOneToClear) {
   t.k = 4, t.rows = 2, t.cols = 2;
   configure(bus, t);
   run(bus);
-  expect_bus_error(bus, bus.access(true, bus_addr(rm::kRegionOut, 0, 0), 0), rm::kErrBusRo, "make an error");
-  bus.access(true, bus_addr(rm::kRegionOut, 0, 0), 0);  // ERR again, code BUS_RO
+  expect_bus_error(bus, bus.access(BusOp::kWrite, bus_addr(rm::kRegionOut, 0, 0), 0), rm::kErrBusRo, "make an error");
+  bus.access(BusOp::kWrite, bus_addr(rm::kRegionOut, 0, 0), 0);  // ERR again, code BUS_RO
   std::uint64_t st = bus.status();
   ASSERT_TRUE(done_of(st));
   ASSERT_TRUE(err_of(st));

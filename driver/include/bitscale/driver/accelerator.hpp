@@ -8,26 +8,37 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/driver/device.hpp"
+#include "bitscale/driver/tile_plan.hpp"
 #include "bitscale/golden/tensor.hpp"
+
+namespace bitscale::golden {
+class FunctionalDevice;
+}
 
 namespace bitscale::driver {
 
-/// Geometry the device reports in ID/HWCFG/HWCFG2.
-struct HwConfig {
-  int rows = 0, cols = 0;
-  int act_words = 0, wgt_words = 0;
-  int bias_entries = 0;
-  int acc_bits = 0;
+/// The back-ends of an Accelerator.
+enum class Backend : std::uint8_t {
+  kRtl,           ///< "rtl": the verilated RTL (RtlDevice)
+  kGoldenDevice,  ///< "golden-device": the register-level golden model (GoldenDevice)
+  kGolden,        ///< "golden": the functional golden back-end (fast; same outputs and counters)
 };
+/// "rtl", "golden-device", "golden".
+std::string_view to_string(Backend b);
+/// The back-end of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+Backend parse_backend(std::string_view name);
 
-/// Performance counters (docs/ARCHITECTURE.md).
+/// Performance counters (docs/ARCHITECTURE.md), one field per entry of regmap::kCounters.
 struct Counters {
   std::uint64_t cycles = 0, busy = 0, array = 0;
   std::uint64_t mac16 = 0, mac8 = 0, mac4 = 0;
   std::uint64_t spad_rd = 0, spad_wr = 0, tiles = 0;
+  /// The fields in the order of regmap::kCounters.
+  static const std::array<std::uint64_t Counters::*, regmap::kNumCounters> kFields;
   [[nodiscard]] std::uint64_t macs(golden::Mode m) const;
   [[nodiscard]] std::uint64_t macs_total() const { return mac16 + mac8 + mac4; }
   friend Counters operator-(const Counters& a, const Counters& b);
@@ -40,25 +51,16 @@ class AcceleratorError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// A layer whose weights are packed per output channel in the device's K-vector format.
-struct PreparedLayer {
-  golden::Layer layer;
-  int k = 0;                           ///< dot-product length
-  int kw = 0;                          ///< words per K vector
-  int kw_line = 0;                     ///< kw rounded up to whole scratchpad lines (4 words)
-  std::vector<std::uint16_t> wpacked;  ///< out_c * kw_line words, output channel major
-};
-
 class Accelerator {
  public:
   /// Checks the device's ID and reads its geometry; throws AcceleratorError on a wrong ID.
   explicit Accelerator(Device& dev);
   /// Same, owning the device.
   explicit Accelerator(std::unique_ptr<Device> dev);
-  /// Functional golden back-end without a device: run() computes the data with the golden
-  /// reference kernels (golden::conv2d) and keeps the performance counters by executing the
-  /// same tile plan against a counter model of the device (the rules of docs/ARCHITECTURE.md),
-  /// so its counters equal the RTL's for the same sequence of calls.
+  /// Functional golden back-end: run() computes the data with the golden reference kernels
+  /// (golden::conv2d) and executes the same tile plan against golden::FunctionalDevice, which
+  /// keeps the registers and counters by the golden counter rules without moving data, so
+  /// its counters equal the RTL's for the same sequence of calls.
   explicit Accelerator(const HwConfig& hw);
 
   [[nodiscard]] const HwConfig& hw() const { return hw_; }
@@ -98,23 +100,25 @@ class Accelerator {
   /// One scratchpad line over the bus; throws AcceleratorError naming region, bank, line.
   void write_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line, std::uint64_t data);
   [[nodiscard]] std::uint64_t read_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line);
-  /// err_text() of STATUS.ERR_CODE, read over the bus (for error messages only).
+  /// err_text() of STATUS.CODE, read over the bus (for error messages only).
   [[nodiscard]] std::string last_error_text();
 
-  /// One bus access: to the device, or to the counter model (functional back-end).
-  BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata);
-  WaitResult wait_tile(std::uint64_t limit);
-  /// Functional back-end: `n` line accesses of a scratchpad region at once.
-  void count_lines(bool write, std::uint64_t n);
+  // The steps of run(), in order (accelerator.cpp).
+  struct RunState;
+  void check_run(const PreparedLayer& pl, const golden::PackedTensor& in) const;
+  void write_layer_config(const golden::Layer& layer);
+  void load_weights(RunState& st, const PlannedTile& t);
+  void load_activations(RunState& st, const PlannedTile& t);
+  void run_tile(RunState& st, const PlannedTile& t);
+  void read_outputs(RunState& st, const PlannedTile& t);
 
   std::unique_ptr<Device> owned_;
-  Device* dev_ = nullptr;  ///< nullptr for the functional back-end
+  Device* dev_ = nullptr;
+  golden::FunctionalDevice* functional_ = nullptr;  ///< the functional back-end's device, else nullptr
   HwConfig hw_;
-  Counters model_;  ///< functional back-end: the counters of the modelled device
-  bool tile_pending_ = false;
   std::uint64_t watchdog_slack_ = 1000;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set).
-  static constexpr std::uint32_t kShadowRegs = 16;
+  static constexpr std::uint32_t kShadowRegs = regmap::kRegCLAMP_HI + 1;
   std::array<std::uint64_t, kShadowRegs> shadow_{};
   std::uint32_t shadow_valid_ = 0;
 };
@@ -126,10 +130,14 @@ struct DeviceOptions {
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});
-/// An accelerator on a back-end: "rtl" (verilated RTL), "golden-device" (register-level golden
-/// model) or "golden" (functional golden, fast; same outputs and counters).
-std::unique_ptr<Accelerator> make_accelerator(const std::string& backend, const DeviceOptions& opts = {});
-/// The geometry of the verilated bsa_top (and of the default golden device).
+/// An accelerator on a back-end.
+std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptions& opts = {});
+/// Same, by name (parse_backend): "rtl", "golden-device" or "golden".
+inline std::unique_ptr<Accelerator> make_accelerator(const std::string& backend, const DeviceOptions& opts = {}) {
+  return make_accelerator(parse_backend(backend), opts);
+}
+/// The default geometry (rtl/bsa_regs.def): that of the verilated bsa_top and of the default
+/// golden device.
 HwConfig default_hw_config();
 
 }  // namespace bitscale::driver

@@ -15,6 +15,9 @@
 
 namespace bitscale::driver {
 
+/// Direction of a bus access.
+enum class BusOp : std::uint8_t { kRead, kWrite };
+
 /// Response of one bus access (one clock edge).
 struct BusResponse {
   std::uint64_t rdata = 0;  ///< read data (0 for writes and failed accesses)
@@ -44,10 +47,14 @@ class Device {
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
 
-  /// Back-end name ("rtl", "golden").
+  /// Back-end name ("rtl", "golden", "golden-functional").
   [[nodiscard]] virtual std::string_view name() const = 0;
-  /// One bus access at the next rising edge. `addr` is a line address (see bus_addr()).
-  virtual BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) = 0;
+  /// One bus access at the next rising edge. `addr` is a line address (see bus_addr());
+  /// `wdata` is ignored for reads.
+  virtual BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) = 0;
+  /// access() of a read / a write.
+  BusResponse read(std::uint32_t addr) { return access(BusOp::kRead, addr, 0); }
+  BusResponse write(std::uint32_t addr, std::uint64_t wdata) { return access(BusOp::kWrite, addr, wdata); }
   /// Clock idle edges until done_o or err_o is set (checked before each edge), at most
   /// `max_cycles` edges. Neither flag set in the result means the watchdog expired.
   virtual WaitResult wait(std::uint64_t max_cycles) = 0;

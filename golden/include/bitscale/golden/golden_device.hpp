@@ -8,16 +8,18 @@
 #include <string_view>
 
 #include "bitscale/driver/device.hpp"
+#include "bitscale/regmap.hpp"
 
 namespace bitscale::golden {
 
-/// Hardware parameters of the modelled instance (defaults = the verilated bsa_top).
+/// Hardware parameters of the modelled instance (defaults = those of rtl/bsa_regs.def, the
+/// verilated bsa_top).
 struct DeviceParams {
-  int rows = 16;
-  int cols = 16;           ///< multiple of 4
-  int act_words = 8192;    ///< 16-bit words per activation bank (power of two)
-  int wgt_words = 8192;    ///< 16-bit words per weight bank (power of two)
-  int bias_entries = 256;  ///< 32-bit entries per bias bank (even)
+  int rows = static_cast<int>(regmap::kDefaultRows);
+  int cols = static_cast<int>(regmap::kDefaultCols);           ///< multiple of 4
+  int act_words = static_cast<int>(regmap::kDefaultActWords);  ///< 16-bit words per activation bank (power of two)
+  int wgt_words = static_cast<int>(regmap::kDefaultWgtWords);  ///< 16-bit words per weight bank (power of two)
+  int bias_entries = static_cast<int>(regmap::kDefaultBiasEntries);  ///< 32-bit entries per bias bank (even)
 };
 
 class GoldenDevice final : public driver::Device {
@@ -25,7 +27,7 @@ class GoldenDevice final : public driver::Device {
   explicit GoldenDevice(const DeviceParams& params = {});
   ~GoldenDevice() override;
   [[nodiscard]] std::string_view name() const override { return "golden"; }
-  driver::BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override;
+  driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
 
  private:

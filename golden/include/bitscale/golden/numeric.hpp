@@ -2,20 +2,39 @@
 // rounding, saturation and the output stage. Every other C++ layer uses these.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
+#include "bitscale/regmap.hpp"
+
 namespace bitscale::golden {
 
-/// Precision mode; the values are the MODE register encoding.
-enum class Mode : std::uint8_t { k16 = 0, k8 = 1, k4 = 2 };
+/// Precision mode; the values are the MODE codes of rtl/bsa_regs.def (regmap::kModes).
+enum class Mode : std::uint8_t {
+  k16 = regmap::kMode16,
+  k8 = regmap::kMode8,
+  k4 = regmap::kMode4,
+};
+/// The legal modes, in the order of regmap::kModes (index = MODE code).
+inline constexpr std::array<Mode, 3> kModes{Mode::k16, Mode::k8, Mode::k4};
 
-/// Operand/output bit-width B of a mode (16, 8, 4).
-constexpr int bits(Mode m) { return m == Mode::k16 ? 16 : m == Mode::k8 ? 8 : 4; }
-/// Lanes P per 16-bit word (1, 2, 4).
-constexpr int lanes(Mode m) { return 16 / bits(m); }
+/// MODE register code of a mode.
+constexpr std::uint32_t mode_code(Mode m) { return static_cast<std::uint32_t>(m); }
+/// The mode of a MODE register code; nullopt for an illegal code.
+constexpr std::optional<Mode> mode_of_code(std::uint32_t code) {
+  for (const Mode m : kModes) {
+    if (mode_code(m) == code) return m;
+  }
+  return std::nullopt;
+}
+/// Operand/output bit-width B of a mode (16, 8, 4; regmap::kModes).
+constexpr int bits(Mode m) { return regmap::kModes[mode_code(m)].bits; }
+/// Lanes P per 16-bit word (1, 2, 4; regmap::kModes).
+constexpr int lanes(Mode m) { return regmap::kModes[mode_code(m)].lanes; }
 /// Smallest and largest B-bit value.
 constexpr std::int32_t min_value(Mode m) { return -(1 << (bits(m) - 1)); }
 constexpr std::int32_t max_value(Mode m) { return (1 << (bits(m) - 1)) - 1; }
@@ -24,8 +43,23 @@ Mode mode_from_bits(int b);
 /// "16-bit", "8-bit", "4-bit".
 std::string to_string(Mode m);
 
-/// Accumulator width (bits) of the hardware.
-inline constexpr int kAccBits = 48;
+/// Accumulator width (bits) of the hardware (ACC_W of rtl/bsa_regs.def).
+inline constexpr int kAccBits = static_cast<int>(regmap::kAccW);
+
+// The numeric spec and the hardware description agree (rtl/bsa_regs.def).
+static_assert(regmap::kModes.size() == kModes.size(), "every legal MODE code is a golden::Mode");
+static_assert(
+    [] {
+      for (std::size_t i = 0; i < kModes.size(); ++i) {
+        const regmap::ModeInfo& info = regmap::kModes[i];
+        if (info.code != i || info.bits * info.lanes != 16) return false;  // B bits x P lanes = one 16-bit word
+      }
+      return true;
+    }(),
+    "regmap::kModes must be indexed by MODE code and fill 16-bit words");
+static_assert(bits(Mode::k16) == 16 && bits(Mode::k8) == 8 && bits(Mode::k4) == 4, "mode names and bit-widths agree");
+static_assert(kAccBits > 0 && kAccBits <= 64 && regmap::kShiftField.fits(kAccBits - 1),
+              "SHIFT holds every shift below ACC_W");
 
 /// Output stage configuration (OUT_CFG, SHIFT, CLAMP_HI).
 struct OutputStage {

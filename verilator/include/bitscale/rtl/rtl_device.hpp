@@ -24,7 +24,7 @@ class RtlDevice final : public driver::Device {
   ~RtlDevice() override;
 
   [[nodiscard]] std::string_view name() const override { return "rtl"; }
-  driver::BusResponse access(bool write, std::uint32_t addr, std::uint64_t wdata) override;
+  driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
   [[nodiscard]] std::uint64_t assertion_failures() const override;
 

@@ -1,0 +1,79 @@
+// The tile plan of a layer: which tiles run on the array, in which order, at which scratchpad
+// bases, and what is loaded before each. Pure: no device access (docs/ARCHITECTURE.md,
+// "Driver"). Accelerator::run executes it; tests check its properties directly.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "bitscale/golden/tensor.hpp"
+
+namespace bitscale::driver {
+
+/// Geometry the device reports in ID/HWCFG/HWCFG2.
+struct HwConfig {
+  int rows = 0, cols = 0;
+  int act_words = 0, wgt_words = 0;
+  int bias_entries = 0;
+  int acc_bits = 0;
+};
+
+/// A layer whose weights are packed per output channel in the device's K-vector format.
+struct PreparedLayer {
+  golden::Layer layer;
+  int k = 0;                           ///< dot-product length
+  int kw = 0;                          ///< words per K vector
+  int kw_line = 0;                     ///< kw rounded up to whole scratchpad lines (4 words)
+  std::vector<std::uint16_t> wpacked;  ///< out_c * kw_line words, output channel major
+};
+
+/// Up to `cols` output channels of a group that share one SHIFT: the group channels
+/// GroupPlan::order[pos .. pos + cols - 1].
+struct NTile {
+  int pos = 0;
+  int cols = 0;
+  int shift = 0;
+};
+
+/// The n-tiles of one group.
+struct GroupPlan {
+  /// Group-local output channel at each position: 0, 1, ... without per-channel shifts;
+  /// ordered by shift (stable) with them.
+  std::vector<int> order;
+  std::vector<NTile> ntiles;
+  int chunk = 0;              ///< n-tiles whose weights (and biases) are resident at once
+  bool act_resident = false;  ///< all m-tiles' activations stay resident across chunks
+};
+
+/// One tile on the array: output pixels m0 .. m0 + rows - 1 times the channels of an n-tile.
+struct PlannedTile {
+  int group = 0;
+  int m_tile = 0, m0 = 0, rows = 0;
+  int n_tile = 0;  ///< index into GroupPlan::ntiles
+  int pos = 0, cols = 0, shift = 0;
+  int act_base = 0;   ///< ACT_BASE (words)
+  int wgt_base = 0;   ///< WGT_BASE (words)
+  int bias_base = 0;  ///< BIAS_BASE (entry; programmed only when the layer has a bias)
+  /// Before this tile, load the weights (and biases) of n-tiles chunk_first ..
+  /// chunk_first + chunk_count - 1, n-tile chunk_first + j at WGT_BASE j * kw_line, BIAS_BASE j.
+  bool load_weights = false;
+  int chunk_first = 0, chunk_count = 0;
+  /// Before this tile, load the im2col rows of pixels m0 .. m0 + rows - 1 at act_base.
+  bool load_acts = false;
+};
+
+struct TilePlan {
+  int m_total = 0;        ///< output pixels
+  int m_tiles = 0;        ///< ceil(m_total / rows)
+  int lines_per_vec = 0;  ///< scratchpad lines of one K-vector (kw_line / 4)
+  std::vector<GroupPlan> groups;
+  /// In execution order: per group, per chunk of n-tiles, per m-tile, the chunk's n-tiles in
+  /// serpentine order (forward on even m-tiles, backward on odd ones).
+  std::vector<PlannedTile> tiles;
+};
+
+/// Plans the tiles of a prepared layer on a device of geometry `hw`. Throws
+/// std::invalid_argument if the layer's K-vector does not fit the banks.
+[[nodiscard]] TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw);
+
+}  // namespace bitscale::driver

@@ -1,0 +1,96 @@
+// The pure tile planner (see tile_plan.hpp). Weights stay resident: as many n-tiles as fit
+// the weight and bias banks (and the 16-bit base fields) form a chunk, loaded once and reused
+// for every m-tile; with several chunks, the activations of all m-tiles stay resident too if
+// they fit (loaded during the first chunk only).
+#include "bitscale/driver/tile_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "bitscale/regmap.hpp"
+
+namespace bitscale::driver {
+namespace {
+
+constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+/// The group's channel order and its n-tiles: up to `cols` channels sharing one shift.
+void plan_ntiles(const golden::Layer& layer, int g, int cols, GroupPlan& gp) {
+  const int n_group = layer.shape.out_c / layer.shape.groups;
+  gp.order.resize(static_cast<std::size_t>(n_group));
+  std::iota(gp.order.begin(), gp.order.end(), 0);
+  const auto shift_of = [&](int c) { return layer.shift(g * n_group + c); };
+  if (!layer.channel_shift.empty()) {
+    std::stable_sort(gp.order.begin(), gp.order.end(), [&](int a, int b) { return shift_of(a) < shift_of(b); });
+  }
+  for (int i = 0; i < n_group;) {
+    const int sh = shift_of(gp.order[static_cast<std::size_t>(i)]);
+    int j = i + 1;
+    while (j < n_group && j - i < cols && shift_of(gp.order[static_cast<std::size_t>(j)]) == sh) ++j;
+    gp.ntiles.push_back({i, j - i, sh});
+    i = j;
+  }
+}
+
+}  // namespace
+
+TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw) {
+  const golden::Layer& layer = pl.layer;
+  const golden::ConvShape& s = layer.shape;
+  const int kwl = pl.kw_line;
+  if (kwl < 1 || kwl > std::min(hw.act_words, hw.wgt_words) || hw.rows < 1 || hw.cols < 1) {
+    throw std::invalid_argument(fmt::format("plan_tiles: a K-vector of {} words does not fit banks of {} / {} words",
+                                            kwl, hw.act_words, hw.wgt_words));
+  }
+  const bool has_bias = !layer.bias.empty();
+  const auto base_max = static_cast<int>(std::min(regmap::kActBaseField.max(), regmap::kWgtBaseField.max()));
+  const int base_slots = base_max / kwl + 1;  // vectors whose base fits ACT_BASE and WGT_BASE
+
+  TilePlan plan;
+  plan.m_total = s.out_h() * s.out_w();
+  plan.m_tiles = ceil_div(plan.m_total, hw.rows);
+  plan.lines_per_vec = kwl / 4;
+  plan.groups.resize(static_cast<std::size_t>(s.groups));
+  for (int g = 0; g < s.groups; ++g) {
+    GroupPlan& gp = plan.groups[static_cast<std::size_t>(g)];
+    plan_ntiles(layer, g, hw.cols, gp);
+    const int n_tiles = static_cast<int>(gp.ntiles.size());
+    gp.chunk = std::min({n_tiles, hw.wgt_words / kwl, base_slots});
+    if (has_bias) gp.chunk = std::min(gp.chunk, hw.bias_entries);
+    const int n_chunks = ceil_div(n_tiles, gp.chunk);
+    gp.act_resident = n_chunks > 1 && plan.m_tiles <= std::min(hw.act_words / kwl, base_slots);
+    for (int nt0 = 0; nt0 < n_tiles; nt0 += gp.chunk) {
+      const int cnt = std::min(gp.chunk, n_tiles - nt0);
+      const bool load_acts = !gp.act_resident || nt0 == 0;
+      for (int mt = 0; mt < plan.m_tiles; ++mt) {
+        for (int jj = 0; jj < cnt; ++jj) {
+          const int j = (mt % 2 == 0) ? jj : cnt - 1 - jj;
+          const NTile& nt = gp.ntiles[static_cast<std::size_t>(nt0 + j)];
+          PlannedTile t;
+          t.group = g;
+          t.m_tile = mt;
+          t.m0 = mt * hw.rows;
+          t.rows = std::min(hw.rows, plan.m_total - t.m0);
+          t.n_tile = nt0 + j;
+          t.pos = nt.pos;
+          t.cols = nt.cols;
+          t.shift = nt.shift;
+          t.act_base = gp.act_resident ? mt * kwl : 0;
+          t.wgt_base = j * kwl;
+          t.bias_base = j;
+          t.load_weights = mt == 0 && jj == 0;
+          t.chunk_first = nt0;
+          t.chunk_count = cnt;
+          t.load_acts = load_acts && jj == 0;
+          plan.tiles.push_back(t);
+        }
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace bitscale::driver

@@ -1,0 +1,42 @@
+// The performance-counter rules of docs/ARCHITECTURE.md ("Performance counters"), defined
+// once. GoldenDevice applies them edge by edge; the functional back-end (FunctionalDevice)
+// applies them per access and per whole tile, so both count exactly what bsa_top counts.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "bitscale/golden/numeric.hpp"
+#include "bitscale/regmap.hpp"
+
+namespace bitscale::golden {
+
+/// Counter values or increments, in the order of regmap::kCounters (index regmap::kCnt*).
+using CounterValues = std::array<std::uint64_t, regmap::kNumCounters>;
+
+/// A tile as the counters see it (configuration latched at its START).
+struct TileCounts {
+  Mode mode = Mode::k16;
+  int k = 0, rows = 0, cols = 0;
+  bool bias_en = false;
+};
+
+/// Counter of the multiply-accumulates of a mode (regmap::kCntMac16, kCntMac8, kCntMac4).
+std::size_t mac_counter(Mode m);
+/// Busy edges of a tile after its START edge e0: ceil(K / lanes) + BUSY_OVERHEAD; the last
+/// one writes the outputs and completes the tile.
+std::uint64_t tile_busy_edges(const TileCounts& t);
+
+/// Every rising edge: CYCLES, and BUSY when a tile was running before the edge.
+void count_edge(CounterValues& inc, bool busy_before);
+/// `lines` bus accesses of scratchpad lines (4 x 16-bit words each).
+void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines = 1);
+/// The START edge e0 of a tile: its bias reads (2 words per active column with BIAS_EN).
+void count_tile_start(CounterValues& inc, const TileCounts& t);
+/// Edge e_j (1 <= j <= tile_busy_edges) of a running tile: operand reads at e1 .. e(KW),
+/// products at e2 .. e(KW+1), output writes and TILES at the last edge.
+void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j);
+/// All increments of the busy edges e1 .. e(last) of a tile, CYCLES and BUSY included.
+CounterValues count_tile(const TileCounts& t);
+
+}  // namespace bitscale::golden

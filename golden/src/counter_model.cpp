@@ -1,0 +1,69 @@
+#include "bitscale/golden/counter_model.hpp"
+
+#include <algorithm>
+
+namespace bitscale::golden {
+
+namespace rm = bitscale::regmap;
+
+namespace {
+constexpr std::uint64_t kWordsPerLine = 4;  // 16-bit words per 64-bit scratchpad line
+constexpr std::uint64_t kWordsPerBias = 2;  // 16-bit words per 32-bit bias entry
+}  // namespace
+
+std::size_t mac_counter(Mode m) {
+  switch (m) {
+    case Mode::k16:
+      return rm::kCntMac16;
+    case Mode::k8:
+      return rm::kCntMac8;
+    case Mode::k4:
+      return rm::kCntMac4;
+  }
+  return rm::kCntMac16;
+}
+
+std::uint64_t tile_busy_edges(const TileCounts& t) {
+  return packed_words(static_cast<std::size_t>(t.k), t.mode) + rm::kBusyOverhead;
+}
+
+void count_edge(CounterValues& inc, bool busy_before) {
+  inc[rm::kCntCycles] += 1;
+  if (busy_before) inc[rm::kCntBusy] += 1;
+}
+
+void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines) {
+  inc[write ? rm::kCntSpadWr : rm::kCntSpadRd] += kWordsPerLine * lines;
+}
+
+void count_tile_start(CounterValues& inc, const TileCounts& t) {
+  if (t.bias_en) inc[rm::kCntSpadRd] += kWordsPerBias * static_cast<std::uint64_t>(t.cols);
+}
+
+void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
+  const std::uint64_t kw = packed_words(static_cast<std::size_t>(t.k), t.mode);
+  const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
+  const auto p = static_cast<std::uint64_t>(lanes(t.mode));
+  if (j >= 1 && j <= kw) inc[rm::kCntSpadRd] += rows + cols;  // word j-1 read from every active bank
+  if (j >= 2 && j <= kw + 1) {                                // products of word j-2 accumulated
+    const std::uint64_t valid = std::min<std::uint64_t>(p, static_cast<std::uint64_t>(t.k) - (j - 2) * p);
+    inc[rm::kCntArray] += 1;
+    inc[mac_counter(t.mode)] += rows * cols * valid;
+  }
+  if (j == tile_busy_edges(t)) {  // outputs written, tile done
+    inc[rm::kCntSpadWr] += rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
+    inc[rm::kCntTiles] += 1;
+  }
+}
+
+CounterValues count_tile(const TileCounts& t) {
+  CounterValues inc{};
+  const std::uint64_t edges = tile_busy_edges(t);
+  for (std::uint64_t j = 1; j <= edges; ++j) {
+    count_edge(inc, true);
+    count_tile_edge(inc, t, j);
+  }
+  return inc;
+}
+
+}  // namespace bitscale::golden

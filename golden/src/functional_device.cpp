@@ -1,0 +1,78 @@
+#include "bitscale/golden/functional_device.hpp"
+
+#include <bit>
+
+namespace bitscale::golden {
+
+namespace rm = bitscale::regmap;
+
+FunctionalDevice::FunctionalDevice(const DeviceParams& params) : p_(params) {
+  // Read-only identification and geometry (bit_width(v - 1): log2, rounded up).
+  regs_[rm::kRegID] = rm::kIdValue;
+  regs_[rm::kRegHWCFG] = rm::kHwcfgRowsField.of(static_cast<std::uint64_t>(p_.rows)) |
+                         rm::kHwcfgColsField.of(static_cast<std::uint64_t>(p_.cols)) |
+                         rm::kHwcfgActLog2Field.of(std::bit_width(static_cast<unsigned>(p_.act_words) - 1u)) |
+                         rm::kHwcfgWgtLog2Field.of(std::bit_width(static_cast<unsigned>(p_.wgt_words) - 1u));
+  regs_[rm::kRegHWCFG2] =
+      rm::kHwcfg2BiasEntriesField.of(static_cast<std::uint64_t>(p_.bias_entries)) | rm::kHwcfg2AccWField.of(rm::kAccW);
+}
+
+driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
+  const bool write = op == driver::BusOp::kWrite;
+  driver::BusResponse r;
+  CounterValues inc{};
+  count_edge(inc, false);  // a tile completes within wait(): never busy at an access
+  const std::uint32_t region = addr >> rm::kAddrRegionLsb;
+  const std::uint32_t index = addr & ((1u << rm::kAddrBankLsb) - 1u);
+  if (region != rm::kRegionCsr) {
+    count_spad_lines(inc, write);
+  } else if (!write) {
+    if (index >= rm::kRegCntFirst && index <= rm::kRegCntLast) {
+      r.rdata = cnt_[index - rm::kRegCntFirst];  // the value before this edge
+    } else if (index < regs_.size() && index != rm::kRegCTRL) {
+      r.rdata = regs_[index];
+    }
+  } else if (index == rm::kRegCTRL) {
+    if (rm::kCtrlStartField.get(wdata) != 0) {
+      tile_.mode =
+          mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(regs_[rm::kRegMODE]))).value_or(Mode::k16);
+      tile_.k = static_cast<int>(regs_[rm::kRegK]);
+      tile_.rows = static_cast<int>(regs_[rm::kRegROWS_ACT]);
+      tile_.cols = static_cast<int>(regs_[rm::kRegCOLS_ACT]);
+      tile_.bias_en = rm::kOutCfgBiasEnField.get(regs_[rm::kRegOUT_CFG]) != 0;
+      tile_pending_ = true;
+      count_tile_start(inc, tile_);
+    }
+    if (rm::kCtrlClearField.get(wdata) != 0) {
+      cnt_ = CounterValues{};  // CLEAR drops the increments of its own edge
+      return r;
+    }
+  } else if (index >= rm::kRegIRQ_EN && index <= rm::kRegCLAMP_HI) {
+    regs_[index] = wdata & rm::reg_mask(index);
+  }
+  for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
+  return r;
+}
+
+driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
+  driver::WaitResult w;
+  if (!tile_pending_) {
+    w.cycles = max_cycles;
+    return w;
+  }
+  tile_pending_ = false;
+  const CounterValues inc = count_tile(tile_);
+  for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
+  w.cycles = inc[rm::kCntCycles];
+  w.done = true;
+  return w;
+}
+
+void FunctionalDevice::count_lines(driver::BusOp op, std::uint64_t lines) {
+  CounterValues inc{};
+  inc[rm::kCntCycles] = lines;
+  count_spad_lines(inc, op == driver::BusOp::kWrite, lines);
+  for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
+}
+
+}  // namespace bitscale::golden

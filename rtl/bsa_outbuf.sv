@@ -1,0 +1,54 @@
+// Output scratchpad: one register row of Cols packed outputs per array row, written by the
+// array's output stage (rows below ROWS_ACT), read over the bus one 64-bit line at a time.
+// The read data is registered (held between reads) and answers in the cycle after the access.
+module bsa_outbuf
+  import bsa_pkg::*;
+#(
+  parameter int unsigned Rows     = 16,
+  parameter int unsigned Cols     = 16,
+  parameter int unsigned OutLines = Cols / 4,
+  localparam int unsigned RowAW   = $clog2(Rows),
+  localparam int unsigned OutAW   = (OutLines > 1) ? $clog2(OutLines) : 1
+) (
+  input  logic                             clk_i,
+  input  logic                             rst_ni,
+  // write: the array's output rows
+  input  logic                             we_i,
+  input  logic [8:0]                       rows_act_i,
+  input  logic [Rows-1:0][Cols*WORD_W-1:0] row_i,
+  // bus read
+  input  logic                             re_i,
+  input  logic [RowAW-1:0]                 bank_i,
+  input  logic [OutAW-1:0]                 line_i,
+  output logic [LINE_W-1:0]                rdata_o
+);
+
+  logic [Cols*WORD_W-1:0] out_q [Rows];
+  logic [LINE_W-1:0]      rdata_d, rdata_q;
+
+  for (genvar r = 0; r < Rows; r++) begin : g_out
+    always_ff @(posedge clk_i) begin
+      if (we_i && 9'(r) < rows_act_i) begin
+        out_q[r] <= row_i[r];
+      end
+    end
+  end
+
+  always_comb begin
+    rdata_d = rdata_q;
+    if (re_i) begin
+      rdata_d = out_q[bank_i][LINE_W*line_i +: LINE_W];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rdata_q <= '0;
+    end else begin
+      rdata_q <= rdata_d;
+    end
+  end
+
+  assign rdata_o = rdata_q;
+
+endmodule
