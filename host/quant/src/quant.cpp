@@ -19,8 +19,8 @@ namespace bitscale::quant {
 
 using golden::Mode;
 using model::FloatTrace;
-using model::NetOp;
 using model::Network;
+using model::Op;
 using model::OpType;
 using model::Shape3;
 namespace json = util::json;
@@ -256,7 +256,7 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
   const auto cal = [&](int t) { return calib.fractional_length(t, bits); };
   fl_[net.input_tensor()] = cal(net.input_tensor());
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const NetOp& op = ops[i];
+    const Op& op = ops[i];
     const int fl_in = fl_.at(op.inputs.at(0));
     if (fl_in == kNoFl) throw std::logic_error(fmt::format("{}: op {} reads an unplanned tensor", net.name(), i));
     int fl_out = kNoFl;
@@ -402,7 +402,7 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
   }
   acc.clear_counters();
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const NetOp& op = ops[i];
+    const Op& op = ops[i];
     const QTensor& x = t[op.inputs[0]];
     const Shape3 is = shapes[op.inputs[0]];
     const Shape3 os = shapes[op.output];
