@@ -588,6 +588,40 @@ TEST(Network, CalibrationJsonRoundTrip) {
   EXPECT_EQ(d.max_abs, c.max_abs);
   EXPECT_EQ(d.fractional_length(net.input_tensor(), 8), 7);  // |x| <= 1 -> IL 1
   EXPECT_THROW((void)Calibration::from_json("{\"format\":\"other\"}", net, "x"), std::runtime_error);
+  // Malformed JSON and malformed entries: errors name the file.
+  for (const char* bad :
+       {"{\"format\": ", "[1, 2", "{\"format\":\"bitscale-calibration-1\",\"tensors\":[{\"index\":\"0\"}]}",
+        "{\"format\":\"bitscale-calibration-1\",\"tensors\":[{\"index\":\"0\",\"name\":\"t0\",\"max_abs\":1,\"fl\":{}}]"
+        "}"}) {
+    try {
+      (void)Calibration::from_json(bad, net, "calib.json");
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("calib.json: ", 0), 0u) << e.what();
+    }
+  }
+  // The text is written by hand: one tensor a line, max_abs with 17 significant digits.
+  const std::string text = c.to_json(net);
+  EXPECT_NE(text.find("\"images\": [\"a \\\"quoted\\\" name.jpg\"]"), std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("\"max_abs\": {:.17g}, \"fl\": {{\"4\": ", c.max_abs[net.input_tensor()])),
+            std::string::npos)
+      << text;
+}
+
+TEST(Quantization, ActivateFixedClampsInTheMode) {
+  using golden::Mode;
+  // 8 bits, FL 4: 6.0 is 96; saturation first (200 -> 127), then the clamp range.
+  EXPECT_EQ(activate_fixed(200, FloatActivation::kRelu6, 4, Mode::k8), 96);
+  EXPECT_EQ(activate_fixed(50, FloatActivation::kRelu6, 4, Mode::k8), 50);
+  EXPECT_EQ(activate_fixed(-5, FloatActivation::kRelu6, 4, Mode::k8), 0);
+  EXPECT_EQ(activate_fixed(-5, FloatActivation::kRelu, 4, Mode::k8), 0);
+  EXPECT_EQ(activate_fixed(-300, FloatActivation::kNone, 4, Mode::k8), -128);
+  // FL 7: +-1.0 is +-128, beyond the 8-bit range: the bounds saturate to -128 and 127.
+  EXPECT_EQ(activate_fixed(-300, FloatActivation::kReluN1To1, 7, Mode::k8), -128);
+  EXPECT_EQ(activate_fixed(300, FloatActivation::kReluN1To1, 7, Mode::k8), 127);
+  // FL 3 at 4 bits: 1.0 is 8 -> saturates to 7; -1.0 is -8.
+  EXPECT_EQ(activate_fixed(100, FloatActivation::kReluN1To1, 3, Mode::k4), 7);
+  EXPECT_EQ(activate_fixed(-3, FloatActivation::kReluN1To1, 1, Mode::k4), -2);  // -1.0 at FL 1
 }
 
 // ---------------------------------------------------------------------------------------------
