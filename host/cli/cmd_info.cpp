@@ -13,6 +13,13 @@
 namespace bitscale::cli {
 namespace {
 
+// The TFLite file as read, before its resolution into the canonical graph.
+using model::tflite::Model;
+using model::tflite::Op;
+using model::tflite::OpType;
+using model::tflite::Padding;
+using model::tflite::Tensor;
+
 struct InfoOptions {
   std::string model;
   std::string json;  // file, or "-" for stdout
@@ -134,7 +141,7 @@ std::string to_json(const Model& m, const std::vector<Layer>& layers, std::int64
 }
 
 int run_info(const InfoOptions& o) {
-  const Model m = load_tflite(o.model);
+  const Model m = model::tflite::read_file(o.model);
   std::vector<Layer> layers;
   std::int64_t params = 0, macs = 0;
   for (std::size_t i = 0; i < m.ops.size(); ++i) {

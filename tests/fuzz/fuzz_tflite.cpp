@@ -13,7 +13,8 @@ namespace {
 
 [[noreturn]] void invariant_broken() { std::abort(); }
 
-void check_invariants(const bitscale::model::Model& m) {
+void check_invariants(const bitscale::model::tflite::Model& m) {
+  using bitscale::model::tflite::DType;
   const auto n = static_cast<int>(m.tensors.size());
   for (int t : m.inputs)
     if (t < 0 || t >= n) invariant_broken();
@@ -36,7 +37,15 @@ void check_invariants(const bitscale::model::Model& m) {
          static_cast<std::size_t>(t.shape[static_cast<std::size_t>(t.quant.axis)]) != t.quant.scale.size())) {
       invariant_broken();
     }
-    if (t.is_const() && e <= 4096 && t.to_float().size() != static_cast<std::size_t>(e)) invariant_broken();
+    if (t.is_const() && e <= 4096) {
+      if (t.type == DType::kFloat32 || !t.quant.empty()) {
+        if (bitscale::model::tflite::dequantize(t, "fuzz.tflite").size() != static_cast<std::size_t>(e))
+          invariant_broken();
+      } else if (t.type == DType::kInt32 || t.type == DType::kInt64) {
+        if (bitscale::model::tflite::integers(t, "fuzz.tflite").size() != static_cast<std::size_t>(e))
+          invariant_broken();
+      }
+    }
   }
 }
 
@@ -44,7 +53,7 @@ void check_invariants(const bitscale::model::Model& m) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const auto m = bitscale::model::parse_tflite(std::span<const std::uint8_t>(data, size), "fuzz.tflite");
+    const auto m = bitscale::model::tflite::parse(std::span<const std::uint8_t>(data, size), "fuzz.tflite");
     check_invariants(m);
   } catch (const bitscale::model::ModelError&) {
     // Rejected cleanly.

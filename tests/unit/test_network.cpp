@@ -183,23 +183,23 @@ TEST(Quantization, ValuesRoundingAndRescale) {
 // A hand-built model: conv+relu6 (SAME, stride 2), depthwise (multiplier 1) + relu, add,
 // average pool, reshape, fully connected, softmax.
 
-int add_tensor(Model& m, std::vector<int> shape, const std::vector<float>& data = {}) {
-  Tensor t;
+int add_tensor(tflite::Model& m, std::vector<int> shape, const std::vector<float>& data = {}) {
+  tflite::Tensor t;
   t.name = "t" + std::to_string(m.tensors.size());
   t.shape = std::move(shape);
-  t.type = DType::kFloat32;
+  t.type = tflite::DType::kFloat32;
   t.data.resize(data.size() * 4);
   if (!data.empty()) std::memcpy(t.data.data(), data.data(), t.data.size());
   m.tensors.push_back(std::move(t));
   return static_cast<int>(m.tensors.size()) - 1;
 }
 
-Model tiny_model(std::uint32_t seed) {
+tflite::Model tiny_model(std::uint32_t seed) {
   std::mt19937 rng(seed);
-  Model m;
+  tflite::Model m;
   m.name = "tiny";
   const int in = add_tensor(m, {1, 9, 9, 3});
-  m.tensors[in].type = DType::kUInt8;
+  m.tensors[in].type = tflite::DType::kUInt8;
   m.tensors[in].quant.scale = {1.0f / 128};
   m.tensors[in].quant.zero_point = {128};
   const int w1 = add_tensor(m, {8, 3, 3, 3}, random_floats(8 * 27, rng, -0.5f, 0.5f));
@@ -215,38 +215,38 @@ Model tiny_model(std::uint32_t seed) {
   const int b6 = add_tensor(m, {10}, random_floats(10, rng, -0.1f, 0.1f));
   const int t6 = add_tensor(m, {1, 10});
   const int t7 = add_tensor(m, {1, 10});
-  Op conv;
-  conv.type = OpType::kConv2D;
+  tflite::Op conv;
+  conv.type = tflite::OpType::kConv2D;
   conv.inputs = {in, w1, b1};
   conv.outputs = {t1};
-  conv.padding = Padding::kSame;
+  conv.padding = tflite::Padding::kSame;
   conv.stride_h = conv.stride_w = 2;
-  conv.activation = Activation::kRelu6;
-  Op dw;
-  dw.type = OpType::kDepthwiseConv2D;
+  conv.activation = tflite::Activation::kRelu6;
+  tflite::Op dw;
+  dw.type = tflite::OpType::kDepthwiseConv2D;
   dw.inputs = {t1, w2, b2};
   dw.outputs = {t2};
-  dw.padding = Padding::kSame;
-  dw.activation = Activation::kRelu;
-  Op add;
-  add.type = OpType::kAdd;
+  dw.padding = tflite::Padding::kSame;
+  dw.activation = tflite::Activation::kRelu;
+  tflite::Op add;
+  add.type = tflite::OpType::kAdd;
   add.inputs = {t1, t2};
   add.outputs = {t3};
-  Op pool;
-  pool.type = OpType::kAveragePool2D;
+  tflite::Op pool;
+  pool.type = tflite::OpType::kAveragePool2D;
   pool.inputs = {t3};
   pool.outputs = {t4};
   pool.filter_h = pool.filter_w = 5;
-  Op reshape;
-  reshape.type = OpType::kReshape;
+  tflite::Op reshape;
+  reshape.type = tflite::OpType::kReshape;
   reshape.inputs = {t4};
   reshape.outputs = {t5};
-  Op fc;
-  fc.type = OpType::kFullyConnected;
+  tflite::Op fc;
+  fc.type = tflite::OpType::kFullyConnected;
   fc.inputs = {t5, w6, b6};
   fc.outputs = {t6};
-  Op sm;
-  sm.type = OpType::kSoftmax;
+  tflite::Op sm;
+  sm.type = tflite::OpType::kSoftmax;
   sm.inputs = {t6};
   sm.outputs = {t7};
   m.ops = {conv, dw, add, pool, reshape, fc, sm};
@@ -270,13 +270,13 @@ Calibration random_calibration(const Network& net, std::mt19937& rng, int n) {
 }
 
 TEST(Network, ResolvesPaddingAndDepthwiseLayout) {
-  const Model m = tiny_model(1);
-  const Network net(m);
+  const tflite::Model m = tiny_model(1);
+  const Network net(tflite::to_model(m));
   ASSERT_EQ(net.ops().size(), 7u);
-  const NetOp& conv = net.ops()[0];
+  const Op& conv = net.ops()[0];
   EXPECT_EQ(conv.win.pad_top, 1);  // in 9, k 3, s 2: out 5, total 2
   EXPECT_EQ(conv.win.pad_bottom, 1);
-  const NetOp& dw = net.ops()[1];
+  const Op& dw = net.ops()[1];
   EXPECT_EQ(dw.groups, 8);
   EXPECT_EQ(dw.out_c, 8);
   // OHWI [8][3][3][1] from 1HWC [1][3][3][8].
@@ -289,24 +289,63 @@ TEST(Network, ResolvesPaddingAndDepthwiseLayout) {
   EXPECT_TRUE(net.ends_in_softmax());
 }
 
+TEST(Network, InputEncodingOfEachInputType) {
+  // The importer's input convention: uint8 real = scale * (p - zp); int8 q = p - 128, real =
+  // scale * (q - zp); float32 real = (p - 128) / 128.
+  struct Case {
+    tflite::DType type;
+    float scale;
+    std::int64_t zp;
+    float (*expected)(int p);
+  };
+  const Case cases[] = {
+      {tflite::DType::kUInt8, 0.5f, 10, [](int p) { return 0.5f * static_cast<float>(p - 10); }},
+      {tflite::DType::kInt8, 0.25f, -3, [](int p) { return 0.25f * static_cast<float>(p - 128 + 3); }},
+      {tflite::DType::kFloat32, 0.0f, 0, [](int p) { return static_cast<float>(p - 128) / 128.0f; }},
+  };
+  for (const Case& c : cases) {
+    tflite::Model m;
+    m.name = "input";
+    const int in = add_tensor(m, {1, 1, 4, 1});
+    const int out = add_tensor(m, {1, 4});
+    m.tensors[in].type = c.type;
+    if (c.type != tflite::DType::kFloat32) {
+      m.tensors[in].quant.scale = {c.scale};
+      m.tensors[in].quant.zero_point = {c.zp};
+    }
+    tflite::Op reshape;
+    reshape.type = tflite::OpType::kReshape;
+    reshape.inputs = {in};
+    reshape.outputs = {out};
+    m.ops = {reshape};
+    m.inputs = {in};
+    m.outputs = {out};
+    const Network net(tflite::to_model(m));
+    const std::vector<std::uint8_t> px = {0, 1, 128, 255};
+    const FloatTensor x = net.input_values(px);
+    for (std::size_t i = 0; i < px.size(); ++i)
+      EXPECT_EQ(x.data[i], c.expected(px[i])) << to_string(c.type) << " " << i;
+  }
+}
+
 TEST(Network, DepthwiseMultiplierMatchesDirectFormula) {
   std::mt19937 rng(3);
-  Model m;
+  tflite::Model m;
   m.name = "dw2";
   const int in = add_tensor(m, {1, 4, 4, 3});
   const auto wv = random_floats(3 * 3 * 6, rng);
   const int w = add_tensor(m, {1, 3, 3, 6}, wv);
   const int out = add_tensor(m, {1, 4, 4, 6});
-  Op dw;
-  dw.type = OpType::kDepthwiseConv2D;
+  tflite::Op dw;
+  dw.type = tflite::OpType::kDepthwiseConv2D;
   dw.inputs = {in, w, -1};
   dw.outputs = {out};
-  dw.padding = Padding::kSame;
+  dw.padding = tflite::Padding::kSame;
   dw.depth_multiplier = 2;
   m.ops = {dw};
   m.inputs = {in};
   m.outputs = {out};
-  const Network net(m);
+  const Network net(tflite::to_model(m));
   const auto img = random_image(rng, 48);
   const FloatTrace tr = net.trace_float(img);
   const FloatTensor& x = tr.tensors[in];
@@ -331,8 +370,8 @@ TEST(Network, DepthwiseMultiplierMatchesDirectFormula) {
 }
 
 TEST(Network, Quantized16BitOnGoldenDeviceMatchesFloat) {
-  const Model m = tiny_model(11);
-  const Network net(m);
+  const tflite::Model m = tiny_model(11);
+  const Network net(tflite::to_model(m));
   std::mt19937 rng(5);
   const Calibration c = random_calibration(net, rng, 8);
   golden::GoldenDevice dev;
@@ -355,8 +394,8 @@ TEST(Network, Quantized16BitOnGoldenDeviceMatchesFloat) {
 
 TEST(Network, MacLayerOutputsMatchTheReferenceConvolution) {
   // The driver output of each MAC layer equals golden::conv2d on the same quantized input.
-  const Model m = tiny_model(12);
-  const Network net(m);
+  const tflite::Model m = tiny_model(12);
+  const Network net(tflite::to_model(m));
   std::mt19937 rng(9);
   const Calibration calib = random_calibration(net, rng, 4);
   golden::GoldenDevice dev;
@@ -388,8 +427,8 @@ TEST(Network, WeightFlPerChannelFollowsTheRule) {
   // docs/QUANTIZATION.md: per channel, FL_w = B - IL(max |w| of the channel), lowered only
   // while the channel's largest bias would not fit 32 bits at FL_in + FL_w or the shift would
   // leave the accumulator; SHIFT of channel c = FL_in + FL_w(c) - FL_out.
-  const Model m = tiny_model(13);
-  const Network net(m);
+  const tflite::Model m = tiny_model(13);
+  const Network net(tflite::to_model(m));
   std::mt19937 rng(3);
   const Calibration calib = random_calibration(net, rng, 4);
   const driver::Accelerator acc(driver::default_hw_config());
@@ -400,7 +439,7 @@ TEST(Network, WeightFlPerChannelFollowsTheRule) {
     ASSERT_EQ(q.layers().size(), per_layer.layers().size());
     for (std::size_t li = 0; li < q.layers().size(); ++li) {
       const QuantLayer& ql = q.layers()[li];
-      const NetOp& op = net.ops()[static_cast<std::size_t>(ql.op)];
+      const Op& op = net.ops()[static_cast<std::size_t>(ql.op)];
       const golden::Layer& L = ql.prepared.layer;
       const std::string ctx = fmt::format("{}-bit layer {}", bits, li);
       EXPECT_TRUE(per_layer.layers()[li].channel_fl_w.empty()) << ctx;
@@ -443,10 +482,10 @@ TEST(Network, WeightFlPerGroupSharesAFlPerBlockOfColumns) {
   // kGroup: each convolution group's channels ordered by their per-channel FL (stable) and cut
   // into blocks of the array's width; a block takes its first (smallest) FL. The tile plan then
   // has as many tiles as with one FL per layer. A 4x4 array makes several blocks per layer.
-  Model m = tiny_model(14);
+  tflite::Model m = tiny_model(14);
   for (const std::size_t t : {std::size_t{1}, std::size_t{10}}) {  // the conv and FC weights (float32)
     // Channel c scaled by 2^-(c % 5): per-channel ranges that differ by powers of two.
-    Tensor& w = m.tensors[t];
+    tflite::Tensor& w = m.tensors[t];
     const std::size_t n = w.data.size() / 4, per = n / static_cast<std::size_t>(w.shape[0]);
     for (std::size_t k = 0; k < n; ++k) {
       float v = 0;
@@ -455,7 +494,7 @@ TEST(Network, WeightFlPerGroupSharesAFlPerBlockOfColumns) {
       std::memcpy(w.data.data() + 4 * k, &v, 4);
     }
   }
-  const Network net(m);
+  const Network net(tflite::to_model(m));
   std::mt19937 rng(4);
   const Calibration calib = random_calibration(net, rng, 4);
   driver::HwConfig hw = driver::default_hw_config();
@@ -467,7 +506,7 @@ TEST(Network, WeightFlPerGroupSharesAFlPerBlockOfColumns) {
     const QuantizedNetwork ql(net, calib, bits, acc, WeightFl::kLayer);
     bool lowered = false;
     for (std::size_t li = 0; li < qc.layers().size(); ++li) {
-      const NetOp& op = net.ops()[static_cast<std::size_t>(qc.layers()[li].op)];
+      const Op& op = net.ops()[static_cast<std::size_t>(qc.layers()[li].op)];
       const auto& fc = qc.layers()[li].channel_fl_w;
       const auto& fg = qg.layers()[li].channel_fl_w;
       ASSERT_EQ(fg.size(), fc.size());
@@ -537,8 +576,8 @@ TEST(Network, WeightFlPerChannelBringsTheEmbeddedModelCloserToFloat) {
 }
 
 TEST(Network, CalibrationJsonRoundTrip) {
-  const Model m = tiny_model(2);
-  const Network net(m);
+  const tflite::Model m = tiny_model(2);
+  const Network net(tflite::to_model(m));
   std::mt19937 rng(1);
   Calibrator cal(net);
   cal.add(random_image(rng, 243), "a \"quoted\" name.jpg");
@@ -549,6 +588,40 @@ TEST(Network, CalibrationJsonRoundTrip) {
   EXPECT_EQ(d.max_abs, c.max_abs);
   EXPECT_EQ(d.fractional_length(net.input_tensor(), 8), 7);  // |x| <= 1 -> IL 1
   EXPECT_THROW((void)Calibration::from_json("{\"format\":\"other\"}", net, "x"), std::runtime_error);
+  // Malformed JSON and malformed entries: errors name the file.
+  for (const char* bad :
+       {"{\"format\": ", "[1, 2", "{\"format\":\"bitscale-calibration-1\",\"tensors\":[{\"index\":\"0\"}]}",
+        "{\"format\":\"bitscale-calibration-1\",\"tensors\":[{\"index\":\"0\",\"name\":\"t0\",\"max_abs\":1,\"fl\":{}}]"
+        "}"}) {
+    try {
+      (void)Calibration::from_json(bad, net, "calib.json");
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("calib.json: ", 0), 0u) << e.what();
+    }
+  }
+  // The text is written by hand: one tensor a line, max_abs with 17 significant digits.
+  const std::string text = c.to_json(net);
+  EXPECT_NE(text.find("\"images\": [\"a \\\"quoted\\\" name.jpg\"]"), std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("\"max_abs\": {:.17g}, \"fl\": {{\"4\": ", c.max_abs[net.input_tensor()])),
+            std::string::npos)
+      << text;
+}
+
+TEST(Quantization, ActivateFixedClampsInTheMode) {
+  using golden::Mode;
+  // 8 bits, FL 4: 6.0 is 96; saturation first (200 -> 127), then the clamp range.
+  EXPECT_EQ(activate_fixed(200, FloatActivation::kRelu6, 4, Mode::k8), 96);
+  EXPECT_EQ(activate_fixed(50, FloatActivation::kRelu6, 4, Mode::k8), 50);
+  EXPECT_EQ(activate_fixed(-5, FloatActivation::kRelu6, 4, Mode::k8), 0);
+  EXPECT_EQ(activate_fixed(-5, FloatActivation::kRelu, 4, Mode::k8), 0);
+  EXPECT_EQ(activate_fixed(-300, FloatActivation::kNone, 4, Mode::k8), -128);
+  // FL 7: +-1.0 is +-128, beyond the 8-bit range: the bounds saturate to -128 and 127.
+  EXPECT_EQ(activate_fixed(-300, FloatActivation::kReluN1To1, 7, Mode::k8), -128);
+  EXPECT_EQ(activate_fixed(300, FloatActivation::kReluN1To1, 7, Mode::k8), 127);
+  // FL 3 at 4 bits: 1.0 is 8 -> saturates to 7; -1.0 is -8.
+  EXPECT_EQ(activate_fixed(100, FloatActivation::kReluN1To1, 3, Mode::k4), 7);
+  EXPECT_EQ(activate_fixed(-3, FloatActivation::kReluN1To1, 1, Mode::k4), -2);  // -1.0 at FL 1
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 #include "../fuzz/tflite_builder.hpp"
 #include "bitscale/model/tflite.hpp"
 
-namespace bitscale::model {
+namespace bitscale::model::tflite {
 namespace {
 
 namespace fs = std::filesystem;
@@ -28,7 +28,7 @@ const fs::path kModels = fs::path(BITSCALE_SHARED_DIR) / "models";
 const fs::path kModels = "../shared/models";
 #endif
 
-std::vector<std::uint8_t> read_file(const fs::path& p) {
+std::vector<std::uint8_t> file_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -41,7 +41,7 @@ std::vector<std::uint8_t> read_file(const fs::path& p) {
 std::optional<Model> parse_or_model_error(std::span<const std::uint8_t> bytes, const std::string& name,
                                           const std::string& ctx) {
   try {
-    Model m = parse_tflite(bytes, name);
+    Model m = parse(bytes, name);
     // Accepted: the invariants later code relies on hold.
     for (const Op& op : m.ops) {
       for (int t : op.inputs) EXPECT_TRUE(t >= -1 && t < static_cast<int>(m.tensors.size())) << ctx;
@@ -49,8 +49,10 @@ std::optional<Model> parse_or_model_error(std::span<const std::uint8_t> bytes, c
     }
     for (const Tensor& t : m.tensors) {
       EXPECT_LE(t.shape.size(), 8u) << ctx;
-      if (t.is_const()) {
-        EXPECT_EQ(t.to_float().size(), static_cast<std::size_t>(t.elements())) << ctx;
+      if (t.is_const() && (t.type == DType::kFloat32 || !t.quant.empty())) {
+        EXPECT_EQ(dequantize(t, name).size(), static_cast<std::size_t>(t.elements())) << ctx;
+      } else if (t.is_const() && (t.type == DType::kInt32 || t.type == DType::kInt64)) {
+        EXPECT_EQ(integers(t, name).size(), static_cast<std::size_t>(t.elements())) << ctx;
       }
     }
     return m;
@@ -62,7 +64,7 @@ std::optional<Model> parse_or_model_error(std::span<const std::uint8_t> bytes, c
 
 std::string error_of(const std::vector<std::uint8_t>& bytes, const std::string& name = "tiny.tflite") {
   try {
-    parse_tflite(bytes, name);
+    parse(bytes, name);
   } catch (const ModelError& e) {
     return e.what();
   }
@@ -85,7 +87,7 @@ TEST_P(SharedModel, LoadsWithExpectedStructure) {
   const SharedCase c = GetParam();
   const fs::path path = kModels / c.file;
   REQUIRE_MODEL(path);
-  const Model m = load_tflite(path.string());
+  const Model m = read_file(path.string());
   EXPECT_EQ(m.name, c.file);
   ASSERT_EQ(m.inputs.size(), 1u);
   ASSERT_EQ(m.outputs.size(), 1u);
@@ -129,7 +131,7 @@ TEST_P(SharedModel, LoadsWithExpectedStructure) {
   EXPECT_EQ(b.type, DType::kInt32);
   EXPECT_EQ(w.data.size(), static_cast<std::size_t>(w.elements()));
   EXPECT_EQ(b.data.size(), static_cast<std::size_t>(b.elements()) * 4);
-  const auto wf = w.to_float();
+  const auto wf = dequantize(w, m.name);
   ASSERT_EQ(wf.size(), w.data.size());
   EXPECT_TRUE(std::all_of(wf.begin(), wf.end(), [](float v) { return std::isfinite(v) && std::fabs(v) < 100; }));
   EXPECT_NE(*std::max_element(wf.begin(), wf.end()), *std::min_element(wf.begin(), wf.end()));
@@ -163,8 +165,8 @@ INSTANTIATE_TEST_SUITE_P(Tflite, SharedModel,
 TEST(Tflite, SharedModelTruncatedAtManyLengths) {
   const fs::path path = kModels / "mobilenet_v1_0.25_128_quant.tflite";
   REQUIRE_MODEL(path);
-  const auto bytes = read_file(path);
-  const Model full = parse_tflite(bytes, "full.tflite");
+  const auto bytes = file_bytes(path);
+  const Model full = parse(bytes, "full.tflite");
   std::size_t full_bytes = 0;
   for (const Tensor& t : full.tensors) full_bytes += t.data.size();
   std::vector<std::size_t> lengths;
@@ -187,7 +189,7 @@ TEST(Tflite, SharedModelTruncatedAtManyLengths) {
 TEST(Tflite, SharedModelRandomCorruption) {
   const fs::path path = kModels / "mobilenet_v1_0.25_128_quant.tflite";
   REQUIRE_MODEL(path);
-  const auto bytes = read_file(path);
+  const auto bytes = file_bytes(path);
   const std::uint32_t seed = 20240601;
   std::mt19937 rng(seed);
   // Corrupt the first 64 KiB (tables, vtables, offsets, small buffers) and anywhere.
@@ -203,18 +205,44 @@ TEST(Tflite, SharedModelRandomCorruption) {
 TEST(Tflite, SharedModelMisalignedBuffer) {
   const fs::path path = kModels / "mobilenet_v1_0.25_128_quant.tflite";
   REQUIRE_MODEL(path);
-  const auto bytes = read_file(path);
+  const auto bytes = file_bytes(path);
   std::vector<std::uint8_t> shifted(bytes.size() + 1);
   std::copy(bytes.begin(), bytes.end(), shifted.begin() + 1);
-  const Model m = parse_tflite(std::span(shifted).subspan(1), "shifted.tflite");
+  const Model m = parse(std::span(shifted).subspan(1), "shifted.tflite");
   EXPECT_EQ(m.ops.size(), 31u);
 }
 
 // ---------------------------------------------------------------- tiny models
 
+TEST(Tflite, ExplicitPaddingFollowsTheSameRule) {
+  const auto pad = [](Padding p, int in, int k, int stride, int dilation = 1) {
+    const golden::PadAmounts a = explicit_padding(p, in, k, stride, dilation);
+    return std::pair{a.before, a.after};
+  };
+  using P = std::pair<int, int>;
+  EXPECT_EQ(pad(Padding::kValid, 224, 3, 2), P(0, 0));  // VALID pads nothing
+  EXPECT_EQ(pad(Padding::kValid, 5, 3, 1, 2), P(0, 0));
+  // SAME: out = ceil(in / stride), total = (out - 1) * stride + (k - 1) * dilation + 1 - in.
+  EXPECT_EQ(pad(Padding::kSame, 224, 3, 2), P(0, 1));    // out 112: 222 + 3 - 224 = 1, odd cell after
+  EXPECT_EQ(pad(Padding::kSame, 112, 3, 1), P(1, 1));    // out 112: 111 + 3 - 112 = 2
+  EXPECT_EQ(pad(Padding::kSame, 7, 1, 1), P(0, 0));      // 1x1 kernel
+  EXPECT_EQ(pad(Padding::kSame, 10, 3, 1, 2), P(2, 2));  // dilated: 9 + 5 - 10 = 4
+  EXPECT_EQ(pad(Padding::kSame, 5, 4, 1), P(1, 2));      // even kernel: 4 + 4 - 5 = 3
+  EXPECT_EQ(pad(Padding::kSame, 9, 3, 2), P(1, 1));      // out 5: 8 + 3 - 9 = 2
+  EXPECT_EQ(pad(Padding::kSame, 8, 2, 2), P(0, 0));      // out 4: 6 + 2 - 8 = 0
+  EXPECT_EQ(pad(Padding::kSame, 3, 5, 3), P(1, 1));      // out 1: 0 + 5 - 3 = 2
+}
+
+TEST(Tflite, CanonicalActivationKeepsTheClampRange) {
+  EXPECT_EQ(canonical_activation(Activation::kNone), golden::FloatActivation::kNone);
+  EXPECT_EQ(canonical_activation(Activation::kRelu), golden::FloatActivation::kRelu);
+  EXPECT_EQ(canonical_activation(Activation::kRelu6), golden::FloatActivation::kRelu6);
+  EXPECT_EQ(canonical_activation(Activation::kReluN1To1), golden::FloatActivation::kReluN1To1);
+}
+
 TEST(Tflite, TinyModelOptionsAndShapes) {
   const auto bytes = test::tiny_model_def().finish();
-  const Model m = parse_tflite(bytes, "tiny.tflite");
+  const Model m = parse(bytes, "tiny.tflite");
   ASSERT_EQ(m.ops.size(), 6u);
   EXPECT_EQ(m.ops[0].type, OpType::kConv2D);
   EXPECT_EQ(m.ops[0].stride_h, 2);
@@ -230,12 +258,12 @@ TEST(Tflite, TinyModelOptionsAndShapes) {
   EXPECT_EQ(m.ops[4].type, OpType::kFullyConnected);
   EXPECT_EQ(m.ops[5].type, OpType::kSoftmax);
   EXPECT_FLOAT_EQ(m.ops[5].beta, 1.0f);
-  EXPECT_EQ(m.tensors[2].to_float()[1], -20 * (1.0f / 128 * 0.02f));
+  EXPECT_EQ(dequantize(m.tensors[2], m.name)[1], -20 * (1.0f / 128 * 0.02f));
   EXPECT_EQ(m.tensors[0].name, "input");
 }
 
 TEST(Tflite, TinyMiscOps) {
-  const Model m = parse_tflite(test::tiny_misc_def().finish(), "misc.tflite");
+  const Model m = parse(test::tiny_misc_def().finish(), "misc.tflite");
   ASSERT_EQ(m.ops.size(), 8u);
   EXPECT_EQ(m.ops[0].type, OpType::kAdd);
   EXPECT_EQ(m.ops[0].activation, Activation::kRelu);
@@ -255,7 +283,7 @@ TEST(Tflite, ExtendedBuiltinCodeResolves) {
   // deprecated_builtin_code 0 (ADD) with builtin_code CONV_2D: the larger one wins, as in TFLite.
   ModelDef d = test::tiny_model_def();
   d.ops[0].deprecated_code = 0;
-  const Model m = parse_tflite(d.finish(), "tiny.tflite");
+  const Model m = parse(d.finish(), "tiny.tflite");
   EXPECT_EQ(m.ops[0].type, OpType::kConv2D);
 }
 
@@ -266,11 +294,11 @@ TEST(Tflite, PerChannelQuantization) {
   d.tensors[1].type = tfl::TensorType_INT8;
   d.tensors[1].data = test::pattern_bytes(108, 7);
   d.tensors[1].quantized_dimension = 0;
-  const Model m = parse_tflite(d.finish(), "tiny.tflite");
+  const Model m = parse(d.finish(), "tiny.tflite");
   const Tensor& w = m.tensors[1];
   ASSERT_EQ(w.quant.scale.size(), 4u);
   EXPECT_EQ(w.quant.axis, 0);
-  const auto f = w.to_float();
+  const auto f = dequantize(w, m.name);
   for (std::size_t i = 0; i < f.size(); ++i) {
     const float q = static_cast<float>(static_cast<std::int8_t>(w.data[i]));
     EXPECT_FLOAT_EQ(f[i], q * w.quant.scale[i / 27]) << i;
@@ -422,16 +450,16 @@ TEST(Tflite, WrongIdentifierEmptyAndMissingFiles) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("bitscale_test_tflite_{}", ::getpid());
   fs::create_directories(dir);
   try {
-    load_tflite((dir / "absent.tflite").string());
+    read_file((dir / "absent.tflite").string());
     ADD_FAILURE() << "no error for a missing file";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("model 'absent.tflite'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("no such file"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(load_tflite(dir.string()), ModelError);
+  EXPECT_THROW(read_file(dir.string()), ModelError);
   { std::ofstream((dir / "empty.tflite").string()); }
   try {
-    load_tflite((dir / "empty.tflite").string());
+    read_file((dir / "empty.tflite").string());
     ADD_FAILURE() << "no error for an empty file";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("model 'empty.tflite': the file is empty"), std::string::npos) << e.what();
@@ -440,9 +468,9 @@ TEST(Tflite, WrongIdentifierEmptyAndMissingFiles) {
     std::ofstream f((dir / "text.tflite").string());
     f << "this is not a model, just some text long enough";
   }
-  EXPECT_THROW(load_tflite((dir / "text.tflite").string()), ModelError);
+  EXPECT_THROW(read_file((dir / "text.tflite").string()), ModelError);
   fs::remove_all(dir);
 }
 
 }  // namespace
-}  // namespace bitscale::model
+}  // namespace bitscale::model::tflite

@@ -1,14 +1,29 @@
-// In-memory network graph imported from a TensorFlow Lite model: the interface between the
-// model reader (tflite.cpp), the float reference, the quantizer and the network executor.
-// Layouts follow TFLite: activations NHWC, CONV_2D filters OHWI, DEPTHWISE_CONV_2D filters
-// 1HW(C*multiplier), FULLY_CONNECTED weights [out][in].
+// The canonical network graph: what every importer produces (tflite.hpp today) and what the
+// float reference (network.hpp) and the quantizer (bitscale/quant) consume. It knows no file
+// format. Conventions (docs/MODEL.md):
+//  - Tensors are numbered 0..n-1 (an importer keeps its file's numbering); each has a name and
+//    an HWC shape (Shape3), batch 1. Operands that are constant are folded into their operator
+//    as float values; their tensor entries stay (name, shape) but no operator reads them.
+//  - Activations are HWC, row-major, channel fastest: element (y, x, c) at (y * w + x) * c_n + c.
+//  - kConv2D is a grouped 2-D convolution: weights OHWI per group, [out_c][k_h][k_w][in_c / groups];
+//    output channel o reads input channels g * (in_c / groups) ... with g = o / (out_c / groups).
+//    A depthwise convolution is groups == in_c (with a channel multiplier m: out_c = m * in_c).
+//  - kFullyConnected: weights [out_c][K], K = the input's size in HWC order.
+//  - Biases: empty or out_c floats, added to the accumulator.
+//  - Padding: explicit amounts (golden::Window pad_top / bottom / left / right; PadAmounts per
+//    H, W, C for kPad); padded cells are zeros, and average pools do not count them.
+//  - Activation: golden::FloatActivation applied to the output (a clamp range: none, [0, inf),
+//    [0, 6], [-1, 1]).
+//  - Input: a pixel p (0..255) of an RGB HWC uint8 image means real = scale * (p - zero).
+//  - The operators are in execution order, one output each.
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "bitscale/golden/float_ops.hpp"
 
 namespace bitscale::model {
 
@@ -18,76 +33,62 @@ class ModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class DType : std::uint8_t { kFloat32, kUInt8, kInt8, kInt32, kInt64, kInt16 };
-
-/// Affine quantization: real = scale * (q - zero_point); per tensor (one entry) or per
-/// channel along `axis`.
-struct Quantization {
-  std::vector<float> scale;
-  std::vector<std::int64_t> zero_point;
-  int axis = 0;
-  [[nodiscard]] bool empty() const { return scale.empty(); }
-};
-
-struct Tensor {
-  std::string name;
-  std::vector<int> shape;  ///< e.g. {1, 224, 224, 3}
-  DType type = DType::kFloat32;
-  Quantization quant;
-  std::vector<std::uint8_t> data;  ///< constant data (little-endian raw bytes); empty for activations
-  [[nodiscard]] bool is_const() const { return !data.empty(); }
-  [[nodiscard]] std::int64_t elements() const;
-  /// Constant data as float: dequantized for integer types (per-channel aware), as is for float32.
-  [[nodiscard]] std::vector<float> to_float() const;
-};
-
 enum class OpType : std::uint8_t {
-  kConv2D,
-  kDepthwiseConv2D,
-  kFullyConnected,
-  kAdd,
-  kAveragePool2D,
-  kMaxPool2D,
-  kMean,
-  kReshape,
-  kSqueeze,
-  kSoftmax,
-  kQuantize,
-  kDequantize,
-  kPad,
-  kConcatenation,
+  kConv2D,          ///< grouped convolution (weights, bias, win, groups, out_c)
+  kFullyConnected,  ///< weights [out_c][K], bias
+  kAdd,             ///< two activations, or one and `constant` (broadcast along C)
+  kAveragePool2D,   ///< win
+  kMaxPool2D,       ///< win
+  kMean,            ///< mean over H and W
+  kReshape,         ///< values unchanged, new shape
+  kSoftmax,         ///< beta
+  kPad,             ///< zeros: pad_h, pad_w, pad_c
+  kConcatenation,   ///< along `axis` (0 = H, 1 = W, 2 = C)
 };
+std::string to_string(OpType t);
 
-enum class Activation : std::uint8_t { kNone, kRelu, kRelu6, kReluN1To1 };
-enum class Padding : std::uint8_t { kSame, kValid };
-
+/// One operator.
 struct Op {
   OpType type = OpType::kConv2D;
-  std::vector<int> inputs;   ///< tensor indices; -1 = optional input absent (e.g. no bias)
-  std::vector<int> outputs;  ///< tensor indices
-  // Options (those of the op's type are meaningful).
-  Padding padding = Padding::kValid;
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  int filter_h = 1, filter_w = 1;  ///< pools
-  int depth_multiplier = 1;        ///< depthwise
-  Activation activation = Activation::kNone;
-  int axis = 0;            ///< concatenation
-  bool keep_dims = false;  ///< mean
-  float beta = 1.0f;       ///< softmax
+  std::vector<int> inputs;  ///< activation tensor indices (constant operands are folded below)
+  int output = -1;          ///< tensor index
+  golden::FloatActivation act = golden::FloatActivation::kNone;
+  // MAC operators (conv, fully connected).
+  golden::Window win;  ///< also pools (k = window size)
+  int groups = 1;
+  int out_c = 0;
+  std::vector<float> weights;  ///< out_c * k_h * k_w * (in_c / groups)
+  std::vector<float> bias;     ///< empty or out_c
+  // ADD with a constant operand.
+  golden::FloatTensor constant;
+  bool has_constant = false;
+  // PAD: amounts per H, W, C.
+  golden::PadAmounts pad_h, pad_w, pad_c;
+  int axis = 2;       ///< CONCATENATION: 0 = H, 1 = W, 2 = C
+  float beta = 1.0f;  ///< SOFTMAX
+  [[nodiscard]] bool is_mac() const { return type == OpType::kConv2D || type == OpType::kFullyConnected; }
+};
+
+/// HWC shape of a tensor.
+struct Shape3 {
+  int h = 1, w = 1, c = 1;
+  [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(h) * w * c; }
+  friend bool operator==(const Shape3&, const Shape3&) = default;
+};
+
+/// How an RGB uint8 pixel p becomes the input value: real = scale * (p - zero).
+struct InputEncoding {
+  float scale = 1.0f / 128.0f;
+  float zero = 128.0f;
 };
 
 struct Model {
-  std::string name;  ///< file name, for messages
-  std::vector<Tensor> tensors;
-  std::vector<Op> ops;  ///< in execution order
-  std::vector<int> inputs, outputs;
+  std::string name;  ///< for messages (the file name)
+  std::vector<std::string> tensor_names;
+  std::vector<Shape3> shapes;  ///< per tensor
+  std::vector<Op> ops;         ///< in execution order
+  int input = -1, output = -1;
+  InputEncoding input_encoding;
 };
-
-/// Bytes per element.
-std::size_t type_size(DType t);
-std::string to_string(OpType t);
-std::string to_string(DType t);
-std::string to_string(Activation a);
 
 }  // namespace bitscale::model

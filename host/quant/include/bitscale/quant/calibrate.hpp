@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bitscale/model/network.hpp"
-#include "bitscale/quant/quant.hpp"
+#include "bitscale/quant/calibration.hpp"
 
 namespace bitscale::quant {
 

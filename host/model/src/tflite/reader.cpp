@@ -1,9 +1,7 @@
 // TensorFlow Lite model reader: verifies the FlatBuffer (generated Verifier) before reading
-// anything, converts the first subgraph into the Model IR and validates everything that later
+// anything, converts the first subgraph into a tflite::Model and validates everything that later
 // code indexes (tensor and buffer indices, shapes, constant data sizes, quantization arrays,
 // operator inputs and their shapes), so that a malformed file is a ModelError, never a crash.
-#include "bitscale/model/tflite.hpp"
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -16,9 +14,10 @@
 #include <limits>
 #include <string_view>
 
+#include "bitscale/model/tflite.hpp"
 #include "tflite_subset_generated.h"
 
-namespace bitscale::model {
+namespace bitscale::model::tflite {
 namespace {
 
 namespace fb = ::tflite;
@@ -81,24 +80,6 @@ std::string operator_name(int code) {
     if (n != nullptr && *n != '\0') return n;
   }
   return fmt::format("builtin operator code {}", code);
-}
-
-/// Integer constant data (int32 or int64) as int64, ignoring any quantization.
-std::vector<std::int64_t> int_values(const Tensor& t) {
-  std::vector<std::int64_t> out;
-  const std::size_t esize = t.type == DType::kInt64 ? 8 : 4;
-  for (std::size_t i = 0; i + esize <= t.data.size(); i += esize) {
-    if (esize == 8) {
-      std::int64_t v;
-      std::memcpy(&v, t.data.data() + i, 8);
-      out.push_back(v);
-    } else {
-      std::int32_t v;
-      std::memcpy(&v, t.data.data() + i, 4);
-      out.push_back(v);
-    }
-  }
-  return out;
 }
 
 std::string shape_str(const std::vector<int>& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
@@ -615,7 +596,7 @@ class Reader {
         constant(model, op.inputs[1], "axes", where);
         if (axes.type != DType::kInt32) fail("{}: axes are {}, expected int32", where, to_string(axes.type));
         std::vector<bool> reduced(x.shape.size(), false);
-        for (std::int64_t a : int_values(axes)) {
+        for (std::int64_t a : integers(axes, name_)) {
           std::int64_t ax = a;
           if (ax < 0) ax += static_cast<std::int64_t>(x.shape.size());
           if (ax < 0 || static_cast<std::size_t>(ax) >= x.shape.size())
@@ -651,7 +632,7 @@ class Reader {
           fail("{}: paddings {} do not fit input {} / output {}", where, shape_str(p.shape), shape_str(x.shape),
                shape_str(out().shape));
         }
-        const std::vector<std::int64_t> pv = int_values(p);
+        const std::vector<std::int64_t> pv = integers(p, name_);
         for (std::size_t d = 0; d < x.shape.size(); ++d) {
           const std::int64_t before = pv[2 * d], after = pv[2 * d + 1];
           if (before < 0 || after < 0 || x.shape[d] + before + after != out().shape[d]) {
@@ -722,7 +703,7 @@ class Reader {
 
 }  // namespace
 
-Model parse_tflite(std::span<const std::uint8_t> bytes, const std::string& name) {
+Model parse(std::span<const std::uint8_t> bytes, const std::string& name) {
   // FlatBuffers reads scalars in place: give it a suitably aligned copy if need be.
   if (reinterpret_cast<std::uintptr_t>(bytes.data()) % 16 != 0) {
     const std::vector<std::uint8_t> copy(bytes.begin(), bytes.end());
@@ -731,7 +712,7 @@ Model parse_tflite(std::span<const std::uint8_t> bytes, const std::string& name)
   return Reader(bytes, name).read();
 }
 
-Model load_tflite(const std::string& path) {
+Model read_file(const std::string& path) {
   namespace fs = std::filesystem;
   const std::string name = fs::path(path).filename().string();
   std::error_code ec;
@@ -749,7 +730,7 @@ Model load_tflite(const std::string& path) {
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (static_cast<std::uintmax_t>(in.gcount()) != size)
     throw ModelError(fmt::format("model '{}': short read of '{}'", name, path));
-  return parse_tflite(bytes, name);
+  return parse(bytes, name);
 }
 
-}  // namespace bitscale::model
+}  // namespace bitscale::model::tflite

@@ -1,0 +1,99 @@
+// A Network in dynamic fixed point (Ristretto style, no retraining) executed through the
+// driver: every MAC operator (conv, fully connected) becomes a golden::Layer run by a
+// driver::Accelerator on a Device (golden or rtl back-end); the other operators run on the
+// host in fixed point. The rules are in docs/QUANTIZATION.md.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/golden/tensor.hpp"
+#include "bitscale/model/network.hpp"
+#include "bitscale/quant/calibration.hpp"
+
+namespace bitscale::quant {
+
+namespace host {
+struct QTensor;
+}
+
+/// Granularity of the weights' fractional length (docs/QUANTIZATION.md): one FL per layer (the
+/// seed paper's rule), one per output channel, or one per group of array columns (each
+/// convolution group's channels ordered by their own FL and cut into groups of the array's
+/// width, a group taking its smallest FL: per-channel precision without extra n-tiles). The
+/// array applies per-channel FLs with a SHIFT per tile (golden::Layer::channel_shift).
+enum class WeightFl { kLayer, kChannel, kGroup };
+std::string_view to_string(WeightFl w);
+/// "layer", "channel" or "group"; throws std::invalid_argument naming the accepted values.
+WeightFl weight_fl_from_string(std::string_view s);
+
+/// One MAC operator mapped onto the array.
+struct QuantLayer {
+  int op = -1;                          ///< index into model::Network::ops()
+  int fl_in = 0, fl_w = 0, fl_out = 0;  ///< fl_w: the smallest of channel_fl_w if there are several
+  std::vector<int> channel_fl_w;        ///< per output channel (WeightFl::kChannel, kGroup), else empty
+  driver::PreparedLayer prepared;
+};
+
+struct QuantRunOptions {
+  bool record_mac_outputs = false;  ///< keep every MAC layer's packed integer output
+  /// Keep every MAC layer's counters (reading them costs bus cycles: only CNT_CYCLES changes).
+  bool record_layer_counters = false;
+};
+
+struct QuantResult {
+  std::vector<float> probabilities;
+  std::vector<golden::PackedTensor> mac_outputs;  ///< per QuantLayer, if recorded
+  driver::Counters counters;                      ///< of this forward pass
+  std::vector<driver::Counters> layer_counters;   ///< per QuantLayer, if recorded
+};
+
+class QuantizedNetwork {
+ public:
+  /// Quantizes weights and plans every tensor's fractional length for `bits` (4, 8, 16);
+  /// MAC layers are prepared once with `acc` (its geometry) and reusable by any Accelerator
+  /// of the same geometry. Throws std::invalid_argument for what the array cannot run
+  /// (dilation, K beyond a bank).
+  QuantizedNetwork(const model::Network& net, const Calibration& calib, int bits, const driver::Accelerator& acc,
+                   WeightFl weight_fl = WeightFl::kChannel);
+
+  [[nodiscard]] int bits() const { return golden::bits(mode_); }
+  [[nodiscard]] golden::Mode mode() const { return mode_; }
+  [[nodiscard]] WeightFl weight_fl() const { return weight_fl_; }
+  [[nodiscard]] const model::Network& network() const { return *net_; }
+  [[nodiscard]] const std::vector<QuantLayer>& layers() const { return layers_; }
+  /// Effective FL of every activation tensor (-1000 for tensors that are not activations).
+  [[nodiscard]] const std::vector<int>& tensor_fl() const { return fl_; }
+
+  /// One image through the array (MAC layers) and the host (the rest). Not thread-safe per
+  /// Accelerator; the QuantizedNetwork itself may be shared by threads.
+  [[nodiscard]] QuantResult run(driver::Accelerator& acc, std::span<const std::uint8_t> rgb,
+                                const QuantRunOptions& opts = {}) const;
+
+ private:
+  /// MAC operator `i` quantized and prepared for the array.
+  [[nodiscard]] QuantLayer plan_mac(std::size_t i, int fl_in, const Calibration& calib,
+                                    const driver::Accelerator& acc) const;
+  /// The output FL of host operator `i` (and its quantized constant, for an ADD).
+  int plan_host_op(std::size_t i, int fl_in, const Calibration& calib);
+  [[nodiscard]] std::vector<std::int32_t> run_mac(driver::Accelerator& acc, const QuantLayer& ql,
+                                                  const host::QTensor& x, const QuantRunOptions& opts,
+                                                  QuantResult& res) const;
+  [[nodiscard]] std::vector<std::int32_t> run_host_op(std::size_t i, std::span<const host::QTensor> t,
+                                                      int fl_out) const;
+
+  const model::Network* net_;
+  golden::Mode mode_;
+  WeightFl weight_fl_;
+  std::vector<int> fl_;
+  std::vector<int> op_layer_;  ///< per op: index into layers_ or -1
+  std::vector<QuantLayer> layers_;
+  std::vector<std::vector<std::int32_t>> add_constant_;  ///< per op: quantized ADD constant
+  std::vector<int> add_constant_fl_;
+};
+
+}  // namespace bitscale::quant

@@ -1,0 +1,305 @@
+#include "bitscale/quant/quantized_network.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+#include "bitscale/golden/numeric.hpp"
+#include "bitscale/quant/fixed_point.hpp"
+#include "host_ops.hpp"
+
+namespace bitscale::quant {
+
+using golden::Mode;
+using host::QTensor;
+using model::Network;
+using model::Op;
+using model::OpType;
+using model::Shape3;
+
+namespace {
+
+constexpr int kNoFl = -1000;
+
+/// The array's geometry of MAC operator `i` (fully connected: a 1x1 convolution on a 1x1xK
+/// input). Throws std::invalid_argument for a dilated convolution.
+golden::ConvShape layer_shape(const Network& net, std::size_t i) {
+  const Op& op = net.ops()[i];
+  const Shape3 is = net.shapes()[op.inputs[0]];
+  golden::ConvShape s;
+  if (op.type == OpType::kFullyConnected) {
+    s.in_h = 1, s.in_w = 1, s.in_c = static_cast<int>(is.size());
+  } else {
+    if (op.win.dilation_h != 1 || op.win.dilation_w != 1) {
+      throw std::invalid_argument(fmt::format("{}: op {} ('{}'): the array has no dilated convolution", net.name(), i,
+                                              net.tensor_names()[op.output]));
+    }
+    s.in_h = is.h, s.in_w = is.w, s.in_c = is.c;
+    s.k_h = op.win.k_h, s.k_w = op.win.k_w;
+    s.stride_h = op.win.stride_h, s.stride_w = op.win.stride_w;
+    s.pad_top = op.win.pad_top, s.pad_left = op.win.pad_left;
+    s.pad_bottom = op.win.pad_bottom, s.pad_right = op.win.pad_right;
+    s.groups = op.groups;
+  }
+  s.out_c = op.out_c;
+  return s;
+}
+
+/// The weights' FLs of a MAC operator before the accumulator limit: one (kLayer) or one per
+/// output channel from the max |w|, each lowered until round(b * 2^(FL_in + FL_w)) of the
+/// largest bias fits the 32-bit bias register; kGroup then shares an FL per block of `cols`
+/// channels of each convolution group, ordered by FL, a block taking its smallest FL (as many
+/// n-tiles, one shift each, as with one FL per layer).
+std::vector<int> weight_fls(const Op& op, int bits, int fl_in, WeightFl weight_fl, int cols) {
+  const int n_ch = op.out_c;
+  const std::size_t per_ch = op.weights.size() / static_cast<std::size_t>(n_ch);
+  const int n_fl = weight_fl == WeightFl::kLayer ? 1 : n_ch;
+  std::vector<int> fl_w(static_cast<std::size_t>(n_fl));
+  for (int f = 0; f < n_fl; ++f) {
+    const std::size_t c0 = n_fl == 1 ? 0 : static_cast<std::size_t>(f), c1 = n_fl == 1 ? n_ch : c0 + 1;
+    double wmax = 0, bmax = 0;
+    for (std::size_t k = c0 * per_ch; k < c1 * per_ch; ++k)
+      wmax = std::max(wmax, static_cast<double>(std::fabs(op.weights[k])));
+    for (std::size_t c = c0; c < c1 && !op.bias.empty(); ++c)
+      bmax = std::max(bmax, static_cast<double>(std::fabs(op.bias[c])));
+    int& fl = fl_w[static_cast<std::size_t>(f)];
+    fl = fractional_length(wmax, bits);
+    while (bmax > 0 && std::round(std::ldexp(bmax, fl_in + fl)) > 2147483647.0) --fl;
+  }
+  if (weight_fl == WeightFl::kGroup) {
+    const int ng = n_ch / op.groups;
+    std::vector<int> order(static_cast<std::size_t>(ng));
+    for (int g = 0; g < op.groups; ++g) {
+      const auto fl_of = [&](int c) -> int& { return fl_w[static_cast<std::size_t>(g * ng + c)]; };
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return fl_of(a) < fl_of(b); });
+      for (int i = 0; i < ng; ++i)
+        fl_of(order[static_cast<std::size_t>(i)]) = fl_of(order[static_cast<std::size_t>(i - i % cols)]);
+    }
+  }
+  return fl_w;
+}
+
+/// The array's output stage for a fused activation at `fl_out`: ReLU and the upper clamp on
+/// the array (RELU_N1_TO_1's lower bound is applied on the host).
+golden::OutputStage output_stage(golden::FloatActivation act, int fl_out, Mode mode) {
+  const auto clamp_to_mode = [&](double real) {
+    return static_cast<std::int16_t>(
+        std::min(std::round(std::ldexp(real, fl_out)), static_cast<double>(golden::max_value(mode))));
+  };
+  golden::OutputStage out;
+  switch (act) {
+    case golden::FloatActivation::kNone:
+      break;
+    case golden::FloatActivation::kRelu:
+      out.relu = true;
+      break;
+    case golden::FloatActivation::kRelu6:
+      out.relu = true, out.clamp = true, out.clamp_hi = clamp_to_mode(6.0);
+      break;
+    case golden::FloatActivation::kReluN1To1:
+      out.clamp = true, out.clamp_hi = clamp_to_mode(1.0);
+      break;
+  }
+  return out;
+}
+
+/// A MAC operator as a golden::Layer in `mode`: weights at their FLs (one, or one per output
+/// channel), biases at FL_in + FL_w (saturated to 32 bits), shifts to FL_out.
+golden::Layer lower_mac(const Op& op, const golden::ConvShape& shape, Mode mode, int fl_in, std::span<const int> fl_w,
+                        int fl_out) {
+  golden::Layer L;
+  L.mode = mode;
+  L.shape = shape;
+  const std::size_t per_ch = op.weights.size() / static_cast<std::size_t>(op.out_c);
+  const bool per_channel = fl_w.size() > 1;
+  const auto fl_w_of = [&](std::size_t c) { return fl_w[per_channel ? c : 0]; };
+  L.weights.resize(op.weights.size());
+  for (std::size_t k = 0; k < op.weights.size(); ++k)
+    L.weights[k] = quantize_value(op.weights[k], fl_w_of(k / per_ch), mode);
+  L.bias.resize(op.bias.size());
+  for (std::size_t k = 0; k < op.bias.size(); ++k) {
+    const double r = std::round(std::ldexp(static_cast<double>(op.bias[k]), fl_in + fl_w_of(k)));
+    L.bias[k] = static_cast<std::int32_t>(std::clamp(r, double{std::numeric_limits<std::int32_t>::min()},
+                                                     double{std::numeric_limits<std::int32_t>::max()}));
+  }
+  L.out = output_stage(op.act, fl_out, mode);
+  L.out.shift = fl_in + *std::min_element(fl_w.begin(), fl_w.end()) - fl_out;
+  if (per_channel) {
+    L.channel_shift.resize(fl_w.size());
+    for (std::size_t c = 0; c < L.channel_shift.size(); ++c) L.channel_shift[c] = fl_in + fl_w[c] - fl_out;
+  }
+  return L;
+}
+
+}  // namespace
+
+std::string_view to_string(WeightFl w) {
+  switch (w) {
+    case WeightFl::kLayer:
+      return "layer";
+    case WeightFl::kChannel:
+      return "channel";
+    case WeightFl::kGroup:
+      break;
+  }
+  return "group";
+}
+
+WeightFl weight_fl_from_string(std::string_view s) {
+  for (const WeightFl w : {WeightFl::kLayer, WeightFl::kChannel, WeightFl::kGroup}) {
+    if (s == to_string(w)) return w;
+  }
+  throw std::invalid_argument(fmt::format("weight FL granularity '{}': expected 'layer', 'channel' or 'group'", s));
+}
+
+QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib, int bits,
+                                   const driver::Accelerator& acc, WeightFl weight_fl)
+    : net_(&net), mode_(golden::mode_from_bits(bits)), weight_fl_(weight_fl) {
+  const auto& ops = net.ops();
+  fl_.assign(net.shapes().size(), kNoFl);
+  op_layer_.assign(ops.size(), -1);
+  add_constant_.resize(ops.size());
+  add_constant_fl_.assign(ops.size(), 0);
+  fl_[net.input_tensor()] = calib.fractional_length(net.input_tensor(), bits);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    const int fl_in = fl_.at(op.inputs.at(0));
+    if (fl_in == kNoFl) throw std::logic_error(fmt::format("{}: op {} reads an unplanned tensor", net.name(), i));
+    if (op.is_mac()) {
+      op_layer_[i] = static_cast<int>(layers_.size());
+      layers_.push_back(plan_mac(i, fl_in, calib, acc));
+      fl_[op.output] = layers_.back().fl_out;
+    } else {
+      fl_[op.output] = plan_host_op(i, fl_in, calib);
+    }
+  }
+}
+
+QuantLayer QuantizedNetwork::plan_mac(std::size_t i, int fl_in, const Calibration& calib,
+                                      const driver::Accelerator& acc) const {
+  const Op& op = net_->ops()[i];
+  const golden::ConvShape shape = layer_shape(*net_, i);
+  std::vector<int> fl_w = weight_fls(op, bits(), fl_in, weight_fl_, acc.hw().cols);
+  // A calibrated FL_out finer than the accumulator gains nothing: FL_out := FL_acc (shift 0).
+  const int fl_out =
+      std::min(calib.fractional_length(op.output, bits()), fl_in + *std::min_element(fl_w.begin(), fl_w.end()));
+  // Shifts stay inside the accumulator: FL_w <= 47 + FL_out - FL_in (lowers tiny-weight FLs).
+  for (int& fl : fl_w) fl = std::min(fl, golden::kAccBits - 1 + fl_out - fl_in);
+  QuantLayer ql;
+  ql.op = static_cast<int>(i);
+  ql.fl_in = fl_in, ql.fl_w = *std::min_element(fl_w.begin(), fl_w.end()), ql.fl_out = fl_out;
+  if (fl_w.size() > 1) ql.channel_fl_w = fl_w;
+  ql.prepared = acc.prepare(lower_mac(op, shape, mode_, fl_in, fl_w, fl_out));
+  return ql;
+}
+
+int QuantizedNetwork::plan_host_op(std::size_t i, int fl_in, const Calibration& calib) {
+  const Op& op = net_->ops()[i];
+  switch (op.type) {
+    case OpType::kAdd: {
+      const int fl_out = calib.fractional_length(op.output, bits());
+      if (op.has_constant) {
+        double m = 0;
+        for (float v : op.constant.data) m = std::max(m, static_cast<double>(std::fabs(v)));
+        add_constant_fl_[i] = fractional_length(m, bits());
+        for (float v : op.constant.data) add_constant_[i].push_back(quantize_value(v, add_constant_fl_[i], mode_));
+      }
+      return fl_out;
+    }
+    case OpType::kAveragePool2D:
+    case OpType::kMean:
+    case OpType::kConcatenation:
+      return calib.fractional_length(op.output, bits());
+    default:  // max pool, pad, reshape: values pass unchanged; softmax: float probabilities (FL unused)
+      return fl_in;
+  }
+}
+
+std::vector<std::int32_t> QuantizedNetwork::run_host_op(std::size_t i, std::span<const QTensor> t, int fl_out) const {
+  const Network& net = *net_;
+  const Op& op = net.ops()[i];
+  const QTensor& x = t[op.inputs[0]];
+  const Shape3 is = net.shapes()[op.inputs[0]];
+  const Shape3 os = net.shapes()[op.output];
+  switch (op.type) {
+    case OpType::kAdd: {
+      const bool cst = op.has_constant;
+      const std::span<const std::int32_t> b = cst ? add_constant_[i] : t[op.inputs.at(1)].v;
+      const int b_fl = cst ? add_constant_fl_[i] : t[op.inputs.at(1)].fl;
+      return host::add(x, b, b_fl, is.c, fl_out, op.act, mode_, fmt::format("{}: ADD op {}", net.name(), i));
+    }
+    case OpType::kAveragePool2D:
+    case OpType::kMaxPool2D:
+      return host::pool(x, is, os, op.win, op.type == OpType::kAveragePool2D, fl_out, op.act, mode_);
+    case OpType::kMean:
+      return host::mean_hw(x, is, fl_out, mode_);
+    case OpType::kPad:
+      return host::pad(x, is, os, op.pad_h, op.pad_w, op.pad_c);
+    case OpType::kConcatenation: {
+      std::vector<const QTensor*> parts;
+      std::vector<Shape3> shapes;
+      for (int ti : op.inputs) parts.push_back(&t[ti]), shapes.push_back(net.shapes()[ti]);
+      return host::concatenate(parts, shapes, op.axis, os, fl_out, mode_);
+    }
+    default:  // reshape; softmax (a placeholder: its float probabilities are computed in run)
+      return x.v;
+  }
+}
+
+QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std::uint8_t> rgb,
+                                  const QuantRunOptions& opts) const {
+  const Network& net = *net_;
+  const auto& ops = net.ops();
+  QuantResult res;
+  std::vector<QTensor> t(net.shapes().size());
+  {
+    const golden::FloatTensor x = net.input_values(rgb);
+    QTensor& q = t[net.input_tensor()];
+    q.fl = fl_[net.input_tensor()];
+    q.v.resize(x.data.size());
+    for (std::size_t k = 0; k < x.data.size(); ++k) q.v[k] = quantize_value(x.data[k], q.fl, mode_);
+  }
+  acc.clear_counters();
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    QTensor y;
+    y.fl = fl_[op.output];
+    if (op_layer_[i] >= 0) {
+      y.v = run_mac(acc, layers_[op_layer_[i]], t[op.inputs[0]], opts, res);
+      // RELU_N1_TO_1: the array clamps above, the host below.
+      if (op.act == golden::FloatActivation::kReluN1To1) {
+        for (auto& v : y.v) v = activate_fixed(v, op.act, y.fl, mode_);
+      }
+    } else {
+      y.v = run_host_op(i, t, y.fl);
+    }
+    t[op.output] = std::move(y);
+  }
+  res.counters = acc.counters();
+  if (net.ends_in_softmax()) {
+    const Op& last = ops.back();
+    res.probabilities = golden::softmax(host::to_float(t[last.inputs[0]]), last.beta);
+  } else {
+    res.probabilities = golden::softmax(host::to_float(t[net.output_tensor()]));
+  }
+  return res;
+}
+
+std::vector<std::int32_t> QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, const QTensor& x,
+                                                    const QuantRunOptions& opts, QuantResult& res) const {
+  const auto& sh = ql.prepared.layer.shape;
+  const auto in = golden::PackedTensor::from_values(sh.in_h, sh.in_w, sh.in_c, mode_, x.v);
+  const driver::Counters c0 = opts.record_layer_counters ? acc.counters() : driver::Counters{};
+  golden::PackedTensor out = acc.run(ql.prepared, in);
+  if (opts.record_layer_counters) res.layer_counters.push_back(acc.counters() - c0);
+  std::vector<std::int32_t> y = out.values();
+  if (opts.record_mac_outputs) res.mac_outputs.push_back(std::move(out));
+  return y;
+}
+
+}  // namespace bitscale::quant
