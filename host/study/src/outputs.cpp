@@ -1,4 +1,6 @@
 // Outputs of the dynamic bit-width study: JSON, CSV, SVG charts and Markdown fragments.
+#include "bitscale/study/outputs.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -6,13 +8,11 @@
 
 #include "bitscale/report/html.hpp"
 #include "bitscale/report/svg.hpp"
-#include "bitscale/study/study.hpp"
 #include "bitscale/util/file.hpp"
-#include "bitscale/util/json.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
-namespace json = util::json;
 namespace svg = report::svg;
 using report::markdown_to_html;
 using util::read_file;
@@ -148,7 +148,7 @@ SweepSummary summarize_sweep(const SweepInput& in, double max_drop, double step,
   s.in = in;
   s.max_drop = max_drop;
   for (double t : grid(0.0, 1.0, step)) s.curve.push_back(evaluate(in, t));
-  for (int b : {4, 8, 16}) s.statics.push_back(evaluate_static(in, b));
+  for (int b : kPrecisions) s.statics.push_back(evaluate_static(in, b));
   s.dynamic.emplace_back(in.levels, search_threshold(in, max_drop));
   for (const auto& l : extra_level_sets) {
     if (l == in.levels) continue;
@@ -189,7 +189,7 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
   std::string j = fmt::format(
       "{{\"format\":\"bitscale-sweep-1\",\"levels\":{},\"images\":{},\"energy_table\":{},\"float_top1\":{:.4f},"
       "\"static16_energy_pj\":{:.6g},\"max_drop_pp\":{},\"static\":[",
-      levels_json(s.in.levels), s.in.records.size(), json::quote(s.in.table.source), ft, static16_energy_pj(s.in),
+      levels_json(s.in.levels), s.in.records.size(), util::json_string(s.in.table.source), ft, static16_energy_pj(s.in),
       s.max_drop);
   for (std::size_t i = 0; i < s.statics.size(); ++i) {
     const auto& p = s.statics[i];
