@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "bitscale/data/labels.hpp"
@@ -35,13 +34,11 @@ struct CharOptions {
 
 int run_characterize(const CharOptions& o) {
   const auto warn = [](const std::string& w) { fmt::print(stderr, "{}\n", w); };
-  const DataPaths d = default_data_paths();
-  const std::string model_path = o.model.empty() ? d.model : o.model;
-  const std::string image_dir = o.images.empty() ? d.images : o.images;
-  const std::string syn_path = o.synsets.empty() ? d.synsets : o.synsets;
-  if (model_path.empty()) throw std::invalid_argument("no --model given and no default model found");
-  if (image_dir.empty()) throw std::invalid_argument("no --images given and no default image directory found");
-  if (syn_path.empty()) throw std::invalid_argument("no --synsets given and no default imagenet-synsets.tsv found");
+  const DataPaths d = resolve_data_paths({o.model, o.images, o.synsets});
+  const std::string& model_path = d.need_model();
+  const std::string& image_dir = d.need_images();
+  const std::string& syn_path = d.need_synsets();
+  const Backend backend = parse_backend(o.backend);
   const std::vector<int> levels = study::parse_levels(o.levels);
   const Model model = load_tflite(model_path);
   const Network net(model);
@@ -51,86 +48,47 @@ int run_characterize(const CharOptions& o) {
   if (files.empty()) throw std::invalid_argument(fmt::format("{}: no images ({} half)", image_dir, o.half));
   fs::create_directories(o.out);
   const std::string model_name = fs::path(model_path).filename().string();
-  const auto label_of = [&syn](const std::string& f) { return label_from_filename(f, syn); };
-  const auto factory = [b = o.backend]() { return driver::make_accelerator(b); };
-
-  // Phase 1: the float baseline on every image.
   Progress progress(o.progress);
-  study::RecordOptions ro;
-  ro.jobs = o.jobs;
-  ro.warn = warn;
-  ro.stop_after = o.stop_after;
-  ro.progress = [&](std::size_t n, std::size_t total) {
-    progress.update(fmt::format("float: {}/{} images", n, total));
+  study::CharacterizeSetup cs;
+  cs.net = &net;
+  cs.files = files;
+  cs.levels = levels;
+  cs.top5 = o.top5;
+  cs.backend = backend;
+  cs.weight_fl = weight_fl_from_string(o.weight_fl);
+  cs.weight_fl_name = o.weight_fl;
+  cs.out_dir = o.out;
+  cs.model_name = model_name;
+  cs.image_dir = image_dir;
+  cs.label_of = [&syn](const std::string& f) { return label_from_filename(f, syn); };
+  cs.factory = accelerator_factory();
+  cs.record.jobs = o.jobs;
+  cs.record.warn = warn;
+  cs.record.stop_after = o.stop_after;
+  cs.progress = [&](study::CharacterizePhase phase, std::size_t n, std::size_t total) {
+    progress.update(phase == study::CharacterizePhase::kFloat
+                        ? fmt::format("float: {}/{} images", n, total)
+                        : fmt::format("levels {}: {}/{} images", o.levels, n, total));
   };
-  const study::Runner float_runner({&net, nullptr, {}, true, "float", {}}, label_of);
-  const auto phase1 =
-      study::record_images(o.out + "/float.jsonl", study::records_header("float", model_name, "float", {}, ""), files,
-                           float_runner.workers(), ro);
-  progress.finish();
-  if (!phase1.complete) {
+  cs.phase_done = [&](study::CharacterizePhase) { progress.finish(); };
+  cs.float_done = [&](const study::FloatBaseline& base, std::size_t resumed) {
+    fmt::print(stderr, "phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} resumed)\n",
+               o.top5 ? "top-5" : "top-1", base.kept.size(), base.labelled, base.errors, resumed);
+  };
+  const study::CharacterizeOutcome run = study::run_characterization(cs);
+  if (!run.complete) {
     fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
-               phase1.computed);
+               run.computed);
     return 3;
   }
-  std::vector<std::string> kept;
-  std::map<std::string, study::RunRecord> float_runs;
-  std::size_t errors = 0, labelled = 0;
-  for (const auto& r : phase1.records) {
-    if (!r.ok()) {
-      ++errors;
-      warn(fmt::format("{}: {}", r.file, r.error));
-      continue;
-    }
-    if (!r.label || !r.fp) continue;
-    ++labelled;
-    if (o.top5 ? r.fp->correct5 : r.fp->correct1) {
-      kept.push_back(r.file);
-      float_runs[r.file] = *r.fp;
-    }
-  }
-  if (kept.empty())
-    throw std::runtime_error(fmt::format("{}: no image is classified correctly by the float network", image_dir));
-  fmt::print(stderr, "phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} resumed)\n",
-             o.top5 ? "top-5" : "top-1", kept.size(), labelled, errors, phase1.resumed);
-
-  // The calibration: activation ranges of the kept images (reused on resume).
-  const std::string calib_path = o.out + "/calibration.json";
-  Calibration calib;
-  if (fs::exists(calib_path)) {
-    calib = Calibration::load(calib_path, net);
-    if (calib.images != kept) {
-      throw std::runtime_error(
-          fmt::format("{}: calibrated on other images than this run keeps; use another --out", calib_path));
-    }
-  } else {
-    calib = calibrate_files(net, kept, o.jobs, warn);
-    calib.save(calib_path, net);
-  }
-  const std::string calib_id = fmt::format("{:016x}", study::fnv1a(calib.to_json(net)));
-
-  // Phase 2: every kept image at each level.
-  ro.progress = [&](std::size_t n, std::size_t total) {
-    progress.update(fmt::format("levels {}: {}/{} images", o.levels, n, total));
-  };
-  const study::Runner runner({&net, &calib, levels, false, o.backend, factory, weight_fl_from_string(o.weight_fl)},
-                             label_of);
-  auto phase2 = study::record_images(
-      o.out + "/levels.jsonl", study::records_header("levels", model_name, o.backend, levels, calib_id, o.weight_fl),
-      kept, runner.workers(), ro);
-  progress.finish();
-  if (!phase2.complete) {
-    fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
-               phase2.computed);
-    return 3;
-  }
-  for (auto& r : phase2.records) r.fp = float_runs.at(r.file);
-  const study::Characterization c = study::characterize(phase2.records, levels, o.top5);
+  const study::FloatBaseline& base = run.base;
+  const std::vector<std::string>& kept = base.kept;
+  const study::Characterization& c = *run.result;
   const std::string context = fmt::format(
       "Model `{}`, {} images of `{}` ({} half), float {} correct on {} ({:.1f} %): these calibrate the fixed-point "
       "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}.",
       model_name, files.size(), image_dir, o.half, o.top5 ? "top-5" : "top-1", kept.size(),
-      100.0 * static_cast<double>(kept.size()) / static_cast<double>(std::max<std::size_t>(labelled, 1)), o.levels,
+      100.0 * static_cast<double>(kept.size()) / static_cast<double>(std::max<std::size_t>(base.labelled, 1)), o.levels,
       o.backend, o.weight_fl);
   study::write_characterization(o.out, c, context);
 

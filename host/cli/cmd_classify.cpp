@@ -29,40 +29,43 @@ std::string class_name(int output_index, const std::optional<Synsets>& syn) {
 }
 
 int run_classify(const ClassifyOptions& o) {
-  const DataPaths d = default_data_paths();
-  const std::string model_path = o.model.empty() ? d.model : o.model;
-  if (model_path.empty()) throw std::invalid_argument("no --model given and no default model found");
+  const DataPaths d = resolve_data_paths({o.model, {}, o.synsets});
+  const std::string& model_path = d.need_model();
   const Model model = load_tflite(model_path);
   const Network net(model);
   std::optional<Synsets> syn;
-  const std::string syn_path = o.synsets.empty() ? d.synsets : o.synsets;
-  if (!syn_path.empty()) syn.emplace(syn_path);
+  if (!d.synsets.empty()) syn.emplace(d.synsets);
 
+  const Backend backend = parse_backend(o.backend);
   std::unique_ptr<Calibration> calib;
-  if (o.backend != "float") {
+  std::unique_ptr<Engine> engine;
+  if (on_array(backend)) {
     std::vector<std::string> defaults;
     if (o.calib.empty()) {
       if (d.images.empty()) throw std::invalid_argument("no --calib given and no default image directory");
       // The calibration half of the default images, never the image being classified.
-      for (const auto& f : split_even_odd(list_images(d.images)).calibration) {
-        if (f != o.image) defaults.push_back(f);
-      }
+      defaults = split_even_odd(list_images(d.images)).calibration;
+      exclude_calibration_images(defaults, std::vector<std::string>{o.image});
     }
     calib = std::make_unique<Calibration>(obtain_calibration(
         net, o.calib, defaults, o.calib_limit, o.jobs, [](const std::string& w) { fmt::print(stderr, "{}\n", w); }));
     if (!o.save_calib.empty()) calib->save(o.save_calib, net);
+    engine = std::make_unique<Engine>(
+        net,
+        ArrayConfig{
+            .backend = backend, .bits = o.bits, .calib = calib.get(), .weight_fl = weight_fl_from_string(o.weight_fl)},
+        accelerator_factory());
+  } else {
+    engine = std::make_unique<Engine>(net);
   }
-  const Engine engine(
-      net, o.backend, o.bits, calib.get(), [b = o.backend]() { return driver::make_accelerator(b); },
-      weight_fl_from_string(o.weight_fl));
   const Image img = load_for_model(o.image, net.input_h(), net.input_w());
-  auto session = engine.session();
+  auto session = engine->session();
   const Prediction p = session->run(img.rgb);
 
   fmt::print("{}: {} on {}{}\n", o.image, model_path, o.backend,
-             engine.on_array() ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits,
-                                             o.weight_fl, calib->images.size())
-                               : "");
+             engine->on_array() ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits,
+                                              o.weight_fl, calib->images.size())
+                                : "");
   if (syn) {
     if (const auto label = label_from_filename(o.image, *syn)) {
       fmt::print("label: {} {}\n", *label, syn->name(*label));

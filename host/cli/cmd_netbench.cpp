@@ -59,8 +59,8 @@ int run_netbench(const NetBenchOptions& o) {
 
   // Golden (functional) back-end, one thread.
   const WeightFl wfl = weight_fl_from_string(o.weight_fl);
-  const Engine golden(
-      net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); }, wfl);
+  const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = o.bits, .calib = &calib, .weight_fl = wfl},
+                      accelerator_factory());
   auto gs = golden.session();
   const int ng = std::max(1, std::min<int>(o.golden_images, static_cast<int>(imgs.size())));
   const auto t0 = Clock::now();
@@ -113,8 +113,8 @@ int run_netbench(const NetBenchOptions& o) {
   double rtl_s = 0;
   std::uint64_t rtl_cycles = 0;
   if (o.rtl_images > 0) {
-    const Engine rtl(
-        net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); }, wfl);
+    const Engine rtl(net, ArrayConfig{.backend = Backend::kRtl, .bits = o.bits, .calib = &calib, .weight_fl = wfl},
+                     accelerator_factory());
     auto rs = rtl.session();
     const int nr = std::min<int>(o.rtl_images, static_cast<int>(imgs.size()));
     const auto t1 = Clock::now();

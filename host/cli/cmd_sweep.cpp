@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <memory>
-#include <set>
 #include <string>
 
 #include "bitscale/data/labels.hpp"
@@ -36,20 +35,13 @@ struct SweepOptions {
   bool progress = true;
 };
 
-bool same_dir(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return fs::equivalent(a, b, ec);
-}
-
 int run_sweep(const SweepOptions& o) {
   const auto warn = [](const std::string& w) { fmt::print(stderr, "{}\n", w); };
-  const DataPaths d = default_data_paths();
-  const std::string model_path = o.model.empty() ? d.model : o.model;
-  const std::string image_dir = o.images.empty() ? d.images : o.images;
-  const std::string syn_path = o.synsets.empty() ? d.synsets : o.synsets;
-  if (model_path.empty()) throw std::invalid_argument("no --model given and no default model found");
-  if (image_dir.empty()) throw std::invalid_argument("no --images given and no default image directory found");
-  if (syn_path.empty()) throw std::invalid_argument("no --synsets given and no default imagenet-synsets.tsv found");
+  const DataPaths d = resolve_data_paths({o.model, o.images, o.synsets});
+  const std::string& model_path = d.need_model();
+  const std::string& image_dir = d.need_images();
+  const std::string& syn_path = d.need_synsets();
+  const Backend backend = parse_backend(o.backend);
   const std::vector<int> levels = study::parse_levels(o.levels);
   if (!(o.max_drop >= 0)) throw std::invalid_argument("--max-drop must be >= 0");
   const EnergyTable table = o.energy.empty() ? EnergyTable::envision() : EnergyTable::load(o.energy);
@@ -59,48 +51,14 @@ int run_sweep(const SweepOptions& o) {
   const std::string model_name = fs::path(model_path).filename().string();
   fs::create_directories(o.out);
 
-  // Calibration: a JSON file, or the saved one of this output directory (resume), or an image
-  // directory (its even half when it is the evaluated directory).
-  const std::vector<std::string> all = list_images(image_dir);
-  const std::string calib_arg = o.calib.empty() ? image_dir : o.calib;
-  const bool calib_is_dir = !calib_arg.ends_with(".json");
-  const bool shared_dir = calib_is_dir && same_dir(calib_arg, image_dir);
-  const std::string half = o.half == "auto" ? (shared_dir ? "odd" : "all") : o.half;
-  const std::string saved = o.out + "/calibration.json";
-  Calibration calib;
-  if (!calib_is_dir) {
-    calib = Calibration::load(calib_arg, net);
-    if (!fs::exists(saved)) calib.save(saved, net);
-  } else if (fs::exists(saved)) {
-    calib = Calibration::load(saved, net);
-    fmt::print(stderr, "{}: reusing the saved calibration ({} images)\n", saved, calib.images.size());
-  } else {
-    std::vector<std::string> cf = list_images(calib_arg);
-    if (shared_dir) cf = select_half(cf, "even");
-    if (cf.empty()) throw std::invalid_argument(fmt::format("{}: no calibration images", calib_arg));
-    calib = obtain_calibration(net, "", cf, o.calib_limit, o.jobs, warn);
-    calib.save(saved, net);
-    fmt::print(stderr, "calibration: {} images of {}{}\n", calib.images.size(), calib_arg,
-               shared_dir ? " (even positions; evaluating the odd ones)" : "");
-  }
-  const std::string calib_id = fmt::format("{:016x}", study::fnv1a(calib.to_json(net)));
+  const study::SweepCalibration sc =
+      study::sweep_calibration(net, o.calib, image_dir, o.half, o.out, o.calib_limit, o.jobs, warn);
+  const Calibration& calib = sc.calib;
+  const std::string& half = sc.half;
+  const std::vector<std::string> files = study::sweep_files(list_images(image_dir), sc, o.limit, image_dir, warn);
 
-  std::vector<std::string> files = select_half(all, half);
-  const std::set<std::string> seen(calib.images.begin(), calib.images.end());
-  const auto before = files.size();
-  std::erase_if(files, [&](const std::string& f) { return seen.contains(f); });
-  if (files.size() != before)
-    fmt::print(stderr, "excluded {} calibration images from the evaluation\n", before - files.size());
-  if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
-  if (files.empty())
-    throw std::invalid_argument(
-        fmt::format("{}: no evaluation images ({} half, calibration excluded)", image_dir, half));
-
-  std::vector<int> bits{4, 8, 16};
-  for (int b : levels) {
-    if (std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
-  }
-  std::sort(bits.begin(), bits.end());
+  // Every precision is recorded (the static comparisons need them; the levels are a subset).
+  const std::vector<int> bits(kPrecisions.begin(), kPrecisions.end());
   const auto label_of = [&syn](const std::string& f) { return label_from_filename(f, syn); };
   Progress progress(o.progress);
   study::RecordOptions ro;
@@ -110,17 +68,20 @@ int run_sweep(const SweepOptions& o) {
   ro.progress = [&](std::size_t n, std::size_t total) {
     progress.update(fmt::format("sweep records: {}/{} images", n, total));
   };
-  const std::string rec_path = o.out + (o.backend == "golden" ? "/records.jsonl" : "/records_" + o.backend + ".jsonl");
-  study::RecordResult rec;
-  {
-    const study::Runner runner(
-        {&net, &calib, bits, true, o.backend, [b = o.backend]() { return driver::make_accelerator(b); },
-         weight_fl_from_string(o.weight_fl)},
-        label_of);
-    rec = study::record_images(rec_path,
-                               study::records_header("sweep", model_name, o.backend, bits, calib_id, o.weight_fl),
-                               files, runner.workers(), ro);
-  }
+  const study::RecordResult rec = study::record_sweep({.run = {.net = &net,
+                                                               .run_float = true,
+                                                               .bits = bits,
+                                                               .backend = backend,
+                                                               .calib = &calib,
+                                                               .weight_fl = weight_fl_from_string(o.weight_fl),
+                                                               .factory = accelerator_factory()},
+                                                       .label_of = label_of,
+                                                       .files = files,
+                                                       .out_dir = o.out,
+                                                       .model_name = model_name,
+                                                       .calibration_id = sc.id,
+                                                       .weight_fl_name = o.weight_fl,
+                                                       .record = ro});
   progress.finish();
   if (!rec.complete) {
     fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
@@ -133,7 +94,7 @@ int run_sweep(const SweepOptions& o) {
   in.table = table;
   if (in.records.empty())
     throw std::runtime_error(fmt::format("{}: no labelled, readable evaluation image", image_dir));
-  const std::vector<std::vector<int>> extra{{4, 8, 16}, {8, 16}};
+  const std::vector<std::vector<int>> extra{{kPrecisions.begin(), kPrecisions.end()}, {8, 16}};
   const study::SweepSummary s = study::summarize_sweep(in, o.max_drop, o.step, extra);
   const std::string context = fmt::format(
       "Model `{}`, {} evaluation images of `{}` ({} positions, none used for calibration; {} skipped: unreadable or "
@@ -148,73 +109,35 @@ int run_sweep(const SweepOptions& o) {
   if (o.confirm_rtl > 0) {
     // The first N evaluation images again on the verilated RTL: every level's top-1, margin and
     // counters must equal the golden records, hence the same decisions and energy at every T_h.
-    std::vector<std::string> sub(files.begin(), files.begin() + std::min<std::size_t>(files.size(), o.confirm_rtl));
-    // One bit-width at a time, each in its own records file.
-    ro.stop_after = 0;
-    study::RecordResult r;
-    for (int b : bits) {
-      const study::Runner rtl({&net,
-                               &calib,
-                               {b},
-                               false,
-                               "rtl",
-                               []() { return driver::make_accelerator("rtl"); },
-                               weight_fl_from_string(o.weight_fl)},
-                              label_of);
-      ro.progress = [&](std::size_t n, std::size_t total) {
-        progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
-      };
-      const auto rb = study::record_images(
-          o.out + fmt::format("/rtl_confirm_{}.jsonl", b),
-          study::records_header("rtl-confirm", model_name, "rtl", {b}, calib_id, o.weight_fl), sub, rtl.workers(), ro);
-      progress.finish();
-      if (r.records.empty()) {
-        r = rb;
-      } else {
-        for (std::size_t i = 0; i < r.records.size(); ++i) r.records[i].levels[b] = rb.records.at(i).levels.at(b);
-      }
-    }
-    std::map<std::string, const study::ImageRecord*> golden;
-    for (const auto& g : rec.records) golden[g.file] = &g;
-    std::size_t same = 0;
-    std::vector<study::ImageRecord> gsub, rsub;
-    for (const auto& x : r.records) {
-      study::ImageRecord y = x;
-      y.fp = golden.at(x.file)->fp;
-      const bool eq = y == *golden.at(x.file);
-      same += eq;
-      if (!eq) warn(fmt::format("rtl confirmation: {} differs from the golden record", x.file));
-      gsub.push_back(*golden.at(x.file));
-      rsub.push_back(y);
-    }
-    study::SweepInput gi = in, ri = in;
-    gi.records = study::sweep_records(gsub, levels);
-    ri.records = study::sweep_records(rsub, levels);
-    std::string md = fmt::format(
-        "### RTL confirmation\n\nThe first {} evaluation images re-run on the verilated RTL back-end at {} bits: "
-        "**{} of {}** have identical top-1, correctness, score margin and hardware counters at every bit-width.\n\n"
-        "| T_h | golden: top-1 correct, energy (pJ) | RTL: top-1 correct, energy (pJ) | same decisions "
-        "|\n|---|---|---|---|\n",
-        sub.size(), fmt::join(bits, "/"), same, sub.size());
-    std::vector<double> ts{0.0, 0.5, 1.0};
-    if (s.dynamic.front().second) ts.insert(ts.begin() + 1, s.dynamic.front().second->threshold);
-    bool all_same = same == sub.size();
-    for (double t : ts) {
-      const auto pg = study::evaluate(gi, t);
-      const auto pr = study::evaluate(ri, t);
-      const bool eq = pg.correct == pr.correct && pg.energy_pj == pr.energy_pj && pg.accepted == pr.accepted;
-      all_same = all_same && eq;
-      md += fmt::format("| {:.4f} | {}, {:.6g} | {}, {:.6g} | {} |\n", t, pg.correct, pg.energy_pj, pr.correct,
-                        pr.energy_pj, eq ? "yes" : "NO");
-    }
-    md += "\n";
-    util::write_file(o.out + "/rtl_confirm.md", md);
-    util::write_file(o.out + "/summary.md", util::read_file(o.out + "/summary.md") + md);
+    study::ConfirmSetup cs;
+    cs.run = {.net = &net,
+              .run_float = false,
+              .bits = bits,
+              .backend = Backend::kRtl,
+              .calib = &calib,
+              .weight_fl = weight_fl_from_string(o.weight_fl),
+              .factory = accelerator_factory()};
+    cs.label_of = label_of;
+    cs.files.assign(files.begin(), files.begin() + std::min<std::size_t>(files.size(), o.confirm_rtl));
+    cs.out_dir = o.out;
+    cs.model_name = model_name;
+    cs.calibration_id = sc.id;
+    cs.weight_fl_name = o.weight_fl;
+    cs.record = ro;
+    cs.progress = [&](int b, std::size_t n, std::size_t total) {
+      progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
+    };
+    cs.done = [&](int) { progress.finish(); };
+    const auto chosen = s.dynamic.front().second;
+    const study::Confirmation c =
+        study::confirm_on_rtl(cs, rec.records, in, chosen ? std::optional<double>(chosen->threshold) : std::nullopt);
+    util::write_file(o.out + "/rtl_confirm.md", c.markdown);
+    util::write_file(o.out + "/summary.md", util::read_file(o.out + "/summary.md") + c.markdown);
     fmt::print(
         "RTL confirmation: {} of {} images identical to golden (top-1, margins, counters at {} bits); "
         "decisions and energy {}\n",
-        same, sub.size(), fmt::join(bits, "/"), all_same ? "identical" : "DIFFER");
-    if (!all_same) return 1;
+        c.same, c.images, fmt::join(bits, "/"), c.all_same ? "identical" : "DIFFER");
+    if (!c.all_same) return 1;
   }
   fmt::print("outputs in {}/ (records, sweep.json, thresholds.csv, table.csv, *.svg, summary.md)\n", o.out);
   return 0;

@@ -10,13 +10,13 @@
 #include "bitscale/data/dataset.hpp"
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
+#include "bitscale/driver/accelerator.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/report/svg.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/study.hpp"
 #include "bitscale/util/file.hpp"
-#include "bitscale/util/json.hpp"
 
 namespace bitscale::cli {
 
@@ -25,7 +25,6 @@ using namespace data;   // NOLINT(google-build-using-namespace)
 using namespace model;  // NOLINT(google-build-using-namespace)
 using namespace quant;  // NOLINT(google-build-using-namespace)
 using namespace study;  // NOLINT(google-build-using-namespace)
-namespace json = util::json;
 namespace svg = report::svg;
 
 /// Adds a sub-command to `app` and returns the function that runs it (exit status).
@@ -39,6 +38,12 @@ inline std::vector<CommandSetup>& command_registry() {
 struct RegisterCommand {
   explicit RegisterCommand(CommandSetup s) { command_registry().push_back(std::move(s)); }
 };
+
+/// Accelerators of the array back-ends from the driver's factory (the study library does not
+/// link the back-ends).
+inline AcceleratorFactory accelerator_factory() {
+  return [](Backend b) { return driver::make_accelerator(to_string(b)); };
+}
 
 /// The --weight-fl option of the commands that quantize a network (docs/QUANTIZATION.md).
 inline void add_weight_fl_option(CLI::App* cmd, std::string& target) {

@@ -21,6 +21,16 @@ TEST(Controller, ScoreMarginIsTop1MinusTop2) {
   EXPECT_EQ(score_margin(tie), 0.0);
   const std::vector<float> one{1.0f};
   EXPECT_EQ(score_margin(one), 0.0);
+  EXPECT_EQ(score_margin(std::vector<float>{}), 0.0);
+}
+
+TEST(Controller, ScoreMarginIsTheFloatDifferenceWhateverTheOrder) {
+  // The difference is taken in float (what the engines report and the records keep).
+  const float a = 0.7310586f, b = 0.26894143f;
+  EXPECT_EQ(score_margin(std::vector<float>{b, a}), a - b);
+  EXPECT_EQ(score_margin(std::vector<float>{a, 0.0f, b}), a - b);
+  // Only the two largest matter; sorted input (a top-5 list) gives the same value.
+  EXPECT_EQ(score_margin(std::vector<float>{0.1f, a, b, 0.01f}), score_margin(std::vector<float>{a, b, 0.1f}));
 }
 
 TEST(Controller, EscalatesUntilTheMarginReachesTheThreshold) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/data/dataset.hpp"
 #include "bitscale/data/labels.hpp"
 
 namespace bitscale::data {
@@ -256,6 +257,46 @@ TEST(Split, RandomFractions) {
   EXPECT_TRUE(split_random({}, 3, 0.5).calibration.empty());
   EXPECT_THROW((void)split_random(files, 3, -0.1), LabelError);
   EXPECT_THROW((void)split_random(files, 3, 1.5), LabelError);
+}
+
+}  // namespace
+}  // namespace bitscale::data
+
+// ------------------------------------------------------------------ dataset: paths, exclusion
+
+namespace bitscale::data {
+namespace {
+
+TEST(Dataset, CalibrationImagesAreExcludedInOrder) {
+  std::vector<std::string> files{"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"};
+  const std::vector<std::string> calib{"d.jpg", "b.jpg", "z.jpg"};  // z: not in the list
+  EXPECT_EQ(exclude_calibration_images(files, calib), 2u);
+  EXPECT_EQ(files, (std::vector<std::string>{"a.jpg", "c.jpg", "e.jpg"}));
+  EXPECT_EQ(exclude_calibration_images(files, std::vector<std::string>{}), 0u);
+  EXPECT_EQ(files.size(), 3u);
+}
+
+TEST(Dataset, GivenPathsWinAndMissingOnesNameTheOption) {
+  const DataPaths d = resolve_data_paths({"m.tflite", "imgs", "syn.tsv"});
+  EXPECT_EQ(d.model, "m.tflite");
+  EXPECT_EQ(d.images, "imgs");
+  EXPECT_EQ(d.synsets, "syn.tsv");
+  EXPECT_EQ(d.need_model(), "m.tflite");
+  // Empty fields take the default (whatever exists here), never another given field.
+  const DataPaths def = default_data_paths();
+  const DataPaths r = resolve_data_paths({"", "imgs", ""});
+  EXPECT_EQ(r.model, def.model);
+  EXPECT_EQ(r.images, "imgs");
+  EXPECT_EQ(r.synsets, def.synsets);
+  const DataPaths none;
+  try {
+    (void)none.need_images();
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--images"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)none.need_model(), std::invalid_argument);
+  EXPECT_THROW((void)none.need_synsets(), std::invalid_argument);
 }
 
 }  // namespace

@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "bitscale/data/dataset.hpp"
+#include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/calibrate.hpp"
@@ -338,9 +341,13 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
   const Calibration calib = calibrate_files(net, spread(halves.calibration, 4), 2);
   std::vector<std::string> files = halves.evaluation;
   files.resize(6);
-  const RunSetup setup{&net,       &calib,
-                       {4, 8, 16}, true,
-                       "golden",   []() { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
+  const RunSetup setup{
+      .net = &net,
+      .run_float = true,
+      .bits = {4, 8, 16},
+      .backend = Backend::kGolden,
+      .calib = &calib,
+      .factory = [](Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
   const Runner runner(setup, [&syn](const std::string& f) { return label_from_filename(f, syn); });
   const fs::path dir = temp_dir("sweep");
   RecordOptions o;
@@ -377,6 +384,176 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
     EXPECT_EQ(slurp(dir / "a" / f), slurp(dir / "b" / f)) << f;
   }
   fs::remove_all(dir);
+}
+
+// ------------------------------------------------------------------ back-ends, phases, eval rows
+
+TEST(StudyBackend, NamesRoundTripAndUnknownNamesListTheAccepted) {
+  for (Backend b : {Backend::kFloat, Backend::kGolden, Backend::kGoldenDevice, Backend::kRtl}) {
+    EXPECT_EQ(parse_backend(to_string(b)), b);
+  }
+  EXPECT_EQ(to_string(Backend::kGoldenDevice), "golden-device");
+  EXPECT_FALSE(on_array(Backend::kFloat));
+  EXPECT_TRUE(on_array(Backend::kRtl));
+  try {
+    (void)parse_backend("fpga");
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    const std::string w = e.what();
+    for (const char* n : {"fpga", "float", "golden", "golden-device", "rtl"})
+      EXPECT_NE(w.find(n), std::string::npos) << w;
+  }
+}
+
+TEST(StudyCharacterize, FloatBaselineKeepsCorrectLabelledImages) {
+  std::vector<ImageRecord> recs;
+  recs.push_back(rec("ok.jpg", {}, true));
+  recs.push_back(rec("wrong.jpg", {}, false));
+  ImageRecord unreadable;
+  unreadable.file = "bad.jpg";
+  unreadable.error = "not a JPEG";
+  recs.push_back(unreadable);
+  ImageRecord unlabelled = rec("nolabel.jpg", {}, true);
+  unlabelled.label.reset();
+  recs.push_back(unlabelled);
+  std::vector<std::string> warnings;
+  const FloatBaseline b = float_correct(recs, false, [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(b.kept, std::vector<std::string>{"ok.jpg"});
+  EXPECT_EQ(b.errors, 1u);
+  EXPECT_EQ(b.labelled, 2u);  // ok and wrong
+  EXPECT_EQ(b.runs.at("ok.jpg"), *recs[0].fp);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("bad.jpg"), std::string::npos);
+  // Top-5: an image wrong at top-1 but right at top-5 is kept.
+  recs[1].fp->correct5 = true;
+  EXPECT_EQ(float_correct(recs, true).kept, (std::vector<std::string>{"ok.jpg", "wrong.jpg"}));
+}
+
+TEST(StudyConfirm, ArrayRunsComparedFloatRunIgnored) {
+  const ImageRecord g = rec("a.jpg", {{8, {true, 0.5}}, {16, {true, 0.75}}});
+  ImageRecord r = g;
+  r.fp.reset();  // confirmation records have no float run
+  EXPECT_TRUE(same_array_runs(g, r));
+  r.levels[8].counters->cycles += 1;
+  EXPECT_FALSE(same_array_runs(g, r));
+  r = g;
+  r.levels[16].margin = 0.25;
+  EXPECT_FALSE(same_array_runs(g, r));
+}
+
+Prediction prediction(std::vector<int> top, std::vector<float> prob) {
+  Prediction p;
+  p.top.index = std::move(top);
+  p.top.prob = std::move(prob);
+  p.margin = p.top.prob.size() > 1 ? p.top.prob[0] - p.top.prob[1] : 0.0f;
+  return p;
+}
+
+TEST(StudyEval, CsvRowsQuoteFieldsAndLeaveMissingValuesEmpty) {
+  std::ostringstream out;
+  EvalWriter w(out, EvalFormat::kCsv, false,
+               [](int c) { return c < 0 ? std::string("background") : "n, " + std::to_string(c); });
+  EvalRow ok;
+  ok.file = "dir/a,b.jpg";
+  ok.label = 7;  // model output 8
+  ok.pred = prediction({8, 3, 0, 1, 2}, {0.5f, 0.25f, 0.125f, 0.0625f, 0.03125f});
+  w.write(ok);
+  EvalRow bad;
+  bad.file = "c.jpg";
+  bad.error = "not a JPEG";
+  w.write(bad);
+  std::vector<std::string> lines;
+  std::istringstream in(out.str());
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[0].starts_with("file,label,top1,"));
+  // Quoted file name, classes 7 and 2 (outputs minus the background), correct at top-1 and top-5,
+  // the class name quoted (it holds a comma), no counters.
+  EXPECT_TRUE(lines[1].starts_with("\"dir/a,b.jpg\",7,7,2,-1,0,1,0.5,0.25,0.125,0.0625,0.03125,0.25,1,1,\"n, 7\",,,,,"))
+      << lines[1];
+  EXPECT_TRUE(lines[2].starts_with("c.jpg,,,,")) << lines[2];
+  EXPECT_TRUE(lines[2].ends_with(",not a JPEG")) << lines[2];
+  // Every row has as many fields as the header (no field holds a comma outside quotes here but row 1).
+  EXPECT_EQ(std::count(lines[2].begin(), lines[2].end(), ','), std::count(lines[0].begin(), lines[0].end(), ','));
+}
+
+TEST(StudyEval, JsonRowsAreValidJsonWithTheRowsValues) {
+  std::ostringstream out;
+  EvalWriter w(out, eval_format_for("x.jsonl"), true, [](int) { return std::string("tench \"fish\""); });
+  EvalRow r;
+  r.file = "a\"q\".jpg";
+  r.label = 0;  // model output 1: second
+  r.pred = prediction({2, 1}, {0.75f, 0.125f});
+  r.pred->counters = driver::Counters{};
+  r.pred->counters->cycles = 1ull << 40;
+  r.compare = "match (3 layers)";
+  w.write(r);
+  const auto j = nlohmann::json::parse(out.str());
+  EXPECT_EQ(j.at("file"), "a\"q\".jpg");
+  EXPECT_EQ(j.at("label"), 0);
+  EXPECT_EQ(j.at("top5").size(), 2u);
+  EXPECT_EQ(j.at("top5")[0].at("class"), 1);
+  EXPECT_EQ(j.at("top5")[0].at("name"), "tench \"fish\"");
+  EXPECT_EQ(j.at("top1_correct"), false);
+  EXPECT_EQ(j.at("top5_correct"), true);
+  EXPECT_EQ(j.at("cycles").get<std::uint64_t>(), 1ull << 40);
+  EXPECT_EQ(j.at("compare"), "match (3 layers)");
+  EXPECT_EQ(eval_format_for("x.csv"), EvalFormat::kCsv);
+  EXPECT_EQ(eval_format_for(""), EvalFormat::kCsv);
+}
+
+// On the embedded default: rows come in list order whatever the thread count, the totals add
+// up, and the comparison of two back-ends finds a changed word.
+TEST(StudyEval, RowsInListOrderAndComparisonOnEmbeddedDefault) {
+  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+  if (!fs::exists(model_path) || !fs::exists(data / "imagenet-synsets.tsv")) GTEST_SKIP() << "no embedded data";
+  const Model model = load_tflite(model_path.string());
+  const Network net(model);
+  const Synsets syn((data / "imagenet-synsets.tsv").string());
+  const Split halves = split_even_odd(list_images((data / "images").string()));
+  const Calibration calib = calibrate_files(net, spread(halves.calibration, 3), 2);
+  const AcceleratorFactory factory = [](Backend) {
+    return std::make_unique<driver::Accelerator>(driver::default_hw_config());
+  };
+  const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = 8, .calib = &calib}, factory);
+  std::vector<std::string> files(halves.evaluation.begin(), halves.evaluation.begin() + 5);
+  files.insert(files.begin() + 2, (data / "no-such-image.jpg").string());
+  EvalConfig cfg;
+  cfg.net = &net;
+  cfg.files = files;
+  cfg.engine = &golden;
+  cfg.compare_with = &golden;
+  cfg.label_of = [&syn](const std::string& f) { return label_from_filename(f, syn); };
+  cfg.jobs = 3;
+  std::vector<std::string> order;
+  const EvalTotals t = evaluate_images(cfg, [&](const EvalRow& r, const EvalTotals& sofar) {
+    order.push_back(r.file);
+    EXPECT_EQ(sofar.done, order.size());
+    if (r.pred) {
+      EXPECT_TRUE(r.compare.starts_with("match")) << r.compare;
+    }
+  });
+  EXPECT_EQ(order, files);
+  EXPECT_EQ(t.done, 6u);
+  EXPECT_EQ(t.errors, 1u);
+  EXPECT_EQ(t.compared, 5u);
+  EXPECT_EQ(t.matched, 5u);
+  EXPECT_EQ(t.labelled, 5u);
+  EXPECT_GT(t.cycles, 0u);
+
+  // One changed word in one layer: named with its layer and position.
+  const data::Image img = load_for_model(files[0], net.input_h(), net.input_w());
+  auto s = golden.session();
+  const Prediction a = s->run(img.rgb, true);
+  Prediction b = a;
+  ASSERT_GT(b.mac_outputs.size(), 3u);
+  b.mac_outputs[3].words.at(5) ^= 1;
+  EXPECT_EQ(compare_runs(a, a, *golden.quantized()), fmt::format("match ({} layers)", a.mac_outputs.size()));
+  const std::string d = compare_runs(a, b, *golden.quantized());
+  EXPECT_NE(d.find("layer 3 "), std::string::npos) << d;
+  EXPECT_NE(d.find("1 of "), std::string::npos) << d;
+  EXPECT_NE(d.find("first word 5"), std::string::npos) << d;
 }
 
 }  // namespace

@@ -2,12 +2,26 @@
 
 #include <fmt/format.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/util/file.hpp"
 
 namespace bitscale::data {
+
+namespace {
+
+const std::string& need(const std::string& path, const char* option, const char* what) {
+  if (path.empty()) throw std::invalid_argument(fmt::format("no --{} given and no default {} found", option, what));
+  return path;
+}
+
+}  // namespace
+
+const std::string& DataPaths::need_model() const { return need(model, "model", "model"); }
+const std::string& DataPaths::need_images() const { return need(images, "images", "image directory"); }
+const std::string& DataPaths::need_synsets() const { return need(synsets, "synsets", "imagenet-synsets.tsv"); }
 
 DataPaths default_data_paths() {
   DataPaths d;
@@ -17,6 +31,15 @@ DataPaths default_data_paths() {
   d.synsets = util::first_existing(
       {"data/imagenet-synsets.tsv", "data/labels/imagenet-synsets.tsv", "../shared/data/imagenet-synsets.tsv"});
   return d;
+}
+
+DataPaths resolve_data_paths(DataPaths given) {
+  const DataPaths d = default_data_paths();
+  for (auto [field, fallback] : {std::pair{&given.model, &d.model}, std::pair{&given.images, &d.images},
+                                 std::pair{&given.synsets, &d.synsets}}) {
+    if (field->empty()) *field = *fallback;
+  }
+  return given;
 }
 
 std::vector<std::string> spread(const std::vector<std::string>& files, int count) {
@@ -34,6 +57,12 @@ std::vector<std::string> select_half(const std::vector<std::string>& files, cons
     throw std::invalid_argument(fmt::format("half '{}': expected all, even or odd", half));
   const Split s = split_even_odd(files);
   return half == "even" ? s.calibration : s.evaluation;
+}
+
+std::size_t exclude_calibration_images(std::vector<std::string>& files,
+                                       std::span<const std::string> calibration_images) {
+  const std::set<std::string> seen(calibration_images.begin(), calibration_images.end());
+  return std::erase_if(files, [&](const std::string& f) { return seen.contains(f); });
 }
 
 }  // namespace bitscale::data

@@ -16,6 +16,8 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
+#include "bitscale/util/file.hpp"
+
 namespace bitscale::data {
 namespace {
 
@@ -265,11 +267,13 @@ Image load_for_model(const std::string& path, int h, int w) {
 
 void write_ppm(const Image& img, const std::string& path) {
   if (img.rgb.size() != img.pixels() * 3) throw ImageError(fmt::format("{}: pixel buffer does not match size", path));
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw ImageError(fmt::format("{}: cannot create file: {}", path, std::strerror(errno)));
-  out << "P6\n" << img.w << ' ' << img.h << "\n255\n";
-  out.write(reinterpret_cast<const char*>(img.rgb.data()), static_cast<std::streamsize>(img.rgb.size()));
-  if (!out) throw ImageError(fmt::format("{}: write error", path));
+  std::string ppm = fmt::format("P6\n{} {}\n255\n", img.w, img.h);
+  ppm.append(reinterpret_cast<const char*>(img.rgb.data()), img.rgb.size());
+  try {
+    util::write_file(path, ppm);
+  } catch (const std::runtime_error& e) {
+    throw ImageError(e.what());
+  }
 }
 
 }  // namespace bitscale::data

@@ -1,14 +1,15 @@
 #include "bitscale/quant/calibrate.hpp"
 
 #include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <memory>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include "bitscale/data/dataset.hpp"
 #include "bitscale/data/image.hpp"
@@ -18,40 +19,32 @@ namespace bitscale::quant {
 
 Calibration calibrate_files(const model::Network& net, const std::vector<std::string>& files, int jobs,
                             const std::function<void(const std::string&)>& warn) {
-  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(files.size())));
-  std::vector<std::unique_ptr<Calibrator>> cals;
-  for (int j = 0; j < jobs; ++j) cals.push_back(std::make_unique<Calibrator>(net));
+  // One calibrator per thread (activation maxima: merging is order-independent).
+  tbb::enumerable_thread_specific<Calibrator> cals([&net]() { return Calibrator(net); });
   std::vector<char> ok(files.size(), 0);
-  std::atomic<std::size_t> next{0};
-  std::mutex mu;
-  std::exception_ptr error;
-  const auto work = [&](int j) {
-    try {
-      for (std::size_t i = next++; i < files.size(); i = next++) {
-        data::Image img;
-        try {
-          img = data::load_for_model(files[i], net.input_h(), net.input_w());
-        } catch (const std::exception& ex) {
-          std::lock_guard lock(mu);
-          if (warn) warn(fmt::format("calibration: skipping {}: {}", files[i], ex.what()));
-          continue;
-        }
-        cals[j]->add(img.rgb, files[i]);
-        ok[i] = 1;
-      }
-    } catch (...) {
-      std::lock_guard lock(mu);
-      error = std::current_exception();
-    }
-  };
-  std::vector<std::thread> th;
-  for (int j = 1; j < jobs; ++j) th.emplace_back(work, j);
-  work(0);
-  for (auto& t : th) t.join();
-  if (error) std::rethrow_exception(error);
-  for (int j = 1; j < jobs; ++j) cals[0]->merge(*cals[j]);
-  if (cals[0]->count() == 0) throw std::invalid_argument("calibration: no image could be read");
-  Calibration c = cals[0]->result();
+  std::mutex warn_mu;
+  tbb::task_arena arena(std::max(1, std::min<int>(jobs, static_cast<int>(files.size()))));
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, files.size(), 1),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        for (std::size_t i = r.begin(); i != r.end(); ++i) {
+                          data::Image img;
+                          try {
+                            img = data::load_for_model(files[i], net.input_h(), net.input_w());
+                          } catch (const std::exception& ex) {
+                            std::lock_guard lock(warn_mu);
+                            if (warn) warn(fmt::format("calibration: skipping {}: {}", files[i], ex.what()));
+                            continue;
+                          }
+                          cals.local().add(img.rgb, files[i]);
+                          ok[i] = 1;
+                        }
+                      });
+  });
+  Calibrator all(net);
+  for (const auto& c : cals) all.merge(c);
+  if (all.count() == 0) throw std::invalid_argument("calibration: no image could be read");
+  Calibration c = all.result();
   c.images.clear();
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (ok[i]) c.images.push_back(files[i]);

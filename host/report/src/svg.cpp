@@ -8,7 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "bitscale/report/html.hpp"
+#include "bitscale/report/escape.hpp"
 
 namespace bitscale::report::svg {
 namespace {

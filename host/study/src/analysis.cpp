@@ -7,10 +7,30 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bitscale/study/characterize.hpp"
 #include "bitscale/study/controller.hpp"
-#include "bitscale/study/study.hpp"
+#include "bitscale/study/sweep.hpp"
 
 namespace bitscale::study {
+
+FloatBaseline float_correct(const std::vector<ImageRecord>& records, bool top5,
+                            const std::function<void(const std::string&)>& warn) {
+  FloatBaseline b;
+  for (const auto& r : records) {
+    if (!r.ok()) {
+      ++b.errors;
+      if (warn) warn(fmt::format("{}: {}", r.file, r.error));
+      continue;
+    }
+    if (!r.label || !r.fp) continue;
+    ++b.labelled;
+    if (top5 ? r.fp->correct5 : r.fp->correct1) {
+      b.kept.push_back(r.file);
+      b.runs[r.file] = *r.fp;
+    }
+  }
+  return b;
+}
 
 std::optional<int> min_bits(const ImageRecord& r, std::span<const int> levels, bool top5) {
   std::optional<int> best;
@@ -194,8 +214,8 @@ std::vector<int> parse_levels(const std::string& text) {
     } catch (const std::exception&) {
       throw std::invalid_argument(fmt::format("levels '{}': '{}' is not a bit-width", text, item));
     }
-    if (b != 4 && b != 8 && b != 16)
-      throw std::invalid_argument(fmt::format("levels '{}': {} is not 4, 8 or 16", text, b));
+    if (std::find(kPrecisions.begin(), kPrecisions.end(), b) == kPrecisions.end())
+      throw std::invalid_argument(fmt::format("levels '{}': {} is not {}", text, b, fmt::join(kPrecisions, ", ")));
     if (!levels.empty() && b <= levels.back()) {
       throw std::invalid_argument(fmt::format("levels '{}': bit-widths must increase", text));
     }

@@ -2,12 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace bitscale::study {
 
-double score_margin(std::span<const float> probs) {
-  if (probs.size() < 2) return 0.0;
+float score_margin(std::span<const float> probs) {
+  if (probs.size() < 2) return 0.0f;
   float top1 = -1.0f, top2 = -1.0f;
   for (float p : probs) {
     if (p > top1) {
@@ -17,14 +18,14 @@ double score_margin(std::span<const float> probs) {
       top2 = p;
     }
   }
-  return static_cast<double>(top1) - static_cast<double>(top2);
+  return top1 - top2;
 }
 
 Controller::Controller(std::vector<int> levels, double threshold) : levels_(std::move(levels)), threshold_(threshold) {
   if (levels_.empty()) throw std::invalid_argument("controller: no precision levels given");
   for (std::size_t i = 0; i < levels_.size(); ++i) {
     const int b = levels_[i];
-    if (b != 4 && b != 8 && b != 16) {
+    if (std::find(kPrecisions.begin(), kPrecisions.end(), b) == kPrecisions.end()) {
       throw std::invalid_argument(fmt::format("controller: level {} is {} bits; levels must be 4, 8 or 16", i, b));
     }
     if (i > 0 && b <= levels_[i - 1]) {

@@ -3,22 +3,40 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
-#include <filesystem>
-#include <mutex>
+#include <array>
 #include <numeric>
-#include <thread>
+#include <stdexcept>
+#include <utility>
 
-#include "bitscale/data/image.hpp"
+#include "bitscale/study/controller.hpp"
 
 namespace bitscale::study {
 
 using model::Network;
-using quant::Calibration;
 using quant::QuantizedNetwork;
 using quant::QuantResult;
 using quant::QuantRunOptions;
-using quant::WeightFl;
+
+namespace {
+constexpr std::array<std::pair<Backend, std::string_view>, 4> kBackendNames{{{Backend::kFloat, "float"},
+                                                                             {Backend::kGolden, "golden"},
+                                                                             {Backend::kGoldenDevice, "golden-device"},
+                                                                             {Backend::kRtl, "rtl"}}};
+}  // namespace
+
+std::string to_string(Backend b) {
+  for (const auto& [k, name] : kBackendNames) {
+    if (k == b) return std::string(name);
+  }
+  throw std::invalid_argument("unknown back-end");
+}
+
+Backend parse_backend(std::string_view name) {
+  for (const auto& [k, n] : kBackendNames) {
+    if (n == name) return k;
+  }
+  throw std::invalid_argument(fmt::format("back-end '{}': expected float, golden, golden-device or rtl", name));
+}
 
 TopK top_k(std::span<const float> p, int k) {
   std::vector<int> idx(p.size());
@@ -34,22 +52,22 @@ TopK top_k(std::span<const float> p, int k) {
   return t;
 }
 
-Engine::Engine(const Network& net, const std::string& backend, int bits, const Calibration* calib,
-               AcceleratorFactory factory, WeightFl weight_fl)
-    : net_(net), backend_(backend), factory_(std::move(factory)) {
-  if (backend_ == "float") return;
-  if (!calib) throw std::invalid_argument(fmt::format("the {} back-end needs a calibration", backend_));
+Engine::Engine(const Network& net) : net_(net) {}
+
+Engine::Engine(const Network& net, const ArrayConfig& config, AcceleratorFactory factory)
+    : net_(net), backend_(config.backend), factory_(std::move(factory)) {
+  if (!on_array()) throw std::invalid_argument("Engine: the float baseline takes no array configuration");
+  if (!config.calib)
+    throw std::invalid_argument(fmt::format("the {} back-end needs a calibration", to_string(backend_)));
   if (!factory_) throw std::invalid_argument("no accelerator factory");
-  const auto acc = factory_();
-  qnet_ = std::make_unique<QuantizedNetwork>(net_, *calib, bits, *acc, weight_fl);
+  const auto acc = factory_(backend_);
+  qnet_ = std::make_unique<QuantizedNetwork>(net_, *config.calib, config.bits, *acc, config.weight_fl);
 }
 
 Engine::~Engine() = default;
 
 Engine::Session::Session(const Engine& e) : e_(e) {
-  if (e_.on_array()) {
-    acc_ = e_.factory_();
-  }
+  if (e_.on_array()) acc_ = e_.factory_(e_.backend_);
 }
 
 Engine::Session::~Session() = default;
@@ -67,7 +85,7 @@ Prediction Engine::Session::run(std::span<const std::uint8_t> rgb, bool record_m
     p.probabilities = e_.net_.run_float(rgb);
   }
   p.top = top_k(p.probabilities, 5);
-  p.margin = p.top.prob.size() >= 2 ? p.top.prob[0] - p.top.prob[1] : (p.top.prob.empty() ? 0.0f : p.top.prob[0]);
+  p.margin = score_margin(p.top.prob);
   return p;
 }
 

@@ -1,4 +1,6 @@
 // Outputs of the dynamic bit-width study: JSON, CSV, SVG charts and Markdown fragments.
+#include "bitscale/study/outputs.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -6,13 +8,11 @@
 
 #include "bitscale/report/html.hpp"
 #include "bitscale/report/svg.hpp"
-#include "bitscale/study/study.hpp"
 #include "bitscale/util/file.hpp"
-#include "bitscale/util/json.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
-namespace json = util::json;
 namespace svg = report::svg;
 using report::markdown_to_html;
 using util::read_file;
@@ -60,10 +60,10 @@ std::string point_json(const SweepPoint& p) {
 
 }  // namespace
 
-void write_characterization(const std::string& dir, const Characterization& c, const std::string& context) {
-  fs::create_directories(dir);
+namespace {
+
+std::string characterization_json(const Characterization& c) {
   const auto& L = c.levels;
-  // JSON
   std::string j = fmt::format("{{\"format\":\"bitscale-characterization-1\",\"levels\":{},\"criterion\":\"{}\",",
                               levels_json(L), c.top5 ? "top5" : "top1");
   j += fmt::format("\"images\":{},\"histogram\":{},\"histogram_merged\":{},\"configurations\":{},", c.images,
@@ -78,8 +78,11 @@ void write_characterization(const std::string& dir, const Characterization& c, c
         i ? "," : "", L[i], e.n, e.mean, e.stddev, d.n, d.mean, d.stddev);
   }
   j += "}}\n";
-  write_file(dir + "/characterization.json", j);
-  // CSV
+  return j;
+}
+
+std::string histogram_csv(const Characterization& c) {
+  const auto& L = c.levels;
   std::string h = "min_bits,images,fraction,merged_images,merged_fraction\n";
   for (std::size_t i = 0; i < L.size(); ++i) {
     h += fmt::format("{},{},{:.6f},{},{:.6f}\n", L[i], c.raw[i], pct(c.raw[i], c.images) / 100, c.merged[i],
@@ -87,15 +90,22 @@ void write_characterization(const std::string& dir, const Characterization& c, c
   }
   h += fmt::format("none,{},{:.6f},{},{:.6f}\n", c.none, pct(c.none, c.images) / 100, c.none,
                    pct(c.none, c.images) / 100);
-  write_file(dir + "/histogram.csv", h);
+  return h;
+}
+
+std::string margins_csv(const Characterization& c) {
   std::string m = "bits,class,n,mean,std\n";
-  for (int b : L) {
+  for (int b : c.levels) {
     m += fmt::format("{},easy,{},{:.6f},{:.6f}\n", b, c.easy.at(b).n, c.easy.at(b).mean, c.easy.at(b).stddev);
     m += fmt::format("{},difficult,{},{:.6f},{:.6f}\n", b, c.difficult.at(b).n, c.difficult.at(b).mean,
                      c.difficult.at(b).stddev);
   }
-  write_file(dir + "/margins.csv", m);
-  // SVG: raw and merged histogram side by side as categories.
+  return m;
+}
+
+/// Raw and merged histogram side by side as categories.
+std::string bitwidth_histogram_svg(const Characterization& c) {
+  const auto& L = c.levels;
   svg::BarChart bc;
   bc.title = fmt::format("Minimum bit-width per image ({} float-correct images)", c.images);
   bc.x_label = "minimum bit-width (raw | after merging bars < 1 %)";
@@ -110,19 +120,24 @@ void write_characterization(const std::string& dir, const Characterization& c, c
     bc.categories.push_back(bits_name(L[i]) + " merged");
     bc.values.push_back(pct(c.merged[i], c.images));
   }
-  write_file(dir + "/bitwidth_histogram.svg", svg::bar_chart(bc));
-  for (int b : L) {
-    svg::Histogram sh;
-    sh.title = fmt::format("Score margin at {} bits: easy vs difficult images", b);
-    sh.x_label = "score margin P(top1) - P(top2)";
-    sh.y_label = "fraction of images";
-    sh.names = {fmt::format("easy (correct at {} bits, n={})", b, c.easy.at(b).n),
-                fmt::format("difficult (n={})", c.difficult.at(b).n)};
-    sh.samples = {c.easy_margins.count(b) ? c.easy_margins.at(b) : std::vector<double>{},
-                  c.difficult_margins.count(b) ? c.difficult_margins.at(b) : std::vector<double>{}};
-    write_file(dir + fmt::format("/sm_{}.svg", b), svg::histogram(sh));
-  }
-  // Markdown fragment.
+  return svg::bar_chart(bc);
+}
+
+/// Score margins of easy and difficult images at `b` bits.
+std::string margins_svg(const Characterization& c, int b) {
+  svg::Histogram sh;
+  sh.title = fmt::format("Score margin at {} bits: easy vs difficult images", b);
+  sh.x_label = "score margin P(top1) - P(top2)";
+  sh.y_label = "fraction of images";
+  sh.names = {fmt::format("easy (correct at {} bits, n={})", b, c.easy.at(b).n),
+              fmt::format("difficult (n={})", c.difficult.at(b).n)};
+  sh.samples = {c.easy_margins.count(b) ? c.easy_margins.at(b) : std::vector<double>{},
+                c.difficult_margins.count(b) ? c.difficult_margins.at(b) : std::vector<double>{}};
+  return svg::histogram(sh);
+}
+
+std::string characterization_markdown(const Characterization& c, const std::string& context) {
+  const auto& L = c.levels;
   std::string md = "## Characterization\n\n" + context + "\n\n";
   md += "| minimum bit-width | images | % | after merging bars < 1 % | % |\n|---|---|---|---|---|\n";
   for (std::size_t i = 0; i < L.size(); ++i) {
@@ -139,7 +154,19 @@ void write_characterization(const std::string& dir, const Characterization& c, c
     md += fmt::format("| {} | {} | {} |\n", bits_name(b), stats_cell(c.easy.at(b)), stats_cell(c.difficult.at(b)));
   md += "\n![minimum bit-width histogram](bitwidth_histogram.svg)\n\n";
   for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", b, b);
-  write_file(dir + "/summary.md", md);
+  return md;
+}
+
+}  // namespace
+
+void write_characterization(const std::string& dir, const Characterization& c, const std::string& context) {
+  fs::create_directories(dir);
+  write_file(dir + "/characterization.json", characterization_json(c));
+  write_file(dir + "/histogram.csv", histogram_csv(c));
+  write_file(dir + "/margins.csv", margins_csv(c));
+  write_file(dir + "/bitwidth_histogram.svg", bitwidth_histogram_svg(c));
+  for (int b : c.levels) write_file(dir + fmt::format("/sm_{}.svg", b), margins_svg(c, b));
+  write_file(dir + "/summary.md", characterization_markdown(c, context));
 }
 
 SweepSummary summarize_sweep(const SweepInput& in, double max_drop, double step,
@@ -148,7 +175,7 @@ SweepSummary summarize_sweep(const SweepInput& in, double max_drop, double step,
   s.in = in;
   s.max_drop = max_drop;
   for (double t : grid(0.0, 1.0, step)) s.curve.push_back(evaluate(in, t));
-  for (int b : {4, 8, 16}) s.statics.push_back(evaluate_static(in, b));
+  for (int b : kPrecisions) s.statics.push_back(evaluate_static(in, b));
   s.dynamic.emplace_back(in.levels, search_threshold(in, max_drop));
   for (const auto& l : extra_level_sets) {
     if (l == in.levels) continue;
@@ -183,13 +210,14 @@ std::string headline_table(const SweepSummary& s) {
   return o;
 }
 
-void write_sweep(const std::string& dir, const SweepSummary& s, const std::string& context) {
-  fs::create_directories(dir);
+namespace {
+
+std::string sweep_json(const SweepSummary& s) {
   const double ft = float_top1(s.in);
   std::string j = fmt::format(
       "{{\"format\":\"bitscale-sweep-1\",\"levels\":{},\"images\":{},\"energy_table\":{},\"float_top1\":{:.4f},"
       "\"static16_energy_pj\":{:.6g},\"max_drop_pp\":{},\"static\":[",
-      levels_json(s.in.levels), s.in.records.size(), json::quote(s.in.table.source), ft, static16_energy_pj(s.in),
+      levels_json(s.in.levels), s.in.records.size(), util::json_string(s.in.table.source), ft, static16_energy_pj(s.in),
       s.max_drop);
   for (std::size_t i = 0; i < s.statics.size(); ++i) {
     const auto& p = s.statics[i];
@@ -207,8 +235,10 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
   j += "],\"curve\":[";
   for (std::size_t i = 0; i < s.curve.size(); ++i) j += (i ? ",\n" : "\n") + point_json(s.curve[i]);
   j += "]}\n";
-  write_file(dir + "/sweep.json", j);
+  return j;
+}
 
+std::string thresholds_csv(const SweepSummary& s) {
   std::string csv = "threshold,top1,drop_pp,energy_rel_16,saving_vs_16,runs_per_image";
   for (int b : s.in.levels) csv += fmt::format(",accepted_{}", b);
   csv += "\n";
@@ -218,7 +248,11 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
     for (auto a : p.accepted) csv += fmt::format(",{}", a);
     csv += "\n";
   }
-  write_file(dir + "/thresholds.csv", csv);
+  return csv;
+}
+
+std::string table_csv(const SweepSummary& s) {
+  const double ft = float_top1(s.in);
   std::string t =
       "scheme,levels,threshold,top1,drop_pp,energy_rel_16,saving_vs_16\nfloat,,," + fmt::format("{:.4f},0,,\n", ft);
   for (const auto& p : s.statics) {
@@ -236,8 +270,11 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
     }
   }
   t += "paper-caffenet,4-8-16,,,0.89,0.508,0.492\n";
-  write_file(dir + "/table.csv", t);
+  return t;
+}
 
+std::string accuracy_energy_svg(const SweepSummary& s) {
+  const double ft = float_top1(s.in);
   svg::LineChart lc;
   lc.title = fmt::format("Dynamic {} bits: top-1 and energy vs threshold ({} images)", levels_name(s.in.levels),
                          s.in.records.size());
@@ -260,8 +297,10 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
     lc.vlines.emplace_back(s.dynamic.front().second->threshold,
                            fmt::format("T_h = {:.3f} (drop ≤ {} pp)", s.dynamic.front().second->threshold, s.max_drop));
   }
-  write_file(dir + "/accuracy_energy.svg", svg::line_chart(lc));
+  return svg::line_chart(lc);
+}
 
+std::string sm_eval_svg(const SweepSummary& s) {
   // Score margins at the lowest level of the evaluation images: correct vs wrong there.
   const int low = s.in.levels.front();
   std::vector<double> easy, hard;
@@ -275,8 +314,10 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
   sh.y_label = "fraction of images";
   sh.names = {fmt::format("correct at {} bits (n={})", low, easy.size()), fmt::format("wrong (n={})", hard.size())};
   sh.samples = {easy, hard};
-  write_file(dir + "/sm_eval.svg", svg::histogram(sh));
+  return svg::histogram(sh);
+}
 
+std::string sweep_markdown(const SweepSummary& s, const std::string& context) {
   std::string md = "## Threshold sweep\n\n" + context + "\n\n" + headline_table(s) + "\n";
   md +=
       "Energy: sum over the executions each image needed of its counters' MACs per mode times the energy "
@@ -293,7 +334,19 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
     }
   }
   md += "\n![top-1 and energy vs threshold](accuracy_energy.svg)\n\n![score margins](sm_eval.svg)\n\n";
-  write_file(dir + "/summary.md", md);
+  return md;
+}
+
+}  // namespace
+
+void write_sweep(const std::string& dir, const SweepSummary& s, const std::string& context) {
+  fs::create_directories(dir);
+  write_file(dir + "/sweep.json", sweep_json(s));
+  write_file(dir + "/thresholds.csv", thresholds_csv(s));
+  write_file(dir + "/table.csv", table_csv(s));
+  write_file(dir + "/accuracy_energy.svg", accuracy_energy_svg(s));
+  write_file(dir + "/sm_eval.svg", sm_eval_svg(s));
+  write_file(dir + "/summary.md", sweep_markdown(s, context));
 }
 
 std::size_t write_report(const std::string& in_dir, const std::string& out) {

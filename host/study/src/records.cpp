@@ -1,70 +1,72 @@
 // Per-image records of the dynamic bit-width study: JSON lines, resumable recording, and the
 // runner that fills them on the float baseline and the array back-ends.
+#include "bitscale/study/records.hpp"
+
 #include <fmt/format.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstdlib>
+#include <climits>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <set>
-#include <sstream>
-#include <thread>
-#include <unordered_map>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
-#include "bitscale/study/study.hpp"
-#include "bitscale/util/json.hpp"
+#include "bitscale/study/runner.hpp"
+#include "bitscale/study/sweep.hpp"
+#include "bitscale/util/file.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
-namespace json = util::json;
 using data::class_from_model_index;
 using data::Image;
 using data::ImageError;
 using data::load_for_model;
 using data::model_index;
-using quant::WeightFl;
+using util::Json;
+using util::json_string;
 namespace {
 
 /// Field access with errors naming the field.
 struct Fields {
-  const json::Value& obj;
+  const Json& obj;
   std::string where;
   [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(where + what); }
-  const json::Value& need(std::string_view k, json::Value::Kind kind) const {
-    const json::Value* v = obj.find(k);
-    if (!v) fail(fmt::format("missing \"{}\"", k));
-    if (v->kind != kind) fail(fmt::format("\"{}\" has the wrong type", k));
-    return *v;
+  const Json& need(std::string_view k) const {
+    const auto it = obj.find(k);
+    if (it == obj.end()) fail(fmt::format("missing \"{}\"", k));
+    return *it;
   }
-  bool boolean(std::string_view k) const { return need(k, json::Value::Kind::kBool).b; }
+  bool boolean(std::string_view k) const {
+    const Json& v = need(k);
+    if (!v.is_boolean()) fail(fmt::format("\"{}\" has the wrong type", k));
+    return v.get<bool>();
+  }
   long long integer(std::string_view k) const {
-    const std::string& t = need(k, json::Value::Kind::kNumber).text;
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(t.c_str(), &end, 10);
-    if (errno || *end) fail(fmt::format("\"{}\" is not an integer", k));
-    return v;
+    const Json& v = need(k);
+    if (!v.is_number()) fail(fmt::format("\"{}\" has the wrong type", k));
+    if (!v.is_number_integer()) fail(fmt::format("\"{}\" is not an integer", k));
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(LLONG_MAX))
+      fail(fmt::format("\"{}\" is not an integer", k));
+    return v.get<long long>();
   }
   std::uint64_t u64(std::string_view k) const {
-    const std::string& t = need(k, json::Value::Kind::kNumber).text;
-    char* end = nullptr;
-    errno = 0;
-    if (!t.empty() && t[0] == '-') fail(fmt::format("\"{}\" is negative", k));
-    const unsigned long long v = std::strtoull(t.c_str(), &end, 10);
-    if (errno || *end) fail(fmt::format("\"{}\" is not a counter", k));
-    return v;
+    const Json& v = need(k);
+    if (!v.is_number()) fail(fmt::format("\"{}\" has the wrong type", k));
+    if (v.is_number_integer() && !v.is_number_unsigned()) fail(fmt::format("\"{}\" is negative", k));
+    if (!v.is_number_unsigned()) fail(fmt::format("\"{}\" is not a counter", k));
+    return v.get<std::uint64_t>();
   }
+  /// Margins are float values written with their shortest text: read back as that float.
   double real(std::string_view k) const {
-    const std::string& t = need(k, json::Value::Kind::kNumber).text;
-    char* end = nullptr;
-    const float v = std::strtof(t.c_str(), &end);
-    if (*end) fail(fmt::format("\"{}\" is not a number", k));
-    return static_cast<double>(v);
+    const Json& v = need(k);
+    if (!v.is_number()) fail(fmt::format("\"{}\" has the wrong type", k));
+    return static_cast<double>(static_cast<float>(v.get<double>()));
   }
 };
 
@@ -81,16 +83,16 @@ std::string run_json(const RunRecord& r) {
   return o + "}";
 }
 
-RunRecord parse_run(const json::Value& j, const std::string& where) {
-  if (j.kind != json::Value::Kind::kObject) throw std::runtime_error(where + "not an object");
+RunRecord parse_run(const Json& j, const std::string& where) {
+  if (!j.is_object()) throw std::runtime_error(where + "not an object");
   const Fields f{j, where};
   RunRecord r;
   r.top1 = static_cast<int>(f.integer("top1"));
   r.correct1 = f.boolean("correct1");
   r.correct5 = f.boolean("correct5");
   r.margin = f.real("margin");
-  if (const json::Value* c = j.find("counters")) {
-    if (c->kind != json::Value::Kind::kObject) throw std::runtime_error(where + "\"counters\" is not an object");
+  if (const auto c = j.find("counters"); c != j.end()) {
+    if (!c->is_object()) throw std::runtime_error(where + "\"counters\" is not an object");
     const Fields g{*c, where + "counters: "};
     driver::Counters k;
     k.cycles = g.u64("cycles");
@@ -115,11 +117,12 @@ struct FileScan {
 };
 
 FileScan scan(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StudyError(fmt::format("{}: cannot read the results file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string t = ss.str();
+  std::string t;
+  try {
+    t = util::read_file(path);
+  } catch (const std::runtime_error&) {
+    throw StudyError(fmt::format("{}: cannot read the results file", path));
+  }
   FileScan s;
   s.size = t.size();
   const std::size_t last_nl = t.rfind('\n');
@@ -140,12 +143,75 @@ FileScan scan(const std::string& path) {
   return s;
 }
 
+/// The records already in `path` (resume): a partial last line is cut off, the header must equal
+/// `header`. Returns false when the file holds nothing yet (a fresh start).
+bool load_existing(const std::string& path, const std::string& header, const RecordOptions& opts,
+                   std::map<std::string, ImageRecord>& done, RecordResult& res) {
+  if (!std::filesystem::exists(path)) return false;
+  const FileScan s = scan(path);
+  if (s.complete_bytes != s.size) {
+    // An interrupted write: cut the partial line off.
+    std::filesystem::resize_file(path, s.complete_bytes);
+    res.truncated_bytes = s.size - s.complete_bytes;
+    if (opts.warn) opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
+  }
+  if (s.complete_bytes == 0) return false;
+  if (s.header != header) {
+    throw StudyError(
+        fmt::format("{}:1: the results file was made with other options or inputs (header {}); expected {}; "
+                    "use another output directory or remove it",
+                    path, s.header, header));
+  }
+  for (const auto& [no, text] : s.lines) {
+    ImageRecord r = parse_record(text, path, no);
+    const std::string name = r.file;
+    if (!done.emplace(name, std::move(r)).second) {
+      throw StudyError(fmt::format("{}:{}: second record of {}", path, no, name));
+    }
+  }
+  return true;
+}
+
+/// Computes the records of `todo` with `jobs` threads (a TBB pipeline: input in order, workers in
+/// parallel, output serial in order) and hands each one, in list order, to `write`, which returns
+/// false to stop (records in flight are then dropped). Returns how many were written.
+std::size_t compute_in_order(const std::vector<std::string>& todo, int jobs, const WorkerFactory& make_worker,
+                             const std::function<bool(ImageRecord&&)>& write) {
+  if (todo.empty()) return 0;
+  using Work = std::function<ImageRecord(const std::string&)>;
+  tbb::enumerable_thread_specific<Work> workers([&make_worker]() { return make_worker(); });
+  std::size_t next = 0, written = 0;
+  std::atomic<bool> stop{false};  // set by the output stage, read by the input stage
+  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(todo.size())));
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<std::size_t>(2 * threads),
+        tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                            [&](tbb::flow_control& fc) -> std::size_t {
+                                              if (stop || next >= todo.size()) {
+                                                fc.stop();
+                                                return 0;
+                                              }
+                                              return next++;
+                                            }) &
+            tbb::make_filter<std::size_t, ImageRecord>(tbb::filter_mode::parallel,
+                                                       [&](std::size_t i) { return workers.local()(todo[i]); }) &
+            tbb::make_filter<ImageRecord, void>(tbb::filter_mode::serial_in_order, [&](ImageRecord r) {
+              if (stop) return;
+              ++written;
+              stop = !write(std::move(r));
+            }));
+  });
+  return written;
+}
+
 }  // namespace
 
 std::string to_json_line(const ImageRecord& r) {
   std::string o =
-      fmt::format("{{\"file\":{},\"label\":{}", json::quote(r.file), r.label ? std::to_string(*r.label) : "null");
-  if (!r.error.empty()) o += ",\"error\":" + json::quote(r.error);
+      fmt::format("{{\"file\":{},\"label\":{}", json_string(r.file), r.label ? std::to_string(*r.label) : "null");
+  if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
   if (r.fp) o += ",\"float\":" + run_json(*r.fp);
   o += ",\"levels\":{";
   bool first = true;
@@ -159,24 +225,28 @@ std::string to_json_line(const ImageRecord& r) {
 ImageRecord parse_record(std::string_view line, const std::string& source, std::size_t line_no) {
   const std::string where = fmt::format("{}:{}: ", source, line_no);
   try {
-    const json::Value j = json::parse(line);
-    if (j.kind != json::Value::Kind::kObject) throw std::runtime_error("a record must be a JSON object");
+    const Json j = util::parse_json(line);
+    if (!j.is_object()) throw std::runtime_error("a record must be a JSON object");
     const Fields f{j, ""};
     ImageRecord r;
-    r.file = f.need("file", json::Value::Kind::kString).text;
+    const Json& file = f.need("file");
+    if (!file.is_string()) f.fail("\"file\" has the wrong type");
+    r.file = file.get<std::string>();
     if (r.file.empty()) throw std::runtime_error("empty \"file\"");
-    const json::Value* label = j.find("label");
-    if (!label) throw std::runtime_error("missing \"label\"");
-    if (label->kind != json::Value::Kind::kNull) r.label = static_cast<int>(f.integer("label"));
-    if (const json::Value* e = j.find("error")) {
-      if (e->kind != json::Value::Kind::kString) throw std::runtime_error("\"error\" is not a string");
-      r.error = e->text;
+    if (!f.need("label").is_null()) r.label = static_cast<int>(f.integer("label"));
+    if (const auto e = j.find("error"); e != j.end()) {
+      if (!e->is_string()) throw std::runtime_error("\"error\" is not a string");
+      r.error = e->get<std::string>();
     }
-    if (const json::Value* fp = j.find("float")) r.fp = parse_run(*fp, "float: ");
-    const json::Value& lv = f.need("levels", json::Value::Kind::kObject);
-    for (const auto& [k, v] : lv.members) {
-      if (k != "4" && k != "8" && k != "16") throw std::runtime_error(fmt::format("level \"{}\" is not 4, 8 or 16", k));
-      r.levels[std::stoi(k)] = parse_run(v, fmt::format("level {}: ", k));
+    if (const auto fp = j.find("float"); fp != j.end()) r.fp = parse_run(*fp, "float: ");
+    const Json& lv = f.need("levels");
+    if (!lv.is_object()) f.fail("\"levels\" has the wrong type");
+    for (const auto& [k, v] : lv.items()) {
+      const auto level =
+          std::find_if(kPrecisions.begin(), kPrecisions.end(), [&k = k](int b) { return std::to_string(b) == k; });
+      if (level == kPrecisions.end())
+        throw std::runtime_error(fmt::format("level \"{}\" is not one of {}", k, fmt::join(kPrecisions, ", ")));
+      r.levels[*level] = parse_run(v, fmt::format("level {}: ", k));
     }
     return r;
   } catch (const std::exception& e) {
@@ -216,33 +286,7 @@ RecordResult record_images(const std::string& path, const std::string& header, c
                            const WorkerFactory& make_worker, const RecordOptions& opts) {
   RecordResult res;
   std::map<std::string, ImageRecord> done;
-  bool fresh = true;
-  if (std::filesystem::exists(path)) {
-    FileScan s = scan(path);
-    if (s.complete_bytes != s.size) {
-      // An interrupted write: cut the partial line off.
-      std::filesystem::resize_file(path, s.complete_bytes);
-      res.truncated_bytes = s.size - s.complete_bytes;
-      if (opts.warn)
-        opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
-    }
-    if (s.complete_bytes > 0) {
-      fresh = false;
-      if (s.header != header) {
-        throw StudyError(
-            fmt::format("{}:1: the results file was made with other options or inputs (header {}); expected {}; "
-                        "use another output directory or remove it",
-                        path, s.header, header));
-      }
-      for (const auto& [no, text] : s.lines) {
-        ImageRecord r = parse_record(text, path, no);
-        const std::string name = r.file;
-        if (!done.emplace(name, std::move(r)).second) {
-          throw StudyError(fmt::format("{}:{}: second record of {}", path, no, name));
-        }
-      }
-    }
-  }
+  const bool fresh = !load_existing(path, header, opts, done, res);
   const std::set<std::string> wanted(files.begin(), files.end());
   for (const auto& [f, r] : done) {
     if (!wanted.contains(f) && opts.warn)
@@ -260,51 +304,18 @@ RecordResult record_images(const std::string& path, const std::string& header, c
     out << header << '\n';
     out.flush();
   }
-
-  // Workers compute in any order; results are written in list order (a reorder buffer).
-  std::vector<std::optional<ImageRecord>> slots(todo.size());
-  std::mutex mu;
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
+  // One flushed line per image, in list order.
   std::size_t written = 0;
-  std::exception_ptr fatal;
-  const auto worker = [&]() {
-    try {
-      const auto work = make_worker();
-      while (!stop) {
-        const std::size_t i = next++;
-        if (i >= todo.size()) break;
-        ImageRecord r = work(todo[i]);
-        std::lock_guard lock(mu);
-        if (stop) break;
-        slots[i] = std::move(r);
-        while (written < todo.size() && slots[written]) {
-          out << to_json_line(*slots[written]) << '\n';
-          out.flush();
-          if (!out) throw StudyError(fmt::format("{}: write error", path));
-          done.emplace(slots[written]->file, std::move(*slots[written]));
-          slots[written].reset();
-          ++written;
-          if (opts.progress) opts.progress(res.resumed + written, files.size());
-          if (opts.stop_after && written >= opts.stop_after) {
-            stop = true;
-            break;
-          }
-        }
-      }
-    } catch (...) {
-      std::lock_guard lock(mu);
-      if (!fatal) fatal = std::current_exception();
-      stop = true;
-    }
-  };
-  const int jobs = std::max(1, std::min<int>(opts.jobs, static_cast<int>(std::max<std::size_t>(todo.size(), 1))));
-  std::vector<std::thread> threads;
-  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (fatal) std::rethrow_exception(fatal);
-  res.computed = written;
+  res.computed = compute_in_order(todo, opts.jobs, make_worker, [&](ImageRecord&& r) {
+    out << to_json_line(r) << '\n';
+    out.flush();
+    if (!out) throw StudyError(fmt::format("{}: write error", path));
+    const std::string file = r.file;
+    done.emplace(file, std::move(r));
+    ++written;
+    if (opts.progress) opts.progress(res.resumed + written, files.size());
+    return !(opts.stop_after && written >= opts.stop_after);
+  });
   for (const auto& f : files) {
     auto it = done.find(f);
     if (it != done.end()) res.records.push_back(it->second);
@@ -315,14 +326,15 @@ RecordResult record_images(const std::string& path, const std::string& header, c
   return res;
 }
 
-Runner::Runner(const RunSetup& setup, const std::function<std::optional<int>(const std::string&)>& label_of)
-    : setup_(setup), label_of_(label_of) {
+Runner::Runner(const RunSetup& setup, LabelOf label_of) : setup_(setup), label_of_(std::move(label_of)) {
   if (!setup_.net) throw std::invalid_argument("study runner: no network");
-  if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net, "float", 16, nullptr, AcceleratorFactory{});
+  if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net);
   for (int b : setup_.bits) {
     if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
-    engines_[b] =
-        std::make_unique<Engine>(*setup_.net, setup_.backend, b, setup_.calib, setup_.factory, setup_.weight_fl);
+    engines_[b] = std::make_unique<Engine>(
+        *setup_.net,
+        ArrayConfig{.backend = setup_.backend, .bits = b, .calib = setup_.calib, .weight_fl = setup_.weight_fl},
+        setup_.factory);
   }
 }
 
@@ -352,10 +364,6 @@ WorkerFactory Runner::workers() const {
   };
 }
 
-}  // namespace bitscale::study
-
-namespace bitscale::study {
-
 std::uint64_t fnv1a(std::string_view text) {
   std::uint64_t h = 14695981039346656037ull;
   for (char c : text) {
@@ -368,14 +376,12 @@ std::uint64_t fnv1a(std::string_view text) {
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
                            const std::vector<int>& bits, const std::string& calibration_id,
                            const std::string& weight_fl) {
-  std::string b = "[";
-  for (std::size_t i = 0; i < bits.size(); ++i) b += fmt::format("{}{}", i ? "," : "", bits[i]);
-  b += "]";
-  const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json::quote(weight_fl));
+  const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json_string(weight_fl));
   return fmt::format(
-      "{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
+      "{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
       "\"calibration\":{}{}}}",
-      json::quote(kind), json::quote(model), json::quote(backend), b, json::quote(calibration_id), wfl);
+      json_string(kind), json_string(model), json_string(backend), fmt::join(bits, ","), json_string(calibration_id),
+      wfl);
 }
 
 }  // namespace bitscale::study

@@ -2,19 +2,30 @@
 // calibration images from an evaluation set.
 #pragma once
 
+#include <cstddef>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace bitscale::data {
 
-/// Where the data the commands use by default lives: the embedded copy under data/ (relative to
+/// Where the data the commands use lives. By default the embedded copy under data/ (relative to
 /// the working directory) first, then ../shared.
 struct DataPaths {
   std::string model;    ///< mobilenet_v1_0.25_128_quant.tflite
   std::string images;   ///< image directory
   std::string synsets;  ///< imagenet-synsets.tsv
+
+  /// Each path, or std::invalid_argument "no --<option> given and no default ... found" when empty.
+  [[nodiscard]] const std::string& need_model() const;
+  [[nodiscard]] const std::string& need_images() const;
+  [[nodiscard]] const std::string& need_synsets() const;
 };
+/// The defaults (empty where none exists).
 DataPaths default_data_paths();
+/// `given` (the command's options) with each empty path replaced by its default: the one
+/// resolution every command uses.
+DataPaths resolve_data_paths(DataPaths given);
 
 /// `count` files spread evenly over `files` (positions floor(i * n / count)), all if count <= 0
 /// or count >= n. Deterministic.
@@ -22,5 +33,10 @@ std::vector<std::string> spread(const std::vector<std::string>& files, int count
 
 /// "all", "even" (positions 0, 2, ... of the sorted list) or "odd" (1, 3, ...).
 std::vector<std::string> select_half(const std::vector<std::string>& files, const std::string& half);
+
+/// Removes from `files` every file that is in `calibration_images` (an evaluation never uses an
+/// image the calibration saw), keeping the order of the others; returns how many were removed.
+std::size_t exclude_calibration_images(std::vector<std::string>& files,
+                                       std::span<const std::string> calibration_images);
 
 }  // namespace bitscale::data

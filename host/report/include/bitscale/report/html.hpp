@@ -4,11 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace bitscale::report {
+#include "bitscale/report/escape.hpp"
 
-/// Escapes &, <, >, " for HTML, SVG and XML text and attributes; drops the control characters
-/// that XML 1.0 forbids (all below 0x20 but tab, newline and carriage return).
-std::string escape(std::string_view s);
+namespace bitscale::report {
 
 /// Markdown to a standalone HTML page titled `title`; an image whose source ends in .svg is
 /// embedded inline, read from `base_dir` (left as an <img> when it cannot be read).

@@ -1,7 +1,8 @@
-// Running images through a network on one back-end, shared by `bitscale classify` and
-// `bitscale eval`: "float" (the float baseline) or the array at 4/8/16 bits through the driver
-// ("golden", "golden-device" or "rtl"). Accelerators come from a factory so that the host library
-// does not depend on the back-ends (the CLI passes driver::make_accelerator).
+// Running images through a network on one back-end, shared by `bitscale classify`, `eval`,
+// `characterize` and `sweep`: the float baseline, or the array at 4/8/16 bits through the driver
+// (functional golden, register-level golden device or verilated RTL). Accelerators come from a
+// factory so that the study library does not depend on the back-ends (the CLI passes one that
+// calls driver::make_accelerator).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/driver/accelerator.hpp"
@@ -18,8 +20,17 @@
 
 namespace bitscale::study {
 
-/// Makes an accelerator of the chosen back-end (driver::make_accelerator in the CLI).
-using AcceleratorFactory = std::function<std::unique_ptr<driver::Accelerator>()>;
+/// Where a network runs: the float baseline or one of the array back-ends.
+enum class Backend { kFloat, kGolden, kGoldenDevice, kRtl };
+/// "float", "golden", "golden-device", "rtl" (the names of --backend and of driver::make_accelerator).
+std::string to_string(Backend b);
+/// The back-end named `name`; throws std::invalid_argument listing the accepted names.
+Backend parse_backend(std::string_view name);
+/// Every back-end but kFloat runs on the array.
+constexpr bool on_array(Backend b) { return b != Backend::kFloat; }
+
+/// Makes an accelerator of an array back-end (driver::make_accelerator(to_string(b)) in the CLI).
+using AcceleratorFactory = std::function<std::unique_ptr<driver::Accelerator>(Backend)>;
 
 /// The k most probable outputs, most probable first (ties: lower index first).
 struct TopK {
@@ -31,19 +42,27 @@ TopK top_k(std::span<const float> p, int k);
 struct Prediction {
   std::vector<float> probabilities;
   TopK top;                                       ///< top 5
-  float margin = 0;                               ///< P(top1) - P(top2)
+  float margin = 0;                               ///< score_margin(probabilities)
   std::optional<driver::Counters> counters;       ///< array back-ends
   std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
+};
+
+/// What runs on the array: back-end, bit-width, calibration and weight FL rule.
+struct ArrayConfig {
+  Backend backend = Backend::kGolden;  ///< not kFloat
+  int bits = 8;                        ///< 4, 8 or 16
+  const quant::Calibration* calib = nullptr;
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;
 };
 
 /// Immutable, shareable set-up of one back-end; sessions (one per thread) run images.
 class Engine {
  public:
-  /// backend "float" ignores bits, calib and factory; the array back-ends ("golden",
-  /// "golden-device", "rtl") need a calibration and a factory making accelerators of that
-  /// back-end. Layers are prepared once here, their weights' FL per layer or per channel.
-  Engine(const model::Network& net, const std::string& backend, int bits, const quant::Calibration* calib,
-         AcceleratorFactory factory, quant::WeightFl weight_fl = quant::WeightFl::kChannel);
+  /// The float baseline.
+  explicit Engine(const model::Network& net);
+  /// The array: layers prepared once here (weights' FL per the config's rule). Throws
+  /// std::invalid_argument without a calibration or a factory, or for Backend::kFloat.
+  Engine(const model::Network& net, const ArrayConfig& config, AcceleratorFactory factory);
   ~Engine();
 
   class Session {
@@ -59,13 +78,13 @@ class Engine {
 
   [[nodiscard]] std::unique_ptr<Session> session() const { return std::make_unique<Session>(*this); }
   [[nodiscard]] const model::Network& network() const { return net_; }
-  [[nodiscard]] const std::string& backend() const { return backend_; }
-  [[nodiscard]] bool on_array() const { return backend_ != "float"; }
+  [[nodiscard]] Backend backend() const { return backend_; }
+  [[nodiscard]] bool on_array() const { return study::on_array(backend_); }
   [[nodiscard]] const quant::QuantizedNetwork* quantized() const { return qnet_.get(); }
 
  private:
   const model::Network& net_;
-  std::string backend_;
+  Backend backend_ = Backend::kFloat;
   AcceleratorFactory factory_;
   std::unique_ptr<quant::QuantizedNetwork> qnet_;
 };

@@ -1,0 +1,47 @@
+// The sweep's RTL confirmation: evaluation images re-run on the verilated RTL, one bit-width at a
+// time (each in its own resumable records file), compared with the golden records: every level's
+// top-1, correctness, margin and counters, and the decisions and energy at a few thresholds.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bitscale/study/records.hpp"
+#include "bitscale/study/runner.hpp"
+#include "bitscale/study/sweep.hpp"
+
+namespace bitscale::study {
+
+/// Whether an RTL record (array levels only) equals the golden record of the same image (float
+/// run ignored): the one comparison of the confirmation (a dv scoreboard can replace it).
+bool same_array_runs(const ImageRecord& golden, const ImageRecord& rtl);
+
+struct ConfirmSetup {
+  RunSetup run;                    ///< net, calibration, bit-widths, weight FL, factory (backend: kRtl)
+  LabelOf label_of;                ///< labels of the images
+  std::vector<std::string> files;  ///< the images re-run
+  std::string out_dir;             ///< rtl_confirm_<bits>.jsonl go here
+  std::string model_name;          ///< for the records headers
+  std::string calibration_id;      ///< for the records headers
+  std::string weight_fl_name;      ///< for the records headers
+  RecordOptions record;            ///< jobs, warnings (stop_after is ignored)
+  /// Progress of bit-width b: (b, images recorded, images); done(b) after each bit-width.
+  std::function<void(int, std::size_t, std::size_t)> progress;
+  std::function<void(int)> done;
+};
+
+struct Confirmation {
+  std::size_t images = 0, same = 0;  ///< images compared, identical ones
+  bool all_same = false;             ///< records, decisions and energy all identical
+  std::string markdown;              ///< the "RTL confirmation" section of the sweep summary
+};
+
+/// Re-runs setup.files on the RTL and compares them with `golden` (the sweep's records, which
+/// hold every file): per image (same_array_runs) and, for thresholds 0, `chosen` (if any), 0.5
+/// and 1, the decisions and energy of `in`'s levels. Differing images are reported through warn.
+Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRecord>& golden, const SweepInput& in,
+                            std::optional<double> chosen);
+
+}  // namespace bitscale::study

@@ -1,0 +1,45 @@
+// The runner that fills per-image records: the float baseline and/or array runs at several
+// bit-widths, engines prepared once and shared by the threads.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/records.hpp"
+
+namespace bitscale::study {
+
+/// What a record run executes: the float baseline and/or these bit-widths on the array.
+struct RunSetup {
+  const model::Network* net = nullptr;
+  bool run_float = true;                      ///< record the float baseline
+  std::vector<int> bits;                      ///< array runs (none: float only)
+  Backend backend = Backend::kGolden;         ///< of the array runs
+  const quant::Calibration* calib = nullptr;  ///< needed when bits is not empty
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  AcceleratorFactory factory;  ///< needed when bits is not empty
+};
+
+/// The label of an image file (nullopt: unlabelled).
+using LabelOf = std::function<std::optional<int>(const std::string&)>;
+
+/// Engines prepared once (shared by the threads) and the per-thread workers.
+class Runner {
+ public:
+  Runner(const RunSetup& setup, LabelOf label_of);
+  ~Runner();
+  [[nodiscard]] WorkerFactory workers() const;
+
+ private:
+  RunSetup setup_;
+  LabelOf label_of_;
+  std::unique_ptr<Engine> float_;
+  std::map<int, std::unique_ptr<Engine>> engines_;
+};
+
+}  // namespace bitscale::study

@@ -1,0 +1,54 @@
+// Running a threshold sweep (`bitscale sweep`): its calibration, its evaluation images and its
+// records. Thresholds are then evaluated from the records (sweep.hpp) and written (outputs.hpp).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bitscale/quant/quant.hpp"
+#include "bitscale/study/records.hpp"
+#include "bitscale/study/runner.hpp"
+
+namespace bitscale::study {
+
+/// Status messages for the terminal (stderr in the CLI).
+using Inform = std::function<void(const std::string&)>;
+
+struct SweepCalibration {
+  quant::Calibration calib;
+  std::string half;  ///< of the image directory left for the evaluation: "all", "even" or "odd"
+  std::string id;    ///< identifies the calibration in the records headers
+};
+
+/// The calibration of a sweep. `calib_arg` (default: `image_dir`) is a .json file (copied to
+/// out_dir/calibration.json unless one is there) or an image directory; for a directory, a saved
+/// out_dir/calibration.json is reused (resume), else `calib_limit` images spread over the
+/// directory (its even positions when it is `image_dir`) are calibrated with `jobs` threads and
+/// saved. `half` "auto" becomes "odd" when the calibration directory is `image_dir`, else "all".
+SweepCalibration sweep_calibration(const model::Network& net, const std::string& calib_arg,
+                                   const std::string& image_dir, const std::string& half, const std::string& out_dir,
+                                   int calib_limit, int jobs, const Inform& inform);
+
+/// The evaluation images: `half` of `all`, without the calibration's images, at most `limit`
+/// (0 = all). Throws std::invalid_argument when none is left.
+std::vector<std::string> sweep_files(const std::vector<std::string>& all, const SweepCalibration& c, int limit,
+                                     const std::string& image_dir, const Inform& inform);
+
+/// What the sweep records.
+struct SweepRecording {
+  RunSetup run;  ///< float + every precision on the chosen back-end
+  LabelOf label_of;
+  std::vector<std::string> files;
+  std::string out_dir, model_name, calibration_id, weight_fl_name;
+  RecordOptions record;
+};
+
+/// out_dir/records.jsonl for the golden back-end, else out_dir/records_<backend>.jsonl.
+std::string sweep_records_path(const std::string& out_dir, Backend backend);
+
+/// Records every file (resumable; see record_images).
+RecordResult record_sweep(const SweepRecording& r);
+
+}  // namespace bitscale::study

@@ -1,0 +1,85 @@
+#include "bitscale/study/characterize_run.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "bitscale/quant/calibrate.hpp"
+
+namespace bitscale::study {
+
+namespace {
+
+RecordOptions phase_options(const CharacterizeSetup& s, CharacterizePhase phase) {
+  RecordOptions ro = s.record;
+  ro.progress = [&s, phase](std::size_t n, std::size_t total) {
+    if (s.progress) s.progress(phase, n, total);
+  };
+  return ro;
+}
+
+/// Activation ranges of the kept images, reused on resume.
+quant::Calibration kept_calibration(const CharacterizeSetup& s, const std::vector<std::string>& kept) {
+  const std::string path = s.out_dir + "/calibration.json";
+  if (std::filesystem::exists(path)) {
+    quant::Calibration c = quant::Calibration::load(path, *s.net);
+    if (c.images != kept) {
+      throw std::runtime_error(
+          fmt::format("{}: calibrated on other images than this run keeps; use another --out", path));
+    }
+    return c;
+  }
+  quant::Calibration c = quant::calibrate_files(*s.net, kept, s.record.jobs, s.record.warn);
+  c.save(path, *s.net);
+  return c;
+}
+
+}  // namespace
+
+CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
+  CharacterizeOutcome out;
+  // Phase 1: the float baseline on every image.
+  RunSetup float_only;  // run_float, no array runs
+  float_only.net = s.net;
+  const Runner float_runner(float_only, s.label_of);
+  const RecordResult phase1 =
+      record_images(s.out_dir + "/float.jsonl", records_header("float", s.model_name, "float", {}, ""), s.files,
+                    float_runner.workers(), phase_options(s, CharacterizePhase::kFloat));
+  if (s.phase_done) s.phase_done(CharacterizePhase::kFloat);
+  if (!phase1.complete) {
+    out.computed = phase1.computed;
+    return out;
+  }
+  out.base = float_correct(phase1.records, s.top5, s.record.warn);
+  if (out.base.kept.empty())
+    throw std::runtime_error(fmt::format("{}: no image is classified correctly by the float network", s.image_dir));
+  if (s.float_done) s.float_done(out.base, phase1.resumed);
+
+  // Phase 2: every kept image at each level.
+  const quant::Calibration calib = kept_calibration(s, out.base.kept);
+  const std::string calib_id = fmt::format("{:016x}", fnv1a(calib.to_json(*s.net)));
+  const Runner runner({.net = s.net,
+                       .run_float = false,
+                       .bits = s.levels,
+                       .backend = s.backend,
+                       .calib = &calib,
+                       .weight_fl = s.weight_fl,
+                       .factory = s.factory},
+                      s.label_of);
+  RecordResult phase2 =
+      record_images(s.out_dir + "/levels.jsonl",
+                    records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name),
+                    out.base.kept, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
+  if (s.phase_done) s.phase_done(CharacterizePhase::kLevels);
+  if (!phase2.complete) {
+    out.computed = phase2.computed;
+    return out;
+  }
+  for (auto& r : phase2.records) r.fp = out.base.runs.at(r.file);
+  out.result = characterize(phase2.records, s.levels, s.top5);
+  out.complete = true;
+  return out;
+}
+
+}  // namespace bitscale::study

@@ -1,0 +1,89 @@
+#include "bitscale/study/confirm.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace bitscale::study {
+
+bool same_array_runs(const ImageRecord& golden, const ImageRecord& rtl) {
+  ImageRecord y = rtl;
+  y.fp = golden.fp;
+  return y == golden;
+}
+
+namespace {
+
+/// Every bit-width of setup.run.bits on the RTL, merged into one record per image.
+std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup) {
+  RecordOptions ro = setup.record;
+  ro.stop_after = 0;
+  std::vector<ImageRecord> merged;
+  for (int b : setup.run.bits) {
+    RunSetup one = setup.run;
+    one.run_float = false;
+    one.bits = {b};
+    const Runner rtl(one, setup.label_of);
+    ro.progress = [&](std::size_t n, std::size_t total) {
+      if (setup.progress) setup.progress(b, n, total);
+    };
+    const auto rb = record_images(setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", b),
+                                  records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b},
+                                                 setup.calibration_id, setup.weight_fl_name),
+                                  setup.files, rtl.workers(), ro);
+    if (setup.done) setup.done(b);
+    if (merged.empty()) {
+      merged = rb.records;
+    } else {
+      for (std::size_t i = 0; i < merged.size(); ++i) merged[i].levels[b] = rb.records.at(i).levels.at(b);
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRecord>& golden, const SweepInput& in,
+                            std::optional<double> chosen) {
+  const std::vector<ImageRecord> rtl = record_on_rtl(setup);
+  std::map<std::string, const ImageRecord*> by_file;
+  for (const auto& g : golden) by_file[g.file] = &g;
+  Confirmation c;
+  c.images = setup.files.size();
+  std::vector<ImageRecord> gsub, rsub;
+  for (const auto& x : rtl) {
+    const ImageRecord& g = *by_file.at(x.file);
+    const bool eq = same_array_runs(g, x);
+    c.same += eq;
+    if (!eq && setup.record.warn)
+      setup.record.warn(fmt::format("rtl confirmation: {} differs from the golden record", x.file));
+    ImageRecord y = x;
+    y.fp = g.fp;
+    gsub.push_back(g);
+    rsub.push_back(std::move(y));
+  }
+  SweepInput gi = in, ri = in;
+  gi.records = sweep_records(gsub, in.levels);
+  ri.records = sweep_records(rsub, in.levels);
+  c.markdown = fmt::format(
+      "### RTL confirmation\n\nThe first {} evaluation images re-run on the verilated RTL back-end at {} bits: "
+      "**{} of {}** have identical top-1, correctness, score margin and hardware counters at every bit-width.\n\n"
+      "| T_h | golden: top-1 correct, energy (pJ) | RTL: top-1 correct, energy (pJ) | same decisions "
+      "|\n|---|---|---|---|\n",
+      c.images, fmt::join(setup.run.bits, "/"), c.same, c.images);
+  std::vector<double> ts{0.0, 0.5, 1.0};
+  if (chosen) ts.insert(ts.begin() + 1, *chosen);
+  c.all_same = c.same == c.images;
+  for (double t : ts) {
+    const auto pg = evaluate(gi, t);
+    const auto pr = evaluate(ri, t);
+    const bool eq = pg.correct == pr.correct && pg.energy_pj == pr.energy_pj && pg.accepted == pr.accepted;
+    c.all_same = c.all_same && eq;
+    c.markdown += fmt::format("| {:.4f} | {}, {:.6g} | {}, {:.6g} | {} |\n", t, pg.correct, pg.energy_pj, pr.correct,
+                              pr.energy_pj, eq ? "yes" : "NO");
+  }
+  c.markdown += "\n";
+  return c;
+}
+
+}  // namespace bitscale::study

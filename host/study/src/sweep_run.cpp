@@ -1,0 +1,78 @@
+#include "bitscale/study/sweep_run.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/quant/calibrate.hpp"
+
+namespace bitscale::study {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool same_dir(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return fs::equivalent(a, b, ec);
+}
+
+}  // namespace
+
+SweepCalibration sweep_calibration(const model::Network& net, const std::string& calib_arg_in,
+                                   const std::string& image_dir, const std::string& half, const std::string& out_dir,
+                                   int calib_limit, int jobs, const Inform& inform) {
+  const std::string calib_arg = calib_arg_in.empty() ? image_dir : calib_arg_in;
+  const bool calib_is_dir = !calib_arg.ends_with(".json");
+  const bool shared_dir = calib_is_dir && same_dir(calib_arg, image_dir);
+  SweepCalibration c;
+  c.half = half == "auto" ? (shared_dir ? "odd" : "all") : half;
+  const std::string saved = out_dir + "/calibration.json";
+  if (!calib_is_dir) {
+    c.calib = quant::Calibration::load(calib_arg, net);
+    if (!fs::exists(saved)) c.calib.save(saved, net);
+  } else if (fs::exists(saved)) {
+    c.calib = quant::Calibration::load(saved, net);
+    if (inform) inform(fmt::format("{}: reusing the saved calibration ({} images)", saved, c.calib.images.size()));
+  } else {
+    std::vector<std::string> cf = data::list_images(calib_arg);
+    if (shared_dir) cf = data::select_half(cf, "even");
+    if (cf.empty()) throw std::invalid_argument(fmt::format("{}: no calibration images", calib_arg));
+    c.calib = quant::obtain_calibration(net, "", cf, calib_limit, jobs, inform);
+    c.calib.save(saved, net);
+    if (inform)
+      inform(fmt::format("calibration: {} images of {}{}", c.calib.images.size(), calib_arg,
+                         shared_dir ? " (even positions; evaluating the odd ones)" : ""));
+  }
+  c.id = fmt::format("{:016x}", fnv1a(c.calib.to_json(net)));
+  return c;
+}
+
+std::vector<std::string> sweep_files(const std::vector<std::string>& all, const SweepCalibration& c, int limit,
+                                     const std::string& image_dir, const Inform& inform) {
+  std::vector<std::string> files = data::select_half(all, c.half);
+  if (const std::size_t n = data::exclude_calibration_images(files, c.calib.images); n && inform)
+    inform(fmt::format("excluded {} calibration images from the evaluation", n));
+  if (limit > 0 && static_cast<std::size_t>(limit) < files.size()) files.resize(static_cast<std::size_t>(limit));
+  if (files.empty())
+    throw std::invalid_argument(
+        fmt::format("{}: no evaluation images ({} half, calibration excluded)", image_dir, c.half));
+  return files;
+}
+
+std::string sweep_records_path(const std::string& out_dir, Backend backend) {
+  return out_dir + (backend == Backend::kGolden ? "/records.jsonl" : "/records_" + to_string(backend) + ".jsonl");
+}
+
+RecordResult record_sweep(const SweepRecording& r) {
+  const Runner runner(r.run, r.label_of);
+  return record_images(
+      sweep_records_path(r.out_dir, r.run.backend),
+      records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id, r.weight_fl_name),
+      r.files, runner.workers(), r.record);
+}
+
+}  // namespace bitscale::study
