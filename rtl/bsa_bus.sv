@@ -11,10 +11,10 @@ module bsa_bus
 #(
   parameter int unsigned Rows      = DEFAULT_ROWS,
   parameter int unsigned Cols      = DEFAULT_COLS,
-  parameter int unsigned ActLines  = DEFAULT_ACT_WORDS / 4,
-  parameter int unsigned WgtLines  = DEFAULT_WGT_WORDS / 4,
-  parameter int unsigned BiasLines = DEFAULT_BIAS_ENTRIES / 2,
-  parameter int unsigned OutLines  = DEFAULT_COLS / 4
+  parameter int unsigned ActLines  = DEFAULT_ACT_WORDS / LINE_WORDS,
+  parameter int unsigned WgtLines  = DEFAULT_WGT_WORDS / LINE_WORDS,
+  parameter int unsigned BiasLines = DEFAULT_BIAS_ENTRIES / LINE_BIAS,
+  parameter int unsigned OutLines  = DEFAULT_COLS / LINE_WORDS
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,

@@ -27,10 +27,10 @@ module bsa_top
   output logic              irq_o
 );
 
-  localparam int unsigned ActLines  = ActWords / 4;
-  localparam int unsigned WgtLines  = WgtWords / 4;
-  localparam int unsigned BiasLines = BiasEntries / 2;
-  localparam int unsigned OutLines  = Cols / 4;
+  localparam int unsigned ActLines  = ActWords / LINE_WORDS;
+  localparam int unsigned WgtLines  = WgtWords / LINE_WORDS;
+  localparam int unsigned BiasLines = BiasEntries / LINE_BIAS;
+  localparam int unsigned OutLines  = Cols / LINE_WORDS;
   localparam int unsigned ActAW     = $clog2(ActLines);
   localparam int unsigned WgtAW     = $clog2(WgtLines);
   localparam int unsigned BiasAW    = $clog2(BiasLines);

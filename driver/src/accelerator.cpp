@@ -33,8 +33,8 @@ namespace {
 
 namespace rm = regmap;
 
-constexpr int kWordsPerLine = 4;  // 16-bit words per 64-bit scratchpad line
-constexpr int kBiasPerLine = 2;   // 32-bit bias entries per line
+constexpr int kWordsPerLine = static_cast<int>(rm::kLineWords);  // 16-bit words per scratchpad line
+constexpr int kBiasPerLine = static_cast<int>(rm::kLineBias);    // 32-bit bias entries per line
 constexpr std::uint32_t kFirstCfgReg = rm::kRegIRQ_EN;
 constexpr std::uint32_t kLastCfgReg = rm::kRegCLAMP_HI;
 

@@ -52,7 +52,7 @@ TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw) {
   TilePlan plan;
   plan.m_total = s.out_h() * s.out_w();
   plan.m_tiles = ceil_div(plan.m_total, hw.rows);
-  plan.lines_per_vec = kwl / 4;
+  plan.lines_per_vec = kwl / static_cast<int>(regmap::kLineWords);
   plan.groups.resize(static_cast<std::size_t>(s.groups));
   for (int g = 0; g < s.groups; ++g) {
     GroupPlan& gp = plan.groups[static_cast<std::size_t>(g)];

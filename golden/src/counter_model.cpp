@@ -7,8 +7,8 @@ namespace bitscale::golden {
 namespace rm = bitscale::regmap;
 
 namespace {
-constexpr std::uint64_t kWordsPerLine = 4;  // 16-bit words per 64-bit scratchpad line
-constexpr std::uint64_t kWordsPerBias = 2;  // 16-bit words per 32-bit bias entry
+constexpr std::uint64_t kWordsPerLine = rm::kLineWords;                  // 16-bit words per scratchpad line
+constexpr std::uint64_t kWordsPerBias = rm::kLineWords / rm::kLineBias;  // 16-bit words per 32-bit bias entry
 }  // namespace
 
 std::size_t mac_counter(Mode m) {

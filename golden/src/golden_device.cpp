@@ -42,8 +42,8 @@ namespace {
 constexpr std::uint32_t kAddrMask = (1u << rm::kAddrW) - 1u;
 constexpr std::uint32_t kLineMask = (1u << rm::kAddrBankLsb) - 1u;
 constexpr std::uint32_t kBankMask = (1u << (rm::kAddrRegionLsb - rm::kAddrBankLsb)) - 1u;
-constexpr int kWordsPerLine = 4;    // 16-bit words per 64-bit line
-constexpr int kEntriesPerLine = 2;  // 32-bit bias entries per 64-bit line
+constexpr int kWordsPerLine = static_cast<int>(rm::kLineWords);   // 16-bit words per 64-bit line
+constexpr int kEntriesPerLine = static_cast<int>(rm::kLineBias);  // 32-bit bias entries per 64-bit line
 constexpr bool is_config(std::uint32_t index) { return index >= rm::kRegIRQ_EN && index <= rm::kRegCLAMP_HI; }
 constexpr bool is_read_only(std::uint32_t index) {
   return index == rm::kRegID || index == rm::kRegHWCFG || index == rm::kRegHWCFG2 ||

@@ -210,8 +210,9 @@ class CountingDevice final : public Device {
 class FakeDevice final : public Device {
  public:
   std::uint64_t id = regmap::kIdValue;
-  std::uint64_t hwcfg = 16 | (16 << 8) | (13 << 16) | (13u << 24);  // 16x16, 8192-word banks
-  std::uint64_t hwcfg2 = 256 | (48 << 16);
+  std::uint64_t hwcfg = regmap::kHwcfgRowsField.of(16) | regmap::kHwcfgColsField.of(16) |
+                        regmap::kHwcfgActLog2Field.of(13) | regmap::kHwcfgWgtLog2Field.of(13);  // 8192-word banks
+  std::uint64_t hwcfg2 = regmap::kHwcfg2BiasEntriesField.of(256) | regmap::kHwcfg2AccWField.of(48);
   bool finish = false;         ///< wait() reports done
   bool refuse = false;         ///< wait() reports err (a refused START)
   std::uint32_t err_code = 0;  ///< STATUS.ERR_CODE
@@ -232,7 +233,7 @@ class FakeDevice final : public Device {
       case regmap::kRegHWCFG2:
         return {hwcfg2, false};
       case regmap::kRegSTATUS:
-        return {std::uint64_t{err_code} << regmap::kStatusCodeLsb, false};
+        return {regmap::kStatusCodeField.of(err_code), false};
       default:
         return {};
     }

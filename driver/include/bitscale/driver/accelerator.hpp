@@ -72,10 +72,8 @@ class Accelerator {
   /// Validates the layer against the numeric spec and the device (K must fit a bank)
   /// and packs its weights. Throws std::invalid_argument with the reason.
   [[nodiscard]] PreparedLayer prepare(const golden::Layer& layer) const;
-  /// Runs the layer on `in` (shape in_h x in_w x in_c, same mode as the layer). Tiles: per
-  /// group, m-tiles of `rows` output pixels times n-tiles of up to `cols` output channels that
-  /// share one shift (per-channel shifts: channels ordered by shift, cut where it changes;
-  /// docs/NUMERICS.md).
+  /// Runs the layer on `in` (shape in_h x in_w x in_c, same mode as the layer), tile by tile
+  /// as plan_tiles() plans it (tile_plan.hpp; per-channel shifts: docs/NUMERICS.md).
   golden::PackedTensor run(const PreparedLayer& layer, const golden::PackedTensor& in);
   golden::PackedTensor run(const golden::Layer& layer, const golden::PackedTensor& in) {
     return run(prepare(layer), in);

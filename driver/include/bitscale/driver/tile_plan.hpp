@@ -65,7 +65,7 @@ struct PlannedTile {
 struct TilePlan {
   int m_total = 0;        ///< output pixels
   int m_tiles = 0;        ///< ceil(m_total / rows)
-  int lines_per_vec = 0;  ///< scratchpad lines of one K-vector (kw_line / 4)
+  int lines_per_vec = 0;  ///< scratchpad lines of one K-vector (kw_line / LINE_WORDS)
   std::vector<GroupPlan> groups;
   /// In execution order: per group, per chunk of n-tiles, per m-tile, the chunk's n-tiles in
   /// serpentine order (forward on even m-tiles, backward on odd ones).
