@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace bitscale::dv {
@@ -90,7 +91,7 @@ std::string Comparison::summary() const {
 }
 
 Scoreboard::Scoreboard(std::optional<std::uint64_t> seed, std::size_t max_recorded)
-    : seed_(seed), max_recorded_(max_recorded) {}
+    : seed_(seed), max_recorded_(std::max<std::size_t>(max_recorded, 1)) {}
 
 Comparison& Scoreboard::begin(std::string_view what, Sides sides) {
   Comparison& c = comparisons_.emplace_back();

@@ -60,8 +60,8 @@ struct Comparison {
 
 class Scoreboard {
  public:
-  /// `seed` is reported with the mismatches; `max_recorded` bounds the mismatches kept per
-  /// comparison (all are counted).
+  /// `seed` is reported with the mismatches; `max_recorded` (at least 1) bounds the mismatches
+  /// kept per comparison (all are counted).
   explicit Scoreboard(std::optional<std::uint64_t> seed = {}, std::size_t max_recorded = 10);
 
   /// Packed outputs, word for word (dimensions and mode first). Returns true if equal.
