@@ -19,17 +19,8 @@ std::uint64_t mix(std::uint64_t x) {
 }  // namespace
 
 std::string_view to_string(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kFullyConnected:
-      return "fc";
-    case LayerKind::kConv:
-      return "conv";
-    case LayerKind::kGrouped:
-      return "grouped";
-    case LayerKind::kDepthwise:
-      return "depthwise";
-  }
-  return "?";
+  constexpr std::string_view kNames[] = {"fc", "conv", "grouped", "depthwise"};
+  return kNames[static_cast<int>(kind)];
 }
 
 std::uint64_t case_seed(std::uint64_t seed, golden::Mode mode, std::uint64_t index) {

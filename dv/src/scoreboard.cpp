@@ -55,15 +55,8 @@ constexpr std::pair<const char*, std::uint64_t driver::Counters::*> kCounters[] 
 }  // namespace
 
 std::string_view to_string(MismatchKind kind) {
-  switch (kind) {
-    case MismatchKind::kShape:
-      return "shape";
-    case MismatchKind::kWord:
-      return "word";
-    case MismatchKind::kCounter:
-      return "counter";
-  }
-  return "?";
+  constexpr std::string_view kNames[] = {"shape", "word", "counter"};
+  return kNames[static_cast<int>(kind)];
 }
 
 std::string Comparison::summary() const {
