@@ -3,125 +3,153 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
-#include <functional>
+#include <cmath>
+#include <map>
 
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/golden/reference.hpp"
-#include "bitscale/regmap.hpp"
-#include "random_layer.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/engine.hpp"
+#include "command.hpp"
 
 namespace bitscale::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// Repeats fn until at least `seconds` have passed; returns seconds per call.
-double time_per_call(double seconds, const std::function<void()>& fn, int* reps_out = nullptr) {
-  int reps = 0;
-  const auto t0 = Clock::now();
-  double el = 0;
-  do {
-    fn();
-    ++reps;
-    el = std::chrono::duration<double>(Clock::now() - t0).count();
-  } while (el < seconds);
-  if (reps_out) *reps_out = reps;
-  return el / reps;
+std::string layer_kind(const QuantLayer& ql) {
+  const auto& s = ql.prepared.layer.shape;
+  if (s.groups > 1 && s.groups == s.in_c) return "depthwise";
+  if (s.groups > 1) return "grouped conv";
+  if (s.in_h == 1 && s.in_w == 1 && s.k_h == 1 && s.k_w == 1) return "fully connected";
+  if (s.k_h == 1 && s.k_w == 1) return "pointwise conv (1x1)";
+  return fmt::format("conv {}x{}", s.k_h, s.k_w);
 }
 
-// The fixed benchmark layer: 3x3 convolution, 14x14x64 -> 14x14x64, pad 1, 8-bit.
-golden::Layer bench_layer(golden::PackedTensor& input) {
-  golden::Layer l;
-  l.shape.in_h = l.shape.in_w = 14;
-  l.shape.in_c = 64;
-  l.shape.out_c = 64;
-  l.shape.k_h = l.shape.k_w = 3;
-  l.shape.pad_top = l.shape.pad_left = l.shape.pad_bottom = l.shape.pad_right = 1;
-  l.mode = golden::Mode::k8;
-  std::mt19937_64 rng(42);
-  std::uniform_int_distribution<int> v(-128, 127);
-  l.weights.resize(static_cast<std::size_t>(l.shape.weight_count()));
-  for (auto& w : l.weights) w = v(rng);
-  l.bias.assign(64, 1000);
-  l.out.shift = 9;
-  l.out.relu = true;
-  std::vector<std::int32_t> in(14 * 14 * 64);
-  for (auto& x : in) x = v(rng);
-  input = golden::PackedTensor::from_values(14, 14, 64, l.mode, in);
-  return l;
+void add(LayerTypeFigures& a, const driver::Counters& c) {
+  a.layers += 1;
+  a.macs += c.macs_total();
+  a.array += c.array;
+  a.busy += c.busy;
+  a.cycles += c.cycles;
+}
+
+// The value rounded to `decimals` (the precision the figures are written with).
+double rounded(double v, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(v * scale) / scale;
 }
 
 }  // namespace
 
-void run_bench(const BenchOptions& opts) {
-  namespace rm = regmap;
-  golden::PackedTensor input;
-  const golden::Layer layer = bench_layer(input);
-  const double macs = static_cast<double>(layer.shape.macs());
-  fmt::print("bench layer: conv {} (8-bit), {:.2f} M MACs\n", layer.shape.to_string(), macs / 1e6);
+double NetBenchResult::utilization(const LayerTypeFigures& f) const {
+  return f.array ? static_cast<double>(f.macs) / (static_cast<double>(f.array) * pes * lanes) : 0.0;
+}
 
-  // 1. RTL, array-bound: one 16-bit tile with K = 8192 on the full 16x16 array.
-  const auto rtl_dev = driver::make_device("rtl");
-  driver::Accelerator rtl_acc(*rtl_dev);
-  rtl_acc.write_reg(rm::kRegMODE, rm::kMode16);
-  rtl_acc.write_reg(rm::kRegK, 8192);
-  rtl_acc.write_reg(rm::kRegROWS_ACT, 16);
-  rtl_acc.write_reg(rm::kRegCOLS_ACT, 16);
-  std::uint64_t tile_cycles = 0;
-  const double t_tile = time_per_call(opts.seconds, [&] {
-    rtl_acc.write_reg(rm::kRegCTRL, 1u << rm::kCtrlStart);
-    const auto w = rtl_dev->wait(1u << 20);
-    if (!w.done) throw std::runtime_error("bench: the array-bound tile did not complete");
-    tile_cycles = w.cycles + 1;  // + the START write
-  });
-  const double array_cps = static_cast<double>(tile_cycles) / t_tile;
-
-  // 2. RTL, whole layer through the driver (bus traffic included).
-  std::uint64_t layer_cycles = 0;
-  const auto prepared = rtl_acc.prepare(layer);
-  golden::PackedTensor out_rtl;
-  const double t_rtl = time_per_call(opts.seconds, [&] {
-    const auto c0 = rtl_acc.counters().cycles;
-    out_rtl = rtl_acc.run(prepared, input);
-    layer_cycles = rtl_acc.counters().cycles - c0;
-  });
-  const double layer_cps = static_cast<double>(layer_cycles) / t_rtl;
-
-  // 3. Golden device through the same driver; 4. untiled golden reference.
-  const auto gold_dev = driver::make_device("golden");
-  driver::Accelerator gold_acc(*gold_dev);
-  golden::PackedTensor out_gold, out_ref;
-  const double t_gold = time_per_call(opts.seconds, [&] { out_gold = gold_acc.run(prepared, input); });
-  driver::Accelerator fast_acc(driver::default_hw_config());
-  golden::PackedTensor out_fast;
-  const double t_fast = time_per_call(opts.seconds, [&] { out_fast = fast_acc.run(prepared, input); });
-  const double t_ref = time_per_call(opts.seconds, [&] { out_ref = golden::conv2d(layer, input); });
-  if (!(out_rtl == out_gold) || !(out_gold == out_ref) || !(out_fast == out_ref)) {
-    throw std::runtime_error("bench: back-ends disagree on the benchmark layer (run bitscale regress)");
+NetBenchResult run_netbench(const NetBenchOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  const DataPaths d = default_data_paths();
+  NetBenchResult r;
+  r.model = o.model.empty() ? d.model : o.model;
+  r.bits = o.bits;
+  const std::string image_dir = o.images.empty() ? d.images : o.images;
+  if (r.model.empty() || image_dir.empty()) throw std::invalid_argument("no --model/--images and no default data");
+  const Model model = load_tflite(r.model);
+  const Network net(model);
+  r.macs_per_image = net.macs();
+  const auto split = split_even_odd(list_images(image_dir));
+  const Calibration calib = obtain_calibration(net, o.calib, split.calibration, o.calib_limit, 2,
+                                               [](const std::string& w) { fmt::print(stderr, "{}\n", w); });
+  std::vector<Image> imgs;
+  for (const auto& f : spread(split.evaluation, std::max(o.golden_images, o.rtl_images))) {
+    try {
+      imgs.push_back(load_for_model(f, net.input_h(), net.input_w()));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "skipping {}: {}\n", f, e.what());
+    }
   }
+  if (imgs.empty()) throw std::runtime_error(fmt::format("no decodable image in '{}'", image_dir));
 
-  fmt::print("rtl    array-bound tile (16x16, 16-bit, K=8192): {:>10.0f} simulated cycles/s\n", array_cps);
-  fmt::print("rtl    layer via driver: {:>8.3f} s/layer, {} cycles, {:>10.0f} simulated cycles/s, {:>8.2f} M MAC/s\n",
-             t_rtl, layer_cycles, layer_cps, macs / t_rtl / 1e6);
-  fmt::print("golden layer via driver (golden device): {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n", t_gold,
-             macs / t_gold / 1e6, t_rtl / t_gold);
-  fmt::print("golden functional back-end (driver):     {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n", t_fast,
-             macs / t_fast / 1e6, t_rtl / t_fast);
-  fmt::print("golden reference conv2d (untiled):       {:>8.4f} s/layer, {:>8.1f} M MAC/s, {:>6.0f}x the rtl\n", t_ref,
-             macs / t_ref / 1e6, t_rtl / t_ref);
-  if (!opts.json.empty()) {
-    std::ofstream f(opts.json);
-    if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", opts.json));
-    f << fmt::format(
-        "{{\"layer_macs\": {}, \"rtl_array_cycles_per_s\": {:.0f}, \"rtl_layer_s\": {:.6f}, \"rtl_layer_cycles\": {}, "
-        "\"rtl_layer_cycles_per_s\": {:.0f}, \"golden_device_layer_s\": {:.6f}, \"golden_device_mac_per_s\": {:.0f}, "
-        "\"golden_functional_layer_s\": {:.6f}, \"golden_reference_layer_s\": {:.6f}, \"golden_reference_mac_per_s\": "
-        "{:.0f}}}\n",
-        layer.shape.macs(), array_cps, t_rtl, layer_cycles, layer_cps, t_gold, macs / t_gold, t_fast, t_ref,
-        macs / t_ref);
+  // Golden (functional) back-end, one thread.
+  const WeightFl wfl = weight_fl_from_string(o.weight_fl);
+  const Engine golden(
+      net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); }, wfl);
+  auto gs = golden.session();
+  r.golden_images = std::max(1, std::min<int>(o.golden_images, static_cast<int>(imgs.size())));
+  const auto t0 = Clock::now();
+  for (int i = 0; i < r.golden_images; ++i) (void)gs->run(imgs[static_cast<std::size_t>(i)].rgb);
+  r.golden_s = std::chrono::duration<double>(Clock::now() - t0).count() / r.golden_images;
+
+  // Utilization per layer type (counters of one image on the functional back-end = the RTL's).
+  auto acc = driver::make_accelerator("golden");
+  QuantRunOptions ro;
+  ro.record_layer_counters = true;
+  const QuantResult q = golden.quantized()->run(*acc, imgs[0].rgb, ro);
+  r.pes = static_cast<double>(acc->hw().rows) * acc->hw().cols;
+  r.lanes = 16 / o.bits;
+  std::map<std::string, LayerTypeFigures> by_kind;
+  for (std::size_t i = 0; i < q.layer_counters.size(); ++i) {
+    const std::string kind = layer_kind(golden.quantized()->layers()[i]);
+    by_kind[kind].type = kind;
+    add(by_kind[kind], q.layer_counters[i]);
+    add(r.total, q.layer_counters[i]);
   }
+  for (auto& [kind, f] : by_kind) r.types.push_back(std::move(f));
+
+  // RTL back-end.
+  if (o.rtl_images > 0) {
+    const Engine rtl(
+        net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); }, wfl);
+    auto rs = rtl.session();
+    r.rtl_images = std::min<int>(o.rtl_images, static_cast<int>(imgs.size()));
+    const auto t1 = Clock::now();
+    for (int i = 0; i < r.rtl_images; ++i) {
+      const auto p = rs->run(imgs[static_cast<std::size_t>(i)].rgb);
+      if (p.counters) r.rtl_cycles = p.counters->cycles;
+    }
+    r.rtl_s = std::chrono::duration<double>(Clock::now() - t1).count() / r.rtl_images;
+  }
+  return r;
+}
+
+std::string netbench_report(const NetBenchResult& r) {
+  std::string s = fmt::format("model {} ({} MACs/image), {}-bit\n", r.model, r.macs_per_image, r.bits);
+  s += fmt::format("golden: {:.1f} images/s on one core ({:.1f} ms per image, {} images)\n", 1.0 / r.golden_s,
+                   r.golden_s * 1e3, r.golden_images);
+  s += fmt::format("array utilization per layer type (MACs / (array cycles x {} PEs x {} lanes)):\n", r.pes, r.lanes);
+  s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>9} {:>9}\n", "layer type", "layers", "MACs", "array cyc",
+                   "all cycles", "util", "of time");
+  for (const LayerTypeFigures& a : r.types) {
+    s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}% {:>8.1f}%\n", a.type, a.layers, a.macs, a.array,
+                     a.cycles, 100 * r.utilization(a),
+                     100.0 * static_cast<double>(a.cycles) / static_cast<double>(r.total.cycles));
+  }
+  s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}%\n", "all MAC layers", r.total.layers, r.total.macs,
+                   r.total.array, r.total.cycles, 100 * r.utilization(r.total));
+  if (r.rtl_images > 0) {
+    s += fmt::format("rtl: {:.2f} s per image ({} cycles per image, {:.0f} simulated cycles/s, {} images)\n", r.rtl_s,
+                     r.rtl_cycles, static_cast<double>(r.rtl_cycles) / r.rtl_s, r.rtl_images);
+  }
+  return s;
+}
+
+nlohmann::ordered_json netbench_json(const NetBenchResult& r) {
+  auto types = nlohmann::ordered_json::array();
+  for (const LayerTypeFigures& a : r.types) {
+    types.push_back({{"type", a.type},
+                     {"layers", a.layers},
+                     {"macs", a.macs},
+                     {"array_cycles", a.array},
+                     {"cycles", a.cycles},
+                     {"utilization", rounded(r.utilization(a), 4)}});
+  }
+  return {{"model", r.model},
+          {"bits", r.bits},
+          {"golden_images_per_s", rounded(1.0 / r.golden_s, 3)},
+          {"rtl_s_per_image", rounded(r.rtl_s, 3)},
+          {"rtl_cycles_per_image", r.rtl_cycles},
+          {"utilization", rounded(r.utilization(r.total), 4)},
+          {"layer_types", types}};
 }
 
 }  // namespace bitscale::cli

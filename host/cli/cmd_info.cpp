@@ -3,8 +3,10 @@
 #include <fmt/ranges.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "bitscale/model/tflite.hpp"
@@ -82,61 +84,43 @@ std::string quant_str(const Tensor& t) {
   return fmt::format("{} (scale {:g}, zero point {})", to_string(t.type), t.quant.scale[0], t.quant.zero_point[0]);
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += fmt::format("\\u{:04x}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+// A float as the shortest decimal that reads back to it (not the digits of its double).
+double shortest(float f) { return std::strtod(fmt::format("{}", f).c_str(), nullptr); }
 
-std::string json_shape(const std::vector<int>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
-
-std::string to_json(const Model& m, const std::vector<Layer>& layers, std::int64_t params, std::int64_t macs) {
-  std::string j = "{\n";
-  j += fmt::format("  \"model\": \"{}\",\n", json_escape(m.name));
+nlohmann::ordered_json to_json(const Model& m, const std::vector<Layer>& layers, std::int64_t params,
+                               std::int64_t macs) {
+  using J = nlohmann::ordered_json;
   auto io = [&](const std::vector<int>& ts) {
-    std::vector<std::string> items;
+    J items = J::array();
     for (int t : ts) {
       const Tensor& x = m.tensors[static_cast<std::size_t>(t)];
-      std::string q;
-      if (!x.quant.empty())
-        q = fmt::format(", \"scale\": {}, \"zero_point\": {}", x.quant.scale[0], x.quant.zero_point[0]);
-      items.push_back(fmt::format("{{\"tensor\": {}, \"name\": \"{}\", \"shape\": {}, \"type\": \"{}\"{}}}", t,
-                                  json_escape(x.name), json_shape(x.shape), to_string(x.type), q));
+      J item{{"tensor", t}, {"name", x.name}, {"shape", x.shape}, {"type", to_string(x.type)}};
+      if (!x.quant.empty()) {
+        item["scale"] = shortest(x.quant.scale[0]);
+        item["zero_point"] = x.quant.zero_point[0];
+      }
+      items.push_back(std::move(item));
     }
-    return fmt::format("[{}]", fmt::join(items, ", "));
+    return items;
   };
-  j += fmt::format("  \"inputs\": {},\n  \"outputs\": {},\n", io(m.inputs), io(m.outputs));
-  j += fmt::format("  \"tensors\": {},\n  \"layers\": [\n", m.tensors.size());
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const Layer& l = layers[i];
+  J j{{"model", m.name}, {"inputs", io(m.inputs)}, {"outputs", io(m.outputs)}, {"tensors", m.tensors.size()}};
+  J& list = j["layers"] = J::array();
+  for (const Layer& l : layers) {
     const Op& op = *l.op;
-    std::string extra;
-    if (has_activation(op.type)) extra += fmt::format(", \"activation\": \"{}\"", to_string(op.activation));
+    J e{{"index", l.index}, {"op", to_string(op.type)}, {"input_shape", l.in_shape}, {"output_shape", l.out_shape}};
+    if (has_activation(op.type)) e["activation"] = to_string(op.activation);
     if (spatial(op.type)) {
-      extra += fmt::format(", \"stride\": [{}, {}], \"padding\": \"{}\"", op.stride_h, op.stride_w,
-                           op.padding == Padding::kSame ? "SAME" : "VALID");
+      e["stride"] = {op.stride_h, op.stride_w};
+      e["padding"] = op.padding == Padding::kSame ? "SAME" : "VALID";
     }
-    if (op.type == OpType::kAveragePool2D || op.type == OpType::kMaxPool2D) {
-      extra += fmt::format(", \"filter\": [{}, {}]", op.filter_h, op.filter_w);
-    }
-    if (op.type == OpType::kDepthwiseConv2D) extra += fmt::format(", \"depth_multiplier\": {}", op.depth_multiplier);
-    j += fmt::format(
-        "    {{\"index\": {}, \"op\": \"{}\", \"input_shape\": {}, \"output_shape\": {}{}, \"params\": {}, \"macs\": "
-        "{}}}{}\n",
-        l.index, to_string(op.type), json_shape(l.in_shape), json_shape(l.out_shape), extra, l.params, l.macs,
-        i + 1 < layers.size() ? "," : "");
+    if (op.type == OpType::kAveragePool2D || op.type == OpType::kMaxPool2D) e["filter"] = {op.filter_h, op.filter_w};
+    if (op.type == OpType::kDepthwiseConv2D) e["depth_multiplier"] = op.depth_multiplier;
+    e["params"] = l.params;
+    e["macs"] = l.macs;
+    list.push_back(std::move(e));
   }
-  j += fmt::format("  ],\n  \"total_params\": {},\n  \"total_macs\": {}\n}}\n", params, macs);
+  j["total_params"] = params;
+  j["total_macs"] = macs;
   return j;
 }
 
@@ -150,7 +134,8 @@ int run_info(const InfoOptions& o) {
     macs += layers.back().macs;
   }
   if (!o.json.empty()) {
-    const std::string j = to_json(m, layers, params, macs);
+    const std::string j =
+        to_json(m, layers, params, macs).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
     if (o.json == "-") {
       fmt::print("{}", j);
       return 0;

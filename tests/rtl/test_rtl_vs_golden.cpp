@@ -8,6 +8,7 @@
 #include <random>
 
 #include "bitscale/driver/accelerator.hpp"
+#include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
@@ -47,17 +48,15 @@ struct Pair {
   Accelerator rtl_acc{rtl};
   Accelerator gold_acc{gold};
 
-  // Runs on both back-ends and the reference; returns the number of differing words.
+  // Runs on both back-ends and the reference, compared word for word on the scoreboard.
   void check(const Layer& l, const PackedTensor& in, const std::string& what) {
     const auto p = rtl_acc.prepare(l);
     const auto a = rtl_acc.run(p, in);
     const auto b = gold_acc.run(p, in);
-    const auto ref = golden::conv2d(l, in);
-    ASSERT_EQ(a.words.size(), ref.words.size()) << what;
-    for (std::size_t i = 0; i < a.words.size(); ++i) {
-      ASSERT_EQ(a.words[i], b.words[i]) << what << ": rtl vs golden device, word " << i;
-      ASSERT_EQ(b.words[i], ref.words[i]) << what << ": golden device vs reference, word " << i;
-    }
+    bitscale::dv::Scoreboard sb;
+    sb.compare("rtl vs golden device", b, a, {"golden device", "rtl"});
+    sb.compare("golden device vs reference", golden::conv2d(l, in), b, {"reference", "golden device"});
+    ASSERT_TRUE(sb.ok()) << what << "\n" << sb.report();
     ASSERT_EQ(rtl.assertion_failures(), 0u) << what;
   }
 };

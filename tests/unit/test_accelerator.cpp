@@ -7,18 +7,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
-#include <limits>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/driver/device.hpp"
+#include "bitscale/dv/generator.hpp"
+#include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -40,57 +39,12 @@ using golden::PackedTensor;
 constexpr Mode kModes[] = {Mode::k16, Mode::k8, Mode::k4};
 
 // ---------------------------------------------------------------------------------------
-// Seeds and random layers
+// Seeds and random layers (bitscale::dv)
 
 using test::test_rng;
 
-int uniform(std::mt19937_64& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
-
-/// A value of the mode's range; extremes are frequent so that saturation is reached.
-std::int32_t random_value(std::mt19937_64& rng, Mode m) {
-  const int pick = uniform(rng, 0, 9);
-  if (pick == 0) return golden::min_value(m);
-  if (pick == 1) return golden::max_value(m);
-  return uniform(rng, golden::min_value(m), golden::max_value(m));
-}
-
-PackedTensor random_tensor(std::mt19937_64& rng, int h, int w, int c, Mode m) {
-  std::vector<std::int32_t> v(static_cast<std::size_t>(h) * w * c);
-  for (auto& x : v) x = random_value(rng, m);
-  return PackedTensor::from_values(h, w, c, m, v);
-}
-
-/// Random weights, bias and output stage for a shape; the shift is around the size of the
-/// accumulators so that outputs span the range and both ends saturate.
-Layer random_layer(std::mt19937_64& rng, const ConvShape& shape, Mode mode, bool bias = true) {
-  Layer l;
-  l.shape = shape;
-  l.mode = mode;
-  l.weights.resize(static_cast<std::size_t>(shape.weight_count()));
-  for (auto& w : l.weights) w = random_value(rng, mode);
-  const int b = golden::bits(mode);
-  const int acc_log2 = 2 * b - 2 + std::bit_width(static_cast<unsigned>(shape.k())) / 2;
-  if (bias) {
-    l.bias.resize(static_cast<std::size_t>(shape.out_c));
-    for (auto& x : l.bias) {
-      const int pick = uniform(rng, 0, 19);
-      if (pick == 0) {
-        x = std::numeric_limits<std::int32_t>::min();
-      } else if (pick == 1) {
-        x = std::numeric_limits<std::int32_t>::max();
-      } else {
-        const std::int64_t r = std::int64_t{1} << std::min(acc_log2, 30);
-        x = static_cast<std::int32_t>(std::uniform_int_distribution<std::int64_t>(-r, r)(rng));
-      }
-    }
-  }
-  l.out.shift = std::clamp(acc_log2 - b + 1 + uniform(rng, -3, 3), 0, 47);
-  if (uniform(rng, 0, 5) == 0) l.out.shift = 0;
-  l.out.relu = uniform(rng, 0, 2) == 0;
-  l.out.clamp = uniform(rng, 0, 2) == 0;
-  l.out.clamp_hi = static_cast<std::int16_t>(uniform(rng, golden::min_value(mode) / 2, golden::max_value(mode)));
-  return l;
-}
+/// The stage of the layers whose bus accesses and tiles the tests count: a bias, one shift.
+constexpr dv::StageOptions kPlain{dv::Draw::kAlways, dv::Draw::kNever};
 
 ConvShape conv(int h, int w, int c, int oc, int kh, int kw, int sh = 1, int sw = 1, int pt = 0, int pl = 0, int pb = 0,
                int pr = 0, int groups = 1) {
@@ -113,55 +67,11 @@ ConvShape conv(int h, int w, int c, int oc, int kh, int kw, int sh = 1, int sw =
 
 ConvShape fc(int k, int n) { return conv(1, 1, k, n, 1, 1); }
 
-/// A random valid convolution (groups, stride, asymmetric padding, small sizes).
-ConvShape random_shape(std::mt19937_64& rng) {
-  ConvShape s;
-  const int kind = uniform(rng, 0, 9);
-  if (kind == 0) return fc(uniform(rng, 1, 300), uniform(rng, 1, 70));              // fully connected
-  s.groups = kind <= 5 ? 1 : kind <= 7 ? uniform(rng, 2, 3) : uniform(rng, 2, 12);  // 8, 9: depthwise
-  const bool depthwise = kind >= 8;
-  s.in_c = s.groups * (depthwise ? 1 : uniform(rng, 1, 9));
-  s.out_c = s.groups * (depthwise ? uniform(rng, 1, 2) : uniform(rng, 1, 37));
-  s.k_h = uniform(rng, 1, 3);
-  s.k_w = uniform(rng, 1, 3);
-  s.stride_h = uniform(rng, 1, 2);
-  s.stride_w = uniform(rng, 1, 2);
-  s.pad_top = uniform(rng, 0, s.k_h - 1);
-  s.pad_bottom = uniform(rng, 0, s.k_h - 1);
-  s.pad_left = uniform(rng, 0, s.k_w - 1);
-  s.pad_right = uniform(rng, 0, s.k_w - 1);
-  s.in_h = uniform(rng, s.k_h, 11);
-  s.in_w = uniform(rng, s.k_w, 11);
-  return s;
-}
-
-// ---------------------------------------------------------------------------------------
-// Comparison: first mismatches with coordinates and a "matched N of M" summary
-
+// Comparison: the scoreboard, first mismatches with coordinates and "matched N of M".
 ::testing::AssertionResult same_tensor(const PackedTensor& got, const PackedTensor& want, const std::string& what) {
-  if (got.h != want.h || got.w != want.w || got.c != want.c || got.mode != want.mode) {
-    return ::testing::AssertionFailure() << what << ": shape " << got.h << "x" << got.w << "x" << got.c << " "
-                                         << golden::to_string(got.mode) << ", expected " << want.h << "x" << want.w
-                                         << "x" << want.c << " " << golden::to_string(want.mode);
-  }
-  if (got.words == want.words) return ::testing::AssertionSuccess();
-  std::string msg;
-  std::size_t matched = 0, total = 0, shown = 0;
-  for (int y = 0; y < want.h; ++y) {
-    for (int x = 0; x < want.w; ++x) {
-      for (int c = 0; c < want.c; ++c) {
-        ++total;
-        const std::int32_t g = got.at(y, x, c), e = want.at(y, x, c);
-        if (g == e) {
-          ++matched;
-        } else if (shown++ < 10) {
-          msg += fmt::format("\n  pixel ({}, {}) channel {}: got {}, expected {}", y, x, c, g, e);
-        }
-      }
-    }
-  }
-  if (matched == total) msg += "\n  all values match, but unused lanes differ (must be 0)";
-  return ::testing::AssertionFailure() << what << ": matched " << matched << " of " << total << msg;
+  dv::Scoreboard sb;
+  if (sb.compare(what, want, got)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << sb.report();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -297,22 +207,17 @@ Counters check_layer(const Layer& layer, const PackedTensor& in, const DevicePar
   return d;
 }
 
-void check_random_layer(std::mt19937_64& rng, const ConvShape& shape, Mode mode, const DeviceParams& params,
+void check_random_layer(dv::LayerGenerator& gen, const ConvShape& shape, Mode mode, const DeviceParams& params,
                         const std::string& what, bool bias = true) {
-  Layer layer = random_layer(rng, shape, mode, bias);
-  if (uniform(rng, 0, 3) == 0) {  // per-channel shifts around the layer's
-    layer.channel_shift.resize(static_cast<std::size_t>(shape.out_c));
-    for (int& c : layer.channel_shift) c = std::clamp(layer.out.shift + uniform(rng, -2, 2), 0, 47);
-  }
-  const PackedTensor in = random_tensor(rng, shape.in_h, shape.in_w, shape.in_c, mode);
-  check_layer(layer, in, params, what);
+  const dv::Case c = gen.random_case(shape, mode, {.bias = bias ? dv::Draw::kAlways : dv::Draw::kNever});
+  check_layer(c.layer, c.input, params, what);
 }
 
 // ---------------------------------------------------------------------------------------
 // Against the reference
 
 TEST(Accelerator, ConvShapesAllModesMatchReference) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   const ConvShape shapes[] = {
       conv(9, 7, 5, 19, 3, 3, 1, 1, 1, 1, 1, 1),       // K = 45 (odd), N = 19, M = 63
       conv(11, 10, 3, 33, 3, 2, 2, 1, 0, 1, 2, 0),     // stride, asymmetric padding, N = 33
@@ -323,53 +228,53 @@ TEST(Accelerator, ConvShapesAllModesMatchReference) {
       conv(3, 3, 2, 17, 3, 3),                         // M = 1, K = 18
   };
   for (const Mode mode : kModes) {
-    for (const auto& s : shapes) check_random_layer(rng, s, mode, {}, "conv");
+    for (const auto& s : shapes) check_random_layer(gen, s, mode, {}, "conv");
   }
 }
 
 TEST(Accelerator, ClampOutsideTheModeRangeMatchesReference) {
   // CLAMP_HI below the mode's range would leak out-of-range values; the driver saturates it.
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   for (const Mode mode : kModes) {
     for (const std::int16_t hi :
          {std::int16_t{-32768}, std::int16_t{-200}, std::int16_t{-1}, std::int16_t{300}, std::int16_t{32767}}) {
-      Layer l = random_layer(rng, conv(5, 5, 6, 20, 3, 3, 1, 1, 1, 1, 1, 1), mode);
+      Layer l = gen.layer(conv(5, 5, 6, 20, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
       l.out.clamp = true;
       l.out.relu = hi == -1;
       l.out.clamp_hi = hi;
-      check_layer(l, random_tensor(rng, 5, 5, 6, mode), {}, fmt::format("clamp_hi {}", hi));
+      check_layer(l, gen.tensor(5, 5, 6, mode), {}, fmt::format("clamp_hi {}", hi));
     }
   }
 }
 
 TEST(Accelerator, FullyConnectedMatchesReference) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   for (const Mode mode : kModes) {
-    check_random_layer(rng, fc(1, 1), mode, {}, "fc K=1 N=1");
-    check_random_layer(rng, fc(1, 40), mode, {}, "fc K=1");
-    check_random_layer(rng, fc(3, 5), mode, {}, "fc K=3");
-    check_random_layer(rng, fc(130, 50), mode, {}, "fc K=130");
-    check_random_layer(rng, fc(257, 16), mode, {}, "fc K=257", false);
+    check_random_layer(gen, fc(1, 1), mode, {}, "fc K=1 N=1");
+    check_random_layer(gen, fc(1, 40), mode, {}, "fc K=1");
+    check_random_layer(gen, fc(3, 5), mode, {}, "fc K=3");
+    check_random_layer(gen, fc(130, 50), mode, {}, "fc K=130");
+    check_random_layer(gen, fc(257, 16), mode, {}, "fc K=257", false);
   }
 }
 
 TEST(Accelerator, WithoutBiasMatchesReference) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   for (const Mode mode : kModes)
-    check_random_layer(rng, conv(6, 5, 4, 21, 3, 3, 1, 1, 1, 1, 1, 1), mode, {}, "no bias", false);
+    check_random_layer(gen, conv(6, 5, 4, 21, 3, 3, 1, 1, 1, 1, 1, 1), mode, {}, "no bias", false);
 }
 
 TEST(Accelerator, RandomLayersMatchReference) {
-  auto rng = test_rng();
+  // The regression's layers, with several n-tiles per group and biases at the ends of the range.
+  dv::LayerGenerator gen(test_rng(), {.max_k = 300, .group_out = {1, 37}, .extreme_bias = 0.1});
   g_coverage = {};
   for (int i = 0; i < 60; ++i) {
-    const ConvShape s = random_shape(rng);
-    const Mode mode = kModes[uniform(rng, 0, 2)];
-    check_random_layer(rng, s, mode, {}, fmt::format("random layer {}", i), uniform(rng, 0, 3) != 0);
+    const dv::Case c = gen.random_case(kModes[gen.uniform(0, 2)]);
+    check_layer(c.layer, c.input, {}, fmt::format("random layer {} ({})", i, dv::to_string(c.kind)));
     if (::testing::Test::HasFailure()) break;
   }
   // The data reaches both ends of the output range (saturation, clamps), but not only those:
-  // at least a quarter of the outputs lie strictly inside (over 300 seeds: 42-87%).
+  // at least a quarter of the outputs lie strictly inside (over 300 seeds: 42-91%).
   EXPECT_GT(g_coverage.at_min, 0u);
   EXPECT_GT(g_coverage.at_max, 0u);
   EXPECT_GT(g_coverage.total - g_coverage.at_min - g_coverage.at_max, g_coverage.total / 4);
@@ -379,18 +284,18 @@ TEST(Accelerator, RandomLayersMatchReference) {
 
 TEST(Accelerator, SmallDeviceForcesWeightChunksAndManyTiles) {
   // 256-word weight banks and 4 bias entries: a few n-tiles per chunk, several chunks.
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   DeviceParams small;
   small.act_words = 256;
   small.wgt_words = 256;
   small.bias_entries = 4;
   for (const Mode mode : kModes) {
-    check_random_layer(rng, fc(200, 150), mode, small, "fc, chunks limited by weights and biases");
-    check_random_layer(rng, conv(8, 9, 10, 90, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, bias-limited chunks");
-    check_random_layer(rng, conv(8, 9, 10, 90, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, no bias", false);
-    check_random_layer(rng, conv(20, 20, 4, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2), mode, small, "conv, groups");
+    check_random_layer(gen, fc(200, 150), mode, small, "fc, chunks limited by weights and biases");
+    check_random_layer(gen, conv(8, 9, 10, 90, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, bias-limited chunks");
+    check_random_layer(gen, conv(8, 9, 10, 90, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, no bias", false);
+    check_random_layer(gen, conv(20, 20, 4, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2), mode, small, "conv, groups");
     // 800 pixels do not fit the activation banks: activations reloaded per chunk.
-    check_random_layer(rng, conv(40, 20, 3, 70, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, act reload");
+    check_random_layer(gen, conv(40, 20, 3, 70, 3, 3, 1, 1, 1, 1, 1, 1), mode, small, "conv, act reload");
   }
 }
 
@@ -398,30 +303,30 @@ TEST(Accelerator, PerChannelShiftsCutNTilesAtShiftChanges) {
   // SHIFT is one register per tile: the driver orders a group's channels by shift and cuts
   // n-tiles where the shift changes. 40 channels alternating 5 and 9: 20 + 20 channels, 2 + 2
   // n-tiles (3 without per-channel shifts); 8x8 outputs = 4 m-tiles of 16 pixels.
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   for (const Mode mode : kModes) {
-    Layer l = random_layer(rng, conv(8, 8, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1), mode);
+    Layer l = gen.layer(conv(8, 8, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
     l.channel_shift.resize(40);
     for (int n = 0; n < 40; ++n) l.channel_shift[static_cast<std::size_t>(n)] = n % 2 == 0 ? 5 : 9;
-    const Counters d = check_layer(l, random_tensor(rng, 8, 8, 6, mode), {}, "alternating shifts");
+    const Counters d = check_layer(l, gen.tensor(8, 8, 6, mode), {}, "alternating shifts");
     EXPECT_EQ(d.tiles, 4u * 4u);
     // Small bias and weight banks: chunks of 4 tiles (bias lines pair tiles, 3 tiles in the last chunk).
     DeviceParams small;
     small.wgt_words = 256;
     small.bias_entries = 4;
-    for (int& c : l.channel_shift) c = static_cast<int>(rng() % 4);
-    check_layer(l, random_tensor(rng, 8, 8, 6, mode), small, "random shifts, small device");
+    for (int& c : l.channel_shift) c = gen.uniform(0, 3);
+    check_layer(l, gen.tensor(8, 8, 6, mode), small, "random shifts, small device");
     // Depthwise: one channel per group, every channel its own shift.
-    Layer dw = random_layer(rng, conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode);
+    Layer dw = gen.layer(conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode, kPlain);
     dw.channel_shift.resize(20);
-    for (int& c : dw.channel_shift) c = static_cast<int>(rng() % 20);
-    const Counters dd = check_layer(dw, random_tensor(rng, 9, 9, 20, mode), {}, "depthwise, per-channel shifts");
+    for (int& c : dw.channel_shift) c = gen.uniform(0, 19);
+    const Counters dd = check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, per-channel shifts");
     EXPECT_EQ(dd.tiles, 20u * 2u);  // 5x5 outputs = 2 m-tiles, 1 n-tile per group
   }
 }
 
 TEST(Accelerator, OtherArraySizes) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   DeviceParams p;
   p.rows = 4;
   p.cols = 8;
@@ -429,36 +334,36 @@ TEST(Accelerator, OtherArraySizes) {
   p.wgt_words = 128;
   p.bias_entries = 2;
   for (const Mode mode : kModes) {
-    check_random_layer(rng, conv(7, 6, 5, 23, 3, 3, 1, 2, 1, 1, 0, 1), mode, p, "4x8 array");
-    check_random_layer(rng, fc(70, 33), mode, p, "4x8 array fc");
+    check_random_layer(gen, conv(7, 6, 5, 23, 3, 3, 1, 2, 1, 1, 0, 1), mode, p, "4x8 array");
+    check_random_layer(gen, fc(70, 33), mode, p, "4x8 array fc");
   }
   DeviceParams wide;
   wide.rows = 3;
   wide.cols = 20;
   for (const Mode mode : kModes)
-    check_random_layer(rng, conv(5, 5, 6, 45, 3, 3, 1, 1, 1, 1, 1, 1, 3), mode, wide, "3x20 array");
+    check_random_layer(gen, conv(5, 5, 6, 45, 3, 3, 1, 1, 1, 1, 1, 1, 3), mode, wide, "3x20 array");
 }
 
 TEST(Accelerator, LargestKFitsTheBanks) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   DeviceParams small;
   small.act_words = 64;
   small.wgt_words = 64;
   for (const Mode mode : kModes) {
     const int k = 64 * golden::lanes(mode);
-    check_random_layer(rng, fc(k, 20), mode, small, "K = lanes * bank words");
+    check_random_layer(gen, fc(k, 20), mode, small, "K = lanes * bank words");
   }
 }
 
 TEST(Accelerator, OutputOfOneLayerFeedsTheNext) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   GoldenDevice dev;
   Accelerator acc(dev);
   for (const Mode mode : kModes) {
-    const Layer l1 = random_layer(rng, conv(8, 8, 3, 10, 3, 3, 1, 1, 1, 1, 1, 1), mode);
-    const Layer l2 = random_layer(rng, conv(8, 8, 10, 10, 3, 3, 2, 2, 1, 1, 1, 1, 5), mode);
-    const Layer l3 = random_layer(rng, fc(4 * 4 * 10, 7), mode);
-    const PackedTensor in = random_tensor(rng, 8, 8, 3, mode);
+    const Layer l1 = gen.layer(conv(8, 8, 3, 10, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
+    const Layer l2 = gen.layer(conv(8, 8, 10, 10, 3, 3, 2, 2, 1, 1, 1, 1, 5), mode, kPlain);
+    const Layer l3 = gen.layer(fc(4 * 4 * 10, 7), mode, kPlain);
+    const PackedTensor in = gen.tensor(8, 8, 3, mode);
     const PackedTensor a1 = acc.run(l1, in);
     const PackedTensor a2 = acc.run(l2, a1);
     // Flatten 4x4x10 HWC to 1x1x160 (same values, same order).
@@ -477,11 +382,11 @@ TEST(Accelerator, OutputOfOneLayerFeedsTheNext) {
 // Counters and bus economy
 
 TEST(Accelerator, CountersClearAndSubtract) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   GoldenDevice dev;
   Accelerator acc(dev);
-  const Layer l = random_layer(rng, conv(6, 6, 4, 20, 3, 3, 1, 1, 1, 1, 1, 1), Mode::k8);
-  (void)acc.run(l, random_tensor(rng, 6, 6, 4, Mode::k8));
+  const Layer l = gen.layer(conv(6, 6, 4, 20, 3, 3, 1, 1, 1, 1, 1, 1), Mode::k8, kPlain);
+  (void)acc.run(l, gen.tensor(6, 6, 4, Mode::k8));
   EXPECT_GT(acc.counters().tiles, 0u);
   acc.clear_counters();
   const Counters c = acc.counters();
@@ -489,7 +394,7 @@ TEST(Accelerator, CountersClearAndSubtract) {
   EXPECT_EQ(c.macs_total(), 0u);
   EXPECT_EQ(c.busy, 0u);
   EXPECT_LT(c.cycles, 20u);  // only the reads of the counters themselves
-  (void)acc.run(l, random_tensor(rng, 6, 6, 4, Mode::k8));
+  (void)acc.run(l, gen.tensor(6, 6, 4, Mode::k8));
   const Counters d = acc.counters() - c;
   EXPECT_EQ(d.mac8, static_cast<std::uint64_t>(l.shape.macs()));
   EXPECT_EQ(d.mac16 + d.mac4, 0u);
@@ -498,14 +403,14 @@ TEST(Accelerator, CountersClearAndSubtract) {
 
 TEST(Accelerator, CountersFollowTheDocumentedRules) {
   // Every counter of docs/ARCHITECTURE.md recomputed from the bus accesses the driver made.
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   for (const Mode mode : kModes) {
     GoldenDevice golden_dev;
     CountingDevice dev(golden_dev);
     Accelerator acc(dev);
     const ConvShape s = conv(9, 7, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1);  // M 63 (16,16,16,15), N 40 (16,16,8)
-    const Layer l = random_layer(rng, s, mode);
-    const PackedTensor in = random_tensor(rng, 9, 7, 6, mode);
+    const Layer l = gen.layer(s, mode, kPlain);
+    const PackedTensor in = gen.tensor(9, 7, 6, mode);
     acc.clear_counters();
     dev.reset();
     (void)acc.run(l, in);
@@ -541,14 +446,14 @@ TEST(Accelerator, CountersFollowTheDocumentedRules) {
 
 /// Bus accesses of one run, by kind, against what the tiling needs at least.
 TEST(Accelerator, BusAccessesAreMinimal) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   for (const Mode mode : kModes) {
     GoldenDevice golden_dev;
     CountingDevice dev(golden_dev);
     Accelerator acc(dev);
     const ConvShape s = conv(16, 16, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1);  // M 256, N 40, K 144
-    const Layer l = random_layer(rng, s, mode);
-    const PackedTensor in = random_tensor(rng, 16, 16, 16, mode);
+    const Layer l = gen.layer(s, mode, kPlain);
+    const PackedTensor in = gen.tensor(16, 16, 16, mode);
     dev.reset();
     const PackedTensor got = acc.run(l, in);
     EXPECT_TRUE(same_tensor(got, golden::conv2d(l, in), "bus economy layer"));
@@ -585,13 +490,13 @@ TEST(Accelerator, BusAccessesAreMinimal) {
 }
 
 TEST(Accelerator, SingleNTileNeedsOnlyStartPerTile) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   GoldenDevice golden_dev;
   CountingDevice dev(golden_dev);
   Accelerator acc(dev);
   const ConvShape s = conv(12, 12, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1);  // 9 m-tiles of 16 pixels, 1 n-tile
-  const Layer l = random_layer(rng, s, Mode::k16);
-  const PackedTensor in = random_tensor(rng, 12, 12, 8, Mode::k16);
+  const Layer l = gen.layer(s, Mode::k16, kPlain);
+  const PackedTensor in = gen.tensor(12, 12, 8, Mode::k16);
   dev.reset();
   (void)acc.run(l, in);
   // MODE K SHIFT OUT_CFG [CLAMP_HI] ROWS_ACT COLS_ACT ACT_BASE WGT_BASE BIAS_BASE, then START only.
@@ -600,15 +505,15 @@ TEST(Accelerator, SingleNTileNeedsOnlyStartPerTile) {
 }
 
 TEST(Accelerator, ActivationsStayResidentAcrossWeightChunks) {
-  auto rng = test_rng();
+  dv::LayerGenerator gen(test_rng());
   DeviceParams small;
   small.wgt_words = 256;  // 16-bit K 72 -> 72-word vectors, 3 n-tiles per chunk
   GoldenDevice golden_dev(small);
   CountingDevice dev(golden_dev);
   Accelerator acc(dev);
   const ConvShape s = conv(6, 6, 8, 100, 3, 3, 1, 1, 1, 1, 1, 1);  // M 36 (3 m-tiles), N 100 (7 n-tiles)
-  const Layer l = random_layer(rng, s, Mode::k16);
-  const PackedTensor in = random_tensor(rng, 6, 6, 8, Mode::k16);
+  const Layer l = gen.layer(s, Mode::k16, kPlain);
+  const PackedTensor in = gen.tensor(6, 6, 8, Mode::k16);
   dev.reset();
   const PackedTensor got = acc.run(l, in);
   EXPECT_TRUE(same_tensor(got, golden::conv2d(l, in), "resident activations"));

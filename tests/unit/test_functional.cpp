@@ -4,9 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <random>
 
 #include "bitscale/driver/accelerator.hpp"
+#include "bitscale/dv/generator.hpp"
+#include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/golden/functional_device.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -15,72 +16,45 @@ namespace {
 
 using namespace bitscale;
 
-golden::Layer random_layer(std::mt19937_64& rng, golden::Mode mode) {
-  auto u = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  golden::Layer l;
-  l.mode = mode;
-  auto& s = l.shape;
-  s.groups = u(0, 3) == 0 ? u(1, 3) : 1;
-  s.in_c = s.groups * u(1, 9);
-  s.out_c = s.groups * u(1, 30);
-  s.in_h = u(1, 9);
-  s.in_w = u(1, 9);
-  s.k_h = std::min(u(1, 3), s.in_h);
-  s.k_w = std::min(u(1, 3), s.in_w);
-  s.stride_h = u(1, 2);
-  s.stride_w = u(1, 2);
-  s.pad_top = u(0, s.k_h - 1);
-  s.pad_left = u(0, s.k_w - 1);
-  std::uniform_int_distribution<int> v(golden::min_value(mode), golden::max_value(mode));
-  l.weights.resize(static_cast<std::size_t>(s.weight_count()));
-  for (auto& w : l.weights) w = v(rng);
-  if (u(0, 1)) {
-    l.bias.resize(static_cast<std::size_t>(s.out_c));
-    for (auto& b : l.bias) b = u(-100000, 100000);
-  }
-  l.out.shift = u(0, golden::bits(mode) + 4);
-  l.out.relu = u(0, 1);
-  l.out.clamp = u(0, 2) == 0;
-  l.out.clamp_hi = static_cast<std::int16_t>(u(0, golden::max_value(mode)));
-  return l;
-}
-
 TEST(FunctionalBackend, SameOutputsAndCountersAsTheGoldenDevice) {
   const char* env = std::getenv("BITSCALE_SEED");
   const std::uint64_t seed = env ? std::strtoull(env, nullptr, 0) : 99;
   std::cout << "BITSCALE_SEED=" << seed << "\n";
-  std::mt19937_64 rng(seed);
+  // The regression's layers (extreme values, per-channel shifts, several n-tiles per group),
+  // K small enough for most of them to fit the small geometries.
+  dv::LayerGenerator gen(seed, {.max_k = 300, .group_out = {1, 30}});
   // Default geometry and small ones (several weight chunks, resident activations, 4-row arrays).
   const golden::DeviceParams geometries[] = {{}, {4, 8, 64, 64, 4}, {8, 4, 256, 32, 2}, {3, 12, 128, 128, 8}};
   for (const auto& gp : geometries) {
     golden::GoldenDevice dev(gp);
     driver::Accelerator dev_acc(dev);
     driver::Accelerator fast(dev_acc.hw());
+    int run = 0;
     for (int t = 0; t < 60; ++t) {
       const auto mode = static_cast<golden::Mode>(t % 3);
-      const auto layer = random_layer(rng, mode);
-      std::vector<std::int32_t> in(static_cast<std::size_t>(layer.shape.in_h) * layer.shape.in_w * layer.shape.in_c);
-      std::uniform_int_distribution<int> v(golden::min_value(mode), golden::max_value(mode));
-      for (auto& x : in) x = v(rng);
-      const auto input =
-          golden::PackedTensor::from_values(layer.shape.in_h, layer.shape.in_w, layer.shape.in_c, mode, in);
+      const dv::Case c = gen.random_case(mode);
+      const auto& layer = c.layer;
       driver::PreparedLayer p;
       try {
         p = dev_acc.prepare(layer);
       } catch (const std::invalid_argument&) {
         continue;  // K does not fit this small geometry
       }
+      ++run;
       const auto d0 = dev_acc.counters(), f0 = fast.counters();
-      const auto a = dev_acc.run(p, input);
-      const auto b = fast.run(p, input);
+      const auto a = dev_acc.run(p, c.input);
+      const auto b = fast.run(p, c.input);
       const auto d1 = dev_acc.counters(), f1 = fast.counters();
-      ASSERT_EQ(a, b) << "seed " << seed << " layer " << t << " " << layer.shape.to_string();
-      ASSERT_EQ(a, golden::conv2d(layer, input));
-      ASSERT_EQ(d1 - d0, f1 - f0) << "counters, seed " << seed << " layer " << t << " " << layer.shape.to_string();
+      dv::Scoreboard sb(seed);
+      sb.compare("functional vs golden device", a, b, {"golden device", "functional"});
+      sb.compare("golden device vs reference", golden::conv2d(layer, c.input), a, {"reference", "golden device"});
+      sb.compare("counters", d1 - d0, f1 - f0, {"golden device", "functional"});
+      ASSERT_TRUE(sb.ok()) << "layer " << t << " " << layer.shape.to_string() << "\n" << sb.report();
       // Absolute values agree but for the 3 identification reads of the device constructor.
       ASSERT_EQ(d1.cycles, f1.cycles + 3);
       ASSERT_EQ(d1.macs_total(), f1.macs_total());
     }
+    EXPECT_GE(run, 20) << "too few layers fit geometry " << gp.rows << "x" << gp.cols;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/dv/generator.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "test_seed.hpp"
 
@@ -200,53 +201,18 @@ NaiveResult naive_conv(const Layer& l, const std::vector<std::int32_t>& in) {
   return r;
 }
 
-/// Random value of the mode, extremes often (so that saturation is reached).
-std::int32_t rand_value(std::mt19937_64& rng, Mode m) {
-  switch (rng() % 6) {
-    case 0:
-      return min_value(m);
-    case 1:
-      return max_value(m);
-    default:
-      return std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
-  }
-}
-
 TEST(Reference, ConvMatchesNaiveRandom) {
-  std::mt19937_64 rng(test_seed());
-  const auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  // The regression's layers, plus stride 3, padding beyond the kernel (outputs that see only
+  // padding) and tensors of one extreme value.
+  dv::LayerGenerator gen(test_seed(), {.stride = {1, 3}, .extra_pad = 2, .one_extreme = 0.1});
   int saturated = 0, total = 0;
   for (int iter = 0; iter < 300; ++iter) {
-    Layer l;
-    l.mode = kModes[iter % 3];
-    ConvShape& s = l.shape;
-    s.groups = uni(1, 3);
-    s.in_c = s.groups * uni(1, 5);
-    s.out_c = s.groups * uni(1, 4);
-    s.k_h = uni(1, 3), s.k_w = uni(1, 3);
-    s.stride_h = uni(1, 3), s.stride_w = uni(1, 3);
-    s.pad_top = uni(0, 2), s.pad_bottom = uni(0, 2), s.pad_left = uni(0, 2), s.pad_right = uni(0, 2);
-    s.in_h = uni(std::max(1, s.k_h - s.pad_top - s.pad_bottom), 6);
-    s.in_w = uni(std::max(1, s.k_w - s.pad_left - s.pad_right), 6);
-    ASSERT_NO_THROW(s.validate()) << s.to_string();
-    l.weights.resize(static_cast<std::size_t>(s.weight_count()));
-    for (auto& w : l.weights) w = rand_value(rng, l.mode);
-    if (rng() % 3 != 0) {
-      l.bias.resize(static_cast<std::size_t>(s.out_c));
-      for (auto& b : l.bias) b = rng() % 4 == 0 ? static_cast<std::int32_t>(rng()) : uni(-1000, 1000);
-    }
-    l.out.shift = rng() % 8 == 0 ? 0 : uni(0, 2 * bits(l.mode));
-    if (rng() % 3 == 0) {  // per-channel shifts
-      l.channel_shift.resize(static_cast<std::size_t>(s.out_c));
-      for (int& c : l.channel_shift) c = uni(0, 2 * bits(l.mode));
-    }
-    l.out.relu = rng() % 2 == 0;
-    l.out.clamp = rng() % 3 == 0;
-    l.out.clamp_hi = static_cast<std::int16_t>(rng() % 4 == 0 ? static_cast<int>(static_cast<std::int16_t>(rng()))
-                                                              : uni(min_value(l.mode), max_value(l.mode)));
-    std::vector<std::int32_t> in(static_cast<std::size_t>(s.in_h * s.in_w * s.in_c));
-    for (auto& x : in) x = rand_value(rng, l.mode);
-    const PackedTensor pin = PackedTensor::from_values(s.in_h, s.in_w, s.in_c, l.mode, in);
+    const dv::Case c = gen.random_case(kModes[iter % 3]);
+    const Layer& l = c.layer;
+    const ConvShape& s = l.shape;
+    ASSERT_NO_THROW(l.validate()) << s.to_string();
+    const std::vector<std::int32_t> in = c.input.values();
+    const PackedTensor& pin = c.input;
     SCOPED_TRACE(s.to_string() + " " + to_string(l.mode) + " iter " + std::to_string(iter));
 
     const NaiveResult want = naive_conv(l, in);
@@ -270,16 +236,14 @@ TEST(Reference, ConvMatchesNaiveRandom) {
 }
 
 TEST(Reference, FullyConnectedIsADotProduct) {
-  std::mt19937_64 rng(test_seed());
+  dv::LayerGenerator gen(test_seed());
   for (Mode m : kModes) {
     Layer l;
     l.mode = m;
     l.shape.in_c = 37, l.shape.out_c = 5;
-    l.weights.resize(37 * 5);
-    for (auto& w : l.weights) w = rand_value(rng, m);
+    l.weights = gen.values(m, 37 * 5);
     l.bias = {1, -2, 3, -4, 5};
-    std::vector<std::int32_t> in(37);
-    for (auto& x : in) x = rand_value(rng, m);
+    const std::vector<std::int32_t> in = gen.values(m, 37);
     const auto acc = conv2d_acc(l, PackedTensor::from_values(1, 1, 37, m, in));
     for (int n = 0; n < 5; ++n) {
       std::int64_t want = l.bias[static_cast<std::size_t>(n)];
@@ -315,11 +279,15 @@ TEST(Reference, RejectsMismatchedInput) {
 
 // ---------------------------------------------------------------- fast path vs direct loops
 
-/// The packed output the spec defines for accumulators `acc` (output_value of every one).
+/// The packed output the spec defines for accumulators `acc` (output_value of every one, with the
+/// shift of its channel).
 PackedTensor expected_output(const Layer& l, const std::vector<std::int64_t>& acc) {
-  const OutputStage os = layer_output_stage(l.out, l.mode);
+  OutputStage os = layer_output_stage(l.out, l.mode);
   std::vector<std::int32_t> y(acc.size());
-  for (std::size_t i = 0; i < acc.size(); ++i) y[i] = output_value(acc[i], l.mode, os);
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    os.shift = l.shift(static_cast<int>(i % static_cast<std::size_t>(l.shape.out_c)));
+    y[i] = output_value(acc[i], l.mode, os);
+  }
   return PackedTensor::from_values(l.shape.out_h(), l.shape.out_w(), l.shape.out_c, l.mode, y);
 }
 
@@ -352,86 +320,6 @@ std::vector<std::int64_t> expect_fast_equals_naive(const Layer& l, const PackedT
   return want;
 }
 
-Layer random_layer_of_kind(std::mt19937_64& rng, int kind, Mode mode) {
-  const auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  Layer l;
-  l.mode = mode;
-  ConvShape& s = l.shape;
-  switch (kind) {
-    case 0:  // general grouped convolution
-      s.groups = uni(1, 4);
-      s.in_c = s.groups * uni(1, 9);
-      s.out_c = s.groups * uni(1, 20);
-      s.k_h = uni(1, 4), s.k_w = uni(1, 4);
-      s.stride_h = uni(1, 3), s.stride_w = uni(1, 3);
-      s.pad_top = uni(0, 2), s.pad_bottom = uni(0, 2), s.pad_left = uni(0, 2), s.pad_right = uni(0, 2);
-      break;
-    case 1:  // depthwise, channel multiplier 1..3
-      s.in_c = s.groups = uni(2, 70);
-      s.out_c = s.in_c * (rng() % 3 == 0 ? uni(2, 3) : 1);
-      s.k_h = uni(1, 5), s.k_w = uni(1, 5);
-      s.stride_h = uni(1, 2), s.stride_w = uni(1, 2);
-      s.pad_top = uni(0, 2), s.pad_bottom = uni(0, 2), s.pad_left = uni(0, 2), s.pad_right = uni(0, 2);
-      break;
-    case 2:  // pointwise (1x1, stride 1, unpadded: the direct GEMM rows when in_c is even)
-      s.in_c = uni(1, 80);
-      s.out_c = uni(1, 90);
-      break;
-    case 3:  // fully connected
-      s.in_c = uni(1, 700);
-      s.out_c = uni(1, 100);
-      break;
-    default:  // 3x3, more channels, K and N across kernel tile boundaries
-      s.in_c = uni(1, 48);
-      s.out_c = uni(1, 80);
-      s.k_h = s.k_w = 3;
-      s.stride_h = s.stride_w = uni(1, 2);
-      s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = uni(0, 1);
-      break;
-  }
-  const int max_hw = kind == 3 ? 1 : 9;
-  s.in_h = uni(std::max(1, s.k_h - s.pad_top - s.pad_bottom), std::max(max_hw, s.k_h));
-  s.in_w = uni(std::max(1, s.k_w - s.pad_left - s.pad_right), std::max(max_hw, s.k_w));
-  l.weights.resize(static_cast<std::size_t>(s.weight_count()));
-  const bool extreme = rng() % 5 == 0;  // all weights one extreme
-  const std::int32_t ext = rng() % 2 == 0 ? min_value(mode) : max_value(mode);
-  for (auto& w : l.weights) w = extreme ? ext : rand_value(rng, mode);
-  if (rng() % 4 != 0) {
-    l.bias.resize(static_cast<std::size_t>(s.out_c));
-    for (auto& b : l.bias) {
-      switch (rng() % 4) {
-        case 0:
-          b = INT32_MIN;
-          break;
-        case 1:
-          b = INT32_MAX;
-          break;
-        case 2:
-          b = static_cast<std::int32_t>(rng());
-          break;
-        default:
-          b = uni(-1000, 1000);
-          break;
-      }
-    }
-  }
-  l.out.shift = uni(0, kAccBits - 1);
-  if (rng() % 2 == 0) l.out.shift = uni(0, 2 * bits(mode));
-  l.out.relu = rng() % 2 == 0;
-  l.out.clamp = rng() % 3 == 0;
-  l.out.clamp_hi = static_cast<std::int16_t>(uni(-32768, 32767));
-  return l;
-}
-
-PackedTensor random_input(std::mt19937_64& rng, const Layer& l, bool extreme) {
-  const ConvShape& s = l.shape;
-  std::vector<std::int32_t> in(static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) *
-                               static_cast<std::size_t>(s.in_c));
-  const std::int32_t ext = rng() % 2 == 0 ? min_value(l.mode) : max_value(l.mode);
-  for (auto& x : in) x = extreme ? ext : rand_value(rng, l.mode);
-  return PackedTensor::from_values(s.in_h, s.in_w, s.in_c, l.mode, in);
-}
-
 TEST(Reference, GemmKernelSelection) {
   const std::vector<std::string> k = gemm_kernels();
   ASSERT_FALSE(k.empty());
@@ -446,33 +334,51 @@ TEST(Reference, GemmKernelSelection) {
   EXPECT_EQ(gemm_kernel(), "generic");
 }
 
+/// The regression's layers, wider: kernels up to 5x5, stride 3, padding beyond the kernel, more
+/// channels (K and N across the GEMM kernels' tiles), biases at the ends of the 32-bit range and
+/// tensors of one extreme value.
+constexpr dv::GeneratorOptions kWide{.max_k = 700,
+                                     .max_channels = 70,
+                                     .max_out = 90,
+                                     .group_out = {1, 20},
+                                     .multiplier = {1, 3},
+                                     .kernel = {1, 5},
+                                     .stride = {1, 3},
+                                     .extra_pad = 2,
+                                     .extreme_bias = 0.25,
+                                     .one_extreme = 0.2};
+
 TEST(Reference, FastEqualsNaiveRandomLayers) {
-  std::mt19937_64 rng(test_seed());
+  // Half of the layers pointwise (1x1, stride 1, unpadded: the direct GEMM rows).
+  dv::GeneratorOptions pointwise = kWide;
+  pointwise.kernel = pointwise.stride = {1, 1};
+  pointwise.extra_pad = 0;
+  const std::uint64_t seed = test_seed();
+  dv::LayerGenerator gens[] = {dv::LayerGenerator(seed, kWide), dv::LayerGenerator(seed + 1, pointwise)};
   for (int iter = 0; iter < 600; ++iter) {
     const Mode mode = kModes[iter % 3];
-    const int kind = (iter / 3) % 5;
-    const Layer l = random_layer_of_kind(rng, kind, mode);
-    ASSERT_NO_THROW(l.validate()) << l.shape.to_string();
-    const PackedTensor in = random_input(rng, l, rng() % 6 == 0);
-    SCOPED_TRACE(l.shape.to_string() + " " + to_string(mode) + " kind " + std::to_string(kind) + " iter " +
-                 std::to_string(iter));
-    expect_fast_equals_naive(l, in);
+    const dv::Case c = gens[(iter / 3) % 2].random_case(mode);
+    ASSERT_NO_THROW(c.layer.validate()) << c.layer.shape.to_string();
+    SCOPED_TRACE(c.layer.shape.to_string() + " " + to_string(mode) + " " + std::string(dv::to_string(c.kind)) +
+                 " iter " + std::to_string(iter));
+    expect_fast_equals_naive(c.layer, c.input);
     if (::testing::Test::HasFailure()) return;
   }
 }
 
 TEST(Reference, FastIgnoresDontCareInputLanes) {
-  std::mt19937_64 rng(test_seed());
+  dv::LayerGenerator gen(test_seed(), kWide);
   for (Mode m : {Mode::k8, Mode::k4}) {
-    for (int kind = 0; kind < 5; ++kind) {
-      Layer l = random_layer_of_kind(rng, kind, m);
-      PackedTensor in = random_input(rng, l, false);
+    for (int i = 0; i < 5; ++i) {
+      const dv::Case c = gen.random_case(m);
+      const Layer& l = c.layer;
+      PackedTensor in = c.input;
       const std::vector<std::int64_t> want = conv2d_acc(l, in);
       const int used = l.shape.in_c % lanes(m);
       if (used == 0) continue;
       const std::uint16_t garbage = static_cast<std::uint16_t>(~((1u << (bits(m) * used)) - 1u));
       for (std::size_t px = 0; px < static_cast<std::size_t>(in.h * in.w); ++px) {
-        in.words[(px + 1) * in.words_per_pixel() - 1] |= static_cast<std::uint16_t>(rng() & garbage);
+        in.words[(px + 1) * in.words_per_pixel() - 1] |= static_cast<std::uint16_t>(gen.rng()() & garbage);
       }
       EXPECT_EQ(conv2d_acc(l, in), want) << l.shape.to_string() << " " << to_string(m);
       EXPECT_EQ(conv2d_acc_naive(l, in), want);

@@ -1,0 +1,55 @@
+// The bit-exact regression (`bitscale regress`): random layers on the RTL, the register-level
+// golden device and the functional golden back-end, compared on one scoreboard word for word
+// with each other and with the untiled golden reference, counters included.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bitscale/golden/numeric.hpp"
+
+namespace bitscale::dv {
+
+struct RegressOptions {
+  std::uint64_t seed = 1;
+  std::uint64_t count = 100;  ///< layers per mode
+  std::uint64_t first = 0;    ///< index of the first layer (replay a single failing one)
+  std::vector<golden::Mode> modes{golden::Mode::k16, golden::Mode::k8, golden::Mode::k4};
+  int max_k = 4096;
+  int max_report = 10;  ///< mismatches reported per mode
+  std::string fst;      ///< waveform of the RTL run
+};
+
+struct ModeSummary {
+  golden::Mode mode = golden::Mode::k16;
+  std::uint64_t layers = 0, exact = 0, failed = 0;
+  std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
+  std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
+  double seconds = 0;
+  std::vector<std::string> reports;  ///< the first max_report mismatch lines
+};
+
+struct RegressResult {
+  std::vector<ModeSummary> modes;
+  [[nodiscard]] std::uint64_t failed() const;
+};
+
+/// What a caller sees while the regression runs (all optional).
+struct RegressObserver {
+  std::function<void(const std::string& line)> mismatch;    ///< each reported mismatch line
+  std::function<void(const std::string& status)> progress;  ///< after each layer
+  std::function<void(const ModeSummary&)> mode_done;        ///< after each mode
+};
+
+/// Runs the regression.
+RegressResult run_regress(const RegressOptions& opts, const RegressObserver& observer = {});
+
+/// "regress  8-bit: 1000 layers, 1000 bit-exact (...), 0 mismatching; ..." (no newline).
+std::string summary_line(const ModeSummary& s);
+
+/// The JSON summary written by `bitscale regress --json` (one line, with its newline).
+std::string summary_json(const RegressOptions& opts, const RegressResult& result);
+
+}  // namespace bitscale::dv

@@ -1,0 +1,155 @@
+#include "bitscale/dv/regress.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/dv/generator.hpp"
+#include "bitscale/dv/scoreboard.hpp"
+#include "bitscale/golden/reference.hpp"
+
+namespace bitscale::dv {
+
+namespace {
+
+using golden::Mode;
+using golden::PackedTensor;
+
+// The scoreboard of one layer as the regression reports it: "data: ...; tiling: ...;".
+std::string problems(const Scoreboard& sb) {
+  std::string s;
+  for (const Comparison& c : sb.comparisons()) {
+    if (c.ok()) continue;
+    const Mismatch& m = c.mismatches.front();
+    if (c.what == "MAC counter") {
+      s += fmt::format(" MAC counter {} != layer MACs {};", m.actual, m.expected);
+    } else if (c.what == "RTL assertions") {
+      s += fmt::format(" {} RTL assertion(s) failed;", m.actual - m.expected);
+    } else {
+      s += fmt::format(" {}: {};", c.what, c.summary());
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+std::uint64_t RegressResult::failed() const {
+  std::uint64_t n = 0;
+  for (const ModeSummary& s : modes) n += s.failed;
+  return n;
+}
+
+RegressResult run_regress(const RegressOptions& opts, const RegressObserver& observer) {
+  driver::DeviceOptions dopts;
+  dopts.trace_fst = opts.fst;
+  dopts.seed = opts.seed;
+  const auto rtl_dev = driver::make_device("rtl", dopts);
+  const auto gold_dev = driver::make_device("golden");
+  driver::Accelerator rtl_acc(*rtl_dev), gold_acc(*gold_dev);
+  driver::Accelerator fast_acc(driver::default_hw_config());  // functional golden back-end
+  const Sides rtl_vs_golden{"golden", "rtl"}, golden_vs_reference{"reference", "golden"};
+  const Sides functional_vs_golden{"golden", "functional"}, counters{"other", "rtl"};
+
+  RegressResult result;
+  for (Mode mode : opts.modes) {
+    ModeSummary sum;
+    sum.mode = mode;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::uint64_t i = opts.first; i < opts.first + opts.count; ++i) {
+      const std::uint64_t cseed = case_seed(opts.seed, mode, i);
+      std::string problem;
+      try {
+        const Case rc = LayerGenerator(cseed, {.max_k = opts.max_k}).random_case(mode);
+        sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
+        const auto prepared = rtl_acc.prepare(rc.layer);
+        const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
+
+        const auto r0 = rtl_acc.counters();
+        const std::uint64_t a0 = rtl_dev->assertion_failures();
+        const PackedTensor out_rtl = rtl_acc.run(prepared, rc.input);
+        const auto r1 = rtl_acc.counters();
+        const auto g0 = gold_acc.counters();
+        const PackedTensor out_gold = gold_acc.run(prepared, rc.input);
+        const auto g1 = gold_acc.counters();
+        const auto f0 = fast_acc.counters();
+        const PackedTensor out_fast = fast_acc.run(prepared, rc.input);
+        const auto f1 = fast_acc.counters();
+        const auto drtl = r1 - r0, dgold = g1 - g0, dfast = f1 - f0;
+
+        Scoreboard sb(cseed);
+        sb.compare("data", out_gold, out_rtl, rtl_vs_golden);
+        sb.compare("tiling", ref, out_gold, golden_vs_reference);
+        sb.compare("counters", dgold, drtl, counters);
+        sb.compare("functional", out_gold, out_fast, functional_vs_golden);
+        sb.compare("functional counters", dfast, drtl, counters);
+        sb.compare("MAC counter", "macs", static_cast<std::uint64_t>(rc.layer.shape.macs()), dgold.macs(mode));
+        sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
+        if (sb.ok()) {
+          ++sum.exact;
+        } else {
+          problem = fmt::format("{}{} [{}]{}", to_string(rc.kind),
+                                rc.layer.channel_shift.empty() ? "" : " (per-channel shifts)",
+                                rc.layer.shape.to_string(), problems(sb));
+        }
+        sum.macs += drtl.macs(mode);
+        sum.rtl_cycles += drtl.cycles;
+        sum.tiles += drtl.tiles;
+      } catch (const std::exception& e) {
+        problem = fmt::format("exception: {}", e.what());
+      }
+      ++sum.layers;
+      if (!problem.empty()) {
+        ++sum.failed;
+        if (static_cast<int>(sum.reports.size()) < opts.max_report) {
+          sum.reports.push_back(
+              fmt::format("  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {} "
+                          "--first {} --count 1): {}",
+                          golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), i, problem));
+          if (observer.mismatch) observer.mismatch(sum.reports.back());
+        }
+      }
+      if (observer.progress) {
+        observer.progress(fmt::format("regress {}: {}/{} layers, {} mismatching", golden::to_string(mode), sum.layers,
+                                      opts.count, sum.failed));
+      }
+    }
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (observer.mode_done) observer.mode_done(sum);
+    result.modes.push_back(std::move(sum));
+  }
+  return result;
+}
+
+std::string summary_line(const ModeSummary& s) {
+  return fmt::format(
+      "regress {:>6}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
+      "equal), {} mismatching; "
+      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {:.1f} s",
+      golden::to_string(s.mode), s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles, s.rtl_cycles,
+      s.channel_shifts, s.seconds);
+}
+
+std::string summary_json(const RegressOptions& opts, const RegressResult& result) {
+  // Written with fmt for a stable layout (fixed key order, 3 decimals for the seconds).
+  std::string f =
+      fmt::format("{{\"seed\": {}, \"first\": {}, \"count\": {}, \"modes\": [", opts.seed, opts.first, opts.count);
+  for (std::size_t i = 0; i < result.modes.size(); ++i) {
+    const ModeSummary& s = result.modes[i];
+    std::string reps;
+    for (std::size_t j = 0; j < s.reports.size(); ++j) {
+      reps += fmt::format("{}{}", j ? ", " : "", nlohmann::json(s.reports[j]).dump());
+    }
+    f += fmt::format(
+        "{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
+        "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"seconds\": {:.3f}, "
+        "\"reports\": [{}]}}",
+        i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles, s.rtl_cycles,
+        s.channel_shifts, s.seconds, reps);
+  }
+  return f + "]}\n";
+}
+
+}  // namespace bitscale::dv
