@@ -72,8 +72,9 @@ NetBenchResult run_netbench(const NetBenchOptions& o) {
 
   // Golden (functional) back-end, one thread.
   const WeightFl wfl = weight_fl_from_string(o.weight_fl);
-  const Engine golden(
-      net, "golden", o.bits, &calib, [] { return driver::make_accelerator("golden"); }, wfl);
+  const AcceleratorFactory factory = [](driver::Backend b) { return driver::make_accelerator(b); };
+  const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = o.bits, .calib = &calib, .weight_fl = wfl},
+                      factory);
   auto gs = golden.session();
   r.golden_images = std::max(1, std::min<int>(o.golden_images, static_cast<int>(imgs.size())));
   const auto t0 = Clock::now();
@@ -81,7 +82,7 @@ NetBenchResult run_netbench(const NetBenchOptions& o) {
   r.golden_s = std::chrono::duration<double>(Clock::now() - t0).count() / r.golden_images;
 
   // Utilization per layer type (counters of one image on the functional back-end = the RTL's).
-  auto acc = driver::make_accelerator("golden");
+  auto acc = driver::make_accelerator(driver::Backend::kGolden);
   QuantRunOptions ro;
   ro.record_layer_counters = true;
   const QuantResult q = golden.quantized()->run(*acc, imgs[0].rgb, ro);
@@ -98,8 +99,8 @@ NetBenchResult run_netbench(const NetBenchOptions& o) {
 
   // RTL back-end.
   if (o.rtl_images > 0) {
-    const Engine rtl(
-        net, "rtl", o.bits, &calib, [] { return driver::make_accelerator("rtl"); }, wfl);
+    const Engine rtl(net, ArrayConfig{.backend = Backend::kRtl, .bits = o.bits, .calib = &calib, .weight_fl = wfl},
+                     factory);
     auto rs = rtl.session();
     r.rtl_images = std::min<int>(o.rtl_images, static_cast<int>(imgs.size()));
     const auto t1 = Clock::now();

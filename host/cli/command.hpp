@@ -42,7 +42,7 @@ struct RegisterCommand {
 /// Accelerators of the array back-ends from the driver's factory (the study library does not
 /// link the back-ends).
 inline AcceleratorFactory accelerator_factory() {
-  return [](Backend b) { return driver::make_accelerator(to_string(b)); };
+  return [](driver::Backend b) { return driver::make_accelerator(b); };
 }
 
 /// The --weight-fl option of the commands that quantize a network (docs/QUANTIZATION.md).

@@ -513,7 +513,7 @@ TEST(StudyEval, RowsInListOrderAndComparisonOnEmbeddedDefault) {
   const Synsets syn((data / "imagenet-synsets.tsv").string());
   const Split halves = split_even_odd(list_images((data / "images").string()));
   const Calibration calib = calibrate_files(net, spread(halves.calibration, 3), 2);
-  const AcceleratorFactory factory = [](Backend) {
+  const AcceleratorFactory factory = [](driver::Backend) {
     return std::make_unique<driver::Accelerator>(driver::default_hw_config());
   };
   const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = 8, .calib = &calib}, factory);

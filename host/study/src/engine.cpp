@@ -38,6 +38,20 @@ Backend parse_backend(std::string_view name) {
   throw std::invalid_argument(fmt::format("back-end '{}': expected float, golden, golden-device or rtl", name));
 }
 
+driver::Backend array_backend(Backend b) {
+  switch (b) {
+    case Backend::kGolden:
+      return driver::Backend::kGolden;
+    case Backend::kGoldenDevice:
+      return driver::Backend::kGoldenDevice;
+    case Backend::kRtl:
+      return driver::Backend::kRtl;
+    case Backend::kFloat:
+      break;
+  }
+  throw std::invalid_argument("the float back-end does not run on the array");
+}
+
 TopK top_k(std::span<const float> p, int k) {
   std::vector<int> idx(p.size());
   std::iota(idx.begin(), idx.end(), 0);
@@ -60,14 +74,14 @@ Engine::Engine(const Network& net, const ArrayConfig& config, AcceleratorFactory
   if (!config.calib)
     throw std::invalid_argument(fmt::format("the {} back-end needs a calibration", to_string(backend_)));
   if (!factory_) throw std::invalid_argument("no accelerator factory");
-  const auto acc = factory_(backend_);
+  const auto acc = factory_(array_backend(backend_));
   qnet_ = std::make_unique<QuantizedNetwork>(net_, *config.calib, config.bits, *acc, config.weight_fl);
 }
 
 Engine::~Engine() = default;
 
 Engine::Session::Session(const Engine& e) : e_(e) {
-  if (e_.on_array()) acc_ = e_.factory_(e_.backend_);
+  if (e_.on_array()) acc_ = e_.factory_(array_backend(e_.backend_));
 }
 
 Engine::Session::~Session() = default;

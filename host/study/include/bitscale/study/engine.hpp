@@ -28,9 +28,11 @@ std::string to_string(Backend b);
 Backend parse_backend(std::string_view name);
 /// Every back-end but kFloat runs on the array.
 constexpr bool on_array(Backend b) { return b != Backend::kFloat; }
+/// The driver back-end of an array back-end; throws std::invalid_argument for kFloat.
+driver::Backend array_backend(Backend b);
 
-/// Makes an accelerator of an array back-end (driver::make_accelerator(to_string(b)) in the CLI).
-using AcceleratorFactory = std::function<std::unique_ptr<driver::Accelerator>(Backend)>;
+/// Makes an accelerator of a driver back-end (driver::make_accelerator in the CLI).
+using AcceleratorFactory = std::function<std::unique_ptr<driver::Accelerator>(driver::Backend)>;
 
 /// The k most probable outputs, most probable first (ties: lower index first).
 struct TopK {
