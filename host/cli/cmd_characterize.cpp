@@ -43,7 +43,7 @@ int run_characterize(const CharOptions& o) {
   const Model model = load_tflite(model_path);
   const Network net(model);
   const Synsets syn(syn_path);
-  std::vector<std::string> files = select_half(list_images(image_dir), o.half);
+  std::vector<std::string> files = select_half(list_images(image_dir), parse_half(o.half));
   if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
   if (files.empty()) throw std::invalid_argument(fmt::format("{}: no images ({} half)", image_dir, o.half));
   fs::create_directories(o.out);

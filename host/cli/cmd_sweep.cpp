@@ -51,10 +51,11 @@ int run_sweep(const SweepOptions& o) {
   const std::string model_name = fs::path(model_path).filename().string();
   fs::create_directories(o.out);
 
-  const study::SweepCalibration sc =
-      study::sweep_calibration(net, o.calib, image_dir, o.half, o.out, o.calib_limit, o.jobs, warn);
+  const study::SweepCalibration sc = study::sweep_calibration(
+      net, o.calib, image_dir, o.half == "auto" ? std::nullopt : std::optional(parse_half(o.half)), o.out,
+      o.calib_limit, o.jobs, warn);
   const Calibration& calib = sc.calib;
-  const std::string& half = sc.half;
+  const std::string half = to_string(sc.half);
   const std::vector<std::string> files = study::sweep_files(list_images(image_dir), sc, o.limit, image_dir, warn);
 
   // Every precision is recorded (the static comparisons need them; the levels are a subset).

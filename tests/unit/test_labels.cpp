@@ -276,6 +276,15 @@ TEST(Dataset, CalibrationImagesAreExcludedInOrder) {
   EXPECT_EQ(files.size(), 3u);
 }
 
+TEST(Dataset, HalvesByNameAndPosition) {
+  for (Half h : {Half::kAll, Half::kEven, Half::kOdd}) EXPECT_EQ(parse_half(to_string(h)), h);
+  EXPECT_THROW((void)parse_half("auto"), std::invalid_argument);
+  const std::vector<std::string> files{"a", "b", "c", "d", "e"};
+  EXPECT_EQ(select_half(files, Half::kAll), files);
+  EXPECT_EQ(select_half(files, Half::kEven), (std::vector<std::string>{"a", "c", "e"}));
+  EXPECT_EQ(select_half(files, Half::kOdd), (std::vector<std::string>{"b", "d"}));
+}
+
 TEST(Dataset, GivenPathsWinAndMissingOnesNameTheOption) {
   const DataPaths d = resolve_data_paths({"m.tflite", "imgs", "syn.tsv"});
   EXPECT_EQ(d.model, "m.tflite");

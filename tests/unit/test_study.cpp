@@ -556,5 +556,34 @@ TEST(StudyEval, RowsInListOrderAndComparisonOnEmbeddedDefault) {
   EXPECT_NE(d.find("first word 5"), std::string::npos) << d;
 }
 
+TEST(StudySweepRun, EvaluationFilesAreTheHalfWithoutCalibrationImagesThenLimited) {
+  const std::vector<std::string> all{"a", "b", "c", "d", "e", "f", "g"};
+  SweepCalibration c;
+  c.half = Half::kOdd;  // b, d, f
+  c.calib.images = {"a", "d"};
+  std::vector<std::string> said;
+  const Inform inform = [&](const std::string& s) { said.push_back(s); };
+  EXPECT_EQ(sweep_files(all, c, 0, "dir", inform), (std::vector<std::string>{"b", "f"}));
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find("excluded 1 calibration"), std::string::npos) << said[0];
+  c.half = Half::kAll;
+  EXPECT_EQ(sweep_files(all, c, 3, "dir", {}), (std::vector<std::string>{"b", "c", "e"}));
+  c.calib.images = {"b", "d", "f"};
+  c.half = Half::kOdd;
+  EXPECT_THROW((void)sweep_files(all, c, 0, "dir", {}), std::invalid_argument);
+}
+
+TEST(StudySweepRun, RecordsFileNamedAfterTheBackEnd) {
+  EXPECT_EQ(sweep_records_path("out", Backend::kGolden), "out/records.jsonl");
+  EXPECT_EQ(sweep_records_path("out", Backend::kRtl), "out/records_rtl.jsonl");
+  EXPECT_EQ(sweep_records_path("out", Backend::kGoldenDevice), "out/records_golden-device.jsonl");
+}
+
+TEST(StudyLevels, EveryLevelIsAnArrayPrecision) {
+  for (int b : kPrecisions) EXPECT_EQ(parse_levels(std::to_string(b)), std::vector<int>{b});
+  EXPECT_EQ(std::vector<int>(kPrecisions.begin(), kPrecisions.end()), parse_levels("4,8,16"));
+  EXPECT_THROW((void)Controller({4, 12}, 0.5), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace bitscale::study

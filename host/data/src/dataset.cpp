@@ -51,12 +51,19 @@ std::vector<std::string> spread(const std::vector<std::string>& files, int count
   return out;
 }
 
-std::vector<std::string> select_half(const std::vector<std::string>& files, const std::string& half) {
-  if (half == "all") return files;
-  if (half != "even" && half != "odd")
-    throw std::invalid_argument(fmt::format("half '{}': expected all, even or odd", half));
+std::string to_string(Half h) { return h == Half::kAll ? "all" : h == Half::kEven ? "even" : "odd"; }
+
+Half parse_half(std::string_view name) {
+  for (Half h : {Half::kAll, Half::kEven, Half::kOdd}) {
+    if (to_string(h) == name) return h;
+  }
+  throw std::invalid_argument(fmt::format("half '{}': expected all, even or odd", name));
+}
+
+std::vector<std::string> select_half(const std::vector<std::string>& files, Half half) {
+  if (half == Half::kAll) return files;
   const Split s = split_even_odd(files);
-  return half == "even" ? s.calibration : s.evaluation;
+  return half == Half::kEven ? s.calibration : s.evaluation;
 }
 
 std::size_t exclude_calibration_images(std::vector<std::string>& files,

@@ -260,8 +260,7 @@ std::string table_csv(const SweepSummary& s) {
         fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
   }
   for (const auto& [levels, p] : s.dynamic) {
-    std::string ln;
-    for (std::size_t i = 0; i < levels.size(); ++i) ln += (i ? "-" : "") + std::to_string(levels[i]);
+    const std::string ln = fmt::format("{}", fmt::join(levels, "-"));
     if (p) {
       t += fmt::format("dynamic,{},{:.9g},{:.4f},{:.4f},{:.6f},{:.6f}\n", ln, p->threshold, p->top1, p->drop,
                        p->energy_rel, 1 - p->energy_rel);

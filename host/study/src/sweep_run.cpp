@@ -23,13 +23,13 @@ bool same_dir(const std::string& a, const std::string& b) {
 }  // namespace
 
 SweepCalibration sweep_calibration(const model::Network& net, const std::string& calib_arg_in,
-                                   const std::string& image_dir, const std::string& half, const std::string& out_dir,
-                                   int calib_limit, int jobs, const Inform& inform) {
+                                   const std::string& image_dir, std::optional<data::Half> half,
+                                   const std::string& out_dir, int calib_limit, int jobs, const Inform& inform) {
   const std::string calib_arg = calib_arg_in.empty() ? image_dir : calib_arg_in;
   const bool calib_is_dir = !calib_arg.ends_with(".json");
   const bool shared_dir = calib_is_dir && same_dir(calib_arg, image_dir);
   SweepCalibration c;
-  c.half = half == "auto" ? (shared_dir ? "odd" : "all") : half;
+  c.half = half ? *half : shared_dir ? data::Half::kOdd : data::Half::kAll;
   const std::string saved = out_dir + "/calibration.json";
   if (!calib_is_dir) {
     c.calib = quant::Calibration::load(calib_arg, net);
@@ -39,7 +39,7 @@ SweepCalibration sweep_calibration(const model::Network& net, const std::string&
     if (inform) inform(fmt::format("{}: reusing the saved calibration ({} images)", saved, c.calib.images.size()));
   } else {
     std::vector<std::string> cf = data::list_images(calib_arg);
-    if (shared_dir) cf = data::select_half(cf, "even");
+    if (shared_dir) cf = data::select_half(cf, data::Half::kEven);
     if (cf.empty()) throw std::invalid_argument(fmt::format("{}: no calibration images", calib_arg));
     c.calib = quant::obtain_calibration(net, "", cf, calib_limit, jobs, inform);
     c.calib.save(saved, net);
@@ -59,7 +59,7 @@ std::vector<std::string> sweep_files(const std::vector<std::string>& all, const 
   if (limit > 0 && static_cast<std::size_t>(limit) < files.size()) files.resize(static_cast<std::size_t>(limit));
   if (files.empty())
     throw std::invalid_argument(
-        fmt::format("{}: no evaluation images ({} half, calibration excluded)", image_dir, c.half));
+        fmt::format("{}: no evaluation images ({} half, calibration excluded)", image_dir, to_string(c.half)));
   return files;
 }
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bitscale::data {
@@ -31,8 +32,15 @@ DataPaths resolve_data_paths(DataPaths given);
 /// or count >= n. Deterministic.
 std::vector<std::string> spread(const std::vector<std::string>& files, int count);
 
-/// "all", "even" (positions 0, 2, ... of the sorted list) or "odd" (1, 3, ...).
-std::vector<std::string> select_half(const std::vector<std::string>& files, const std::string& half);
+/// Which positions of a sorted image list a run uses.
+enum class Half { kAll, kEven, kOdd };
+/// "all", "even", "odd".
+std::string to_string(Half h);
+/// The half named `name`; throws std::invalid_argument listing the accepted names.
+Half parse_half(std::string_view name);
+
+/// kAll: every file; kEven: positions 0, 2, ... of the sorted list; kOdd: 1, 3, ...
+std::vector<std::string> select_half(const std::vector<std::string>& files, Half half);
 
 /// Removes from `files` every file that is in `calibration_images` (an evaluation never uses an
 /// image the calibration saw), keeping the order of the others; returns how many were removed.

@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bitscale/data/dataset.hpp"
 #include "bitscale/quant/quant.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/runner.hpp"
@@ -18,18 +20,19 @@ using Inform = std::function<void(const std::string&)>;
 
 struct SweepCalibration {
   quant::Calibration calib;
-  std::string half;  ///< of the image directory left for the evaluation: "all", "even" or "odd"
-  std::string id;    ///< identifies the calibration in the records headers
+  data::Half half = data::Half::kAll;  ///< of the image directory left for the evaluation
+  std::string id;                      ///< identifies the calibration in the records headers
 };
 
 /// The calibration of a sweep. `calib_arg` (default: `image_dir`) is a .json file (copied to
 /// out_dir/calibration.json unless one is there) or an image directory; for a directory, a saved
 /// out_dir/calibration.json is reused (resume), else `calib_limit` images spread over the
 /// directory (its even positions when it is `image_dir`) are calibrated with `jobs` threads and
-/// saved. `half` "auto" becomes "odd" when the calibration directory is `image_dir`, else "all".
+/// saved. Without a `half` (--half auto): kOdd when the calibration directory is `image_dir`,
+/// else kAll.
 SweepCalibration sweep_calibration(const model::Network& net, const std::string& calib_arg,
-                                   const std::string& image_dir, const std::string& half, const std::string& out_dir,
-                                   int calib_limit, int jobs, const Inform& inform);
+                                   const std::string& image_dir, std::optional<data::Half> half,
+                                   const std::string& out_dir, int calib_limit, int jobs, const Inform& inform);
 
 /// The evaluation images: `half` of `all`, without the calibration's images, at most `limit`
 /// (0 = all). Throws std::invalid_argument when none is left.
