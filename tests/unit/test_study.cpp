@@ -347,7 +347,7 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
       .bits = {4, 8, 16},
       .backend = Backend::kGolden,
       .calib = &calib,
-      .factory = [](Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
+      .factory = [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
   const Runner runner(setup, [&syn](const std::string& f) { return label_from_filename(f, syn); });
   const fs::path dir = temp_dir("sweep");
   RecordOptions o;
