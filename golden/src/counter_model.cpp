@@ -57,6 +57,25 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
 }
 
 CounterValues count_tile(const TileCounts& t) {
+  // Sums of the edge rules above over e1 .. e(KW + BUSY_OVERHEAD): reads at the KW edges
+  // e1 .. e(KW), products at the KW edges e2 .. e(KW+1) (all busy, BUSY_OVERHEAD >= 1) with
+  // K valid lanes in all, outputs and TILES once.
+  static_assert(rm::kBusyOverhead >= 1, "the products of the last word are accumulated while busy");
+  const std::uint64_t kw = packed_words(static_cast<std::size_t>(t.k), t.mode);
+  const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
+  const std::uint64_t edges = tile_busy_edges(t);
+  CounterValues inc{};
+  inc[rm::kCntCycles] = edges;
+  inc[rm::kCntBusy] = edges;
+  inc[rm::kCntSpadRd] = kw * (rows + cols);
+  inc[rm::kCntArray] = kw;
+  inc[mac_counter(t.mode)] = rows * cols * static_cast<std::uint64_t>(t.k);
+  inc[rm::kCntSpadWr] = rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
+  inc[rm::kCntTiles] = 1;
+  return inc;
+}
+
+CounterValues count_tile_edges(const TileCounts& t) {
   CounterValues inc{};
   const std::uint64_t edges = tile_busy_edges(t);
   for (std::uint64_t j = 1; j <= edges; ++j) {

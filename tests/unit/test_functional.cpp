@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <random>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/dv/generator.hpp"
 #include "bitscale/dv/scoreboard.hpp"
+#include "bitscale/golden/counter_model.hpp"
 #include "bitscale/golden/functional_device.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -86,6 +88,48 @@ TEST(FunctionalBackend, IdentifiesLikeTheGoldenDevice) {
     EXPECT_EQ(acc.hw().bias_entries, gp.bias_entries);
     EXPECT_EQ(acc.hw().acc_bits, golden::kAccBits);
   }
+}
+
+TEST(CounterModel, ClosedFormTileEqualsTheEdgeRules) {
+  // count_tile (closed form, used by the functional back-end) must give exactly the sums of
+  // the per-edge rules (count_edge + count_tile_edge over every busy edge) that GoldenDevice
+  // applies: on edge cases of K around the lane count and on random tiles of every mode.
+  const char* env = std::getenv("BITSCALE_SEED");
+  const std::uint64_t seed = env ? std::strtoull(env, nullptr, 0) : 7;
+  std::mt19937_64 rng(seed);
+  const auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int checked = 0;
+  for (const golden::Mode m : {golden::Mode::k16, golden::Mode::k8, golden::Mode::k4}) {
+    for (const int k : {0, 1, 2, 3, 4, 5, 7, 8, 9, 65535}) {
+      const golden::TileCounts t{m, k, 1 + (k % 16), 4 + (k % 13), (k % 2) != 0};
+      ASSERT_EQ(golden::count_tile(t), golden::count_tile_edges(t)) << "mode " << golden::mode_code(m) << " K " << k;
+      ++checked;
+    }
+  }
+  for (int i = 0; i < 2000; ++i) {
+    const golden::TileCounts t{static_cast<golden::Mode>(pick(0, 2)), pick(1, i % 10 == 0 ? 65535 : 600), pick(1, 255),
+                               pick(1, 252), pick(0, 1) != 0};
+    const auto closed = golden::count_tile(t);
+    ASSERT_EQ(closed, golden::count_tile_edges(t))
+        << "seed " << seed << " mode " << golden::mode_code(t.mode) << " K " << t.k << " " << t.rows << "x" << t.cols;
+    // A real tile: one TILES, busy on every cycle, K x rows x cols products in its own mode.
+    ASSERT_EQ(closed[regmap::kCntTiles], 1u);
+    ASSERT_EQ(closed[regmap::kCntCycles], closed[regmap::kCntBusy]);
+    ASSERT_EQ(
+        closed[golden::mac_counter(t.mode)],
+        static_cast<std::uint64_t>(t.k) * static_cast<std::uint64_t>(t.rows) * static_cast<std::uint64_t>(t.cols));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2030);
+  // Hand-computed: 8-bit, K = 5 (3 words), 2 x 4 active: 3 + BUSY_OVERHEAD edges, 3 x (2 + 4)
+  // operand words read, 2 rows x 2 output words written.
+  const auto h = golden::count_tile({golden::Mode::k8, 5, 2, 4, false});
+  EXPECT_EQ(h[regmap::kCntCycles], 3u + regmap::kBusyOverhead);
+  EXPECT_EQ(h[regmap::kCntArray], 3u);
+  EXPECT_EQ(h[regmap::kCntMac8], 40u);
+  EXPECT_EQ(h[regmap::kCntMac16] + h[regmap::kCntMac4], 0u);
+  EXPECT_EQ(h[regmap::kCntSpadRd], 18u);
+  EXPECT_EQ(h[regmap::kCntSpadWr], 4u);
 }
 
 TEST(Backends, NamesRoundTripAndUnknownNamesAreRefused) {

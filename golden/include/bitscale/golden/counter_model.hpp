@@ -36,7 +36,11 @@ void count_tile_start(CounterValues& inc, const TileCounts& t);
 /// Edge e_j (1 <= j <= tile_busy_edges) of a running tile: operand reads at e1 .. e(KW),
 /// products at e2 .. e(KW+1), output writes and TILES at the last edge.
 void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j);
-/// All increments of the busy edges e1 .. e(last) of a tile, CYCLES and BUSY included.
+/// All increments of the busy edges e1 .. e(last) of a tile, CYCLES and BUSY included: the
+/// sums of count_edge(busy) and count_tile_edge over j = 1 .. tile_busy_edges, in closed form
+/// (O(1) per tile; the functional back-end uses it for every tile).
 CounterValues count_tile(const TileCounts& t);
+/// The same totals, edge by edge (O(K / lanes)): the definition count_tile must equal.
+CounterValues count_tile_edges(const TileCounts& t);
 
 }  // namespace bitscale::golden
