@@ -76,9 +76,10 @@ module bsa_csr
 
   // ---- access checks ----
   always_comb begin
-    is_ro  = (idx_i == REG_ID) || (idx_i == REG_HWCFG) || (idx_i == REG_HWCFG2) ||
-             (idx_i >= REG_CNT_FIRST && idx_i <= REG_CNT_LAST);
-    is_cfg = (idx_i >= REG_IRQ_EN && idx_i <= REG_CLAMP_HI);
+    // Access types of bsa_reg_pkg (rtl/bsa_regs.def): writes to ro registers are refused,
+    // writes to rw (configuration) registers are refused while busy.
+    is_ro  = reg_is_ro(idx_i);
+    is_cfg = reg_is_rw(idx_i);
     acc_code_o = ERR_W'(ERR_NONE);
     if (idx_i > REG_CNT_LAST) begin
       acc_code_o = ERR_W'(ERR_BUS_ADDR);

@@ -35,8 +35,8 @@ namespace rm = regmap;
 
 constexpr int kWordsPerLine = static_cast<int>(rm::kLineWords);  // 16-bit words per scratchpad line
 constexpr int kBiasPerLine = static_cast<int>(rm::kLineBias);    // 32-bit bias entries per line
-constexpr std::uint32_t kFirstCfgReg = rm::kRegIRQ_EN;
-constexpr std::uint32_t kLastCfgReg = rm::kRegCLAMP_HI;
+// Configuration registers (shadowed, written only while idle) are the rw ones of rtl/bsa_regs.def.
+constexpr bool is_config(std::uint32_t index) { return rm::reg_access(index) == rm::Access::kRw; }
 
 constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
@@ -116,18 +116,13 @@ Backend parse_backend(std::string_view name) {
 
 const std::array<std::uint64_t Counters::*, regmap::kNumCounters> Counters::kFields = [] {
   std::array<std::uint64_t Counters::*, regmap::kNumCounters> f{};
-  f[rm::kCntCycles] = &Counters::cycles;
-  f[rm::kCntBusy] = &Counters::busy;
-  f[rm::kCntArray] = &Counters::array;
-  f[rm::kCntMac16] = &Counters::mac16;
-  f[rm::kCntMac8] = &Counters::mac8;
-  f[rm::kCntMac4] = &Counters::mac4;
-  f[rm::kCntSpadRd] = &Counters::spad_rd;
-  f[rm::kCntSpadWr] = &Counters::spad_wr;
-  f[rm::kCntTiles] = &Counters::tiles;
+#define BITSCALE_COUNTER_MEMBER(name, index) f[index] = &Counters::name;
+  BITSCALE_REGMAP_COUNTERS(BITSCALE_COUNTER_MEMBER)
+#undef BITSCALE_COUNTER_MEMBER
   return f;
 }();
-static_assert(regmap::kNumCounters == 9, "a counter was added to rtl/bsa_regs.def: add its field to Counters");
+// One field per counter of rtl/bsa_regs.def, nothing else (the fields are generated).
+static_assert(sizeof(Counters) == regmap::kNumCounters * sizeof(std::uint64_t));
 
 std::uint64_t Counters::macs(golden::Mode m) const { return this->*kFields[golden::mac_counter(m)]; }
 
@@ -199,7 +194,7 @@ void Accelerator::write_reg(std::uint32_t index, std::uint64_t value) {
     throw AcceleratorError(
         fmt::format("bus error writing {} = 0x{:X}: {}", reg_label(index), value, last_error_text()));
   }
-  if (index >= kFirstCfgReg && index <= kLastCfgReg) {
+  if (is_config(index)) {
     shadow_[index] = value;
     shadow_valid_ |= 1u << index;
   }

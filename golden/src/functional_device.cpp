@@ -28,8 +28,8 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
     count_spad_lines(inc, write);
   } else if (!write) {
     if (index >= rm::kRegCntFirst && index <= rm::kRegCntLast) {
-      r.rdata = cnt_[index - rm::kRegCntFirst];  // the value before this edge
-    } else if (index < regs_.size() && index != rm::kRegCTRL) {
+      r.rdata = cnt_[index - rm::kRegCntFirst];                                     // the value before this edge
+    } else if (index < regs_.size() && rm::reg_access(index) != rm::Access::kWo) {  // wo reads 0
       r.rdata = regs_[index];
     }
   } else if (index == rm::kRegCTRL) {
@@ -47,7 +47,7 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
       cnt_ = CounterValues{};  // CLEAR drops the increments of its own edge
       return r;
     }
-  } else if (index >= rm::kRegIRQ_EN && index <= rm::kRegCLAMP_HI) {
+  } else if (index < regs_.size() && rm::reg_access(index) == rm::Access::kRw) {  // configuration
     regs_[index] = wdata & rm::reg_mask(index);
   }
   for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];

@@ -44,11 +44,9 @@ constexpr std::uint32_t kLineMask = (1u << rm::kAddrBankLsb) - 1u;
 constexpr std::uint32_t kBankMask = (1u << (rm::kAddrRegionLsb - rm::kAddrBankLsb)) - 1u;
 constexpr int kWordsPerLine = static_cast<int>(rm::kLineWords);   // 16-bit words per 64-bit line
 constexpr int kEntriesPerLine = static_cast<int>(rm::kLineBias);  // 32-bit bias entries per 64-bit line
-constexpr bool is_config(std::uint32_t index) { return index >= rm::kRegIRQ_EN && index <= rm::kRegCLAMP_HI; }
-constexpr bool is_read_only(std::uint32_t index) {
-  return index == rm::kRegID || index == rm::kRegHWCFG || index == rm::kRegHWCFG2 ||
-         (index >= rm::kRegCntFirst && index <= rm::kRegCntLast);
-}
+// Access types from rtl/bsa_regs.def: configuration registers are the rw ones.
+constexpr bool is_config(std::uint32_t index) { return rm::reg_access(index) == rm::Access::kRw; }
+constexpr bool is_read_only(std::uint32_t index) { return rm::reg_access(index) == rm::Access::kRo; }
 
 std::uint16_t line_word(std::uint64_t line, int w) { return static_cast<std::uint16_t>(line >> (16 * w)); }
 
@@ -97,8 +95,8 @@ struct GoldenDevice::State {
 
   DeviceParams p;
   int act_lines, wgt_lines, bias_lines, out_lines;
-  std::vector<std::uint64_t> act, wgt, bias, out;         ///< bank-major lines
-  std::array<std::uint64_t, rm::kRegCLAMP_HI + 1> cfg{};  ///< configuration registers by index
+  std::vector<std::uint64_t> act, wgt, bias, out;        ///< bank-major lines
+  std::array<std::uint64_t, rm::kRegCntLast + 1> cfg{};  ///< configuration (rw) registers by index
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
   CounterValues cnt{};

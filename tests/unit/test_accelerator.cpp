@@ -216,6 +216,26 @@ void check_random_layer(dv::LayerGenerator& gen, const ConvShape& shape, Mode mo
 // ---------------------------------------------------------------------------------------
 // Against the reference
 
+TEST(Counters, OneFieldPerRegisterCounterInOrder) {
+  // Counters::kFields maps position i of regmap::kCounters to a distinct field; the named
+  // fields sit where rtl/bsa_regs.def puts their counters.
+  Counters c;
+  for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
+    ASSERT_NE(Counters::kFields[i], nullptr) << regmap::kCounters[i].name;
+    c.*Counters::kFields[i] = i + 1;
+    EXPECT_EQ(regmap::kCounters[i].reg, regmap::kRegCntFirst + i);
+  }
+  const std::uint64_t by_name[] = {c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles};
+  const std::string_view names[] = {"cycles", "busy", "array", "mac16", "mac8", "mac4", "spad_rd", "spad_wr", "tiles"};
+  ASSERT_EQ(std::size(by_name), regmap::kNumCounters);
+  for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
+    EXPECT_EQ(by_name[i], i + 1) << names[i];
+    EXPECT_EQ(regmap::kCounters[i].name, names[i]);
+  }
+  EXPECT_EQ(c.macs(golden::Mode::k8), c.mac8);
+  EXPECT_EQ((c - c), Counters{});
+}
+
 TEST(Accelerator, ConvShapesAllModesMatchReference) {
   dv::LayerGenerator gen(test_rng());
   const ConvShape shapes[] = {

@@ -275,12 +275,26 @@ TEST(GoldenDevice, BusErrorsWhileBusy) {
   };
   for (const Case& c : cases)
     expect_bus_error(bus, bus.access(c.write ? BusOp::kWrite : BusOp::kRead, c.addr, 0xFFFF), c.code, c.what);
-  for (std::uint32_t i = rm::kRegIRQ_EN; i <= rm::kRegCLAMP_HI; ++i) {
+  // Every register by its access type in rtl/bsa_regs.def: ro refuses writes (busy or not),
+  // rw (configuration) refuses writes while busy; the map has no holes up to the counters.
+  int ro = 0, rw = 0;
+  for (std::uint32_t i = 0; i <= rm::kRegCntLast; ++i) {
+    ASSERT_NE(rm::reg_access(i), rm::Access::kNone) << "register " << i;
+    if (rm::reg_access(i) != rm::Access::kRo) continue;
+    ++ro;
+    expect_bus_error(bus, bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, i), 0), rm::kErrBusRo,
+                     std::string("write ") + std::string(rm::reg_name(i)) + " (ro) while busy");
+  }
+  EXPECT_EQ(ro, 3 + static_cast<int>(rm::kNumCounters));  // ID, HWCFG, HWCFG2 and the counters
+  for (std::uint32_t i = 0; i <= rm::kRegCntLast; ++i) {
+    if (rm::reg_access(i) != rm::Access::kRw) continue;
+    ++rw;
     const std::uint64_t before = bus.rd(i);  // reading a register while busy is fine
     expect_bus_error(bus, bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, i), before ^ 1), rm::kErrBusBusy,
                      std::string("write ") + std::string(rm::reg_name(i)) + " while busy");
     EXPECT_EQ(bus.rd(i), before) << rm::reg_name(i) << " changed by a refused write";
   }
+  EXPECT_EQ(rw, static_cast<int>(rm::kRegCLAMP_HI - rm::kRegIRQ_EN + 1));  // IRQ_EN .. CLAMP_HI
   // CTRL and STATUS are not configuration registers: writing them while busy is legal.
   EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL), 0).err);
   EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, rm::kRegSTATUS), bit(rm::kStatusBusy)).err);

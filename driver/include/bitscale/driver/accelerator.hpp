@@ -32,11 +32,13 @@ std::string_view to_string(Backend b);
 /// The back-end of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 Backend parse_backend(std::string_view name);
 
-/// Performance counters (docs/ARCHITECTURE.md), one field per entry of regmap::kCounters.
+/// Performance counters (docs/ARCHITECTURE.md), one field per entry of regmap::kCounters,
+/// named and ordered as the counters of rtl/bsa_regs.def (generated list BITSCALE_REGMAP_COUNTERS):
+/// cycles, busy, array, mac16, mac8, mac4, spad_rd, spad_wr, tiles.
 struct Counters {
-  std::uint64_t cycles = 0, busy = 0, array = 0;
-  std::uint64_t mac16 = 0, mac8 = 0, mac4 = 0;
-  std::uint64_t spad_rd = 0, spad_wr = 0, tiles = 0;
+#define BITSCALE_COUNTER_FIELD(name, index) std::uint64_t name = 0;
+  BITSCALE_REGMAP_COUNTERS(BITSCALE_COUNTER_FIELD)
+#undef BITSCALE_COUNTER_FIELD
   /// The fields in the order of regmap::kCounters.
   static const std::array<std::uint64_t Counters::*, regmap::kNumCounters> kFields;
   [[nodiscard]] std::uint64_t macs(golden::Mode m) const;
@@ -116,7 +118,8 @@ class Accelerator {
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set).
-  static constexpr std::uint32_t kShadowRegs = regmap::kRegCLAMP_HI + 1;
+  static constexpr std::uint32_t kShadowRegs = regmap::kRegCntLast + 1;
+  static_assert(kShadowRegs <= 32, "shadow_valid_ has one bit per register");
   std::array<std::uint64_t, kShadowRegs> shadow_{};
   std::uint32_t shadow_valid_ = 0;
 };
