@@ -5,23 +5,18 @@
 // and difficult images. Resumable: records are appended image by image under --out.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
-#include <optional>
 #include <string>
+#include <vector>
 
-#include "bitscale/data/labels.hpp"
-#include "bitscale/driver/accelerator.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/characterize_job.hpp"
 #include "bitscale/study/engine.hpp"
-#include "bitscale/study/study.hpp"
+#include "bitscale/study/sweep.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 
 namespace bitscale::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct CharOptions {
   std::string model, images, out, synsets, half = "all", levels = "4,8,16", backend = "golden", weight_fl = "channel";
@@ -33,66 +28,41 @@ struct CharOptions {
 };
 
 int run_characterize(const CharOptions& o) {
-  const auto warn = [](const std::string& w) { fmt::print(stderr, "{}\n", w); };
-  const DataPaths d = resolve_data_paths({o.model, o.images, o.synsets});
-  const std::string& model_path = d.need_model();
-  const std::string& image_dir = d.need_images();
-  const std::string& syn_path = d.need_synsets();
-  const Backend backend = parse_backend(o.backend);
-  const std::vector<int> levels = study::parse_levels(o.levels);
-  const Model model = load_tflite(model_path);
-  const Network net(model);
-  const Synsets syn(syn_path);
-  std::vector<std::string> files = select_half(list_images(image_dir), parse_half(o.half));
-  if (o.limit > 0 && static_cast<std::size_t>(o.limit) < files.size()) files.resize(static_cast<std::size_t>(o.limit));
-  if (files.empty()) throw std::invalid_argument(fmt::format("{}: no images ({} half)", image_dir, o.half));
-  fs::create_directories(o.out);
-  const std::string model_name = fs::path(model_path).filename().string();
+  study::CharacterizeJob job;
+  job.data = {o.model, o.images, o.synsets};
+  job.out_dir = o.out;
+  job.half = data::parse_half(o.half);
+  job.levels = study::parse_levels(o.levels);
+  job.top5 = o.top5;
+  job.backend = study::parse_backend(o.backend);
+  job.weight_fl = quant::weight_fl_from_string(o.weight_fl);
+  job.jobs = o.jobs;
+  job.limit = o.limit;
+  job.stop_after = o.stop_after;
+  job.factory = accelerator_factory();
   Progress progress(o.progress);
-  study::CharacterizeSetup cs;
-  cs.net = &net;
-  cs.files = files;
-  cs.levels = levels;
-  cs.top5 = o.top5;
-  cs.backend = backend;
-  cs.weight_fl = weight_fl_from_string(o.weight_fl);
-  cs.weight_fl_name = o.weight_fl;
-  cs.out_dir = o.out;
-  cs.model_name = model_name;
-  cs.image_dir = image_dir;
-  cs.label_of = [&syn](const std::string& f) { return label_from_filename(f, syn); };
-  cs.factory = accelerator_factory();
-  cs.record.jobs = o.jobs;
-  cs.record.warn = warn;
-  cs.record.stop_after = o.stop_after;
-  cs.progress = [&](study::CharacterizePhase phase, std::size_t n, std::size_t total) {
+  study::CharacterizeCallbacks cb;
+  cb.warn = [](const std::string& w) { fmt::print(stderr, "{}\n", w); };
+  cb.progress = [&](study::CharacterizePhase phase, std::size_t n, std::size_t total) {
     progress.update(phase == study::CharacterizePhase::kFloat
                         ? fmt::format("float: {}/{} images", n, total)
                         : fmt::format("levels {}: {}/{} images", o.levels, n, total));
   };
-  cs.phase_done = [&](study::CharacterizePhase) { progress.finish(); };
-  cs.float_done = [&](const study::FloatBaseline& base, std::size_t resumed) {
+  cb.phase_done = [&](study::CharacterizePhase) { progress.finish(); };
+  cb.float_done = [&](const study::FloatBaseline& base, std::size_t resumed) {
     fmt::print(stderr, "phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} resumed)\n",
                o.top5 ? "top-5" : "top-1", base.kept.size(), base.labelled, base.errors, resumed);
   };
-  const study::CharacterizeOutcome run = study::run_characterization(cs);
+  const study::CharacterizeJobOutcome run = study::run_characterize(job, cb);
   if (!run.complete) {
     fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
                run.computed);
     return 3;
   }
-  const study::FloatBaseline& base = run.base;
-  const std::vector<std::string>& kept = base.kept;
+  const std::vector<int>& levels = job.levels;
+  const std::string& model_name = run.model_name;
   const study::Characterization& c = *run.result;
-  const std::string context = fmt::format(
-      "Model `{}`, {} images of `{}` ({} half), float {} correct on {} ({:.1f} %): these calibrate the fixed-point "
-      "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}.",
-      model_name, files.size(), image_dir, o.half, o.top5 ? "top-5" : "top-1", kept.size(),
-      100.0 * static_cast<double>(kept.size()) / static_cast<double>(std::max<std::size_t>(base.labelled, 1)), o.levels,
-      o.backend, o.weight_fl);
-  study::write_characterization(o.out, c, context);
-
-  fmt::print("characterization of {} ({} float-correct images of {}), levels {}:\n", model_name, c.images, files.size(),
+  fmt::print("characterization of {} ({} float-correct images of {}), levels {}:\n", model_name, c.images, run.images,
              o.levels);
   for (std::size_t i = 0; i < levels.size(); ++i) {
     fmt::print("  min {:>2}-bit: {:4} images ({:5.1f} %), after merging bars < 1 %: {:4} ({:5.1f} %)\n", levels[i],

@@ -1,14 +1,13 @@
 // `bitscale classify`: one image through a network on the float baseline or on the array.
 #include <fmt/format.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
-#include "bitscale/driver/accelerator.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/classify_job.hpp"
 #include "bitscale/study/engine.hpp"
 #include "command.hpp"
 
@@ -22,58 +21,37 @@ struct ClassifyOptions {
   int jobs = 2;
 };
 
-std::string class_name(int output_index, const std::optional<Synsets>& syn) {
-  const auto c = class_from_model_index(output_index);
+std::string class_name(int output_index, const std::optional<data::Synsets>& syn) {
+  const auto c = data::class_from_model_index(output_index);
   if (!c) return "background";
   return syn ? syn->name(*c) : fmt::format("class {}", *c);
 }
 
 int run_classify(const ClassifyOptions& o) {
-  const DataPaths d = resolve_data_paths({o.model, {}, o.synsets});
-  const std::string& model_path = d.need_model();
-  const Model model = load_tflite(model_path);
-  const Network net(model);
-  std::optional<Synsets> syn;
-  if (!d.synsets.empty()) syn.emplace(d.synsets);
+  study::ClassifyJob job;
+  job.data = {o.model, {}, o.synsets};
+  job.image = o.image;
+  job.backend = study::parse_backend(o.backend);
+  job.bits = o.bits;
+  job.weight_fl = quant::weight_fl_from_string(o.weight_fl);
+  job.calib = o.calib;
+  job.save_calib = o.save_calib;
+  job.calib_limit = o.calib_limit;
+  job.jobs = o.jobs;
+  job.factory = accelerator_factory();
+  const study::ClassifyOutcome r =
+      study::run_classify(job, [](const std::string& w) { fmt::print(stderr, "{}\n", w); });
+  const std::optional<data::Synsets>& syn = r.synsets;
+  const study::Prediction& p = r.prediction;
 
-  const Backend backend = parse_backend(o.backend);
-  std::unique_ptr<Calibration> calib;
-  std::unique_ptr<Engine> engine;
-  if (on_array(backend)) {
-    std::vector<std::string> defaults;
-    if (o.calib.empty()) {
-      if (d.images.empty()) throw std::invalid_argument("no --calib given and no default image directory");
-      // The calibration half of the default images, never the image being classified.
-      defaults = split_even_odd(list_images(d.images)).calibration;
-      exclude_calibration_images(defaults, std::vector<std::string>{o.image});
-    }
-    calib = std::make_unique<Calibration>(obtain_calibration(
-        net, o.calib, defaults, o.calib_limit, o.jobs, [](const std::string& w) { fmt::print(stderr, "{}\n", w); }));
-    if (!o.save_calib.empty()) calib->save(o.save_calib, net);
-    engine = std::make_unique<Engine>(
-        net,
-        ArrayConfig{
-            .backend = backend, .bits = o.bits, .calib = calib.get(), .weight_fl = weight_fl_from_string(o.weight_fl)},
-        accelerator_factory());
-  } else {
-    engine = std::make_unique<Engine>(net);
-  }
-  const Image img = load_for_model(o.image, net.input_h(), net.input_w());
-  auto session = engine->session();
-  const Prediction p = session->run(img.rgb);
-
-  fmt::print("{}: {} on {}{}\n", o.image, model_path, o.backend,
-             engine->on_array() ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits,
-                                              o.weight_fl, calib->images.size())
-                                : "");
-  if (syn) {
-    if (const auto label = label_from_filename(o.image, *syn)) {
-      fmt::print("label: {} {}\n", *label, syn->name(*label));
-    }
-  }
+  fmt::print("{}: {} on {}{}\n", o.image, r.model_path, o.backend,
+             r.on_array ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", o.bits, o.weight_fl,
+                                      r.calib_images)
+                        : "");
+  if (r.label) fmt::print("label: {} {}\n", *r.label, syn->name(*r.label));
   for (std::size_t i = 0; i < p.top.index.size(); ++i) {
     const int k = p.top.index[i];
-    const auto c = class_from_model_index(k);
+    const auto c = data::class_from_model_index(k);
     fmt::print("  {}. {:>4}  {:.6f}  {}\n", i + 1, c ? fmt::format("{}", *c) : std::string("-"), p.top.prob[i],
                class_name(k, syn));
   }

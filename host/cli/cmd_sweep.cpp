@@ -4,23 +4,21 @@
 // Controller::decide. Outputs the accuracy/energy curves, the smallest T_h meeting --max-drop
 // and the comparison with static 4/8/16-bit (the paper's Table 2). Resumable under --out.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <filesystem>
+#include <algorithm>
 #include <memory>
 #include <string>
 
-#include "bitscale/data/labels.hpp"
-#include "bitscale/driver/accelerator.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/controller.hpp"
 #include "bitscale/study/engine.hpp"
-#include "bitscale/study/study.hpp"
+#include "bitscale/study/sweep.hpp"
+#include "bitscale/study/sweep_job.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 
 namespace bitscale::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct SweepOptions {
   std::string model, images, calib, out, synsets, energy, half = "auto", levels = "4,8,16", backend = "golden";
@@ -36,109 +34,51 @@ struct SweepOptions {
 };
 
 int run_sweep(const SweepOptions& o) {
-  const auto warn = [](const std::string& w) { fmt::print(stderr, "{}\n", w); };
-  const DataPaths d = resolve_data_paths({o.model, o.images, o.synsets});
-  const std::string& model_path = d.need_model();
-  const std::string& image_dir = d.need_images();
-  const std::string& syn_path = d.need_synsets();
-  const Backend backend = parse_backend(o.backend);
-  const std::vector<int> levels = study::parse_levels(o.levels);
-  if (!(o.max_drop >= 0)) throw std::invalid_argument("--max-drop must be >= 0");
-  const EnergyTable table = o.energy.empty() ? EnergyTable::envision() : EnergyTable::load(o.energy);
-  const Model model = load_tflite(model_path);
-  const Network net(model);
-  const Synsets syn(syn_path);
-  const std::string model_name = fs::path(model_path).filename().string();
-  fs::create_directories(o.out);
+  study::SweepJob job;
+  job.data = {o.model, o.images, o.synsets};
+  job.calib = o.calib;
+  job.out_dir = o.out;
+  if (o.half != "auto") job.half = data::parse_half(o.half);
+  job.levels = study::parse_levels(o.levels);
+  job.backend = study::parse_backend(o.backend);
+  job.weight_fl = quant::weight_fl_from_string(o.weight_fl);
+  job.energy = o.energy;
+  job.max_drop = o.max_drop;
+  job.step = o.step;
+  job.jobs = o.jobs;
+  job.limit = o.limit;
+  job.calib_limit = o.calib_limit;
+  job.confirm_rtl = static_cast<std::size_t>(std::max(o.confirm_rtl, 0));
+  job.stop_after = o.stop_after;
+  job.factory = accelerator_factory();
 
-  const study::SweepCalibration sc = study::sweep_calibration(
-      net, o.calib, image_dir, o.half == "auto" ? std::nullopt : std::optional(parse_half(o.half)), o.out,
-      o.calib_limit, o.jobs, warn);
-  const Calibration& calib = sc.calib;
-  const std::string half = to_string(sc.half);
-  const std::vector<std::string> files = study::sweep_files(list_images(image_dir), sc, o.limit, image_dir, warn);
-
-  // Every precision is recorded (the static comparisons need them; the levels are a subset).
-  const std::vector<int> bits(kPrecisions.begin(), kPrecisions.end());
-  const auto label_of = [&syn](const std::string& f) { return label_from_filename(f, syn); };
   Progress progress(o.progress);
-  study::RecordOptions ro;
-  ro.jobs = o.jobs;
-  ro.warn = warn;
-  ro.stop_after = o.stop_after;
-  ro.progress = [&](std::size_t n, std::size_t total) {
+  study::SweepCallbacks cb;
+  cb.warn = [](const std::string& w) { fmt::print(stderr, "{}\n", w); };
+  cb.progress = [&](std::size_t n, std::size_t total) {
     progress.update(fmt::format("sweep records: {}/{} images", n, total));
   };
-  const study::RecordResult rec = study::record_sweep({.run = {.net = &net,
-                                                               .run_float = true,
-                                                               .bits = bits,
-                                                               .backend = backend,
-                                                               .calib = &calib,
-                                                               .weight_fl = weight_fl_from_string(o.weight_fl),
-                                                               .factory = accelerator_factory()},
-                                                       .label_of = label_of,
-                                                       .files = files,
-                                                       .out_dir = o.out,
-                                                       .model_name = model_name,
-                                                       .calibration_id = sc.id,
-                                                       .weight_fl_name = o.weight_fl,
-                                                       .record = ro});
-  progress.finish();
-  if (!rec.complete) {
+  cb.recorded = [&] { progress.finish(); };
+  cb.summarized = [&](const study::SweepOutcome& r) {
+    fmt::print("sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %:\n\n{}\n", r.model_name,
+               r.images, o.backend, r.resumed, r.float_top1, r.headline);
+  };
+  cb.confirm_progress = [&](int b, std::size_t n, std::size_t total) {
+    progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
+  };
+  cb.confirm_done = [&](int) { progress.finish(); };
+  const study::SweepOutcome r = study::run_sweep(job, cb);
+  if (!r.complete) {
     fmt::print(stderr, "stopped after {} new images (--stop-after); run the same command again to resume\n",
-               rec.computed);
+               r.computed);
     return 3;
   }
-  study::SweepInput in;
-  in.records = study::sweep_records(rec.records, levels);
-  in.levels = levels;
-  in.table = table;
-  if (in.records.empty())
-    throw std::runtime_error(fmt::format("{}: no labelled, readable evaluation image", image_dir));
-  const std::vector<std::vector<int>> extra{{kPrecisions.begin(), kPrecisions.end()}, {8, 16}};
-  const study::SweepSummary s = study::summarize_sweep(in, o.max_drop, o.step, extra);
-  const std::string context = fmt::format(
-      "Model `{}`, {} evaluation images of `{}` ({} positions, none used for calibration; {} skipped: unreadable or "
-      "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {}, energy table: {}.",
-      model_name, in.records.size(), image_dir, half, rec.records.size() - in.records.size(), calib.images.size(),
-      o.backend, o.weight_fl, o.levels, table.source);
-  study::write_sweep(o.out, s, context);
-
-  fmt::print("sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %:\n\n{}\n", model_name,
-             in.records.size(), o.backend, rec.resumed, study::float_top1(in), study::headline_table(s));
-
-  if (o.confirm_rtl > 0) {
-    // The first N evaluation images again on the verilated RTL: every level's top-1, margin and
-    // counters must equal the golden records, hence the same decisions and energy at every T_h.
-    study::ConfirmSetup cs;
-    cs.run = {.net = &net,
-              .run_float = false,
-              .bits = bits,
-              .backend = Backend::kRtl,
-              .calib = &calib,
-              .weight_fl = weight_fl_from_string(o.weight_fl),
-              .factory = accelerator_factory()};
-    cs.label_of = label_of;
-    cs.files.assign(files.begin(), files.begin() + std::min<std::size_t>(files.size(), o.confirm_rtl));
-    cs.out_dir = o.out;
-    cs.model_name = model_name;
-    cs.calibration_id = sc.id;
-    cs.weight_fl_name = o.weight_fl;
-    cs.record = ro;
-    cs.progress = [&](int b, std::size_t n, std::size_t total) {
-      progress.update(fmt::format("rtl {}-bit: {}/{} images", b, n, total));
-    };
-    cs.done = [&](int) { progress.finish(); };
-    const auto chosen = s.dynamic.front().second;
-    const study::Confirmation c =
-        study::confirm_on_rtl(cs, rec.records, in, chosen ? std::optional<double>(chosen->threshold) : std::nullopt);
-    util::write_file(o.out + "/rtl_confirm.md", c.markdown);
-    util::write_file(o.out + "/summary.md", util::read_file(o.out + "/summary.md") + c.markdown);
+  if (const auto& c = r.confirmation) {
     fmt::print(
         "RTL confirmation: {} of {} images identical to golden (top-1, margins, counters at {} bits); "
         "decisions and energy {}\n",
-        c.same, c.images, fmt::join(bits, "/"), c.all_same ? "identical" : "DIFFER");
-    if (!c.all_same) return 1;
+        c->same, c->images, fmt::join(study::kPrecisions, "/"), c->all_same ? "identical" : "DIFFER");
+    if (!c->all_same) return 1;
   }
   fmt::print("outputs in {}/ (records, sweep.json, thresholds.csv, table.csv, *.svg, summary.md)\n", o.out);
   return 0;

@@ -41,7 +41,7 @@ struct RegisterCommand {
 
 /// Accelerators of the array back-ends from the driver's factory (the study library does not
 /// link the back-ends).
-inline AcceleratorFactory accelerator_factory() {
+inline study::AcceleratorFactory accelerator_factory() {
   return [](driver::Backend b) { return driver::make_accelerator(b); };
 }
 

@@ -433,12 +433,20 @@ TEST(StudyConfirm, ArrayRunsComparedFloatRunIgnored) {
   const ImageRecord g = rec("a.jpg", {{8, {true, 0.5}}, {16, {true, 0.75}}});
   ImageRecord r = g;
   r.fp.reset();  // confirmation records have no float run
-  EXPECT_TRUE(same_array_runs(g, r));
+  EXPECT_TRUE(compare_array_runs(g, r).ok());
   r.levels[8].counters->cycles += 1;
-  EXPECT_FALSE(same_array_runs(g, r));
+  EXPECT_FALSE(compare_array_runs(g, r).ok());
   r = g;
   r.levels[16].margin = 0.25;
-  EXPECT_FALSE(same_array_runs(g, r));
+  const dv::Scoreboard sb = compare_array_runs(g, r);
+  EXPECT_FALSE(sb.ok());
+  EXPECT_EQ(sb.mismatch_count(), 1u);
+  const std::string text = one_line_report(sb);
+  EXPECT_NE(text.find("a.jpg at 16 bits"), std::string::npos) << text;
+  EXPECT_NE(text.find("margin"), std::string::npos) << text;
+  r = g;
+  r.levels.erase(8);  // a level missing on the RTL
+  EXPECT_FALSE(compare_array_runs(g, r).ok());
 }
 
 Prediction prediction(std::vector<int> top, std::vector<float> prob) {
@@ -553,7 +561,8 @@ TEST(StudyEval, RowsInListOrderAndComparisonOnEmbeddedDefault) {
   const std::string d = compare_runs(a, b, *golden.quantized());
   EXPECT_NE(d.find("layer 3 "), std::string::npos) << d;
   EXPECT_NE(d.find("1 of "), std::string::npos) << d;
-  EXPECT_NE(d.find("first word 5"), std::string::npos) << d;
+  EXPECT_NE(d.find("words differ"), std::string::npos) << d;
+  EXPECT_EQ(d.find("layer 2 "), std::string::npos) << d;  // only the changed layer is named
 }
 
 TEST(StudySweepRun, EvaluationFilesAreTheHalfWithoutCalibrationImagesThenLimited) {

@@ -2,14 +2,48 @@
 
 #include <fmt/format.h>
 
+#include <bit>
+#include <cstdint>
 #include <map>
 
 namespace bitscale::study {
 
-bool same_array_runs(const ImageRecord& golden, const ImageRecord& rtl) {
-  ImageRecord y = rtl;
-  y.fp = golden.fp;
-  return y == golden;
+std::string one_line_report(const dv::Scoreboard& sb) {
+  std::string s;
+  for (const dv::Comparison& c : sb.comparisons()) {
+    if (c.ok()) continue;
+    s += fmt::format("{}{} ({} vs {}): {}", s.empty() ? "" : "; ", c.what, c.actual_name, c.expected_name, c.summary());
+  }
+  return s;
+}
+
+dv::Scoreboard compare_array_runs(const ImageRecord& golden, const ImageRecord& rtl) {
+  dv::Scoreboard sb;
+  const dv::Sides sides{"golden", "rtl"};
+  const auto flag = [](bool b) -> std::uint64_t { return b ? 1 : 0; };
+  const auto value = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+  sb.compare(golden.file, "same file", 1, flag(golden.file == rtl.file), sides);
+  sb.compare(golden.file, "label", value(golden.label.value_or(-1)), value(rtl.label.value_or(-1)), sides);
+  sb.compare(golden.file, "labelled", flag(golden.label.has_value()), flag(rtl.label.has_value()), sides);
+  sb.compare(golden.file, "same error", 1, flag(golden.error == rtl.error), sides);
+  sb.compare(golden.file, "levels", golden.levels.size(), rtl.levels.size(), sides);
+  for (const auto& [bits, g] : golden.levels) {
+    const std::string what = fmt::format("{} at {} bits", golden.file, bits);
+    const auto it = rtl.levels.find(bits);
+    if (it == rtl.levels.end()) {
+      sb.compare(what, "recorded", 1, 0, sides);
+      continue;
+    }
+    const RunRecord& r = it->second;
+    sb.compare(what, "top1", value(g.top1), value(r.top1), sides);
+    sb.compare(what, "correct1", flag(g.correct1), flag(r.correct1), sides);
+    sb.compare(what, "correct5", flag(g.correct5), flag(r.correct5), sides);
+    sb.compare(what, "margin bits", std::bit_cast<std::uint64_t>(g.margin), std::bit_cast<std::uint64_t>(r.margin),
+               sides);
+    sb.compare(what, "counters recorded", flag(g.counters.has_value()), flag(r.counters.has_value()), sides);
+    if (g.counters && r.counters) sb.compare(what, *g.counters, *r.counters, sides);
+  }
+  return sb;
 }
 
 namespace {
@@ -53,10 +87,11 @@ Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRe
   std::vector<ImageRecord> gsub, rsub;
   for (const auto& x : rtl) {
     const ImageRecord& g = *by_file.at(x.file);
-    const bool eq = same_array_runs(g, x);
-    c.same += eq;
-    if (!eq && setup.record.warn)
-      setup.record.warn(fmt::format("rtl confirmation: {} differs from the golden record", x.file));
+    const dv::Scoreboard sb = compare_array_runs(g, x);
+    c.same += sb.ok();
+    if (!sb.ok() && setup.record.warn)
+      setup.record.warn(
+          fmt::format("rtl confirmation: {} differs from the golden record: {}", x.file, one_line_report(sb)));
     ImageRecord y = x;
     y.fp = g.fp;
     gsub.push_back(g);

@@ -1,20 +1,19 @@
 #include "bitscale/study/eval.hpp"
 
 #include <fmt/format.h>
-#include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <utility>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
+#include "bitscale/dv/scoreboard.hpp"
+#include "bitscale/study/confirm.hpp"
 #include "bitscale/util/csv.hpp"
 #include "bitscale/util/json_text.hpp"
+#include "bitscale/util/parallel.hpp"
 
 namespace bitscale::study {
 
@@ -37,23 +36,12 @@ bool correct(const Prediction& p, int label, int k) {
 
 std::string compare_runs(const Prediction& a, const Prediction& b, const quant::QuantizedNetwork& q) {
   if (a.mac_outputs.size() != b.mac_outputs.size()) return "different numbers of MAC layers";
-  std::string diffs;
+  dv::Scoreboard sb;
   for (std::size_t l = 0; l < a.mac_outputs.size(); ++l) {
-    const auto& x = a.mac_outputs[l];
-    const auto& y = b.mac_outputs[l];
-    if (x == y) continue;
-    std::size_t bad = 0, first = 0;
-    for (std::size_t w = 0; w < std::min(x.words.size(), y.words.size()); ++w) {
-      if (x.words[w] != y.words[w] && bad++ == 0) first = w;
-    }
-    diffs += fmt::format("{}layer {} (op {}): {} of {} words differ, first word {}", diffs.empty() ? "" : "; ", l,
-                         q.layers()[l].op, bad, x.words.size(), first);
+    sb.compare(fmt::format("layer {} (op {})", l, q.layers()[l].op), a.mac_outputs[l], b.mac_outputs[l]);
   }
-  if (a.counters && b.counters && !(*a.counters == *b.counters)) {
-    diffs += fmt::format("{}counters differ (cycles {} vs {})", diffs.empty() ? "" : "; ", a.counters->cycles,
-                         b.counters->cycles);
-  }
-  return diffs.empty() ? fmt::format("match ({} layers)", a.mac_outputs.size()) : diffs;
+  if (a.counters && b.counters) sb.compare("counters", *a.counters, *b.counters);
+  return sb.ok() ? fmt::format("match ({} layers)", a.mac_outputs.size()) : one_line_report(sb);
 }
 
 EvalFormat eval_format_for(const std::string& path) {
@@ -180,31 +168,17 @@ EvalTotals evaluate_images(const EvalConfig& cfg,
   if (!cfg.net || !cfg.engine) throw std::invalid_argument("evaluate_images: no network or engine");
   EvalTotals totals;
   if (cfg.files.empty()) return totals;
-  tbb::enumerable_thread_specific<Sessions> sessions([&cfg]() {
-    return Sessions{cfg.engine->session(), cfg.compare_with ? cfg.compare_with->session() : nullptr};
-  });
-  const int threads = std::max(1, std::min<int>(cfg.jobs, static_cast<int>(cfg.files.size())));
-  std::size_t next = 0;
-  tbb::task_arena arena(threads);
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        static_cast<std::size_t>(2 * threads),
-        tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
-                                            [&](tbb::flow_control& fc) -> std::size_t {
-                                              if (next >= cfg.files.size()) fc.stop();
-                                              return next++;
-                                            }) &
-            tbb::make_filter<std::size_t, std::shared_ptr<EvalRow>>(tbb::filter_mode::parallel,
-                                                                    [&](std::size_t i) {
-                                                                      return std::make_shared<EvalRow>(evaluate_one(
-                                                                          cfg, sessions.local(), cfg.files[i]));
-                                                                    }) &
-            tbb::make_filter<std::shared_ptr<EvalRow>, void>(tbb::filter_mode::serial_in_order,
-                                                             [&](const std::shared_ptr<EvalRow>& r) {
-                                                               count(totals, *r, cfg.compare_with != nullptr);
-                                                               if (on_row) on_row(*r, totals);
-                                                             }));
-  });
+  util::ordered_parallel(
+      cfg.files.size(), cfg.jobs,
+      [&cfg]() {
+        return Sessions{cfg.engine->session(), cfg.compare_with ? cfg.compare_with->session() : nullptr};
+      },
+      [&cfg](Sessions& s, std::size_t i) { return evaluate_one(cfg, s, cfg.files[i]); },
+      [&](EvalRow&& r) {
+        count(totals, r, cfg.compare_with != nullptr);
+        if (on_row) on_row(r, totals);
+        return true;
+      });
   return totals;
 }
 

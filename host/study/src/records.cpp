@@ -3,12 +3,8 @@
 #include "bitscale/study/records.hpp"
 
 #include <fmt/format.h>
-#include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +16,7 @@
 #include "bitscale/study/sweep.hpp"
 #include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
+#include "bitscale/util/parallel.hpp"
 
 namespace bitscale::study {
 
@@ -172,40 +169,6 @@ bool load_existing(const std::string& path, const std::string& header, const Rec
   return true;
 }
 
-/// Computes the records of `todo` with `jobs` threads (a TBB pipeline: input in order, workers in
-/// parallel, output serial in order) and hands each one, in list order, to `write`, which returns
-/// false to stop (records in flight are then dropped). Returns how many were written.
-std::size_t compute_in_order(const std::vector<std::string>& todo, int jobs, const WorkerFactory& make_worker,
-                             const std::function<bool(ImageRecord&&)>& write) {
-  if (todo.empty()) return 0;
-  using Work = std::function<ImageRecord(const std::string&)>;
-  tbb::enumerable_thread_specific<Work> workers([&make_worker]() { return make_worker(); });
-  std::size_t next = 0, written = 0;
-  std::atomic<bool> stop{false};  // set by the output stage, read by the input stage
-  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(todo.size())));
-  tbb::task_arena arena(threads);
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        static_cast<std::size_t>(2 * threads),
-        tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
-                                            [&](tbb::flow_control& fc) -> std::size_t {
-                                              if (stop || next >= todo.size()) {
-                                                fc.stop();
-                                                return 0;
-                                              }
-                                              return next++;
-                                            }) &
-            tbb::make_filter<std::size_t, ImageRecord>(tbb::filter_mode::parallel,
-                                                       [&](std::size_t i) { return workers.local()(todo[i]); }) &
-            tbb::make_filter<ImageRecord, void>(tbb::filter_mode::serial_in_order, [&](ImageRecord r) {
-              if (stop) return;
-              ++written;
-              stop = !write(std::move(r));
-            }));
-  });
-  return written;
-}
-
 }  // namespace
 
 std::string to_json_line(const ImageRecord& r) {
@@ -306,16 +269,19 @@ RecordResult record_images(const std::string& path, const std::string& header, c
   }
   // One flushed line per image, in list order.
   std::size_t written = 0;
-  res.computed = compute_in_order(todo, opts.jobs, make_worker, [&](ImageRecord&& r) {
-    out << to_json_line(r) << '\n';
-    out.flush();
-    if (!out) throw StudyError(fmt::format("{}: write error", path));
-    const std::string file = r.file;
-    done.emplace(file, std::move(r));
-    ++written;
-    if (opts.progress) opts.progress(res.resumed + written, files.size());
-    return !(opts.stop_after && written >= opts.stop_after);
-  });
+  res.computed = util::ordered_parallel(
+      todo.size(), opts.jobs, make_worker,
+      [&todo](const std::function<ImageRecord(const std::string&)>& work, std::size_t i) { return work(todo[i]); },
+      [&](ImageRecord&& r) {
+        out << to_json_line(r) << '\n';
+        out.flush();
+        if (!out) throw StudyError(fmt::format("{}: write error", path));
+        const std::string file = r.file;
+        done.emplace(file, std::move(r));
+        ++written;
+        if (opts.progress) opts.progress(res.resumed + written, files.size());
+        return !(opts.stop_after && written >= opts.stop_after);
+      });
   for (const auto& f : files) {
     auto it = done.find(f);
     if (it != done.end()) res.records.push_back(it->second);

@@ -8,15 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/runner.hpp"
 #include "bitscale/study/sweep.hpp"
 
 namespace bitscale::study {
 
-/// Whether an RTL record (array levels only) equals the golden record of the same image (float
-/// run ignored): the one comparison of the confirmation (a dv scoreboard can replace it).
-bool same_array_runs(const ImageRecord& golden, const ImageRecord& rtl);
+/// An RTL record (array levels only) against the golden record of the same image (float run
+/// ignored): file, label, error, and every level's top-1, correctness, margin (bit for bit) and
+/// counters; the one comparison of the confirmation.
+dv::Scoreboard compare_array_runs(const ImageRecord& golden, const ImageRecord& rtl);
+/// The failing comparisons of `sb` on one line, "<what> (<actual> vs <expected>): <summary>; ..."
+/// (empty when everything matched): the mismatch text of rows and warnings.
+std::string one_line_report(const dv::Scoreboard& sb);
 
 struct ConfirmSetup {
   RunSetup run;                    ///< net, calibration, bit-widths, weight FL, factory (backend: kRtl)

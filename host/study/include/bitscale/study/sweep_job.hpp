@@ -1,0 +1,66 @@
+// A whole `bitscale sweep` as one library call: data paths, calibration, evaluation images,
+// resumable records, threshold summary and outputs, and the optional RTL confirmation. The
+// command only parses its options into a SweepJob and prints the SweepOutcome.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/study/confirm.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/sweep_run.hpp"
+
+namespace bitscale::study {
+
+struct SweepJob {
+  data::DataPaths data;            ///< model, images, synsets (empty: the defaults)
+  std::string calib;               ///< calibration JSON or image directory ("": the images)
+  std::string out_dir;             ///< records, calibration, reports
+  std::optional<data::Half> half;  ///< evaluated half; none: auto (see sweep_calibration)
+  std::vector<int> levels{4, 8, 16};
+  Backend backend = Backend::kGolden;
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  std::string energy;  ///< energy table file ("": Envision)
+  double max_drop = 1.0;
+  double step = 0.005;
+  int jobs = 1;
+  int limit = 0;                ///< evaluation images (0 = all)
+  int calib_limit = 0;          ///< calibration images from a directory (0 = all)
+  std::size_t confirm_rtl = 0;  ///< evaluation images re-run on the RTL (0 = none)
+  std::size_t stop_after = 0;   ///< new images before stopping (0 = never)
+  AcceleratorFactory factory;
+};
+
+struct SweepOutcome;
+
+/// What the caller sees while a sweep runs; every member may be empty.
+struct SweepCallbacks {
+  Inform warn;                                                          ///< status messages
+  std::function<void(std::size_t, std::size_t)> progress;               ///< records: (done, total)
+  std::function<void()> recorded;                                       ///< after the recording
+  std::function<void(const SweepOutcome&)> summarized;                  ///< outputs written, before the RTL
+  std::function<void(int, std::size_t, std::size_t)> confirm_progress;  ///< (bits, done, total)
+  std::function<void(int)> confirm_done;                                ///< after each bit-width
+};
+
+struct SweepOutcome {
+  bool complete = false;                     ///< false: stopped by stop_after
+  std::size_t computed = 0;                  ///< new records
+  std::size_t resumed = 0;                   ///< records found under out_dir
+  std::string model_name;                    ///< file name of the model
+  std::size_t images = 0;                    ///< evaluated (labelled, readable) images
+  double float_top1 = 0;                     ///< %
+  std::string headline;                      ///< headline_table of the summary
+  std::optional<Confirmation> confirmation;  ///< with confirm_rtl > 0
+};
+
+/// Runs the sweep under job.out_dir (resumable; see record_sweep, write_sweep, confirm_on_rtl).
+/// Throws std::invalid_argument or std::runtime_error with context.
+SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb = {});
+
+}  // namespace bitscale::study

@@ -1,0 +1,48 @@
+#include "bitscale/study/classify_job.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "bitscale/data/image.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/quant/calibrate.hpp"
+
+namespace bitscale::study {
+
+ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(const std::string&)>& warn) {
+  const data::DataPaths d = data::resolve_data_paths(job.data);
+  ClassifyOutcome out;
+  out.model_path = d.need_model();
+  const model::Model model = model::load_tflite(out.model_path);
+  const model::Network net(model);
+  if (!d.synsets.empty()) out.synsets.emplace(d.synsets);
+
+  std::unique_ptr<quant::Calibration> calib;
+  std::unique_ptr<Engine> engine;
+  if (on_array(job.backend)) {
+    std::vector<std::string> defaults;
+    if (job.calib.empty()) {
+      if (d.images.empty()) throw std::invalid_argument("no --calib given and no default image directory");
+      // The calibration half of the default images, never the image being classified.
+      defaults = data::split_even_odd(data::list_images(d.images)).calibration;
+      data::exclude_calibration_images(defaults, std::vector<std::string>{job.image});
+    }
+    calib = std::make_unique<quant::Calibration>(
+        quant::obtain_calibration(net, job.calib, defaults, job.calib_limit, job.jobs, warn));
+    if (!job.save_calib.empty()) calib->save(job.save_calib, net);
+    out.calib_images = calib->images.size();
+    engine = std::make_unique<Engine>(
+        net, ArrayConfig{.backend = job.backend, .bits = job.bits, .calib = calib.get(), .weight_fl = job.weight_fl},
+        job.factory);
+  } else {
+    engine = std::make_unique<Engine>(net);
+  }
+  const data::Image img = data::load_for_model(job.image, net.input_h(), net.input_w());
+  out.prediction = engine->session()->run(img.rgb);
+  out.on_array = engine->on_array();
+  if (out.synsets) out.label = data::label_from_filename(job.image, *out.synsets);
+  return out;
+}
+
+}  // namespace bitscale::study

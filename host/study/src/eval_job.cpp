@@ -1,0 +1,108 @@
+#include "bitscale/study/eval_job.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "bitscale/data/labels.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/quant/calibrate.hpp"
+
+namespace bitscale::study {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+EvalSplit parse_eval_split(std::string_view name) {
+  if (name == "auto") return EvalSplit::kAuto;
+  if (name == "even-odd") return EvalSplit::kEvenOdd;
+  if (name == "none") return EvalSplit::kNone;
+  throw std::invalid_argument(fmt::format("unknown split '{}' (auto, even-odd, none)", name));
+}
+
+EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
+  const auto inform = [&cb](const std::string& m) {
+    if (cb.inform) cb.inform(m);
+  };
+  const data::DataPaths d = data::resolve_data_paths(job.data);
+  EvalOutcome out;
+  out.model_path = d.need_model();
+  out.image_dir = d.need_images();
+  const model::Model model = model::load_tflite(out.model_path);
+  const model::Network net(model);
+  out.macs = net.macs();
+  std::optional<data::Synsets> syn;
+  if (!d.synsets.empty()) syn.emplace(d.synsets);
+
+  const bool calibrated = on_array(job.backend) || job.compare_backends;
+  const bool split =
+      job.split == EvalSplit::kEvenOdd || (job.split == EvalSplit::kAuto && calibrated && job.calib.empty());
+  const std::vector<std::string> all = data::list_images(out.image_dir);
+  const data::Split halves = split ? data::split_even_odd(all) : data::Split{{}, all};
+  std::vector<std::string> files = halves.evaluation;
+
+  std::unique_ptr<quant::Calibration> calib;
+  if (calibrated) {
+    const auto t0 = std::chrono::steady_clock::now();
+    calib = std::make_unique<quant::Calibration>(
+        quant::obtain_calibration(net, job.calib, halves.calibration, job.calib_limit, job.jobs, inform));
+    if (!job.save_calib.empty()) calib->save(job.save_calib, net);
+    // Never evaluate an image the calibration saw (e.g. a --calib JSON made from this directory).
+    if (const std::size_t n = data::exclude_calibration_images(files, calib->images))
+      inform(fmt::format("excluded {} calibration images from the evaluation", n));
+    inform(fmt::format(
+        "calibration: {} images ({:.1f} s){}", calib->images.size(), seconds_since(t0),
+        split && job.calib.empty() ? ", the even positions of the directory; evaluating the odd ones" : ""));
+  }
+  if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
+    files.resize(static_cast<std::size_t>(job.limit));
+  out.backend = job.backend;
+  if (job.compare_backends) {
+    if (out.backend == Backend::kFloat) out.backend = Backend::kGolden;
+    out.compared_with = out.backend == Backend::kGolden ? Backend::kRtl : Backend::kGolden;
+  }
+  const auto engine_for = [&](Backend b) {
+    if (!on_array(b)) return std::make_unique<Engine>(net);
+    return std::make_unique<Engine>(
+        net, ArrayConfig{.backend = b, .bits = job.bits, .calib = calib.get(), .weight_fl = job.weight_fl},
+        job.factory);
+  };
+  const auto engine = engine_for(out.backend);
+  const auto engine2 = out.compared_with ? engine_for(*out.compared_with) : nullptr;
+  out.on_array = engine->on_array();
+
+  std::optional<EvalWriter> writer;
+  if (job.rows) {
+    writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
+      if (c < 0) return std::string("background");
+      return syn ? syn->name(c) : std::string();
+    });
+  }
+  EvalConfig cfg;
+  cfg.net = &net;
+  cfg.files = files;
+  cfg.engine = engine.get();
+  cfg.compare_with = engine2.get();
+  if (syn) cfg.label_of = [&syn](const std::string& f) { return data::label_from_filename(f, *syn); };
+  cfg.jobs = job.jobs;
+  out.images = files.size();
+  const auto t_start = std::chrono::steady_clock::now();
+  out.totals = evaluate_images(cfg, [&](const EvalRow& r, const EvalTotals& sofar) {
+    if (writer) writer->write(r);
+    if (cb.progress) cb.progress(sofar, files.size(), seconds_since(t_start));
+  });
+  out.seconds = seconds_since(t_start);
+  out.jobs = std::max(1, std::min<int>(job.jobs, static_cast<int>(std::max<std::size_t>(files.size(), 1))));
+  return out;
+}
+
+}  // namespace bitscale::study
