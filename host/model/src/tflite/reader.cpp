@@ -375,41 +375,42 @@ class Reader {
     }
   }
 
+  // Padding, strides and fused activation: the same fields in Conv2DOptions,
+  // DepthwiseConv2DOptions and Pool2DOptions.
+  template <typename Options>
+  void window_options(const Options& o, Op& op, const std::string& where) const {
+    op.padding = padding(o.padding(), where);
+    op.stride_w = o.stride_w();
+    op.stride_h = o.stride_h();
+    op.activation = activation(o.fused_activation_function(), where);
+  }
+
   void read_options(const fb::Operator& fop, Op& op, const std::string& where) const {
     switch (op.type) {
       case OpType::kConv2D: {
         const auto* o = fop.builtin_options_as_Conv2DOptions();
         if (o == nullptr) fail("{} has no Conv2DOptions", where);
-        op.padding = padding(o->padding(), where);
-        op.stride_w = o->stride_w();
-        op.stride_h = o->stride_h();
+        window_options(*o, op, where);
         op.dilation_w = o->dilation_w_factor();
         op.dilation_h = o->dilation_h_factor();
-        op.activation = activation(o->fused_activation_function(), where);
         break;
       }
       case OpType::kDepthwiseConv2D: {
         const auto* o = fop.builtin_options_as_DepthwiseConv2DOptions();
         if (o == nullptr) fail("{} has no DepthwiseConv2DOptions", where);
-        op.padding = padding(o->padding(), where);
-        op.stride_w = o->stride_w();
-        op.stride_h = o->stride_h();
+        window_options(*o, op, where);
         op.dilation_w = o->dilation_w_factor();
         op.dilation_h = o->dilation_h_factor();
         op.depth_multiplier = o->depth_multiplier();  // checked against the shapes, then taken from them
-        op.activation = activation(o->fused_activation_function(), where);
         break;
       }
       case OpType::kAveragePool2D:
       case OpType::kMaxPool2D: {
         const auto* o = fop.builtin_options_as_Pool2DOptions();
         if (o == nullptr) fail("{} has no Pool2DOptions", where);
-        op.padding = padding(o->padding(), where);
-        op.stride_w = o->stride_w();
-        op.stride_h = o->stride_h();
+        window_options(*o, op, where);
         op.filter_w = o->filter_width();
         op.filter_h = o->filter_height();
-        op.activation = activation(o->fused_activation_function(), where);
         break;
       }
       case OpType::kFullyConnected:
