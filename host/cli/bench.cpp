@@ -15,6 +15,23 @@
 
 namespace bitscale::cli {
 
+using data::default_data_paths;
+using data::Image;
+using data::list_images;
+using data::load_for_model;
+using data::split_even_odd;
+using data::spread;
+using model::load_tflite;
+using model::Network;
+using quant::Calibration;
+using quant::QuantLayer;
+using quant::QuantResult;
+using quant::QuantRunOptions;
+using quant::WeightFl;
+using study::ArrayConfig;
+using study::Backend;
+using study::Engine;
+
 namespace {
 
 std::string layer_kind(const QuantLayer& ql) {
@@ -48,18 +65,18 @@ double NetBenchResult::utilization(const LayerTypeFigures& f) const {
 
 NetBenchResult run_netbench(const NetBenchOptions& o) {
   using Clock = std::chrono::steady_clock;
-  const DataPaths d = default_data_paths();
+  const data::DataPaths d = default_data_paths();
   NetBenchResult r;
   r.model = o.model.empty() ? d.model : o.model;
   r.bits = o.bits;
   const std::string image_dir = o.images.empty() ? d.images : o.images;
   if (r.model.empty() || image_dir.empty()) throw std::invalid_argument("no --model/--images and no default data");
-  const Model model = load_tflite(r.model);
+  const model::Model model = load_tflite(r.model);
   const Network net(model);
   r.macs_per_image = net.macs();
   const auto split = split_even_odd(list_images(image_dir));
-  const Calibration calib = obtain_calibration(net, o.calib, split.calibration, o.calib_limit, 2,
-                                               [](const std::string& w) { fmt::print(stderr, "{}\n", w); });
+  const Calibration calib = quant::obtain_calibration(net, o.calib, split.calibration, o.calib_limit, 2,
+                                                      [](const std::string& w) { fmt::print(stderr, "{}\n", w); });
   std::vector<Image> imgs;
   for (const auto& f : spread(split.evaluation, std::max(o.golden_images, o.rtl_images))) {
     try {
@@ -71,8 +88,8 @@ NetBenchResult run_netbench(const NetBenchOptions& o) {
   if (imgs.empty()) throw std::runtime_error(fmt::format("no decodable image in '{}'", image_dir));
 
   // Golden (functional) back-end, one thread.
-  const WeightFl wfl = weight_fl_from_string(o.weight_fl);
-  const AcceleratorFactory factory = [](driver::Backend b) { return driver::make_accelerator(b); };
+  const WeightFl wfl = quant::weight_fl_from_string(o.weight_fl);
+  const study::AcceleratorFactory factory = accelerator_factory();
   const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = o.bits, .calib = &calib, .weight_fl = wfl},
                       factory);
   auto gs = golden.session();

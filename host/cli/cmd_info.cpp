@@ -16,10 +16,14 @@ namespace bitscale::cli {
 namespace {
 
 // The TFLite file as read, before its resolution into the canonical graph.
+using model::tflite::has_activation;
+using model::tflite::is_pool;
+using model::tflite::is_spatial;
+using model::tflite::LayerSummary;
 using model::tflite::Model;
 using model::tflite::Op;
-using model::tflite::OpType;
 using model::tflite::Padding;
+using model::tflite::Summary;
 using model::tflite::Tensor;
 
 struct InfoOptions {
@@ -27,55 +31,7 @@ struct InfoOptions {
   std::string json;  // file, or "-" for stdout
 };
 
-struct Layer {
-  int index = 0;
-  const Op* op = nullptr;
-  std::vector<int> in_shape, out_shape;
-  std::int64_t params = 0;
-  std::int64_t macs = 0;
-};
-
 std::string shape_str(const std::vector<int>& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
-
-bool spatial(OpType t) {
-  return t == OpType::kConv2D || t == OpType::kDepthwiseConv2D || t == OpType::kAveragePool2D ||
-         t == OpType::kMaxPool2D;
-}
-
-bool has_activation(OpType t) {
-  return spatial(t) || t == OpType::kFullyConnected || t == OpType::kAdd || t == OpType::kConcatenation;
-}
-
-Layer describe(const Model& m, std::size_t i) {
-  const Op& op = m.ops[i];
-  Layer l;
-  l.index = static_cast<int>(i);
-  l.op = &op;
-  auto tensor = [&](int t) -> const Tensor& { return m.tensors[static_cast<std::size_t>(t)]; };
-  if (!op.inputs.empty() && op.inputs[0] >= 0) l.in_shape = tensor(op.inputs[0]).shape;
-  if (!op.outputs.empty()) l.out_shape = tensor(op.outputs[0]).shape;
-  const bool weighted =
-      op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D || op.type == OpType::kFullyConnected;
-  if (!weighted) return l;
-  for (std::size_t k = 1; k < op.inputs.size(); ++k) {
-    if (op.inputs[k] >= 0) l.params += tensor(op.inputs[k]).elements();
-  }
-  // The reader has checked the ranks and that the shapes agree.
-  const auto& w = tensor(op.inputs[1]).shape;
-  const auto& y = l.out_shape;
-  switch (op.type) {
-    case OpType::kConv2D:  // out_h * out_w * out_c * k_h * k_w * in_c (batch included)
-      l.macs = std::int64_t{y[0]} * y[1] * y[2] * y[3] * w[1] * w[2] * w[3];
-      break;
-    case OpType::kDepthwiseConv2D:  // out_h * out_w * out_c * k_h * k_w
-      l.macs = std::int64_t{y[0]} * y[1] * y[2] * y[3] * w[1] * w[2];
-      break;
-    default:  // fully connected: rows * out * in
-      l.macs = tensor(op.outputs[0]).elements() * w[1];
-      break;
-  }
-  return l;
-}
 
 std::string quant_str(const Tensor& t) {
   if (t.quant.empty()) return to_string(t.type);
@@ -87,8 +43,7 @@ std::string quant_str(const Tensor& t) {
 // A float as the shortest decimal that reads back to it (not the digits of its double).
 double shortest(float f) { return std::strtod(fmt::format("{}", f).c_str(), nullptr); }
 
-nlohmann::ordered_json to_json(const Model& m, const std::vector<Layer>& layers, std::int64_t params,
-                               std::int64_t macs) {
+nlohmann::ordered_json to_json(const Model& m, const Summary& summary) {
   using J = nlohmann::ordered_json;
   auto io = [&](const std::vector<int>& ts) {
     J items = J::array();
@@ -105,37 +60,34 @@ nlohmann::ordered_json to_json(const Model& m, const std::vector<Layer>& layers,
   };
   J j{{"model", m.name}, {"inputs", io(m.inputs)}, {"outputs", io(m.outputs)}, {"tensors", m.tensors.size()}};
   J& list = j["layers"] = J::array();
-  for (const Layer& l : layers) {
+  for (const LayerSummary& l : summary.layers) {
     const Op& op = *l.op;
-    J e{{"index", l.index}, {"op", to_string(op.type)}, {"input_shape", l.in_shape}, {"output_shape", l.out_shape}};
+    J e{{"index", l.index},
+        {"op", to_string(op.type)},
+        {"input_shape", l.input_shape},
+        {"output_shape", l.output_shape}};
     if (has_activation(op.type)) e["activation"] = to_string(op.activation);
-    if (spatial(op.type)) {
+    if (is_spatial(op.type)) {
       e["stride"] = {op.stride_h, op.stride_w};
       e["padding"] = op.padding == Padding::kSame ? "SAME" : "VALID";
     }
-    if (op.type == OpType::kAveragePool2D || op.type == OpType::kMaxPool2D) e["filter"] = {op.filter_h, op.filter_w};
-    if (op.type == OpType::kDepthwiseConv2D) e["depth_multiplier"] = op.depth_multiplier;
+    if (is_pool(op.type)) e["filter"] = {op.filter_h, op.filter_w};
+    if (op.type == model::tflite::OpType::kDepthwiseConv2D) e["depth_multiplier"] = op.depth_multiplier;
     e["params"] = l.params;
     e["macs"] = l.macs;
     list.push_back(std::move(e));
   }
-  j["total_params"] = params;
-  j["total_macs"] = macs;
+  j["total_params"] = summary.params;
+  j["total_macs"] = summary.macs;
   return j;
 }
 
 int run_info(const InfoOptions& o) {
   const Model m = model::tflite::read_file(o.model);
-  std::vector<Layer> layers;
-  std::int64_t params = 0, macs = 0;
-  for (std::size_t i = 0; i < m.ops.size(); ++i) {
-    layers.push_back(describe(m, i));
-    params += layers.back().params;
-    macs += layers.back().macs;
-  }
+  const Summary summary = model::tflite::summarize(m);
   if (!o.json.empty()) {
     const std::string j =
-        to_json(m, layers, params, macs).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+        to_json(m, summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
     if (o.json == "-") {
       fmt::print("{}", j);
       return 0;
@@ -156,20 +108,20 @@ int run_info(const InfoOptions& o) {
   }
   fmt::print("\n{:>4}  {:<20} {:<16} {:<16} {:<6} {:<7} {:<6} {:>10} {:>12}\n", "#", "op", "input", "output", "act",
              "stride", "pad", "params", "MACs");
-  for (const Layer& l : layers) {
+  for (const LayerSummary& l : summary.layers) {
     const Op& op = *l.op;
     std::string act = has_activation(op.type) ? to_string(op.activation) : "";
-    std::string stride = spatial(op.type) ? fmt::format("{}x{}", op.stride_h, op.stride_w) : "";
-    std::string pad = spatial(op.type) ? (op.padding == Padding::kSame ? "SAME" : "VALID") : "";
+    std::string stride = is_spatial(op.type) ? fmt::format("{}x{}", op.stride_h, op.stride_w) : "";
+    std::string pad = is_spatial(op.type) ? (op.padding == Padding::kSame ? "SAME" : "VALID") : "";
     std::string name = to_string(op.type);
-    if (op.type == OpType::kAveragePool2D || op.type == OpType::kMaxPool2D) {
+    if (is_pool(op.type)) {
       name += fmt::format(" {}x{}", op.filter_h, op.filter_w);
     }
-    fmt::print("{:>4}  {:<20} {:<16} {:<16} {:<6} {:<7} {:<6} {:>10} {:>12}\n", l.index, name, shape_str(l.in_shape),
-               shape_str(l.out_shape), act, stride, pad, l.params, l.macs);
+    fmt::print("{:>4}  {:<20} {:<16} {:<16} {:<6} {:<7} {:<6} {:>10} {:>12}\n", l.index, name, shape_str(l.input_shape),
+               shape_str(l.output_shape), act, stride, pad, l.params, l.macs);
   }
-  fmt::print("\ntotal: {} operators, {} parameters, {} MACs ({:.1f} M)\n", m.ops.size(), params, macs,
-             static_cast<double>(macs) / 1e6);
+  fmt::print("\ntotal: {} operators, {} parameters, {} MACs ({:.1f} M)\n", m.ops.size(), summary.params, summary.macs,
+             static_cast<double>(summary.macs) / 1e6);
   return 0;
 }
 

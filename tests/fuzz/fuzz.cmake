@@ -23,9 +23,11 @@ if(BITSCALE_FUZZ)
     message(WARNING "BITSCALE_FUZZ needs clang (configure with -DCMAKE_CXX_COMPILER=clang++-14); fuzz_tflite not built")
   else()
     # The reader is compiled into the target itself, so that it is instrumented.
-    add_executable(fuzz_tflite ${fuzz_dir}/fuzz_tflite.cpp ${CMAKE_SOURCE_DIR}/host/model/src/tflite/tflite.cpp
-                               ${CMAKE_SOURCE_DIR}/host/model/src/graph.cpp)
-    target_include_directories(fuzz_tflite PRIVATE ${CMAKE_SOURCE_DIR}/host/model/include)
+    set(tflite_src ${CMAKE_SOURCE_DIR}/host/model/src/tflite)
+    add_executable(fuzz_tflite ${fuzz_dir}/fuzz_tflite.cpp ${tflite_src}/reader.cpp ${tflite_src}/summary.cpp
+                               ${tflite_src}/tensor.cpp)
+    target_include_directories(fuzz_tflite PRIVATE ${CMAKE_SOURCE_DIR}/host/model/include
+                                                   ${CMAKE_SOURCE_DIR}/golden/include)
     target_link_libraries(fuzz_tflite PRIVATE bitscale_tflite_schema fmt::fmt)
     target_compile_options(fuzz_tflite PRIVATE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
     target_link_options(fuzz_tflite PRIVATE -fsanitize=fuzzer,address,undefined)

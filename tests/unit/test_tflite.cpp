@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -277,6 +278,72 @@ TEST(Tflite, TinyMiscOps) {
   EXPECT_EQ(m.ops[6].type, OpType::kQuantize);
   EXPECT_EQ(m.ops[7].type, OpType::kDequantize);
   EXPECT_EQ(m.tensors[static_cast<std::size_t>(m.outputs[0])].type, DType::kFloat32);
+}
+
+TEST(Tflite, SummaryCountsParametersAndMacsFromTheShapes) {
+  const ModelDef d = test::tiny_model_def();
+  const Model m = parse(d.finish(), "tiny.tflite");
+  const Summary s = summarize(m);
+  ASSERT_EQ(s.layers.size(), m.ops.size());
+  // Expected values from the builder's shapes: parameters = weight + bias elements; MACs = output
+  // elements times the products each output accumulates.
+  auto elements = [&](int t) {
+    std::int64_t n = 1;
+    for (int v : d.tensors[static_cast<std::size_t>(t)].shape) n *= v;
+    return n;
+  };
+  auto params = [&](std::size_t i) { return elements(d.ops[i].inputs[1]) + elements(d.ops[i].inputs[2]); };
+  auto out = [&](std::size_t i) { return elements(d.ops[i].outputs[0]); };
+  const std::array<std::int64_t, 6> want_params{params(0), params(1), 0, 0, params(4), 0};
+  const std::array<std::int64_t, 6> want_macs{out(0) * 3 * 3 * 3,  // CONV_2D 3x3 over 3 input channels
+                                              out(1) * 3 * 3,      // DEPTHWISE_CONV_2D 3x3, one channel each
+                                              0,
+                                              0,
+                                              out(4) * 4,  // FULLY_CONNECTED over 4 inputs
+                                              0};
+  std::int64_t total_params = 0, total_macs = 0;
+  for (std::size_t i = 0; i < s.layers.size(); ++i) {
+    const LayerSummary& l = s.layers[i];
+    EXPECT_EQ(l.index, static_cast<int>(i));
+    EXPECT_EQ(l.op, &m.ops[i]);
+    EXPECT_EQ(l.input_shape, d.tensors[static_cast<std::size_t>(d.ops[i].inputs[0])].shape) << i;
+    EXPECT_EQ(l.output_shape, d.tensors[static_cast<std::size_t>(d.ops[i].outputs[0])].shape) << i;
+    EXPECT_EQ(l.params, want_params[i]) << i;
+    EXPECT_EQ(l.macs, want_macs[i]) << i;
+    total_params += want_params[i];
+    total_macs += want_macs[i];
+  }
+  EXPECT_EQ(s.params, total_params);
+  EXPECT_EQ(s.macs, total_macs);
+  EXPECT_EQ(s.params, (108 + 4) + (36 + 4) + (40 + 10));
+  EXPECT_EQ(s.macs, 64 * 27 + 64 * 9 + 10 * 4);
+}
+
+TEST(Tflite, OperatorKinds) {
+  for (const OpType t : {OpType::kAveragePool2D, OpType::kMaxPool2D}) {
+    EXPECT_TRUE(is_pool(t) && is_spatial(t) && has_activation(t) && !has_weights(t)) << to_string(t);
+  }
+  for (const OpType t : {OpType::kConv2D, OpType::kDepthwiseConv2D}) {
+    EXPECT_TRUE(!is_pool(t) && is_spatial(t) && has_activation(t) && has_weights(t)) << to_string(t);
+  }
+  EXPECT_TRUE(has_weights(OpType::kFullyConnected) && has_activation(OpType::kFullyConnected));
+  EXPECT_FALSE(is_spatial(OpType::kFullyConnected));
+  for (const OpType t : {OpType::kAdd, OpType::kConcatenation}) EXPECT_TRUE(has_activation(t) && !has_weights(t));
+  for (const OpType t : {OpType::kMean, OpType::kReshape, OpType::kSqueeze, OpType::kSoftmax, OpType::kQuantize,
+                         OpType::kDequantize, OpType::kPad}) {
+    EXPECT_FALSE(is_spatial(t) || has_activation(t) || has_weights(t)) << to_string(t);
+  }
+}
+
+TEST(Tflite, NamesAreTheFilesNames) {
+  EXPECT_EQ(to_string(OpType::kDepthwiseConv2D), "DEPTHWISE_CONV_2D");
+  EXPECT_EQ(to_string(OpType::kConcatenation), "CONCATENATION");
+  EXPECT_EQ(to_string(Activation::kReluN1To1), "RELU_N1_TO_1");
+  EXPECT_EQ(to_string(Activation::kNone), "NONE");
+  EXPECT_EQ(to_string(DType::kFloat32), "float32");
+  EXPECT_EQ(to_string(DType::kUInt8), "uint8");
+  EXPECT_EQ(type_size(DType::kInt64), 8u);
+  EXPECT_EQ(type_size(DType::kInt16), 2u);
 }
 
 TEST(Tflite, ExtendedBuiltinCodeResolves) {

@@ -10,19 +10,14 @@
 #include <stdexcept>
 
 #include "bitscale/quant/fixed_point.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::quant {
 
 using model::FloatTrace;
 using model::Network;
 using nlohmann::json;
-
-namespace {
-
-/// A JSON string literal (nlohmann's escaping; UTF-8 kept as is, invalid bytes replaced).
-std::string quote(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
-
-}  // namespace
+using util::json_string;
 
 int Calibration::fractional_length(int tensor, int bits) const {
   if (tensor < 0 || static_cast<std::size_t>(tensor) >= fl.size() || fl[tensor].empty()) {
@@ -40,9 +35,9 @@ int Calibration::fractional_length(int tensor, int bits) const {
 std::string Calibration::to_json(const Network& net) const {
   std::string o = "{\n  \"format\": \"bitscale-calibration-1\",\n";
   o += fmt::format("  \"model\": {},\n  \"rule\": \"FL = B - (ceil(log2(max_abs)) + 1); B - 1 if max_abs == 0\",\n",
-                   quote(model));
+                   json_string(model));
   o += "  \"images\": [";
-  for (std::size_t i = 0; i < images.size(); ++i) o += (i ? ", " : "") + quote(images[i]);
+  for (std::size_t i = 0; i < images.size(); ++i) o += (i ? ", " : "") + json_string(images[i]);
   o += "],\n  \"tensors\": [\n";
   bool first = true;
   for (std::size_t t = 0; t < max_abs.size(); ++t) {
@@ -50,7 +45,7 @@ std::string Calibration::to_json(const Network& net) const {
     o += first ? "" : ",\n";
     first = false;
     o += fmt::format("    {{\"index\": {}, \"name\": {}, \"max_abs\": {:.17g}, \"fl\": {{", t,
-                     quote(net.tensor_names().at(t)), max_abs[t]);
+                     json_string(net.tensor_names().at(t)), max_abs[t]);
     for (std::size_t i = 0; i < kCalibrationBits.size(); ++i) {
       o += fmt::format("{}\"{}\": {}", i ? ", " : "", kCalibrationBits[i], fl[t][i]);
     }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -67,6 +68,37 @@ constexpr std::array kSupported = {
     OpInfo{fb::BuiltinOperator_QUANTIZE, OpType::kQuantize},
 };
 
+// Element types and fused activations: the file's enum beside ours. Our names are the file's
+// (tensor types in lower case).
+struct TypeInfo {
+  fb::TensorType code;
+  DType type;
+  std::size_t size;  // bytes
+};
+constexpr std::array kTypes = {
+    TypeInfo{fb::TensorType_FLOAT32, DType::kFloat32, 4}, TypeInfo{fb::TensorType_UINT8, DType::kUInt8, 1},
+    TypeInfo{fb::TensorType_INT8, DType::kInt8, 1},       TypeInfo{fb::TensorType_INT32, DType::kInt32, 4},
+    TypeInfo{fb::TensorType_INT64, DType::kInt64, 8},     TypeInfo{fb::TensorType_INT16, DType::kInt16, 2},
+};
+
+struct ActivationInfo {
+  fb::ActivationFunctionType code;
+  Activation activation;
+};
+constexpr std::array kActivations = {
+    ActivationInfo{fb::ActivationFunctionType_NONE, Activation::kNone},
+    ActivationInfo{fb::ActivationFunctionType_RELU, Activation::kRelu},
+    ActivationInfo{fb::ActivationFunctionType_RELU6, Activation::kRelu6},
+    ActivationInfo{fb::ActivationFunctionType_RELU_N1_TO_1, Activation::kReluN1To1},
+};
+
+/// The entry of `table` whose member `key` equals `v`; nullptr if none.
+template <typename Table, typename Key, typename V>
+const typename Table::value_type* find_in(const Table& table, Key key, V v) {
+  const auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.*key == v; });
+  return it == table.end() ? nullptr : &*it;
+}
+
 std::string supported_list() {
   std::vector<std::string> names;
   for (const auto& s : kSupported) names.push_back(to_string(s.type));
@@ -80,6 +112,12 @@ std::string operator_name(int code) {
     if (n != nullptr && *n != '\0') return n;
   }
   return fmt::format("builtin operator code {}", code);
+}
+
+/// The schema's name of an enum value, or "code N" for a value it does not name.
+template <typename E>
+std::string enum_name(const char* name, E code) {
+  return (name != nullptr && *name != '\0') ? std::string(name) : fmt::format("code {}", static_cast<int>(code));
 }
 
 std::string shape_str(const std::vector<int>& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
@@ -155,28 +193,9 @@ class Reader {
   }
 
   static bool map_type(fb::TensorType t, DType& out) {
-    switch (t) {
-      case fb::TensorType_FLOAT32:
-        out = DType::kFloat32;
-        return true;
-      case fb::TensorType_UINT8:
-        out = DType::kUInt8;
-        return true;
-      case fb::TensorType_INT8:
-        out = DType::kInt8;
-        return true;
-      case fb::TensorType_INT32:
-        out = DType::kInt32;
-        return true;
-      case fb::TensorType_INT64:
-        out = DType::kInt64;
-        return true;
-      case fb::TensorType_INT16:
-        out = DType::kInt16;
-        return true;
-      default:
-        return false;
-    }
+    const TypeInfo* e = find_in(kTypes, &TypeInfo::code, t);
+    if (e != nullptr) out = e->type;
+    return e != nullptr;
   }
 
   void read_tensors(const fb::Model& m, const fb::SubGraph& sg, Model& model) {
@@ -192,10 +211,8 @@ class Reader {
       const std::string where = fmt::format("tensor {} ('{}')", i, out.name);
 
       if (!map_type(t->type(), out.type)) {
-        const char* tn = fb::EnumNameTensorType(t->type());
         fail("{} has type {}, which bitscale does not support (supported: float32, uint8, int8, int32, int64, int16)",
-             where,
-             (tn != nullptr && *tn != '\0') ? std::string(tn) : fmt::format("code {}", static_cast<int>(t->type())));
+             where, enum_name(fb::EnumNameTensorType(t->type()), t->type()));
       }
       if (t->sparsity() != nullptr) fail("{} is sparse, which bitscale does not support", where);
 
@@ -285,21 +302,12 @@ class Reader {
   }
 
   Activation activation(fb::ActivationFunctionType a, const std::string& where) const {
-    switch (a) {
-      case fb::ActivationFunctionType_NONE:
-        return Activation::kNone;
-      case fb::ActivationFunctionType_RELU:
-        return Activation::kRelu;
-      case fb::ActivationFunctionType_RELU6:
-        return Activation::kRelu6;
-      case fb::ActivationFunctionType_RELU_N1_TO_1:
-        return Activation::kReluN1To1;
-      default: {
-        const char* n = fb::EnumNameActivationFunctionType(a);
-        fail("{} has fused activation {}, which bitscale does not support", where,
-             (n != nullptr && *n != '\0') ? std::string(n) : fmt::format("code {}", static_cast<int>(a)));
-      }
+    const ActivationInfo* e = find_in(kActivations, &ActivationInfo::code, a);
+    if (e == nullptr) {
+      fail("{} has fused activation {}, which bitscale does not support", where,
+           enum_name(fb::EnumNameActivationFunctionType(a), a));
     }
+    return e->activation;
   }
 
   Padding padding(fb::Padding p, const std::string& where) const {
@@ -341,8 +349,7 @@ class Reader {
       Op op;
       op.type = resolve(m, *fop, i);
       const std::string where = fmt::format("operator {} ({})", i, to_string(op.type));
-      const bool has_bias =
-          op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D || op.type == OpType::kFullyConnected;
+      const bool has_bias = has_weights(op.type);
       auto indices = [&](const flatbuffers::Vector<std::int32_t>* v, bool inputs) {
         std::vector<int> out;
         if (v == nullptr) return out;
@@ -368,41 +375,42 @@ class Reader {
     }
   }
 
+  // Padding, strides and fused activation: the same fields in Conv2DOptions,
+  // DepthwiseConv2DOptions and Pool2DOptions.
+  template <typename Options>
+  void window_options(const Options& o, Op& op, const std::string& where) const {
+    op.padding = padding(o.padding(), where);
+    op.stride_w = o.stride_w();
+    op.stride_h = o.stride_h();
+    op.activation = activation(o.fused_activation_function(), where);
+  }
+
   void read_options(const fb::Operator& fop, Op& op, const std::string& where) const {
     switch (op.type) {
       case OpType::kConv2D: {
         const auto* o = fop.builtin_options_as_Conv2DOptions();
         if (o == nullptr) fail("{} has no Conv2DOptions", where);
-        op.padding = padding(o->padding(), where);
-        op.stride_w = o->stride_w();
-        op.stride_h = o->stride_h();
+        window_options(*o, op, where);
         op.dilation_w = o->dilation_w_factor();
         op.dilation_h = o->dilation_h_factor();
-        op.activation = activation(o->fused_activation_function(), where);
         break;
       }
       case OpType::kDepthwiseConv2D: {
         const auto* o = fop.builtin_options_as_DepthwiseConv2DOptions();
         if (o == nullptr) fail("{} has no DepthwiseConv2DOptions", where);
-        op.padding = padding(o->padding(), where);
-        op.stride_w = o->stride_w();
-        op.stride_h = o->stride_h();
+        window_options(*o, op, where);
         op.dilation_w = o->dilation_w_factor();
         op.dilation_h = o->dilation_h_factor();
         op.depth_multiplier = o->depth_multiplier();  // checked against the shapes, then taken from them
-        op.activation = activation(o->fused_activation_function(), where);
         break;
       }
       case OpType::kAveragePool2D:
       case OpType::kMaxPool2D: {
         const auto* o = fop.builtin_options_as_Pool2DOptions();
         if (o == nullptr) fail("{} has no Pool2DOptions", where);
-        op.padding = padding(o->padding(), where);
-        op.stride_w = o->stride_w();
-        op.stride_h = o->stride_h();
+        window_options(*o, op, where);
         op.filter_w = o->filter_width();
         op.filter_h = o->filter_height();
-        op.activation = activation(o->fused_activation_function(), where);
         break;
       }
       case OpType::kFullyConnected:
@@ -433,14 +441,13 @@ class Reader {
       default:
         break;
     }
-    if (op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D || op.type == OpType::kAveragePool2D ||
-        op.type == OpType::kMaxPool2D) {
+    if (is_spatial(op.type)) {
       positive(op.stride_h, "stride_h", where);
       positive(op.stride_w, "stride_w", where);
       positive(op.dilation_h, "dilation_h", where);
       positive(op.dilation_w, "dilation_w", where);
     }
-    if (op.type == OpType::kAveragePool2D || op.type == OpType::kMaxPool2D) {
+    if (is_pool(op.type)) {
       positive(op.filter_h, "filter height", where);
       positive(op.filter_w, "filter width", where);
     }
@@ -731,6 +738,20 @@ Model read_file(const std::string& path) {
   if (static_cast<std::uintmax_t>(in.gcount()) != size)
     throw ModelError(fmt::format("model '{}': short read of '{}'", name, path));
   return parse(bytes, name);
+}
+
+std::size_t type_size(DType t) { return find_in(kTypes, &TypeInfo::type, t)->size; }
+
+std::string to_string(DType t) {
+  std::string name = fb::EnumNameTensorType(find_in(kTypes, &TypeInfo::type, t)->code);
+  std::transform(name.begin(), name.end(), name.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+std::string to_string(OpType t) { return fb::EnumNameBuiltinOperator(find_in(kSupported, &OpInfo::type, t)->code); }
+
+std::string to_string(Activation a) {
+  return fb::EnumNameActivationFunctionType(find_in(kActivations, &ActivationInfo::activation, a)->code);
 }
 
 }  // namespace bitscale::model::tflite

@@ -1,5 +1,4 @@
-// TFLite file model helpers: element sizes, names, and the values of constant tensors (the one
-// dequantizer of bitscale).
+// TFLite file model helpers: the values of constant tensors (the one dequantizer of bitscale).
 #include <fmt/format.h>
 
 #include <cstring>
@@ -89,90 +88,6 @@ std::vector<std::int64_t> integers(const Tensor& t, const std::string& model) {
     v.push_back(t.type == DType::kInt64 ? load_le<std::int64_t>(&t.data[i]) : load_le<std::int32_t>(&t.data[i]));
   }
   return v;
-}
-
-std::size_t type_size(DType t) {
-  switch (t) {
-    case DType::kFloat32:
-      return 4;
-    case DType::kUInt8:
-      return 1;
-    case DType::kInt8:
-      return 1;
-    case DType::kInt32:
-      return 4;
-    case DType::kInt64:
-      return 8;
-    case DType::kInt16:
-      return 2;
-  }
-  return 1;
-}
-
-std::string to_string(OpType t) {
-  switch (t) {
-    case OpType::kConv2D:
-      return "CONV_2D";
-    case OpType::kDepthwiseConv2D:
-      return "DEPTHWISE_CONV_2D";
-    case OpType::kFullyConnected:
-      return "FULLY_CONNECTED";
-    case OpType::kAdd:
-      return "ADD";
-    case OpType::kAveragePool2D:
-      return "AVERAGE_POOL_2D";
-    case OpType::kMaxPool2D:
-      return "MAX_POOL_2D";
-    case OpType::kMean:
-      return "MEAN";
-    case OpType::kReshape:
-      return "RESHAPE";
-    case OpType::kSqueeze:
-      return "SQUEEZE";
-    case OpType::kSoftmax:
-      return "SOFTMAX";
-    case OpType::kQuantize:
-      return "QUANTIZE";
-    case OpType::kDequantize:
-      return "DEQUANTIZE";
-    case OpType::kPad:
-      return "PAD";
-    case OpType::kConcatenation:
-      return "CONCATENATION";
-  }
-  return "?";
-}
-
-std::string to_string(DType t) {
-  switch (t) {
-    case DType::kFloat32:
-      return "float32";
-    case DType::kUInt8:
-      return "uint8";
-    case DType::kInt8:
-      return "int8";
-    case DType::kInt32:
-      return "int32";
-    case DType::kInt64:
-      return "int64";
-    case DType::kInt16:
-      return "int16";
-  }
-  return "?";
-}
-
-std::string to_string(Activation a) {
-  switch (a) {
-    case Activation::kNone:
-      return "NONE";
-    case Activation::kRelu:
-      return "RELU";
-    case Activation::kRelu6:
-      return "RELU6";
-    case Activation::kReluN1To1:
-      return "RELU_N1_TO_1";
-  }
-  return "?";
 }
 
 }  // namespace bitscale::model::tflite

@@ -103,6 +103,35 @@ Model read_file(const std::string& path);
 /// Same from memory; `name` is used in messages.
 Model parse(std::span<const std::uint8_t> bytes, const std::string& name);
 
+/// What `bitscale info` lists of one operator.
+struct LayerSummary {
+  int index = 0;                               ///< position in Model::ops
+  const Op* op = nullptr;                      ///< into the summarized Model
+  std::vector<int> input_shape, output_shape;  ///< of the first input and output (empty if absent)
+  /// Elements of the constant operands (weights, bias) of CONV_2D, DEPTHWISE_CONV_2D and
+  /// FULLY_CONNECTED; 0 for the other operators.
+  std::int64_t params = 0;
+  /// Multiply-accumulates, batch included: out elements * k_h * k_w * in_c (CONV_2D),
+  /// out elements * k_h * k_w (DEPTHWISE_CONV_2D), out elements * in (FULLY_CONNECTED); 0 otherwise.
+  std::int64_t macs = 0;
+};
+
+/// The operators of a Model with their totals. Refers into the Model, which must outlive it.
+struct Summary {
+  std::vector<LayerSummary> layers;
+  std::int64_t params = 0, macs = 0;
+};
+Summary summarize(const Model& m);
+
+/// AVERAGE_POOL_2D, MAX_POOL_2D: operators with a filter size.
+bool is_pool(OpType t);
+/// Convolutions and pools: operators with stride and padding.
+bool is_spatial(OpType t);
+/// Operators with a fused activation.
+bool has_activation(OpType t);
+/// CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: weights and an optional bias.
+bool has_weights(OpType t);
+
 /// Float values of a constant tensor: dequantized (per tensor or per channel along quant.axis)
 /// for integer types, as stored for float32. Throws ModelError naming `model` and the tensor
 /// for a tensor that is not constant, has no quantization (integer types) or is inconsistent.
