@@ -20,13 +20,6 @@
 
 namespace bitscale::cli {
 
-// The command layer sees every library.
-using namespace data;   // NOLINT(google-build-using-namespace)
-using namespace model;  // NOLINT(google-build-using-namespace)
-using namespace quant;  // NOLINT(google-build-using-namespace)
-using namespace study;  // NOLINT(google-build-using-namespace)
-namespace svg = report::svg;
-
 /// Adds a sub-command to `app` and returns the function that runs it (exit status).
 using CommandSetup = std::function<std::function<int()>(CLI::App& app)>;
 
