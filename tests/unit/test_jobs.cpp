@@ -20,6 +20,8 @@
 #include "bitscale/study/eval_job.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/sweep_job.hpp"
+#include "bitscale/util/file.hpp"
+#include "test_files.hpp"
 
 namespace bitscale::study {
 namespace {
@@ -42,20 +44,6 @@ AcceleratorFactory factory() {
   return [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); };
 }
 
-fs::path temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("bitscale_test_jobs_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::set<std::string> names(const std::vector<std::string>& files) {
   std::set<std::string> s;
   for (const auto& f : files) s.insert(fs::path(f).filename().string());
@@ -75,7 +63,7 @@ SweepJob tiny_sweep(const fs::path& out) {
 
 TEST(StudySweepJob, NeverEvaluatesCalibrationImagesAndResumesToTheSameOutputs) {
   if (!have_data()) GTEST_SKIP() << "no embedded data";
-  const fs::path dir = temp_dir("sweep");
+  const fs::path dir = test::temp_dir("jobs_sweep");
   // Interrupted after 2 of 4 images, then resumed with another thread count.
   SweepJob job = tiny_sweep(dir / "resumed");
   job.stop_after = 2;
@@ -106,7 +94,7 @@ TEST(StudySweepJob, NeverEvaluatesCalibrationImagesAndResumesToTheSameOutputs) {
   EXPECT_EQ(fresh.computed, 4u);
   EXPECT_EQ(fresh.headline, second.headline);
   for (const char* f : {"records.jsonl", "calibration.json", "sweep.json", "table.csv", "summary.md"}) {
-    EXPECT_EQ(slurp(dir / "fresh" / f), slurp(dir / "resumed" / f)) << f;
+    EXPECT_EQ(util::read_file((dir / "fresh" / f).string()), util::read_file((dir / "resumed" / f).string())) << f;
   }
 
   // Four records, one per evaluated image: odd positions of the directory, none calibrated.
@@ -129,7 +117,7 @@ TEST(StudySweepJob, NeverEvaluatesCalibrationImagesAndResumesToTheSameOutputs) {
 }
 
 TEST(StudySweepJob, RejectsANegativeDropBeforeWritingAnything) {
-  const fs::path dir = temp_dir("negative");
+  const fs::path dir = test::temp_dir("jobs_negative");
   SweepJob job = tiny_sweep(dir / "out");
   job.max_drop = -1;
   EXPECT_THROW(run_sweep(job), std::invalid_argument);
@@ -139,7 +127,7 @@ TEST(StudySweepJob, RejectsANegativeDropBeforeWritingAnything) {
 
 TEST(StudyCharacterizeJob, HistogramCountsEveryKeptImageOnceAndResumes) {
   if (!have_data()) GTEST_SKIP() << "no embedded data";
-  const fs::path dir = temp_dir("characterize");
+  const fs::path dir = test::temp_dir("jobs_characterize");
   CharacterizeJob job;
   job.data = data_paths();
   job.out_dir = dir.string();

@@ -18,6 +18,8 @@
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/study/study.hpp"
+#include "bitscale/util/file.hpp"
+#include "test_files.hpp"
 
 namespace bitscale::study {
 
@@ -27,20 +29,6 @@ using namespace quant;  // NOLINT(google-build-using-namespace)
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("bitscale_test_study_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // ------------------------------------------------------------------ histogram post-processing
 
@@ -254,7 +242,7 @@ TEST(StudyRecords, MalformedLinesNameFileAndLine) {
                "margin");
 
   // In a file: the error names the file and the line number.
-  const fs::path dir = temp_dir("malformed");
+  const fs::path dir = test::temp_dir("study_malformed");
   const std::string path = (dir / "r.jsonl").string();
   {
     std::ofstream f(path);
@@ -290,7 +278,7 @@ WorkerFactory fake_workers(std::atomic<int>* calls) {
 }
 
 TEST(StudyRecords, InterruptedRunResumesToIdenticalBytes) {
-  const fs::path dir = temp_dir("resume");
+  const fs::path dir = test::temp_dir("study_resume");
   std::vector<std::string> files;
   for (int i = 0; i < 23; ++i) files.push_back(fmt::format("img{:03}.jpg", i));
   std::atomic<int> calls{0};
@@ -317,7 +305,7 @@ TEST(StudyRecords, InterruptedRunResumesToIdenticalBytes) {
   EXPECT_EQ(resumed.resumed, 7u);
   EXPECT_EQ(calls, 16);  // finished images are not redone
   EXPECT_GT(resumed.truncated_bytes, 0u);
-  EXPECT_EQ(slurp(dir / "full.jsonl"), slurp(part));
+  EXPECT_EQ(util::read_file((dir / "full.jsonl").string()), util::read_file(part));
   EXPECT_EQ(resumed.records, full.records);
   // A complete file: nothing to do.
   calls = 0;
@@ -349,7 +337,7 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
       .calib = &calib,
       .factory = [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
   const Runner runner(setup, [&syn](const std::string& f) { return label_from_filename(f, syn); });
-  const fs::path dir = temp_dir("sweep");
+  const fs::path dir = test::temp_dir("study_sweep");
   RecordOptions o;
   o.jobs = 2;
   const auto full = record_images((dir / "a.jsonl").string(), "H", files, runner.workers(), o);
@@ -361,7 +349,7 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
   const auto resumed = record_images((dir / "b.jsonl").string(), "H", files, runner.workers(), o);
   ASSERT_TRUE(resumed.complete);
   EXPECT_EQ(resumed.computed, 4u);
-  EXPECT_EQ(slurp(dir / "a.jsonl"), slurp(dir / "b.jsonl"));
+  EXPECT_EQ(util::read_file((dir / "a.jsonl").string()), util::read_file((dir / "b.jsonl").string()));
   // Counters recorded for each level, MACs in that level's mode only.
   for (const auto& r : full.records) {
     ASSERT_TRUE(r.ok());
@@ -381,7 +369,7 @@ TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
     write_sweep((dir / name).string(), summarize_sweep(in, 1.0, 0.05), "test");
   }
   for (const auto* f : {"sweep.json", "thresholds.csv", "table.csv", "summary.md", "accuracy_energy.svg"}) {
-    EXPECT_EQ(slurp(dir / "a" / f), slurp(dir / "b" / f)) << f;
+    EXPECT_EQ(util::read_file((dir / "a" / f).string()), util::read_file((dir / "b" / f).string())) << f;
   }
   fs::remove_all(dir);
 }
