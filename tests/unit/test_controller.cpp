@@ -7,6 +7,7 @@
 
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/energy.hpp"
+#include "bitscale/study/records.hpp"
 
 namespace {
 
@@ -31,6 +32,32 @@ TEST(Controller, ScoreMarginIsTheFloatDifferenceWhateverTheOrder) {
   EXPECT_EQ(score_margin(std::vector<float>{a, 0.0f, b}), a - b);
   // Only the two largest matter; sorted input (a top-5 list) gives the same value.
   EXPECT_EQ(score_margin(std::vector<float>{0.1f, a, b, 0.01f}), score_margin(std::vector<float>{a, b, 0.1f}));
+}
+
+TEST(Confidence, MaxProbabilityAndNormalizedEntropy) {
+  using bitscale::study::max_probability;
+  using bitscale::study::normalized_entropy;
+  EXPECT_EQ(max_probability(std::vector<float>{0.2f, 0.5f, 0.3f}), 0.5f);
+  EXPECT_EQ(max_probability(std::vector<float>{}), 0.0f);
+  // One-hot: no uncertainty; uniform over N: ln N / ln N = 1.
+  EXPECT_EQ(normalized_entropy(std::vector<float>{0.0f, 1.0f, 0.0f, 0.0f}), 0.0f);
+  EXPECT_NEAR(normalized_entropy(std::vector<float>(8, 0.125f)), 1.0, 1e-6);
+  // Probabilities 1/2, 1/4, 1/4, 0: H = 1.5 ln 2, ln 4 = 2 ln 2 -> 0.75.
+  EXPECT_NEAR(normalized_entropy(std::vector<float>{0.5f, 0.25f, 0.25f, 0.0f}), 0.75, 1e-6);
+  EXPECT_EQ(normalized_entropy(std::vector<float>{1.0f}), 1.0f);  // no runner-up: no evidence
+}
+
+TEST(Confidence, MetricsAreLargerWhenMoreConfidentAndNamed) {
+  using bitscale::study::Metric;
+  bitscale::study::RunRecord sure, unsure;
+  sure.margin = 0.9, sure.max_prob = 0.95, sure.entropy = 0.05;
+  unsure.margin = 0.01, unsure.max_prob = 0.3, unsure.entropy = 0.8;
+  for (Metric m : {Metric::kScoreMargin, Metric::kMaxProb, Metric::kEntropy}) {
+    EXPECT_GT(confidence(sure, m), confidence(unsure, m)) << to_string(m);
+    EXPECT_EQ(bitscale::study::parse_metric(to_string(m)), m);
+  }
+  EXPECT_DOUBLE_EQ(confidence(unsure, Metric::kEntropy), 0.2);
+  EXPECT_THROW(bitscale::study::parse_metric("sm"), std::invalid_argument);
 }
 
 TEST(Controller, EscalatesUntilTheMarginReachesTheThreshold) {

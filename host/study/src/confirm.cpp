@@ -40,6 +40,10 @@ dv::Scoreboard compare_array_runs(const ImageRecord& golden, const ImageRecord& 
     sb.compare(what, "correct5", flag(g.correct5), flag(r.correct5), sides);
     sb.compare(what, "margin bits", std::bit_cast<std::uint64_t>(g.margin), std::bit_cast<std::uint64_t>(r.margin),
                sides);
+    sb.compare(what, "max_prob bits", std::bit_cast<std::uint64_t>(g.max_prob),
+               std::bit_cast<std::uint64_t>(r.max_prob), sides);
+    sb.compare(what, "entropy bits", std::bit_cast<std::uint64_t>(g.entropy), std::bit_cast<std::uint64_t>(r.entropy),
+               sides);
     sb.compare(what, "counters recorded", flag(g.counters.has_value()), flag(r.counters.has_value()), sides);
     if (g.counters && r.counters) sb.compare(what, *g.counters, *r.counters, sides);
   }

@@ -7,20 +7,6 @@
 
 namespace bitscale::study {
 
-float score_margin(std::span<const float> probs) {
-  if (probs.size() < 2) return 0.0f;
-  float top1 = -1.0f, top2 = -1.0f;
-  for (float p : probs) {
-    if (p > top1) {
-      top2 = top1;
-      top1 = p;
-    } else if (p > top2) {
-      top2 = p;
-    }
-  }
-  return top1 - top2;
-}
-
 Controller::Controller(std::vector<int> levels, double threshold) : levels_(std::move(levels)), threshold_(threshold) {
   if (levels_.empty()) throw std::invalid_argument("controller: no precision levels given");
   for (std::size_t i = 0; i < levels_.size(); ++i) {

@@ -100,6 +100,8 @@ Prediction Engine::Session::run(std::span<const std::uint8_t> rgb, bool record_m
   }
   p.top = top_k(p.probabilities, 5);
   p.margin = score_margin(p.top.prob);
+  p.max_prob = max_probability(p.top.prob);
+  p.entropy = normalized_entropy(p.probabilities);
   return p;
 }
 

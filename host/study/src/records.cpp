@@ -68,8 +68,9 @@ struct Fields {
 };
 
 std::string run_json(const RunRecord& r) {
-  std::string o = fmt::format("{{\"top1\":{},\"correct1\":{},\"correct5\":{},\"margin\":{}", r.top1, r.correct1,
-                              r.correct5, static_cast<float>(r.margin));
+  std::string o = fmt::format(
+      "{{\"top1\":{},\"correct1\":{},\"correct5\":{},\"margin\":{},\"max_prob\":{},\"entropy\":{}", r.top1, r.correct1,
+      r.correct5, static_cast<float>(r.margin), static_cast<float>(r.max_prob), static_cast<float>(r.entropy));
   if (r.counters) {
     const auto& c = *r.counters;
     o += fmt::format(
@@ -88,6 +89,8 @@ RunRecord parse_run(const Json& j, const std::string& where) {
   r.correct1 = f.boolean("correct1");
   r.correct5 = f.boolean("correct5");
   r.margin = f.real("margin");
+  r.max_prob = f.real("max_prob");
+  r.entropy = f.real("entropy");
   if (const auto c = j.find("counters"); c != j.end()) {
     if (!c->is_object()) throw std::runtime_error(where + "\"counters\" is not an object");
     const Fields g{*c, where + "counters: "};
@@ -221,6 +224,8 @@ RunRecord run_record(const Prediction& p, std::optional<int> label) {
   RunRecord r;
   r.top1 = p.top.index.empty() ? -1 : class_from_model_index(p.top.index[0]).value_or(-1);
   r.margin = static_cast<double>(p.margin);
+  r.max_prob = static_cast<double>(p.max_prob);
+  r.entropy = static_cast<double>(p.entropy);
   if (label) {
     for (std::size_t i = 0; i < p.top.index.size() && i < 5; ++i) {
       if (p.top.index[i] == model_index(*label)) {
@@ -344,7 +349,7 @@ std::string records_header(const std::string& kind, const std::string& model, co
                            const std::string& weight_fl) {
   const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json_string(weight_fl));
   return fmt::format(
-      "{{\"format\":\"bitscale-study-records-1\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
+      "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
       "\"calibration\":{}{}}}",
       json_string(kind), json_string(model), json_string(backend), fmt::join(bits, ","), json_string(calibration_id),
       wfl);

@@ -11,17 +11,13 @@
 #include <vector>
 
 #include "bitscale/golden/numeric.hpp"
+#include "bitscale/study/confidence.hpp"
 
 namespace bitscale::study {
 
 /// The precision levels of the array (golden's modes), increasing: the one list of bit-widths.
 inline constexpr std::array<int, 3> kPrecisions{golden::bits(golden::Mode::k4), golden::bits(golden::Mode::k8),
                                                 golden::bits(golden::Mode::k16)};
-
-/// The score margin SM = P(top1) - P(top2) of a probability vector, subtracted in float (the
-/// value the records keep). 0 for fewer than two entries: with no runner-up there is no margin
-/// evidence, so a one-class output never counts as confident. The one definition (engines use it).
-float score_margin(std::span<const float> probs);
 
 struct Decision {
   std::vector<int> executed;  ///< bit-widths run, in order (the first is the lowest level)

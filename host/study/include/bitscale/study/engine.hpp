@@ -45,6 +45,8 @@ struct Prediction {
   std::vector<float> probabilities;
   TopK top;                                       ///< top 5
   float margin = 0;                               ///< score_margin(probabilities)
+  float max_prob = 0;                             ///< max_probability(probabilities)
+  float entropy = 0;                              ///< normalized_entropy(probabilities)
   std::optional<driver::Counters> counters;       ///< array back-ends
   std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
 };

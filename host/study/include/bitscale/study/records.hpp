@@ -31,6 +31,8 @@ struct RunRecord {
   bool correct5 = false;
   double margin = 0;                         ///< P(top1) - P(top2) of that run (the float value, exactly)
   std::optional<driver::Counters> counters;  ///< array runs
+  double max_prob = 0;                       ///< P(top1) of that run (float value)
+  double entropy = 0;                        ///< normalized_entropy of the whole output distribution (float value)
   friend bool operator==(const RunRecord&, const RunRecord&) = default;
 };
 
