@@ -40,10 +40,7 @@ int run_characterize(CharacterizeCli& o) {
     fmt::print(stderr, "{}", study::float_phase_summary(base, job.top5, resumed));
   };
   const study::CharacterizeJobOutcome r = study::run_characterize(job, cb);
-  if (!r.complete) {
-    fmt::print(stderr, "{}", study::stopped_summary(r.computed));
-    return 3;
-  }
+  if (!r.complete) return stopped_early(r.computed);
   fmt::print("{}{}", study::characterize_summary(r), study::characterize_outputs(job.out_dir));
   return 0;
 }

@@ -45,10 +45,7 @@ int run_sweep(SweepCli& o) {
   };
   cb.confirm_done = [&](int) { progress.finish(); };
   const study::SweepOutcome r = study::run_sweep(o.job, cb);
-  if (!r.complete) {
-    fmt::print(stderr, "{}", study::stopped_summary(r.computed));
-    return 3;
-  }
+  if (!r.complete) return stopped_early(r.computed);
   if (r.confirmation) fmt::print("{}", study::sweep_confirmation(*r.confirmation));
   if (r.confirmation && !r.confirmation->all_same) return 1;
   fmt::print("{}", study::sweep_outputs(o.job.out_dir));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstddef>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/study/engine.hpp"
+#include "bitscale/study/summaries.hpp"
 
 namespace bitscale::cli {
 
@@ -36,6 +38,12 @@ inline study::AcceleratorFactory accelerator_factory() {
 
 /// Prints a message of a library call on its own line of stderr.
 inline void print_to_stderr(const std::string& message) { fmt::print(stderr, "{}\n", message); }
+
+/// A resumable job stopped by --stop-after: says so on stderr; exit status 3.
+inline int stopped_early(std::size_t computed) {
+  fmt::print(stderr, "{}", study::stopped_summary(computed));
+  return 3;
+}
 
 /// A file opened for writing; throws "cannot write '<path>'" when it cannot be.
 inline std::ofstream open_output(const std::string& path) {
