@@ -1,46 +1,43 @@
-// `bitscale netbench`: options, then the network benchmark (bench.hpp).
+// `bitscale netbench`: options, then the network benchmark (study/netbench.hpp).
 #include <fmt/format.h>
 
-#include <fstream>
 #include <memory>
+#include <string>
 
-#include "bench.hpp"
+#include "bitscale/study/netbench.hpp"
 #include "command.hpp"
+#include "options.hpp"
 
 namespace bitscale::cli {
 namespace {
 
 struct NetBenchCli {
-  NetBenchOptions opts;
+  study::NetBenchJob job;
   std::string json;
 };
 
-int netbench(const NetBenchCli& o) {
-  const NetBenchResult r = run_netbench(o.opts);
-  fmt::print("{}", netbench_report(r));
-  if (!o.json.empty()) {
-    std::ofstream f(o.json);
-    if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", o.json));
-    f << netbench_json(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
-  }
+int netbench(NetBenchCli& o) {
+  o.job.factory = accelerator_factory();
+  const study::NetBenchResult r = study::run_netbench(o.job, print_to_stderr);
+  fmt::print("{}", study::netbench_report(r));
+  if (!o.json.empty()) open_output(o.json) << study::netbench_json(r);
   return 0;
 }
 
 const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<NetBenchCli>();
+  study::NetBenchJob& job = o->job;
   auto* cmd = app.add_subcommand(
       "netbench",
       "Whole-network figures of one model at one bit-width: golden (functional) images per second on one core,\n"
       "RTL seconds per image, and the array utilization per layer type from the performance counters.");
-  cmd->add_option("--model", o->opts.model, "TFLite model (default: the embedded MobileNet v1 0.25/128)");
-  cmd->add_option("--images", o->opts.images, "Image directory (even positions calibrate, odd ones are timed)");
-  cmd->add_option("--bits", o->opts.bits, "Bit-width")->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
-  add_weight_fl_option(cmd, o->opts.weight_fl);
-  cmd->add_option("--golden-images", o->opts.golden_images, "Images timed on the golden back-end")
-      ->capture_default_str();
-  cmd->add_option("--rtl-images", o->opts.rtl_images, "Images timed on the RTL back-end (0 = skip)")
-      ->capture_default_str();
-  cmd->add_option("--calib", o->opts.calib, "Calibration JSON or image directory");
+  add_model_option(cmd, job.model, "TFLite model (default: the embedded MobileNet v1 0.25/128)");
+  add_images_option(cmd, job.images, "Image directory (even positions calibrate, odd ones are timed)");
+  add_bits_option(cmd, job.bits, "Bit-width");
+  add_weight_fl_option(cmd, job.weight_fl);
+  add_count_option(cmd, "--golden-images", job.golden_images, "Images timed on the golden back-end");
+  add_count_option(cmd, "--rtl-images", job.rtl_images, "Images timed on the RTL back-end (0 = skip)");
+  cmd->add_option("--calib", job.calib, "Calibration JSON or image directory");
   cmd->add_option("--json", o->json, "Write the figures to this JSON file");
   return [o]() { return netbench(*o); };
 });

@@ -2,37 +2,37 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "bitscale/dv/bench.hpp"
 #include "bitscale/dv/regress.hpp"
 #include "bitscale/golden/numeric.hpp"
 #include "command.hpp"
+#include "options.hpp"
 #include "progress.hpp"
 
 namespace bitscale::cli {
 namespace {
 
-std::ofstream open_output(const std::string& path) {
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", path));
-  return f;
-}
-
 struct RegressCli {
   dv::RegressOptions opts;
-  std::string mode = "all";
   std::string json;  ///< summary file
   bool progress = true;
 };
+
+// --mode: "all" or one bit-width.
+std::vector<golden::Mode> parse_modes(std::string_view name) {
+  using golden::Mode;
+  if (name == "all") return {Mode::k16, Mode::k8, Mode::k4};
+  return {golden::mode_from_bits(std::stoi(std::string(name)))};
+}
 
 int regress(const RegressCli& o) {
   // Open the summary file first: a long run must not end unable to write its results.
   std::ofstream json;
   if (!o.json.empty()) json = open_output(o.json);
-  dv::RegressOptions opts = o.opts;
-  using golden::Mode;
-  opts.modes = o.mode == "all" ? std::vector<Mode>{Mode::k16, Mode::k8, Mode::k4}
-                               : std::vector<Mode>{golden::mode_from_bits(std::stoi(o.mode))};
   Progress progress(o.progress);
   dv::RegressObserver observer;
   observer.mismatch = [&](const std::string& line) {
@@ -44,34 +44,32 @@ int regress(const RegressCli& o) {
     progress.finish();
     fmt::print("{}\n", dv::summary_line(s));
   };
-  const dv::RegressResult result = dv::run_regress(opts, observer);
-  if (json.is_open()) json << dv::summary_json(opts, result);
+  const dv::RegressResult result = dv::run_regress(o.opts, observer);
+  if (json.is_open()) json << dv::summary_json(o.opts, result);
   return result.failed() == 0 ? 0 : 1;
 }
 
 const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<RegressCli>();
+  dv::RegressOptions& opts = o->opts;
   auto* cmd = app.add_subcommand(
       "regress",
       "Random layers (conv, grouped, depthwise, fully-connected; K=1, K not a multiple of the lanes,\n"
       "ragged M and N, padding, stride, extreme values, saturating outputs) on the verilated RTL and\n"
       "the golden model, compared word for word with each other and with the untiled reference,\n"
       "performance counters included. Exit status 1 on any mismatch.");
-  cmd->add_option("--seed", o->opts.seed, "Seed of the regression (printed with every mismatch)")
-      ->capture_default_str();
-  cmd->add_option("--count", o->opts.count, "Layers per mode")->capture_default_str();
-  cmd->add_option("--first", o->opts.first, "Index of the first layer (replay one failing layer)")
-      ->capture_default_str();
-  cmd->add_option("--mode", o->mode, "Precision: 4, 8, 16 or all")
-      ->check(CLI::IsMember({"4", "8", "16", "all"}))
-      ->capture_default_str();
-  cmd->add_option("--max-k", o->opts.max_k, "Largest K of fully-connected layers")
+  cmd->add_option("--seed", opts.seed, "Seed of the regression (printed with every mismatch)")->capture_default_str();
+  add_count_option(cmd, "--count", opts.count, "Layers per mode");
+  add_count_option(cmd, "--first", opts.first, "Index of the first layer (replay one failing layer)");
+  add_choice_option(cmd, "--mode", opts.modes, parse_modes, {"4", "8", "16", "all"}, "Precision: 4, 8, 16 or all",
+                    "all");
+  cmd->add_option("--max-k", opts.max_k, "Largest K of fully-connected layers")
       ->check(CLI::Range(1, 16384))
       ->capture_default_str();
-  cmd->add_option("--max-report", o->opts.max_report, "Mismatches printed per mode")->capture_default_str();
-  cmd->add_option("--fst", o->opts.fst, "Write an FST waveform of the RTL run to this file (use with --count 1)");
+  add_count_option(cmd, "--max-report", opts.max_report, "Mismatches printed per mode");
+  cmd->add_option("--fst", opts.fst, "Write an FST waveform of the RTL run to this file (use with --count 1)");
   cmd->add_option("--json", o->json, "Write a JSON summary to this file");
-  cmd->add_flag("!--no-progress", o->progress, "No progress line on the terminal");
+  add_no_progress_flag(cmd, o->progress);
   return [o]() { return regress(*o); };
 });
 

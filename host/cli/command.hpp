@@ -2,21 +2,19 @@
 // that adding a command touches no other file.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
+#include <cstddef>
+#include <fstream>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "bitscale/data/dataset.hpp"
-#include "bitscale/data/image.hpp"
-#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
-#include "bitscale/model/tflite.hpp"
-#include "bitscale/quant/calibrate.hpp"
-#include "bitscale/report/svg.hpp"
 #include "bitscale/study/engine.hpp"
-#include "bitscale/study/study.hpp"
-#include "bitscale/util/file.hpp"
+#include "bitscale/study/summaries.hpp"
 
 namespace bitscale::cli {
 
@@ -38,13 +36,20 @@ inline study::AcceleratorFactory accelerator_factory() {
   return [](driver::Backend b) { return driver::make_accelerator(b); };
 }
 
-/// The --weight-fl option of the commands that quantize a network (docs/QUANTIZATION.md).
-inline void add_weight_fl_option(CLI::App* cmd, std::string& target) {
-  cmd->add_option("--weight-fl", target,
-                  "Weight fractional length per output 'channel', per 'group' of array columns (channels with\n"
-                  "similar FLs share one, no extra tiles) or per 'layer' (the seed paper's rule)")
-      ->check(CLI::IsMember({"channel", "group", "layer"}))
-      ->capture_default_str();
+/// Prints a message of a library call on its own line of stderr.
+inline void print_to_stderr(const std::string& message) { fmt::print(stderr, "{}\n", message); }
+
+/// A resumable job stopped by --stop-after: says so on stderr; exit status 3.
+inline int stopped_early(std::size_t computed) {
+  fmt::print(stderr, "{}", study::stopped_summary(computed));
+  return 3;
+}
+
+/// A file opened for writing; throws "cannot write '<path>'" when it cannot be.
+inline std::ofstream open_output(const std::string& path) {
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", path));
+  return f;
 }
 
 }  // namespace bitscale::cli

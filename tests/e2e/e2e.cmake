@@ -53,3 +53,23 @@ add_test(NAME eval_embedded_default_float_and_golden8
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(eval_embedded_default_float_and_golden8 PROPERTIES LABELS e2e
                      PASS_REGULAR_EXPRESSION "back-end golden 8-bit \\(weight FL per channel\\), 25 images")
+
+# Counts are refused below 0 by the option parser: non-zero exit status, the option named,
+# nothing run (the output directory of sweep/characterize is not created). One test per command.
+set(neg_dir ${CMAKE_BINARY_DIR}/cli_negative_counts)
+foreach(spec
+    "eval|--limit --calib-limit"
+    "classify --image x.jpg|--calib-limit"
+    "sweep --out ${neg_dir}/sweep|--limit --calib-limit --confirm-rtl --stop-after"
+    "characterize --out ${neg_dir}/char|--limit --stop-after"
+    "regress --mode 8|--count --first --max-report"
+    "netbench|--golden-images --rtl-images")
+  string(REPLACE "|" ";" parts "${spec}")
+  list(GET parts 0 cmdline)
+  list(GET parts 1 options)
+  string(REGEX MATCH "^[a-z]+" cmd "${cmdline}")
+  add_test(NAME cli_rejects_negative_counts_${cmd}
+           COMMAND sh -c "for o in ${options}; do out=$($<TARGET_FILE:bitscale> ${cmdline} $o -1 2>&1) && { echo \"$o -1 accepted\"; exit 1; }; echo \"$out\" | grep -q -- \"$o: must be 0 or more, not -1\" || { echo \"$o: $out\"; exit 1; }; done; test ! -e ${neg_dir}"
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(cli_rejects_negative_counts_${cmd} PROPERTIES LABELS e2e)
+endforeach()

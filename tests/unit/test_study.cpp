@@ -9,7 +9,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "bitscale/data/dataset.hpp"
@@ -315,27 +317,56 @@ TEST(StudyRecords, InterruptedRunResumesToIdenticalBytes) {
   fs::remove_all(dir);
 }
 
+// The embedded default: MobileNet v1 0.25/128 on data/images with its synsets (tests using it
+// skip when the data is absent), the even/odd halves of the images and a golden accelerator.
+class EmbeddedDefault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+    const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+    if (!fs::exists(model_path) || !fs::exists(data / "imagenet-synsets.tsv")) GTEST_SKIP() << "no embedded data";
+    data_ = data;
+    net_.emplace(load_tflite(model_path.string()));
+    syn_.emplace((data / "imagenet-synsets.tsv").string());
+    halves_ = split_even_odd(list_images((data / "images").string()));
+  }
+  [[nodiscard]] const Network& net() const { return *net_; }
+  [[nodiscard]] const Synsets& syn() const { return *syn_; }
+  /// A calibration on `images` images spread over the even half.
+  [[nodiscard]] Calibration calibration(int images) const {
+    return calibrate_files(*net_, spread(halves_.calibration, images), 2);
+  }
+  /// Accelerators of the default geometry on the golden device.
+  static AcceleratorFactory factory() {
+    return [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); };
+  }
+
+  fs::path data_;
+  Split halves_;
+
+ private:
+  std::optional<Network> net_;
+  std::optional<Synsets> syn_;
+};
+using StudyRecordsEmbedded = EmbeddedDefault;
+using StudyEvalEmbedded = EmbeddedDefault;
+
 // The real thing on the embedded default (MobileNet v1 0.25/128 on data/images, golden
 // back-end): an interrupted sweep resumed with another thread count writes the same records
 // and byte-identical summaries as an uninterrupted one.
-TEST(StudyRecords, InterruptedSweepOnEmbeddedDefaultIsIdentical) {
-  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
-  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
-  if (!fs::exists(model_path) || !fs::exists(data / "imagenet-synsets.tsv")) GTEST_SKIP() << "no embedded data";
-  const Model model = load_tflite(model_path.string());
-  const Network net(model);
-  const Synsets syn((data / "imagenet-synsets.tsv").string());
-  const Split halves = split_even_odd(list_images((data / "images").string()));
-  const Calibration calib = calibrate_files(net, spread(halves.calibration, 4), 2);
+TEST_F(StudyRecordsEmbedded, InterruptedSweepIsIdentical) {
+  const Network& net = this->net();
+  const Synsets& syn = this->syn();
+  const Calibration calib = calibration(4);
+  const Split& halves = halves_;
   std::vector<std::string> files = halves.evaluation;
   files.resize(6);
-  const RunSetup setup{
-      .net = &net,
-      .run_float = true,
-      .bits = {4, 8, 16},
-      .backend = Backend::kGolden,
-      .calib = &calib,
-      .factory = [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
+  const RunSetup setup{.net = &net,
+                       .run_float = true,
+                       .bits = {4, 8, 16},
+                       .backend = Backend::kGolden,
+                       .calib = &calib,
+                       .factory = factory()};
   const Runner runner(setup, [&syn](const std::string& f) { return label_from_filename(f, syn); });
   const fs::path dir = test::temp_dir("study_sweep");
   RecordOptions o;
@@ -500,21 +531,14 @@ TEST(StudyEval, JsonRowsAreValidJsonWithTheRowsValues) {
 
 // On the embedded default: rows come in list order whatever the thread count, the totals add
 // up, and the comparison of two back-ends finds a changed word.
-TEST(StudyEval, RowsInListOrderAndComparisonOnEmbeddedDefault) {
-  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
-  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
-  if (!fs::exists(model_path) || !fs::exists(data / "imagenet-synsets.tsv")) GTEST_SKIP() << "no embedded data";
-  const Model model = load_tflite(model_path.string());
-  const Network net(model);
-  const Synsets syn((data / "imagenet-synsets.tsv").string());
-  const Split halves = split_even_odd(list_images((data / "images").string()));
-  const Calibration calib = calibrate_files(net, spread(halves.calibration, 3), 2);
-  const AcceleratorFactory factory = [](driver::Backend) {
-    return std::make_unique<driver::Accelerator>(driver::default_hw_config());
-  };
-  const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = 8, .calib = &calib}, factory);
+TEST_F(StudyEvalEmbedded, RowsInListOrderAndComparison) {
+  const Network& net = this->net();
+  const Synsets& syn = this->syn();
+  const Calibration calib = calibration(3);
+  const Split& halves = halves_;
+  const Engine golden(net, ArrayConfig{.backend = Backend::kGolden, .bits = 8, .calib = &calib}, factory());
   std::vector<std::string> files(halves.evaluation.begin(), halves.evaluation.begin() + 5);
-  files.insert(files.begin() + 2, (data / "no-such-image.jpg").string());
+  files.insert(files.begin() + 2, (data_ / "no-such-image.jpg").string());
   EvalConfig cfg;
   cfg.net = &net;
   cfg.files = files;

@@ -9,8 +9,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "../fuzz/tflite_builder.hpp"
 #include "bitscale/model/tflite.hpp"
@@ -374,6 +376,102 @@ TEST(Tflite, PerChannelQuantization) {
   d.tensors[1].scale = {0.5f, 1.0f, 2.0f};
   d.tensors[1].zero_point = {0, 0, 0};
   EXPECT_NE(error_of(d.finish()).find("per-channel"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- the `bitscale info` text
+
+// The whitespace-separated fields of a line.
+std::vector<std::string> fields_of(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string f; in >> f;) out.push_back(f);
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+TEST(TfliteInfo, ShapeAndQuantizationStrings) {
+  EXPECT_EQ(shape_string({1, 8, 8, 3}), "[1,8,8,3]");
+  EXPECT_EQ(shape_string({}), "[]");
+  ModelDef d = test::tiny_model_def();
+  d.tensors[1].scale = {0.5f, 1.0f, 2.0f, 4.0f};
+  d.tensors[1].zero_point = {0, 0, 0, 0};
+  d.tensors[1].type = tfl::TensorType_INT8;
+  d.tensors[1].quantized_dimension = 0;
+  const Model m = parse(d.finish(), "tiny.tflite");
+  // The builder's input: uint8, scale 1/128 (exactly 0.0078125), zero point 128.
+  EXPECT_EQ(quant_string(m.tensors[0]), "uint8 (scale 0.0078125, zero point 128)");
+  EXPECT_EQ(quant_string(m.tensors[1]), "int8 (per-channel, 4 scales)");
+  EXPECT_EQ(quant_string(m.tensors[8]), "int32");  // the reshape's shape: no quantization
+}
+
+TEST(TfliteInfo, TableListsEveryOperatorWithItsOptions) {
+  const Model m = parse(test::tiny_model_def().finish(), "tiny.tflite");
+  const std::vector<std::string> lines = lines_of(summary_table(m, summarize(m)));
+  // Header, input, output, blank, column titles, 6 operators, blank, totals.
+  ASSERT_EQ(lines.size(), 13u);
+  EXPECT_EQ(lines[0], "model tiny.tflite: 6 operators, 14 tensors");
+  EXPECT_EQ(lines[1], "  input  0 'input' [1,8,8,3] uint8 (scale 0.0078125, zero point 128)");
+  EXPECT_EQ(lines[2], "  output 13 'softmax/out' [1,10] uint8 (scale 0.00390625, zero point 0)");
+  EXPECT_EQ(lines[3], "");
+  EXPECT_EQ(fields_of(lines[4]),
+            (std::vector<std::string>{"#", "op", "input", "output", "act", "stride", "pad", "params", "MACs"}));
+  // Conv 3x3 stride 2 SAME over 3 channels into 4: 108 + 4 parameters, 4*4*4 outputs x 27 MACs.
+  EXPECT_EQ(fields_of(lines[5]), (std::vector<std::string>{"0", "CONV_2D", "[1,8,8,3]", "[1,4,4,4]", "RELU6", "2x2",
+                                                           "SAME", "112", "1728"}));
+  EXPECT_EQ(fields_of(lines[6]), (std::vector<std::string>{"1", "DEPTHWISE_CONV_2D", "[1,4,4,4]", "[1,4,4,4]", "RELU6",
+                                                           "1x1", "SAME", "40", "576"}));
+  // A pool names its filter; no parameters.
+  EXPECT_EQ(fields_of(lines[7]), (std::vector<std::string>{"2", "AVERAGE_POOL_2D", "4x4", "[1,4,4,4]", "[1,1,1,4]",
+                                                           "NONE", "2x2", "VALID", "0", "0"}));
+  // No activation, stride or padding for a reshape.
+  EXPECT_EQ(fields_of(lines[8]), (std::vector<std::string>{"3", "RESHAPE", "[1,1,1,4]", "[1,4]", "0", "0"}));
+  EXPECT_EQ(fields_of(lines[9]),
+            (std::vector<std::string>{"4", "FULLY_CONNECTED", "[1,4]", "[1,10]", "NONE", "50", "40"}));
+  EXPECT_EQ(fields_of(lines[10]), (std::vector<std::string>{"5", "SOFTMAX", "[1,10]", "[1,10]", "0", "0"}));
+  // Columns line up: every row is as wide as the titles' line (right-aligned MACs).
+  for (std::size_t i = 5; i <= 10; ++i) EXPECT_EQ(lines[i].size(), lines[4].size()) << i;
+  EXPECT_EQ(lines[11], "");
+  EXPECT_EQ(lines[12], "total: 6 operators, 202 parameters, 2344 MACs (0.0 M)");
+}
+
+TEST(TfliteInfo, JsonHoldsTheSameFacts) {
+  ModelDef d = test::tiny_model_def();
+  d.tensors[0].scale = {0.05f};  // not exact in binary: written as the shortest decimal
+  const Model m = parse(d.finish(), "tiny.tflite");
+  const std::string text = summary_json(m, summarize(m));
+  ASSERT_TRUE(text.ends_with("}\n"));
+  EXPECT_NE(text.find("\n  \"inputs\": ["), std::string::npos);  // two-space indent
+  EXPECT_NE(text.find("\"scale\": 0.05,"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("model"), "tiny.tflite");
+  EXPECT_EQ(j.at("tensors"), 14);
+  EXPECT_EQ(j.at("inputs")[0].at("name"), "input");
+  EXPECT_EQ(j.at("inputs")[0].at("shape"), nlohmann::json({1, 8, 8, 3}));
+  EXPECT_EQ(j.at("inputs")[0].at("type"), "uint8");
+  EXPECT_EQ(j.at("inputs")[0].at("zero_point"), 128);
+  EXPECT_EQ(j.at("outputs")[0].at("tensor"), 13);
+  const auto& layers = j.at("layers");
+  ASSERT_EQ(layers.size(), 6u);
+  EXPECT_EQ(layers[0].at("op"), "CONV_2D");
+  EXPECT_EQ(layers[0].at("stride"), nlohmann::json({2, 2}));
+  EXPECT_EQ(layers[0].at("padding"), "SAME");
+  EXPECT_EQ(layers[0].at("activation"), "RELU6");
+  EXPECT_EQ(layers[0].at("params"), 112);
+  EXPECT_EQ(layers[0].at("macs"), 1728);
+  EXPECT_FALSE(layers[0].contains("depth_multiplier"));
+  EXPECT_EQ(layers[1].at("depth_multiplier"), 1);
+  EXPECT_EQ(layers[2].at("filter"), nlohmann::json({4, 4}));
+  EXPECT_EQ(layers[2].at("padding"), "VALID");
+  EXPECT_FALSE(layers[3].contains("stride") || layers[3].contains("activation"));
+  EXPECT_EQ(layers[4].at("input_shape"), nlohmann::json({1, 4}));
+  EXPECT_EQ(j.at("total_params"), 202);
+  EXPECT_EQ(j.at("total_macs"), 2344);
 }
 
 // ---------------------------------------------------------------- rejected models

@@ -13,7 +13,11 @@ namespace bitscale::study {
 ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(const std::string&)>& warn) {
   const data::DataPaths d = data::resolve_data_paths(job.data);
   ClassifyOutcome out;
+  out.image = job.image;
   out.model_path = d.need_model();
+  out.backend = job.backend;
+  out.bits = job.bits;
+  out.weight_fl = job.weight_fl;
   const model::Model model = model::load_tflite(out.model_path);
   const model::Network net(model);
   if (!d.synsets.empty()) out.synsets.emplace(d.synsets);

@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/calibrate.hpp"
+#include "bitscale/study/sweep_run.hpp"
 
 namespace bitscale::study {
 
@@ -29,57 +32,52 @@ EvalSplit parse_eval_split(std::string_view name) {
   throw std::invalid_argument(fmt::format("unknown split '{}' (auto, even-odd, none)", name));
 }
 
-EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
-  const auto inform = [&cb](const std::string& m) {
-    if (cb.inform) cb.inform(m);
-  };
-  const data::DataPaths d = data::resolve_data_paths(job.data);
-  EvalOutcome out;
-  out.model_path = d.need_model();
-  out.image_dir = d.need_images();
-  const model::Model model = model::load_tflite(out.model_path);
-  const model::Network net(model);
-  out.macs = net.macs();
-  std::optional<data::Synsets> syn;
-  if (!d.synsets.empty()) syn.emplace(d.synsets);
+namespace {
 
-  const bool calibrated = on_array(job.backend) || job.compare_backends;
-  const bool split =
-      job.split == EvalSplit::kEvenOdd || (job.split == EvalSplit::kAuto && calibrated && job.calib.empty());
-  const std::vector<std::string> all = data::list_images(out.image_dir);
-  const data::Split halves = split ? data::split_even_odd(all) : data::Split{{}, all};
-  std::vector<std::string> files = halves.evaluation;
+bool calibrates(const EvalJob& job) { return on_array(job.backend) || job.compare_backends; }
 
-  std::unique_ptr<quant::Calibration> calib;
-  if (calibrated) {
-    const auto t0 = std::chrono::steady_clock::now();
-    calib = std::make_unique<quant::Calibration>(
-        quant::obtain_calibration(net, job.calib, halves.calibration, job.calib_limit, job.jobs, inform));
-    if (!job.save_calib.empty()) calib->save(job.save_calib, net);
-    // Never evaluate an image the calibration saw (e.g. a --calib JSON made from this directory).
-    if (const std::size_t n = data::exclude_calibration_images(files, calib->images))
-      inform(fmt::format("excluded {} calibration images from the evaluation", n));
-    inform(fmt::format(
-        "calibration: {} images ({:.1f} s){}", calib->images.size(), seconds_since(t0),
-        split && job.calib.empty() ? ", the even positions of the directory; evaluating the odd ones" : ""));
-  }
-  if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
-    files.resize(static_cast<std::size_t>(job.limit));
+// Whether the directory is split: even positions calibrate, odd ones are evaluated.
+bool splits(const EvalJob& job) {
+  return job.split == EvalSplit::kEvenOdd || (job.split == EvalSplit::kAuto && calibrates(job) && job.calib.empty());
+}
+
+// The calibration of an evaluation on the array (saved with job.save_calib); the images it saw
+// are removed from `files`.
+std::unique_ptr<quant::Calibration> eval_calibration(const model::Network& net, const EvalJob& job,
+                                                     const std::vector<std::string>& calibration_half,
+                                                     std::vector<std::string>& files, const Inform& inform) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto calib = std::make_unique<quant::Calibration>(
+      quant::obtain_calibration(net, job.calib, calibration_half, job.calib_limit, job.jobs, inform));
+  if (!job.save_calib.empty()) calib->save(job.save_calib, net);
+  // Never evaluate an image the calibration saw (e.g. a --calib JSON made from this directory).
+  if (const std::size_t n = data::exclude_calibration_images(files, calib->images))
+    inform(fmt::format("excluded {} calibration images from the evaluation", n));
+  inform(fmt::format(
+      "calibration: {} images ({:.1f} s){}", calib->images.size(), seconds_since(t0),
+      splits(job) && job.calib.empty() ? ", the even positions of the directory; evaluating the odd ones" : ""));
+  return calib;
+}
+
+// The back-end evaluated and the one compared with (--compare-backends: golden and rtl).
+void choose_backends(const EvalJob& job, EvalOutcome& out) {
   out.backend = job.backend;
-  if (job.compare_backends) {
-    if (out.backend == Backend::kFloat) out.backend = Backend::kGolden;
-    out.compared_with = out.backend == Backend::kGolden ? Backend::kRtl : Backend::kGolden;
-  }
-  const auto engine_for = [&](Backend b) {
-    if (!on_array(b)) return std::make_unique<Engine>(net);
-    return std::make_unique<Engine>(
-        net, ArrayConfig{.backend = b, .bits = job.bits, .calib = calib.get(), .weight_fl = job.weight_fl},
-        job.factory);
-  };
-  const auto engine = engine_for(out.backend);
-  const auto engine2 = out.compared_with ? engine_for(*out.compared_with) : nullptr;
-  out.on_array = engine->on_array();
+  if (!job.compare_backends) return;
+  if (out.backend == Backend::kFloat) out.backend = Backend::kGolden;
+  out.compared_with = out.backend == Backend::kGolden ? Backend::kRtl : Backend::kGolden;
+}
 
+std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& job, Backend b,
+                                    const quant::Calibration* calib) {
+  if (!on_array(b)) return std::make_unique<Engine>(net);
+  return std::make_unique<Engine>(
+      net, ArrayConfig{.backend = b, .bits = job.bits, .calib = calib, .weight_fl = job.weight_fl}, job.factory);
+}
+
+// The files through the engines, rows written to job.rows as they come.
+void evaluate(const model::Network& net, const EvalJob& job, const std::optional<data::Synsets>& syn,
+              const std::vector<std::string>& files, const Engine& engine, const Engine* compare_with,
+              const EvalCallbacks& cb, EvalOutcome& out) {
   std::optional<EvalWriter> writer;
   if (job.rows) {
     writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
@@ -90,8 +88,8 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   EvalConfig cfg;
   cfg.net = &net;
   cfg.files = files;
-  cfg.engine = engine.get();
-  cfg.compare_with = engine2.get();
+  cfg.engine = &engine;
+  cfg.compare_with = compare_with;
   if (syn) cfg.label_of = [&syn](const std::string& f) { return data::label_from_filename(f, *syn); };
   cfg.jobs = job.jobs;
   out.images = files.size();
@@ -102,6 +100,38 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   });
   out.seconds = seconds_since(t_start);
   out.jobs = std::max(1, std::min<int>(job.jobs, static_cast<int>(std::max<std::size_t>(files.size(), 1))));
+}
+
+}  // namespace
+
+EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
+  const Inform inform = [&cb](const std::string& m) {
+    if (cb.inform) cb.inform(m);
+  };
+  const data::DataPaths d = data::resolve_data_paths(job.data);
+  EvalOutcome out;
+  out.model_path = d.need_model();
+  out.image_dir = d.need_images();
+  out.bits = job.bits;
+  out.weight_fl = job.weight_fl;
+  const model::Model model = model::load_tflite(out.model_path);
+  const model::Network net(model);
+  out.macs = net.macs();
+  std::optional<data::Synsets> syn;
+  if (!d.synsets.empty()) syn.emplace(d.synsets);
+
+  const std::vector<std::string> all = data::list_images(out.image_dir);
+  const data::Split halves = splits(job) ? data::split_even_odd(all) : data::Split{{}, all};
+  std::vector<std::string> files = halves.evaluation;
+  std::unique_ptr<quant::Calibration> calib;
+  if (calibrates(job)) calib = eval_calibration(net, job, halves.calibration, files, inform);
+  if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
+    files.resize(static_cast<std::size_t>(job.limit));
+  choose_backends(job, out);
+  const auto engine = eval_engine(net, job, out.backend, calib.get());
+  const auto engine2 = out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get()) : nullptr;
+  out.on_array = engine->on_array();
+  evaluate(net, job, syn, files, *engine, engine2.get(), cb, out);
   return out;
 }
 

@@ -123,6 +123,18 @@ struct Summary {
 };
 Summary summarize(const Model& m);
 
+/// A shape as `bitscale info` writes it: "[1,128,128,3]".
+std::string shape_string(const std::vector<int>& shape);
+/// A tensor's type and quantization: "UINT8 (scale 0.0078125, zero point 128)", "INT8 (per-channel, 8
+/// scales)" or the type alone.
+std::string quant_string(const Tensor& t);
+/// The `bitscale info` listing: the model's inputs and outputs, one table row per operator
+/// (index, operator, shapes, activation, stride, padding, parameters, MACs) and the totals.
+std::string summary_table(const Model& m, const Summary& s);
+/// The same as JSON text (2-space indent, ending in a newline; scales as the shortest decimal
+/// that reads back to the stored float).
+std::string summary_json(const Model& m, const Summary& s);
+
 /// AVERAGE_POOL_2D, MAX_POOL_2D: operators with a filter size.
 bool is_pool(OpType t);
 /// Convolutions and pools: operators with stride and padding.

@@ -27,9 +27,13 @@ struct ClassifyJob {
 };
 
 struct ClassifyOutcome {
+  std::string image;  ///< as given
   std::string model_path;
-  std::optional<data::Synsets> synsets;  ///< when a synsets file was found
-  std::optional<int> label;              ///< from the file name (with synsets)
+  Backend backend = Backend::kFloat;
+  int bits = 8;                                           ///< on the array
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;  ///< on the array
+  std::optional<data::Synsets> synsets;                   ///< when a synsets file was found
+  std::optional<int> label;                               ///< from the file name (with synsets)
   bool on_array = false;
   std::size_t calib_images = 0;  ///< on the array
   Prediction prediction;

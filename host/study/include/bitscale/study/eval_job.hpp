@@ -57,6 +57,8 @@ struct EvalOutcome {
   std::int64_t macs = 0;  ///< of the network, per image
   Backend backend = Backend::kFloat;
   std::optional<Backend> compared_with;
+  int bits = 8;                                           ///< on the array
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;  ///< on the array
   bool on_array = false;
   std::size_t images = 0;  ///< evaluated
   EvalTotals totals;

@@ -53,6 +53,7 @@ struct SweepOutcome {
   std::size_t computed = 0;                  ///< new records
   std::size_t resumed = 0;                   ///< records found under out_dir
   std::string model_name;                    ///< file name of the model
+  Backend backend = Backend::kGolden;        ///< of the records
   std::size_t images = 0;                    ///< evaluated (labelled, readable) images
   double float_top1 = 0;                     ///< %
   std::string headline;                      ///< headline_table of the summary

@@ -1,0 +1,172 @@
+// Option helpers of the bitscale commands: each binds one option (or one block that several
+// commands share) directly into a field of a library job struct, with its help text and checks.
+#pragma once
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/sweep.hpp"
+
+namespace bitscale::cli {
+
+/// Refuses a negative count (CLI11's NonNegativeNumber names its bound as 1.8e308).
+inline const CLI::Validator kNonNegative(
+    [](std::string& s) -> std::string {
+      double v = 0;
+      if (!CLI::detail::lexical_cast(s, v)) return "'" + s + "' is not a number";
+      return v < 0 ? "must be 0 or more, not " + s : std::string();
+    },
+    "NONNEGATIVE");
+
+/// A count option (images, layers, ...): 0 or more, its default shown.
+template <class T>
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, T& target, const std::string& help) {
+  return cmd->add_option(name, target, help)->check(kNonNegative)->capture_default_str();
+}
+
+/// An option whose text `parse` turns into `target`; a text that `parse` refuses (by throwing)
+/// is refused by CLI11 with the exception's message. `default_text` is shown in the help.
+template <class T, class Parse>
+CLI::Option* add_parsed_option(CLI::App* cmd, const std::string& name, T& target, Parse parse, const std::string& help,
+                               const std::string& default_text) {
+  CLI::Validator parses(
+      [parse](std::string& s) -> std::string {
+        try {
+          (void)parse(s);
+          return {};
+        } catch (const std::exception& e) {
+          return e.what();
+        }
+      },
+      "");
+  return cmd
+      ->add_option_function<std::string>(
+          name, [&target, parse](const std::string& s) { target = parse(s); }, help)
+      ->check(parses)
+      ->default_str(default_text);
+}
+
+/// An enumeration option: one of `names` (checked by CLI11), turned into `target` by `parse`.
+template <class T, class Parse>
+CLI::Option* add_choice_option(CLI::App* cmd, const std::string& name, T& target, Parse parse,
+                               const std::vector<std::string>& names, const std::string& help,
+                               const std::string& default_text) {
+  return cmd
+      ->add_option_function<std::string>(
+          name, [&target, parse](const std::string& s) { target = parse(s); }, help)
+      ->check(CLI::IsMember(names))
+      ->default_str(default_text);
+}
+
+inline constexpr const char* kDefaultModelHelp =
+    "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)";
+inline constexpr const char* kDefaultImagesHelp = "Image directory (default: data/images)";
+
+/// --model: the network (data::DataPaths::model, or any model path).
+inline CLI::Option* add_model_option(CLI::App* cmd, std::string& model, const std::string& help = kDefaultModelHelp) {
+  return cmd->add_option("--model", model, help);
+}
+/// --images: the image directory.
+inline CLI::Option* add_images_option(CLI::App* cmd, std::string& images,
+                                      const std::string& help = kDefaultImagesHelp) {
+  return cmd->add_option("--images", images, help);
+}
+/// --synsets: imagenet-synsets.tsv; `use` says what the command takes from it.
+inline CLI::Option* add_synsets_option(CLI::App* cmd, std::string& synsets, const std::string& use) {
+  return cmd->add_option("--synsets", synsets, "imagenet-synsets.tsv (" + use + ")");
+}
+
+/// --jobs: threads (1..256).
+inline CLI::Option* add_jobs_option(CLI::App* cmd, int& jobs,
+                                    const std::string& help = "Threads, each with its own device") {
+  return cmd->add_option("--jobs", jobs, help)->check(CLI::Range(1, 256))->capture_default_str();
+}
+
+/// --no-progress: clears `progress` (no progress line on the terminal).
+inline CLI::Option* add_no_progress_flag(CLI::App* cmd, bool& progress) {
+  return cmd->add_flag("!--no-progress", progress, "No progress line on the terminal");
+}
+
+/// --backend of the commands that run the float network too (float, golden, golden-device, rtl).
+inline CLI::Option* add_backend_option(CLI::App* cmd, study::Backend& backend) {
+  return add_choice_option(cmd, "--backend", backend, study::parse_backend, {"float", "golden", "golden-device", "rtl"},
+                           "float (baseline), golden (fast functional golden model), golden-device (register-level "
+                           "golden model) or rtl (verilated)",
+                           study::to_string(backend));
+}
+/// --backend of the commands that run on the array only (golden, golden-device, rtl).
+inline CLI::Option* add_array_backend_option(CLI::App* cmd, study::Backend& backend) {
+  return add_choice_option(cmd, "--backend", backend, study::parse_backend, {"golden", "golden-device", "rtl"},
+                           "Array back-end: golden, golden-device or rtl", study::to_string(backend));
+}
+
+/// --weight-fl: the weight fractional-length rule (docs/QUANTIZATION.md).
+inline CLI::Option* add_weight_fl_option(CLI::App* cmd, quant::WeightFl& weight_fl) {
+  return add_choice_option(
+      cmd, "--weight-fl", weight_fl, quant::weight_fl_from_string, {"channel", "group", "layer"},
+      "Weight fractional length per output 'channel', per 'group' of array columns (channels with\n"
+      "similar FLs share one, no extra tiles) or per 'layer' (the seed paper's rule)",
+      std::string(quant::to_string(weight_fl)));
+}
+
+/// --out of the resumable studies: their output directory (required).
+inline CLI::Option* add_out_dir_option(CLI::App* cmd, std::string& out_dir) {
+  return cmd->add_option("--out", out_dir, "Output directory (records, calibration, reports)")->required();
+}
+
+/// --stop-after of the resumable studies.
+inline CLI::Option* add_stop_after_option(CLI::App* cmd, std::size_t& stop_after) {
+  return cmd
+      ->add_option("--stop-after", stop_after, "Stop after N new images (simulates an interruption; exit status 3)")
+      ->check(kNonNegative);
+}
+
+/// --levels: precision levels, increasing (study::parse_levels).
+inline CLI::Option* add_levels_option(CLI::App* cmd, std::vector<int>& levels, const std::string& help) {
+  return add_parsed_option(cmd, "--levels", levels, study::parse_levels, help,
+                           fmt::format("{}", fmt::join(levels, ",")));
+}
+
+/// --bits: the array's bit-width (4, 8 or 16).
+inline CLI::Option* add_bits_option(CLI::App* cmd, int& bits, const std::string& help = "Bit-width on the array") {
+  return cmd->add_option("--bits", bits, help)->check(CLI::IsMember({4, 8, 16}))->capture_default_str();
+}
+
+/// What runs a network, float or on the array: --bits, --weight-fl, --backend (eval, classify).
+struct NetworkRunFields {
+  study::Backend& backend;
+  int& bits;
+  quant::WeightFl& weight_fl;
+};
+inline void add_network_run_options(CLI::App* cmd, const NetworkRunFields& f) {
+  add_bits_option(cmd, f.bits);
+  add_weight_fl_option(cmd, f.weight_fl);
+  add_backend_option(cmd, f.backend);
+}
+
+/// The calibration: --calib (JSON or image directory), --calib-limit and, when `save_calib` is
+/// given, --save-calib.
+struct CalibrationFields {
+  std::string& calib;
+  int& calib_limit;
+  std::string* save_calib = nullptr;
+};
+inline void add_calibration_options(
+    CLI::App* cmd, const CalibrationFields& f, const std::string& calib_help,
+    const std::string& limit_help = "Calibration images (spread over the set; 0 = all)") {
+  cmd->add_option("--calib", f.calib, calib_help);
+  add_count_option(cmd, "--calib-limit", f.calib_limit, limit_help);
+  if (f.save_calib) cmd->add_option("--save-calib", *f.save_calib, "Write the calibration to this JSON file");
+}
+
+}  // namespace bitscale::cli

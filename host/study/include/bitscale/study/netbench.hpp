@@ -1,0 +1,71 @@
+// `bitscale netbench` as one library call: whole-network performance figures of one model at one
+// bit-width: golden (functional) images per second on one core, RTL seconds per image, and the
+// array utilization per layer type from the performance counters.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/golden/tensor.hpp"
+#include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/study/engine.hpp"
+
+namespace bitscale::study {
+
+struct NetBenchJob {
+  std::string model, images;  ///< "": the defaults
+  std::string calib;          ///< calibration JSON or image directory ("": the even positions)
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  int bits = 8;
+  int golden_images = 20;  ///< images timed on the golden back-end (at least 1)
+  int rtl_images = 1;      ///< images timed on the RTL back-end (0: skipped)
+  int calib_limit = 50;
+  AcceleratorFactory factory;
+};
+
+/// Counters of the MAC layers of one type ("conv 3x3", "depthwise", ...) on one image.
+struct LayerTypeFigures {
+  std::string type;
+  int layers = 0;
+  std::uint64_t macs = 0, array = 0, busy = 0, cycles = 0;
+
+  /// Adds the counters of one layer.
+  void add(const driver::Counters& c);
+};
+
+struct NetBenchResult {
+  std::string model;
+  int bits = 8;
+  std::int64_t macs_per_image = 0;
+  double golden_s = 0;  ///< per image, one core
+  int golden_images = 0;
+  double pes = 0;                       ///< rows x cols of the array
+  int lanes = 1;                        ///< MACs per PE per array cycle
+  std::vector<LayerTypeFigures> types;  ///< by name
+  LayerTypeFigures total;
+  double rtl_s = 0;  ///< per image (0: not run)
+  std::uint64_t rtl_cycles = 0;
+  int rtl_images = 0;
+
+  /// MACs / (array cycles x PEs x lanes).
+  [[nodiscard]] double utilization(const LayerTypeFigures& f) const;
+};
+
+/// The layer type a MAC layer's shape is counted under: "depthwise", "grouped conv", "fully
+/// connected", "pointwise conv (1x1)" or "conv <kh>x<kw>".
+std::string layer_kind(const golden::ConvShape& s);
+
+/// `v` rounded to `decimals` decimal places (the precision the JSON figures are written with).
+double rounded(double v, int decimals);
+
+/// Measures; throws std::invalid_argument or std::runtime_error with context.
+NetBenchResult run_netbench(const NetBenchJob& job, const std::function<void(const std::string&)>& warn = {});
+/// The figures as `bitscale netbench` prints them.
+std::string netbench_report(const NetBenchResult& r);
+/// The figures as one line of JSON (ending in '\n').
+std::string netbench_json(const NetBenchResult& r);
+
+}  // namespace bitscale::study

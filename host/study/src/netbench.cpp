@@ -1,0 +1,175 @@
+#include "bitscale/study/netbench.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/quant/calibrate.hpp"
+
+namespace bitscale::study {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Warn = std::function<void(const std::string&)>;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The decodable images among `files` (the others reported through warn).
+std::vector<data::Image> load_images(const std::vector<std::string>& files, const model::Network& net,
+                                     const Warn& warn) {
+  std::vector<data::Image> imgs;
+  for (const auto& f : files) {
+    try {
+      imgs.push_back(data::load_for_model(f, net.input_h(), net.input_w()));
+    } catch (const std::exception& e) {
+      warn(fmt::format("skipping {}: {}", f, e.what()));
+    }
+  }
+  return imgs;
+}
+
+// Seconds per image of the first `n` images on one session of `engine`; the cycles of the last.
+double time_images(const Engine& engine, const std::vector<data::Image>& imgs, int n, std::uint64_t* cycles) {
+  auto session = engine.session();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    const auto p = session->run(imgs[static_cast<std::size_t>(i)].rgb);
+    if (cycles && p.counters) *cycles = p.counters->cycles;
+  }
+  return seconds_since(t0) / n;
+}
+
+// Utilization per layer type (counters of one image on the functional back-end = the RTL's).
+void layer_type_figures(const Engine& golden, const data::Image& img, const AcceleratorFactory& factory,
+                        NetBenchResult& r) {
+  auto acc = factory(driver::Backend::kGolden);
+  quant::QuantRunOptions ro;
+  ro.record_layer_counters = true;
+  const quant::QuantResult q = golden.quantized()->run(*acc, img.rgb, ro);
+  r.pes = static_cast<double>(acc->hw().rows) * acc->hw().cols;
+  r.lanes = 16 / r.bits;
+  std::map<std::string, LayerTypeFigures> by_kind;
+  for (std::size_t i = 0; i < q.layer_counters.size(); ++i) {
+    const std::string kind = layer_kind(golden.quantized()->layers()[i].prepared.layer.shape);
+    by_kind[kind].type = kind;
+    by_kind[kind].add(q.layer_counters[i]);
+    r.total.add(q.layer_counters[i]);
+  }
+  for (auto& [kind, f] : by_kind) r.types.push_back(std::move(f));
+}
+
+}  // namespace
+
+void LayerTypeFigures::add(const driver::Counters& c) {
+  layers += 1;
+  macs += c.macs_total();
+  array += c.array;
+  busy += c.busy;
+  cycles += c.cycles;
+}
+
+double NetBenchResult::utilization(const LayerTypeFigures& f) const {
+  return f.array ? static_cast<double>(f.macs) / (static_cast<double>(f.array) * pes * lanes) : 0.0;
+}
+
+std::string layer_kind(const golden::ConvShape& s) {
+  if (s.groups > 1 && s.groups == s.in_c) return "depthwise";
+  if (s.groups > 1) return "grouped conv";
+  if (s.in_h == 1 && s.in_w == 1 && s.k_h == 1 && s.k_w == 1) return "fully connected";
+  if (s.k_h == 1 && s.k_w == 1) return "pointwise conv (1x1)";
+  return fmt::format("conv {}x{}", s.k_h, s.k_w);
+}
+
+double rounded(double v, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(v * scale) / scale;
+}
+
+NetBenchResult run_netbench(const NetBenchJob& job, const Warn& warn_cb) {
+  const Warn warn = warn_cb ? warn_cb : Warn([](const std::string&) {});
+  const data::DataPaths d = data::default_data_paths();
+  NetBenchResult r;
+  r.model = job.model.empty() ? d.model : job.model;
+  r.bits = job.bits;
+  const std::string image_dir = job.images.empty() ? d.images : job.images;
+  if (r.model.empty() || image_dir.empty()) throw std::invalid_argument("no --model/--images and no default data");
+  const model::Model model = model::load_tflite(r.model);
+  const model::Network net(model);
+  r.macs_per_image = net.macs();
+  const auto split = data::split_even_odd(data::list_images(image_dir));
+  const quant::Calibration calib =
+      quant::obtain_calibration(net, job.calib, split.calibration, job.calib_limit, 2, warn);
+  const std::vector<data::Image> imgs =
+      load_images(data::spread(split.evaluation, std::max(job.golden_images, job.rtl_images)), net, warn);
+  if (imgs.empty()) throw std::runtime_error(fmt::format("no decodable image in '{}'", image_dir));
+
+  // Golden (functional) back-end, one thread.
+  const Engine golden(
+      net, ArrayConfig{.backend = Backend::kGolden, .bits = job.bits, .calib = &calib, .weight_fl = job.weight_fl},
+      job.factory);
+  r.golden_images = std::max(1, std::min<int>(job.golden_images, static_cast<int>(imgs.size())));
+  r.golden_s = time_images(golden, imgs, r.golden_images, nullptr);
+  layer_type_figures(golden, imgs[0], job.factory, r);
+  if (job.rtl_images > 0) {
+    const Engine rtl(
+        net, ArrayConfig{.backend = Backend::kRtl, .bits = job.bits, .calib = &calib, .weight_fl = job.weight_fl},
+        job.factory);
+    r.rtl_images = std::min<int>(job.rtl_images, static_cast<int>(imgs.size()));
+    r.rtl_s = time_images(rtl, imgs, r.rtl_images, &r.rtl_cycles);
+  }
+  return r;
+}
+
+std::string netbench_report(const NetBenchResult& r) {
+  std::string s = fmt::format("model {} ({} MACs/image), {}-bit\n", r.model, r.macs_per_image, r.bits);
+  s += fmt::format("golden: {:.1f} images/s on one core ({:.1f} ms per image, {} images)\n", 1.0 / r.golden_s,
+                   r.golden_s * 1e3, r.golden_images);
+  s += fmt::format("array utilization per layer type (MACs / (array cycles x {} PEs x {} lanes)):\n", r.pes, r.lanes);
+  s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>9} {:>9}\n", "layer type", "layers", "MACs", "array cyc",
+                   "all cycles", "util", "of time");
+  for (const LayerTypeFigures& a : r.types) {
+    s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}% {:>8.1f}%\n", a.type, a.layers, a.macs, a.array,
+                     a.cycles, 100 * r.utilization(a),
+                     100.0 * static_cast<double>(a.cycles) / static_cast<double>(r.total.cycles));
+  }
+  s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}%\n", "all MAC layers", r.total.layers, r.total.macs,
+                   r.total.array, r.total.cycles, 100 * r.utilization(r.total));
+  if (r.rtl_images > 0) {
+    s += fmt::format("rtl: {:.2f} s per image ({} cycles per image, {:.0f} simulated cycles/s, {} images)\n", r.rtl_s,
+                     r.rtl_cycles, static_cast<double>(r.rtl_cycles) / r.rtl_s, r.rtl_images);
+  }
+  return s;
+}
+
+std::string netbench_json(const NetBenchResult& r) {
+  using J = nlohmann::ordered_json;
+  auto types = J::array();
+  for (const LayerTypeFigures& a : r.types) {
+    types.push_back({{"type", a.type},
+                     {"layers", a.layers},
+                     {"macs", a.macs},
+                     {"array_cycles", a.array},
+                     {"cycles", a.cycles},
+                     {"utilization", rounded(r.utilization(a), 4)}});
+  }
+  const J j{{"model", r.model},
+            {"bits", r.bits},
+            {"golden_images_per_s", rounded(1.0 / r.golden_s, 3)},
+            {"rtl_s_per_image", rounded(r.rtl_s, 3)},
+            {"rtl_cycles_per_image", r.rtl_cycles},
+            {"utilization", rounded(r.utilization(r.total), 4)},
+            {"layer_types", types}};
+  return j.dump(-1, ' ', false, J::error_handler_t::replace) + "\n";
+}
+
+}  // namespace bitscale::study

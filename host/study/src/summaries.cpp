@@ -1,0 +1,118 @@
+#include "bitscale/study/summaries.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "bitscale/data/labels.hpp"
+#include "bitscale/study/controller.hpp"
+
+namespace bitscale::study {
+
+namespace {
+
+// The name of a model output: "background", the synset's name, or "class <k>" without synsets.
+std::string class_name(int output_index, const std::optional<data::Synsets>& syn) {
+  const auto c = data::class_from_model_index(output_index);
+  if (!c) return "background";
+  return syn ? syn->name(*c) : fmt::format("class {}", *c);
+}
+
+double percent(std::size_t n, std::size_t of) { return 100.0 * static_cast<double>(n) / static_cast<double>(of); }
+
+}  // namespace
+
+std::string stopped_summary(std::size_t computed) {
+  return fmt::format("stopped after {} new images (--stop-after); run the same command again to resume\n", computed);
+}
+
+std::string eval_summary(const EvalOutcome& r) {
+  const EvalTotals& t = r.totals;
+  const std::size_t ok = t.done - t.errors;
+  std::string s = fmt::format(
+      "model {} ({} MACs/image), back-end {}{}, {} images from {}\n", r.model_path, r.macs, to_string(r.backend),
+      r.on_array ? fmt::format(" {}-bit (weight FL per {})", r.bits, quant::to_string(r.weight_fl)) : "", r.images,
+      r.image_dir);
+  s += fmt::format("top-1 {:.2f}% ({}/{}), top-5 {:.2f}% ({}/{}) over labelled images; {} errors\n", t.top1_percent(),
+                   t.top1, t.labelled, t.top5_percent(), t.top5, t.labelled, t.errors);
+  s += fmt::format("{:.2f} images/s ({:.1f} s, {} jobs)", static_cast<double>(ok) / std::max(r.seconds, 1e-9),
+                   r.seconds, r.jobs);
+  if (r.on_array && ok > 0)
+    s += fmt::format(", {:.0f} array cycles/image", static_cast<double>(t.cycles) / static_cast<double>(ok));
+  s += "\n";
+  if (r.compared_with) {
+    s += fmt::format("{} vs {}: every MAC layer output and counter matched on {} of {} images\n", to_string(r.backend),
+                     to_string(*r.compared_with), t.matched, t.compared);
+  }
+  return s;
+}
+
+std::string classify_summary(const ClassifyOutcome& r) {
+  const Prediction& p = r.prediction;
+  std::string s = fmt::format("{}: {} on {}{}\n", r.image, r.model_path, to_string(r.backend),
+                              r.on_array ? fmt::format(" ({}-bit, weight FL per {}, calibrated on {} images)", r.bits,
+                                                       quant::to_string(r.weight_fl), r.calib_images)
+                                         : "");
+  if (r.label && r.synsets) s += fmt::format("label: {} {}\n", *r.label, r.synsets->name(*r.label));
+  for (std::size_t i = 0; i < p.top.index.size(); ++i) {
+    const int k = p.top.index[i];
+    const auto c = data::class_from_model_index(k);
+    s += fmt::format("  {}. {:>4}  {:.6f}  {}\n", i + 1, c ? fmt::format("{}", *c) : std::string("-"), p.top.prob[i],
+                     class_name(k, r.synsets));
+  }
+  s += fmt::format("score margin P(top1) - P(top2): {:.6f}\n", p.margin);
+  if (p.counters)
+    s += fmt::format("array: {} cycles, {} MACs ({}-bit)\n", p.counters->cycles, p.counters->macs_total(), r.bits);
+  return s;
+}
+
+std::string sweep_headline(const SweepOutcome& r) {
+  return fmt::format("sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %:\n\n{}\n", r.model_name,
+                     r.images, to_string(r.backend), r.resumed, r.float_top1, r.headline);
+}
+
+std::string sweep_confirmation(const Confirmation& c) {
+  return fmt::format(
+      "RTL confirmation: {} of {} images identical to golden (top-1, margins, counters at {} bits); decisions and "
+      "energy {}\n",
+      c.same, c.images, fmt::join(kPrecisions, "/"), c.all_same ? "identical" : "DIFFER");
+}
+
+std::string sweep_outputs(const std::string& out_dir) {
+  return fmt::format("outputs in {}/ (records, sweep.json, thresholds.csv, table.csv, *.svg, summary.md)\n", out_dir);
+}
+
+std::string float_phase_summary(const FloatBaseline& base, bool top5, std::size_t resumed) {
+  return fmt::format("phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} resumed)\n",
+                     top5 ? "top-5" : "top-1", base.kept.size(), base.labelled, base.errors, resumed);
+}
+
+std::string characterize_summary(const CharacterizeJobOutcome& r) {
+  const Characterization& c = r.result.value();
+  const std::vector<int>& levels = c.levels;
+  std::string s = fmt::format("characterization of {} ({} float-correct images of {}), levels {}:\n", r.model_name,
+                              c.images, r.images, fmt::join(levels, ","));
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    s += fmt::format("  min {:>2}-bit: {:4} images ({:5.1f} %), after merging bars < 1 %: {:4} ({:5.1f} %)\n",
+                     levels[i], c.raw[i], percent(c.raw[i], c.images), c.merged[i], percent(c.merged[i], c.images));
+  }
+  s += fmt::format("  none (wrong at {} bits): {} images ({:.1f} %)\n", levels.back(), c.none,
+                   percent(c.none, c.images));
+  s += fmt::format("  configurations: {}\n", fmt::join(c.configurations, ","));
+  for (int b : levels) {
+    const MarginStats& e = c.easy.at(b);
+    const MarginStats& h = c.difficult.at(b);
+    s += fmt::format("  SM at {:>2}-bit: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", b, e.mean,
+                     e.stddev, e.n, h.mean, h.stddev, h.n);
+  }
+  return s;
+}
+
+std::string characterize_outputs(const std::string& out_dir) {
+  return fmt::format("outputs in {}/ (characterization.json, histogram.csv, margins.csv, *.svg, summary.md)\n",
+                     out_dir);
+}
+
+}  // namespace bitscale::study
