@@ -1,6 +1,6 @@
 # bitscale: the two set-up commands of the README are `make run` and `make test`.
 # Both install the Debian packages they need (as root, from Debian's registry), configure,
-# build and then run. Other targets: lint, bench, regress, clean.
+# build and then run. Other targets: lint, format, bench, regress, eval (docs/RESULTS.md), clean.
 
 SHELL       := /bin/bash
 BUILD       ?= build
@@ -14,7 +14,7 @@ DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libg
                 libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev clang-format \
                 nlohmann-json3-dev libtbb-dev libmd4c-dev libmd4c-html0-dev
 
-.PHONY: all deps configure build run test lint format format-check bench regress clean
+.PHONY: all deps configure build run test lint format format-check bench regress eval clean
 
 all: build
 
@@ -70,6 +70,11 @@ bench: build
 	  $(BITSCALE) netbench --model $$m --images ../shared/data/imagenet-sample --bits 8 \
 	    --json $(BUILD)/netbench-$$(basename $$m .tflite).json || exit 1; \
 	done
+
+# The figures of docs/RESULTS.md on ../shared (about 45 minutes on 2 cores): scripts/results.sh
+# runs every command the document names into $(BUILD)/eval/ and collects their summaries.
+eval: build
+	scripts/results.sh $(BITSCALE) ../shared $(BUILD)/eval
 
 # The full regression of the issue: 1000 random layers per mode.
 regress: build

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Reproduces the tables of docs/RESULTS.md on ../shared (`make eval`): every command is the one the
+# document names. Usage: scripts/results.sh [BITSCALE] [SHARED] [OUT]. Long: about 25 minutes on 2 cores.
+set -euo pipefail
+B=${1:-./build/host/bitscale}
+S=${2:-../shared}
+O=${3:-build/eval}
+J=${JOBS:-2}
+MODELS=${MODELS:-"mobilenet_v1_0.25_128_quant mobilenet_v1_0.5_160_quant mobilenet_v2_1.0_224_quant"}
+
+if [ ! -d "$S/data/imagenet-sample" ] || [ ! -d "$S/models" ]; then
+  echo "results: $S/data/imagenet-sample or $S/models is missing; nothing to reproduce" >&2
+  exit 1
+fi
+mkdir -p "$O"
+log() { echo "== $*" | tee -a "$O/summary.txt"; }
+run() { echo "\$ $*" >>"$O/summary.txt"; "$@" 2>&1 | grep -v '^\s*$' | tee -a "$O/summary.txt" | tail -4; }
+: >"$O/summary.txt"
+
+# Fraction of images whose top-1 equals the float run's (the "prediction = float's" columns):
+# both CSVs joined on the file name (column 1), top-1 in the column named top1.
+agree() {
+  awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "top1") c = i; next }
+           NR == FNR { f[$1] = $c; next }
+           ($1 in f) { n++; if (f[$1] == $c) s++ }
+           END { printf "%d/%d = %.1f %%\n", s, n, n ? 100 * s / n : 0 }' "$1" "$2"
+}
+
+for m in $MODELS; do
+  M="$S/models/$m.tflite"
+  mkdir -p "$O/$m"
+  log "$m: float baseline, all images"
+  run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend float --split none --jobs "$J" --no-progress --out "$O/$m/float_all.csv"
+  log "$m: float, odd half"
+  run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend float --split even-odd --jobs "$J" --no-progress --out "$O/$m/float.csv"
+  for fl in channel group layer; do
+    for b in 16 8 4; do
+      log "$m: golden $b-bit, weight FL per $fl"
+      run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend golden --bits "$b" --weight-fl "$fl" --jobs "$J" --no-progress --out "$O/$m/g${b}_$fl.csv"
+      echo "top-1 = float's: $(agree "$O/$m/float.csv" "$O/$m/g${b}_$fl.csv")" | tee -a "$O/summary.txt"
+    done
+  done
+  for b in 16 8 4; do
+    log "$m: RTL vs golden, $b-bit, 5 images"
+    run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --compare-backends --bits "$b" --limit 5 --jobs "$J" --no-progress
+  done
+  confirm=5
+  case $m in mobilenet_v2*) confirm=2 ;; esac
+  log "$m: characterize (even half), sweep (odd half), report"
+  rm -rf "$O/$m/study"
+  run "$B" characterize --model "$M" --images "$S/data/imagenet-sample" --half even --jobs "$J" --no-progress --out "$O/$m/study/char"
+  run "$B" sweep --model "$M" --calib "$O/$m/study/char/calibration.json" --images "$S/data/imagenet-sample" --half odd --jobs "$J" --confirm-rtl "$confirm" --no-progress --out "$O/$m/study/sweep"
+  run "$B" report --in "$O/$m/study" --out "$O/$m/study/report.html"
+done
+log "done: $O/summary.txt"
