@@ -55,19 +55,19 @@ module bsa_ctrl
   localparam int unsigned LANE_W    = $clog2(MODE_MAX_LANES + 1);
   localparam int unsigned WORD_NIBS = WORD_W / 4;
 
-  state_e      state_d, state_q;
-  logic [15:0] t_d, t_q;               // word being read
-  logic [15:0] kw;                     // words per K vector
-  logic [LANE_W-1:0] lanes;            // lanes per word
-  int unsigned       lanes_log2;       // log2(lanes)
-  logic [15:0]       k_rem;            // K mod lanes
-  logic [LANE_W-1:0] last_lanes;       // valid lanes of the last word
-  logic        valid_d, valid_q;       // read data of the previous cycle is an operand
-  logic [LANE_W-1:0] vlanes_d, vlanes_q;  // its valid lanes
-  logic [1:0]  act_sel_d, act_sel_q, wgt_sel_d, wgt_sel_q;
-  logic        bias_sel_d, bias_sel_q;
-  logic        init_d, init_q;
-  logic [16:0] act_end, wgt_end;
+  state_e            state_d, state_q;
+  logic [15:0]       t_d, t_q;                // word being read
+  logic [15:0]       kw;                      // words per K vector
+  logic [LANE_W-1:0] lanes;                   // lanes per word
+  int unsigned       lanes_log2;              // log2(lanes)
+  logic [15:0]       k_rem;                   // K mod lanes
+  logic [LANE_W-1:0] last_lanes;              // valid lanes of the last word
+  logic              valid_d, valid_q;        // read data of the previous cycle is an operand
+  logic [LANE_W-1:0] vlanes_d, vlanes_q;      // its valid lanes
+  logic [1:0]        act_sel_d, act_sel_q, wgt_sel_d, wgt_sel_q;
+  logic              bias_sel_d, bias_sel_q;
+  logic              init_d, init_q;
+  logic [16:0]       act_end, wgt_end;
 
   // ---- START checks (order as documented) ----
   // Lanes per word and their log2 come from the mode table of bsa_regs.def (mode_lanes,
