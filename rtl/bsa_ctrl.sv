@@ -51,36 +51,43 @@ module bsa_ctrl
   output logic [15:0]             wr_words_o
 );
 
-  state_e      state_d, state_q;
-  logic [15:0] t_d, t_q;               // word being read
-  logic [15:0] kw;                     // words per K vector
-  logic [2:0]  lanes;                  // lanes per word
-  logic [2:0]  last_lanes;             // valid lanes of the last word
-  logic        valid_d, valid_q;       // read data of the previous cycle is an operand
-  logic [2:0]  vlanes_d, vlanes_q;     // its valid lanes
-  logic [1:0]  act_sel_d, act_sel_q, wgt_sel_d, wgt_sel_q;
-  logic        bias_sel_d, bias_sel_q;
-  logic        init_d, init_q;
-  logic [16:0] act_end, wgt_end;
+  // Lane counts 0 .. MODE_MAX_LANES; 4-bit nibbles (blocks of bsa_mul) per 16-bit word.
+  localparam int unsigned LANE_W    = $clog2(MODE_MAX_LANES + 1);
+  localparam int unsigned WORD_NIBS = WORD_W / 4;
+
+  state_e            state_d, state_q;
+  logic [15:0]       t_d, t_q;                // word being read
+  logic [15:0]       kw;                      // words per K vector
+  logic [LANE_W-1:0] lanes;                   // lanes per word
+  int unsigned       lanes_log2;              // log2(lanes)
+  logic [15:0]       k_rem;                   // K mod lanes
+  logic [LANE_W-1:0] last_lanes;              // valid lanes of the last word
+  logic              valid_d, valid_q;        // read data of the previous cycle is an operand
+  logic [LANE_W-1:0] vlanes_d, vlanes_q;      // its valid lanes
+  logic [1:0]        act_sel_d, act_sel_q, wgt_sel_d, wgt_sel_q;
+  logic              bias_sel_d, bias_sel_q;
+  logic              init_d, init_q;
+  logic [16:0]       act_end, wgt_end;
 
   // ---- START checks (order as documented) ----
+  // Lanes per word and their log2 come from the mode table of bsa_regs.def (mode_lanes,
+  // mode_lanes_log2 of bsa_reg_pkg); both are 0 for an illegal mode, which the checks below
+  // refuse before K is looked at.
   always_comb begin
-    unique case (mode_i)
-      MODE_16: begin kw = k_i;                    lanes = 3'd1; last_lanes = 3'd1; end
-      MODE_8:  begin kw = 16'((17'(k_i) + 17'd1) >> 1); lanes = 3'd2;
-                      last_lanes = k_i[0] ? 3'd1 : 3'd2; end
-      default:  begin kw = 16'((17'(k_i) + 17'd3) >> 2); lanes = 3'd4;
-                      last_lanes = (k_i[1:0] == 2'd0) ? 3'd4 : {1'b0, k_i[1:0]}; end
-    endcase
-    act_end = 17'(act_base_i) + 17'(kw);
-    wgt_end = 17'(wgt_base_i) + 17'(kw);
+    lanes      = LANE_W'(mode_lanes(mode_i));
+    lanes_log2 = mode_lanes_log2(mode_i);
+    k_rem      = k_i & (16'(lanes) - 16'd1);                          // K mod lanes
+    kw         = 16'((17'(k_i) + 17'(lanes) - 17'd1) >> lanes_log2);  // ceil(K / lanes)
+    last_lanes = (k_rem == 16'd0) ? lanes : LANE_W'(k_rem);
+    act_end    = 17'(act_base_i) + 17'(kw);
+    wgt_end    = 17'(wgt_base_i) + 17'(kw);
   end
 
   always_comb begin
     start_code_o = ERR_W'(ERR_NONE);
     if (busy_o) begin
       start_code_o = ERR_W'(ERR_START_BUSY);
-    end else if (mode_i == MODE_BAD) begin
+    end else if (!mode_legal(mode_i)) begin
       start_code_o = ERR_W'(ERR_BAD_MODE);
     end else if (k_i == 16'd0 || act_end > 17'(ActWords) || wgt_end > 17'(WgtWords)) begin
       start_code_o = ERR_W'(ERR_BAD_K);
@@ -169,20 +176,14 @@ module bsa_ctrl
   assign out_en_o    = (state_q == ST_OUT);
 
   // ---- lane, row and column enables ----
-  logic [3:0] nib_en;
+  // The valid lanes of a word are its low vlanes x (B / 4) nibbles (B = mode_bits).
+  logic [WORD_NIBS-1:0] nib_en;
+  int unsigned          nib_valid;
   always_comb begin
-    unique case (mode_i)
-      MODE_16: nib_en = 4'b1111;
-      MODE_8:  nib_en = (vlanes_q == 3'd1) ? 4'b0011 : 4'b1111;
-      default: begin
-        unique case (vlanes_q)
-          3'd1:    nib_en = 4'b0001;
-          3'd2:    nib_en = 4'b0011;
-          3'd3:    nib_en = 4'b0111;
-          default: nib_en = 4'b1111;
-        endcase
-      end
-    endcase
+    nib_valid = 32'(vlanes_q) * (mode_bits(mode_i) / 4);
+    for (int unsigned i = 0; i < WORD_NIBS; i++) begin
+      nib_en[i] = (i < nib_valid);
+    end
   end
 
   for (genvar r = 0; r < Rows; r++) begin : g_row_en
@@ -196,13 +197,7 @@ module bsa_ctrl
   logic [17:0] pes_act;
   logic [8:0]  out_words;  // ceil(cols_act / lanes)
   assign pes_act = 18'(rows_act_i) * 18'(cols_act_i);
-  always_comb begin
-    unique case (mode_i)
-      MODE_16: out_words = cols_act_i;
-      MODE_8:  out_words = 9'((10'(cols_act_i) + 10'd1) >> 1);
-      default:  out_words = 9'((10'(cols_act_i) + 10'd3) >> 2);
-    endcase
-  end
+  assign out_words = 9'((10'(cols_act_i) + 10'(lanes) - 10'd1) >> lanes_log2);
   assign mac_inc_o  = valid_q ? 20'(pes_act) * 20'(vlanes_q) : 20'd0;
   assign rd_words_o = (rd_en_o ? 16'(rows_act_i) + 16'(cols_act_i) : 16'd0) +
                       (bias_rd_o ? 16'(cols_act_i) << 1 : 16'd0);

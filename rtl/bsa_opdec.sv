@@ -12,15 +12,17 @@ module bsa_opdec
   output nibs_t               nibs_o
 );
 
-  logic [3:0] top_nib;  // nibble i is the top (sign-carrying) nibble of its lane
+  logic [3:0]  top_nib;    // nibble i is the top (sign-carrying) nibble of its lane
+  logic [31:0] lane_nibs;  // nibbles per lane, B / 4 (a power of two; 0 in an illegal mode)
 
+  // Lanes are B = mode_bits bits wide (bsa_regs.def): nibble i tops its lane when i + 1 is a
+  // multiple of B / 4. An illegal mode never computes (START refused); its nibbles are
+  // sign-extended like 4-bit lanes.
   always_comb begin
-    unique case (mode_i)
-      MODE_16: top_nib = 4'b1000;
-      MODE_8:  top_nib = 4'b1010;
-      MODE_4:  top_nib = 4'b1111;
-      default:  top_nib = 4'b1111;
-    endcase
+    lane_nibs = 32'(mode_bits(mode_i) / 4);
+    for (int unsigned i = 0; i < 4; i++) begin
+      top_nib[i] = (lane_nibs == 32'd0) || (((i + 1) & (lane_nibs - 32'd1)) == 32'd0);
+    end
   end
 
   for (genvar i = 0; i < 4; i++) begin : g_nib

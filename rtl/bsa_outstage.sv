@@ -26,17 +26,15 @@ module bsa_outstage
     lo      = '0;
     hi      = '0;
     y       = '0;
-    if (en_i) begin
+    if (en_i && mode_legal(mode_i)) begin  // an illegal mode never gets here (START refused)
       rounded = {acc_i[ACC_W-1], acc_i};
       if (shift_i != 6'd0) begin
         rounded = rounded + ((ACC_W+1)'(1) << (shift_i - 6'd1));
       end
       shifted = rounded >>> shift_i;
-      unique case (mode_i)
-        MODE_16: begin lo = -(ACC_W+1)'(32768); hi = (ACC_W+1)'(32767); end
-        MODE_8:  begin lo = -(ACC_W+1)'(128);   hi = (ACC_W+1)'(127);   end
-        default:  begin lo = -(ACC_W+1)'(8);     hi = (ACC_W+1)'(7);     end
-      endcase
+      // Saturation to the B-bit range -2^(B-1) .. 2^(B-1) - 1 (mode_out_max, bsa_regs.def).
+      hi = (ACC_W+1)'(mode_out_max(mode_i));
+      lo = -hi - (ACC_W+1)'(1);
       if (shifted < lo) begin
         y = lo[15:0];
       end else if (shifted > hi) begin

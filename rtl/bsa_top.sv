@@ -293,11 +293,18 @@ module bsa_top
   `BSA_ASSERT(BusNoWriteReadOnly, !(bus_err && bus_code == ERR_W'(ERR_BUS_RO)))
   `BSA_ASSERT(BusIdleForScratchpads, !(bus_err && bus_code == ERR_W'(ERR_BUS_BUSY)))
   // ---- internal invariants ----
-  `BSA_ASSERT(ModeLegalWhileBusy, !(busy && mode == MODE_BAD))
+  `BSA_ASSERT(ModeLegalWhileBusy, !(busy && !mode_legal(mode)))
 
   // Parameter checks.
   if (Cols % 4 != 0 || Cols > 255 || Rows > 255 || Rows < 2 || Cols < 4) begin : g_bad_params
     $error("bsa_top: Rows must be 2..255 and Cols a multiple of 4 up to 252");
+  end
+
+  // bsa_mul (block combination), bsa_array (output packing) and bsa_csr (MAC counters) build
+  // the 16-, 8- and 4-bit datapaths by name: the mode table of bsa_regs.def must agree.
+  if (mode_bits(MODE_16) != 16 || mode_bits(MODE_8) != 8 || mode_bits(MODE_4) != 4)
+  begin : g_bad_modes
+    $error("bsa_top: modes MODE_16, MODE_8, MODE_4 of bsa_regs.def must be 16, 8 and 4 bits");
   end
 
 endmodule

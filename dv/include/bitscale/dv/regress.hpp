@@ -16,7 +16,7 @@ struct RegressOptions {
   std::uint64_t seed = 1;
   std::uint64_t count = 100;  ///< layers per mode
   std::uint64_t first = 0;    ///< index of the first layer (replay a single failing one)
-  std::vector<golden::Mode> modes{golden::Mode::k16, golden::Mode::k8, golden::Mode::k4};
+  std::vector<golden::Mode> modes{golden::kModes.begin(), golden::kModes.end()};  ///< every legal mode
   int max_k = 4096;
   int max_report = 10;  ///< mismatches reported per mode
   std::string fst;      ///< waveform of the RTL run
