@@ -123,7 +123,7 @@ TEST(StudySummaries, SweepLines) {
   r.headline = "TABLE";
   EXPECT_EQ(sweep_headline(r),
             "sweep of m.tflite on 10 images (golden-device back-end, 2 resumed), float top-1 70.00 %:\n\nTABLE\n");
-  Confirmation c{.images = 4, .same = 3, .all_same = false};
+  Confirmation c{.images = 4, .same = 3, .all_same = false, .markdown = {}};
   EXPECT_EQ(sweep_confirmation(c),
             "RTL confirmation: 3 of 4 images identical to golden (top-1, margins, counters at 4/8/16 bits); "
             "decisions and energy DIFFER\n");

@@ -50,9 +50,7 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   cs.progress = cb.progress;
   cs.phase_done = cb.phase_done;
   cs.float_done = cb.float_done;
-  CharacterizeJobOutcome out{run_characterization(cs)};
-  out.model_name = model_name;
-  out.images = files.size();
+  CharacterizeJobOutcome out{run_characterization(cs), model_name, files.size()};
   if (!out.complete) return out;
   const FloatBaseline& base = out.base;
   const std::string context = fmt::format(
