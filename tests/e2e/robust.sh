@@ -83,7 +83,7 @@ case $case_name in
     run eval --backend float --images "$work/mixed" --no-progress --out "$work/rows.csv"
     expect_ok
     expect_text "back-end float, 2 images from $work/mixed"
-    expect_text "$work/mixed: skipped 2 files that are not JPEG images (README.txt, notes.png) and 1 subdirectory"
+    expect_text "$work/mixed: skipped 2 files that are not JPEG images (README.txt, notes.png) and 1 subdirectory (not searched)"
     expect_text "top-1 "
     expect_text "; 0 errors"
     ;;

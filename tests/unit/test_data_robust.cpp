@@ -57,7 +57,7 @@ TEST(DataRobust, ImageListingKeepsOnlyJpegImagesAndCountsTheRest) {
   EXPECT_EQ(l.skipped_files, 2u);
   EXPECT_EQ(l.skipped_dirs, 1u);
   EXPECT_EQ(l.skipped_message("D"),
-            "D: skipped 2 files that are not JPEG images (README.txt, d.png) and 1 subdirectory");
+            "D: skipped 2 files that are not JPEG images (README.txt, d.png) and 1 subdirectory (not searched)");
 
   std::vector<std::string> warnings;
   EXPECT_EQ(data::list_images(dir.string(), [&](const std::string& m) { warnings.push_back(m); }), expected);

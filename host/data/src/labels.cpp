@@ -135,8 +135,9 @@ std::string ImageListing::skipped_message(const std::string& dir) const {
   if (skipped_files == 0 && skipped_dirs == 0) return "";
   std::string s = fmt::format("{}: skipped", dir);
   if (skipped_files > 0) {
-    s += fmt::format(" {} file{} that {} not JPEG image{} ({}{})", skipped_files, skipped_files == 1 ? "" : "s",
-                     skipped_files == 1 ? "is" : "are", skipped_files == 1 ? "" : "s",
+    const bool one = skipped_files == 1;
+    s += fmt::format(" {} {} ({}{})", skipped_files,
+                     one ? "file that is not a JPEG image" : "files that are not JPEG images",
                      fmt::join(skipped_examples, ", "), skipped_files > skipped_examples.size() ? ", ..." : "");
   }
   if (skipped_dirs > 0)
