@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bitscale/model/tflite.hpp"
+#include "bitscale/util/file.hpp"
 #include "command.hpp"
 
 namespace bitscale::cli {
@@ -24,9 +25,7 @@ int run_info(const InfoCli& o) {
     return 0;
   }
   if (!o.json.empty()) {
-    std::ofstream f = open_output(o.json);
-    f << tflite::summary_json(m, summary);
-    if (!f) throw std::runtime_error(fmt::format("cannot write '{}'", o.json));
+    util::write_file(o.json, tflite::summary_json(m, summary));
   }
   fmt::print("{}", tflite::summary_table(m, summary));
   return 0;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bitscale/study/netbench.hpp"
+#include "bitscale/util/file.hpp"
 #include "command.hpp"
 #include "options.hpp"
 
@@ -20,7 +21,7 @@ int netbench(NetBenchCli& o) {
   o.job.factory = accelerator_factory();
   const study::NetBenchResult r = study::run_netbench(o.job, print_to_stderr);
   fmt::print("{}", study::netbench_report(r));
-  if (!o.json.empty()) open_output(o.json) << study::netbench_json(r);
+  if (!o.json.empty()) util::write_file(o.json, study::netbench_json(r));
   return 0;
 }
 

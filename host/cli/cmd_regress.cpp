@@ -1,7 +1,6 @@
 // `bitscale regress` and `bitscale bench`: options, then the verification kit (bitscale::dv).
 #include <fmt/format.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "bitscale/dv/bench.hpp"
 #include "bitscale/dv/regress.hpp"
 #include "bitscale/golden/numeric.hpp"
+#include "bitscale/util/file.hpp"
 #include "command.hpp"
 #include "options.hpp"
 #include "progress.hpp"
@@ -30,9 +30,8 @@ std::vector<golden::Mode> parse_modes(std::string_view name) {
 }
 
 int regress(const RegressCli& o) {
-  // Open the summary file first: a long run must not end unable to write its results.
-  std::ofstream json;
-  if (!o.json.empty()) json = open_output(o.json);
+  // Check the summary file first: a long run must not end unable to write its results.
+  if (!o.json.empty()) util::check_writable(o.json);
   Progress progress(o.progress);
   dv::RegressObserver observer;
   observer.mismatch = [&](const std::string& line) {
@@ -45,7 +44,7 @@ int regress(const RegressCli& o) {
     fmt::print("{}\n", dv::summary_line(s));
   };
   const dv::RegressResult result = dv::run_regress(o.opts, observer);
-  if (json.is_open()) json << dv::summary_json(o.opts, result);
+  if (!o.json.empty()) util::write_file(o.json, dv::summary_json(o.opts, result));
   return result.failed() == 0 ? 0 : 1;
 }
 
@@ -84,7 +83,7 @@ int bench(const BenchCli& o) {
              static_cast<double>(b.layer.shape.macs()) / 1e6);
   const dv::BenchResult r = dv::run_bench(o.seconds);
   fmt::print("{}", dv::bench_report(r));
-  if (!o.json.empty()) open_output(o.json) << dv::bench_json(r);
+  if (!o.json.empty()) util::write_file(o.json, dv::bench_json(r));
   return 0;
 }
 

@@ -177,20 +177,26 @@ class ScratchDir {
   fs::path path_;
 };
 
-TEST(ListImages, RegularFilesSortedAnyExtensionNoHidden) {
+// Image files only: named as JPEG (any case), symbolic links followed; empty files here, so the
+// others (no signature) are skipped and counted, hidden files and broken links ignored.
+TEST(ListImages, JpegNamedFilesSortedNoHidden) {
   ScratchDir dir;
   for (const char* name : {"n2_b.JPEG", "a.txt", "n1_a.jpg", ".hidden.JPEG", "Z_upper", "noext"}) dir.touch(name);
   fs::create_directory(dir.path() / "subdir.JPEG");
   dir.touch("subdir.JPEG/inner.JPEG");
   fs::create_symlink(dir.path() / "a.txt", dir.path() / "link.JPEG");
   fs::create_symlink(dir.path() / "missing", dir.path() / "broken.JPEG");
-  const auto files = list_images(dir.path().string());
+  const ImageListing l = scan_images(dir.path().string());
   std::vector<std::string> names;
-  for (const auto& f : files) {
+  for (const auto& f : l.images) {
     EXPECT_EQ(fs::path(f).parent_path(), dir.path());
     names.push_back(fs::path(f).filename().string());
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"Z_upper", "a.txt", "link.JPEG", "n1_a.jpg", "n2_b.JPEG", "noext"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"link.JPEG", "n1_a.jpg", "n2_b.JPEG"}));
+  EXPECT_EQ(l.skipped_files, 3u);  // Z_upper, a.txt, noext
+  EXPECT_EQ(l.skipped_dirs, 1u);
+  EXPECT_EQ(l.skipped_examples, (std::vector<std::string>{"Z_upper", "a.txt", "noext"}));
+  EXPECT_EQ(list_images(dir.path().string()), l.images);
 }
 
 TEST(ListImages, EmptyAndMissingDirectories) {

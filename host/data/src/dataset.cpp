@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <set>
 #include <stdexcept>
+#include <system_error>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/util/file.hpp"
@@ -23,13 +25,43 @@ const std::string& DataPaths::need_model() const { return need(model, "model", "
 const std::string& DataPaths::need_images() const { return need(images, "images", "image directory"); }
 const std::string& DataPaths::need_synsets() const { return need(synsets, "synsets", "imagenet-synsets.tsv"); }
 
+std::vector<std::string> data_roots() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> roots{""};  // the working directory
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    // build/host/bitscale -> the repository: the nearest ancestor holding data/models.
+    fs::path dir = exe.parent_path();
+    for (int up = 0; up < 6 && !dir.empty(); ++up, dir = dir.parent_path()) {
+      if (fs::is_directory(dir / "data" / "models", ec)) {
+        roots.push_back(dir.string() + "/");
+        break;
+      }
+      if (dir == dir.parent_path()) break;
+    }
+  }
+#ifdef BITSCALE_SOURCE_DIR
+  roots.push_back(std::string(BITSCALE_SOURCE_DIR) + "/");
+#endif
+  return roots;
+}
+
 DataPaths default_data_paths() {
+  std::vector<std::string> model, images, synsets;
+  for (const std::string& r : data_roots()) {
+    model.push_back(r + "data/models/mobilenet_v1_0.25_128_quant.tflite");
+    model.push_back(r + "../shared/models/mobilenet_v1_0.25_128_quant.tflite");
+    images.push_back(r + "data/images");
+    images.push_back(r + "../shared/data/imagenet-sample");
+    synsets.push_back(r + "data/imagenet-synsets.tsv");
+    synsets.push_back(r + "data/labels/imagenet-synsets.tsv");
+    synsets.push_back(r + "../shared/data/imagenet-synsets.tsv");
+  }
   DataPaths d;
-  d.model = util::first_existing(
-      {"data/models/mobilenet_v1_0.25_128_quant.tflite", "../shared/models/mobilenet_v1_0.25_128_quant.tflite"});
-  d.images = util::first_existing({"data/images", "../shared/data/imagenet-sample"});
-  d.synsets = util::first_existing(
-      {"data/imagenet-synsets.tsv", "data/labels/imagenet-synsets.tsv", "../shared/data/imagenet-synsets.tsv"});
+  d.model = util::first_existing(model);
+  d.images = util::first_existing(images);
+  d.synsets = util::first_existing(synsets);
   return d;
 }
 

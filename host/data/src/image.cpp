@@ -8,9 +8,11 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <system_error>
 
 // libjpeg's header needs <cstdio> (FILE, size_t) first.
 #include <jerror.h>
@@ -170,6 +172,9 @@ Image decode_jpeg_memory(std::span<const std::uint8_t> data, const std::string& 
 }
 
 Image decode_jpeg(const std::string& path, JpegInfo* info) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ImageError(fmt::format("{}: is a directory, not an image file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ImageError(fmt::format("{}: cannot open file: {}", path, std::strerror(errno)));
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -1,6 +1,7 @@
 #include "bitscale/data/labels.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -109,27 +110,82 @@ std::optional<int> label_from_filename(const std::string& path, const Synsets& s
   return synsets.index_of(prefix);
 }
 
-std::vector<std::string> list_images(const std::string& dir) {
+bool has_image_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".jpe" || ext == ".jfif";
+}
+
+namespace {
+
+// Whether the file starts with the JPEG signature (SOI marker followed by another marker).
+bool starts_like_jpeg(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  unsigned char b[3] = {0, 0, 0};
+  in.read(reinterpret_cast<char*>(b), 3);
+  return in.gcount() == 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+
+constexpr std::size_t kSkippedExamples = 3;
+
+}  // namespace
+
+std::string ImageListing::skipped_message(const std::string& dir) const {
+  if (skipped_files == 0 && skipped_dirs == 0) return "";
+  std::string s = fmt::format("{}: skipped", dir);
+  if (skipped_files > 0) {
+    const bool one = skipped_files == 1;
+    s += fmt::format(" {} {} ({}{})", skipped_files,
+                     one ? "file that is not a JPEG image" : "files that are not JPEG images",
+                     fmt::join(skipped_examples, ", "), skipped_files > skipped_examples.size() ? ", ..." : "");
+  }
+  if (skipped_dirs > 0)
+    s += fmt::format("{} {} subdirector{} (not searched)", skipped_files > 0 ? " and" : "", skipped_dirs,
+                     skipped_dirs == 1 ? "y" : "ies");
+  return s;
+}
+
+ImageListing scan_images(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path root(dir);
   if (!fs::exists(root, ec)) throw LabelError(fmt::format("{}: image directory does not exist", dir));
   if (!fs::is_directory(root, ec)) throw LabelError(fmt::format("{}: not a directory", dir));
-  std::vector<std::string> names;
+  std::vector<std::string> names, skipped;
+  ImageListing out;
   fs::directory_iterator it(root, ec);
   if (ec) throw LabelError(fmt::format("{}: cannot list directory: {}", dir, ec.message()));
   for (const fs::directory_entry& entry : it) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.') continue;
     std::error_code type_ec;
-    if (!entry.is_regular_file(type_ec)) continue;  // follows symlinks; broken links are skipped
-    names.push_back(name);
+    if (entry.is_directory(type_ec)) {
+      ++out.skipped_dirs;
+    } else if (!entry.is_regular_file(type_ec)) {
+      continue;  // follows symlinks; broken links, sockets, ... are not files
+    } else if (has_image_extension(name) || starts_like_jpeg(entry.path())) {
+      names.push_back(name);
+    } else {
+      skipped.push_back(name);
+    }
   }
   std::sort(names.begin(), names.end());
-  std::vector<std::string> paths;
-  paths.reserve(names.size());
-  for (const std::string& name : names) paths.push_back((root / name).string());
-  return paths;
+  std::sort(skipped.begin(), skipped.end());
+  out.images.reserve(names.size());
+  for (const std::string& name : names) out.images.push_back((root / name).string());
+  out.skipped_files = skipped.size();
+  skipped.resize(std::min(skipped.size(), kSkippedExamples));
+  out.skipped_examples = std::move(skipped);
+  return out;
+}
+
+std::vector<std::string> list_images(const std::string& dir, const std::function<void(const std::string&)>& warn) {
+  ImageListing l = scan_images(dir);
+  if (warn) {
+    if (const std::string m = l.skipped_message(dir); !m.empty()) warn(m);
+  }
+  return std::move(l.images);
 }
 
 Split split_even_odd(const std::vector<std::string>& files) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bitscale/quant/fixed_point.hpp"
+#include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
 
 namespace bitscale::quant {
@@ -112,9 +113,7 @@ Calibration Calibration::from_json(std::string_view text, const Network& net, co
 }
 
 void Calibration::save(const std::string& path, const Network& net) const {
-  std::ofstream f(path, std::ios::binary);
-  f << to_json(net);
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write the calibration", path));
+  util::write_file(path, to_json(net));  // atomic: an interrupted save leaves no partial calibration
 }
 
 Calibration Calibration::load(const std::string& path, const Network& net) {

@@ -23,7 +23,7 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   const model::Model model = model::load_tflite(model_path);
   const model::Network net(model);
   const data::Synsets syn(syn_path);
-  std::vector<std::string> files = data::select_half(data::list_images(image_dir), job.half);
+  std::vector<std::string> files = data::select_half(data::list_images(image_dir, cb.warn), job.half);
   if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
     files.resize(static_cast<std::size_t>(job.limit));
   if (files.empty())

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "bitscale/quant/calibrate.hpp"
@@ -35,9 +37,43 @@ quant::Calibration kept_calibration(const CharacterizeSetup& s, const std::vecto
   return c;
 }
 
+std::string levels_header(const CharacterizeSetup& s, const std::string& calib_id) {
+  return records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name);
+}
+
+/// A resume that would be refused is refused here, before anything is written or computed: the
+/// headers of float.jsonl and levels.jsonl, and, once the calibration is saved (the float phase
+/// was complete), the image list, which must be the one the float records were made of (other
+/// images would change the kept ones, hence the calibration).
+void check_resume(const CharacterizeSetup& s) {
+  const std::string float_path = s.out_dir + "/float.jsonl";
+  check_resumable(float_path, records_header("float", s.model_name, "float", {}, ""));
+  const std::string calib_path = s.out_dir + "/calibration.json";
+  if (!std::filesystem::exists(calib_path)) {
+    const std::vector<std::string> ignore{"calibration"};
+    check_resumable(s.out_dir + "/levels.jsonl", levels_header(s, ""), ignore);
+    return;
+  }
+  const quant::Calibration c = quant::Calibration::load(calib_path, *s.net);
+  check_resumable(s.out_dir + "/levels.jsonl", levels_header(s, fmt::format("{:016x}", fnv1a(c.to_json(*s.net)))));
+  const std::set<std::string> recorded = recorded_files(float_path);
+  const std::set<std::string> now(s.files.begin(), s.files.end());
+  const auto count_missing = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    return std::count_if(a.begin(), a.end(), [&b](const std::string& f) { return !b.contains(f); });
+  };
+  const auto added = count_missing(now, recorded), dropped = count_missing(recorded, now);
+  if (added > 0 || dropped > 0) {
+    throw StudyError(fmt::format(
+        "{}: recorded on {} images, this run has {} ({} not recorded, {} recorded ones left out), and {} was made "
+        "from the earlier images; resume with the same images (--limit, --half, --images), or use another --out",
+        float_path, recorded.size(), now.size(), added, dropped, calib_path));
+  }
+}
+
 }  // namespace
 
 CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
+  check_resume(s);
   CharacterizeOutcome out;
   // Phase 1: the float baseline on every image.
   RunSetup float_only;  // run_float, no array runs
@@ -67,10 +103,8 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
                        .weight_fl = s.weight_fl,
                        .factory = s.factory},
                       s.label_of);
-  RecordResult phase2 =
-      record_images(s.out_dir + "/levels.jsonl",
-                    records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name),
-                    out.base.kept, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
+  RecordResult phase2 = record_images(s.out_dir + "/levels.jsonl", levels_header(s, calib_id), out.base.kept,
+                                      runner.workers(), phase_options(s, CharacterizePhase::kLevels));
   if (s.phase_done) s.phase_done(CharacterizePhase::kLevels);
   if (!phase2.complete) {
     out.computed = phase2.computed;

@@ -21,6 +21,8 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
   const model::Model model = model::load_tflite(out.model_path);
   const model::Network net(model);
   if (!d.synsets.empty()) out.synsets.emplace(d.synsets);
+  // The image first: a missing, corrupt or directory --image fails before any calibration.
+  const data::Image img = data::load_for_model(job.image, net.input_h(), net.input_w());
 
   std::unique_ptr<quant::Calibration> calib;
   std::unique_ptr<Engine> engine;
@@ -42,7 +44,6 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
   } else {
     engine = std::make_unique<Engine>(net);
   }
-  const data::Image img = data::load_for_model(job.image, net.input_h(), net.input_w());
   out.prediction = engine->session()->run(img.rgb);
   out.on_array = engine->on_array();
   if (out.synsets) out.label = data::label_from_filename(job.image, *out.synsets);

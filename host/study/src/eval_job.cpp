@@ -102,6 +102,31 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
   out.jobs = std::max(1, std::min<int>(job.jobs, static_cast<int>(std::max<std::size_t>(files.size(), 1))));
 }
 
+// Top-1 needs labels: says loudly when no image (or only some) carries one.
+void warn_unlabelled(const std::vector<std::string>& files, const std::optional<data::Synsets>& syn,
+                     const std::string& synsets_path, const std::string& image_dir, const Inform& inform) {
+  if (!syn) {
+    inform(
+        fmt::format("WARNING: no synsets file (--synsets; none found by default{}): the {} images carry no label, "
+                    "top-1 and top-5 are not measured",
+                    synsets_path.empty() ? "" : ": " + synsets_path, files.size()));
+    return;
+  }
+  const auto unlabelled = static_cast<std::size_t>(std::count_if(
+      files.begin(), files.end(), [&syn](const std::string& f) { return !data::label_from_filename(f, *syn); }));
+  if (unlabelled == files.size()) {
+    inform(
+        fmt::format("WARNING: none of the {} images of {} carries a label (a file name must start with an ImageNet "
+                    "synset, e.g. n01440764_tench.JPEG): top-1 and top-5 are not measured",
+                    files.size(), image_dir));
+  } else if (unlabelled > 0) {
+    inform(
+        fmt::format("warning: {} of the {} images of {} carry no label (no synset at the start of the name); "
+                    "top-1 and top-5 are over the {} labelled ones",
+                    unlabelled, files.size(), image_dir, files.size() - unlabelled));
+  }
+}
+
 }  // namespace
 
 EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
@@ -120,13 +145,20 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   std::optional<data::Synsets> syn;
   if (!d.synsets.empty()) syn.emplace(d.synsets);
 
-  const std::vector<std::string> all = data::list_images(out.image_dir);
+  const std::vector<std::string> all = data::list_images(out.image_dir, inform);
+  if (all.empty())
+    throw std::invalid_argument(
+        fmt::format("{}: no images to evaluate (no JPEG file in the directory)", out.image_dir));
   const data::Split halves = splits(job) ? data::split_even_odd(all) : data::Split{{}, all};
   std::vector<std::string> files = halves.evaluation;
   std::unique_ptr<quant::Calibration> calib;
   if (calibrates(job)) calib = eval_calibration(net, job, halves.calibration, files, inform);
   if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
     files.resize(static_cast<std::size_t>(job.limit));
+  if (files.empty())
+    throw std::invalid_argument(
+        fmt::format("{}: no images left to evaluate ({} images, all used for calibration)", out.image_dir, all.size()));
+  warn_unlabelled(files, syn, d.synsets, out.image_dir, inform);
   choose_backends(job, out);
   const auto engine = eval_engine(net, job, out.backend, calib.get());
   const auto engine2 = out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get()) : nullptr;

@@ -3,12 +3,15 @@
 #include "bitscale/study/records.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <span>
+#include <system_error>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
@@ -143,24 +146,23 @@ FileScan scan(const std::string& path) {
   return s;
 }
 
-/// The records already in `path` (resume): a partial last line is cut off, the header must equal
-/// `header`. Returns false when the file holds nothing yet (a fresh start).
+/// A resume refused: what differs, and what to do.
+StudyError refused(const std::string& path, const std::string& what) {
+  return StudyError(
+      fmt::format("{}: {}; resume with the same options and inputs, or use another output directory "
+                  "(or remove the file)",
+                  path, what));
+}
+
+/// The records already in `path` (resume): the header must equal `header` (checked before
+/// anything is changed), every complete line must parse, then a partial last line is cut off.
+/// Returns false when the file holds nothing yet (a fresh start).
 bool load_existing(const std::string& path, const std::string& header, const RecordOptions& opts,
                    std::map<std::string, ImageRecord>& done, RecordResult& res) {
   if (!std::filesystem::exists(path)) return false;
   const FileScan s = scan(path);
-  if (s.complete_bytes != s.size) {
-    // An interrupted write: cut the partial line off.
-    std::filesystem::resize_file(path, s.complete_bytes);
-    res.truncated_bytes = s.size - s.complete_bytes;
-    if (opts.warn) opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
-  }
-  if (s.complete_bytes == 0) return false;
-  if (s.header != header) {
-    throw StudyError(
-        fmt::format("{}:1: the results file was made with other options or inputs (header {}); expected {}; "
-                    "use another output directory or remove it",
-                    path, s.header, header));
+  if (s.complete_bytes > 0) {
+    if (const std::string diff = header_difference(s.header, header); !diff.empty()) throw refused(path, diff);
   }
   for (const auto& [no, text] : s.lines) {
     ImageRecord r = parse_record(text, path, no);
@@ -169,10 +171,63 @@ bool load_existing(const std::string& path, const std::string& header, const Rec
       throw StudyError(fmt::format("{}:{}: second record of {}", path, no, name));
     }
   }
-  return true;
+  if (s.complete_bytes != s.size) {
+    // An interrupted write: cut the partial line off.
+    std::filesystem::resize_file(path, s.complete_bytes);
+    res.truncated_bytes = s.size - s.complete_bytes;
+    if (opts.warn) opts.warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, res.truncated_bytes));
+  }
+  return s.complete_bytes > 0;
 }
 
 }  // namespace
+
+std::string header_difference(const std::string& recorded, const std::string& expected,
+                              std::span<const std::string> ignore) {
+  if (recorded == expected) return "";
+  Json r, e;
+  try {
+    r = util::parse_json(recorded);
+    e = util::parse_json(expected);
+  } catch (const std::exception&) {
+  }
+  if (!r.is_object() || !e.is_object())
+    return fmt::format("recorded with header {}, this run expects {}", recorded, expected);
+  const auto ignored = [&ignore](const std::string& k) {
+    return std::find(ignore.begin(), ignore.end(), k) != ignore.end();
+  };
+  std::vector<std::string> diffs;
+  for (const auto& [k, v] : e.items()) {
+    if (ignored(k)) continue;
+    const auto it = r.find(k);
+    if (it == r.end()) {
+      diffs.push_back(fmt::format("recorded without {}, this run uses {}", k, v.dump()));
+    } else if (*it != v) {
+      diffs.push_back(fmt::format("recorded with {} {}, this run uses {}", k, it->dump(), v.dump()));
+    }
+  }
+  for (const auto& [k, v] : r.items()) {
+    if (!ignored(k) && !e.contains(k))
+      diffs.push_back(fmt::format("recorded with {} {}, this run has none", k, v.dump()));
+  }
+  return fmt::format("{}", fmt::join(diffs, "; "));
+}
+
+void check_resumable(const std::string& path, const std::string& header, std::span<const std::string> ignore) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  const FileScan s = scan(path);
+  if (s.complete_bytes == 0) return;
+  if (const std::string diff = header_difference(s.header, header, ignore); !diff.empty()) throw refused(path, diff);
+}
+
+std::set<std::string> recorded_files(const std::string& path) {
+  std::set<std::string> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return out;
+  for (const auto& [no, text] : scan(path).lines) out.insert(parse_record(text, path, no).file);
+  return out;
+}
 
 std::string to_json_line(const ImageRecord& r) {
   std::string o =

@@ -35,8 +35,12 @@ std::string eval_summary(const EvalOutcome& r) {
       "model {} ({} MACs/image), back-end {}{}, {} images from {}\n", r.model_path, r.macs, to_string(r.backend),
       r.on_array ? fmt::format(" {}-bit (weight FL per {})", r.bits, quant::to_string(r.weight_fl)) : "", r.images,
       r.image_dir);
-  s += fmt::format("top-1 {:.2f}% ({}/{}), top-5 {:.2f}% ({}/{}) over labelled images; {} errors\n", t.top1_percent(),
-                   t.top1, t.labelled, t.top5_percent(), t.top5, t.labelled, t.errors);
+  if (t.labelled == 0) {
+    s += fmt::format("top-1 n/a, top-5 n/a (no labelled image); {} errors\n", t.errors);
+  } else {
+    s += fmt::format("top-1 {:.2f}% ({}/{}), top-5 {:.2f}% ({}/{}) over labelled images; {} errors\n", t.top1_percent(),
+                     t.top1, t.labelled, t.top5_percent(), t.top5, t.labelled, t.errors);
+  }
   s += fmt::format("{:.2f} images/s ({:.1f} s, {} jobs)", static_cast<double>(ok) / std::max(r.seconds, 1e-9),
                    r.seconds, r.jobs);
   if (r.on_array && ok > 0)

@@ -120,6 +120,8 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   out.model_name = fs::path(model_path).filename().string();
   out.backend = job.backend;
   fs::create_directories(job.out_dir);
+  check_sweep_resume(job.out_dir, job.backend, out.model_name, kRecordedBits,
+                     std::string(quant::to_string(job.weight_fl)));
 
   const SweepCalibration sc =
       sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn);

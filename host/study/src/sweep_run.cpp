@@ -75,4 +75,11 @@ RecordResult record_sweep(const SweepRecording& r) {
       r.files, runner.workers(), r.record);
 }
 
+void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
+                        const std::vector<int>& bits, const std::string& weight_fl_name) {
+  const std::vector<std::string> ignore{"calibration"};
+  check_resumable(sweep_records_path(out_dir, backend),
+                  records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name), ignore);
+}
+
 }  // namespace bitscale::study

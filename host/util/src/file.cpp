@@ -1,7 +1,10 @@
 #include "bitscale/util/file.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +12,17 @@
 #include <system_error>
 
 namespace bitscale::util {
+
+namespace {
+
+// The temporary file beside `path` (same directory, so that the rename is atomic); the process id
+// keeps two processes writing the same result from sharing it.
+std::string temporary_beside(const std::string& path) { return fmt::format("{}.tmp{}", path, ::getpid()); }
+
+// Why the last open failed, e.g. "No such file or directory".
+std::string last_reason() { return errno != 0 ? std::strerror(errno) : "unknown error"; }
+
+}  // namespace
 
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -19,20 +33,41 @@ std::string read_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temporary_beside(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error(fmt::format("cannot write '{}': is a directory", path));
   {
+    errno = 0;
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error(fmt::format("{}: cannot write", path));
+    if (!f) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, last_reason()));
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
     f.flush();
-    if (!f) throw std::runtime_error(fmt::format("{}: write error", path));
+    if (!f) {
+      const std::string reason = last_reason();
+      f.close();
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error(fmt::format("cannot write '{}': write error: {}", path, reason));
+    }
   }
-  std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
+    const std::string reason = ec.message();
     std::filesystem::remove(tmp, ec);
-    throw std::runtime_error(fmt::format("{}: cannot write: {}", path, ec.message()));
+    throw std::runtime_error(fmt::format("cannot write '{}': {}", path, reason));
   }
+}
+
+void check_writable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error(fmt::format("cannot write '{}': is a directory", path));
+  const std::string tmp = temporary_beside(path);
+  errno = 0;
+  std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+  if (!f) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, last_reason()));
+  f.close();
+  std::filesystem::remove(tmp, ec);
 }
 
 std::string first_existing(const std::vector<std::string>& candidates) {

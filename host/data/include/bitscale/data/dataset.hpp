@@ -10,8 +10,10 @@
 
 namespace bitscale::data {
 
-/// Where the data the commands use lives. By default the embedded copy under data/ (relative to
-/// the working directory) first, then ../shared.
+/// Where the data the commands use lives. By default the embedded copy under data/, then
+/// ../shared, looked up in turn relative to the working directory, to the repository holding the
+/// executable (the nearest ancestor of its directory with data/models, e.g. build/host/bitscale
+/// -> the repository root) and to the source tree the executable was built from.
 struct DataPaths {
   std::string model;    ///< mobilenet_v1_0.25_128_quant.tflite
   std::string images;   ///< image directory
@@ -24,6 +26,9 @@ struct DataPaths {
 };
 /// The defaults (empty where none exists).
 DataPaths default_data_paths();
+/// The directories the defaults are looked up in, in order, each "" (the working directory) or
+/// ending in '/'.
+std::vector<std::string> data_roots();
 /// `given` (the command's options) with each empty path replaced by its default: the one
 /// resolution every command uses.
 DataPaths resolve_data_paths(DataPaths given);

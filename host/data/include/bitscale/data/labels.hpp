@@ -7,7 +7,9 @@
 // with the label.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -68,11 +70,30 @@ class Synsets {
 /// `<synset>.<ext>`. nullopt if the name does not start with a synset of `synsets`.
 [[nodiscard]] std::optional<int> label_from_filename(const std::string& path, const Synsets& synsets);
 
-/// All regular files of a directory (following symbolic links, not recursing), except hidden
-/// ones (name starting with '.'), whatever their extension: files that are not images are
-/// reported per file by the evaluation, not silently skipped. Paths are `dir/name`, sorted by
-/// name (byte order). Throws LabelError if `dir` does not exist or is not a directory.
-[[nodiscard]] std::vector<std::string> list_images(const std::string& dir);
+/// The JPEG images of a directory (following symbolic links, not recursing), except hidden ones
+/// (name starting with '.'): files named *.jpg, *.jpeg, *.jpe or *.jfif (any case), and files of
+/// any other name that start with the JPEG signature FF D8 FF. Paths are `dir/name`, sorted by
+/// name (byte order). A file with an image name but unreadable or corrupt contents is listed (the
+/// evaluation reports it per file). Throws LabelError if `dir` does not exist or is not a
+/// directory.
+struct ImageListing {
+  std::vector<std::string> images;
+  std::size_t skipped_files = 0;              ///< regular files that are not JPEG images (README.txt, *.png, ...)
+  std::size_t skipped_dirs = 0;               ///< subdirectories (not searched)
+  std::vector<std::string> skipped_examples;  ///< the first few skipped names
+  /// "" when nothing was skipped, else e.g. "dir: skipped 2 files that are not JPEG images
+  /// (README.txt, a.png) and 1 subdirectory".
+  [[nodiscard]] std::string skipped_message(const std::string& dir) const;
+};
+[[nodiscard]] ImageListing scan_images(const std::string& dir);
+
+/// scan_images(dir).images; `warn` (if given) receives the skipped_message when something was
+/// skipped.
+[[nodiscard]] std::vector<std::string> list_images(const std::string& dir,
+                                                   const std::function<void(const std::string&)>& warn = {});
+
+/// Whether `path` names a JPEG image by its extension (.jpg, .jpeg, .jpe, .jfif, any case).
+[[nodiscard]] bool has_image_extension(const std::string& path);
 
 /// Files split into a calibration set and an evaluation set.
 struct Split {

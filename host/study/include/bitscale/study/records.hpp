@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -79,14 +81,30 @@ struct RecordResult {
 using WorkerFactory = std::function<std::function<ImageRecord(const std::string& file)>()>;
 
 /// Resumable recording. `path` holds `header` as its first line, then one record per line.
-/// An existing file is read first: its header must equal `header` (else StudyError: other
-/// options), a partial last line is cut off (the file is truncated back to the last complete
-/// line), malformed lines are errors naming the file and line, and files already recorded are
-/// skipped. The other files of `files` are computed with `jobs` threads and appended in the
-/// order of `files`, one flushed line per image, so an interrupted and resumed run writes the
-/// same bytes as an uninterrupted one.
+/// An existing file is read first: its header must equal `header` (else StudyError naming the
+/// differing fields, the file untouched), a partial last line is cut off (the file is truncated back to the last
+/// complete line), malformed lines are errors naming the file and line, and files already recorded are skipped. The
+/// other files of `files` are computed with `jobs` threads and appended in the order of `files`, one flushed line per
+/// image, so an interrupted and resumed run writes the same bytes as an uninterrupted one.
 RecordResult record_images(const std::string& path, const std::string& header, const std::vector<std::string>& files,
                            const WorkerFactory& make_worker, const RecordOptions& opts = {});
+
+/// What differs between a records file's header `recorded` and the header a run expects, field
+/// by field (fields named in `ignore` are not compared), e.g.
+///   recorded with weight_fl "layer", this run uses "channel"
+/// several joined by "; "; "" when they agree.
+std::string header_difference(const std::string& recorded, const std::string& expected,
+                              std::span<const std::string> ignore = {});
+
+/// The resume check of record_images without writing anything, for a job to run before its
+/// expensive phases: when `path` holds records, their header must agree with `header` (except the
+/// fields of `ignore`, e.g. a calibration not known yet), else StudyError
+///   "<path>: recorded with <field> <value>, this run uses <value>; ..."
+void check_resumable(const std::string& path, const std::string& header, std::span<const std::string> ignore = {});
+
+/// The files that `path` holds a record of (empty when there is no file); a partial last line is
+/// ignored, a malformed line is a StudyError.
+std::set<std::string> recorded_files(const std::string& path);
 
 /// Reads a records file without computing anything (report, tests).
 std::vector<ImageRecord> read_records(const std::string& path, std::string* header = nullptr);

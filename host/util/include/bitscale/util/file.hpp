@@ -10,9 +10,15 @@ namespace bitscale::util {
 
 /// The whole file; throws std::runtime_error "<path>: cannot read".
 std::string read_file(const std::string& path);
-/// Replaces `path` with `text` atomically (written to a temporary file beside it, then renamed);
-/// throws std::runtime_error naming the file.
+/// Replaces `path` with `text` atomically: written to a temporary file beside it (same directory,
+/// `<path>.tmp<pid>`), then renamed over it, so a reader or a crash sees the old file or the new
+/// one, never a part. Throws std::runtime_error "cannot write '<path>': <reason>" (missing or
+/// read-only directory, a directory at `path`, disk full), leaving the old file as it was and no
+/// temporary file behind.
 void write_file(const std::string& path, std::string_view text);
+/// Throws as write_file would when `path` cannot be written (checked by creating and removing the
+/// temporary file), without touching `path`: a long job checks its outputs before it starts.
+void check_writable(const std::string& path);
 /// First of `candidates` that exists as a file or directory, or "" if none.
 std::string first_existing(const std::vector<std::string>& candidates);
 
