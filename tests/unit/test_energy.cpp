@@ -14,6 +14,7 @@
 
 #include "bitscale/data/dataset.hpp"
 #include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/calibrate.hpp"
