@@ -74,6 +74,8 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--max-drop", job.max_drop, "Target top-1 drop vs float, percentage points")->capture_default_str();
   cmd->add_option("--step", job.step, "Threshold grid step")->check(CLI::Range(1e-4, 0.5))->capture_default_str();
   cmd->add_option("--energy", job.energy, "Energy table file (default: Envision 290/56/7.6 mW at 76 GOPS)");
+  add_choice_option(cmd, "--energy-model", job.energy_model, study::parse_energy_model, {"mac", "memory"},
+                    "mac (MACs only, the paper's model) or memory (+ scratchpads, off-chip; docs/ENERGY.md)", "mac");
   add_array_backend_option(cmd, job.backend);
   add_weight_fl_option(cmd, job.weight_fl);
   add_count_option(cmd, "--confirm-rtl", job.confirm_rtl,

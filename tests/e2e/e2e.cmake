@@ -73,3 +73,19 @@ foreach(spec
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(cli_rejects_negative_counts_${cmd} PROPERTIES LABELS e2e)
 endforeach()
+
+# An empty or all-zero --energy table is refused naming the file and the key, before anything is
+# written (it used to report a "100 % saving"; docs/ENERGY.md).
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/energy_all_zero.txt "mac16_pj 0\nmac8_pj 0\nmac4_pj 0\n")
+foreach(case "empty|/dev/null|energy table '/dev/null': empty"
+             "all_zero|${CMAKE_CURRENT_BINARY_DIR}/energy_all_zero.txt|energy_all_zero.txt': 'mac16_pj' is 0")
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 name)
+  list(GET parts 1 table)
+  list(GET parts 2 expected)
+  set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/energy_refused_${name})
+  add_test(NAME cli_sweep_refuses_${name}_energy_table
+           COMMAND sh -c "rm -rf ${out_dir}; out=$($<TARGET_FILE:bitscale> sweep --energy ${table} --energy-model memory --no-progress --out ${out_dir} 2>&1) && { echo accepted; exit 1; }; echo \"$out\" | grep -qF -- \"${expected}\" || { echo \"$out\"; exit 1; }; test ! -e ${out_dir}"
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(cli_sweep_refuses_${name}_energy_table PROPERTIES LABELS e2e)
+endforeach()

@@ -1,18 +1,15 @@
-// The bit-width controller (escalation rule) and the energy model.
+// The bit-width controller (escalation rule); the energy model is in test_energy.cpp.
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <random>
 
 #include "bitscale/study/controller.hpp"
-#include "bitscale/study/energy.hpp"
 #include "bitscale/study/records.hpp"
 
 namespace {
 
 using bitscale::study::Controller;
-using bitscale::study::EnergyTable;
 using bitscale::study::score_margin;
 
 TEST(Controller, ScoreMarginIsTop1MinusTop2) {
@@ -112,60 +109,6 @@ TEST(Controller, RejectsBadConfigurations) {
   EXPECT_THROW(Controller({4, 8}, std::nan("")), std::invalid_argument);
   const std::vector<double> two{0.1, 0.2};
   EXPECT_THROW((void)Controller({4, 8, 16}, 0.5).decide(std::span<const double>(two)), std::invalid_argument);
-}
-
-TEST(Energy, EnvisionTableFollowsThePublishedPowers) {
-  const auto t = EnergyTable::envision();
-  // Same throughput in every mode: energy per MAC is proportional to power.
-  EXPECT_NEAR(t.pj_per_mac16 / t.pj_per_mac8, 290.0 / 56.0, 1e-9);
-  EXPECT_NEAR(t.pj_per_mac8 / t.pj_per_mac4, 56.0 / 7.6, 1e-9);
-  // 290 mW at 76 G operations/s, one MAC = 2 operations.
-  EXPECT_NEAR(t.pj_per_mac16, 2 * 0.290 / 76e9 * 1e12, 1e-9);
-}
-
-TEST(Energy, EnergyIsLinearInTheCounters) {
-  EnergyTable t;
-  t.pj_per_mac16 = 4;
-  t.pj_per_mac8 = 2;
-  t.pj_per_mac4 = 1;
-  t.pj_per_spad_read = 0.5;
-  t.pj_per_spad_write = 0.25;
-  bitscale::driver::Counters c;
-  c.mac16 = 10;
-  c.mac8 = 100;
-  c.mac4 = 1000;
-  c.spad_rd = 8;
-  c.spad_wr = 4;
-  c.cycles = 12345;  // cycles cost nothing in this model
-  EXPECT_DOUBLE_EQ(bitscale::study::energy_pj(c, t), 40 + 200 + 1000 + 4 + 1);
-}
-
-TEST(Energy, LoadsTablesAndRejectsMalformedOnes) {
-  const std::string dir = ::testing::TempDir();
-  auto write = [&](const std::string& name, const std::string& text) {
-    const std::string p = dir + "/" + name;
-    std::ofstream(p) << text;
-    return p;
-  };
-  const auto a =
-      EnergyTable::load(write("a.txt", "# per MAC\nmac16_pj 3\nmac8_pj 1.5 # comment\nmac4_pj 0.5\nspad_read_pj 2\n"));
-  EXPECT_DOUBLE_EQ(a.pj_per_mac16, 3);
-  EXPECT_DOUBLE_EQ(a.pj_per_mac8, 1.5);
-  EXPECT_DOUBLE_EQ(a.pj_per_spad_read, 2);
-  EXPECT_DOUBLE_EQ(a.pj_per_spad_write, 0);
-  const auto b = EnergyTable::load(write("b.txt", "power16_mw 290\npower8_mw 56\npower4_mw 7.6\ngops 76\n"));
-  EXPECT_NEAR(b.pj_per_mac8, EnergyTable::envision().pj_per_mac8, 1e-12);
-  EXPECT_THROW(EnergyTable::load(write("c.txt", "mac16_pj three\n")), std::runtime_error);
-  EXPECT_THROW(EnergyTable::load(write("d.txt", "mac32_pj 1\n")), std::runtime_error);
-  EXPECT_THROW(EnergyTable::load(write("e.txt", "mac16_pj -1\n")), std::runtime_error);
-  EXPECT_THROW(EnergyTable::load(write("f.txt", "power16_mw 290\n")), std::runtime_error);
-  EXPECT_THROW(EnergyTable::load(dir + "/does-not-exist.txt"), std::runtime_error);
-  try {
-    EnergyTable::load(write("g.txt", "mac16_pj 1\nmac8_pj 1 2\n"));
-    FAIL() << "no error";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
-  }
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ double float_top1(const SweepInput& in) {
 
 double static16_energy_pj(const SweepInput& in) {
   double e = 0;
-  for (const auto* r : in.records) e += energy_pj(*r->levels.at(16).counters, in.table);
+  for (const auto* r : in.records) e += energy_pj(r->levels.at(16), in.table);
   return e;
 }
 
@@ -132,7 +132,7 @@ StaticPoint evaluate_static(const SweepInput& in, int bits) {
   for (const auto* r : in.records) {
     const RunRecord& run = r->levels.at(bits);
     p.correct += run.correct1;
-    p.energy_pj += energy_pj(*run.counters, in.table);
+    p.energy_pj += energy_pj(run, in.table);
   }
   const double n = static_cast<double>(std::max<std::size_t>(in.records.size(), 1));
   p.top1 = 100.0 * static_cast<double>(p.correct) / n;
@@ -154,7 +154,7 @@ SweepPoint evaluate_with(const SweepInput& in, double threshold, double ftop1, d
   for (const auto* r : in.records) {
     for (std::size_t i = 0; i < in.levels.size(); ++i) margins[i] = r->levels.at(in.levels[i]).margin;
     const Decision d = ctl.decide(margins);
-    for (int b : d.executed) p.energy_pj += energy_pj(*r->levels.at(b).counters, in.table);
+    for (int b : d.executed) p.energy_pj += energy_pj(r->levels.at(b), in.table);
     runs += d.executed.size();
     p.correct += r->levels.at(d.accepted_bits).correct1;
     p.accepted[static_cast<std::size_t>(std::find(in.levels.begin(), in.levels.end(), d.accepted_bits) -

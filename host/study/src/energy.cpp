@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -15,7 +16,28 @@ namespace {
 // Energy per MAC (pJ) from a power (mW) at a throughput (GOPS), one MAC = 2 operations.
 double mac_pj(double power_mw, double gops) { return 2.0 * power_mw * 1e-3 / (gops * 1e9) * 1e12; }
 
+// Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014, 45 nm:
+// 64-bit SRAM reads of 10 pJ (8 KB) and 20 pJ (32 KB), i.e. ~ sqrt(size); a 16 KB bank:
+// 10 * sqrt(2) pJ per 64 bits, a quarter of it per 16-bit word. DRAM: 1.3 nJ per 64 bits
+// (the low end of his 1.3-2.6 nJ), per byte / 8.
+const double kSpadWordPj = 10.0 * std::sqrt(2.0) / 4.0;
+constexpr double kDramBytePj = 1300.0 / 8.0;
+
+// The keys of a table file, in the order of the error messages.
+constexpr std::array<const char*, 10> kKeys{
+    "mac16_pj",  "mac8_pj", "mac4_pj",      "power16_mw",    "power8_mw",
+    "power4_mw", "gops",    "spad_read_pj", "spad_write_pj", "offchip_pj_per_byte"};
+
 }  // namespace
+
+std::string_view to_string(EnergyModel m) { return m == EnergyModel::kMac ? "mac" : "memory"; }
+
+EnergyModel parse_energy_model(std::string_view name) {
+  for (const EnergyModel m : {EnergyModel::kMac, EnergyModel::kMemory}) {
+    if (name == to_string(m)) return m;
+  }
+  throw std::invalid_argument(fmt::format("energy model '{}': expected 'mac' or 'memory'", name));
+}
 
 EnergyTable EnergyTable::envision() {
   EnergyTable t;
@@ -23,6 +45,17 @@ EnergyTable EnergyTable::envision() {
   t.pj_per_mac16 = mac_pj(290.0, 76.0);
   t.pj_per_mac8 = mac_pj(56.0, 76.0);
   t.pj_per_mac4 = mac_pj(7.6, 76.0);
+  return t;
+}
+
+EnergyTable EnergyTable::envision_with_memory() {
+  EnergyTable t = envision();
+  t.source += fmt::format(
+      "; memories after Horowitz (ISSCC 2014, 45 nm): scratchpad {:.2f} pJ per 16-bit word, DRAM {:.1f} pJ per byte",
+      kSpadWordPj, kDramBytePj);
+  t.pj_per_spad_read = kSpadWordPj;
+  t.pj_per_spad_write = kSpadWordPj;
+  t.pj_per_offchip_byte = kDramBytePj;
   return t;
 }
 
@@ -44,37 +77,110 @@ EnergyTable EnergyTable::load(const std::string& path) {
       throw std::runtime_error(
           fmt::format("energy table '{}' line {}: expected '<key> <non-negative number>'", path, n));
     }
-    static const char* kKeys[] = {"mac16_pj",   "mac8_pj",   "mac4_pj",   "spad_read_pj", "spad_write_pj",
-                                  "power16_mw", "power8_mw", "power4_mw", "gops"};
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
     if (!known) throw std::runtime_error(fmt::format("energy table '{}' line {}: unknown key '{}'", path, n, key));
-    kv[key] = v;
+    if (!kv.emplace(key, v).second)
+      throw std::runtime_error(fmt::format("energy table '{}' line {}: '{}' given twice", path, n, key));
+  }
+  if (kv.empty()) throw std::runtime_error(fmt::format("energy table '{}': empty (no '<key> <value>' line)", path));
+  const auto has = [&](const char* k) { return kv.count(k) != 0; };
+  const auto value = [&](const char* k) { return has(k) ? kv.at(k) : 0.0; };
+  const bool by_power = has("power16_mw") || has("power8_mw") || has("power4_mw") || has("gops");
+  const bool by_mac = has("mac16_pj") || has("mac8_pj") || has("mac4_pj");
+  if (by_power && by_mac) {
+    throw std::runtime_error(fmt::format(
+        "energy table '{}': give the MAC energies either as mac*_pj or as power*_mw with gops, not both", path));
   }
   EnergyTable t;
   t.source = path;
-  const bool by_power = kv.count("power16_mw") || kv.count("power8_mw") || kv.count("power4_mw");
+  // A MAC energy of 0 is named by the key the file uses for it.
+  std::array<const char*, 3> mac_keys{"mac16_pj", "mac8_pj", "mac4_pj"};
   if (by_power) {
-    if (!kv.count("gops") || kv["gops"] <= 0) {
+    if (!(value("gops") > 0))
       throw std::runtime_error(fmt::format("energy table '{}': power entries need a positive 'gops'", path));
-    }
-    t.pj_per_mac16 = mac_pj(kv["power16_mw"], kv["gops"]);
-    t.pj_per_mac8 = mac_pj(kv["power8_mw"], kv["gops"]);
-    t.pj_per_mac4 = mac_pj(kv["power4_mw"], kv["gops"]);
+    mac_keys = {"power16_mw", "power8_mw", "power4_mw"};
+    t.pj_per_mac16 = mac_pj(value("power16_mw"), value("gops"));
+    t.pj_per_mac8 = mac_pj(value("power8_mw"), value("gops"));
+    t.pj_per_mac4 = mac_pj(value("power4_mw"), value("gops"));
   } else {
-    t.pj_per_mac16 = kv["mac16_pj"];
-    t.pj_per_mac8 = kv["mac8_pj"];
-    t.pj_per_mac4 = kv["mac4_pj"];
+    t.pj_per_mac16 = value("mac16_pj");
+    t.pj_per_mac8 = value("mac8_pj");
+    t.pj_per_mac4 = value("mac4_pj");
   }
-  t.pj_per_spad_read = kv["spad_read_pj"];
-  t.pj_per_spad_write = kv["spad_write_pj"];
+  t.pj_per_spad_read = value("spad_read_pj");
+  t.pj_per_spad_write = value("spad_write_pj");
+  t.pj_per_offchip_byte = value("offchip_pj_per_byte");
+  const double macs[] = {t.pj_per_mac16, t.pj_per_mac8, t.pj_per_mac4};
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (!(macs[i] > 0)) {
+      throw std::runtime_error(fmt::format(
+          "energy table '{}': '{}' is {} (every MAC costs energy; the 16-bit one is the reference of the savings)",
+          path, mac_keys[i], has(mac_keys[i]) ? "0" : "missing"));
+    }
+  }
+  t.validate();
   return t;
 }
 
-double energy_pj(const driver::Counters& c, const EnergyTable& t) {
-  return static_cast<double>(c.mac16) * t.pj_per_mac16 + static_cast<double>(c.mac8) * t.pj_per_mac8 +
-         static_cast<double>(c.mac4) * t.pj_per_mac4 + static_cast<double>(c.spad_rd) * t.pj_per_spad_read +
-         static_cast<double>(c.spad_wr) * t.pj_per_spad_write;
+EnergyTable EnergyTable::mac_only() const {
+  EnergyTable t = *this;
+  const bool dropped = pj_per_spad_read != 0 || pj_per_spad_write != 0 || pj_per_offchip_byte != 0;
+  t.pj_per_spad_read = t.pj_per_spad_write = t.pj_per_offchip_byte = 0;
+  if (dropped) t.source += " (MAC terms only)";
+  return t;
 }
+
+void EnergyTable::validate() const {
+  const std::pair<const char*, double> terms[] = {{"mac16_pj", pj_per_mac16},
+                                                  {"mac8_pj", pj_per_mac8},
+                                                  {"mac4_pj", pj_per_mac4},
+                                                  {"spad_read_pj", pj_per_spad_read},
+                                                  {"spad_write_pj", pj_per_spad_write},
+                                                  {"offchip_pj_per_byte", pj_per_offchip_byte}};
+  for (const auto& [key, v] : terms) {
+    if (!std::isfinite(v) || v < 0)
+      throw std::runtime_error(fmt::format("energy table '{}': '{}' is {} (must be >= 0)", source, key, v));
+  }
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (terms[i].second == 0) {
+      throw std::runtime_error(fmt::format(
+          "energy table '{}': '{}' is 0 (every MAC costs energy; the 16-bit one is the reference of the savings)",
+          source, terms[i].first));
+    }
+  }
+}
+
+EnergyTable energy_table(const std::string& path, EnergyModel model) {
+  EnergyTable t = !path.empty()                   ? EnergyTable::load(path)
+                  : model == EnergyModel::kMemory ? EnergyTable::envision_with_memory()
+                                                  : EnergyTable::envision();
+  if (model == EnergyModel::kMac) t = t.mac_only();
+  t.validate();
+  return t;
+}
+
+EnergyBreakdown energy_breakdown(const driver::Counters& c, std::optional<std::uint64_t> offchip_bytes,
+                                 const EnergyTable& t) {
+  if (t.pj_per_offchip_byte != 0 && !offchip_bytes) {
+    throw std::invalid_argument(
+        "an array run without its off-chip bytes cannot be priced with the memory terms (records made before "
+        "bitscale recorded \"offchip_bytes\": record them again)");
+  }
+  EnergyBreakdown e;
+  e.mac_pj = static_cast<double>(c.mac16) * t.pj_per_mac16 + static_cast<double>(c.mac8) * t.pj_per_mac8 +
+             static_cast<double>(c.mac4) * t.pj_per_mac4;
+  e.spad_pj =
+      static_cast<double>(c.spad_rd) * t.pj_per_spad_read + static_cast<double>(c.spad_wr) * t.pj_per_spad_write;
+  e.offchip_pj = static_cast<double>(offchip_bytes.value_or(0)) * t.pj_per_offchip_byte;
+  return e;
+}
+
+EnergyBreakdown energy_breakdown(const RunRecord& r, const EnergyTable& t) {
+  if (!r.counters) throw std::invalid_argument("energy of a run without counters (not an array run)");
+  return energy_breakdown(*r.counters, r.offchip_bytes, t);
+}
+
+double energy_pj(const RunRecord& r, const EnergyTable& t) { return energy_breakdown(r, t).total(); }
 
 }  // namespace bitscale::study

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "bitscale/quant/traffic.hpp"
 #include "bitscale/study/controller.hpp"
 
 namespace bitscale::study {
@@ -94,6 +95,7 @@ Prediction Engine::Session::run(std::span<const std::uint8_t> rgb, bool record_m
     QuantResult r = e_.qnet_->run(*acc_, rgb, o);
     p.probabilities = std::move(r.probabilities);
     p.counters = r.counters;
+    p.offchip_bytes = quant::offchip_bytes(*e_.qnet_);
     p.mac_outputs = std::move(r.mac_outputs);
   } else {
     p.probabilities = e_.net_.run_float(rgb);

@@ -81,6 +81,7 @@ std::string run_json(const RunRecord& r) {
         "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{}}}",
         c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles);
   }
+  if (r.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *r.offchip_bytes);
   return o + "}";
 }
 
@@ -109,6 +110,7 @@ RunRecord parse_run(const Json& j, const std::string& where) {
     k.tiles = g.u64("tiles");
     r.counters = k;
   }
+  if (j.contains("offchip_bytes")) r.offchip_bytes = f.u64("offchip_bytes");
   return r;
 }
 
@@ -290,6 +292,7 @@ RunRecord run_record(const Prediction& p, std::optional<int> label) {
     }
   }
   r.counters = p.counters;
+  r.offchip_bytes = p.offchip_bytes;
   return r;
 }
 

@@ -112,7 +112,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   const std::string& image_dir = d.need_images();
   const std::string& syn_path = d.need_synsets();
   if (!(job.max_drop >= 0)) throw std::invalid_argument("--max-drop must be >= 0");
-  const EnergyTable table = job.energy.empty() ? EnergyTable::envision() : EnergyTable::load(job.energy);
+  const EnergyTable table = energy_table(job.energy, job.energy_model);
   const model::Model model = model::load_tflite(model_path);
   const model::Network net(model);
   const data::Synsets syn(syn_path);

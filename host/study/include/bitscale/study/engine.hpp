@@ -48,6 +48,7 @@ struct Prediction {
   float max_prob = 0;                             ///< max_probability(probabilities)
   float entropy = 0;                              ///< normalized_entropy(probabilities)
   std::optional<driver::Counters> counters;       ///< array back-ends
+  std::optional<std::uint64_t> offchip_bytes;     ///< array back-ends: quant::offchip_bytes of the network
   std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
 };
 

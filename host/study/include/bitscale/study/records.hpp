@@ -35,6 +35,8 @@ struct RunRecord {
   std::optional<driver::Counters> counters;  ///< array runs
   double max_prob = 0;                       ///< P(top1) of that run (float value)
   double entropy = 0;                        ///< normalized_entropy of the whole output distribution (float value)
+  /// Array runs: bytes between DRAM and the accelerator (quant::offchip_bytes, docs/ENERGY.md).
+  std::optional<std::uint64_t> offchip_bytes;
   friend bool operator==(const RunRecord&, const RunRecord&) = default;
 };
 

@@ -26,6 +26,8 @@ struct SweepJob {
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   std::string energy;  ///< energy table file ("": Envision)
+  /// Priced terms (docs/ENERGY.md).
+  EnergyModel energy_model = EnergyModel::kMac;
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;
