@@ -76,6 +76,7 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--energy", job.energy, "Energy table file (default: Envision 290/56/7.6 mW at 76 GOPS)");
   add_array_backend_option(cmd, job.backend);
   add_weight_fl_option(cmd, job.weight_fl);
+  add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--confirm-rtl", job.confirm_rtl,
                    "Re-run the first N evaluation images on the RTL back-end and check identical records,\n"
                    "decisions and energy (exit status 1 otherwise)");

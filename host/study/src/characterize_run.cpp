@@ -65,12 +65,13 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
                        .backend = s.backend,
                        .calib = &calib,
                        .weight_fl = s.weight_fl,
+                       .quantization = s.quantization,
                        .factory = s.factory},
                       s.label_of);
-  RecordResult phase2 =
-      record_images(s.out_dir + "/levels.jsonl",
-                    records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name),
-                    out.base.kept, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
+  RecordResult phase2 = record_images(s.out_dir + "/levels.jsonl",
+                                      records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id,
+                                                     s.weight_fl_name, s.quantization),
+                                      out.base.kept, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
   if (s.phase_done) s.phase_done(CharacterizePhase::kLevels);
   if (!phase2.complete) {
     out.computed = phase2.computed;

@@ -107,6 +107,14 @@ std::string characterize_summary(const CharacterizeJobOutcome& r) {
     s += fmt::format("  SM at {:>2}-bit: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", b, e.mean,
                      e.stddev, e.n, h.mean, h.stddev, h.n);
   }
+  for (int b : levels) {
+    const auto& sep = c.separation.at(b);
+    const auto cell = [](const std::optional<double>& a) { return a ? fmt::format("{:.3f}", *a) : std::string("n/a"); };
+    s += fmt::format(
+        "  AUROC easy vs difficult at {:>2}-bit: margin {}, max-prob {}, entropy {}; top-1/top-2 ties: {}\n", b,
+        cell(sep.at(Metric::kScoreMargin)), cell(sep.at(Metric::kMaxProb)), cell(sep.at(Metric::kEntropy)),
+        c.ties.at(b));
+  }
   return s;
 }
 

@@ -43,6 +43,7 @@ RecordResult record(const SweepContext& x) {
                                .backend = x.job.backend,
                                .calib = &x.sc.calib,
                                .weight_fl = x.job.weight_fl,
+                               .quantization = x.job.quantization,
                                .factory = x.job.factory},
                        .label_of = x.label_of,
                        .files = x.files,
@@ -84,6 +85,7 @@ Confirmation confirm(const SweepContext& x, const SweepCallbacks& cb, const Reco
             .backend = Backend::kRtl,
             .calib = &x.sc.calib,
             .weight_fl = job.weight_fl,
+            .quantization = job.quantization,
             .factory = job.factory};
   cs.label_of = x.label_of;
   cs.files.assign(x.files.begin(),

@@ -69,10 +69,10 @@ std::string sweep_records_path(const std::string& out_dir, Backend backend) {
 
 RecordResult record_sweep(const SweepRecording& r) {
   const Runner runner(r.run, r.label_of);
-  return record_images(
-      sweep_records_path(r.out_dir, r.run.backend),
-      records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id, r.weight_fl_name),
-      r.files, runner.workers(), r.record);
+  return record_images(sweep_records_path(r.out_dir, r.run.backend),
+                       records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id,
+                                      r.weight_fl_name, r.run.quantization),
+                       r.files, runner.workers(), r.record);
 }
 
 }  // namespace bitscale::study

@@ -25,7 +25,8 @@ struct SweepJob {
   std::vector<int> levels{4, 8, 16};
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
-  std::string energy;  ///< energy table file ("": Envision)
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
+  std::string energy;                                      ///< energy table file ("": Envision)
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;
