@@ -21,6 +21,7 @@ namespace {
 
 using golden::Mode;
 using model::Network;
+namespace tflite = model::tflite;
 
 // ---------------------------------------------------------------------------------------------
 // Stochastic rounding
@@ -107,8 +108,7 @@ TEST(StochasticRounding, ValuesNeverLeaveTheModeRange) {
 }
 
 TEST(StochasticRounding, NamesRoundTrip) {
-  for (const Rounding r : {Rounding::kNearest, Rounding::kStochastic})
-    EXPECT_EQ(rounding_from_string(to_string(r)), r);
+  for (const Rounding r : {Rounding::kNearest, Rounding::kStochastic}) EXPECT_EQ(rounding_from_string(to_string(r)), r);
   EXPECT_THROW((void)rounding_from_string("up"), std::invalid_argument);
   for (const ClassifierPrecision c : {ClassifierPrecision::kLevel, ClassifierPrecision::kWide})
     EXPECT_EQ(classifier_precision_from_string(to_string(c)), c);
@@ -213,8 +213,7 @@ TEST_F(QuantOptionsNetwork, WideClassifierRunsTheLastMacLayerAt16BitsOnly) {
   std::mt19937 rng(8);
   for (int bits : {4, 8}) {
     const QuantizedNetwork level(net_, calib_, bits, acc_, WeightFl::kLayer);
-    const QuantizedNetwork wide(net_, calib_, bits, acc_, WeightFl::kLayer,
-                                {.classifier = ClassifierPrecision::kWide});
+    const QuantizedNetwork wide(net_, calib_, bits, acc_, WeightFl::kLayer, {.classifier = ClassifierPrecision::kWide});
     ASSERT_EQ(wide.layers().size(), 2u);
     const Mode m = golden::mode_from_bits(bits);
     EXPECT_EQ(wide.layers()[0].prepared.layer.mode, m);

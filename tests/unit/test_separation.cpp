@@ -11,6 +11,7 @@
 #include "bitscale/study/characterize_job.hpp"
 #include "bitscale/study/confidence.hpp"
 #include "bitscale/study/records.hpp"
+#include "bitscale/study/summaries.hpp"
 #include "bitscale/util/file.hpp"
 #include "test_files.hpp"
 
@@ -107,6 +108,27 @@ TEST(CharacterizeSeparation, AurocPerMetricAndTiesPerLevel) {
     for (const Metric m : kSeparationMetrics) EXPECT_FALSE(e.separation.at(b).at(m).has_value()) << b;
   }
   EXPECT_EQ(e.ties.at(16), 0u);
+}
+
+TEST(CharacterizeSeparation, SummaryLinesAndMarkdownTable) {
+  std::vector<ImageRecord> rs;
+  rs.push_back(image("a", run(true, 0.6, 0.8, 0.2), run(true, 0.7, 0.7, 0.5)));
+  rs.push_back(image("b", run(true, 0.0, 0.45, 0.3), run(true, 0.5, 0.6, 0.5)));
+  rs.push_back(image("d", run(false, 0.3, 0.6, 0.8), run(true, 0.0, 0.9, 0.5)));
+  CharacterizeJobOutcome r;
+  r.model_name = "m.tflite";
+  r.images = 3;
+  r.result = characterize(rs, {8, 16}, false);
+  // 8 bits: easy a, b against d. margin: 0.6 > 0.3, 0.0 < 0.3: 1 of 2; max-prob 0.8 > 0.6, 0.45 < 0.6:
+  // 1 of 2; 1 - entropy 0.8, 0.7 > 0.2: 2 of 2. 16 bits: all correct, no difficult class.
+  const std::string s = characterize_summary(r);
+  EXPECT_NE(s.find("AUROC easy vs difficult at  8-bit: margin 0.500, max-prob 0.500, entropy 1.000; "
+                   "top-1/top-2 ties: 1\n"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("AUROC easy vs difficult at 16-bit: margin n/a, max-prob n/a, entropy n/a; top-1/top-2 ties: 1\n"),
+            std::string::npos)
+      << s;
 }
 
 TEST(RecordsHeader, CarriesTheQuantizationOptionsOfArrayRuns) {

@@ -62,6 +62,16 @@ std::string point_json(const SweepPoint& p) {
 
 namespace {
 
+/// The AUROC of metric `m` at level `b` (nullopt when a class is empty or it was not computed).
+std::optional<double> separation(const Characterization& c, int b, Metric m) {
+  const auto it = c.separation.find(b);
+  if (it == c.separation.end()) return std::nullopt;
+  const auto jt = it->second.find(m);
+  return jt == it->second.end() ? std::nullopt : jt->second;
+}
+/// Exact top-1/top-2 ties at level `b` (0 when not computed).
+std::size_t ties(const Characterization& c, int b) { return c.ties.contains(b) ? c.ties.at(b) : 0; }
+
 /// An AUROC in JSON: a number, or null when a class is empty.
 std::string auroc_json(const std::optional<double>& a) { return a ? fmt::format("{:.6f}", *a) : "null"; }
 /// An AUROC in a table: 3 decimals, or n/a when a class is empty.
@@ -87,12 +97,12 @@ std::string characterization_json(const Characterization& c) {
     j += fmt::format("{}\"{}\":{{", i ? "," : "", L[i]);
     for (std::size_t k = 0; k < kSeparationMetrics.size(); ++k) {
       const Metric m = kSeparationMetrics[k];
-      j += fmt::format("{}\"{}\":{}", k ? "," : "", to_string(m), auroc_json(c.separation.at(L[i]).at(m)));
+      j += fmt::format("{}\"{}\":{}", k ? "," : "", to_string(m), auroc_json(separation(c, L[i], m)));
     }
     j += "}";
   }
   j += "},\"top1_top2_ties\":{";
-  for (std::size_t i = 0; i < L.size(); ++i) j += fmt::format("{}\"{}\":{}", i ? "," : "", L[i], c.ties.at(L[i]));
+  for (std::size_t i = 0; i < L.size(); ++i) j += fmt::format("{}\"{}\":{}", i ? "," : "", L[i], ties(c, L[i]));
   j += "}}\n";
   return j;
 }
@@ -178,9 +188,10 @@ std::string characterization_markdown(const Characterization& c, const std::stri
       "| bit-width | AUROC margin | AUROC max-prob | AUROC entropy | exact top-1/top-2 ties |\n"
       "|---|---|---|---|---|\n";
   for (int b : L) {
-    const auto& s = c.separation.at(b);
-    md += fmt::format("| {} | {} | {} | {} | {} of {} |\n", bits_name(b), auroc_cell(s.at(Metric::kScoreMargin)),
-                      auroc_cell(s.at(Metric::kMaxProb)), auroc_cell(s.at(Metric::kEntropy)), c.ties.at(b), c.images);
+    md +=
+        fmt::format("| {} | {} | {} | {} | {} of {} |\n", bits_name(b),
+                    auroc_cell(separation(c, b, Metric::kScoreMargin)), auroc_cell(separation(c, b, Metric::kMaxProb)),
+                    auroc_cell(separation(c, b, Metric::kEntropy)), ties(c, b), c.images);
   }
   md += "\n![minimum bit-width histogram](bitwidth_histogram.svg)\n\n";
   for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", b, b);

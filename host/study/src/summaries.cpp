@@ -108,6 +108,7 @@ std::string characterize_summary(const CharacterizeJobOutcome& r) {
                      e.stddev, e.n, h.mean, h.stddev, h.n);
   }
   for (int b : levels) {
+    if (!c.separation.contains(b) || !c.ties.contains(b)) continue;  // not computed by characterize()
     const auto& sep = c.separation.at(b);
     const auto cell = [](const std::optional<double>& a) { return a ? fmt::format("{:.3f}", *a) : std::string("n/a"); };
     s += fmt::format(
