@@ -9,6 +9,7 @@
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/study/characterize.hpp"
 #include "bitscale/study/characterize_job.hpp"
+#include "bitscale/study/classify_job.hpp"
 #include "bitscale/study/confidence.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/summaries.hpp"
@@ -178,6 +179,31 @@ TEST(CharacterizeSeparation, ResumeWithOtherQuantizationOptionsIsRefused) {
   other.quantization.rounding = quant::Rounding::kStochastic;
   EXPECT_THROW((void)run_characterize(other), StudyError);
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bitscale::study
+
+namespace bitscale::study {
+namespace {
+
+TEST(ClassifySummary, MacsPerModeWhenTheClassifierIsWider) {
+  ClassifyOutcome r;
+  r.image = "x.JPEG";
+  r.model_path = "m.tflite";
+  r.backend = Backend::kGolden;
+  r.on_array = true;
+  r.bits = 8;
+  driver::Counters c;
+  c.cycles = 5;
+  c.mac8 = 100;
+  c.mac16 = 20;
+  r.prediction.counters = c;
+  EXPECT_NE(classify_summary(r).find("array: 5 cycles, 120 MACs (100 8-bit, 20 16-bit)\n"), std::string::npos)
+      << classify_summary(r);
+  c.mac16 = 0;
+  r.prediction.counters = c;
+  EXPECT_NE(classify_summary(r).find("array: 5 cycles, 100 MACs (8-bit)\n"), std::string::npos) << classify_summary(r);
 }
 
 }  // namespace

@@ -63,8 +63,18 @@ std::string classify_summary(const ClassifyOutcome& r) {
                      class_name(k, r.synsets));
   }
   s += fmt::format("score margin P(top1) - P(top2): {:.6f}\n", p.margin);
-  if (p.counters)
-    s += fmt::format("array: {} cycles, {} MACs ({}-bit)\n", p.counters->cycles, p.counters->macs_total(), r.bits);
+  if (p.counters) {
+    const driver::Counters& c = *p.counters;
+    std::vector<std::string> parts;  // MACs per mode: the classifier is 16-bit in a lower level (--classifier 16)
+    for (const auto& [n, b] : {std::pair{c.mac4, 4}, std::pair{c.mac8, 8}, std::pair{c.mac16, 16}}) {
+      if (n > 0) parts.push_back(fmt::format("{} {}-bit", n, b));
+    }
+    if (parts.size() > 1) {
+      s += fmt::format("array: {} cycles, {} MACs ({})\n", c.cycles, c.macs_total(), fmt::join(parts, ", "));
+    } else {
+      s += fmt::format("array: {} cycles, {} MACs ({}-bit)\n", c.cycles, c.macs_total(), r.bits);
+    }
+  }
   return s;
 }
 
