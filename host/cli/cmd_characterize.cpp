@@ -63,6 +63,7 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   add_levels_option(cmd, job.levels, "Precision levels, increasing (4, 8, 16)");
   add_array_backend_option(cmd, job.backend);
   add_weight_fl_option(cmd, job.weight_fl);
+  add_quantization_options(cmd, job.quantization);
   cmd->add_flag("--top5", job.top5, "Correct = top-5 (default: top-1)");
   add_jobs_option(cmd, job.jobs);
   add_count_option(cmd, "--limit", job.limit, "At most the first N images (0 = all)");

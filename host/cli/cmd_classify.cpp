@@ -23,6 +23,7 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   add_model_option(cmd, job->data.model);
   cmd->add_option("--image", job->image, "JPEG image")->required();
   add_network_run_options(cmd, {job->backend, job->bits, job->weight_fl});
+  add_quantization_options(cmd, job->quantization);
   add_calibration_options(cmd, {job->calib, job->calib_limit, &job->save_calib},
                           "Calibration: a JSON file (from --save-calib) or an image directory (default: the "
                           "even-position\nhalf of the default image directory)");

@@ -60,6 +60,7 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   add_model_option(cmd, job.data.model);
   add_images_option(cmd, job.data.images);
   add_network_run_options(cmd, {job.backend, job.bits, job.weight_fl});
+  add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--limit", job.limit, "Evaluate at most N images (0 = all)");
   add_jobs_option(cmd, job.jobs);
   add_calibration_options(cmd, {job.calib, job.calib_limit, &job.save_calib},

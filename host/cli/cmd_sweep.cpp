@@ -78,6 +78,7 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
                     "mac (MACs only, the paper's model) or memory (+ scratchpads, off-chip; docs/ENERGY.md)", "mac");
   add_array_backend_option(cmd, job.backend);
   add_weight_fl_option(cmd, job.weight_fl);
+  add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--confirm-rtl", job.confirm_rtl,
                    "Re-run the first N evaluation images on the RTL back-end and check identical records,\n"
                    "decisions and energy (exit status 1 otherwise)");

@@ -169,4 +169,20 @@ inline void add_calibration_options(
   if (f.save_calib) cmd->add_option("--save-calib", *f.save_calib, "Write the calibration to this JSON file");
 }
 
+/// --classifier, --rounding, --rounding-seed: the host-side quantization options of array runs
+/// (docs/QUANTIZATION.md), bound into `q`.
+inline void add_quantization_options(CLI::App* cmd, quant::QuantOptions& q) {
+  add_choice_option(cmd, "--classifier", q.classifier, quant::classifier_precision_from_string, {"level", "16"},
+                    "Precision of the classifier (last MAC layer): '16' in every level (logits, hence the\n"
+                    "confidence, keep 16-bit resolution) or the precision of the 'level' (the seed paper)",
+                    std::string(quant::to_string(q.classifier)));
+  add_choice_option(cmd, "--rounding", q.rounding, quant::rounding_from_string, {"nearest", "stochastic"},
+                    "Rounding of the weights and biases quantized on the host: to 'nearest' or 'stochastic'\n"
+                    "(seeded by --rounding-seed); the array's requantization always rounds to nearest",
+                    std::string(quant::to_string(q.rounding)));
+  cmd->add_option("--rounding-seed", q.rounding_seed, "Seed of the stochastic rounding (reproducible)")
+      ->check(kNonNegative)
+      ->capture_default_str();
+}
+
 }  // namespace bitscale::cli

@@ -383,11 +383,17 @@ TEST_F(StudyRecordsEmbedded, InterruptedSweepIsIdentical) {
   ASSERT_TRUE(resumed.complete);
   EXPECT_EQ(resumed.computed, 4u);
   EXPECT_EQ(util::read_file((dir / "a.jsonl").string()), util::read_file((dir / "b.jsonl").string()));
-  // Counters recorded for each level, MACs in that level's mode only.
+  // Counters recorded for each level, MACs in that level's mode but the classifier's: 16-bit in
+  // every level by default (kArrayQuantDefaults), a 1x1 convolution on a 1x1xC input here.
+  std::uint64_t classifier_macs = 0;
+  for (auto it = net.ops().rbegin(); it != net.ops().rend() && classifier_macs == 0; ++it) {
+    if (it->is_mac()) classifier_macs = net.shapes()[it->inputs[0]].size() * static_cast<std::uint64_t>(it->out_c);
+  }
   for (const auto& r : full.records) {
     ASSERT_TRUE(r.ok());
     EXPECT_GT(r.levels.at(8).counters->mac8, 0u);
-    EXPECT_EQ(r.levels.at(8).counters->mac16, 0u);
+    EXPECT_EQ(r.levels.at(8).counters->mac16, classifier_macs);
+    EXPECT_EQ(r.levels.at(8).counters->mac8 + classifier_macs, static_cast<std::uint64_t>(net.macs()));
     EXPECT_GT(r.levels.at(16).counters->mac16, 0u);
   }
   // Summaries from the two record sets: byte-identical outputs.

@@ -112,7 +112,7 @@ TEST(StudySummaries, ClassifyOnTheArrayWithSynsetsAndLabel) {
             "label: 3 name 3\n"
             "  1.    3  0.500000  name 3\n"
             "score margin P(top1) - P(top2): 0.250000\n"
-            "array: 1234 cycles, 120 MACs (8-bit)\n");
+            "array: 1234 cycles, 120 MACs (20 4-bit, 100 8-bit)\n");  // MACs per mode when several
 }
 
 TEST(StudySummaries, SweepLines) {

@@ -28,6 +28,36 @@ std::int32_t quantize_value(double x, int fl, Mode mode) {
   return static_cast<std::int32_t>(std::clamp(r, lo, hi));
 }
 
+std::string_view to_string(Rounding r) { return r == Rounding::kStochastic ? "stochastic" : "nearest"; }
+
+Rounding rounding_from_string(std::string_view s) {
+  for (const Rounding r : {Rounding::kNearest, Rounding::kStochastic}) {
+    if (s == to_string(r)) return r;
+  }
+  throw std::invalid_argument(fmt::format("rounding '{}': expected 'nearest' or 'stochastic'", s));
+}
+
+std::mt19937_64 rounding_generator(std::uint64_t seed, std::uint64_t stream) {
+  const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v & 0xffffffffu); };
+  const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
+  std::seed_seq seq{lo(seed), hi(seed), lo(stream), hi(stream)};
+  return std::mt19937_64(seq);
+}
+
+double uniform_01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+double round_stochastic(double y, std::mt19937_64& rng) {
+  const double f = std::floor(y);
+  const double u = uniform_01(rng);  // drawn even when y is an integer: one draw per value
+  return u < y - f ? f + 1.0 : f;
+}
+
+std::int32_t quantize_stochastic(double x, int fl, Mode mode, std::mt19937_64& rng) {
+  const double r = round_stochastic(std::ldexp(x, fl), rng);
+  const double lo = golden::min_value(mode), hi = golden::max_value(mode);
+  return static_cast<std::int32_t>(std::clamp(r, lo, hi));
+}
+
 std::int64_t rescale(std::int64_t v, int from_fl, int to_fl) {
   if (to_fl >= from_fl) return v * (std::int64_t{1} << (to_fl - from_fl));
   return golden::round_shift(v, from_fl - to_fl);

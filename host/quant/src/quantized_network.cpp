@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <stdexcept>
 
 #include "bitscale/golden/numeric.hpp"
@@ -24,6 +25,12 @@ using model::Shape3;
 namespace {
 
 constexpr int kNoFl = -1000;
+
+/// The stochastic-rounding stream of operator `op` quantized at `bits`: the draws depend only
+/// on the seed, the operator and its bit-width (not on threads or on the order of construction).
+std::uint64_t stream(std::size_t op, int bits) {
+  return (static_cast<std::uint64_t>(op) << 8) | static_cast<std::uint64_t>(bits);
+}
 
 /// The array's geometry of MAC operator `i` (fully connected: a 1x1 convolution on a 1x1xK
 /// input). Throws std::invalid_argument for a dilated convolution.
@@ -109,9 +116,10 @@ golden::OutputStage output_stage(golden::FloatActivation act, int fl_out, Mode m
 }
 
 /// A MAC operator as a golden::Layer in `mode`: weights at their FLs (one, or one per output
-/// channel), biases at FL_in + FL_w (saturated to 32 bits), shifts to FL_out.
+/// channel), biases at FL_in + FL_w (saturated to 32 bits), shifts to FL_out; rounded to nearest,
+/// or stochastically with draws from `rng` (weights in order, then biases) when it is given.
 golden::Layer lower_mac(const Op& op, const golden::ConvShape& shape, Mode mode, int fl_in, std::span<const int> fl_w,
-                        int fl_out) {
+                        int fl_out, std::mt19937_64* rng) {
   golden::Layer L;
   L.mode = mode;
   L.shape = shape;
@@ -120,10 +128,12 @@ golden::Layer lower_mac(const Op& op, const golden::ConvShape& shape, Mode mode,
   const auto fl_w_of = [&](std::size_t c) { return fl_w[per_channel ? c : 0]; };
   L.weights.resize(op.weights.size());
   for (std::size_t k = 0; k < op.weights.size(); ++k)
-    L.weights[k] = quantize_value(op.weights[k], fl_w_of(k / per_ch), mode);
+    L.weights[k] = rng ? quantize_stochastic(op.weights[k], fl_w_of(k / per_ch), mode, *rng)
+                       : quantize_value(op.weights[k], fl_w_of(k / per_ch), mode);
   L.bias.resize(op.bias.size());
   for (std::size_t k = 0; k < op.bias.size(); ++k) {
-    const double r = std::round(std::ldexp(static_cast<double>(op.bias[k]), fl_in + fl_w_of(k)));
+    const double y = std::ldexp(static_cast<double>(op.bias[k]), fl_in + fl_w_of(k));
+    const double r = rng ? round_stochastic(y, *rng) : std::round(y);
     L.bias[k] = static_cast<std::int32_t>(std::clamp(r, double{std::numeric_limits<std::int32_t>::min()},
                                                      double{std::numeric_limits<std::int32_t>::max()}));
   }
@@ -150,6 +160,22 @@ std::string_view to_string(WeightFl w) {
   return "group";
 }
 
+std::string_view to_string(ClassifierPrecision c) { return c == ClassifierPrecision::kWide ? "16" : "level"; }
+
+ClassifierPrecision classifier_precision_from_string(std::string_view s) {
+  for (const ClassifierPrecision c : {ClassifierPrecision::kLevel, ClassifierPrecision::kWide}) {
+    if (s == to_string(c)) return c;
+  }
+  throw std::invalid_argument(fmt::format("classifier precision '{}': expected 'level' or '16'", s));
+}
+
+std::string describe(const QuantOptions& o) {
+  const std::string cls = o.classifier == ClassifierPrecision::kWide ? "classifier 16-bit" : "classifier at the level";
+  if (o.rounding == Rounding::kStochastic)
+    return fmt::format("{}, stochastic rounding (seed {})", cls, o.rounding_seed);
+  return cls + ", round to nearest";
+}
+
 WeightFl weight_fl_from_string(std::string_view s) {
   for (const WeightFl w : {WeightFl::kLayer, WeightFl::kChannel, WeightFl::kGroup}) {
     if (s == to_string(w)) return w;
@@ -158,9 +184,18 @@ WeightFl weight_fl_from_string(std::string_view s) {
 }
 
 QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib, int bits,
-                                   const driver::Accelerator& acc, WeightFl weight_fl)
-    : net_(&net), mode_(golden::mode_from_bits(bits)), weight_fl_(weight_fl) {
+                                   const driver::Accelerator& acc, WeightFl weight_fl, const QuantOptions& options)
+    : net_(&net), mode_(golden::mode_from_bits(bits)), weight_fl_(weight_fl), options_(options) {
   const auto& ops = net.ops();
+  // The classifier (last MAC operator) and everything after it at 16 bits with kWide.
+  op_mode_.assign(ops.size(), mode_);
+  if (options_.classifier == ClassifierPrecision::kWide) {
+    for (std::size_t i = ops.size(); i-- > 0;) {
+      if (!ops[i].is_mac()) continue;
+      std::fill(op_mode_.begin() + static_cast<std::ptrdiff_t>(i), op_mode_.end(), Mode::k16);
+      break;
+    }
+  }
   fl_.assign(net.shapes().size(), kNoFl);
   op_layer_.assign(ops.size(), -1);
   add_constant_.resize(ops.size());
@@ -183,38 +218,51 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
 QuantLayer QuantizedNetwork::plan_mac(std::size_t i, int fl_in, const Calibration& calib,
                                       const driver::Accelerator& acc) const {
   const Op& op = net_->ops()[i];
+  const Mode mode = op_mode_[i];
+  const int bits = golden::bits(mode);
   const golden::ConvShape shape = layer_shape(*net_, i);
-  std::vector<int> fl_w = weight_fls(op, bits(), fl_in, weight_fl_, acc.hw().cols);
+  std::vector<int> fl_w = weight_fls(op, bits, fl_in, weight_fl_, acc.hw().cols);
   // A calibrated FL_out finer than the accumulator gains nothing: FL_out := FL_acc (shift 0).
   const int fl_out =
-      std::min(calib.fractional_length(op.output, bits()), fl_in + *std::min_element(fl_w.begin(), fl_w.end()));
+      std::min(calib.fractional_length(op.output, bits), fl_in + *std::min_element(fl_w.begin(), fl_w.end()));
   // Shifts stay inside the accumulator: FL_w <= 47 + FL_out - FL_in (lowers tiny-weight FLs).
   for (int& fl : fl_w) fl = std::min(fl, golden::kAccBits - 1 + fl_out - fl_in);
   QuantLayer ql;
   ql.op = static_cast<int>(i);
   ql.fl_in = fl_in, ql.fl_w = *std::min_element(fl_w.begin(), fl_w.end()), ql.fl_out = fl_out;
   if (fl_w.size() > 1) ql.channel_fl_w = fl_w;
-  ql.prepared = acc.prepare(lower_mac(op, shape, mode_, fl_in, fl_w, fl_out));
+  std::mt19937_64 rng;
+  const bool stochastic = options_.rounding == Rounding::kStochastic;
+  if (stochastic) rng = rounding_generator(options_.rounding_seed, stream(i, bits));
+  ql.prepared = acc.prepare(lower_mac(op, shape, mode, fl_in, fl_w, fl_out, stochastic ? &rng : nullptr));
   return ql;
 }
 
 int QuantizedNetwork::plan_host_op(std::size_t i, int fl_in, const Calibration& calib) {
   const Op& op = net_->ops()[i];
+  const Mode mode = op_mode_[i];
+  const int bits = golden::bits(mode);
   switch (op.type) {
     case OpType::kAdd: {
-      const int fl_out = calib.fractional_length(op.output, bits());
+      const int fl_out = calib.fractional_length(op.output, bits);
       if (op.has_constant) {
         double m = 0;
         for (float v : op.constant.data) m = std::max(m, static_cast<double>(std::fabs(v)));
-        add_constant_fl_[i] = fractional_length(m, bits());
-        for (float v : op.constant.data) add_constant_[i].push_back(quantize_value(v, add_constant_fl_[i], mode_));
+        add_constant_fl_[i] = fractional_length(m, bits);
+        std::mt19937_64 rng;
+        const bool stochastic = options_.rounding == Rounding::kStochastic;
+        if (stochastic) rng = rounding_generator(options_.rounding_seed, stream(i, bits));
+        for (float v : op.constant.data) {
+          add_constant_[i].push_back(stochastic ? quantize_stochastic(v, add_constant_fl_[i], mode, rng)
+                                                : quantize_value(v, add_constant_fl_[i], mode));
+        }
       }
       return fl_out;
     }
     case OpType::kAveragePool2D:
     case OpType::kMean:
     case OpType::kConcatenation:
-      return calib.fractional_length(op.output, bits());
+      return calib.fractional_length(op.output, bits);
     default:  // max pool, pad, reshape: values pass unchanged; softmax: float probabilities (FL unused)
       return fl_in;
   }
@@ -223,6 +271,7 @@ int QuantizedNetwork::plan_host_op(std::size_t i, int fl_in, const Calibration& 
 std::vector<std::int32_t> QuantizedNetwork::run_host_op(std::size_t i, std::span<const QTensor> t, int fl_out) const {
   const Network& net = *net_;
   const Op& op = net.ops()[i];
+  const Mode mode = op_mode_[i];
   const QTensor& x = t[op.inputs[0]];
   const Shape3 is = net.shapes()[op.inputs[0]];
   const Shape3 os = net.shapes()[op.output];
@@ -231,20 +280,20 @@ std::vector<std::int32_t> QuantizedNetwork::run_host_op(std::size_t i, std::span
       const bool cst = op.has_constant;
       const std::span<const std::int32_t> b = cst ? add_constant_[i] : t[op.inputs.at(1)].v;
       const int b_fl = cst ? add_constant_fl_[i] : t[op.inputs.at(1)].fl;
-      return host::add(x, b, b_fl, is.c, fl_out, op.act, mode_, fmt::format("{}: ADD op {}", net.name(), i));
+      return host::add(x, b, b_fl, is.c, fl_out, op.act, mode, fmt::format("{}: ADD op {}", net.name(), i));
     }
     case OpType::kAveragePool2D:
     case OpType::kMaxPool2D:
-      return host::pool(x, is, os, op.win, op.type == OpType::kAveragePool2D, fl_out, op.act, mode_);
+      return host::pool(x, is, os, op.win, op.type == OpType::kAveragePool2D, fl_out, op.act, mode);
     case OpType::kMean:
-      return host::mean_hw(x, is, fl_out, mode_);
+      return host::mean_hw(x, is, fl_out, mode);
     case OpType::kPad:
       return host::pad(x, is, os, op.pad_h, op.pad_w, op.pad_c);
     case OpType::kConcatenation: {
       std::vector<const QTensor*> parts;
       std::vector<Shape3> shapes;
       for (int ti : op.inputs) parts.push_back(&t[ti]), shapes.push_back(net.shapes()[ti]);
-      return host::concatenate(parts, shapes, op.axis, os, fl_out, mode_);
+      return host::concatenate(parts, shapes, op.axis, os, fl_out, mode);
     }
     default:  // reshape; softmax (a placeholder: its float probabilities are computed in run)
       return x.v;
@@ -273,7 +322,7 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
       y.v = run_mac(acc, layers_[op_layer_[i]], t[op.inputs[0]], opts, res);
       // RELU_N1_TO_1: the array clamps above, the host below.
       if (op.act == golden::FloatActivation::kReluN1To1) {
-        for (auto& v : y.v) v = activate_fixed(v, op.act, y.fl, mode_);
+        for (auto& v : y.v) v = activate_fixed(v, op.act, y.fl, op_mode_[i]);
       }
     } else {
       y.v = run_host_op(i, t, y.fl);
@@ -293,7 +342,7 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
 std::vector<std::int32_t> QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, const QTensor& x,
                                                     const QuantRunOptions& opts, QuantResult& res) const {
   const auto& sh = ql.prepared.layer.shape;
-  const auto in = golden::PackedTensor::from_values(sh.in_h, sh.in_w, sh.in_c, mode_, x.v);
+  const auto in = golden::PackedTensor::from_values(sh.in_h, sh.in_w, sh.in_c, ql.prepared.layer.mode, x.v);
   const driver::Counters c0 = opts.record_layer_counters ? acc.counters() : driver::Counters{};
   golden::PackedTensor out = acc.run(ql.prepared, in);
   if (opts.record_layer_counters) res.layer_counters.push_back(acc.counters() - c0);

@@ -77,6 +77,7 @@ Characterization characterize(const std::vector<ImageRecord>& records, std::vect
   c.levels = levels;
   c.top5 = top5;
   c.raw.assign(levels.size(), 0);
+  std::map<std::pair<int, Metric>, std::vector<double>> easy_conf, difficult_conf;  // per (level, metric)
   for (const auto& r : records) {
     if (!r.ok()) continue;
     ++c.images;
@@ -88,7 +89,11 @@ Characterization characterize(const std::vector<ImageRecord>& records, std::vect
     }
     for (int b : levels) {
       const RunRecord& run = r.levels.at(b);
-      ((top5 ? run.correct5 : run.correct1) ? c.easy_margins : c.difficult_margins)[b].push_back(run.margin);
+      const bool easy = top5 ? run.correct5 : run.correct1;
+      (easy ? c.easy_margins : c.difficult_margins)[b].push_back(run.margin);
+      for (const Metric m : kSeparationMetrics)
+        (easy ? easy_conf : difficult_conf)[{b, m}].push_back(confidence(run, m));
+      if (run.margin == 0) ++c.ties[b];
     }
   }
   c.merged = merge_small_bars(c.raw, c.images);
@@ -98,6 +103,8 @@ Characterization characterize(const std::vector<ImageRecord>& records, std::vect
   for (int b : levels) {
     c.easy[b] = margin_stats(c.easy_margins[b]);
     c.difficult[b] = margin_stats(c.difficult_margins[b]);
+    for (const Metric m : kSeparationMetrics) c.separation[b][m] = auroc(easy_conf[{b, m}], difficult_conf[{b, m}]);
+    c.ties.try_emplace(b, 0);
   }
   return c;
 }

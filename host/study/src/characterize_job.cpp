@@ -38,6 +38,7 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   cs.top5 = job.top5;
   cs.backend = job.backend;
   cs.weight_fl = job.weight_fl;
+  cs.quantization = job.quantization;
   cs.weight_fl_name = weight_fl_name;
   cs.out_dir = job.out_dir;
   cs.model_name = model_name;
@@ -55,10 +56,10 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   const FloatBaseline& base = out.base;
   const std::string context = fmt::format(
       "Model `{}`, {} images of `{}` ({} half), float {} correct on {} ({:.1f} %): these calibrate the fixed-point "
-      "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}.",
+      "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}, {}.",
       model_name, files.size(), image_dir, data::to_string(job.half), job.top5 ? "top-5" : "top-1", base.kept.size(),
       100.0 * static_cast<double>(base.kept.size()) / static_cast<double>(std::max<std::size_t>(base.labelled, 1)),
-      fmt::join(job.levels, ","), to_string(job.backend), weight_fl_name);
+      fmt::join(job.levels, ","), to_string(job.backend), weight_fl_name, quant::describe(job.quantization));
   write_characterization(job.out_dir, *out.result, context);
   return out;
 }

@@ -38,7 +38,8 @@ quant::Calibration kept_calibration(const CharacterizeSetup& s, const std::vecto
 }
 
 std::string levels_header(const CharacterizeSetup& s, const std::string& calib_id) {
-  return records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name);
+  return records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name,
+                        s.quantization);
 }
 
 /// A resume that would be refused is refused here, before anything is written or computed: the
@@ -101,6 +102,7 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
                        .backend = s.backend,
                        .calib = &calib,
                        .weight_fl = s.weight_fl,
+                       .quantization = s.quantization,
                        .factory = s.factory},
                       s.label_of);
   RecordResult phase2 = record_images(s.out_dir + "/levels.jsonl", levels_header(s, calib_id), out.base.kept,

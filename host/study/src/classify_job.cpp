@@ -38,9 +38,13 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
         quant::obtain_calibration(net, job.calib, defaults, job.calib_limit, job.jobs, warn));
     if (!job.save_calib.empty()) calib->save(job.save_calib, net);
     out.calib_images = calib->images.size();
-    engine = std::make_unique<Engine>(
-        net, ArrayConfig{.backend = job.backend, .bits = job.bits, .calib = calib.get(), .weight_fl = job.weight_fl},
-        job.factory);
+    engine = std::make_unique<Engine>(net,
+                                      ArrayConfig{.backend = job.backend,
+                                                  .bits = job.bits,
+                                                  .calib = calib.get(),
+                                                  .weight_fl = job.weight_fl,
+                                                  .quantization = job.quantization},
+                                      job.factory);
   } else {
     engine = std::make_unique<Engine>(net);
   }

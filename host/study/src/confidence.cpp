@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "bitscale/study/records.hpp"
 
@@ -66,6 +68,29 @@ double confidence(const RunRecord& r, Metric m) {
       return 1.0 - r.entropy;
   }
   return 0;
+}
+
+}  // namespace bitscale::study
+
+namespace bitscale::study {
+
+std::optional<double> auroc(std::span<const double> positives, std::span<const double> negatives) {
+  if (positives.empty() || negatives.empty()) return std::nullopt;
+  const auto has_nan = [](std::span<const double> v) {
+    return std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+  };
+  if (has_nan(positives) || has_nan(negatives)) throw std::invalid_argument("auroc: a confidence is NaN");
+  std::vector<double> neg(negatives.begin(), negatives.end());
+  std::sort(neg.begin(), neg.end());
+  // 2U = sum over positives of 2 * #(negatives below) + #(negatives equal): an exact integer.
+  std::uint64_t twice_u = 0;
+  for (double x : positives) {
+    const auto lo = std::lower_bound(neg.begin(), neg.end(), x);
+    const auto hi = std::upper_bound(lo, neg.end(), x);
+    twice_u += 2 * static_cast<std::uint64_t>(lo - neg.begin()) + static_cast<std::uint64_t>(hi - lo);
+  }
+  const double pairs = static_cast<double>(positives.size()) * static_cast<double>(neg.size());
+  return static_cast<double>(twice_u) / (2.0 * pairs);
 }
 
 }  // namespace bitscale::study

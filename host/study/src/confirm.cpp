@@ -67,7 +67,7 @@ std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup) {
     };
     const auto rb = record_images(setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", b),
                                   records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b},
-                                                 setup.calibration_id, setup.weight_fl_name),
+                                                 setup.calibration_id, setup.weight_fl_name, setup.run.quantization),
                                   setup.files, rtl.workers(), ro);
     if (setup.done) setup.done(b);
     if (merged.empty()) {

@@ -76,7 +76,8 @@ Engine::Engine(const Network& net, const ArrayConfig& config, AcceleratorFactory
     throw std::invalid_argument(fmt::format("the {} back-end needs a calibration", to_string(backend_)));
   if (!factory_) throw std::invalid_argument("no accelerator factory");
   const auto acc = factory_(array_backend(backend_));
-  qnet_ = std::make_unique<QuantizedNetwork>(net_, *config.calib, config.bits, *acc, config.weight_fl);
+  qnet_ =
+      std::make_unique<QuantizedNetwork>(net_, *config.calib, config.bits, *acc, config.weight_fl, config.quantization);
 }
 
 Engine::~Engine() = default;

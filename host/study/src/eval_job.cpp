@@ -71,7 +71,10 @@ std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& jo
                                     const quant::Calibration* calib) {
   if (!on_array(b)) return std::make_unique<Engine>(net);
   return std::make_unique<Engine>(
-      net, ArrayConfig{.backend = b, .bits = job.bits, .calib = calib, .weight_fl = job.weight_fl}, job.factory);
+      net,
+      ArrayConfig{
+          .backend = b, .bits = job.bits, .calib = calib, .weight_fl = job.weight_fl, .quantization = job.quantization},
+      job.factory);
 }
 
 // The files through the engines, rows written to job.rows as they come.

@@ -62,6 +62,21 @@ std::string point_json(const SweepPoint& p) {
 
 namespace {
 
+/// The AUROC of metric `m` at level `b` (nullopt when a class is empty or it was not computed).
+std::optional<double> separation(const Characterization& c, int b, Metric m) {
+  const auto it = c.separation.find(b);
+  if (it == c.separation.end()) return std::nullopt;
+  const auto jt = it->second.find(m);
+  return jt == it->second.end() ? std::nullopt : jt->second;
+}
+/// Exact top-1/top-2 ties at level `b` (0 when not computed).
+std::size_t ties(const Characterization& c, int b) { return c.ties.contains(b) ? c.ties.at(b) : 0; }
+
+/// An AUROC in JSON: a number, or null when a class is empty.
+std::string auroc_json(const std::optional<double>& a) { return a ? fmt::format("{:.6f}", *a) : "null"; }
+/// An AUROC in a table: 3 decimals, or n/a when a class is empty.
+std::string auroc_cell(const std::optional<double>& a) { return a ? fmt::format("{:.3f}", *a) : "n/a"; }
+
 std::string characterization_json(const Characterization& c) {
   const auto& L = c.levels;
   std::string j = fmt::format("{{\"format\":\"bitscale-characterization-1\",\"levels\":{},\"criterion\":\"{}\",",
@@ -77,6 +92,17 @@ std::string characterization_json(const Characterization& c) {
         "\"std\":{:.6f}}}}}",
         i ? "," : "", L[i], e.n, e.mean, e.stddev, d.n, d.mean, d.stddev);
   }
+  j += "},\"separation_auroc\":{";
+  for (std::size_t i = 0; i < L.size(); ++i) {
+    j += fmt::format("{}\"{}\":{{", i ? "," : "", L[i]);
+    for (std::size_t k = 0; k < kSeparationMetrics.size(); ++k) {
+      const Metric m = kSeparationMetrics[k];
+      j += fmt::format("{}\"{}\":{}", k ? "," : "", to_string(m), auroc_json(separation(c, L[i], m)));
+    }
+    j += "}";
+  }
+  j += "},\"top1_top2_ties\":{";
+  for (std::size_t i = 0; i < L.size(); ++i) j += fmt::format("{}\"{}\":{}", i ? "," : "", L[i], ties(c, L[i]));
   j += "}}\n";
   return j;
 }
@@ -152,6 +178,21 @@ std::string characterization_markdown(const Characterization& c, const std::stri
   md += "| bit-width | easy | difficult |\n|---|---|---|\n";
   for (int b : L)
     md += fmt::format("| {} | {} | {} |\n", bits_name(b), stats_cell(c.easy.at(b)), stats_cell(c.difficult.at(b)));
+  md +=
+      "\nHow well each confidence metric separates the easy images from the difficult ones at each "
+      "bit-width: AUROC, the probability that a random easy image has a higher confidence than a random "
+      "difficult one (ties count 1/2; 1 = perfectly separated, 0.5 = no better than chance; n/a when a class "
+      "is empty). Confidence: score margin P(top1) - P(top2), top-1 probability, and 1 - normalised entropy. "
+      "Ties: images whose top-1 and top-2 probabilities are exactly equal (score margin 0).\n\n";
+  md +=
+      "| bit-width | AUROC margin | AUROC max-prob | AUROC entropy | exact top-1/top-2 ties |\n"
+      "|---|---|---|---|---|\n";
+  for (int b : L) {
+    md +=
+        fmt::format("| {} | {} | {} | {} | {} of {} |\n", bits_name(b),
+                    auroc_cell(separation(c, b, Metric::kScoreMargin)), auroc_cell(separation(c, b, Metric::kMaxProb)),
+                    auroc_cell(separation(c, b, Metric::kEntropy)), ties(c, b), c.images);
+  }
   md += "\n![minimum bit-width histogram](bitwidth_histogram.svg)\n\n";
   for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", b, b);
   return md;

@@ -360,10 +360,13 @@ Runner::Runner(const RunSetup& setup, LabelOf label_of) : setup_(setup), label_o
   if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net);
   for (int b : setup_.bits) {
     if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
-    engines_[b] = std::make_unique<Engine>(
-        *setup_.net,
-        ArrayConfig{.backend = setup_.backend, .bits = b, .calib = setup_.calib, .weight_fl = setup_.weight_fl},
-        setup_.factory);
+    engines_[b] = std::make_unique<Engine>(*setup_.net,
+                                           ArrayConfig{.backend = setup_.backend,
+                                                       .bits = b,
+                                                       .calib = setup_.calib,
+                                                       .weight_fl = setup_.weight_fl,
+                                                       .quantization = setup_.quantization},
+                                           setup_.factory);
   }
 }
 
@@ -404,8 +407,15 @@ std::uint64_t fnv1a(std::string_view text) {
 
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
                            const std::vector<int>& bits, const std::string& calibration_id,
-                           const std::string& weight_fl) {
-  const std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json_string(weight_fl));
+                           const std::string& weight_fl, const std::optional<quant::QuantOptions>& quantization) {
+  std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json_string(weight_fl));
+  if (quantization) {
+    wfl +=
+        fmt::format(",\"classifier\":{},\"rounding\":{}", json_string(std::string(to_string(quantization->classifier))),
+                    json_string(std::string(to_string(quantization->rounding))));
+    if (quantization->rounding == quant::Rounding::kStochastic)
+      wfl += fmt::format(",\"rounding_seed\":{}", quantization->rounding_seed);
+  }
   return fmt::format(
       "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
       "\"calibration\":{}{}}}",

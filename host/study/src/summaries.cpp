@@ -67,8 +67,18 @@ std::string classify_summary(const ClassifyOutcome& r) {
                      class_name(k, r.synsets));
   }
   s += fmt::format("score margin P(top1) - P(top2): {:.6f}\n", p.margin);
-  if (p.counters)
-    s += fmt::format("array: {} cycles, {} MACs ({}-bit)\n", p.counters->cycles, p.counters->macs_total(), r.bits);
+  if (p.counters) {
+    const driver::Counters& c = *p.counters;
+    std::vector<std::string> parts;  // MACs per mode: the classifier is 16-bit in a lower level (--classifier 16)
+    for (const auto& [n, b] : {std::pair{c.mac4, 4}, std::pair{c.mac8, 8}, std::pair{c.mac16, 16}}) {
+      if (n > 0) parts.push_back(fmt::format("{} {}-bit", n, b));
+    }
+    if (parts.size() > 1) {
+      s += fmt::format("array: {} cycles, {} MACs ({})\n", c.cycles, c.macs_total(), fmt::join(parts, ", "));
+    } else {
+      s += fmt::format("array: {} cycles, {} MACs ({}-bit)\n", c.cycles, c.macs_total(), r.bits);
+    }
+  }
   return s;
 }
 
@@ -110,6 +120,15 @@ std::string characterize_summary(const CharacterizeJobOutcome& r) {
     const MarginStats& h = c.difficult.at(b);
     s += fmt::format("  SM at {:>2}-bit: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", b, e.mean,
                      e.stddev, e.n, h.mean, h.stddev, h.n);
+  }
+  for (int b : levels) {
+    if (!c.separation.contains(b) || !c.ties.contains(b)) continue;  // not computed by characterize()
+    const auto& sep = c.separation.at(b);
+    const auto cell = [](const std::optional<double>& a) { return a ? fmt::format("{:.3f}", *a) : std::string("n/a"); };
+    s += fmt::format(
+        "  AUROC easy vs difficult at {:>2}-bit: margin {}, max-prob {}, entropy {}; top-1/top-2 ties: {}\n", b,
+        cell(sep.at(Metric::kScoreMargin)), cell(sep.at(Metric::kMaxProb)), cell(sep.at(Metric::kEntropy)),
+        c.ties.at(b));
   }
   return s;
 }

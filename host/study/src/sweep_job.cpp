@@ -43,6 +43,7 @@ RecordResult record(const SweepContext& x) {
                                .backend = x.job.backend,
                                .calib = &x.sc.calib,
                                .weight_fl = x.job.weight_fl,
+                               .quantization = x.job.quantization,
                                .factory = x.job.factory},
                        .label_of = x.label_of,
                        .files = x.files,
@@ -84,6 +85,7 @@ Confirmation confirm(const SweepContext& x, const SweepCallbacks& cb, const Reco
             .backend = Backend::kRtl,
             .calib = &x.sc.calib,
             .weight_fl = job.weight_fl,
+            .quantization = job.quantization,
             .factory = job.factory};
   cs.label_of = x.label_of;
   cs.files.assign(x.files.begin(),
@@ -121,7 +123,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   out.backend = job.backend;
   fs::create_directories(job.out_dir);
   check_sweep_resume(job.out_dir, job.backend, out.model_name, kRecordedBits,
-                     std::string(quant::to_string(job.weight_fl)));
+                     std::string(quant::to_string(job.weight_fl)), job.quantization);
 
   const SweepCalibration sc =
       sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn);

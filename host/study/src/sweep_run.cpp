@@ -69,17 +69,19 @@ std::string sweep_records_path(const std::string& out_dir, Backend backend) {
 
 RecordResult record_sweep(const SweepRecording& r) {
   const Runner runner(r.run, r.label_of);
-  return record_images(
-      sweep_records_path(r.out_dir, r.run.backend),
-      records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id, r.weight_fl_name),
-      r.files, runner.workers(), r.record);
+  return record_images(sweep_records_path(r.out_dir, r.run.backend),
+                       records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id,
+                                      r.weight_fl_name, r.run.quantization),
+                       r.files, runner.workers(), r.record);
 }
 
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
-                        const std::vector<int>& bits, const std::string& weight_fl_name) {
+                        const std::vector<int>& bits, const std::string& weight_fl_name,
+                        const quant::QuantOptions& quantization) {
   const std::vector<std::string> ignore{"calibration"};
   check_resumable(sweep_records_path(out_dir, backend),
-                  records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name), ignore);
+                  records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization),
+                  ignore);
 }
 
 }  // namespace bitscale::study

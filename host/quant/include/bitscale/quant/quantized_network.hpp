@@ -14,6 +14,7 @@
 #include "bitscale/golden/tensor.hpp"
 #include "bitscale/model/network.hpp"
 #include "bitscale/quant/calibration.hpp"
+#include "bitscale/quant/fixed_point.hpp"
 
 namespace bitscale::quant {
 
@@ -30,6 +31,27 @@ enum class WeightFl { kLayer, kChannel, kGroup };
 std::string_view to_string(WeightFl w);
 /// "layer", "channel" or "group"; throws std::invalid_argument naming the accepted values.
 WeightFl weight_fl_from_string(std::string_view s);
+
+/// Precision of the classifier, the last MAC operator (the one feeding the softmax): the level's
+/// (the seed paper) or 16-bit in every level, so that the logits, hence the confidence, keep a
+/// 16-bit resolution (docs/QUANTIZATION.md); the operators after it run at 16 bits too.
+enum class ClassifierPrecision { kLevel, kWide };
+/// "level" or "16".
+std::string_view to_string(ClassifierPrecision c);
+/// "level" or "16"; throws std::invalid_argument naming the accepted values.
+ClassifierPrecision classifier_precision_from_string(std::string_view s);
+
+/// The host-side choices of a quantization besides the weight FL rule. The defaults are the
+/// seed paper's (and this library's historical behaviour); array runs of the study default to
+/// ClassifierPrecision::kWide (study::kArrayQuantDefaults).
+struct QuantOptions {
+  ClassifierPrecision classifier = ClassifierPrecision::kLevel;
+  Rounding rounding = Rounding::kNearest;
+  std::uint64_t rounding_seed = 0;  ///< stochastic rounding only
+  bool operator==(const QuantOptions&) const = default;
+};
+/// E.g. "classifier 16-bit, round to nearest" or "classifier at the level, stochastic rounding (seed 7)".
+std::string describe(const QuantOptions& o);
 
 /// One MAC operator mapped onto the array.
 struct QuantLayer {
@@ -54,16 +76,20 @@ struct QuantResult {
 
 class QuantizedNetwork {
  public:
-  /// Quantizes weights and plans every tensor's fractional length for `bits` (4, 8, 16);
+  /// Quantizes weights (rounded per `options`) and plans every tensor's fractional length for
+  /// `bits` (4, 8, 16; the classifier and what follows it at 16 with ClassifierPrecision::kWide);
   /// MAC layers are prepared once with `acc` (its geometry) and reusable by any Accelerator
   /// of the same geometry. Throws std::invalid_argument for what the array cannot run
   /// (dilation, K beyond a bank).
   QuantizedNetwork(const model::Network& net, const Calibration& calib, int bits, const driver::Accelerator& acc,
-                   WeightFl weight_fl = WeightFl::kChannel);
+                   WeightFl weight_fl = WeightFl::kChannel, const QuantOptions& options = {});
 
   [[nodiscard]] int bits() const { return golden::bits(mode_); }
   [[nodiscard]] golden::Mode mode() const { return mode_; }
   [[nodiscard]] WeightFl weight_fl() const { return weight_fl_; }
+  [[nodiscard]] const QuantOptions& options() const { return options_; }
+  /// The mode operator `i` runs in (mode(), or 16 bits from the classifier on with kWide).
+  [[nodiscard]] golden::Mode op_mode(std::size_t i) const { return op_mode_.at(i); }
   [[nodiscard]] const model::Network& network() const { return *net_; }
   [[nodiscard]] const std::vector<QuantLayer>& layers() const { return layers_; }
   /// Effective FL of every activation tensor (-1000 for tensors that are not activations).
@@ -89,6 +115,8 @@ class QuantizedNetwork {
   const model::Network* net_;
   golden::Mode mode_;
   WeightFl weight_fl_;
+  QuantOptions options_;
+  std::vector<golden::Mode> op_mode_;  ///< per op
   std::vector<int> fl_;
   std::vector<int> op_layer_;  ///< per op: index into layers_ or -1
   std::vector<QuantLayer> layers_;

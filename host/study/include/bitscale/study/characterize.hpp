@@ -1,8 +1,9 @@
 // Characterization of the dynamic bit-width study: minimum bit-width histogram (bars under 1 %
 // merged upward), the resulting configurations, score-margin statistics of easy and difficult
-// images.
+// images, how well each confidence metric separates them (AUROC) and the exact top-1/top-2 ties.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/study/confidence.hpp"
 #include "bitscale/study/records.hpp"
 
 namespace bitscale::study {
@@ -45,6 +47,9 @@ struct MarginStats {
 };
 MarginStats margin_stats(std::span<const double> v);
 
+/// The metrics whose separation the characterization reports, in report order.
+inline constexpr std::array<Metric, 3> kSeparationMetrics{Metric::kScoreMargin, Metric::kMaxProb, Metric::kEntropy};
+
 struct Characterization {
   std::vector<int> levels;  ///< increasing
   bool top5 = false;
@@ -56,6 +61,11 @@ struct Characterization {
   /// Per level b: margins (at b) of images correct at b ("easy" at b) and the others.
   std::map<int, std::vector<double>> easy_margins, difficult_margins;
   std::map<int, MarginStats> easy, difficult;
+  /// Per level b and metric: AUROC of the confidence at b separating the images easy at b from the
+  /// difficult ones (auroc(); nullopt when either class is empty).
+  std::map<int, std::map<Metric, std::optional<double>>> separation;
+  /// Per level: exact top-1/top-2 ties, images whose score margin is exactly 0.
+  std::map<int, std::size_t> ties;
 };
 
 /// Characterization of records that all have the float baseline correct (the caller filters).

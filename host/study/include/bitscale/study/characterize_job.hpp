@@ -23,6 +23,7 @@ struct CharacterizeJob {
   bool top5 = false;                  ///< correct = top-5 (else top-1)
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
   int jobs = 1;
   int limit = 0;               ///< at most the first N images of the half (0 = all)
   std::size_t stop_after = 0;  ///< new images before stopping (0 = never)

@@ -24,6 +24,7 @@ struct CharacterizeSetup {
   bool top5 = false;        ///< correct = top-5 (else top-1)
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  quant::QuantOptions quantization = kArrayQuantDefaults;
   std::string weight_fl_name;  ///< for the records headers
   std::string out_dir, model_name;
   std::string image_dir;  ///< for messages

@@ -19,6 +19,7 @@ struct ClassifyJob {
   Backend backend = Backend::kFloat;
   int bits = 8;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
   std::string calib;       ///< calibration JSON or image directory ("": even half of the images)
   std::string save_calib;  ///< write the calibration here ("": not written)
   int calib_limit = 50;

@@ -4,6 +4,7 @@
 // larger value means a more confident result, so one threshold rule (accept when >= T_h) serves all.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,5 +34,12 @@ float normalized_entropy(std::span<const float> probs);
 /// The confidence of a recorded run under `m`, larger = more confident, in [0, 1]:
 /// margin, max_prob, or 1 - entropy.
 double confidence(const RunRecord& r, Metric m);
+
+/// AUROC of a confidence separating `positives` (e.g. images classified correctly: easy) from
+/// `negatives` (wrong: difficult): the probability that a random positive has a higher value than
+/// a random negative, ties counting 1/2, i.e. the Mann-Whitney U / (n_pos n_neg), computed exactly
+/// (pairs counted in integers). 1: perfectly separated, 0: reversed, 0.5: no separation (or all
+/// tied). nullopt when either set is empty. NaN values are refused (std::invalid_argument).
+std::optional<double> auroc(std::span<const double> positives, std::span<const double> negatives);
 
 }  // namespace bitscale::study

@@ -52,12 +52,17 @@ struct Prediction {
   std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
 };
 
-/// What runs on the array: back-end, bit-width, calibration and weight FL rule.
+/// The host-side quantization options of array runs by default: the classifier at 16 bits in
+/// every level (a confidence with resolution, docs/QUANTIZATION.md), rounding to nearest.
+inline constexpr quant::QuantOptions kArrayQuantDefaults{.classifier = quant::ClassifierPrecision::kWide};
+
+/// What runs on the array: back-end, bit-width, calibration, weight FL rule and quantization options.
 struct ArrayConfig {
   Backend backend = Backend::kGolden;  ///< not kFloat
   int bits = 8;                        ///< 4, 8 or 16
   const quant::Calibration* calib = nullptr;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
 };
 
 /// Immutable, shareable set-up of one back-end; sessions (one per thread) run images.

@@ -32,6 +32,7 @@ struct EvalJob {
   Backend backend = Backend::kFloat;
   int bits = 8;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
   std::string calib;       ///< calibration JSON or image directory ("": the calibration half)
   std::string save_calib;  ///< write the calibration here ("": not written)
   EvalSplit split = EvalSplit::kAuto;

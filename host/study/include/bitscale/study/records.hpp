@@ -115,8 +115,10 @@ std::vector<ImageRecord> read_records(const std::string& path, std::string* head
 std::uint64_t fnv1a(std::string_view text);
 /// First line of a records file: what the records were made with (resume checks it).
 /// `weight_fl` (to_string(WeightFl)) is recorded for runs on the array, "" for float runs.
+/// `quantization` (classifier precision, rounding and its seed) likewise, for array runs.
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
                            const std::vector<int>& bits, const std::string& calibration_id,
-                           const std::string& weight_fl = "");
+                           const std::string& weight_fl = "",
+                           const std::optional<quant::QuantOptions>& quantization = std::nullopt);
 
 }  // namespace bitscale::study

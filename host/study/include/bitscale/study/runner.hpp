@@ -22,7 +22,8 @@ struct RunSetup {
   Backend backend = Backend::kGolden;         ///< of the array runs
   const quant::Calibration* calib = nullptr;  ///< needed when bits is not empty
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
-  AcceleratorFactory factory;  ///< needed when bits is not empty
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< of the array runs
+  AcceleratorFactory factory;                              ///< needed when bits is not empty
 };
 
 /// The label of an image file (nullopt: unlabelled).

@@ -25,7 +25,8 @@ struct SweepJob {
   std::vector<int> levels{4, 8, 16};
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
-  std::string energy;  ///< energy table file ("": Envision)
+  quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
+  std::string energy;                                      ///< energy table file ("": Envision)
   /// Priced terms (docs/ENERGY.md).
   EnergyModel energy_model = EnergyModel::kMac;
   double max_drop = 1.0;

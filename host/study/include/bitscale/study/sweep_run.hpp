@@ -56,8 +56,10 @@ RecordResult record_sweep(const SweepRecording& r);
 
 /// The resume check of record_sweep made before the calibration and anything is written: the
 /// records of out_dir, if any, must have been made with this model, back-end, precisions and
-/// weight FL (the calibration is compared later, by record_sweep); StudyError naming the fields.
+/// weight FL and quantization options (the calibration is compared later, by record_sweep); StudyError naming the
+/// fields.
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
-                        const std::vector<int>& bits, const std::string& weight_fl_name);
+                        const std::vector<int>& bits, const std::string& weight_fl_name,
+                        const quant::QuantOptions& quantization);
 
 }  // namespace bitscale::study
