@@ -120,9 +120,14 @@ double float_top1(const SweepInput& in) {
   return 100.0 * static_cast<double>(c) / static_cast<double>(in.records.size());
 }
 
+double run_energy_pj(const RunRecord& run, const EnergyTable& t) {
+  if (!run.counters) throw std::invalid_argument("energy of a run without counters (a float run?)");
+  return energy_pj(*run.counters, t);
+}
+
 double static16_energy_pj(const SweepInput& in) {
   double e = 0;
-  for (const auto* r : in.records) e += energy_pj(*r->levels.at(16).counters, in.table);
+  for (const auto* r : in.records) e += run_energy_pj(r->levels.at(16), in.table);
   return e;
 }
 
@@ -132,7 +137,7 @@ StaticPoint evaluate_static(const SweepInput& in, int bits) {
   for (const auto* r : in.records) {
     const RunRecord& run = r->levels.at(bits);
     p.correct += run.correct1;
-    p.energy_pj += energy_pj(*run.counters, in.table);
+    p.energy_pj += run_energy_pj(run, in.table);
   }
   const double n = static_cast<double>(std::max<std::size_t>(in.records.size(), 1));
   p.top1 = 100.0 * static_cast<double>(p.correct) / n;
@@ -152,9 +157,9 @@ SweepPoint evaluate_with(const SweepInput& in, double threshold, double ftop1, d
   std::vector<double> margins(in.levels.size());
   std::size_t runs = 0;
   for (const auto* r : in.records) {
-    for (std::size_t i = 0; i < in.levels.size(); ++i) margins[i] = r->levels.at(in.levels[i]).margin;
+    for (std::size_t i = 0; i < in.levels.size(); ++i) margins[i] = confidence(r->levels.at(in.levels[i]), in.metric);
     const Decision d = ctl.decide(margins);
-    for (int b : d.executed) p.energy_pj += energy_pj(*r->levels.at(b).counters, in.table);
+    for (int b : d.executed) p.energy_pj += run_energy_pj(r->levels.at(b), in.table);
     runs += d.executed.size();
     p.correct += r->levels.at(d.accepted_bits).correct1;
     p.accepted[static_cast<std::size_t>(std::find(in.levels.begin(), in.levels.end(), d.accepted_bits) -
@@ -186,7 +191,7 @@ std::optional<SweepPoint> search_threshold(const SweepInput& in, double max_drop
   std::vector<double> cand{0.0};
   for (const auto* r : in.records) {
     for (std::size_t i = 0; i + 1 < in.levels.size(); ++i) {
-      const double m = r->levels.at(in.levels[i]).margin;
+      const double m = confidence(r->levels.at(in.levels[i]), in.metric);
       const double t = std::nextafter(m, 2.0);
       if (t <= 1.0 && t > 0.0) cand.push_back(t);
     }

@@ -1,5 +1,5 @@
 // Threshold sweep of the dynamic bit-width study: every T_h evaluated from the records
-// (Controller::decide on the recorded margins), accuracy drop vs float and energy vs static
+// (Controller::decide on the recorded confidences of the chosen metric), accuracy drop vs float and energy vs static
 // 16-bit, exact threshold search; the precision levels.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/study/confidence.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/energy.hpp"
 #include "bitscale/study/records.hpp"
@@ -43,7 +44,11 @@ struct SweepInput {
   std::vector<const ImageRecord*> records;
   std::vector<int> levels;
   EnergyTable table;
+  Metric metric = Metric::kScoreMargin;  ///< the confidence the controller thresholds
 };
+
+/// Energy of one recorded array run (pJ): the one place the sweep, the selection and `apply` price a run.
+double run_energy_pj(const RunRecord& run, const EnergyTable& t);
 
 double float_top1(const SweepInput& in);          ///< %
 double static16_energy_pj(const SweepInput& in);  ///< the reference
