@@ -27,7 +27,9 @@ int run_apply(ApplyCli& o) {
   Progress progress(o.progress);
   study::ApplyCallbacks cb;
   cb.warn = print_to_stderr;
-  cb.progress = [&](std::size_t n, std::size_t total) { progress.update(fmt::format("apply: {}/{} images", n, total)); };
+  cb.progress = [&](std::size_t n, std::size_t total) {
+    progress.update(fmt::format("apply: {}/{} images", n, total));
+  };
   const study::ApplyOutcome r = study::run_apply(o.job, cb);
   progress.finish();
   fmt::print("{}", study::apply_summary(r));

@@ -89,8 +89,9 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--metric", job.metric, study::parse_metric, {"margin", "max-prob", "entropy"},
                     "Confidence the controller thresholds: margin (P(top1) - P(top2), the paper's), max-prob, entropy",
                     study::to_string(job.metric));
-  add_count_option(cmd, "--folds", job.folds,
-                   "k-fold cross-validation of the threshold selection over the evaluation images (0 = off, else >= 2)");
+  add_count_option(
+      cmd, "--folds", job.folds,
+      "k-fold cross-validation of the threshold selection over the evaluation images (0 = off, else >= 2)");
   add_count_option(cmd, "--resamples", job.boot.resamples, "Bootstrap resamples of every interval");
   cmd->add_option("--seed", job.boot.seed, "Bootstrap seed")->capture_default_str();
   return [o]() { return run_sweep(*o); };

@@ -106,8 +106,8 @@ TEST(Bootstrap, QuantileInterpolatesBetweenOrderStatistics) {
 TEST(Bootstrap, ControllerStatsArePairedOverImages) {
   // 4 images: float right on all, dynamic wrong on one: drop 25 pp; energy 1 of 4 per image at
   // the low level, 4 + 4 for the escalated one: saving 1 - (1+1+1+8)/16 = 31.25 %.
-  std::vector<ImageOutcome> o{{true, true, 1, 4, 0}, {true, true, 1, 4, 0}, {true, true, 1, 4, 0},
-                              {true, false, 8, 4, 1}};
+  std::vector<ImageOutcome> o{
+      {true, true, 1, 4, 0}, {true, true, 1, 4, 0}, {true, true, 1, 4, 0}, {true, false, 8, 4, 1}};
   const ControllerStats s = controller_stats(o, 2, {});
   EXPECT_DOUBLE_EQ(s.drop_pp.value, 25.0);
   EXPECT_DOUBLE_EQ(s.saving_pct.value, 31.25);
@@ -155,21 +155,21 @@ TEST(Selection, UpperBoundForcesAHigherThresholdThanThePointEstimate) {
   const auto point = search_threshold(in, 1.0);
   ASSERT_TRUE(point);
   EXPECT_EQ(point->threshold, 0.0);
-  const Selection s = select_threshold(in, {.max_drop = 1.0});
+  const Selection s = select_threshold(in, {.max_drop = 1.0, .level = 0.95, .boot = {}, .step = 0.005});
   EXPECT_TRUE(s.qualified);
   EXPECT_EQ(s.threshold, std::nextafter(0.25, 2.0));
   EXPECT_EQ(s.drop_upper_pp, 0.0);
   EXPECT_EQ(s.point.drop, 0.0);
   EXPECT_EQ(s.point.accepted, (std::vector<std::size_t>{99, 1}));
   // The same resamples every time: the same choice.
-  EXPECT_EQ(select_threshold(in, {.max_drop = 1.0}).threshold, s.threshold);
+  EXPECT_EQ(select_threshold(in, {.max_drop = 1.0, .level = 0.95, .boot = {}, .step = 0.005}).threshold, s.threshold);
 }
 
 TEST(Selection, NoQualifyingThresholdEscalatesEveryImage) {
   // 16 bits itself loses 10 of 40 images against float: no threshold reaches 1 pp.
   std::vector<ImageRecord> rs;
   for (int i = 0; i < 40; ++i) rs.push_back(rec(fmt::format("i{:03}", i), true, 0.5, i % 4 != 0));
-  const Selection s = select_threshold(input(rs), {.max_drop = 1.0});
+  const Selection s = select_threshold(input(rs), {.max_drop = 1.0, .level = 0.95, .boot = {}, .step = 0.005});
   EXPECT_FALSE(s.qualified);
   EXPECT_EQ(s.threshold, 1.0);
   EXPECT_GT(s.drop_upper_pp, 1.0);
@@ -194,7 +194,9 @@ TEST(CrossValidation, FoldsPartitionTheImagesAndNeverOverlap) {
   std::vector<ImageRecord> rs;
   for (int i = 0; i < 23; ++i) rs.push_back(rec(fmt::format("i{:03}", i), i % 5 != 0, i % 5 == 0 ? 0.2 : 0.8));
   const SweepInput in = input(rs);
-  const CrossValidation cv = cross_validate(in, 5, {.max_drop = 1.0, .boot = {.resamples = 200}});
+  const CrossValidation cv = cross_validate(
+      in, 5,
+      {.max_drop = 1.0, .level = 0.95, .boot = {.seed = Bootstrap::kDefaultSeed, .resamples = 200}, .step = 0.005});
   ASSERT_EQ(cv.per_fold.size(), 5u);
   std::set<std::string> evaluated;
   for (std::size_t f = 0; f < 5; ++f) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -9,7 +10,6 @@
 #include <memory>
 #include <set>
 #include <stdexcept>
-#include <unistd.h>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> policy_overlap(const Policy& p, const std::vector<std::string>& files) {
   std::map<std::string, std::string> by_name, by_hash;  // -> "selection image x" / "calibration image x"
-  for (const auto& [list, kind] : {std::pair{&p.selection_images, "selection"}, {&p.calibration_images, "calibration"}}) {
+  for (const auto& [list, kind] :
+       {std::pair{&p.selection_images, "selection"}, {&p.calibration_images, "calibration"}}) {
     for (const PolicyImage& im : *list) {
       by_name.emplace(im.file, fmt::format("{} image {}", kind, im.file));
       if (!im.hash.empty()) by_hash.emplace(im.hash, fmt::format("{} image {}", kind, im.file));
@@ -128,8 +129,8 @@ std::string model_of(const ApplyJob& job, const Policy& p) {
   fs::path m = p.model_path;
   if (m.is_relative()) m = fs::path(job.policy).parent_path() / m;
   if (!fs::exists(m))
-    throw std::invalid_argument(fmt::format("{}: the policy's model {} is not at {}; give --model", job.policy,
-                                            p.model_file, m.string()));
+    throw std::invalid_argument(
+        fmt::format("{}: the policy's model {} is not at {}; give --model", job.policy, p.model_file, m.string()));
   return m.lexically_normal().string();
 }
 
@@ -150,12 +151,15 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   out.model_path = d.need_model();
   out.image_dir = d.need_images();
   if (const std::string h = content_hash(out.model_path); h != p.model_hash)
-    throw std::invalid_argument(fmt::format("{}: model hash {} differs from the policy's {} ({} in {}): not the model "
-                                            "the policy was chosen for",
-                                            out.model_path, h, p.model_hash, p.model_file, job.policy));
+    throw std::invalid_argument(
+        fmt::format("{}: model hash {} differs from the policy's {} ({} in {}): not the model "
+                    "the policy was chosen for",
+                    out.model_path, h, p.model_hash, p.model_file, job.policy));
   std::vector<std::string> files = data::select_half(data::list_images(out.image_dir), job.half);
-  if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size()) files.resize(static_cast<std::size_t>(job.limit));
-  if (files.empty()) throw std::invalid_argument(fmt::format("{}: no images ({} half)", out.image_dir, to_string(job.half)));
+  if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
+    files.resize(static_cast<std::size_t>(job.limit));
+  if (files.empty())
+    throw std::invalid_argument(fmt::format("{}: no images ({} half)", out.image_dir, to_string(job.half)));
   if (const auto ov = policy_overlap(p, files); !ov.empty())
     throw std::invalid_argument(fmt::format(
         "{}: {} of {} images were used to choose or calibrate the policy {} (measuring on them would be optimistic): "
@@ -183,13 +187,13 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   out.energy16_per_image_pj = run_energy_pj(*ref16, table);
 
   const bool temp = job.out.empty();
-  const std::string records = temp ? (fs::temp_directory_path() / fmt::format("bitscale-apply-{}.jsonl", ::getpid())).string()
-                                   : job.out + ".records.jsonl";
-  const std::string header =
-      records_header("apply", p.model_file, to_string(job.backend), p.levels,
-                     fmt::format("{:016x}", fnv1a(fmt::format("{}|{:.17g}|{}", p.calibration, p.threshold,
-                                                              to_string(p.metric)))),
-                     std::string(quant::to_string(p.weight_fl)));
+  const std::string records =
+      temp ? (fs::temp_directory_path() / fmt::format("bitscale-apply-{}.jsonl", ::getpid())).string()
+           : job.out + ".records.jsonl";
+  const std::string header = records_header(
+      "apply", p.model_file, to_string(job.backend), p.levels,
+      fmt::format("{:016x}", fnv1a(fmt::format("{}|{:.17g}|{}", p.calibration, p.threshold, to_string(p.metric)))),
+      std::string(quant::to_string(p.weight_fl)));
   RecordOptions ro;
   ro.jobs = job.jobs;
   ro.progress = cb.progress;
@@ -223,7 +227,8 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   if (out.unlabelled) warn(fmt::format("{} images carry no label and are not counted", out.unlabelled));
   if (o.empty()) throw std::runtime_error(fmt::format("{}: no labelled, readable image", out.image_dir));
   out.stats = controller_stats(o, p.levels.size(), p.bootstrap, 0.95);
-  if (!job.out.empty()) util::write_file(job.out, job.out.ends_with(".jsonl") ? apply_rows_jsonl(out) : apply_rows_csv(out));
+  if (!job.out.empty())
+    util::write_file(job.out, job.out.ends_with(".jsonl") ? apply_rows_jsonl(out) : apply_rows_csv(out));
   if (!job.json.empty()) util::write_file(job.json, apply_json(out));
   return out;
 }

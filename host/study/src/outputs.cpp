@@ -248,10 +248,11 @@ std::string sweep_json(const SweepSummary& s) {
   }
   j += "]";
   if (s.selected) {
-    j += fmt::format(",\"policy\":{{\"metric\":\"{}\",\"threshold\":{:.17g},\"qualified\":{},\"drop_upper_pp\":{:.6f},"
-                     "\"point\":{}}}",
-                     to_string(s.in.metric), s.selected->threshold, s.selected->qualified, s.selected->drop_upper_pp,
-                     point_json(s.selected->point));
+    j += fmt::format(
+        ",\"policy\":{{\"metric\":\"{}\",\"threshold\":{:.17g},\"qualified\":{},\"drop_upper_pp\":{:.6f},"
+        "\"point\":{}}}",
+        to_string(s.in.metric), s.selected->threshold, s.selected->qualified, s.selected->drop_upper_pp,
+        point_json(s.selected->point));
   }
   j += ",\"curve\":[";
   for (std::size_t i = 0; i < s.curve.size(); ++i) j += (i ? ",\n" : "\n") + point_json(s.curve[i]);
@@ -345,7 +346,8 @@ std::string sweep_markdown(const SweepSummary& s, const std::string& context) {
       "table (" +
       s.in.table.source +
       "). Top-1 drop in percentage points against the float network on the "
-      "same images. Thresholds evaluated from the recorded confidences (" + to_string(s.in.metric) + ", no re-running).\n\n";
+      "same images. Thresholds evaluated from the recorded confidences (" +
+      to_string(s.in.metric) + ", no re-running).\n\n";
   md += "| T_h | top-1 | drop (pp) | energy vs 16-bit | runs/image |\n|---|---|---|---|---|\n";
   for (const auto& p : s.curve) {
     const long k = std::lround(p.threshold * 1000);
@@ -392,13 +394,14 @@ void write_crossval(const std::string& dir, const CrossValidation& cv, const Swe
   std::string rows;
   for (std::size_t f = 0; f < cv.per_fold.size(); ++f) {
     const Fold& fd = cv.per_fold[f];
-    j += fmt::format("{}{{\"fold\":{},\"threshold\":{:.17g},\"qualified\":{},\"selection_images\":{},"
-                     "\"evaluation_images\":{},\"drop_upper_pp_on_selection\":{:.6f}}}",
-                     f ? "," : "", f, fd.selection.threshold, fd.selection.qualified, fd.selection_files.size(),
-                     fd.evaluation_files.size(), fd.selection.drop_upper_pp);
-    rows += fmt::format("| {} | {} | {}{} | {} |\n", f, fd.evaluation_files.size(), threshold_text(fd.selection.threshold),
-                        fd.selection.qualified ? "" : " (none met the target: escalate all)",
-                        fd.selection_files.size());
+    j += fmt::format(
+        "{}{{\"fold\":{},\"threshold\":{:.17g},\"qualified\":{},\"selection_images\":{},"
+        "\"evaluation_images\":{},\"drop_upper_pp_on_selection\":{:.6f}}}",
+        f ? "," : "", f, fd.selection.threshold, fd.selection.qualified, fd.selection_files.size(),
+        fd.evaluation_files.size(), fd.selection.drop_upper_pp);
+    rows +=
+        fmt::format("| {} | {} | {}{} | {} |\n", f, fd.evaluation_files.size(), threshold_text(fd.selection.threshold),
+                    fd.selection.qualified ? "" : " (none met the target: escalate all)", fd.selection_files.size());
   }
   j += "]}\n";
   write_file(dir + "/crossval.json", j);

@@ -19,13 +19,9 @@ namespace bitscale::study {
 namespace fs = std::filesystem;
 using util::Json;
 
-std::string content_hash(const std::string& path) {
-  return fmt::format("{:016x}", fnv1a(util::read_file(path)));
-}
+std::string content_hash(const std::string& path) { return fmt::format("{:016x}", fnv1a(util::read_file(path))); }
 
-PolicyImage policy_image(const std::string& path) {
-  return {fs::path(path).filename().string(), content_hash(path)};
-}
+PolicyImage policy_image(const std::string& path) { return {fs::path(path).filename().string(), content_hash(path)}; }
 
 namespace {
 

@@ -37,8 +37,8 @@ std::vector<ImageOutcome> image_outcomes(const SweepInput& in, double threshold)
     o.correct = r->levels.at(d.accepted_bits).correct1;
     for (int b : d.executed) o.energy_pj += run_energy_pj(r->levels.at(b), in.table);
     o.energy16_pj = run_energy_pj(r->levels.at(16), in.table);
-    o.accepted = static_cast<std::size_t>(std::find(in.levels.begin(), in.levels.end(), d.accepted_bits) -
-                                          in.levels.begin());
+    o.accepted =
+        static_cast<std::size_t>(std::find(in.levels.begin(), in.levels.end(), d.accepted_bits) - in.levels.begin());
     out.push_back(o);
   }
   return out;
@@ -56,9 +56,8 @@ Selection select_threshold(const SweepInput& in, const SelectionRule& rule) {
     const std::vector<ImageOutcome> o = image_outcomes(in, t);
     const double point = drop_pp(o, all);
     if (point > rule.max_drop + 1e-9) continue;  // the upper bound is at least the point estimate
-    const double ub =
-        percentile_upper(replicate(rs, [&](std::span<const std::uint32_t> idx) { return drop_pp(o, idx); }), point,
-                         rule.level);
+    const double ub = percentile_upper(
+        replicate(rs, [&](std::span<const std::uint32_t> idx) { return drop_pp(o, idx); }), point, rule.level);
     if (ub <= rule.max_drop + 1e-9) {
       s.threshold = t;
       s.qualified = true;
@@ -69,8 +68,8 @@ Selection select_threshold(const SweepInput& in, const SelectionRule& rule) {
   }
   s.threshold = 1.0;
   const std::vector<ImageOutcome> o = image_outcomes(in, 1.0);
-  s.drop_upper_pp = percentile_upper(
-      replicate(rs, [&](std::span<const std::uint32_t> idx) { return drop_pp(o, idx); }), drop_pp(o, all), rule.level);
+  s.drop_upper_pp = percentile_upper(replicate(rs, [&](std::span<const std::uint32_t> idx) { return drop_pp(o, idx); }),
+                                     drop_pp(o, all), rule.level);
   s.point = evaluate(in, 1.0);
   return s;
 }

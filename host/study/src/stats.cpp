@@ -119,7 +119,8 @@ ControllerStats controller_stats(std::span<const ImageOutcome> o, std::size_t le
   s.drop_upper_pp = percentile_upper(replicate(r, drop), s.drop_pp.value, level);
   s.saving_pct = est([&](auto idx) { return saving_pct(o, idx); });
   for (std::size_t l = 0; l < levels; ++l)
-    s.accepted_pct.push_back(est([&](auto idx) { return pct_of(o, idx, [l](const ImageOutcome& x) { return x.accepted == l; }); }));
+    s.accepted_pct.push_back(
+        est([&](auto idx) { return pct_of(o, idx, [l](const ImageOutcome& x) { return x.accepted == l; }); }));
   return s;
 }
 

@@ -70,11 +70,11 @@ std::string classify_summary(const ClassifyOutcome& r) {
 }
 
 std::string sweep_headline(const SweepOutcome& r) {
-  std::string s = fmt::format("sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %{}:\n\n{}\n",
-                              r.model_name, r.images, to_string(r.backend), r.resumed, r.float_top1,
-                              r.levels.empty() ? std::string()
-                                               : fmt::format(", levels {} ({})", fmt::join(r.levels, ","), r.levels_reason),
-                              r.headline);
+  std::string s = fmt::format(
+      "sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %{}:\n\n{}\n", r.model_name, r.images,
+      to_string(r.backend), r.resumed, r.float_top1,
+      r.levels.empty() ? std::string() : fmt::format(", levels {} ({})", fmt::join(r.levels, ","), r.levels_reason),
+      r.headline);
   if (!r.policy_path.empty()) {
     s += fmt::format("policy: T_h = {:.4g}{} written to {} (measure it on other images with `bitscale apply`)\n",
                      r.threshold,
@@ -85,9 +85,10 @@ std::string sweep_headline(const SweepOutcome& r) {
   }
   if (r.crossval) {
     const ControllerStats& st = r.crossval->pooled;
-    s += fmt::format("{}-fold cross-validation ({} images, T_h chosen on the other folds): drop {} pp, saving {} % "
-                     "(95 % intervals)\n",
-                     r.crossval->folds, st.images, with_ci(st.drop_pp), with_ci(st.saving_pct, 1));
+    s += fmt::format(
+        "{}-fold cross-validation ({} images, T_h chosen on the other folds): drop {} pp, saving {} % "
+        "(95 % intervals)\n",
+        r.crossval->folds, st.images, with_ci(st.drop_pp), with_ci(st.saving_pct, 1));
   }
   return s;
 }
@@ -148,8 +149,8 @@ std::string apply_summary(const ApplyOutcome& r) {
       r.image_dir, to_string(r.backend), r.errors, r.unlabelled, r.resumed);
   o += fmt::format("  float top-1:    {} %\n", with_ci(s.float_top1));
   o += fmt::format("  dynamic top-1:  {} %\n", with_ci(s.top1));
-  o += fmt::format("  top-1 drop:     {} pp (one-sided 95 % upper bound {:.2f})\n", with_ci(s.drop_pp),
-                   s.drop_upper_pp);
+  o +=
+      fmt::format("  top-1 drop:     {} pp (one-sided 95 % upper bound {:.2f})\n", with_ci(s.drop_pp), s.drop_upper_pp);
   o += fmt::format("  energy saving vs static 16-bit: {} %\n", with_ci(s.saving_pct, 1));
   for (std::size_t i = 0; i < p.levels.size(); ++i) {
     o += fmt::format("  accepted at {:>2}-bit: {} % of images\n", p.levels[i], with_ci(s.accepted_pct[i], 1));

@@ -33,8 +33,8 @@ struct SweepContext {
   const EnergyTable& table;
   const std::string weight_fl_name;
   RecordOptions record;
-  std::vector<int> levels;     ///< of the controller
-  std::string levels_reason;   ///< where they come from
+  std::vector<int> levels;    ///< of the controller
+  std::string levels_reason;  ///< where they come from
 };
 
 // The controller's levels: --levels, else the configurations of characterization.json beside a
@@ -52,7 +52,8 @@ std::vector<int> sweep_levels(const SweepJob& job, std::string& reason) {
         throw std::runtime_error(fmt::format("{}: configurations: missing or empty", ch.string()));
       std::vector<int> l;
       for (const auto& b : j["configurations"]) {
-        if (!b.is_number_integer()) throw std::runtime_error(fmt::format("{}: configurations: not bit-widths", ch.string()));
+        if (!b.is_number_integer())
+          throw std::runtime_error(fmt::format("{}: configurations: not bit-widths", ch.string()));
         l.push_back(b.get<int>());
       }
       (void)Controller(l, 0.0);  // checks them
@@ -214,7 +215,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   const std::vector<std::string> files = sweep_files(data::list_images(image_dir), sc, job.limit, image_dir, warn);
   const LabelOf label_of = [&syn](const std::string& f) { return data::label_from_filename(f, syn); };
   SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
-                 {}, {}, {}};
+                 {},  {},  {}};
   x.record.jobs = job.jobs;
   x.record.warn = warn;
   x.record.stop_after = job.stop_after;

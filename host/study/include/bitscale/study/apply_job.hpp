@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bitscale/data/dataset.hpp"
+#include "bitscale/study/energy.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/policy.hpp"
 #include "bitscale/study/records.hpp"
@@ -19,15 +20,15 @@
 namespace bitscale::study {
 
 struct ApplyJob {
-  std::string policy;              ///< policy.json
-  data::DataPaths data;            ///< model ("": the policy's), images, synsets
+  std::string policy;    ///< policy.json
+  data::DataPaths data;  ///< model ("": the policy's), images, synsets
   data::Half half = data::Half::kAll;
   Backend backend = Backend::kGolden;  ///< an array back-end
   std::string energy;                  ///< energy table file ("": Envision)
   int jobs = 1;
-  int limit = 0;      ///< at most the first N images (0 = all)
-  std::string out;    ///< per-image rows, .csv or .jsonl ("": none); records beside it (resumable)
-  std::string json;   ///< the figures as JSON ("": none)
+  int limit = 0;     ///< at most the first N images (0 = all)
+  std::string out;   ///< per-image rows, .csv or .jsonl ("": none); records beside it (resumable)
+  std::string json;  ///< the figures as JSON ("": none)
   AcceleratorFactory factory;
 };
 

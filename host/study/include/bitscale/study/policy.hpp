@@ -28,25 +28,25 @@ struct PolicyImage {
 };
 
 struct Policy {
-  std::string model_file;            ///< file name of the model (no directory)
-  std::string model_hash;            ///< content_hash of the model file
-  std::string model_path;            ///< the model as seen from the policy file's directory (relative when possible)
-  std::string calibration;           ///< the calibration JSON object (quant::Calibration::to_json)
+  std::string model_file;   ///< file name of the model (no directory)
+  std::string model_hash;   ///< content_hash of the model file
+  std::string model_path;   ///< the model as seen from the policy file's directory (relative when possible)
+  std::string calibration;  ///< the calibration JSON object (quant::Calibration::to_json)
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
-  std::vector<int> levels;           ///< increasing
+  std::vector<int> levels;  ///< increasing
   Metric metric = Metric::kScoreMargin;
-  double threshold = 0;              ///< T_h, written with 17 significant digits (round trip)
-  bool escalate_all = false;         ///< no candidate met the target: T_h = 1, every image escalates
-  double max_drop_pp = 1.0;          ///< the target
-  double confidence_level = 0.95;    ///< of the one-sided upper bound used to choose T_h
-  double drop_upper_pp = 0;          ///< that bound on the selection images
+  double threshold = 0;            ///< T_h, written with 17 significant digits (round trip)
+  bool escalate_all = false;       ///< no candidate met the target: T_h = 1, every image escalates
+  double max_drop_pp = 1.0;        ///< the target
+  double confidence_level = 0.95;  ///< of the one-sided upper bound used to choose T_h
+  double drop_upper_pp = 0;        ///< that bound on the selection images
   std::vector<PolicyImage> selection_images;
   std::vector<PolicyImage> calibration_images;
-  Estimate expected_drop_pp;         ///< on the selection images (optimistic), 95 % interval
-  Estimate expected_saving_pct;      ///< vs static 16-bit on the selection images
+  Estimate expected_drop_pp;     ///< on the selection images (optimistic), 95 % interval
+  Estimate expected_saving_pct;  ///< vs static 16-bit on the selection images
   Bootstrap bootstrap;
-  std::string energy_source;         ///< EnergyTable::source
-  std::string backend;               ///< of the selection records
+  std::string energy_source;  ///< EnergyTable::source
+  std::string backend;        ///< of the selection records
   friend bool operator==(const Policy&, const Policy&) = default;
 };
 

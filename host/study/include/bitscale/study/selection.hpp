@@ -23,9 +23,9 @@ struct SelectionRule {
 
 struct Selection {
   double threshold = 1.0;
-  bool qualified = false;     ///< false: no candidate qualified, threshold 1.0 (every image escalates)
-  double drop_upper_pp = 0;   ///< the upper bound at the chosen threshold
-  SweepPoint point;           ///< the chosen threshold on the selection images
+  bool qualified = false;    ///< false: no candidate qualified, threshold 1.0 (every image escalates)
+  double drop_upper_pp = 0;  ///< the upper bound at the chosen threshold
+  SweepPoint point;          ///< the chosen threshold on the selection images
   std::size_t candidates = 0;
 };
 
@@ -42,9 +42,9 @@ Selection select_threshold(const SweepInput& in, const SelectionRule& rule);
 
 /// One fold of a cross-validation: T_h chosen on the other folds, applied to this one.
 struct Fold {
-  Selection selection;                         ///< on the other folds' images
-  std::vector<std::string> selection_files;    ///< the other folds
-  std::vector<std::string> evaluation_files;   ///< this fold
+  Selection selection;                        ///< on the other folds' images
+  std::vector<std::string> selection_files;   ///< the other folds
+  std::vector<std::string> evaluation_files;  ///< this fold
 };
 
 struct CrossValidation {

@@ -19,6 +19,7 @@ struct Bootstrap {
   static constexpr std::uint64_t kDefaultSeed = 20181;  ///< ISLPED 2018, resample set 1
   std::uint64_t seed = kDefaultSeed;
   std::size_t resamples = 2000;
+  friend bool operator==(const Bootstrap&, const Bootstrap&) = default;
 };
 
 /// A closed interval [lo, hi].
@@ -26,12 +27,14 @@ struct Interval {
   double lo = 0, hi = 0;
   [[nodiscard]] double width() const { return hi - lo; }
   [[nodiscard]] bool contains(double x) const { return lo <= x && x <= hi; }
+  friend bool operator==(const Interval&, const Interval&) = default;
 };
 
 /// A point estimate with its two-sided percentile interval.
 struct Estimate {
   double value = 0;
   Interval ci;
+  friend bool operator==(const Estimate&, const Estimate&) = default;
 };
 
 /// The indices (each in [0, n)) of resample `b`: n draws with replacement, from a
@@ -46,9 +49,7 @@ class Resamples {
   Resamples(std::size_t n, const Bootstrap& boot);
   [[nodiscard]] std::size_t size() const { return count_; }
   [[nodiscard]] std::size_t n() const { return n_; }
-  [[nodiscard]] std::span<const std::uint32_t> operator[](std::size_t b) const {
-    return {idx_.data() + b * n_, n_};
-  }
+  [[nodiscard]] std::span<const std::uint32_t> operator[](std::size_t b) const { return {idx_.data() + b * n_, n_}; }
 
  private:
   std::size_t n_ = 0, count_ = 0;
@@ -74,22 +75,22 @@ Estimate bootstrap_mean(std::span<const double> x, const Bootstrap& boot, double
 /// What the controller did with one image (from records or from `bitscale apply`).
 struct ImageOutcome {
   bool float_correct = false;
-  bool correct = false;         ///< the accepted level's top-1 is the label
-  double energy_pj = 0;         ///< every level run for it
-  double energy16_pj = 0;       ///< the same image at static 16 bits
-  std::size_t accepted = 0;     ///< index of the accepted level
+  bool correct = false;      ///< the accepted level's top-1 is the label
+  double energy_pj = 0;      ///< every level run for it
+  double energy16_pj = 0;    ///< the same image at static 16 bits
+  std::size_t accepted = 0;  ///< index of the accepted level
 };
 
 /// The controller's figures over a set of images, each with its 95 % (or `level`) interval.
 struct ControllerStats {
   std::size_t images = 0;
   double level = 0.95;
-  Estimate float_top1;                   ///< %
-  Estimate top1;                         ///< %
-  Estimate drop_pp;                      ///< float top-1 minus dynamic top-1, percentage points
-  double drop_upper_pp = 0;              ///< one-sided `level` upper bound of the drop
-  Estimate saving_pct;                   ///< 100 * (1 - sum energy / sum energy16)
-  std::vector<Estimate> accepted_pct;    ///< per level: % of images accepted there
+  Estimate float_top1;                 ///< %
+  Estimate top1;                       ///< %
+  Estimate drop_pp;                    ///< float top-1 minus dynamic top-1, percentage points
+  double drop_upper_pp = 0;            ///< one-sided `level` upper bound of the drop
+  Estimate saving_pct;                 ///< 100 * (1 - sum energy / sum energy16)
+  std::vector<Estimate> accepted_pct;  ///< per level: % of images accepted there
 };
 
 /// Drop (pp) of a set of images given by indices (repeated indices count repeatedly).

@@ -23,17 +23,17 @@ struct SweepJob {
   std::string calib;               ///< calibration JSON or image directory ("": the images)
   std::string out_dir;             ///< records, calibration, reports
   std::optional<data::Half> half;  ///< evaluated half; none: auto (see sweep_calibration)
-  std::vector<int> levels;  ///< empty: characterization.json beside a --calib JSON, else 4,8,16
+  std::vector<int> levels;         ///< empty: characterization.json beside a --calib JSON, else 4,8,16
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   std::string energy;  ///< energy table file ("": Envision)
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;
-  int limit = 0;                ///< evaluation images (0 = all)
-  int calib_limit = 0;          ///< calibration images from a directory (0 = all)
-  std::size_t confirm_rtl = 0;  ///< evaluation images re-run on the RTL (0 = none)
-  std::size_t stop_after = 0;   ///< new images before stopping (0 = never)
+  int limit = 0;                         ///< evaluation images (0 = all)
+  int calib_limit = 0;                   ///< calibration images from a directory (0 = all)
+  std::size_t confirm_rtl = 0;           ///< evaluation images re-run on the RTL (0 = none)
+  std::size_t stop_after = 0;            ///< new images before stopping (0 = never)
   Metric metric = Metric::kScoreMargin;  ///< the confidence the controller thresholds
   std::size_t folds = 0;                 ///< k-fold cross-validation (0 = off, else >= 2)
   Bootstrap boot;                        ///< of the intervals and of the selection
