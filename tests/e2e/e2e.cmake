@@ -80,11 +80,10 @@ endforeach()
 # half. Applying it to the even half (its selection images) or with another model hash is refused.
 set(pol_dir ${CMAKE_BINARY_DIR}/e2e_policy)
 add_test(NAME apply_policy_setup_characterize_and_sweep_even_half
-         COMMAND sh -c "rm -rf ${pol_dir} && $<TARGET_FILE:bitscale> characterize --half even --limit 10 --levels 8,16 --jobs 2 --no-progress --out ${pol_dir}/char && $<TARGET_FILE:bitscale> sweep --calib ${pol_dir}/char/calibration.json --half even --folds 3 --resamples 500 --jobs 2 --no-progress --out ${pol_dir}/sweep && test -f ${pol_dir}/sweep/policy.json && test -f ${pol_dir}/sweep/crossval.json && sed 's/\"hash\":\"[0-9a-f]*\"}/\"hash\":\"0000000000000000\"}/' ${pol_dir}/sweep/policy.json > ${pol_dir}/sweep/policy_other_model.json"
+         COMMAND sh -c "rm -rf ${pol_dir} && $<TARGET_FILE:bitscale> characterize --half even --limit 10 --jobs 2 --no-progress --out ${pol_dir}/char && $<TARGET_FILE:bitscale> sweep --calib ${pol_dir}/char/calibration.json --half even --folds 3 --resamples 500 --jobs 2 --no-progress --out ${pol_dir}/sweep > ${pol_dir}/sweep.log 2>&1 || { cat ${pol_dir}/sweep.log; exit 1; }; cat ${pol_dir}/sweep.log; grep -q 'levels [0-9,]* (the configurations kept by the characterization' ${pol_dir}/sweep.log && test -f ${pol_dir}/sweep/policy.json && test -f ${pol_dir}/sweep/crossval.json && sed 's/\"hash\":\"[0-9a-f]*\"}/\"hash\":\"0000000000000000\"}/' ${pol_dir}/sweep/policy.json > ${pol_dir}/sweep/policy_other_model.json"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(apply_policy_setup_characterize_and_sweep_even_half PROPERTIES LABELS e2e TIMEOUT 600
-                     FIXTURES_SETUP e2e_policy
-                     PASS_REGULAR_EXPRESSION "levels 8,16 \\(the configurations kept by the characterization")
+                     FIXTURES_SETUP e2e_policy)
 
 add_test(NAME apply_policy_on_odd_half
          COMMAND sh -c "$<TARGET_FILE:bitscale> apply --policy ${pol_dir}/sweep/policy.json --half odd --jobs 2 --no-progress --out ${pol_dir}/apply.csv --json ${pol_dir}/apply.json && for k in top1_drop_pp top1_drop_pp_ci energy_saving_pct energy_saving_pct_ci images accepted; do grep -q \"\\\"$k\\\":\" ${pol_dir}/apply.json || { echo \"no key $k\"; exit 1; }; done && test $(wc -l < ${pol_dir}/apply.csv) -eq 26"
