@@ -21,6 +21,7 @@
 #include "bitscale/study/selection.hpp"
 #include "bitscale/study/stats.hpp"
 #include "bitscale/study/study.hpp"
+#include "bitscale/study/summaries.hpp"
 #include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
 #include "test_files.hpp"
@@ -325,6 +326,42 @@ TEST(ApplyReference, ArrayCountersDependOnlyOnTheShapesNotTheImage) {
   EXPECT_NE(a.top.index, b.top.index);  // really different images
   EXPECT_EQ(*a.counters, *b.counters);
   EXPECT_GT(a.counters->mac16, 0u);
+}
+
+}  // namespace
+}  // namespace bitscale::study
+
+namespace bitscale::study {
+namespace {
+
+TEST(ApplySummary, LinesFromIdenticalImagesHaveZeroWidthIntervals) {
+  // 4 images, all right in float and accepted right at 8 bits for 1 of the 4 pJ of 16 bits:
+  // top-1 100 %, drop 0 pp, saving 75 %, 100 % accepted at 8 bits; every resample is the same.
+  ApplyOutcome r;
+  r.policy = sample_policy();
+  r.policy.metric = Metric::kScoreMargin;
+  r.policy.threshold = 0.25;
+  r.policy_path = "p.json";
+  r.image_dir = "imgs";
+  const std::vector<ImageOutcome> o(4, ImageOutcome{true, true, 1.0, 4.0, 0});
+  r.stats = controller_stats(o, 2, {.seed = 1, .resamples = 100});
+  const std::string s = apply_summary(r);
+  EXPECT_TRUE(
+      s.starts_with("policy p.json (8→16 margin, T_h = 0.25 on m.tflite, target drop ≤ 1 pp) applied to 4 "
+                    "images of imgs (golden back-end; 0 unreadable, 0 unlabelled; 0 resumed)\n"))
+      << s;
+  EXPECT_NE(s.find("  dynamic top-1:  100.00 [100.00, 100.00] %\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("  top-1 drop:     0.00 [0.00, 0.00] pp (one-sided 95 % upper bound 0.00)\n"), std::string::npos)
+      << s;
+  EXPECT_NE(s.find("  energy saving vs static 16-bit: 75.0 [75.0, 75.0] %\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("  accepted at  8-bit: 100.0 [100.0, 100.0] % of images\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("  accepted at 16-bit: 0.0 [0.0, 0.0] % of images\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("target met on these images: drop 0.00 pp ≤ 1 pp\n"), std::string::npos) << s;
+  const std::string j = apply_json(r);
+  EXPECT_NE(j.find("\"top1_drop_pp\":0.000000,\"top1_drop_pp_ci\":[0.000000,0.000000]"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"energy_saving_pct\":75.000000,\"energy_saving_pct_ci\":[75.000000,75.000000]"), std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"images\":4,"), std::string::npos) << j;
 }
 
 }  // namespace
