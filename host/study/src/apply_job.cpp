@@ -124,14 +124,17 @@ class PolicyRunner {
   std::unique_ptr<Engine> engine16_;
 };
 
+// --model, else the policy's model path relative to the policy file, else the default model
+// when it has the policy's file name (the hash is checked afterwards either way).
 std::string model_of(const ApplyJob& job, const Policy& p) {
   if (!job.data.model.empty()) return job.data.model;
   fs::path m = p.model_path;
   if (m.is_relative()) m = fs::path(job.policy).parent_path() / m;
-  if (!fs::exists(m))
-    throw std::invalid_argument(
-        fmt::format("{}: the policy's model {} is not at {}; give --model", job.policy, p.model_file, m.string()));
-  return m.lexically_normal().string();
+  if (fs::exists(m)) return m.lexically_normal().string();
+  const std::string def = data::default_data_paths().model;
+  if (!def.empty() && fs::path(def).filename() == p.model_file) return def;
+  throw std::invalid_argument(
+      fmt::format("{}: the policy's model {} is not at {}; give --model", job.policy, p.model_file, m.string()));
 }
 
 }  // namespace
