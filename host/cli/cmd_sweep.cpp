@@ -60,7 +60,9 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
       "Dynamic bit-width scheme: every evaluation image recorded once (float, 4, 8, 16 bits: top-1,\n"
       "margin, counters), then every threshold T_h in [0, 1] evaluated from the records: top-1 drop vs\n"
       "float, energy vs static 16-bit, the smallest T_h meeting --max-drop and a table like the paper's\n"
-      "Table 2. Images used for calibration are never evaluated. Resumable under --out.");
+      "Table 2. Images used for calibration are never evaluated. Writes --out/policy.json: T_h = the\n"
+      "smallest whose one-sided 95 % bootstrap upper bound of the drop is within --max-drop (docs/CONTROLLER.md),\n"
+      "to be measured on other images with `bitscale apply`. Resumable under --out.");
   add_model_option(cmd, job.data.model);
   add_calibration_options(cmd, {job.calib, job.calib_limit},
                           "Calibration: a JSON file (e.g. characterize's calibration.json) or an image directory\n"
