@@ -60,7 +60,7 @@ set(neg_dir ${CMAKE_BINARY_DIR}/cli_negative_counts)
 foreach(spec
     "eval|--limit --calib-limit"
     "classify --image x.jpg|--calib-limit"
-    "sweep --out ${neg_dir}/sweep|--limit --calib-limit --confirm-rtl --stop-after"
+    "sweep --out ${neg_dir}/sweep|--limit --calib-limit --confirm-rtl --stop-after --folds --resamples"
     "characterize --out ${neg_dir}/char|--limit --stop-after"
     "regress --mode 8|--count --first --max-report"
     "netbench|--golden-images --rtl-images")
