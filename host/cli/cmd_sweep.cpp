@@ -60,7 +60,9 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
       "Dynamic bit-width scheme: every evaluation image recorded once (float, 4, 8, 16 bits: top-1,\n"
       "margin, counters), then every threshold T_h in [0, 1] evaluated from the records: top-1 drop vs\n"
       "float, energy vs static 16-bit, the smallest T_h meeting --max-drop and a table like the paper's\n"
-      "Table 2. Images used for calibration are never evaluated. Resumable under --out.");
+      "Table 2. Images used for calibration are never evaluated. Writes --out/policy.json: T_h = the\n"
+      "smallest whose one-sided 95 % bootstrap upper bound of the drop is within --max-drop (docs/CONTROLLER.md),\n"
+      "to be measured on other images with `bitscale apply`. Resumable under --out.");
   add_model_option(cmd, job.data.model);
   add_calibration_options(cmd, {job.calib, job.calib_limit},
                           "Calibration: a JSON file (e.g. characterize's calibration.json) or an image directory\n"
@@ -70,7 +72,9 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--half", job.half, parse_sweep_half, {"auto", "all", "even", "odd"},
                     "auto (odd positions when --calib is the same directory, else all), all, even, odd", "auto");
   add_out_dir_option(cmd, job.out_dir);
-  add_levels_option(cmd, job.levels, "Precision levels of the controller, increasing (4->8->16 or 8->16, ...)");
+  add_parsed_option(cmd, "--levels", job.levels, study::parse_levels,
+                    "Precision levels of the controller, increasing (4->8->16 or 8->16, ...)",
+                    "the configurations of characterization.json beside a --calib JSON, else 4,8,16");
   cmd->add_option("--max-drop", job.max_drop, "Target top-1 drop vs float, percentage points")->capture_default_str();
   cmd->add_option("--step", job.step, "Threshold grid step")->check(CLI::Range(1e-4, 0.5))->capture_default_str();
   cmd->add_option("--energy", job.energy, "Energy table file (default: Envision 290/56/7.6 mW at 76 GOPS)");
@@ -87,6 +91,14 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_stop_after_option(cmd, job.stop_after);
   add_synsets_option(cmd, job.data.synsets, "labels from file names");
   add_no_progress_flag(cmd, o->progress);
+  add_choice_option(cmd, "--metric", job.metric, study::parse_metric, {"margin", "max-prob", "entropy"},
+                    "Confidence the controller thresholds: margin (P(top1) - P(top2), the paper's), max-prob, entropy",
+                    study::to_string(job.metric));
+  add_count_option(
+      cmd, "--folds", job.folds,
+      "k-fold cross-validation of the threshold selection over the evaluation images (0 = off, else >= 2)");
+  add_count_option(cmd, "--resamples", job.boot.resamples, "Bootstrap resamples of every interval");
+  cmd->add_option("--seed", job.boot.seed, "Bootstrap seed")->capture_default_str();
   return [o]() { return run_sweep(*o); };
 });
 

@@ -60,7 +60,7 @@ set(neg_dir ${CMAKE_BINARY_DIR}/cli_negative_counts)
 foreach(spec
     "eval|--limit --calib-limit"
     "classify --image x.jpg|--calib-limit"
-    "sweep --out ${neg_dir}/sweep|--limit --calib-limit --confirm-rtl --stop-after"
+    "sweep --out ${neg_dir}/sweep|--limit --calib-limit --confirm-rtl --stop-after --folds --resamples"
     "characterize --out ${neg_dir}/char|--limit --stop-after"
     "regress --mode 8|--count --first --max-report"
     "netbench|--golden-images --rtl-images")
@@ -89,3 +89,34 @@ foreach(case "empty|/dev/null|energy table '/dev/null': empty"
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(cli_sweep_refuses_${name}_energy_table PROPERTIES LABELS e2e)
 endforeach()
+
+# The deployable controller on the embedded default: characterize on the first 10 even images
+# (their float-correct ones calibrate), sweep on the rest of the even half (levels from the
+# characterization, 3-fold cross-validation) which writes the policy, then apply it to the odd
+# half. Applying it to the even half (its selection images) or with another model hash is refused.
+set(pol_dir ${CMAKE_BINARY_DIR}/e2e_policy)
+add_test(NAME apply_policy_setup_characterize_and_sweep_even_half
+         COMMAND sh -c "rm -rf ${pol_dir} && $<TARGET_FILE:bitscale> characterize --half even --limit 10 --jobs 2 --no-progress --out ${pol_dir}/char && $<TARGET_FILE:bitscale> sweep --calib ${pol_dir}/char/calibration.json --half even --folds 3 --resamples 500 --jobs 2 --no-progress --out ${pol_dir}/sweep > ${pol_dir}/sweep.log 2>&1 || { cat ${pol_dir}/sweep.log; exit 1; }; cat ${pol_dir}/sweep.log; grep -q 'levels [0-9,]* (the configurations kept by the characterization' ${pol_dir}/sweep.log && test -f ${pol_dir}/sweep/policy.json && test -f ${pol_dir}/sweep/crossval.json && sed 's/\"hash\":\"[0-9a-f]*\"}/\"hash\":\"0000000000000000\"}/' ${pol_dir}/sweep/policy.json > ${pol_dir}/sweep/policy_other_model.json"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(apply_policy_setup_characterize_and_sweep_even_half PROPERTIES LABELS e2e TIMEOUT 600
+                     FIXTURES_SETUP e2e_policy)
+
+add_test(NAME apply_policy_on_odd_half
+         COMMAND sh -c "$<TARGET_FILE:bitscale> apply --policy ${pol_dir}/sweep/policy.json --half odd --jobs 2 --no-progress --out ${pol_dir}/apply.csv --json ${pol_dir}/apply.json && for k in top1_drop_pp top1_drop_pp_ci energy_saving_pct energy_saving_pct_ci images accepted; do grep -q \"\\\"$k\\\":\" ${pol_dir}/apply.json || { echo \"no key $k\"; exit 1; }; done && test $(wc -l < ${pol_dir}/apply.csv) -eq 26"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(apply_policy_on_odd_half PROPERTIES LABELS e2e TIMEOUT 600 FIXTURES_REQUIRED e2e_policy)
+
+add_test(NAME apply_refuses_the_selection_images
+         COMMAND sh -c "out=$($<TARGET_FILE:bitscale> apply --policy ${pol_dir}/sweep/policy.json --half even --no-progress 2>&1) && { echo accepted; exit 1; }; echo \"$out\"; echo \"$out\" | grep -q 'were used to choose or calibrate the policy' && echo \"$out\" | grep -q 'same name as selection image'"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(apply_refuses_the_selection_images PROPERTIES LABELS e2e FIXTURES_REQUIRED e2e_policy)
+
+add_test(NAME apply_refuses_another_model_hash
+         COMMAND sh -c "out=$($<TARGET_FILE:bitscale> apply --policy ${pol_dir}/sweep/policy_other_model.json --half odd --no-progress 2>&1) && { echo accepted; exit 1; }; echo \"$out\"; echo \"$out\" | grep -q \"differs from the policy's 0000000000000000\""
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(apply_refuses_another_model_hash PROPERTIES LABELS e2e FIXTURES_REQUIRED e2e_policy)
+
+add_test(NAME cli_rejects_negative_counts_apply
+         COMMAND sh -c "out=$($<TARGET_FILE:bitscale> apply --policy x.json --limit -1 2>&1) && exit 1; echo \"$out\" | grep -q -- '--limit: must be 0 or more, not -1'"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_rejects_negative_counts_apply PROPERTIES LABELS e2e)

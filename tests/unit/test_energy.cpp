@@ -332,10 +332,16 @@ TEST(OffchipTraffic, EmbeddedNetworkMatchesItsOperatorsAndIsRecorded) {
   EXPECT_GE(total[4], values / 2 + bias_bytes);
   EXPECT_LE(total[4], values / 2 + bias_bytes + 3 * q4.layers().size());
 
-  // The engine records the same number in every array run, and the records keep it.
-  const Engine engine(net, ArrayConfig{.backend = Backend::kGolden, .bits = 8, .calib = &calib}, [](driver::Backend) {
-    return std::make_unique<driver::Accelerator>(driver::default_hw_config());
-  });
+  // The engine records the same number in every array run (with the same quantization options as
+  // q: classifier at the level), and the records keep it.
+  const Engine engine(
+      net,
+      ArrayConfig{.backend = Backend::kGolden,
+                  .bits = 8,
+                  .calib = &calib,
+                  .weight_fl = quant::WeightFl::kChannel,
+                  .quantization = quant::QuantOptions{}},
+      [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); });
   const data::Image img = data::load_for_model(images.front(), net.input_h(), net.input_w());
   const Prediction p = engine.session()->run(img.rgb);
   ASSERT_TRUE(p.offchip_bytes.has_value());

@@ -21,6 +21,7 @@
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/study/study.hpp"
 #include "bitscale/util/file.hpp"
+#include "study_records.hpp"
 #include "test_files.hpp"
 
 namespace bitscale::study {
@@ -54,12 +55,12 @@ ImageRecord rec(const std::string& file, std::map<int, std::pair<bool, double>> 
   ImageRecord r;
   r.file = file;
   r.label = 7;
-  r.fp = RunRecord{float_ok ? 7 : 3, float_ok, float_ok, 0.5, std::nullopt};
+  r.fp = bitscale::test::labelled_run(float_ok, 0.5);
   for (const auto& [b, cm] : runs) {
     driver::Counters c;
     c.cycles = macs / 10;
     (b == 16 ? c.mac16 : b == 8 ? c.mac8 : c.mac4) = macs;
-    r.levels[b] = RunRecord{cm.first ? 7 : 3, cm.first, cm.first, cm.second, c};
+    r.levels[b] = bitscale::test::labelled_run(cm.first, cm.second, c);
   }
   return r;
 }

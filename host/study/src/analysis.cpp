@@ -159,7 +159,7 @@ SweepPoint evaluate_with(const SweepInput& in, double threshold, double ftop1, d
   std::vector<double> margins(in.levels.size());
   std::size_t runs = 0;
   for (const auto* r : in.records) {
-    for (std::size_t i = 0; i < in.levels.size(); ++i) margins[i] = r->levels.at(in.levels[i]).margin;
+    for (std::size_t i = 0; i < in.levels.size(); ++i) margins[i] = confidence(r->levels.at(in.levels[i]), in.metric);
     const Decision d = ctl.decide(margins);
     for (int b : d.executed) p.energy_pj += energy_pj(r->levels.at(b), in.table);
     runs += d.executed.size();
@@ -193,7 +193,7 @@ std::optional<SweepPoint> search_threshold(const SweepInput& in, double max_drop
   std::vector<double> cand{0.0};
   for (const auto* r : in.records) {
     for (std::size_t i = 0; i + 1 < in.levels.size(); ++i) {
-      const double m = r->levels.at(in.levels[i]).margin;
+      const double m = confidence(r->levels.at(in.levels[i]), in.metric);
       const double t = std::nextafter(m, 2.0);
       if (t <= 1.0 && t > 0.0) cand.push_back(t);
     }

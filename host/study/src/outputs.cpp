@@ -21,6 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A threshold so that tiny values stay visible (4.9e-324 is not "0.0000").
+std::string threshold_text(double t) { return fmt::format("{:.4g}", t); }
+
 std::string bits_name(int b) { return fmt::format("{}-bit", b); }
 
 std::string levels_name(const std::vector<int>& l) {
@@ -237,11 +240,22 @@ std::string headline_table(const SweepSummary& s) {
     o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1,
                      it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
   }
+  if (s.selected && s.selected_stats) {
+    const Selection& sel = *s.selected;
+    const ControllerStats& st = *s.selected_stats;
+    o += fmt::format(
+        "| **policy** dynamic {} ({}, T_h: smallest with the {:.0f} % upper bound of the drop ≤ {} pp{}) | {} | {} % | "
+        "{} pp (upper bound {:.2f}) | {:.1f} % | **{} %** |\n",
+        levels_name(s.in.levels), to_string(s.in.metric), 100 * st.level, s.max_drop,
+        sel.qualified ? "" : "; none met it: every image escalates", threshold_text(sel.threshold), with_ci(st.top1),
+        with_ci(st.drop_pp), sel.drop_upper_pp, 100 - st.saving_pct.value, with_ci(st.saving_pct, 1));
+  }
   for (const auto& [levels, p] : s.dynamic) {
     if (p) {
       o += fmt::format(
-          "| dynamic {} (smallest T_h with drop ≤ {} pp) | {:.4f} | {:.2f} % | {:.2f} pp | {:.1f} % | **{:.1f} %** |\n",
-          levels_name(levels), s.max_drop, p->threshold, p->top1, p->drop, 100 * p->energy_rel,
+          "| dynamic {} (smallest T_h with drop ≤ {} pp, chosen on the same images (optimistic)) | {} | {:.2f} % | "
+          "{:.2f} pp | {:.1f} % | {:.1f} % |\n",
+          levels_name(levels), s.max_drop, threshold_text(p->threshold), p->top1, p->drop, 100 * p->energy_rel,
           100 * (1 - p->energy_rel));
     } else {
       o += fmt::format("| dynamic {} | no T_h reaches drop ≤ {} pp | | | | |\n", levels_name(levels), s.max_drop);
@@ -273,7 +287,15 @@ std::string sweep_json(const SweepSummary& s) {
     j += fmt::format("{}{{\"levels\":{},\"chosen\":{}}}", i ? "," : "", levels_json(levels),
                      p ? point_json(*p) : "null");
   }
-  j += "],\"curve\":[";
+  j += "]";
+  if (s.selected) {
+    j += fmt::format(
+        ",\"policy\":{{\"metric\":\"{}\",\"threshold\":{:.17g},\"qualified\":{},\"drop_upper_pp\":{:.6f},"
+        "\"point\":{}}}",
+        to_string(s.in.metric), s.selected->threshold, s.selected->qualified, s.selected->drop_upper_pp,
+        point_json(s.selected->point));
+  }
+  j += ",\"curve\":[";
   for (std::size_t i = 0; i < s.curve.size(); ++i) j += (i ? ",\n" : "\n") + point_json(s.curve[i]);
   j += "]}\n";
   return j;
@@ -318,7 +340,7 @@ std::string accuracy_energy_svg(const SweepSummary& s) {
   svg::LineChart lc;
   lc.title = fmt::format("Dynamic {} bits: top-1 and energy vs threshold ({} images)", levels_name(s.in.levels),
                          s.in.records.size());
-  lc.x_label = "threshold T_h on the score margin";
+  lc.x_label = fmt::format("threshold T_h on the confidence ({})", to_string(s.in.metric));
   lc.y_label = "top-1 (%)";
   lc.y2_label = "energy vs static 16-bit (%)";
   svg::Series acc{"dynamic top-1 (%)", {}, {}, false, false};
@@ -335,7 +357,8 @@ std::string accuracy_energy_svg(const SweepSummary& s) {
   lc.series = {acc, flt, en};
   if (s.dynamic.front().second) {
     lc.vlines.emplace_back(s.dynamic.front().second->threshold,
-                           fmt::format("T_h = {:.3f} (drop ≤ {} pp)", s.dynamic.front().second->threshold, s.max_drop));
+                           fmt::format("T_h = {} (drop ≤ {} pp on these images)",
+                                       threshold_text(s.dynamic.front().second->threshold), s.max_drop));
   }
   return svg::line_chart(lc);
 }
@@ -346,11 +369,11 @@ std::string sm_eval_svg(const SweepSummary& s) {
   std::vector<double> easy, hard;
   for (const auto* r : s.in.records) {
     const auto& run = r->levels.at(low);
-    (run.correct1 ? easy : hard).push_back(run.margin);
+    (run.correct1 ? easy : hard).push_back(confidence(run, s.in.metric));
   }
   svg::Histogram sh;
-  sh.title = fmt::format("Score margin at {} bits on the evaluation images", low);
-  sh.x_label = "score margin P(top1) - P(top2)";
+  sh.title = fmt::format("Confidence ({}) at {} bits on the evaluation images", to_string(s.in.metric), low);
+  sh.x_label = fmt::format("confidence ({})", to_string(s.in.metric));
   sh.y_label = "fraction of images";
   sh.names = {fmt::format("correct at {} bits (n={})", low, easy.size()), fmt::format("wrong (n={})", hard.size())};
   sh.samples = {easy, hard};
@@ -364,7 +387,8 @@ std::string sweep_markdown(const SweepSummary& s, const std::string& context) {
       "table (" +
       s.in.table.source +
       "). Top-1 drop in percentage points against the float network on the "
-      "same images. Thresholds evaluated from the recorded margins (no re-running).\n\n";
+      "same images. Thresholds evaluated from the recorded confidences (" +
+      to_string(s.in.metric) + ", no re-running).\n\n";
   md += "| T_h | top-1 | drop (pp) | energy vs 16-bit | runs/image |\n|---|---|---|---|---|\n";
   for (const auto& p : s.curve) {
     const long k = std::lround(p.threshold * 1000);
@@ -387,6 +411,53 @@ void write_sweep(const std::string& dir, const SweepSummary& s, const std::strin
   write_file(dir + "/accuracy_energy.svg", accuracy_energy_svg(s));
   write_file(dir + "/sm_eval.svg", sm_eval_svg(s));
   write_file(dir + "/summary.md", sweep_markdown(s, context));
+}
+
+std::string with_ci(const Estimate& e, int decimals) {
+  return fmt::format("{:.{}f} [{:.{}f}, {:.{}f}]", e.value, decimals, e.ci.lo, decimals, e.ci.hi, decimals);
+}
+
+namespace {
+std::string estimate_json(const Estimate& e) {
+  return fmt::format("{{\"value\":{:.6f},\"ci95\":[{:.6f},{:.6f}]}}", e.value, e.ci.lo, e.ci.hi);
+}
+}  // namespace
+
+void write_crossval(const std::string& dir, const CrossValidation& cv, const SweepInput& in, double max_drop) {
+  const ControllerStats& st = cv.pooled;
+  std::string j = fmt::format(
+      "{{\"format\":\"bitscale-crossval-1\",\"folds\":{},\"levels\":{},\"metric\":\"{}\",\"target_drop_pp\":{},"
+      "\"images\":{},\"float_top1\":{},\"top1\":{},\"top1_drop_pp\":{},\"energy_saving_pct\":{},\"accepted_pct\":[",
+      cv.folds, levels_json(in.levels), to_string(in.metric), max_drop, st.images, estimate_json(st.float_top1),
+      estimate_json(st.top1), estimate_json(st.drop_pp), estimate_json(st.saving_pct));
+  for (std::size_t i = 0; i < st.accepted_pct.size(); ++i) j += (i ? "," : "") + estimate_json(st.accepted_pct[i]);
+  j += "],\"per_fold\":[";
+  std::string rows;
+  for (std::size_t f = 0; f < cv.per_fold.size(); ++f) {
+    const Fold& fd = cv.per_fold[f];
+    j += fmt::format(
+        "{}{{\"fold\":{},\"threshold\":{:.17g},\"qualified\":{},\"selection_images\":{},"
+        "\"evaluation_images\":{},\"drop_upper_pp_on_selection\":{:.6f}}}",
+        f ? "," : "", f, fd.selection.threshold, fd.selection.qualified, fd.selection_files.size(),
+        fd.evaluation_files.size(), fd.selection.drop_upper_pp);
+    rows +=
+        fmt::format("| {} | {} | {}{} | {} |\n", f, fd.evaluation_files.size(), threshold_text(fd.selection.threshold),
+                    fd.selection.qualified ? "" : " (none met the target: escalate all)", fd.selection_files.size());
+  }
+  j += "]}\n";
+  write_file(dir + "/crossval.json", j);
+  std::string md = fmt::format(
+      "### {}-fold cross-validation\n\nFold f = the evaluation images at sorted positions i with i mod {} = f; each "
+      "fold's T_h is chosen on the other folds (smallest T_h whose {:.0f} % bootstrap upper bound of the drop is ≤ {} "
+      "pp) and applied to the fold; decisions pooled over the {} images. 95 % bootstrap intervals.\n\n"
+      "| figure | value [95 % interval] |\n|---|---|\n| float top-1 | {} % |\n| dynamic top-1 | {} % |\n"
+      "| top-1 drop vs float | {} pp |\n| energy saving vs static 16-bit | {} % |\n",
+      cv.folds, cv.folds, 100 * st.level, max_drop, st.images, with_ci(st.float_top1), with_ci(st.top1),
+      with_ci(st.drop_pp), with_ci(st.saving_pct, 1));
+  for (std::size_t i = 0; i < in.levels.size(); ++i)
+    md += fmt::format("| accepted at {} bits | {} % |\n", in.levels[i], with_ci(st.accepted_pct[i], 1));
+  md += "\n| fold | images | T_h | chosen on images |\n|---|---|---|---|\n" + rows + "\n";
+  write_file(dir + "/summary.md", read_file(dir + "/summary.md") + md);
 }
 
 std::size_t write_report(const std::string& in_dir, const std::string& out) {

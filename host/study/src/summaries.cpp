@@ -8,6 +8,7 @@
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/study/controller.hpp"
+#include "bitscale/study/outputs.hpp"
 
 namespace bitscale::study {
 
@@ -83,8 +84,27 @@ std::string classify_summary(const ClassifyOutcome& r) {
 }
 
 std::string sweep_headline(const SweepOutcome& r) {
-  return fmt::format("sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %:\n\n{}\n", r.model_name,
-                     r.images, to_string(r.backend), r.resumed, r.float_top1, r.headline);
+  std::string s = fmt::format(
+      "sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %{}:\n\n{}\n", r.model_name, r.images,
+      to_string(r.backend), r.resumed, r.float_top1,
+      r.levels.empty() ? std::string() : fmt::format(", levels {} ({})", fmt::join(r.levels, ","), r.levels_reason),
+      r.headline);
+  if (!r.policy_path.empty()) {
+    s += fmt::format("policy: T_h = {:.4g}{} written to {} (measure it on other images with `bitscale apply`)\n",
+                     r.threshold,
+                     r.escalate_all ? " (no threshold met the target with 95 % confidence: every image escalates, "
+                                      "i.e. the dynamic scheme degenerates to the highest level)"
+                                    : "",
+                     r.policy_path);
+  }
+  if (r.crossval) {
+    const ControllerStats& st = r.crossval->pooled;
+    s += fmt::format(
+        "{}-fold cross-validation ({} images, T_h chosen on the other folds): drop {} pp, saving {} % "
+        "(95 % intervals)\n",
+        r.crossval->folds, st.images, with_ci(st.drop_pp), with_ci(st.saving_pct, 1));
+  }
+  return s;
 }
 
 std::string sweep_confirmation(const Confirmation& c) {
@@ -136,6 +156,36 @@ std::string characterize_summary(const CharacterizeJobOutcome& r) {
 std::string characterize_outputs(const std::string& out_dir) {
   return fmt::format("outputs in {}/ (characterization.json, histogram.csv, margins.csv, *.svg, summary.md)\n",
                      out_dir);
+}
+
+}  // namespace bitscale::study
+
+namespace bitscale::study {
+
+std::string apply_summary(const ApplyOutcome& r) {
+  const ControllerStats& s = r.stats.value();
+  const Policy& p = r.policy;
+  std::string o = fmt::format(
+      "policy {} ({} {}, T_h = {:.4g} on {}, target drop ≤ {} pp) applied to {} images of {} ({} back-end; "
+      "{} unreadable, {} unlabelled; {} resumed)\n",
+      r.policy_path, fmt::join(p.levels, "→"), to_string(p.metric), p.threshold, p.model_file, p.max_drop_pp, s.images,
+      r.image_dir, to_string(r.backend), r.errors, r.unlabelled, r.resumed);
+  o += fmt::format("  float top-1:    {} %\n", with_ci(s.float_top1));
+  o += fmt::format("  dynamic top-1:  {} %\n", with_ci(s.top1));
+  o +=
+      fmt::format("  top-1 drop:     {} pp (one-sided 95 % upper bound {:.2f})\n", with_ci(s.drop_pp), s.drop_upper_pp);
+  o += fmt::format("  energy saving vs static 16-bit: {} %\n", with_ci(s.saving_pct, 1));
+  for (std::size_t i = 0; i < p.levels.size(); ++i) {
+    o += fmt::format("  accepted at {:>2}-bit: {} % of images\n", p.levels[i], with_ci(s.accepted_pct[i], 1));
+  }
+  o += fmt::format("  (95 % bootstrap intervals, {} resamples, seed {})\n", p.bootstrap.resamples, p.bootstrap.seed);
+  o += s.drop_pp.value <= p.max_drop_pp + 1e-9
+           ? fmt::format("target met on these images: drop {:.2f} pp ≤ {} pp\n", s.drop_pp.value, p.max_drop_pp)
+           : fmt::format("TARGET MISSED on these images: drop {:.2f} pp > {} pp\n", s.drop_pp.value, p.max_drop_pp);
+  if (p.escalate_all)
+    o += "note: no threshold met the target when the policy was chosen, so every image escalates to the highest "
+         "level (the dynamic scheme degenerates)\n";
+  return o;
 }
 
 }  // namespace bitscale::study

@@ -11,8 +11,10 @@
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/outputs.hpp"
+#include "bitscale/study/policy.hpp"
 #include "bitscale/study/sweep.hpp"
 #include "bitscale/util/file.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
@@ -31,7 +33,37 @@ struct SweepContext {
   const EnergyTable& table;
   const std::string weight_fl_name;
   RecordOptions record;
+  std::vector<int> levels;    ///< of the controller
+  std::string levels_reason;  ///< where they come from
 };
+
+// The controller's levels: --levels, else the configurations of characterization.json beside a
+// --calib JSON (what characterize kept), else 4,8,16.
+std::vector<int> sweep_levels(const SweepJob& job, std::string& reason) {
+  if (!job.levels.empty()) {
+    reason = "given by --levels";
+    return job.levels;
+  }
+  if (job.calib.ends_with(".json")) {
+    const fs::path ch = fs::path(job.calib).parent_path() / "characterization.json";
+    if (fs::exists(ch)) {
+      const util::Json j = util::parse_json(util::read_file(ch.string()), ch.string());
+      if (!j.contains("configurations") || !j["configurations"].is_array() || j["configurations"].empty())
+        throw std::runtime_error(fmt::format("{}: configurations: missing or empty", ch.string()));
+      std::vector<int> l;
+      for (const auto& b : j["configurations"]) {
+        if (!b.is_number_integer())
+          throw std::runtime_error(fmt::format("{}: configurations: not bit-widths", ch.string()));
+        l.push_back(b.get<int>());
+      }
+      (void)Controller(l, 0.0);  // checks them
+      reason = fmt::format("the configurations kept by the characterization, {}", ch.string());
+      return l;
+    }
+  }
+  reason = "the default; no --levels and no characterization.json beside --calib";
+  return {4, 8, 16};
+}
 
 // Every precision is recorded (the static comparisons need them; the levels are a subset).
 const std::vector<int> kRecordedBits(kPrecisions.begin(), kPrecisions.end());
@@ -54,22 +86,79 @@ RecordResult record(const SweepContext& x) {
                        .record = x.record});
 }
 
-// The threshold summary of the records, written under out_dir.
-SweepSummary summarize(const SweepContext& x, const RecordResult& rec, const std::string& image_dir, SweepInput& in) {
+// The policy of the selection: everything `bitscale apply` needs, and the images it must refuse.
+Policy make_policy(const SweepContext& x, const std::string& model_path, const SweepInput& in, const Selection& sel,
+                   const ControllerStats& st, const Inform& warn) {
+  Policy p;
+  p.model_file = fs::path(model_path).filename().string();
+  p.model_hash = content_hash(model_path);
+  {
+    std::error_code ec;
+    const fs::path rel = fs::relative(fs::absolute(model_path), fs::absolute(x.job.out_dir), ec);
+    p.model_path = ec || rel.empty() ? fs::absolute(model_path).string() : rel.generic_string();
+  }
+  p.calibration = util::parse_json(x.sc.calib.to_json(x.net), "calibration").dump();
+  p.weight_fl = x.job.weight_fl;
+  p.quantization = x.job.quantization;
+  p.levels = in.levels;
+  p.metric = in.metric;
+  p.threshold = sel.threshold;
+  p.escalate_all = !sel.qualified;
+  p.max_drop_pp = x.job.max_drop;
+  p.confidence_level = st.level;
+  p.drop_upper_pp = sel.drop_upper_pp;
+  for (const auto* r : in.records) p.selection_images.push_back(policy_image(r->file));
+  for (const auto& f : x.sc.calib.images) {
+    try {
+      p.calibration_images.push_back(policy_image(f));
+    } catch (const std::exception&) {
+      warn(fmt::format("{}: calibration image not readable; the policy keeps its name only", f));
+      p.calibration_images.push_back({fs::path(f).filename().string(), ""});
+    }
+  }
+  p.expected_drop_pp = st.drop_pp;
+  p.expected_saving_pct = st.saving_pct;
+  p.bootstrap = x.job.boot;
+  p.energy_source = in.table.source;
+  p.energy_model = x.job.energy_model;
+  p.backend = to_string(x.job.backend);
+  return p;
+}
+
+// The threshold summary of the records, written under out_dir, with the policy and the
+// cross-validation.
+SweepSummary summarize(const SweepContext& x, const RecordResult& rec, const std::string& image_dir,
+                       const std::string& model_path, SweepInput& in, SweepOutcome& out, const Inform& warn) {
   const SweepJob& job = x.job;
-  in.records = sweep_records(rec.records, job.levels);
-  in.levels = job.levels;
+  in.records = sweep_records(rec.records, x.levels);
+  in.levels = x.levels;
   in.table = x.table;
+  in.metric = job.metric;
   if (in.records.empty())
     throw std::runtime_error(fmt::format("{}: no labelled, readable evaluation image", image_dir));
   const std::vector<std::vector<int>> extra{{kPrecisions.begin(), kPrecisions.end()}, {8, 16}};
   SweepSummary s = summarize_sweep(in, job.max_drop, job.step, extra);
+  const SelectionRule rule{.max_drop = job.max_drop, .level = 0.95, .boot = job.boot, .step = job.step};
+  const Selection sel = select_threshold(in, rule);
+  const ControllerStats st = controller_stats(image_outcomes(in, sel.threshold), in.levels.size(), job.boot);
+  s.selected = sel;
+  s.selected_stats = st;
   const std::string context = fmt::format(
       "Model `{}`, {} evaluation images of `{}` ({} positions, none used for calibration; {} skipped: unreadable or "
-      "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {}, energy table: {}.",
+      "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {} ({}), confidence metric {}, "
+      "energy table: {}. Bootstrap: {} resamples, seed {}.",
       x.model_name, in.records.size(), image_dir, data::to_string(x.sc.half), rec.records.size() - in.records.size(),
-      x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name, fmt::join(job.levels, ","), in.table.source);
+      x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name, fmt::join(x.levels, ","), x.levels_reason,
+      to_string(job.metric), in.table.source, job.boot.resamples, job.boot.seed);
   write_sweep(job.out_dir, s, context);
+  out.policy_path = job.out_dir + "/policy.json";
+  save_policy(out.policy_path, make_policy(x, model_path, in, sel, st, warn));
+  out.threshold = sel.threshold;
+  out.escalate_all = !sel.qualified;
+  if (job.folds >= 2) {
+    out.crossval = cross_validate(in, job.folds, rule);
+    write_crossval(job.out_dir, *out.crossval, in, job.max_drop);
+  }
   return s;
 }
 
@@ -114,6 +203,8 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   const std::string& image_dir = d.need_images();
   const std::string& syn_path = d.need_synsets();
   if (!(job.max_drop >= 0)) throw std::invalid_argument("--max-drop must be >= 0");
+  if (job.folds == 1) throw std::invalid_argument("--folds must be 0 (off) or 2 or more");
+  if (job.boot.resamples == 0) throw std::invalid_argument("--resamples must be 1 or more");
   const EnergyTable table = energy_table(job.energy, job.energy_model);
   const model::Model model = model::load_tflite(model_path);
   const model::Network net(model);
@@ -130,11 +221,15 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   const std::vector<std::string> files = sweep_files(data::list_images(image_dir), sc, job.limit, image_dir, warn);
   const LabelOf label_of = [&syn](const std::string& f) { return data::label_from_filename(f, syn); };
   SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
-                 {}};
+                 {},  {},  {}};
   x.record.jobs = job.jobs;
   x.record.warn = warn;
   x.record.stop_after = job.stop_after;
   x.record.progress = cb.progress;
+  x.levels = sweep_levels(job, x.levels_reason);
+  out.levels = x.levels;
+  out.levels_reason = x.levels_reason;
+  warn(fmt::format("levels {}: {}", fmt::join(x.levels, ","), x.levels_reason));
   const RecordResult rec = record(x);
   if (cb.recorded) cb.recorded();
   out.complete = rec.complete;
@@ -143,7 +238,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   if (!rec.complete) return out;
 
   SweepInput in;
-  const SweepSummary s = summarize(x, rec, image_dir, in);
+  const SweepSummary s = summarize(x, rec, image_dir, model_path, in, out, warn);
   out.images = in.records.size();
   out.float_top1 = float_top1(in);
   out.headline = headline_table(s);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 
+#include "bitscale/study/apply_job.hpp"
 #include "bitscale/study/characterize.hpp"
 #include "bitscale/study/characterize_job.hpp"
 #include "bitscale/study/classify_job.hpp"
@@ -32,6 +33,10 @@ std::string sweep_headline(const SweepOutcome& r);
 std::string sweep_confirmation(const Confirmation& c);
 /// `bitscale sweep`: where the outputs are.
 std::string sweep_outputs(const std::string& out_dir);
+
+/// `bitscale apply`: the policy, the images, float and dynamic top-1, the drop and the saving vs static
+/// 16-bit and the images accepted at each level, each with its 95 % interval, and whether the target held.
+std::string apply_summary(const ApplyOutcome& r);
 
 /// `bitscale characterize`, after phase 1 (correct = top-5 with `top5`, else top-1).
 std::string float_phase_summary(const FloatBaseline& base, bool top5, std::size_t resumed);

@@ -1,5 +1,5 @@
 // Threshold sweep of the dynamic bit-width study: every T_h evaluated from the records
-// (Controller::decide on the recorded margins), accuracy drop vs float and energy vs static
+// (Controller::decide on the recorded confidences of the chosen metric), accuracy drop vs float and energy vs static
 // 16-bit, exact threshold search; the precision levels.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/study/confidence.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/energy.hpp"
 #include "bitscale/study/records.hpp"
@@ -43,6 +44,7 @@ struct SweepInput {
   std::vector<const ImageRecord*> records;
   std::vector<int> levels;
   EnergyTable table;
+  Metric metric = Metric::kScoreMargin;  ///< the confidence the controller thresholds
 };
 
 double float_top1(const SweepInput& in);          ///< %

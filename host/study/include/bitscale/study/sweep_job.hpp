@@ -13,6 +13,7 @@
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/study/confirm.hpp"
 #include "bitscale/study/engine.hpp"
+#include "bitscale/study/selection.hpp"
 #include "bitscale/study/sweep_run.hpp"
 
 namespace bitscale::study {
@@ -22,7 +23,7 @@ struct SweepJob {
   std::string calib;               ///< calibration JSON or image directory ("": the images)
   std::string out_dir;             ///< records, calibration, reports
   std::optional<data::Half> half;  ///< evaluated half; none: auto (see sweep_calibration)
-  std::vector<int> levels{4, 8, 16};
+  std::vector<int> levels;         ///< empty: characterization.json beside a --calib JSON, else 4,8,16
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
@@ -32,10 +33,13 @@ struct SweepJob {
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;
-  int limit = 0;                ///< evaluation images (0 = all)
-  int calib_limit = 0;          ///< calibration images from a directory (0 = all)
-  std::size_t confirm_rtl = 0;  ///< evaluation images re-run on the RTL (0 = none)
-  std::size_t stop_after = 0;   ///< new images before stopping (0 = never)
+  int limit = 0;                         ///< evaluation images (0 = all)
+  int calib_limit = 0;                   ///< calibration images from a directory (0 = all)
+  std::size_t confirm_rtl = 0;           ///< evaluation images re-run on the RTL (0 = none)
+  std::size_t stop_after = 0;            ///< new images before stopping (0 = never)
+  Metric metric = Metric::kScoreMargin;  ///< the confidence the controller thresholds
+  std::size_t folds = 0;                 ///< k-fold cross-validation (0 = off, else >= 2)
+  Bootstrap boot;                        ///< of the intervals and of the selection
   AcceleratorFactory factory;
 };
 
@@ -61,6 +65,12 @@ struct SweepOutcome {
   double float_top1 = 0;                     ///< %
   std::string headline;                      ///< headline_table of the summary
   std::optional<Confirmation> confirmation;  ///< with confirm_rtl > 0
+  std::vector<int> levels;                   ///< the controller's levels
+  std::string levels_reason;                 ///< where they come from
+  std::string policy_path;                   ///< out_dir/policy.json
+  double threshold = 1;                      ///< of the policy
+  bool escalate_all = false;                 ///< no threshold met the target
+  std::optional<CrossValidation> crossval;   ///< with folds >= 2
 };
 
 /// Runs the sweep under job.out_dir (resumable; see record_sweep, write_sweep, confirm_on_rtl).

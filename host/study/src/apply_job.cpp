@@ -1,0 +1,305 @@
+#include "bitscale/study/apply_job.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/model/tflite.hpp"
+#include "bitscale/study/controller.hpp"
+#include "bitscale/study/sweep.hpp"
+#include "bitscale/util/file.hpp"
+#include "bitscale/util/json_text.hpp"
+
+namespace bitscale::study {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> policy_overlap(const Policy& p, const std::vector<std::string>& files) {
+  std::map<std::string, std::string> by_name, by_hash;  // -> "selection image x" / "calibration image x"
+  for (const auto& [list, kind] :
+       {std::pair{&p.selection_images, "selection"}, {&p.calibration_images, "calibration"}}) {
+    for (const PolicyImage& im : *list) {
+      by_name.emplace(im.file, fmt::format("{} image {}", kind, im.file));
+      if (!im.hash.empty()) by_hash.emplace(im.hash, fmt::format("{} image {}", kind, im.file));
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    const std::string name = fs::path(f).filename().string();
+    if (const auto it = by_name.find(name); it != by_name.end()) {
+      out.push_back(fmt::format("{} (same name as {})", f, it->second));
+      continue;
+    }
+    if (const auto it = by_hash.find(content_hash(f)); it != by_hash.end())
+      out.push_back(fmt::format("{} (same content as {})", f, it->second));
+  }
+  return out;
+}
+
+ApplyRow apply_row(const ImageRecord& r, const Policy& p, const EnergyTable& t, double energy16_pj) {
+  ApplyRow row;
+  row.file = r.file;
+  row.label = r.label;
+  row.error = r.error;
+  if (!r.ok()) return row;
+  row.float_correct = r.fp && r.fp->correct1;
+  for (int b : p.levels) {
+    const auto it = r.levels.find(b);
+    if (it == r.levels.end()) break;
+    row.levels_run.push_back(b);
+    row.confidence.push_back(confidence(it->second, p.metric));
+    row.energy_pj += energy_pj(it->second, t);
+    row.accepted_bits = b;
+    row.correct = it->second.correct1;
+  }
+  const auto r16 = r.levels.find(16);
+  row.energy16_pj = r16 != r.levels.end() ? energy_pj(r16->second, t) : energy16_pj;
+  return row;
+}
+
+namespace {
+
+// Engines prepared once; per thread, a worker running the controller on one image.
+class PolicyRunner {
+ public:
+  PolicyRunner(const model::Network& net, const Policy& p, const quant::Calibration& calib, Backend backend,
+               const AcceleratorFactory& factory, LabelOf label_of)
+      : net_(net), policy_(p), label_of_(std::move(label_of)), float_(net) {
+    for (int b : p.levels)
+      engines_[b] = std::make_unique<Engine>(
+          net,
+          ArrayConfig{
+              .backend = backend, .bits = b, .calib = &calib, .weight_fl = p.weight_fl, .quantization = p.quantization},
+          factory);
+    if (!engines_.contains(16))
+      engine16_ = std::make_unique<Engine>(net,
+                                           ArrayConfig{.backend = backend,
+                                                       .bits = 16,
+                                                       .calib = &calib,
+                                                       .weight_fl = p.weight_fl,
+                                                       .quantization = p.quantization},
+                                           factory);
+  }
+  // One static 16-bit run: the counters of this array depend only on the network's shapes.
+  RunRecord run16(const std::string& file) const {
+    const Engine& e = engine16_ ? *engine16_ : *engines_.at(16);
+    const data::Image img = data::load_for_model(file, net_.input_h(), net_.input_w());
+    return run_record(e.session()->run(img.rgb), std::nullopt);
+  }
+  WorkerFactory workers() const {
+    return [this]() -> std::function<ImageRecord(const std::string&)> {
+      auto fs = std::shared_ptr<Engine::Session>(float_.session().release());
+      auto sessions = std::make_shared<std::map<int, std::unique_ptr<Engine::Session>>>();
+      for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
+      return [this, fs, sessions](const std::string& file) {
+        ImageRecord r;
+        r.file = file;
+        if (label_of_) r.label = label_of_(file);
+        try {
+          const data::Image img = data::load_for_model(file, net_.input_h(), net_.input_w());
+          r.fp = run_record(fs->run(img.rgb), r.label);
+          const Controller ctl(policy_.levels, policy_.threshold);
+          (void)ctl.decide([&](int b) {
+            const RunRecord run = run_record(sessions->at(b)->run(img.rgb), r.label);
+            r.levels[b] = run;
+            return confidence(run, policy_.metric);
+          });
+        } catch (const data::ImageError& e) {
+          r.error = e.what();
+          r.fp.reset();
+          r.levels.clear();
+        }
+        return r;
+      };
+    };
+  }
+
+ private:
+  const model::Network& net_;
+  const Policy& policy_;
+  LabelOf label_of_;
+  Engine float_;
+  std::map<int, std::unique_ptr<Engine>> engines_;
+  std::unique_ptr<Engine> engine16_;
+};
+
+// --model, else the policy's model path relative to the policy file, else the default model
+// when it has the policy's file name (the hash is checked afterwards either way).
+std::string model_of(const ApplyJob& job, const Policy& p) {
+  if (!job.data.model.empty()) return job.data.model;
+  fs::path m = p.model_path;
+  if (m.is_relative()) m = fs::path(job.policy).parent_path() / m;
+  if (fs::exists(m)) return m.lexically_normal().string();
+  const std::string def = data::default_data_paths().model;
+  if (!def.empty() && fs::path(def).filename() == p.model_file) return def;
+  throw std::invalid_argument(
+      fmt::format("{}: the policy's model {} is not at {}; give --model", job.policy, p.model_file, m.string()));
+}
+
+}  // namespace
+
+ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
+  const Inform warn = cb.warn ? cb.warn : Inform([](const std::string&) {});
+  if (job.policy.empty()) throw std::invalid_argument("no --policy given");
+  if (!on_array(job.backend)) throw std::invalid_argument("apply: --backend must be an array back-end");
+  ApplyOutcome out;
+  out.policy_path = job.policy;
+  out.policy = load_policy(job.policy);
+  const Policy& p = out.policy;
+  out.backend = job.backend;
+  data::DataPaths given = job.data;
+  given.model = model_of(job, p);
+  const data::DataPaths d = data::resolve_data_paths(given);
+  out.model_path = d.need_model();
+  out.image_dir = d.need_images();
+  if (const std::string h = content_hash(out.model_path); h != p.model_hash)
+    throw std::invalid_argument(
+        fmt::format("{}: model hash {} differs from the policy's {} ({} in {}): not the model "
+                    "the policy was chosen for",
+                    out.model_path, h, p.model_hash, p.model_file, job.policy));
+  std::vector<std::string> files = data::select_half(data::list_images(out.image_dir), job.half);
+  if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
+    files.resize(static_cast<std::size_t>(job.limit));
+  if (files.empty())
+    throw std::invalid_argument(fmt::format("{}: no images ({} half)", out.image_dir, to_string(job.half)));
+  if (const auto ov = policy_overlap(p, files); !ov.empty())
+    throw std::invalid_argument(fmt::format(
+        "{}: {} of {} images were used to choose or calibrate the policy {} (measuring on them would be optimistic): "
+        "{}",
+        out.image_dir, ov.size(), files.size(), job.policy, fmt::join(ov, "; ")));
+  const EnergyTable table = energy_table(job.energy, p.energy_model);
+  if (table.source != p.energy_source)
+    warn(fmt::format("energy table '{}' differs from the policy's '{}'", table.source, p.energy_source));
+  const model::Model model = model::load_tflite(out.model_path);
+  const model::Network net(model);
+  const quant::Calibration calib = quant::Calibration::from_json(p.calibration, net, job.policy + ": calibration");
+  const data::Synsets syn(d.need_synsets());
+  const PolicyRunner runner(net, p, calib, job.backend, job.factory,
+                            [&syn](const std::string& f) { return data::label_from_filename(f, syn); });
+  // The static 16-bit reference: one run of the first readable image.
+  std::optional<RunRecord> ref16;
+  for (const auto& f : files) {
+    try {
+      ref16 = runner.run16(f);
+      break;
+    } catch (const data::ImageError&) {
+    }
+  }
+  if (!ref16) throw std::invalid_argument(fmt::format("{}: no readable image", out.image_dir));
+  out.energy16_per_image_pj = energy_pj(*ref16, table);
+
+  const bool temp = job.out.empty();
+  const std::string records =
+      temp ? (fs::temp_directory_path() / fmt::format("bitscale-apply-{}.jsonl", ::getpid())).string()
+           : job.out + ".records.jsonl";
+  const std::string header = records_header(
+      "apply", p.model_file, to_string(job.backend), p.levels,
+      fmt::format("{:016x}", fnv1a(fmt::format("{}|{:.17g}|{}", p.calibration, p.threshold, to_string(p.metric)))),
+      std::string(quant::to_string(p.weight_fl)), p.quantization);
+  RecordOptions ro;
+  ro.jobs = job.jobs;
+  ro.progress = cb.progress;
+  ro.warn = warn;
+  RecordResult rec;
+  try {
+    rec = record_images(records, header, files, runner.workers(), ro);
+  } catch (...) {
+    if (temp) fs::remove(records);
+    throw;
+  }
+  if (temp) fs::remove(records);
+  out.resumed = rec.resumed;
+  std::vector<ImageOutcome> o;
+  for (const ImageRecord& r : rec.records) {
+    ApplyRow row = apply_row(r, p, table, out.energy16_per_image_pj);
+    if (const auto it = r.levels.find(16); it != r.levels.end() && it->second.counters != ref16->counters)
+      warn(fmt::format("{}: 16-bit counters differ from the reference image's", r.file));
+    if (!row.error.empty()) {
+      ++out.errors;
+      warn(fmt::format("{}: {}", r.file, row.error));
+    } else if (!row.label) {
+      ++out.unlabelled;
+    } else {
+      o.push_back({row.float_correct, row.correct, row.energy_pj, row.energy16_pj,
+                   static_cast<std::size_t>(std::find(p.levels.begin(), p.levels.end(), row.accepted_bits) -
+                                            p.levels.begin())});
+    }
+    out.rows.push_back(std::move(row));
+  }
+  if (out.unlabelled) warn(fmt::format("{} images carry no label and are not counted", out.unlabelled));
+  if (o.empty()) throw std::runtime_error(fmt::format("{}: no labelled, readable image", out.image_dir));
+  out.stats = controller_stats(o, p.levels.size(), p.bootstrap, 0.95);
+  if (!job.out.empty())
+    util::write_file(job.out, job.out.ends_with(".jsonl") ? apply_rows_jsonl(out) : apply_rows_csv(out));
+  if (!job.json.empty()) util::write_file(job.json, apply_json(out));
+  return out;
+}
+
+namespace {
+std::string est_json(const std::string& key, const Estimate& e) {
+  return fmt::format("\"{}\":{:.6f},\"{}_ci\":[{:.6f},{:.6f}]", key, e.value, key, e.ci.lo, e.ci.hi);
+}
+}  // namespace
+
+std::string apply_json(const ApplyOutcome& r) {
+  const ControllerStats& s = r.stats.value();
+  const Policy& p = r.policy;
+  std::string j = fmt::format(
+      "{{\"format\":\"bitscale-apply-1\",\"policy\":{},\"model\":{},\"model_hash\":\"{}\",\"images_dir\":{},"
+      "\"backend\":\"{}\",\"levels\":[{}],\"metric\":\"{}\",\"threshold\":{:.17g},\"target_drop_pp\":{},"
+      "\"images\":{},\"unreadable\":{},\"unlabelled\":{},\"confidence_level\":{},",
+      util::json_string(r.policy_path), util::json_string(r.model_path), p.model_hash, util::json_string(r.image_dir),
+      to_string(r.backend), fmt::join(p.levels, ","), to_string(p.metric), p.threshold, p.max_drop_pp, s.images,
+      r.errors, r.unlabelled, s.level);
+  j += est_json("float_top1", s.float_top1) + "," + est_json("top1", s.top1) + "," +
+       est_json("top1_drop_pp", s.drop_pp) + fmt::format(",\"top1_drop_pp_upper\":{:.6f},", s.drop_upper_pp) +
+       est_json("energy_saving_pct", s.saving_pct) +
+       fmt::format(",\"static16_energy_pj_per_image\":{:.6g},\"accepted\":[", r.energy16_per_image_pj);
+  for (std::size_t i = 0; i < p.levels.size(); ++i) {
+    const Estimate& a = s.accepted_pct[i];
+    j += fmt::format("{}{{\"bits\":{},\"pct\":{:.6f},\"pct_ci\":[{:.6f},{:.6f}]}}", i ? "," : "", p.levels[i], a.value,
+                     a.ci.lo, a.ci.hi);
+  }
+  j += fmt::format("],\"bootstrap\":{{\"seed\":{},\"resamples\":{}}},\"target_met\":{}}}\n", p.bootstrap.seed,
+                   p.bootstrap.resamples, s.drop_pp.value <= p.max_drop_pp + 1e-9);
+  return j;
+}
+
+std::string apply_rows_csv(const ApplyOutcome& r) {
+  std::string c = "file,label,levels_run,confidence,accepted_bits,float_correct,correct,energy_pj,energy16_pj,error\n";
+  for (const auto& row : r.rows) {
+    std::vector<std::string> conf;
+    for (double x : row.confidence) conf.push_back(fmt::format("{:.9g}", x));
+    c += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{}\n", fs::path(row.file).filename().string(),
+                     row.label ? std::to_string(*row.label) : "", fmt::join(row.levels_run, ";"), fmt::join(conf, ";"),
+                     row.accepted_bits, int(row.float_correct), int(row.correct), row.energy_pj, row.energy16_pj,
+                     row.error.empty() ? "" : util::json_string(row.error));
+  }
+  return c;
+}
+
+std::string apply_rows_jsonl(const ApplyOutcome& r) {
+  std::string c;
+  for (const auto& row : r.rows) {
+    std::vector<std::string> conf;
+    for (double x : row.confidence) conf.push_back(fmt::format("{:.9g}", x));
+    c += fmt::format(
+        "{{\"file\":{},\"label\":{},\"levels_run\":[{}],\"confidence\":[{}],\"accepted_bits\":{},\"float_correct\":{},"
+        "\"correct\":{},\"energy_pj\":{:.6g},\"energy16_pj\":{:.6g},\"error\":{}}}\n",
+        util::json_string(fs::path(row.file).filename().string()), row.label ? std::to_string(*row.label) : "null",
+        fmt::join(row.levels_run, ","), fmt::join(conf, ","), row.accepted_bits, row.float_correct, row.correct,
+        row.energy_pj, row.energy16_pj, util::json_string(row.error));
+  }
+  return c;
+}
+
+}  // namespace bitscale::study
