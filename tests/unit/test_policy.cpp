@@ -363,6 +363,28 @@ TEST(ApplySummary, LinesFromIdenticalImagesHaveZeroWidthIntervals) {
   EXPECT_NE(j.find("\"energy_saving_pct\":75.000000,\"energy_saving_pct_ci\":[75.000000,75.000000]"), std::string::npos)
       << j;
   EXPECT_NE(j.find("\"images\":4,"), std::string::npos) << j;
+  EXPECT_NE(s.find("0 of 4 images (0.0 %) escalated beyond 8 bits\n"), std::string::npos) << s;
+  EXPECT_EQ(s.find("note:"), std::string::npos) << s;
+}
+
+TEST(ApplySummary, SaysInPlainWordsWhenTheSchemeDegeneratesOrCostsMore) {
+  ApplyOutcome r;
+  r.policy = sample_policy();
+  r.policy.threshold = 0;
+  r.policy_path = "p.json";
+  r.image_dir = "imgs";
+  r.stats = controller_stats(std::vector<ImageOutcome>(4, ImageOutcome{true, true, 1.0, 4.0, 0}), 2,
+                             {.seed = 1, .resamples = 100});
+  EXPECT_NE(apply_summary(r).find("T_h = 0, so no image escalates: the dynamic scheme degenerates to static 8-bit"),
+            std::string::npos)
+      << apply_summary(r);
+  // All 4 images escalate to 16 bits, each paying 1 + 4 = 5 pJ against 4 pJ at static 16 bits: 25 % more.
+  r.policy.threshold = 0.5;
+  r.stats = controller_stats(std::vector<ImageOutcome>(4, ImageOutcome{true, true, 5.0, 4.0, 1}), 2,
+                             {.seed = 1, .resamples = 100});
+  const std::string s = apply_summary(r);
+  EXPECT_NE(s.find("4 of 4 images (100.0 %) escalated beyond 8 bits\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("note: the 8→16 ladder cost 25.0 % more energy than static 16-bit here"), std::string::npos) << s;
 }
 
 }  // namespace

@@ -182,9 +182,26 @@ std::string apply_summary(const ApplyOutcome& r) {
   o += s.drop_pp.value <= p.max_drop_pp + 1e-9
            ? fmt::format("target met on these images: drop {:.2f} pp ≤ {} pp\n", s.drop_pp.value, p.max_drop_pp)
            : fmt::format("TARGET MISSED on these images: drop {:.2f} pp > {} pp\n", s.drop_pp.value, p.max_drop_pp);
-  if (p.escalate_all)
+  // What happened, in plain words.
+  const double escalated_pct = 100.0 - s.accepted_pct.front().value;
+  const std::size_t escalated = static_cast<std::size_t>(std::lround(escalated_pct * s.images / 100.0));
+  if (p.escalate_all) {
     o += "note: no threshold met the target when the policy was chosen, so every image escalates to the highest "
          "level (the dynamic scheme degenerates)\n";
+  } else if (p.threshold == 0) {
+    o += fmt::format(
+        "note: T_h = 0, so no image escalates: the dynamic scheme degenerates to static {}-bit (on the selection "
+        "images the {}-bit results alone already met the target)\n",
+        p.levels.front(), p.levels.front());
+  } else {
+    o += fmt::format("{} of {} images ({:.1f} %) escalated beyond {} bits\n", escalated, s.images, escalated_pct,
+                     p.levels.front());
+  }
+  if (s.saving_pct.value < 0)
+    o += fmt::format(
+        "note: the {} ladder cost {:.1f} % more energy than static 16-bit here: every image pays for its {}-bit run "
+        "before it escalates\n",
+        fmt::join(p.levels, "→"), -s.saving_pct.value, p.levels.front());
   return o;
 }
 
