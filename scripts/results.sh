@@ -26,9 +26,22 @@ agree() {
            END { printf "%d/%d = %.1f %%\n", s, n, n ? 100 * s / n : 0 }' "$1" "$2"
 }
 
+# The deployable controller (docs/CONTROLLER.md): the first 100 images of the even half calibrate
+# (their float-correct ones) and choose the levels; the other even images choose the policy (95 %
+# upper bound of the drop, 5-fold cross-validation); `apply` measures it on the odd half.
+policy_protocol() {
+  local m=$1 M=$2 P="$O/$1/policy"
+  log "$m: policy chosen on the even half, applied to the odd half"
+  rm -rf "$P"
+  run "$B" characterize --model "$M" --images "$S/data/imagenet-sample" --half even --limit 100 --jobs "$J" --no-progress --out "$P/char"
+  run "$B" sweep --model "$M" --calib "$P/char/calibration.json" --images "$S/data/imagenet-sample" --half even --folds 5 --jobs "$J" --no-progress --out "$P/sweep"
+  run "$B" apply --policy "$P/sweep/policy.json" --model "$M" --images "$S/data/imagenet-sample" --half odd --jobs "$J" --no-progress --out "$P/apply.csv" --json "$P/apply.json"
+}
+
 for m in $MODELS; do
   M="$S/models/$m.tflite"
   mkdir -p "$O/$m"
+  if [ "${ONLY:-}" = policy ]; then policy_protocol "$m" "$M"; continue; fi
   log "$m: float baseline, all images"
   run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend float --split none --jobs "$J" --no-progress --out "$O/$m/float_all.csv"
   log "$m: float, odd half"
@@ -51,5 +64,6 @@ for m in $MODELS; do
   run "$B" characterize --model "$M" --images "$S/data/imagenet-sample" --half even --jobs "$J" --no-progress --out "$O/$m/study/char"
   run "$B" sweep --model "$M" --calib "$O/$m/study/char/calibration.json" --images "$S/data/imagenet-sample" --half odd --jobs "$J" --confirm-rtl "$confirm" --no-progress --out "$O/$m/study/sweep"
   run "$B" report --in "$O/$m/study" --out "$O/$m/study/report.html"
+  policy_protocol "$m" "$M"
 done
 log "done: $O/summary.txt"
