@@ -87,6 +87,17 @@ case $case_name in
     expect_text "top-1 "
     expect_text "; 0 errors"
     ;;
+  sweep_skips_non_images)
+    # The sweep reads the same listing and says what it skipped (2 images recorded).
+    mkdir -p "$work/mixed"
+    cp "$img1" "$work/mixed/"
+    cp "$img2" "$work/mixed/"
+    echo "read me" >"$work/mixed/README.txt"
+    run sweep --images "$work/mixed" --calib "$src/data/images" --calib-limit 2 --half all --no-progress --out "$work/sweep"
+    expect_ok
+    expect_text "$work/mixed: skipped 1 file that is not a JPEG image (README.txt)"
+    expect_text "on 2 images"
+    ;;
   classify_bad_image)
     # A directory, a missing file and a text file named .jpg: each a clear error naming the path.
     run classify --backend float --image "$src/data/images"

@@ -166,7 +166,7 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
         fmt::format("{}: model hash {} differs from the policy's {} ({} in {}): not the model "
                     "the policy was chosen for",
                     out.model_path, h, p.model_hash, p.model_file, job.policy));
-  std::vector<std::string> files = data::select_half(data::list_images(out.image_dir), job.half);
+  std::vector<std::string> files = data::select_half(data::list_images(out.image_dir, warn), job.half);
   if (job.limit > 0 && static_cast<std::size_t>(job.limit) < files.size())
     files.resize(static_cast<std::size_t>(job.limit));
   if (files.empty())
