@@ -228,6 +228,9 @@ Policy sample_policy() {
   p.calibration =
       util::parse_json(R"({"format":"bitscale-calibration-1","model":"m","images":["a.jpg"],"tensors":[]})").dump();
   p.weight_fl = quant::WeightFl::kGroup;
+  p.quantization = {
+      .classifier = quant::ClassifierPrecision::kWide, .rounding = quant::Rounding::kStochastic, .rounding_seed = 7};
+  p.energy_model = EnergyModel::kMemory;
   p.levels = {8, 16};
   p.metric = Metric::kEntropy;
   p.threshold = 4.9406564584124654e-324;  // the smallest double: must survive the text
@@ -287,6 +290,9 @@ TEST(Policy, MalformedFieldsAreRefusedNamingFileAndField) {
   expect_refused(replaced(good, "\"resamples\":123", "\"resamples\":0"), "bootstrap.resamples");
   expect_refused(replaced(good, "\"ci95\":[-0.5,0.69999999999999996]", "\"ci95\":[1,0]"), "expected_drop_pp.ci95");
   expect_refused(replaced(good, "bitscale-calibration-1", "other"), "calibration.format");
+  expect_refused(replaced(good, "\"rounding\":\"stochastic\"", "\"rounding\":\"up\""), "quantization.rounding");
+  expect_refused(replaced(good, "\"classifier\":\"16\"", "\"classifier\":\"32\""), "quantization.classifier");
+  expect_refused(replaced(good, "\"energy_model\":\"memory\"", "\"energy_model\":\"joules\""), "energy_model");
 }
 
 TEST(Policy, OverlapIsFoundByNameAndByContent) {
