@@ -7,11 +7,13 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "bitscale/study/eval_job.hpp"
 #include "bitscale/study/summaries.hpp"
+#include "bitscale/util/file.hpp"
 #include "command.hpp"
 #include "options.hpp"
 #include "progress.hpp"
@@ -28,12 +30,10 @@ struct EvalCli {
 int run_eval(EvalCli& o) {
   study::EvalJob& job = o.job;
   job.factory = accelerator_factory();
-  std::ofstream file;
-  if (!o.out.empty()) {
-    file.open(o.out, std::ios::binary | std::ios::trunc);
-    if (!file) throw std::runtime_error(fmt::format("{}: cannot write the results", o.out));
-  }
-  job.rows = o.out.empty() ? &std::cout : &file;
+  // Rows go to <out>.partial as images finish and replace --out when the run completes.
+  std::optional<util::StreamedFile> file;
+  if (!o.out.empty()) file.emplace(o.out);
+  job.rows = file ? &file->stream() : &std::cout;
   job.format = study::eval_format_for(o.out);
   Progress progress(o.progress);
   study::EvalCallbacks cb;
@@ -44,6 +44,7 @@ int run_eval(EvalCli& o) {
   };
   const study::EvalOutcome r = study::run_eval(job, cb);
   progress.finish();
+  if (file) file->commit();
   fmt::print(o.out.empty() ? stderr : stdout, "{}", study::eval_summary(r));
   return r.compared_with && r.totals.matched != r.totals.compared ? 1 : 0;
 }

@@ -64,6 +64,12 @@ case $case_name in
     run eval --backend float --images "$work/empty" --no-progress --out /dev/null
     expect_refused
     expect_text "$work/empty: no images to evaluate"
+    # An existing results file is left as it was by the refused run.
+    echo "earlier results" >"$work/rows.csv"
+    run eval --backend float --images "$work/empty" --no-progress --out "$work/rows.csv"
+    expect_refused
+    [ "$(cat "$work/rows.csv")" = "earlier results" ] || fail "the refused run changed $work/rows.csv"
+    [ ! -e "$work/rows.csv.partial" ] || fail "a partial file was left"
     # Only a non-image file: refused too, and the skipped file is named.
     mkdir -p "$work/text"
     echo "not an image" >"$work/text/README.txt"

@@ -146,6 +146,42 @@ TEST(UtilWriteFile, ReplacesAtomicallyNotInPlace) {
   fs::remove_all(dir);
 }
 
+TEST(UtilStreamedFile, ReplacesTheOldFileOnlyOnCommit) {
+  const fs::path dir = test::temp_dir("streamed");
+  const fs::path p = dir / "rows.csv";
+  util::write_file(p.string(), "old rows\n");
+  {
+    util::StreamedFile f(p.string());
+    f.stream() << "row 1\n";
+    f.stream().flush();
+    // While the job runs, the old file is intact and the rows so far are on disk.
+    EXPECT_EQ(get(p), "old rows\n");
+    EXPECT_EQ(get(dir / "rows.csv.partial"), "row 1\n");
+    f.stream() << "row 2\n";
+    f.commit();
+  }
+  EXPECT_EQ(get(p), "row 1\nrow 2\n");
+  EXPECT_FALSE(fs::exists(dir / "rows.csv.partial"));
+  fs::remove_all(dir);
+}
+
+TEST(UtilStreamedFile, WithoutCommitTheOldFileStaysAndFinishedRowsAreKept) {
+  const fs::path dir = test::temp_dir("streamed_abort");
+  const fs::path p = dir / "rows.csv";
+  util::write_file(p.string(), "old rows\n");
+  { util::StreamedFile f(p.string()); }  // refused before any row: nothing left behind
+  EXPECT_EQ(get(p), "old rows\n");
+  EXPECT_FALSE(fs::exists(dir / "rows.csv.partial"));
+  {
+    util::StreamedFile f(p.string());
+    f.stream() << "row 1\n";
+  }  // interrupted after one row: kept beside, the old file untouched
+  EXPECT_EQ(get(p), "old rows\n");
+  EXPECT_EQ(get(dir / "rows.csv.partial"), "row 1\n");
+  EXPECT_THROW(util::StreamedFile((dir / "missing" / "x.csv").string()), std::runtime_error);
+  fs::remove_all(dir);
+}
+
 TEST(UtilWriteFile, FailureNamesTheFileAndLeavesTheOldOne) {
   const fs::path dir = test::temp_dir("write_fail");
   // A missing directory: a clear error naming the file, nothing created.

@@ -79,3 +79,36 @@ std::string first_existing(const std::vector<std::string>& candidates) {
 }
 
 }  // namespace bitscale::util
+
+namespace bitscale::util {
+
+StreamedFile::StreamedFile(std::string path) : path_(std::move(path)), partial_(path_ + ".partial") {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec))
+    throw std::runtime_error(fmt::format("cannot write '{}': is a directory", path_));
+  // A device or a pipe (/dev/null, /dev/stdout) is written directly: there is nothing to replace.
+  if (std::filesystem::exists(path_, ec) && !std::filesystem::is_regular_file(path_, ec)) partial_ = path_;
+  errno = 0;
+  out_.open(partial_, std::ios::binary | std::ios::trunc);
+  if (!out_) throw std::runtime_error(fmt::format("cannot write '{}': {}", partial_, last_reason()));
+}
+
+StreamedFile::~StreamedFile() {
+  if (committed_ || partial_ == path_) return;
+  out_.close();
+  std::error_code ec;
+  if (std::filesystem::file_size(partial_, ec) == 0 && !ec) std::filesystem::remove(partial_, ec);
+}
+
+void StreamedFile::commit() {
+  out_.flush();
+  if (!out_) throw std::runtime_error(fmt::format("cannot write '{}': write error", partial_));
+  out_.close();
+  committed_ = true;
+  if (partial_ == path_) return;
+  std::error_code ec;
+  std::filesystem::rename(partial_, path_, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot write '{}': {}", path_, ec.message()));
+}
+
+}  // namespace bitscale::util

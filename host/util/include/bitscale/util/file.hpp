@@ -2,6 +2,8 @@
 // atomically: a reader (or a crash) never sees a half-written file.
 #pragma once
 
+#include <fstream>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,5 +23,30 @@ void write_file(const std::string& path, std::string_view text);
 void check_writable(const std::string& path);
 /// First of `candidates` that exists as a file or directory, or "" if none.
 std::string first_existing(const std::vector<std::string>& candidates);
+
+}  // namespace bitscale::util
+
+namespace bitscale::util {
+
+/// A results file written as a job goes (rows flushed as they finish) that replaces `path` only
+/// when the job completes: the rows go to `<path>.partial`; commit() renames it over `path`. If the
+/// job ends without commit() (an error, an interruption), `path` keeps its old contents and the
+/// rows written so far stay in `<path>.partial` (removed if none was written). Throws
+/// std::runtime_error "cannot write '<path>.partial': <reason>".
+class StreamedFile {
+ public:
+  explicit StreamedFile(std::string path);
+  ~StreamedFile();
+  StreamedFile(const StreamedFile&) = delete;
+  StreamedFile& operator=(const StreamedFile&) = delete;
+  [[nodiscard]] std::ostream& stream() { return out_; }
+  /// Flushes and renames the partial file over `path`; throws std::runtime_error on failure.
+  void commit();
+
+ private:
+  std::string path_, partial_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
 
 }  // namespace bitscale::util
