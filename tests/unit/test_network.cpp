@@ -21,6 +21,7 @@
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/quant/quant.hpp"
 #include "bitscale/study/engine.hpp"
+#include "tflite_build.hpp"
 
 namespace bitscale::model {
 
@@ -33,12 +34,7 @@ using golden::FloatActivation;
 using golden::FloatTensor;
 using golden::Window;
 
-std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using test::random_floats;
 
 // ---------------------------------------------------------------------------------------------
 // Float kernels
@@ -183,16 +179,7 @@ TEST(Quantization, ValuesRoundingAndRescale) {
 // A hand-built model: conv+relu6 (SAME, stride 2), depthwise (multiplier 1) + relu, add,
 // average pool, reshape, fully connected, softmax.
 
-int add_tensor(tflite::Model& m, std::vector<int> shape, const std::vector<float>& data = {}) {
-  tflite::Tensor t;
-  t.name = "t" + std::to_string(m.tensors.size());
-  t.shape = std::move(shape);
-  t.type = tflite::DType::kFloat32;
-  t.data.resize(data.size() * 4);
-  if (!data.empty()) std::memcpy(t.data.data(), data.data(), t.data.size());
-  m.tensors.push_back(std::move(t));
-  return static_cast<int>(m.tensors.size()) - 1;
-}
+using test::add_tensor;
 
 tflite::Model tiny_model(std::uint32_t seed) {
   std::mt19937 rng(seed);

@@ -15,6 +15,7 @@
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/quant.hpp"
 #include "bitscale/study/engine.hpp"
+#include "tflite_build.hpp"
 
 namespace bitscale::quant {
 namespace {
@@ -120,23 +121,8 @@ TEST(StochasticRounding, NamesRoundTrip) {
 // A hand-built network: conv 3x3 + relu6, average pool, reshape, fully connected (the
 // classifier), softmax.
 
-int add_tensor(tflite::Model& m, std::vector<int> shape, const std::vector<float>& data = {}) {
-  tflite::Tensor t;
-  t.name = "t" + std::to_string(m.tensors.size());
-  t.shape = std::move(shape);
-  t.type = tflite::DType::kFloat32;
-  t.data.resize(data.size() * 4);
-  if (!data.empty()) std::memcpy(t.data.data(), data.data(), t.data.size());
-  m.tensors.push_back(std::move(t));
-  return static_cast<int>(m.tensors.size()) - 1;
-}
-
-std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo, float hi) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using test::add_tensor;
+using test::random_floats;
 
 constexpr int kSide = 6, kChannels = 8, kClasses = 10;
 
