@@ -414,6 +414,50 @@ TEST_F(StudyRecordsEmbedded, InterruptedSweepIsIdentical) {
   fs::remove_all(dir);
 }
 
+// The deployed controller's runner (apply): each image runs from the lowest level up and stops at
+// the first whose confidence reaches T_h; the levels it runs give the same results as running
+// every level, and the stopping point follows from those results by the paper's rule.
+TEST_F(StudyRecordsEmbedded, EscalationStopsAtTheFirstConfidentLevel) {
+  const Network& net = this->net();
+  const Calibration calib = calibration(4);
+  std::vector<std::string> files = halves_.evaluation;
+  files.resize(6);
+  const RunSetup setup{.net = &net,
+                       .run_float = false,
+                       .bits = {4, 8, 16},
+                       .backend = Backend::kGolden,
+                       .calib = &calib,
+                       .factory = factory()};
+  const Runner every(setup, nullptr);
+  const auto work = every.workers()();
+  std::vector<ImageRecord> full;
+  for (const auto& f : files) full.push_back(work(f));
+  for (double th : {0.0, 0.05, 0.3, 1.0}) {
+    const Runner ctl(setup, nullptr, Escalation{.threshold = th, .metric = Metric::kScoreMargin});
+    const auto w = ctl.workers()();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const ImageRecord r = w(files[i]);
+      std::vector<int> expect;
+      for (int b : {4, 8, 16}) {
+        expect.push_back(b);
+        if (full[i].levels.at(b).margin >= th) break;
+      }
+      std::vector<int> ran;
+      for (const auto& [b, run] : r.levels) {
+        ran.push_back(b);
+        EXPECT_EQ(run.margin, full[i].levels.at(b).margin) << files[i] << " at " << b;
+        EXPECT_EQ(run.top1, full[i].levels.at(b).top1) << files[i] << " at " << b;
+      }
+      EXPECT_EQ(ran, expect) << files[i] << " T_h " << th;
+      if (th == 0.0) {
+        EXPECT_EQ(ran, std::vector<int>{4});
+      }
+    }
+  }
+  EXPECT_EQ(every.run_level(8, files[0]).margin, full[0].levels.at(8).margin);
+  EXPECT_THROW((void)every.run_level(2, files[0]), std::invalid_argument);
+}
+
 // ------------------------------------------------------------------ back-ends, phases, eval rows
 
 TEST(StudyBackend, NamesRoundTripAndUnknownNamesListTheAccepted) {

@@ -15,6 +15,7 @@
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/study/controller.hpp"
+#include "bitscale/study/runner.hpp"
 #include "bitscale/study/sweep.hpp"
 #include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
@@ -68,70 +69,6 @@ ApplyRow apply_row(const ImageRecord& r, const Policy& p, const EnergyTable& t, 
 
 namespace {
 
-// Engines prepared once; per thread, a worker running the controller on one image.
-class PolicyRunner {
- public:
-  PolicyRunner(const model::Network& net, const Policy& p, const quant::Calibration& calib, Backend backend,
-               const AcceleratorFactory& factory, LabelOf label_of)
-      : net_(net), policy_(p), label_of_(std::move(label_of)), float_(net) {
-    for (int b : p.levels)
-      engines_[b] = std::make_unique<Engine>(
-          net,
-          ArrayConfig{
-              .backend = backend, .bits = b, .calib = &calib, .weight_fl = p.weight_fl, .quantization = p.quantization},
-          factory);
-    if (!engines_.contains(16))
-      engine16_ = std::make_unique<Engine>(net,
-                                           ArrayConfig{.backend = backend,
-                                                       .bits = 16,
-                                                       .calib = &calib,
-                                                       .weight_fl = p.weight_fl,
-                                                       .quantization = p.quantization},
-                                           factory);
-  }
-  // One static 16-bit run: the counters of this array depend only on the network's shapes.
-  RunRecord run16(const std::string& file) const {
-    const Engine& e = engine16_ ? *engine16_ : *engines_.at(16);
-    const data::Image img = data::load_for_model(file, net_.input_h(), net_.input_w());
-    return run_record(e.session()->run(img.rgb), std::nullopt);
-  }
-  WorkerFactory workers() const {
-    return [this]() -> std::function<ImageRecord(const std::string&)> {
-      auto fs = std::shared_ptr<Engine::Session>(float_.session().release());
-      auto sessions = std::make_shared<std::map<int, std::unique_ptr<Engine::Session>>>();
-      for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
-      return [this, fs, sessions](const std::string& file) {
-        ImageRecord r;
-        r.file = file;
-        if (label_of_) r.label = label_of_(file);
-        try {
-          const data::Image img = data::load_for_model(file, net_.input_h(), net_.input_w());
-          r.fp = run_record(fs->run(img.rgb), r.label);
-          const Controller ctl(policy_.levels, policy_.threshold);
-          (void)ctl.decide([&](int b) {
-            const RunRecord run = run_record(sessions->at(b)->run(img.rgb), r.label);
-            r.levels[b] = run;
-            return confidence(run, policy_.metric);
-          });
-        } catch (const data::ImageError& e) {
-          r.error = e.what();
-          r.fp.reset();
-          r.levels.clear();
-        }
-        return r;
-      };
-    };
-  }
-
- private:
-  const model::Network& net_;
-  const Policy& policy_;
-  LabelOf label_of_;
-  Engine float_;
-  std::map<int, std::unique_ptr<Engine>> engines_;
-  std::unique_ptr<Engine> engine16_;
-};
-
 // --model, else the policy's model path relative to the policy file, else the default model
 // when it has the policy's file name (the hash is checked afterwards either way).
 std::string model_of(const ApplyJob& job, const Policy& p) {
@@ -183,13 +120,28 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   const model::Network net(model);
   const quant::Calibration calib = quant::Calibration::from_json(p.calibration, net, job.policy + ": calibration");
   const data::Synsets syn(d.need_synsets());
-  const PolicyRunner runner(net, p, calib, job.backend, job.factory,
-                            [&syn](const std::string& f) { return data::label_from_filename(f, syn); });
-  // The static 16-bit reference: one run of the first readable image.
+  RunSetup setup{.net = &net,
+                 .bits = p.levels,
+                 .backend = job.backend,
+                 .calib = &calib,
+                 .weight_fl = p.weight_fl,
+                 .quantization = p.quantization,
+                 .factory = job.factory};
+  const Runner runner(
+      setup, [&syn](const std::string& f) { return data::label_from_filename(f, syn); },
+      Escalation{.threshold = p.threshold, .metric = p.metric});
+  // The static 16-bit reference: one run of the first readable image (the counters of this array
+  // depend only on the network's shapes); its own engine when 16 bits is not one of the levels.
+  std::optional<Runner> runner16;
+  if (std::find(p.levels.begin(), p.levels.end(), 16) == p.levels.end()) {
+    setup.run_float = false;
+    setup.bits = {16};
+    runner16.emplace(setup, nullptr);
+  }
   std::optional<RunRecord> ref16;
   for (const auto& f : files) {
     try {
-      ref16 = runner.run16(f);
+      ref16 = (runner16 ? &*runner16 : &runner)->run_level(16, f);
       break;
     } catch (const data::ImageError&) {
     }

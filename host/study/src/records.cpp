@@ -355,7 +355,8 @@ RecordResult record_images(const std::string& path, const std::string& header, c
   return res;
 }
 
-Runner::Runner(const RunSetup& setup, LabelOf label_of) : setup_(setup), label_of_(std::move(label_of)) {
+Runner::Runner(const RunSetup& setup, LabelOf label_of, std::optional<Escalation> escalation)
+    : setup_(setup), label_of_(std::move(label_of)), escalation_(escalation) {
   if (!setup_.net) throw std::invalid_argument("study runner: no network");
   if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net);
   for (int b : setup_.bits) {
@@ -368,9 +369,17 @@ Runner::Runner(const RunSetup& setup, LabelOf label_of) : setup_(setup), label_o
                                                        .quantization = setup_.quantization},
                                            setup_.factory);
   }
+  if (escalation_) controller_.emplace(setup_.bits, escalation_->threshold);
 }
 
 Runner::~Runner() = default;
+
+RunRecord Runner::run_level(int bits, const std::string& file) const {
+  const auto it = engines_.find(bits);
+  if (it == engines_.end()) throw std::invalid_argument(fmt::format("study runner: no {}-bit engine", bits));
+  const Image img = load_for_model(file, setup_.net->input_h(), setup_.net->input_w());
+  return run_record(it->second->session()->run(img.rgb), std::nullopt);
+}
 
 WorkerFactory Runner::workers() const {
   return [this]() -> std::function<ImageRecord(const std::string&)> {
@@ -385,7 +394,14 @@ WorkerFactory Runner::workers() const {
       try {
         const Image img = load_for_model(file, setup_.net->input_h(), setup_.net->input_w());
         if (fs) r.fp = run_record(fs->run(img.rgb), r.label);
-        for (auto& [b, s] : *sessions) r.levels[b] = run_record(s->run(img.rgb), r.label);
+        const auto run = [&](int b) -> RunRecord& {
+          return r.levels[b] = run_record(sessions->at(b)->run(img.rgb), r.label);
+        };
+        if (controller_) {
+          (void)controller_->decide([&](int b) { return confidence(run(b), escalation_->metric); });
+        } else {
+          for (const auto& [b, s] : *sessions) run(b);
+        }
       } catch (const ImageError& e) {
         r.error = e.what();
         r.fp.reset();

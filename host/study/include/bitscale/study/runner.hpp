@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/study/confidence.hpp"
+#include "bitscale/study/controller.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/records.hpp"
 
@@ -26,21 +28,32 @@ struct RunSetup {
   AcceleratorFactory factory;                              ///< needed when bits is not empty
 };
 
+/// The deployed controller (apply): run the setup's bit-widths from the lowest up, stopping at the
+/// first level whose confidence reaches the threshold (without one, every level runs).
+struct Escalation {
+  double threshold = 0;
+  Metric metric = Metric::kScoreMargin;
+};
+
 /// The label of an image file (nullopt: unlabelled).
 using LabelOf = std::function<std::optional<int>(const std::string&)>;
 
 /// Engines prepared once (shared by the threads) and the per-thread workers.
 class Runner {
  public:
-  Runner(const RunSetup& setup, LabelOf label_of);
+  Runner(const RunSetup& setup, LabelOf label_of, std::optional<Escalation> escalation = std::nullopt);
   ~Runner();
   [[nodiscard]] WorkerFactory workers() const;
+  /// One run of `file` at `bits` (one of the setup's bit-widths), unlabelled.
+  [[nodiscard]] RunRecord run_level(int bits, const std::string& file) const;
 
  private:
   RunSetup setup_;
   LabelOf label_of_;
   std::unique_ptr<Engine> float_;
   std::map<int, std::unique_ptr<Engine>> engines_;
+  std::optional<Escalation> escalation_;
+  std::optional<Controller> controller_;
 };
 
 }  // namespace bitscale::study
