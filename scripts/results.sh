@@ -38,10 +38,29 @@ policy_protocol() {
   run "$B" apply --policy "$P/sweep/policy.json" --model "$M" --images "$S/data/imagenet-sample" --half odd --jobs "$J" --no-progress --out "$P/apply.csv" --json "$P/apply.json"
 }
 
+# Variants of the policy protocol (docs/RESULTS.md, issue 8): the logit ties before the 16-bit
+# classifier (characterize --classifier level), stochastic rounding (seed 1) in every array run, and
+# the memory-inclusive energy model (docs/ENERGY.md). Needs policy_protocol's outputs first.
+variants_protocol() {
+  local m=$1 M=$2 P="$O/$1/policy" V="$O/$1/variants"
+  local I=(--model "$M" --images "$S/data/imagenet-sample" --jobs "$J" --no-progress)
+  rm -rf "$V"
+  log "$m: ties with the classifier at the level's precision (characterize --classifier level)"
+  run "$B" characterize "${I[@]}" --half even --limit 100 --classifier level --out "$V/level/char"
+  log "$m: stochastic rounding, seed 1: policy chosen on the even half, applied to the odd half"
+  run "$B" characterize "${I[@]}" --half even --limit 100 --rounding stochastic --rounding-seed 1 --out "$V/sr/char"
+  run "$B" sweep "${I[@]}" --calib "$V/sr/char/calibration.json" --half even --folds 5 --rounding stochastic --rounding-seed 1 --out "$V/sr/sweep"
+  run "$B" apply --policy "$V/sr/sweep/policy.json" "${I[@]}" --half odd --out "$V/sr/apply.csv" --json "$V/sr/apply.json"
+  log "$m: energy with memory: policy chosen on the even half, applied to the odd half"
+  run "$B" sweep "${I[@]}" --calib "$P/char/calibration.json" --half even --folds 5 --energy-model memory --out "$V/mem/sweep"
+  run "$B" apply --policy "$V/mem/sweep/policy.json" "${I[@]}" --half odd --out "$V/mem/apply.csv" --json "$V/mem/apply.json"
+}
+
 for m in $MODELS; do
   M="$S/models/$m.tflite"
   mkdir -p "$O/$m"
   if [ "${ONLY:-}" = policy ]; then policy_protocol "$m" "$M"; continue; fi
+  if [ "${ONLY:-}" = variants ]; then variants_protocol "$m" "$M"; continue; fi
   log "$m: float baseline, all images"
   run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend float --split none --jobs "$J" --no-progress --out "$O/$m/float_all.csv"
   log "$m: float, odd half"
@@ -65,5 +84,6 @@ for m in $MODELS; do
   run "$B" sweep --model "$M" --calib "$O/$m/study/char/calibration.json" --images "$S/data/imagenet-sample" --half odd --jobs "$J" --confirm-rtl "$confirm" --no-progress --out "$O/$m/study/sweep"
   run "$B" report --in "$O/$m/study" --out "$O/$m/study/report.html"
   policy_protocol "$m" "$M"
+  variants_protocol "$m" "$M"
 done
 log "done: $O/summary.txt"
