@@ -63,7 +63,8 @@ foreach(spec
     "sweep --out ${neg_dir}/sweep|--limit --calib-limit --confirm-rtl --stop-after --folds --resamples"
     "characterize --out ${neg_dir}/char|--limit --stop-after"
     "regress --mode 8|--count --first --max-report"
-    "netbench|--golden-images --rtl-images")
+    "netbench|--golden-images --rtl-images"
+    "traffic|--limit --calib-limit")
   string(REPLACE "|" ";" parts "${spec}")
   list(GET parts 0 cmdline)
   list(GET parts 1 options)
@@ -120,3 +121,10 @@ add_test(NAME cli_rejects_negative_counts_apply
          COMMAND sh -c "out=$($<TARGET_FILE:bitscale> apply --policy x.json --limit -1 2>&1) && exit 1; echo \"$out\" | grep -q -- '--limit: must be 0 or more, not -1'"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli_rejects_negative_counts_apply PROPERTIES LABELS e2e)
+
+# DPRed traffic (docs/DPRED.md) on the embedded default: the JSON has per-layer entries and
+# network totals with the three storages.
+add_test(NAME traffic_json_has_layers_and_totals
+         COMMAND sh -c "$<TARGET_FILE:bitscale> traffic --bits 16 --limit 2 --calib-limit 4 --json ${CMAKE_BINARY_DIR}/traffic16.json > /dev/null && grep -q '\"layers\"' ${CMAKE_BINARY_DIR}/traffic16.json && grep -q '\"totals\"' ${CMAKE_BINARY_DIR}/traffic16.json && grep -q '\"bits_per_group\"' ${CMAKE_BINARY_DIR}/traffic16.json"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(traffic_json_has_layers_and_totals PROPERTIES LABELS e2e)

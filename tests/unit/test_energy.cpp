@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -16,12 +17,14 @@
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
+#include "bitscale/golden/group_code.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/quant/traffic.hpp"
 #include "bitscale/study/energy.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/records.hpp"
+#include "bitscale/study/traffic_job.hpp"
 #include "test_files.hpp"
 
 namespace bitscale::study {
@@ -365,6 +368,105 @@ TEST(OffchipTraffic, RecordsRejectAMalformedCount) {
   EXPECT_EQ(parse_record(base + "123}}}", "f", 1).levels.at(8).offchip_bytes, 123u);
   EXPECT_THROW((void)parse_record(base + "-5}}}", "f", 1), StudyError);
   EXPECT_THROW((void)parse_record(base + "\"x\"}}}", "f", 1), StudyError);
+}
+
+// ------------------------------------------------------------------ DPRed per-group traffic
+
+TEST(GroupTraffic, DepthwiseWeightsAreGroupedAcrossChannels) {
+  // Depthwise 3x3 on 6 channels: OHWI with I = 1, w[o][t] = 9 o + t; grouped as [t][o].
+  golden::Layer D;
+  D.mode = golden::Mode::k8;
+  D.shape.in_c = 6, D.shape.out_c = 6, D.shape.groups = 6, D.shape.k_h = 3, D.shape.k_w = 3;
+  D.shape.in_h = D.shape.in_w = 3;
+  for (int o = 0; o < 6; ++o) {
+    for (int t = 0; t < 9; ++t) D.weights.push_back(9 * o + t);
+  }
+  EXPECT_EQ(quant::weight_grouping(D.shape).run, 6u);
+  const std::vector<std::int32_t> g = quant::weights_in_group_order(D);
+  for (int o = 0; o < 6; ++o) {
+    for (int t = 0; t < 9; ++t) EXPECT_EQ(g[static_cast<std::size_t>(t * 6 + o)], 9 * o + t);
+  }
+  // A dense convolution keeps OHWI: runs of in_c / groups.
+  golden::Layer L = one_by_one(golden::Mode::k8);
+  EXPECT_EQ(quant::weight_grouping(L.shape).run, 16u);
+  EXPECT_EQ(quant::weights_in_group_order(L), L.weights);
+}
+
+// The embedded network at 16 and 8 bits: each layer's recorded activations have the shapes'
+// sizes, the groups the shapes imply (ceil(C / 16) per pixel), encode losslessly, and chain
+// (a layer's input is the previous MAC layer's output where no host operator sits between).
+TEST(GroupTraffic, EmbeddedNetworkGroupsFollowTheShapesAndRoundTrip) {
+  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+  if (!fs::exists(model_path)) GTEST_SKIP() << "no embedded data";
+  const model::Network net(model::load_tflite(model_path.string()));
+  const std::vector<std::string> images = data::list_images((data / "images").string());
+  ASSERT_FALSE(images.empty());
+  const quant::Calibration calib = quant::calibrate_files(net, {images.front()}, 1);
+  driver::Accelerator acc(driver::default_hw_config());
+  const data::Image img = data::load_for_model(images.back(), net.input_h(), net.input_w());
+  for (int bits : {16, 8}) {
+    const quant::QuantizedNetwork q(net, calib, bits, acc);
+    EXPECT_THROW((void)quant::layer_groups(q, q.run(acc, img.rgb)), std::invalid_argument);
+    const quant::QuantResult r = q.run(acc, img.rgb, {.record_mac_io = true});
+    const std::vector<quant::LayerGroups> g = quant::layer_groups(q, r);
+    ASSERT_EQ(g.size(), q.layers().size());
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      const golden::ConvShape& s = q.layers()[i].prepared.layer.shape;
+      const auto b = static_cast<std::uint64_t>(bits);
+      const auto px_in = static_cast<std::uint64_t>(s.in_h * s.in_w),
+                 px_out = static_cast<std::uint64_t>(s.out_h() * s.out_w());
+      EXPECT_EQ(g[i].input.bits.uncompressed, px_in * static_cast<std::uint64_t>(s.in_c) * b) << i;
+      EXPECT_EQ(g[i].output.bits.uncompressed, px_out * static_cast<std::uint64_t>(s.out_c) * b) << i;
+      EXPECT_EQ(g[i].weights.bits.uncompressed, static_cast<std::uint64_t>(s.weight_count()) * b) << i;
+      const auto groups = [](const quant::TensorGroups& t) {
+        std::uint64_t n = 0;
+        for (std::uint64_t c : t.widths) n += c;
+        return n;
+      };
+      EXPECT_EQ(groups(g[i].input), px_in * static_cast<std::uint64_t>((s.in_c + 15) / 16)) << i;
+      EXPECT_EQ(groups(g[i].output), px_out * static_cast<std::uint64_t>((s.out_c + 15) / 16)) << i;
+      EXPECT_LE(g[i].input.bits.per_layer, g[i].input.bits.uncompressed);
+      for (const auto* t : {&r.mac_io[i].input, &r.mac_io[i].output}) {
+        const golden::dpred::Grouping run{.run = static_cast<std::size_t>(t == &r.mac_io[i].input ? s.in_c : s.out_c)};
+        const golden::dpred::Encoded e = golden::dpred::encode(*t, bits, run);
+        ASSERT_EQ(golden::dpred::decode(e.bytes, t->size(), bits, run), *t) << i;
+      }
+      if (i > 0 && s.in_h * s.in_w * s.in_c == static_cast<int>(r.mac_io[i - 1].output.size()) &&
+          s.in_c == q.layers()[i - 1].prepared.layer.shape.out_c) {
+        EXPECT_EQ(r.mac_io[i].input, r.mac_io[i - 1].output) << i;
+      }
+    }
+  }
+}
+
+// `bitscale traffic`'s outcome: network totals are the sums of the layers' figures, per image.
+TEST(GroupTraffic, JobTotalsAreTheSumsOfTheLayers) {
+  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+  if (!fs::exists(data / "models" / "mobilenet_v1_0.25_128_quant.tflite")) GTEST_SKIP() << "no embedded data";
+  study::TrafficJob job;
+  job.bits = 16;
+  job.limit = 2;
+  job.calib_limit = 2;
+  job.factory = [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); };
+  const study::TrafficOutcome r = study::run_traffic(job);
+  EXPECT_EQ(r.images, 2u);
+  const nlohmann::json j = nlohmann::json::parse(study::traffic_json(r));
+  ASSERT_EQ(j.at("layers").size(), r.layers.size());
+  for (const char* key : {"bits_uncompressed", "bits_per_layer", "bits_per_group"}) {
+    double sum = 0;
+    for (const auto& l : j.at("layers")) {
+      sum += l.at(key).get<double>();
+      EXPECT_NEAR(l.at(key).get<double>(),
+                  l.at("weights").at(key).get<double>() + l.at("input").at(key).get<double>() +
+                      l.at("output").at(key).get<double>(),
+                  1e-6 * l.at(key).get<double>());
+    }
+    EXPECT_NEAR(j.at("totals").at(key).get<double>(), sum, 1e-9 * sum) << key;
+  }
+  // At 16 bits the dynamic fixed point leaves every value's upper bits as sign copies in most
+  // groups: per-group storage is well below uncompressed.
+  EXPECT_LT(j.at("totals").at("bits_per_group").get<double>(), j.at("totals").at("bits_uncompressed").get<double>());
 }
 
 }  // namespace

@@ -324,6 +324,7 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
       if (op.act == golden::FloatActivation::kReluN1To1) {
         for (auto& v : y.v) v = activate_fixed(v, op.act, y.fl, op_mode_[i]);
       }
+      if (opts.record_mac_io) res.mac_io.push_back({t[op.inputs[0]].v, y.v});
     } else {
       y.v = run_host_op(i, t, y.fl);
     }

@@ -65,6 +65,8 @@ struct QuantRunOptions {
   bool record_mac_outputs = false;  ///< keep every MAC layer's packed integer output
   /// Keep every MAC layer's counters (reading them costs bus cycles: only CNT_CYCLES changes).
   bool record_layer_counters = false;
+  /// Keep every MAC layer's input and output values (HWC, after the host's part of the activation).
+  bool record_mac_io = false;
 };
 
 struct QuantResult {
@@ -72,6 +74,10 @@ struct QuantResult {
   std::vector<golden::PackedTensor> mac_outputs;  ///< per QuantLayer, if recorded
   driver::Counters counters;                      ///< of this forward pass
   std::vector<driver::Counters> layer_counters;   ///< per QuantLayer, if recorded
+  struct MacIo {
+    std::vector<std::int32_t> input, output;
+  };
+  std::vector<MacIo> mac_io;  ///< per QuantLayer, if recorded
 };
 
 class QuantizedNetwork {

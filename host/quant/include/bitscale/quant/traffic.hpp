@@ -7,9 +7,12 @@
 // 32-bit. Operators that run on the host (pooling, additions, softmax, ...) move nothing here.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "bitscale/golden/group_code.hpp"
 #include "bitscale/golden/tensor.hpp"
 #include "bitscale/quant/quantized_network.hpp"
 
@@ -36,5 +39,41 @@ struct LayerTraffic {
 
 /// Total off-chip bytes of one forward pass of `q` (the same for every image).
 [[nodiscard]] std::uint64_t offchip_bytes(const QuantizedNetwork& q);
+
+}  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+/// Group widths 1..16: histogram[w] = number of groups of width w (index 0 unused).
+using WidthHistogram = std::array<std::uint64_t, 17>;
+
+/// DPRed per-group precision of one tensor (docs/DPRED.md): the sizes of golden::dpred and the
+/// histogram of its group widths.
+struct TensorGroups {
+  golden::dpred::TensorBits bits;
+  WidthHistogram widths{};
+  /// Adds another tensor's (or image's) figures.
+  TensorGroups& operator+=(const TensorGroups& o);
+};
+
+/// One MAC layer's tensors in groups: weights (the same for every image), the input and output
+/// activations of the images counted (sums over them).
+struct LayerGroups {
+  TensorGroups weights, input, output;
+};
+
+/// The grouping of a layer's weights: runs of in_c / groups values (the input channels of one
+/// filter tap, OHWI); for a depthwise layer (one input channel per filter), runs of out_c values
+/// in [kh][kw][C] order (weights_in_group_order).
+[[nodiscard]] golden::dpred::Grouping weight_grouping(const golden::ConvShape& s);
+/// The layer's weights in the order weight_grouping cuts them (OHWI, or [kh][kw][C] for depthwise).
+[[nodiscard]] std::vector<std::int32_t> weights_in_group_order(const golden::Layer& layer);
+
+/// The groups of one tensor of `data_bits`-bit values in runs of `run` (the channels of a pixel).
+[[nodiscard]] TensorGroups tensor_groups(std::span<const std::int32_t> values, int data_bits, std::size_t run);
+
+/// Per MAC layer of `q`: the weights' groups, and the activations of one image (`r` recorded
+/// with QuantRunOptions::record_mac_io). Throws std::invalid_argument if `r` holds no I/O.
+[[nodiscard]] std::vector<LayerGroups> layer_groups(const QuantizedNetwork& q, const QuantResult& r);
 
 }  // namespace bitscale::quant

@@ -1,0 +1,50 @@
+// `bitscale traffic` as one library call: the bits each MAC layer moves off-chip — weights, input
+// and output activations — uncompressed, at one precision per tensor (per layer), and in DPRed's
+// per-group precision (docs/DPRED.md), on real images through the golden back-end.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/quant/traffic.hpp"
+#include "bitscale/study/engine.hpp"
+
+namespace bitscale::study {
+
+struct TrafficJob {
+  data::DataPaths data;  ///< model, images ("": the defaults)
+  std::string calib;     ///< calibration JSON or image directory ("": the even positions)
+  int calib_limit = 50;
+  int bits = 8;
+  quant::WeightFl weight_fl = quant::WeightFl::kChannel;
+  quant::QuantOptions quantization = kArrayQuantDefaults;
+  int limit = 0;  ///< at most this many images of the odd positions (0: all)
+  AcceleratorFactory factory;
+};
+
+struct TrafficLayer {
+  std::string name;           ///< "conv 3x3 #0 (in 128x128x3, out 8)"
+  int bits = 0;               ///< the layer's data width
+  quant::LayerGroups groups;  ///< activations summed over the images
+};
+
+struct TrafficOutcome {
+  std::string model;
+  int bits = 0;
+  std::size_t images = 0;  ///< images whose activations are counted
+  std::vector<TrafficLayer> layers;
+};
+
+/// Measures; throws std::invalid_argument or std::runtime_error with context.
+TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const std::string&)>& warn = {});
+/// Per-layer table and network totals, per image (weights counted once per image).
+std::string traffic_report(const TrafficOutcome& r);
+/// JSON: per-layer entries and network totals with bits_uncompressed, bits_per_layer,
+/// bits_per_group (per image), the dense/zero-skip split and the group-width histograms.
+std::string traffic_json(const TrafficOutcome& r);
+
+}  // namespace bitscale::study
