@@ -172,7 +172,7 @@ TEST(ReportHtml, TableCellsFollowTheSeparatorAlignmentAndChartsAreInlined) {
 // wrong 14..19 (margin 0.05); at 4 bits all wrong (margin 0.3). Counters: 1e6 MACs in the
 // level's mode, so with the Envision table an execution costs 7.6316 (16), 1.4737 (8) and
 // 0.2 (4) µJ.
-std::vector<ImageRecord> hand_records() {
+std::vector<ImageRecord> hand_records(std::optional<std::uint64_t> offchip = std::nullopt) {
   std::vector<ImageRecord> recs;
   for (int i = 0; i < 20; ++i) {
     ImageRecord r;
@@ -185,6 +185,7 @@ std::vector<ImageRecord> hand_records() {
       const bool ok = b == 16 ? i < 18 : b == 8 ? i < 14 : false;
       const double margin = b == 4 ? 0.3 : b == 16 ? 0.5 : (i < 14 ? 0.6 : 0.05);
       r.levels[b] = test::labelled_run(ok, margin, c);
+      r.levels[b].offchip_bytes = offchip;
     }
     recs.push_back(r);
   }
@@ -212,7 +213,8 @@ Policy hand_policy(double threshold) {
 }
 
 // A complete study directory: char/, sweep/ (records, sweep.json, policy.json) and apply.{json,csv}.
-fs::path study_dir(const std::string& name, double threshold = 0.1) {
+fs::path study_dir(const std::string& name, double threshold = 0.1,
+                   std::optional<std::uint64_t> offchip = std::nullopt) {
   const fs::path d = test::temp_dir(name);
   fs::create_directories(d / "char");
   fs::create_directories(d / "sweep");
@@ -226,7 +228,7 @@ fs::path study_dir(const std::string& name, double threshold = 0.1) {
       R"("separation_auroc":{"4":{"margin":null,"max-prob":null,"entropy":null},"8":{"margin":1,"max-prob":1,"entropy":0.5},)"
       R"("16":{"margin":null,"max-prob":null,"entropy":null}},"top1_top2_ties":{"4":0,"8":0,"16":0}})");
   std::string lines = "{\"header\":\"hand-made\"}\n";
-  for (const auto& r : hand_records()) lines += to_json_line(r) + "\n";
+  for (const auto& r : hand_records(offchip)) lines += to_json_line(r) + "\n";
   util::write_file((d / "sweep" / "records.jsonl").string(), lines);
   // The sweep's table: static points and the smallest T_h per ladder (values of the records above:
   // float 90 %; static 8-bit 70 %, saving 80.7 %; 8→16 at T_h 0.05000001: 90 %, saving 50.7 %).
@@ -362,6 +364,25 @@ TEST(Report, PolicyFirstEveryLadderPaperRowAndEnergy) {
   EXPECT_TRUE(has(hist, "class=\"bar s0\""));
   EXPECT_TRUE(has(hist, "class=\"bar s1\""));
   EXPECT_TRUE(has(hist, ">after merging bars &lt; 1 %</text>"));
+  fs::remove_all(d);
+}
+
+TEST(Report, WithOffChipBytesTheSameDecisionsArePricedWithMemoryToo) {
+  // 1000 off-chip bytes per execution at 162.5 pJ/byte (the default memory table, no scratchpad
+  // words counted here) add 0.1625 µJ to every execution: 16-bit 7.7941, 8-bit 1.6362 µJ. The
+  // policy (every image at 8 bits, 30 % re-run at 16): 1.6362 + 0.3 * 7.7941 = 3.9744 µJ, a
+  // saving of 100 (1 - 3.9744 / 7.7941) = 49.0 % instead of 50.7 % with the MACs alone.
+  const fs::path d = study_dir("report_memory", 0.1, 1000);
+  const std::string out = (d / "r.md").string();
+  write_report(d.string(), out);
+  const std::string md = util::read_file(out);
+  EXPECT_TRUE(has(md, "| with memory (default memory table) | 16-bit | 7.63 | 0.00 | 0.16 | 7.79 | 100.0 % |")) << md;
+  EXPECT_TRUE(
+      has(md,
+          "Priced with memory (default memory table), the same decisions cost 3.97 µJ per image against 7.79 µJ "
+          "at static 16-bit: a saving of **49.0 %** instead of 50.7 %."))
+      << md;
+  EXPECT_TRUE(has(md, "30.0 [0.0, 60.0] % of the images escalated to 16 bits"));
   fs::remove_all(d);
 }
 

@@ -328,8 +328,8 @@ void policy_section(Page& pg, const Inputs& in, const Parts& p) {
       const auto n = a.at("images").get<std::size_t>();
       const double upper = a.value("top1_drop_pp_upper", drop.value);
       words += fmt::format(
-          "Measured by `bitscale apply` on {} it was never chosen or calibrated on (`{}`): it lost **{} pp** top-1 "
-          "against the float network (target ≤ {} pp: {}) and saved **{} %** of the energy of static 16-bit "
+          "Measured by `bitscale apply` on {} it was never chosen or calibrated on (`{}`): its top-1 drop against the "
+          "float network was **{} pp** (target ≤ {} pp: {}) and it saved **{} %** of the energy of static 16-bit "
           "execution",
           plural(n, "image", "images"), a.value("images_dir", std::string("?")), with_ci(drop), d->target,
           drop.value <= d->target + 1e-9 ? "met" : "**missed**", with_ci(saving, 1));
@@ -338,7 +338,9 @@ void policy_section(Page& pg, const Inputs& in, const Parts& p) {
         const Estimate top_share{
             acc.back().at("pct").get<double>(),
             {acc.back().at("pct_ci").at(0).get<double>(), acc.back().at("pct_ci").at(1).get<double>()}};
-        words += fmt::format("; {} % of the images were accepted only at {} bits", with_ci(top_share, 1), top);
+        words += d->levels.size() == 2
+                     ? fmt::format("; {} % of the images escalated to {} bits", with_ci(top_share, 1), top)
+                     : fmt::format("; {} % of the images were accepted only at {} bits", with_ci(top_share, 1), top);
       }
       words += fmt::format(" (95 % bootstrap intervals over the {} images).", n);
       if (drop.value <= d->target + 1e-9 && upper > d->target + 1e-9) {
@@ -652,7 +654,7 @@ void energy_section(Page& pg, const Inputs& in, const Parts& p) {
   pg.md +=
       "| priced with | bit-width | MACs (µJ) | scratchpad (µJ) | off-chip (µJ) | total (µJ) | vs static 16-bit "
       "|\n|:---|---:|---:|---:|---:|---:|---:|\n";
-  std::map<int, double> per_level;  // the first table's total per image, µJ
+  std::vector<std::pair<std::string, std::map<int, double>>> priced;  // per table priced: total per image, µJ
   std::optional<std::map<int, std::array<double, 3>>> chart_terms;
   std::string chart_table;
   for (std::size_t k = 0; k < tables.size(); ++k) {
@@ -683,9 +685,10 @@ void energy_section(Page& pg, const Inputs& in, const Parts& p) {
       continue;
     }
     const double t16 = terms[16][0] + terms[16][1] + terms[16][2];
+    priced.emplace_back(label, std::map<int, double>{});
     for (const auto& [b, e] : terms) {
       const double tot = e[0] + e[1] + e[2];
-      if (k == 0) per_level[b] = tot;
+      priced.back().second[b] = tot;
       pg.md += fmt::format("| {} | {}-bit | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.1f} % |\n",
                            k == 0 ? fmt::format("{} ({})", label, to_string(model)) : label, b, e[0], e[1], e[2], tot,
                            100 * tot / t16);
@@ -707,30 +710,44 @@ void energy_section(Page& pg, const Inputs& in, const Parts& p) {
     bc.size = {760, 400};
     pg.chart("energy_terms.svg", "energy of one execution by term", svg::bar_chart(bc));
   }
-  // The policy's energy on the evaluation images, split by level.
-  if (d && p.apply && !per_level.empty()) {
+  // The policy's energy on the evaluation images, split by level, under each table priced.
+  if (d && p.apply && !priced.empty()) {
     try {
       const Json& acc = p.apply->at("accepted");
       std::vector<double> ran(d->levels.size(), 0);  // % of images that ran level i
       for (std::size_t i = 0; i < d->levels.size() && i < acc.size(); ++i)
         for (std::size_t j = i; j < acc.size(); ++j) ran[i] += acc[j].at("pct").get<double>();
-      double total = 0;
+      const auto split = [&](const std::map<int, double>& e, std::vector<double>& spent) {
+        double total = 0;
+        for (std::size_t i = 0; i < d->levels.size(); ++i) {
+          spent.push_back(ran[i] / 100 * e.at(d->levels[i]));
+          total += spent.back();
+        }
+        return total;
+      };
+      const auto& [label0, e0] = priced.front();
       std::vector<double> spent;
-      for (std::size_t i = 0; i < d->levels.size(); ++i) {
-        spent.push_back(ran[i] / 100 * per_level.at(d->levels[i]));
-        total += spent.back();
-      }
+      const double total = split(e0, spent);
       pg.md += fmt::format(
-          "The deployed policy on the evaluation images, per image on average: {:.2f} µJ against {:.2f} µJ at static "
-          "16-bit (saving {:.1f} %, from the shares accepted at each level).\n\n"
+          "The deployed policy on the evaluation images, per image on average ({}): {:.2f} µJ against {:.2f} µJ at "
+          "static 16-bit (saving {:.1f} %, from the shares accepted at each level).\n\n"
           "| level | images that ran it | energy per image (µJ) | share of the policy's energy "
           "|\n|:---|---:|---:|---:|\n",
-          total, per_level.at(16), 100 * (1 - total / per_level.at(16)));
+          label0, total, e0.at(16), 100 * (1 - total / e0.at(16)));
       for (std::size_t i = 0; i < d->levels.size(); ++i)
         pg.md += fmt::format("| {}-bit{} | {:.1f} % | {:.2f} | {:.1f} % |\n", d->levels[i],
                              i == 0 ? " (every image)" : " (re-runs)", ran[i], spent[i],
                              total > 0 ? 100 * spent[i] / total : 0.0);
       pg.md += "\n";
+      for (std::size_t k = 1; k < priced.size(); ++k) {
+        std::vector<double> s;
+        const double tk = split(priced[k].second, s);
+        const double t16 = priced[k].second.at(16);
+        pg.md += fmt::format(
+            "Priced {}, the same decisions cost {:.2f} µJ per image against {:.2f} µJ at static 16-bit: a saving of "
+            "**{:.1f} %** instead of {:.1f} %.\n\n",
+            priced[k].first, tk, t16, 100 * (1 - tk / t16), 100 * (1 - total / e0.at(16)));
+      }
     } catch (const std::exception& e) {
       pg.md += fmt::format("`{}` could not be read: {}\n\n", shown(in, in.apply), e.what());
     }
@@ -842,6 +859,7 @@ std::size_t write_report(const std::string& in_dir, const std::string& out) {
   const fs::path out_path = fs::absolute(out);
   const fs::path out_dir = out_path.parent_path();
   const bool html = out.ends_with(".html") || out.ends_with(".htm");
+  fs::create_directories(out_dir);
   Page pg;
   std::string model = p.policy ? p.policy->model_file : std::string();
   if (model.empty() && p.apply) model = fs::path(p.apply->value("model", std::string())).filename().string();
