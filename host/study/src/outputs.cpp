@@ -142,6 +142,7 @@ std::string bitwidth_histogram_svg(const std::vector<int>& levels, const std::ve
   bc.x_label = "minimum bit-width (none: wrong at every bit-width)";
   bc.y_label = "% of images";
   bc.groups = {{"raw", {}}, {"after merging bars < 1 %", {}}};
+  bc.size = {700, 470};  // tall enough for ticks every 20 %
   for (std::size_t i = 0; i < levels.size(); ++i) {
     bc.categories.push_back(bits_name(levels[i]));
     bc.groups[0].values.push_back(pct(raw[i], images));
