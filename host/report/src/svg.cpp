@@ -465,7 +465,9 @@ std::string line_chart(const LineChart& c) {
       const Series& s = c.series[k];
       std::string name = s.name.empty() ? fmt::format("series {}", k + 1) : s.name;
       if (s.right_axis) name += " (right)";
-      const auto kind = !s.line ? LegendItem::kMarker : s.right_axis ? LegendItem::kDashed : LegendItem::kLine;
+      const auto kind = !s.line                      ? LegendItem::kMarker
+                        : (s.right_axis || s.dashed) ? LegendItem::kDashed
+                                                     : LegendItem::kLine;
       legend.push_back({name, colour(k), kind, s.markers, !s.lo.empty()});
     }
   }
@@ -541,7 +543,7 @@ std::string line_chart(const LineChart& c) {
       std::string pts;
       for (std::size_t i : run) pts += fmt::format("{}{},{}", pts.empty() ? "" : " ", num(xs(s.x[i])), num(sy(s.y[i])));
       d.raw(fmt::format("<polyline class=\"line\" points=\"{}\" fill=\"none\" stroke-width=\"2\"{}/>\n", pts,
-                        s.right_axis ? " stroke-dasharray=\"6 3\"" : ""));
+                        (s.right_axis || s.dashed) ? " stroke-dasharray=\"6 3\"" : ""));
     }
     for (const auto& run : runs)
       if (s.markers || run.size() == 1 || !s.line)

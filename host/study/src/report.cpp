@@ -288,6 +288,14 @@ class Page {
  public:
   std::string md;
   std::map<std::string, std::string> svgs;  ///< generated charts, by file name
+  /// A chart file written by characterize or sweep: inlined from its path (HTML), else linked
+  /// relative to the page.
+  void file_chart(const fs::path& f, const std::string& alt) {
+    if (!fs::is_regular_file(f)) return;
+    md += fmt::format("![{}]({})\n\n", alt, html ? f.string() : fs::relative(f, out_dir).generic_string());
+  }
+  fs::path out_dir;
+  bool html = false;
   void chart(const std::string& name, const std::string& alt, std::string svg) {
     md += fmt::format("![{}]({})\n\n", alt, name);
     svgs[name] = std::move(svg);
@@ -575,6 +583,7 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
     const std::string name = fmt::format("dynamic {}", ladder_name(c.levels));
     svg::Series tr{.name = name, .markers = false}, dr{.name = name, .markers = false},
         sv{.name = name, .markers = false};
+    tr.dashed = dr.dashed = sv.dashed = &c != &curves.front();  // later ladders dashed: overlaps stay visible
     for (std::size_t i = 0; i < c.t.size(); ++i) {
       tr.x.push_back(clipped(c.drop[i], c.drop[i].value));
       tr.y.push_back(c.saving[i].value);
@@ -632,6 +641,12 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
   pg.chart("ladders_tradeoff.svg", "energy saving vs top-1 drop, every ladder", svg::line_chart(trade));
   pg.chart("ladders_drop.svg", "top-1 drop vs threshold, every ladder", svg::line_chart(drop));
   pg.chart("ladders_saving.svg", "energy saving vs threshold, every ladder", svg::line_chart(saving));
+  if (fs::is_regular_file(fs::absolute(in.sweep).parent_path() / "sm_eval.svg"))
+    pg.md +=
+        "The confidence at the lowest level on the same images, for the images correct there and the wrong ones: "
+        "a threshold can only catch the wrong ones where the two differ.\n\n";
+  pg.file_chart(fs::absolute(in.sweep).parent_path() / "sm_eval.svg",
+                "confidence at the lowest level, correct vs wrong");
 }
 
 void energy_section(Page& pg, const Inputs& in, const Parts& p) {
@@ -754,7 +769,7 @@ void energy_section(Page& pg, const Inputs& in, const Parts& p) {
   }
 }
 
-void characterization_section(Page& pg, const Inputs& in, const Parts& p, const fs::path& out_dir, bool html) {
+void characterization_section(Page& pg, const Inputs& in, const Parts& p) {
   if (!p.characterization) return;
   const Json& c = *p.characterization;
   pg.md += "## How much precision the images need\n\n";
@@ -810,12 +825,7 @@ void characterization_section(Page& pg, const Inputs& in, const Parts& p, const 
     pg.md += "\n";
     // The score-margin histograms written by characterize, beside characterization.json.
     const fs::path cdir = fs::absolute(in.characterization).parent_path();
-    for (int b : levels) {
-      const fs::path f = cdir / fmt::format("sm_{}.svg", b);
-      if (!fs::is_regular_file(f)) continue;
-      const std::string rel = html ? f.string() : fs::relative(f, out_dir).generic_string();
-      pg.md += fmt::format("![score margins at {} bits]({})\n\n", b, rel);
-    }
+    for (int b : levels) pg.file_chart(cdir / fmt::format("sm_{}.svg", b), fmt::format("score margins at {} bits", b));
   } catch (const std::exception& e) {
     pg.md += fmt::format("`{}` could not be read: {}\n\n", shown(in, in.characterization), e.what());
   }
@@ -861,6 +871,8 @@ std::size_t write_report(const std::string& in_dir, const std::string& out) {
   const bool html = out.ends_with(".html") || out.ends_with(".htm");
   fs::create_directories(out_dir);
   Page pg;
+  pg.out_dir = out_dir;
+  pg.html = html;
   std::string model = p.policy ? p.policy->model_file : std::string();
   if (model.empty() && p.apply) model = fs::path(p.apply->value("model", std::string())).filename().string();
   const std::string title = model.empty() ? "bitscale: dynamic bit-width study"
@@ -874,7 +886,7 @@ std::size_t write_report(const std::string& in_dir, const std::string& out) {
   policy_section(pg, in, p);
   ladders_section(pg, in, p);
   energy_section(pg, in, p);
-  characterization_section(pg, in, p, out_dir, html);
+  characterization_section(pg, in, p);
   rtl_section(pg, in);
   inputs_section(pg, in, p);
   if (html) {

@@ -45,13 +45,14 @@ std::string bar_chart(const BarChart& c);
 struct Series {
   std::string name;
   std::vector<double> x{}, y{};  ///< same length
-  bool right_axis = false;   ///< plot against the right y axis (line_chart with y2_label)
+  bool right_axis = false;       ///< plot against the right y axis (line_chart with y2_label)
   bool markers = true;
   /// An interval band around the line (e.g. a 95 % confidence interval): empty, or lo and hi as
   /// long as x; drawn as a translucent area in the series' colour (class "band"), broken where
   /// a bound is not finite.
   std::vector<double> lo{}, hi{};
-  bool line = true;  ///< false: markers only (isolated points, e.g. a reference)
+  bool line = true;     ///< false: markers only (isolated points, e.g. a reference)
+  bool dashed = false;  ///< a dashed line (as right-axis series are)
 };
 
 /// Lines through (x, y) points; a second y axis on the right when any series has right_axis
