@@ -430,6 +430,22 @@ TEST(Report, EscalateAllAndCostlierThanStatic16AreStated) {
   fs::remove_all(d);
 }
 
+TEST(Report, NoEscalationOnTheEvaluationImagesIsStatedAndSelectionImagesListed) {
+  const fs::path d = study_dir("report_noesc");
+  std::string a = util::read_file((d / "apply.json").string());
+  a.replace(a.find("\"pct\":70,"), 9, "\"pct\":100,");
+  a.replace(a.find("\"pct\":30,"), 9, "\"pct\":0,");
+  util::write_file((d / "apply.json").string(), a);
+  const std::string out = (d / "r.md").string();
+  write_report(d.string(), out);
+  const std::string md = util::read_file(out);
+  EXPECT_TRUE(has(md, "**No evaluation image escalated**: every one was confident enough at 8 bits")) << md;
+  EXPECT_TRUE(has(md, "<details><summary>The 1 selection image</summary>\n\n`img00.JPEG`\n\n</details>"));
+  // Every image at 8 bits only: 1.47 µJ against 7.63 µJ, the saving of static 8-bit.
+  EXPECT_TRUE(has(md, "1.47 µJ against 7.63 µJ at static 16-bit (saving 80.7 %"));
+  fs::remove_all(d);
+}
+
 TEST(Report, OnlyAnApplyResultOrACharacterizationIsEnough) {
   const fs::path d = study_dir("report_parts");
   fs::remove_all(d / "sweep");

@@ -359,6 +359,12 @@ void policy_section(Page& pg, const Inputs& in, const Parts& p) {
       if (drop.value > d->target + 1e-9)
         warnings.push_back(fmt::format("**The drop target was missed on the evaluation images**: {:.2f} pp > {} pp.",
                                        drop.value, d->target));
+      // T_h > 0 but every evaluation image was accepted at the lowest level: static in effect.
+      if (!d->escalate_all && d->threshold > 0 && !acc.empty() && acc.front().at("pct").get<double>() >= 100 - 1e-9)
+        warnings.push_back(fmt::format(
+            "**No evaluation image escalated**: every one was confident enough at {} bits, so on these images the "
+            "policy ran as static {}-bit execution.",
+            low, low));
       if (saving.value < 0)
         warnings.push_back(fmt::format(
             "**This ladder costs more than static 16-bit** on the evaluation images (saving {:.1f} %): the images "
@@ -400,6 +406,13 @@ void policy_section(Page& pg, const Inputs& in, const Parts& p) {
         fmt::format("| expected energy saving on the selection images | {} % |\n", with_ci(po.expected_saving_pct, 1));
     pg.md += fmt::format("| energy model | {} ({}) |\n", to_string(po.energy_model), po.energy_source);
     pg.md += fmt::format("| bootstrap | {} resamples, seed {} |\n\n", po.bootstrap.resamples, po.bootstrap.seed);
+    if (!po.selection_images.empty()) {
+      std::vector<std::string> names;
+      for (const auto& im : po.selection_images) names.push_back(fmt::format("`{}`", im.file));
+      pg.md += fmt::format("<details><summary>The {}</summary>\n\n{}\n\n</details>\n\n",
+                           plural(po.selection_images.size(), "selection image", "selection images"),
+                           fmt::join(names, ", "));
+    }
   }
 
   if (p.apply) {
