@@ -16,6 +16,8 @@
 #include "bitscale/study/outputs.hpp"
 #include "bitscale/study/policy.hpp"
 #include "bitscale/study/records.hpp"
+#include "bitscale/study/selection.hpp"
+#include "bitscale/study/stats.hpp"
 #include "bitscale/study/sweep.hpp"
 #include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
@@ -286,6 +288,12 @@ TEST(Report, LadderCurveFiguresFromTheRecords) {
   EXPECT_GT(c.drop[0].ci.width(), 0);    // 20 images: the drop varies between resamples
   EXPECT_EQ(c.saving[0].ci.width(), 0);  // every image costs the same at static 8-bit
   EXPECT_GT(c.saving[1].ci.width(), 0);  // how many re-run varies
+  // The same figures and intervals as controller_stats (what sweep and apply report) at each T_h.
+  for (std::size_t i = 0; i < 3; ++i) {
+    const ControllerStats st = controller_stats(image_outcomes(in, c.t[i]), 2, {.seed = 1, .resamples = 300});
+    EXPECT_EQ(c.drop[i], st.drop_pp) << i;
+    EXPECT_EQ(c.saving[i], st.saving_pct) << i;
+  }
 }
 
 TEST(Report, PolicyFirstEveryLadderPaperRowAndEnergy) {

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <sstream>
 
 #include "bitscale/report/html.hpp"
@@ -187,11 +189,26 @@ std::string shown(const Inputs& in, const std::string& path) { return fs::relati
 LadderCurve ladder_curve(const SweepInput& in, const Bootstrap& boot, const std::vector<double>& thresholds) {
   LadderCurve c;
   c.levels = in.levels;
+  if (in.records.empty()) return c;
+  // One set of resamples for every threshold (controller_stats would draw the same ones at each).
+  const Resamples rs(in.records.size(), boot);
+  std::vector<std::uint32_t> all(in.records.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint32_t>(i);
   for (double t : thresholds) {
-    const ControllerStats st = controller_stats(image_outcomes(in, t), in.levels.size(), boot);
+    const std::vector<ImageOutcome> o = image_outcomes(in, t);
+    // The saving of controller_stats: 100 (1 - sum energy / sum 16-bit energy) over the images drawn.
+    const auto saving = [&o](std::span<const std::uint32_t> idx) {
+      double e = 0, e16 = 0;
+      for (auto i : idx) e += o[i].energy_pj, e16 += o[i].energy16_pj;
+      return e16 > 0 ? 100.0 * (1.0 - e / e16) : 0.0;
+    };
+    const auto drop = [&o](std::span<const std::uint32_t> idx) { return drop_pp(o, idx); };
+    Estimate d{drop(all), {}}, s{saving(all), {}};
+    d.ci = percentile_interval(replicate(rs, drop), d.value);
+    s.ci = percentile_interval(replicate(rs, saving), s.value);
     c.t.push_back(t);
-    c.drop.push_back(st.drop_pp);
-    c.saving.push_back(st.saving_pct);
+    c.drop.push_back(d);
+    c.saving.push_back(s);
   }
   return c;
 }
