@@ -574,10 +574,6 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
   }
   const Bootstrap boot = p.policy ? p.policy->bootstrap : Bootstrap{};
   const Metric metric = d ? parse_metric(d->metric) : Metric::kScoreMargin;
-  std::vector<double> grid_t = grid(0.0, 1.0, 0.01);
-  if (d && d->threshold > 0 && d->threshold < 1) grid_t.push_back(d->threshold);
-  std::sort(grid_t.begin(), grid_t.end());
-  grid_t.erase(std::unique(grid_t.begin(), grid_t.end()), grid_t.end());
   std::vector<LadderCurve> curves;
   std::size_t images = 0;
   for (const auto& l : ladders) {
@@ -588,7 +584,12 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
     si.metric = metric;
     if (si.records.empty()) continue;
     images = si.records.size();
-    curves.push_back(ladder_curve(si, boot, grid_t));
+    // Every threshold where a decision changes (exact steps), a 0.01 grid and the policy's T_h.
+    std::vector<double> ts = candidate_thresholds(si, 0.01);
+    if (d && d->threshold > 0 && d->threshold < 1) ts.push_back(d->threshold);
+    std::sort(ts.begin(), ts.end());
+    ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
+    curves.push_back(ladder_curve(si, boot, ts));
   }
   if (curves.empty()) {
     pg.md += "(The sweep records hold no usable image for these ladders: no curves.)\n\n";
@@ -663,10 +664,11 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
   }
   trade.size = drop.size = saving.size = {760, 440};
   pg.md += fmt::format(
-      "Every ladder as T_h goes from 0 to 1 (step 0.01{}), evaluated from the recorded runs of the {} selection "
+      "Every ladder as T_h goes from 0 to 1 (at every threshold where a decision changes, on a 0.01 grid{}), evaluated "
+      "from the recorded runs of the {} selection "
       "images; bands: 95 % bootstrap intervals ({} resamples, seed {}, the same resamples for every threshold). "
       "Drops above {:.0f} pp are off the charts.\n\n",
-      d && d->threshold > 0 && d->threshold < 1 ? ", plus the policy's T_h" : "", images, boot.resamples, boot.seed,
+      d && d->threshold > 0 && d->threshold < 1 ? " and at the policy's T_h" : "", images, boot.resamples, boot.seed,
       clip);
   pg.chart("ladders_tradeoff.svg", "energy saving vs top-1 drop, every ladder", svg::line_chart(trade));
   pg.chart("ladders_drop.svg", "top-1 drop vs threshold, every ladder", svg::line_chart(drop));
