@@ -478,6 +478,24 @@ TEST(Report, OnlyAnApplyResultOrACharacterizationIsEnough) {
   fs::remove_all(d);
 }
 
+TEST(Report, AnInvalidPartIsNamedAndTheRestReported) {
+  const fs::path d = study_dir("report_invalid");
+  const std::string policy = (d / "sweep" / "policy.json").string();
+  std::string text = util::read_file(policy);
+  const std::size_t at = text.find("\"threshold\":");
+  text.replace(at, text.find(',', at) - at, "\"threshold\":1.5");
+  util::write_file(policy, text);
+  const std::string out = (d / "r.md").string();
+  write_report(d.string(), out);
+  const std::string md = util::read_file(out);
+  EXPECT_TRUE(has(md, "- Could not be read: " + policy + ": threshold")) << md;
+  // The deployed ladder and threshold then come from apply.json.
+  EXPECT_TRUE(has(md, "re-runs it at the next level of the ladder 8→16 bits while the confidence"));
+  EXPECT_TRUE(has(md, "below T_h = 0.1."));
+  EXPECT_FALSE(has(md, "### What was deployed"));
+  fs::remove_all(d);
+}
+
 TEST(Report, RefusesADirectoryWithNothingToReport) {
   const fs::path d = test::temp_dir("report_empty");
   util::write_file((d / "notes.json").string(), "{\"format\":\"something-else\"}");
