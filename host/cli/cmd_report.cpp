@@ -1,4 +1,5 @@
-// `bitscale report`: one page (Markdown or HTML) from the outputs of characterize and sweep.
+// `bitscale report`: one page for a reader (HTML or Markdown) from the JSON outputs of
+// characterize, sweep and apply (study::write_report).
 #include <fmt/format.h>
 
 #include <memory>
@@ -16,15 +17,18 @@ struct ReportOptions {
 
 const RegisterCommand kReport([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<ReportOptions>();
-  auto* cmd =
-      app.add_subcommand("report",
-                         "One page from the summary.md fragments that characterize and sweep write in --in (or its\n"
-                         "sub-directories): .md links the SVG charts, .html embeds them.");
-  cmd->add_option("--in", o->in, "Directory of characterize/sweep outputs (or their parent)")->required();
-  cmd->add_option("--out", o->out, "report.md or report.html")->required();
+  auto* cmd = app.add_subcommand(
+      "report",
+      "One page from the outputs of characterize, sweep and apply found in --in and its sub-directories\n"
+      "(characterization.json, sweep.json + records.jsonl, policy.json, crossval.json, apply.json + apply.csv):\n"
+      "the deployed policy and its result on unseen images first, every ladder's saving and drop vs T_h with\n"
+      "95 % bootstrap bands, where the energy goes, the characterization. Missing parts are named in the page.\n"
+      ".html embeds the charts; .md writes them beside the page.");
+  cmd->add_option("--in", o->in, "Directory of characterize/sweep/apply outputs (or their parent)")->required();
+  cmd->add_option("--out", o->out, "report.html or report.md")->required();
   return [o]() {
     const std::size_t n = study::write_report(o->in, o->out);
-    fmt::print("{}: report of {} result directories\n", o->out, n);
+    fmt::print("{}: report of {} result file{} in {}\n", o->out, n, n == 1 ? "" : "s", o->in);
     return 0;
   };
 });

@@ -141,8 +141,9 @@ struct Scale {
 struct LegendItem {
   std::string name;
   std::string colour;
-  enum Kind { kLine, kDashed, kBox } kind = kLine;
+  enum Kind { kLine, kDashed, kBox, kBar, kMarker } kind = kLine;
   bool marker = false;
+  bool band = false;  // a translucent band behind the line
 };
 
 struct Layout {
@@ -246,7 +247,15 @@ void draw_legend(Doc& d, const Layout& l, const std::vector<LegendItem>& legend)
             fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"{}\" fill-opacity=\"0.3\" "
                         "stroke=\"{}\" stroke-width=\"1.5\"/>\n",
                         num(x + 2), num(cy - 5), num(kSwatch - 4), c, c));
+      } else if (it.kind == LegendItem::kBar) {
+        d.raw(fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"{}\"/>\n", num(x + 2), num(cy - 5),
+                          num(kSwatch - 4), c));
+      } else if (it.kind == LegendItem::kMarker) {
+        d.raw(fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"/>\n", num(x + kSwatch / 2), num(cy), c));
       } else {
+        if (it.band)
+          d.raw(fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"12\" fill=\"{}\" fill-opacity=\"0.2\"/>\n",
+                            num(x), num(cy - 6), num(kSwatch), c));
         d.line(x, cy, x + kSwatch, cy, c.c_str(), 2, it.kind == LegendItem::kDashed ? " stroke-dasharray=\"6 3\"" : "");
         if (it.marker)
           d.raw(fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"/>\n", num(x + kSwatch / 2), num(cy), c));
@@ -320,21 +329,44 @@ std::vector<long> bin_counts(const std::vector<double>& sample, double lo, doubl
 
 std::string bar_chart(const BarChart& c) {
   check_size(c.size, "bar_chart");
-  if (c.categories.size() != c.values.size())
+  const bool grouped = !c.groups.empty();
+  if (grouped && !c.values.empty()) throw std::invalid_argument("svg::bar_chart: give values or groups, not both");
+  if (!grouped && c.categories.size() != c.values.size())
     throw std::invalid_argument(
         fmt::format("svg::bar_chart: {} categories but {} values", c.categories.size(), c.values.size()));
-  std::vector<std::string> labels;
-  for (double v : c.values) labels.push_back(std::isfinite(v) ? format_value(c.value_format, v) : "n/a");
-
+  // One row of values per series (a single unnamed one without groups).
+  std::vector<std::vector<double>> rows;
+  if (grouped) {
+    for (std::size_t k = 0; k < c.groups.size(); ++k) {
+      if (c.groups[k].values.size() != c.categories.size())
+        throw std::invalid_argument(fmt::format("svg::bar_chart: series {} (\"{}\") has {} values but {} categories", k,
+                                                c.groups[k].name, c.groups[k].values.size(), c.categories.size()));
+      rows.push_back(c.groups[k].values);
+    }
+  } else {
+    rows.push_back(c.values);
+  }
+  const std::size_t ns = rows.size();
+  std::vector<std::vector<std::string>> labels(ns);
   double mn = std::numeric_limits<double>::infinity(), mx = -mn;
-  for (double v : c.values)
-    if (std::isfinite(v)) mn = std::min(mn, clamp_huge(v)), mx = std::max(mx, clamp_huge(v));
+  for (std::size_t k = 0; k < ns; ++k) {
+    for (double v : rows[k]) {
+      labels[k].push_back(std::isfinite(v) ? format_value(c.value_format, v) : "n/a");
+      if (std::isfinite(v)) mn = std::min(mn, clamp_huge(v)), mx = std::max(mx, clamp_huge(v));
+    }
+  }
   const bool any = mn <= mx;
   if (!any) mn = 0, mx = 1;
   // Headroom for the value labels above (below) the highest (lowest) bar.
   const double span = std::max(mx, 0.0) - std::min(mn, 0.0);
   if (mx > 0) mx += 0.1 * span;
   if (mn < 0) mn -= 0.1 * span;
+
+  std::vector<LegendItem> legend;
+  if (grouped)
+    for (std::size_t k = 0; k < ns; ++k)
+      legend.push_back(
+          {c.groups[k].name.empty() ? fmt::format("series {}", k + 1) : c.groups[k].name, colour(k), LegendItem::kBar});
 
   Doc d(c.size, c.title);
   // Category labels: horizontal if they fit their band, else rotated by 35 degrees.
@@ -348,7 +380,7 @@ std::string bar_chart(const BarChart& c) {
   const double rot_drop = rotate ? std::min(max_lw, max_rot) * 0.574 + 4 : 0;  // sin(35)
   const double bottom = (c.x_label.empty() ? 26 : 48) + rot_drop;
 
-  Layout l = plan(c.size, c.title, {}, bottom);
+  Layout l = plan(c.size, c.title, legend, bottom);
   const Axis ya = make_axis(mn, mx, y_target(l), true);
   place(d, l, c.title, left_margin(max_tick_width(ya), c.y_label), 20);
   Scale ys{ya, l.bottom, l.top};
@@ -356,29 +388,42 @@ std::string bar_chart(const BarChart& c) {
   const double y0 = ys(0);
   d.line(l.left, y0, l.right, y0, kAxis);
 
+  // Each category's band: the bars take its middle 60 % (grouped: side by side, a small gap).
   const double band = n ? (l.right - l.left) / static_cast<double>(n) : 0;
-  d.raw(fmt::format("<g fill=\"{}\">\n", colour(0)));
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = c.values[i];
-    if (!std::isfinite(v)) continue;
-    const double yv = ys(v);
-    const double x = l.left + band * (static_cast<double>(i) + 0.2);
-    d.raw(fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(x),
-                      num(std::min(yv, y0)), num(band * 0.6), num(std::fabs(y0 - yv))));
+  const double sub = band * 0.6 / static_cast<double>(ns);
+  const double bar_w = grouped ? sub * 0.9 : sub;
+  for (std::size_t k = 0; k < ns; ++k) {
+    const std::string bar_class = grouped ? fmt::format("bar s{}", k) : std::string("bar");
+    d.raw(fmt::format("<g fill=\"{}\">\n", colour(k)));
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = rows[k][i];
+      if (!std::isfinite(v)) continue;
+      const double yv = ys(v);
+      const double x = l.left + band * (static_cast<double>(i) + 0.2) + sub * static_cast<double>(k);
+      d.raw(fmt::format("<rect class=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", bar_class, num(x),
+                        num(std::min(yv, y0)), num(bar_w), num(std::fabs(y0 - yv))));
+    }
+    d.raw("</g>\n");
   }
-  d.raw("</g>\n");
   for (std::size_t i = 0; i < n; ++i) {
     const double cx = l.left + band * (static_cast<double>(i) + 0.5);
-    const double v = c.values[i];
-    const double yv = std::isfinite(v) ? ys(v) : y0;
-    const double ty = (std::isfinite(v) && v < 0) ? yv + 15 : yv - 5;
-    d.text(cx, ty, fit(labels[i], band, kTickPx), kTickPx, "middle", kText, 0, " class=\"value\"");
+    for (std::size_t k = 0; k < ns; ++k) {
+      const double v = rows[k][i];
+      const double bx =
+          grouped ? l.left + band * (static_cast<double>(i) + 0.2) + sub * (static_cast<double>(k) + 0.45) : cx;
+      const double yv = std::isfinite(v) ? ys(v) : y0;
+      const double ty = (std::isfinite(v) && v < 0) ? yv + 15 : yv - 5;
+      const double room = grouped ? std::max(sub, band / static_cast<double>(ns)) : band;
+      d.text(bx, ty, fit(labels[k][i], room, kTickPx), kTickPx, "middle", kText, 0,
+             grouped ? fmt::format(" class=\"value s{}\"", k) : std::string(" class=\"value\""));
+    }
     if (rotate)
       d.text(cx + 4, l.bottom + 14, fit(c.categories[i], max_rot, kTickPx), kTickPx, "end", kText, -35);
     else
       d.text(cx, l.bottom + kXTicks, c.categories[i], kTickPx);
   }
   draw_x_title(d, l, c.x_label, l.bottom + (rotate ? rot_drop + 30 : kXTitle));
+  draw_legend(d, l, legend);
   if (!any) draw_note(d, l, "no data");
   return d.finish();
 }
@@ -394,6 +439,10 @@ std::string line_chart(const LineChart& c) {
     if (s.x.size() != s.y.size())
       throw std::invalid_argument(fmt::format("svg::line_chart: series {} (\"{}\") has {} x values but {} y values", k,
                                               s.name, s.x.size(), s.y.size()));
+    if ((!s.lo.empty() || !s.hi.empty()) && (s.lo.size() != s.x.size() || s.hi.size() != s.x.size()))
+      throw std::invalid_argument(
+          fmt::format("svg::line_chart: series {} (\"{}\") has {} x values but a band of {} lo and {} hi values", k,
+                      s.name, s.x.size(), s.lo.size(), s.hi.size()));
     has_right |= s.right_axis;
     const int a = s.right_axis ? 1 : 0;
     for (std::size_t i = 0; i < s.x.size(); ++i) {
@@ -401,10 +450,14 @@ std::string line_chart(const LineChart& c) {
       any = true;
       xmn = std::min(xmn, s.x[i]), xmx = std::max(xmx, s.x[i]);
       ymn[a] = std::min(ymn[a], s.y[i]), ymx[a] = std::max(ymx[a], s.y[i]);
+      if (!s.lo.empty() && std::isfinite(s.lo[i]) && std::isfinite(s.hi[i]))
+        ymn[a] = std::min({ymn[a], s.lo[i], s.hi[i]}), ymx[a] = std::max({ymx[a], s.lo[i], s.hi[i]});
     }
   }
   for (const auto& [x, label] : c.vlines)
     if (std::isfinite(x)) xmn = std::min(xmn, x), xmx = std::max(xmx, x);
+  for (const auto& [y, label] : c.hlines)
+    if (std::isfinite(y)) ymn[0] = std::min(ymn[0], y), ymx[0] = std::max(ymx[0], y);
 
   std::vector<LegendItem> legend;
   if (c.series.size() >= 2 || (has_right && !c.series.empty())) {
@@ -412,7 +465,10 @@ std::string line_chart(const LineChart& c) {
       const Series& s = c.series[k];
       std::string name = s.name.empty() ? fmt::format("series {}", k + 1) : s.name;
       if (s.right_axis) name += " (right)";
-      legend.push_back({name, colour(k), s.right_axis ? LegendItem::kDashed : LegendItem::kLine, s.markers});
+      const auto kind = !s.line                      ? LegendItem::kMarker
+                        : (s.right_axis || s.dashed) ? LegendItem::kDashed
+                                                     : LegendItem::kLine;
+      legend.push_back({name, colour(k), kind, s.markers, !s.lo.empty()});
     }
   }
 
@@ -438,6 +494,37 @@ std::string line_chart(const LineChart& c) {
   d.line(l.left, l.bottom, l.right, l.bottom, kAxis);
   draw_x_title(d, l, c.x_label, l.bottom + kXTitle);
 
+  // Bands first, below every line: one polygon per run of finite points.
+  for (std::size_t k = 0; k < c.series.size(); ++k) {
+    const Series& s = c.series[k];
+    if (s.lo.empty()) continue;
+    const Scale& sy = s.right_axis ? y2s : ys;
+    std::vector<std::vector<std::size_t>> runs(1);
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (std::isfinite(s.x[i]) && std::isfinite(s.lo[i]) && std::isfinite(s.hi[i]))
+        runs.back().push_back(i);
+      else if (!runs.back().empty())
+        runs.emplace_back();
+    }
+    for (const auto& run : runs) {
+      if (run.size() < 2) continue;
+      std::string pts;
+      for (std::size_t i : run)
+        pts += fmt::format("{}{},{}", pts.empty() ? "" : " ", num(xs(s.x[i])), num(sy(std::max(s.lo[i], s.hi[i]))));
+      for (auto it = run.rbegin(); it != run.rend(); ++it)
+        pts += fmt::format(" {},{}", num(xs(s.x[*it])), num(sy(std::min(s.lo[*it], s.hi[*it]))));
+      d.raw(
+          fmt::format("<polygon class=\"band s{}\" points=\"{}\" fill=\"{}\" fill-opacity=\"0.18\" stroke=\"none\"/>\n",
+                      k, pts, colour(k)));
+    }
+  }
+  for (const auto& [y, label] : c.hlines) {
+    if (!std::isfinite(y)) continue;
+    const double py = ys(y);
+    d.line(l.left, py, l.right, py, "#555555", 1.5, " stroke-dasharray=\"4 3\" class=\"hline\"");
+    if (!label.empty()) d.text(l.right - 4, py - 4, fit(label, 0.6 * (l.right - l.left), kTickPx), kTickPx, "end");
+  }
+
   for (std::size_t k = 0; k < c.series.size(); ++k) {
     const Series& s = c.series[k];
     const Scale& sy = s.right_axis ? y2s : ys;
@@ -452,17 +539,17 @@ std::string line_chart(const LineChart& c) {
         runs.emplace_back();
     }
     for (const auto& run : runs) {
-      if (run.size() < 2) continue;
+      if (run.size() < 2 || !s.line) continue;
       std::string pts;
       for (std::size_t i : run) pts += fmt::format("{}{},{}", pts.empty() ? "" : " ", num(xs(s.x[i])), num(sy(s.y[i])));
       d.raw(fmt::format("<polyline class=\"line\" points=\"{}\" fill=\"none\" stroke-width=\"2\"{}/>\n", pts,
-                        s.right_axis ? " stroke-dasharray=\"6 3\"" : ""));
+                        (s.right_axis || s.dashed) ? " stroke-dasharray=\"6 3\"" : ""));
     }
     for (const auto& run : runs)
-      if (s.markers || run.size() == 1)
+      if (s.markers || run.size() == 1 || !s.line)
         for (std::size_t i : run)
-          d.raw(
-              fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" stroke=\"none\"/>\n", num(xs(s.x[i])), num(sy(s.y[i]))));
+          d.raw(fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" stroke=\"none\"/>\n", num(xs(s.x[i])),
+                            num(sy(s.y[i])), s.line ? 3 : 5));
     d.raw("</g>\n");
   }
 

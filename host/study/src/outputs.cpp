@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "bitscale/report/html.hpp"
 #include "bitscale/report/svg.hpp"
 #include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
@@ -14,7 +13,6 @@
 namespace bitscale::study {
 
 namespace svg = report::svg;
-using report::markdown_to_html;
 using util::read_file;
 using util::write_file;
 namespace {
@@ -132,25 +130,31 @@ std::string margins_csv(const Characterization& c) {
   return m;
 }
 
-/// Raw and merged histogram side by side as categories.
-std::string bitwidth_histogram_svg(const Characterization& c) {
-  const auto& L = c.levels;
+}  // namespace
+
+std::string bitwidth_histogram_svg(const std::vector<int>& levels, const std::vector<std::size_t>& raw,
+                                   const std::vector<std::size_t>& merged, std::size_t none, std::size_t images) {
+  if (raw.size() != levels.size() || merged.size() != levels.size())
+    throw std::invalid_argument(fmt::format("minimum bit-width histogram: {} levels but {} raw and {} merged counts",
+                                            levels.size(), raw.size(), merged.size()));
   svg::BarChart bc;
-  bc.title = fmt::format("Minimum bit-width per image ({} float-correct images)", c.images);
-  bc.x_label = "minimum bit-width (raw | after merging bars < 1 %)";
+  bc.title = fmt::format("Minimum bit-width per image ({} float-correct images)", images);
+  bc.x_label = "minimum bit-width (none: wrong at every bit-width)";
   bc.y_label = "% of images";
-  for (std::size_t i = 0; i < L.size(); ++i) {
-    bc.categories.push_back(bits_name(L[i]));
-    bc.values.push_back(pct(c.raw[i], c.images));
+  bc.groups = {{"raw", {}}, {"after merging bars < 1 %", {}}};
+  bc.size = {700, 470};  // tall enough for ticks every 20 %
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    bc.categories.push_back(bits_name(levels[i]));
+    bc.groups[0].values.push_back(pct(raw[i], images));
+    bc.groups[1].values.push_back(pct(merged[i], images));
   }
   bc.categories.push_back("none");
-  bc.values.push_back(pct(c.none, c.images));
-  for (std::size_t i = 0; i < L.size(); ++i) {
-    bc.categories.push_back(bits_name(L[i]) + " merged");
-    bc.values.push_back(pct(c.merged[i], c.images));
-  }
+  bc.groups[0].values.push_back(pct(none, images));
+  bc.groups[1].values.push_back(pct(none, images));
   return svg::bar_chart(bc);
 }
+
+namespace {
 
 /// Score margins of easy and difficult images at `b` bits.
 std::string margins_svg(const Characterization& c, int b) {
@@ -208,7 +212,7 @@ void write_characterization(const std::string& dir, const Characterization& c, c
   write_file(dir + "/characterization.json", characterization_json(c));
   write_file(dir + "/histogram.csv", histogram_csv(c));
   write_file(dir + "/margins.csv", margins_csv(c));
-  write_file(dir + "/bitwidth_histogram.svg", bitwidth_histogram_svg(c));
+  write_file(dir + "/bitwidth_histogram.svg", bitwidth_histogram_svg(c.levels, c.raw, c.merged, c.none, c.images));
   for (int b : c.levels) write_file(dir + fmt::format("/sm_{}.svg", b), margins_svg(c, b));
   write_file(dir + "/summary.md", characterization_markdown(c, context));
 }
@@ -234,7 +238,7 @@ std::string headline_table(const SweepSummary& s) {
   const double ft = float_top1(s.in);
   std::string o = fmt::format(
       "| scheme | T_h | top-1 | top-1 drop vs float | energy vs static 16-bit | energy saving vs static 16-bit |\n"
-      "|---|---|---|---|---|---|\n| float | — | {:.2f} % | 0 | — | — |\n",
+      "|:---|---:|---:|---:|---:|---:|\n| float | — | {:.2f} % | 0 | — | — |\n",
       ft);
   for (auto it = s.statics.rbegin(); it != s.statics.rend(); ++it) {
     o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1,
@@ -261,7 +265,8 @@ std::string headline_table(const SweepSummary& s) {
       o += fmt::format("| dynamic {} | no T_h reaches drop ≤ {} pp | | | | |\n", levels_name(levels), s.max_drop);
     }
   }
-  o += "| paper: CaffeNet, dynamic 4→8→16 (Jahier Pagliari et al. 2018) | — | — | 0.89 pp | 50.8 % | 49.2 % |\n";
+  o += "| paper: CaffeNet, dynamic 8→16 (Jahier Pagliari et al., ISLPED 2018, Table 2 and Fig. 7) | — | — | 0.89 pp | "
+       "50.8 % | 49.2 % |\n";
   return o;
 }
 
@@ -331,7 +336,7 @@ std::string table_csv(const SweepSummary& s) {
       t += fmt::format("dynamic,{},,,,,\n", ln);
     }
   }
-  t += "paper-caffenet,4-8-16,,,0.89,0.508,0.492\n";
+  t += "paper-caffenet,8-16,,,0.89,0.508,0.492\n";
   return t;
 }
 
@@ -343,9 +348,9 @@ std::string accuracy_energy_svg(const SweepSummary& s) {
   lc.x_label = fmt::format("threshold T_h on the confidence ({})", to_string(s.in.metric));
   lc.y_label = "top-1 (%)";
   lc.y2_label = "energy vs static 16-bit (%)";
-  svg::Series acc{"dynamic top-1 (%)", {}, {}, false, false};
-  svg::Series flt{"float top-1 (%)", {}, {}, false, false};
-  svg::Series en{"energy vs static 16-bit (%)", {}, {}, true, false};
+  svg::Series acc{.name = "dynamic top-1 (%)", .markers = false};
+  svg::Series flt{.name = "float top-1 (%)", .markers = false};
+  svg::Series en{.name = "energy vs static 16-bit (%)", .right_axis = true, .markers = false};
   for (const auto& p : s.curve) {
     acc.x.push_back(p.threshold);
     acc.y.push_back(p.top1);
@@ -458,49 +463,6 @@ void write_crossval(const std::string& dir, const CrossValidation& cv, const Swe
     md += fmt::format("| accepted at {} bits | {} % |\n", in.levels[i], with_ci(st.accepted_pct[i], 1));
   md += "\n| fold | images | T_h | chosen on images |\n|---|---|---|---|\n" + rows + "\n";
   write_file(dir + "/summary.md", read_file(dir + "/summary.md") + md);
-}
-
-std::size_t write_report(const std::string& in_dir, const std::string& out) {
-  if (!fs::is_directory(in_dir)) throw std::runtime_error(fmt::format("{}: not a directory", in_dir));
-  std::vector<fs::path> frags;
-  if (fs::exists(fs::path(in_dir) / "summary.md")) frags.push_back(fs::path(in_dir) / "summary.md");
-  std::vector<fs::path> subs;
-  for (const auto& e : fs::directory_iterator(in_dir)) {
-    if (e.is_directory() && fs::exists(e.path() / "summary.md")) subs.push_back(e.path() / "summary.md");
-  }
-  std::sort(subs.begin(), subs.end());
-  frags.insert(frags.end(), subs.begin(), subs.end());
-  if (frags.empty()) {
-    throw std::runtime_error(
-        fmt::format("{}: no summary.md here or in a sub-directory (run characterize/sweep with --out)", in_dir));
-  }
-  const fs::path out_path = fs::absolute(out);
-  const fs::path out_dir = out_path.parent_path();
-  const bool html = out.ends_with(".html") || out.ends_with(".htm");
-  std::string md = "# bitscale: dynamic bit-width study\n\n";
-  for (const auto& f : frags) {
-    const fs::path dir = fs::absolute(f).parent_path();
-    const std::string rel = fs::relative(dir, out_dir).generic_string();
-    std::string text = read_file(f.string());
-    // Demote headings one level and make image paths relative to the report.
-    std::string fixed;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      std::size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) nl = text.size();
-      std::string line = text.substr(pos, nl - pos);
-      if (line.starts_with("#")) line = "#" + line;
-      if (line.starts_with("![")) {
-        const auto a = line.find("](");
-        if (a != std::string::npos && rel != ".") line = line.substr(0, a + 2) + rel + "/" + line.substr(a + 2);
-      }
-      fixed += line + "\n";
-      pos = nl + 1;
-    }
-    md += fmt::format("## {}\n\n", fs::relative(dir, out_dir).generic_string()) + fixed + "\n";
-  }
-  write_file(out, html ? markdown_to_html(md, "bitscale: dynamic bit-width study", out_dir.string()) : md);
-  return frags.size();
 }
 
 }  // namespace bitscale::study

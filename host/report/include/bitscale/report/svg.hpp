@@ -23,11 +23,20 @@ struct Size {
   int height = 400;
 };
 
+/// One series of a grouped bar chart: a name (legend) and one value per category.
+struct BarSeries {
+  std::string name;
+  std::vector<double> values;
+};
+
 /// One bar per category, with its value printed above the bar (below it for a negative value).
+/// With `groups` (instead of `values`), each category gets one bar per series side by side, in
+/// the series' colours (class "bar s<k>"), with a legend of the series names.
 struct BarChart {
   std::string title, x_label, y_label;
   std::vector<std::string> categories;
-  std::vector<double> values;           ///< same length as categories
+  std::vector<double> values;           ///< same length as categories (or empty with groups)
+  std::vector<BarSeries> groups;        ///< grouped bars: each series as long as categories
   std::string value_format = "{:.1f}";  ///< fmt format of the printed values
   Size size;
 };
@@ -35,18 +44,26 @@ std::string bar_chart(const BarChart& c);
 
 struct Series {
   std::string name;
-  std::vector<double> x, y;  ///< same length
-  bool right_axis = false;   ///< plot against the right y axis (line_chart with y2_label)
+  std::vector<double> x{}, y{};  ///< same length
+  bool right_axis = false;       ///< plot against the right y axis (line_chart with y2_label)
   bool markers = true;
+  /// An interval band around the line (e.g. a 95 % confidence interval): empty, or lo and hi as
+  /// long as x; drawn as a translucent area in the series' colour (class "band"), broken where
+  /// a bound is not finite.
+  std::vector<double> lo{}, hi{};
+  bool line = true;     ///< false: markers only (isolated points, e.g. a reference)
+  bool dashed = false;  ///< a dashed line (as right-axis series are)
 };
 
 /// Lines through (x, y) points; a second y axis on the right when any series has right_axis
 /// (those series are drawn dashed and marked "(right)" in the legend).
-/// Optional vertical marker lines (e.g. the chosen threshold) with labels.
+/// Optional vertical marker lines (e.g. the chosen threshold) and horizontal ones on the left
+/// axis (e.g. a target), with labels.
 struct LineChart {
   std::string title, x_label, y_label, y2_label;
   std::vector<Series> series;
   std::vector<std::pair<double, std::string>> vlines;
+  std::vector<std::pair<double, std::string>> hlines;
   bool y_include_zero = false;   ///< left y axis starts at (or includes) 0
   bool y2_include_zero = false;  ///< right y axis starts at (or includes) 0
   Size size;
