@@ -301,17 +301,35 @@ TEST(OffchipTraffic, StridedPaddedAndDepthwiseConvolutions) {
   EXPECT_EQ(quant::layer_traffic(D), (quant::LayerTraffic{.weights = 27, .bias = 24, .input = 75, .output = 75}));
 }
 
+// The embedded default model and images, calibrated on one image.
+class EmbeddedNetwork : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+    const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+    if (!fs::exists(model_path)) GTEST_SKIP() << "no embedded data";
+    net_.emplace(model::load_tflite(model_path.string()));
+    images = data::list_images((data / "images").string());
+    ASSERT_FALSE(images.empty());
+    calib_.emplace(quant::calibrate_files(*net_, {images.front()}, 1));
+  }
+  [[nodiscard]] const model::Network& net() const { return *net_; }
+  [[nodiscard]] const quant::Calibration& calib() const { return *calib_; }
+  std::vector<std::string> images;
+
+ private:
+  std::optional<model::Network> net_;
+  std::optional<quant::Calibration> calib_;
+};
+using OffchipTrafficEmbedded = EmbeddedNetwork;
+using GroupTrafficEmbedded = EmbeddedNetwork;
+
 // The embedded default network: the traffic of every mode equals an independent count from
 // the model's operators (weights, biases, input and output tensor sizes of each MAC operator),
 // and the engine records it in every array run.
-TEST(OffchipTraffic, EmbeddedNetworkMatchesItsOperatorsAndIsRecorded) {
-  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
-  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
-  if (!fs::exists(model_path)) GTEST_SKIP() << "no embedded data";
-  const model::Network net(model::load_tflite(model_path.string()));
-  const std::vector<std::string> images = data::list_images((data / "images").string());
-  ASSERT_FALSE(images.empty());
-  const quant::Calibration calib = quant::calibrate_files(net, {images.front()}, 1);
+TEST_F(OffchipTrafficEmbedded, EmbeddedNetworkMatchesItsOperatorsAndIsRecorded) {
+  const model::Network& net = this->net();
+  const quant::Calibration& calib = this->calib();
   const driver::Accelerator acc(driver::default_hw_config());
   std::uint64_t bias_bytes = 0, values = 0;
   for (const auto& op : net.ops()) {
@@ -395,14 +413,9 @@ TEST(GroupTraffic, DepthwiseWeightsAreGroupedAcrossChannels) {
 // The embedded network at 16 and 8 bits: each layer's recorded activations have the shapes'
 // sizes, the groups the shapes imply (ceil(C / 16) per pixel), encode losslessly, and chain
 // (a layer's input is the previous MAC layer's output where no host operator sits between).
-TEST(GroupTraffic, EmbeddedNetworkGroupsFollowTheShapesAndRoundTrip) {
-  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
-  const fs::path model_path = data / "models" / "mobilenet_v1_0.25_128_quant.tflite";
-  if (!fs::exists(model_path)) GTEST_SKIP() << "no embedded data";
-  const model::Network net(model::load_tflite(model_path.string()));
-  const std::vector<std::string> images = data::list_images((data / "images").string());
-  ASSERT_FALSE(images.empty());
-  const quant::Calibration calib = quant::calibrate_files(net, {images.front()}, 1);
+TEST_F(GroupTrafficEmbedded, EmbeddedNetworkGroupsFollowTheShapesAndRoundTrip) {
+  const model::Network& net = this->net();
+  const quant::Calibration& calib = this->calib();
   driver::Accelerator acc(driver::default_hw_config());
   const data::Image img = data::load_for_model(images.back(), net.input_h(), net.input_w());
   for (int bits : {16, 8}) {
