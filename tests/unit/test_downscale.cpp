@@ -291,5 +291,18 @@ TEST(DownscaleImages, SpreadSubsetAndRefusals) {
   fs::remove_all(dir);
 }
 
+// ../shared/README.md allows the embedded default 6 MB in all (models included) and at most 300
+// downscaled sample images.
+TEST(EmbeddedData, WithinTheSharedAllowance) {
+  const fs::path data = fs::path(BITSCALE_SOURCE_DIR) / "data";
+  if (!fs::is_directory(data / "images")) GTEST_SKIP() << "no embedded data at " << data.string();
+  std::uintmax_t bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(data)) {
+    if (e.is_regular_file()) bytes += e.file_size();
+  }
+  EXPECT_LE(bytes, 6'000'000u);
+  EXPECT_LE(list_images((data / "images").string()).size(), 300u);
+}
+
 }  // namespace
 }  // namespace bitscale::data
