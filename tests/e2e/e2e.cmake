@@ -52,7 +52,7 @@ add_test(NAME eval_embedded_default_float_and_golden8
                  "$<TARGET_FILE:bitscale> eval --backend float --split even-odd --no-progress --out /dev/null && $<TARGET_FILE:bitscale> eval --backend golden --bits 8 --no-progress --out /dev/null"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(eval_embedded_default_float_and_golden8 PROPERTIES LABELS e2e
-                     PASS_REGULAR_EXPRESSION "back-end golden 8-bit \\(weight FL per channel\\), 25 images")
+                     PASS_REGULAR_EXPRESSION "back-end golden 8-bit \\(weight FL per channel\\), 150 images")
 
 # Counts are refused below 0 by the option parser: non-zero exit status, the option named,
 # nothing run (the output directory of sweep/characterize is not created). One test per command.
@@ -103,7 +103,7 @@ set_tests_properties(apply_policy_setup_characterize_and_sweep_even_half PROPERT
                      FIXTURES_SETUP e2e_policy)
 
 add_test(NAME apply_policy_on_odd_half
-         COMMAND sh -c "$<TARGET_FILE:bitscale> apply --policy ${pol_dir}/sweep/policy.json --half odd --jobs 2 --no-progress --out ${pol_dir}/apply.csv --json ${pol_dir}/apply.json && for k in top1_drop_pp top1_drop_pp_ci energy_saving_pct energy_saving_pct_ci images accepted; do grep -q \"\\\"$k\\\":\" ${pol_dir}/apply.json || { echo \"no key $k\"; exit 1; }; done && test $(wc -l < ${pol_dir}/apply.csv) -eq 26"
+         COMMAND sh -c "$<TARGET_FILE:bitscale> apply --policy ${pol_dir}/sweep/policy.json --half odd --jobs 2 --no-progress --out ${pol_dir}/apply.csv --json ${pol_dir}/apply.json && for k in top1_drop_pp top1_drop_pp_ci energy_saving_pct energy_saving_pct_ci images accepted; do grep -q \"\\\"$k\\\":\" ${pol_dir}/apply.json || { echo \"no key $k\"; exit 1; }; done && test $(wc -l < ${pol_dir}/apply.csv) -eq 151"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(apply_policy_on_odd_half PROPERTIES LABELS e2e TIMEOUT 600 FIXTURES_REQUIRED e2e_policy)
 
@@ -128,3 +128,12 @@ add_test(NAME traffic_json_has_layers_and_totals
          COMMAND sh -c "$<TARGET_FILE:bitscale> traffic --bits 16 --limit 2 --calib-limit 4 --json ${CMAKE_BINARY_DIR}/traffic16.json > /dev/null && grep -q '\"layers\"' ${CMAKE_BINARY_DIR}/traffic16.json && grep -q '\"totals\"' ${CMAKE_BINARY_DIR}/traffic16.json && grep -q '\"bits_per_group\"' ${CMAKE_BINARY_DIR}/traffic16.json"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(traffic_json_has_layers_and_totals PROPERTIES LABELS e2e)
+
+# `bitscale downscale` (the maintenance command that made data/images): a copy of two embedded
+# images with the shorter side 100 px, then the refusals: a destination that is not empty, a
+# file that is not a JPEG (named), each with a non-zero exit status.
+set(ds_dir ${CMAKE_BINARY_DIR}/e2e_downscale)
+add_test(NAME downscale_copies_and_refuses
+         COMMAND sh -c "rm -rf ${ds_dir} && mkdir -p ${ds_dir}/src ${ds_dir}/bad && cp data/images/n01484850_great_white_shark.JPEG data/images/n02676566_acoustic_guitar.JPEG ${ds_dir}/src/ && $<TARGET_FILE:bitscale> downscale --images ${ds_dir}/src --out ${ds_dir}/out --short-side 100 --quality 80 | grep -q '2 of the 2 images .* 2 resized to a shorter side of 100 px.* 1 grayscale, kept 1-component' || exit 1; test $(ls ${ds_dir}/out | wc -l) -eq 2 || exit 1; out=$($<TARGET_FILE:bitscale> downscale --images ${ds_dir}/src --out ${ds_dir}/out 2>&1) && { echo 'non-empty --out accepted'; exit 1; }; echo \"$out\" | grep -q 'is not empty' || { echo \"$out\"; exit 1; }; echo 'not a picture' > ${ds_dir}/bad/n01440764_tench.JPEG; out=$($<TARGET_FILE:bitscale> downscale --images ${ds_dir}/bad --out ${ds_dir}/out2 2>&1) && { echo 'text file accepted'; exit 1; }; echo \"$out\" | grep -q 'bad/n01440764_tench.JPEG: cannot decode JPEG' || { echo \"$out\"; exit 1; }"
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(downscale_copies_and_refuses PROPERTIES LABELS e2e)

@@ -19,29 +19,14 @@
 #include <jpeglib.h>
 
 #include "bitscale/util/file.hpp"
+#include "jpeg_error.hpp"
 
 namespace bitscale::data {
 namespace {
 
-// ---- libjpeg error handling ---------------------------------------------------------------
-// libjpeg reports fatal errors through error_exit, which must not return. Throwing a C++
-// exception through libjpeg's C frames is not safe, so error_exit formats the message into a
-// plain buffer and longjmps back to the setjmp in run_decoder, which returns false; the caller
-// decode_jpeg_memory then destroys the decompressor and throws ImageError.
-
-struct ErrorManager {
-  jpeg_error_mgr pub;  // must be first: libjpeg hands us a pointer to it
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-  int warnings;
-  char first_warning[JMSG_LENGTH_MAX];
-};
-
-[[noreturn]] void on_error_exit(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
+// libjpeg error handling: jpeg_error.hpp.
+using detail::ErrorManager;
+using detail::on_error_exit;
 
 // Warnings (msg_level -1) and trace messages (>= 0). Trace messages are dropped, warnings are
 // counted instead of printed to stderr. A premature end of the data is fatal for us: libjpeg
