@@ -7,8 +7,9 @@
 # Generates bsa_reg_pkg.sv from rtl/bsa_regs.def into OUT, writes OUT/<name>.ys = the RTL of
 # rtl/bsa.f read in yosys (bsa_compat.svh: YOSYS is defined, SYNTHESIS too, so the assertions
 # vanish) followed by SCRIPT with @ROOT@, @OUT@ and the MODE codes (@MODE_16@, ...) replaced,
-# and runs it with its log in OUT/<name>.log; it fails when yosys does. With STAT, each `stat -json` file the script wrote (in OUT)
-# becomes a table of cells per module (OUT/cells.md, also printed). Without yosys it prints
+# and runs it with its log in OUT/<name>.log; it fails when yosys does. With STAT, each
+# `stat -json` file the script wrote (in OUT) becomes a table of cells per module (OUT/cells.md,
+# also printed). Without yosys it prints
 # "yosys not found" and succeeds (the CTest is then skipped), unless REQUIRE is set.
 
 cmake_minimum_required(VERSION 3.25)

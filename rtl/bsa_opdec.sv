@@ -28,7 +28,8 @@ module bsa_opdec
   end
 
   for (genvar i = 0; i < 4; i++) begin : g_nib
-    assign nibs_o[NIB_W*i +: NIB_W] = nib_en_i[i] ? {top_nib[i] & word_i[4*i+3], word_i[4*i +: 4]} : 5'd0;
+    assign nibs_o[NIB_W*i +: NIB_W] =
+        nib_en_i[i] ? {top_nib[i] & word_i[4*i+3], word_i[4*i +: 4]} : 5'd0;
   end
 
 endmodule
