@@ -14,7 +14,7 @@ set_tests_properties(formal_csr_write_protection PROPERTIES LABELS formal
                      SKIP_REGULAR_EXPRESSION "yosys not found")
 foreach(m MODE_16 MODE_8 MODE_4)
   add_test(NAME formal_outstage_${m}
-           COMMAND ${CMAKE_COMMAND} -DROOT=${CMAKE_SOURCE_DIR} -DOUT=${CMAKE_BINARY_DIR}/yosys/formal_outstage_${m}_csr
+           COMMAND ${CMAKE_COMMAND} -DROOT=${CMAKE_SOURCE_DIR} -DOUT=${CMAKE_BINARY_DIR}/yosys/formal_outstage_${m}
                    -DSCRIPT=${CMAKE_SOURCE_DIR}/formal/outstage.ys -DMODE=${m}
                    -P ${CMAKE_SOURCE_DIR}/cmake/yosys.cmake)
   set_tests_properties(formal_outstage_${m} PROPERTIES LABELS formal
