@@ -106,11 +106,12 @@ synth: deps
 	cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/synth -DSCRIPT=$(CURDIR)/syn/synth.ys \
 	  "-DSTAT=stat.json;ref.json" -DREQUIRE=ON -P cmake/yosys.cmake
 
-# Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection by induction,
-# the output stage against the spec in each mode. Logs in $(BUILD)/formal/.
+# Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection and scratchpad
+# addresses in range while busy by induction, the output stage against the spec in each mode. Logs in $(BUILD)/formal/.
 FORMAL_RUN = cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/formal -DREQUIRE=ON
 formal: deps
 	$(FORMAL_RUN) -DSCRIPT=formal/csr.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/ctrl.ys -P cmake/yosys.cmake
 	for m in MODE_16 MODE_8 MODE_4; do \
 	  $(FORMAL_RUN) -DSCRIPT=formal/outstage.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
 	done

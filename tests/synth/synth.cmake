@@ -20,3 +20,8 @@ foreach(m MODE_16 MODE_8 MODE_4)
   set_tests_properties(formal_outstage_${m} PROPERTIES LABELS formal
                        SKIP_REGULAR_EXPRESSION "yosys not found")
 endforeach()
+add_test(NAME formal_ctrl_addresses_in_range
+         COMMAND ${CMAKE_COMMAND} -DROOT=${CMAKE_SOURCE_DIR} -DOUT=${CMAKE_BINARY_DIR}/yosys/formal_ctrl
+                 -DSCRIPT=${CMAKE_SOURCE_DIR}/formal/ctrl.ys -P ${CMAKE_SOURCE_DIR}/cmake/yosys.cmake)
+set_tests_properties(formal_ctrl_addresses_in_range PROPERTIES LABELS formal
+                     SKIP_REGULAR_EXPRESSION "yosys not found")
