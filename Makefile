@@ -107,7 +107,8 @@ synth: deps
 	  "-DSTAT=stat.json;ref.json" -DREQUIRE=ON -P cmake/yosys.cmake
 
 # Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection and scratchpad
-# addresses in range while busy by induction, the output stage against the spec in each mode. Logs in $(BUILD)/formal/.
+# addresses in range while busy by induction, the output stage against the spec in each mode.
+# Logs in $(BUILD)/formal/.
 FORMAL_RUN = cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/formal -DREQUIRE=ON
 formal: deps
 	$(FORMAL_RUN) -DSCRIPT=formal/csr.ys -P cmake/yosys.cmake
