@@ -1,6 +1,7 @@
 # bitscale: the two set-up commands of the README are `make run` and `make test`.
 # Both install the Debian packages they need (as root, from Debian's registry), configure,
-# build and then run. Other targets: lint, format, bench, regress, eval (docs/RESULTS.md), clean.
+# build and then run. Other targets: lint, format, bench, regress, eval (docs/RESULTS.md), clean,
+# synth (docs/SYNTHESIS.md) and formal (docs/FORMAL.md).
 
 SHELL       := /bin/bash
 BUILD       ?= build
@@ -14,7 +15,7 @@ DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libg
                 libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev clang-format \
                 nlohmann-json3-dev libtbb-dev libmd4c-dev libmd4c-html0-dev
 
-.PHONY: all deps configure build run test lint format format-check bench regress eval clean
+.PHONY: all deps configure build run test lint format format-check bench regress eval clean synth formal
 
 all: build
 
@@ -96,3 +97,25 @@ format: deps
 format-check: deps
 	@clang-format --dry-run -Werror $(FORMAT_FILES)
 	@echo "format: clean"
+
+# yosys 0.23 (Debian 12) for synthesis and proofs; `make test` does not need it (the CTest
+# yosys_elaborate is skipped without it).
+YOSYS_PACKAGES := yosys
+synth formal: DEB_PACKAGES += $(YOSYS_PACKAGES)
+
+# Generic synthesis of bsa_top at the default geometry, cells per module (docs/SYNTHESIS.md):
+# about 4 minutes on one core. Log, netlist statistics and the table in $(BUILD)/synth/.
+synth: deps
+	cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/synth -DSCRIPT=$(CURDIR)/syn/synth.ys \
+	  "-DSTAT=stat.json;ref.json" -DREQUIRE=ON -P cmake/yosys.cmake
+
+# Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection and scratchpad
+# addresses in range while busy by induction, the output stage against the spec in each mode.
+# Logs in $(BUILD)/formal/.
+FORMAL_RUN = cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/formal -DREQUIRE=ON
+formal: deps
+	$(FORMAL_RUN) -DSCRIPT=formal/csr.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/ctrl.ys -P cmake/yosys.cmake
+	for m in MODE_16 MODE_8 MODE_4; do \
+	  $(FORMAL_RUN) -DSCRIPT=formal/outstage.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
+	done

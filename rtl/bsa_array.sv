@@ -1,25 +1,28 @@
+`include "bsa_compat.svh"
+
 // Rows x Cols array of PEs with broadcast operands (Envision-style 2-D SIMD array):
 // row r gets one activation word, column c one weight word per cycle. Operands are decoded
 // once per row and per column. On out_en_i, every PE's accumulator goes through its output
 // stage and each row packs its Cols outputs in the mode's subword format.
 module bsa_array
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
 ) (
+  // Per-row and per-column vectors are flat: element i of width W at [W*i +: W].
   input  logic                              clk_i,
   input  logic                              rst_ni,
   input  mode_e                             mode_i,
   // operands (valid when acc_en_i)
-  input  logic [Rows-1:0][WORD_W-1:0]       act_i,
-  input  logic [Rows-1:0][3:0]              act_nib_en_i,
-  input  logic [Cols-1:0][WORD_W-1:0]       wgt_i,
+  input  logic [Rows*WORD_W-1:0]            act_i,
+  input  logic [4*Rows-1:0]                 act_nib_en_i,
+  input  logic [Cols*WORD_W-1:0]            wgt_i,
   input  logic [Cols-1:0]                   col_en_i,
   // accumulator control
   input  logic                              init_i,
-  input  logic [Cols-1:0][31:0]             bias_i,
+  input  logic [Cols*32-1:0]                bias_i,
   input  logic                              acc_en_i,
   // output stage
   input  logic                              out_en_i,
@@ -27,18 +30,20 @@ module bsa_array
   input  logic                              relu_i,
   input  logic                              clamp_en_i,
   input  logic signed [15:0]                clamp_hi_i,
-  output logic [Rows-1:0][Cols*WORD_W-1:0]  out_row_o
+  output logic [Rows*Cols*WORD_W-1:0]       out_row_o
 );
 
-  nibs_t [Rows-1:0] a_nibs;
-  nibs_t [Cols-1:0] w_nibs;
+  localparam int unsigned RowW = Cols * WORD_W;  // bits of one packed output row
+
+  nibs_t a_nibs [Rows];
+  nibs_t w_nibs [Cols];
   logic signed [15:0] y [Rows][Cols];
 
   for (genvar r = 0; r < Rows; r++) begin : g_row_dec
     bsa_opdec u_dec (
       .mode_i   (mode_i),
-      .word_i   (act_i[r]),
-      .nib_en_i (act_nib_en_i[r]),
+      .word_i   (act_i[WORD_W*r +: WORD_W]),
+      .nib_en_i (act_nib_en_i[4*r +: 4]),
       .nibs_o   (a_nibs[r])
     );
   end
@@ -46,7 +51,7 @@ module bsa_array
   for (genvar c = 0; c < Cols; c++) begin : g_col_dec
     bsa_opdec u_dec (
       .mode_i   (mode_i),
-      .word_i   (wgt_i[c]),
+      .word_i   (wgt_i[WORD_W*c +: WORD_W]),
       .nib_en_i ({4{col_en_i[c]}}),
       .nibs_o   (w_nibs[c])
     );
@@ -63,7 +68,7 @@ module bsa_array
         .a_i      (a_nibs[r]),
         .w_i      (w_nibs[c]),
         .init_i   (init_i),
-        .bias_i   (bias_i[c]),
+        .bias_i   (bias_i[32*c +: 32]),
         .acc_en_i (acc_en_i),
         .acc_o    (acc)
       );
@@ -88,9 +93,9 @@ module bsa_array
       for (int unsigned r = 0; r < Rows; r++) begin
         for (int unsigned c = 0; c < Cols; c++) begin
           unique case (mode_i)
-            MODE_16: out_row_o[r][16*c +: 16] = y[r][c];
-            MODE_8:  out_row_o[r][8*c +: 8]   = y[r][c][7:0];
-            default:  out_row_o[r][4*c +: 4]   = y[r][c][3:0];
+            MODE_16: out_row_o[RowW*r + 16*c +: 16] = y[r][c];
+            MODE_8:  out_row_o[RowW*r + 8*c +: 8]   = y[r][c][7:0];
+            default: out_row_o[RowW*r + 4*c +: 4]   = y[r][c][3:0];
           endcase
         end
       end

@@ -4,10 +4,11 @@
 // read-only, busy, in that order) in its cycle; the response is registered: rvalid/err and
 // read data appear after the edge, the data from the unit recorded in rsrc_q.
 `include "bsa_assert.svh"
+`include "bsa_compat.svh"
 
 module bsa_bus
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 #(
   parameter int unsigned Rows      = DEFAULT_ROWS,
   parameter int unsigned Cols      = DEFAULT_COLS,
@@ -38,9 +39,9 @@ module bsa_bus
   output logic [ERR_W-1:0]            code_o,
   // read data of the units (one cycle after the access)
   input  logic [LINE_W-1:0]           csr_rdata_i,  // combinational, sampled at the edge
-  input  logic [Rows-1:0][LINE_W-1:0] act_rdata_i,
-  input  logic [Cols-1:0][LINE_W-1:0] wgt_rdata_i,
-  input  logic [Cols-1:0][LINE_W-1:0] bias_rdata_i,
+  input  logic [Rows*LINE_W-1:0]      act_rdata_i,  // bank b at [LINE_W*b +: LINE_W]
+  input  logic [Cols*LINE_W-1:0]      wgt_rdata_i,
+  input  logic [Cols*LINE_W-1:0]      bias_rdata_i,
   input  logic [LINE_W-1:0]           out_rdata_i,
   // response
   output logic                        rvalid_o,
@@ -126,9 +127,9 @@ module bsa_bus
   always_comb begin
     unique case (rsrc_q)
       RSP_CSR:  rdata_o = csr_rdata_q;
-      RSP_ACT:  rdata_o = act_rdata_i[rbank_q[$clog2(Rows)-1:0]];
-      RSP_WGT:  rdata_o = wgt_rdata_i[rbank_q[$clog2(Cols)-1:0]];
-      RSP_BIAS: rdata_o = bias_rdata_i[rbank_q[$clog2(Cols)-1:0]];
+      RSP_ACT:  rdata_o = act_rdata_i[LINE_W*rbank_q[$clog2(Rows)-1:0] +: LINE_W];
+      RSP_WGT:  rdata_o = wgt_rdata_i[LINE_W*rbank_q[$clog2(Cols)-1:0] +: LINE_W];
+      RSP_BIAS: rdata_o = bias_rdata_i[LINE_W*rbank_q[$clog2(Cols)-1:0] +: LINE_W];
       RSP_OUT:  rdata_o = out_rdata_i;
       default:  rdata_o = '0;
     endcase

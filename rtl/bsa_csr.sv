@@ -1,8 +1,10 @@
+`include "bsa_compat.svh"
+
 // Control/status registers (rtl/bsa_regs.def, docs/REGISTERS.md): configuration, STATUS,
 // IRQ, read-only identification and the 64-bit performance counters.
 module bsa_csr
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 #(
   parameter int unsigned Rows        = DEFAULT_ROWS,
   parameter int unsigned Cols        = DEFAULT_COLS,
@@ -244,7 +246,9 @@ module bsa_csr
     endcase
   end
 
-  assign mode_o      = mode_e'(mode_q);
+  // The MODE field as its enum, written through a part-select: yosys 0.23 has no casts to a
+  // type (bsa_compat.svh), and Verilator refuses an implicit conversion to an enum.
+  assign mode_o[MODE_W-1:0] = mode_q;
   assign k_o         = k_q;
   assign rows_act_o  = rows_act_q;
   assign cols_act_o  = cols_act_q;

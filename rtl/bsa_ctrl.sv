@@ -1,10 +1,12 @@
+`include "bsa_compat.svh"
+
 // Tile sequencer: checks a START, then runs IDLE -> RUN (one word per cycle, KW cycles)
 // -> DRAIN -> OUT (docs/ARCHITECTURE.md, "A tile, cycle by cycle"). It addresses the
 // scratchpads, aligns the operand-select and lane-enable information with the read data,
 // and reports the array-side counter increments.
 module bsa_ctrl
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 #(
   parameter int unsigned Rows        = DEFAULT_ROWS,
   parameter int unsigned Cols        = DEFAULT_COLS,
@@ -40,7 +42,7 @@ module bsa_ctrl
   output logic [1:0]              act_sel_o,
   output logic [1:0]              wgt_sel_o,
   output logic                    bias_sel_o,
-  output logic [Rows-1:0][3:0]    act_nib_en_o,
+  output logic [4*Rows-1:0]       act_nib_en_o,  // row r at [4*r +: 4]
   output logic [Cols-1:0]         col_en_o,
   output logic                    init_o,
   output logic                    acc_en_o,
@@ -187,7 +189,7 @@ module bsa_ctrl
   end
 
   for (genvar r = 0; r < Rows; r++) begin : g_row_en
-    assign act_nib_en_o[r] = (9'(r) < rows_act_i) ? nib_en : 4'b0000;
+    assign act_nib_en_o[4*r +: 4] = (9'(r) < rows_act_i) ? nib_en : 4'b0000;
   end
   for (genvar c = 0; c < Cols; c++) begin : g_col_en
     assign col_en_o[c] = (9'(c) < cols_act_i);

@@ -1,10 +1,12 @@
+`include "bsa_compat.svh"
+
 // Operand decoder: splits a packed 16-bit word into four nibbles widened to 5 bits for the
 // block multipliers. A nibble is sign-extended when it is the most significant nibble of its
 // lane in the current mode, zero-extended otherwise; disabled nibbles (lanes past K,
 // inactive rows or columns) become 0. One decoder per array row and per array column.
 module bsa_opdec
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 (
   input  mode_e               mode_i,
   input  logic [WORD_W-1:0]   word_i,
@@ -26,7 +28,8 @@ module bsa_opdec
   end
 
   for (genvar i = 0; i < 4; i++) begin : g_nib
-    assign nibs_o[i] = nib_en_i[i] ? {top_nib[i] & word_i[4*i+3], word_i[4*i +: 4]} : 5'd0;
+    assign nibs_o[NIB_W*i +: NIB_W] =
+        nib_en_i[i] ? {top_nib[i] & word_i[4*i+3], word_i[4*i +: 4]} : 5'd0;
   end
 
 endmodule

@@ -1,8 +1,10 @@
+`include "bsa_compat.svh"
+
 // Output scratchpad: one register row of Cols packed outputs per array row, written by the
 // array's output stage (rows below ROWS_ACT), read over the bus one 64-bit line at a time.
 // The read data is registered (held between reads) and answers in the cycle after the access.
 module bsa_outbuf
-  import bsa_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
 #(
   parameter int unsigned Rows     = 16,
   parameter int unsigned Cols     = 16,
@@ -15,7 +17,7 @@ module bsa_outbuf
   // write: the array's output rows
   input  logic                             we_i,
   input  logic [8:0]                       rows_act_i,
-  input  logic [Rows-1:0][Cols*WORD_W-1:0] row_i,
+  input  logic [Rows*Cols*WORD_W-1:0]      row_i,  // row r at [Cols*WORD_W*r +: Cols*WORD_W]
   // bus read
   input  logic                             re_i,
   input  logic [RowAW-1:0]                 bank_i,
@@ -29,7 +31,7 @@ module bsa_outbuf
   for (genvar r = 0; r < Rows; r++) begin : g_out
     always_ff @(posedge clk_i) begin
       if (we_i && 9'(r) < rows_act_i) begin
-        out_q[r] <= row_i[r];
+        out_q[r] <= row_i[Cols*WORD_W*r +: Cols*WORD_W];
       end
     end
   end

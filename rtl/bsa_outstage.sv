@@ -1,9 +1,11 @@
+`include "bsa_compat.svh"
+
 // Output stage of one PE (docs/NUMERICS.md): arithmetic right shift with round half up
 // (ties towards +inf), saturation to the mode's bit-width, optional ReLU and upper clamp.
 // The result is a 16-bit signed value whose low B bits are the B-bit output.
 module bsa_outstage
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 (
   input  logic                    en_i,
   input  mode_e                   mode_i,

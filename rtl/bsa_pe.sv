@@ -1,9 +1,11 @@
+`include "bsa_compat.svh"
+
 // Processing element: one reconfigurable multiplier and a 48-bit accumulator.
 // Output stationary: the accumulator is initialised with the bias (init_i) and adds the
 // sum of the lane products of its row and column operands on every acc_en_i cycle.
 module bsa_pe
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 (
   input  logic                    clk_i,
   input  logic                    rst_ni,

@@ -1,8 +1,11 @@
+`include "bsa_compat.svh"
+
 // Internal types and constants of the bitscale accelerator (bsa).
 // Every hardware fact software also knows (register indices and fields, the precision mode
 // enum mode_e, ACC_W, counters, error codes, default geometry) comes from the generated
-// bsa_reg_pkg (rtl/bsa_regs.def); modules import both packages.
-package bsa_pkg;
+// bsa_reg_pkg (rtl/bsa_regs.def); modules import both packages (bsa_compat.svh).
+`BSA_PACKAGE(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 
   // Tile sequencer states.
   typedef enum logic [1:0] {
@@ -25,10 +28,11 @@ package bsa_pkg;
   localparam int unsigned SUM_W   = 32;  // sum of the lane products of one word pair
   localparam int unsigned WORD_W  = 16;  // packed operand word
   localparam int unsigned LINE_W  = 64;  // scratchpad line = bus data width
-  localparam int unsigned ERR_W   = bsa_reg_pkg::STATUS_CODE_W;  // STATUS.CODE
+  localparam int unsigned ERR_W   = STATUS_CODE_W;  // STATUS.CODE
   localparam int unsigned CNT_W   = 64;  // performance counters
 
-  // Widened operand nibbles of one 16-bit word: 4 x 5-bit signed.
-  typedef logic [3:0][4:0] nibs_t;
+  // Widened operand nibbles of one 16-bit word: 4 x 5-bit signed, nibble i at [NIB_W*i +: NIB_W].
+  localparam int unsigned NIB_W = 5;
+  typedef logic [4*NIB_W-1:0] nibs_t;
 
-endpackage
+`BSA_ENDPACKAGE

@@ -2,10 +2,11 @@
 // sequencer (bsa_ctrl), scratchpads (bsa_spad), PE array (bsa_array) and output scratchpad
 // (bsa_outbuf), plus the usage and invariant assertions (docs/ARCHITECTURE.md).
 `include "bsa_assert.svh"
+`include "bsa_compat.svh"
 
 module bsa_top
-  import bsa_pkg::*;
-  import bsa_reg_pkg::*;
+  `BSA_IMPORT(bsa_pkg)
+  `BSA_IMPORT(bsa_reg_pkg)
 #(
   parameter int unsigned Rows        = DEFAULT_ROWS,
   parameter int unsigned Cols        = DEFAULT_COLS,         // multiple of 4
@@ -46,8 +47,9 @@ module bsa_top
   logic             bus_err;
   logic [ERR_W-1:0] bus_code;
   logic [LINE_W-1:0] csr_rdata, out_rdata;
-  logic [Rows-1:0][LINE_W-1:0] act_rdata;
-  logic [Cols-1:0][LINE_W-1:0] wgt_rdata, bias_rdata;
+  // Per-row and per-column vectors are flat: element i of width W at [W*i +: W].
+  logic [Rows*LINE_W-1:0] act_rdata;
+  logic [Cols*LINE_W-1:0] wgt_rdata, bias_rdata;
 
   bsa_bus #(
     .Rows      (Rows),
@@ -146,7 +148,7 @@ module bsa_top
   logic [15:0]          act_word, wgt_word;
   logic [1:0]           act_sel, wgt_sel;
   logic                 bias_sel;
-  logic [Rows-1:0][3:0] act_nib_en;
+  logic [4*Rows-1:0]    act_nib_en;
   logic [Cols-1:0]      col_en;
 
   bsa_ctrl #(
@@ -200,9 +202,9 @@ module bsa_top
   assign wr_words = ctrl_wr_words + ((spad_req &&  bus_we_i) ? 16'd4 : 16'd0);
 
   // ---- scratchpads ----
-  logic [Rows-1:0][WORD_W-1:0] act_words;
-  logic [Cols-1:0][WORD_W-1:0] wgt_words;
-  logic [Cols-1:0][31:0]       bias_vals;
+  logic [Rows*WORD_W-1:0] act_words;
+  logic [Cols*WORD_W-1:0] wgt_words;
+  logic [Cols*32-1:0]     bias_vals;
 
   for (genvar r = 0; r < Rows; r++) begin : g_act
     logic bus_hit, arr_hit;
@@ -214,9 +216,9 @@ module bsa_top
       .we_i    (bus_hit && bus_we_i),
       .addr_i  (busy ? act_word[ActAW+1:2] : line[ActAW-1:0]),
       .wdata_i (bus_wdata_i),
-      .rdata_o (act_rdata[r])
+      .rdata_o (act_rdata[LINE_W*r +: LINE_W])
     );
-    assign act_words[r] = act_rdata[r][16*act_sel +: 16];
+    assign act_words[WORD_W*r +: WORD_W] = act_rdata[LINE_W*r + 16*act_sel +: 16];
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_wgt
@@ -228,9 +230,9 @@ module bsa_top
       .we_i    (bus_hit && bus_we_i),
       .addr_i  (busy ? wgt_word[WgtAW+1:2] : line[WgtAW-1:0]),
       .wdata_i (bus_wdata_i),
-      .rdata_o (wgt_rdata[c])
+      .rdata_o (wgt_rdata[LINE_W*c +: LINE_W])
     );
-    assign wgt_words[c] = wgt_rdata[c][16*wgt_sel +: 16];
+    assign wgt_words[WORD_W*c +: WORD_W] = wgt_rdata[LINE_W*c + 16*wgt_sel +: 16];
 
     assign bias_hit = spad_req && is_bias && (32'(bank) == c);
     bsa_spad #(.Lines(BiasLines), .Width(LINE_W)) u_bias (
@@ -239,13 +241,13 @@ module bsa_top
       .we_i    (bias_hit && bus_we_i),
       .addr_i  (bias_rd ? bias_base[BiasAW:1] : line[BiasAW-1:0]),
       .wdata_i (bus_wdata_i),
-      .rdata_o (bias_rdata[c])
+      .rdata_o (bias_rdata[LINE_W*c +: LINE_W])
     );
-    assign bias_vals[c] = bias_en ? bias_rdata[c][32*bias_sel +: 32] : 32'd0;
+    assign bias_vals[32*c +: 32] = bias_en ? bias_rdata[LINE_W*c + 32*bias_sel +: 32] : 32'd0;
   end
 
   // ---- PE array ----
-  logic [Rows-1:0][Cols*WORD_W-1:0] out_row;
+  logic [Rows*Cols*WORD_W-1:0] out_row;
 
   bsa_array #(
     .Rows (Rows),
