@@ -3,16 +3,24 @@
 #include <fmt/format.h>
 
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "Vbsa_top.h"
+#include "Vbsa_top__Dpi.h"
 #include "verilated.h"
 #if VM_TRACE_FST
 #include "verilated_fst_c.h"
 #endif
 
 namespace bitscale::rtl {
+namespace {
+// The failed-assertion log of the device whose model runs in this thread (set by select()).
+thread_local std::vector<std::string>* t_assertion_log = nullptr;
+}  // namespace
 
 struct RtlDevice::Impl {
+  mutable std::vector<std::string> assertion_log;  ///< labels of the failed assertions, oldest first
   std::unique_ptr<VerilatedContext> ctx;
   std::unique_ptr<Vbsa_top> top;
 #if VM_TRACE_FST
@@ -28,7 +36,10 @@ struct RtlDevice::Impl {
 
   // Verilator keeps a per-thread "current context" (assertion counts, scope registry). With
   // several devices in one thread it must be this device's whenever its model runs or dies.
-  void select() const { Verilated::threadContextp(ctx.get()); }
+  void select() const {
+    Verilated::threadContextp(ctx.get());
+    t_assertion_log = &assertion_log;
+  }
 
   // One clock cycle: inputs were set by the caller; falling edge, then rising edge.
   void tick() {
@@ -137,6 +148,8 @@ driver::WaitResult RtlDevice::wait(std::uint64_t max_cycles) {
 
 std::uint64_t RtlDevice::assertion_failures() const { return static_cast<std::uint64_t>(impl_->ctx->errorCount()); }
 
+std::vector<std::string> RtlDevice::failed_assertions() const { return impl_->assertion_log; }
+
 std::uint64_t RtlDevice::cycles() const { return impl_->edges; }
 
 bool RtlDevice::trace_supported() {
@@ -148,3 +161,9 @@ bool RtlDevice::trace_supported() {
 }
 
 }  // namespace bitscale::rtl
+
+// Called by the assertion macro of rtl/bsa_assert.svh (DPI-C) when an assertion fails, before its
+// $error: the label goes to the log of the device being simulated.
+void bsa_assert_failed(const char* label) {
+  if (bitscale::rtl::t_assertion_log != nullptr) bitscale::rtl::t_assertion_log->emplace_back(label);
+}

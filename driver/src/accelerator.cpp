@@ -13,6 +13,7 @@
 #include "bitscale/driver/accelerator.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <optional>
@@ -558,6 +559,16 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
   st.where.groups = s.groups;
   st.where.m_tiles = st.plan.m_tiles;
   invalidate_shadow();  // the device may have been used by someone else since the last run
+  // A failed RTL assertion ends the run: the data may still look right, the design is not.
+  const std::uint64_t asserts0 = dev_->assertion_failures();
+  const auto failed_assertions = [&]() -> std::string {
+    const std::uint64_t n = dev_->assertion_failures();
+    if (n == asserts0) return {};
+    const std::vector<std::string> names = dev_->failed_assertions();
+    const auto fresh = std::min<std::size_t>(names.size(), static_cast<std::size_t>(n - asserts0));
+    return fmt::format("{} {} RTL assertion(s) failed{}{}", dev_->name(), n - asserts0, fresh ? ": " : "",
+                       fmt::join(names.end() - static_cast<std::ptrdiff_t>(fresh), names.end(), ", "));
+  };
   try {
     write_layer_config(layer);
     int group = -1;
@@ -572,9 +583,12 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
       if (t.load_acts) load_activations(st, t);
       run_tile(st, t);
       read_outputs(st, t);
+      if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
     }
   } catch (const AcceleratorError& e) {
     invalidate_shadow();
+    if (std::string a = failed_assertions(); !a.empty())
+      throw DeviceError(fmt::format("{}; then: {} ({}, {})", a, e.what(), layer_label(layer), st.where.str()));
     throw AcceleratorError(fmt::format("{} ({}, {})", e.what(), layer_label(layer), st.where.str()));
   } catch (const DeviceError& e) {
     invalidate_shadow();

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bitscale/regmap.hpp"
 
@@ -60,6 +61,9 @@ class Device {
   virtual WaitResult wait(std::uint64_t max_cycles) = 0;
   /// Simulation assertions that failed so far (RTL back-end; 0 for models without any).
   [[nodiscard]] virtual std::uint64_t assertion_failures() const { return 0; }
+  /// The names of the assertions that failed so far, oldest first (as many as assertion_failures()
+  /// where the back-end knows them; the RTL reports the SystemVerilog assertion labels).
+  [[nodiscard]] virtual std::vector<std::string> failed_assertions() const { return {}; }
 };
 
 /// Line address of (region, bank, line), as decoded by bsa_top.

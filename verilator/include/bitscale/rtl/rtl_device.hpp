@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bitscale/driver/device.hpp"
 
@@ -27,6 +28,7 @@ class RtlDevice final : public driver::Device {
   driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
   [[nodiscard]] std::uint64_t assertion_failures() const override;
+  [[nodiscard]] std::vector<std::string> failed_assertions() const override;
 
   /// Clock edges since reset.
   [[nodiscard]] std::uint64_t cycles() const;
