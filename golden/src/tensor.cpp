@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace bitscale::golden {
@@ -79,7 +80,13 @@ void Layer::validate() const {
     throw std::invalid_argument(fmt::format("Layer ({}): {} weights, expected out_c * k = {}", shape.to_string(),
                                             weights.size(), shape.weight_count()));
   }
-  for (std::size_t i = 0; i < weights.size(); ++i) {
+  // One min/max pass (vectorised: this runs on every layer call); the search only on failure.
+  std::int32_t lo = 0, hi = 0;
+  for (const std::int32_t v : weights) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  for (std::size_t i = 0; (lo < min_value(mode) || hi > max_value(mode)) && i < weights.size(); ++i) {
     if (weights[i] < min_value(mode) || weights[i] > max_value(mode)) {
       throw std::invalid_argument(fmt::format("Layer: weight {} = {} outside the {} range {} .. {}", i, weights[i],
                                               to_string(mode), min_value(mode), max_value(mode)));
@@ -114,21 +121,35 @@ PackedTensor::PackedTensor(int height, int width, int channels, Mode m) : h(heig
 
 PackedTensor PackedTensor::from_values(int h, int w, int c, Mode mode, std::span<const std::int32_t> values) {
   PackedTensor t(h, w, c, mode);
-  const std::size_t n = static_cast<std::size_t>(h) * static_cast<std::size_t>(w) * static_cast<std::size_t>(c);
+  const std::size_t pixels = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  const std::size_t n = pixels * static_cast<std::size_t>(c);
   if (values.size() != n) {
     throw std::invalid_argument(fmt::format("PackedTensor::from_values: {} values for shape {}x{}x{} ({} expected)",
                                             values.size(), h, w, c, n));
   }
   const std::size_t wpp = t.words_per_pixel();
-  for (std::size_t px = 0; px < static_cast<std::size_t>(h) * static_cast<std::size_t>(w); ++px) {
-    try {
-      pack(values.subspan(px * static_cast<std::size_t>(c), static_cast<std::size_t>(c)), mode,
-           std::span<std::uint16_t>(t.words).subspan(px * wpp, wpp));
-    } catch (const std::out_of_range& e) {
-      throw std::out_of_range(fmt::format("PackedTensor::from_values: pixel (y {}, x {}): {}",
-                                          px / static_cast<std::size_t>(w), px % static_cast<std::size_t>(w),
-                                          e.what()));
+  const std::span<std::uint16_t> words(t.words);
+  const auto pack_pixel = [&](std::size_t px) {
+    pack(values.subspan(px * static_cast<std::size_t>(c), static_cast<std::size_t>(c)), mode,
+         words.subspan(px * wpp, wpp));
+  };
+  try {
+    if (static_cast<std::size_t>(c) % static_cast<std::size_t>(lanes(mode)) == 0) {
+      pack(values, mode, words);  // no partial words: one dense run, one range check
+    } else {
+      for (std::size_t px = 0; px < pixels; ++px) pack_pixel(px);
     }
+  } catch (const std::out_of_range&) {  // name the pixel
+    for (std::size_t px = 0; px < pixels; ++px) {
+      try {
+        pack_pixel(px);
+      } catch (const std::out_of_range& e) {
+        throw std::out_of_range(fmt::format("PackedTensor::from_values: pixel (y {}, x {}): {}",
+                                            px / static_cast<std::size_t>(w), px % static_cast<std::size_t>(w),
+                                            e.what()));
+      }
+    }
+    throw;
   }
   return t;
 }
@@ -141,6 +162,10 @@ std::vector<std::int32_t> PackedTensor::values() const {
         fmt::format("PackedTensor {}x{}x{}: {} words, expected {}", h, w, c, words.size(), pixels * wpp));
   }
   std::vector<std::int32_t> out(pixels * static_cast<std::size_t>(c));
+  if (static_cast<std::size_t>(c) % static_cast<std::size_t>(lanes(mode)) == 0) {  // one dense run
+    unpack(words, mode, out);
+    return out;
+  }
   for (std::size_t px = 0; px < pixels; ++px) {
     unpack(std::span<const std::uint16_t>(words).subspan(px * wpp, wpp), mode,
            std::span<std::int32_t>(out).subspan(px * static_cast<std::size_t>(c), static_cast<std::size_t>(c)));
