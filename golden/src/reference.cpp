@@ -615,7 +615,7 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
   return acc;
 }
 
-PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
+void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out) {
   Workspace& ws = workspace();
   conv2d_acc_into(layer, in, ws);
   const Buffer<std::int64_t>& acc = ws.acc;
@@ -634,23 +634,30 @@ PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
     }
     detail::output_stage_run_channels(acc.data(), acc.size() / nc, nc, sh.data(), half.data(), b.lo, b.hi, y.data());
   }
-  PackedTensor out(s.out_h(), s.out_w(), s.out_c, layer.mode);  // all words 0
+  out.h = s.out_h(), out.w = s.out_w(), out.c = s.out_c, out.mode = layer.mode;
+  out.words.resize(static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w) * out.words_per_pixel());
   const std::size_t pixels = static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w);
   const std::size_t c = static_cast<std::size_t>(s.out_c), wpp = out.words_per_pixel();
   const std::size_t p = static_cast<std::size_t>(lanes(layer.mode));
   if (c % p == 0) {
     pack_words(y.data(), out.words.size(), layer.mode, out.words.data());
-    return out;
+    return;
   }
   const std::size_t full = c / p;
   for (std::size_t px = 0; px < pixels; ++px) {
     const std::int32_t* src = y.data() + px * c;
     std::uint16_t* dst = out.words.data() + px * wpp;
     pack_words(src, full, layer.mode, dst);
-    for (std::size_t e = full * p; e < c; ++e) {  // lanes beyond c stay 0
+    dst[full] = 0;  // lanes beyond c stay 0
+    for (std::size_t e = full * p; e < c; ++e) {
       dst[full] = set_lane(dst[full], static_cast<int>(e - full * p), layer.mode, src[e]);
     }
   }
+}
+
+PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
+  PackedTensor out;
+  conv2d(layer, in, out);
   return out;
 }
 
