@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "vector_ops.hpp"
+
 namespace bitscale::golden {
 
 Mode mode_from_bits(int b) {
@@ -75,28 +77,32 @@ std::uint16_t set_lane(std::uint16_t word, int lane, Mode m, std::int32_t v) {
 
 namespace {
 
-/// Index of the first value outside the mode's range, or values.size() when all are in range:
-/// one min/max pass (vectorised), the search only on failure.
-std::size_t first_out_of_range(std::span<const std::int32_t> values, Mode m) {
-  std::int32_t lo = 0, hi = 0;
-  for (const std::int32_t v : values) {
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  if (lo >= min_value(m) && hi <= max_value(m)) return values.size();
-  for (std::size_t e = 0; e < values.size(); ++e) {
-    if (values[e] < min_value(m) || values[e] > max_value(m)) return e;
-  }
-  return values.size();
-}
-
-/// The low `b` bits of v at bit `shift`.
+/// The low `B` bits of v at bit `shift`.
 template <int B>
 constexpr std::uint32_t field(std::int32_t v, int shift) {
   return (static_cast<std::uint32_t>(v) & ((1u << B) - 1u)) << shift;
 }
 
-/// Packs n whole words of lanes(m) values each (values in range; vectorisable).
+}  // namespace
+
+namespace detail {
+
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+MinMax
+minmax_i32(const std::int32_t* __restrict v, std::size_t n) {
+  std::int32_t lo = 0, hi = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  return {lo, hi};
+}
+
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void pack_whole_words(const std::int32_t* __restrict v, std::size_t n, Mode m, std::uint16_t* __restrict w) {
   switch (m) {
     case Mode::k16:
@@ -115,7 +121,9 @@ void pack_whole_words(const std::int32_t* __restrict v, std::size_t n, Mode m, s
   }
 }
 
-/// Unpacks the n * lanes(m) values of n whole words (sign-extended; vectorisable).
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void unpack_whole_words(const std::uint16_t* __restrict w, std::size_t n, Mode m, std::int32_t* __restrict v) {
   switch (m) {
     case Mode::k16:
@@ -140,6 +148,21 @@ void unpack_whole_words(const std::uint16_t* __restrict w, std::size_t n, Mode m
   }
 }
 
+}  // namespace detail
+
+namespace {
+
+/// Index of the first value outside the mode's range, or values.size() when all are in range:
+/// one min/max pass, the search only on failure.
+std::size_t first_out_of_range(std::span<const std::int32_t> values, Mode m) {
+  const detail::MinMax r = detail::minmax_i32(values.data(), values.size());
+  if (r.lo >= min_value(m) && r.hi <= max_value(m)) return values.size();
+  for (std::size_t e = 0; e < values.size(); ++e) {
+    if (values[e] < min_value(m) || values[e] > max_value(m)) return e;
+  }
+  return values.size();
+}
+
 }  // namespace
 
 void pack(std::span<const std::int32_t> values, Mode m, std::span<std::uint16_t> words) {
@@ -153,7 +176,7 @@ void pack(std::span<const std::int32_t> values, Mode m, std::span<std::uint16_t>
                                         to_string(m), min_value(m), max_value(m)));
   }
   const std::size_t p = static_cast<std::size_t>(lanes(m)), full = values.size() / p;
-  pack_whole_words(values.data(), full, m, words.data());
+  detail::pack_whole_words(values.data(), full, m, words.data());
   if (full < need) {  // the last word: the remaining values, unused lanes 0
     std::uint16_t w = 0;
     for (std::size_t e = full * p; e < values.size(); ++e)
@@ -169,7 +192,7 @@ void unpack(std::span<const std::uint16_t> words, Mode m, std::span<std::int32_t
         fmt::format("unpack: {} {} values need {} words, got {}", values.size(), to_string(m), need, words.size()));
   }
   const std::size_t p = static_cast<std::size_t>(lanes(m)), full = values.size() / p;
-  unpack_whole_words(words.data(), full, m, values.data());
+  detail::unpack_whole_words(words.data(), full, m, values.data());
   for (std::size_t e = full * p; e < values.size(); ++e)
     values[e] = get_lane(words[full], static_cast<int>(e - full * p), m);
 }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "vector_ops.hpp"
+
 namespace bitscale::golden {
 
 namespace {
@@ -81,11 +83,7 @@ void Layer::validate() const {
                                             weights.size(), shape.weight_count()));
   }
   // One min/max pass (vectorised: this runs on every layer call); the search only on failure.
-  std::int32_t lo = 0, hi = 0;
-  for (const std::int32_t v : weights) {
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
+  const auto [lo, hi] = detail::minmax_i32(weights.data(), weights.size());
   for (std::size_t i = 0; (lo < min_value(mode) || hi > max_value(mode)) && i < weights.size(); ++i) {
     if (weights[i] < min_value(mode) || weights[i] > max_value(mode)) {
       throw std::invalid_argument(fmt::format("Layer: weight {} = {} outside the {} range {} .. {}", i, weights[i],
