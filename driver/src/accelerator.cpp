@@ -378,7 +378,7 @@ struct Accelerator::RunState {
   const golden::Layer& layer;
   TilePlan plan;
   std::optional<Im2col> im2col;  ///< device back-ends only
-  golden::PackedTensor out;
+  golden::PackedTensor& out;
   Where where;
 
   [[nodiscard]] const GroupPlan& group(const PlannedTile& t) const {
@@ -544,14 +544,21 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
 }
 
 golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in) {
+  golden::PackedTensor out;
+  run(pl, in, out);
+  return out;
+}
+
+void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, golden::PackedTensor& out) {
+  if (&out == &in) throw std::invalid_argument("Accelerator::run: the output tensor is the input tensor");
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
-  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, {}, {}};
+  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, out, {}};
   // The functional back-end computes the data with the reference kernels; the steps then
   // only keep the counters.
   if (functional_ != nullptr) {
-    st.out = golden::conv2d(layer, in);
+    golden::conv2d(layer, in, st.out);
   } else {
     st.im2col.emplace(layer, in, pl.kw_line);
     st.out = golden::PackedTensor(s.out_h(), s.out_w(), s.out_c, layer.mode);
@@ -594,7 +601,6 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
     invalidate_shadow();
     throw DeviceError(fmt::format("{} ({}, {})", e.what(), layer_label(layer), st.where.str()));
   }
-  return std::move(st.out);
 }
 
 }  // namespace bitscale::driver

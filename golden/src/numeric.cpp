@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "vector_ops.hpp"
+
 namespace bitscale::golden {
 
 Mode mode_from_bits(int b) {
@@ -73,22 +75,113 @@ std::uint16_t set_lane(std::uint16_t word, int lane, Mode m, std::int32_t v) {
   return static_cast<std::uint16_t>((word & ~mask) | field);
 }
 
+namespace {
+
+/// The low `B` bits of v at bit `shift`.
+template <int B>
+constexpr std::uint32_t field(std::int32_t v, int shift) {
+  return (static_cast<std::uint32_t>(v) & ((1u << B) - 1u)) << shift;
+}
+
+}  // namespace
+
+namespace detail {
+
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+MinMax
+minmax_i32(const std::int32_t* __restrict v, std::size_t n) {
+  std::int32_t lo = 0, hi = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  return {lo, hi};
+}
+
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void pack_whole_words(const std::int32_t* __restrict v, std::size_t n, Mode m, std::uint16_t* __restrict w) {
+  switch (m) {
+    case Mode::k16:
+      for (std::size_t i = 0; i < n; ++i) w[i] = static_cast<std::uint16_t>(v[i]);
+      break;
+    case Mode::k8:
+      for (std::size_t i = 0; i < n; ++i)
+        w[i] = static_cast<std::uint16_t>(field<8>(v[2 * i], 0) | field<8>(v[2 * i + 1], 8));
+      break;
+    case Mode::k4:
+      for (std::size_t i = 0; i < n; ++i) {
+        w[i] = static_cast<std::uint16_t>(field<4>(v[4 * i], 0) | field<4>(v[4 * i + 1], 4) |
+                                          field<4>(v[4 * i + 2], 8) | field<4>(v[4 * i + 3], 12));
+      }
+      break;
+  }
+}
+
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void unpack_whole_words(const std::uint16_t* __restrict w, std::size_t n, Mode m, std::int32_t* __restrict v) {
+  switch (m) {
+    case Mode::k16:
+      for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::int16_t>(w[i]);
+      break;
+    case Mode::k8:
+      for (std::size_t i = 0; i < n; ++i) {
+        v[2 * i] = static_cast<std::int8_t>(static_cast<std::uint8_t>(w[i]));
+        v[2 * i + 1] = static_cast<std::int8_t>(static_cast<std::uint8_t>(w[i] >> 8));
+      }
+      break;
+    case Mode::k4:
+      for (std::size_t i = 0; i < n; ++i) {
+        // Nibble l moved to the top 4 bits of an int16, then an arithmetic shift: sign extension.
+        const auto x = static_cast<std::int16_t>(w[i]);
+        v[4 * i] = static_cast<std::int16_t>(x << 12) >> 12;
+        v[4 * i + 1] = static_cast<std::int16_t>(x << 8) >> 12;
+        v[4 * i + 2] = static_cast<std::int16_t>(x << 4) >> 12;
+        v[4 * i + 3] = x >> 12;
+      }
+      break;
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+/// Index of the first value outside the mode's range, or values.size() when all are in range:
+/// one min/max pass, the search only on failure.
+std::size_t first_out_of_range(std::span<const std::int32_t> values, Mode m) {
+  const detail::MinMax r = detail::minmax_i32(values.data(), values.size());
+  if (r.lo >= min_value(m) && r.hi <= max_value(m)) return values.size();
+  for (std::size_t e = 0; e < values.size(); ++e) {
+    if (values[e] < min_value(m) || values[e] > max_value(m)) return e;
+  }
+  return values.size();
+}
+
+}  // namespace
+
 void pack(std::span<const std::int32_t> values, Mode m, std::span<std::uint16_t> words) {
   const std::size_t need = packed_words(values.size(), m);
   if (words.size() < need) {
     throw std::out_of_range(
         fmt::format("pack: {} {} values need {} words, got {}", values.size(), to_string(m), need, words.size()));
   }
-  const int p = lanes(m);
-  std::fill(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(need), std::uint16_t{0});
-  for (std::size_t e = 0; e < values.size(); ++e) {
-    const std::int32_t v = values[e];
-    if (v < min_value(m) || v > max_value(m)) {
-      throw std::out_of_range(fmt::format("pack: value {} at index {} outside the {} range {} .. {}", v, e,
-                                          to_string(m), min_value(m), max_value(m)));
-    }
-    std::uint16_t& w = words[e / static_cast<std::size_t>(p)];
-    w = set_lane(w, static_cast<int>(e % static_cast<std::size_t>(p)), m, v);
+  if (const std::size_t e = first_out_of_range(values, m); e < values.size()) {
+    throw std::out_of_range(fmt::format("pack: value {} at index {} outside the {} range {} .. {}", values[e], e,
+                                        to_string(m), min_value(m), max_value(m)));
+  }
+  const std::size_t p = static_cast<std::size_t>(lanes(m)), full = values.size() / p;
+  detail::pack_whole_words(values.data(), full, m, words.data());
+  if (full < need) {  // the last word: the remaining values, unused lanes 0
+    std::uint16_t w = 0;
+    for (std::size_t e = full * p; e < values.size(); ++e)
+      w = set_lane(w, static_cast<int>(e - full * p), m, values[e]);
+    words[full] = w;
   }
 }
 
@@ -98,10 +191,10 @@ void unpack(std::span<const std::uint16_t> words, Mode m, std::span<std::int32_t
     throw std::out_of_range(
         fmt::format("unpack: {} {} values need {} words, got {}", values.size(), to_string(m), need, words.size()));
   }
-  const int p = lanes(m);
-  for (std::size_t e = 0; e < values.size(); ++e) {
-    values[e] = get_lane(words[e / static_cast<std::size_t>(p)], static_cast<int>(e % static_cast<std::size_t>(p)), m);
-  }
+  const std::size_t p = static_cast<std::size_t>(lanes(m)), full = values.size() / p;
+  detail::unpack_whole_words(words.data(), full, m, values.data());
+  for (std::size_t e = full * p; e < values.size(); ++e)
+    values[e] = get_lane(words[full], static_cast<int>(e - full * p), m);
 }
 
 }  // namespace bitscale::golden

@@ -20,7 +20,11 @@
 #include <atomic>
 #include <climits>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #include "gemm.hpp"
 
@@ -71,6 +75,54 @@ const std::vector<KernelEntry>& kernels() {
 }
 
 std::atomic<std::size_t> g_kernel_index{0};  // index into kernels()
+
+// ---------------------------------------------------------------- per-thread workspace
+
+/// std::allocator whose value-less construct() default-initialises: resize() leaves trivial
+/// elements uninitialised (for buffers every element of which is written before it is read).
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  explicit DefaultInitAllocator(const DefaultInitAllocator<U>& /*other*/) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    std::construct_at(p, std::forward<Args>(args)...);
+  }
+};
+
+/// A growable buffer whose resize() does not zero-fill.
+template <class T>
+using Buffer = std::vector<T, DefaultInitAllocator<T>>;
+
+/// The scratch buffers of conv2d, kept per thread across layers and images: after the largest
+/// layer they are neither allocated nor page-faulted again.
+struct Workspace {
+  Buffer<std::int16_t> x;      ///< unpacked input, HWC
+  Buffer<std::int16_t> xe;     ///< depthwise: input with channel n / mult at position n
+  Buffer<std::int16_t> wt;     ///< depthwise: weights [tap][n]
+  Buffer<std::int16_t> panel;  ///< GEMM: one group's weight panels
+  Buffer<std::int16_t> abuf;   ///< GEMM: kGemmMR im2col rows (16-bit: the low bytes)
+  Buffer<std::int16_t> ahi;    ///< GEMM, 16-bit: the high bytes of abuf
+  Buffer<std::int16_t> row;    ///< dot path: one im2col row
+  Buffer<std::int32_t> acc32;  ///< depthwise: int32 partial sums
+  Buffer<std::int32_t> y;      ///< output stage results
+  Buffer<std::int64_t> acc;    ///< accumulators, HWC
+  Buffer<std::int64_t> bias;   ///< GEMM: bias in int64 (0 without bias)
+};
+
+Workspace& workspace() {
+  thread_local Workspace ws;
+  return ws;
+}
 
 // ---------------------------------------------------------------- unpack / pack
 
@@ -124,7 +176,8 @@ void pack_words(const std::int32_t* __restrict y, std::size_t n, Mode m, std::ui
 }
 
 /// The input's values as int16, HWC (the don't-care lanes of each pixel's last word ignored).
-std::vector<std::int16_t> unpack_i16(const PackedTensor& in) {
+/// Returns x.data().
+const std::int16_t* unpack_i16(const PackedTensor& in, Buffer<std::int16_t>& x) {
   const std::size_t pixels = static_cast<std::size_t>(in.h) * static_cast<std::size_t>(in.w);
   const std::size_t wpp = in.words_per_pixel();
   if (in.words.size() != pixels * wpp) {
@@ -132,10 +185,10 @@ std::vector<std::int16_t> unpack_i16(const PackedTensor& in) {
         fmt::format("PackedTensor {}x{}x{}: {} words, expected {}", in.h, in.w, in.c, in.words.size(), pixels * wpp));
   }
   const std::size_t c = static_cast<std::size_t>(in.c), p = static_cast<std::size_t>(lanes(in.mode));
-  std::vector<std::int16_t> x(pixels * c);
+  x.resize(pixels * c);
   if (c % p == 0) {  // no partial words: one dense run
     unpack_words(in.words.data(), in.words.size(), in.mode, x.data());
-    return x;
+    return x.data();
   }
   const std::size_t full = c / p;
   for (std::size_t px = 0; px < pixels; ++px) {
@@ -146,7 +199,7 @@ std::vector<std::int16_t> unpack_i16(const PackedTensor& in) {
       dst[e] = static_cast<std::int16_t>(get_lane(src[full], static_cast<int>(e - full * p), in.mode));
     }
   }
-  return x;
+  return x.data();
 }
 
 // ---------------------------------------------------------------- depthwise
@@ -211,11 +264,11 @@ namespace {
 /// Largest |a * w| of the mode: 2^(2B-2).
 std::int64_t max_product(Mode m) { return std::int64_t{1} << (2 * bits(m) - 2); }
 
-void conv_depthwise(const Layer& layer, const std::vector<std::int16_t>& x, std::int64_t* acc) {
+void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws) {
   const ConvShape& s = layer.shape;
   const int n = s.out_c, mult = s.out_c / s.in_c, taps = s.k_h * s.k_w;
-  std::vector<std::int16_t> xe;  // input with channel n / mult at position n
-  const std::int16_t* xp = x.data();
+  Buffer<std::int16_t>& xe = ws.xe;
+  const std::int16_t* xp = x;
   if (mult > 1) {
     const std::size_t pixels = static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w);
     xe.resize(pixels * static_cast<std::size_t>(n));
@@ -225,13 +278,15 @@ void conv_depthwise(const Layer& layer, const std::vector<std::int16_t>& x, std:
             x[px * static_cast<std::size_t>(s.in_c) + static_cast<std::size_t>(c / mult)];
     xp = xe.data();
   }
-  std::vector<std::int16_t> wt(static_cast<std::size_t>(taps) * static_cast<std::size_t>(n));
+  Buffer<std::int16_t>& wt = ws.wt;
+  wt.resize(static_cast<std::size_t>(taps) * static_cast<std::size_t>(n));
   for (int c = 0; c < n; ++c)
     for (int t = 0; t < taps; ++t)
       wt[static_cast<std::size_t>(t) * static_cast<std::size_t>(n) + static_cast<std::size_t>(c)] =
           static_cast<std::int16_t>(layer.weights[static_cast<std::size_t>(c) * static_cast<std::size_t>(taps) +
                                                   static_cast<std::size_t>(t)]);
-  std::vector<std::int32_t> acc32(static_cast<std::size_t>(n));
+  Buffer<std::int32_t>& acc32 = ws.acc32;
+  acc32.resize(static_cast<std::size_t>(n));
   DepthwiseArgs d{};
   d.x = xp, d.wt = wt.data(), d.out = acc, d.acc32 = acc32.data();
   d.in_h = s.in_h, d.in_w = s.in_w, d.n = n;
@@ -245,7 +300,7 @@ void conv_depthwise(const Layer& layer, const std::vector<std::int16_t>& x, std:
 // ---------------------------------------------------------------- GEMM path
 
 /// Weights of group g as 16-channel panels (gemm.hpp layout), K padded to kp (even) with 0.
-void pack_weights(const Layer& layer, int g, int ng, int k, int kp, int ntiles, std::vector<std::int16_t>& panel) {
+void pack_weights(const Layer& layer, int g, int ng, int k, int kp, int ntiles, Buffer<std::int16_t>& panel) {
   const std::size_t pairs = static_cast<std::size_t>(kp / 2);
   const std::size_t tile_stride = pairs * 2 * kGemmNR;
   panel.assign(static_cast<std::size_t>(ntiles) * tile_stride, 0);
@@ -323,15 +378,15 @@ namespace {
 
 /// Few output pixels (fully-connected layers): dot products straight on the layer's weights,
 /// no weight packing.
-void conv_dot(const Layer& layer, const std::vector<std::int16_t>& x, std::int64_t* acc) {
+void conv_dot(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Buffer<std::int16_t>& row) {
   const ConvShape& s = layer.shape;
   const std::size_t m_total = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
   const int ng = s.out_c / s.groups, k = s.k();
   const auto chunk = static_cast<std::size_t>(INT32_MAX / max_product(layer.mode));
-  std::vector<std::int16_t> row(static_cast<std::size_t>(k));
+  row.resize(static_cast<std::size_t>(k));
   for (std::size_t m = 0; m < m_total; ++m) {
     for (int g = 0; g < s.groups; ++g) {
-      im2col_row(s, x.data(), m, g, k, row.data());
+      im2col_row(s, x, m, g, k, row.data());
       for (int j = 0; j < ng; ++j) {
         const int n = g * ng + j;
         std::int64_t& o = acc[m * static_cast<std::size_t>(s.out_c) + static_cast<std::size_t>(n)];
@@ -344,7 +399,7 @@ void conv_dot(const Layer& layer, const std::vector<std::int16_t>& x, std::int64
   }
 }
 
-void conv_gemm(const Layer& layer, const std::vector<std::int16_t>& x, std::int64_t* acc) {
+void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws) {
   const ConvShape& s = layer.shape;
   const GemmKernel kern = kernels()[g_kernel_index.load(std::memory_order_relaxed)].fn;
   const bool split16 = layer.mode == Mode::k16;
@@ -363,11 +418,14 @@ void conv_gemm(const Layer& layer, const std::vector<std::int16_t>& x, std::int6
   const bool direct = !split16 && s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
                       s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 && k % 2 == 0;
 
-  std::vector<std::int64_t> bias(out_c, 0);
+  Buffer<std::int64_t>& bias = ws.bias;
+  bias.assign(out_c, 0);
   for (std::size_t i = 0; i < layer.bias.size(); ++i) bias[i] = layer.bias[i];
-  std::vector<std::int16_t> panel;
-  std::vector<std::int16_t> abuf(static_cast<std::size_t>(kGemmMR) * static_cast<std::size_t>(kp));
-  std::vector<std::int16_t> ahi(split16 ? abuf.size() : 0);
+  Buffer<std::int16_t>& panel = ws.panel;
+  Buffer<std::int16_t>& abuf = ws.abuf;
+  abuf.resize(static_cast<std::size_t>(kGemmMR) * static_cast<std::size_t>(kp));
+  Buffer<std::int16_t>& ahi = ws.ahi;
+  ahi.resize(split16 ? abuf.size() : 0);
   alignas(64) std::int32_t cbuf[kGemmMR * kGemmLdc];
 
   for (int g = 0; g < s.groups; ++g) {
@@ -377,13 +435,13 @@ void conv_gemm(const Layer& layer, const std::vector<std::int16_t>& x, std::int6
       const std::int16_t* a = abuf.data();
       std::size_t lda = static_cast<std::size_t>(kp);
       if (direct && rows == kGemmMR) {
-        a = x.data() + m0 * static_cast<std::size_t>(k);
+        a = x + m0 * static_cast<std::size_t>(k);
         lda = static_cast<std::size_t>(k);
       } else {
         for (int r = 0; r < kGemmMR; ++r) {
           std::int16_t* row = abuf.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(kp);
           if (r < rows) {
-            im2col_row(s, x.data(), m0 + static_cast<std::size_t>(r), g, kp, row);
+            im2col_row(s, x, m0 + static_cast<std::size_t>(r), g, kp, row);
           } else {
             std::memset(row, 0, static_cast<std::size_t>(kp) * sizeof(std::int16_t));
           }
@@ -481,26 +539,39 @@ void output_stage_run_channels(const std::int64_t* __restrict acc, std::size_t p
 
 }  // namespace detail
 
-std::vector<std::int64_t> conv2d_acc(const Layer& layer, const PackedTensor& in) {
+namespace {
+
+/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC).
+void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) {
   layer.validate();
   check_input(layer, in);
   const ConvShape& s = layer.shape;
-  const std::vector<std::int16_t> x = unpack_i16(in);
+  const std::int16_t* x = unpack_i16(in, ws.x);
   const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
   const std::size_t n = static_cast<std::size_t>(s.out_c);
-  std::vector<std::int64_t> acc(m * n);
+  ws.acc.resize(m * n);  // every path writes every accumulator (depthwise: from the bias or 0)
+  std::int64_t* acc = ws.acc.data();
   if (s.groups > 1 && s.groups == s.in_c) {
-    if (!layer.bias.empty()) {
+    if (layer.bias.empty()) {
+      std::fill_n(acc, m * n, std::int64_t{0});
+    } else {
       for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) acc[i * n + j] = layer.bias[j];
     }
-    conv_depthwise(layer, x, acc.data());
+    conv_depthwise(layer, x, acc, ws);
   } else if (m <= 2) {
-    conv_dot(layer, x, acc.data());
+    conv_dot(layer, x, acc, ws.row);
   } else {
-    conv_gemm(layer, x, acc.data());
+    conv_gemm(layer, x, acc, ws);
   }
-  return acc;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> conv2d_acc(const Layer& layer, const PackedTensor& in) {
+  Workspace& ws = workspace();
+  conv2d_acc_into(layer, in, ws);
+  return {ws.acc.begin(), ws.acc.end()};
 }
 
 std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTensor& in) {
@@ -544,11 +615,14 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
   return acc;
 }
 
-PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
-  const std::vector<std::int64_t> acc = conv2d_acc(layer, in);
+void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out) {
+  Workspace& ws = workspace();
+  conv2d_acc_into(layer, in, ws);
+  const Buffer<std::int64_t>& acc = ws.acc;
   const ConvShape& s = layer.shape;
   const StageBounds b = stage_bounds(layer);
-  std::vector<std::int32_t> y(acc.size());
+  Buffer<std::int32_t>& y = ws.y;
+  y.resize(acc.size());  // every value written by the output stage
   if (layer.channel_shift.empty()) {
     detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
   } else {
@@ -560,23 +634,30 @@ PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
     }
     detail::output_stage_run_channels(acc.data(), acc.size() / nc, nc, sh.data(), half.data(), b.lo, b.hi, y.data());
   }
-  PackedTensor out(s.out_h(), s.out_w(), s.out_c, layer.mode);  // all words 0
+  out.h = s.out_h(), out.w = s.out_w(), out.c = s.out_c, out.mode = layer.mode;
+  out.words.resize(static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w) * out.words_per_pixel());
   const std::size_t pixels = static_cast<std::size_t>(out.h) * static_cast<std::size_t>(out.w);
   const std::size_t c = static_cast<std::size_t>(s.out_c), wpp = out.words_per_pixel();
   const std::size_t p = static_cast<std::size_t>(lanes(layer.mode));
   if (c % p == 0) {
     pack_words(y.data(), out.words.size(), layer.mode, out.words.data());
-    return out;
+    return;
   }
   const std::size_t full = c / p;
   for (std::size_t px = 0; px < pixels; ++px) {
     const std::int32_t* src = y.data() + px * c;
     std::uint16_t* dst = out.words.data() + px * wpp;
     pack_words(src, full, layer.mode, dst);
-    for (std::size_t e = full * p; e < c; ++e) {  // lanes beyond c stay 0
+    dst[full] = 0;  // lanes beyond c stay 0
+    for (std::size_t e = full * p; e < c; ++e) {
       dst[full] = set_lane(dst[full], static_cast<int>(e - full * p), layer.mode, src[e]);
     }
   }
+}
+
+PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
+  PackedTensor out;
+  conv2d(layer, in, out);
   return out;
 }
 

@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "vector_ops.hpp"
 
 namespace bitscale::golden {
 
@@ -79,7 +82,9 @@ void Layer::validate() const {
     throw std::invalid_argument(fmt::format("Layer ({}): {} weights, expected out_c * k = {}", shape.to_string(),
                                             weights.size(), shape.weight_count()));
   }
-  for (std::size_t i = 0; i < weights.size(); ++i) {
+  // One min/max pass (vectorised: this runs on every layer call); the search only on failure.
+  const auto [lo, hi] = detail::minmax_i32(weights.data(), weights.size());
+  for (std::size_t i = 0; (lo < min_value(mode) || hi > max_value(mode)) && i < weights.size(); ++i) {
     if (weights[i] < min_value(mode) || weights[i] > max_value(mode)) {
       throw std::invalid_argument(fmt::format("Layer: weight {} = {} outside the {} range {} .. {}", i, weights[i],
                                               to_string(mode), min_value(mode), max_value(mode)));
@@ -105,47 +110,85 @@ void Layer::validate() const {
   // clamp_hi: any signed 16-bit value (it is saturated to the mode's range when applied).
 }
 
-PackedTensor::PackedTensor(int height, int width, int channels, Mode m) : h(height), w(width), c(channels), mode(m) {
+namespace {
+
+void check_shape(int h, int w, int c) {
   if (h < 0 || w < 0 || c < 0 || h > kMaxDim || w > kMaxDim || c > kMaxDim) {
     throw std::invalid_argument(fmt::format("PackedTensor: shape {}x{}x{} outside 0 .. {}", h, w, c, kMaxDim));
   }
+}
+
+}  // namespace
+
+PackedTensor::PackedTensor(int height, int width, int channels, Mode m) : h(height), w(width), c(channels), mode(m) {
+  check_shape(h, w, c);
   words.assign(static_cast<std::size_t>(h) * static_cast<std::size_t>(w) * words_per_pixel(), 0);
 }
 
 PackedTensor PackedTensor::from_values(int h, int w, int c, Mode mode, std::span<const std::int32_t> values) {
-  PackedTensor t(h, w, c, mode);
-  const std::size_t n = static_cast<std::size_t>(h) * static_cast<std::size_t>(w) * static_cast<std::size_t>(c);
-  if (values.size() != n) {
-    throw std::invalid_argument(fmt::format("PackedTensor::from_values: {} values for shape {}x{}x{} ({} expected)",
-                                            values.size(), h, w, c, n));
-  }
-  const std::size_t wpp = t.words_per_pixel();
-  for (std::size_t px = 0; px < static_cast<std::size_t>(h) * static_cast<std::size_t>(w); ++px) {
-    try {
-      pack(values.subspan(px * static_cast<std::size_t>(c), static_cast<std::size_t>(c)), mode,
-           std::span<std::uint16_t>(t.words).subspan(px * wpp, wpp));
-    } catch (const std::out_of_range& e) {
-      throw std::out_of_range(fmt::format("PackedTensor::from_values: pixel (y {}, x {}): {}",
-                                          px / static_cast<std::size_t>(w), px % static_cast<std::size_t>(w),
-                                          e.what()));
-    }
-  }
+  PackedTensor t;
+  t.assign_values(h, w, c, mode, values);
   return t;
 }
 
+void PackedTensor::assign_values(int height, int width, int channels, Mode m, std::span<const std::int32_t> values) {
+  check_shape(height, width, channels);
+  const std::size_t pixels = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
+  const std::size_t n = pixels * static_cast<std::size_t>(channels);
+  if (values.size() != n) {
+    throw std::invalid_argument(fmt::format("PackedTensor::from_values: {} values for shape {}x{}x{} ({} expected)",
+                                            values.size(), height, width, channels, n));
+  }
+  h = height, w = width, c = channels, mode = m;
+  const std::size_t wpp = words_per_pixel();
+  words.resize(pixels * wpp);  // every word is written below (unused lanes 0)
+  const std::span<std::uint16_t> dst(words);
+  const auto pack_pixel = [&](std::size_t px) {
+    pack(values.subspan(px * static_cast<std::size_t>(c), static_cast<std::size_t>(c)), mode,
+         dst.subspan(px * wpp, wpp));
+  };
+  try {
+    if (static_cast<std::size_t>(c) % static_cast<std::size_t>(lanes(mode)) == 0) {
+      pack(values, mode, dst);  // no partial words: one dense run, one range check
+    } else {
+      for (std::size_t px = 0; px < pixels; ++px) pack_pixel(px);
+    }
+  } catch (const std::out_of_range&) {  // name the pixel
+    for (std::size_t px = 0; px < pixels; ++px) {
+      try {
+        pack_pixel(px);
+      } catch (const std::out_of_range& e) {
+        throw std::out_of_range(fmt::format("PackedTensor::from_values: pixel (y {}, x {}): {}",
+                                            px / static_cast<std::size_t>(w), px % static_cast<std::size_t>(w),
+                                            e.what()));
+      }
+    }
+    throw;
+  }
+}
+
 std::vector<std::int32_t> PackedTensor::values() const {
+  std::vector<std::int32_t> out;
+  values(out);
+  return out;
+}
+
+void PackedTensor::values(std::vector<std::int32_t>& out) const {
   const std::size_t pixels = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
   const std::size_t wpp = words_per_pixel();
   if (words.size() != pixels * wpp) {
     throw std::logic_error(
         fmt::format("PackedTensor {}x{}x{}: {} words, expected {}", h, w, c, words.size(), pixels * wpp));
   }
-  std::vector<std::int32_t> out(pixels * static_cast<std::size_t>(c));
+  out.resize(pixels * static_cast<std::size_t>(c));
+  if (static_cast<std::size_t>(c) % static_cast<std::size_t>(lanes(mode)) == 0) {  // one dense run
+    unpack(words, mode, out);
+    return;
+  }
   for (std::size_t px = 0; px < pixels; ++px) {
     unpack(std::span<const std::uint16_t>(words).subspan(px * wpp, wpp), mode,
            std::span<std::int32_t>(out).subspan(px * static_cast<std::size_t>(c), static_cast<std::size_t>(c)));
   }
-  return out;
 }
 
 namespace {

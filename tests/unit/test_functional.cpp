@@ -151,3 +151,31 @@ TEST(Backends, NamesRoundTripAndUnknownNamesAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// Accelerator::run into a caller's tensor (reused across layers, as QuantizedNetwork::run does):
+// every layer's output equals the reference's, whatever the tensor held before (a larger
+// output, another mode), on both back-ends; the input cannot be the output.
+TEST(FunctionalBackend, RunIntoAReusedTensor) {
+  dv::LayerGenerator gen(7, {.max_k = 300, .group_out = {1, 30}});
+  golden::GoldenDevice dev;
+  driver::Accelerator dev_acc(dev);
+  driver::Accelerator fast(dev_acc.hw());
+  golden::PackedTensor out_fast, out_dev;
+  for (int t = 0; t < 30; ++t) {
+    const dv::Case c = gen.random_case(static_cast<golden::Mode>(t % 3));
+    const driver::PreparedLayer p = fast.prepare(c.layer);
+    const golden::PackedTensor want = golden::conv2d(c.layer, c.input);
+    fast.run(p, c.input, out_fast);
+    dev_acc.run(p, c.input, out_dev);
+    ASSERT_TRUE(out_fast == want) << "functional, layer " << t << " " << c.layer.shape.to_string();
+    ASSERT_TRUE(out_dev == want) << "golden device, layer " << t << " " << c.layer.shape.to_string();
+  }
+  const dv::Case c = gen.random_case(golden::Mode::k8);
+  const driver::PreparedLayer p = fast.prepare(c.layer);
+  golden::PackedTensor in = c.input;
+  EXPECT_THROW(fast.run(p, in, in), std::invalid_argument);
+}
+
+}  // namespace

@@ -163,6 +163,40 @@ TEST(Numeric, PackErrors) {
   EXPECT_THROW(pack(v, Mode::k16, w1), std::out_of_range);
 }
 
+// pack checks the range once per call and packs whole words in a separate loop: long vectors
+// (vectorised body plus a partial last word) still match the field formula, and an error names
+// the first value out of range, not the smallest or the largest.
+TEST(Numeric, PackLongVectorsAndFirstError) {
+  std::mt19937_64 rng(test_seed());
+  for (Mode m : kModes) {
+    const int p = lanes(m);
+    for (const std::size_t n : {std::size_t{1000}, std::size_t{1001}, std::size_t{1003}}) {
+      std::vector<std::int32_t> v(n);
+      for (auto& x : v) x = std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
+      std::vector<std::uint16_t> words(packed_words(n, m));
+      pack(v, m, words);
+      for (std::size_t wi = 0; wi < words.size(); ++wi) {
+        std::vector<std::int32_t> lanes_v(static_cast<std::size_t>(p), 0);
+        for (std::size_t l = 0; l < static_cast<std::size_t>(p); ++l) {
+          if (wi * static_cast<std::size_t>(p) + l < n) lanes_v[l] = v[wi * static_cast<std::size_t>(p) + l];
+        }
+        ASSERT_EQ(words[wi], pack_word_formula(lanes_v, bits(m))) << to_string(m) << " word " << wi;
+      }
+      std::vector<std::int32_t> back(n);
+      unpack(words, m, back);
+      EXPECT_EQ(back, v);
+      v[700] = max_value(m) + 1;
+      v[900] = min_value(m) - 5;  // further out, but later
+      try {
+        pack(v, m, words);
+        ADD_FAILURE() << "no exception for " << v[700] << " in " << to_string(m);
+      } catch (const std::out_of_range& e) {
+        EXPECT_NE(std::string(e.what()).find("index 700"), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
 TEST(Numeric, RoundShiftWorkedExamples) {
   // docs/NUMERICS.md: s = 1 maps 3 -> 2, -3 -> -1, 5 -> 3, -5 -> -2.
   EXPECT_EQ(round_shift(3, 1), 2);

@@ -155,6 +155,21 @@ TEST(PackedTensor, RoundTripAndAccess) {
   EXPECT_THROW(PackedTensor(-1, 1, 1, Mode::k8), std::invalid_argument);
 }
 
+// Whole-word channel counts are packed as one dense run; an error still names the pixel.
+TEST(PackedTensor, DenseRunNamesThePixel) {
+  for (Mode m : kModes) {
+    const int h = 2, w = 3, c = 8;  // a multiple of every mode's lanes
+    std::vector<std::int32_t> v(static_cast<std::size_t>(h * w * c), min_value(m));
+    const PackedTensor t = PackedTensor::from_values(h, w, c, m, v);
+    EXPECT_EQ(t.values(), v);
+    EXPECT_EQ(t.at(1, 2, 7), min_value(m));
+    v[static_cast<std::size_t>((1 * w + 2) * c + 5)] = max_value(m) + 1;  // pixel (y 1, x 2), channel 5
+    const std::string msg = error_of([&] { (void)PackedTensor::from_values(h, w, c, m, v); });
+    EXPECT_NE(msg.find("pixel (y 1, x 2)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("index 5"), std::string::npos) << msg;
+  }
+}
+
 /// Independent reference: materialise the zero-padded input in doubles, then apply the docs'
 /// formula with the group mapping and the output stage via floor on doubles.
 struct NaiveResult {
@@ -382,6 +397,49 @@ TEST(Reference, FastIgnoresDontCareInputLanes) {
       }
       EXPECT_EQ(conv2d_acc(l, in), want) << l.shape.to_string() << " " << to_string(m);
       EXPECT_EQ(conv2d_acc_naive(l, in), want);
+    }
+  }
+}
+
+// conv2d keeps its scratch buffers per thread and does not clear them: every call must see
+// nothing of the earlier ones (a depthwise layer without bias after a larger one with a bias,
+// GEMM and dot-product layers after larger ones, and back).
+TEST(Reference, BuffersReusedAcrossCalls) {
+  std::mt19937_64 rng(test_seed());
+  const auto make = [&](Mode m, int hw, int in_c, int out_c, int groups, int k, bool bias) {
+    Layer l;
+    l.mode = m;
+    ConvShape& s = l.shape;
+    s.in_h = s.in_w = hw, s.in_c = in_c, s.out_c = out_c, s.groups = groups, s.k_h = s.k_w = k;
+    s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = k / 2;
+    l.weights.resize(static_cast<std::size_t>(s.weight_count()));
+    for (auto& w : l.weights) w = std::uniform_int_distribution<std::int32_t>(min_value(m), max_value(m))(rng);
+    if (bias) {
+      l.bias.resize(static_cast<std::size_t>(out_c));
+      for (auto& b : l.bias) b = std::uniform_int_distribution<std::int32_t>(-100000, 100000)(rng);
+    }
+    l.out.shift = bits(m) / 2;
+    return l;
+  };
+  const auto input = [&](const Layer& l) {
+    const ConvShape& s = l.shape;
+    std::vector<std::int32_t> v(static_cast<std::size_t>(s.in_h * s.in_w * s.in_c));
+    for (auto& x : v) x = std::uniform_int_distribution<std::int32_t>(min_value(l.mode), max_value(l.mode))(rng);
+    return PackedTensor::from_values(s.in_h, s.in_w, s.in_c, l.mode, v);
+  };
+  for (Mode m : kModes) {
+    const std::vector<Layer> layers = {
+        make(m, 9, 24, 24, 24, 3, true),   // depthwise, bias
+        make(m, 5, 16, 16, 16, 3, false),  // smaller depthwise, no bias
+        make(m, 8, 40, 48, 1, 1, true),    // GEMM
+        make(m, 4, 20, 20, 1, 3, false),   // smaller GEMM, no bias
+        make(m, 1, 64, 10, 1, 1, false),   // dot products
+        make(m, 9, 24, 48, 24, 3, false),  // depthwise, channel multiplier 2
+        make(m, 5, 16, 16, 16, 3, false),
+    };
+    for (const Layer& l : layers) {
+      SCOPED_TRACE(l.shape.to_string() + " " + to_string(m));
+      expect_fast_equals_naive(l, input(l));
     }
   }
 }

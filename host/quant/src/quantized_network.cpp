@@ -305,7 +305,13 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
   const Network& net = *net_;
   const auto& ops = net.ops();
   QuantResult res;
-  std::vector<QTensor> t(net.shapes().size());
+  // The tensors of the previous image run on this thread, overwritten in place: the shapes are
+  // the same from image to image, so after the first one the MAC outputs need neither an
+  // allocation nor fresh (page-faulted) memory. Every tensor an operator reads was written
+  // earlier in this run (operators are in topological order).
+  thread_local std::vector<QTensor> scratch;
+  std::vector<QTensor>& t = scratch;
+  t.resize(net.shapes().size());
   {
     const golden::FloatTensor x = net.input_values(rgb);
     QTensor& q = t[net.input_tensor()];
@@ -316,10 +322,10 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
   acc.clear_counters();
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
-    QTensor y;
+    QTensor& y = t[op.output];
     y.fl = fl_[op.output];
     if (op_layer_[i] >= 0) {
-      y.v = run_mac(acc, layers_[op_layer_[i]], t[op.inputs[0]], opts, res);
+      run_mac(acc, layers_[op_layer_[i]], t[op.inputs[0]], opts, res, y.v);
       // RELU_N1_TO_1: the array clamps above, the host below.
       if (op.act == golden::FloatActivation::kReluN1To1) {
         for (auto& v : y.v) v = activate_fixed(v, op.act, y.fl, op_mode_[i]);
@@ -328,7 +334,6 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
     } else {
       y.v = run_host_op(i, t, y.fl);
     }
-    t[op.output] = std::move(y);
   }
   res.counters = acc.counters();
   if (net.ends_in_softmax()) {
@@ -340,16 +345,16 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
   return res;
 }
 
-std::vector<std::int32_t> QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, const QTensor& x,
-                                                    const QuantRunOptions& opts, QuantResult& res) const {
+void QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, const QTensor& x,
+                               const QuantRunOptions& opts, QuantResult& res, std::vector<std::int32_t>& y) const {
   const auto& sh = ql.prepared.layer.shape;
-  const auto in = golden::PackedTensor::from_values(sh.in_h, sh.in_w, sh.in_c, ql.prepared.layer.mode, x.v);
+  thread_local golden::PackedTensor in, out;  // their words are reused across layers and images
+  in.assign_values(sh.in_h, sh.in_w, sh.in_c, ql.prepared.layer.mode, x.v);
   const driver::Counters c0 = opts.record_layer_counters ? acc.counters() : driver::Counters{};
-  golden::PackedTensor out = acc.run(ql.prepared, in);
+  acc.run(ql.prepared, in, out);
   if (opts.record_layer_counters) res.layer_counters.push_back(acc.counters() - c0);
-  std::vector<std::int32_t> y = out.values();
-  if (opts.record_mac_outputs) res.mac_outputs.push_back(std::move(out));
-  return y;
+  out.values(y);
+  if (opts.record_mac_outputs) res.mac_outputs.push_back(out);
 }
 
 }  // namespace bitscale::quant

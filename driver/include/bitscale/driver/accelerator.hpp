@@ -77,6 +77,8 @@ class Accelerator {
   /// Runs the layer on `in` (shape in_h x in_w x in_c, same mode as the layer), tile by tile
   /// as plan_tiles() plans it (tile_plan.hpp; per-channel shifts: docs/NUMERICS.md).
   golden::PackedTensor run(const PreparedLayer& layer, const golden::PackedTensor& in);
+  /// Same, into `out` (its storage is reused: no allocation when it already holds as many words).
+  void run(const PreparedLayer& layer, const golden::PackedTensor& in, golden::PackedTensor& out);
   golden::PackedTensor run(const golden::Layer& layer, const golden::PackedTensor& in) {
     return run(prepare(layer), in);
   }

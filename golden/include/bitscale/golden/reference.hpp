@@ -22,6 +22,8 @@ std::vector<std::int64_t> conv2d_acc(const Layer& layer, const PackedTensor& in)
 std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTensor& in);
 /// Full layer: accumulators through the output stage, packed in the layer's mode.
 PackedTensor conv2d(const Layer& layer, const PackedTensor& in);
+/// Same, into `out` (its words are reused when it already holds as many: no allocation).
+void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out);
 
 /// GEMM micro-kernels usable on this CPU, fastest first; the last one is "generic"
 /// (portable C++). Possible names: "avx512vnni", "avx512bw", "avx2", "generic".

@@ -64,7 +64,12 @@ struct PackedTensor {
   PackedTensor(int h, int w, int c, Mode mode);
   /// Pack HWC values (h*w*c of them, each in range).
   static PackedTensor from_values(int h, int w, int c, Mode mode, std::span<const std::int32_t> values);
+  /// Same as `*this = from_values(...)`, reusing the storage of `words` (no allocation when it
+  /// already holds as many words: for buffers reused across images).
+  void assign_values(int h, int w, int c, Mode mode, std::span<const std::int32_t> values);
   [[nodiscard]] std::vector<std::int32_t> values() const;
+  /// The values into `out`, resized to h*w*c (no allocation when it already has that size).
+  void values(std::vector<std::int32_t>& out) const;
   [[nodiscard]] std::size_t words_per_pixel() const { return packed_words(static_cast<std::size_t>(c), mode); }
   [[nodiscard]] std::int32_t at(int y, int x, int ch) const;
   void set(int y, int x, int ch, std::int32_t v);

@@ -112,9 +112,9 @@ class QuantizedNetwork {
                                     const driver::Accelerator& acc) const;
   /// The output FL of host operator `i` (and its quantized constant, for an ADD).
   int plan_host_op(std::size_t i, int fl_in, const Calibration& calib);
-  [[nodiscard]] std::vector<std::int32_t> run_mac(driver::Accelerator& acc, const QuantLayer& ql,
-                                                  const host::QTensor& x, const QuantRunOptions& opts,
-                                                  QuantResult& res) const;
+  /// MAC layer `ql` on `x` into `y` (resized; its storage is reused when it has the size).
+  void run_mac(driver::Accelerator& acc, const QuantLayer& ql, const host::QTensor& x, const QuantRunOptions& opts,
+               QuantResult& res, std::vector<std::int32_t>& y) const;
   [[nodiscard]] std::vector<std::int32_t> run_host_op(std::size_t i, std::span<const host::QTensor> t,
                                                       int fl_out) const;
 
