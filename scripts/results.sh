@@ -56,11 +56,21 @@ variants_protocol() {
   run "$B" apply --policy "$V/mem/sweep/policy.json" "${I[@]}" --half odd --out "$V/mem/apply.csv" --json "$V/mem/apply.json"
 }
 
+# DPRed off-chip traffic (docs/DPRED.md): per-group vs per-tensor vs uncompressed, 100 odd images.
+traffic_protocol() {
+  local m=$1 M=$2
+  for b in 8 16; do
+    log "$m: off-chip traffic at $b bits, per group of 16 (DPRed)"
+    run "$B" traffic --model "$M" --images "$S/data/imagenet-sample" --bits "$b" --limit 100 --json "$O/$m/traffic_$b.json"
+  done
+}
+
 for m in $MODELS; do
   M="$S/models/$m.tflite"
   mkdir -p "$O/$m"
   if [ "${ONLY:-}" = policy ]; then policy_protocol "$m" "$M"; continue; fi
   if [ "${ONLY:-}" = variants ]; then variants_protocol "$m" "$M"; continue; fi
+  if [ "${ONLY:-}" = traffic ]; then traffic_protocol "$m" "$M"; continue; fi
   log "$m: float baseline, all images"
   run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend float --split none --jobs "$J" --no-progress --out "$O/$m/float_all.csv"
   log "$m: float, odd half"
@@ -85,5 +95,6 @@ for m in $MODELS; do
   run "$B" report --in "$O/$m/study" --out "$O/$m/study/report.html"
   policy_protocol "$m" "$M"
   variants_protocol "$m" "$M"
+  traffic_protocol "$m" "$M"
 done
 log "done: $O/summary.txt"
