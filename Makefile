@@ -119,3 +119,13 @@ formal: deps
 	for m in MODE_16 MODE_8 MODE_4; do \
 	  $(FORMAL_RUN) -DSCRIPT=formal/outstage.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
 	done
+
+# A single-node Slurm cluster on this machine (scripts/slurm-local.sh: Debian's slurm-wlm and munge,
+# as root; its daemons stopped by their PIDs) runs a characterization and a sweep with a 4-image RTL
+# confirmation as 4-task job arrays written by `bitscale slurm`, merges them and compares every
+# output byte for byte with the unsharded runs (scripts/test-slurm.sh). Time: docs/SCALE_OUT.md.
+.PHONY: test-slurm
+SLURM_PACKAGES := slurm-wlm munge
+test-slurm: DEB_PACKAGES += $(SLURM_PACKAGES)
+test-slurm: build
+	scripts/test-slurm.sh $(BUILD)

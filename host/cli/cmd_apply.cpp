@@ -32,6 +32,10 @@ int run_apply(ApplyCli& o) {
   };
   const study::ApplyOutcome r = study::run_apply(o.job, cb);
   progress.finish();
+  if (r.shard) {
+    fmt::print("{}", study::shard_summary(*r.shard));
+    return 0;
+  }
   fmt::print("{}", study::apply_summary(r));
   return 0;
 }
@@ -53,6 +57,7 @@ const RegisterCommand kApply([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--energy", job.energy,
                   "Energy table file (default: the Envision table with the policy's energy model, docs/ENERGY.md)");
   add_jobs_option(cmd, job.jobs);
+  add_shard_option(cmd, job.shard);
   add_count_option(cmd, "--limit", job.limit, "At most the first N images (0 = all)");
   cmd->add_option("--out", job.out,
                   "Per-image rows, .csv or .jsonl (records kept beside it as <F>.records.jsonl: resumable)");

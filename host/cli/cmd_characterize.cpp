@@ -41,6 +41,15 @@ int run_characterize(CharacterizeCli& o) {
   };
   const study::CharacterizeJobOutcome r = study::run_characterize(job, cb);
   if (!r.complete) return stopped_early(r.computed);
+  if (r.calibrated_only) {
+    fmt::print("calibration written to {}/calibration.json (float records: {}/float.jsonl); start the shards\n",
+               job.out_dir, job.out_dir);
+    return 0;
+  }
+  if (r.shard) {
+    fmt::print("{}", study::shard_summary(*r.shard));
+    return 0;
+  }
   fmt::print("{}{}", study::characterize_summary(r), study::characterize_outputs(job.out_dir));
   return 0;
 }
@@ -68,6 +77,10 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   add_jobs_option(cmd, job.jobs);
   add_count_option(cmd, "--limit", job.limit, "At most the first N images (0 = all)");
   add_stop_after_option(cmd, job.stop_after);
+  add_shard_option(cmd, job.shard);
+  cmd->add_flag("--calibrate-only", job.calibrate_only,
+                "Run the float phase and write --out/calibration.json, then stop: the step before the shards\n"
+                "(--shard), which read them from --out");
   add_synsets_option(cmd, job.data.synsets, "labels from file names");
   add_no_progress_flag(cmd, o->progress);
   return [o]() { return run_characterize(*o); };

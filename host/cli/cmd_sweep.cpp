@@ -46,6 +46,12 @@ int run_sweep(SweepCli& o) {
   cb.confirm_done = [&](int) { progress.finish(); };
   const study::SweepOutcome r = study::run_sweep(o.job, cb);
   if (!r.complete) return stopped_early(r.computed);
+  if (r.calibrated_only) {
+    fmt::print("calibration written to {}/calibration.json; start the shards\n", o.job.out_dir);
+    return 0;
+  }
+  for (const auto& s : r.shards) fmt::print("{}", study::shard_summary(s));
+  if (!r.shards.empty()) return 0;
   if (r.confirmation) fmt::print("{}", study::sweep_confirmation(*r.confirmation));
   if (r.confirmation && !r.confirmation->all_same) return 1;
   fmt::print("{}", study::sweep_outputs(o.job.out_dir));
@@ -89,6 +95,10 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_jobs_option(cmd, job.jobs);
   add_count_option(cmd, "--limit", job.limit, "At most the first N evaluation images (0 = all)");
   add_stop_after_option(cmd, job.stop_after);
+  add_shard_option(cmd, job.shard);
+  cmd->add_flag("--calibrate-only", job.calibrate_only,
+                "Write --out/calibration.json (from --calib), then stop: the step before the shards (--shard),\n"
+                "which read it from --out");
   add_synsets_option(cmd, job.data.synsets, "labels from file names");
   add_no_progress_flag(cmd, o->progress);
   add_choice_option(cmd, "--metric", job.metric, study::parse_metric, {"margin", "max-prob", "entropy"},

@@ -15,6 +15,7 @@
 
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/study/engine.hpp"
+#include "bitscale/study/shard.hpp"
 #include "bitscale/study/sweep.hpp"
 
 namespace bitscale::cli {
@@ -183,6 +184,15 @@ inline void add_quantization_options(CLI::App* cmd, quant::QuantOptions& q) {
   cmd->add_option("--rounding-seed", q.rounding_seed, "Seed of the stochastic rounding (reproducible)")
       ->check(kNonNegative)
       ->capture_default_str();
+}
+
+/// --shard I/N: record only shard I (1-based) of N of the selected images (study/shard.hpp).
+inline CLI::Option* add_shard_option(CLI::App* cmd, study::Shard& shard) {
+  return add_parsed_option(cmd, "--shard", shard, study::parse_shard,
+                           "Record only shard I of N (1 <= I <= N) of the selected images: image k (0-based) of the\n"
+                           "selection goes to shard k mod N + 1; into <records>.shard-I-of-N.jsonl under --out, no\n"
+                           "outputs. Join the shards with `bitscale merge` (docs/SCALE_OUT.md)",
+                           "1/1 (all images)");
 }
 
 }  // namespace bitscale::cli

@@ -108,7 +108,11 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
     files.resize(static_cast<std::size_t>(job.limit));
   if (files.empty())
     throw std::invalid_argument(fmt::format("{}: no images ({} half)", out.image_dir, to_string(job.half)));
-  if (const auto ov = policy_overlap(p, files); !ov.empty())
+  const bool shard = !job.shard.whole();
+  if (shard && job.out.empty())
+    throw std::invalid_argument("apply --shard needs --out (the shard's records go beside it)");
+  // A shard checks its own images; the run on the merged records checks them all.
+  if (const auto ov = policy_overlap(p, shard ? shard_of(files, job.shard) : files); !ov.empty())
     throw std::invalid_argument(fmt::format(
         "{}: {} of {} images were used to choose or calibrate the policy {} (measuring on them would be optimistic): "
         "{}",
@@ -161,15 +165,21 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   ro.jobs = job.jobs;
   ro.progress = cb.progress;
   ro.warn = warn;
+  const ShardRecording where{
+      .path = records, .header = header, .files = files, .shard = job.shard, .model_hash = shard ? p.model_hash : ""};
   RecordResult rec;
   try {
-    rec = record_images(records, header, files, runner.workers(), ro);
+    rec = record_shard(where, runner.workers(), ro);
   } catch (...) {
     if (temp) fs::remove(records);
     throw;
   }
   if (temp) fs::remove(records);
   out.resumed = rec.resumed;
+  if (shard) {  // records only: the rows and figures come from the merged records
+    out.shard = shard_done(where, rec);
+    return out;
+  }
   std::vector<ImageOutcome> o;
   for (const ImageRecord& r : rec.records) {
     ApplyRow row = apply_row(r, p, table, out.energy16_per_image_pj);

@@ -10,6 +10,7 @@
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/study/outputs.hpp"
+#include "bitscale/study/policy.hpp"
 
 namespace bitscale::study {
 
@@ -51,8 +52,11 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   cs.progress = cb.progress;
   cs.phase_done = cb.phase_done;
   cs.float_done = cb.float_done;
+  cs.calibrate_only = job.calibrate_only;
+  cs.shard = job.shard;
+  if (!job.shard.whole()) cs.model_hash = content_hash(model_path);
   CharacterizeJobOutcome out{run_characterization(cs), model_name, files.size()};
-  if (!out.complete) return out;
+  if (!out.complete || !out.result) return out;  // stopped, calibrated only or a shard
   const FloatBaseline& base = out.base;
   const std::string context = fmt::format(
       "Model `{}`, {} images of `{}` ({} half), float {} correct on {} ({:.1f} %): these calibrate the fixed-point "

@@ -71,9 +71,66 @@ void check_resume(const CharacterizeSetup& s) {
   }
 }
 
+/// The levels of one shard of the kept images: the float records and the calibration come from a
+/// --calibrate-only run under out_dir (never written by a shard: array tasks would race on them),
+/// and must be those of this run's model, images and options.
+CharacterizeOutcome run_levels_shard(const CharacterizeSetup& s) {
+  const std::string float_path = s.out_dir + "/float.jsonl";
+  const std::string calib_path = s.out_dir + "/calibration.json";
+  if (!std::filesystem::exists(calib_path) || !std::filesystem::exists(float_path))
+    throw StudyError(fmt::format(
+        "{}: no calibration yet; shards never calibrate (array tasks would race on it): run the same characterize "
+        "command with --calibrate-only and without --shard first",
+        calib_path));
+  std::string header;
+  std::vector<ImageRecord> floats = read_records(float_path, &header);
+  if (const std::string diff = header_difference(header, records_header("float", s.model_name, "float", {}, ""));
+      !diff.empty())
+    throw StudyError(fmt::format("{}: {}; not this shard's model (run --calibrate-only again)", float_path, diff));
+  std::sort(floats.begin(), floats.end(), [](const ImageRecord& a, const ImageRecord& b) { return a.file < b.file; });
+  std::set<std::string> recorded;
+  for (const auto& r : floats) recorded.insert(r.file);
+  const std::set<std::string> now(s.files.begin(), s.files.end());
+  if (recorded != now)
+    throw StudyError(fmt::format(
+        "{}: recorded on {} images, this shard's selection has {}: the calibration run used other images (--images, "
+        "--half, --limit must be the same as for --calibrate-only)",
+        float_path, recorded.size(), now.size()));
+  CharacterizeOutcome out;
+  out.base = float_correct(floats, s.top5, s.record.warn);
+  if (out.base.kept.empty())
+    throw std::runtime_error(fmt::format("{}: no image is classified correctly by the float network", s.image_dir));
+  const quant::Calibration calib = kept_calibration(s, out.base.kept);  // exists: loaded and checked
+  const ShardRecording rec{.path = s.out_dir + "/levels.jsonl",
+                           .header = levels_header(s, fmt::format("{:016x}", fnv1a(calib.to_json(*s.net)))),
+                           .files = out.base.kept,
+                           .shard = s.shard,
+                           .model_hash = s.model_hash};
+  check_shard_resumable(rec);
+  const Runner runner({.net = s.net,
+                       .run_float = false,
+                       .bits = s.levels,
+                       .backend = s.backend,
+                       .calib = &calib,
+                       .weight_fl = s.weight_fl,
+                       .quantization = s.quantization,
+                       .factory = s.factory},
+                      s.label_of);
+  const RecordResult res = record_shard(rec, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
+  if (s.phase_done) s.phase_done(CharacterizePhase::kLevels);
+  out.computed = res.computed;
+  out.complete = res.complete;
+  if (res.complete) out.shard = shard_done(rec, res);
+  return out;
+}
+
 }  // namespace
 
 CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
+  if (!s.shard.whole()) {
+    if (s.calibrate_only) throw std::invalid_argument("--calibrate-only runs once, before the shards: no --shard");
+    return run_levels_shard(s);
+  }
   check_resume(s);
   CharacterizeOutcome out;
   // Phase 1: the float baseline on every image.
@@ -95,6 +152,11 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
 
   // Phase 2: every kept image at each level.
   const quant::Calibration calib = kept_calibration(s, out.base.kept);
+  if (s.calibrate_only) {
+    out.calibrated_only = true;
+    out.complete = true;
+    return out;
+  }
   const std::string calib_id = fmt::format("{:016x}", fnv1a(calib.to_json(*s.net)));
   const Runner runner({.net = s.net,
                        .run_float = false,

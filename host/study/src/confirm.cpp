@@ -52,8 +52,9 @@ dv::Scoreboard compare_array_runs(const ImageRecord& golden, const ImageRecord& 
 
 namespace {
 
-/// Every bit-width of setup.run.bits on the RTL, merged into one record per image.
-std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup) {
+/// Every bit-width of setup.run.bits on the RTL, merged into one record per image (of setup.shard
+/// of the files); what each bit-width's shard holds into `done`.
+std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup, std::vector<ShardDone>* done = nullptr) {
   RecordOptions ro = setup.record;
   ro.stop_after = 0;
   std::vector<ImageRecord> merged;
@@ -65,10 +66,15 @@ std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup) {
     ro.progress = [&](std::size_t n, std::size_t total) {
       if (setup.progress) setup.progress(b, n, total);
     };
-    const auto rb = record_images(setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", b),
-                                  records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b},
-                                                 setup.calibration_id, setup.weight_fl_name, setup.run.quantization),
-                                  setup.files, rtl.workers(), ro);
+    const ShardRecording where{
+        .path = setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", b),
+        .header = records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b}, setup.calibration_id,
+                                 setup.weight_fl_name, setup.run.quantization),
+        .files = setup.files,
+        .shard = setup.shard,
+        .model_hash = setup.model_hash};
+    const auto rb = record_shard(where, rtl.workers(), ro);
+    if (done) done->push_back(shard_done(where, rb));
     if (setup.done) setup.done(b);
     if (merged.empty()) {
       merged = rb.records;
@@ -123,6 +129,12 @@ Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRe
   }
   c.markdown += "\n";
   return c;
+}
+
+std::vector<ShardDone> record_confirmation_shard(const ConfirmSetup& setup) {
+  std::vector<ShardDone> done;
+  (void)record_on_rtl(setup, &done);
+  return done;
 }
 
 }  // namespace bitscale::study

@@ -35,6 +35,7 @@ struct SweepContext {
   RecordOptions record;
   std::vector<int> levels;    ///< of the controller
   std::string levels_reason;  ///< where they come from
+  std::string model_hash;     ///< shards only
 };
 
 // The controller's levels: --levels, else the configurations of characterization.json beside a
@@ -68,22 +69,24 @@ std::vector<int> sweep_levels(const SweepJob& job, std::string& reason) {
 // Every precision is recorded (the static comparisons need them; the levels are a subset).
 const std::vector<int> kRecordedBits(kPrecisions.begin(), kPrecisions.end());
 
-RecordResult record(const SweepContext& x) {
-  return record_sweep({.run = {.net = &x.net,
-                               .run_float = true,
-                               .bits = kRecordedBits,
-                               .backend = x.job.backend,
-                               .calib = &x.sc.calib,
-                               .weight_fl = x.job.weight_fl,
-                               .quantization = x.job.quantization,
-                               .factory = x.job.factory},
-                       .label_of = x.label_of,
-                       .files = x.files,
-                       .out_dir = x.job.out_dir,
-                       .model_name = x.model_name,
-                       .calibration_id = x.sc.id,
-                       .weight_fl_name = x.weight_fl_name,
-                       .record = x.record});
+SweepRecording recording(const SweepContext& x) {
+  return {.run = {.net = &x.net,
+                  .run_float = true,
+                  .bits = kRecordedBits,
+                  .backend = x.job.backend,
+                  .calib = &x.sc.calib,
+                  .weight_fl = x.job.weight_fl,
+                  .quantization = x.job.quantization,
+                  .factory = x.job.factory},
+          .label_of = x.label_of,
+          .files = x.files,
+          .out_dir = x.job.out_dir,
+          .model_name = x.model_name,
+          .calibration_id = x.sc.id,
+          .weight_fl_name = x.weight_fl_name,
+          .record = x.record,
+          .shard = x.job.shard,
+          .model_hash = x.model_hash};
 }
 
 // The policy of the selection: everything `bitscale apply` needs, and the images it must refuse.
@@ -162,10 +165,8 @@ SweepSummary summarize(const SweepContext& x, const RecordResult& rec, const std
   return s;
 }
 
-// The first N evaluation images again on the verilated RTL: every level's top-1, margin and
-// counters must equal the golden records, hence the same decisions and energy at every T_h.
-Confirmation confirm(const SweepContext& x, const SweepCallbacks& cb, const RecordResult& rec, const SweepInput& in,
-                     const SweepSummary& s) {
+// What the RTL confirmation re-runs: the first N evaluation images (job.confirm_rtl).
+ConfirmSetup confirm_setup(const SweepContext& x, const SweepCallbacks& cb) {
   const SweepJob& job = x.job;
   ConfirmSetup cs;
   cs.run = {.net = &x.net,
@@ -186,6 +187,17 @@ Confirmation confirm(const SweepContext& x, const SweepCallbacks& cb, const Reco
   cs.record = x.record;
   cs.progress = cb.confirm_progress;
   cs.done = cb.confirm_done;
+  cs.shard = job.shard;
+  cs.model_hash = x.model_hash;
+  return cs;
+}
+
+// The first N evaluation images again on the verilated RTL: every level's top-1, margin and
+// counters must equal the golden records, hence the same decisions and energy at every T_h.
+Confirmation confirm(const SweepContext& x, const SweepCallbacks& cb, const RecordResult& rec, const SweepInput& in,
+                     const SweepSummary& s) {
+  const SweepJob& job = x.job;
+  const ConfirmSetup cs = confirm_setup(x, cb);
   const auto chosen = s.dynamic.front().second;
   Confirmation c =
       confirm_on_rtl(cs, rec.records, in, chosen ? std::optional<double>(chosen->threshold) : std::nullopt);
@@ -212,17 +224,26 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   SweepOutcome out;
   out.model_name = fs::path(model_path).filename().string();
   out.backend = job.backend;
+  const bool shard = !job.shard.whole();
+  if (shard && job.calibrate_only)
+    throw std::invalid_argument("--calibrate-only runs once, before the shards: no --shard");
   fs::create_directories(job.out_dir);
-  check_sweep_resume(job.out_dir, job.backend, out.model_name, kRecordedBits,
-                     std::string(quant::to_string(job.weight_fl)), job.quantization);
+  if (!shard)
+    check_sweep_resume(job.out_dir, job.backend, out.model_name, kRecordedBits,
+                       std::string(quant::to_string(job.weight_fl)), job.quantization);
 
   const SweepCalibration sc =
-      sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn);
+      sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn, shard);
+  if (job.calibrate_only) {
+    out.calibrated_only = true;
+    out.complete = true;
+    return out;
+  }
   const std::vector<std::string> files =
       sweep_files(data::list_images(image_dir, warn), sc, job.limit, image_dir, warn);
   const LabelOf label_of = [&syn](const std::string& f) { return data::label_from_filename(f, syn); };
   SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
-                 {},  {},  {}};
+                 {},  {},  {}, {}};
   x.record.jobs = job.jobs;
   x.record.warn = warn;
   x.record.stop_after = job.stop_after;
@@ -231,12 +252,21 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   out.levels = x.levels;
   out.levels_reason = x.levels_reason;
   warn(fmt::format("levels {}: {}", fmt::join(x.levels, ","), x.levels_reason));
-  const RecordResult rec = record(x);
+  if (shard) x.model_hash = content_hash(model_path);
+  const SweepRecording what = recording(x);
+  const RecordResult rec = record_sweep(what);
   if (cb.recorded) cb.recorded();
   out.complete = rec.complete;
   out.computed = rec.computed;
   out.resumed = rec.resumed;
   if (!rec.complete) return out;
+  if (shard) {  // records only: the outputs come from the merged records
+    out.shards.push_back(shard_done(sweep_recording(what), rec));
+    if (job.confirm_rtl > 0) {
+      for (auto& d : record_confirmation_shard(confirm_setup(x, cb))) out.shards.push_back(std::move(d));
+    }
+    return out;
+  }
 
   SweepInput in;
   const SweepSummary s = summarize(x, rec, image_dir, model_path, in, out, warn);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "bitscale/data/dataset.hpp"
@@ -20,18 +21,54 @@ bool same_dir(const std::string& a, const std::string& b) {
   return fs::equivalent(a, b, ec);
 }
 
+/// The calibration of a shard, never written by it (array tasks would race on the file): a --calib
+/// JSON (which must equal out_dir/calibration.json if there is one), else out_dir/calibration.json
+/// written by `sweep --calibrate-only`, whose images must be ones this shard's options choose.
+void shard_calibration(const model::Network& net, SweepCalibration& c, const std::string& calib_arg, bool calib_is_dir,
+                       bool shared_dir, const std::string& saved, int calib_limit) {
+  if (!calib_is_dir) {
+    c.calib = quant::Calibration::load(calib_arg, net);
+    if (fs::exists(saved) && quant::Calibration::load(saved, net).to_json(net) != c.calib.to_json(net))
+      throw StudyError(
+          fmt::format("{}: differs from --calib {}: this output directory was calibrated otherwise; use "
+                      "another --out or the same --calib",
+                      saved, calib_arg));
+    return;
+  }
+  if (!fs::exists(saved))
+    throw StudyError(fmt::format(
+        "{}: no calibration yet; shards never calibrate (array tasks would race on it): run the same sweep command "
+        "with --calibrate-only and without --shard first, or give --calib FILE.json",
+        saved));
+  c.calib = quant::Calibration::load(saved, net);
+  std::vector<std::string> cf = data::list_images(calib_arg);
+  if (shared_dir) cf = data::select_half(cf, data::Half::kEven);
+  const std::vector<std::string> chosen = data::spread(cf, calib_limit);
+  const std::set<std::string> expected(chosen.begin(), chosen.end());
+  for (const auto& f : c.calib.images) {
+    if (!expected.contains(f))
+      throw StudyError(fmt::format(
+          "{}: calibrated on {}, which this shard's options (--calib, --calib-limit, --images) do not choose: "
+          "run --calibrate-only with the shards' options",
+          saved, f));
+  }
+}
+
 }  // namespace
 
 SweepCalibration sweep_calibration(const model::Network& net, const std::string& calib_arg_in,
                                    const std::string& image_dir, std::optional<data::Half> half,
-                                   const std::string& out_dir, int calib_limit, int jobs, const Inform& inform) {
+                                   const std::string& out_dir, int calib_limit, int jobs, const Inform& inform,
+                                   bool shard) {
   const std::string calib_arg = calib_arg_in.empty() ? image_dir : calib_arg_in;
   const bool calib_is_dir = !calib_arg.ends_with(".json");
   const bool shared_dir = calib_is_dir && same_dir(calib_arg, image_dir);
   SweepCalibration c;
   c.half = half ? *half : shared_dir ? data::Half::kOdd : data::Half::kAll;
   const std::string saved = out_dir + "/calibration.json";
-  if (!calib_is_dir) {
+  if (shard) {
+    shard_calibration(net, c, calib_arg, calib_is_dir, shared_dir, saved, calib_limit);
+  } else if (!calib_is_dir) {
     c.calib = quant::Calibration::load(calib_arg, net);
     if (!fs::exists(saved)) c.calib.save(saved, net);
   } else if (fs::exists(saved)) {
@@ -67,12 +104,18 @@ std::string sweep_records_path(const std::string& out_dir, Backend backend) {
   return out_dir + (backend == Backend::kGolden ? "/records.jsonl" : "/records_" + to_string(backend) + ".jsonl");
 }
 
+ShardRecording sweep_recording(const SweepRecording& r) {
+  return {.path = sweep_records_path(r.out_dir, r.run.backend),
+          .header = records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id,
+                                   r.weight_fl_name, r.run.quantization),
+          .files = r.files,
+          .shard = r.shard,
+          .model_hash = r.model_hash};
+}
+
 RecordResult record_sweep(const SweepRecording& r) {
   const Runner runner(r.run, r.label_of);
-  return record_images(sweep_records_path(r.out_dir, r.run.backend),
-                       records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id,
-                                      r.weight_fl_name, r.run.quantization),
-                       r.files, runner.workers(), r.record);
+  return record_shard(sweep_recording(r), runner.workers(), r.record);
 }
 
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,

@@ -14,6 +14,7 @@
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/policy.hpp"
 #include "bitscale/study/records.hpp"
+#include "bitscale/study/shard.hpp"
 #include "bitscale/study/stats.hpp"
 #include "bitscale/study/sweep_run.hpp"
 
@@ -29,6 +30,7 @@ struct ApplyJob {
   int limit = 0;     ///< at most the first N images (0 = all)
   std::string out;   ///< per-image rows, .csv or .jsonl ("": none); records beside it (resumable)
   std::string json;  ///< the figures as JSON ("": none)
+  Shard shard;       ///< record only this shard of the images (needs --out; no rows, no figures)
   AcceleratorFactory factory;
 };
 
@@ -53,6 +55,7 @@ struct ApplyOutcome {
   std::size_t errors = 0, unlabelled = 0, resumed = 0;
   std::optional<ControllerStats> stats;  ///< over the labelled, readable images
   double energy16_per_image_pj = 0;      ///< from one 16-bit run (counters depend only on the shapes)
+  std::optional<ShardDone> shard;        ///< a shard: what it recorded (no rows, no stats)
 };
 
 struct ApplyCallbacks {

@@ -12,6 +12,7 @@
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/study/characterize_run.hpp"
 #include "bitscale/study/engine.hpp"
+#include "bitscale/study/shard.hpp"
 
 namespace bitscale::study {
 
@@ -25,8 +26,10 @@ struct CharacterizeJob {
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
   int jobs = 1;
-  int limit = 0;               ///< at most the first N images of the half (0 = all)
-  std::size_t stop_after = 0;  ///< new images before stopping (0 = never)
+  int limit = 0;                ///< at most the first N images of the half (0 = all)
+  std::size_t stop_after = 0;   ///< new images before stopping (0 = never)
+  bool calibrate_only = false;  ///< the float phase and the calibration only (before shards)
+  Shard shard;                  ///< record this shard of the kept images only (no outputs)
   AcceleratorFactory factory;
 };
 

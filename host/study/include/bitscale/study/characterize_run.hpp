@@ -12,6 +12,7 @@
 #include "bitscale/study/characterize.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/runner.hpp"
+#include "bitscale/study/shard.hpp"
 
 namespace bitscale::study {
 
@@ -34,6 +35,12 @@ struct CharacterizeSetup {
   std::function<void(CharacterizePhase, std::size_t, std::size_t)> progress;
   std::function<void(CharacterizePhase)> phase_done;                          ///< after each phase's recording
   std::function<void(const FloatBaseline&, std::size_t resumed)> float_done;  ///< after phase 1
+  /// Stop after the float phase and the calibration (written once, before shards start).
+  bool calibrate_only = false;
+  /// Record only this shard of the kept images (needs the float records and calibration of a
+  /// --calibrate-only run under out_dir); no outputs.
+  Shard shard;
+  std::string model_hash;  ///< content_hash of the model (shard headers)
 };
 
 struct CharacterizeOutcome {
@@ -41,6 +48,8 @@ struct CharacterizeOutcome {
   std::size_t computed = 0;  ///< images computed by the phase that stopped
   FloatBaseline base;
   std::optional<Characterization> result;
+  bool calibrated_only = false;    ///< calibrate_only: stopped after the calibration
+  std::optional<ShardDone> shard;  ///< a shard: what it recorded (no result)
 };
 
 /// Both phases under out_dir (float.jsonl, calibration.json, levels.jsonl). A saved calibration

@@ -11,6 +11,7 @@
 #include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/runner.hpp"
+#include "bitscale/study/shard.hpp"
 #include "bitscale/study/sweep.hpp"
 
 namespace bitscale::study {
@@ -31,6 +32,8 @@ struct ConfirmSetup {
   std::string model_name;          ///< for the records headers
   std::string calibration_id;      ///< for the records headers
   std::string weight_fl_name;      ///< for the records headers
+  Shard shard;                     ///< record only this shard of `files` (no comparison)
+  std::string model_hash;          ///< content_hash of the model (shard headers)
   RecordOptions record;            ///< jobs, warnings (stop_after is ignored)
   /// Progress of bit-width b: (b, images recorded, images); done(b) after each bit-width.
   std::function<void(int, std::size_t, std::size_t)> progress;
@@ -48,5 +51,9 @@ struct Confirmation {
 /// and 1, the decisions and energy of `in`'s levels. Differing images are reported through warn.
 Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRecord>& golden, const SweepInput& in,
                             std::optional<double> chosen);
+
+/// The recording of confirm_on_rtl for setup.shard of setup.files, nothing compared (a sweep shard;
+/// the merged records are compared by the sweep run after `bitscale merge`): one file per bit-width.
+std::vector<ShardDone> record_confirmation_shard(const ConfirmSetup& setup);
 
 }  // namespace bitscale::study

@@ -14,6 +14,7 @@
 #include "bitscale/study/confirm.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/selection.hpp"
+#include "bitscale/study/shard.hpp"
 #include "bitscale/study/sweep_run.hpp"
 
 namespace bitscale::study {
@@ -39,6 +40,8 @@ struct SweepJob {
   std::size_t stop_after = 0;            ///< new images before stopping (0 = never)
   Metric metric = Metric::kScoreMargin;  ///< the confidence the controller thresholds
   std::size_t folds = 0;                 ///< k-fold cross-validation (0 = off, else >= 2)
+  bool calibrate_only = false;           ///< write out_dir/calibration.json, then stop (before shards)
+  Shard shard;                           ///< record only this shard (and its share of --confirm-rtl)
   Bootstrap boot;                        ///< of the intervals and of the selection
   AcceleratorFactory factory;
 };
@@ -71,6 +74,8 @@ struct SweepOutcome {
   double threshold = 1;                      ///< of the policy
   bool escalate_all = false;                 ///< no threshold met the target
   std::optional<CrossValidation> crossval;   ///< with folds >= 2
+  bool calibrated_only = false;              ///< calibrate_only: stopped after the calibration
+  std::vector<ShardDone> shards;             ///< a shard: what it recorded (no outputs)
 };
 
 /// Runs the sweep under job.out_dir (resumable; see record_sweep, write_sweep, confirm_on_rtl).

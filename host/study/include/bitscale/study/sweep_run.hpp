@@ -12,6 +12,7 @@
 #include "bitscale/quant/quant.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/runner.hpp"
+#include "bitscale/study/shard.hpp"
 
 namespace bitscale::study {
 
@@ -28,11 +29,15 @@ struct SweepCalibration {
 /// out_dir/calibration.json unless one is there) or an image directory; for a directory, a saved
 /// out_dir/calibration.json is reused (resume), else `calib_limit` images spread over the
 /// directory (its even positions when it is `image_dir`) are calibrated with `jobs` threads and
+/// saved. For a shard (`shard`), nothing is written or computed: a --calib JSON (equal to a saved
+/// out_dir/calibration.json) or the saved calibration of `sweep --calibrate-only`, made from images
+/// these options choose; else StudyError.
 /// saved. Without a `half` (--half auto): kOdd when the calibration directory is `image_dir`,
 /// else kAll.
 SweepCalibration sweep_calibration(const model::Network& net, const std::string& calib_arg,
                                    const std::string& image_dir, std::optional<data::Half> half,
-                                   const std::string& out_dir, int calib_limit, int jobs, const Inform& inform);
+                                   const std::string& out_dir, int calib_limit, int jobs, const Inform& inform,
+                                   bool shard = false);
 
 /// The evaluation images: `half` of `all`, without the calibration's images, at most `limit`
 /// (0 = all). Throws std::invalid_argument when none is left.
@@ -46,12 +51,16 @@ struct SweepRecording {
   std::vector<std::string> files;
   std::string out_dir, model_name, calibration_id, weight_fl_name;
   RecordOptions record;
+  Shard shard;             ///< record only this shard (shard.hpp)
+  std::string model_hash;  ///< content_hash of the model (shard headers)
 };
 
 /// out_dir/records.jsonl for the golden back-end, else out_dir/records_<backend>.jsonl.
 std::string sweep_records_path(const std::string& out_dir, Backend backend);
 
-/// Records every file (resumable; see record_images).
+/// Where record_sweep records.
+ShardRecording sweep_recording(const SweepRecording& r);
+/// Records every file, or the shard's (resumable; see record_images, record_shard).
 RecordResult record_sweep(const SweepRecording& r);
 
 /// The resume check of record_sweep made before the calibration and anything is written: the
