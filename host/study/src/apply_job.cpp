@@ -154,6 +154,7 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   out.energy16_per_image_pj = energy_pj(*ref16, table);
 
   const bool temp = job.out.empty();
+  if (!temp && fs::path(job.out).has_parent_path()) fs::create_directories(fs::path(job.out).parent_path());
   const std::string records =
       temp ? (fs::temp_directory_path() / fmt::format("bitscale-apply-{}.jsonl", ::getpid())).string()
            : job.out + ".records.jsonl";
