@@ -41,6 +41,23 @@ wait_all() {
   while [ -n "$(squeue -h -o %i)" ]; do sleep 1; done
   states=$(scontrol -o show job | grep -o 'JobState=[A-Z_]*' | sort | uniq -c)
   echo "$states"
+  # Each job's name, array task and run time (the jobs of this step: not printed before).
+  scontrol -o show job | awk '{
+      id = ""; task = ""; name = ""; rt = ""
+      for (i = 1; i <= NF; i++) {
+        split($i, kv, "=")
+        if (kv[1] == "JobId") id = kv[2]
+        if (kv[1] == "ArrayTaskId") task = "[" kv[2] "]"
+        if (kv[1] == "JobName") name = kv[2]
+        if (kv[1] == "RunTime") rt = kv[2]
+      }
+      print id, name task, rt
+    }' |
+    sort -n | while read -r id name rt; do
+    grep -qx "$id" "$work/jobs_seen" 2>/dev/null && continue
+    echo "$id" >>"$work/jobs_seen"
+    echo "  job $id $name: $rt"
+  done
   if echo "$states" | grep -qv 'JobState=COMPLETED'; then
     tail -n 30 "$work"/*/logs/*.out >&2 || true
     fail "a Slurm job did not complete"

@@ -192,7 +192,7 @@ inline CLI::Option* add_shard_option(CLI::App* cmd, study::Shard& shard) {
                            "Record only shard I of N (1 <= I <= N) of the selected images: image k (0-based) of the\n"
                            "selection goes to shard k mod N + 1; into <records>.shard-I-of-N.jsonl under --out, no\n"
                            "outputs. Join the shards with `bitscale merge` (docs/SCALE_OUT.md)",
-                           "1/1 (all images)");
+                           "none (all images)");
 }
 
 }  // namespace bitscale::cli

@@ -16,7 +16,8 @@ namespace {
 TEST(Shard, ParsesOneBasedIndexAndRefusesOthers) {
   EXPECT_EQ(parse_shard("2/4"), (Shard{2, 4}));
   EXPECT_EQ(parse_shard("1/1"), (Shard{1, 1}));
-  EXPECT_TRUE(parse_shard("1/1").whole());
+  EXPECT_FALSE(parse_shard("1/1").whole());  // an explicit 1/1 writes shard files (an array of 1)
+  EXPECT_TRUE(Shard{}.whole());
   EXPECT_EQ(to_string(Shard{3, 7}), "3/7");
   for (const char* bad : {"0/4", "5/4", "2/0", "", "x", "2", "1/", "/4", "-1/4", "1/4/2", "1.5/4", " 1/4"}) {
     EXPECT_THROW(parse_shard(bad), std::invalid_argument) << bad;
@@ -32,6 +33,7 @@ TEST(Shard, ParsesOneBasedIndexAndRefusesOthers) {
 TEST(Shard, PartitionCoversEveryImageOnceRoundRobin) {
   std::vector<std::string> files;
   for (int i = 0; i < 11; ++i) files.push_back("img" + std::to_string(100 + i));
+  EXPECT_EQ(shard_of(files, Shard{}), files);
   for (std::size_t n : {1u, 2u, 3u, 4u, 11u, 15u}) {
     std::multiset<std::string> all;
     for (std::size_t i = 1; i <= n; ++i) {
@@ -48,7 +50,8 @@ TEST(Shard, PartitionCoversEveryImageOnceRoundRobin) {
 
 TEST(Shard, FileNamesAndHeadersRoundTrip) {
   EXPECT_EQ(shard_path("out/levels.jsonl", {2, 4}), "out/levels.shard-2-of-4.jsonl");
-  EXPECT_EQ(shard_path("out/levels.jsonl", {1, 1}), "out/levels.jsonl");
+  EXPECT_EQ(shard_path("out/levels.jsonl", Shard{}), "out/levels.jsonl");
+  EXPECT_EQ(shard_path("out/levels.jsonl", {1, 1}), "out/levels.shard-1-of-1.jsonl");
   EXPECT_EQ(shard_list_path("a/apply.csv.records.jsonl", {3, 4}), "a/apply.csv.records.shard-3-of-4.list");
   const std::string h = R"({"format":"bitscale-study-records-2","kind":"sweep","model":"m.tflite","bits":[4,8,16]})";
   const std::string s = shard_header(h, {2, 4}, "00ff00ff00ff00ff", {"a", "b", "c"});

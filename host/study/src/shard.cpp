@@ -43,9 +43,10 @@ Shard parse_shard(std::string_view text) {
   return s;
 }
 
-std::string to_string(const Shard& s) { return fmt::format("{}/{}", s.index, s.count); }
+std::string to_string(const Shard& s) { return s.whole() ? "none" : fmt::format("{}/{}", s.index, s.count); }
 
 std::vector<std::string> shard_of(const std::vector<std::string>& files, const Shard& s) {
+  if (s.whole()) return files;
   std::vector<std::string> out;
   for (std::size_t k = s.index - 1; k < files.size(); k += s.count) out.push_back(files[k]);
   return out;

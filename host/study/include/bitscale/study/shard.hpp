@@ -21,9 +21,9 @@
 namespace bitscale::study {
 
 struct Shard {
-  std::size_t index = 1;  ///< 1-based: 1 .. count
-  std::size_t count = 1;  ///< 1: the whole selection (no shard)
-  [[nodiscard]] bool whole() const { return count == 1; }
+  std::size_t index = 0;  ///< 1-based: 1 .. count
+  std::size_t count = 0;  ///< 0: no --shard, the whole selection (1/1 is a shard: shard files)
+  [[nodiscard]] bool whole() const { return count == 0; }
   friend bool operator==(const Shard&, const Shard&) = default;
 };
 
