@@ -127,5 +127,6 @@ formal: deps
 .PHONY: test-slurm
 SLURM_PACKAGES := slurm-wlm munge
 test-slurm: DEB_PACKAGES += $(SLURM_PACKAGES)
-test-slurm: build
+test-slurm: configure
+	cmake --build $(BUILD) -j$(JOBS) --target bitscale
 	scripts/test-slurm.sh $(BUILD)

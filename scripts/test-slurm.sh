@@ -7,15 +7,15 @@
 #   scripts/test-slurm.sh [BUILD]       (BUILD: an RTL build, default build)
 #
 # Images: ../shared/data/imagenet-sample when present, else the embedded data/images.
-# Counts (environment): TASKS (4), CHAR_LIMIT (40 images of the even half), SWEEP_LIMIT (40 of the
+# Counts (environment): TASKS (4), CHAR_LIMIT (250 images of the even half), SWEEP_LIMIT (250 of the
 # odd half), CONFIRM (4 images re-run on the RTL), MODEL (default: the embedded v1 0.25/128).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 bitscale=$(realpath "$build/host/bitscale")
 tasks=${TASKS:-4}
-char_limit=${CHAR_LIMIT:-40}
-sweep_limit=${SWEEP_LIMIT:-40}
+char_limit=${CHAR_LIMIT:-250}
+sweep_limit=${SWEEP_LIMIT:-250}
 confirm=${CONFIRM:-4}
 work=$(realpath -m "$build/test-slurm")
 if [ -d ../shared/data/imagenet-sample ]; then images=$(realpath ../shared/data/imagenet-sample); else images=$(realpath data/images); fi
