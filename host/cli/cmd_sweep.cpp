@@ -89,7 +89,8 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_jobs_option(cmd, job.jobs);
   add_count_option(cmd, "--limit", job.limit, "At most the first N evaluation images (0 = all)");
   add_stop_after_option(cmd, job.stop_after);
-  add_synsets_option(cmd, job.data.synsets, "labels from file names");
+  add_synsets_option(cmd, job.data.synsets, "labels from file and folder names");
+  add_labels_option(cmd, job.data.labels);
   add_no_progress_flag(cmd, o->progress);
   add_choice_option(cmd, "--metric", job.metric, study::parse_metric, {"margin", "max-prob", "entropy"},
                     "Confidence the controller thresholds: margin (P(top1) - P(top2), the paper's), max-prob, entropy",

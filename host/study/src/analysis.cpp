@@ -1,4 +1,6 @@
-// Characterization and threshold sweep of the dynamic bit-width study, computed from records.
+    if (!r.label) ++b.unlabelled;
+    if (!r.label || !r.fp) continue;
+    ++b.labelled;// Characterization and threshold sweep of the dynamic bit-width study, computed from records.
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -128,7 +128,7 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
                  .quantization = p.quantization,
                  .factory = job.factory};
   const Runner runner(
-      setup, [&syn](const std::string& f) { return data::label_from_filename(f, syn); },
+      setup, data::Labeler::with_file(syn, d.labels),
       Escalation{.threshold = p.threshold, .metric = p.metric});
   // The static 16-bit reference: one run of the first readable image (the counters of this array
   // depend only on the network's shapes); its own engine when 16 bits is not one of the levels.

@@ -220,7 +220,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
       sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn);
   const std::vector<std::string> files =
       sweep_files(data::list_images(image_dir, warn), sc, job.limit, image_dir, warn);
-  const LabelOf label_of = [&syn](const std::string& f) { return data::label_from_filename(f, syn); };
+  const LabelOf label_of = data::Labeler::with_file(syn, d.labels);
   SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
                  {},  {},  {}};
   x.record.jobs = job.jobs;
