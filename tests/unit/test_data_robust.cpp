@@ -56,7 +56,8 @@ TEST(DataRobust, ImageListingKeepsOnlyJpegImagesAndCountsTheRest) {
                                           (dir / "noext").string()};
   EXPECT_EQ(l.images, expected);
   EXPECT_EQ(l.skipped_files, 3u);
-  EXPECT_EQ(l.skipped_message("D"), "D: skipped 3 files that are not JPEG images (README.txt, d.png, sub.jpg/notes.txt)");
+  EXPECT_EQ(l.skipped_message("D"),
+            "D: skipped 3 files that are not JPEG images (README.txt, d.png, sub.jpg/notes.txt)");
 
   std::vector<std::string> warnings;
   EXPECT_EQ(data::list_images(dir.string(), [&](const std::string& m) { warnings.push_back(m); }), expected);

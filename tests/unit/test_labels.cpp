@@ -232,9 +232,8 @@ TEST(LabelsFile, ReadsTheCommonFormats) {
   // Synthetic classes: class i is n(10000000 + 7 i).
   const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
   // Caffe's val.txt: image and 0-based class index, whitespace-separated; CRLF and comments.
-  const LabelsFile caffe =
-      LabelsFile::parse("# ground truth\r\nILSVRC2012_val_00000001.JPEG 65\r\n\r\nILSVRC2012_val_00000002.JPEG\t999\r\n",
-                        "val.txt", s);
+  const LabelsFile caffe = LabelsFile::parse(
+      "# ground truth\r\nILSVRC2012_val_00000001.JPEG 65\r\n\r\nILSVRC2012_val_00000002.JPEG\t999\r\n", "val.txt", s);
   EXPECT_EQ(caffe.size(), 2u);
   EXPECT_EQ(caffe.find("ILSVRC2012_val_00000001.JPEG"), 65);
   EXPECT_EQ(caffe.find("/data/val/ILSVRC2012_val_00000002.JPEG"), 999);  // directory ignored
@@ -260,7 +259,8 @@ TEST(LabelsFile, RefusesBadLinesNamingTheLine) {
   expect_labels_error("a.jpg 1000\n", "gt.txt:1: class index 1000 is out of range 0..999");
   expect_labels_error("a.jpg n10000001\n", "gt.txt:1: synset n10000001 is not one of the 1000 classes");
   expect_labels_error("a.jpg 1\nb.jpg tench\n", "gt.txt:2: 'tench' is neither a synset");
-  expect_labels_error("a.jpg 1\nx/a.JPEG 2\n", "gt.txt:2: image a listed again with another class (2 here, 1 on line 1)");
+  expect_labels_error("a.jpg 1\nx/a.JPEG 2\n",
+                      "gt.txt:2: image a listed again with another class (2 here, 1 on line 1)");
   expect_labels_error("# nothing\n\n", "gt.txt: no labels");
   expect_labels_error("", "gt.txt: no labels");
   const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
@@ -272,12 +272,12 @@ TEST(Labeler, LabelsFileThenFileNameThenFolder) {
   const Labeler names(s);
   EXPECT_EQ(names("d/n10000007_x.JPEG"), 1);
   EXPECT_EQ(names("val/n10000014/ILSVRC2012_val_00000009.JPEG"), 2);
-  EXPECT_EQ(names("val/n10000014/n10000021_y.JPEG"), 3);  // the file name comes first
+  EXPECT_EQ(names("val/n10000014/n10000021_y.JPEG"), 3);                         // the file name comes first
   EXPECT_EQ(names("val/n10000001/ILSVRC2012_val_00000009.JPEG"), std::nullopt);  // not a class
   EXPECT_EQ(names("val/ILSVRC2012_val_00000009.JPEG"), std::nullopt);
   const Labeler with_file(s, LabelsFile::parse("ILSVRC2012_val_00000009 5\nn10000021_y 6\n", "gt.txt", s));
   EXPECT_EQ(with_file("val/ILSVRC2012_val_00000009.JPEG"), 5);
-  EXPECT_EQ(with_file("val/n10000014/n10000021_y.JPEG"), 6);       // the labels file comes first
+  EXPECT_EQ(with_file("val/n10000014/n10000021_y.JPEG"), 6);              // the labels file comes first
   EXPECT_EQ(with_file("val/n10000014/ILSVRC2012_val_00000010.JPEG"), 2);  // not listed: the folder
 }
 

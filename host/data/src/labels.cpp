@@ -204,9 +204,7 @@ std::vector<std::string> list_images(const std::string& dir, const std::function
 namespace {
 
 // The stem of a file name: directory and extension removed ("a/ILSVRC2012_val_1.JPEG" -> "ILSVRC2012_val_1").
-std::string stem_of(std::string_view path) {
-  return std::filesystem::path(std::string(path)).stem().string();
-}
+std::string stem_of(std::string_view path) { return std::filesystem::path(std::string(path)).stem().string(); }
 
 // The class named by a labels-file field: a synset, or an index 0..999 (sorted-synset order).
 enum class ClassField { kClass, kNotAClass };
@@ -271,9 +269,10 @@ LabelsFile LabelsFile::parse(std::string_view text, const std::string& source, c
     ++line_no;
     if (line.empty() || line.front() == '#') continue;
     const auto fail = [&](const std::string& what) {
-      return LabelError(fmt::format("{}:{}: {} (expected '<image> <class>' or '<image>,<class>', the class a synset "
-                                    "or an index 0..{})",
-                                    source, line_no, what, synsets.size() - 1));
+      return LabelError(
+          fmt::format("{}:{}: {} (expected '<image> <class>' or '<image>,<class>', the class a synset "
+                      "or an index 0..{})",
+                      source, line_no, what, synsets.size() - 1));
     };
     std::string_view image, rest;
     if (const std::size_t comma = line.find(','); comma != std::string_view::npos) {

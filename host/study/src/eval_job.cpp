@@ -79,9 +79,8 @@ std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& jo
 
 // The files through the engines, rows written to job.rows as they come.
 void evaluate(const model::Network& net, const EvalJob& job, const std::optional<data::Synsets>& syn,
-              const std::optional<data::Labeler>& labeler,
-              const std::vector<std::string>& files, const Engine& engine, const Engine* compare_with,
-              const EvalCallbacks& cb, EvalOutcome& out) {
+              const std::optional<data::Labeler>& labeler, const std::vector<std::string>& files, const Engine& engine,
+              const Engine* compare_with, const EvalCallbacks& cb, EvalOutcome& out) {
   std::optional<EvalWriter> writer;
   if (job.rows) {
     writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
@@ -116,12 +115,13 @@ void warn_unlabelled(const std::vector<std::string>& files, const std::optional<
                     synsets_path.empty() ? "" : ": " + synsets_path, files.size()));
     return;
   }
-  const auto unlabelled = static_cast<std::size_t>(std::count_if(
-      files.begin(), files.end(), [&labeler](const std::string& f) { return !(*labeler)(f); }));
+  const auto unlabelled = static_cast<std::size_t>(
+      std::count_if(files.begin(), files.end(), [&labeler](const std::string& f) { return !(*labeler)(f); }));
   if (unlabelled == files.size()) {
     inform(
         fmt::format("WARNING: none of the {} images of {} carries a label (none in --labels, no ImageNet synset "
-                    "at the start of the file name, e.g. n01440764_tench.JPEG, nor as its folder): top-1 and top-5 are not measured",
+                    "at the start of the file name, e.g. n01440764_tench.JPEG, nor as its folder): top-1 and top-5 are "
+                    "not measured",
                     files.size(), image_dir));
   } else if (unlabelled > 0) {
     inform(
