@@ -59,8 +59,12 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                        .coverage = Coverage({.rows = rtl_acc.hw().rows,
                                              .cols = rtl_acc.hw().cols,
                                              .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words)})};
+  // Biases exactly at the ends of the 32-bit range and tensors of one extreme value now and then
+  // (coverage bins "bias: int32_extreme", "outputs").
   const GeneratorOptions gen{.max_k = opts.max_k > 0 ? opts.max_k : INT_MAX,
-                             .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words)};
+                             .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words),
+                             .extreme_bias = 0.005,
+                             .one_extreme = 0.02};
   for (Mode mode : opts.modes) {
     ModeSummary sum;
     sum.mode = mode;
