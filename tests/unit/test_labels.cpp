@@ -212,7 +212,8 @@ TEST(ListImages, RecursesSortedAndSurvivesLinkLoops) {
   dir.touch("top.JPEG");
   fs::create_directory_symlink(dir.path(), dir.path() / "val" / "n1" / "loop");
   std::vector<std::string> names;
-  for (const auto& f : list_images(dir.path().string())) names.push_back(fs::path(f).lexically_relative(dir.path()).string());
+  for (const auto& f : list_images(dir.path().string()))
+    names.push_back(fs::path(f).lexically_relative(dir.path()).string());
   EXPECT_EQ(names, (std::vector<std::string>{"top.JPEG", "val/n1/b.JPEG", "val/n1/deeper/c.JPEG", "val/n2/a.JPEG"}));
 }
 
