@@ -188,6 +188,24 @@ std::string Accelerator::last_error_text() {
   return std::string(rm::err_text(static_cast<std::uint32_t>(rm::kStatusCodeField.get(st.rdata))));
 }
 
+std::string Accelerator::recover() {
+  invalidate_shadow();
+  const std::uint32_t status = bus_addr(rm::kRegionCsr, 0, rm::kRegSTATUS);
+  const BusResponse st = dev_->read(status);
+  if (st.err) return "STATUS unreadable";
+  if (rm::kStatusErrField.get(st.rdata) != 0 && dev_->write(status, rm::kStatusErrField.of(1)).err)
+    return "STATUS.ERR could not be cleared";
+  if (rm::kStatusBusyField.get(st.rdata) != 0) {
+    const std::uint64_t longest =
+        static_cast<std::uint64_t>(std::max(hw_.act_words, hw_.wgt_words)) + rm::kBusyOverhead + watchdog_slack_;
+    const WaitResult w = dev_->wait(longest);
+    if (!w.done) return fmt::format("a tile still runs after {} cycles{}", w.cycles, w.err ? " (another error)" : "");
+  }
+  if (dev_->write(status, rm::kStatusDoneField.of(1) | rm::kStatusErrField.of(1)).err)
+    return "STATUS could not be cleared";
+  return {};
+}
+
 void Accelerator::write_reg(std::uint32_t index, std::uint64_t value) {
   const BusResponse r = dev_->write(bus_addr(rm::kRegionCsr, 0, index), value);
   if (r.err) {
@@ -551,6 +569,9 @@ golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::Pac
 
 void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, golden::PackedTensor& out) {
   if (&out == &in) throw std::invalid_argument("Accelerator::run: the output tensor is the input tensor");
+  if (!unusable_.empty())
+    throw AcceleratorError(
+        fmt::format("{}: the device is unusable since an earlier error ({})", dev_->name(), unusable_));
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
@@ -593,10 +614,12 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
       if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
     }
   } catch (const AcceleratorError& e) {
-    invalidate_shadow();
+    unusable_ = recover();
+    const std::string after =
+        unusable_.empty() ? "" : fmt::format("; the device could not be recovered: {}", unusable_);
     if (std::string a = failed_assertions(); !a.empty())
-      throw DeviceError(fmt::format("{}; then: {} ({}, {})", a, e.what(), layer_label(layer), st.where.str()));
-    throw AcceleratorError(fmt::format("{} ({}, {})", e.what(), layer_label(layer), st.where.str()));
+      throw DeviceError(fmt::format("{}; then: {} ({}, {}){}", a, e.what(), layer_label(layer), st.where.str(), after));
+    throw AcceleratorError(fmt::format("{} ({}, {}){}", e.what(), layer_label(layer), st.where.str(), after));
   } catch (const DeviceError& e) {
     invalidate_shadow();
     throw DeviceError(fmt::format("{} ({}, {})", e.what(), layer_label(layer), st.where.str()));

@@ -60,12 +60,14 @@ golden::PackedTensor LayerGenerator::tensor(int h, int w, int c, golden::Mode mo
   return golden::PackedTensor::from_values(h, w, c, mode, values(mode, static_cast<std::size_t>(h) * w * c));
 }
 
-golden::ConvShape LayerGenerator::shape(LayerKind& kind) {
+golden::ConvShape LayerGenerator::shape(LayerKind& kind, golden::Mode mode) {
   golden::ConvShape s;
   const int k = uniform(0, 9);
-  if (k <= 2) {  // fully connected, K from 1 to a few thousand
+  if (k <= 2) {  // fully connected, K from 1 up to max_k (at most what a bank holds in the mode)
     kind = LayerKind::kFullyConnected;
-    s.in_c = chance(0.15) ? uniform(1, 4) : uniform(1, std::min(opts_.max_k, chance(0.2) ? 4096 : 300));
+    const int bank_limit = opts_.bank_words * golden::lanes(mode);
+    s.in_c = chance(0.15) ? uniform(1, std::min(opts_.max_k, 4))
+                          : uniform(1, std::min({opts_.max_k, bank_limit, chance(0.2) ? bank_limit : 300}));
     s.out_c = uniform(1, chance(0.2) ? 200 : 40);
     return s;
   }
@@ -100,7 +102,7 @@ golden::ConvShape LayerGenerator::shape(LayerKind& kind) {
 
 Case LayerGenerator::random_case(golden::Mode mode) {
   LayerKind kind{};
-  const golden::ConvShape s = shape(kind);
+  const golden::ConvShape s = shape(kind, mode);
   Case c = random_case(s, mode);
   c.kind = kind;
   return c;

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <nlohmann/json.hpp>
 
 #include "bitscale/driver/accelerator.hpp"
@@ -53,7 +55,16 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
   const Sides rtl_vs_golden{"golden", "rtl"}, golden_vs_reference{"reference", "golden"};
   const Sides functional_vs_golden{"golden", "functional"}, counters{"other", "rtl"};
 
-  RegressResult result;
+  RegressResult result{.modes = {},
+                       .coverage = Coverage({.rows = rtl_acc.hw().rows,
+                                             .cols = rtl_acc.hw().cols,
+                                             .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words)})};
+  // Biases exactly at the ends of the 32-bit range and tensors of one extreme value now and then
+  // (coverage bins "bias: int32_extreme", "outputs").
+  const GeneratorOptions gen{.max_k = opts.max_k > 0 ? opts.max_k : INT_MAX,
+                             .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words),
+                             .extreme_bias = 0.005,
+                             .one_extreme = 0.02};
   for (Mode mode : opts.modes) {
     ModeSummary sum;
     sum.mode = mode;
@@ -62,7 +73,7 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
       const std::uint64_t cseed = case_seed(opts.seed, mode, i);
       std::string problem;
       try {
-        const Case rc = LayerGenerator(cseed, {.max_k = opts.max_k}).random_case(mode);
+        const Case rc = LayerGenerator(cseed, gen).random_case(mode);
         sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
         const auto prepared = rtl_acc.prepare(rc.layer);
         const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
@@ -87,6 +98,7 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
         sb.compare("functional counters", dfast, drtl, counters);
         sb.compare("MAC counter", "macs", static_cast<std::uint64_t>(rc.layer.shape.macs()), dgold.macs(mode));
         sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
+        result.coverage.sample(rc, ref, drtl);
         if (sb.ok()) {
           ++sum.exact;
         } else {
@@ -132,7 +144,7 @@ std::string summary_line(const ModeSummary& s) {
       s.channel_shifts, s.seconds);
 }
 
-std::string summary_json(const RegressOptions& opts, const RegressResult& result) {
+std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage) {
   // Written with fmt for a stable layout (fixed key order, 3 decimals for the seconds).
   std::string f =
       fmt::format("{{\"seed\": {}, \"first\": {}, \"count\": {}, \"modes\": [", opts.seed, opts.first, opts.count);
@@ -149,7 +161,9 @@ std::string summary_json(const RegressOptions& opts, const RegressResult& result
         i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles, s.rtl_cycles,
         s.channel_shifts, s.seconds, reps);
   }
-  return f + "]}\n";
+  f += "]";
+  if (coverage) f += fmt::format(", \"coverage\": {}", result.coverage.to_json().dump());
+  return f + "}\n";
 }
 
 }  // namespace bitscale::dv

@@ -62,7 +62,8 @@ const RegisterCommand kApply([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--out", job.out,
                   "Per-image rows, .csv or .jsonl (records kept beside it as <F>.records.jsonl: resumable)");
   cmd->add_option("--json", job.json, "The figures with their intervals as JSON");
-  add_synsets_option(cmd, job.data.synsets, "labels from file names");
+  add_synsets_option(cmd, job.data.synsets, "labels from file and folder names");
+  add_labels_option(cmd, job.data.labels);
   add_no_progress_flag(cmd, o->progress);
   return [o]() { return run_apply(*o); };
 });

@@ -81,7 +81,8 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   cmd->add_flag("--calibrate-only", job.calibrate_only,
                 "Run the float phase and write --out/calibration.json, then stop: the step before the shards\n"
                 "(--shard), which read them from --out");
-  add_synsets_option(cmd, job.data.synsets, "labels from file names");
+  add_synsets_option(cmd, job.data.synsets, "labels from file and folder names");
+  add_labels_option(cmd, job.data.labels);
   add_no_progress_flag(cmd, o->progress);
   return [o]() { return run_characterize(*o); };
 });

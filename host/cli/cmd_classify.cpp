@@ -28,6 +28,7 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
                           "Calibration: a JSON file (from --save-calib) or an image directory (default: the "
                           "even-position\nhalf of the default image directory)");
   add_synsets_option(cmd, job->data.synsets, "class names and labels");
+  add_labels_option(cmd, job->data.labels);
   add_jobs_option(cmd, job->jobs, "Threads for the calibration");
   return [job]() {
     job->factory = accelerator_factory();

@@ -71,7 +71,8 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
                     "(same evaluation half for float); none: evaluate every image",
                     "auto");
   cmd->add_option("--out", o->out, "Results file: .csv or .jsonl (default: CSV on stdout, summary on stderr)");
-  add_synsets_option(cmd, job.data.synsets, "labels from file names, class names");
+  add_synsets_option(cmd, job.data.synsets, "labels from file and folder names, class names");
+  add_labels_option(cmd, job.data.labels);
   cmd->add_flag("--compare-backends", job.compare_backends,
                 "Run every image on both golden and rtl and compare every MAC layer's output word for word\n"
                 "and the counters (exit status 1 on any difference)");

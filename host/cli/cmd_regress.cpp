@@ -20,6 +20,7 @@ struct RegressCli {
   dv::RegressOptions opts;
   std::string json;  ///< summary file
   bool progress = true;
+  bool coverage = false;  ///< print the functional coverage (and add it to the JSON)
 };
 
 // --mode: "all" or one bit-width.
@@ -44,7 +45,8 @@ int regress(const RegressCli& o) {
     fmt::print("{}\n", dv::summary_line(s));
   };
   const dv::RegressResult result = dv::run_regress(o.opts, observer);
-  if (!o.json.empty()) util::write_file(o.json, dv::summary_json(o.opts, result));
+  if (o.coverage) fmt::print("{}", result.coverage.report());
+  if (!o.json.empty()) util::write_file(o.json, dv::summary_json(o.opts, result, o.coverage));
   return result.failed() == 0 ? 0 : 1;
 }
 
@@ -62,9 +64,13 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
   add_count_option(cmd, "--first", opts.first, "Index of the first layer (replay one failing layer)");
   add_choice_option(cmd, "--mode", opts.modes, parse_modes, {"4", "8", "16", "all"}, "Precision: 4, 8, 16 or all",
                     "all");
-  cmd->add_option("--max-k", opts.max_k, "Largest K of fully-connected layers")
-      ->check(CLI::Range(1, 16384))
-      ->capture_default_str();
+  cmd->add_option("--max-k", opts.max_k,
+                  "Largest K of fully-connected layers (default: what a scratchpad bank holds in each mode,\n"
+                  "8192 / 16384 / 32768 on the default device; larger values are capped there)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_flag("--coverage", o->coverage,
+                "Print the functional coverage of the layers compared (docs/REGRESSION.md): 'coverage: H of T\n"
+                "bins' and the bins never hit");
   add_count_option(cmd, "--max-report", opts.max_report, "Mismatches printed per mode");
   cmd->add_option("--fst", opts.fst, "Write an FST waveform of the RTL run to this file (use with --count 1)");
   cmd->add_option("--json", o->json, "Write a JSON summary to this file");

@@ -99,7 +99,8 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   cmd->add_flag("--calibrate-only", job.calibrate_only,
                 "Write --out/calibration.json (from --calib), then stop: the step before the shards (--shard),\n"
                 "which read it from --out");
-  add_synsets_option(cmd, job.data.synsets, "labels from file names");
+  add_synsets_option(cmd, job.data.synsets, "labels from file and folder names");
+  add_labels_option(cmd, job.data.labels);
   add_no_progress_flag(cmd, o->progress);
   add_choice_option(cmd, "--metric", job.metric, study::parse_metric, {"margin", "max-prob", "entropy"},
                     "Confidence the controller thresholds: margin (P(top1) - P(top2), the paper's), max-prob, entropy",

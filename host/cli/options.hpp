@@ -87,6 +87,15 @@ inline CLI::Option* add_synsets_option(CLI::App* cmd, std::string& synsets, cons
   return cmd->add_option("--synsets", synsets, "imagenet-synsets.tsv (" + use + ")");
 }
 
+/// --labels: a ground-truth labels file (data::LabelsFile), for images whose names carry no synset.
+inline CLI::Option* add_labels_option(CLI::App* cmd, std::string& labels) {
+  return cmd->add_option(
+      "--labels", labels,
+      "Ground-truth labels file: '<image> <class>' or '<image>,<class>' lines, the class a synset or "
+      "an index 0..999 (e.g. Caffe's val.txt, Kaggle's LOC_val_solution.csv); without it, labels "
+      "come from synsets in file names (n01440764_*.JPEG) or folder names (n01440764/*.JPEG)");
+}
+
 /// --jobs: threads (1..256).
 inline CLI::Option* add_jobs_option(CLI::App* cmd, int& jobs,
                                     const std::string& help = "Threads, each with its own device") {

@@ -79,8 +79,8 @@ case $case_name in
     expect_text "$work/text: no images to evaluate"
     ;;
   eval_skips_non_images)
-    # Two images, a README, a PNG-named text file and a subdirectory: 2 images evaluated, the
-    # others reported as skipped, no error rows.
+    # Two images, a README, a PNG-named text file and an empty subdirectory: 2 images evaluated,
+    # the others reported as skipped, no error rows.
     mkdir -p "$work/mixed/sub"
     cp "$img1" "$work/mixed/"
     cp "$img2" "$work/mixed/"
@@ -89,7 +89,8 @@ case $case_name in
     run eval --backend float --images "$work/mixed" --no-progress --out "$work/rows.csv"
     expect_ok
     expect_text "back-end float, 2 images from $work/mixed"
-    expect_text "$work/mixed: skipped 2 files that are not JPEG images (README.txt, notes.png) and 1 subdirectory (not searched)"
+    expect_text "$work/mixed: skipped 2 files that are not JPEG images (README.txt, notes.png)"
+    expect_no_text "subdirector"
     expect_text "top-1 "
     expect_text "; 0 errors"
     ;;
@@ -168,6 +169,46 @@ case $case_name in
     run eval --limit -1
     expect_refused
     expect_text "--limit: must be 0 or more, not -1"
+    ;;
+  eval_dataset_layouts)
+    # The three layouts of ImageNet users have (issue 13): synsets in file names, class-per-folder
+    # and validation names with a labels file give the same accuracy over the same 8 images;
+    # without the labels file the validation names carry no label and top-1 is not measured.
+    tsv=$src/data/imagenet-synsets.tsv
+    mkdir -p "$work/flat" "$work/train" "$work/val"
+    n=0
+    for f in $(ls "$src/data/images" | awk 'NR % 37 == 1' | head -8); do
+      n=$((n + 1))
+      syn=${f%%_*}
+      idx=$(awk -F'\t' -v s="$syn" '$2 == s { print $1 }' "$tsv")
+      [ -n "$idx" ] || fail "no class for $f"
+      stem=$(printf 'ILSVRC2012_val_%08d' $((100 - n)))
+      cp "$src/data/images/$f" "$work/flat/$f"
+      mkdir -p "$work/train/$syn"
+      cp "$src/data/images/$f" "$work/train/$syn/$stem.JPEG"
+      cp "$src/data/images/$f" "$work/val/$stem.JPEG"
+      echo "$stem.JPEG $idx" >>"$work/val.txt"
+    done
+    [ "$n" -eq 8 ] || fail "$n images, expected 8"
+    for layout in flat train val; do
+      labels=""
+      [ "$layout" = val ] && labels="--labels $work/val.txt"
+      # shellcheck disable=SC2086
+      run eval --backend float --images "$work/$layout" $labels --no-progress --out /dev/null
+      expect_ok
+      expect_text "8 images from $work/$layout"
+      grep -E '^top-1 ' "$work/out" >"$work/top1.$layout" || fail "no top-1 line ($layout)"
+      grep -qF "/8)" "$work/top1.$layout" || fail "top-1 is not over 8 labelled images ($layout)"
+    done
+    cmp "$work/top1.flat" "$work/top1.train" || fail "class-per-folder gives another top-1 than file names"
+    cmp "$work/top1.flat" "$work/top1.val" || fail "the labels file gives another top-1 than file names"
+    run eval --backend float --images "$work/val" --no-progress --out /dev/null
+    expect_ok
+    expect_text "WARNING: none of the 8 images of $work/val carries a label"
+    echo "ILSVRC2012_val_00000001.JPEG 1000" >"$work/bad.txt"
+    run eval --backend float --images "$work/val" --labels "$work/bad.txt" --no-progress --out /dev/null
+    expect_refused
+    expect_text "$work/bad.txt:1: class index 1000 is out of range 0..999"
     ;;
   *)
     fail "unknown case"

@@ -723,5 +723,90 @@ TEST(Accelerator, GoldenDeviceBusErrorsAreReported) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Recovery after an error
+
+// A golden device that, before its n-th wait, writes an activation line while the tile runs:
+// refused with ERR_BUS_BUSY, STATUS.ERR set and sticky, the tile still running.
+class BusyIntruder : public Device {
+ public:
+  explicit BusyIntruder(int nth_wait) : nth_(nth_wait) {}
+  std::string_view name() const override { return "golden"; }
+  BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override { return dev.access(op, addr, wdata); }
+  WaitResult wait(std::uint64_t max_cycles) override {
+    if (++waits_ == nth_) intruded = dev.write(bus_addr(regmap::kRegionAct, 0, 0), 0).err;
+    return dev.wait(max_cycles);
+  }
+  GoldenDevice dev;
+  bool intruded = false;
+
+ private:
+  int nth_;
+  int waits_ = 0;
+};
+
+// A golden device whose clock stops: wait() never reports anything, so a started tile never ends.
+class StuckDevice : public Device {
+ public:
+  std::string_view name() const override { return "golden"; }
+  BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override { return dev.access(op, addr, wdata); }
+  WaitResult wait(std::uint64_t max_cycles) override { return {max_cycles, false, false}; }
+  GoldenDevice dev;
+};
+
+// A 1x1 convolution of 32 output channels: two tiles on the 16-column array.
+Layer two_tile_layer() {
+  dv::LayerGenerator gen(5);
+  ConvShape s;
+  s.in_h = s.in_w = 4, s.in_c = 8, s.out_c = 32;
+  return gen.layer(s, Mode::k8, {.bias = dv::Draw::kNever, .channel_shifts = dv::Draw::kNever});
+}
+
+TEST(AcceleratorRecovery, AnErrorDuringATileLeavesTheDeviceUsable) {
+  BusyIntruder dev(2);  // during the second tile
+  Accelerator acc(dev);
+  const Layer l = two_tile_layer();
+  const PreparedLayer p = acc.prepare(l);
+  const PackedTensor in = dv::LayerGenerator(6).tensor(4, 4, 8, Mode::k8);
+  try {
+    (void)acc.run(p, in);
+    ADD_FAILURE() << "no error";
+  } catch (const AcceleratorError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("tile failed"), std::string::npos) << what;
+    EXPECT_NE(what.find("while busy"), std::string::npos) << what;
+    EXPECT_EQ(what.find("could not be recovered"), std::string::npos) << what;
+  }
+  ASSERT_TRUE(dev.intruded);
+  // Recovered: idle, no error, and the same layer runs to the reference's outputs.
+  const std::uint64_t status = dev.read(bus_addr(regmap::kRegionCsr, 0, regmap::kRegSTATUS)).rdata;
+  EXPECT_EQ(regmap::kStatusBusyField.get(status), 0u);
+  EXPECT_EQ(regmap::kStatusErrField.get(status), 0u);
+  EXPECT_EQ(acc.run(p, in), golden::conv2d(l, in));
+}
+
+TEST(AcceleratorRecovery, ADeviceThatCannotRecoverIsRefusedSayingWhy) {
+  StuckDevice dev;
+  Accelerator acc(dev);
+  const Layer l = two_tile_layer();
+  const PreparedLayer p = acc.prepare(l);
+  const PackedTensor in = dv::LayerGenerator(6).tensor(4, 4, 8, Mode::k8);
+  try {
+    (void)acc.run(p, in);
+    ADD_FAILURE() << "no error";
+  } catch (const AcceleratorError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("watchdog"), std::string::npos) << what;
+    EXPECT_NE(what.find("the device could not be recovered: a tile still runs"), std::string::npos) << what;
+  }
+  try {
+    (void)acc.run(p, in);
+    ADD_FAILURE() << "a device that could not be recovered was used again";
+  } catch (const AcceleratorError& e) {
+    EXPECT_NE(std::string(e.what()).find("unusable since an earlier error (a tile still runs"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace bitscale::driver

@@ -49,20 +49,20 @@ TEST(DataRobust, ImageListingKeepsOnlyJpegImagesAndCountsTheRest) {
   put(dir / "README.txt", "read me");
   put(dir / "d.png", "\x89PNG");  // not decodable here: skipped
   put(dir / ".hidden.jpg", kJpegStart);
-  fs::create_directories(dir / "sub.jpg");  // a directory, whatever its name
+  fs::create_directories(dir / "sub.jpg");  // a directory, whatever its name: searched, not listed
+  put(dir / "sub.jpg" / "notes.txt", "in a sub-directory");
   const data::ImageListing l = data::scan_images(dir.string());
   const std::vector<std::string> expected{(dir / "a.JPEG").string(), (dir / "b.jpg").string(), (dir / "c.Jpg").string(),
                                           (dir / "noext").string()};
   EXPECT_EQ(l.images, expected);
-  EXPECT_EQ(l.skipped_files, 2u);
-  EXPECT_EQ(l.skipped_dirs, 1u);
+  EXPECT_EQ(l.skipped_files, 3u);
   EXPECT_EQ(l.skipped_message("D"),
-            "D: skipped 2 files that are not JPEG images (README.txt, d.png) and 1 subdirectory (not searched)");
+            "D: skipped 3 files that are not JPEG images (README.txt, d.png, sub.jpg/notes.txt)");
 
   std::vector<std::string> warnings;
   EXPECT_EQ(data::list_images(dir.string(), [&](const std::string& m) { warnings.push_back(m); }), expected);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("skipped 2 files"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("skipped 3 files"), std::string::npos) << warnings[0];
   fs::remove_all(dir);
 }
 

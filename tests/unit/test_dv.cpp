@@ -1,12 +1,16 @@
 // The verification kit: the random-layer generator (determinism per seed, the coverage it
 // promises, counted here independently of its code) and the scoreboard (planted mismatches
 // reported with their coordinates, equal inputs with none).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <climits>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <string>
 
+#include "bitscale/dv/coverage.hpp"
 #include "bitscale/dv/generator.hpp"
 #include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -274,6 +278,85 @@ TEST(Scoreboard, ShapesCountersAndValues) {
   EXPECT_TRUE(sb.compare("value", "macs", 3, 3));
   EXPECT_FALSE(sb.compare("value", "macs", 3, 4));
   EXPECT_EQ(sb.mismatch_count(), 1u + 1u + 2u + 1u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Coverage
+
+// A hand-made case: a fully-connected layer of K inputs and N outputs (one output pixel).
+Case fc_case(int k, int n, Mode mode) {
+  ConvShape s;
+  s.in_c = k, s.out_c = n;
+  LayerGenerator gen(7);
+  Case c = gen.random_case(s, mode, {.bias = Draw::kNever, .channel_shifts = Draw::kNever});
+  c.layer.out = {};  // shift 0, no ReLU, no clamp
+  return c;
+}
+
+TEST(Coverage, BinsFollowTheLayerAndOnlySampledModesCount) {
+  Coverage cov;
+  EXPECT_EQ(cov.bins(), 0u);  // nothing sampled yet
+  Case c = fc_case(5, 16, Mode::k4);
+  // K = 5: bin 2..64, 5 mod 4 lanes = 1; one output pixel: rows in one partial tile; 16 columns:
+  // whole tiles; shift 0, no ReLU, no clamp, no bias, one shift per layer; 1 tile.
+  const PackedTensor ref = golden::conv2d(c.layer, c.input);
+  cov.sample(c, ref, counters(10, 5, 1));
+  const auto hits = [&](const std::string& point, const std::string& bin) {
+    for (const CoverPoint& p : cov.points())
+      if (p.mode == Mode::k4 && p.name == point)
+        for (const CoverBin& b : p.bins)
+          if (b.name == bin) return b.hits;
+    ADD_FAILURE() << "no bin " << point << ": " << bin;
+    return std::uint64_t{0};
+  };
+  EXPECT_EQ(hits("kind", "fc"), 1u);
+  EXPECT_EQ(hits("k", "2..64"), 1u);
+  EXPECT_EQ(hits("k_mod_lanes", "1"), 1u);
+  EXPECT_EQ(hits("rows", "one_partial_tile"), 1u);
+  EXPECT_EQ(hits("cols", "whole_tiles"), 1u);
+  EXPECT_EQ(hits("shift", "0"), 1u);
+  EXPECT_EQ(hits("relu", "off"), 1u);
+  EXPECT_EQ(hits("clamp", "off"), 1u);
+  EXPECT_EQ(hits("bias", "none"), 1u);
+  EXPECT_EQ(hits("shifts", "per_layer"), 1u);
+  EXPECT_EQ(hits("tiles", "1"), 1u);
+  // Only the 4-bit mode counts: 12 coverpoints with 4+5+4+3+3+4+2+2+3+2+2+3 = 37 bins.
+  EXPECT_EQ(cov.bins(), 37u);
+  const std::size_t hit_before = cov.hit();
+  EXPECT_GE(hit_before, 11u);
+  EXPECT_EQ(cov.holes().size(), cov.bins() - hit_before);
+  const std::vector<std::string> holes = cov.holes();
+  EXPECT_NE(std::find(holes.begin(), holes.end(), "4-bit k: near_bank_limit"), holes.end());
+  EXPECT_NE(cov.report().find(fmt::format("coverage: {} of 37 bins", hit_before)), std::string::npos);
+  // K at the bank limit of 4-bit mode (8192 words x 4 lanes), 40 columns (ragged), 20 tiles.
+  cov.sample(fc_case(32768, 40, Mode::k4), ref, counters(10, 5, 20));
+  EXPECT_EQ(hits("k", "near_bank_limit"), 1u);
+  EXPECT_EQ(hits("k_mod_lanes", "0"), 1u);
+  EXPECT_EQ(hits("cols", "ragged_last_tile"), 1u);
+  EXPECT_EQ(hits("tiles", "17+"), 1u);
+  EXPECT_EQ(cov.hit(), hit_before + 4);
+  // A layer in 16-bit mode brings that mode's 34 bins in (one K mod lanes bin).
+  cov.sample(fc_case(3, 1, Mode::k16), ref, counters(1, 1, 1));
+  EXPECT_EQ(cov.bins(), 37u + 34u);
+  const nlohmann::json j = cov.to_json();
+  EXPECT_EQ(j.at("bins").get<std::size_t>(), cov.bins());
+  EXPECT_EQ(j.at("hit").get<std::size_t>(), cov.hit());
+}
+
+// Regression layers reach K near each mode's bank limit when max_k allows it, never beyond it.
+TEST(Generator, FullyConnectedKReachesTheBankLimit) {
+  const std::uint64_t seed = test::test_seed();
+  for (const Mode mode : kModes) {
+    const int limit = bank_k_limit(mode, 8192);
+    int near = 0;
+    for (std::uint64_t i = 0; i < 2000; ++i) {
+      const Case c = LayerGenerator(case_seed(seed, mode, i), {.max_k = INT_MAX}).random_case(mode);
+      if (c.kind != LayerKind::kFullyConnected) continue;
+      EXPECT_LE(c.layer.shape.k(), limit);
+      near += 10 * c.layer.shape.k() > 9 * limit;
+    }
+    EXPECT_GT(near, 0) << golden::to_string(mode);
+  }
 }
 
 }  // namespace

@@ -480,6 +480,80 @@ TEST(GroupTraffic, JobTotalsAreTheSumsOfTheLayers) {
   // At 16 bits the dynamic fixed point leaves every value's upper bits as sign copies in most
   // groups: per-group storage is well below uncompressed.
   EXPECT_LT(j.at("totals").at("bits_per_group").get<double>(), j.at("totals").at("bits_uncompressed").get<double>());
+  // The intervals are over the images and contain their point; the point is the ratio of the totals.
+  const auto& iv = j.at("intervals");
+  EXPECT_EQ(iv.at("images").get<std::size_t>(), 2u);
+  const auto& g = iv.at("per_group_vs_uncompressed");
+  EXPECT_NEAR(g.at("value").get<double>(),
+              j.at("totals").at("bits_per_group").get<double>() / j.at("totals").at("bits_uncompressed").get<double>(),
+              1e-9);
+  EXPECT_LE(g.at("ci95")[0].get<double>(), g.at("value").get<double>());
+  EXPECT_GE(g.at("ci95")[1].get<double>(), g.at("value").get<double>());
+  // Bit-serial: the network figures are the layers' sums, and no step lasts longer than the data
+  // width, so no layer takes longer than the same design at full width.
+  double serial = 0, full = 0, busy = 0;
+  for (const auto& l : j.at("layers")) {
+    const auto& b = l.at("bit_serial");
+    EXPECT_LE(b.at("cycles").get<double>(), b.at("cycles_full_width").get<double>());
+    serial += b.at("cycles").get<double>();
+    full += b.at("cycles_full_width").get<double>();
+    busy += b.at("array_busy_cycles").get<double>();
+  }
+  EXPECT_NEAR(j.at("bit_serial").at("cycles").get<double>(), serial, 1e-9 * serial);
+  EXPECT_NEAR(j.at("bit_serial").at("cycles_full_width").get<double>(), full, 1e-9 * full);
+  EXPECT_NEAR(j.at("bit_serial").at("array_busy_cycles").get<double>(), busy, 1e-9 * busy);
+  EXPECT_LT(serial, full);
+  EXPECT_GT(serial, 0);
+}
+
+// Bit-serial estimate by hand (16 windows x 16 filters x 16 lanes; a step lasts its widest group).
+TEST(BitSerial, OneByOneConvolutionStepsLastTheirWidestGroup) {
+  golden::ConvShape s;
+  s.in_h = 1, s.in_w = 2, s.in_c = 16, s.out_c = 16;
+  std::vector<std::int32_t> in(32, 0);
+  in[3] = 5;    // pixel 0: 0101 and a sign bit, 4 bits
+  in[16] = -1;  // pixel 1: 1 bit
+  // One step (2 windows, one tap, one channel group, one filter set): the wider of 4 and 1.
+  EXPECT_EQ(quant::bit_serial_cycles(s, in, 8), (quant::SerialCycles{4, 8}));
+  in[20] = -128;  // 8 bits
+  EXPECT_EQ(quant::bit_serial_cycles(s, in, 8), (quant::SerialCycles{8, 8}));
+  // 40 filters: 3 sets of 16, each the same steps.
+  s.out_c = 40;
+  EXPECT_EQ(quant::bit_serial_cycles(s, in, 16), (quant::SerialCycles{24, 48}));
+  // 20 input channels: two channel groups per pixel (16 + 4).
+  s.in_c = 20, s.out_c = 16;
+  std::vector<std::int32_t> in20(40, 0);
+  in20[17] = 100;  // pixel 0, second group: 1100100 and a sign bit, 8 bits
+  in20[20] = 7;    // pixel 1, first group: 4 bits
+  EXPECT_EQ(quant::bit_serial_cycles(s, in20, 16), (quant::SerialCycles{4 + 8, 32}));
+}
+
+TEST(BitSerial, PaddedDepthwiseAndFullyConnected) {
+  // Depthwise 3x3, pad 1, 4x4x32: 16 windows (one set), 9 taps, 2 channel groups = 18 steps of
+  // width 1 on zeros. One value of width 8 at pixel (0, 0) is read by the taps (ky, kx) with
+  // ky, kx in {0, 1} (window (1 - ky, 1 - kx)): 4 steps of its channel group last 8.
+  golden::ConvShape d;
+  d.in_h = d.in_w = 4, d.in_c = d.out_c = d.groups = 32, d.k_h = d.k_w = 3;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
+  std::vector<std::int32_t> in(4 * 4 * 32, 0);
+  EXPECT_EQ(quant::bit_serial_cycles(d, in, 8), (quant::SerialCycles{18, 144}));
+  in[3] = 100;
+  EXPECT_EQ(quant::bit_serial_cycles(d, in, 8), (quant::SerialCycles{18 + 4 * 7, 144}));
+  // Fully connected, 32 inputs, 300 outputs: one window, 16 filter sets side by side (256
+  // filters per step), so 2 sets x 2 channel groups.
+  golden::ConvShape fc;
+  fc.in_c = 32, fc.out_c = 300;
+  std::vector<std::int32_t> v(32, 0);
+  v[0] = 1;    // group 0: 2 bits
+  v[31] = -3;  // group 1: 3 bits
+  EXPECT_EQ(quant::bit_serial_cycles(fc, v, 8), (quant::SerialCycles{2 * (2 + 3), 2 * 2 * 8}));
+  // A wrong input size is refused, naming the shape.
+  try {
+    (void)quant::bit_serial_cycles(fc, std::vector<std::int32_t>(31, 0), 8);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("31 input values"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

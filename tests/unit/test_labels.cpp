@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -177,26 +179,170 @@ class ScratchDir {
   fs::path path_;
 };
 
-// Image files only: named as JPEG (any case), symbolic links followed; empty files here, so the
-// others (no signature) are skipped and counted, hidden files and broken links ignored.
+// Image files only: named as JPEG (any case), symbolic links followed, sub-directories searched;
+// empty files here, so the others (no signature) are skipped and counted, hidden files and
+// directories and broken links ignored.
 TEST(ListImages, JpegNamedFilesSortedNoHidden) {
   ScratchDir dir;
   for (const char* name : {"n2_b.JPEG", "a.txt", "n1_a.jpg", ".hidden.JPEG", "Z_upper", "noext"}) dir.touch(name);
   fs::create_directory(dir.path() / "subdir.JPEG");
   dir.touch("subdir.JPEG/inner.JPEG");
+  fs::create_directory(dir.path() / ".git");
+  dir.touch(".git/hidden_dir.JPEG");
   fs::create_symlink(dir.path() / "a.txt", dir.path() / "link.JPEG");
   fs::create_symlink(dir.path() / "missing", dir.path() / "broken.JPEG");
   const ImageListing l = scan_images(dir.path().string());
   std::vector<std::string> names;
-  for (const auto& f : l.images) {
-    EXPECT_EQ(fs::path(f).parent_path(), dir.path());
-    names.push_back(fs::path(f).filename().string());
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{"link.JPEG", "n1_a.jpg", "n2_b.JPEG"}));
+  for (const auto& f : l.images) names.push_back(fs::path(f).lexically_relative(dir.path()).string());
+  EXPECT_EQ(names, (std::vector<std::string>{"link.JPEG", "n1_a.jpg", "n2_b.JPEG", "subdir.JPEG/inner.JPEG"}));
   EXPECT_EQ(l.skipped_files, 3u);  // Z_upper, a.txt, noext
-  EXPECT_EQ(l.skipped_dirs, 1u);
   EXPECT_EQ(l.skipped_examples, (std::vector<std::string>{"Z_upper", "a.txt", "noext"}));
   EXPECT_EQ(list_images(dir.path().string()), l.images);
+}
+
+// Class-per-folder trees are searched to any depth, sorted by relative path; a symbolic link back
+// to an ancestor (a loop) is searched once and ends.
+TEST(ListImages, RecursesSortedAndSurvivesLinkLoops) {
+  ScratchDir dir;
+  fs::create_directories(dir.path() / "val" / "n2");
+  fs::create_directories(dir.path() / "val" / "n1" / "deeper");
+  dir.touch("val/n2/a.JPEG");
+  dir.touch("val/n1/b.JPEG");
+  dir.touch("val/n1/deeper/c.JPEG");
+  dir.touch("top.JPEG");
+  fs::create_directory_symlink(dir.path(), dir.path() / "val" / "n1" / "loop");
+  std::vector<std::string> names;
+  for (const auto& f : list_images(dir.path().string()))
+    names.push_back(fs::path(f).lexically_relative(dir.path()).string());
+  EXPECT_EQ(names, (std::vector<std::string>{"top.JPEG", "val/n1/b.JPEG", "val/n1/deeper/c.JPEG", "val/n2/a.JPEG"}));
+}
+
+// ---- labels files and label sources --------------------------------------------------------
+
+void expect_labels_error(const std::string& text, const std::string& what) {
+  const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
+  try {
+    (void)LabelsFile::parse(text, "gt.txt", s);
+    ADD_FAILURE() << "parsed, expected an error containing '" << what << "'";
+  } catch (const LabelError& e) {
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(LabelsFile, ReadsTheCommonFormats) {
+  // Synthetic classes: class i is n(10000000 + 7 i).
+  const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
+  // Caffe's val.txt: image and 0-based class index, whitespace-separated; CRLF and comments.
+  const LabelsFile caffe = LabelsFile::parse(
+      "# ground truth\r\nILSVRC2012_val_00000001.JPEG 65\r\n\r\nILSVRC2012_val_00000002.JPEG\t999\r\n", "val.txt", s);
+  EXPECT_EQ(caffe.size(), 2u);
+  EXPECT_EQ(caffe.find("ILSVRC2012_val_00000001.JPEG"), 65);
+  EXPECT_EQ(caffe.find("/data/val/ILSVRC2012_val_00000002.JPEG"), 999);  // directory ignored
+  EXPECT_EQ(caffe.find("ILSVRC2012_val_00000002.png"), 999);             // extension ignored
+  EXPECT_EQ(caffe.find("ILSVRC2012_val_00000003.JPEG"), std::nullopt);
+  // Kaggle's LOC_val_solution.csv: a header, no extension, the class is the first token of boxes.
+  const LabelsFile kaggle = LabelsFile::parse(
+      "ImageId,PredictionString\nILSVRC2012_val_00008726,n10000014 255 142 454 329 n10000014 44 21 322 295\n"
+      "ILSVRC2012_val_00000001,n10000000 1 2 3 4\n",
+      "LOC_val_solution.csv", s);
+  EXPECT_EQ(kaggle.find("x/ILSVRC2012_val_00008726.JPEG"), 2);
+  EXPECT_EQ(kaggle.find("ILSVRC2012_val_00000001.JPEG"), 0);
+  // A two-column CSV with synsets, listing one image twice with the same class.
+  const LabelsFile csv = LabelsFile::parse("a.jpg,n10000007\nb.jpg,n10000021\na.jpg,n10000007", "gt.csv", s);
+  EXPECT_EQ(csv.size(), 2u);
+  EXPECT_EQ(csv.find("a.jpg"), 1);
+  EXPECT_EQ(csv.find("b.JPEG"), 3);
+}
+
+TEST(LabelsFile, RefusesBadLinesNamingTheLine) {
+  expect_labels_error("a.jpg 1\n65\n", "gt.txt:2: one field only (the devkit's ground truth");
+  expect_labels_error("a.jpg 1\nb.jpg\n", "gt.txt:2: one field only");
+  expect_labels_error("a.jpg 1000\n", "gt.txt:1: class index 1000 is out of range 0..999");
+  expect_labels_error("a.jpg n10000001\n", "gt.txt:1: synset n10000001 is not one of the 1000 classes");
+  expect_labels_error("a.jpg 1\nb.jpg tench\n", "gt.txt:2: 'tench' is neither a synset");
+  expect_labels_error("a.jpg 1\nx/a.JPEG 2\n",
+                      "gt.txt:2: image a listed again with another class (2 here, 1 on line 1)");
+  expect_labels_error("# nothing\n\n", "gt.txt: no labels");
+  expect_labels_error("", "gt.txt: no labels");
+  const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
+  EXPECT_THROW(LabelsFile("/nonexistent/gt.txt", s), LabelError);
+}
+
+TEST(Labeler, LabelsFileThenFileNameThenFolder) {
+  const Synsets s = Synsets::parse(synthetic_synsets(), "test.tsv");
+  const Labeler names(s);
+  EXPECT_EQ(names("d/n10000007_x.JPEG"), 1);
+  EXPECT_EQ(names("val/n10000014/ILSVRC2012_val_00000009.JPEG"), 2);
+  EXPECT_EQ(names("val/n10000014/n10000021_y.JPEG"), 3);                         // the file name comes first
+  EXPECT_EQ(names("val/n10000001/ILSVRC2012_val_00000009.JPEG"), std::nullopt);  // not a class
+  EXPECT_EQ(names("val/ILSVRC2012_val_00000009.JPEG"), std::nullopt);
+  const Labeler with_file(s, LabelsFile::parse("ILSVRC2012_val_00000009 5\nn10000021_y 6\n", "gt.txt", s));
+  EXPECT_EQ(with_file("val/ILSVRC2012_val_00000009.JPEG"), 5);
+  EXPECT_EQ(with_file("val/n10000014/n10000021_y.JPEG"), 6);              // the labels file comes first
+  EXPECT_EQ(with_file("val/n10000014/ILSVRC2012_val_00000010.JPEG"), 2);  // not listed: the folder
+}
+
+// The three layouts users have ImageNet in, built from the embedded images: synsets in file names
+// (as shipped), class-per-folder (`<synset>/ILSVRC2012_val_<n>.JPEG`) and flat validation names
+// with a labels file (Caffe's val.txt with class indices, Kaggle's CSV with synsets). Each image
+// gets the class of the synset it was named after, in every layout.
+TEST(EmbeddedData, ThreeDatasetLayoutsGiveTheSameLabels) {
+  const fs::path src = fs::path(BITSCALE_SOURCE_DIR) / "data" / "images";
+  const fs::path tsv = fs::path(BITSCALE_SOURCE_DIR) / "data" / "imagenet-synsets.tsv";
+  if (!fs::is_directory(src) || !fs::exists(tsv)) GTEST_SKIP() << "no embedded data in " << BITSCALE_SOURCE_DIR;
+  const Synsets s(tsv.string());
+  ScratchDir dir;
+  const fs::path flat = dir.path() / "flat", folders = dir.path() / "train", val = dir.path() / "val";
+  fs::create_directories(flat);
+  fs::create_directories(val);
+  std::string caffe, kaggle = "ImageId,PredictionString\n";
+  std::map<std::string, int> expected;  // validation stem -> class of the original synset
+  const std::vector<std::string> originals = list_images(src.string());
+  ASSERT_GE(originals.size(), 20u);
+  for (std::size_t i = 0; i < 20; ++i) {
+    const fs::path orig(originals[i * originals.size() / 20]);
+    const std::string synset = orig.filename().string().substr(0, 9);
+    const auto cls = s.index_of(synset);
+    ASSERT_TRUE(cls.has_value()) << orig;
+    const std::string stem = fmt::format("ILSVRC2012_val_{:08d}", 20 - i);  // another order than the synsets
+    expected[stem] = *cls;
+    fs::create_symlink(orig, flat / orig.filename());
+    fs::create_directories(folders / synset);
+    fs::create_symlink(orig, folders / synset / (stem + ".JPEG"));
+    fs::create_symlink(orig, val / (stem + ".JPEG"));
+    caffe += fmt::format("{}.JPEG {}\n", stem, *cls);
+    kaggle += fmt::format("{},{} 0 0 10 10\n", stem, synset);
+  }
+  const auto labels_by_stem = [](const std::vector<std::string>& files, const Labeler& labeler,
+                                 const std::map<std::string, std::string>& stem_of_name) {
+    std::map<std::string, std::optional<int>> out;
+    for (const std::string& f : files) {
+      const std::string name = fs::path(f).filename().string();
+      const auto it = stem_of_name.find(name);
+      out[it == stem_of_name.end() ? fs::path(f).stem().string() : it->second] = labeler(f);
+    }
+    return out;
+  };
+  std::map<std::string, std::string> flat_names;  // original file name -> validation stem
+  for (std::size_t i = 0; i < 20; ++i)
+    flat_names[fs::path(originals[i * originals.size() / 20]).filename().string()] =
+        fmt::format("ILSVRC2012_val_{:08d}", 20 - i);
+  std::map<std::string, std::optional<int>> want;
+  for (const auto& [stem, c] : expected) want[stem] = c;
+
+  const Labeler names(s);
+  EXPECT_EQ(labels_by_stem(list_images(flat.string()), names, flat_names), want);
+  EXPECT_EQ(labels_by_stem(list_images(folders.string()), names, {}), want);
+  std::map<std::string, std::optional<int>> none;  // the validation names alone carry no label
+  for (const auto& [stem, c] : expected) none[stem] = std::nullopt;
+  EXPECT_EQ(labels_by_stem(list_images(val.string()), names, {}), none);
+  std::ofstream(dir.path() / "val.txt") << caffe;
+  std::ofstream(dir.path() / "LOC_val_solution.csv") << kaggle;
+  for (const char* gt : {"val.txt", "LOC_val_solution.csv"}) {
+    SCOPED_TRACE(gt);
+    const Labeler from_file = Labeler::with_file(s, (dir.path() / gt).string());
+    EXPECT_EQ(labels_by_stem(list_images(val.string()), from_file, {}), want);
+  }
 }
 
 TEST(ListImages, EmptyAndMissingDirectories) {

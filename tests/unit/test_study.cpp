@@ -493,6 +493,7 @@ TEST(StudyCharacterize, FloatBaselineKeepsCorrectLabelledImages) {
   EXPECT_EQ(b.kept, std::vector<std::string>{"ok.jpg"});
   EXPECT_EQ(b.errors, 1u);
   EXPECT_EQ(b.labelled, 2u);  // ok and wrong
+  EXPECT_EQ(b.unlabelled, 1u);
   EXPECT_EQ(b.runs.at("ok.jpg"), *recs[0].fp);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("bad.jpg"), std::string::npos);

@@ -142,8 +142,9 @@ TEST(StudySummaries, CharacterizeLines) {
   base.kept = {"a", "b", "c"};
   base.labelled = 5;
   base.errors = 1;
+  base.unlabelled = 4;
   EXPECT_EQ(float_phase_summary(base, true, 2),
-            "phase 1: float top-5 correct on 3 of 5 labelled images (1 unreadable, 2 resumed)\n");
+            "phase 1: float top-5 correct on 3 of 5 labelled images (1 unreadable, 4 unlabelled, 2 resumed)\n");
   EXPECT_TRUE(float_phase_summary(base, false, 0).starts_with("phase 1: float top-1 correct on 3 of 5"));
 
   CharacterizeJobOutcome r;

@@ -10,7 +10,10 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <set>
 #include <system_error>
+#include <tuple>
+#include <utility>
 
 namespace bitscale::data {
 namespace {
@@ -132,19 +135,43 @@ constexpr std::size_t kSkippedExamples = 3;
 }  // namespace
 
 std::string ImageListing::skipped_message(const std::string& dir) const {
-  if (skipped_files == 0 && skipped_dirs == 0) return "";
-  std::string s = fmt::format("{}: skipped", dir);
-  if (skipped_files > 0) {
-    const bool one = skipped_files == 1;
-    s += fmt::format(" {} {} ({}{})", skipped_files,
+  if (skipped_files == 0) return "";
+  const bool one = skipped_files == 1;
+  return fmt::format("{}: skipped {} {} ({}{})", dir, skipped_files,
                      one ? "file that is not a JPEG image" : "files that are not JPEG images",
                      fmt::join(skipped_examples, ", "), skipped_files > skipped_examples.size() ? ", ..." : "");
-  }
-  if (skipped_dirs > 0)
-    s += fmt::format("{} {} subdirector{} (not searched)", skipped_files > 0 ? " and" : "", skipped_dirs,
-                     skipped_dirs == 1 ? "y" : "ies");
-  return s;
 }
+
+namespace {
+
+// Collects the images (and skipped files) under `dir`, as paths relative to the root, searching
+// each directory once (by its canonical path) so that a symbolic-link loop ends.
+void scan_tree(const std::filesystem::path& dir, const std::filesystem::path& rel, std::set<std::string>& seen,
+               std::vector<std::string>& images, std::vector<std::string>& skipped) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(dir, ec);
+  if (ec || !seen.insert(canonical.string()).second) return;
+  fs::directory_iterator it(dir, ec);
+  if (ec) throw LabelError(fmt::format("{}: cannot list directory: {}", dir.string(), ec.message()));
+  for (const fs::directory_entry& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    const std::string child = (rel / name).string();
+    std::error_code type_ec;
+    if (entry.is_directory(type_ec)) {
+      scan_tree(entry.path(), rel / name, seen, images, skipped);
+    } else if (!entry.is_regular_file(type_ec)) {
+      continue;  // follows symlinks; broken links, sockets, ... are not files
+    } else if (has_image_extension(name) || starts_like_jpeg(entry.path())) {
+      images.push_back(child);
+    } else {
+      skipped.push_back(child);
+    }
+  }
+}
+
+}  // namespace
 
 ImageListing scan_images(const std::string& dir) {
   namespace fs = std::filesystem;
@@ -153,25 +180,11 @@ ImageListing scan_images(const std::string& dir) {
   if (!fs::exists(root, ec)) throw LabelError(fmt::format("{}: image directory does not exist", dir));
   if (!fs::is_directory(root, ec)) throw LabelError(fmt::format("{}: not a directory", dir));
   std::vector<std::string> names, skipped;
-  ImageListing out;
-  fs::directory_iterator it(root, ec);
-  if (ec) throw LabelError(fmt::format("{}: cannot list directory: {}", dir, ec.message()));
-  for (const fs::directory_entry& entry : it) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name[0] == '.') continue;
-    std::error_code type_ec;
-    if (entry.is_directory(type_ec)) {
-      ++out.skipped_dirs;
-    } else if (!entry.is_regular_file(type_ec)) {
-      continue;  // follows symlinks; broken links, sockets, ... are not files
-    } else if (has_image_extension(name) || starts_like_jpeg(entry.path())) {
-      names.push_back(name);
-    } else {
-      skipped.push_back(name);
-    }
-  }
+  std::set<std::string> seen;
+  scan_tree(root, fs::path(), seen, names, skipped);
   std::sort(names.begin(), names.end());
   std::sort(skipped.begin(), skipped.end());
+  ImageListing out;
   out.images.reserve(names.size());
   for (const std::string& name : names) out.images.push_back((root / name).string());
   out.skipped_files = skipped.size();
@@ -186,6 +199,141 @@ std::vector<std::string> list_images(const std::string& dir, const std::function
     if (const std::string m = l.skipped_message(dir); !m.empty()) warn(m);
   }
   return std::move(l.images);
+}
+
+namespace {
+
+// The stem of a file name: directory and extension removed ("a/ILSVRC2012_val_1.JPEG" -> "ILSVRC2012_val_1").
+std::string stem_of(std::string_view path) { return std::filesystem::path(std::string(path)).stem().string(); }
+
+// The class named by a labels-file field: a synset, or an index 0..999 (sorted-synset order).
+enum class ClassField { kClass, kNotAClass };
+ClassField parse_class(std::string_view field, const Synsets& synsets, int& out, std::string& why) {
+  if (looks_like_synset(field)) {
+    if (const auto c = synsets.index_of(field)) {
+      out = *c;
+      return ClassField::kClass;
+    }
+    why = fmt::format("synset {} is not one of the {} classes", field, synsets.size());
+    return ClassField::kNotAClass;
+  }
+  if (!field.empty() && std::all_of(field.begin(), field.end(),
+                                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (field.size() <= 4 && std::stoi(std::string(field)) < synsets.size()) {
+      out = std::stoi(std::string(field));
+      return ClassField::kClass;
+    }
+    why = fmt::format("class index {} is out of range 0..{}", field, synsets.size() - 1);
+    return ClassField::kNotAClass;
+  }
+  why = fmt::format("'{}' is neither a synset (n01440764) nor a class index 0..{}", field, synsets.size() - 1);
+  return ClassField::kNotAClass;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The first whitespace-separated token of `s` and the rest.
+std::pair<std::string_view, std::string_view> first_token(std::string_view s) {
+  s = trim(s);
+  const std::size_t end = s.find_first_of(" \t");
+  if (end == std::string_view::npos) return {s, {}};
+  return {s.substr(0, end), trim(s.substr(end))};
+}
+
+}  // namespace
+
+LabelsFile::LabelsFile(const std::string& path, const Synsets& synsets) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw LabelError(fmt::format("{}: cannot open labels file", path));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw LabelError(fmt::format("{}: read error", path));
+  *this = parse(text, path, synsets);
+}
+
+LabelsFile LabelsFile::parse(std::string_view text, const std::string& source, const Synsets& synsets) {
+  LabelsFile f;
+  std::unordered_map<std::string, int> line_of;
+  int line_no = 0;
+  bool first = true;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    const auto fail = [&](const std::string& what) {
+      return LabelError(
+          fmt::format("{}:{}: {} (expected '<image> <class>' or '<image>,<class>', the class a synset "
+                      "or an index 0..{})",
+                      source, line_no, what, synsets.size() - 1));
+    };
+    std::string_view image, rest;
+    if (const std::size_t comma = line.find(','); comma != std::string_view::npos) {
+      image = trim(line.substr(0, comma));
+      rest = line.substr(comma + 1);
+      if (const std::size_t next = rest.find(','); next != std::string_view::npos) rest = rest.substr(0, next);
+    } else {
+      std::tie(image, rest) = first_token(line);
+    }
+    const std::string_view field = first_token(rest).first;
+    if (image.empty() || field.empty()) {
+      throw fail(fmt::format("one field only{}", line.find_first_of(" \t,") == std::string_view::npos &&
+                                                         std::isdigit(static_cast<unsigned char>(line.front())) != 0
+                                                     ? " (the devkit's ground truth, one ILSVRC2012_ID per line, "
+                                                       "has no image names and another class order: not accepted)"
+                                                     : ""));
+    }
+    int c = 0;
+    std::string why;
+    const ClassField kind = parse_class(field, synsets, c, why);
+    const bool header = first;
+    first = false;
+    if (kind == ClassField::kNotAClass) {
+      if (header && !looks_like_synset(field) && !std::isdigit(static_cast<unsigned char>(field.front()))) continue;
+      throw fail(why);
+    }
+    std::string key = stem_of(image);
+    if (const auto [it, inserted] = f.classes_.emplace(key, c); !inserted && it->second != c) {
+      throw fail(fmt::format("image {} listed again with another class ({} here, {} on line {})", key, c, it->second,
+                             line_of[key]));
+    }
+    line_of.emplace(std::move(key), line_no);
+  }
+  if (f.classes_.empty()) throw LabelError(fmt::format("{}: no labels (no '<image> <class>' line)", source));
+  return f;
+}
+
+std::optional<int> LabelsFile::find(const std::string& path) const {
+  const auto it = classes_.find(stem_of(path));
+  if (it == classes_.end()) return std::nullopt;
+  return it->second;
+}
+
+Labeler::Labeler(Synsets synsets, std::optional<LabelsFile> labels)
+    : synsets_(std::make_shared<const Synsets>(std::move(synsets))) {
+  if (labels) labels_ = std::make_shared<const LabelsFile>(std::move(*labels));
+}
+
+Labeler Labeler::with_file(const Synsets& synsets, const std::string& labels_path) {
+  if (labels_path.empty()) return Labeler(synsets);
+  return Labeler(synsets, LabelsFile(labels_path, synsets));
+}
+
+std::optional<int> Labeler::operator()(const std::string& path) const {
+  if (labels_) {
+    if (const auto c = labels_->find(path)) return c;
+  }
+  if (const auto c = label_from_filename(path, *synsets_)) return c;
+  const std::string folder = std::filesystem::path(path).parent_path().filename().string();
+  if (looks_like_synset(folder)) return synsets_->index_of(folder);
+  return std::nullopt;
 }
 
 Split split_even_odd(const std::vector<std::string>& files) {

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "bitscale/golden/numeric.hpp"
 
@@ -96,6 +99,62 @@ std::vector<LayerGroups> layer_groups(const QuantizedNetwork& q, const QuantResu
     out.push_back(std::move(g));
   }
   return out;
+}
+
+}  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+SerialCycles bit_serial_cycles(const golden::ConvShape& s, std::span<const std::int32_t> input, int data_bits) {
+  constexpr int kWindows = 16, kRows = 16, kLanes = 16;
+  s.validate();
+  const auto pixels_in = static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w);
+  if (input.size() != pixels_in * static_cast<std::size_t>(s.in_c))
+    throw std::invalid_argument(fmt::format("bit_serial_cycles: {} input values for {} ({}x{}x{} expected)",
+                                            input.size(), s.to_string(), s.in_h, s.in_w, s.in_c));
+  const int cin_g = s.in_c / s.groups, cout_g = s.out_c / s.groups;
+  const bool depthwise = cin_g == 1 && cout_g == 1;
+  // The channel groups a step reads: 16 consecutive channels of one convolution group (all
+  // channels for depthwise, where each row takes its own channel).
+  std::vector<std::pair<int, int>> chunks;  // (first channel, count)
+  for (int g = 0; g < (depthwise ? 1 : s.groups); ++g) {
+    const int c_begin = depthwise ? 0 : g * cin_g, c_end = depthwise ? s.in_c : c_begin + cin_g;
+    for (int c = c_begin; c < c_end; c += kLanes) chunks.emplace_back(c, std::min(kLanes, c_end - c));
+  }
+  // Widths of every (input pixel, chunk) group, computed once.
+  std::vector<std::uint8_t> width(pixels_in * chunks.size());
+  for (std::size_t p = 0; p < pixels_in; ++p)
+    for (std::size_t k = 0; k < chunks.size(); ++k)
+      width[p * chunks.size() + k] = static_cast<std::uint8_t>(golden::dpred::group_width(
+          input.subspan(p * static_cast<std::size_t>(s.in_c) + static_cast<std::size_t>(chunks[k].first),
+                        static_cast<std::size_t>(chunks[k].second))));
+  const int oh = s.out_h(), ow = s.out_w(), pixels_out = oh * ow;
+  const auto ceil_div = [](int a, int b) { return (a + b - 1) / b; };
+  // Filter sets per step: one for depthwise, 16 filters per set otherwise (and 16 sets side by
+  // side over the windows when there is a single output pixel).
+  const int filter_sets = depthwise ? 1 : ceil_div(cout_g, pixels_out == 1 ? kRows * kWindows : kRows);
+  SerialCycles c;
+  for (int p0 = 0; p0 < pixels_out; p0 += kWindows) {
+    for (int ky = 0; ky < s.k_h; ++ky) {
+      for (int kx = 0; kx < s.k_w; ++kx) {
+        for (std::size_t k = 0; k < chunks.size(); ++k) {
+          int widest = 1;
+          for (int p = p0; p < std::min(p0 + kWindows, pixels_out); ++p) {
+            const int y = (p / ow) * s.stride_h + ky - s.pad_top, x = (p % ow) * s.stride_w + kx - s.pad_left;
+            if (y < 0 || y >= s.in_h || x < 0 || x >= s.in_w) continue;  // padding: zeros, width 1
+            widest = std::max<int>(
+                widest,
+                width[(static_cast<std::size_t>(y) * static_cast<std::size_t>(s.in_w) + static_cast<std::size_t>(x)) *
+                          chunks.size() +
+                      k]);
+          }
+          c.serial += static_cast<std::uint64_t>(filter_sets) * static_cast<std::uint64_t>(widest);
+          c.full_width += static_cast<std::uint64_t>(filter_sets) * static_cast<std::uint64_t>(data_bits);
+        }
+      }
+    }
+  }
+  return c;
 }
 
 }  // namespace bitscale::quant

@@ -22,6 +22,7 @@ FloatBaseline float_correct(const std::vector<ImageRecord>& records, bool top5,
       if (warn) warn(fmt::format("{}: {}", r.file, r.error));
       continue;
     }
+    if (!r.label) ++b.unlabelled;
     if (!r.label || !r.fp) continue;
     ++b.labelled;
     if (top5 ? r.fp->correct5 : r.fp->correct1) {

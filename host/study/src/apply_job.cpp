@@ -131,9 +131,8 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
                  .weight_fl = p.weight_fl,
                  .quantization = p.quantization,
                  .factory = job.factory};
-  const Runner runner(
-      setup, [&syn](const std::string& f) { return data::label_from_filename(f, syn); },
-      Escalation{.threshold = p.threshold, .metric = p.metric});
+  const Runner runner(setup, data::Labeler::with_file(syn, d.labels),
+                      Escalation{.threshold = p.threshold, .metric = p.metric});
   // The static 16-bit reference: one run of the first readable image (the counters of this array
   // depend only on the network's shapes); its own engine when 16 bits is not one of the levels.
   std::optional<Runner> runner16;

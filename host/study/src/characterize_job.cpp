@@ -44,7 +44,7 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   cs.out_dir = job.out_dir;
   cs.model_name = model_name;
   cs.image_dir = image_dir;
-  cs.label_of = [&syn](const std::string& f) { return data::label_from_filename(f, syn); };
+  cs.label_of = data::Labeler::with_file(syn, d.labels);
   cs.factory = job.factory;
   cs.record.jobs = job.jobs;
   cs.record.warn = cb.warn ? cb.warn : std::function<void(const std::string&)>([](const std::string&) {});

@@ -20,7 +20,7 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
   out.weight_fl = job.weight_fl;
   const model::Model model = model::load_tflite(out.model_path);
   const model::Network net(model);
-  if (!d.synsets.empty()) out.synsets.emplace(d.synsets);
+  if (!d.synsets.empty() || !d.labels.empty()) out.synsets.emplace(d.need_synsets());
   // The image first: a missing, corrupt or directory --image fails before any calibration.
   const data::Image img = data::load_for_model(job.image, net.input_h(), net.input_w());
 
@@ -50,7 +50,7 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
   }
   out.prediction = engine->session()->run(img.rgb);
   out.on_array = engine->on_array();
-  if (out.synsets) out.label = data::label_from_filename(job.image, *out.synsets);
+  if (out.synsets) out.label = data::Labeler::with_file(*out.synsets, d.labels)(job.image);
   return out;
 }
 

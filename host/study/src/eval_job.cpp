@@ -79,8 +79,8 @@ std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& jo
 
 // The files through the engines, rows written to job.rows as they come.
 void evaluate(const model::Network& net, const EvalJob& job, const std::optional<data::Synsets>& syn,
-              const std::vector<std::string>& files, const Engine& engine, const Engine* compare_with,
-              const EvalCallbacks& cb, EvalOutcome& out) {
+              const std::optional<data::Labeler>& labeler, const std::vector<std::string>& files, const Engine& engine,
+              const Engine* compare_with, const EvalCallbacks& cb, EvalOutcome& out) {
   std::optional<EvalWriter> writer;
   if (job.rows) {
     writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
@@ -93,7 +93,7 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
   cfg.files = files;
   cfg.engine = &engine;
   cfg.compare_with = compare_with;
-  if (syn) cfg.label_of = [&syn](const std::string& f) { return data::label_from_filename(f, *syn); };
+  if (labeler) cfg.label_of = *labeler;
   cfg.jobs = job.jobs;
   out.images = files.size();
   const auto t_start = std::chrono::steady_clock::now();
@@ -106,25 +106,27 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
 }
 
 // Top-1 needs labels: says loudly when no image (or only some) carries one.
-void warn_unlabelled(const std::vector<std::string>& files, const std::optional<data::Synsets>& syn,
+void warn_unlabelled(const std::vector<std::string>& files, const std::optional<data::Labeler>& labeler,
                      const std::string& synsets_path, const std::string& image_dir, const Inform& inform) {
-  if (!syn) {
+  if (!labeler) {
     inform(
         fmt::format("WARNING: no synsets file (--synsets; none found by default{}): the {} images carry no label, "
                     "top-1 and top-5 are not measured",
                     synsets_path.empty() ? "" : ": " + synsets_path, files.size()));
     return;
   }
-  const auto unlabelled = static_cast<std::size_t>(std::count_if(
-      files.begin(), files.end(), [&syn](const std::string& f) { return !data::label_from_filename(f, *syn); }));
+  const auto unlabelled = static_cast<std::size_t>(
+      std::count_if(files.begin(), files.end(), [&labeler](const std::string& f) { return !(*labeler)(f); }));
   if (unlabelled == files.size()) {
     inform(
-        fmt::format("WARNING: none of the {} images of {} carries a label (a file name must start with an ImageNet "
-                    "synset, e.g. n01440764_tench.JPEG): top-1 and top-5 are not measured",
+        fmt::format("WARNING: none of the {} images of {} carries a label (none in --labels, no ImageNet synset "
+                    "at the start of the file name, e.g. n01440764_tench.JPEG, nor as its folder): top-1 and top-5 are "
+                    "not measured",
                     files.size(), image_dir));
   } else if (unlabelled > 0) {
     inform(
-        fmt::format("warning: {} of the {} images of {} carry no label (no synset at the start of the name); "
+        fmt::format("warning: {} of the {} images of {} carry no label (not in --labels, no synset in the file or "
+                    "folder name); "
                     "top-1 and top-5 are over the {} labelled ones",
                     unlabelled, files.size(), image_dir, files.size() - unlabelled));
   }
@@ -146,7 +148,9 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   const model::Network net(model);
   out.macs = net.macs();
   std::optional<data::Synsets> syn;
-  if (!d.synsets.empty()) syn.emplace(d.synsets);
+  if (!d.synsets.empty() || !d.labels.empty()) syn.emplace(d.need_synsets());
+  std::optional<data::Labeler> labeler;
+  if (syn) labeler = data::Labeler::with_file(*syn, d.labels);
 
   const std::vector<std::string> all = data::list_images(out.image_dir, inform);
   if (all.empty())
@@ -161,12 +165,12 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   if (files.empty())
     throw std::invalid_argument(
         fmt::format("{}: no images left to evaluate ({} images, all used for calibration)", out.image_dir, all.size()));
-  warn_unlabelled(files, syn, d.synsets, out.image_dir, inform);
+  warn_unlabelled(files, labeler, d.synsets, out.image_dir, inform);
   choose_backends(job, out);
   const auto engine = eval_engine(net, job, out.backend, calib.get());
   const auto engine2 = out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get()) : nullptr;
   out.on_array = engine->on_array();
-  evaluate(net, job, syn, files, *engine, engine2.get(), cb, out);
+  evaluate(net, job, syn, labeler, files, *engine, engine2.get(), cb, out);
   return out;
 }
 

@@ -119,8 +119,9 @@ std::string sweep_outputs(const std::string& out_dir) {
 }
 
 std::string float_phase_summary(const FloatBaseline& base, bool top5, std::size_t resumed) {
-  return fmt::format("phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} resumed)\n",
-                     top5 ? "top-5" : "top-1", base.kept.size(), base.labelled, base.errors, resumed);
+  return fmt::format(
+      "phase 1: float {} correct on {} of {} labelled images ({} unreadable, {} unlabelled, {} resumed)\n",
+      top5 ? "top-5" : "top-1", base.kept.size(), base.labelled, base.errors, base.unlabelled, resumed);
 }
 
 std::string characterize_summary(const CharacterizeJobOutcome& r) {

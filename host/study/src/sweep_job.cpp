@@ -241,7 +241,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   }
   const std::vector<std::string> files =
       sweep_files(data::list_images(image_dir, warn), sc, job.limit, image_dir, warn);
-  const LabelOf label_of = [&syn](const std::string& f) { return data::label_from_filename(f, syn); };
+  const LabelOf label_of = data::Labeler::with_file(syn, d.labels);
   SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
                  {},  {},  {}, {}};
   x.record.jobs = job.jobs;

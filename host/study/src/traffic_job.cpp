@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <span>
+#include <utility>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
@@ -14,6 +17,7 @@
 namespace bitscale::study {
 
 using quant::LayerGroups;
+using quant::SerialCycles;
 using quant::TensorGroups;
 
 namespace {
@@ -69,6 +73,69 @@ Totals totals(const TrafficOutcome& r) {
 
 double pct(double a, double b) { return b > 0 ? 100.0 * a / b : 0.0; }
 
+// One image's network figures: bits (weights once per image, activations in the scheme each
+// layer uses over all images, plus its scheme bit) and cycles. Their means over the images are
+// the totals of the report.
+struct ImageFigures {
+  double uncompressed = 0, per_layer = 0, per_group = 0, serial = 0, full_width = 0, array_busy = 0;
+};
+
+std::vector<ImageFigures> image_figures(const TrafficOutcome& r) {
+  const Totals t = totals(r);
+  std::vector<ImageFigures> out;
+  out.reserve(r.per_image.size());
+  for (const TrafficImage& im : r.per_image) {
+    ImageFigures f{t.weights.uncompressed, t.weights.per_layer, t.weights.per_group, 0, 0, 0};
+    for (std::size_t i = 0; i < r.layers.size(); ++i) {
+      for (const auto& [b, all] : {std::pair{&im.input[i], &r.layers[i].groups.input.bits},
+                                   std::pair{&im.output[i], &r.layers[i].groups.output.bits}}) {
+        f.uncompressed += static_cast<double>(b->uncompressed);
+        f.per_layer += static_cast<double>(b->per_layer);
+        f.per_group +=
+            static_cast<double>(all->scheme() == golden::dpred::Scheme::kZeroSkip ? b->zero_skip : b->dense) + 1.0;
+      }
+    }
+    f.serial = static_cast<double>(im.serial.serial);
+    f.full_width = static_cast<double>(im.serial.full_width);
+    f.array_busy = static_cast<double>(im.array_busy);
+    out.push_back(f);
+  }
+  return out;
+}
+
+// sum(num) / sum(den) over the images, with its percentile interval over resampled images.
+Estimate ratio(const std::vector<ImageFigures>& f, double ImageFigures::*num, double ImageFigures::*den,
+               const Bootstrap& boot) {
+  const auto on = [&](std::span<const std::uint32_t> idx) {
+    double a = 0, b = 0;
+    for (const std::uint32_t i : idx) {
+      a += f[i].*num;
+      b += f[i].*den;
+    }
+    return b > 0 ? a / b : 0.0;
+  };
+  std::vector<std::uint32_t> all(f.size());
+  std::iota(all.begin(), all.end(), 0u);
+  const double value = on(all);
+  return {value, percentile_interval(replicate(Resamples(f.size(), boot), on), value)};
+}
+
+// The ratios the report and the JSON give with intervals.
+struct Ratios {
+  Estimate group_vs_uncompressed, group_vs_layer, serial_vs_full_width, serial_vs_array;
+};
+
+Ratios ratios(const TrafficOutcome& r) {
+  const std::vector<ImageFigures> f = image_figures(r);
+  if (f.empty()) return {};
+  return {ratio(f, &ImageFigures::per_group, &ImageFigures::uncompressed, r.boot),
+          ratio(f, &ImageFigures::per_group, &ImageFigures::per_layer, r.boot),
+          ratio(f, &ImageFigures::serial, &ImageFigures::full_width, r.boot),
+          ratio(f, &ImageFigures::serial, &ImageFigures::array_busy, r.boot)};
+}
+
+nlohmann::ordered_json estimate_json(const Estimate& e) { return {{"value", e.value}, {"ci95", {e.ci.lo, e.ci.hi}}}; }
+
 }  // namespace
 
 TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const std::string&)>& warn_cb) {
@@ -103,13 +170,24 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
       warn(fmt::format("{}: {}", f, e.what()));
       continue;
     }
-    const quant::QuantResult r = q.run(*acc, img.rgb, {.record_mac_io = true});
+    const quant::QuantResult r = q.run(*acc, img.rgb, {.record_layer_counters = true, .record_mac_io = true});
     const std::vector<LayerGroups> g = quant::layer_groups(q, r);
+    TrafficImage im;
     for (std::size_t i = 0; i < g.size(); ++i) {
-      if (out.images == 0) out.layers[i].groups.weights = g[i].weights;
-      out.layers[i].groups.input += g[i].input;
-      out.layers[i].groups.output += g[i].output;
+      TrafficLayer& l = out.layers[i];
+      if (out.images == 0) l.groups.weights = g[i].weights;
+      l.groups.input += g[i].input;
+      l.groups.output += g[i].output;
+      const quant::SerialCycles c =
+          quant::bit_serial_cycles(q.layers()[i].prepared.layer.shape, r.mac_io[i].input, l.bits);
+      l.serial += c;
+      l.array_busy += r.layer_counters[i].busy;
+      im.input.push_back(g[i].input.bits);
+      im.output.push_back(g[i].output.bits);
+      im.serial += c;
+      im.array_busy += r.layer_counters[i].busy;
     }
+    out.per_image.push_back(std::move(im));
     ++out.images;
   }
   if (out.images == 0) throw std::runtime_error(fmt::format("{}: no readable image", d.need_images()));
@@ -140,6 +218,31 @@ std::string traffic_report(const TrafficOutcome& r) {
         name, p.uncompressed, pct(p.per_layer, p.uncompressed), pct(p.per_group, p.uncompressed),
         pct(p.per_group, p.per_layer));
   }
+  const Ratios q = ratios(r);
+  const auto pct_ci = [](const Estimate& e) {
+    return fmt::format("{:.1f} % [{:.1f}, {:.1f}]", 100 * e.value, 100 * e.ci.lo, 100 * e.ci.hi);
+  };
+  s += fmt::format(
+      "per group: {} of uncompressed, {} of per layer (95 % intervals over the {} images; the weights are the same "
+      "for every image)\n",
+      pct_ci(q.group_vs_uncompressed), pct_ci(q.group_vs_layer), r.images);
+  SerialCycles c;
+  std::uint64_t busy = 0;
+  const double n_img = static_cast<double>(std::max<std::size_t>(r.images, 1));
+  s += fmt::format(
+      "bit-serial estimate, cycles per image (16 windows x 16 filters x 16 lanes, same peak as the array):\n");
+  s += fmt::format("  {:<40} {:>12} {:>12} {:>12}\n", "layer", "serial", "full width", "array busy");
+  for (const TrafficLayer& l : r.layers) {
+    s += fmt::format("  {:<40} {:>12.0f} {:>12.0f} {:>12.0f}\n", l.name, static_cast<double>(l.serial.serial) / n_img,
+                     static_cast<double>(l.serial.full_width) / n_img, static_cast<double>(l.array_busy) / n_img);
+    c += l.serial;
+    busy += l.array_busy;
+  }
+  s += fmt::format("  {:<40} {:>12.0f} {:>12.0f} {:>12.0f}\n", "network", static_cast<double>(c.serial) / n_img,
+                   static_cast<double>(c.full_width) / n_img, static_cast<double>(busy) / n_img);
+  s += fmt::format(
+      "bit-serial: {} of the same design at the full {} bits, {} of this array's busy cycles ({}-bit mode)\n",
+      pct_ci(q.serial_vs_full_width), r.bits, pct_ci(q.serial_vs_array), r.bits);
   return s;
 }
 
@@ -160,6 +263,10 @@ std::string traffic_json(const TrafficOutcome& r) {
     e["weights"] = tensor_json(l.groups.weights, 1);
     e["input"] = tensor_json(l.groups.input, r.images);
     e["output"] = tensor_json(l.groups.output, r.images);
+    const double n = static_cast<double>(std::max<std::size_t>(r.images, 1));
+    e["bit_serial"] = {{"cycles", static_cast<double>(l.serial.serial) / n},
+                       {"cycles_full_width", static_cast<double>(l.serial.full_width) / n},
+                       {"array_busy_cycles", static_cast<double>(l.array_busy) / n}};
     layers.push_back(std::move(e));
   }
   j["layers"] = std::move(layers);
@@ -168,6 +275,24 @@ std::string traffic_json(const TrafficOutcome& r) {
   tot["weights"] = bits_json(t.weights);
   tot["activations"] = bits_json(t.activations);
   j["totals"] = std::move(tot);
+  const Ratios q = ratios(r);
+  SerialCycles c;
+  std::uint64_t busy = 0;
+  for (const TrafficLayer& l : r.layers) {
+    c += l.serial;
+    busy += l.array_busy;
+  }
+  const double n = static_cast<double>(std::max<std::size_t>(r.images, 1));
+  j["bit_serial"] = {{"cycles", static_cast<double>(c.serial) / n},
+                     {"cycles_full_width", static_cast<double>(c.full_width) / n},
+                     {"array_busy_cycles", static_cast<double>(busy) / n}};
+  j["intervals"] = {{"images", r.images},
+                    {"level", 0.95},
+                    {"resamples", r.boot.resamples},
+                    {"per_group_vs_uncompressed", estimate_json(q.group_vs_uncompressed)},
+                    {"per_group_vs_per_layer", estimate_json(q.group_vs_layer)},
+                    {"serial_vs_full_width", estimate_json(q.serial_vs_full_width)},
+                    {"serial_vs_array_busy", estimate_json(q.serial_vs_array)}};
   return j.dump(1) + "\n";
 }
 

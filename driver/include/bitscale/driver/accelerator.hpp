@@ -104,6 +104,10 @@ class Accelerator {
   [[nodiscard]] std::uint64_t read_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line);
   /// err_text() of STATUS.CODE, read over the bus (for error messages only).
   [[nodiscard]] std::string last_error_text();
+  /// After an error: clears the sticky STATUS.ERR (with it set, wait() returns at once), lets a
+  /// tile that is still running finish (bounded by the longest tile), clears DONE and forgets
+  /// the shadowed configuration. Returns "" when the device is idle again, else why not.
+  [[nodiscard]] std::string recover();
 
   // The steps of run(), in order (accelerator.cpp).
   struct RunState;
@@ -123,6 +127,8 @@ class Accelerator {
   static constexpr std::uint32_t kShadowRegs = regmap::kRegCntLast + 1;
   static_assert(kShadowRegs <= 32, "shadow_valid_ has one bit per register");
   std::array<std::uint64_t, kShadowRegs> shadow_{};
+  /// Why the device could not be recovered after an error ("" while it is usable): run() refuses.
+  std::string unusable_;
   std::uint32_t shadow_valid_ = 0;
 };
 

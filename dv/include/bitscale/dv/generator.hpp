@@ -43,7 +43,8 @@ struct StageOptions {
 /// Knobs of the distribution. The defaults are those of `bitscale regress`; changing a range
 /// changes only the values drawn, never the number of draws.
 struct GeneratorOptions {
-  int max_k = 4096;         ///< largest K of fully-connected layers
+  int max_k = 4096;         ///< largest K of fully-connected layers (at most the bank limit, bank_words x lanes)
+  int bank_words = 8192;    ///< words per scratchpad bank of the device (regmap::kDefaultActWords)
   int max_channels = 24;    ///< largest input channels of convolutions and depthwise layers
   int max_out = 40;         ///< largest output channels of (ungrouped) convolutions
   Range group_out{1, 8};    ///< output channels per group of grouped convolutions
@@ -80,7 +81,7 @@ class LayerGenerator {
   std::mt19937_64& rng() { return rng_; }
 
  private:
-  golden::ConvShape shape(LayerKind& kind);
+  golden::ConvShape shape(LayerKind& kind, golden::Mode mode);
   void output_stage(golden::Layer& layer, StageOptions stage);
   bool chance(double p);
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bitscale/dv/coverage.hpp"
 #include "bitscale/golden/numeric.hpp"
 
 namespace bitscale::dv {
@@ -17,7 +18,7 @@ struct RegressOptions {
   std::uint64_t count = 100;  ///< layers per mode
   std::uint64_t first = 0;    ///< index of the first layer (replay a single failing one)
   std::vector<golden::Mode> modes{golden::kModes.begin(), golden::kModes.end()};  ///< every legal mode
-  int max_k = 4096;
+  int max_k = 0;        ///< largest K of fully-connected layers; 0: each mode's bank limit (8192 / 16384 / 32768)
   int max_report = 10;  ///< mismatches reported per mode
   std::string fst;      ///< waveform of the RTL run
 };
@@ -33,6 +34,7 @@ struct ModeSummary {
 
 struct RegressResult {
   std::vector<ModeSummary> modes;
+  Coverage coverage;  ///< functional coverage of the layers compared (docs/REGRESSION.md)
   [[nodiscard]] std::uint64_t failed() const;
 };
 
@@ -49,7 +51,8 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
 /// "regress  8-bit: 1000 layers, 1000 bit-exact (...), 0 mismatching; ..." (no newline).
 std::string summary_line(const ModeSummary& s);
 
-/// The JSON summary written by `bitscale regress --json` (one line, with its newline).
-std::string summary_json(const RegressOptions& opts, const RegressResult& result);
+/// The JSON summary written by `bitscale regress --json` (one line, with its newline); with
+/// `coverage`, the coverage model's bins and hits too.
+std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage = false);
 
 }  // namespace bitscale::dv

@@ -18,6 +18,7 @@ struct DataPaths {
   std::string model;    ///< mobilenet_v1_0.25_128_quant.tflite
   std::string images;   ///< image directory
   std::string synsets;  ///< imagenet-synsets.tsv
+  std::string labels;   ///< ground-truth labels file (data::LabelsFile); "" = labels from names and folders
 
   /// Each path, or std::invalid_argument "no --<option> given and no default ... found" when empty.
   [[nodiscard]] const std::string& need_model() const;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -70,19 +71,20 @@ class Synsets {
 /// `<synset>.<ext>`. nullopt if the name does not start with a synset of `synsets`.
 [[nodiscard]] std::optional<int> label_from_filename(const std::string& path, const Synsets& synsets);
 
-/// The JPEG images of a directory (following symbolic links, not recursing), except hidden ones
-/// (name starting with '.'): files named *.jpg, *.jpeg, *.jpe or *.jfif (any case), and files of
-/// any other name that start with the JPEG signature FF D8 FF. Paths are `dir/name`, sorted by
-/// name (byte order). A file with an image name but unreadable or corrupt contents is listed (the
-/// evaluation reports it per file). Throws LabelError if `dir` does not exist or is not a
-/// directory.
+/// The JPEG images under a directory, recursing into sub-directories (the class-per-folder layout
+/// `val/n01440764/*.JPEG`) and following symbolic links (a directory reached twice, e.g. through a
+/// link loop, is searched once), except hidden files and directories (name starting with '.'):
+/// files named *.jpg, *.jpeg, *.jpe or *.jfif (any case), and files of any other name that start
+/// with the JPEG signature FF D8 FF. Paths are `dir/relative/path`, sorted by relative path (byte
+/// order; for a flat directory, by name). A file with an image name but unreadable or corrupt
+/// contents is listed (the evaluation reports it per file). Throws LabelError if `dir` does not
+/// exist or is not a directory.
 struct ImageListing {
   std::vector<std::string> images;
   std::size_t skipped_files = 0;              ///< regular files that are not JPEG images (README.txt, *.png, ...)
-  std::size_t skipped_dirs = 0;               ///< subdirectories (not searched)
-  std::vector<std::string> skipped_examples;  ///< the first few skipped names
+  std::vector<std::string> skipped_examples;  ///< the first few skipped files, relative to the directory
   /// "" when nothing was skipped, else e.g. "dir: skipped 2 files that are not JPEG images
-  /// (README.txt, a.png) and 1 subdirectory".
+  /// (README.txt, sub/a.png)".
   [[nodiscard]] std::string skipped_message(const std::string& dir) const;
 };
 [[nodiscard]] ImageListing scan_images(const std::string& dir);
@@ -91,6 +93,50 @@ struct ImageListing {
 /// skipped.
 [[nodiscard]] std::vector<std::string> list_images(const std::string& dir,
                                                    const std::function<void(const std::string&)>& warn = {});
+
+/// Ground truth from a labels file (`--labels F`), for images whose names carry no synset, such as
+/// the ImageNet validation images `ILSVRC2012_val_00000001.JPEG`. One image per line:
+///   `<image> <class>` or `<image>,<class>[,...]` (whitespace- or comma-separated),
+/// where `<image>` is a file name (any directory part and the extension are ignored: the key is
+/// the stem, e.g. `ILSVRC2012_val_00000001`) and `<class>` is a synset (`n01440764`) or a class
+/// index 0..999 in the sorted-synset order of imagenet-synsets.tsv (Caffe's `val.txt`). Only the
+/// first whitespace-separated token of the class field counts, so Kaggle's LOC_val_solution.csv
+/// (`ImageId,PredictionString` with "n01751748 12 34 ..." boxes) reads as is. Empty lines and
+/// lines starting with '#' are ignored; a first line whose class field is not a class is a
+/// header. Errors (a line with one field, an unknown synset, an index out of range, an image
+/// listed twice with different classes) name the file and the line. The devkit's
+/// ILSVRC2012_validation_ground_truth.txt (one ILSVRC2012_ID per line, a different class order)
+/// is refused for its single field.
+class LabelsFile {
+ public:
+  LabelsFile(const std::string& path, const Synsets& synsets);
+  [[nodiscard]] static LabelsFile parse(std::string_view text, const std::string& source, const Synsets& synsets);
+
+  /// The class of `path` (looked up by its stem), nullopt if the file does not list it.
+  [[nodiscard]] std::optional<int> find(const std::string& path) const;
+  [[nodiscard]] std::size_t size() const { return classes_.size(); }
+
+ private:
+  LabelsFile() = default;
+  std::unordered_map<std::string, int> classes_;
+};
+
+/// The label of an image, from the first source that has one:
+///  1. the labels file, when one is given (LabelsFile);
+///  2. the file name, `<synset>_<anything>.<ext>` (label_from_filename);
+///  3. the name of the directory holding it, `.../<synset>/<anything>.<ext>` (class-per-folder).
+/// Copies share the (immutable) synsets and labels file, so a Labeler is cheap to pass to threads.
+class Labeler {
+ public:
+  explicit Labeler(Synsets synsets, std::optional<LabelsFile> labels = std::nullopt);
+  /// With the labels file `labels_path` read (against `synsets`), none when it is "".
+  [[nodiscard]] static Labeler with_file(const Synsets& synsets, const std::string& labels_path);
+  [[nodiscard]] std::optional<int> operator()(const std::string& path) const;
+
+ private:
+  std::shared_ptr<const Synsets> synsets_;
+  std::shared_ptr<const LabelsFile> labels_;
+};
 
 /// Whether `path` names a JPEG image by its extension (.jpg, .jpeg, .jpe, .jfif, any case).
 [[nodiscard]] bool has_image_extension(const std::string& path);

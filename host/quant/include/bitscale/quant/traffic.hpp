@@ -77,3 +77,32 @@ struct LayerGroups {
 [[nodiscard]] std::vector<LayerGroups> layer_groups(const QuantizedNetwork& q, const QuantResult& r);
 
 }  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+/// Cycles of one MAC layer on a bit-serial design of the same peak as this array (docs/DPRED.md,
+/// "Bit-serial estimate"): Stripes / Dynamic Stripes as in DNNsim's defaults, 16 windows
+/// (output pixels) x 16 filters x 16 input-channel lanes, activations fed one bit per cycle,
+/// weights in parallel, so at 16 bits it completes 256 MACs per cycle like the array's 16-bit
+/// mode (512 at 8 bits, 1024 at 4). A step processes 16 windows x one kernel tap x 16 input
+/// channels for a set of 16 filters and lasts as many cycles as the widest of its 16 activation
+/// groups (dpred::group_width, two's complement with sign; taps in the padding are zeros, width
+/// 1). Depthwise layers put 16 channels (each its own filter) on the rows; a layer with one output
+/// pixel (fully connected) spreads 16 filter sets over the windows.
+struct SerialCycles {
+  std::uint64_t serial = 0;      ///< steps x the width of their widest group
+  std::uint64_t full_width = 0;  ///< steps x the layer's data width (the same design, no dynamic width)
+  SerialCycles& operator+=(const SerialCycles& o) {
+    serial += o.serial;
+    full_width += o.full_width;
+    return *this;
+  }
+  friend bool operator==(const SerialCycles&, const SerialCycles&) = default;
+};
+
+/// The estimate for a layer of shape `s` on `input` (in_h x in_w x in_c values, HWC) of
+/// `data_bits`-bit data. Throws std::invalid_argument for an impossible shape or input size.
+[[nodiscard]] SerialCycles bit_serial_cycles(const golden::ConvShape& s, std::span<const std::int32_t> input,
+                                             int data_bits);
+
+}  // namespace bitscale::quant

@@ -23,9 +23,10 @@ struct FloatBaseline {
   std::map<std::string, RunRecord> runs;  ///< their float runs
   std::size_t errors = 0;                 ///< unreadable images
   std::size_t labelled = 0;               ///< readable, labelled images with a float run
+  std::size_t unlabelled = 0;             ///< readable images without a label (not counted)
 };
 /// Keeps the records whose float run is top-1 (top5: top-5) correct; unreadable images are
-/// counted and reported through `warn` ("<file>: <error>"); unlabelled ones are skipped.
+/// counted and reported through `warn` ("<file>: <error>"); unlabelled ones are counted and skipped.
 FloatBaseline float_correct(const std::vector<ImageRecord>& records, bool top5,
                             const std::function<void(const std::string&)>& warn = {});
 

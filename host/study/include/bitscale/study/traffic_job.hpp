@@ -12,6 +12,7 @@
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/quant/traffic.hpp"
 #include "bitscale/study/engine.hpp"
+#include "bitscale/study/stats.hpp"
 
 namespace bitscale::study {
 
@@ -27,9 +28,19 @@ struct TrafficJob {
 };
 
 struct TrafficLayer {
-  std::string name;           ///< "conv 3x3 #0 (in 128x128x3, out 8)"
-  int bits = 0;               ///< the layer's data width
-  quant::LayerGroups groups;  ///< activations summed over the images
+  std::string name;              ///< "conv 3x3 #0 (in 128x128x3, out 8)"
+  int bits = 0;                  ///< the layer's data width
+  quant::LayerGroups groups;     ///< activations summed over the images
+  quant::SerialCycles serial;    ///< bit-serial estimate, summed over the images
+  std::uint64_t array_busy = 0;  ///< this array's busy cycles (CNT_BUSY), summed over the images
+};
+
+/// One image's figures, for intervals over images: per MAC layer, its activations' sizes
+/// (input and output), and its network totals of the bit-serial estimate and the array.
+struct TrafficImage {
+  std::vector<golden::dpred::TensorBits> input, output;  ///< per layer
+  quant::SerialCycles serial;
+  std::uint64_t array_busy = 0;
 };
 
 struct TrafficOutcome {
@@ -37,14 +48,18 @@ struct TrafficOutcome {
   int bits = 0;
   std::size_t images = 0;  ///< images whose activations are counted
   std::vector<TrafficLayer> layers;
+  std::vector<TrafficImage> per_image;  ///< the images counted, in order
+  Bootstrap boot;                       ///< of the intervals over images
 };
 
 /// Measures; throws std::invalid_argument or std::runtime_error with context.
 TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const std::string&)>& warn = {});
-/// Per-layer table and network totals, per image (weights counted once per image).
+/// Per-layer table and network totals, per image (weights counted once per image), with 95 %
+/// bootstrap intervals over the images, and the bit-serial estimate next to the array's cycles.
 std::string traffic_report(const TrafficOutcome& r);
 /// JSON: per-layer entries and network totals with bits_uncompressed, bits_per_layer,
-/// bits_per_group (per image), the dense/zero-skip split and the group-width histograms.
+/// bits_per_group (per image), the dense/zero-skip split, the group-width histograms, the
+/// bit-serial estimate (bit_serial: cycles, cycles_full_width, array_busy_cycles) and intervals.
 std::string traffic_json(const TrafficOutcome& r);
 
 }  // namespace bitscale::study
