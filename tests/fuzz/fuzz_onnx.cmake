@@ -36,3 +36,18 @@ set(BITSCALE_ONNX_NODE_TESTS /usr/share/libonnx-testdata/data/node CACHE PATH "O
 add_test(NAME onnx_conformance
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/onnx_conformance.sh $<TARGET_FILE:bitscale> ${BITSCALE_ONNX_NODE_TESTS})
 set_tests_properties(onnx_conformance PROPERTIES LABELS unit TIMEOUT 300 SKIP_RETURN_CODE 77)
+
+# The embedded TFLite model through ONNX and back: identical per-image results (float and
+# golden 8-bit); with the RTL, RTL == golden on the ONNX model's MAC layers.
+add_test(NAME onnx_roundtrip_embedded
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/onnx_roundtrip.sh $<TARGET_FILE:bitscale> ${CMAKE_BINARY_DIR}/onnx
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(onnx_roundtrip_embedded PROPERTIES LABELS e2e TIMEOUT 600
+                     PASS_REGULAR_EXPRESSION "golden back-end: [0-9]+ images, identical per-image results")
+if(BITSCALE_RTL)
+  add_test(NAME onnx_embedded_rtl_vs_golden
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/onnx_roundtrip.sh $<TARGET_FILE:bitscale> ${CMAKE_BINARY_DIR}/onnx_rtl --rtl
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(onnx_embedded_rtl_vs_golden PROPERTIES LABELS "rtl;e2e" TIMEOUT 900
+                       PASS_REGULAR_EXPRESSION "every MAC layer output and counter matched on 2 of 2 images")
+endif()

@@ -200,7 +200,8 @@ std::vector<std::string> node_test_ops(const std::string& dir) {
   std::vector<std::string> ops;
   try {
     const auto bytes = detail::read_bytes((fs::path(dir) / "model.onnx").string());
-    for (const auto& n : detail::parse_proto(bytes, dir).graph().node()) ops.push_back(n.op_type());
+    const ::onnx::ModelProto m = detail::parse_proto(bytes, dir);
+    for (const auto& n : m.graph().node()) ops.push_back(n.op_type());
   } catch (const ModelError&) {
     ops.clear();
   }

@@ -112,6 +112,7 @@ class Lowering {
     define_input(*inputs[0]);
     for (int i : topological_order()) {
       node_ = &g.node(i);
+      node_index_ = i;
       try {
         lower(*node_);
       } catch (const std::invalid_argument& e) {
@@ -127,7 +128,8 @@ class Lowering {
   // ---- messages -------------------------------------------------------------------------
   [[nodiscard]] ModelError fail(const std::string& what) const {
     if (node_ != nullptr) {
-      return ModelError(fmt::format("{}: node '{}' ({}): {}", name_, node_->name(), node_->op_type(), what));
+      const std::string who = node_->name().empty() ? fmt::format("node #{}", node_index_) : fmt::format("node '{}'", node_->name());
+      return ModelError(fmt::format("{}: {} ({}): {}", name_, who, node_->op_type(), what));
     }
     return ModelError(fmt::format("{}: {}", name_, what));
   }
@@ -1320,6 +1322,7 @@ class Lowering {
   std::map<std::string, int> consumers_;
   std::vector<int> uses_, producer_;
   const NodeProto* node_ = nullptr;
+  int node_index_ = 0;
   Import out_;
 };
 
