@@ -375,6 +375,7 @@ class Lowering {
     std::map<std::string, int> producer;
     for (int i = 0; i < n; ++i) {
       node_ = &g.node(i);
+      node_index_ = i;
       for (const auto& o : g.node(i).output()) {
         if (o.empty()) continue;
         if (producer.count(o) != 0 || consts_.count(o) != 0 || values_.count(o) != 0)
@@ -386,6 +387,7 @@ class Lowering {
     std::vector<std::vector<int>> next(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
       node_ = &g.node(i);
+      node_index_ = i;
       for (const auto& in : g.node(i).input()) {
         if (in.empty() || consts_.count(in) != 0 || values_.count(in) != 0) continue;
         const auto it = producer.find(in);
