@@ -5,6 +5,10 @@
 #  - onnx_conformance: `bitscale conformance` over every node test of the supported operators
 #    from Debian's libonnx-testdata (skipped, with the reason, when the package is absent).
 
+# Imported targets are local to the directory that finds them (host/model finds them too).
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
+
 # The importer's unit tests build tiny models with the onnx protobuf classes.
 if(TARGET test_unit)
   target_link_libraries(test_unit PRIVATE onnx_proto)
