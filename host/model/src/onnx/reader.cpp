@@ -91,6 +91,7 @@ Const decode(const ::onnx::TensorProto& t, const std::string& model) {
   c.dims.assign(t.dims().begin(), t.dims().end());
   if (c.dims.size() > 8) throw ModelError(fmt::format("{}: rank {} (at most 8)", what, c.dims.size()));
   const std::int64_t n = checked_elements(c.dims, what);
+  if (n == 0) throw ModelError(fmt::format("{}: empty tensor [{}]", what, fmt::join(c.dims, ",")));
   const auto mismatch = [&](std::size_t have) {
     return ModelError(
         fmt::format("{}: shape [{}] declares {} elements, the data holds {}", what, fmt::join(c.dims, ","), n, have));

@@ -128,7 +128,8 @@ class Lowering {
   // ---- messages -------------------------------------------------------------------------
   [[nodiscard]] ModelError fail(const std::string& what) const {
     if (node_ != nullptr) {
-      const std::string who = node_->name().empty() ? fmt::format("node #{}", node_index_) : fmt::format("node '{}'", node_->name());
+      const std::string who =
+          node_->name().empty() ? fmt::format("node #{}", node_index_) : fmt::format("node '{}'", node_->name());
       return ModelError(fmt::format("{}: {} ({}): {}", name_, who, node_->op_type(), what));
     }
     return ModelError(fmt::format("{}: {}", name_, what));
@@ -202,6 +203,12 @@ class Lowering {
   [[nodiscard]] double scalar(const Const& c, const char* what) const {
     if (c.v.size() != 1) throw fail(fmt::format("{} '{}' has {} values, expected one", what, c.name, c.v.size()));
     return c.v[0];
+  }
+  /// An integer-valued constant entry (shape, axes, pads); refuses non-integers and huge values.
+  [[nodiscard]] std::int64_t integer(double v, const char* what) const {
+    if (!(std::abs(v) <= 9.0e15) || v != std::trunc(v))
+      throw fail(fmt::format("{} entry {} is not an integer in range", what, v));
+    return static_cast<std::int64_t>(v);
   }
   [[nodiscard]] const std::string& out_name(int k = 0) const {
     if (node_->output_size() <= k || node_->output(k).empty()) throw fail(fmt::format("missing output {}", k));
@@ -504,6 +511,7 @@ class Lowering {
     } else {
       throw fail(fmt::format("attribute '{}' is not supported", a.name()));
     }
+    if (c.v.empty()) throw fail("empty constant");
     c.name = out_name();
     set_const(c);
   }
@@ -568,6 +576,13 @@ class Lowering {
       if (perm.empty())
         for (std::size_t k = 0; k < r; ++k) perm.push_back(static_cast<std::int64_t>(r - 1 - k));
       if (perm.size() != r) throw fail("perm does not match the rank");
+      {
+        auto sorted = perm;
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t k = 0; k < r; ++k)
+          if (sorted[k] != static_cast<std::int64_t>(k))
+            throw fail(fmt::format("perm {} is not a permutation", dims_string(perm)));
+      }
       c = x;
       c.name = out_name();
       std::vector<std::int64_t> in_stride(r, 1);
@@ -613,7 +628,7 @@ class Lowering {
       std::int64_t known = 1;
       int infer = -1;
       for (std::size_t k = 0; k < s.v.size(); ++k) {
-        auto v = static_cast<std::int64_t>(s.v[k]);
+        auto v = integer(s.v[k], "shape");
         if (v == 0 && !allowzero) {
           if (static_cast<std::int64_t>(k) >= r) throw fail("shape copies a dimension the input does not have");
           v = d[k];
@@ -636,7 +651,7 @@ class Lowering {
     } else {
       std::vector<std::int64_t> axes = attr_ints(*node_, "axes");
       if (axes.empty() && present(1)) {
-        for (double v : cst(1).v) axes.push_back(static_cast<std::int64_t>(v));
+        for (double v : cst(1).v) axes.push_back(integer(v, "axes"));
       }
       if (op == "Squeeze") {
         for (auto& a : axes) a = a < 0 ? a + r : a;
@@ -668,6 +683,8 @@ class Lowering {
   /// (pools) ceil_mode, over an input of shape `is`.
   golden::Window window(const Shape3& is, int k_h, int k_w, bool dilated, bool ceil_mode) const {
     const NodeProto& n = *node_;
+    if (k_h < 1 || k_w < 1 || k_h > 65536 || k_w > 65536)
+      throw fail(fmt::format("kernel {}x{} out of range", k_h, k_w));
     golden::Window w;
     w.k_h = k_h, w.k_w = k_w;
     const auto ks = attr_ints(n, "kernel_shape");
@@ -676,7 +693,7 @@ class Lowering {
     const auto two = [&](const char* key, int def) {
       auto v = attr_ints(n, key);
       if (v.empty()) return std::pair<int, int>{def, def};
-      if (v.size() != 2 || v[0] < 1 || v[1] < 1 || v[0] > 65536 || v[1] > 65536)
+      if (v.size() != 2 || v[0] < 1 || v[1] < 1 || v[0] > 4096 || v[1] > 4096)
         throw fail(fmt::format("{} {}: expected two positive values (2-D only)", key, dims_string(v)));
       return std::pair<int, int>{static_cast<int>(v[0]), static_cast<int>(v[1])};
     };
@@ -743,7 +760,7 @@ class Lowering {
     const auto o_n = static_cast<int>(W.dims[0]), i_g = static_cast<int>(W.dims[1]);
     const auto kh = static_cast<int>(W.dims[2]), kw = static_cast<int>(W.dims[3]);
     const auto group = attr_int(*node_, "group", 1);
-    if (group < 1 || i_g * group != is.c || o_n % group != 0) {
+    if (group < 1 || group > 65536 || i_g * group != is.c || o_n % group != 0) {
       throw fail(
           fmt::format("weights {} with group {} do not fit {} input channels", dims_string(W.dims), group, is.c));
     }
@@ -922,6 +939,7 @@ class Lowering {
       const std::int64_t cm = d.size() == 2 ? d[0] : 1, cn = d.empty() ? 1 : d.back();
       if (d.size() > 2 || (cm != 1 && cm != m) || (cn != 1 && cn != n_out))
         throw fail(fmt::format("C {} does not broadcast to [{},{}]", dims_string(d), m, n_out));
+      if (m * n_out > kMaxActivation) throw fail(fmt::format("output [{},{}] is too large", m, n_out));
       std::vector<float> full(static_cast<std::size_t>(m * n_out));
       bool same_rows = true;
       for (std::int64_t r = 0; r < m; ++r) {
@@ -1130,6 +1148,7 @@ class Lowering {
   void concat() {
     const auto r = static_cast<std::int64_t>(act(0).dims.size());
     std::int64_t axis = attr_int(*node_, "axis", 0);
+    if (r == 0) throw fail("concatenation of scalars");
     if (axis < 0) axis += r;
     model::Op op;
     op.type = model::OpType::kConcatenation;
@@ -1298,7 +1317,7 @@ class Lowering {
     if (attr_string(*node_, "mode", "constant") != "constant") throw fail("only mode 'constant' is supported");
     std::vector<std::int64_t> p = attr_ints(*node_, "pads");
     if (p.empty()) {
-      for (double v : cst(1).v) p.push_back(static_cast<std::int64_t>(v));
+      for (double v : cst(1).v) p.push_back(integer(v, "pads"));
     }
     if (present(2) && scalar(cst(2), "constant_value") != 0.0) throw fail("non-zero constant_value");
     if (p.size() != 8 || p[0] != 0 || p[4] != 0)
