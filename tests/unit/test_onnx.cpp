@@ -103,7 +103,7 @@ TEST(Onnx, ConvNchwMatchesReferenceWithAsymmetricPadsAndStride) {
   b.output("y");
   const Import im = import(b);
   ASSERT_EQ(im.model.ops.size(), 1u);
-  EXPECT_EQ(im.output.dims, (std::vector<std::int64_t>{1, 3, 3, 3}));  // (5+1-3)/2+1, (6+2-3)/2+1
+  EXPECT_EQ(im.output.dims, (std::vector<std::int64_t>{1, 3, 2, 3}));  // (5+1+0-3)/2+1 = 2, (6+0+2-3)/2+1 = 3
   const Nchw ref = ref_conv(x, w, 3, 3, 2, {1, 0, 0, 2}, bias);
   const auto got = run(im, x);
   ASSERT_EQ(got.size(), ref.v.size());

@@ -224,7 +224,7 @@ class Lowering {
 
   // ---- canonical tensors ------------------------------------------------------------------
   [[nodiscard]] Shape3 shape3(const std::vector<std::int64_t>& d, Layout layout, const std::string& what) const {
-    const std::int64_t n = checked_elements(d, what);
+    const std::int64_t n = checked_elements(d, fmt::format("{}: {}", name_, what));
     if (n == 0) throw fail(fmt::format("{} is empty ({})", what, dims_string(d)));
     if (n > kMaxActivation)
       throw fail(fmt::format("{} {} has {} elements (at most {})", what, dims_string(d), n, kMaxActivation));
@@ -736,8 +736,7 @@ class Lowering {
   [[nodiscard]] const Value& spatial_input(std::size_t k) const {
     const Value& x = act(k);
     if (x.layout != Layout::kNchw)
-      throw fail(fmt::format("input {} is {}; expected a 2-D NCHW tensor [1,C,H,W]", dims_string(x.dims),
-                             dims_string(x.dims)));
+      throw fail(fmt::format("input {}: expected a 2-D NCHW tensor [1,C,H,W]", dims_string(x.dims)));
     return x;
   }
 
