@@ -797,6 +797,8 @@ class Lowering {
                                               const std::vector<double>* per = nullptr) const {
     std::vector<float> out;
     if (b == nullptr) return out;
+    if (per != nullptr && per->size() != b->v.size())
+      throw fail(fmt::format("bias '{}' has {} values for {} output channels", b->name, b->v.size(), per->size()));
     for (std::size_t i = 0; i < b->v.size(); ++i)
       out.push_back(static_cast<float>(b->v[i] * scale * (per == nullptr ? 1.0 : (*per)[i])));
     return out;
