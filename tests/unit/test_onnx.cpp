@@ -477,6 +477,28 @@ TEST(OnnxBad, ExternalDataIsRefusedWithItsFileName) {
   expect_error(b, {"tensor 'w'", "external file ('weights.bin')"});
 }
 
+TEST(OnnxBad, InconsistentQuantizedOperands) {
+  // Found by fuzz_onnx_replay: a QLinearConv bias longer than its output channels.
+  Builder b;
+  b.input("x", {1, 1, 1, 2}, TP::UINT8);
+  b.floats("xs", {}, {0.5f}).ints("xz", TP::UINT8, {}, {10});
+  b.ints("w", TP::INT8, {1, 1, 1, 1}, {8}).floats("ws", {}, {0.25f}).ints("wz", TP::INT8, {}, {0});
+  b.floats("ys", {}, {2.0f}).ints("yz", TP::UINT8, {}, {3});
+  b.ints("bias", TP::INT32, {3}, {16, 1, 2});
+  b.node("QLinearConv", {"x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "bias"}, {"y"}, "qconv");
+  b.output("y", {}, TP::UINT8);
+  expect_error(b, {"node 'qconv' (QLinearConv)", "bias 'bias' has 3 values for 1 output channels"});
+
+  Builder t;  // a Transpose of constants whose perm repeats an axis
+  t.input("x", {1, 4}).floats("c", {2, 2}, {1, 2, 3, 4});
+  attr_ints(t.node("Transpose", {"c"}, {"ct"}, "tr"), "perm", {0, 0});
+  t.node("Reshape", {"ct", "shape"}, {"cr"});
+  t.ints("shape", TP::INT64, {2}, {1, 4});
+  t.node("Add", {"x", "cr"}, {"y"});
+  t.output("y");
+  expect_error(t, {"node 'tr' (Transpose)", "not a permutation"});
+}
+
 TEST(OnnxBad, MultipleInputsAndOutputsAndNoOpset) {
   Builder b;
   b.input("x", {1, 2}).input("z", {1, 2});
