@@ -13,7 +13,8 @@ BITSCALE    := ./$(BUILD)/host/bitscale
 # FlatBuffers reads TFLite models, libjpeg-turbo decodes images, zlib backs FST waveforms.
 DEB_PACKAGES := cmake g++ make pkg-config verilator libfmt-dev libcli11-dev libgtest-dev googletest \
                 libflatbuffers-dev flatbuffers-compiler libjpeg62-turbo-dev zlib1g-dev clang-format \
-                nlohmann-json3-dev libtbb-dev libmd4c-dev libmd4c-html0-dev
+                nlohmann-json3-dev libtbb-dev libmd4c-dev libmd4c-html0-dev \
+                libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
 
 .PHONY: all deps configure build run test lint format format-check bench regress eval clean synth formal
 

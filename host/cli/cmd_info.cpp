@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "bitscale/model/load.hpp"
+#include "bitscale/model/onnx.hpp"
 #include "bitscale/model/tflite.hpp"
 #include "bitscale/util/file.hpp"
 #include "command.hpp"
@@ -17,6 +19,11 @@ struct InfoCli {
 };
 
 int run_info(const InfoCli& o) {
+  if (model::file_format(o.model) == model::ModelFormat::kOnnx) {
+    if (!o.json.empty()) throw std::invalid_argument("info --json: ONNX models are listed as a table only");
+    fmt::print("{}", model::onnx::summary_table(model::onnx::read_file(o.model)));
+    return 0;
+  }
   namespace tflite = model::tflite;
   const tflite::Model m = tflite::read_file(o.model);
   const tflite::Summary summary = tflite::summarize(m);
@@ -33,11 +40,11 @@ int run_info(const InfoCli& o) {
 
 const RegisterCommand kInfo([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<InfoCli>();
-  auto* cmd = app.add_subcommand(
-      "info",
-      "Reads a TensorFlow Lite model and lists its layers in execution order: operator, input and output\n"
-      "shapes, fused activation, stride and padding, parameters and MACs, with totals.");
-  cmd->add_option("--model", o->model, "The .tflite file")->required();
+  auto* cmd = app.add_subcommand("info",
+                                 "Reads a TensorFlow Lite or ONNX model (detected from the content) and lists its "
+                                 "layers in execution order: operator, input and output\n"
+                                 "shapes, fused activation, stride and padding, parameters and MACs, with totals.");
+  cmd->add_option("--model", o->model, "The .tflite or .onnx file")->required();
   cmd->add_option("--json", o->json,
                   "Write the listing as JSON to this file ('-': standard output, instead of the table)");
   return [o]() { return run_info(*o); };

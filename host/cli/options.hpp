@@ -70,7 +70,7 @@ CLI::Option* add_choice_option(CLI::App* cmd, const std::string& name, T& target
 }
 
 inline constexpr const char* kDefaultModelHelp =
-    "TFLite model (default: data/models/mobilenet_v1_0.25_128_quant.tflite)";
+    "TFLite or ONNX model, detected from the content (default: data/models/mobilenet_v1_0.25_128_quant.tflite)";
 inline constexpr const char* kDefaultImagesHelp = "Image directory (default: data/images)";
 
 /// --model: the network (data::DataPaths::model, or any model path).

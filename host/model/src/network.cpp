@@ -90,11 +90,19 @@ FloatTensor Network::run_op(const Op& op, const std::vector<FloatTensor>& v) con
   throw std::logic_error(fmt::format("{}: unknown operator type {}", name(), static_cast<int>(op.type)));
 }
 
-FloatTrace Network::trace_float(std::span<const std::uint8_t> rgb) const {
+FloatTrace Network::trace_float(std::span<const std::uint8_t> rgb) const { return trace_float(input_values(rgb)); }
+
+FloatTrace Network::trace_float(golden::FloatTensor input) const {
+  if (static_cast<std::int64_t>(input.size()) != input_shape().size()) {
+    throw std::invalid_argument(
+        fmt::format("{}: input of {} values, the model takes {}", name(), input.size(), input_shape().size()));
+  }
   FloatTrace tr;
   auto& v = tr.tensors;
   v.resize(shapes().size());
-  v[input_tensor()] = input_values(rgb);
+  const Shape3 s = input_shape();
+  input.h = s.h, input.w = s.w, input.c = s.c;
+  v[input_tensor()] = std::move(input);
   for (const Op& op : ops()) {
     const Shape3 os = shapes()[op.output];
     FloatTensor y = run_op(op, v);

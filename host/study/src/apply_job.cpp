@@ -13,7 +13,7 @@
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/runner.hpp"
 #include "bitscale/study/sweep.hpp"
@@ -120,7 +120,7 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   const EnergyTable table = energy_table(job.energy, p.energy_model);
   if (table.source != p.energy_source)
     warn(fmt::format("energy table '{}' differs from the policy's '{}'", table.source, p.energy_source));
-  const model::Model model = model::load_tflite(out.model_path);
+  const model::Model model = model::load_model(out.model_path);
   const model::Network net(model);
   const quant::Calibration calib = quant::Calibration::from_json(p.calibration, net, job.policy + ": calibration");
   const data::Synsets syn(d.need_synsets());

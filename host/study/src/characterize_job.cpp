@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "bitscale/data/labels.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/study/outputs.hpp"
 #include "bitscale/study/policy.hpp"
 
@@ -21,7 +21,7 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   const std::string& model_path = d.need_model();
   const std::string& image_dir = d.need_images();
   const std::string& syn_path = d.need_synsets();
-  const model::Model model = model::load_tflite(model_path);
+  const model::Model model = model::load_model(model_path);
   const model::Network net(model);
   const data::Synsets syn(syn_path);
   std::vector<std::string> files = data::select_half(data::list_images(image_dir, cb.warn), job.half);

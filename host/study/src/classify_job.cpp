@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "bitscale/data/image.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
 
 namespace bitscale::study {
@@ -18,7 +18,7 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
   out.backend = job.backend;
   out.bits = job.bits;
   out.weight_fl = job.weight_fl;
-  const model::Model model = model::load_tflite(out.model_path);
+  const model::Model model = model::load_model(out.model_path);
   const model::Network net(model);
   if (!d.synsets.empty() || !d.labels.empty()) out.synsets.emplace(d.need_synsets());
   // The image first: a missing, corrupt or directory --image fails before any calibration.

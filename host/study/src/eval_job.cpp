@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bitscale/data/labels.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/study/sweep_run.hpp"
 
@@ -144,7 +144,7 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   out.image_dir = d.need_images();
   out.bits = job.bits;
   out.weight_fl = job.weight_fl;
-  const model::Model model = model::load_tflite(out.model_path);
+  const model::Model model = model::load_model(out.model_path);
   const model::Network net(model);
   out.macs = net.macs();
   std::optional<data::Synsets> syn;

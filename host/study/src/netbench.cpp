@@ -12,7 +12,7 @@
 #include "bitscale/data/dataset.hpp"
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
 
 namespace bitscale::study {
@@ -103,7 +103,7 @@ NetBenchResult run_netbench(const NetBenchJob& job, const Warn& warn_cb) {
   r.bits = job.bits;
   const std::string image_dir = job.images.empty() ? d.images : job.images;
   if (r.model.empty() || image_dir.empty()) throw std::invalid_argument("no --model/--images and no default data");
-  const model::Model model = model::load_tflite(r.model);
+  const model::Model model = model::load_model(r.model);
   const model::Network net(model);
   r.macs_per_image = net.macs();
   const auto split = data::split_even_odd(data::list_images(image_dir));

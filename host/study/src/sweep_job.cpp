@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "bitscale/data/labels.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/outputs.hpp"
 #include "bitscale/study/policy.hpp"
@@ -218,7 +218,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   if (job.folds == 1) throw std::invalid_argument("--folds must be 0 (off) or 2 or more");
   if (job.boot.resamples == 0) throw std::invalid_argument("--resamples must be 1 or more");
   const EnergyTable table = energy_table(job.energy, job.energy_model);
-  const model::Model model = model::load_tflite(model_path);
+  const model::Model model = model::load_model(model_path);
   const model::Network net(model);
   const data::Synsets syn(syn_path);
   SweepOutcome out;

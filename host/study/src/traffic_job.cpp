@@ -10,7 +10,7 @@
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
-#include "bitscale/model/tflite.hpp"
+#include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/study/netbench.hpp"
 
@@ -144,7 +144,7 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
   TrafficOutcome out;
   out.model = d.need_model();
   out.bits = job.bits;
-  const model::Model model = model::load_tflite(out.model);
+  const model::Model model = model::load_model(out.model);
   const model::Network net(model);
   const auto split = data::split_even_odd(data::list_images(d.need_images(), warn));
   std::vector<std::string> files = split.evaluation;

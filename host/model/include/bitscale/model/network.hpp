@@ -46,6 +46,8 @@ class Network {
   [[nodiscard]] std::vector<float> run_float(std::span<const std::uint8_t> rgb) const;
   /// Same, keeping every activation tensor (calibration, debugging).
   [[nodiscard]] FloatTrace trace_float(std::span<const std::uint8_t> rgb) const;
+  /// Same from input values given directly (shape of the input tensor; ONNX conformance tests).
+  [[nodiscard]] FloatTrace trace_float(golden::FloatTensor input) const;
 
  private:
   [[nodiscard]] const Shape3& input_shape() const { return model_.shapes[static_cast<std::size_t>(model_.input)]; }
