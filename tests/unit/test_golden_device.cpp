@@ -169,7 +169,7 @@ TEST(GoldenDevice, IdAndHwcfg) {
 TEST(GoldenDevice, ConfigRegistersKeepDocumentedBits) {
   Bus bus;
   const std::pair<std::uint32_t, std::uint64_t> masks[] = {
-      {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0x3},        {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
+      {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0xFFFF0003},      {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
       {rm::kRegCOLS_ACT, 0x1FF}, {rm::kRegACT_BASE, 0xFFFF}, {rm::kRegWGT_BASE, 0xFFFF}, {rm::kRegBIAS_BASE, 0xFFFF},
       {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0x7},     {rm::kRegCLAMP_HI, 0xFFFF}};
   for (const auto& [index, mask] : masks) {
@@ -348,7 +348,7 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
     EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 1u) << what;
   };
   expect_refused(rm::kErrBadMode, "MODE 3");
-  bus.wr(rm::kRegMODE, rm::kMode4);
+  bus.wr(rm::kRegMODE, rm::kMode4 | (std::uint64_t{0x2} << 16));  // BLKSKIP bit 1: outside the 4-bit grid
   expect_refused(rm::kErrBadK, "K 0");
   bus.wr(rm::kRegK, 4 * 8192 + 1);  // KW = 8193 words > 8192
   expect_refused(rm::kErrBadK, "K too long");
@@ -374,6 +374,8 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   bus.wr(rm::kRegSHIFT, 47);
   expect_refused(rm::kErrBadBias, "BIAS_BASE 256");
   bus.wr(rm::kRegOUT_CFG, 0);  // BIAS_BASE is only checked with BIAS_EN
+  expect_refused(rm::kErrBadApprox, "BLKSKIP 0x2 in 4-bit mode");
+  bus.wr(rm::kRegMODE, rm::kMode4 | (std::uint64_t{0x1} << 16));  // skipping the only block pair is legal
   start(bus);
   st = bus.status();
   EXPECT_TRUE(busy_of(st));
