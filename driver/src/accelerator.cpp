@@ -69,7 +69,8 @@ std::uint64_t line_of(const std::uint16_t* w) {
 }
 
 std::string layer_label(const golden::Layer& layer) {
-  if (layer.approx.exact()) return fmt::format("layer [{}; {}]", layer.shape.to_string(), golden::to_string(layer.mode));
+  if (layer.approx.exact())
+    return fmt::format("layer [{}; {}]", layer.shape.to_string(), golden::to_string(layer.mode));
   return fmt::format("layer [{}; {}, Ax-BxP {}]", layer.shape.to_string(), golden::to_string(layer.mode),
                      golden::to_string(layer.approx));
 }

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
-#include <nlohmann/json.hpp>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/dv/generator.hpp"
@@ -88,10 +88,10 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
         try {
           Case rc = LayerGenerator(cseed, {.max_k = opts.max_k}).random_case(mode);
           // A random mask of the mode's grid from its own stream: the layer stays that of the exact run.
-          rc.layer.approx = run.cfg ? *run.cfg
-                                    : golden::Approx{static_cast<std::uint16_t>(
-                                          std::mt19937_64(cseed ^ 0xA8B8'0000'0000'0001ull)() &
-                                          golden::approx_grid(mode))};
+          rc.layer.approx = run.cfg
+                                ? *run.cfg
+                                : golden::Approx{static_cast<std::uint16_t>(
+                                      std::mt19937_64(cseed ^ 0xA8B8'0000'0000'0001ull)() & golden::approx_grid(mode))};
           sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
           const auto prepared = rtl_acc.prepare(rc.layer);
           const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
@@ -173,7 +173,6 @@ std::string summary_line(const ModeSummary& s) {
       golden::to_string(s.mode), approx, s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles,
       s.rtl_cycles, s.channel_shifts, s.seconds);
 }
-
 
 std::string summary_json(const RegressOptions& opts, const RegressResult& result) {
   // Written with fmt for a stable layout (fixed key order, 3 decimals for the seconds).

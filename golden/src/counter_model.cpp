@@ -71,7 +71,8 @@ CounterValues count_tile(const TileCounts& t) {
   inc[rm::kCntSpadRd] = kw * (rows + cols);
   inc[rm::kCntArray] = kw;
   inc[mac_counter(t.mode)] = rows * cols * static_cast<std::uint64_t>(t.k);
-  inc[rm::kCntBlk] = rows * cols * static_cast<std::uint64_t>(t.k) * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
+  inc[rm::kCntBlk] =
+      rows * cols * static_cast<std::uint64_t>(t.k) * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
   inc[rm::kCntSpadWr] = rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
   inc[rm::kCntTiles] = 1;
   return inc;

@@ -203,8 +203,8 @@ namespace bitscale::golden {
 
 Approx approx_family(Mode m, int c) {
   if (c < 0 || c > approx_family_max(m)) {
-    throw std::invalid_argument(
-        fmt::format("Ax-BxP family member c{} of the {} mode: c must be 0 .. {}", c, to_string(m), approx_family_max(m)));
+    throw std::invalid_argument(fmt::format("Ax-BxP family member c{} of the {} mode: c must be 0 .. {}", c,
+                                            to_string(m), approx_family_max(m)));
   }
   Approx x;
   for (int i = 0; i < blocks(m); ++i)
@@ -233,9 +233,10 @@ std::string to_string(Approx x) { return x.exact() ? "exact" : fmt::format("skip
 
 Approx parse_approx(std::string_view text, Mode m) {
   const auto fail = [&](std::string_view why) -> Approx {
-    throw std::invalid_argument(fmt::format("Ax-BxP configuration '{}' of the {} mode: {} (expected exact, c0 .. c{}, "
-                                            "skip=<mask> or keep=<mask> with mask bits within {:#06x})",
-                                            text, to_string(m), why, approx_family_max(m), approx_grid(m)));
+    throw std::invalid_argument(
+        fmt::format("Ax-BxP configuration '{}' of the {} mode: {} (expected exact, c0 .. c{}, "
+                    "skip=<mask> or keep=<mask> with mask bits within {:#06x})",
+                    text, to_string(m), why, approx_family_max(m), approx_grid(m)));
   };
   const auto number = [&](std::string_view s) -> unsigned long {
     if (s.empty()) fail("no number");

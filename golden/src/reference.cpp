@@ -109,19 +109,19 @@ using Buffer = std::vector<T, DefaultInitAllocator<T>>;
 /// The scratch buffers of conv2d, kept per thread across layers and images: after the largest
 /// layer they are neither allocated nor page-faulted again.
 struct Workspace {
-  Buffer<std::int16_t> x;      ///< unpacked input, HWC
-  Buffer<std::int16_t> xe;     ///< depthwise: input with channel n / mult at position n
-  Buffer<std::int16_t> wt;     ///< depthwise: weights [tap][n]
-  Buffer<std::int16_t> panel;  ///< GEMM: one group's weight panels
-  Buffer<std::int16_t> abuf;   ///< GEMM: kGemmMR im2col rows (16-bit: the low bytes)
-  Buffer<std::int16_t> ahi;    ///< GEMM, 16-bit: the high bytes of abuf
-  Buffer<std::int16_t> row;    ///< dot path: one im2col row
-  Buffer<std::int32_t> acc32;  ///< depthwise: int32 partial sums
-  Buffer<std::int32_t> y;      ///< output stage results
-  Buffer<std::int64_t> acc;    ///< accumulators, HWC
-  Buffer<std::int64_t> bias;   ///< GEMM: bias in int64 (0 without bias)
+  Buffer<std::int16_t> x;       ///< unpacked input, HWC
+  Buffer<std::int16_t> xe;      ///< depthwise: input with channel n / mult at position n
+  Buffer<std::int16_t> wt;      ///< depthwise: weights [tap][n]
+  Buffer<std::int16_t> panel;   ///< GEMM: one group's weight panels
+  Buffer<std::int16_t> abuf;    ///< GEMM: kGemmMR im2col rows (16-bit: the low bytes)
+  Buffer<std::int16_t> ahi;     ///< GEMM, 16-bit: the high bytes of abuf
+  Buffer<std::int16_t> row;     ///< dot path: one im2col row
+  Buffer<std::int32_t> acc32;   ///< depthwise: int32 partial sums
+  Buffer<std::int32_t> y;       ///< output stage results
+  Buffer<std::int64_t> acc;     ///< accumulators, HWC
+  Buffer<std::int64_t> bias;    ///< GEMM: bias in int64 (0 without bias)
   Buffer<std::int16_t> xplane;  ///< Ax-BxP: one block plane of the input, HWC
-  Buffer<std::int64_t> pacc;     ///< Ax-BxP: the accumulators of one block plane
+  Buffer<std::int64_t> pacc;    ///< Ax-BxP: the accumulators of one block plane
 };
 
 Workspace& workspace() {
@@ -587,8 +587,8 @@ void conv_approx(const Layer& layer, const std::int16_t* x, std::int64_t* acc, W
   const int nb = blocks(mode);
   const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
   const std::size_t n = static_cast<std::size_t>(s.out_c);
-  const std::size_t nx = static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) *
-                         static_cast<std::size_t>(s.in_c);
+  const std::size_t nx =
+      static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) * static_cast<std::size_t>(s.in_c);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) acc[i * n + j] = layer.bias.empty() ? 0 : layer.bias[j];
   Layer plane;
@@ -630,7 +630,6 @@ void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) 
     conv_approx(layer, x, ws.acc.data(), ws);
   }
 }
-
 
 }  // namespace
 

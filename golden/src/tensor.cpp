@@ -108,8 +108,9 @@ void Layer::validate() const {
     }
   }
   if (!approx_legal(approx, mode)) {
-    throw std::invalid_argument(fmt::format("Layer: Ax-BxP skip mask {:#06x} has bits outside the {} block grid {:#06x}",
-                                            approx.skip, to_string(mode), approx_grid(mode)));
+    throw std::invalid_argument(
+        fmt::format("Layer: Ax-BxP skip mask {:#06x} has bits outside the {} block grid {:#06x}", approx.skip,
+                    to_string(mode), approx_grid(mode)));
   }
   // clamp_hi: any signed 16-bit value (it is saturated to the mode's range when applied).
 }

@@ -78,8 +78,8 @@ struct LaneTile {
   Layer layer;
   PackedTensor in;
 };
-LaneTile lane_tile(Mode m, int lane, const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& w,
-                   Approx x, int shift) {
+LaneTile lane_tile(Mode m, int lane, const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& w, Approx x,
+                   int shift) {
   const int p = golden::lanes(m);
   LaneTile t;
   t.layer.mode = m;
@@ -122,8 +122,8 @@ TEST(RtlAxBxP, Exhaustive8BitPairsPerLaneUnderMasks) {
   // 256 x 256 operand pairs in each lane, for masks of the family and two irregular ones; the
   // shift walks 0..15 so that every approximate product is seen through several output windows.
   Pair p;
-  for (const std::uint16_t skip : {std::uint16_t{0x0001}, std::uint16_t{0x0013}, std::uint16_t{0x0022},
-                                   std::uint16_t{0x0030}}) {
+  for (const std::uint16_t skip :
+       {std::uint16_t{0x0001}, std::uint16_t{0x0013}, std::uint16_t{0x0022}, std::uint16_t{0x0030}}) {
     for (int lane = 0; lane < 2; ++lane) {
       for (int ab = 0; ab < 16; ++ab) {
         std::vector<std::int32_t> a(16);

@@ -44,7 +44,8 @@ std::int64_t approx_formula(std::int64_t a, std::int64_t w, int nb, std::uint16_
   std::int64_t v = a * w;
   for (int i = 0; i < nb; ++i)
     for (int j = 0; j < nb; ++j)
-      if ((skip >> (4 * i + j)) & 1u) v -= block_arith(a, i, nb) * block_arith(w, j, nb) * (std::int64_t{1} << (4 * (i + j)));
+      if ((skip >> (4 * i + j)) & 1u)
+        v -= block_arith(a, i, nb) * block_arith(w, j, nb) * (std::int64_t{1} << (4 * (i + j)));
   return v;
 }
 
@@ -160,7 +161,8 @@ TEST(AxBxP, LayerRefusesIllegalMasks) {
 
 /// A random legal mask of the mode.
 Approx random_approx(std::mt19937_64& rng, Mode m) {
-  if (rng() % 3 == 0) return approx_family(m, static_cast<int>(rng() % static_cast<std::uint64_t>(approx_family_max(m) + 1)));
+  if (rng() % 3 == 0)
+    return approx_family(m, static_cast<int>(rng() % static_cast<std::uint64_t>(approx_family_max(m) + 1)));
   return Approx{static_cast<std::uint16_t>(rng() & approx_grid(m))};
 }
 
@@ -188,8 +190,7 @@ TEST(AxBxP, SkippingEverythingLeavesTheBias) {
   c.layer.approx = Approx{0xFFFF};
   const std::vector<std::int64_t> acc = conv2d_acc(c.layer, c.input);
   const auto n = static_cast<std::size_t>(c.layer.shape.out_c);
-  for (std::size_t i = 0; i < acc.size(); ++i)
-    ASSERT_EQ(acc[i], c.layer.bias.empty() ? 0 : c.layer.bias[i % n]) << i;
+  for (std::size_t i = 0; i < acc.size(); ++i) ASSERT_EQ(acc[i], c.layer.bias.empty() ? 0 : c.layer.bias[i % n]) << i;
 }
 
 TEST(AxBxP, DevicesMatchReferenceAndCountBlockProducts) {

@@ -171,9 +171,11 @@ ClassifierPrecision classifier_precision_from_string(std::string_view s) {
 
 std::string describe(const QuantOptions& o) {
   const std::string cls = o.classifier == ClassifierPrecision::kWide ? "classifier 16-bit" : "classifier at the level";
+  const auto approximate = std::count_if(o.approx.begin(), o.approx.end(), [](golden::Approx x) { return !x.exact(); });
+  const std::string ax = approximate == 0 ? "" : fmt::format(", Ax-BxP on {} layers", approximate);
   if (o.rounding == Rounding::kStochastic)
-    return fmt::format("{}, stochastic rounding (seed {})", cls, o.rounding_seed);
-  return cls + ", round to nearest";
+    return fmt::format("{}, stochastic rounding (seed {}){}", cls, o.rounding_seed, ax);
+  return cls + ", round to nearest" + ax;
 }
 
 WeightFl weight_fl_from_string(std::string_view s) {
@@ -212,6 +214,13 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
     } else {
       fl_[op.output] = plan_host_op(i, fl_in, calib);
     }
+  }
+  if (!options_.approx.empty()) {
+    if (options_.approx.size() != layers_.size()) {
+      throw std::invalid_argument(fmt::format("{}: {} Ax-BxP configurations for {} MAC layers", net.name(),
+                                              options_.approx.size(), layers_.size()));
+    }
+    for (std::size_t l = 0; l < layers_.size(); ++l) set_approx(l, options_.approx[l]);
   }
 }
 
@@ -355,6 +364,24 @@ void QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, c
   if (opts.record_layer_counters) res.layer_counters.push_back(acc.counters() - c0);
   out.values(y);
   if (opts.record_mac_outputs) res.mac_outputs.push_back(out);
+}
+
+}  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+void QuantizedNetwork::set_approx(std::size_t layer, golden::Approx approx) {
+  if (layer >= layers_.size()) {
+    throw std::invalid_argument(
+        fmt::format("Ax-BxP configuration of MAC layer {}: the network has {} MAC layers", layer, layers_.size()));
+  }
+  golden::Layer& l = layers_[layer].prepared.layer;
+  if (!golden::approx_legal(approx, l.mode)) {
+    throw std::invalid_argument(fmt::format("Ax-BxP configuration {} of MAC layer {} (op {}) is not legal in {} mode",
+                                            golden::to_string(approx), layer, layers_[layer].op,
+                                            golden::to_string(l.mode)));
+  }
+  l.approx = approx;  // the packed weights do not depend on it
 }
 
 }  // namespace bitscale::quant

@@ -48,6 +48,10 @@ struct QuantOptions {
   ClassifierPrecision classifier = ClassifierPrecision::kLevel;
   Rounding rounding = Rounding::kNearest;
   std::uint64_t rounding_seed = 0;  ///< stochastic rounding only
+  /// Ax-BxP configuration per MAC layer (index into QuantizedNetwork::layers(); docs/NUMERICS.md,
+  /// "Approximate block products"): empty = every layer exact; otherwise one per MAC layer, each
+  /// legal in the mode its layer runs in. Carried in golden::Layer::approx to the device.
+  std::vector<golden::Approx> approx;
   bool operator==(const QuantOptions&) const = default;
 };
 /// E.g. "classifier 16-bit, round to nearest" or "classifier at the level, stochastic rounding (seed 7)".
@@ -98,6 +102,9 @@ class QuantizedNetwork {
   [[nodiscard]] golden::Mode op_mode(std::size_t i) const { return op_mode_.at(i); }
   [[nodiscard]] const model::Network& network() const { return *net_; }
   [[nodiscard]] const std::vector<QuantLayer>& layers() const { return layers_; }
+  /// Sets the Ax-BxP configuration of MAC layer `layer` (index into layers()); throws
+  /// std::invalid_argument for an index out of range or a mask illegal in the layer's mode.
+  void set_approx(std::size_t layer, golden::Approx approx);
   /// Effective FL of every activation tensor (-1000 for tensors that are not activations).
   [[nodiscard]] const std::vector<int>& tensor_fl() const { return fl_; }
 
