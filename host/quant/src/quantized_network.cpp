@@ -171,11 +171,9 @@ ClassifierPrecision classifier_precision_from_string(std::string_view s) {
 
 std::string describe(const QuantOptions& o) {
   const std::string cls = o.classifier == ClassifierPrecision::kWide ? "classifier 16-bit" : "classifier at the level";
-  const auto approximate = std::count_if(o.approx.begin(), o.approx.end(), [](golden::Approx x) { return !x.exact(); });
-  const std::string ax = approximate == 0 ? "" : fmt::format(", Ax-BxP on {} layers", approximate);
   if (o.rounding == Rounding::kStochastic)
-    return fmt::format("{}, stochastic rounding (seed {}){}", cls, o.rounding_seed, ax);
-  return cls + ", round to nearest" + ax;
+    return fmt::format("{}, stochastic rounding (seed {})", cls, o.rounding_seed);
+  return cls + ", round to nearest";
 }
 
 WeightFl weight_fl_from_string(std::string_view s) {
@@ -214,13 +212,6 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
     } else {
       fl_[op.output] = plan_host_op(i, fl_in, calib);
     }
-  }
-  if (!options_.approx.empty()) {
-    if (options_.approx.size() != layers_.size()) {
-      throw std::invalid_argument(fmt::format("{}: {} Ax-BxP configurations for {} MAC layers", net.name(),
-                                              options_.approx.size(), layers_.size()));
-    }
-    for (std::size_t l = 0; l < layers_.size(); ++l) set_approx(l, options_.approx[l]);
   }
 }
 

@@ -48,10 +48,6 @@ struct QuantOptions {
   ClassifierPrecision classifier = ClassifierPrecision::kLevel;
   Rounding rounding = Rounding::kNearest;
   std::uint64_t rounding_seed = 0;  ///< stochastic rounding only
-  /// Ax-BxP configuration per MAC layer (index into QuantizedNetwork::layers(); docs/NUMERICS.md,
-  /// "Approximate block products"): empty = every layer exact; otherwise one per MAC layer, each
-  /// legal in the mode its layer runs in. Carried in golden::Layer::approx to the device.
-  std::vector<golden::Approx> approx;
   bool operator==(const QuantOptions&) const = default;
 };
 /// E.g. "classifier 16-bit, round to nearest" or "classifier at the level, stochastic rounding (seed 7)".
