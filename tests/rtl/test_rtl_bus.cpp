@@ -62,7 +62,7 @@ TEST(RtlBus, BusErrorsRaiseErrAndAssertion) {
     std::uint64_t code;
   };
   const Case cases[] = {
-      {false, csr(0x19), rm::kErrBusAddr},                         // past the last register
+      {false, csr(rm::kRegCntLast + 1), rm::kErrBusAddr},          // past the last register
       {false, bus_addr(rm::kRegionCsr, 1, 0), rm::kErrBusAddr},    // CSR region, bank 1
       {true, bus_addr(7, 0, 0), rm::kErrBusAddr},                  // unmapped region
       {true, bus_addr(rm::kRegionAct, 16, 0), rm::kErrBusAddr},    // row 16 of 16
