@@ -5,6 +5,7 @@
 ${BSA_RTL}/bsa_pkg.sv
 ${BSA_RTL}/bsa_spad.sv
 ${BSA_RTL}/bsa_opdec.sv
+${BSA_RTL}/bsa_blkmul.sv
 ${BSA_RTL}/bsa_mul.sv
 ${BSA_RTL}/bsa_outstage.sv
 ${BSA_RTL}/bsa_pe.sv

@@ -15,6 +15,7 @@ module bsa_array
   input  logic                              clk_i,
   input  logic                              rst_ni,
   input  mode_e                             mode_i,
+  input  logic [15:0]                       blk_en_i,  // bsa_mul grid block enables (bsa_ctrl)
   // operands (valid when acc_en_i)
   input  logic [Rows*WORD_W-1:0]            act_i,
   input  logic [4*Rows-1:0]                 act_nib_en_i,
@@ -65,6 +66,7 @@ module bsa_array
         .clk_i    (clk_i),
         .rst_ni   (rst_ni),
         .mode_i   (mode_i),
+        .blk_en_i (blk_en_i),
         .a_i      (a_nibs[r]),
         .w_i      (w_nibs[c]),
         .init_i   (init_i),

@@ -33,6 +33,7 @@ module bsa_csr
   input  logic [ERR_W-1:0]             bus_code_i,
   // configuration
   output mode_e                        mode_o,
+  output logic [MODE_BLKSKIP_W-1:0]    blk_skip_o,
   output logic [K_W-1:0]               k_o,
   output logic [ROWS_ACT_W-1:0]        rows_act_o,
   output logic [COLS_ACT_W-1:0]        cols_act_o,
@@ -51,6 +52,7 @@ module bsa_csr
   // counter increments of this cycle
   input  logic                         array_i,
   input  logic [19:0]                  mac_inc_i,
+  input  logic [31:0]                  blk_inc_i,
   input  logic [15:0]                  rd_words_i,
   input  logic [15:0]                  wr_words_i
 );
@@ -59,6 +61,7 @@ module bsa_csr
 
   // Configuration registers hold exactly their fields (rtl/bsa_regs.def).
   logic [MODE_W-1:0]      mode_q;
+  logic [MODE_BLKSKIP_W-1:0] blkskip_q;
   logic [K_W-1:0]         k_q;
   logic [ACT_BASE_W-1:0]  act_base_q;
   logic [WGT_BASE_W-1:0]  wgt_base_q;
@@ -101,6 +104,7 @@ module bsa_csr
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       mode_q      <= '0;
+      blkskip_q   <= '0;
       k_q         <= '0;
       rows_act_q  <= '0;
       cols_act_q  <= '0;
@@ -113,7 +117,10 @@ module bsa_csr
       irq_en_q    <= '0;
     end else if (wr_ok) begin
       unique case (idx_i)
-        REG_MODE:      mode_q      <= wdata_i[MODE_LSB +: MODE_W];
+        REG_MODE: begin
+          mode_q    <= wdata_i[MODE_LSB +: MODE_W];
+          blkskip_q <= wdata_i[MODE_BLKSKIP_LSB +: MODE_BLKSKIP_W];
+        end
         REG_K:         k_q         <= wdata_i[K_LSB +: K_W];
         REG_ROWS_ACT:  rows_act_q  <= wdata_i[ROWS_ACT_LSB +: ROWS_ACT_W];
         REG_COLS_ACT:  cols_act_q  <= wdata_i[COLS_ACT_LSB +: COLS_ACT_W];
@@ -187,6 +194,7 @@ module bsa_csr
     cnt_d[CNT_SPAD_RD] = cnt_q[CNT_SPAD_RD] + 64'(rd_words_i);
     cnt_d[CNT_SPAD_WR] = cnt_q[CNT_SPAD_WR] + 64'(wr_words_i);
     cnt_d[CNT_TILES]   = cnt_q[CNT_TILES] + 64'(tile_done_i);
+    cnt_d[CNT_BLK]     = cnt_q[CNT_BLK] + 64'(blk_inc_i);
     if (clear) begin
       for (int unsigned i = 0; i < NUM_CNT; i++) begin
         cnt_d[i] = '0;
@@ -228,7 +236,10 @@ module bsa_csr
         rdata_o[STATUS_CODE_LSB +: STATUS_CODE_W] = code_q;
       end
       REG_IRQ_EN:    rdata_o = 64'(irq_en_q);
-      REG_MODE:      rdata_o = 64'(mode_q);
+      REG_MODE: begin
+        rdata_o[MODE_LSB +: MODE_W]                 = mode_q;
+        rdata_o[MODE_BLKSKIP_LSB +: MODE_BLKSKIP_W] = blkskip_q;
+      end
       REG_K:         rdata_o = 64'(k_q);
       REG_ROWS_ACT:  rdata_o = 64'(rows_act_q);
       REG_COLS_ACT:  rdata_o = 64'(cols_act_q);
@@ -249,6 +260,7 @@ module bsa_csr
   // The MODE field as its enum, written through a part-select: yosys 0.23 has no casts to a
   // type (bsa_compat.svh), and Verilator refuses an implicit conversion to an enum.
   assign mode_o[MODE_W-1:0] = mode_q;
+  assign blk_skip_o  = blkskip_q;
   assign k_o         = k_q;
   assign rows_act_o  = rows_act_q;
   assign cols_act_o  = cols_act_q;

@@ -27,6 +27,7 @@ module bsa_ctrl
   input  logic [15:0]             bias_base_i,
   input  logic [5:0]              shift_i,
   input  logic                    bias_en_i,
+  input  logic [15:0]             blk_skip_i,    // MODE.BLKSKIP: block pair (i,j) at bit 4i+j skipped
   // status
   output logic                    busy_o,
   output logic                    start_ok_o,    // START accepted at this edge
@@ -47,8 +48,10 @@ module bsa_ctrl
   output logic                    init_o,
   output logic                    acc_en_o,
   output logic                    out_en_o,
+  output logic [15:0]             blk_en_o,      // grid block (I,J) of bsa_mul at bit 4I+J computes
   // array-side counter increments
   output logic [19:0]             mac_inc_o,
+  output logic [31:0]             blk_inc_o,
   output logic [15:0]             rd_words_o,
   output logic [15:0]             wr_words_o
 );
@@ -70,6 +73,28 @@ module bsa_ctrl
   logic              bias_sel_d, bias_sel_q;
   logic              init_d, init_q;
   logic [16:0]       act_end, wgt_end;
+
+  // ---- Ax-BxP block enables (docs/NUMERICS.md, "Approximate block products") ----
+  // With nb = B / 4 blocks per operand (a power of two), the skip mask may name the pairs (i, j),
+  // i, j < nb (blk_grid). Grid block (I, J) of bsa_mul serves lane I / nb when I / nb == J / nb,
+  // as pair (I mod nb, J mod nb); it is enabled when that pair is not skipped. blk_kept is the
+  // number of block products per lane product. The mask is a configuration register: stable
+  // while a tile runs.
+  logic [15:0] blk_grid;
+  logic [4:0]  blk_kept;
+  logic [3:0]  nb_m1;  // nb - 1 (nb = 4, 2, 1; an illegal mode never computes)
+  always_comb begin
+    nb_m1    = 4'((mode_bits(mode_i) / 4) - 1);
+    blk_kept = 5'd0;
+    for (int unsigned i = 0; i < 4; i++) begin
+      for (int unsigned j = 0; j < 4; j++) begin
+        blk_grid[4*i+j] = (4'(i) & ~nb_m1) == 4'd0 && (4'(j) & ~nb_m1) == 4'd0;
+        blk_kept = blk_kept + 5'(blk_grid[4*i+j] && !blk_skip_i[4*i+j]);
+        blk_en_o[4*i+j] = mode_legal(mode_i) && ((4'(i) & ~nb_m1) == (4'(j) & ~nb_m1)) &&
+                          !blk_skip_i[4 * (i & 32'(nb_m1)) + (j & 32'(nb_m1))];
+      end
+    end
+  end
 
   // ---- START checks (order as documented) ----
   // Lanes per word and their log2 come from the mode table of bsa_regs.def (mode_lanes,
@@ -100,6 +125,8 @@ module bsa_ctrl
       start_code_o = ERR_W'(ERR_BAD_SHIFT);
     end else if (bias_en_i && 32'(bias_base_i) >= BiasEntries) begin
       start_code_o = ERR_W'(ERR_BAD_BIAS);
+    end else if ((blk_skip_i & ~blk_grid) != 16'd0) begin
+      start_code_o = ERR_W'(ERR_BAD_APPROX);
     end
   end
 
@@ -201,6 +228,7 @@ module bsa_ctrl
   assign pes_act = 18'(rows_act_i) * 18'(cols_act_i);
   assign out_words = 9'((10'(cols_act_i) + 10'(lanes) - 10'd1) >> lanes_log2);
   assign mac_inc_o  = valid_q ? 20'(pes_act) * 20'(vlanes_q) : 20'd0;
+  assign blk_inc_o  = valid_q ? 32'(pes_act) * 32'(vlanes_q) * 32'(blk_kept) : 32'd0;
   assign rd_words_o = (rd_en_o ? 16'(rows_act_i) + 16'(cols_act_i) : 16'd0) +
                       (bias_rd_o ? 16'(cols_act_i) << 1 : 16'd0);
   assign wr_words_o = out_en_o ? 16'(rows_act_i) * 16'(out_words) : 16'd0;

@@ -10,6 +10,7 @@ module bsa_pe
   input  logic                    clk_i,
   input  logic                    rst_ni,
   input  mode_e                   mode_i,
+  input  logic [15:0]             blk_en_i,
   input  nibs_t                   a_i,
   input  nibs_t                   w_i,
   input  logic                    init_i,
@@ -24,6 +25,7 @@ module bsa_pe
   bsa_mul u_mul (
     .en_i   (acc_en_i),
     .mode_i (mode_i),
+    .blk_en_i (blk_en_i),
     .a_i    (a_i),
     .w_i    (w_i),
     .sum_o  (sum)

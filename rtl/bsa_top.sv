@@ -97,6 +97,8 @@ module bsa_top
   logic [ERR_W-1:0]   start_code;
   logic               array_en;
   logic [19:0]        mac_inc;
+  logic [31:0]        blk_inc;
+  logic [15:0]        blk_skip, blk_en;
   logic [15:0]        ctrl_rd_words, ctrl_wr_words, rd_words, wr_words;
 
   bsa_csr #(
@@ -123,6 +125,7 @@ module bsa_top
     .bus_err_i    (bus_err),
     .bus_code_i   (bus_code),
     .mode_o       (mode),
+    .blk_skip_o   (blk_skip),
     .k_o          (k),
     .rows_act_o   (rows_act),
     .cols_act_o   (cols_act),
@@ -139,6 +142,7 @@ module bsa_top
     .irq_o        (irq_o),
     .array_i      (array_en),
     .mac_inc_i    (mac_inc),
+    .blk_inc_i    (blk_inc),
     .rd_words_i   (rd_words),
     .wr_words_i   (wr_words)
   );
@@ -170,6 +174,7 @@ module bsa_top
     .bias_base_i  (bias_base),
     .shift_i      (shift),
     .bias_en_i    (bias_en),
+    .blk_skip_i   (blk_skip),
     .busy_o       (busy),
     .start_ok_o   (start_ok),
     .start_err_o  (start_err),
@@ -187,7 +192,9 @@ module bsa_top
     .init_o       (init),
     .acc_en_o     (array_en),
     .out_en_o     (out_en),
+    .blk_en_o     (blk_en),
     .mac_inc_o    (mac_inc),
+    .blk_inc_o    (blk_inc),
     .rd_words_o   (ctrl_rd_words),
     .wr_words_o   (ctrl_wr_words)
   );
@@ -256,6 +263,7 @@ module bsa_top
     .clk_i        (clk_i),
     .rst_ni       (rst_ni),
     .mode_i       (mode),
+    .blk_en_i     (blk_en),
     .act_i        (act_words),
     .act_nib_en_i (act_nib_en),
     .wgt_i        (wgt_words),

@@ -69,7 +69,10 @@ std::uint64_t line_of(const std::uint16_t* w) {
 }
 
 std::string layer_label(const golden::Layer& layer) {
-  return fmt::format("layer [{}; {}]", layer.shape.to_string(), golden::to_string(layer.mode));
+  if (layer.approx.exact())
+    return fmt::format("layer [{}; {}]", layer.shape.to_string(), golden::to_string(layer.mode));
+  return fmt::format("layer [{}; {}, Ax-BxP {}]", layer.shape.to_string(), golden::to_string(layer.mode),
+                     golden::to_string(layer.approx));
 }
 
 /// The device's geometry from HWCFG / HWCFG2 (fields of rtl/bsa_regs.def).
@@ -442,7 +445,8 @@ void Accelerator::write_layer_config(const golden::Layer& layer) {
   // out-of-range values, so saturate it (same result as the spec's min(sat(y), c)).
   const std::int32_t clamp_hi =
       std::clamp<std::int32_t>(layer.out.clamp_hi, golden::min_value(mode), golden::max_value(mode));
-  write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)));
+  // The mode and the layer's Ax-BxP configuration share the MODE register: one write per layer.
+  write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(layer.approx.skip));
   write_cfg(rm::kRegK, rm::kKField.of(static_cast<std::uint64_t>(layer.shape.k())));
   write_cfg(rm::kRegOUT_CFG, out_cfg);
   if (layer.out.clamp) write_cfg(rm::kRegCLAMP_HI, rm::kClampHiField.of(static_cast<std::uint16_t>(clamp_hi)));

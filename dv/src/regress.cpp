@@ -6,6 +6,8 @@
 #include <chrono>
 #include <climits>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/dv/generator.hpp"
@@ -45,6 +47,25 @@ std::uint64_t RegressResult::failed() const {
 }
 
 RegressResult run_regress(const RegressOptions& opts, const RegressObserver& observer) {
+  // The configurations of each mode, checked before anything runs.
+  struct Run {
+    std::string label;                  ///< "exact", "c1", "skip=0x0013", "random"
+    std::optional<golden::Approx> cfg;  ///< nullopt: a random mask per layer
+  };
+  std::vector<std::vector<Run>> runs;
+  for (const Mode mode : opts.modes) {
+    std::vector<Run>& r = runs.emplace_back();
+    if (opts.approx == "family") {
+      for (int c = 0; c <= golden::approx_family_max(mode); ++c)
+        r.push_back({fmt::format("c{}", c), golden::approx_family(mode, c)});
+    } else if (opts.approx == "random") {
+      r.push_back({"random", std::nullopt});
+    } else {
+      const golden::Approx x = golden::parse_approx(opts.approx, mode);
+      r.push_back({x.exact() ? std::string("exact") : golden::to_string(x), x});
+    }
+  }
+
   driver::DeviceOptions dopts;
   dopts.trace_fst = opts.fst;
   dopts.seed = opts.seed;
@@ -65,83 +86,104 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                              .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words),
                              .extreme_bias = 0.005,
                              .one_extreme = 0.02};
-  for (Mode mode : opts.modes) {
-    ModeSummary sum;
-    sum.mode = mode;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::uint64_t i = opts.first; i < opts.first + opts.count; ++i) {
-      const std::uint64_t cseed = case_seed(opts.seed, mode, i);
-      std::string problem;
-      try {
-        const Case rc = LayerGenerator(cseed, gen).random_case(mode);
-        sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
-        const auto prepared = rtl_acc.prepare(rc.layer);
-        const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
+  for (std::size_t mi = 0; mi < opts.modes.size(); ++mi) {
+    const Mode mode = opts.modes[mi];
+    for (const Run& run : runs[mi]) {
+      ModeSummary sum;
+      sum.mode = mode;
+      sum.approx = run.label;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (std::uint64_t i = opts.first; i < opts.first + opts.count; ++i) {
+        const std::uint64_t cseed = case_seed(opts.seed, mode, i);
+        std::string problem;
+        try {
+          Case rc = LayerGenerator(cseed, gen).random_case(mode);
+          // A random mask of the mode's grid from its own stream: the layer stays that of the exact run.
+          rc.layer.approx = run.cfg
+                                ? *run.cfg
+                                : golden::Approx{static_cast<std::uint16_t>(
+                                      std::mt19937_64(cseed ^ 0xA8B8'0000'0000'0001ull)() & golden::approx_grid(mode))};
+          sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
+          const auto prepared = rtl_acc.prepare(rc.layer);
+          const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
 
-        const auto r0 = rtl_acc.counters();
-        const std::uint64_t a0 = rtl_dev->assertion_failures();
-        const PackedTensor out_rtl = rtl_acc.run(prepared, rc.input);
-        const auto r1 = rtl_acc.counters();
-        const auto g0 = gold_acc.counters();
-        const PackedTensor out_gold = gold_acc.run(prepared, rc.input);
-        const auto g1 = gold_acc.counters();
-        const auto f0 = fast_acc.counters();
-        const PackedTensor out_fast = fast_acc.run(prepared, rc.input);
-        const auto f1 = fast_acc.counters();
-        const auto drtl = r1 - r0, dgold = g1 - g0, dfast = f1 - f0;
+          const auto r0 = rtl_acc.counters();
+          const std::uint64_t a0 = rtl_dev->assertion_failures();
+          const PackedTensor out_rtl = rtl_acc.run(prepared, rc.input);
+          const auto r1 = rtl_acc.counters();
+          const auto g0 = gold_acc.counters();
+          const PackedTensor out_gold = gold_acc.run(prepared, rc.input);
+          const auto g1 = gold_acc.counters();
+          const auto f0 = fast_acc.counters();
+          const PackedTensor out_fast = fast_acc.run(prepared, rc.input);
+          const auto f1 = fast_acc.counters();
+          const auto drtl = r1 - r0, dgold = g1 - g0, dfast = f1 - f0;
+          const auto macs = static_cast<std::uint64_t>(rc.layer.shape.macs());
 
-        Scoreboard sb(cseed);
-        sb.compare("data", out_gold, out_rtl, rtl_vs_golden);
-        sb.compare("tiling", ref, out_gold, golden_vs_reference);
-        sb.compare("counters", dgold, drtl, counters);
-        sb.compare("functional", out_gold, out_fast, functional_vs_golden);
-        sb.compare("functional counters", dfast, drtl, counters);
-        sb.compare("MAC counter", "macs", static_cast<std::uint64_t>(rc.layer.shape.macs()), dgold.macs(mode));
-        sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
-        result.coverage.sample(rc, ref, drtl);
-        if (sb.ok()) {
-          ++sum.exact;
-        } else {
-          problem = fmt::format("{}{} [{}]{}", to_string(rc.kind),
-                                rc.layer.channel_shift.empty() ? "" : " (per-channel shifts)",
-                                rc.layer.shape.to_string(), problems(sb));
+          Scoreboard sb(cseed);
+          sb.compare("data", out_gold, out_rtl, rtl_vs_golden);
+          sb.compare("tiling", ref, out_gold, golden_vs_reference);
+          sb.compare("counters", dgold, drtl, counters);
+          sb.compare("functional", out_gold, out_fast, functional_vs_golden);
+          sb.compare("functional counters", dfast, drtl, counters);
+          sb.compare("MAC counter", "macs", macs, dgold.macs(mode));
+          sb.compare("block counter", "blk",
+                     macs * static_cast<std::uint64_t>(golden::kept_blocks(rc.layer.approx, mode)), dgold.blk);
+          sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
+          result.coverage.sample(rc, ref, drtl);
+          if (sb.ok()) {
+            ++sum.exact;
+          } else {
+            problem = fmt::format("{}{}{} [{}]{}", to_string(rc.kind),
+                                  rc.layer.channel_shift.empty() ? "" : " (per-channel shifts)",
+                                  rc.layer.approx.exact() ? "" : " Ax-BxP " + golden::to_string(rc.layer.approx),
+                                  rc.layer.shape.to_string(), problems(sb));
+          }
+          sum.macs += drtl.macs(mode);
+          sum.blocks += drtl.blk;
+          sum.rtl_cycles += drtl.cycles;
+          sum.tiles += drtl.tiles;
+        } catch (const std::exception& e) {
+          problem = fmt::format("exception: {}", e.what());
         }
-        sum.macs += drtl.macs(mode);
-        sum.rtl_cycles += drtl.cycles;
-        sum.tiles += drtl.tiles;
-      } catch (const std::exception& e) {
-        problem = fmt::format("exception: {}", e.what());
-      }
-      ++sum.layers;
-      if (!problem.empty()) {
-        ++sum.failed;
-        if (static_cast<int>(sum.reports.size()) < opts.max_report) {
-          sum.reports.push_back(
-              fmt::format("  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {} "
-                          "--first {} --count 1): {}",
-                          golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), i, problem));
-          if (observer.mismatch) observer.mismatch(sum.reports.back());
+        ++sum.layers;
+        if (!problem.empty()) {
+          ++sum.failed;
+          if (static_cast<int>(sum.reports.size()) < opts.max_report) {
+            const std::string approx_opt =
+                run.label == "exact" ? std::string()
+                                     : fmt::format(" --approx {}", run.cfg ? run.label : std::string("random"));
+            sum.reports.push_back(fmt::format(
+                "  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {}{} "
+                "--first {} --count 1): {}",
+                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, problem));
+            if (observer.mismatch) observer.mismatch(sum.reports.back());
+          }
+        }
+        if (observer.progress) {
+          observer.progress(fmt::format("regress {}{}: {}/{} layers, {} mismatching", golden::to_string(mode),
+                                        run.label == "exact" ? "" : " " + run.label, sum.layers, opts.count,
+                                        sum.failed));
         }
       }
-      if (observer.progress) {
-        observer.progress(fmt::format("regress {}: {}/{} layers, {} mismatching", golden::to_string(mode), sum.layers,
-                                      opts.count, sum.failed));
-      }
+      sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (observer.mode_done) observer.mode_done(sum);
+      result.modes.push_back(std::move(sum));
     }
-    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (observer.mode_done) observer.mode_done(sum);
-    result.modes.push_back(std::move(sum));
   }
   return result;
 }
 
 std::string summary_line(const ModeSummary& s) {
+  const std::string approx = s.approx == "exact" ? std::string()
+                                                 : fmt::format(" Ax-BxP {} ({:.2f} M block products)", s.approx,
+                                                               static_cast<double>(s.blocks) / 1e6);
   return fmt::format(
-      "regress {:>6}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
+      "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
       "equal), {} mismatching; "
       "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {:.1f} s",
-      golden::to_string(s.mode), s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles, s.rtl_cycles,
-      s.channel_shifts, s.seconds);
+      golden::to_string(s.mode), approx, s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles,
+      s.rtl_cycles, s.channel_shifts, s.seconds);
 }
 
 std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage) {
@@ -156,10 +198,10 @@ std::string summary_json(const RegressOptions& opts, const RegressResult& result
     }
     f += fmt::format(
         "{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
-        "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"seconds\": {:.3f}, "
-        "\"reports\": [{}]}}",
+        "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"approx\": {}, \"block_products\": {}, "
+        "\"seconds\": {:.3f}, \"reports\": [{}]}}",
         i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles, s.rtl_cycles,
-        s.channel_shifts, s.seconds, reps);
+        s.channel_shifts, nlohmann::json(s.approx).dump(), s.blocks, s.seconds, reps);
   }
   f += "]";
   if (coverage) f += fmt::format(", \"coverage\": {}", result.coverage.to_json().dump());

@@ -49,6 +49,7 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
     const std::uint64_t valid = std::min<std::uint64_t>(p, static_cast<std::uint64_t>(t.k) - (j - 2) * p);
     inc[rm::kCntArray] += 1;
     inc[mac_counter(t.mode)] += rows * cols * valid;
+    inc[rm::kCntBlk] += rows * cols * valid * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
   }
   if (j == tile_busy_edges(t)) {  // outputs written, tile done
     inc[rm::kCntSpadWr] += rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
@@ -70,6 +71,8 @@ CounterValues count_tile(const TileCounts& t) {
   inc[rm::kCntSpadRd] = kw * (rows + cols);
   inc[rm::kCntArray] = kw;
   inc[mac_counter(t.mode)] = rows * cols * static_cast<std::uint64_t>(t.k);
+  inc[rm::kCntBlk] =
+      rows * cols * static_cast<std::uint64_t>(t.k) * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
   inc[rm::kCntSpadWr] = rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
   inc[rm::kCntTiles] = 1;
   return inc;

@@ -40,6 +40,7 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
       tile_.rows = static_cast<int>(regs_[rm::kRegROWS_ACT]);
       tile_.cols = static_cast<int>(regs_[rm::kRegCOLS_ACT]);
       tile_.bias_en = rm::kOutCfgBiasEnField.get(regs_[rm::kRegOUT_CFG]) != 0;
+      tile_.approx = Approx{static_cast<std::uint16_t>(rm::kModeBlkskipField.get(regs_[rm::kRegMODE]))};
       tile_pending_ = true;
       count_tile_start(inc, tile_);
     }

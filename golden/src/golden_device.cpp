@@ -87,6 +87,7 @@ struct GoldenDevice::State {
   struct Tile {
     Mode mode = Mode::k16;
     int k = 0, kw = 0, rows = 0, cols = 0;
+    Approx approx;  ///< MODE.BLKSKIP
     int act_base = 0, wgt_base = 0, bias_base = 0;
     bool bias_en = false;
     OutputStage os;
@@ -186,7 +187,7 @@ struct GoldenDevice::State {
   /// START checks in the documented order; 0 if the tile may start.
   [[nodiscard]] std::uint32_t start_check() const {
     if (busy) return rm::kErrStartBusy;
-    const std::optional<Mode> mode = mode_of_code(static_cast<std::uint32_t>(cfg[rm::kRegMODE]));
+    const std::optional<Mode> mode = mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(cfg[rm::kRegMODE])));
     if (!mode) return rm::kErrBadMode;
     const std::uint64_t k = cfg[rm::kRegK];
     const std::uint64_t kw = packed_words(k, *mode);
@@ -203,13 +204,15 @@ struct GoldenDevice::State {
         cfg[rm::kRegBIAS_BASE] >= static_cast<std::uint64_t>(p.bias_entries)) {
       return rm::kErrBadBias;
     }
+    if (!approx_legal(approx_of(cfg[rm::kRegMODE]), *mode)) return rm::kErrBadApprox;
     return rm::kErrNone;
   }
 
   /// Edge e0 of a legal START: latch the tile, set BUSY, clear DONE/ERR/ERR_CODE.
   void start(CounterValues& inc) {
     Tile t;
-    t.mode = *mode_of_code(static_cast<std::uint32_t>(cfg[rm::kRegMODE]));  // checked by start_check()
+    t.mode = *mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(cfg[rm::kRegMODE])));  // start_check()
+    t.approx = approx_of(cfg[rm::kRegMODE]);
     t.k = static_cast<int>(cfg[rm::kRegK]);
     t.kw = (t.k + lanes(t.mode) - 1) / lanes(t.mode);
     t.rows = static_cast<int>(cfg[rm::kRegROWS_ACT]);
@@ -232,7 +235,11 @@ struct GoldenDevice::State {
     count_tile_start(inc, counts(t));
   }
 
-  static TileCounts counts(const Tile& t) { return {t.mode, t.k, t.rows, t.cols, t.bias_en}; }
+  static TileCounts counts(const Tile& t) { return {t.mode, t.k, t.rows, t.cols, t.bias_en, t.approx}; }
+  /// The Ax-BxP configuration of a MODE register value.
+  static Approx approx_of(std::uint64_t mode_reg) {
+    return {static_cast<std::uint16_t>(rm::kModeBlkskipField.get(mode_reg))};
+  }
 
   /// One edge of the running tile (edges e1 .. e(KW+BUSY_OVERHEAD) of the tile table).
   void advance_tile(CounterValues& inc) {
@@ -281,7 +288,11 @@ struct GoldenDevice::State {
       for (int c = 0; c < t.cols; ++c) {
         const std::int32_t* wc = &w[c * k];
         std::int64_t acc = bias_v[static_cast<std::size_t>(c)];
-        for (std::size_t e = 0; e < k; ++e) acc += static_cast<std::int64_t>(ar[e]) * wc[e];
+        if (t.approx.exact()) {
+          for (std::size_t e = 0; e < k; ++e) acc += static_cast<std::int64_t>(ar[e]) * wc[e];
+        } else {
+          for (std::size_t e = 0; e < k; ++e) acc += approx_product(ar[e], wc[e], t.mode, t.approx);
+        }
         // Pack the low B bits of y (docs/NUMERICS.md step 5), also when CLAMP_HI is below the range.
         std::uint16_t& word = row[static_cast<std::size_t>(c / np)];
         word = set_lane(word, c % np, t.mode, output_value(acc, t.mode, t.os));

@@ -198,3 +198,72 @@ void unpack(std::span<const std::uint16_t> words, Mode m, std::span<std::int32_t
 }
 
 }  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+Approx approx_family(Mode m, int c) {
+  if (c < 0 || c > approx_family_max(m)) {
+    throw std::invalid_argument(fmt::format("Ax-BxP family member c{} of the {} mode: c must be 0 .. {}", c,
+                                            to_string(m), approx_family_max(m)));
+  }
+  Approx x;
+  for (int i = 0; i < blocks(m); ++i)
+    for (int j = 0; j < blocks(m); ++j)
+      if (i + j < c) x.skip = static_cast<std::uint16_t>(x.skip | block_bit(i, j));
+  return x;
+}
+
+std::int32_t block_of(std::int32_t x, int i, Mode m) {
+  const auto nib = static_cast<std::int32_t>((static_cast<std::uint32_t>(x) >> (4 * i)) & 0xFu);
+  return (i == blocks(m) - 1 && nib >= 8) ? nib - 16 : nib;  // the top block is signed
+}
+
+std::int64_t approx_product(std::int32_t a, std::int32_t w, Mode m, Approx x) {
+  std::int64_t sum = 0;
+  for (int i = 0; i < blocks(m); ++i) {
+    const std::int64_t ai = block_of(a, i, m);
+    for (int j = 0; j < blocks(m); ++j) {
+      if (!x.skips(i, j)) sum += ai * block_of(w, j, m) * (std::int64_t{1} << (4 * (i + j)));
+    }
+  }
+  return sum;
+}
+
+std::string to_string(Approx x) { return x.exact() ? "exact" : fmt::format("skip={:#06x}", x.skip); }
+
+Approx parse_approx(std::string_view text, Mode m) {
+  const auto fail = [&](std::string_view why) -> Approx {
+    throw std::invalid_argument(
+        fmt::format("Ax-BxP configuration '{}' of the {} mode: {} (expected exact, c0 .. c{}, "
+                    "skip=<mask> or keep=<mask> with mask bits within {:#06x})",
+                    text, to_string(m), why, approx_family_max(m), approx_grid(m)));
+  };
+  const auto number = [&](std::string_view s) -> unsigned long {
+    if (s.empty()) fail("no number");
+    std::size_t used = 0;
+    unsigned long v = 0;
+    try {
+      v = std::stoul(std::string(s), &used, 0);
+    } catch (const std::exception&) {
+      fail("not a number");
+    }
+    if (used != s.size()) fail("not a number");
+    return v;
+  };
+  if (text == "exact") return {};
+  if (text.size() >= 2 && text[0] == 'c') {
+    const unsigned long c = number(text.substr(1));
+    if (c > static_cast<unsigned long>(approx_family_max(m))) fail("no such family member");
+    return approx_family(m, static_cast<int>(c));
+  }
+  for (const std::string_view key : {std::string_view("skip="), std::string_view("keep=")}) {
+    if (text.substr(0, key.size()) != key) continue;
+    const unsigned long v = number(text.substr(key.size()));
+    if ((v & ~static_cast<unsigned long>(approx_grid(m))) != 0) fail("mask bits outside the mode's block grid");
+    const auto mask = static_cast<std::uint16_t>(v);
+    return Approx{key == "skip=" ? mask : static_cast<std::uint16_t>(approx_grid(m) & ~mask)};
+  }
+  return fail("unknown form");
+}
+
+}  // namespace bitscale::golden

@@ -11,7 +11,10 @@
 //    exact, added into int64. 16-bit operands are split as a = 256 * hi + lo (hi in -128..127,
 //    lo in 0..255) so that no pairwise product sum (vpmaddwd) can overflow: two GEMMs.
 //  * the bias is added in int64.
-// conv2d_acc_naive: the direct loops, one int64 multiply-add per MAC.
+// conv2d_acc_naive: the direct loops, one int64 multiply-add per MAC (approx_product per MAC
+// for an Ax-BxP layer).
+// Ax-BxP layers (conv_approx): one exact layer per activation block ("block plane") through the
+// paths above, shifted and summed.
 #include "bitscale/golden/reference.hpp"
 
 #include <fmt/format.h>
@@ -106,17 +109,19 @@ using Buffer = std::vector<T, DefaultInitAllocator<T>>;
 /// The scratch buffers of conv2d, kept per thread across layers and images: after the largest
 /// layer they are neither allocated nor page-faulted again.
 struct Workspace {
-  Buffer<std::int16_t> x;      ///< unpacked input, HWC
-  Buffer<std::int16_t> xe;     ///< depthwise: input with channel n / mult at position n
-  Buffer<std::int16_t> wt;     ///< depthwise: weights [tap][n]
-  Buffer<std::int16_t> panel;  ///< GEMM: one group's weight panels
-  Buffer<std::int16_t> abuf;   ///< GEMM: kGemmMR im2col rows (16-bit: the low bytes)
-  Buffer<std::int16_t> ahi;    ///< GEMM, 16-bit: the high bytes of abuf
-  Buffer<std::int16_t> row;    ///< dot path: one im2col row
-  Buffer<std::int32_t> acc32;  ///< depthwise: int32 partial sums
-  Buffer<std::int32_t> y;      ///< output stage results
-  Buffer<std::int64_t> acc;    ///< accumulators, HWC
-  Buffer<std::int64_t> bias;   ///< GEMM: bias in int64 (0 without bias)
+  Buffer<std::int16_t> x;       ///< unpacked input, HWC
+  Buffer<std::int16_t> xe;      ///< depthwise: input with channel n / mult at position n
+  Buffer<std::int16_t> wt;      ///< depthwise: weights [tap][n]
+  Buffer<std::int16_t> panel;   ///< GEMM: one group's weight panels
+  Buffer<std::int16_t> abuf;    ///< GEMM: kGemmMR im2col rows (16-bit: the low bytes)
+  Buffer<std::int16_t> ahi;     ///< GEMM, 16-bit: the high bytes of abuf
+  Buffer<std::int16_t> row;     ///< dot path: one im2col row
+  Buffer<std::int32_t> acc32;   ///< depthwise: int32 partial sums
+  Buffer<std::int32_t> y;       ///< output stage results
+  Buffer<std::int64_t> acc;     ///< accumulators, HWC
+  Buffer<std::int64_t> bias;    ///< GEMM: bias in int64 (0 without bias)
+  Buffer<std::int16_t> xplane;  ///< Ax-BxP: one block plane of the input, HWC
+  Buffer<std::int64_t> pacc;    ///< Ax-BxP: the accumulators of one block plane
 };
 
 Workspace& workspace() {
@@ -264,7 +269,15 @@ namespace {
 /// Largest |a * w| of the mode: 2^(2B-2).
 std::int64_t max_product(Mode m) { return std::int64_t{1} << (2 * bits(m) - 2); }
 
-void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws) {
+/// The operand ranges a layer path must handle: 16-bit operands split for the GEMM kernels, and the
+/// largest |a * w| (the int32 chunk lengths are derived from it).
+struct Arith {
+  bool split16 = false;
+  std::int64_t max_prod = 0;
+};
+Arith arith_of(Mode m) { return {m == Mode::k16, max_product(m)}; }
+
+void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws, const Arith& ar) {
   const ConvShape& s = layer.shape;
   const int n = s.out_c, mult = s.out_c / s.in_c, taps = s.k_h * s.k_w;
   Buffer<std::int16_t>& xe = ws.xe;
@@ -293,7 +306,7 @@ void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc
   d.k_h = s.k_h, d.k_w = s.k_w, d.stride_h = s.stride_h, d.stride_w = s.stride_w;
   d.pad_top = s.pad_top, d.pad_left = s.pad_left, d.out_h = s.out_h(), d.out_w = s.out_w();
   // |sum of t products| <= t * 2^(2B-2) must stay <= INT32_MAX.
-  d.tap_chunk = static_cast<int>(std::min<std::int64_t>(INT32_MAX / max_product(layer.mode), INT32_MAX));
+  d.tap_chunk = static_cast<int>(std::min<std::int64_t>(INT32_MAX / ar.max_prod, INT32_MAX));
   detail::depthwise_run(d);
 }
 
@@ -378,11 +391,12 @@ namespace {
 
 /// Few output pixels (fully-connected layers): dot products straight on the layer's weights,
 /// no weight packing.
-void conv_dot(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Buffer<std::int16_t>& row) {
+void conv_dot(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Buffer<std::int16_t>& row,
+              const Arith& ar) {
   const ConvShape& s = layer.shape;
   const std::size_t m_total = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
   const int ng = s.out_c / s.groups, k = s.k();
-  const auto chunk = static_cast<std::size_t>(INT32_MAX / max_product(layer.mode));
+  const auto chunk = static_cast<std::size_t>(INT32_MAX / ar.max_prod);
   row.resize(static_cast<std::size_t>(k));
   for (std::size_t m = 0; m < m_total; ++m) {
     for (int g = 0; g < s.groups; ++g) {
@@ -399,10 +413,10 @@ void conv_dot(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Buff
   }
 }
 
-void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws) {
+void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws, const Arith& ar) {
   const ConvShape& s = layer.shape;
   const GemmKernel kern = kernels()[g_kernel_index.load(std::memory_order_relaxed)].fn;
-  const bool split16 = layer.mode == Mode::k16;
+  const bool split16 = ar.split16;
   const int ho = s.out_h(), wo = s.out_w();
   const std::size_t m_total = static_cast<std::size_t>(ho) * static_cast<std::size_t>(wo);
   const int ng = s.out_c / s.groups;
@@ -412,7 +426,7 @@ void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Wor
   const std::size_t out_c = static_cast<std::size_t>(s.out_c);
   // Largest |a * w| of one operand pair as the kernel sees it, and the number of k-pairs
   // whose sum stays within int32: 2 * chunk * bound <= INT32_MAX.
-  const std::int64_t bound = split16 ? std::int64_t{255} * 32768 : max_product(layer.mode);
+  const std::int64_t bound = split16 ? std::int64_t{255} * 32768 : ar.max_prod;
   const int chunk = static_cast<int>(std::min<std::int64_t>(INT32_MAX / (2 * bound), INT32_MAX));
   // 1x1, stride 1, no padding, one group: rows of A are the input pixels themselves.
   const bool direct = !split16 && s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
@@ -541,16 +555,12 @@ void output_stage_run_channels(const std::int64_t* __restrict acc, std::size_t p
 
 namespace {
 
-/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC).
-void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) {
-  layer.validate();
-  check_input(layer, in);
+/// The accumulators of `layer` on the int16 input x (HWC) into acc (out_h * out_w * out_c values),
+/// bias included, by the fastest path for its shape; `ar` bounds the operands.
+void conv_dispatch(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws, const Arith& ar) {
   const ConvShape& s = layer.shape;
-  const std::int16_t* x = unpack_i16(in, ws.x);
   const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
   const std::size_t n = static_cast<std::size_t>(s.out_c);
-  ws.acc.resize(m * n);  // every path writes every accumulator (depthwise: from the bias or 0)
-  std::int64_t* acc = ws.acc.data();
   if (s.groups > 1 && s.groups == s.in_c) {
     if (layer.bias.empty()) {
       std::fill_n(acc, m * n, std::int64_t{0});
@@ -558,11 +568,66 @@ void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) 
       for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) acc[i * n + j] = layer.bias[j];
     }
-    conv_depthwise(layer, x, acc, ws);
+    conv_depthwise(layer, x, acc, ws, ar);
   } else if (m <= 2) {
-    conv_dot(layer, x, acc, ws.row);
+    conv_dot(layer, x, acc, ws.row, ar);
   } else {
-    conv_gemm(layer, x, acc, ws);
+    conv_gemm(layer, x, acc, ws, ar);
+  }
+}
+
+/// Ax-BxP (docs/NUMERICS.md): acc = bias + sum_k a_k (x) w_k with the kept block products only.
+/// Grouped by activation block i: sum_{(i,j) kept} a_i w_j 2^(4(i+j)) = 2^(4i) a_i w'_i with the
+/// masked weight w'_i = sum_{j: (i,j) kept} w_j 2^(4j), so each activation block with a kept pair
+/// is one exact layer of the same shape ("block plane": input a_i in -8 .. 15, weights w'_i in
+/// -2^(B-1) .. 2^(B-1) - 1, both int16) through the fast paths, shifted by 4i and summed.
+void conv_approx(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws) {
+  const ConvShape& s = layer.shape;
+  const Mode mode = layer.mode;
+  const int nb = blocks(mode);
+  const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  const std::size_t n = static_cast<std::size_t>(s.out_c);
+  const std::size_t nx =
+      static_cast<std::size_t>(s.in_h) * static_cast<std::size_t>(s.in_w) * static_cast<std::size_t>(s.in_c);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) acc[i * n + j] = layer.bias.empty() ? 0 : layer.bias[j];
+  Layer plane;
+  plane.shape = s;
+  plane.mode = mode;
+  plane.weights.resize(layer.weights.size());
+  // |a_i| <= 15 and |w'_i| <= 2^(B-1): no 16-bit split needed.
+  const Arith ar{false, std::int64_t{15} << (bits(mode) - 1)};
+  ws.xplane.resize(nx);
+  ws.pacc.resize(m * n);
+  for (int i = 0; i < nb; ++i) {
+    bool any = false;
+    for (int j = 0; j < nb; ++j) any = any || !layer.approx.skips(i, j);
+    if (!any) continue;
+    for (std::size_t e = 0; e < layer.weights.size(); ++e) {
+      std::int32_t wp = 0;
+      for (int j = 0; j < nb; ++j) {
+        if (!layer.approx.skips(i, j)) wp += block_of(layer.weights[e], j, mode) * (1 << (4 * j));
+      }
+      plane.weights[e] = wp;
+    }
+    for (std::size_t e = 0; e < nx; ++e) ws.xplane[e] = static_cast<std::int16_t>(block_of(x[e], i, mode));
+    conv_dispatch(plane, ws.xplane.data(), ws.pacc.data(), ws, ar);
+    for (std::size_t e = 0; e < m * n; ++e) acc[e] += ws.pacc[e] * (std::int64_t{1} << (4 * i));
+  }
+}
+
+/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC).
+void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) {
+  layer.validate();
+  check_input(layer, in);
+  const ConvShape& s = layer.shape;
+  const std::int16_t* x = unpack_i16(in, ws.x);
+  const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  ws.acc.resize(m * static_cast<std::size_t>(s.out_c));  // every path writes every accumulator
+  if (layer.approx.exact()) {
+    conv_dispatch(layer, x, ws.acc.data(), ws, arith_of(layer.mode));
+  } else {
+    conv_approx(layer, x, ws.acc.data(), ws);
   }
 }
 
@@ -605,7 +670,11 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
                                                         static_cast<std::size_t>(s.k_w) +
                                                     static_cast<std::size_t>(kx)) *
                                                    static_cast<std::size_t>(cg)];
-            for (int ci = 0; ci < cg; ++ci) sum += static_cast<std::int64_t>(a[ci]) * w[ci];
+            if (layer.approx.exact()) {
+              for (int ci = 0; ci < cg; ++ci) sum += static_cast<std::int64_t>(a[ci]) * w[ci];
+            } else {  // the block-product twin, one product at a time
+              for (int ci = 0; ci < cg; ++ci) sum += approx_product(a[ci], w[ci], layer.mode, layer.approx);
+            }
           }
         }
         acc[o] = sum;

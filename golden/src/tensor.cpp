@@ -107,6 +107,11 @@ void Layer::validate() const {
           fmt::format("Layer: shift of channel {} = {} outside 0 .. {}", n, channel_shift[n], kAccBits - 1));
     }
   }
+  if (!approx_legal(approx, mode)) {
+    throw std::invalid_argument(
+        fmt::format("Layer: Ax-BxP skip mask {:#06x} has bits outside the {} block grid {:#06x}", approx.skip,
+                    to_string(mode), approx_grid(mode)));
+  }
   // clamp_hi: any signed 16-bit value (it is saturated to the mode's range when applied).
 }
 

@@ -72,6 +72,11 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
                 "Print the functional coverage of the layers compared (docs/REGRESSION.md): 'coverage: H of T\n"
                 "bins' and the bins never hit");
   add_count_option(cmd, "--max-report", opts.max_report, "Mismatches printed per mode");
+  cmd->add_option("--approx", opts.approx,
+                  "Ax-BxP block products (docs/NUMERICS.md): one configuration (exact, c<N> = member N of\n"
+                  "the family of each mode, skip=<mask>, keep=<mask>), family (every member of each mode's\n"
+                  "family, --count layers each) or random (a random skip mask per layer)")
+      ->capture_default_str();
   cmd->add_option("--fst", opts.fst, "Write an FST waveform of the RTL run to this file (use with --count 1)");
   cmd->add_option("--json", o->json, "Write a JSON summary to this file");
   add_no_progress_flag(cmd, o->progress);

@@ -27,7 +27,7 @@ class IntrudingDevice : public bitscale::driver::Device {
   std::string_view name() const override { return rtl.name(); }
   BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override { return rtl.access(op, addr, wdata); }
   WaitResult wait(std::uint64_t max_cycles) override {
-    if (++waits_ == nth_) (void)rtl.read(bitscale::driver::bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_TILES + 1));
+    if (++waits_ == nth_) (void)rtl.read(bitscale::driver::bus_addr(rm::kRegionCsr, 0, rm::kRegCntLast + 1));
     return rtl.wait(max_cycles);
   }
   std::uint64_t assertion_failures() const override { return rtl.assertion_failures(); }

@@ -44,7 +44,7 @@ TEST(RtlBus, ConfigRegistersKeepDocumentedBits) {
     std::uint32_t idx;
     std::uint64_t mask;
   };
-  for (R r : {R{rm::kRegMODE, 0x3}, R{rm::kRegK, 0xffff}, R{rm::kRegROWS_ACT, 0x1ff}, R{rm::kRegCOLS_ACT, 0x1ff},
+  for (R r : {R{rm::kRegMODE, 0xFFFF0003}, R{rm::kRegK, 0xffff}, R{rm::kRegROWS_ACT, 0x1ff}, R{rm::kRegCOLS_ACT, 0x1ff},
               R{rm::kRegACT_BASE, 0xffff}, R{rm::kRegSHIFT, 0x3f}, R{rm::kRegOUT_CFG, 0x7}, R{rm::kRegCLAMP_HI, 0xffff},
               R{rm::kRegIRQ_EN, 0x3}}) {
     EXPECT_FALSE(dev.access(BusOp::kWrite, csr(r.idx), all).err) << rm::reg_name(r.idx);
@@ -62,7 +62,7 @@ TEST(RtlBus, BusErrorsRaiseErrAndAssertion) {
     std::uint64_t code;
   };
   const Case cases[] = {
-      {false, csr(0x19), rm::kErrBusAddr},                         // past the last register
+      {false, csr(rm::kRegCntLast + 1), rm::kErrBusAddr},          // past the last register
       {false, bus_addr(rm::kRegionCsr, 1, 0), rm::kErrBusAddr},    // CSR region, bank 1
       {true, bus_addr(7, 0, 0), rm::kErrBusAddr},                  // unmapped region
       {true, bus_addr(rm::kRegionAct, 16, 0), rm::kErrBusAddr},    // row 16 of 16
@@ -108,7 +108,7 @@ TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
   wr(rm::kRegBIAS_BASE, 256);
   auto a0 = dev.assertion_failures();
   EXPECT_EQ(start_code(), rm::kErrBadMode);
-  wr(rm::kRegMODE, rm::kMode8);
+  wr(rm::kRegMODE, rm::kMode8 | (std::uint64_t{0x0100} << 16));  // BLKSKIP pair (2,0): outside the 8-bit grid
   EXPECT_EQ(start_code(), rm::kErrBadK);
   wr(rm::kRegK, 2 * 8192 + 1);  // one word too many in 8-bit mode
   EXPECT_EQ(start_code(), rm::kErrBadK);
@@ -123,8 +123,10 @@ TEST(RtlBus, RefusedStartsSetCodeInDocumentedOrder) {
   EXPECT_EQ(start_code(), rm::kErrBadShift);
   wr(rm::kRegSHIFT, 47);
   EXPECT_EQ(start_code(), rm::kErrBadBias);
-  EXPECT_GE(dev.assertion_failures(), a0 + 8);
   wr(rm::kRegBIAS_BASE, 255);
+  EXPECT_EQ(start_code(), rm::kErrBadApprox);
+  EXPECT_GE(dev.assertion_failures(), a0 + 9);
+  wr(rm::kRegMODE, rm::kMode8 | (std::uint64_t{0x0033} << 16));  // every 8-bit block pair skipped: legal
   auto a1 = dev.assertion_failures();
   wr(rm::kRegCTRL, 1u << rm::kCtrlStart);
   auto w = dev.wait(1000);

@@ -169,7 +169,7 @@ TEST(GoldenDevice, IdAndHwcfg) {
 TEST(GoldenDevice, ConfigRegistersKeepDocumentedBits) {
   Bus bus;
   const std::pair<std::uint32_t, std::uint64_t> masks[] = {
-      {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0x3},        {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
+      {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0xFFFF0003}, {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
       {rm::kRegCOLS_ACT, 0x1FF}, {rm::kRegACT_BASE, 0xFFFF}, {rm::kRegWGT_BASE, 0xFFFF}, {rm::kRegBIAS_BASE, 0xFFFF},
       {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0x7},     {rm::kRegCLAMP_HI, 0xFFFF}};
   for (const auto& [index, mask] : masks) {
@@ -207,7 +207,7 @@ TEST(GoldenDevice, BusErrorsWhileIdle) {
       {false, bus_addr(5, 0, 0), rm::kErrBusAddr, "read region 5"},
       {true, bus_addr(15, 0, 0), rm::kErrBusAddr, "write region 15"},
       {false, bus_addr(rm::kRegionCsr, 1, 0), rm::kErrBusAddr, "CSR bank 1"},
-      {false, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_TILES + 1), rm::kErrBusAddr, "CSR index past CNT_TILES"},
+      {false, bus_addr(rm::kRegionCsr, 0, rm::kRegCntLast + 1), rm::kErrBusAddr, "CSR index past the last counter"},
       {true, bus_addr(rm::kRegionCsr, 0, 0xFFF), rm::kErrBusAddr, "CSR write index 0xFFF"},
       {true, bus_addr(rm::kRegionCsr, 1, rm::kRegID), rm::kErrBusAddr, "write ID in CSR bank 1 (address first)"},
       {false, bus_addr(rm::kRegionAct, 16, 0), rm::kErrBusAddr, "ACT bank 16"},
@@ -227,7 +227,7 @@ TEST(GoldenDevice, BusErrorsWhileIdle) {
   for (const Case& c : cases)
     expect_bus_error(bus, bus.access(c.write ? BusOp::kWrite : BusOp::kRead, c.addr, ~std::uint64_t{0}), c.code,
                      c.what);
-  for (std::uint32_t i = rm::kRegCNT_CYCLES; i <= rm::kRegCNT_TILES; ++i) {
+  for (std::uint32_t i = rm::kRegCNT_CYCLES; i <= rm::kRegCntLast; ++i) {
     expect_bus_error(bus, bus.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, i), 0), rm::kErrBusRo,
                      std::string("write ") + std::string(rm::reg_name(i)));
   }
@@ -348,7 +348,7 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
     EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 1u) << what;
   };
   expect_refused(rm::kErrBadMode, "MODE 3");
-  bus.wr(rm::kRegMODE, rm::kMode4);
+  bus.wr(rm::kRegMODE, rm::kMode4 | (std::uint64_t{0x2} << 16));  // BLKSKIP bit 1: outside the 4-bit grid
   expect_refused(rm::kErrBadK, "K 0");
   bus.wr(rm::kRegK, 4 * 8192 + 1);  // KW = 8193 words > 8192
   expect_refused(rm::kErrBadK, "K too long");
@@ -374,6 +374,8 @@ TEST(GoldenDevice, StartRefusalsInOrder) {
   bus.wr(rm::kRegSHIFT, 47);
   expect_refused(rm::kErrBadBias, "BIAS_BASE 256");
   bus.wr(rm::kRegOUT_CFG, 0);  // BIAS_BASE is only checked with BIAS_EN
+  expect_refused(rm::kErrBadApprox, "BLKSKIP 0x2 in 4-bit mode");
+  bus.wr(rm::kRegMODE, rm::kMode4 | (std::uint64_t{0x1} << 16));  // skipping the only block pair is legal
   start(bus);
   st = bus.status();
   EXPECT_TRUE(busy_of(st));
@@ -511,9 +513,9 @@ TEST(GoldenDevice, ClearCounters) {
   EXPECT_TRUE(bus.wait(1000).done);
   EXPECT_EQ(bus.rd(rm::kRegCNT_BUSY), kw + 2 - 3);
   EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 1u);
-  for (std::uint32_t i = rm::kRegCNT_CYCLES; i <= rm::kRegCNT_TILES; ++i) (void)bus.rd(i);
+  for (std::uint32_t i = rm::kRegCNT_CYCLES; i <= rm::kRegCntLast; ++i) (void)bus.rd(i);
   bus.wr(rm::kRegCTRL, bit(rm::kCtrlClear));
-  for (std::uint32_t i = rm::kRegCNT_BUSY; i <= rm::kRegCNT_TILES; ++i) {
+  for (std::uint32_t i = rm::kRegCNT_BUSY; i <= rm::kRegCntLast; ++i) {
     EXPECT_EQ(bus.rd(i), 0u) << rm::reg_name(i) << " after CLEAR";
   }
 }

@@ -640,5 +640,39 @@ TEST(Network, MobileNetFloatAndGolden16AgreeOnTench) {
   EXPECT_EQ(r.counters.mac16, static_cast<std::uint64_t>(net.macs()));
 }
 
+TEST(Network, AxBxPConfigurationReachesTheDevicePerLayer) {
+  // A per-layer Ax-BxP configuration (QuantizedNetwork::set_approx) is carried in the layer to the
+  // device: the layer's output is the reference convolution under that configuration, its block
+  // counter counts MACs x kept pairs, and a layer left exact stays exact.
+  const tflite::Model m = tiny_model(12);
+  const Network net(tflite::to_model(m));
+  std::mt19937 rng(9);
+  const Calibration calib = random_calibration(net, rng, 4);
+  golden::GoldenDevice dev;
+  driver::Accelerator acc(dev);
+  QuantizedNetwork q(net, calib, 8, acc, WeightFl::kChannel);
+  ASSERT_GE(q.layers().size(), 2u);
+  EXPECT_THROW(q.set_approx(0, golden::Approx{0x0100}), std::invalid_argument);  // outside the 8-bit grid
+  EXPECT_THROW(q.set_approx(q.layers().size(), golden::Approx{}), std::invalid_argument);
+  q.set_approx(0, golden::approx_family(golden::Mode::k8, 1));
+  const auto img = random_image(rng, 243);
+  const QuantResult r = q.run(acc, img, {.record_mac_outputs = true, .record_layer_counters = true});
+  const golden::FloatTensor x = net.input_values(img);
+  std::vector<std::int32_t> xv;
+  for (float v : x.data) xv.push_back(quantize_value(v, q.tensor_fl()[net.input_tensor()], q.mode()));
+  const auto in0 = golden::PackedTensor::from_values(9, 9, 3, q.mode(), xv);
+  golden::Layer exact0 = q.layers()[0].prepared.layer;
+  EXPECT_EQ(exact0.approx.skip, 0x0001);
+  EXPECT_EQ(golden::conv2d(exact0, in0), r.mac_outputs[0]);
+  exact0.approx = {};
+  EXPECT_NE(golden::conv2d(exact0, in0), r.mac_outputs[0]) << "dropping a_0 * w_0 changes some output";
+  EXPECT_EQ(golden::conv2d(q.layers()[1].prepared.layer, r.mac_outputs[0]), r.mac_outputs[1]);
+  EXPECT_TRUE(q.layers()[1].prepared.layer.approx.exact());
+  const auto macs0 = static_cast<std::uint64_t>(q.layers()[0].prepared.layer.shape.macs());
+  const auto macs1 = static_cast<std::uint64_t>(q.layers()[1].prepared.layer.shape.macs());
+  EXPECT_EQ(r.layer_counters[0].blk, 3 * macs0);
+  EXPECT_EQ(r.layer_counters[1].blk, 4 * macs1);
+}
+
 }  // namespace
 }  // namespace bitscale::model

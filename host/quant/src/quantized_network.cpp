@@ -358,3 +358,21 @@ void QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, c
 }
 
 }  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+void QuantizedNetwork::set_approx(std::size_t layer, golden::Approx approx) {
+  if (layer >= layers_.size()) {
+    throw std::invalid_argument(
+        fmt::format("Ax-BxP configuration of MAC layer {}: the network has {} MAC layers", layer, layers_.size()));
+  }
+  golden::Layer& l = layers_[layer].prepared.layer;
+  if (!golden::approx_legal(approx, l.mode)) {
+    throw std::invalid_argument(fmt::format("Ax-BxP configuration {} of MAC layer {} (op {}) is not legal in {} mode",
+                                            golden::to_string(approx), layer, layers_[layer].op,
+                                            golden::to_string(l.mode)));
+  }
+  l.approx = approx;  // the packed weights do not depend on it
+}
+
+}  // namespace bitscale::quant

@@ -34,7 +34,7 @@ Backend parse_backend(std::string_view name);
 
 /// Performance counters (docs/ARCHITECTURE.md), one field per entry of regmap::kCounters,
 /// named and ordered as the counters of rtl/bsa_regs.def (generated list BITSCALE_REGMAP_COUNTERS):
-/// cycles, busy, array, mac16, mac8, mac4, spad_rd, spad_wr, tiles.
+/// cycles, busy, array, mac16, mac8, mac4, spad_rd, spad_wr, tiles, blk.
 struct Counters {
 #define BITSCALE_COUNTER_FIELD(name, index) std::uint64_t name = 0;
   BITSCALE_REGMAP_COUNTERS(BITSCALE_COUNTER_FIELD)

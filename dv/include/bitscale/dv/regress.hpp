@@ -21,11 +21,18 @@ struct RegressOptions {
   int max_k = 0;        ///< largest K of fully-connected layers; 0: each mode's bank limit (8192 / 16384 / 32768)
   int max_report = 10;  ///< mismatches reported per mode
   std::string fst;      ///< waveform of the RTL run
+  /// Ax-BxP configurations (docs/NUMERICS.md): one configuration of golden::parse_approx ("exact",
+  /// "c2", "skip=0x13", ...; it must be legal in every mode run), "family" (every member of each
+  /// mode's documented family, `count` layers each) or "random" (a random skip mask per layer).
+  /// The layers are those of the exact run; only the configuration differs.
+  std::string approx = "exact";
 };
 
 struct ModeSummary {
   golden::Mode mode = golden::Mode::k16;
   std::uint64_t layers = 0, exact = 0, failed = 0;
+  std::string approx = "exact";  ///< the configuration ("exact", "c1", "skip=0x0013", "random")
+  std::uint64_t blocks = 0;      ///< block products computed (CNT_BLK)
   std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
   std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
   double seconds = 0;

@@ -19,6 +19,7 @@ struct TileCounts {
   Mode mode = Mode::k16;
   int k = 0, rows = 0, cols = 0;
   bool bias_en = false;
+  Approx approx;  ///< MODE.BLKSKIP: CNT_BLK counts kept_blocks(approx, mode) per valid lane
 };
 
 /// Counter of the multiply-accumulates of a mode (regmap::kCntMac16, kCntMac8, kCntMac4).

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "bitscale/regmap.hpp"
 
@@ -94,5 +95,59 @@ constexpr std::size_t packed_words(std::size_t n, Mode m) {
 void pack(std::span<const std::int32_t> values, Mode m, std::span<std::uint16_t> words);
 /// Unpack values.size() elements from words.
 void unpack(std::span<const std::uint16_t> words, Mode m, std::span<std::int32_t> values);
+
+}  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+// ---- Approximate block products (Ax-BxP), docs/NUMERICS.md "Approximate block products" ----
+
+/// 4-bit blocks per B-bit operand: B / 4 (4, 2, 1).
+constexpr int blocks(Mode m) { return bits(m) / 4; }
+/// Bit of block pair (i, j) (activation block i, weight block j) in a skip mask.
+constexpr std::uint16_t block_bit(int i, int j) { return static_cast<std::uint16_t>(1u << (4 * i + j)); }
+/// The bits of a skip mask that a mode may set: block pairs (i, j) with i, j < blocks(m)
+/// (0xFFFF, 0x0033, 0x0001).
+constexpr std::uint16_t approx_grid(Mode m) {
+  std::uint16_t g = 0;
+  for (int i = 0; i < blocks(m); ++i)
+    for (int j = 0; j < blocks(m); ++j) g = static_cast<std::uint16_t>(g | block_bit(i, j));
+  return g;
+}
+
+/// A configuration of approximate block products: the block pairs that are skipped
+/// (MODE.BLKSKIP). The default, no pair skipped, is the exact product.
+struct Approx {
+  std::uint16_t skip = 0;  ///< bit 4i + j: block product (i, j) is not computed (contributes 0)
+  [[nodiscard]] constexpr bool exact() const { return skip == 0; }
+  [[nodiscard]] constexpr bool skips(int i, int j) const { return (skip & block_bit(i, j)) != 0; }
+  friend constexpr bool operator==(Approx, Approx) = default;
+};
+/// Whether the mask only names block pairs of the mode's grid (else START: ERR_BAD_APPROX).
+constexpr bool approx_legal(Approx x, Mode m) { return (x.skip & ~approx_grid(m)) == 0; }
+/// Block products computed per lane product: blocks(m)^2 minus the skipped pairs.
+constexpr int kept_blocks(Approx x, Mode m) {
+  int n = 0;
+  for (int i = 0; i < blocks(m); ++i)
+    for (int j = 0; j < blocks(m); ++j) n += x.skips(i, j) ? 0 : 1;
+  return n;
+}
+/// Largest member of the documented family of a mode: 2 (blocks(m) - 1) (6, 2, 0).
+constexpr int approx_family_max(Mode m) { return 2 * (blocks(m) - 1); }
+/// Member c of the documented family: keep the block pairs with i + j >= c, skip the others.
+/// Throws std::invalid_argument for c outside 0 .. approx_family_max(m).
+Approx approx_family(Mode m, int c);
+/// Block i of a B-bit value x (docs/NUMERICS.md): nibble x[4i+3:4i], signed for the top block,
+/// unsigned below. x must be in the mode's range.
+std::int32_t block_of(std::int32_t x, int i, Mode m);
+/// The approximate product a (x) w of the configuration: the sum of the kept block products
+/// a_i * w_j * 2^(4(i+j)) (the block-product twin of bsa_mul). Equal to a * w when x.exact().
+std::int64_t approx_product(std::int32_t a, std::int32_t w, Mode m, Approx x);
+/// "exact" or the mask as "skip=0x0013" (4 hex digits).
+std::string to_string(Approx x);
+/// A configuration of mode m from text: "exact", "c<N>" (member N of the family), "skip=<mask>"
+/// or "keep=<mask>" (mask decimal or 0x-hex; keep= is the complement within the mode's grid).
+/// Throws std::invalid_argument naming the text for anything else or an illegal mask.
+Approx parse_approx(std::string_view text, Mode m);
 
 }  // namespace bitscale::golden

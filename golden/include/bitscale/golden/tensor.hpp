@@ -45,6 +45,9 @@ struct Layer {
   /// Per-channel precision: empty (every output channel uses out.shift) or out_c shifts, one
   /// per output channel, replacing out.shift (docs/NUMERICS.md, "Per-channel shifts").
   std::vector<int> channel_shift;
+  /// Ax-BxP configuration of the layer (docs/NUMERICS.md, "Approximate block products"): the block
+  /// products skipped in every product of the layer; default exact. Must be legal in `mode`.
+  Approx approx;
   /// The shift of output channel n.
   [[nodiscard]] int shift(int n) const {
     return channel_shift.empty() ? out.shift : channel_shift[static_cast<std::size_t>(n)];

@@ -98,6 +98,9 @@ class QuantizedNetwork {
   [[nodiscard]] golden::Mode op_mode(std::size_t i) const { return op_mode_.at(i); }
   [[nodiscard]] const model::Network& network() const { return *net_; }
   [[nodiscard]] const std::vector<QuantLayer>& layers() const { return layers_; }
+  /// Sets the Ax-BxP configuration of MAC layer `layer` (index into layers()); throws
+  /// std::invalid_argument for an index out of range or a mask illegal in the layer's mode.
+  void set_approx(std::size_t layer, golden::Approx approx);
   /// Effective FL of every activation tensor (-1000 for tensors that are not activations).
   [[nodiscard]] const std::vector<int>& tensor_fl() const { return fl_; }
 
