@@ -46,6 +46,13 @@ std::uint64_t RegressResult::failed() const {
   return n;
 }
 
+GeneratorOptions generator_options(const RegressOptions& opts, int bank_words) {
+  return {.max_k = opts.max_k > 0 ? opts.max_k : INT_MAX,
+          .bank_words = bank_words,
+          .extreme_bias = 0.005,
+          .one_extreme = 0.02};
+}
+
 RegressResult run_regress(const RegressOptions& opts, const RegressObserver& observer) {
   // The configurations of each mode, checked before anything runs.
   struct Run {
@@ -80,12 +87,7 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                        .coverage = Coverage({.rows = rtl_acc.hw().rows,
                                              .cols = rtl_acc.hw().cols,
                                              .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words)})};
-  // Biases exactly at the ends of the 32-bit range and tensors of one extreme value now and then
-  // (coverage bins "bias: int32_extreme", "outputs").
-  const GeneratorOptions gen{.max_k = opts.max_k > 0 ? opts.max_k : INT_MAX,
-                             .bank_words = std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words),
-                             .extreme_bias = 0.005,
-                             .one_extreme = 0.02};
+  const GeneratorOptions gen = generator_options(opts, std::min(rtl_acc.hw().act_words, rtl_acc.hw().wgt_words));
   for (std::size_t mi = 0; mi < opts.modes.size(); ++mi) {
     const Mode mode = opts.modes[mi];
     for (const Run& run : runs[mi]) {

@@ -37,7 +37,7 @@ TEST(Regress, FewLayersPerModeAreBitExact) {
     // The MACs and per-channel-shift layers of the same layers, drawn again.
     std::uint64_t macs = 0, channel_shifts = 0;
     for (std::uint64_t i = opts.first; i < opts.first + opts.count; ++i) {
-      const Case c = LayerGenerator(case_seed(opts.seed, s.mode, i), {.max_k = opts.max_k}).random_case(s.mode);
+      const Case c = LayerGenerator(case_seed(opts.seed, s.mode, i), generator_options(opts, 8192)).random_case(s.mode);
       macs += static_cast<std::uint64_t>(c.layer.shape.macs());
       channel_shifts += c.layer.channel_shift.empty() ? 0 : 1;
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bitscale/dv/coverage.hpp"
+#include "bitscale/dv/generator.hpp"
 #include "bitscale/golden/numeric.hpp"
 
 namespace bitscale::dv {
@@ -51,6 +52,11 @@ struct RegressObserver {
   std::function<void(const std::string& status)> progress;  ///< after each layer
   std::function<void(const ModeSummary&)> mode_done;        ///< after each mode
 };
+
+/// The generator options of the regression's layers on a device whose scratchpad banks hold
+/// `bank_words` words: K up to opts.max_k (0: the bank limit), biases at the int32 ends and
+/// tensors of one extreme value now and then (coverage bins "bias: int32_extreme", "outputs").
+GeneratorOptions generator_options(const RegressOptions& opts, int bank_words);
 
 /// Runs the regression.
 RegressResult run_regress(const RegressOptions& opts, const RegressObserver& observer = {});
