@@ -728,18 +728,23 @@ TEST(Accelerator, GoldenDeviceBusErrorsAreReported) {
 // ---------------------------------------------------------------------------------------
 // Recovery after an error
 
-// A golden device that, before its n-th wait, writes an activation line while the tile runs:
-// refused with ERR_BUS_BUSY, STATUS.ERR set and sticky, the tile still running.
-class BusyIntruder : public Device {
+// A golden device behind a wrapper that changes how it waits.
+class WrappedGolden : public Device {
  public:
-  explicit BusyIntruder(int nth_wait) : nth_(nth_wait) {}
   std::string_view name() const override { return "golden"; }
   BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override { return dev.access(op, addr, wdata); }
+  GoldenDevice dev;
+};
+
+// Before its n-th wait, writes an activation line while the tile runs: refused with
+// ERR_BUS_BUSY, STATUS.ERR set and sticky, the tile still running.
+class BusyIntruder : public WrappedGolden {
+ public:
+  explicit BusyIntruder(int nth_wait) : nth_(nth_wait) {}
   WaitResult wait(std::uint64_t max_cycles) override {
     if (++waits_ == nth_) intruded = dev.write(bus_addr(regmap::kRegionAct, 0, 0), 0).err;
     return dev.wait(max_cycles);
   }
-  GoldenDevice dev;
   bool intruded = false;
 
  private:
@@ -747,13 +752,10 @@ class BusyIntruder : public Device {
   int waits_ = 0;
 };
 
-// A golden device whose clock stops: wait() never reports anything, so a started tile never ends.
-class StuckDevice : public Device {
+// Its clock stops: wait() never reports anything, so a started tile never ends.
+class StuckDevice : public WrappedGolden {
  public:
-  std::string_view name() const override { return "golden"; }
-  BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override { return dev.access(op, addr, wdata); }
   WaitResult wait(std::uint64_t max_cycles) override { return {max_cycles, false, false}; }
-  GoldenDevice dev;
 };
 
 // A 1x1 convolution of 32 output channels: two tiles on the 16-column array.

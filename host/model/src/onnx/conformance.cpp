@@ -23,44 +23,27 @@ detail::Const read_tensor(const fs::path& p, const std::string& model) {
   return detail::decode(t, model);
 }
 
-/// ONNX row-major data of `dims` in the canonical order: rank 4 NCHW -> HWC, others unchanged.
-std::vector<double> to_canonical(const std::vector<double>& v, const std::vector<std::int64_t>& dims) {
+/// ONNX row-major data of `dims` (rank 4: NCHW) to the canonical order (HWC) and back; other
+/// ranks unchanged.
+enum class Layout { kToCanonical, kFromCanonical };
+std::vector<double> relayout(const std::vector<double>& v, const std::vector<std::int64_t>& dims, Layout to) {
   if (dims.size() != 4) return v;
   const auto c = static_cast<std::size_t>(dims[1]), h = static_cast<std::size_t>(dims[2]),
              w = static_cast<std::size_t>(dims[3]);
   std::vector<double> out(v.size());
-  for (std::size_t ci = 0; ci < c; ++ci)
-    for (std::size_t y = 0; y < h; ++y)
-      for (std::size_t x = 0; x < w; ++x) out[(y * w + x) * c + ci] = v[(ci * h + y) * w + x];
-  return out;
-}
-
-std::vector<double> from_canonical(const std::vector<double>& v, const std::vector<std::int64_t>& dims) {
-  if (dims.size() != 4) return v;
-  const auto c = static_cast<std::size_t>(dims[1]), h = static_cast<std::size_t>(dims[2]),
-             w = static_cast<std::size_t>(dims[3]);
-  std::vector<double> out(v.size());
-  for (std::size_t ci = 0; ci < c; ++ci)
-    for (std::size_t y = 0; y < h; ++y)
-      for (std::size_t x = 0; x < w; ++x) out[(ci * h + y) * w + x] = v[(y * w + x) * c + ci];
-  return out;
-}
-
-std::pair<double, double> range(DType t) {
-  switch (t) {
-    case DType::kUInt8:
-      return {0, 255};
-    case DType::kInt8:
-      return {-128, 127};
-    case DType::kUInt16:
-      return {0, 65535};
-    case DType::kInt16:
-      return {-32768, 32767};
-    case DType::kInt32:
-      return {-2147483648.0, 2147483647.0};
-    default:
-      return {-9.2e18, 9.2e18};
+  for (std::size_t ci = 0; ci < c; ++ci) {
+    for (std::size_t y = 0; y < h; ++y) {
+      for (std::size_t x = 0; x < w; ++x) {
+        const std::size_t hwc = (y * w + x) * c + ci, chw = (ci * h + y) * w + x;
+        if (to == Layout::kToCanonical) {
+          out[hwc] = v[chw];
+        } else {
+          out[chw] = v[hwc];
+        }
+      }
+    }
   }
+  return out;
 }
 
 bool is_integer(DType t) { return t != DType::kFloat32 && t != DType::kFloat64; }
@@ -89,7 +72,7 @@ std::string run_data_set(const fs::path& set, const ::onnx::ModelProto& m, const
   const Network net(im.model);
   const Shape3 is = im.model.shapes[static_cast<std::size_t>(im.model.input)];
   golden::FloatTensor in(is.h, is.w, is.c);
-  const auto cx = to_canonical(x.v, x.dims);
+  const auto cx = relayout(x.v, x.dims, Layout::kToCanonical);
   for (std::size_t i = 0; i < cx.size(); ++i) {
     in.data[i] = static_cast<float>(is_integer(im.input.type) ? im.input.scale * (cx[i] - im.input.zero) : cx[i]);
   }
@@ -97,10 +80,10 @@ std::string run_data_set(const fs::path& set, const ::onnx::ModelProto& m, const
   const auto& y = tr.tensors[static_cast<std::size_t>(im.model.output)].data;
   std::vector<double> got(y.begin(), y.end());
   if (is_integer(im.output.type)) {
-    const auto [lo, hi] = range(im.output.type);
+    const auto [lo, hi] = detail::int_range(im.output.type);
     for (auto& v : got) v = std::clamp(std::nearbyint(v / im.output.scale + im.output.zero), lo, hi);
   }
-  got = from_canonical(got, im.output.dims);
+  got = relayout(got, im.output.dims, Layout::kFromCanonical);
   const detail::Const want = read_tensor(set / "output_0.pb", name);
   if (want.type != im.output.type)
     return fmt::format("output type {}, expected {}", to_string(im.output.type), to_string(want.type));

@@ -9,6 +9,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bitscale/model/onnx.hpp"
@@ -34,6 +35,8 @@ struct Const {
 DType dtype(int code, const std::string& what);
 /// Checked element count of a shape: every dimension >= 0, product <= kMaxElements.
 std::int64_t checked_elements(std::span<const std::int64_t> dims, const std::string& what);
+/// The value range of an integer element type (unbounded, +-9.2e18, for the others).
+std::pair<double, double> int_range(DType t);
 /// Decodes a TensorProto (typed fields or raw_data, little-endian). External data, segments,
 /// unsupported types and data that does not match the declared shape are ModelErrors naming
 /// `model` and the tensor. The declared size is never allocated before the data backs it.

@@ -54,23 +54,6 @@ std::int64_t product(std::span<const std::int64_t> d) {
 /// Round half to even, as ONNX's QuantizeLinear.
 double round_even(double x) { return std::nearbyint(x); }
 
-std::pair<double, double> int_range(DType t) {
-  switch (t) {
-    case DType::kUInt8:
-      return {0, 255};
-    case DType::kInt8:
-      return {-128, 127};
-    case DType::kUInt16:
-      return {0, 65535};
-    case DType::kInt16:
-      return {-32768, 32767};
-    case DType::kInt32:
-      return {-2147483648.0, 2147483647.0};
-    default:
-      return {-9.2e18, 9.2e18};
-  }
-}
-
 class Lowering {
  public:
   Lowering(const ::onnx::ModelProto& m, const std::string& name, const std::vector<Const>& bound)
@@ -1349,6 +1332,23 @@ class Lowering {
 };
 
 }  // namespace
+
+std::pair<double, double> int_range(DType t) {
+  switch (t) {
+    case DType::kUInt8:
+      return {0, 255};
+    case DType::kInt8:
+      return {-128, 127};
+    case DType::kUInt16:
+      return {0, 65535};
+    case DType::kInt16:
+      return {-32768, 32767};
+    case DType::kInt32:
+      return {-2147483648.0, 2147483647.0};
+    default:
+      return {-9.2e18, 9.2e18};
+  }
+}
 
 Import lower(const ::onnx::ModelProto& m, const std::string& name, const std::vector<Const>& bound) {
   return Lowering(m, name, bound).run();
