@@ -4,6 +4,11 @@
 // products"): two widened nibbles (5-bit signed, bsa_opdec) multiplied when enabled. A disabled
 // block has its operands gated to 0 (operand isolation: the multiplier's inputs stop switching)
 // and its product is 0.
+//
+// The product is written under `if (en_i)` although the isolated operands already make it 0:
+// the verilated model then multiplies only in enabled blocks and merges the test of one block
+// position over all PEs into one branch (docs/PERFORMANCE.md); the isolation AND gates stay
+// for the hardware.
 module bsa_blkmul
   `BSA_IMPORT(bsa_pkg)
 (
@@ -15,8 +20,14 @@ module bsa_blkmul
 
   logic signed [NIB_W-1:0] a_g, w_g;
 
-  assign a_g = en_i ? a_i : '0;
-  assign w_g = en_i ? w_i : '0;
-  assign p_o = a_g * w_g;
+  assign a_g = a_i & {NIB_W{en_i}};
+  assign w_g = w_i & {NIB_W{en_i}};
+
+  always_comb begin
+    p_o = '0;
+    if (en_i) begin
+      p_o = a_g * w_g;
+    end
+  end
 
 endmodule

@@ -9,6 +9,10 @@
 // lane of the mode and are not skipped by the Ax-BxP mask MODE.BLKSKIP); a disabled block has
 // its operands isolated and contributes 0. The output is the sum of the lane products of the
 // word pair.
+//
+// Each block's product is a signal of its own generate scope (g_a[i].g_w[j].p), not an element
+// of an unpacked array, and the sums are evaluated only while en_i: the verilated model then
+// keeps the products in registers and skips the grid in idle cycles (docs/PERFORMANCE.md).
 module bsa_mul
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -21,47 +25,45 @@ module bsa_mul
   output logic signed [SUM_W-1:0] sum_o
 );
 
-  // The block products, block (i,j) at index 4i+j.
-  logic signed [2*NIB_W-1:0] p [16];
-
   for (genvar i = 0; i < 4; i++) begin : g_a
     for (genvar j = 0; j < 4; j++) begin : g_w
+      logic signed [2*NIB_W-1:0] p;  // block product (i,j)
+
       bsa_blkmul u_blk (
         .en_i (en_i & blk_en_i[4*i+j]),
         .a_i  (a_i[NIB_W*i +: NIB_W]),
         .w_i  (w_i[NIB_W*j +: NIB_W]),
-        .p_o  (p[4*i+j])
+        .p_o  (p)
       );
     end
   end
 
+  // Block (I,J) sign-extended to the sum and weighted by 2^S.
+`define BSA_BLK(I, J, S) (SUM_W'(g_a[I].g_w[J].p) <<< (S))
+
   // Blocks that serve no lane of the mode are disabled (0) and left out of the sums.
   always_comb begin
     sum_o = '0;
-    unique case (mode_i)
-      MODE_16: begin
-        for (int unsigned i = 0; i < 4; i++) begin
-          for (int unsigned j = 0; j < 4; j++) begin
-            sum_o = sum_o + (SUM_W'(p[4*i+j]) <<< (4 * (i + j)));
-          end
+    if (en_i) begin
+      unique case (mode_i)
+        MODE_16: begin
+          sum_o = `BSA_BLK(0, 0, 0)  + `BSA_BLK(0, 1, 4)  + `BSA_BLK(0, 2, 8)  + `BSA_BLK(0, 3, 12)
+                + `BSA_BLK(1, 0, 4)  + `BSA_BLK(1, 1, 8)  + `BSA_BLK(1, 2, 12) + `BSA_BLK(1, 3, 16)
+                + `BSA_BLK(2, 0, 8)  + `BSA_BLK(2, 1, 12) + `BSA_BLK(2, 2, 16) + `BSA_BLK(2, 3, 20)
+                + `BSA_BLK(3, 0, 12) + `BSA_BLK(3, 1, 16) + `BSA_BLK(3, 2, 20) + `BSA_BLK(3, 3, 24);
         end
-      end
-      MODE_8: begin
-        for (int unsigned l = 0; l < 2; l++) begin
-          for (int unsigned i = 0; i < 2; i++) begin
-            for (int unsigned j = 0; j < 2; j++) begin
-              sum_o = sum_o + (SUM_W'(p[4*(2*l+i) + 2*l+j]) <<< (4 * (i + j)));
-            end
-          end
+        MODE_8: begin
+          sum_o = `BSA_BLK(0, 0, 0) + `BSA_BLK(0, 1, 4) + `BSA_BLK(1, 0, 4) + `BSA_BLK(1, 1, 8)
+                + `BSA_BLK(2, 2, 0) + `BSA_BLK(2, 3, 4) + `BSA_BLK(3, 2, 4) + `BSA_BLK(3, 3, 8);
         end
-      end
-      MODE_4: begin
-        for (int unsigned i = 0; i < 4; i++) begin
-          sum_o = sum_o + SUM_W'(p[5*i]);
+        MODE_4: begin
+          sum_o = `BSA_BLK(0, 0, 0) + `BSA_BLK(1, 1, 0) + `BSA_BLK(2, 2, 0) + `BSA_BLK(3, 3, 0);
         end
-      end
-      default: sum_o = '0;
-    endcase
+        default: sum_o = '0;
+      endcase
+    end
   end
+
+`undef BSA_BLK
 
 endmodule

@@ -24,3 +24,16 @@ for m in $MODELS; do
     grep -h top-1 "$O/$m.tflite.$b.txt" "$O/$m.onnx.$b.txt"
   done
 done
+# The dynamic bit-width sweep (golden, levels 4,8,16, even images calibrate, odd images recorded)
+# on each file: its tables must be identical (policy.json and the records name the model file).
+for m in $MODELS; do
+  for f in "$S/models/$m.tflite" "$O/$m.onnx"; do
+    "$B" sweep --model "$f" --images "$S/data/imagenet-sample" --no-progress \
+      --out "$O/sweep.$(basename "$f")" >"$O/sweep.$(basename "$f").txt"
+  done
+  for t in table.csv thresholds.csv; do
+    if cmp -s "$O/sweep.$m.tflite/$t" "$O/sweep.$m.onnx/$t"; then same=identical; else same=DIFFERENT; fi
+    echo "$m sweep $t: $same"
+  done
+  grep -h "T_h" "$O/sweep.$m.tflite.txt" | head -2
+done

@@ -37,7 +37,7 @@ bool have_data() {
 
 data::DataPaths data_paths() {
   return {(kData / "models" / "mobilenet_v1_0.25_128_quant.tflite").string(), (kData / "images").string(),
-          (kData / "imagenet-synsets.tsv").string()};
+          (kData / "imagenet-synsets.tsv").string(), ""};
 }
 
 AcceleratorFactory factory() {

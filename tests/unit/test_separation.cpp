@@ -158,7 +158,7 @@ TEST(CharacterizeSeparation, ResumeWithOtherQuantizationOptionsIsRefused) {
   const fs::path dir = test::temp_dir("characterize_quant_options");
   CharacterizeJob job;
   job.data = {(kData / "models" / "mobilenet_v1_0.25_128_quant.tflite").string(), (kData / "images").string(),
-              (kData / "imagenet-synsets.tsv").string()};
+              (kData / "imagenet-synsets.tsv").string(), ""};
   job.out_dir = dir.string();
   job.half = data::Half::kEven;
   job.levels = {8, 16};
