@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -34,6 +35,8 @@ int run_eval(EvalCli& o) {
   // The per-image records beside the results file: a shard writes only them; without --shard,
   // existing ones (bitscale merge) are resumed and the rows written from them.
   if (!o.out.empty()) job.records = o.out + ".records.jsonl";
+  if (const auto dir = std::filesystem::path(o.out).parent_path(); !o.out.empty() && !dir.empty())
+    std::filesystem::create_directories(dir);
   // Rows go to <out>.partial as images finish and replace --out when the run completes.
   std::optional<util::StreamedFile> file;
   if (!o.out.empty() && !shard) file.emplace(o.out);

@@ -202,13 +202,17 @@ case $case_name in
     expect_text "(2 resumed, 1 computed)"
     [ ! -e "$work/e12/eval.csv" ] || fail "a shard wrote result rows"
     # A resume with other options is refused, naming the field.
-    run eval $eval_opts --bits 16 --out "$work/e3/eval.csv" --shard 3/3
+    run eval $(echo "$eval_opts" | sed "s/--bits 8/--bits 16/") --out "$work/e3/eval.csv" --shard 3/3
     expect_refused
     expect_text "eval.csv.records.shard-3-of-3.jsonl: recorded with bits [8], this run uses [16]"
     ok merge --in "$work/e12" "$work/e3" --out "$work/em"
     expect_text "merged 3 shards"
     ok eval $eval_opts --out "$work/em/eval.csv"
+    expect_text "eval.csv.records.jsonl: 9 images from the records, 0 computed"
+    # The JSON lines rows from the same records.
+    cp "$work/em/eval.csv.records.jsonl" "$work/em/eval.jsonl.records.jsonl"
     ok eval $eval_opts --out "$work/em/eval.jsonl"
+    expect_text "9 images from the records, 0 computed"
     for f in eval.csv eval.jsonl; do
       cmp "$work/eu/$f" "$work/em/$f" || fail "$work/em/$f differs from the unsharded $work/eu/$f"
     done

@@ -185,7 +185,11 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
     add_to_totals(out.totals, r, compare_with != nullptr);
     if (writer) writer->write(r);
   }
-  if (shard) out.shard = ShardDone{job.shard, path, files.size(), out.resumed, files.size() - out.resumed};
+  if (shard) {
+    out.shard = ShardDone{job.shard, path, files.size(), out.resumed, files.size() - out.resumed};
+  } else if (cb.inform) {
+    cb.inform(fmt::format("{}: {} images from the records, {} computed", path, out.resumed, files.size() - out.resumed));
+  }
 }
 
 // Top-1 needs labels: says loudly when no image (or only some) carries one.
