@@ -15,12 +15,12 @@ namespace {
 
 TEST(Gating, NonZeroBlocksOfTwosComplementPatterns) {
   EXPECT_EQ(nonzero_blocks(0, 8), 0);
-  EXPECT_EQ(nonzero_blocks(3, 8), 1);      // 0000 0011
-  EXPECT_EQ(nonzero_blocks(16, 8), 1);     // 0001 0000
-  EXPECT_EQ(nonzero_blocks(127, 8), 2);    // 0111 1111
-  EXPECT_EQ(nonzero_blocks(-16, 8), 1);    // 1111 0000
-  EXPECT_EQ(nonzero_blocks(-1, 8), 2);     // 1111 1111
-  EXPECT_EQ(nonzero_blocks(-1, 16), 4);    // 1111 1111 1111 1111
+  EXPECT_EQ(nonzero_blocks(3, 8), 1);    // 0000 0011
+  EXPECT_EQ(nonzero_blocks(16, 8), 1);   // 0001 0000
+  EXPECT_EQ(nonzero_blocks(127, 8), 2);  // 0111 1111
+  EXPECT_EQ(nonzero_blocks(-16, 8), 1);  // 1111 0000
+  EXPECT_EQ(nonzero_blocks(-1, 8), 2);   // 1111 1111
+  EXPECT_EQ(nonzero_blocks(-1, 16), 4);  // 1111 1111 1111 1111
   EXPECT_EQ(nonzero_blocks(0x0F00, 16), 1);
   EXPECT_EQ(nonzero_blocks(-256, 16), 2);  // 1111 1111 0000 0000
   EXPECT_EQ(nonzero_blocks(-8, 4), 1);     // 1000
@@ -110,9 +110,12 @@ TEST(Gating, AgreesWithADirectCountOnRandomLayers) {
     // Mostly small values and zeros, so blocks of every kind occur.
     const auto draw = [&]() -> std::int32_t {
       switch (rng() % 4) {
-        case 0: return 0;
-        case 1: return static_cast<std::int32_t>(rng() % 16) - 8;
-        default: return lo + static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(hi - lo + 1));
+        case 0:
+          return 0;
+        case 1:
+          return static_cast<std::int32_t>(rng() % 16) - 8;
+        default:
+          return lo + static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(hi - lo + 1));
       }
     };
     std::vector<std::int32_t> in(static_cast<std::size_t>(s.in_h * s.in_w * s.in_c));

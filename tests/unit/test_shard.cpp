@@ -1,7 +1,6 @@
 // Shards (study/shard.hpp) and the Slurm scripts (study/slurm.hpp): the partition covers every
 // image once, headers round-trip, and the scripts hold what Slurm needs.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -295,9 +294,10 @@ TEST(EvalMerge, MergesInSelectionOrderAndRefusesMissingAndForeignShards) {
   const auto rows = read_eval_records((t.dir / "m" / "eval.csv.records.jsonl").string(), t.header);
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows.at("e.JPEG").error, "unreadable");
-  EXPECT_THROW(read_eval_records((t.dir / "m" / "eval.csv.records.jsonl").string(),
-                                 R"({"format":"bitscale-study-records-2","kind":"eval","model":"m.onnx","backend":"rtl"})"),
-               StudyError);
+  EXPECT_THROW(
+      read_eval_records((t.dir / "m" / "eval.csv.records.jsonl").string(),
+                        R"({"format":"bitscale-study-records-2","kind":"eval","model":"m.onnx","backend":"rtl"})"),
+      StudyError);
   std::filesystem::remove_all(t.dir);
 }
 

@@ -182,9 +182,8 @@ BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_
     throw std::invalid_argument(fmt::format("block_gating: {} input values for {} ({}x{}x{} expected)", input.size(),
                                             s.to_string(), s.in_h, s.in_w, s.in_c));
   if (weights.size() != sz(s.out_c) * sz(s.k_h) * sz(s.k_w) * sz(cin_g))
-    throw std::invalid_argument(
-        fmt::format("block_gating: {} weights for {} ({} expected)", weights.size(), s.to_string(),
-                    sz(s.out_c) * sz(s.k_h) * sz(s.k_w) * sz(cin_g)));
+    throw std::invalid_argument(fmt::format("block_gating: {} weights for {} ({} expected)", weights.size(),
+                                            s.to_string(), sz(s.out_c) * sz(s.k_h) * sz(s.k_w) * sz(cin_g)));
   // Over the multiplies of one (group, input channel, tap), the non-zero block pairs factorize:
   // sum over (output pixel, filter) of nz(a) nz(w) = (sum over pixels of nz(a)) (sum over filters
   // of nz(w)), as the activation does not depend on the filter nor the weight on the pixel.
@@ -198,11 +197,12 @@ BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_
           for (int p = 0; p < oh * ow; ++p) {
             const int y = (p / ow) * s.stride_h + ky - s.pad_top, x = (p % ow) * s.stride_w + kx - s.pad_left;
             if (y < 0 || y >= s.in_h || x < 0 || x >= s.in_w) continue;  // padding: 0, no non-zero block
-            a += static_cast<std::uint64_t>(nonzero_blocks(input[(sz(y) * sz(s.in_w) + sz(x)) * sz(s.in_c) + sz(c)], bits));
+            a += static_cast<std::uint64_t>(
+                nonzero_blocks(input[(sz(y) * sz(s.in_w) + sz(x)) * sz(s.in_c) + sz(c)], bits));
           }
           for (int o = g * cout_g; o < (g + 1) * cout_g; ++o)
-            w += static_cast<std::uint64_t>(
-                nonzero_blocks(weights[((sz(o) * sz(s.k_h) + sz(ky)) * sz(s.k_w) + sz(kx)) * sz(cin_g) + sz(ic)], bits));
+            w += static_cast<std::uint64_t>(nonzero_blocks(
+                weights[((sz(o) * sz(s.k_h) + sz(ky)) * sz(s.k_w) + sz(kx)) * sz(cin_g) + sz(ic)], bits));
           both += a * w;
           act += a * static_cast<std::uint64_t>(cout_g);
           wgt += w * static_cast<std::uint64_t>(oh) * static_cast<std::uint64_t>(ow);

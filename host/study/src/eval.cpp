@@ -185,7 +185,6 @@ EvalTotals evaluate_images(const EvalConfig& cfg,
   return totals;
 }
 
-
 void add_to_totals(EvalTotals& t, const EvalRow& r, bool compared) { count(t, r, compared); }
 
 std::string eval_record_line(const EvalRow& r) {
@@ -193,8 +192,8 @@ std::string eval_record_line(const EvalRow& r) {
                               r.label ? std::to_string(*r.label) : std::string("null"));
   if (r.pred) {
     const Prediction& p = *r.pred;
-    o += fmt::format(",\"top5\":[{}],\"p\":[{}],\"margin\":{}", fmt::join(p.top.index, ","),
-                     fmt::join(p.top.prob, ","), p.margin);
+    o += fmt::format(",\"top5\":[{}],\"p\":[{}],\"margin\":{}", fmt::join(p.top.index, ","), fmt::join(p.top.prob, ","),
+                     p.margin);
     if (p.counters) {
       const auto& c = *p.counters;
       o += fmt::format(

@@ -6,11 +6,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <set>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -158,8 +158,10 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
       cb.inform(fmt::format("{}: ignoring the record of {} (not in the image list)", path, f));
   }
   for (const auto& f : files) {
-    if (done.contains(f)) ++out.resumed;
-    else cfg.files.push_back(f);
+    if (done.contains(f))
+      ++out.resumed;
+    else
+      cfg.files.push_back(f);
   }
   {
     const bool fresh = done.empty() && (!fs::exists(path, ec) || fs::file_size(path, ec) == 0);
@@ -188,7 +190,8 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
   if (shard) {
     out.shard = ShardDone{job.shard, path, files.size(), out.resumed, files.size() - out.resumed};
   } else if (cb.inform) {
-    cb.inform(fmt::format("{}: {} images from the records, {} computed", path, out.resumed, files.size() - out.resumed));
+    cb.inform(
+        fmt::format("{}: {} images from the records, {} computed", path, out.resumed, files.size() - out.resumed));
   }
 }
 

@@ -78,8 +78,7 @@ SlurmScripts slurm_scripts(const SlurmJob& job) {
   if (cmd.empty()) throw std::invalid_argument("slurm: no command after --");
   SlurmScripts r;
   r.command = cmd.front();
-  if (r.command != "characterize" && r.command != "sweep" && r.command != "apply" &&
-      r.command != "eval")
+  if (r.command != "characterize" && r.command != "sweep" && r.command != "apply" && r.command != "eval")
     throw std::invalid_argument(fmt::format(
         "slurm: '{}' cannot be sharded; the commands that record per image are characterize, sweep, apply and eval",
         r.command));

@@ -91,7 +91,8 @@ std::string width_shares(const quant::WidthHistogram& h, int bits) {
   std::uint64_t total = 0;
   for (std::size_t w = 1; w < h.size(); ++w) total += h[w];
   std::string s;
-  for (int w = 1; w <= bits; ++w) s += fmt::format(" {:>5.1f}", pct(static_cast<double>(h[static_cast<std::size_t>(w)]), static_cast<double>(total)));
+  for (int w = 1; w <= bits; ++w)
+    s += fmt::format(" {:>5.1f}", pct(static_cast<double>(h[static_cast<std::size_t>(w)]), static_cast<double>(total)));
   return s;
 }
 
@@ -182,7 +183,11 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
     const golden::Layer& l = q.layers()[i].prepared.layer;
     out.layers.push_back({fmt::format("#{} {} {}x{}x{}->{}", i, layer_kind(l.shape), l.shape.in_h, l.shape.in_w,
                                       l.shape.in_c, l.shape.out_c),
-                          golden::bits(l.mode), LayerGroups{}, {}, 0, {}});
+                          golden::bits(l.mode),
+                          LayerGroups{},
+                          {},
+                          0,
+                          {}});
   }
   for (const auto& f : files) {
     data::Image img;
@@ -268,9 +273,8 @@ std::string traffic_report(const TrafficOutcome& r) {
       "bit-serial: {} of the same design at the full {} bits, {} of this array's busy cycles ({}-bit mode)\n",
       pct_ci(q.serial_vs_full_width), r.bits, pct_ci(q.serial_vs_array), r.bits);
   s += fmt::format(
-      "group widths per layer: % of the groups of 16 at width 1..{} (two's complement with sign; activations: "
-      "input and output over the images)\n",
-      r.bits);
+      "group widths per layer: % of the groups of 16 at width 1, 2, .. up to the layer's data width (two's "
+      "complement with sign; activations: input and output over the images)\n");
   for (const TrafficLayer& l : r.layers) {
     quant::TensorGroups act = l.groups.input;
     act += l.groups.output;

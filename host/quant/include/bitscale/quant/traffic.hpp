@@ -117,8 +117,8 @@ namespace bitscale::quant {
 /// (their activation is 0), i.e. (B / 4)^2 x ConvShape::macs() block products. An estimate: the
 /// array has no zero-block detector yet.
 struct BlockGating {
-  std::uint64_t block_products = 0;  ///< all of them
-  std::uint64_t skippable = 0;       ///< activation block or weight block all zero
+  std::uint64_t block_products = 0;   ///< all of them
+  std::uint64_t skippable = 0;        ///< activation block or weight block all zero
   std::uint64_t activation_zero = 0;  ///< activation block all zero (a dynamic detector alone)
   std::uint64_t weight_zero = 0;      ///< weight block all zero (static, from the weights alone)
   BlockGating& operator+=(const BlockGating& o) {

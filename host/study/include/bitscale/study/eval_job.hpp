@@ -69,9 +69,9 @@ struct EvalOutcome {
   bool on_array = false;
   std::size_t images = 0;  ///< evaluated
   EvalTotals totals;
-  double seconds = 0;  ///< wall time of the evaluation (calibration excluded)
-  int jobs = 1;        ///< threads used
-  std::size_t resumed = 0;          ///< rows read from the records rather than computed
+  double seconds = 0;              ///< wall time of the evaluation (calibration excluded)
+  int jobs = 1;                    ///< threads used
+  std::size_t resumed = 0;         ///< rows read from the records rather than computed
   std::optional<ShardDone> shard;  ///< a shard: what it recorded (no rows written)
 };
 
