@@ -32,35 +32,37 @@ TEST(Gating, TinyConvolutionsCountedByHand) {
   // 1x1 convolution, 2 input channels, 1 filter, 8 bits: multiplies (16, 3) and (0, 127), 2 x 2
   // block products each, 8 in all. Non-zero blocks: 16 -> 1, 0 -> 0, 3 -> 1, 127 -> 2. Both
   // blocks non-zero: 1*1 + 0*2 = 1 pair, so 7 skippable; activation blocks zero: (2-1)*2 + 2*2 = 6;
-  // weight blocks zero: (2-1)*2 + (2-2)*2 = 2.
+  // weight blocks zero: (2-1)*2 + (2-2)*2 = 2. One multiply has a zero operand: its 4 block products.
   golden::ConvShape s;
   s.in_c = 2;
   EXPECT_EQ(block_gating(s, std::vector<std::int32_t>{16, 0}, std::vector<std::int32_t>{3, 127}, 8),
-            (BlockGating{8, 7, 6, 2}));
+            (BlockGating{8, 7, 6, 2, 4}));
   // 16 bits: 4 x 4 block products per multiply, 32 in all. nz: 16 -> 1, 0 -> 0, 3 -> 1, 127 -> 2.
   // Both non-zero: 1; activation zero: (4-1)*4 + 4*4 = 28; weight zero: (4-1)*4 + (4-2)*4 = 20.
+  // The zero-operand multiply: 16.
   EXPECT_EQ(block_gating(s, std::vector<std::int32_t>{16, 0}, std::vector<std::int32_t>{3, 127}, 16),
-            (BlockGating{32, 31, 28, 20}));
+            (BlockGating{32, 31, 28, 20, 16}));
   // 3x3, pad 1, on a 2x2 single-channel input, 4 bits (one block = the value): 4 outputs x 9 taps
   // = 36 multiplies; every output's window covers the 4 inputs, so with no zero value 16
-  // multiplies are non-zero and the 20 padded taps are skippable (activation 0).
+  // multiplies are non-zero and the 20 padded taps are skippable (activation 0, a zero operand).
   golden::ConvShape p;
   p.in_h = p.in_w = 2;
   p.k_h = p.k_w = 3;
   p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
   const std::vector<std::int32_t> w9{1, 2, 3, 4, 5, 6, 7, -8, 1};
-  EXPECT_EQ(block_gating(p, std::vector<std::int32_t>{1, -1, 2, 7}, w9, 4), (BlockGating{36, 20, 20, 0}));
+  EXPECT_EQ(block_gating(p, std::vector<std::int32_t>{1, -1, 2, 7}, w9, 4), (BlockGating{36, 20, 20, 0, 20}));
   // A zero weight at the centre tap (read by all 4 outputs, always in bounds): 4 more skippable,
   // 4 weight-zero products.
   std::vector<std::int32_t> w0 = w9;
   w0[4] = 0;
-  EXPECT_EQ(block_gating(p, std::vector<std::int32_t>{1, -1, 2, 7}, w0, 4), (BlockGating{36, 24, 20, 4}));
+  EXPECT_EQ(block_gating(p, std::vector<std::int32_t>{1, -1, 2, 7}, w0, 4), (BlockGating{36, 24, 20, 4, 24}));
   // Depthwise 1x1, 2 channels, 8 bits: multiplies (0x10, 0x01): 1*1 pair, (0x11, 0x10): 2*1 pairs;
-  // 8 block products, 3 non-zero. Activation zero: (2-1)*2 + 0 = 2; weight zero: (2-1)*2 * 2 = 4.
+  // 8 block products, 3 non-zero. Activation zero: (2-1)*2 + 0 = 2; weight zero: (2-1)*2 * 2 = 4;
+  // no zero operand, so none of the 5 is found by whole-value zero skipping.
   golden::ConvShape d;
   d.in_c = d.out_c = d.groups = 2;
   EXPECT_EQ(block_gating(d, std::vector<std::int32_t>{0x10, 0x11}, std::vector<std::int32_t>{0x01, 0x10}, 8),
-            (BlockGating{8, 5, 2, 4}));
+            (BlockGating{8, 5, 2, 4, 0}));
 }
 
 // The same counts by brute force: every multiply of the layer, every pair of blocks.
@@ -89,6 +91,7 @@ BlockGating direct(const golden::ConvShape& s, const std::vector<std::int32_t>& 
                   g.activation_zero += block(a, i) == 0;
                   g.weight_zero += block(b, j) == 0;
                 }
+              if (a == 0 || b == 0) g.zero_operand += static_cast<std::uint64_t>(nb * nb);
             }
   return g;
 }

@@ -188,21 +188,26 @@ BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_
   // sum over (output pixel, filter) of nz(a) nz(w) = (sum over pixels of nz(a)) (sum over filters
   // of nz(w)), as the activation does not depend on the filter nor the weight on the pixel.
   std::uint64_t both = 0, act = 0, wgt = 0;  // sums of nz(a) nz(w), nz(a), nz(w) over the multiplies
+  std::uint64_t nonzero_multiplies = 0;      // a != 0 and w != 0, factorized the same way
   for (int g = 0; g < s.groups; ++g) {
     for (int ky = 0; ky < s.k_h; ++ky) {
       for (int kx = 0; kx < s.k_w; ++kx) {
         for (int ic = 0; ic < cin_g; ++ic) {
           const int c = g * cin_g + ic;
-          std::uint64_t a = 0, w = 0;
+          std::uint64_t a = 0, w = 0, a_nz = 0, w_nz = 0;
           for (int p = 0; p < oh * ow; ++p) {
             const int y = (p / ow) * s.stride_h + ky - s.pad_top, x = (p % ow) * s.stride_w + kx - s.pad_left;
             if (y < 0 || y >= s.in_h || x < 0 || x >= s.in_w) continue;  // padding: 0, no non-zero block
-            a += static_cast<std::uint64_t>(
-                nonzero_blocks(input[(sz(y) * sz(s.in_w) + sz(x)) * sz(s.in_c) + sz(c)], bits));
+            const std::int32_t v = input[(sz(y) * sz(s.in_w) + sz(x)) * sz(s.in_c) + sz(c)];
+            a += static_cast<std::uint64_t>(nonzero_blocks(v, bits));
+            a_nz += v != 0;
           }
-          for (int o = g * cout_g; o < (g + 1) * cout_g; ++o)
-            w += static_cast<std::uint64_t>(nonzero_blocks(
-                weights[((sz(o) * sz(s.k_h) + sz(ky)) * sz(s.k_w) + sz(kx)) * sz(cin_g) + sz(ic)], bits));
+          for (int o = g * cout_g; o < (g + 1) * cout_g; ++o) {
+            const std::int32_t v = weights[((sz(o) * sz(s.k_h) + sz(ky)) * sz(s.k_w) + sz(kx)) * sz(cin_g) + sz(ic)];
+            w += static_cast<std::uint64_t>(nonzero_blocks(v, bits));
+            w_nz += v != 0;
+          }
+          nonzero_multiplies += a_nz * w_nz;
           both += a * w;
           act += a * static_cast<std::uint64_t>(cout_g);
           wgt += w * static_cast<std::uint64_t>(oh) * static_cast<std::uint64_t>(ow);
@@ -216,6 +221,7 @@ BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_
   r.skippable = r.block_products - both;
   r.activation_zero = r.block_products - n * act;
   r.weight_zero = r.block_products - n * wgt;
+  r.zero_operand = n * n * (static_cast<std::uint64_t>(s.macs()) - nonzero_multiplies);
   return r;
 }
 

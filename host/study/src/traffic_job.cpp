@@ -81,9 +81,11 @@ nlohmann::ordered_json gating_json(const quant::BlockGating& g, std::size_t imag
           {"skippable", static_cast<double>(g.skippable) / n},
           {"activation_zero", static_cast<double>(g.activation_zero) / n},
           {"weight_zero", static_cast<double>(g.weight_zero) / n},
+          {"zero_operand", static_cast<double>(g.zero_operand) / n},
           {"skippable_fraction", frac(g.skippable)},
           {"activation_zero_fraction", frac(g.activation_zero)},
-          {"weight_zero_fraction", frac(g.weight_zero)}};
+          {"weight_zero_fraction", frac(g.weight_zero)},
+          {"zero_operand_fraction", frac(g.zero_operand)}};
 }
 
 // "  12.5  80.0 ..." : the share of groups at each width 1..bits, in %.
@@ -284,14 +286,15 @@ std::string traffic_report(const TrafficOutcome& r) {
   quant::BlockGating gate;
   s += fmt::format(
       "exact gating estimate (from golden; no zero-block detector in the RTL yet): 4-bit block products per image "
-      "whose activation or weight block is all zero\n");
-  s += fmt::format("  {:<40} {:>14} {:>10} {:>10} {:>10}\n", "layer", "block products", "skippable", "act. zero",
-                   "wgt. zero");
+      "whose activation or weight block is all zero (zero operand: of them, those of multiplies with a zero "
+      "activation or weight, which whole-value zero skipping would find too)\n");
+  s += fmt::format("  {:<40} {:>14} {:>10} {:>10} {:>10} {:>12}\n", "layer", "block products", "skippable", "act. zero",
+                   "wgt. zero", "zero operand");
   const auto gate_line = [&](const std::string& name, const quant::BlockGating& g) {
     const double all = static_cast<double>(g.block_products);
-    return fmt::format("  {:<40} {:>14.0f} {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", name, all / n_img,
+    return fmt::format("  {:<40} {:>14.0f} {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>11.1f}%\n", name, all / n_img,
                        pct(static_cast<double>(g.skippable), all), pct(static_cast<double>(g.activation_zero), all),
-                       pct(static_cast<double>(g.weight_zero), all));
+                       pct(static_cast<double>(g.weight_zero), all), pct(static_cast<double>(g.zero_operand), all));
   };
   for (const TrafficLayer& l : r.layers) {
     s += gate_line(l.name, l.gating);

@@ -121,11 +121,15 @@ struct BlockGating {
   std::uint64_t skippable = 0;        ///< activation block or weight block all zero
   std::uint64_t activation_zero = 0;  ///< activation block all zero (a dynamic detector alone)
   std::uint64_t weight_zero = 0;      ///< weight block all zero (static, from the weights alone)
+  /// those of multiplies with a zero operand (a whole-value zero-skipping detector finds only
+  /// these): a subset of skippable
+  std::uint64_t zero_operand = 0;
   BlockGating& operator+=(const BlockGating& o) {
     block_products += o.block_products;
     skippable += o.skippable;
     activation_zero += o.activation_zero;
     weight_zero += o.weight_zero;
+    zero_operand += o.zero_operand;
     return *this;
   }
   friend bool operator==(const BlockGating&, const BlockGating&) = default;
