@@ -1,14 +1,23 @@
 // Exact zero-block gating estimate (quant::block_gating, docs/DPRED.md "Exact gating"): counts
 // derived by hand on tiny tensors, and against a direct count over every multiply and block pair.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/model/load.hpp"
+#include "bitscale/model/network.hpp"
 #include "bitscale/quant/traffic.hpp"
+#include "bitscale/study/traffic_job.hpp"
 
 namespace bitscale::quant {
 namespace {
@@ -142,6 +151,48 @@ TEST(Gating, RefusesSizesThatDoNotFitTheShape) {
                std::invalid_argument);
   EXPECT_THROW((void)block_gating(s, std::vector<std::int32_t>(4, 0), std::vector<std::int32_t>(4, 0), 12),
                std::invalid_argument);
+}
+
+// `bitscale traffic` on the embedded model (v1 0.25/128, 13 570 304 MACs per image, the classifier
+// 256 x 1001 at 16 bits in array runs): the JSON's gating figures per image.
+TEST(Gating, TrafficJobCountsEveryBlockProductOfTheNetwork) {
+  const std::filesystem::path model =
+      std::filesystem::path(BITSCALE_SOURCE_DIR) / "data" / "models" / "mobilenet_v1_0.25_128_quant.tflite";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "no embedded data";
+  study::TrafficJob job;
+  job.data.model = model.string();
+  job.bits = 8;
+  job.limit = 2;
+  job.calib_limit = 2;
+  job.factory = [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); };
+  const study::TrafficOutcome r = study::run_traffic(job);
+  const nlohmann::json j = nlohmann::json::parse(study::traffic_json(r));
+  // 2 x 2 block products per 8-bit multiply, 4 x 4 per multiply of the 16-bit classifier.
+  const model::Network net(model::load_model(model.string()));
+  const double fc = 256.0 * 1001.0;
+  const double expected = 4.0 * (static_cast<double>(net.macs()) - fc) + 16.0 * fc;
+  const auto& g = j.at("gating");
+  EXPECT_DOUBLE_EQ(g.at("block_products").get<double>(), expected);
+  double sum = 0;
+  for (const auto& l : j.at("layers")) {
+    const auto& x = l.at("gating");
+    sum += x.at("block_products").get<double>();
+    const double skip = x.at("skippable").get<double>(), act = x.at("activation_zero").get<double>(),
+                 wgt = x.at("weight_zero").get<double>(), zero = x.at("zero_operand").get<double>();
+    // The union of the activation and the weight cases, and a superset of the zero-operand ones.
+    EXPECT_LE(std::max(act, wgt), skip) << l.at("name");
+    EXPECT_LE(skip, act + wgt) << l.at("name");
+    EXPECT_LE(zero, skip) << l.at("name");
+    EXPECT_LE(skip, x.at("block_products").get<double>()) << l.at("name");
+  }
+  EXPECT_DOUBLE_EQ(sum, expected);
+  EXPECT_GT(g.at("skippable_fraction").get<double>(), 0.0);
+  EXPECT_LT(g.at("skippable_fraction").get<double>(), 1.0);
+  // The text: the width histograms per layer and the gating table with its network line.
+  const std::string text = study::traffic_report(r);
+  EXPECT_NE(text.find("group widths per layer"), std::string::npos);
+  EXPECT_NE(text.find("exact gating estimate (from golden"), std::string::npos);
+  EXPECT_NE(text.find(fmt::format("  {:<40} {:>14.0f}", "network", expected)), std::string::npos) << text;
 }
 
 }  // namespace
