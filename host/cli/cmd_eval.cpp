@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -30,10 +31,16 @@ struct EvalCli {
 int run_eval(EvalCli& o) {
   study::EvalJob& job = o.job;
   job.factory = accelerator_factory();
+  const bool shard = !job.shard.whole();
+  // The per-image records beside the results file: a shard writes only them; without --shard,
+  // existing ones (bitscale merge) are resumed and the rows written from them.
+  if (!o.out.empty()) job.records = o.out + ".records.jsonl";
+  if (const auto dir = std::filesystem::path(o.out).parent_path(); !o.out.empty() && !dir.empty())
+    std::filesystem::create_directories(dir);
   // Rows go to <out>.partial as images finish and replace --out when the run completes.
   std::optional<util::StreamedFile> file;
-  if (!o.out.empty()) file.emplace(o.out);
-  job.rows = file ? &file->stream() : &std::cout;
+  if (!o.out.empty() && !shard) file.emplace(o.out);
+  job.rows = file ? &file->stream() : shard ? nullptr : &std::cout;
   job.format = study::eval_format_for(o.out);
   Progress progress(o.progress);
   study::EvalCallbacks cb;
@@ -45,7 +52,11 @@ int run_eval(EvalCli& o) {
   const study::EvalOutcome r = study::run_eval(job, cb);
   progress.finish();
   if (file) file->commit();
-  fmt::print(o.out.empty() ? stderr : stdout, "{}", study::eval_summary(r));
+  if (r.shard) {
+    fmt::print("{}", study::shard_summary(*r.shard));
+  } else {
+    fmt::print(o.out.empty() ? stderr : stdout, "{}", study::eval_summary(r));
+  }
   return r.compared_with && r.totals.matched != r.totals.compared ? 1 : 0;
 }
 
@@ -56,7 +67,10 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
       "eval",
       "Evaluate a directory of images: one row per image (file, label, top-5, probabilities, score margin,\n"
       "cycles, MACs per mode) as CSV or JSON lines (--out *.jsonl), written as each image finishes, then\n"
-      "top-1/top-5 and images/s. Images that fail to decode get an error row. On the array without --calib,\n"
+      "top-1/top-5 and images/s. With --shard, per-image records (with wall times) go to\n"
+      "<out>.records.shard-I-of-N.jsonl instead; bitscale merge joins them into <out>.records.jsonl, from which\n"
+      "eval --out <out> writes the rows (docs/SCALE_OUT.md).\n"
+      "Images that fail to decode get an error row. On the array without --calib,\n"
       "the even positions of the sorted directory calibrate and the odd ones are evaluated.");
   add_model_option(cmd, job.data.model);
   add_images_option(cmd, job.data.images);
@@ -76,6 +90,7 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   cmd->add_flag("--compare-backends", job.compare_backends,
                 "Run every image on both golden and rtl and compare every MAC layer's output word for word\n"
                 "and the counters (exit status 1 on any difference)");
+  add_shard_option(cmd, job.shard);
   add_no_progress_flag(cmd, o->progress);
   return [o]() { return run_eval(*o); };
 });

@@ -32,7 +32,9 @@ const RegisterCommand kTraffic([](CLI::App& app) -> std::function<int()> {
       "traffic",
       "Off-chip bits per MAC layer (weights, input and output activations): uncompressed, at one precision\n"
       "per tensor, and in DPRed's per-group precision (groups of 16, dense or zero-skipping; docs/DPRED.md),\n"
-      "on the images at odd positions through the golden back-end (the even ones calibrate).");
+      "on the images at odd positions through the golden back-end (the even ones calibrate); the histograms of\n"
+      "group widths per layer, the bit-serial estimate, and the exact zero-block gating estimate (4-bit block\n"
+      "products with an all-zero activation or weight block, counted on golden).");
   add_model_option(cmd, job.data.model);
   add_images_option(cmd, job.data.images);
   add_bits_option(cmd, job.bits);

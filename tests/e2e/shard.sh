@@ -180,6 +180,55 @@ case $case_name in
     expect_refused
     expect_text "records.shard-1-of-4.jsonl: recorded with weight_fl"
     ;;
+  eval)
+    # 9 evaluated images (odd positions; the even ones calibrate in memory, the same in every shard).
+    eval_opts="--backend golden --bits 8 --limit 9 --calib-limit 10 --no-progress"
+    ok eval $eval_opts --out "$work/eu/eval.csv"
+    ok eval $eval_opts --out "$work/eu/eval.jsonl"
+    # Shards 1, 2 in one directory, 3 in another (two machines); shard 1 run twice (resumed).
+    ok eval $eval_opts --out "$work/e12/eval.csv" --shard 1/3
+    expect_text "shard 1/3: 3 images recorded"
+    ok eval $eval_opts --out "$work/e12/eval.csv" --shard 1/3
+    expect_text "(3 resumed, 0 computed)"
+    ok eval $eval_opts --out "$work/e12/eval.csv" --shard 2/3 --jobs 2
+    ok eval $eval_opts --out "$work/e3/eval.csv" --shard 3/3
+    # Shard 3 interrupted in its last record: merge refuses it, a rerun resumes it.
+    f3="$work/e3/eval.csv.records.shard-3-of-3.jsonl"
+    head -c -20 "$f3" >"$work/cut" && cp "$work/cut" "$f3"
+    run merge --in "$work/e12" "$work/e3" --out "$work/ex"
+    expect_refused
+    expect_text "incomplete last line"
+    ok eval $eval_opts --out "$work/e3/eval.csv" --shard 3/3
+    expect_text "(2 resumed, 1 computed)"
+    [ ! -e "$work/e12/eval.csv" ] || fail "a shard wrote result rows"
+    # A resume with other options is refused, naming the field.
+    run eval $(echo "$eval_opts" | sed "s/--bits 8/--bits 16/") --out "$work/e3/eval.csv" --shard 3/3
+    expect_refused
+    expect_text "eval.csv.records.shard-3-of-3.jsonl: recorded with bits [8], this run uses [16]"
+    ok merge --in "$work/e12" "$work/e3" --out "$work/em"
+    expect_text "merged 3 shards"
+    ok eval $eval_opts --out "$work/em/eval.csv"
+    expect_text "eval.csv.records.jsonl: 9 images from the records, 0 computed"
+    # The JSON lines rows from the same records.
+    cp "$work/em/eval.csv.records.jsonl" "$work/em/eval.jsonl.records.jsonl"
+    ok eval $eval_opts --out "$work/em/eval.jsonl"
+    expect_text "9 images from the records, 0 computed"
+    for f in eval.csv eval.jsonl; do
+      cmp "$work/eu/$f" "$work/em/$f" || fail "$work/em/$f differs from the unsharded $work/eu/$f"
+    done
+    [ "$(wc -l <"$work/em/eval.csv")" -eq 10 ] || fail "$work/em/eval.csv: not a header and 9 rows"
+    # The merged records give every shard's image once, in the unsharded order.
+    cut -d, -f1 "$work/eu/eval.csv" | sed 1d >"$work/order_u"
+    sed 1d "$work/em/eval.csv.records.jsonl" | sed 's/^{"file":"\([^"]*\)".*/\1/' >"$work/order_m"
+    cmp "$work/order_u" "$work/order_m" || fail "merged records not in the unsharded order"
+    # Refused: a shard without --out, a shard writing a calibration.
+    run eval $eval_opts --shard 1/3
+    expect_refused
+    expect_text "eval --shard needs --out"
+    run eval $eval_opts --shard 1/3 --out "$work/e4/eval.csv" --save-calib "$work/e4/c.json"
+    expect_refused
+    expect_text "would race on it"
+    ;;
   *)
     fail "unknown case"
     ;;

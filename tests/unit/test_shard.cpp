@@ -1,14 +1,22 @@
 // Shards (study/shard.hpp) and the Slurm scripts (study/slurm.hpp): the partition covers every
 // image once, headers round-trip, and the scripts hold what Slurm needs.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bitscale/study/eval.hpp"
+#include "bitscale/study/merge.hpp"
+#include "bitscale/study/records.hpp"
 #include "bitscale/study/shard.hpp"
 #include "bitscale/study/slurm.hpp"
+#include "bitscale/util/file.hpp"
 
 namespace bitscale::study {
 namespace {
@@ -124,7 +132,7 @@ TEST(Slurm, ApplyNeedsNoCalibrationAndMergesBesideItsOut) {
 
 TEST(Slurm, RefusesWhatCannotBeSharded) {
   SlurmJob j = sweep_job();
-  j.command = {"eval", "--out", "x.csv"};
+  j.command = {"classify", "--out", "x.csv"};
   EXPECT_THROW(slurm_scripts(j), std::invalid_argument);
   j.command = {"sweep", "--images", "x"};  // no --out
   EXPECT_THROW(slurm_scripts(j), std::invalid_argument);
@@ -141,6 +149,156 @@ TEST(Slurm, ShellQuoting) {
   EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
   EXPECT_EQ(shell_quote(""), "''");
   EXPECT_EQ(shell_quote("$HOME"), "'$HOME'");
+}
+
+TEST(Slurm, EvalShardsBesideItsOutWithoutACalibrationStep) {
+  SlurmJob j = sweep_job();
+  j.command = {"eval", "--backend", "golden", "--out", "runs/e/eval.csv"};
+  const SlurmScripts s = slurm_scripts(j);
+  EXPECT_EQ(s.command, "eval");
+  EXPECT_TRUE(s.calibrate.empty());  // each shard calibrates in memory (or reads --calib): no shared file
+  EXPECT_EQ(s.shard_dir, "runs/e");
+  EXPECT_NE(s.merge.find("/opt/bitscale merge --in runs/e --out runs/e\n"), std::string::npos) << s.merge;
+  EXPECT_NE(s.merge.find("exec /opt/bitscale eval --backend golden --out runs/e/eval.csv --no-progress\n"),
+            std::string::npos)
+      << s.merge;
+}
+
+// An evaluated row with values whose decimal text is not exact (0.1f, ...), counters and a label.
+EvalRow sample_row() {
+  EvalRow r;
+  r.file = "dir/n01440764_1.JPEG";
+  r.label = 0;
+  Prediction p;
+  p.top.index = {1, 392, 7, 0, 999};
+  p.top.prob = {0.1f, 1.0f / 3, 2e-7f, 0.0f, 0.0999999f};
+  p.margin = 0.1f - 1.0f / 3;
+  driver::Counters c;
+  c.cycles = 123456789012ULL;
+  c.mac8 = 42;
+  c.blk = 7;
+  p.counters = c;
+  r.pred = p;
+  r.seconds = 1.23456;
+  return r;
+}
+
+TEST(EvalRecords, RoundTripAndTheRowsFromARecordAreTheRowsOfTheRun) {
+  const EvalRow r = sample_row();
+  const std::string line = eval_record_line(r);
+  const EvalRow back = parse_eval_record(line, "t.jsonl", 2);
+  EXPECT_EQ(eval_record_line(back), line);
+  EXPECT_EQ(back.pred->top.prob, r.pred->top.prob);  // floats exactly
+  EXPECT_EQ(back.pred->margin, r.pred->margin);
+  EXPECT_EQ(back.pred->counters->cycles, 123456789012ULL);
+  for (const EvalFormat f : {EvalFormat::kCsv, EvalFormat::kJsonLines}) {
+    std::ostringstream sink;
+    const EvalWriter w(sink, f, false, [](int c) { return "class" + std::to_string(c); });
+    EXPECT_EQ(w.line(back), w.line(r));
+    // The wall time is in the record, never in the rows (a merged report equals an unsharded one).
+    EXPECT_NE(line.find("\"seconds\":1.2346"), std::string::npos) << line;
+    EXPECT_EQ(w.line(r).find("1.2346"), std::string::npos) << w.line(r);
+  }
+  // The CSV header and a row have the same number of columns, for a prediction and an error row.
+  std::ostringstream csv;
+  EvalWriter w(csv, EvalFormat::kCsv, false, [](int) { return std::string("x"); });
+  EvalRow bad;
+  bad.file = "broken.JPEG";
+  bad.error = "not a JPEG";
+  const auto columns = [](const std::string& s) { return std::count(s.begin(), s.end(), ',') + 1; };
+  const std::string header = csv.str().substr(0, csv.str().find('\n'));
+  EXPECT_EQ(header.find("seconds"), std::string::npos);
+  EXPECT_EQ(columns(w.line(r)), columns(header));
+  EXPECT_EQ(columns(w.line(bad)), columns(header));
+  EXPECT_EQ(eval_record_line(parse_eval_record(eval_record_line(bad), "t", 3)), eval_record_line(bad));
+}
+
+TEST(EvalRecords, MalformedLinesAreRefusedNamingFileAndLine) {
+  for (const char* bad : {"{\"file\":\"a\"}", "not json", "{\"file\":\"a\",\"label\":null,\"seconds\":0}",
+                          "{\"file\":\"a\",\"label\":1,\"top5\":[1,2],\"p\":[0.5],\"margin\":0,\"seconds\":0}"}) {
+    try {
+      (void)parse_eval_record(bad, "shard.jsonl", 5);
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const StudyError& e) {
+      EXPECT_NE(std::string(e.what()).find("shard.jsonl:5: not an eval record"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Eval shards written by hand: rows a..e (e unreadable) over 2 shards of a selection.
+struct EvalShards {
+  std::filesystem::path dir;
+  std::string header = R"({"format":"bitscale-study-records-2","kind":"eval","model":"m.onnx","backend":"golden"})";
+  std::vector<std::string> selection{"a.JPEG", "b.JPEG", "c.JPEG", "d.JPEG", "e.JPEG"};
+  std::string line(const std::string& f) const {
+    EvalRow r = sample_row();
+    r.file = f;
+    if (f == "e.JPEG") {
+      r.pred.reset();
+      r.error = "unreadable";
+    }
+    return eval_record_line(r);
+  }
+  /// Shard i of n into `sub`, with `model_hash`.
+  void write(const std::string& sub, std::size_t i, std::size_t n, const std::string& model_hash) const {
+    const Shard s{i, n};
+    const std::string h = shard_header(header, s, model_hash, selection);
+    std::string rec = h + '\n', list = h + '\n';
+    for (const auto& f : shard_of(selection, s)) {
+      rec += line(f) + '\n';
+      list += f + '\n';
+    }
+    std::filesystem::create_directories(dir / sub);
+    util::write_file(shard_path((dir / sub / "eval.csv.records.jsonl").string(), s), rec);
+    util::write_file(shard_list_path((dir / sub / "eval.csv.records.jsonl").string(), s), list);
+  }
+};
+
+std::string merge_error(const MergeJob& j) {
+  try {
+    run_merge(j);
+  } catch (const StudyError& e) {
+    return e.what();
+  }
+  return "(merged)";
+}
+
+TEST(EvalMerge, MergesInSelectionOrderAndRefusesMissingAndForeignShards) {
+  EvalShards t;
+  t.dir = std::filesystem::temp_directory_path() / ("bitscale-evalmerge-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(t.dir);
+  t.write("s", 1, 2, "00000000000000aa");
+  // Shard 2 missing: refused, named, nothing written.
+  EXPECT_NE(merge_error({{(t.dir / "s").string()}, (t.dir / "m0").string()}).find("shard 2/2 missing"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(t.dir / "m0" / "eval.csv.records.jsonl"));
+  // Shard 2 of another model (its content hash): refused, naming the file and both hashes.
+  t.write("x", 2, 2, "00000000000000bb");
+  const std::string foreign = merge_error({{(t.dir / "s").string(), (t.dir / "x").string()}, (t.dir / "m1").string()});
+  EXPECT_NE(foreign.find("eval.csv.records.shard-2-of-2.jsonl: a shard of another model"), std::string::npos)
+      << foreign;
+  EXPECT_NE(foreign.find("00000000000000bb"), std::string::npos) << foreign;
+  // Shard 2 twice (the right one in s, a copy in y): refused.
+  t.write("s", 2, 2, "00000000000000aa");
+  t.write("y", 2, 2, "00000000000000aa");
+  EXPECT_NE(merge_error({{(t.dir / "s").string(), (t.dir / "y").string()}, (t.dir / "m2").string()})
+                .find("shard 2/2 found 2 times"),
+            std::string::npos);
+  // Both shards once: the unsharded header, then the records in the selection's order.
+  const MergeOutcome m = run_merge({{(t.dir / "s").string()}, (t.dir / "m").string()});
+  ASSERT_EQ(m.merged.size(), 1u);
+  std::string want = t.header + '\n';
+  for (const auto& f : t.selection) want += t.line(f) + '\n';
+  EXPECT_EQ(util::read_file((t.dir / "m" / "eval.csv.records.jsonl").string()), want);
+  // The merged records read back as the rows, header checked.
+  const auto rows = read_eval_records((t.dir / "m" / "eval.csv.records.jsonl").string(), t.header);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows.at("e.JPEG").error, "unreadable");
+  EXPECT_THROW(
+      read_eval_records((t.dir / "m" / "eval.csv.records.jsonl").string(),
+                        R"({"format":"bitscale-study-records-2","kind":"eval","model":"m.onnx","backend":"rtl"})"),
+      StudyError);
+  std::filesystem::remove_all(t.dir);
 }
 
 }  // namespace

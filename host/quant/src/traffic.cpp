@@ -158,3 +158,71 @@ SerialCycles bit_serial_cycles(const golden::ConvShape& s, std::span<const std::
 }
 
 }  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+int nonzero_blocks(std::int32_t value, int bits) {
+  if (bits != 4 && bits != 8 && bits != 16)
+    throw std::invalid_argument(fmt::format("nonzero_blocks: {} bits (4, 8 or 16)", bits));
+  const auto pattern = static_cast<std::uint32_t>(value) & ((1u << bits) - 1u);
+  int n = 0;
+  for (int b = 0; b < bits; b += 4) n += ((pattern >> b) & 0xFu) != 0;
+  return n;
+}
+
+BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_t> input,
+                         std::span<const std::int32_t> weights, int bits) {
+  s.validate();
+  const int nb = bits / 4;
+  if (bits != 4 && bits != 8 && bits != 16)
+    throw std::invalid_argument(fmt::format("block_gating: {} bits (4, 8 or 16)", bits));
+  const auto sz = [](int v) { return static_cast<std::size_t>(v); };
+  const int cin_g = s.in_c / s.groups, cout_g = s.out_c / s.groups, oh = s.out_h(), ow = s.out_w();
+  if (input.size() != sz(s.in_h) * sz(s.in_w) * sz(s.in_c))
+    throw std::invalid_argument(fmt::format("block_gating: {} input values for {} ({}x{}x{} expected)", input.size(),
+                                            s.to_string(), s.in_h, s.in_w, s.in_c));
+  if (weights.size() != sz(s.out_c) * sz(s.k_h) * sz(s.k_w) * sz(cin_g))
+    throw std::invalid_argument(fmt::format("block_gating: {} weights for {} ({} expected)", weights.size(),
+                                            s.to_string(), sz(s.out_c) * sz(s.k_h) * sz(s.k_w) * sz(cin_g)));
+  // Over the multiplies of one (group, input channel, tap), the non-zero block pairs factorize:
+  // sum over (output pixel, filter) of nz(a) nz(w) = (sum over pixels of nz(a)) (sum over filters
+  // of nz(w)), as the activation does not depend on the filter nor the weight on the pixel.
+  std::uint64_t both = 0, act = 0, wgt = 0;  // sums of nz(a) nz(w), nz(a), nz(w) over the multiplies
+  std::uint64_t nonzero_multiplies = 0;      // a != 0 and w != 0, factorized the same way
+  for (int g = 0; g < s.groups; ++g) {
+    for (int ky = 0; ky < s.k_h; ++ky) {
+      for (int kx = 0; kx < s.k_w; ++kx) {
+        for (int ic = 0; ic < cin_g; ++ic) {
+          const int c = g * cin_g + ic;
+          std::uint64_t a = 0, w = 0, a_nz = 0, w_nz = 0;
+          for (int p = 0; p < oh * ow; ++p) {
+            const int y = (p / ow) * s.stride_h + ky - s.pad_top, x = (p % ow) * s.stride_w + kx - s.pad_left;
+            if (y < 0 || y >= s.in_h || x < 0 || x >= s.in_w) continue;  // padding: 0, no non-zero block
+            const std::int32_t v = input[(sz(y) * sz(s.in_w) + sz(x)) * sz(s.in_c) + sz(c)];
+            a += static_cast<std::uint64_t>(nonzero_blocks(v, bits));
+            a_nz += v != 0;
+          }
+          for (int o = g * cout_g; o < (g + 1) * cout_g; ++o) {
+            const std::int32_t v = weights[((sz(o) * sz(s.k_h) + sz(ky)) * sz(s.k_w) + sz(kx)) * sz(cin_g) + sz(ic)];
+            w += static_cast<std::uint64_t>(nonzero_blocks(v, bits));
+            w_nz += v != 0;
+          }
+          nonzero_multiplies += a_nz * w_nz;
+          both += a * w;
+          act += a * static_cast<std::uint64_t>(cout_g);
+          wgt += w * static_cast<std::uint64_t>(oh) * static_cast<std::uint64_t>(ow);
+        }
+      }
+    }
+  }
+  BlockGating r;
+  const auto n = static_cast<std::uint64_t>(nb);
+  r.block_products = n * n * static_cast<std::uint64_t>(s.macs());
+  r.skippable = r.block_products - both;
+  r.activation_zero = r.block_products - n * act;
+  r.weight_zero = r.block_products - n * wgt;
+  r.zero_operand = n * n * (static_cast<std::uint64_t>(s.macs()) - nonzero_multiplies);
+  return r;
+}
+
+}  // namespace bitscale::quant

@@ -1,9 +1,11 @@
 #include "bitscale/study/eval.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <utility>
 
@@ -11,7 +13,9 @@
 #include "bitscale/data/labels.hpp"
 #include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/study/confirm.hpp"
+#include "bitscale/study/records.hpp"
 #include "bitscale/util/csv.hpp"
+#include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
 #include "bitscale/util/parallel.hpp"
 
@@ -52,7 +56,7 @@ EvalWriter::EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::
     : out_(out), format_(format), compare_(compare), class_name_(std::move(class_name)) {
   if (format_ == EvalFormat::kCsv) {
     out_ << "file,label,top1,top2,top3,top4,top5,p1,p2,p3,p4,p5,margin,top1_correct,top5_correct,top1_name,"
-            "cycles,mac16,mac8,mac4,seconds,error"
+            "cycles,mac16,mac8,mac4,error"
          << (compare_ ? ",compare" : "") << '\n';
     out_.flush();
   }
@@ -86,7 +90,6 @@ std::string EvalWriter::line(const EvalRow& r) const {
                             p.counters->mac16, p.counters->mac8, p.counters->mac4);
       }
     }
-    line += fmt::format(",\"seconds\":{:.4f}", r.seconds);
     if (!r.error.empty()) line += ",\"error\":" + json_string(r.error);
     if (compare_) line += ",\"compare\":" + json_string(r.compare);
     return line + "}";
@@ -111,7 +114,7 @@ std::string EvalWriter::line(const EvalRow& r) const {
   } else {
     line += ",,,,,,,,,,,,,,,,,,";
   }
-  line += fmt::format(",{:.4f},{}", r.seconds, csv_field(r.error));
+  line += "," + csv_field(r.error);
   if (compare_) line += "," + csv_field(r.compare);
   return line;
 }
@@ -180,6 +183,105 @@ EvalTotals evaluate_images(const EvalConfig& cfg,
         return true;
       });
   return totals;
+}
+
+void add_to_totals(EvalTotals& t, const EvalRow& r, bool compared) { count(t, r, compared); }
+
+std::string eval_record_line(const EvalRow& r) {
+  std::string o = fmt::format("{{\"file\":{},\"label\":{}", json_string(r.file),
+                              r.label ? std::to_string(*r.label) : std::string("null"));
+  if (r.pred) {
+    const Prediction& p = *r.pred;
+    o += fmt::format(",\"top5\":[{}],\"p\":[{}],\"margin\":{}", fmt::join(p.top.index, ","), fmt::join(p.top.prob, ","),
+                     p.margin);
+    if (p.counters) {
+      const auto& c = *p.counters;
+      o += fmt::format(
+          ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
+          "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{}}}",
+          c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk);
+    }
+  }
+  if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
+  if (!r.compare.empty()) o += ",\"compare\":" + json_string(r.compare);
+  return o + fmt::format(",\"seconds\":{:.4f}}}", r.seconds);
+}
+
+EvalRow parse_eval_record(std::string_view line, const std::string& source, std::size_t line_no) {
+  const std::string where = fmt::format("{}:{}: ", source, line_no);
+  const auto fail = [&where](const std::string& what) -> void {
+    throw StudyError(where + "not an eval record: " + what);
+  };
+  util::Json j;
+  try {
+    j = util::parse_json(std::string(line), source);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  if (!j.is_object()) fail("not a JSON object");
+  EvalRow r;
+  try {
+    if (!j.contains("file") || !j["file"].is_string()) fail("no \"file\"");
+    r.file = j["file"].get<std::string>();
+    if (!j.contains("label")) fail("no \"label\"");
+    if (!j["label"].is_null()) r.label = j["label"].get<int>();
+    if (j.contains("top5")) {
+      Prediction p;
+      p.top.index = j.at("top5").get<std::vector<int>>();
+      for (const double v : j.at("p").get<std::vector<double>>()) p.top.prob.push_back(static_cast<float>(v));
+      if (p.top.index.size() != p.top.prob.size()) fail("\"top5\" and \"p\" differ in length");
+      p.margin = static_cast<float>(j.at("margin").get<double>());
+      if (const auto c = j.find("counters"); c != j.end()) {
+        driver::Counters k;
+        k.cycles = c->at("cycles").get<std::uint64_t>();
+        k.busy = c->at("busy").get<std::uint64_t>();
+        k.array = c->at("array").get<std::uint64_t>();
+        k.mac16 = c->at("mac16").get<std::uint64_t>();
+        k.mac8 = c->at("mac8").get<std::uint64_t>();
+        k.mac4 = c->at("mac4").get<std::uint64_t>();
+        k.spad_rd = c->at("spad_rd").get<std::uint64_t>();
+        k.spad_wr = c->at("spad_wr").get<std::uint64_t>();
+        k.tiles = c->at("tiles").get<std::uint64_t>();
+        k.blk = c->at("blk").get<std::uint64_t>();
+        p.counters = k;
+      }
+      r.pred = std::move(p);
+    }
+    if (j.contains("error")) r.error = j["error"].get<std::string>();
+    if (j.contains("compare")) r.compare = j["compare"].get<std::string>();
+    r.seconds = j.at("seconds").get<double>();
+  } catch (const util::Json::exception& e) {
+    fail(e.what());
+  }
+  if (!r.pred && r.error.empty()) fail("neither a prediction (\"top5\") nor an \"error\"");
+  return r;
+}
+
+std::map<std::string, EvalRow> read_eval_records(const std::string& path, const std::string& header,
+                                                 const std::function<void(const std::string&)>& warn) {
+  std::map<std::string, EvalRow> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return out;
+  check_resumable(path, header);  // the header, or a StudyError naming what differs
+  const std::string text = util::read_file(path);
+  const std::size_t last_nl = text.rfind('\n');
+  const std::size_t complete = last_nl == std::string::npos ? 0 : last_nl + 1;
+  if (complete != text.size()) {  // an interrupted write: cut the partial line off
+    std::filesystem::resize_file(path, complete);
+    if (warn) warn(fmt::format("{}: removed an incomplete last line ({} bytes)", path, text.size() - complete));
+  }
+  std::size_t no = 0;
+  for (std::size_t pos = 0; pos < complete;) {
+    const std::size_t nl = text.find('\n', pos);
+    const std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (++no == 1 || line.empty()) continue;
+    EvalRow r = parse_eval_record(line, path, no);
+    const std::string file = r.file;
+    if (!out.emplace(file, std::move(r)).second)
+      throw StudyError(fmt::format("{}:{}: second record of {}", path, no, file));
+  }
+  return out;
 }
 
 }  // namespace bitscale::study

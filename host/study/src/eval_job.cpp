@@ -4,18 +4,28 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
+#include "bitscale/study/policy.hpp"
+#include "bitscale/study/records.hpp"
 #include "bitscale/study/sweep_run.hpp"
+#include "bitscale/util/file.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -77,10 +87,8 @@ std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& jo
       job.factory);
 }
 
-// The files through the engines, rows written to job.rows as they come.
-void evaluate(const model::Network& net, const EvalJob& job, const std::optional<data::Synsets>& syn,
-              const std::optional<data::Labeler>& labeler, const std::vector<std::string>& files, const Engine& engine,
-              const Engine* compare_with, const EvalCallbacks& cb, EvalOutcome& out) {
+// The writer of the result rows (none without job.rows).
+std::optional<EvalWriter> row_writer(const EvalJob& job, const std::optional<data::Synsets>& syn) {
   std::optional<EvalWriter> writer;
   if (job.rows) {
     writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
@@ -88,21 +96,103 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
       return syn ? syn->name(c) : std::string();
     });
   }
+  return writer;
+}
+
+// The first line of the eval records: what the rows were made with (a resume and merge check it).
+std::string eval_header(const EvalJob& job, const EvalOutcome& out, const quant::Calibration* calib,
+                        const model::Network& net) {
+  const bool array = out.on_array || out.compared_with;
+  std::string h = records_header("eval", fs::path(out.model_path).filename().string(), to_string(out.backend),
+                                 array ? std::vector<int>{job.bits} : std::vector<int>{},
+                                 calib ? fmt::format("{:016x}", fnv1a(calib->to_json(net))) : "",
+                                 array ? std::string(quant::to_string(job.weight_fl)) : "",
+                                 array ? std::optional(job.quantization) : std::nullopt);
+  h.pop_back();
+  return h + fmt::format(",\"compare\":{},\"limit\":{}}}",
+                         out.compared_with ? util::json_string(to_string(*out.compared_with)) : "null", job.limit);
+}
+
+// The files through the engines: rows written to job.rows as they come, or, with records, the
+// missing records computed and appended (resumable), then the rows written from the records.
+void evaluate(const model::Network& net, const EvalJob& job, const std::optional<data::Synsets>& syn,
+              const std::optional<data::Labeler>& labeler, const std::vector<std::string>& selection,
+              const quant::Calibration* calib, const Engine& engine, const Engine* compare_with,
+              const EvalCallbacks& cb, EvalOutcome& out) {
+  const bool shard = !job.shard.whole();
+  std::error_code ec;
+  const bool recorded = shard || (!job.records.empty() && fs::exists(job.records, ec));
+  const std::vector<std::string> files = shard_of(selection, job.shard);
   EvalConfig cfg;
   cfg.net = &net;
-  cfg.files = files;
   cfg.engine = &engine;
   cfg.compare_with = compare_with;
   if (labeler) cfg.label_of = *labeler;
   cfg.jobs = job.jobs;
   out.images = files.size();
-  const auto t_start = std::chrono::steady_clock::now();
-  out.totals = evaluate_images(cfg, [&](const EvalRow& r, const EvalTotals& sofar) {
-    if (writer) writer->write(r);
-    if (cb.progress) cb.progress(sofar, files.size(), seconds_since(t_start));
-  });
-  out.seconds = seconds_since(t_start);
   out.jobs = std::max(1, std::min<int>(job.jobs, static_cast<int>(std::max<std::size_t>(files.size(), 1))));
+  const auto t_start = std::chrono::steady_clock::now();
+  if (!recorded) {
+    std::optional<EvalWriter> writer = row_writer(job, syn);
+    cfg.files = files;
+    out.totals = evaluate_images(cfg, [&](const EvalRow& r, const EvalTotals& sofar) {
+      if (writer) writer->write(r);
+      if (cb.progress) cb.progress(sofar, files.size(), seconds_since(t_start));
+    });
+    out.seconds = seconds_since(t_start);
+    return;
+  }
+  const std::string header = eval_header(job, out, calib, net);
+  const std::string model_hash = shard ? content_hash(out.model_path) : "";
+  const std::string path = shard_path(job.records, job.shard);
+  const std::string want = shard ? shard_header(header, job.shard, model_hash, selection) : header;
+  std::map<std::string, EvalRow> done = read_eval_records(path, want, cb.inform);
+  if (shard) {  // the shard's list, for merge (after the resume check: a refused resume leaves it alone)
+    std::string list = want + '\n';
+    for (const auto& f : files) list += f + '\n';
+    util::write_file(shard_list_path(job.records, job.shard), list);
+  }
+  const std::set<std::string> wanted(files.begin(), files.end());
+  for (const auto& [f, r] : done) {
+    if (!wanted.contains(f) && cb.inform)
+      cb.inform(fmt::format("{}: ignoring the record of {} (not in the image list)", path, f));
+  }
+  for (const auto& f : files) {
+    if (done.contains(f))
+      ++out.resumed;
+    else
+      cfg.files.push_back(f);
+  }
+  {
+    const bool fresh = done.empty() && (!fs::exists(path, ec) || fs::file_size(path, ec) == 0);
+    if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
+    std::ofstream rec(path, std::ios::binary | (fresh ? std::ios::trunc : std::ios::app));
+    if (!rec) throw StudyError(fmt::format("{}: cannot write the eval records", path));
+    if (fresh) rec << want << '\n' << std::flush;
+    evaluate_images(cfg, [&](const EvalRow& r, const EvalTotals& sofar) {
+      rec << eval_record_line(r) << '\n' << std::flush;
+      if (!rec) throw StudyError(fmt::format("{}: write error", path));
+      done.emplace(r.file, r);
+      if (cb.progress) {
+        EvalTotals all = sofar;
+        all.done += out.resumed;
+        cb.progress(all, files.size(), seconds_since(t_start));
+      }
+    });
+  }
+  out.seconds = seconds_since(t_start);
+  std::optional<EvalWriter> writer = shard ? std::nullopt : row_writer(job, syn);
+  for (const auto& f : files) {
+    const EvalRow& r = done.at(f);
+    add_to_totals(out.totals, r, compare_with != nullptr);
+    if (writer) writer->write(r);
+  }
+  if (shard) {
+    out.shard = ShardDone{job.shard, path, files.size(), out.resumed, files.size() - out.resumed};
+  } else if (cb.inform) {
+    cb.inform(
+        fmt::format("{}: {} images from the records, {} computed", path, out.resumed, files.size() - out.resumed));
+  }
 }
 
 // Top-1 needs labels: says loudly when no image (or only some) carries one.
@@ -138,6 +228,14 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   const Inform inform = [&cb](const std::string& m) {
     if (cb.inform) cb.inform(m);
   };
+  if (!job.shard.whole()) {
+    if (job.records.empty())
+      throw std::invalid_argument("eval --shard needs --out (the shard's records go beside it, docs/SCALE_OUT.md)");
+    if (!job.save_calib.empty())
+      throw std::invalid_argument(
+          "eval --shard with --save-calib: array tasks would race on it; save the calibration once before the shards "
+          "and give it to them with --calib");
+  }
   const data::DataPaths d = data::resolve_data_paths(job.data);
   EvalOutcome out;
   out.model_path = d.need_model();
@@ -170,7 +268,7 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   const auto engine = eval_engine(net, job, out.backend, calib.get());
   const auto engine2 = out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get()) : nullptr;
   out.on_array = engine->on_array();
-  evaluate(net, job, syn, labeler, files, *engine, engine2.get(), cb, out);
+  evaluate(net, job, syn, labeler, files, calib.get(), *engine, engine2.get(), cb, out);
   return out;
 }
 

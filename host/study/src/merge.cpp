@@ -12,6 +12,7 @@
 #include <set>
 #include <utility>
 
+#include "bitscale/study/eval.hpp"
 #include "bitscale/study/shard.hpp"
 #include "bitscale/util/file.hpp"
 #include "bitscale/util/json_text.hpp"
@@ -82,12 +83,14 @@ ShardFiles read_shard(std::size_t index, std::size_t count, const std::string& p
     throw StudyError(
         fmt::format("{}: its header differs from {}'s: not the list of these records", s.list_path, name_of(path)));
   s.list.assign(list.begin() + 1, list.end());
+  const bool eval = s.fields.value("kind", std::string()) == "eval";
   for (std::size_t no = 2; no <= rec.size(); ++no) {
     const std::string& text = rec[no - 1];
     if (text.empty()) continue;
-    const ImageRecord r = parse_record(text, path, no);
-    if (!s.lines.emplace(r.file, text).second)
-      throw StudyError(fmt::format("{}:{}: image {} recorded twice", path, no, r.file));
+    // Eval records (bitscale eval --shard) have their own line format.
+    const std::string file = eval ? parse_eval_record(text, path, no).file : parse_record(text, path, no).file;
+    if (!s.lines.emplace(file, text).second)
+      throw StudyError(fmt::format("{}:{}: image {} recorded twice", path, no, file));
   }
   const std::set<std::string> listed(s.list.begin(), s.list.end());
   std::vector<std::string> missing, extra;

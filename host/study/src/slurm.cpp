@@ -78,9 +78,9 @@ SlurmScripts slurm_scripts(const SlurmJob& job) {
   if (cmd.empty()) throw std::invalid_argument("slurm: no command after --");
   SlurmScripts r;
   r.command = cmd.front();
-  if (r.command != "characterize" && r.command != "sweep" && r.command != "apply")
+  if (r.command != "characterize" && r.command != "sweep" && r.command != "apply" && r.command != "eval")
     throw std::invalid_argument(fmt::format(
-        "slurm: '{}' cannot be sharded; the commands that record per image are characterize, sweep and apply",
+        "slurm: '{}' cannot be sharded; the commands that record per image are characterize, sweep, apply and eval",
         r.command));
   for (const char* o : {"--shard", "--calibrate-only", "--stop-after"}) {
     if (has_option(cmd, o))
@@ -89,7 +89,7 @@ SlurmScripts slurm_scripts(const SlurmJob& job) {
   const auto out = option_value(cmd, "--out");
   if (!out)
     throw std::invalid_argument(fmt::format("slurm: the {} command needs --out (where the shards write)", r.command));
-  r.shard_dir = r.command == "apply" ? fs::path(*out).parent_path().string() : *out;
+  r.shard_dir = r.command == "apply" || r.command == "eval" ? fs::path(*out).parent_path().string() : *out;
   if (r.shard_dir.empty()) r.shard_dir = ".";
   std::size_t cpus = job.cpus_per_task;
   if (cpus == 0) {
@@ -102,7 +102,7 @@ SlurmScripts slurm_scripts(const SlurmJob& job) {
   }
   if (!has_option(cmd, "--no-progress")) cmd.push_back("--no-progress");
   const std::string run = shell_quote(job.bitscale) + " " + joined(cmd);
-  const bool calibrates = r.command != "apply";
+  const bool calibrates = r.command != "apply" && r.command != "eval";
   if (calibrates) {
     r.calibrate = preamble(job, r.command, "calibrate", false, cpus) +
                   "# Once, before the array: the float phase / calibration the shards read (they never write it).\n" +

@@ -73,6 +73,31 @@ Totals totals(const TrafficOutcome& r) {
 
 double pct(double a, double b) { return b > 0 ? 100.0 * a / b : 0.0; }
 
+// Per image: the gating figures (sums over the images) divided by the images, and the fractions.
+nlohmann::ordered_json gating_json(const quant::BlockGating& g, std::size_t images) {
+  const double n = static_cast<double>(std::max<std::size_t>(images, 1)), all = static_cast<double>(g.block_products);
+  const auto frac = [all](std::uint64_t v) { return all > 0 ? static_cast<double>(v) / all : 0.0; };
+  return {{"block_products", static_cast<double>(g.block_products) / n},
+          {"skippable", static_cast<double>(g.skippable) / n},
+          {"activation_zero", static_cast<double>(g.activation_zero) / n},
+          {"weight_zero", static_cast<double>(g.weight_zero) / n},
+          {"zero_operand", static_cast<double>(g.zero_operand) / n},
+          {"skippable_fraction", frac(g.skippable)},
+          {"activation_zero_fraction", frac(g.activation_zero)},
+          {"weight_zero_fraction", frac(g.weight_zero)},
+          {"zero_operand_fraction", frac(g.zero_operand)}};
+}
+
+// "  12.5  80.0 ..." : the share of groups at each width 1..bits, in %.
+std::string width_shares(const quant::WidthHistogram& h, int bits) {
+  std::uint64_t total = 0;
+  for (std::size_t w = 1; w < h.size(); ++w) total += h[w];
+  std::string s;
+  for (int w = 1; w <= bits; ++w)
+    s += fmt::format(" {:>5.1f}", pct(static_cast<double>(h[static_cast<std::size_t>(w)]), static_cast<double>(total)));
+  return s;
+}
+
 // One image's network figures: bits (weights once per image, activations in the scheme each
 // layer uses over all images, plus its scheme bit) and cycles. Their means over the images are
 // the totals of the report.
@@ -160,7 +185,11 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
     const golden::Layer& l = q.layers()[i].prepared.layer;
     out.layers.push_back({fmt::format("#{} {} {}x{}x{}->{}", i, layer_kind(l.shape), l.shape.in_h, l.shape.in_w,
                                       l.shape.in_c, l.shape.out_c),
-                          golden::bits(l.mode), LayerGroups{}});
+                          golden::bits(l.mode),
+                          LayerGroups{},
+                          {},
+                          0,
+                          {}});
   }
   for (const auto& f : files) {
     data::Image img;
@@ -182,6 +211,8 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
           quant::bit_serial_cycles(q.layers()[i].prepared.layer.shape, r.mac_io[i].input, l.bits);
       l.serial += c;
       l.array_busy += r.layer_counters[i].busy;
+      l.gating += quant::block_gating(q.layers()[i].prepared.layer.shape, r.mac_io[i].input,
+                                      q.layers()[i].prepared.layer.weights, l.bits);
       im.input.push_back(g[i].input.bits);
       im.output.push_back(g[i].output.bits);
       im.serial += c;
@@ -243,6 +274,33 @@ std::string traffic_report(const TrafficOutcome& r) {
   s += fmt::format(
       "bit-serial: {} of the same design at the full {} bits, {} of this array's busy cycles ({}-bit mode)\n",
       pct_ci(q.serial_vs_full_width), r.bits, pct_ci(q.serial_vs_array), r.bits);
+  s += fmt::format(
+      "group widths per layer: % of the groups of 16 at width 1, 2, .. up to the layer's data width (two's "
+      "complement with sign; activations: input and output over the images)\n");
+  for (const TrafficLayer& l : r.layers) {
+    quant::TensorGroups act = l.groups.input;
+    act += l.groups.output;
+    s += fmt::format("  {:<40} weights    {}\n  {:<40} activations{}\n", l.name,
+                     width_shares(l.groups.weights.widths, l.bits), "", width_shares(act.widths, l.bits));
+  }
+  quant::BlockGating gate;
+  s += fmt::format(
+      "exact gating estimate (from golden; no zero-block detector in the RTL yet): 4-bit block products per image "
+      "whose activation or weight block is all zero (zero operand: of them, those of multiplies with a zero "
+      "activation or weight, which whole-value zero skipping would find too)\n");
+  s += fmt::format("  {:<40} {:>14} {:>10} {:>10} {:>10} {:>12}\n", "layer", "block products", "skippable", "act. zero",
+                   "wgt. zero", "zero operand");
+  const auto gate_line = [&](const std::string& name, const quant::BlockGating& g) {
+    const double all = static_cast<double>(g.block_products);
+    return fmt::format("  {:<40} {:>14.0f} {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>11.1f}%\n", name, all / n_img,
+                       pct(static_cast<double>(g.skippable), all), pct(static_cast<double>(g.activation_zero), all),
+                       pct(static_cast<double>(g.weight_zero), all), pct(static_cast<double>(g.zero_operand), all));
+  };
+  for (const TrafficLayer& l : r.layers) {
+    s += gate_line(l.name, l.gating);
+    gate += l.gating;
+  }
+  s += gate_line("network", gate);
   return s;
 }
 
@@ -267,6 +325,7 @@ std::string traffic_json(const TrafficOutcome& r) {
     e["bit_serial"] = {{"cycles", static_cast<double>(l.serial.serial) / n},
                        {"cycles_full_width", static_cast<double>(l.serial.full_width) / n},
                        {"array_busy_cycles", static_cast<double>(l.array_busy) / n}};
+    e["gating"] = gating_json(l.gating, r.images);
     layers.push_back(std::move(e));
   }
   j["layers"] = std::move(layers);
@@ -286,6 +345,9 @@ std::string traffic_json(const TrafficOutcome& r) {
   j["bit_serial"] = {{"cycles", static_cast<double>(c.serial) / n},
                      {"cycles_full_width", static_cast<double>(c.full_width) / n},
                      {"array_busy_cycles", static_cast<double>(busy) / n}};
+  quant::BlockGating gate;
+  for (const TrafficLayer& l : r.layers) gate += l.gating;
+  j["gating"] = gating_json(gate, r.images);
   j["intervals"] = {{"images", r.images},
                     {"level", 0.95},
                     {"resamples", r.boot.resamples},

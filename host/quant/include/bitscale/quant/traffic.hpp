@@ -106,3 +106,43 @@ struct SerialCycles {
                                              int data_bits);
 
 }  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+/// Exact block-product gating, estimated from the golden model (docs/DPRED.md, "Exact gating"):
+/// on the Ax-BxP grid a B-bit operand is B / 4 blocks of 4 bits (bits 4i..4i+3 of its B-bit two's
+/// complement pattern; 8-bit: 2 blocks, 16-bit: 4, 4-bit: 1), and a multiply is (B / 4)^2 block
+/// products. A block product whose activation block or weight block is all zero is zero: skipping
+/// it leaves every result exact. Counted over every multiply of the layer, padded taps included
+/// (their activation is 0), i.e. (B / 4)^2 x ConvShape::macs() block products. An estimate: the
+/// array has no zero-block detector yet.
+struct BlockGating {
+  std::uint64_t block_products = 0;   ///< all of them
+  std::uint64_t skippable = 0;        ///< activation block or weight block all zero
+  std::uint64_t activation_zero = 0;  ///< activation block all zero (a dynamic detector alone)
+  std::uint64_t weight_zero = 0;      ///< weight block all zero (static, from the weights alone)
+  /// those of multiplies with a zero operand (a whole-value zero-skipping detector finds only
+  /// these): a subset of skippable
+  std::uint64_t zero_operand = 0;
+  BlockGating& operator+=(const BlockGating& o) {
+    block_products += o.block_products;
+    skippable += o.skippable;
+    activation_zero += o.activation_zero;
+    weight_zero += o.weight_zero;
+    zero_operand += o.zero_operand;
+    return *this;
+  }
+  friend bool operator==(const BlockGating&, const BlockGating&) = default;
+};
+
+/// The 4-bit blocks of `value` (a `bits`-bit two's complement value, bits = 4, 8 or 16) that are
+/// not all zero.
+[[nodiscard]] int nonzero_blocks(std::int32_t value, int bits);
+
+/// The gating estimate of one layer of shape `s` on `input` (in_h x in_w x in_c, HWC) with
+/// `weights` (OHWI, out_c x k_h x k_w x in_c / groups), `bits`-bit data. Throws
+/// std::invalid_argument for a shape or sizes that do not fit.
+[[nodiscard]] BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_t> input,
+                                       std::span<const std::int32_t> weights, int bits);
+
+}  // namespace bitscale::quant

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/study/engine.hpp"
@@ -23,7 +25,7 @@ struct EvalRow {
   std::optional<Prediction> pred;  ///< empty: the image could not be read (see error)
   std::string error;
   std::string compare;  ///< with a second back-end: "match (N layers)" or what differs
-  double seconds = 0;   ///< wall time of this image
+  double seconds = 0;   ///< wall time of this image (in the records, not in the result rows)
 };
 
 /// True when `label` (a class) is among the first k predictions.
@@ -74,5 +76,23 @@ struct EvalTotals {
 /// Runs every file with `jobs` threads (a session of each engine per thread); `on_row` gets the
 /// rows in list order (serially) with the totals so far.
 EvalTotals evaluate_images(const EvalConfig& cfg, const std::function<void(const EvalRow&, const EvalTotals&)>& on_row);
+
+/// Adds one row to the totals (`compared`: the evaluation compares two back-ends).
+void add_to_totals(EvalTotals& t, const EvalRow& r, bool compared);
+
+/// One row as an eval record (`bitscale eval --shard`, docs/SCALE_OUT.md): one JSON line with
+/// everything the result rows are written from — file, label, top-5 model outputs and their
+/// probabilities, margin, counters, error, comparison — plus the wall time `seconds`, which the
+/// result rows do not carry. Deterministic text (floats in their shortest form).
+std::string eval_record_line(const EvalRow& r);
+/// Parses eval_record_line's output; throws StudyError naming `source`:`line_no` and the field.
+EvalRow parse_eval_record(std::string_view line, const std::string& source, std::size_t line_no);
+
+/// The eval records already in `path` (a resume or the merged records): file -> row. The first
+/// line must be `header` (else StudyError naming the fields that differ); an incomplete last line
+/// (an interrupted run) is cut off the file; a malformed line or a second record of one file is a
+/// StudyError naming file and line. No file or an empty one: no records.
+std::map<std::string, EvalRow> read_eval_records(const std::string& path, const std::string& header,
+                                                 const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace bitscale::study

@@ -15,6 +15,7 @@
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/eval.hpp"
+#include "bitscale/study/shard.hpp"
 
 namespace bitscale::study {
 
@@ -42,6 +43,11 @@ struct EvalJob {
   bool compare_backends = false;  ///< every image on golden and rtl too, compared word for word
   std::ostream* rows = nullptr;   ///< result rows (none: not written)
   EvalFormat format = EvalFormat::kCsv;
+  /// The per-image records (`<out>.records.jsonl`, "": none). A shard records into its own file
+  /// beside it (shard_path) and writes no rows; without --shard, an existing records file (e.g.
+  /// from `bitscale merge`) is resumed and the rows are written from it (docs/SCALE_OUT.md).
+  std::string records;
+  Shard shard;  ///< --shard I/N (whole: every image)
   AcceleratorFactory factory;
 };
 
@@ -63,8 +69,10 @@ struct EvalOutcome {
   bool on_array = false;
   std::size_t images = 0;  ///< evaluated
   EvalTotals totals;
-  double seconds = 0;  ///< wall time of the evaluation (calibration excluded)
-  int jobs = 1;        ///< threads used
+  double seconds = 0;              ///< wall time of the evaluation (calibration excluded)
+  int jobs = 1;                    ///< threads used
+  std::size_t resumed = 0;         ///< rows read from the records rather than computed
+  std::optional<ShardDone> shard;  ///< a shard: what it recorded (no rows written)
 };
 
 /// Runs the evaluation; throws std::invalid_argument or std::runtime_error with context.

@@ -33,6 +33,7 @@ struct TrafficLayer {
   quant::LayerGroups groups;     ///< activations summed over the images
   quant::SerialCycles serial;    ///< bit-serial estimate, summed over the images
   std::uint64_t array_busy = 0;  ///< this array's busy cycles (CNT_BUSY), summed over the images
+  quant::BlockGating gating;     ///< exact zero-block gating estimate, summed over the images
 };
 
 /// One image's figures, for intervals over images: per MAC layer, its activations' sizes
@@ -55,11 +56,14 @@ struct TrafficOutcome {
 /// Measures; throws std::invalid_argument or std::runtime_error with context.
 TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const std::string&)>& warn = {});
 /// Per-layer table and network totals, per image (weights counted once per image), with 95 %
-/// bootstrap intervals over the images, and the bit-serial estimate next to the array's cycles.
+/// bootstrap intervals over the images, the group-width histograms per layer, the bit-serial
+/// estimate next to the array's cycles and the exact zero-block gating estimate.
 std::string traffic_report(const TrafficOutcome& r);
 /// JSON: per-layer entries and network totals with bits_uncompressed, bits_per_layer,
 /// bits_per_group (per image), the dense/zero-skip split, the group-width histograms, the
-/// bit-serial estimate (bit_serial: cycles, cycles_full_width, array_busy_cycles) and intervals.
+/// bit-serial estimate (bit_serial: cycles, cycles_full_width, array_busy_cycles), the exact
+/// zero-block gating estimate (gating: block_products, skippable, activation_zero, weight_zero per
+/// image) and intervals.
 std::string traffic_json(const TrafficOutcome& r);
 
 }  // namespace bitscale::study
