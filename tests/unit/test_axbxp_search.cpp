@@ -29,6 +29,51 @@ AcceleratorFactory golden_factory() {
   return [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); };
 }
 
+TEST(AxbxpLadder, RungsAndLaddersParse) {
+  EXPECT_EQ(parse_rung("16"), (Rung{16, 0, false}));
+  EXPECT_EQ(parse_rung("8c2"), (Rung{8, 2, false}));
+  EXPECT_EQ(parse_rung("16c6"), (Rung{16, 6, false}));
+  EXPECT_EQ(parse_rung("8s"), (Rung{8, 0, true}));
+  EXPECT_EQ(to_string(parse_rung("8c1")), "8c1");
+  for (const char* bad : {"", "7", "8c3", "4c1", "16c7", "8x", "8c", "4s", "c2", "8c1 "}) {
+    try {
+      (void)parse_rung(bad);
+      ADD_FAILURE() << "'" << bad << "' accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "'"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(parse_ladder("8c1,8,16").size(), 3u);
+  EXPECT_THROW((void)parse_ladder("8,8"), std::invalid_argument);
+  EXPECT_THROW((void)parse_ladder("8,,16"), std::invalid_argument);
+}
+
+// Two rungs, four images: the cheap rung is right on images 0 and 1 with margins 0.9 and 0.2,
+// wrong on 2 and 3 with margins 0.5 and 0.1; the last rung is right on all but image 3.
+TEST(AxbxpLadder, ControllerAndThresholdOnKnownMargins) {
+  ImageSetRun low, high;
+  low.correct = {1, 1, 0, 0};
+  low.margin = {0.9, 0.2, 0.5, 0.1};
+  low.energy_pj = {1, 1, 1, 1};
+  high.correct = {1, 1, 1, 0};
+  high.margin = {1, 1, 1, 1};
+  high.energy_pj = {10, 10, 10, 10};
+  const std::vector<const ImageSetRun*> runs{&low, &high};
+  // T = 0.5: images 0 and 2 stay low (1 right), 1 and 3 climb (1 right): 2 of 4, energy (1+1+11+11)/4.
+  const LadderOutcome o = run_ladder(runs, 0.5);
+  EXPECT_EQ(o.hits, 2u);
+  EXPECT_DOUBLE_EQ(o.energy_pj, 6.0);
+  EXPECT_EQ(o.accepted, (std::vector<std::size_t>{2, 2}));
+  // The last rung alone: 3 of 4. Budget 0 pp needs image 2 (margin 0.5) to climb, image 0 may
+  // stay: the smallest such threshold is just above 0.5.
+  const double t = select_ladder_threshold(runs, 0.0);
+  EXPECT_GT(t, 0.5);
+  EXPECT_LE(t, 0.9);
+  EXPECT_EQ(run_ladder(runs, t).hits, 3u);
+  // A budget of 25 pp (one image): T = 0 keeps every image low, 2 of 4 right.
+  EXPECT_EQ(select_ladder_threshold(runs, 25.0), 0.0);
+}
+
 class AxbxpEmbedded : public ::testing::Test {
  protected:
   void SetUp() override {

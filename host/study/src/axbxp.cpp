@@ -1,12 +1,15 @@
 #include "bitscale/study/axbxp.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -21,6 +24,7 @@
 #include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/quant/traffic.hpp"
+#include "bitscale/study/confidence.hpp"
 #include "bitscale/util/file.hpp"
 
 namespace bitscale::study {
@@ -222,6 +226,7 @@ ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& i
   ImageSetRun r;
   r.correct.assign(n, 0);
   r.energy_pj.assign(n, 0.0);
+  r.margin.assign(n, 0.0);
   std::vector<std::uint64_t> blk(n, 0), blk_exact(n, 0);
   const std::uint64_t offchip = quant::offchip_bytes(q);
   std::atomic<std::size_t> next{0};
@@ -234,6 +239,7 @@ ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& i
         const quant::QuantResult res = q.run(*acc, images.rgb[i]);
         const TopK top = top_k(res.probabilities, 1);
         r.correct[i] = !top.index.empty() && top.index[0] == images.label[i] ? 1 : 0;
+        r.margin[i] = score_margin(res.probabilities);
         r.energy_pj[i] = energy_breakdown(res.counters, offchip, table).total();
         const driver::Counters& c = res.counters;
         blk[i] = c.blk;
@@ -254,6 +260,101 @@ ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& i
   r.blk = std::accumulate(blk.begin(), blk.end(), std::uint64_t{0});
   r.blk_exact = std::accumulate(blk_exact.begin(), blk_exact.end(), std::uint64_t{0});
   return r;
+}
+
+Rung parse_rung(std::string_view text) {
+  const auto bad = [&](const std::string& why) {
+    return std::invalid_argument(fmt::format("ladder rung '{}': {} (expected 16, 8, 4, <bits>c<N> or 8s)", text, why));
+  };
+  std::size_t p = 0;
+  while (p < text.size() && text[p] >= '0' && text[p] <= '9') ++p;
+  Rung r;
+  const std::string_view digits = text.substr(0, p);
+  if (digits == "16")
+    r.bits = 16;
+  else if (digits == "8")
+    r.bits = 8;
+  else if (digits == "4")
+    r.bits = 4;
+  else
+    throw bad("no bit-width 4, 8 or 16");
+  const std::string_view rest = text.substr(p);
+  if (rest.empty()) return r;
+  if (rest == "s") {
+    if (r.bits != 8) throw bad("the per-layer configuration is an 8-bit one");
+    r.config = true;
+    return r;
+  }
+  if (rest.size() < 2 || rest[0] != 'c') throw bad("unexpected text after the bit-width");
+  int c = 0;
+  for (const char ch : rest.substr(1)) {
+    if (ch < '0' || ch > '9' || c > 100) throw bad("the family member is not a small number");
+    c = 10 * c + (ch - '0');
+  }
+  const golden::Mode m = r.bits == 16 ? golden::Mode::k16 : r.bits == 8 ? golden::Mode::k8 : golden::Mode::k4;
+  if (c > golden::approx_family_max(m))
+    throw bad(fmt::format("the {}-bit family has members 0 .. {}", r.bits, golden::approx_family_max(m)));
+  r.c = c;
+  return r;
+}
+
+std::string to_string(const Rung& r) {
+  return r.config ? fmt::format("{}s", r.bits) : r.c ? fmt::format("{}c{}", r.bits, r.c) : fmt::format("{}", r.bits);
+}
+
+std::vector<Rung> parse_ladder(std::string_view text) {
+  std::vector<Rung> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const Rung r = parse_rung(text.substr(start, comma - start));
+    if (std::find(out.begin(), out.end(), r) != out.end())
+      throw std::invalid_argument(fmt::format("ladder '{}': rung '{}' given twice", text, to_string(r)));
+    out.push_back(r);
+    start = comma + 1;
+  }
+  if (out.empty()) throw std::invalid_argument(fmt::format("ladder '{}': no rung", text));
+  return out;
+}
+
+LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold) {
+  if (runs.empty()) throw std::invalid_argument("a ladder without rungs");
+  LadderOutcome o;
+  o.threshold = threshold;
+  o.images = runs[0]->correct.size();
+  o.accepted.assign(runs.size(), 0);
+  double energy = 0;
+  for (std::size_t i = 0; i < o.images; ++i) {
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      energy += runs[k]->energy_pj[i];
+      if (k + 1 == runs.size() || runs[k]->margin[i] >= threshold) {
+        o.hits += runs[k]->correct[i] ? 1 : 0;
+        ++o.accepted[k];
+        break;
+      }
+    }
+  }
+  o.energy_pj = o.images ? energy / static_cast<double>(o.images) : 0.0;
+  return o;
+}
+
+double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double max_drop_pp) {
+  std::vector<double> cand{0.0, 2.0};  // 2: every image climbs to the last rung
+  for (std::size_t k = 0; k + 1 < runs.size(); ++k) {
+    for (const double m : runs[k]->margin) {
+      cand.push_back(m);
+      cand.push_back(std::nextafter(m, 3.0));
+    }
+  }
+  std::sort(cand.begin(), cand.end());
+  cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
+  const double n = static_cast<double>(runs.back()->correct.size());
+  const double last = static_cast<double>(runs.back()->hits());
+  for (const double t : cand) {
+    const LadderOutcome o = run_ladder(runs, t);
+    if (100.0 * (last - static_cast<double>(o.hits)) / n <= max_drop_pp + 1e-9) return t;
+  }
+  return 2.0;
 }
 
 AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
@@ -288,7 +389,7 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
 
   const auto acc = job.factory(driver::Backend::kGolden);
   quant::QuantizedNetwork q8(net, calib, 8, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
-  const quant::QuantizedNetwork q16(net, calib, 16, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
+  quant::QuantizedNetwork q16(net, calib, 16, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
   const auto run = [&](const AxbxpConfig& cfg, const LabelledImages& imgs) {
     apply_config(cfg, q8);
     return run_images(q8, imgs, table, job.factory, job.jobs);
@@ -335,23 +436,67 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
         AxbxpLayerRow{i, layer_name(q8, i), golden::bits(layer_mode(q8, i)), layer_macs(q8, i), r.config.layers[i]});
   }
   const std::string cfg_name = r.searched ? "8-bit, per-layer search" : "8-bit, configuration " + job.config;
-  {
-    const ImageSetRun selc = run(r.config, sel);
-    r.selection.push_back(make_point("16-bit exact", sel16, sel8, sel16, job.boot));
-    r.selection.push_back(make_point("8-bit exact", sel8, sel8, sel16, job.boot));
-    r.selection.push_back(make_point(cfg_name, selc, sel8, sel16, job.boot));
-  }
+  const std::vector<std::vector<Rung>> ladders = [&] {
+    std::vector<std::vector<Rung>> l;
+    for (const auto& text : job.ladders) l.push_back(parse_ladder(text));
+    return l;
+  }();
+
+  // Every rung's run on each image set, computed once.
+  std::unique_ptr<quant::QuantizedNetwork> q4;
+  std::map<std::string, ImageSetRun> sel_runs, eva_runs;
+  sel_runs["8"] = sel8;
+  sel_runs["16"] = sel16;
+  const auto rung_run = [&](const Rung& rung, bool evaluation) -> const ImageSetRun& {
+    auto& cache = evaluation ? eva_runs : sel_runs;
+    const std::string key = to_string(rung);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second;
+    const LabelledImages& imgs = evaluation ? eva : sel;
+    quant::QuantizedNetwork* q = &q8;
+    if (rung.bits == 16) q = &q16;
+    if (rung.bits == 4) {
+      if (!q4)
+        q4 = std::make_unique<quant::QuantizedNetwork>(net, calib, 4, *acc, quant::WeightFl::kChannel,
+                                                       kArrayQuantDefaults);
+      q = q4.get();
+    }
+    const golden::Mode m = q->mode();
+    apply_config(rung.config ? r.config : uniform_config(*q, m, rung.c), *q);
+    return cache.emplace(key, run_images(*q, imgs, table, job.factory, job.jobs)).first->second;
+  };
+  const Rung r8{8, 0, false}, r16{16, 0, false}, rs{8, 0, true};
+  r.selection.push_back(make_point("16-bit exact", sel16, sel8, sel16, job.boot));
+  r.selection.push_back(make_point("8-bit exact", sel8, sel8, sel16, job.boot));
+  r.selection.push_back(make_point(cfg_name, rung_run(rs, false), sel8, sel16, job.boot));
 
   // Evaluation images: static 16, exact 8, every uniform family member, the configuration.
-  const ImageSetRun ev16 = run_images(q16, eva, table, job.factory, job.jobs);
-  const ImageSetRun ev8 = run(exact, eva);
+  const ImageSetRun& ev16 = rung_run(r16, true);
+  const ImageSetRun& ev8 = rung_run(r8, true);
   r.evaluation.push_back(make_point("16-bit exact", ev16, ev8, ev16, job.boot));
   r.evaluation.push_back(make_point("8-bit exact", ev8, ev8, ev16, job.boot));
   for (int c = 1; c <= golden::approx_family_max(golden::Mode::k8); ++c) {
-    const ImageSetRun u = run(uniform_config(q8, golden::Mode::k8, c), eva);
-    r.evaluation.push_back(make_point(fmt::format("8-bit, uniform c{}", c), u, ev8, ev16, job.boot));
+    r.evaluation.push_back(
+        make_point(fmt::format("8-bit, uniform c{}", c), rung_run(Rung{8, c, false}, true), ev8, ev16, job.boot));
   }
-  r.evaluation.push_back(make_point(cfg_name, run(r.config, eva), ev8, ev16, job.boot));
+  r.evaluation.push_back(make_point(cfg_name, rung_run(rs, true), ev8, ev16, job.boot));
+
+  // The dynamic controller over each ladder: threshold on the selection images, figures on the evaluation ones.
+  for (std::size_t li = 0; li < ladders.size(); ++li) {
+    std::vector<const ImageSetRun*> s, e;
+    for (const Rung& rung : ladders[li]) {
+      s.push_back(&rung_run(rung, false));
+      e.push_back(&rung_run(rung, true));
+    }
+    LadderPoint p;
+    p.ladder = job.ladders[li];
+    p.threshold = select_ladder_threshold(s, job.max_drop_pp);
+    p.selection = run_ladder(s, p.threshold);
+    p.evaluation = run_ladder(e, p.threshold);
+    const double n = static_cast<double>(p.evaluation.images);
+    p.eval_drop_pp = 100.0 * (static_cast<double>(e.back()->hits()) - static_cast<double>(p.evaluation.hits)) / n;
+    p.eval_saving_pct = 100.0 * (1.0 - p.evaluation.energy_pj / ev16.mean_energy_pj());
+    r.ladders.push_back(p);
+  }
 
   std::filesystem::create_directories(job.out);
   if (r.searched)
@@ -381,10 +526,28 @@ std::string axbxp_report(const AxbxpResult& r) {
   };
   table(r.selection, "Selection images (the search's data)");
   table(r.evaluation, "Evaluation images (not used for the search)");
+  if (!r.ladders.empty()) {
+    s += fmt::format(
+        "\n## Dynamic controller over ladders (T_h: smallest with top-1 drop <= {} pp vs the last rung alone on the "
+        "selection images)\n\n| ladder | T_h | selection top-1 % | evaluation top-1 % | evaluation drop vs last rung, "
+        "pp "
+        "| evaluation energy/image (µJ) | saving vs 16-bit | images accepted per rung (evaluation) |\n"
+        "|---|---|---|---|---|---|---|---|\n",
+        r.max_drop_pp);
+    for (const LadderPoint& p : r.ladders) {
+      const auto pct = [](const LadderOutcome& o) {
+        return o.images ? 100.0 * static_cast<double>(o.hits) / static_cast<double>(o.images) : 0.0;
+      };
+      s += fmt::format("| {} | {:.4f} | {:.1f} | {:.1f} | {:+.1f} | {:.2f} | {:.1f} % | {} |\n", p.ladder, p.threshold,
+                       pct(p.selection), pct(p.evaluation), p.eval_drop_pp, p.evaluation.energy_pj * 1e-6,
+                       p.eval_saving_pct, fmt::join(p.evaluation.accepted, " / "));
+    }
+  }
   s += "\n## Per-layer configuration\n\n| layer | name | bits | MACs | configuration |\n|---|---|---|---|---|\n";
   for (const AxbxpLayerRow& l : r.layers) {
     const golden::Mode m = l.bits == 16 ? golden::Mode::k16 : l.bits == 8 ? golden::Mode::k8 : golden::Mode::k4;
-    s += fmt::format("| {} | {} | {} | {} | {} |\n", l.layer, l.name, l.bits, l.macs, approx_text(l.approx, m));
+    s += fmt::format("| {} | {} | {} | {} | {} |\n", l.layer, l.name.substr(0, l.name.find(';')), l.bits, l.macs,
+                     approx_text(l.approx, m));
   }
   if (!r.steps.empty()) {
     s += "\n## Search steps (selection images)\n\n| layer | c | correct | accepted |\n|---|---|---|---|\n";

@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/golden/numeric.hpp"
@@ -49,6 +51,7 @@ AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& 
 struct ImageSetRun {
   std::vector<char> correct;      ///< per image: top-1 is the label
   std::vector<double> energy_pj;  ///< per image (energy_breakdown of the run's counters)
+  std::vector<double> margin;     ///< per image: score margin P(top1) - P(top2) (the controller's confidence)
   std::uint64_t blk = 0;          ///< block products computed, all images (CNT_BLK)
   std::uint64_t blk_exact = 0;    ///< block products of the same MACs, exact
   [[nodiscard]] std::size_t hits() const;
@@ -90,6 +93,8 @@ struct AxbxpJob {
   EnergyModel energy_model = EnergyModel::kMac;
   Bootstrap boot;
   int jobs = 1;
+  /// Ladders of the dynamic controller to compare (parse_ladder each).
+  std::vector<std::string> ladders{"8,16", "8c1,8,16", "8s,8,16", "8s,16"};
   std::string out;  ///< output directory (axbxp_config.json, axbxp.json, axbxp.md)
   AcceleratorFactory factory;
 };
@@ -114,6 +119,45 @@ struct AxbxpLayerRow {
   golden::Approx approx;
 };
 
+/// A rung of a bit-width ladder with Ax-BxP levels: "16", "8", "4" (exact) or "<bits>c<N>"
+/// (family member N of that mode on every layer in it, e.g. "8c1"), or "8s" (the searched or
+/// loaded per-layer configuration at 8 bits).
+struct Rung {
+  int bits = 8;
+  int c = 0;            ///< family member (0: exact)
+  bool config = false;  ///< the per-layer configuration
+  friend bool operator==(const Rung&, const Rung&) = default;
+};
+/// Parses a rung; throws std::invalid_argument naming the text (unknown bit-width, member outside
+/// the mode's family 0 .. approx_family_max, trailing text).
+Rung parse_rung(std::string_view text);
+std::string to_string(const Rung& r);
+/// A ladder: comma-separated rungs, strictly increasing in cost order as given (e.g. "8c1,8,16");
+/// throws std::invalid_argument naming the text for an empty ladder, a bad rung or a repeated one.
+std::vector<Rung> parse_ladder(std::string_view text);
+
+/// The dynamic controller over a ladder: every image runs at the first rung, and again at the
+/// next while its score margin is below the threshold (the seed paper's rule). `runs[i]` is rung
+/// i over the images; energy is the sum of the rungs run.
+struct LadderOutcome {
+  double threshold = 1;
+  std::size_t hits = 0, images = 0;
+  double energy_pj = 0;               ///< mean per image
+  std::vector<std::size_t> accepted;  ///< images accepted per rung
+};
+LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold);
+/// The smallest threshold among 0, the selection margins of the non-final rungs (just above each)
+/// and 1 whose top-1 drop vs the last rung alone stays within `max_drop_pp` on these runs.
+double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double max_drop_pp);
+
+struct LadderPoint {
+  std::string ladder;
+  double threshold = 1;  ///< chosen on the selection images
+  LadderOutcome selection, evaluation;
+  double eval_drop_pp = 0;     ///< vs the last rung alone on the evaluation images
+  double eval_saving_pct = 0;  ///< vs static 16-bit on the evaluation images
+};
+
 struct AxbxpResult {
   std::string model, image_dir, energy_source;
   std::size_t selection_images = 0, evaluation_images = 0;
@@ -124,6 +168,7 @@ struct AxbxpResult {
   std::vector<SearchStep> steps;       ///< the search, in order
   std::vector<AxbxpPoint> selection;   ///< on the selection images: exact 8, the configuration
   std::vector<AxbxpPoint> evaluation;  ///< on the evaluation images: 16, exact 8, uniform c, the configuration
+  std::vector<LadderPoint> ladders;    ///< job.ladders, threshold on the selection images
 };
 
 /// Calibrates, searches (or loads job.config), evaluates, and writes the outputs to job.out.
