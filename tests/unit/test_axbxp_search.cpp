@@ -142,7 +142,9 @@ TEST_F(AxbxpEmbedded, UniformFamilyCountsBlocksAndSavesEnergyStrictly) {
     const double expect = static_cast<double>(m16) * t.pj_per_mac16 +
                           static_cast<double>(m8) * t.pj_per_mac8 * (1 - f + f * static_cast<double>(kept[c]) / 4);
     EXPECT_NEAR(r.energy_pj[0], expect, 1e-9 * expect);
-    if (c > 0) EXPECT_LT(r.mean_energy_pj(), last);
+    if (c > 0) {
+      EXPECT_LT(r.mean_energy_pj(), last);
+    }
     last = r.mean_energy_pj();
   }
 }
@@ -212,7 +214,9 @@ TEST_F(AxbxpEmbedded, ShortSearchRespectsItsBudgetAndReloads) {
   std::size_t eight = 0;
   for (const AxbxpLayerRow& l : r.layers) {
     if (l.bits == 8) ++eight;
-    if (l.bits == 16) EXPECT_TRUE(l.approx.exact()) << l.name;
+    if (l.bits == 16) {
+      EXPECT_TRUE(l.approx.exact()) << l.name;
+    }
   }
   std::size_t first_tries = 0;
   for (const SearchStep& s : r.steps) first_tries += s.c == 2 ? 1 : 0;

@@ -395,6 +395,8 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
     return run_images(q8, imgs, table, job.factory, job.jobs);
   };
 
+  // A configuration file is read before anything runs (a bad one fails fast).
+  if (!job.config.empty()) r.config = load_config(job.config, q8);
   // The configuration: searched on the selection images, or read.
   const AxbxpConfig exact = exact_config(q8);
   const ImageSetRun sel8 = run(exact, sel);
@@ -428,8 +430,6 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
       }
     }
     r.config = cur;
-  } else {
-    r.config = load_config(job.config, q8);
   }
   for (std::size_t i = 0; i < q8.layers().size(); ++i) {
     r.layers.push_back(
