@@ -47,6 +47,18 @@ const RegisterCommand kAxbxpSearch([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--energy-model", job->energy_model, study::parse_energy_model, {"mac", "memory"},
                     "MACs only (the seed paper's model) or MACs plus scratchpad and off-chip memory",
                     std::string(study::to_string(job->energy_model)));
+  cmd->add_option("--ladder", job->ladders,
+                  "A ladder of the dynamic controller to evaluate, rungs 16, 8, 4, <bits>c<N> (family member N) or 8s\n"
+                  "(the per-layer configuration), e.g. 8c1,8,16; repeat for several (default: 8,16 8c1,8,16 8s,8,16 "
+                  "8s,16)")
+      ->check([](const std::string& s) {
+        try {
+          (void)study::parse_ladder(s);
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      });
   add_jobs_option(cmd, job->jobs);
   add_out_dir_option(cmd, job->out);
   return [job]() { return axbxp_search(*job); };

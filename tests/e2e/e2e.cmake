@@ -146,3 +146,5 @@ add_test(NAME cli_axbxp_rejects_malformed_config
                  --eval-limit 2 --out ${CMAKE_BINARY_DIR}/axbxp_bad_config)
 set_tests_properties(cli_axbxp_rejects_malformed_config PROPERTIES LABELS e2e
                      PASS_REGULAR_EXPRESSION "Ax-BxP configuration '[^']*README.md': malformed JSON")
+add_test(NAME cli_axbxp_rejects_bad_ladder COMMAND bitscale axbxp-search --ladder 8c3,16 --out ${CMAKE_BINARY_DIR}/axbxp_bad_ladder)
+set_tests_properties(cli_axbxp_rejects_bad_ladder PROPERTIES LABELS e2e PASS_REGULAR_EXPRESSION "ladder rung '8c3'")
