@@ -139,3 +139,12 @@ add_test(NAME downscale_copies_and_refuses
          COMMAND sh -c "rm -rf ${ds_dir} && mkdir -p ${ds_dir}/src ${ds_dir}/bad && cp data/images/n01484850_great_white_shark.JPEG data/images/n02676566_acoustic_guitar.JPEG ${ds_dir}/src/ && $<TARGET_FILE:bitscale> downscale --images ${ds_dir}/src --out ${ds_dir}/out --short-side 100 --quality 80 | grep -q '2 of the 2 images .* 2 resized to a shorter side of 100 px.* 1 grayscale, kept 1-component' || exit 1; test $(ls ${ds_dir}/out | wc -l) -eq 2 || exit 1; out=$($<TARGET_FILE:bitscale> downscale --images ${ds_dir}/src --out ${ds_dir}/out 2>&1) && { echo 'non-empty --out accepted'; exit 1; }; echo \"$out\" | grep -q 'is not empty' || { echo \"$out\"; exit 1; }; echo 'not a picture' > ${ds_dir}/bad/n01440764_tench.JPEG; out=$($<TARGET_FILE:bitscale> downscale --images ${ds_dir}/bad --out ${ds_dir}/out2 2>&1) && { echo 'text file accepted'; exit 1; }; echo \"$out\" | grep -q 'bad/n01440764_tench.JPEG: cannot decode JPEG' || { echo \"$out\"; exit 1; }"
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(downscale_copies_and_refuses PROPERTIES LABELS e2e)
+
+# Ax-BxP: a configuration file that is not JSON is refused, naming the file (docs/AXBXP.md).
+add_test(NAME cli_axbxp_rejects_malformed_config
+         COMMAND bitscale axbxp-search --approx-config ${CMAKE_SOURCE_DIR}/README.md --calib-limit 1 --select-limit 2
+                 --eval-limit 2 --out ${CMAKE_BINARY_DIR}/axbxp_bad_config)
+set_tests_properties(cli_axbxp_rejects_malformed_config PROPERTIES LABELS e2e
+                     PASS_REGULAR_EXPRESSION "Ax-BxP configuration '[^']*README.md': malformed JSON")
+add_test(NAME cli_axbxp_rejects_bad_ladder COMMAND bitscale axbxp-search --ladder 8c3,16 --out ${CMAKE_BINARY_DIR}/axbxp_bad_ladder)
+set_tests_properties(cli_axbxp_rejects_bad_ladder PROPERTIES LABELS e2e PASS_REGULAR_EXPRESSION "ladder rung '8c3'")

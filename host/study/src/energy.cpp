@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
+
+#include "bitscale/golden/numeric.hpp"
 
 namespace bitscale::study {
 
@@ -24,9 +28,9 @@ const double kSpadWordPj = 10.0 * std::sqrt(2.0) / 4.0;
 constexpr double kDramBytePj = 1300.0 / 8.0;
 
 // The keys of a table file, in the order of the error messages.
-constexpr std::array<const char*, 10> kKeys{
-    "mac16_pj",  "mac8_pj", "mac4_pj",      "power16_mw",    "power8_mw",
-    "power4_mw", "gops",    "spad_read_pj", "spad_write_pj", "offchip_pj_per_byte"};
+constexpr std::array<const char*, 11> kKeys{
+    "mac16_pj", "mac8_pj",      "mac4_pj",       "power16_mw",          "power8_mw", "power4_mw",
+    "gops",     "spad_read_pj", "spad_write_pj", "offchip_pj_per_byte", "blk_share"};
 
 }  // namespace
 
@@ -111,6 +115,12 @@ EnergyTable EnergyTable::load(const std::string& path) {
   t.pj_per_spad_read = value("spad_read_pj");
   t.pj_per_spad_write = value("spad_write_pj");
   t.pj_per_offchip_byte = value("offchip_pj_per_byte");
+  if (has("blk_share")) {
+    t.blk_share = value("blk_share");
+    if (t.blk_share > 1)
+      throw std::runtime_error(
+          fmt::format("energy table '{}': 'blk_share' is {} (a share: 0 .. 1)", path, t.blk_share));
+  }
   const double macs[] = {t.pj_per_mac16, t.pj_per_mac8, t.pj_per_mac4};
   for (std::size_t i = 0; i < 3; ++i) {
     if (!(macs[i] > 0)) {
@@ -142,6 +152,8 @@ void EnergyTable::validate() const {
     if (!std::isfinite(v) || v < 0)
       throw std::runtime_error(fmt::format("energy table '{}': '{}' is {} (must be >= 0)", source, key, v));
   }
+  if (!std::isfinite(blk_share) || blk_share < 0 || blk_share > 1)
+    throw std::runtime_error(fmt::format("energy table '{}': 'blk_share' is {} (a share: 0 .. 1)", source, blk_share));
   for (std::size_t i = 0; i < 3; ++i) {
     if (terms[i].second == 0) {
       throw std::runtime_error(fmt::format(
@@ -160,6 +172,44 @@ EnergyTable energy_table(const std::string& path, EnergyModel model) {
   return t;
 }
 
+std::uint64_t skipped_blocks(const driver::Counters& c) {
+  if (c.blk == 0) return 0;
+  std::uint64_t all = 0;
+  for (const golden::Mode m : {golden::Mode::k16, golden::Mode::k8, golden::Mode::k4}) {
+    const auto nb = static_cast<std::uint64_t>(golden::blocks(m));
+    all += c.macs(m) * nb * nb;
+  }
+  if (c.blk > all) {
+    throw std::invalid_argument(fmt::format(
+        "inconsistent counters: {} block products computed (CNT_BLK) but the MACs have only {}", c.blk, all));
+  }
+  return all - c.blk;
+}
+
+double skipped_mac_pj(const driver::Counters& c, const EnergyTable& t) {
+  std::uint64_t left = skipped_blocks(c);
+  if (left == 0 || t.blk_share == 0) return 0;
+  struct Slot {
+    double pj_per_block;
+    std::uint64_t capacity;
+  };
+  std::array<Slot, 3> slots{};
+  std::size_t n = 0;
+  for (const auto& [m, e] : {std::pair{golden::Mode::k16, t.pj_per_mac16}, std::pair{golden::Mode::k8, t.pj_per_mac8},
+                             std::pair{golden::Mode::k4, t.pj_per_mac4}}) {
+    const auto nb = static_cast<std::uint64_t>(golden::blocks(m));
+    slots[n++] = Slot{e / static_cast<double>(nb * nb), c.macs(m) * nb * nb};
+  }
+  std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) { return a.pj_per_block < b.pj_per_block; });
+  double saved = 0;
+  for (const Slot& s : slots) {
+    const std::uint64_t here = std::min(left, s.capacity);
+    saved += static_cast<double>(here) * s.pj_per_block;
+    left -= here;
+  }
+  return t.blk_share * saved;
+}
+
 EnergyBreakdown energy_breakdown(const driver::Counters& c, std::optional<std::uint64_t> offchip_bytes,
                                  const EnergyTable& t) {
   if (t.pj_per_offchip_byte != 0 && !offchip_bytes) {
@@ -170,6 +220,9 @@ EnergyBreakdown energy_breakdown(const driver::Counters& c, std::optional<std::u
   EnergyBreakdown e;
   e.mac_pj = static_cast<double>(c.mac16) * t.pj_per_mac16 + static_cast<double>(c.mac8) * t.pj_per_mac8 +
              static_cast<double>(c.mac4) * t.pj_per_mac4;
+  // Exact runs (nothing skipped) subtract nothing: their price is the one of the exact model.
+  e.mac_saved_pj = skipped_mac_pj(c, t);
+  if (e.mac_saved_pj != 0) e.mac_pj -= e.mac_saved_pj;
   e.spad_pj =
       static_cast<double>(c.spad_rd) * t.pj_per_spad_read + static_cast<double>(c.spad_wr) * t.pj_per_spad_write;
   e.offchip_pj = static_cast<double>(offchip_bytes.value_or(0)) * t.pj_per_offchip_byte;

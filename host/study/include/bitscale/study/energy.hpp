@@ -32,6 +32,16 @@ struct EnergyTable {
   double pj_per_spad_read = 0;     ///< per 16-bit scratchpad word read (pJ)
   double pj_per_spad_write = 0;    ///< per 16-bit scratchpad word written (pJ)
   double pj_per_offchip_byte = 0;  ///< per byte moved between DRAM and the accelerator (pJ)
+  /// Share of a MAC's energy that is its block products (Ax-BxP, docs/ENERGY.md "Approximate
+  /// MACs"): a MAC of mode m that computes k of its blocks(m)^2 block products costs
+  /// E_m * (1 - blk_share + blk_share * k / blocks(m)^2). Default kBlkShare; 0 makes
+  /// approximate MACs cost as much as exact ones. Must be in [0, 1] (file key blk_share).
+  double blk_share = kBlkShare;
+
+  /// The block-product leaves' share of the logic cells of the design (docs/SYNTHESIS.md, "With
+  /// the Ax-BxP block grid": 4096 bsa_blkmul x 160 cells = 655 360 of 1 694 003 cells), the
+  /// estimate of the block products' share of a MAC's energy (energy taken as proportional to cells).
+  static constexpr double kBlkShare = 655360.0 / 1694003.0;
 
   /// The seed paper's table, MACs only: Envision (Moons et al., ISSCC 2017) at a constant
   /// 76 GOPS: 16-bit 290 mW, 8-bit 56 mW, 4-bit 7.6 mW; one MAC = 2 operations, so
@@ -64,11 +74,27 @@ EnergyTable energy_table(const std::string& path, EnergyModel model);
 
 /// Energy of one execution by term (pJ).
 struct EnergyBreakdown {
-  double mac_pj = 0;
+  double mac_pj = 0;  ///< net of the skipped block products (mac_saved_pj already subtracted)
   double spad_pj = 0;
   double offchip_pj = 0;
+  /// What the skipped block products of approximate MACs did not cost (0 for exact runs).
+  double mac_saved_pj = 0;
   [[nodiscard]] double total() const { return mac_pj + spad_pj + offchip_pj; }
 };
+
+/// Block products the run skipped: sum over the modes of MACs x blocks(m)^2, minus CNT_BLK. 0
+/// when CNT_BLK is 0 (records made before the counter existed: priced as exact; so is a run
+/// whose every block product was skipped). Throws std::invalid_argument when CNT_BLK exceeds the
+/// block products of the MACs (inconsistent counters).
+std::uint64_t skipped_blocks(const driver::Counters& c);
+
+/// The MAC energy the skipped block products of `c` did not cost: blk_share x E_m / blocks(m)^2
+/// per skipped block product of mode m. CNT_BLK is one counter for every mode, so the skipped
+/// products are attributed to the modes that ran in order of increasing price per block product
+/// (4-bit, 8-bit, 16-bit with the Envision table), each up to its MACs x blocks(m)^2: a lower
+/// bound of the saving, exact when the skipped products are all of the cheapest mode that ran
+/// (e.g. approximate 8-bit layers with a 16-bit classifier). docs/ENERGY.md "Approximate MACs".
+double skipped_mac_pj(const driver::Counters& c, const EnergyTable& t);
 
 /// The work recorded in `c` (a difference of counter snapshots) plus `offchip_bytes`.
 /// Throws std::invalid_argument when the table prices off-chip bytes and there are none

@@ -1,0 +1,180 @@
+// Ax-BxP on real networks (docs/AXBXP.md): per-layer configurations of approximate block
+// products, their file, the uniform family points and the greedy per-layer search of
+// `bitscale axbxp-search`. Even positions of the image directory calibrate and select, odd ones
+// evaluate: nothing reported on the evaluation images was chosen on them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bitscale/golden/numeric.hpp"
+#include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/study/energy.hpp"
+#include "bitscale/study/engine.hpp"
+#include "bitscale/study/stats.hpp"
+
+namespace bitscale::study {
+
+/// One Ax-BxP configuration per MAC layer of a quantized network (index = QuantizedNetwork::layers()).
+struct AxbxpConfig {
+  int bits = 8;                        ///< the network's bit-width the configuration was made for
+  std::vector<golden::Approx> layers;  ///< per MAC layer; exact where nothing is skipped
+  friend bool operator==(const AxbxpConfig&, const AxbxpConfig&) = default;
+};
+
+/// Every layer exact.
+AxbxpConfig exact_config(const quant::QuantizedNetwork& q);
+/// Family member c (golden::approx_family) on every MAC layer that runs in `mode` (with the
+/// study's 16-bit classifier, every layer but the classifier at 8 bits); the others exact.
+/// Throws std::invalid_argument for c outside the mode's family.
+AxbxpConfig uniform_config(const quant::QuantizedNetwork& q, golden::Mode mode, int c);
+/// Sets every layer's configuration; throws std::invalid_argument when the sizes or bit-widths
+/// differ or a mask is illegal in a layer's mode.
+void apply_config(const AxbxpConfig& config, quant::QuantizedNetwork& q);
+
+/// The configuration file (JSON): {"format": "bitscale-axbxp", "version": 1, "bits": 8,
+/// "layers": [{"layer": 3, "name": "<output tensor>", "approx": "c2"}, ...]}, listing every
+/// layer; "approx" is golden::parse_approx's text in the layer's mode.
+std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork& q);
+/// Reads a configuration file for `q`. Layers not listed are exact. Throws std::runtime_error
+/// naming the file and the key for malformed JSON, a wrong format or version, a "bits" other than
+/// q's, an unknown or repeated layer index, a "name" that is not the layer's, or an "approx"
+/// that is not a configuration of the layer's mode (an illegal mask).
+AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& q);
+
+/// One configuration run over a set of images.
+struct ImageSetRun {
+  std::vector<char> correct;      ///< per image: top-1 is the label
+  std::vector<double> energy_pj;  ///< per image (energy_breakdown of the run's counters)
+  std::vector<double> margin;     ///< per image: score margin P(top1) - P(top2) (the controller's confidence)
+  std::uint64_t blk = 0;          ///< block products computed, all images (CNT_BLK)
+  std::uint64_t blk_exact = 0;    ///< block products of the same MACs, exact
+  [[nodiscard]] std::size_t hits() const;
+  [[nodiscard]] double top1_pct() const;
+  [[nodiscard]] double mean_energy_pj() const;
+};
+
+/// Images decoded for a network with their labels.
+struct LabelledImages {
+  std::vector<std::string> files;
+  std::vector<std::vector<std::uint8_t>> rgb;
+  std::vector<int> label;  ///< model output index (data::model_index)
+};
+
+/// Runs `q` over `images` on `jobs` threads (each with its own golden accelerator from `factory`).
+ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& images, const EnergyTable& table,
+                       const AcceleratorFactory& factory, int jobs);
+
+/// The search: layers in 8-bit mode, largest MAC count first; for each, the most aggressive
+/// family member c = approx_family_max .. 1 whose configuration (the layers accepted so far plus
+/// this one) keeps the selection top-1 within `max_drop_pp` of exact 8 bits is accepted, else the
+/// layer stays exact.
+struct SearchStep {
+  std::size_t layer = 0;
+  int c = 0;             ///< the family member tried
+  std::size_t hits = 0;  ///< selection images correct with it
+  bool accepted = false;
+};
+
+struct AxbxpJob {
+  std::string model, images, synsets, labels;  ///< "": the defaults
+  std::string calib;                           ///< calibration JSON or image directory ("": the even positions)
+  int calib_limit = 50;
+  double max_drop_pp = 1.0;
+  int select_limit = 0;  ///< at most this many selection images (spread; 0: all even positions)
+  int eval_limit = 0;    ///< at most this many evaluation images (spread; 0: all odd positions)
+  std::string config;    ///< a configuration file to evaluate instead of searching one
+  std::string energy;    ///< energy table file ("": the model's default)
+  EnergyModel energy_model = EnergyModel::kMac;
+  Bootstrap boot;
+  int jobs = 1;
+  /// Ladders of the dynamic controller to compare (parse_ladder each).
+  std::vector<std::string> ladders{"8,16", "8c1,8,16", "8s,8,16", "8s,16"};
+  std::string out;  ///< output directory (axbxp_config.json, axbxp.json, axbxp.md)
+  AcceleratorFactory factory;
+};
+
+/// A configuration's figures on one image set, against exact 8 bits and static 16 bits on the
+/// same images (paired bootstrap intervals, 95 %).
+struct AxbxpPoint {
+  std::string name;
+  Estimate top1_pct;
+  Estimate drop_pp;      ///< exact 8-bit top-1 minus this top-1
+  double energy_pj = 0;  ///< mean per image
+  double gain_vs8 = 0;   ///< exact 8-bit energy / this energy
+  double gain_vs16 = 0;  ///< static 16-bit energy / this energy
+  double blk_kept = 1;   ///< block products computed / those of exact MACs
+};
+
+struct AxbxpLayerRow {
+  std::size_t layer = 0;
+  std::string name;
+  int bits = 8;
+  std::int64_t macs = 0;
+  golden::Approx approx;
+};
+
+/// A rung of a bit-width ladder with Ax-BxP levels: "16", "8", "4" (exact) or "<bits>c<N>"
+/// (family member N of that mode on every layer in it, e.g. "8c1"), or "8s" (the searched or
+/// loaded per-layer configuration at 8 bits).
+struct Rung {
+  int bits = 8;
+  int c = 0;            ///< family member (0: exact)
+  bool config = false;  ///< the per-layer configuration
+  friend bool operator==(const Rung&, const Rung&) = default;
+};
+/// Parses a rung; throws std::invalid_argument naming the text (unknown bit-width, member outside
+/// the mode's family 0 .. approx_family_max, trailing text).
+Rung parse_rung(std::string_view text);
+std::string to_string(const Rung& r);
+/// A ladder: comma-separated rungs, strictly increasing in cost order as given (e.g. "8c1,8,16");
+/// throws std::invalid_argument naming the text for an empty ladder, a bad rung or a repeated one.
+std::vector<Rung> parse_ladder(std::string_view text);
+
+/// The dynamic controller over a ladder: every image runs at the first rung, and again at the
+/// next while its score margin is below the threshold (the seed paper's rule). `runs[i]` is rung
+/// i over the images; energy is the sum of the rungs run.
+struct LadderOutcome {
+  double threshold = 1;
+  std::size_t hits = 0, images = 0;
+  double energy_pj = 0;               ///< mean per image
+  std::vector<std::size_t> accepted;  ///< images accepted per rung
+};
+LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold);
+/// The smallest threshold among 0, the selection margins of the non-final rungs (just above each)
+/// and 1 whose top-1 drop vs the last rung alone stays within `max_drop_pp` on these runs.
+double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double max_drop_pp);
+
+struct LadderPoint {
+  std::string ladder;
+  double threshold = 1;  ///< chosen on the selection images
+  LadderOutcome selection, evaluation;
+  double eval_drop_pp = 0;     ///< vs the last rung alone on the evaluation images
+  double eval_saving_pct = 0;  ///< vs static 16-bit on the evaluation images
+};
+
+struct AxbxpResult {
+  std::string model, image_dir, energy_source;
+  std::size_t selection_images = 0, evaluation_images = 0;
+  double max_drop_pp = 0;
+  bool searched = false;  ///< false: the configuration came from job.config
+  AxbxpConfig config;
+  std::vector<AxbxpLayerRow> layers;   ///< per MAC layer with the configuration
+  std::vector<SearchStep> steps;       ///< the search, in order
+  std::vector<AxbxpPoint> selection;   ///< on the selection images: exact 8, the configuration
+  std::vector<AxbxpPoint> evaluation;  ///< on the evaluation images: 16, exact 8, uniform c, the configuration
+  std::vector<LadderPoint> ladders;    ///< job.ladders, threshold on the selection images
+};
+
+/// Calibrates, searches (or loads job.config), evaluates, and writes the outputs to job.out.
+/// Throws std::invalid_argument / std::runtime_error with context.
+AxbxpResult run_axbxp(const AxbxpJob& job, const std::function<void(const std::string&)>& inform = {});
+/// The figures as printed (a Markdown report).
+std::string axbxp_report(const AxbxpResult& r);
+
+}  // namespace bitscale::study

@@ -1,0 +1,561 @@
+#include "bitscale/study/axbxp.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "bitscale/data/dataset.hpp"
+#include "bitscale/data/image.hpp"
+#include "bitscale/data/labels.hpp"
+#include "bitscale/model/load.hpp"
+#include "bitscale/quant/calibrate.hpp"
+#include "bitscale/quant/traffic.hpp"
+#include "bitscale/study/confidence.hpp"
+#include "bitscale/util/file.hpp"
+
+namespace bitscale::study {
+
+namespace {
+
+using Inform = std::function<void(const std::string&)>;
+constexpr const char* kFormat = "bitscale-axbxp";
+constexpr int kVersion = 1;
+
+golden::Mode layer_mode(const quant::QuantizedNetwork& q, std::size_t i) {
+  return q.op_mode(static_cast<std::size_t>(q.layers()[i].op));
+}
+
+std::string layer_name(const quant::QuantizedNetwork& q, std::size_t i) {
+  const model::Network& net = q.network();
+  const auto& op = net.ops().at(static_cast<std::size_t>(q.layers()[i].op));
+  const auto& names = net.tensor_names();
+  return op.output >= 0 && static_cast<std::size_t>(op.output) < names.size()
+             ? names[static_cast<std::size_t>(op.output)]
+             : fmt::format("op {}", q.layers()[i].op);
+}
+
+std::int64_t layer_macs(const quant::QuantizedNetwork& q, std::size_t i) {
+  return q.layers()[i].prepared.layer.shape.macs();
+}
+
+// The text of a layer's configuration in the file: "exact", "c<N>" for a family member, else the mask.
+std::string approx_text(golden::Approx x, golden::Mode m) {
+  if (x.exact()) return "exact";
+  for (int c = 1; c <= golden::approx_family_max(m); ++c) {
+    if (golden::approx_family(m, c) == x) return fmt::format("c{}", c);
+  }
+  return golden::to_string(x);
+}
+
+// A percentage from a fraction over the image indices of a resample.
+double mean_pct(const std::vector<char>& v, std::span<const std::uint32_t> idx) {
+  std::size_t s = 0;
+  for (const std::uint32_t i : idx) s += v[i] ? 1 : 0;
+  return 100.0 * static_cast<double>(s) / static_cast<double>(idx.size());
+}
+
+// `cfg` against `base` (exact 8 bits) and `b16` (static 16 bits) on the same images.
+AxbxpPoint make_point(const std::string& name, const ImageSetRun& cfg, const ImageSetRun& base, const ImageSetRun& b16,
+                      const Bootstrap& boot) {
+  AxbxpPoint p;
+  p.name = name;
+  const std::size_t n = cfg.correct.size();
+  std::vector<std::uint32_t> all(n);
+  std::iota(all.begin(), all.end(), 0u);
+  const Resamples rs(n, boot);
+  p.top1_pct.value = mean_pct(cfg.correct, all);
+  p.top1_pct.ci =
+      percentile_interval(replicate(rs, [&](auto idx) { return mean_pct(cfg.correct, idx); }), p.top1_pct.value);
+  const auto drop = [&](std::span<const std::uint32_t> idx) {
+    return mean_pct(base.correct, idx) - mean_pct(cfg.correct, idx);
+  };
+  p.drop_pp.value = drop(all);
+  p.drop_pp.ci = percentile_interval(replicate(rs, drop), p.drop_pp.value);
+  p.energy_pj = cfg.mean_energy_pj();
+  p.gain_vs8 = base.mean_energy_pj() / p.energy_pj;
+  p.gain_vs16 = b16.mean_energy_pj() / p.energy_pj;
+  p.blk_kept = cfg.blk_exact ? static_cast<double>(cfg.blk) / static_cast<double>(cfg.blk_exact) : 1.0;
+  return p;
+}
+
+LabelledImages load_labelled(const std::vector<std::string>& files, const model::Network& net,
+                             const data::Labeler& labeler, const Inform& inform) {
+  LabelledImages out;
+  for (const auto& f : files) {
+    const auto label = labeler(f);
+    if (!label) {
+      inform(fmt::format("skipping {}: no label (no synset in its name or folder)", f));
+      continue;
+    }
+    try {
+      out.rgb.push_back(data::load_for_model(f, net.input_h(), net.input_w()).rgb);
+    } catch (const std::exception& e) {
+      inform(fmt::format("skipping {}: {}", f, e.what()));
+      continue;
+    }
+    out.files.push_back(f);
+    out.label.push_back(data::model_index(*label));
+  }
+  return out;
+}
+
+}  // namespace
+
+AxbxpConfig exact_config(const quant::QuantizedNetwork& q) {
+  AxbxpConfig c;
+  c.bits = q.bits();
+  c.layers.assign(q.layers().size(), golden::Approx{});
+  return c;
+}
+
+AxbxpConfig uniform_config(const quant::QuantizedNetwork& q, golden::Mode mode, int c) {
+  AxbxpConfig cfg = exact_config(q);
+  const golden::Approx x = golden::approx_family(mode, c);
+  for (std::size_t i = 0; i < cfg.layers.size(); ++i) {
+    if (layer_mode(q, i) == mode) cfg.layers[i] = x;
+  }
+  return cfg;
+}
+
+void apply_config(const AxbxpConfig& config, quant::QuantizedNetwork& q) {
+  if (config.bits != q.bits() || config.layers.size() != q.layers().size()) {
+    throw std::invalid_argument(
+        fmt::format("Ax-BxP configuration of {} layers at {} bits for a network of {} MAC layers at {} bits",
+                    config.layers.size(), config.bits, q.layers().size(), q.bits()));
+  }
+  for (std::size_t i = 0; i < config.layers.size(); ++i) q.set_approx(i, config.layers[i]);
+}
+
+std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork& q) {
+  using J = nlohmann::ordered_json;
+  J layers = J::array();
+  for (std::size_t i = 0; i < config.layers.size(); ++i) {
+    layers.push_back({{"layer", i},
+                      {"name", layer_name(q, i)},
+                      {"bits", golden::bits(layer_mode(q, i))},
+                      {"approx", approx_text(config.layers[i], layer_mode(q, i))}});
+  }
+  const J j{{"format", kFormat}, {"version", kVersion}, {"bits", config.bits}, {"layers", layers}};
+  return j.dump(2) + "\n";
+}
+
+AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& q) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(fmt::format("Ax-BxP configuration '{}': cannot open", path));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("Ax-BxP configuration '{}': malformed JSON: {}", path, e.what()));
+  }
+  const auto fail = [&](const std::string& key, const std::string& what) {
+    return std::runtime_error(fmt::format("Ax-BxP configuration '{}': {}: {}", path, key, what));
+  };
+  if (!j.is_object()) throw fail("(top level)", "not a JSON object");
+  if (!j.contains("format") || j["format"] != kFormat)
+    throw fail("\"format\"", fmt::format("expected \"{}\"", kFormat));
+  if (!j.contains("version") || j["version"] != kVersion)
+    throw fail("\"version\"", fmt::format("expected {}", kVersion));
+  if (j.contains("bits") && (!j["bits"].is_number_integer() || j["bits"].get<int>() != q.bits())) {
+    throw fail("\"bits\"", fmt::format("{} but the network runs at {} bits", j["bits"].dump(), q.bits()));
+  }
+  if (!j.contains("layers") || !j["layers"].is_array()) throw fail("\"layers\"", "missing or not an array");
+  AxbxpConfig cfg = exact_config(q);
+  std::set<std::size_t> seen;
+  for (std::size_t e = 0; e < j["layers"].size(); ++e) {
+    const auto& l = j["layers"][e];
+    const std::string where = fmt::format("\"layers\"[{}]", e);
+    if (!l.is_object()) throw fail(where, "not an object");
+    if (!l.contains("layer") || !l["layer"].is_number_integer())
+      throw fail(where + ".\"layer\"", "missing or not an integer");
+    const auto idx = l["layer"].get<long long>();
+    if (idx < 0 || static_cast<std::size_t>(idx) >= cfg.layers.size()) {
+      throw fail(where + ".\"layer\"",
+                 fmt::format("unknown layer {} (the network has MAC layers 0 .. {})", idx, cfg.layers.size() - 1));
+    }
+    const auto i = static_cast<std::size_t>(idx);
+    if (!seen.insert(i).second) throw fail(where + ".\"layer\"", fmt::format("layer {} given twice", i));
+    if (l.contains("name") && (!l["name"].is_string() || l["name"].get<std::string>() != layer_name(q, i))) {
+      throw fail(where + ".\"name\"", fmt::format("{} but layer {} is \"{}\" (a configuration of another network?)",
+                                                  l["name"].dump(), i, layer_name(q, i)));
+    }
+    if (!l.contains("approx") || !l["approx"].is_string()) throw fail(where + ".\"approx\"", "missing or not a string");
+    try {
+      cfg.layers[i] = golden::parse_approx(l["approx"].get<std::string>(), layer_mode(q, i));
+    } catch (const std::exception& ex) {
+      throw fail(where + ".\"approx\"",
+                 fmt::format("layer {} runs at {} bits: {}", i, golden::bits(layer_mode(q, i)), ex.what()));
+    }
+  }
+  return cfg;
+}
+
+std::size_t ImageSetRun::hits() const {
+  return static_cast<std::size_t>(std::count(correct.begin(), correct.end(), 1));
+}
+
+double ImageSetRun::top1_pct() const {
+  return correct.empty() ? 0.0 : 100.0 * static_cast<double>(hits()) / static_cast<double>(correct.size());
+}
+
+double ImageSetRun::mean_energy_pj() const {
+  return energy_pj.empty()
+             ? 0.0
+             : std::accumulate(energy_pj.begin(), energy_pj.end(), 0.0) / static_cast<double>(energy_pj.size());
+}
+
+ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& images, const EnergyTable& table,
+                       const AcceleratorFactory& factory, int jobs) {
+  const std::size_t n = images.rgb.size();
+  ImageSetRun r;
+  r.correct.assign(n, 0);
+  r.energy_pj.assign(n, 0.0);
+  r.margin.assign(n, 0.0);
+  std::vector<std::uint64_t> blk(n, 0), blk_exact(n, 0);
+  const std::uint64_t offchip = quant::offchip_bytes(q);
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto worker = [&] {
+    try {
+      auto acc = factory(driver::Backend::kGolden);
+      for (std::size_t i = next++; i < n; i = next++) {
+        const quant::QuantResult res = q.run(*acc, images.rgb[i]);
+        const TopK top = top_k(res.probabilities, 1);
+        r.correct[i] = !top.index.empty() && top.index[0] == images.label[i] ? 1 : 0;
+        r.margin[i] = score_margin(res.probabilities);
+        r.energy_pj[i] = energy_breakdown(res.counters, offchip, table).total();
+        const driver::Counters& c = res.counters;
+        blk[i] = c.blk;
+        blk_exact[i] = c.mac16 * 16 + c.mac8 * 4 + c.mac4;
+      }
+    } catch (...) {
+      const std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next = n;
+    }
+  };
+  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(n)));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  r.blk = std::accumulate(blk.begin(), blk.end(), std::uint64_t{0});
+  r.blk_exact = std::accumulate(blk_exact.begin(), blk_exact.end(), std::uint64_t{0});
+  return r;
+}
+
+Rung parse_rung(std::string_view text) {
+  const auto bad = [&](const std::string& why) {
+    return std::invalid_argument(fmt::format("ladder rung '{}': {} (expected 16, 8, 4, <bits>c<N> or 8s)", text, why));
+  };
+  std::size_t p = 0;
+  while (p < text.size() && text[p] >= '0' && text[p] <= '9') ++p;
+  Rung r;
+  const std::string_view digits = text.substr(0, p);
+  if (digits == "16")
+    r.bits = 16;
+  else if (digits == "8")
+    r.bits = 8;
+  else if (digits == "4")
+    r.bits = 4;
+  else
+    throw bad("no bit-width 4, 8 or 16");
+  const std::string_view rest = text.substr(p);
+  if (rest.empty()) return r;
+  if (rest == "s") {
+    if (r.bits != 8) throw bad("the per-layer configuration is an 8-bit one");
+    r.config = true;
+    return r;
+  }
+  if (rest.size() < 2 || rest[0] != 'c') throw bad("unexpected text after the bit-width");
+  int c = 0;
+  for (const char ch : rest.substr(1)) {
+    if (ch < '0' || ch > '9' || c > 100) throw bad("the family member is not a small number");
+    c = 10 * c + (ch - '0');
+  }
+  const golden::Mode m = r.bits == 16 ? golden::Mode::k16 : r.bits == 8 ? golden::Mode::k8 : golden::Mode::k4;
+  if (c > golden::approx_family_max(m))
+    throw bad(fmt::format("the {}-bit family has members 0 .. {}", r.bits, golden::approx_family_max(m)));
+  r.c = c;
+  return r;
+}
+
+std::string to_string(const Rung& r) {
+  return r.config ? fmt::format("{}s", r.bits) : r.c ? fmt::format("{}c{}", r.bits, r.c) : fmt::format("{}", r.bits);
+}
+
+std::vector<Rung> parse_ladder(std::string_view text) {
+  std::vector<Rung> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const Rung r = parse_rung(text.substr(start, comma - start));
+    if (std::find(out.begin(), out.end(), r) != out.end())
+      throw std::invalid_argument(fmt::format("ladder '{}': rung '{}' given twice", text, to_string(r)));
+    out.push_back(r);
+    start = comma + 1;
+  }
+  if (out.empty()) throw std::invalid_argument(fmt::format("ladder '{}': no rung", text));
+  return out;
+}
+
+LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold) {
+  if (runs.empty()) throw std::invalid_argument("a ladder without rungs");
+  LadderOutcome o;
+  o.threshold = threshold;
+  o.images = runs[0]->correct.size();
+  o.accepted.assign(runs.size(), 0);
+  double energy = 0;
+  for (std::size_t i = 0; i < o.images; ++i) {
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      energy += runs[k]->energy_pj[i];
+      if (k + 1 == runs.size() || runs[k]->margin[i] >= threshold) {
+        o.hits += runs[k]->correct[i] ? 1 : 0;
+        ++o.accepted[k];
+        break;
+      }
+    }
+  }
+  o.energy_pj = o.images ? energy / static_cast<double>(o.images) : 0.0;
+  return o;
+}
+
+double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double max_drop_pp) {
+  std::vector<double> cand{0.0, 2.0};  // 2: every image climbs to the last rung
+  for (std::size_t k = 0; k + 1 < runs.size(); ++k) {
+    for (const double m : runs[k]->margin) {
+      cand.push_back(m);
+      cand.push_back(std::nextafter(m, 3.0));
+    }
+  }
+  std::sort(cand.begin(), cand.end());
+  cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
+  const double n = static_cast<double>(runs.back()->correct.size());
+  const double last = static_cast<double>(runs.back()->hits());
+  for (const double t : cand) {
+    const LadderOutcome o = run_ladder(runs, t);
+    if (100.0 * (last - static_cast<double>(o.hits)) / n <= max_drop_pp + 1e-9) return t;
+  }
+  return 2.0;
+}
+
+AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
+  const Inform inform = inform_cb ? inform_cb : Inform([](const std::string&) {});
+  if (!job.factory) throw std::invalid_argument("axbxp: no accelerator factory");
+  if (!(job.max_drop_pp >= 0))
+    throw std::invalid_argument(fmt::format("--max-drop {} (must be >= 0)", job.max_drop_pp));
+  if (job.out.empty()) throw std::invalid_argument("axbxp: no output directory (--out)");
+  const data::DataPaths d = data::resolve_data_paths(data::DataPaths{job.model, job.images, job.synsets, job.labels});
+  AxbxpResult r;
+  r.model = d.need_model();
+  r.image_dir = d.need_images();
+  r.max_drop_pp = job.max_drop_pp;
+  const EnergyTable table = energy_table(job.energy, job.energy_model);
+  r.energy_source = table.source;
+  const model::Model model = model::load_model(r.model);
+  const model::Network net(model);
+  const data::Synsets syn(d.need_synsets());
+  const data::Labeler labeler = data::Labeler::with_file(syn, d.labels);
+  const auto split = data::split_even_odd(data::list_images(r.image_dir, inform));
+  if (split.calibration.empty() || split.evaluation.empty())
+    throw std::invalid_argument(
+        fmt::format("{}: fewer than 2 images (even positions select, odd ones evaluate)", r.image_dir));
+  const quant::Calibration calib =
+      quant::obtain_calibration(net, job.calib, split.calibration, job.calib_limit, std::max(1, job.jobs), inform);
+  const LabelledImages sel = load_labelled(data::spread(split.calibration, job.select_limit), net, labeler, inform);
+  const LabelledImages eva = load_labelled(data::spread(split.evaluation, job.eval_limit), net, labeler, inform);
+  if (sel.files.empty() || eva.files.empty())
+    throw std::invalid_argument(fmt::format("{}: no labelled, decodable image to select or evaluate on", r.image_dir));
+  r.selection_images = sel.files.size();
+  r.evaluation_images = eva.files.size();
+
+  const auto acc = job.factory(driver::Backend::kGolden);
+  quant::QuantizedNetwork q8(net, calib, 8, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
+  quant::QuantizedNetwork q16(net, calib, 16, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
+  const auto run = [&](const AxbxpConfig& cfg, const LabelledImages& imgs) {
+    apply_config(cfg, q8);
+    return run_images(q8, imgs, table, job.factory, job.jobs);
+  };
+
+  // A configuration file is read before anything runs (a bad one fails fast).
+  if (!job.config.empty()) r.config = load_config(job.config, q8);
+  // The configuration: searched on the selection images, or read.
+  const AxbxpConfig exact = exact_config(q8);
+  const ImageSetRun sel8 = run(exact, sel);
+  const ImageSetRun sel16 = run_images(q16, sel, table, job.factory, job.jobs);
+  if (job.config.empty()) {
+    r.searched = true;
+    inform(fmt::format("exact 8-bit: {}/{} selection images correct", sel8.hits(), sel.files.size()));
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < q8.layers().size(); ++i) {
+      if (layer_mode(q8, i) == golden::Mode::k8) order.push_back(i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return layer_macs(q8, a) > layer_macs(q8, b); });
+    AxbxpConfig cur = exact;
+    const double n = static_cast<double>(sel.files.size());
+    for (const std::size_t layer : order) {
+      for (int c = golden::approx_family_max(golden::Mode::k8); c >= 1; --c) {
+        AxbxpConfig cand = cur;
+        cand.layers[layer] = golden::approx_family(golden::Mode::k8, c);
+        const ImageSetRun res = run(cand, sel);
+        SearchStep s{layer, c, res.hits(), false};
+        const double drop = 100.0 * (static_cast<double>(sel8.hits()) - static_cast<double>(res.hits())) / n;
+        s.accepted = drop <= job.max_drop_pp + 1e-9;
+        r.steps.push_back(s);
+        inform(fmt::format("layer {:>3} ({}) c{}: {}/{} correct, drop {:.2f} pp: {}", layer, layer_name(q8, layer), c,
+                           res.hits(), sel.files.size(), drop, s.accepted ? "accepted" : "rejected"));
+        if (s.accepted) {
+          cur = cand;
+          break;
+        }
+      }
+    }
+    r.config = cur;
+  }
+  for (std::size_t i = 0; i < q8.layers().size(); ++i) {
+    r.layers.push_back(
+        AxbxpLayerRow{i, layer_name(q8, i), golden::bits(layer_mode(q8, i)), layer_macs(q8, i), r.config.layers[i]});
+  }
+  const std::string cfg_name = r.searched ? "8-bit, per-layer search" : "8-bit, configuration " + job.config;
+  const std::vector<std::vector<Rung>> ladders = [&] {
+    std::vector<std::vector<Rung>> l;
+    for (const auto& text : job.ladders) l.push_back(parse_ladder(text));
+    return l;
+  }();
+
+  // Every rung's run on each image set, computed once.
+  std::unique_ptr<quant::QuantizedNetwork> q4;
+  std::map<std::string, ImageSetRun> sel_runs, eva_runs;
+  sel_runs["8"] = sel8;
+  sel_runs["16"] = sel16;
+  const auto rung_run = [&](const Rung& rung, bool evaluation) -> const ImageSetRun& {
+    auto& cache = evaluation ? eva_runs : sel_runs;
+    const std::string key = to_string(rung);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second;
+    const LabelledImages& imgs = evaluation ? eva : sel;
+    quant::QuantizedNetwork* q = &q8;
+    if (rung.bits == 16) q = &q16;
+    if (rung.bits == 4) {
+      if (!q4)
+        q4 = std::make_unique<quant::QuantizedNetwork>(net, calib, 4, *acc, quant::WeightFl::kChannel,
+                                                       kArrayQuantDefaults);
+      q = q4.get();
+    }
+    const golden::Mode m = q->mode();
+    apply_config(rung.config ? r.config : uniform_config(*q, m, rung.c), *q);
+    return cache.emplace(key, run_images(*q, imgs, table, job.factory, job.jobs)).first->second;
+  };
+  const Rung r8{8, 0, false}, r16{16, 0, false}, rs{8, 0, true};
+  r.selection.push_back(make_point("16-bit exact", sel16, sel8, sel16, job.boot));
+  r.selection.push_back(make_point("8-bit exact", sel8, sel8, sel16, job.boot));
+  r.selection.push_back(make_point(cfg_name, rung_run(rs, false), sel8, sel16, job.boot));
+
+  // Evaluation images: static 16, exact 8, every uniform family member, the configuration.
+  const ImageSetRun& ev16 = rung_run(r16, true);
+  const ImageSetRun& ev8 = rung_run(r8, true);
+  r.evaluation.push_back(make_point("16-bit exact", ev16, ev8, ev16, job.boot));
+  r.evaluation.push_back(make_point("8-bit exact", ev8, ev8, ev16, job.boot));
+  for (int c = 1; c <= golden::approx_family_max(golden::Mode::k8); ++c) {
+    r.evaluation.push_back(
+        make_point(fmt::format("8-bit, uniform c{}", c), rung_run(Rung{8, c, false}, true), ev8, ev16, job.boot));
+  }
+  r.evaluation.push_back(make_point(cfg_name, rung_run(rs, true), ev8, ev16, job.boot));
+
+  // The dynamic controller over each ladder: threshold on the selection images, figures on the evaluation ones.
+  for (std::size_t li = 0; li < ladders.size(); ++li) {
+    std::vector<const ImageSetRun*> s, e;
+    for (const Rung& rung : ladders[li]) {
+      s.push_back(&rung_run(rung, false));
+      e.push_back(&rung_run(rung, true));
+    }
+    LadderPoint p;
+    p.ladder = job.ladders[li];
+    p.threshold = select_ladder_threshold(s, job.max_drop_pp);
+    p.selection = run_ladder(s, p.threshold);
+    p.evaluation = run_ladder(e, p.threshold);
+    const double n = static_cast<double>(p.evaluation.images);
+    p.eval_drop_pp = 100.0 * (static_cast<double>(e.back()->hits()) - static_cast<double>(p.evaluation.hits)) / n;
+    p.eval_saving_pct = 100.0 * (1.0 - p.evaluation.energy_pj / ev16.mean_energy_pj());
+    r.ladders.push_back(p);
+  }
+
+  std::filesystem::create_directories(job.out);
+  if (r.searched)
+    util::write_file((std::filesystem::path(job.out) / "axbxp_config.json").string(), config_json(r.config, q8));
+  util::write_file((std::filesystem::path(job.out) / "axbxp.md").string(), axbxp_report(r));
+  return r;
+}
+
+std::string axbxp_report(const AxbxpResult& r) {
+  std::string s = fmt::format(
+      "# Ax-BxP: {}\n\nimages: {} ({} selection images at even positions, {} evaluation "
+      "images at odd positions); energy: {}\n",
+      r.model, r.image_dir, r.selection_images, r.evaluation_images, r.energy_source);
+  if (r.searched)
+    s += fmt::format("search budget: top-1 drop <= {} pp vs exact 8-bit on the selection images\n", r.max_drop_pp);
+  const auto table = [&](const std::vector<AxbxpPoint>& pts, const char* title) {
+    s += fmt::format(
+        "\n## {}\n\n| configuration | top-1 % [95 % CI] | drop vs exact 8-bit, pp [95 % CI] | energy/image "
+        "(µJ) | gain vs 8-bit | gain vs 16-bit | block products kept |\n|---|---|---|---|---|---|---|\n",
+        title);
+    for (const AxbxpPoint& p : pts) {
+      s += fmt::format(
+          "| {} | {:.1f} [{:.1f}, {:.1f}] | {:+.1f} [{:+.1f}, {:+.1f}] | {:.2f} | {:.3f}× | {:.2f}× | {:.1f} % |\n",
+          p.name, p.top1_pct.value, p.top1_pct.ci.lo, p.top1_pct.ci.hi, p.drop_pp.value, p.drop_pp.ci.lo,
+          p.drop_pp.ci.hi, p.energy_pj * 1e-6, p.gain_vs8, p.gain_vs16, 100 * p.blk_kept);
+    }
+  };
+  table(r.selection, "Selection images (the search's data)");
+  table(r.evaluation, "Evaluation images (not used for the search)");
+  if (!r.ladders.empty()) {
+    s += fmt::format(
+        "\n## Dynamic controller over ladders (T_h: smallest with top-1 drop <= {} pp vs the last rung alone on the "
+        "selection images)\n\n| ladder | T_h | selection top-1 % | evaluation top-1 % | evaluation drop vs last rung, "
+        "pp "
+        "| evaluation energy/image (µJ) | saving vs 16-bit | images accepted per rung (evaluation) |\n"
+        "|---|---|---|---|---|---|---|---|\n",
+        r.max_drop_pp);
+    for (const LadderPoint& p : r.ladders) {
+      const auto pct = [](const LadderOutcome& o) {
+        return o.images ? 100.0 * static_cast<double>(o.hits) / static_cast<double>(o.images) : 0.0;
+      };
+      s += fmt::format("| {} | {:.4f} | {:.1f} | {:.1f} | {:+.1f} | {:.2f} | {:.1f} % | {} |\n", p.ladder, p.threshold,
+                       pct(p.selection), pct(p.evaluation), p.eval_drop_pp, p.evaluation.energy_pj * 1e-6,
+                       p.eval_saving_pct, fmt::join(p.evaluation.accepted, " / "));
+    }
+  }
+  s += "\n## Per-layer configuration\n\n| layer | name | bits | MACs | configuration |\n|---|---|---|---|---|\n";
+  for (const AxbxpLayerRow& l : r.layers) {
+    const golden::Mode m = l.bits == 16 ? golden::Mode::k16 : l.bits == 8 ? golden::Mode::k8 : golden::Mode::k4;
+    s += fmt::format("| {} | {} | {} | {} | {} |\n", l.layer, l.name.substr(0, l.name.find(';')), l.bits, l.macs,
+                     approx_text(l.approx, m));
+  }
+  if (!r.steps.empty()) {
+    s += "\n## Search steps (selection images)\n\n| layer | c | correct | accepted |\n|---|---|---|---|\n";
+    for (const SearchStep& st : r.steps)
+      s += fmt::format("| {} | c{} | {}/{} | {} |\n", st.layer, st.c, st.hits, r.selection_images,
+                       st.accepted ? "yes" : "no");
+  }
+  return s;
+}
+
+}  // namespace bitscale::study
