@@ -239,7 +239,7 @@ Outcome run(const quant::QuantizedNetwork& q, driver::Accelerator& acc, const st
 }
 
 TEST(NetworkWorkspace, SameOutputsTwiceOnTwoThreadsAndOnTheRegisterLevelModel) {
-  const model::Network net = tflite::to_model(small_model(5));
+  const model::Network net(tflite::to_model(small_model(5)));
   std::mt19937 rng(6);
   quant::Calibrator cal(net);
   for (int i = 0; i < 6; ++i) cal.add(random_image(rng), fmt::format("calib{}", i));

@@ -326,7 +326,12 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
     QTensor& q = t[net.input_tensor()];
     q.fl = fl_[net.input_tensor()];
     q.v.resize(x.data.size());
-    for (std::size_t k = 0; k < x.data.size(); ++k) q.v[k] = quantize_value(x.data[k], q.fl, mode_);
+    // quantize_value(x, fl, mode) with the scale hoisted: ldexp(x, fl) == x * 2^fl exactly (a
+    // float times a power of two in double), then the same rounding and clamp.
+    const double scale = std::ldexp(1.0, q.fl);
+    const double lo = golden::min_value(mode_), hi = golden::max_value(mode_);
+    for (std::size_t k = 0; k < x.data.size(); ++k)
+      q.v[k] = static_cast<std::int32_t>(std::clamp(std::round(static_cast<double>(x.data[k]) * scale), lo, hi));
   }
   acc.clear_counters();
   for (std::size_t i = 0; i < ops.size(); ++i) {
