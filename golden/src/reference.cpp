@@ -464,8 +464,38 @@ void conv_dot(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Buff
   }
 }
 
+/// The output stage fused into the GEMM epilogue: y = min(max((acc + half[n]) >> sh[n], lo), hi) per
+/// output channel n, written as int32 into y (HWC) instead of the int64 accumulators.
+struct FusedStage {
+  const std::int64_t* sh;
+  const std::int64_t* half;
+  std::int64_t lo, hi;
+  std::int32_t* y;
+};
+
+}  // namespace
+
+namespace detail {
+
+/// One epilogue row of the fused stage: y[j] = stage(bias[j] + c[j]).
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void fused_stage_row(const std::int64_t* __restrict bias, const std::int32_t* __restrict c,
+                     const std::int64_t* __restrict sh, const std::int64_t* __restrict half, std::int64_t lo,
+                     std::int64_t hi, int n, std::int32_t* __restrict y) {
+  for (int j = 0; j < n; ++j)
+    y[j] = static_cast<std::int32_t>(std::min(std::max((bias[j] + c[j] + half[j]) >> sh[j], lo), hi));
+}
+
+}  // namespace detail
+
+namespace {
+
+/// With `fs`, the caller guarantees one pass and one K chunk (no 16-bit split, pairs <= chunk), and
+/// acc is not written.
 void conv_gemm(const Layer& layer, const LayerKernels* pk, const std::int16_t* x, std::int64_t* acc, Workspace& ws,
-               const Arith& ar) {
+               const Arith& ar, const FusedStage* fs) {
   const ConvShape& s = layer.shape;
   const GemmKernel kern = kernels()[g_kernel_index.load(std::memory_order_relaxed)].fn;
   const bool split16 = ar.split16;
@@ -545,6 +575,12 @@ void conv_gemm(const Layer& layer, const LayerKernels* pk, const std::int16_t* x
             const bool first = p0 == 0 && pass == 0;
             const std::int64_t* bn = bias + g * ng + n0;
             for (int r = 0; r < rows; ++r) {
+              if (fs != nullptr) {
+                const std::size_t n_at = static_cast<std::size_t>(g * ng + n0);
+                detail::fused_stage_row(bn, cbuf + r * kGemmLdc, fs->sh + n_at, fs->half + n_at, fs->lo, fs->hi, nvalid,
+                                        fs->y + (m0 + static_cast<std::size_t>(r)) * out_c + n_at);
+                continue;
+              }
               std::int64_t* o =
                   acc + (m0 + static_cast<std::size_t>(r)) * out_c + static_cast<std::size_t>(g * ng + n0);
               const std::int32_t* c = cbuf + r * kGemmLdc;
@@ -636,7 +672,7 @@ void conv_dispatch(const Layer& layer, const LayerKernels* pk, const std::int16_
   } else if (m <= 2) {
     conv_dot(layer, x, acc, ws.row, ar);
   } else {
-    conv_gemm(layer, pk, x, acc, ws, ar);
+    conv_gemm(layer, pk, x, acc, ws, ar, nullptr);
   }
 }
 
@@ -702,8 +738,21 @@ void validate_unsealed_fields(const Layer& l) {
   }
 }
 
-/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC).
-void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) {
+/// The per-channel shifts and rounding constants of the layer's output stage into ws.sh, ws.half (out.shift
+/// for every channel without channel shifts).
+void stage_channels(const Layer& layer, Workspace& ws) {
+  const std::size_t nc = static_cast<std::size_t>(layer.shape.out_c);
+  ws.sh.resize(nc), ws.half.resize(nc);
+  for (std::size_t c = 0; c < nc; ++c) {
+    ws.sh[c] = layer.shift(static_cast<int>(c));
+    ws.half[c] = ws.sh[c] == 0 ? 0 : std::int64_t{1} << (ws.sh[c] - 1);
+  }
+}
+
+/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC). With `fuse`,
+/// a GEMM layer that needs one pass over one K chunk (not 16-bit) goes through the output stage in
+/// the GEMM epilogue instead, into ws.y: then returns true and ws.acc is not written.
+bool conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws, bool fuse = false) {
   const LayerKernels* pk = sealed(layer);
   if (pk == nullptr) {
     layer.validate();
@@ -714,12 +763,24 @@ void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) 
   const ConvShape& s = layer.shape;
   const std::int16_t* x = unpack_i16(in, ws.x);
   const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  const Arith ar = arith_of(layer.mode);
+  const bool gemm = !(s.groups > 1 && s.groups == s.in_c) && m > 2;  // conv_dispatch's choice
+  const int pairs = (s.k() + 1) / 2;
+  if (fuse && layer.approx.exact() && gemm && !ar.split16 && std::int64_t{pairs} * 2 * ar.max_prod <= INT32_MAX) {
+    const StageBounds b = stage_bounds(layer);
+    stage_channels(layer, ws);
+    ws.y.resize(m * static_cast<std::size_t>(s.out_c));  // every value written by the epilogue
+    const FusedStage fs{ws.sh.data(), ws.half.data(), b.lo, b.hi, ws.y.data()};
+    conv_gemm(layer, pk, x, nullptr, ws, ar, &fs);
+    return true;
+  }
   ws.acc.resize(m * static_cast<std::size_t>(s.out_c));  // every path writes every accumulator
   if (layer.approx.exact()) {
     conv_dispatch(layer, pk, x, ws.acc.data(), ws, arith_of(layer.mode));
   } else {
     conv_approx(layer, x, ws.acc.data(), ws);
   }
+  return false;
 }
 
 }  // namespace
@@ -777,13 +838,15 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
 
 void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out) {
   Workspace& ws = workspace();
-  conv2d_acc_into(layer, in, ws);
+  const bool fused = conv2d_acc_into(layer, in, ws, true);
   const Buffer<std::int64_t>& acc = ws.acc;
   const ConvShape& s = layer.shape;
   const StageBounds b = stage_bounds(layer);
   Buffer<std::int32_t>& y = ws.y;
-  y.resize(acc.size());  // every value written by the output stage
-  if (layer.channel_shift.empty()) {
+  if (fused) {
+    // ws.y holds the outputs already
+  } else if (layer.channel_shift.empty()) {
+    y.resize(acc.size());  // every value written by the output stage
     detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
   } else {
     const std::size_t nc = static_cast<std::size_t>(s.out_c);
@@ -794,6 +857,7 @@ void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out) {
       sh[c] = layer.channel_shift[c];
       half[c] = sh[c] == 0 ? 0 : std::int64_t{1} << (sh[c] - 1);
     }
+    y.resize(acc.size());
     detail::output_stage_run_channels(acc.data(), acc.size() / nc, nc, sh.data(), half.data(), b.lo, b.hi, y.data());
   }
   out.h = s.out_h(), out.w = s.out_w(), out.c = s.out_c, out.mode = layer.mode;
