@@ -20,12 +20,13 @@ FunctionalDevice::FunctionalDevice(const DeviceParams& params) : p_(params) {
 driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
   const bool write = op == driver::BusOp::kWrite;
   driver::BusResponse r;
-  CounterValues inc{};
-  count_edge(inc, false);  // a tile completes within wait(): never busy at an access
+  // The edge's increments go into cnt_ after the branches below (a counter read returns the value
+  // before the edge; CLEAR drops them); only the counters an access can change are touched.
+  bool spad = false, start = false;
   const std::uint32_t region = addr >> rm::kAddrRegionLsb;
   const std::uint32_t index = addr & ((1u << rm::kAddrBankLsb) - 1u);
   if (region != rm::kRegionCsr) {
-    count_spad_lines(inc, write);
+    spad = true;
   } else if (!write) {
     if (index >= rm::kRegCntFirst && index <= rm::kRegCntLast) {
       r.rdata = cnt_[index - rm::kRegCntFirst];                                     // the value before this edge
@@ -42,7 +43,7 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
       tile_.bias_en = rm::kOutCfgBiasEnField.get(regs_[rm::kRegOUT_CFG]) != 0;
       tile_.approx = Approx{static_cast<std::uint16_t>(rm::kModeBlkskipField.get(regs_[rm::kRegMODE]))};
       tile_pending_ = true;
-      count_tile_start(inc, tile_);
+      start = true;
     }
     if (rm::kCtrlClearField.get(wdata) != 0) {
       cnt_ = CounterValues{};  // CLEAR drops the increments of its own edge
@@ -51,7 +52,9 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
   } else if (index < regs_.size() && rm::reg_access(index) == rm::Access::kRw) {  // configuration
     regs_[index] = wdata & rm::reg_mask(index);
   }
-  for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
+  count_edge(cnt_, false);  // a tile completes within wait(): never busy at an access
+  if (spad) count_spad_lines(cnt_, write);
+  if (start) count_tile_start(cnt_, tile_);
   return r;
 }
 
@@ -70,10 +73,8 @@ driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
 }
 
 void FunctionalDevice::count_lines(driver::BusOp op, std::uint64_t lines) {
-  CounterValues inc{};
-  inc[rm::kCntCycles] = lines;
-  count_spad_lines(inc, op == driver::BusOp::kWrite, lines);
-  for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
+  cnt_[rm::kCntCycles] += lines;
+  count_spad_lines(cnt_, op == driver::BusOp::kWrite, lines);
 }
 
 }  // namespace bitscale::golden

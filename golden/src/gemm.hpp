@@ -45,3 +45,15 @@ void gemm_kernel_avx512vnni(const std::int16_t* a, std::size_t lda, const std::i
 #endif
 
 }  // namespace bitscale::golden::detail
+
+namespace bitscale::golden::detail {
+
+/// MAC-peak loops: `iters` iterations of independent register-only MAC instructions of one
+/// kernel's ISA; return the int16 multiply-accumulates done. Call only where the ISA exists.
+#if defined(BITSCALE_GOLDEN_X86)
+std::uint64_t mac_peak_avx512vnni(std::uint64_t iters);
+std::uint64_t mac_peak_avx512bw(std::uint64_t iters);
+std::uint64_t mac_peak_avx2(std::uint64_t iters);
+#endif
+
+}  // namespace bitscale::golden::detail

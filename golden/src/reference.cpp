@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -122,11 +123,49 @@ struct Workspace {
   Buffer<std::int64_t> bias;    ///< GEMM: bias in int64 (0 without bias)
   Buffer<std::int16_t> xplane;  ///< Ax-BxP: one block plane of the input, HWC
   Buffer<std::int64_t> pacc;    ///< Ax-BxP: the accumulators of one block plane
+  Buffer<std::int64_t> sh;      ///< per-channel output stage: the shifts
+  Buffer<std::int64_t> half;    ///< per-channel output stage: the rounding constants
 };
 
 Workspace& workspace() {
   thread_local Workspace ws;
   return ws;
+}
+
+}  // namespace
+
+/// What seal() packs once per layer (see reference.hpp), and the storage it was packed from.
+struct detail::LayerKernels {
+  const std::int32_t* weights = nullptr;
+  std::size_t n_weights = 0;
+  const std::int32_t* bias = nullptr;
+  std::size_t n_bias = 0;
+  ConvShape shape;
+  Mode mode = Mode::k16;
+  std::vector<std::int16_t> wt;      ///< depthwise: weights [tap][n]
+  std::vector<std::int16_t> panels;  ///< GEMM: the weight panels of every group, group_stride apart
+  std::size_t group_stride = 0;
+  std::vector<std::int64_t> bias64;  ///< GEMM: bias in int64 (0 without bias)
+};
+
+namespace {
+
+using detail::LayerKernels;
+
+bool same_shape(const ConvShape& a, const ConvShape& b) {
+  return a.in_h == b.in_h && a.in_w == b.in_w && a.in_c == b.in_c && a.out_c == b.out_c && a.k_h == b.k_h &&
+         a.k_w == b.k_w && a.stride_h == b.stride_h && a.stride_w == b.stride_w && a.pad_top == b.pad_top &&
+         a.pad_left == b.pad_left && a.pad_bottom == b.pad_bottom && a.pad_right == b.pad_right && a.groups == b.groups;
+}
+
+/// The layer's packed operands if they still describe it, else nullptr.
+const LayerKernels* sealed(const Layer& l) {
+  const LayerKernels* k = l.kernels.get();
+  if (k == nullptr || k->weights != l.weights.data() || k->n_weights != l.weights.size() || k->bias != l.bias.data() ||
+      k->n_bias != l.bias.size() || k->mode != l.mode || !same_shape(k->shape, l.shape)) {
+    return nullptr;
+  }
+  return k;
 }
 
 // ---------------------------------------------------------------- unpack / pack
@@ -277,7 +316,16 @@ struct Arith {
 };
 Arith arith_of(Mode m) { return {m == Mode::k16, max_product(m)}; }
 
-void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws, const Arith& ar) {
+/// Depthwise weights [n][tap] as int16 [tap][n] (taps * out_c values into wt).
+void depthwise_taps(const Layer& layer, std::int16_t* wt) {
+  const std::size_t n = static_cast<std::size_t>(layer.shape.out_c);
+  const std::size_t taps = static_cast<std::size_t>(layer.shape.k_h) * static_cast<std::size_t>(layer.shape.k_w);
+  for (std::size_t c = 0; c < n; ++c)
+    for (std::size_t t = 0; t < taps; ++t) wt[t * n + c] = static_cast<std::int16_t>(layer.weights[c * taps + t]);
+}
+
+void conv_depthwise(const Layer& layer, const LayerKernels* pk, const std::int16_t* x, std::int64_t* acc, Workspace& ws,
+                    const Arith& ar) {
   const ConvShape& s = layer.shape;
   const int n = s.out_c, mult = s.out_c / s.in_c, taps = s.k_h * s.k_w;
   Buffer<std::int16_t>& xe = ws.xe;
@@ -291,17 +339,19 @@ void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc
             x[px * static_cast<std::size_t>(s.in_c) + static_cast<std::size_t>(c / mult)];
     xp = xe.data();
   }
-  Buffer<std::int16_t>& wt = ws.wt;
-  wt.resize(static_cast<std::size_t>(taps) * static_cast<std::size_t>(n));
-  for (int c = 0; c < n; ++c)
-    for (int t = 0; t < taps; ++t)
-      wt[static_cast<std::size_t>(t) * static_cast<std::size_t>(n) + static_cast<std::size_t>(c)] =
-          static_cast<std::int16_t>(layer.weights[static_cast<std::size_t>(c) * static_cast<std::size_t>(taps) +
-                                                  static_cast<std::size_t>(t)]);
+  const std::int16_t* wtp = nullptr;
+  if (pk != nullptr) {
+    wtp = pk->wt.data();
+  } else {
+    Buffer<std::int16_t>& wt = ws.wt;
+    wt.resize(static_cast<std::size_t>(taps) * static_cast<std::size_t>(n));
+    depthwise_taps(layer, wt.data());
+    wtp = wt.data();
+  }
   Buffer<std::int32_t>& acc32 = ws.acc32;
   acc32.resize(static_cast<std::size_t>(n));
   DepthwiseArgs d{};
-  d.x = xp, d.wt = wt.data(), d.out = acc, d.acc32 = acc32.data();
+  d.x = xp, d.wt = wtp, d.out = acc, d.acc32 = acc32.data();
   d.in_h = s.in_h, d.in_w = s.in_w, d.n = n;
   d.k_h = s.k_h, d.k_w = s.k_w, d.stride_h = s.stride_h, d.stride_w = s.stride_w;
   d.pad_top = s.pad_top, d.pad_left = s.pad_left, d.out_h = s.out_h(), d.out_w = s.out_w();
@@ -312,15 +362,16 @@ void conv_depthwise(const Layer& layer, const std::int16_t* x, std::int64_t* acc
 
 // ---------------------------------------------------------------- GEMM path
 
-/// Weights of group g as 16-channel panels (gemm.hpp layout), K padded to kp (even) with 0.
-void pack_weights(const Layer& layer, int g, int ng, int k, int kp, int ntiles, Buffer<std::int16_t>& panel) {
+/// Weights of group g as 16-channel panels (gemm.hpp layout), K padded to kp (even) with 0: ntiles *
+/// (kp / 2) * 2 * kGemmNR values into panel.
+void pack_weights(const Layer& layer, int g, int ng, int k, int kp, int ntiles, std::int16_t* panel) {
   const std::size_t pairs = static_cast<std::size_t>(kp / 2);
   const std::size_t tile_stride = pairs * 2 * kGemmNR;
-  panel.assign(static_cast<std::size_t>(ntiles) * tile_stride, 0);
+  std::fill_n(panel, static_cast<std::size_t>(ntiles) * tile_stride, std::int16_t{0});
   for (int n = 0; n < ng; ++n) {
     const std::int32_t* src = layer.weights.data() + static_cast<std::size_t>(g * ng + n) * static_cast<std::size_t>(k);
     std::int16_t* dst =
-        panel.data() + static_cast<std::size_t>(n / kGemmNR) * tile_stride + 2 * static_cast<std::size_t>(n % kGemmNR);
+        panel + static_cast<std::size_t>(n / kGemmNR) * tile_stride + 2 * static_cast<std::size_t>(n % kGemmNR);
     for (int i = 0; i < k; ++i) {
       dst[static_cast<std::size_t>(i >> 1) * 2 * kGemmNR + static_cast<std::size_t>(i & 1)] =
           static_cast<std::int16_t>(src[i]);
@@ -413,7 +464,38 @@ void conv_dot(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Buff
   }
 }
 
-void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws, const Arith& ar) {
+/// The output stage fused into the GEMM epilogue: y = min(max((acc + half[n]) >> sh[n], lo), hi) per
+/// output channel n, written as int32 into y (HWC) instead of the int64 accumulators.
+struct FusedStage {
+  const std::int64_t* sh;
+  const std::int64_t* half;
+  std::int64_t lo, hi;
+  std::int32_t* y;
+};
+
+}  // namespace
+
+namespace detail {
+
+/// One epilogue row of the fused stage: y[j] = stage(bias[j] + c[j]).
+#if defined(BITSCALE_GOLDEN_X86)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void fused_stage_row(const std::int64_t* __restrict bias, const std::int32_t* __restrict c,
+                     const std::int64_t* __restrict sh, const std::int64_t* __restrict half, std::int64_t lo,
+                     std::int64_t hi, int n, std::int32_t* __restrict y) {
+  for (int j = 0; j < n; ++j)
+    y[j] = static_cast<std::int32_t>(std::min(std::max((bias[j] + c[j] + half[j]) >> sh[j], lo), hi));
+}
+
+}  // namespace detail
+
+namespace {
+
+/// With `fs`, the caller guarantees one pass and one K chunk (no 16-bit split, pairs <= chunk), and
+/// acc is not written.
+void conv_gemm(const Layer& layer, const LayerKernels* pk, const std::int16_t* x, std::int64_t* acc, Workspace& ws,
+               const Arith& ar, const FusedStage* fs) {
   const ConvShape& s = layer.shape;
   const GemmKernel kern = kernels()[g_kernel_index.load(std::memory_order_relaxed)].fn;
   const bool split16 = ar.split16;
@@ -432,10 +514,14 @@ void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Wor
   const bool direct = !split16 && s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
                       s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 && k % 2 == 0;
 
-  Buffer<std::int64_t>& bias = ws.bias;
-  bias.assign(out_c, 0);
-  for (std::size_t i = 0; i < layer.bias.size(); ++i) bias[i] = layer.bias[i];
-  Buffer<std::int16_t>& panel = ws.panel;
+  const std::int64_t* bias = nullptr;
+  if (pk != nullptr) {
+    bias = pk->bias64.data();
+  } else {
+    ws.bias.assign(out_c, 0);
+    for (std::size_t i = 0; i < layer.bias.size(); ++i) ws.bias[i] = layer.bias[i];
+    bias = ws.bias.data();
+  }
   Buffer<std::int16_t>& abuf = ws.abuf;
   abuf.resize(static_cast<std::size_t>(kGemmMR) * static_cast<std::size_t>(kp));
   Buffer<std::int16_t>& ahi = ws.ahi;
@@ -443,7 +529,14 @@ void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Wor
   alignas(64) std::int32_t cbuf[kGemmMR * kGemmLdc];
 
   for (int g = 0; g < s.groups; ++g) {
-    pack_weights(layer, g, ng, k, kp, ntiles, panel);
+    const std::int16_t* panel = nullptr;
+    if (pk != nullptr) {
+      panel = pk->panels.data() + static_cast<std::size_t>(g) * pk->group_stride;
+    } else {
+      ws.panel.resize(static_cast<std::size_t>(ntiles) * tile_stride);
+      pack_weights(layer, g, ng, k, kp, ntiles, ws.panel.data());
+      panel = ws.panel.data();
+    }
     for (std::size_t m0 = 0; m0 < m_total; m0 += kGemmMR) {
       const int rows = static_cast<int>(std::min<std::size_t>(kGemmMR, m_total - m0));
       const std::int16_t* a = abuf.data();
@@ -472,7 +565,7 @@ void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Wor
         const int nb = std::min(kGemmMaxNB, ntiles - t0);
         const int n0 = t0 * kGemmNR;
         const int nvalid = std::min(nb * kGemmNR, ng - n0);
-        const std::int16_t* wt = panel.data() + static_cast<std::size_t>(t0) * tile_stride;
+        const std::int16_t* wt = panel + static_cast<std::size_t>(t0) * tile_stride;
         for (int p0 = 0; p0 < pairs; p0 += chunk) {
           const int np = std::min(chunk, pairs - p0);
           for (int pass = 0; pass < (split16 ? 2 : 1); ++pass) {
@@ -480,8 +573,14 @@ void conv_gemm(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Wor
             kern(ap, lda, wt + static_cast<std::size_t>(p0) * 2 * kGemmNR, tile_stride, np, nb, cbuf);
             const int sh = pass == 0 ? 0 : 8;
             const bool first = p0 == 0 && pass == 0;
-            const std::int64_t* bn = bias.data() + g * ng + n0;
+            const std::int64_t* bn = bias + g * ng + n0;
             for (int r = 0; r < rows; ++r) {
+              if (fs != nullptr) {
+                const std::size_t n_at = static_cast<std::size_t>(g * ng + n0);
+                detail::fused_stage_row(bn, cbuf + r * kGemmLdc, fs->sh + n_at, fs->half + n_at, fs->lo, fs->hi, nvalid,
+                                        fs->y + (m0 + static_cast<std::size_t>(r)) * out_c + n_at);
+                continue;
+              }
               std::int64_t* o =
                   acc + (m0 + static_cast<std::size_t>(r)) * out_c + static_cast<std::size_t>(g * ng + n0);
               const std::int32_t* c = cbuf + r * kGemmLdc;
@@ -557,7 +656,8 @@ namespace {
 
 /// The accumulators of `layer` on the int16 input x (HWC) into acc (out_h * out_w * out_c values),
 /// bias included, by the fastest path for its shape; `ar` bounds the operands.
-void conv_dispatch(const Layer& layer, const std::int16_t* x, std::int64_t* acc, Workspace& ws, const Arith& ar) {
+void conv_dispatch(const Layer& layer, const LayerKernels* pk, const std::int16_t* x, std::int64_t* acc, Workspace& ws,
+                   const Arith& ar) {
   const ConvShape& s = layer.shape;
   const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
   const std::size_t n = static_cast<std::size_t>(s.out_c);
@@ -568,11 +668,11 @@ void conv_dispatch(const Layer& layer, const std::int16_t* x, std::int64_t* acc,
       for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) acc[i * n + j] = layer.bias[j];
     }
-    conv_depthwise(layer, x, acc, ws, ar);
+    conv_depthwise(layer, pk, x, acc, ws, ar);
   } else if (m <= 2) {
     conv_dot(layer, x, acc, ws.row, ar);
   } else {
-    conv_gemm(layer, x, acc, ws, ar);
+    conv_gemm(layer, pk, x, acc, ws, ar, nullptr);
   }
 }
 
@@ -611,24 +711,76 @@ void conv_approx(const Layer& layer, const std::int16_t* x, std::int64_t* acc, W
       plane.weights[e] = wp;
     }
     for (std::size_t e = 0; e < nx; ++e) ws.xplane[e] = static_cast<std::int16_t>(block_of(x[e], i, mode));
-    conv_dispatch(plane, ws.xplane.data(), ws.pacc.data(), ws, ar);
+    conv_dispatch(plane, nullptr, ws.xplane.data(), ws.pacc.data(), ws, ar);
     for (std::size_t e = 0; e < m * n; ++e) acc[e] += ws.pacc[e] * (std::int64_t{1} << (4 * i));
   }
 }
 
-/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC).
-void conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws) {
-  layer.validate();
+/// Layer::validate()'s checks of the fields seal() does not cover (they may change after it).
+void validate_unsealed_fields(const Layer& l) {
+  if (l.out.shift < 0 || l.out.shift >= kAccBits) {
+    throw std::invalid_argument(fmt::format("Layer: shift = {} outside 0 .. {}", l.out.shift, kAccBits - 1));
+  }
+  if (!l.channel_shift.empty() && static_cast<int>(l.channel_shift.size()) != l.shape.out_c) {
+    throw std::invalid_argument(
+        fmt::format("Layer: {} channel shifts, expected 0 or out_c = {}", l.channel_shift.size(), l.shape.out_c));
+  }
+  for (std::size_t n = 0; n < l.channel_shift.size(); ++n) {
+    if (l.channel_shift[n] < 0 || l.channel_shift[n] >= kAccBits) {
+      throw std::invalid_argument(
+          fmt::format("Layer: shift of channel {} = {} outside 0 .. {}", n, l.channel_shift[n], kAccBits - 1));
+    }
+  }
+  if (!approx_legal(l.approx, l.mode)) {
+    throw std::invalid_argument(
+        fmt::format("Layer: Ax-BxP skip mask {:#06x} has bits outside the {} block grid {:#06x}", l.approx.skip,
+                    to_string(l.mode), approx_grid(l.mode)));
+  }
+}
+
+/// The per-channel shifts and rounding constants of the layer's output stage into ws.sh, ws.half (out.shift
+/// for every channel without channel shifts).
+void stage_channels(const Layer& layer, Workspace& ws) {
+  const std::size_t nc = static_cast<std::size_t>(layer.shape.out_c);
+  ws.sh.resize(nc), ws.half.resize(nc);
+  for (std::size_t c = 0; c < nc; ++c) {
+    ws.sh[c] = layer.shift(static_cast<int>(c));
+    ws.half[c] = ws.sh[c] == 0 ? 0 : std::int64_t{1} << (ws.sh[c] - 1);
+  }
+}
+
+/// The accumulators of the layer on `in` into ws.acc (out_h * out_w * out_c values, HWC). With `fuse`,
+/// a GEMM layer that needs one pass over one K chunk (not 16-bit) goes through the output stage in
+/// the GEMM epilogue instead, into ws.y: then returns true and ws.acc is not written.
+bool conv2d_acc_into(const Layer& layer, const PackedTensor& in, Workspace& ws, bool fuse = false) {
+  const LayerKernels* pk = sealed(layer);
+  if (pk == nullptr) {
+    layer.validate();
+  } else {
+    validate_unsealed_fields(layer);
+  }
   check_input(layer, in);
   const ConvShape& s = layer.shape;
   const std::int16_t* x = unpack_i16(in, ws.x);
   const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  const Arith ar = arith_of(layer.mode);
+  const bool gemm = !(s.groups > 1 && s.groups == s.in_c) && m > 2;  // conv_dispatch's choice
+  const int pairs = (s.k() + 1) / 2;
+  if (fuse && layer.approx.exact() && gemm && !ar.split16 && std::int64_t{pairs} * 2 * ar.max_prod <= INT32_MAX) {
+    const StageBounds b = stage_bounds(layer);
+    stage_channels(layer, ws);
+    ws.y.resize(m * static_cast<std::size_t>(s.out_c));  // every value written by the epilogue
+    const FusedStage fs{ws.sh.data(), ws.half.data(), b.lo, b.hi, ws.y.data()};
+    conv_gemm(layer, pk, x, nullptr, ws, ar, &fs);
+    return true;
+  }
   ws.acc.resize(m * static_cast<std::size_t>(s.out_c));  // every path writes every accumulator
   if (layer.approx.exact()) {
-    conv_dispatch(layer, x, ws.acc.data(), ws, arith_of(layer.mode));
+    conv_dispatch(layer, pk, x, ws.acc.data(), ws, arith_of(layer.mode));
   } else {
     conv_approx(layer, x, ws.acc.data(), ws);
   }
+  return false;
 }
 
 }  // namespace
@@ -686,21 +838,26 @@ std::vector<std::int64_t> conv2d_acc_naive(const Layer& layer, const PackedTenso
 
 void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out) {
   Workspace& ws = workspace();
-  conv2d_acc_into(layer, in, ws);
+  const bool fused = conv2d_acc_into(layer, in, ws, true);
   const Buffer<std::int64_t>& acc = ws.acc;
   const ConvShape& s = layer.shape;
   const StageBounds b = stage_bounds(layer);
   Buffer<std::int32_t>& y = ws.y;
-  y.resize(acc.size());  // every value written by the output stage
-  if (layer.channel_shift.empty()) {
+  if (fused) {
+    // ws.y holds the outputs already
+  } else if (layer.channel_shift.empty()) {
+    y.resize(acc.size());  // every value written by the output stage
     detail::output_stage_run(acc.data(), acc.size(), b.shift, b.lo, b.hi, y.data());
   } else {
     const std::size_t nc = static_cast<std::size_t>(s.out_c);
-    std::vector<std::int64_t> sh(nc), half(nc);
+    Buffer<std::int64_t>& sh = ws.sh;
+    Buffer<std::int64_t>& half = ws.half;
+    sh.resize(nc), half.resize(nc);
     for (std::size_t c = 0; c < nc; ++c) {
       sh[c] = layer.channel_shift[c];
       half[c] = sh[c] == 0 ? 0 : std::int64_t{1} << (sh[c] - 1);
     }
+    y.resize(acc.size());
     detail::output_stage_run_channels(acc.data(), acc.size() / nc, nc, sh.data(), half.data(), b.lo, b.hi, y.data());
   }
   out.h = s.out_h(), out.w = s.out_w(), out.c = s.out_c, out.mode = layer.mode;
@@ -722,6 +879,31 @@ void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out) {
       dst[full] = set_lane(dst[full], static_cast<int>(e - full * p), layer.mode, src[e]);
     }
   }
+}
+
+void seal(Layer& layer) {
+  layer.validate();
+  auto k = std::make_shared<LayerKernels>();
+  const ConvShape& s = layer.shape;
+  k->weights = layer.weights.data(), k->n_weights = layer.weights.size();
+  k->bias = layer.bias.data(), k->n_bias = layer.bias.size();
+  k->shape = s, k->mode = layer.mode;
+  const std::size_t m = static_cast<std::size_t>(s.out_h()) * static_cast<std::size_t>(s.out_w());
+  // The same choice of path as conv_dispatch (the dot path reads the weights as they are).
+  if (s.groups > 1 && s.groups == s.in_c) {
+    k->wt.resize(static_cast<std::size_t>(s.k_h) * static_cast<std::size_t>(s.k_w) * static_cast<std::size_t>(s.out_c));
+    depthwise_taps(layer, k->wt.data());
+  } else if (m > 2) {
+    const int ng = s.out_c / s.groups, kk = s.k(), kp = (kk + 1) & ~1;
+    const int ntiles = (ng + kGemmNR - 1) / kGemmNR;
+    k->group_stride = static_cast<std::size_t>(ntiles) * static_cast<std::size_t>(kp / 2) * 2 * kGemmNR;
+    k->panels.resize(static_cast<std::size_t>(s.groups) * k->group_stride);
+    for (int g = 0; g < s.groups; ++g)
+      pack_weights(layer, g, ng, kk, kp, ntiles, k->panels.data() + static_cast<std::size_t>(g) * k->group_stride);
+    k->bias64.assign(static_cast<std::size_t>(s.out_c), 0);
+    for (std::size_t i = 0; i < layer.bias.size(); ++i) k->bias64[i] = layer.bias[i];
+  }
+  layer.kernels = std::move(k);
 }
 
 PackedTensor conv2d(const Layer& layer, const PackedTensor& in) {
@@ -748,6 +930,39 @@ void set_gemm_kernel(std::string_view name) {
   }
   throw std::invalid_argument(fmt::format("GEMM kernel '{}' is not available on this CPU (available: {})", name,
                                           fmt::join(gemm_kernels(), ", ")));
+}
+
+}  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+double int16_mac_peak(std::string_view kernel, double seconds) {
+  const auto& k = kernels();
+  if (std::none_of(k.begin(), k.end(), [&](const KernelEntry& e) { return kernel == e.name; })) {
+    throw std::invalid_argument(
+        fmt::format("int16 MAC peak: GEMM kernel '{}' is not available on this CPU (available: {})", kernel,
+                    fmt::join(gemm_kernels(), ", ")));
+  }
+  std::uint64_t (*loop)(std::uint64_t) = nullptr;
+#if defined(BITSCALE_GOLDEN_X86)
+  if (kernel == "avx512vnni") loop = detail::mac_peak_avx512vnni;
+  if (kernel == "avx512bw") loop = detail::mac_peak_avx512bw;
+  if (kernel == "avx2") loop = detail::mac_peak_avx2;
+#endif
+  if (loop == nullptr) {
+    throw std::invalid_argument(
+        fmt::format("int16 MAC peak: kernel '{}' has no SIMD MAC instruction to measure", kernel));
+  }
+  using Clock = std::chrono::steady_clock;
+  loop(1 << 16);  // warm-up: clock ramp and the AVX-512 licence
+  std::uint64_t macs = 0;
+  const auto t0 = Clock::now();
+  double el = 0;
+  do {
+    macs += loop(1 << 20);
+    el = std::chrono::duration<double>(Clock::now() - t0).count();
+  } while (el < seconds);
+  return static_cast<double>(macs) / el;
 }
 
 }  // namespace bitscale::golden

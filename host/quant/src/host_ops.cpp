@@ -13,25 +13,24 @@ namespace bitscale::quant::host {
 
 using model::Shape3;
 
-std::vector<std::int32_t> add(const QTensor& a, std::span<const std::int32_t> b, int b_fl, int channels, int fl_out,
-                              golden::FloatActivation act, golden::Mode m, const std::string& where) {
+void add(const QTensor& a, std::span<const std::int32_t> b, int b_fl, int channels, int fl_out,
+         golden::FloatActivation act, golden::Mode m, const std::string& where, std::vector<std::int32_t>& y) {
   const int common = std::max({a.fl, b_fl, fl_out});
   const std::size_t n = a.v.size();
   if (b.size() != n && b.size() != 1 && b.size() != static_cast<std::size_t>(channels)) {
     throw std::invalid_argument(fmt::format("{}: operands do not broadcast", where));
   }
-  std::vector<std::int32_t> y(n);
+  y.resize(n);  // every value written
   for (std::size_t k = 0; k < n; ++k) {
     const std::int32_t bk = b.size() == n ? b[k] : b.size() == 1 ? b[0] : b[k % channels];
     const std::int64_t s = rescale(a.v[k], a.fl, common) + rescale(bk, b_fl, common);
     y[k] = activate_fixed(rescale(s, common, fl_out), act, fl_out, m);
   }
-  return y;
 }
 
-std::vector<std::int32_t> pool(const QTensor& x, const Shape3& is, const Shape3& os, const golden::Window& w,
-                               bool average, int fl_out, golden::FloatActivation act, golden::Mode m) {
-  std::vector<std::int32_t> y(static_cast<std::size_t>(os.size()), 0);
+void pool(const QTensor& x, const Shape3& is, const Shape3& os, const golden::Window& w, bool average, int fl_out,
+          golden::FloatActivation act, golden::Mode m, std::vector<std::int32_t>& y) {
+  y.resize(static_cast<std::size_t>(os.size()));  // every value written
   const int d = fl_out - x.fl;
   for (int oy = 0; oy < os.h; ++oy) {
     for (int ox = 0; ox < os.w; ++ox) {
@@ -55,24 +54,22 @@ std::vector<std::int32_t> pool(const QTensor& x, const Shape3& is, const Shape3&
       }
     }
   }
-  return y;
 }
 
-std::vector<std::int32_t> mean_hw(const QTensor& x, const Shape3& is, int fl_out, golden::Mode m) {
+void mean_hw(const QTensor& x, const Shape3& is, int fl_out, golden::Mode m, std::vector<std::int32_t>& y) {
   const int d = fl_out - x.fl;
   const std::int64_t count = static_cast<std::int64_t>(is.h) * is.w;
   std::vector<std::int64_t> s(static_cast<std::size_t>(is.c), 0);
   for (std::size_t k = 0; k < x.v.size(); ++k) s[k % is.c] += x.v[k];
-  std::vector<std::int32_t> y(s.size());
+  y.resize(s.size());
   for (std::size_t ch = 0; ch < s.size(); ++ch) {
     y[ch] = golden::saturate(round_div(s[ch] * (std::int64_t{1} << std::max(d, 0)), count << std::max(-d, 0)), m);
   }
-  return y;
 }
 
-std::vector<std::int32_t> pad(const QTensor& x, const Shape3& is, const Shape3& os, const golden::PadAmounts& ph,
-                              const golden::PadAmounts& pw, const golden::PadAmounts& pc) {
-  std::vector<std::int32_t> y(static_cast<std::size_t>(os.size()), 0);
+void pad(const QTensor& x, const Shape3& is, const Shape3& os, const golden::PadAmounts& ph,
+         const golden::PadAmounts& pw, const golden::PadAmounts& pc, std::vector<std::int32_t>& y) {
+  y.assign(static_cast<std::size_t>(os.size()), 0);
   for (int yy = 0; yy < is.h; ++yy) {
     for (int xx = 0; xx < is.w; ++xx) {
       for (int ch = 0; ch < is.c; ++ch) {
@@ -81,12 +78,11 @@ std::vector<std::int32_t> pad(const QTensor& x, const Shape3& is, const Shape3& 
       }
     }
   }
-  return y;
 }
 
-std::vector<std::int32_t> concatenate(std::span<const QTensor* const> parts, std::span<const Shape3> shapes, int axis,
-                                      const Shape3& os, int fl_out, golden::Mode m) {
-  std::vector<std::int32_t> y(static_cast<std::size_t>(os.size()), 0);
+void concatenate(std::span<const QTensor* const> parts, std::span<const Shape3> shapes, int axis, const Shape3& os,
+                 int fl_out, golden::Mode m, std::vector<std::int32_t>& y) {
+  y.assign(static_cast<std::size_t>(os.size()), 0);
   int offset = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const QTensor& p = *parts[i];
@@ -103,7 +99,6 @@ std::vector<std::int32_t> concatenate(std::span<const QTensor* const> parts, std
     }
     offset += axis == 0 ? ps.h : axis == 1 ? ps.w : ps.c;
   }
-  return y;
 }
 
 std::vector<float> to_float(const QTensor& x) {

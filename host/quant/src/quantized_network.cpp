@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bitscale/golden/numeric.hpp"
+#include "bitscale/golden/reference.hpp"
 #include "bitscale/quant/fixed_point.hpp"
 #include "host_ops.hpp"
 
@@ -213,6 +214,8 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
       fl_[op.output] = plan_host_op(i, fl_in, calib);
     }
   }
+  // Validated and packed once here rather than on every image (the layers no longer move).
+  for (QuantLayer& ql : layers_) golden::seal(ql.prepared.layer);
 }
 
 QuantLayer QuantizedNetwork::plan_mac(std::size_t i, int fl_in, const Calibration& calib,
@@ -268,7 +271,8 @@ int QuantizedNetwork::plan_host_op(std::size_t i, int fl_in, const Calibration& 
   }
 }
 
-std::vector<std::int32_t> QuantizedNetwork::run_host_op(std::size_t i, std::span<const QTensor> t, int fl_out) const {
+void QuantizedNetwork::run_host_op(std::size_t i, std::span<const QTensor> t, int fl_out,
+                                   std::vector<std::int32_t>& y) const {
   const Network& net = *net_;
   const Op& op = net.ops()[i];
   const Mode mode = op_mode_[i];
@@ -280,23 +284,28 @@ std::vector<std::int32_t> QuantizedNetwork::run_host_op(std::size_t i, std::span
       const bool cst = op.has_constant;
       const std::span<const std::int32_t> b = cst ? add_constant_[i] : t[op.inputs.at(1)].v;
       const int b_fl = cst ? add_constant_fl_[i] : t[op.inputs.at(1)].fl;
-      return host::add(x, b, b_fl, is.c, fl_out, op.act, mode, fmt::format("{}: ADD op {}", net.name(), i));
+      host::add(x, b, b_fl, is.c, fl_out, op.act, mode, fmt::format("{}: ADD op {}", net.name(), i), y);
+      return;
     }
     case OpType::kAveragePool2D:
     case OpType::kMaxPool2D:
-      return host::pool(x, is, os, op.win, op.type == OpType::kAveragePool2D, fl_out, op.act, mode);
+      host::pool(x, is, os, op.win, op.type == OpType::kAveragePool2D, fl_out, op.act, mode, y);
+      return;
     case OpType::kMean:
-      return host::mean_hw(x, is, fl_out, mode);
+      host::mean_hw(x, is, fl_out, mode, y);
+      return;
     case OpType::kPad:
-      return host::pad(x, is, os, op.pad_h, op.pad_w, op.pad_c);
+      host::pad(x, is, os, op.pad_h, op.pad_w, op.pad_c, y);
+      return;
     case OpType::kConcatenation: {
       std::vector<const QTensor*> parts;
       std::vector<Shape3> shapes;
       for (int ti : op.inputs) parts.push_back(&t[ti]), shapes.push_back(net.shapes()[ti]);
-      return host::concatenate(parts, shapes, op.axis, os, fl_out, mode);
+      host::concatenate(parts, shapes, op.axis, os, fl_out, mode, y);
+      return;
     }
-    default:  // reshape; softmax (a placeholder: its float probabilities are computed in run)
-      return x.v;
+    default:    // reshape; softmax (a placeholder: its float probabilities are computed in run)
+      y = x.v;  // reuses the storage of y
   }
 }
 
@@ -317,7 +326,12 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
     QTensor& q = t[net.input_tensor()];
     q.fl = fl_[net.input_tensor()];
     q.v.resize(x.data.size());
-    for (std::size_t k = 0; k < x.data.size(); ++k) q.v[k] = quantize_value(x.data[k], q.fl, mode_);
+    // quantize_value(x, fl, mode) with the scale hoisted: ldexp(x, fl) == x * 2^fl exactly (a
+    // float times a power of two in double), then the same rounding and clamp.
+    const double scale = std::ldexp(1.0, q.fl);
+    const double lo = golden::min_value(mode_), hi = golden::max_value(mode_);
+    for (std::size_t k = 0; k < x.data.size(); ++k)
+      q.v[k] = static_cast<std::int32_t>(std::clamp(std::round(static_cast<double>(x.data[k]) * scale), lo, hi));
   }
   acc.clear_counters();
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -332,7 +346,7 @@ QuantResult QuantizedNetwork::run(driver::Accelerator& acc, std::span<const std:
       }
       if (opts.record_mac_io) res.mac_io.push_back({t[op.inputs[0]].v, y.v});
     } else {
-      y.v = run_host_op(i, t, y.fl);
+      run_host_op(i, t, y.fl, y.v);
     }
   }
   res.counters = acc.counters();

@@ -25,6 +25,15 @@ PackedTensor conv2d(const Layer& layer, const PackedTensor& in);
 /// Same, into `out` (its words are reused when it already holds as many: no allocation).
 void conv2d(const Layer& layer, const PackedTensor& in, PackedTensor& out);
 
+/// Validates `layer` (Layer::validate) and packs once what conv2d and conv2d_acc otherwise derive
+/// from the weights on every call (GEMM weight panels, depthwise taps, the bias in int64) into
+/// layer.kernels; later calls skip the weight validation and the packing. The packed operands are
+/// used only while layer.weights and layer.bias are the vectors they were packed from (same
+/// storage and size, same shape and mode; a copy of the layer has other storage and is packed per
+/// call again): do not change a sealed layer's weights or bias in place, seal again after
+/// changing them. The output stage, channel shifts and Ax-BxP configuration may change freely.
+void seal(Layer& layer);
+
 /// GEMM micro-kernels usable on this CPU, fastest first; the last one is "generic"
 /// (portable C++). Possible names: "avx512vnni", "avx512bw", "avx2", "generic".
 std::vector<std::string> gemm_kernels();
@@ -33,5 +42,11 @@ std::string gemm_kernel();
 /// Selects the kernel (tests, benchmarks); process-wide. Throws std::invalid_argument for a
 /// name not in gemm_kernels().
 void set_gemm_kernel(std::string_view name);
+
+/// The measured int16 multiply-accumulate peak of one core with the MAC instruction of GEMM kernel
+/// `kernel` (vpdpwssd zmm for "avx512vnni", vpmaddwd + vpaddd on zmm / ymm for "avx512bw" / "avx2"):
+/// independent register-only instructions repeated for at least `seconds`; int16 MACs per second.
+/// Throws std::invalid_argument for "generic" (no such instruction) or a kernel not in gemm_kernels().
+double int16_mac_peak(std::string_view kernel, double seconds);
 
 }  // namespace bitscale::golden

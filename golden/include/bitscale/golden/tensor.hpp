@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "bitscale/golden/numeric.hpp"
 
 namespace bitscale::golden {
+
+namespace detail {
+struct LayerKernels;  // golden/src/reference.cpp
+}  // namespace detail
 
 /// Shape of a (grouped) 2-D convolution; a fully-connected layer is a 1x1 convolution
 /// on a 1x1xK input. Layouts: input HWC, weights [out_c][k_h][k_w][in_c/groups], output HWC.
@@ -48,6 +53,10 @@ struct Layer {
   /// Ax-BxP configuration of the layer (docs/NUMERICS.md, "Approximate block products"): the block
   /// products skipped in every product of the layer; default exact. Must be legal in `mode`.
   Approx approx;
+  /// The reference kernels' operands packed once by golden::seal() (reference.hpp), shared by copies;
+  /// used only while the weights and the bias are the storage they were packed from. Empty: packed
+  /// on every call.
+  std::shared_ptr<const detail::LayerKernels> kernels;
   /// The shift of output channel n.
   [[nodiscard]] int shift(int n) const {
     return channel_shift.empty() ? out.shift : channel_shift[static_cast<std::size_t>(n)];

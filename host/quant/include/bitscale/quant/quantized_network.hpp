@@ -118,8 +118,8 @@ class QuantizedNetwork {
   /// MAC layer `ql` on `x` into `y` (resized; its storage is reused when it has the size).
   void run_mac(driver::Accelerator& acc, const QuantLayer& ql, const host::QTensor& x, const QuantRunOptions& opts,
                QuantResult& res, std::vector<std::int32_t>& y) const;
-  [[nodiscard]] std::vector<std::int32_t> run_host_op(std::size_t i, std::span<const host::QTensor> t,
-                                                      int fl_out) const;
+  /// Host operator `i` into `y` (resized; its storage is reused).
+  void run_host_op(std::size_t i, std::span<const host::QTensor> t, int fl_out, std::vector<std::int32_t>& y) const;
 
   const model::Network* net_;
   golden::Mode mode_;
