@@ -24,9 +24,10 @@ module bsa_blkmul
   assign w_g = w_i & {NIB_W{en_i}};
 
   always_comb begin
-    p_o = '0;
     if (en_i) begin
       p_o = a_g * w_g;
+    end else begin
+      p_o = '0;
     end
   end
 

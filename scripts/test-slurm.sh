@@ -2,7 +2,7 @@
 # make test-slurm (docs/SCALE_OUT.md): a single-node Slurm cluster on this machine
 # (scripts/slurm-local.sh), a characterization and a sweep with an RTL confirmation run as
 # 4-task job arrays written by `bitscale slurm`, merged, and compared byte for byte with the same
-# runs unsharded. Exit status non-zero on any difference or failed job.
+# runs unsharded, and an eval likewise. Exit status non-zero on any difference or failed job.
 #
 #   scripts/test-slurm.sh [BUILD]       (BUILD: an RTL build, default build)
 #
@@ -111,4 +111,19 @@ same_files "$work/u/sweep" "$work/s/sweep"
 if [ "$confirm" -gt 0 ]; then
   ls "$work/s/sweep" | grep -q "rtl_confirm_16.shard-1-of-$tasks.jsonl" || fail "no sharded RTL confirmation"
 fi
+# eval: no calibration step (each shard calibrates in memory from the same even images); the merge
+# job writes the rows from the merged records.
+evalc="eval $model_opt --images $images --backend golden --bits 8 --limit $sweep_limit --calib-limit 50"
+t=$(now)
+# shellcheck disable=SC2086
+"$bitscale" $evalc --no-progress --out "$work/u/eval/eval.csv" >"$work/u-eval.log"
+echo "eval: $(elapsed "$t") s"
+t=$(now)
+# shellcheck disable=SC2086
+"$bitscale" slurm --array "$tasks" --out "$work/slurm-eval" -- $evalc --out "$work/s/eval/eval.csv"
+sh "$work/slurm-eval/submit.sh"
+wait_all
+echo "eval on Slurm (array, merge): $(elapsed "$t") s"
+cmp "$work/u/eval/eval.csv" "$work/s/eval/eval.csv" || fail "the merged eval rows differ from the unsharded ones"
+echo "identical: eval.csv"
 echo "test-slurm: PASS (images: $images)"
