@@ -2,7 +2,8 @@
 # docs/ONNX.md, "Exporter and a real network in ONNX": the shared MobileNets exported as ONNX QDQ
 # (bitscale convert) and evaluated against their TFLite originals on the shared sample images
 # (even/odd split), float reference and golden 8-bit; the per-image CSVs must be identical but
-# for the run time. Usage: scripts/onnx_shared.sh [BITSCALE] [SHARED] [OUT].
+# for the run time; then the dynamic bit-width sweep on each file, whose tables must be identical.
+# Usage: scripts/onnx_shared.sh [BITSCALE] [SHARED] [OUT].
 set -euo pipefail
 B=${1:-./build-sw/host/bitscale}
 S=${2:-../shared}
@@ -15,7 +16,7 @@ for m in $MODELS; do
   for b in float golden; do
     for f in "$S/models/$m.tflite" "$O/$m.onnx"; do
       "$B" eval --model "$f" --images "$S/data/imagenet-sample" --backend $b --bits 8 --split even-odd \
-        --no-progress --out "$O/$(basename "$f").$b.csv" 2>"$O/$(basename "$f").$b.txt"
+        --no-progress --out "$O/$(basename "$f").$b.csv" >"$O/$(basename "$f").$b.txt" 2>&1
     done
     awk -F, -v OFS=, "$strip" "$O/$m.tflite.$b.csv" >"$O/a.csv"
     awk -F, -v OFS=, "$strip" "$O/$m.onnx.$b.csv" >"$O/b.csv"
@@ -35,5 +36,5 @@ for m in $MODELS; do
     if cmp -s "$O/sweep.$m.tflite/$t" "$O/sweep.$m.onnx/$t"; then same=identical; else same=DIFFERENT; fi
     echo "$m sweep $t: $same"
   done
-  grep -h "T_h" "$O/sweep.$m.tflite.txt" | head -2
+  grep -h "T_h" "$O/sweep.$m.tflite.txt" | head -2 || true
 done
