@@ -60,6 +60,20 @@ struct RtlDevice::Impl {
     top->bus_addr_i = 0;
     top->bus_wdata_i = 0;
   }
+
+  // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
+  // access after it is the first counted edge (as in the golden device).
+  void reset() {
+    idle_inputs();
+    top->clk_i = 0;
+    top->rst_ni = 1;
+    top->eval();
+    top->rst_ni = 0;
+    for (int i = 0; i < 4; ++i) tick();
+    top->rst_ni = 1;
+    top->eval();
+    edges = 0;
+  }
 };
 
 RtlDevice::RtlDevice(const RtlOptions& opts) : impl_(std::make_unique<Impl>()) {
@@ -89,17 +103,17 @@ RtlDevice::RtlDevice(const RtlOptions& opts) : impl_(std::make_unique<Impl>()) {
     }
   }
 #endif
-  // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
-  // access is the first counted edge (as in the golden device).
-  m.idle_inputs();
-  m.top->clk_i = 0;
-  m.top->rst_ni = 1;
-  m.top->eval();
-  m.top->rst_ni = 0;
-  for (int i = 0; i < 4; ++i) m.tick();
-  m.top->rst_ni = 1;
-  m.top->eval();
-  m.edges = 0;
+  m.reset();
+}
+
+void RtlDevice::reset() {
+  impl_->select();
+  impl_->reset();
+}
+
+bool RtlDevice::irq() const {
+  impl_->select();
+  return impl_->top->irq_o != 0;
 }
 
 RtlDevice::~RtlDevice() {

@@ -32,6 +32,12 @@ class RtlDevice final : public driver::Device {
 
   /// Clock edges since reset.
   [[nodiscard]] std::uint64_t cycles() const;
+  /// Holds rst_ni low for 4 clock cycles, as at construction: a running tile is abandoned, the
+  /// registers, STATUS and the counters return to their reset values and cycles() restarts at 0.
+  /// The scratchpads (SRAM macros) keep their contents.
+  void reset();
+  /// The level of the interrupt pin irq_o (STATUS.DONE or ERR with its IRQ_EN bit set).
+  [[nodiscard]] bool irq() const;
   /// Whether this build can write waveforms (CMake option BITSCALE_TRACE).
   static bool trace_supported();
 
