@@ -43,6 +43,11 @@ const RegisterCommand kAxbxpSearch([](CLI::App& app) -> std::function<int()> {
   cmd->add_option("--approx-config", job->config,
                   "Evaluate this configuration file (e.g. an earlier axbxp_config.json) instead of searching one")
       ->check(CLI::ExistingFile);
+  add_choice_option(cmd, "--approx-compensation", job->compensation, quant::approx_compensation_from_string,
+                    {"none", "mean"},
+                    "Compensation of the skipped block products: 'mean' adds their expected sum per output channel\n"
+                    "(block means of the calibration images) to the bias, 'none' drops them (docs/NUMERICS.md)",
+                    std::string(quant::to_string(job->compensation)));
   cmd->add_option("--energy", job->energy, "Energy table file (docs/ENERGY.md; key blk_share for approximate MACs)");
   add_choice_option(cmd, "--energy-model", job->energy_model, study::parse_energy_model, {"mac", "memory"},
                     "MACs only (the seed paper's model) or MACs plus scratchpad and off-chip memory",

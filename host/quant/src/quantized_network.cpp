@@ -216,6 +216,7 @@ QuantizedNetwork::QuantizedNetwork(const Network& net, const Calibration& calib,
   }
   // Validated and packed once here rather than on every image (the layers no longer move).
   for (QuantLayer& ql : layers_) golden::seal(ql.prepared.layer);
+  for (const QuantLayer& ql : layers_) exact_bias_.push_back(ql.prepared.layer.bias);
 }
 
 QuantLayer QuantizedNetwork::plan_mac(std::size_t i, int fl_in, const Calibration& calib,
@@ -387,6 +388,155 @@ void QuantizedNetwork::set_approx(std::size_t layer, golden::Approx approx) {
                                             golden::to_string(l.mode)));
   }
   l.approx = approx;  // the packed weights do not depend on it
+  apply_bias(layer);
+}
+
+}  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+std::string_view to_string(ApproxCompensation c) { return c == ApproxCompensation::kMean ? "mean" : "none"; }
+
+ApproxCompensation approx_compensation_from_string(std::string_view s) {
+  if (s == "none") return ApproxCompensation::kNone;
+  if (s == "mean") return ApproxCompensation::kMean;
+  throw std::invalid_argument(fmt::format("Ax-BxP compensation '{}': expected none or mean", s));
+}
+
+std::vector<std::int64_t> approx_compensation(const golden::Layer& layer, golden::Approx x,
+                                              std::span<const double> mean) {
+  const golden::ConvShape& s = layer.shape;
+  const int nb = golden::blocks(layer.mode);
+  if (mean.size() != static_cast<std::size_t>(s.in_c) * static_cast<std::size_t>(nb)) {
+    throw std::invalid_argument(
+        fmt::format("Ax-BxP compensation: {} block means for a layer of {} input channels x {} "
+                    "blocks ({})",
+                    mean.size(), s.in_c, nb, s.to_string()));
+  }
+  std::vector<std::int64_t> comp(static_cast<std::size_t>(s.out_c), 0);
+  if (x.exact()) return comp;
+  // v(kh, kw): fraction of the output pixels whose tap reads the input (not the zero padding).
+  const int oh = s.out_h(), ow = s.out_w();
+  const auto valid = [](int out, int stride, int pad, int k, int in) {
+    int n = 0;
+    for (int o = 0; o < out; ++o) {
+      const int p = o * stride - pad + k;
+      n += (p >= 0 && p < in) ? 1 : 0;
+    }
+    return n;
+  };
+  std::vector<double> v(static_cast<std::size_t>(s.k_h) * static_cast<std::size_t>(s.k_w));
+  for (int kh = 0; kh < s.k_h; ++kh) {
+    for (int kw = 0; kw < s.k_w; ++kw) {
+      v[static_cast<std::size_t>(kh * s.k_w + kw)] =
+          static_cast<double>(valid(oh, s.stride_h, s.pad_top, kh, s.in_h)) *
+          static_cast<double>(valid(ow, s.stride_w, s.pad_left, kw, s.in_w)) / (static_cast<double>(oh) * ow);
+    }
+  }
+  const int cin_g = s.in_c / s.groups, cout_g = s.out_c / s.groups;
+  for (int n = 0; n < s.out_c; ++n) {
+    const int g = n / cout_g;
+    double sum = 0;
+    for (int kh = 0; kh < s.k_h; ++kh) {
+      for (int kw = 0; kw < s.k_w; ++kw) {
+        const double vk = v[static_cast<std::size_t>(kh * s.k_w + kw)];
+        for (int ci = 0; ci < cin_g; ++ci) {
+          const std::int32_t w = layer.weights[((static_cast<std::size_t>(n) * s.k_h + kh) * s.k_w + kw) * cin_g + ci];
+          const std::size_t c = static_cast<std::size_t>(g * cin_g + ci);
+          for (int i = 0; i < nb; ++i) {
+            for (int j = 0; j < nb; ++j) {
+              if (!x.skips(i, j)) continue;
+              sum += vk * mean[c * nb + i] * golden::block_of(w, j, layer.mode) * std::ldexp(1.0, 4 * (i + j));
+            }
+          }
+        }
+      }
+    }
+    comp[static_cast<std::size_t>(n)] = std::llround(sum);
+  }
+  return comp;
+}
+
+void QuantizedNetwork::apply_bias(std::size_t layer) {
+  golden::Layer& l = layers_[layer].prepared.layer;
+  const std::vector<std::int32_t>& base = exact_bias_[layer];
+  std::vector<std::int32_t> bias = base;
+  if (compensation_ == ApproxCompensation::kMean && !l.approx.exact()) {
+    const std::vector<std::int64_t> comp = approx_compensation(l, l.approx, means_.mean.at(layer));
+    bias.assign(comp.size(), 0);
+    for (std::size_t n = 0; n < comp.size(); ++n) {
+      const std::int64_t b = (base.empty() ? 0 : std::int64_t{base[n]}) + comp[n];
+      if (b < std::numeric_limits<std::int32_t>::min() || b > std::numeric_limits<std::int32_t>::max()) {
+        throw std::overflow_error(fmt::format(
+            "Ax-BxP compensation of MAC layer {} (op {}), output channel {}: bias {} + compensation {} = {} is "
+            "outside the signed 32-bit bias range",
+            layer, layers_[layer].op, n, base.empty() ? 0 : base[n], comp[n], b));
+      }
+      bias[n] = static_cast<std::int32_t>(b);
+    }
+  }
+  if (bias != l.bias) {
+    l.bias = std::move(bias);
+    golden::seal(l);  // the packed bias is stale
+  }
+}
+
+void QuantizedNetwork::set_compensation(ApproxCompensation c, BlockMeans means) {
+  if (c == ApproxCompensation::kMean) {
+    if (means.mean.size() != layers_.size()) {
+      throw std::invalid_argument(fmt::format("Ax-BxP compensation: block means of {} MAC layers for a network of {}",
+                                              means.mean.size(), layers_.size()));
+    }
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const golden::Layer& l = layers_[i].prepared.layer;
+      const std::size_t want =
+          static_cast<std::size_t>(l.shape.in_c) * static_cast<std::size_t>(golden::blocks(l.mode));
+      if (means.mean[i].size() != want) {
+        throw std::invalid_argument(
+            fmt::format("Ax-BxP compensation: {} block means for MAC layer {} (op {}), which "
+                        "has {} input channels x {} blocks",
+                        means.mean[i].size(), i, layers_[i].op, l.shape.in_c, golden::blocks(l.mode)));
+      }
+    }
+  }
+  compensation_ = c;
+  means_ = std::move(means);
+  for (std::size_t i = 0; i < layers_.size(); ++i) apply_bias(i);
+}
+
+BlockMeans measure_block_means(const QuantizedNetwork& q, driver::Accelerator& acc,
+                               std::span<const std::vector<std::uint8_t>> images) {
+  if (images.empty()) throw std::invalid_argument("Ax-BxP block means: no calibration image");
+  const auto& layers = q.layers();
+  std::vector<std::vector<double>> sum(layers.size());
+  std::vector<std::uint64_t> pixels(layers.size(), 0);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const golden::Layer& g = layers[l].prepared.layer;
+    sum[l].assign(static_cast<std::size_t>(g.shape.in_c) * static_cast<std::size_t>(golden::blocks(g.mode)), 0.0);
+  }
+  QuantRunOptions opts;
+  opts.record_mac_io = true;
+  for (const auto& rgb : images) {
+    const QuantResult res = q.run(acc, rgb, opts);
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      const golden::Layer& g = layers[l].prepared.layer;
+      const int nb = golden::blocks(g.mode);
+      const auto in_c = static_cast<std::size_t>(g.shape.in_c);
+      const std::vector<std::int32_t>& in = res.mac_io.at(l).input;
+      for (std::size_t e = 0; e < in.size(); ++e) {
+        const std::size_t c = e % in_c;
+        for (int i = 0; i < nb; ++i) sum[l][c * nb + i] += golden::block_of(in[e], i, g.mode);
+      }
+      pixels[l] += in.size() / in_c;
+    }
+  }
+  BlockMeans m;
+  m.images = images.size();
+  m.mean = std::move(sum);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    for (double& v : m.mean[l]) v /= static_cast<double>(pixels[l]);
+  }
+  return m;
 }
 
 }  // namespace bitscale::quant

@@ -390,6 +390,31 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
   const auto acc = job.factory(driver::Backend::kGolden);
   quant::QuantizedNetwork q8(net, calib, 8, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
   quant::QuantizedNetwork q16(net, calib, 16, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
+  // Compensation (docs/NUMERICS.md): block means of each exact network on calibration images.
+  r.compensation = job.compensation;
+  std::vector<std::vector<std::uint8_t>> comp_rgb;
+  if (job.compensation == quant::ApproxCompensation::kMean) {
+    for (const auto& f : data::spread(split.calibration, job.calib_limit)) {
+      try {
+        comp_rgb.push_back(data::load_for_model(f, net.input_h(), net.input_w()).rgb);
+      } catch (const std::exception& e) {
+        inform(fmt::format("skipping {}: {}", f, e.what()));
+      }
+    }
+    if (comp_rgb.empty())
+      throw std::invalid_argument(
+          fmt::format("{}: no decodable calibration image for the Ax-BxP compensation", r.image_dir));
+    r.compensation_images = comp_rgb.size();
+  }
+  std::set<const quant::QuantizedNetwork*> compensated;
+  const auto compensate = [&](quant::QuantizedNetwork& q) {
+    if (job.compensation != quant::ApproxCompensation::kMean || !compensated.insert(&q).second) return;
+    apply_config(exact_config(q), q);  // the statistics of the exact network
+    inform(fmt::format("Ax-BxP compensation: block means of the {}-bit network on {} calibration images", q.bits(),
+                       comp_rgb.size()));
+    q.set_compensation(quant::ApproxCompensation::kMean, quant::measure_block_means(q, *acc, comp_rgb));
+  };
+  compensate(q8);
   const auto run = [&](const AxbxpConfig& cfg, const LabelledImages& imgs) {
     apply_config(cfg, q8);
     return run_images(q8, imgs, table, job.factory, job.jobs);
@@ -460,6 +485,7 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
                                                        kArrayQuantDefaults);
       q = q4.get();
     }
+    if (rung.c > 0) compensate(*q);
     const golden::Mode m = q->mode();
     apply_config(rung.config ? r.config : uniform_config(*q, m, rung.c), *q);
     return cache.emplace(key, run_images(*q, imgs, table, job.factory, job.jobs)).first->second;
@@ -512,6 +538,12 @@ std::string axbxp_report(const AxbxpResult& r) {
       r.model, r.image_dir, r.selection_images, r.evaluation_images, r.energy_source);
   if (r.searched)
     s += fmt::format("search budget: top-1 drop <= {} pp vs exact 8-bit on the selection images\n", r.max_drop_pp);
+  s += r.compensation == quant::ApproxCompensation::kMean
+           ? fmt::format(
+                 "compensation of the skipped block products: mean (block means on {} calibration images at "
+                 "even positions, added to the bias; docs/NUMERICS.md)\n",
+                 r.compensation_images)
+           : std::string("compensation of the skipped block products: none\n");
   const auto table = [&](const std::vector<AxbxpPoint>& pts, const char* title) {
     s += fmt::format(
         "\n## {}\n\n| configuration | top-1 % [95 % CI] | drop vs exact 8-bit, pp [95 % CI] | energy/image "

@@ -53,6 +53,32 @@ struct QuantOptions {
 /// E.g. "classifier 16-bit, round to nearest" or "classifier at the level, stochastic rounding (seed 7)".
 std::string describe(const QuantOptions& o);
 
+/// Compensation of the block products an Ax-BxP configuration skips (docs/NUMERICS.md,
+/// "Approximate block products", "Compensation"): none (the skipped products contribute 0), or
+/// their expected sum per output channel, from the weights and the calibration images' mean of
+/// every activation block per input channel, added to the layer's bias.
+enum class ApproxCompensation { kNone, kMean };
+/// "none" or "mean".
+std::string_view to_string(ApproxCompensation c);
+/// "none" or "mean"; throws std::invalid_argument naming the accepted values.
+ApproxCompensation approx_compensation_from_string(std::string_view s);
+
+/// Activation block statistics of every MAC layer, measured on calibration images
+/// (measure_block_means): mean[layer][c * golden::blocks(mode) + i] is the mean over the images
+/// and the pixels of block i (golden::block_of) of input channel c of the layer's input.
+struct BlockMeans {
+  std::size_t images = 0;
+  std::vector<std::vector<double>> mean;
+};
+
+/// The compensation of `layer` under skip mask `x` (docs/NUMERICS.md): per output channel n,
+/// round(sum over the taps k = (kh, kw, c) of v(kh, kw) * sum over the skipped pairs (i, j) of
+/// mean[c * nb + i] * w_j[n][k] * 2^(4(i+j))), v(kh, kw) the fraction of output pixels whose tap
+/// (kh, kw) reads the input rather than the zero padding. All zeros for an exact x. Throws
+/// std::invalid_argument when `mean` does not have in_c * blocks(mode) entries.
+std::vector<std::int64_t> approx_compensation(const golden::Layer& layer, golden::Approx x,
+                                              std::span<const double> mean);
+
 /// One MAC operator mapped onto the array.
 struct QuantLayer {
   int op = -1;                          ///< index into model::Network::ops()
@@ -99,8 +125,20 @@ class QuantizedNetwork {
   [[nodiscard]] const model::Network& network() const { return *net_; }
   [[nodiscard]] const std::vector<QuantLayer>& layers() const { return layers_; }
   /// Sets the Ax-BxP configuration of MAC layer `layer` (index into layers()); throws
-  /// std::invalid_argument for an index out of range or a mask illegal in the layer's mode.
+  /// std::invalid_argument for an index out of range or a mask illegal in the layer's mode. With
+  /// ApproxCompensation::kMean (set_compensation) an approximate layer's bias becomes its exact
+  /// bias plus approx_compensation(); an exact layer always has its exact bias. Throws
+  /// std::overflow_error naming the layer and the channel when a compensated bias leaves the
+  /// signed 32-bit range.
   void set_approx(std::size_t layer, golden::Approx approx);
+  /// The compensation of the approximate layers and the statistics it uses (from
+  /// measure_block_means on this network); re-applies it to the layers already configured.
+  /// Default: ApproxCompensation::kNone. Throws std::invalid_argument for kMean with statistics
+  /// of another network (layer count or channel count differing).
+  void set_compensation(ApproxCompensation c, BlockMeans means = {});
+  [[nodiscard]] ApproxCompensation compensation() const { return compensation_; }
+  /// The bias of MAC layer `layer` without compensation (empty: no bias).
+  [[nodiscard]] const std::vector<std::int32_t>& exact_bias(std::size_t layer) const { return exact_bias_.at(layer); }
   /// Effective FL of every activation tensor (-1000 for tensors that are not activations).
   [[nodiscard]] const std::vector<int>& tensor_fl() const { return fl_; }
 
@@ -118,6 +156,8 @@ class QuantizedNetwork {
   /// MAC layer `ql` on `x` into `y` (resized; its storage is reused when it has the size).
   void run_mac(driver::Accelerator& acc, const QuantLayer& ql, const host::QTensor& x, const QuantRunOptions& opts,
                QuantResult& res, std::vector<std::int32_t>& y) const;
+  /// Sets MAC layer `layer`'s bias from its exact bias, configuration and the compensation.
+  void apply_bias(std::size_t layer);
   /// Host operator `i` into `y` (resized; its storage is reused).
   void run_host_op(std::size_t i, std::span<const host::QTensor> t, int fl_out, std::vector<std::int32_t>& y) const;
 
@@ -131,6 +171,15 @@ class QuantizedNetwork {
   std::vector<QuantLayer> layers_;
   std::vector<std::vector<std::int32_t>> add_constant_;  ///< per op: quantized ADD constant
   std::vector<int> add_constant_fl_;
+  ApproxCompensation compensation_ = ApproxCompensation::kNone;
+  BlockMeans means_;
+  std::vector<std::vector<std::int32_t>> exact_bias_;  ///< per MAC layer
 };
+
+/// Runs `q` as configured (exact, for statistics of the exact network) on `images` (decoded for
+/// the network) and returns the mean of every activation block of every MAC layer's input
+/// (BlockMeans). Throws std::invalid_argument for no image.
+BlockMeans measure_block_means(const QuantizedNetwork& q, driver::Accelerator& acc,
+                               std::span<const std::vector<std::uint8_t>> images);
 
 }  // namespace bitscale::quant

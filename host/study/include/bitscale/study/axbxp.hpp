@@ -89,7 +89,10 @@ struct AxbxpJob {
   int select_limit = 0;  ///< at most this many selection images (spread; 0: all even positions)
   int eval_limit = 0;    ///< at most this many evaluation images (spread; 0: all odd positions)
   std::string config;    ///< a configuration file to evaluate instead of searching one
-  std::string energy;    ///< energy table file ("": the model's default)
+  /// Compensation of the skipped block products (docs/NUMERICS.md): the block means are measured on
+  /// calib_limit images spread over the even positions, on the exact network of each bit-width.
+  quant::ApproxCompensation compensation = quant::ApproxCompensation::kMean;
+  std::string energy;  ///< energy table file ("": the model's default)
   EnergyModel energy_model = EnergyModel::kMac;
   Bootstrap boot;
   int jobs = 1;
@@ -163,6 +166,8 @@ struct AxbxpResult {
   std::size_t selection_images = 0, evaluation_images = 0;
   double max_drop_pp = 0;
   bool searched = false;  ///< false: the configuration came from job.config
+  quant::ApproxCompensation compensation = quant::ApproxCompensation::kNone;
+  std::size_t compensation_images = 0;  ///< images the block means were measured on
   AxbxpConfig config;
   std::vector<AxbxpLayerRow> layers;   ///< per MAC layer with the configuration
   std::vector<SearchStep> steps;       ///< the search, in order
