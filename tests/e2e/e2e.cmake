@@ -148,3 +148,18 @@ set_tests_properties(cli_axbxp_rejects_malformed_config PROPERTIES LABELS e2e
                      PASS_REGULAR_EXPRESSION "Ax-BxP configuration '[^']*README.md': malformed JSON")
 add_test(NAME cli_axbxp_rejects_bad_ladder COMMAND bitscale axbxp-search --ladder 8c3,16 --out ${CMAKE_BINARY_DIR}/axbxp_bad_ladder)
 set_tests_properties(cli_axbxp_rejects_bad_ladder PROPERTIES LABELS e2e PASS_REGULAR_EXPRESSION "ladder rung '8c3'")
+
+# axbxp-search refusals: a non-zero exit status and the message naming what is wrong (the two
+# tests above check the message only).
+foreach(spec
+    "bad_compensation|--approx-compensation bogus|--approx-compensation: bogus not in {none,mean}"
+    "bad_ladder_status|--ladder 8c3,16|ladder rung '8c3'"
+    "malformed_config_status|--approx-config ${CMAKE_SOURCE_DIR}/README.md --calib-limit 1 --select-limit 2 --eval-limit 2|malformed JSON")
+  string(REPLACE "|" ";" parts "${spec}")
+  list(GET parts 0 name)
+  list(GET parts 1 opts)
+  list(GET parts 2 msg)
+  add_test(NAME cli_axbxp_refuses_${name}
+           COMMAND sh -c "out=$($<TARGET_FILE:bitscale> axbxp-search ${opts} --out ${CMAKE_BINARY_DIR}/axbxp_refused_${name} 2>&1) && { echo \"accepted: $out\"; exit 1; }; echo \"$out\" | grep -qF -- \"${msg}\" || { echo \"$out\"; exit 1; }")
+  set_tests_properties(cli_axbxp_refuses_${name} PROPERTIES LABELS e2e)
+endforeach()
