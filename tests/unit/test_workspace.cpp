@@ -159,10 +159,7 @@ tflite::Model small_model(std::uint32_t seed) {
   std::mt19937 rng(seed);
   tflite::Model m;
   m.name = "workspace";
-  const int in = add_tensor(m, {1, kSide, kSide, 3});
-  m.tensors[in].type = tflite::DType::kUInt8;
-  m.tensors[in].quant.scale = {1.0f / 128};
-  m.tensors[in].quant.zero_point = {128};
+  const int in = test::add_image_input(m, kSide);
   const int w1 = add_tensor(m, {kC1, 3, 3, 3}, random_floats(kC1 * 27, rng, -0.5f, 0.5f));
   const int b1 = add_tensor(m, {kC1}, random_floats(kC1, rng, -0.2f, 0.2f));
   const int t1 = add_tensor(m, {1, kSide, kSide, kC1});
@@ -172,49 +169,12 @@ tflite::Model small_model(std::uint32_t seed) {
   const int w3 = add_tensor(m, {kC2, 1, 1, kC1}, random_floats(kC2 * kC1, rng, -0.8f, 0.8f));
   const int b3 = add_tensor(m, {kC2}, random_floats(kC2, rng, -0.2f, 0.2f));
   const int t3 = add_tensor(m, {1, kSide, kSide, kC2});
-  const int t4 = add_tensor(m, {1, 1, 1, kC2});
-  const int t5 = add_tensor(m, {1, kC2});
-  const int w6 = add_tensor(m, {kClasses, kC2}, random_floats(kClasses * kC2, rng, -1.0f, 1.0f));
-  const int b6 = add_tensor(m, {kClasses}, random_floats(kClasses, rng, -0.1f, 0.1f));
-  const int t6 = add_tensor(m, {1, kClasses});
-  const int t7 = add_tensor(m, {1, kClasses});
-  tflite::Op conv;
-  conv.type = tflite::OpType::kConv2D;
-  conv.inputs = {in, w1, b1};
-  conv.outputs = {t1};
-  conv.padding = tflite::Padding::kSame;
-  conv.activation = tflite::Activation::kRelu6;
-  tflite::Op dw;
-  dw.type = tflite::OpType::kDepthwiseConv2D;
-  dw.inputs = {t1, w2, b2};
-  dw.outputs = {t2};
-  dw.padding = tflite::Padding::kSame;
-  dw.activation = tflite::Activation::kRelu6;
-  tflite::Op pw;
-  pw.type = tflite::OpType::kConv2D;
-  pw.inputs = {t2, w3, b3};
-  pw.outputs = {t3};
-  pw.padding = tflite::Padding::kValid;
-  tflite::Op pool;
-  pool.type = tflite::OpType::kAveragePool2D;
-  pool.inputs = {t3};
-  pool.outputs = {t4};
-  pool.filter_h = pool.filter_w = kSide;
-  tflite::Op reshape;
-  reshape.type = tflite::OpType::kReshape;
-  reshape.inputs = {t4};
-  reshape.outputs = {t5};
-  tflite::Op fc;
-  fc.type = tflite::OpType::kFullyConnected;
-  fc.inputs = {t5, w6, b6};
-  fc.outputs = {t6};
-  tflite::Op sm;
-  sm.type = tflite::OpType::kSoftmax;
-  sm.inputs = {t6};
-  sm.outputs = {t7};
-  m.ops = {conv, dw, pw, pool, reshape, fc, sm};
+  using tflite::Activation, tflite::OpType, tflite::Padding;
+  m.ops = {test::make_op(OpType::kConv2D, {in, w1, b1}, t1, Padding::kSame, Activation::kRelu6),
+           test::make_op(OpType::kDepthwiseConv2D, {t1, w2, b2}, t2, Padding::kSame, Activation::kRelu6),
+           test::make_op(OpType::kConv2D, {t2, w3, b3}, t3)};
   m.inputs = {in};
-  m.outputs = {t7};
+  m.outputs = {test::add_classifier_head(m, t3, kSide, kC2, kClasses, rng)};
   return m;
 }
 
