@@ -1,3 +1,8 @@
+	$(FORMAL_RUN) -DSCRIPT=formal/blkmul.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/blocks.ys -P cmake/yosys.cmake
+	for m in MODE_4 MODE_8 MODE_16; do \
+	  $(FORMAL_RUN) -DSCRIPT=formal/mul_cut.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
+	done
 # bitscale: the two set-up commands of the README are `make run` and `make test`.
 # Both install the Debian packages they need (as root, from Debian's registry), configure,
 # build and then run. Other targets: lint, format, bench, regress, eval (docs/RESULTS.md), clean,
@@ -111,7 +116,8 @@ synth: deps
 	  "-DSTAT=stat.json;ref.json" -DREQUIRE=ON -P cmake/yosys.cmake
 
 # Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection and scratchpad
-# addresses in range while busy by induction, the output stage against the spec in each mode.
+# addresses in range while busy by induction, the output stage against the spec in each mode;
+# the multiplier in each mode and under every Ax-BxP mask, compositionally (leaf, cut grid, blocks).
 # Logs in $(BUILD)/formal/.
 FORMAL_RUN = cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/formal -DREQUIRE=ON
 formal: deps
