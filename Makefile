@@ -1,3 +1,5 @@
+	$(FORMAL_RUN) -DSCRIPT=formal/bus.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/start.ys -P cmake/yosys.cmake
 	$(FORMAL_RUN) -DSCRIPT=formal/blkmul.ys -P cmake/yosys.cmake
 	$(FORMAL_RUN) -DSCRIPT=formal/blocks.ys -P cmake/yosys.cmake
 	for m in MODE_4 MODE_8 MODE_16; do \
@@ -122,7 +124,8 @@ synth: deps
 
 # Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection and scratchpad
 # addresses in range while busy by induction, the output stage against the spec in each mode;
-# the multiplier in each mode and under every Ax-BxP mask, compositionally (leaf, cut grid, blocks).
+# the multiplier in each mode and under every Ax-BxP mask, compositionally (leaf, cut grid, blocks);
+# the bus decode, the START refusal codes and the counters, by induction.
 # Logs in $(BUILD)/formal/.
 FORMAL_RUN = cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/formal -DREQUIRE=ON
 formal: deps

@@ -43,3 +43,12 @@ foreach(m MODE_8 MODE_4)
   set_tests_properties(formal_mul_cut_${m} PROPERTIES LABELS formal
                        SKIP_REGULAR_EXPRESSION "yosys not found")
 endforeach()
+
+# Control by induction (docs/FORMAL.md): the bus decode and response; START refusal codes, BUSY and
+# ERR rising only when the spec says, counters that only grow between CLEARs.
+foreach(p bus start)
+  add_test(NAME formal_ctl_${p}
+           COMMAND ${CMAKE_COMMAND} -DROOT=${CMAKE_SOURCE_DIR} -DOUT=${CMAKE_BINARY_DIR}/yosys/formal_ctl_${p}
+                   -DSCRIPT=${CMAKE_SOURCE_DIR}/formal/${p}.ys -P ${CMAKE_SOURCE_DIR}/cmake/yosys.cmake)
+  set_tests_properties(formal_ctl_${p} PROPERTIES LABELS formal SKIP_REGULAR_EXPRESSION "yosys not found")
+endforeach()
