@@ -1,15 +1,3 @@
-	$(FORMAL_RUN) -DSCRIPT=formal/bus.ys -P cmake/yosys.cmake
-	$(FORMAL_RUN) -DSCRIPT=formal/start.ys -P cmake/yosys.cmake
-	$(FORMAL_RUN) -DSCRIPT=formal/blkmul.ys -P cmake/yosys.cmake
-	$(FORMAL_RUN) -DSCRIPT=formal/blocks.ys -P cmake/yosys.cmake
-	for m in MODE_4 MODE_8 MODE_16; do \
-	  $(FORMAL_RUN) -DSCRIPT=formal/mul_cut.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
-	done
-	$(FORMAL_RUN) -DSCRIPT=formal/blkmul.ys -P cmake/yosys.cmake
-	$(FORMAL_RUN) -DSCRIPT=formal/blocks.ys -P cmake/yosys.cmake
-	for m in MODE_4 MODE_8 MODE_16; do \
-	  $(FORMAL_RUN) -DSCRIPT=formal/mul_cut.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
-	done
 # bitscale: the two set-up commands of the README are `make run` and `make test`.
 # Both install the Debian packages they need (as root, from Debian's registry), configure,
 # build and then run. Other targets: lint, format, bench, regress, eval (docs/RESULTS.md), clean,
@@ -139,6 +127,8 @@ formal: deps
 	for m in MODE_4 MODE_8 MODE_16; do \
 	  $(FORMAL_RUN) -DSCRIPT=formal/mul_cut.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
 	done
+	$(FORMAL_RUN) -DSCRIPT=formal/bus.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/start.ys -P cmake/yosys.cmake
 
 # A single-node Slurm cluster on this machine (scripts/slurm-local.sh: Debian's slurm-wlm and munge,
 # as root; its daemons stopped by their PIDs) runs a characterization and a sweep with a 4-image RTL
