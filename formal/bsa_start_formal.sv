@@ -16,10 +16,10 @@
 //   STATUS.CODE is observed through the register read data whenever the access of the next
 //   cycle addresses STATUS (every access is considered, so every case is covered).
 //   BUSY rises only at an accepted START; ERR rises only at a refused START or a failed access.
-//   The 10 performance counters (the register file's cnt_q, connected by formal/start.ys) never
-//   decrease from one edge to the next, unless the access was a CLEAR (CTRL bit CLEAR: then all
-//   are 0) or the counter was within 2^33 of wrapping around (no increment reaches 2^33: the
-//   largest, CNT_BLK's, is below 2^32). By transitivity: counters only grow between CLEARs.
+//   The 10 performance counters (the register file's cnt_q, connected by formal/start.ys): after
+//   a CLEAR (CTRL bit CLEAR) all are 0; at any other edge each one grows by less than 2^33 modulo
+//   2^64 (a decrease by d would be a step of 2^64 - d), i.e. it never decreases except by wrapping
+//   past 2^64 - 1. By transitivity: counters only grow between CLEARs.
 // Proved by induction.
 module bsa_start_formal
   `BSA_IMPORT(bsa_pkg)
@@ -147,8 +147,8 @@ module bsa_start_formal
       if (p_clear) begin
         counters_ok = counters_ok && cnt[64*i +: 64] == 64'd0;
       end else begin
-        counters_ok = counters_ok && (cnt[64*i +: 64] >= p_cnt[64*i +: 64] ||
-                                      p_cnt[64*i +: 64] >= 64'hFFFF_FFFE_0000_0000);
+        // the step, modulo 2^64: a decrease of d would read as 2^64 - d
+        counters_ok = counters_ok && (cnt[64*i +: 64] - p_cnt[64*i +: 64]) < 64'h2_0000_0000;
       end
     end
   end
