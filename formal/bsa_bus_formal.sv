@@ -17,7 +17,9 @@
 // goes ahead iff it is legal. One edge later: rvalid = a request was made, rerr = it failed, and
 // the read data is that of the addressed unit and bank (sampled at the access's edge for the
 // registers, the scratchpad's registered output of the next cycle) or 0 for a write or failed
-// access. The register read data sampled for ID is ID_VALUE. Proved by induction.
+// access. The register file reads ID_VALUE at ID and the default geometry at HWCFG and HWCFG2, and
+// an accepted write of a configuration register (0x05 .. 0x0F) reads back at the next edge as the
+// written value restricted to the register's fields. Proved by induction.
 module bsa_bus_formal
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -97,10 +99,14 @@ module bsa_bus_formal
       spad_req == (req_i && !s_csr && s_code == 8'd0) &&
       (!spad_req || (is_act == s_act && is_wgt == s_wgt && is_bias == s_bias)) &&
       out_rd == (req_i && !s_csr && s_code == 8'd0 && !we_i && s_out) &&
-      (s_line != 12'h00 || csr_rdata == 64'hB5A1_0001);
+      (s_line != 12'h00 || csr_rdata == 64'hB5A1_0001) &&
+      (s_line != 12'h01 || csr_rdata == 64'h0D0D_1010) &&   // HWCFG: 16 x 16, 2^13-word banks
+      (s_line != 12'h02 || csr_rdata == 64'h0030_0100);     // HWCFG2: 256 entries, ACC_W 48
 
   // ---- one edge later: the response ----
-  logic        p_valid, p_req, p_read_ok, p_csr, p_act, p_wgt, p_bias, p_out, p_err;
+  logic        p_valid, p_req, p_read_ok, p_csr, p_act, p_wgt, p_bias, p_out, p_err, p_cfg_wr;
+  logic [11:0] p_line;
+  logic [63:0] p_wdata;
   logic [3:0]  p_bank;
   logic [63:0] p_csr_rdata, expect_rdata;
   always_ff @(posedge clk_i) begin
@@ -115,6 +121,9 @@ module bsa_bus_formal
     p_out       <= s_out;
     p_bank      <= s_bank[3:0];
     p_csr_rdata <= csr_rdata;
+    p_cfg_wr    <= req_i && we_i && s_csr && s_rw && s_code == 8'd0;
+    p_line      <= s_line;
+    p_wdata     <= wdata_i;
   end
 
   always_comb begin
@@ -128,9 +137,31 @@ module bsa_bus_formal
     end
   end
 
+  // A configuration register written (write accepted) reads back, at the next edge, the written
+  // value restricted to its fields (rtl/bsa_regs.def): the write landed in the register its index
+  // names.
+  logic [63:0] cfg_mask;
+  // (a chain of conditions, not a case: yosys 0.23 would turn a constant case into a ROM, which
+  // its sat does not import)
+  assign cfg_mask =
+      (p_line == 12'h05) ? 64'h0000_0003 :  // IRQ_EN: DONE, ERR
+      (p_line == 12'h06) ? 64'hFFFF_0003 :  // MODE: MODE [1:0], BLKSKIP [31:16]
+      (p_line == 12'h07) ? 64'h0000_FFFF :  // K
+      (p_line == 12'h08) ? 64'h0000_01FF :  // ROWS_ACT
+      (p_line == 12'h09) ? 64'h0000_01FF :  // COLS_ACT
+      (p_line == 12'h0A) ? 64'h0000_FFFF :  // ACT_BASE
+      (p_line == 12'h0B) ? 64'h0000_FFFF :  // WGT_BASE
+      (p_line == 12'h0C) ? 64'h0000_FFFF :  // BIAS_BASE
+      (p_line == 12'h0D) ? 64'h0000_003F :  // SHIFT
+      (p_line == 12'h0E) ? 64'h0000_0007 :  // OUT_CFG: BIAS_EN, RELU, CLAMP_EN
+                           64'h0000_FFFF;   // CLAMP_HI (0x0F)
+  logic readback_ok;
+  assign readback_ok = !p_valid || !p_cfg_wr || s_line != p_line ||
+                       csr_rdata == (p_wdata & cfg_mask);
+
   logic response_ok;
   assign response_ok = !p_valid || (rvalid == p_req && rerr == p_err && rdata == expect_rdata);
 
-  assign fail_o = !(decode_ok && response_ok);
+  assign fail_o = !(decode_ok && response_ok && readback_ok);
 
 endmodule
