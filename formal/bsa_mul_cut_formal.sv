@@ -19,6 +19,10 @@
 //     valid ones (activation) or an inactive column (weight): "treated as 0";
 //   - the output is sum over enabled leaves of p_IJ * 2^(4(i + j)) (mod 2^32, the output width;
 //     formal/bsa_blocks_formal.sv proves the spec's value lies in the signed 32-bit range).
+// The activation decoder's nibble enables are bsa_ctrl's (array row 0, active), made from its
+// registered valid-lane count vlanes_q, connected to the harness by formal/mul_cut.ys: the count
+// is a register, free in this one-step proof (`sat -seq 1` without an initial state; the clock is
+// a free input so that yosys does not fold the register to a constant), and assumed 1 .. P.
 // The spec side is written from the lane/block definitions of NUMERICS.md with its own table of
 // nb per mode, not from the RTL's formulas.
 module bsa_mul_cut_formal
@@ -27,9 +31,9 @@ module bsa_mul_cut_formal
 #(
   parameter int unsigned ModeCode = 0  // the MODE code proved (`make formal` sets each legal one)
 ) (
+  input  logic         clk_i,     // the sequencer's clock (free: its registers stay free variables)
   input  logic [15:0]  a_i,       // packed activation word
   input  logic [15:0]  w_i,       // packed weight word
-  input  logic [2:0]   vlanes_i,  // valid lanes of the activation word (1 .. P)
   input  logic         col_en_i,  // the weight's column is active
   input  logic         en_i,      // the PE accumulates this cycle
   input  logic [15:0]  skip_i,    // MODE.BLKSKIP
@@ -52,13 +56,12 @@ module bsa_mul_cut_formal
   logic [15:0] blk_en;
   logic signed [SUM_W-1:0] sum;
 
-  // Nibble n of the activation word belongs to lane n / NB (packing rule): valid iff that lane
-  // is below the valid-lane count.
-  always_comb begin
-    for (int unsigned n = 0; n < 4; n++) begin
-      nib_en[n] = (n / NB) < 32'(vlanes_i);
-    end
-  end
+  // The activation nibble enables of array row 0 (active: ROWS_ACT = 1) as the sequencer makes
+  // them from its registered valid-lane count of the word, vlanes_q, which formal/mul_cut.ys
+  // connects to vlanes here (a register: free in this one-step proof, assumed 1 .. P).
+  logic [2:0] vlanes;
+  logic [63:0] act_nib_en;
+  assign nib_en = act_nib_en[3:0];
 
   bsa_opdec u_adec (.mode_i(mode), .word_i(a_i), .nib_en_i(nib_en), .nibs_o(a_nibs));
   bsa_opdec u_wdec (.mode_i(mode), .word_i(w_i), .nib_en_i({4{col_en_i}}), .nibs_o(w_nibs));
@@ -66,12 +69,12 @@ module bsa_mul_cut_formal
   // The block enables come from the sequencer, combinational in MODE and BLKSKIP alone; its
   // other inputs (tied to 0) do not reach them.
   bsa_ctrl u_ctrl (
-    .clk_i(1'b0), .rst_ni(1'b1), .start_i(1'b0), .mode_i(mode), .k_i(16'd0),
-    .rows_act_i(9'd0), .cols_act_i(9'd0), .act_base_i(16'd0), .wgt_base_i(16'd0),
+    .clk_i(clk_i), .rst_ni(1'b1), .start_i(1'b0), .mode_i(mode), .k_i(16'd0),
+    .rows_act_i(9'd1), .cols_act_i(9'd0), .act_base_i(16'd0), .wgt_base_i(16'd0),
     .bias_base_i(16'd0), .shift_i(6'd0), .bias_en_i(1'b0), .blk_skip_i(skip_i),
     .busy_o(), .start_ok_o(), .start_err_o(), .start_code_o(), .tile_done_o(), .rd_en_o(),
     .act_word_o(), .wgt_word_o(), .bias_rd_o(), .act_sel_o(), .wgt_sel_o(), .bias_sel_o(),
-    .act_nib_en_o(), .col_en_o(), .init_o(), .acc_en_o(), .out_en_o(), .blk_en_o(blk_en),
+    .act_nib_en_o(act_nib_en), .col_en_o(), .init_o(), .acc_en_o(), .out_en_o(), .blk_en_o(blk_en),
     .mac_inc_o(), .blk_inc_o(), .rd_words_o(), .wr_words_o()
   );
 
@@ -100,7 +103,7 @@ module bsa_mul_cut_formal
       assign a_nib  = a_i[4*(NB*L+BI) +: 4];
       assign w_nib  = w_i[4*(NB*L+BJ) +: 4];
       // signed for the top block (i = nb - 1), unsigned below; 0 past the valid lanes / columns
-      assign spec_a = (32'(vlanes_i) <= L) ? 5'd0 : (BI == NB - 1) ? {a_nib[3], a_nib} : {1'b0, a_nib};
+      assign spec_a = (32'(vlanes) <= L) ? 5'd0 : (BI == NB - 1) ? {a_nib[3], a_nib} : {1'b0, a_nib};
       assign spec_w = !col_en_i ? 5'd0 : (BJ == NB - 1) ? {w_nib[3], w_nib} : {1'b0, w_nib};
       assign spec_en[K] = SERV && en_i && !skip_i[4*BI+BJ];
       assign p = p_i[10*K +: 10];
@@ -122,7 +125,7 @@ module bsa_mul_cut_formal
   end
 
   logic assume_ok;
-  assign assume_ok = (32'(vlanes_i) >= 1) && (32'(vlanes_i) <= LANES) && (&disabled_zero);
+  assign assume_ok = (32'(vlanes) >= 1) && (32'(vlanes) <= LANES) && (&disabled_zero);
 
   assign fail_o = assume_ok && !((&leaf_ok) && 32'(sum) == ref_sum);
 
