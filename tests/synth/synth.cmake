@@ -27,7 +27,7 @@ set_tests_properties(formal_ctrl_addresses_in_range PROPERTIES LABELS formal
                      SKIP_REGULAR_EXPRESSION "yosys not found")
 
 # The multiplier, compositionally (docs/FORMAL.md, "The multiplier"): the leaf, the spec's block
-# decomposition, and the cut grid in 4- and 8-bit mode (the 16-bit cut grid, about a minute of
+# decomposition, and the cut grid in 4- and 8-bit mode (the 16-bit cut grid, 20–60 s of
 # CPU, runs in `make formal` only).
 foreach(p blkmul blocks)
   add_test(NAME formal_mul_${p}
