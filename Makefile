@@ -111,7 +111,9 @@ synth: deps
 	  "-DSTAT=stat.json;ref.json" -DREQUIRE=ON -P cmake/yosys.cmake
 
 # Proofs with yosys's SAT solver (docs/FORMAL.md): register-file write protection and scratchpad
-# addresses in range while busy by induction, the output stage against the spec in each mode.
+# addresses in range while busy by induction, the output stage against the spec in each mode;
+# the multiplier in each mode and under every Ax-BxP mask, compositionally (leaf, cut grid, blocks);
+# the bus decode, the START refusal codes and the counters, by induction.
 # Logs in $(BUILD)/formal/.
 FORMAL_RUN = cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/formal -DREQUIRE=ON
 formal: deps
@@ -120,6 +122,13 @@ formal: deps
 	for m in MODE_16 MODE_8 MODE_4; do \
 	  $(FORMAL_RUN) -DSCRIPT=formal/outstage.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
 	done
+	$(FORMAL_RUN) -DSCRIPT=formal/blkmul.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/blocks.ys -P cmake/yosys.cmake
+	for m in MODE_4 MODE_8 MODE_16; do \
+	  $(FORMAL_RUN) -DSCRIPT=formal/mul_cut.ys -DMODE=$$m -P cmake/yosys.cmake || exit 1; \
+	done
+	$(FORMAL_RUN) -DSCRIPT=formal/bus.ys -P cmake/yosys.cmake
+	$(FORMAL_RUN) -DSCRIPT=formal/start.ys -P cmake/yosys.cmake
 
 # A single-node Slurm cluster on this machine (scripts/slurm-local.sh: Debian's slurm-wlm and munge,
 # as root; its daemons stopped by their PIDs) runs a characterization and a sweep with a 4-image RTL
