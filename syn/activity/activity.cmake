@@ -115,7 +115,9 @@ foreach(variant gated ungated)
   if(variant STREQUAL "ungated")
     string(REPLACE "bsa_" "ngsa_" net "${net}")
   endif()
-  file(WRITE ${OUT}/sim_${variant}.v "${net}")
+  # Written only when changed: verilator (--skip-identical) and make then rebuild nothing.
+  file(WRITE ${OUT}/sim_${variant}.v.new "${net}")
+  file(COPY_FILE ${OUT}/sim_${variant}.v.new ${OUT}/sim_${variant}.v ONLY_IF_DIFFERENT)
 endforeach()
 
 set(mdir ${OUT}/obj)

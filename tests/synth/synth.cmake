@@ -25,3 +25,9 @@ add_test(NAME formal_ctrl_addresses_in_range
                  -DSCRIPT=${CMAKE_SOURCE_DIR}/formal/ctrl.ys -P ${CMAKE_SOURCE_DIR}/cmake/yosys.cmake)
 set_tests_properties(formal_ctrl_addresses_in_range PROPERTIES LABELS formal
                      SKIP_REGULAR_EXPRESSION "yosys not found")
+
+# Operand isolation of the block products under Ax-BxP masks, from the RTL's toggle coverage
+# (docs/SYNTHESIS.md, "Switching activity per block product"); the figures are `make activity`.
+if(BITSCALE_RTL)
+  include(${CMAKE_SOURCE_DIR}/syn/activity/rtl.cmake)
+endif()
