@@ -12,6 +12,8 @@
 // but its input ports is still, every enabled leaf's product toggles, the leaves without
 // isolation do toggle inside when disabled, and both accumulators equal the sum of the
 // approximate products computed here from the spec.
+#include <fmt/core.h>
+
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -24,8 +26,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/core.h>
 
 #ifdef BSA_ACT_RTL
 #include "Vbsa_act_harness.h"
@@ -63,7 +63,8 @@ std::int64_t approx_product(int a, int w, int code, std::uint16_t skip) {
   for (int i = 0; i < blocks(code); ++i)
     for (int j = 0; j < blocks(code); ++j)
       if (((skip >> (4 * i + j)) & 1) == 0)
-        p += static_cast<std::int64_t>(block_of(a, i, code)) * block_of(w, j, code) * (std::int64_t{1} << (4 * (i + j)));
+        p +=
+            static_cast<std::int64_t>(block_of(a, i, code)) * block_of(w, j, code) * (std::int64_t{1} << (4 * (i + j)));
   return p;
 }
 
@@ -187,7 +188,8 @@ Counts parse_coverage(const std::string& path, double cycles) {
     } else if (scope == "u_pe.u_mul") {
       if (!is_one_of(base, {"en_i", "mode_i", "blk_en_i", "a_i", "w_i"}) && base.rfind("g_a", 0) != 0) c.mul[v] += n;
     } else if (scope == "u_pe") {
-      if (!is_one_of(base, {"clk_i", "rst_ni", "mode_i", "blk_en_i", "a_i", "w_i", "init_i", "bias_i", "acc_en_i", "sum"}))
+      if (!is_one_of(base,
+                     {"clk_i", "rst_ni", "mode_i", "blk_en_i", "a_i", "w_i", "init_i", "bias_i", "acc_en_i", "sum"}))
         c.pe[v] += n;
     }
   }
@@ -290,8 +292,9 @@ std::string report(const std::vector<Result>& results, int cycles, std::uint64_t
       kGateLevel ? "" : " (not simulated at RTL: 0)");
   for (Stream st : {Stream::kUniform, Stream::kRelu}) {
     md += fmt::format("### Stream: {}\n\n", to_string(st));
-    md += "| mode | c | skip | enabled leaves | ports | leaves | of which disabled | mul | pe | share | "
-          "ungated: leaves | of which disabled | mul | pe | share |\n";
+    md +=
+        "| mode | c | skip | enabled leaves | ports | leaves | of which disabled | mul | pe | share | "
+        "ungated: leaves | of which disabled | mul | pe | share |\n";
     md += "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const Result& r : results) {
       if (r.cfg.stream != st) continue;
@@ -301,8 +304,8 @@ std::string report(const std::vector<Result>& results, int cycles, std::uint64_t
       md += fmt::format(
           "| {}-bit | {} | 0x{:04X} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.3f} | {:.1f} | {:.1f} | "
           "{:.1f} | {:.1f} | {:.3f} |\n",
-          kModeBits[r.cfg.code], r.cfg.c, r.cfg.skip, g.enabled, g.leaves_in, g.leaves, g.disabled_net,
-          r.counts.mul[0], r.counts.pe[0], gs, u.leaves, u.disabled_net, r.counts.mul[1], r.counts.pe[1], us);
+          kModeBits[r.cfg.code], r.cfg.c, r.cfg.skip, g.enabled, g.leaves_in, g.leaves, g.disabled_net, r.counts.mul[0],
+          r.counts.pe[0], gs, u.leaves, u.disabled_net, r.counts.mul[1], r.counts.pe[1], us);
     }
     md += "\n";
   }
@@ -332,7 +335,8 @@ int check(const std::vector<Result>& results) {
   };
   for (const Result& r : results) {
     for (int v = 0; v < 2; ++v)
-      if (!r.acc_ok[v]) fail(r, v == 0 ? "gated accumulator != sum of approximate products" : "ungated accumulator != sum");
+      if (!r.acc_ok[v])
+        fail(r, v == 0 ? "gated accumulator != sum of approximate products" : "ungated accumulator != sum");
     int ungated_disabled_moving = 0, disabled = 0;
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 4; ++j) {
@@ -344,7 +348,8 @@ int check(const std::vector<Result>& results) {
           ++disabled;
           if (r.counts.leaf_net[0][i][j] != 0)
             fail(r, fmt::format("disabled leaf ({}, {}) toggles ({:.3f} per cycle)", i, j, r.counts.leaf_net[0][i][j]));
-          if (kGateLevel && r.counts.leaf_out[1][i][j] != 0) fail(r, fmt::format("ungated disabled leaf ({}, {}): p_o toggles", i, j));
+          if (kGateLevel && r.counts.leaf_out[1][i][j] != 0)
+            fail(r, fmt::format("ungated disabled leaf ({}, {}): p_o toggles", i, j));
           if (r.counts.leaf_net[1][i][j] > 0) ++ungated_disabled_moving;
         } else if (r.counts.leaf_out[0][i][j] == 0) {
           fail(r, fmt::format("enabled leaf ({}, {}): product still", i, j));
@@ -372,12 +377,18 @@ int main(int argc, char** argv) {
         if (k + 1 >= argc) throw std::invalid_argument(a + " needs a value");
         return argv[++k];
       };
-      if (a == "--cycles") cycles = std::stoi(next());
-      else if (a == "--seed") seed = std::stoull(next());
-      else if (a == "--cov") cov = next();
-      else if (a == "--out") out = next();
-      else if (a == "--check") do_check = true;
-      else throw std::invalid_argument("unknown argument " + a);
+      if (a == "--cycles")
+        cycles = std::stoi(next());
+      else if (a == "--seed")
+        seed = std::stoull(next());
+      else if (a == "--cov")
+        cov = next();
+      else if (a == "--out")
+        out = next();
+      else if (a == "--check")
+        do_check = true;
+      else
+        throw std::invalid_argument("unknown argument " + a);
     }
     if (cycles < 1 || cov.empty()) throw std::invalid_argument("need --cov <file> and --cycles >= 1");
     Sim sim;
