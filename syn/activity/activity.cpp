@@ -139,7 +139,10 @@ std::string field(std::string_view rec, char key) {
   return std::string(rec.substr(b, e - b));
 }
 
-std::string base_name(const std::string& sig) {
+// The signal name without its bit index; split nets of the netlist come as "a_i__05b3__05d" (a_i[3]).
+std::string base_name(std::string sig) {
+  for (const auto& [from, to] : {std::pair{"__05b", "["}, std::pair{"__05d", "]"}})
+    for (auto p = sig.find(from); p != std::string::npos; p = sig.find(from)) sig.replace(p, 5, to);
   const auto p = sig.rfind('[');
   return (p == std::string::npos || sig.back() != ']') ? sig : sig.substr(0, p);
 }
