@@ -140,3 +140,13 @@ test-slurm: DEB_PACKAGES += $(SLURM_PACKAGES)
 test-slurm: configure
 	cmake --build $(BUILD) -j$(JOBS) --target bitscale
 	scripts/test-slurm.sh $(BUILD)
+
+# Switching activity per block product (docs/SYNTHESIS.md, "Switching activity per block product"):
+# one PE synthesized by yosys as the RTL is and without the leaves' operand isolation, both netlists
+# verilated with toggle coverage and driven in every mode and Ax-BxP family member; asserts the
+# gating properties. Tables in $(BUILD)/activity/activity.md and cells.md.
+.PHONY: activity
+activity: DEB_PACKAGES += $(YOSYS_PACKAGES)
+activity: deps
+	cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/activity -DCYCLES=2000 -DCHECK=ON -DREQUIRE=ON \
+	  -P syn/activity/activity.cmake

@@ -52,3 +52,9 @@ foreach(p bus start)
                    -DSCRIPT=${CMAKE_SOURCE_DIR}/formal/${p}.ys -P ${CMAKE_SOURCE_DIR}/cmake/yosys.cmake)
   set_tests_properties(formal_ctl_${p} PROPERTIES LABELS formal SKIP_REGULAR_EXPRESSION "yosys not found")
 endforeach()
+
+# Operand isolation of the block products under Ax-BxP masks, from the RTL's toggle coverage
+# (docs/SYNTHESIS.md, "Switching activity per block product"); the figures are `make activity`.
+if(BITSCALE_RTL)
+  include(${CMAKE_SOURCE_DIR}/syn/activity/rtl.cmake)
+endif()

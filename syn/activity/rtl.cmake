@@ -1,0 +1,26 @@
+# The CTest activity_gating (docs/SYNTHESIS.md, "Switching activity per block product"): the
+# activity harness verilated from the RTL with Verilator's toggle coverage and the driver of
+# `make activity` (syn/activity/activity.cpp, built with BSA_ACT_RTL: no ungated variant). A short
+# run in every mode and family member asserts that the block enables are those of
+# docs/NUMERICS.md, that no signal of a disabled leaf but its input ports toggles (operand
+# isolation), that every enabled leaf's product toggles and that the accumulator equals the sum
+# of the approximate products. Included by tests/synth/synth.cmake when the RTL is verilated.
+set(act_rtl ${CMAKE_SOURCE_DIR}/rtl)
+add_executable(bsa_activity_rtl ${CMAKE_SOURCE_DIR}/syn/activity/activity.cpp)
+target_compile_definitions(bsa_activity_rtl PRIVATE BSA_ACT_RTL=1)
+target_compile_features(bsa_activity_rtl PRIVATE cxx_std_20)
+target_link_libraries(bsa_activity_rtl PRIVATE fmt::fmt)
+# --inline-mult -1: every module inlined; Verilator 5.006 adds the toggles of the instances of a
+# module it does not inline into the first one.
+verilate(bsa_activity_rtl
+  SOURCES ${BITSCALE_REG_SV} ${act_rtl}/bsa_pkg.sv ${act_rtl}/bsa_opdec.sv ${act_rtl}/bsa_blkmul.sv
+          ${act_rtl}/bsa_mul.sv ${act_rtl}/bsa_pe.sv ${act_rtl}/bsa_ctrl.sv
+          ${CMAKE_SOURCE_DIR}/syn/activity/bsa_act_harness.sv
+  TOP_MODULE bsa_act_harness
+  PREFIX Vbsa_act_harness
+  INCLUDE_DIRS ${act_rtl}
+  VERILATOR_ARGS --coverage-toggle --inline-mult -1 ${act_rtl}/lint/verilator_waiver.vlt
+  OPT_FAST -O1)
+add_test(NAME activity_gating
+         COMMAND bsa_activity_rtl --cycles 400 --check --cov ${CMAKE_CURRENT_BINARY_DIR}/activity_gating.dat)
+set_tests_properties(activity_gating PROPERTIES LABELS "synth;activity" TIMEOUT 120)
