@@ -1,7 +1,7 @@
 # bitscale: the two set-up commands of the README are `make run` and `make test`.
 # Both install the Debian packages they need (as root, from Debian's registry), configure,
 # build and then run. Other targets: lint, format, bench, regress, eval (docs/RESULTS.md), clean,
-# synth (docs/SYNTHESIS.md), formal (docs/FORMAL.md) and test-slurm (docs/SCALE_OUT.md).
+# synth and activity (docs/SYNTHESIS.md), formal (docs/FORMAL.md) and test-slurm (docs/SCALE_OUT.md).
 
 SHELL       := /bin/bash
 BUILD       ?= build
