@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 // A threshold so that tiny values stay visible (4.9e-324 is not "0.0000").
 std::string threshold_text(double t) { return fmt::format("{:.4g}", t); }
 
-std::string bits_name(int b) { return fmt::format("{}-bit", b); }
+std::string bits_name(int b) { return level_label(b); }
 
 std::string levels_name(const std::vector<int>& l) {
   std::string o;
