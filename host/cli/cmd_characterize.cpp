@@ -35,7 +35,8 @@ int run_characterize(CharacterizeCli& o) {
   cb.progress = [&](study::CharacterizePhase phase, std::size_t n, std::size_t total) {
     progress.update(phase == study::CharacterizePhase::kFloat
                         ? fmt::format("float: {}/{} images", n, total)
-                        : fmt::format("levels {}: {}/{} images", fmt::join(job.levels | std::views::transform(study::level_name), ","), n, total));
+                        : fmt::format("levels {}: {}/{} images",
+                                      fmt::join(job.levels | std::views::transform(study::level_name), ","), n, total));
   };
   cb.phase_done = [&](study::CharacterizePhase) { progress.finish(); };
   cb.float_done = [&](const study::FloatBaseline& base, std::size_t resumed) {

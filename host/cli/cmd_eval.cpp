@@ -97,7 +97,8 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
                      "and the compensation it records) on the array; rows gain blk and energy_pj (docs/AXBXP.md)");
   cmd->add_option("--energy", job.energy, "Energy table of the rows' energy_pj (docs/ENERGY.md; default: Envision)");
   add_choice_option(cmd, "--energy-model", job.energy_model, study::parse_energy_model, {"mac", "memory"},
-                    "Terms priced in energy_pj: MACs only or MACs plus memory", std::string(study::to_string(job.energy_model)));
+                    "Terms priced in energy_pj: MACs only or MACs plus memory",
+                    std::string(study::to_string(job.energy_model)));
   return [o]() { return run_eval(*o); };
 });
 

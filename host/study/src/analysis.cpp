@@ -37,7 +37,8 @@ std::optional<int> min_bits(const ImageRecord& r, std::span<const int> levels, b
   std::optional<int> best;
   for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
     const auto lv = r.levels.find(*it);
-    if (lv == r.levels.end()) throw std::invalid_argument(fmt::format("{}: no {} run recorded", r.file, level_label(*it)));
+    if (lv == r.levels.end())
+      throw std::invalid_argument(fmt::format("{}: no {} run recorded", r.file, level_label(*it)));
     const bool ok = top5 ? lv->second.correct5 : lv->second.correct1;
     if (!ok) break;
     best = *it;
@@ -215,7 +216,8 @@ std::vector<int> parse_levels(const std::string& text) {
   std::string item;
   while (std::getline(ss, item, ',')) {
     int b = 0;
-    const bool digits = !item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (digits) {
       try {
         b = std::stoi(item);

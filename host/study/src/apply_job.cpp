@@ -9,14 +9,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/load.hpp"
-#include "bitscale/study/axbxp.hpp"
 #include "bitscale/study/axbxp.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/runner.hpp"
@@ -145,10 +143,10 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
         throw std::invalid_argument(fmt::format(
             "{}: approx.config.file: {} does not exist (the Ax-BxP configuration of the level 8s)", job.policy, cfg));
       if (const std::string h = content_hash(cfg); h != p.approx_config_hash)
-        throw std::invalid_argument(fmt::format(
-            "{}: approx.config.hash: {} has content hash {}, the policy was chosen with {}: not the Ax-BxP "
-            "configuration of the policy",
-            job.policy, cfg, h, p.approx_config_hash));
+        throw std::invalid_argument(
+            fmt::format("{}: approx.config.hash: {} has content hash {}, the policy was chosen with {}: not the Ax-BxP "
+                        "configuration of the policy",
+                        job.policy, cfg, h, p.approx_config_hash));
     }
     rungs = rung_sources(p.levels, cfg, quant::approx_compensation_from_string(p.approx_compensation), net, calib,
                          out.model_path, job.factory);

@@ -211,13 +211,13 @@ AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwor
     prov.model_hash = j["model"]["hash"].get<std::string>();
     if (!model_hash.empty() && prov.model_hash != model_hash)
       throw fail("\"model\".\"hash\"",
-                 fmt::format("{} but the model has content hash {} (a configuration of another model)",
-                             prov.model_hash, model_hash));
+                 fmt::format("{} but the model has content hash {} (a configuration of another model)", prov.model_hash,
+                             model_hash));
     if (!j.contains("mac_layers") || !j["mac_layers"].is_number_unsigned() ||
         j["mac_layers"].get<std::size_t>() != q.layers().size())
-      throw fail("\"mac_layers\"", fmt::format("{} but the network has {} MAC layers",
-                                               j.contains("mac_layers") ? j["mac_layers"].dump() : "missing",
-                                               q.layers().size()));
+      throw fail("\"mac_layers\"",
+                 fmt::format("{} but the network has {} MAC layers",
+                             j.contains("mac_layers") ? j["mac_layers"].dump() : "missing", q.layers().size()));
     if (j.contains("calibration")) {
       if (!j["calibration"].is_string()) throw fail("\"calibration\"", "not a string");
       prov.calibration = j["calibration"].get<std::string>();
@@ -232,8 +232,7 @@ AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwor
       throw fail("\"compensation\".\"mode\"", e.what());
     }
     if (prov.compensation == quant::ApproxCompensation::kMean) {
-      if (prov.calibration.empty())
-        throw fail("\"calibration\"", "missing: the block means belong to a calibration");
+      if (prov.calibration.empty()) throw fail("\"calibration\"", "missing: the block means belong to a calibration");
       if (!comp.contains("block_means") || !comp["block_means"].is_array() ||
           comp["block_means"].size() != q.layers().size())
         throw fail("\"compensation\".\"block_means\"",
@@ -252,9 +251,8 @@ AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwor
                      fmt::format("{} values but layer {} has {} (input channels x blocks)", prov.means.mean[i].size(),
                                  i, want));
       }
-      prov.means.images = comp.contains("images") && comp["images"].is_number_unsigned()
-                              ? comp["images"].get<std::size_t>()
-                              : 0;
+      prov.means.images =
+          comp.contains("images") && comp["images"].is_number_unsigned() ? comp["images"].get<std::size_t>() : 0;
     }
   }
   if (!j.contains("layers") || !j["layers"].is_array()) throw fail("\"layers\"", "missing or not an array");
@@ -314,9 +312,9 @@ void configure_level(int level, const RungSources& src, quant::QuantizedNetwork&
   if (rung.exact()) return;
   if (rung.config) {
     if (!src.file)
-      throw std::invalid_argument(fmt::format(
-          "level {}: the per-layer Ax-BxP configuration needs --approx-config FILE (an axbxp_config.json)",
-          to_string(rung)));
+      throw std::invalid_argument(
+          fmt::format("level {}: the per-layer Ax-BxP configuration needs --approx-config FILE (an axbxp_config.json)",
+                      to_string(rung)));
     if (src.file->config.bits != q.bits())
       throw std::invalid_argument(fmt::format("level {}: the configuration '{}' is for {} bits, the level runs at {}",
                                               to_string(rung), src.file->path, src.file->config.bits, q.bits()));
@@ -350,7 +348,8 @@ void configure_level(int level, const RungSources& src, quant::QuantizedNetwork&
             to_string(rung)));
       std::vector<std::vector<std::uint8_t>> rgb;
       const model::Network& net = q.network();
-      for (const auto& f : src.compensation_images) rgb.push_back(data::load_for_model(f, net.input_h(), net.input_w()).rgb);
+      for (const auto& f : src.compensation_images)
+        rgb.push_back(data::load_for_model(f, net.input_h(), net.input_w()).rgb);
       apply_config(exact_config(q), q);  // the statistics of the exact network
       q.set_compensation(quant::ApproxCompensation::kMean, quant::measure_block_means(q, acc, rgb));
     }
@@ -362,11 +361,11 @@ std::string rung_header_fields(std::span<const int> levels, quant::ApproxCompens
                                const std::string& config_hash) {
   if (std::all_of(levels.begin(), levels.end(), [](int l) { return level_exact(l); })) return "";
   const bool config = std::any_of(levels.begin(), levels.end(), [](int l) { return level_rung(l).config; });
-  return fmt::format(",\"approx\":{{\"rungs\":[{}],\"compensation\":{},\"config\":{}}}",
-                     fmt::join(levels | std::views::transform([](int l) { return util::json_string(level_name(l)); }),
-                               ","),
-                     util::json_string(std::string(quant::to_string(compensation))),
-                     config && !config_hash.empty() ? util::json_string(config_hash) : std::string("null"));
+  return fmt::format(
+      ",\"approx\":{{\"rungs\":[{}],\"compensation\":{},\"config\":{}}}",
+      fmt::join(levels | std::views::transform([](int l) { return util::json_string(level_name(l)); }), ","),
+      util::json_string(std::string(quant::to_string(compensation))),
+      config && !config_hash.empty() ? util::json_string(config_hash) : std::string("null"));
 }
 
 std::size_t ImageSetRun::hits() const {
@@ -645,7 +644,8 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
 
   std::filesystem::create_directories(job.out);
   if (r.searched)
-    util::write_file((std::filesystem::path(job.out) / "axbxp_config.json").string(), config_json(r.config, q8, provenance, std::filesystem::path(r.model).filename().string()));
+    util::write_file((std::filesystem::path(job.out) / "axbxp_config.json").string(),
+                     config_json(r.config, q8, provenance, std::filesystem::path(r.model).filename().string()));
   util::write_file((std::filesystem::path(job.out) / "axbxp.md").string(), axbxp_report(r));
   return r;
 }

@@ -68,7 +68,8 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
       "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}, {}.",
       model_name, files.size(), image_dir, data::to_string(job.half), job.top5 ? "top-5" : "top-1", base.kept.size(),
       100.0 * static_cast<double>(base.kept.size()) / static_cast<double>(std::max<std::size_t>(base.labelled, 1)),
-      fmt::join(job.levels | std::views::transform(level_name), ","), to_string(job.backend), weight_fl_name, quant::describe(job.quantization));
+      fmt::join(job.levels | std::views::transform(level_name), ","), to_string(job.backend), weight_fl_name,
+      quant::describe(job.quantization));
   write_characterization(job.out_dir, *out.result, context);
   return out;
 }

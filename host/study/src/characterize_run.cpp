@@ -41,11 +41,11 @@ quant::Calibration kept_calibration(const CharacterizeSetup& s, const std::vecto
 }
 
 std::string levels_header(const CharacterizeSetup& s, const std::string& calib_id) {
-  std::string h =
-      records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name, s.quantization);
+  std::string h = records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name,
+                                 s.quantization);
   // Ax-BxP rungs: what they run with (the compensation, the configuration file's content hash).
-  const std::string extra = rung_header_fields(s.levels, s.approx_compensation,
-                                               s.approx_config.empty() ? "" : content_hash(s.approx_config));
+  const std::string extra =
+      rung_header_fields(s.levels, s.approx_compensation, s.approx_config.empty() ? "" : content_hash(s.approx_config));
   if (!extra.empty()) {
     h.pop_back();
     h += extra + "}";
@@ -62,7 +62,8 @@ std::optional<RungSources> level_sources(const CharacterizeSetup& s, const quant
 std::function<void(int, quant::QuantizedNetwork&, driver::Accelerator&)> level_configure(
     const std::optional<RungSources>& src) {
   if (!src) return {};
-  return [&src](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) { configure_level(level, *src, q, acc); };
+  return
+      [&src](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) { configure_level(level, *src, q, acc); };
 }
 
 /// A resume that would be refused is refused here, before anything is written or computed: the

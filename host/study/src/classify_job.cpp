@@ -48,8 +48,8 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
                     .weight_fl = job.weight_fl,
                     .quantization = job.quantization};
     if (!job.approx_config.empty()) {  // checked against the model, the bit-width and the calibration
-      cfg.configure = [&job, model_hash = content_hash(out.model_path),
-                       calib_id = calibration_id(*calib, net)](quant::QuantizedNetwork& q, driver::Accelerator&) {
+      cfg.configure = [&job, model_hash = content_hash(out.model_path), calib_id = calibration_id(*calib, net)](
+                          quant::QuantizedNetwork& q, driver::Accelerator&) {
         apply_config_file(load_config_file(job.approx_config, q, model_hash), q, calib_id);
       };
     }

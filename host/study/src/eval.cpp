@@ -94,8 +94,7 @@ std::string EvalWriter::line(const EvalRow& r) const {
       if (p.counters) {
         line += fmt::format(",\"cycles\":{},\"macs\":{{\"16\":{},\"8\":{},\"4\":{}}}", p.counters->cycles,
                             p.counters->mac16, p.counters->mac8, p.counters->mac4);
-        if (energy_)
-          line += fmt::format(",\"blk\":{},\"energy_pj\":{}", p.counters->blk, row_energy_pj(p, *energy_));
+        if (energy_) line += fmt::format(",\"blk\":{},\"energy_pj\":{}", p.counters->blk, row_energy_pj(p, *energy_));
       }
     }
     if (!r.error.empty()) line += ",\"error\":" + json_string(r.error);

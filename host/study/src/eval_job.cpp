@@ -98,10 +98,13 @@ std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& jo
 std::optional<EvalWriter> row_writer(const EvalJob& job, const std::optional<data::Synsets>& syn, bool priced) {
   std::optional<EvalWriter> writer;
   if (job.rows) {
-    writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
-      if (c < 0) return std::string("background");
-      return syn ? syn->name(c) : std::string();
-    }, priced ? std::optional(energy_table(job.energy, job.energy_model)) : std::nullopt);
+    writer.emplace(
+        *job.rows, job.format, job.compare_backends,
+        [&syn](int c) {
+          if (c < 0) return std::string("background");
+          return syn ? syn->name(c) : std::string();
+        },
+        priced ? std::optional(energy_table(job.energy, job.energy_model)) : std::nullopt);
   }
   return writer;
 }
@@ -116,9 +119,10 @@ std::string eval_header(const EvalJob& job, const EvalOutcome& out, const quant:
                                  array ? std::string(quant::to_string(job.weight_fl)) : "",
                                  array ? std::optional(job.quantization) : std::nullopt);
   h.pop_back();
-  return h + fmt::format(",\"compare\":{},\"limit\":{}{}}}",
-                         out.compared_with ? util::json_string(to_string(*out.compared_with)) : "null", job.limit,
-                         job.approx_config.empty() ? "" : fmt::format(",\"approx\":\"{}\"", content_hash(job.approx_config)));
+  return h + fmt::format(
+                 ",\"compare\":{},\"limit\":{}{}}}",
+                 out.compared_with ? util::json_string(to_string(*out.compared_with)) : "null", job.limit,
+                 job.approx_config.empty() ? "" : fmt::format(",\"approx\":\"{}\"", content_hash(job.approx_config)));
 }
 
 // The files through the engines: rows written to job.rows as they come, or, with records, the
@@ -278,7 +282,8 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
   warn_unlabelled(files, labeler, d.synsets, out.image_dir, inform);
   choose_backends(job, out);
   const auto engine = eval_engine(net, job, out.backend, calib.get(), out.model_path);
-  const auto engine2 = out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get(), out.model_path) : nullptr;
+  const auto engine2 =
+      out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get(), out.model_path) : nullptr;
   out.on_array = engine->on_array();
   evaluate(net, job, syn, labeler, files, calib.get(), *engine, engine2.get(), cb, out);
   return out;

@@ -223,7 +223,13 @@ SweepSummary summarize_sweep(const SweepInput& in, double max_drop, double step,
   s.in = in;
   s.max_drop = max_drop;
   for (double t : grid(0.0, 1.0, step)) s.curve.push_back(evaluate(in, t));
-  for (int b : kPrecisions) s.statics.push_back(evaluate_static(in, b));
+  // Every exact precision and every Ax-BxP rung of the levels run alone, in cost order.
+  std::vector<int> alone(kPrecisions.begin(), kPrecisions.end());
+  for (const int b : in.levels) {
+    if (!level_exact(b)) alone.push_back(b);
+  }
+  std::sort(alone.begin(), alone.end(), level_cheaper);
+  for (const int b : alone) s.statics.push_back(evaluate_static(in, b));
   s.dynamic.emplace_back(in.levels, search_threshold(in, max_drop));
   for (const auto& l : extra_level_sets) {
     if (l == in.levels) continue;
@@ -241,7 +247,7 @@ std::string headline_table(const SweepSummary& s) {
       "|:---|---:|---:|---:|---:|---:|\n| float | — | {:.2f} % | 0 | — | — |\n",
       ft);
   for (auto it = s.statics.rbegin(); it != s.statics.rend(); ++it) {
-    o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1,
+    o += fmt::format("| static {} | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", level_label(it->bits), it->top1,
                      it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
   }
   if (s.selected && s.selected_stats) {

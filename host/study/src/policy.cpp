@@ -107,9 +107,10 @@ std::string to_json(const Policy& p) {
                    p.quantization.rounding_seed);
   // Exact levels as bit-widths, Ax-BxP rungs by name ("8c1", "8s").
   j += fmt::format("  \"levels\":[{}],\n", fmt::join(p.levels | std::views::transform([](int l) {
-                                                 return level_exact(l) ? std::to_string(l) : util::json_string(level_name(l));
-                                               }),
-                                               ","));
+                                                       return level_exact(l) ? std::to_string(l)
+                                                                             : util::json_string(level_name(l));
+                                                     }),
+                                                     ","));
   if (!p.approx_compensation.empty())
     j += fmt::format("  \"approx\":{{\"compensation\":{},\"config\":{{\"file\":{},\"hash\":{}}}}},\n",
                      util::json_string(p.approx_compensation), util::json_string(p.approx_config_file),

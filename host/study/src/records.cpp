@@ -270,8 +270,8 @@ ImageRecord parse_record(std::string_view line, const std::string& source, std::
       try {
         level = level_code(parse_rung(k));
       } catch (const std::invalid_argument&) {
-        throw std::runtime_error(
-            fmt::format("level \"{}\" is not one of {} nor an Ax-BxP rung (8c1, 8s, ...)", k, fmt::join(kPrecisions, ", ")));
+        throw std::runtime_error(fmt::format("level \"{}\" is not one of {} nor an Ax-BxP rung (8c1, 8s, ...)", k,
+                                             fmt::join(kPrecisions, ", ")));
       }
       r.levels[level] = parse_run(v, fmt::format("level {}: ", k));
     }

@@ -134,11 +134,12 @@ std::string characterize_summary(const CharacterizeJobOutcome& r) {
   std::string s = fmt::format("characterization of {} ({} float-correct images of {}), levels {}:\n", r.model_name,
                               c.images, r.images, fmt::join(names, ","));
   for (std::size_t i = 0; i < levels.size(); ++i) {
-    s += fmt::format("  min {}: {:4} images ({:5.1f} %), after merging bars < 1 %: {:4} ({:5.1f} %)\n",
-                     lv(levels[i]), c.raw[i], percent(c.raw[i], c.images), c.merged[i], percent(c.merged[i], c.images));
+    s += fmt::format("  min {}: {:4} images ({:5.1f} %), after merging bars < 1 %: {:4} ({:5.1f} %)\n", lv(levels[i]),
+                     c.raw[i], percent(c.raw[i], c.images), c.merged[i], percent(c.merged[i], c.images));
   }
-  s += fmt::format("  none (wrong at {}): {} images ({:.1f} %)\n", level_exact(levels.back()) ? fmt::format("{} bits", levels.back()) : level_name(levels.back()), c.none,
-                   percent(c.none, c.images));
+  s += fmt::format("  none (wrong at {}): {} images ({:.1f} %)\n",
+                   level_exact(levels.back()) ? fmt::format("{} bits", levels.back()) : level_name(levels.back()),
+                   c.none, percent(c.none, c.images));
   s += fmt::format("  configurations: {}\n", fmt::join(c.configurations | std::views::transform(level_name), ","));
   for (int b : levels) {
     const MarginStats& e = c.easy.at(b);
@@ -150,10 +151,9 @@ std::string characterize_summary(const CharacterizeJobOutcome& r) {
     if (!c.separation.contains(b) || !c.ties.contains(b)) continue;  // not computed by characterize()
     const auto& sep = c.separation.at(b);
     const auto cell = [](const std::optional<double>& a) { return a ? fmt::format("{:.3f}", *a) : std::string("n/a"); };
-    s += fmt::format(
-        "  AUROC easy vs difficult at {}: margin {}, max-prob {}, entropy {}; top-1/top-2 ties: {}\n", lv(b),
-        cell(sep.at(Metric::kScoreMargin)), cell(sep.at(Metric::kMaxProb)), cell(sep.at(Metric::kEntropy)),
-        c.ties.at(b));
+    s += fmt::format("  AUROC easy vs difficult at {}: margin {}, max-prob {}, entropy {}; top-1/top-2 ties: {}\n",
+                     lv(b), cell(sep.at(Metric::kScoreMargin)), cell(sep.at(Metric::kMaxProb)),
+                     cell(sep.at(Metric::kEntropy)), c.ties.at(b));
   }
   return s;
 }
@@ -173,8 +173,8 @@ std::string apply_summary(const ApplyOutcome& r) {
   std::string o = fmt::format(
       "policy {} ({} {}, T_h = {:.4g} on {}, target drop ≤ {} pp) applied to {} images of {} ({} back-end; "
       "{} unreadable, {} unlabelled; {} resumed)\n",
-      r.policy_path, fmt::join(p.levels | std::views::transform(level_name), "→"), to_string(p.metric), p.threshold, p.model_file, p.max_drop_pp, s.images,
-      r.image_dir, to_string(r.backend), r.errors, r.unlabelled, r.resumed);
+      r.policy_path, fmt::join(p.levels | std::views::transform(level_name), "→"), to_string(p.metric), p.threshold,
+      p.model_file, p.max_drop_pp, s.images, r.image_dir, to_string(r.backend), r.errors, r.unlabelled, r.resumed);
   o += fmt::format("  float top-1:    {} %\n", with_ci(s.float_top1));
   o += fmt::format("  dynamic top-1:  {} %\n", with_ci(s.top1));
   o +=
@@ -182,7 +182,8 @@ std::string apply_summary(const ApplyOutcome& r) {
   o += fmt::format("  energy saving vs static 16-bit: {} %\n", with_ci(s.saving_pct, 1));
   for (std::size_t i = 0; i < p.levels.size(); ++i) {
     const int l = p.levels[i];
-    o += fmt::format("  accepted at {}: {} % of images\n", level_exact(l) ? fmt::format("{:>2}-bit", l) : level_name(l), with_ci(s.accepted_pct[i], 1));
+    o += fmt::format("  accepted at {}: {} % of images\n", level_exact(l) ? fmt::format("{:>2}-bit", l) : level_name(l),
+                     with_ci(s.accepted_pct[i], 1));
   }
   o += fmt::format("  (95 % bootstrap intervals, {} resamples, seed {})\n", p.bootstrap.resamples, p.bootstrap.seed);
   o += s.drop_pp.value <= p.max_drop_pp + 1e-9

@@ -35,11 +35,11 @@ struct SweepContext {
   const EnergyTable& table;
   const std::string weight_fl_name;
   RecordOptions record;
-  std::vector<int> levels;    ///< of the controller
-  std::string levels_reason;  ///< where they come from
-  std::string model_hash;     ///< shards only
-  std::vector<int> recorded;  ///< the levels recorded (recorded_levels)
-  std::string header_extra;   ///< the Ax-BxP rungs' identity in the records header
+  std::vector<int> levels;           ///< of the controller
+  std::string levels_reason;         ///< where they come from
+  std::string model_hash;            ///< shards only
+  std::vector<int> recorded;         ///< the levels recorded (recorded_levels)
+  std::string header_extra;          ///< the Ax-BxP rungs' identity in the records header
   std::optional<RungSources> rungs;  ///< with Ax-BxP rungs among the levels
 };
 
@@ -47,7 +47,8 @@ struct SweepContext {
 std::function<void(int, quant::QuantizedNetwork&, driver::Accelerator&)> level_configure(const SweepContext& x) {
   if (!x.rungs) return {};
   const RungSources* src = &*x.rungs;
-  return [src](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) { configure_level(level, *src, q, acc); };
+  return
+      [src](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) { configure_level(level, *src, q, acc); };
 }
 
 // The controller's levels: --levels, else the configurations of characterization.json beside a
@@ -171,8 +172,9 @@ SweepSummary summarize(const SweepContext& x, const RecordResult& rec, const std
       "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {} ({}), confidence metric {}, "
       "energy table: {}. Bootstrap: {} resamples, seed {}.",
       x.model_name, in.records.size(), image_dir, data::to_string(x.sc.half), rec.records.size() - in.records.size(),
-      x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name, fmt::join(x.levels | std::views::transform(level_name), ","), x.levels_reason,
-      to_string(job.metric), in.table.source, job.boot.resamples, job.boot.seed);
+      x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name,
+      fmt::join(x.levels | std::views::transform(level_name), ","), x.levels_reason, to_string(job.metric),
+      in.table.source, job.boot.resamples, job.boot.seed);
   write_sweep(job.out_dir, s, context);
   out.policy_path = job.out_dir + "/policy.json";
   save_policy(out.policy_path, make_policy(x, model_path, in, sel, st, warn));
@@ -252,11 +254,11 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   std::string levels_reason;
   const std::vector<int> levels = sweep_levels(job, levels_reason);
   const std::vector<int> recorded = recorded_levels(levels);
-  const std::string header_extra = rung_header_fields(
-      recorded, job.approx_compensation, job.approx_config.empty() ? "" : content_hash(job.approx_config));
+  const std::string header_extra = rung_header_fields(recorded, job.approx_compensation,
+                                                      job.approx_config.empty() ? "" : content_hash(job.approx_config));
   if (!shard)
-    check_sweep_resume(job.out_dir, job.backend, out.model_name, recorded,
-                       std::string(quant::to_string(job.weight_fl)), job.quantization, header_extra);
+    check_sweep_resume(job.out_dir, job.backend, out.model_name, recorded, std::string(quant::to_string(job.weight_fl)),
+                       job.quantization, header_extra);
 
   const SweepCalibration sc =
       sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn, shard);
@@ -268,8 +270,9 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   const std::vector<std::string> files =
       sweep_files(data::list_images(image_dir, warn), sc, job.limit, image_dir, warn);
   const LabelOf label_of = data::Labeler::with_file(syn, d.labels);
-  SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
-                 {},  {},  {}, {}};
+  SweepContext x{
+      job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)), {}, {},
+      {},  {},  {}, {},    {}};
   x.record.jobs = job.jobs;
   x.record.warn = warn;
   x.record.stop_after = job.stop_after;

@@ -130,13 +130,13 @@ RecordResult record_sweep(const SweepRecording& r) {
 
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
                         const std::vector<int>& bits, const std::string& weight_fl_name,
-                        const quant::QuantOptions& quantization,
-                        const std::string& header_extra) {
+                        const quant::QuantOptions& quantization, const std::string& header_extra) {
   const std::vector<std::string> ignore{"calibration"};
-  check_resumable(sweep_records_path(out_dir, backend),
-                  with_extra(records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization),
-                             header_extra),
-                  ignore);
+  check_resumable(
+      sweep_records_path(out_dir, backend),
+      with_extra(records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization),
+                 header_extra),
+      ignore);
 }
 
 }  // namespace bitscale::study

@@ -70,7 +70,8 @@ struct AxbxpFile {
 /// `model_hash`, a "mac_layers" other than q's, an unknown or repeated layer index, a "name" that is
 /// not the layer's, an "approx" that is not a configuration of the layer's mode (an illegal mask),
 /// or block means that do not fit the network. Version 1 (no model, no compensation) is read too.
-AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwork& q, const std::string& model_hash = "");
+AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwork& q,
+                           const std::string& model_hash = "");
 /// load_config_file(path, q).config.
 AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& q);
 /// Applies a file to `q`: its compensation (with kMean the file's block means, which were measured

@@ -52,7 +52,7 @@ struct EvalJob {
   /// to the array network with the compensation it records ("": exact). Refused when it does not
   /// belong to the model, the bit-width or (with compensation mean) the calibration.
   std::string approx_config;
-  std::string energy;                             ///< energy table of the rows' energy_pj ("": Envision)
+  std::string energy;                            ///< energy table of the rows' energy_pj ("": Envision)
   EnergyModel energy_model = EnergyModel::kMac;  ///< terms priced in energy_pj
   AcceleratorFactory factory;
 };
