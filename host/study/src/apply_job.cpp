@@ -132,7 +132,8 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
                  .calib = &calib,
                  .weight_fl = p.weight_fl,
                  .quantization = p.quantization,
-                 .factory = job.factory};
+                 .factory = job.factory,
+                 .configure = {}};
   // Ax-BxP rungs: the configuration file beside the policy (the content hash it was chosen with).
   std::optional<RungSources> rungs;
   if (std::any_of(p.levels.begin(), p.levels.end(), [](int l) { return !level_exact(l); })) {

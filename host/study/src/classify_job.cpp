@@ -46,7 +46,8 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
                     .bits = job.bits,
                     .calib = calib.get(),
                     .weight_fl = job.weight_fl,
-                    .quantization = job.quantization};
+                    .quantization = job.quantization,
+                    .configure = {}};
     if (!job.approx_config.empty()) {  // checked against the model, the bit-width and the calibration
       cfg.configure = [&job, model_hash = content_hash(out.model_path), calib_id = calibration_id(*calib, net)](
                           quant::QuantizedNetwork& q, driver::Accelerator&) {

@@ -81,8 +81,12 @@ void choose_backends(const EvalJob& job, EvalOutcome& out) {
 std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& job, Backend b,
                                     const quant::Calibration* calib, const std::string& model_path) {
   if (!on_array(b)) return std::make_unique<Engine>(net);
-  ArrayConfig cfg{
-      .backend = b, .bits = job.bits, .calib = calib, .weight_fl = job.weight_fl, .quantization = job.quantization};
+  ArrayConfig cfg{.backend = b,
+                  .bits = job.bits,
+                  .calib = calib,
+                  .weight_fl = job.weight_fl,
+                  .quantization = job.quantization,
+                  .configure = {}};
   if (!job.approx_config.empty()) {
     // The Ax-BxP configuration file: checked against the model, the bit-width and the calibration,
     // then applied with the compensation (block means) it records.

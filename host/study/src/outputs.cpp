@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <ranges>
 
 #include "bitscale/report/svg.hpp"
 #include "bitscale/util/file.hpp"
@@ -26,7 +27,7 @@ std::string bits_name(int b) { return level_label(b); }
 
 std::string levels_name(const std::vector<int>& l) {
   std::string o;
-  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "→" : "") + std::to_string(l[i]);
+  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "→" : "") + level_name(l[i]);
   return o;
 }
 
@@ -247,8 +248,8 @@ std::string headline_table(const SweepSummary& s) {
       "|:---|---:|---:|---:|---:|---:|\n| float | — | {:.2f} % | 0 | — | — |\n",
       ft);
   for (auto it = s.statics.rbegin(); it != s.statics.rend(); ++it) {
-    o += fmt::format("| static {} | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", level_label(it->bits), it->top1,
-                     it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
+    o += fmt::format("| static {} | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", level_label(it->bits),
+                     it->top1, it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
   }
   if (s.selected && s.selected_stats) {
     const Selection& sel = *s.selected;
@@ -334,7 +335,7 @@ std::string table_csv(const SweepSummary& s) {
         fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
   }
   for (const auto& [levels, p] : s.dynamic) {
-    const std::string ln = fmt::format("{}", fmt::join(levels, "-"));
+    const std::string ln = fmt::format("{}", fmt::join(levels | std::views::transform(level_name), "-"));
     if (p) {
       t += fmt::format("dynamic,{},{:.9g},{:.4f},{:.4f},{:.6f},{:.6f}\n", ln, p->threshold, p->top1, p->drop,
                        p->energy_rel, 1 - p->energy_rel);

@@ -88,7 +88,9 @@ std::string sweep_headline(const SweepOutcome& r) {
   std::string s = fmt::format(
       "sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %{}:\n\n{}\n", r.model_name, r.images,
       to_string(r.backend), r.resumed, r.float_top1,
-      r.levels.empty() ? std::string() : fmt::format(", levels {} ({})", fmt::join(r.levels, ","), r.levels_reason),
+      r.levels.empty() ? std::string()
+                       : fmt::format(", levels {} ({})", fmt::join(r.levels | std::views::transform(level_name), ","),
+                                     r.levels_reason),
       r.headline);
   if (!r.policy_path.empty()) {
     s += fmt::format("policy: T_h = {:.4g}{} written to {} (measure it on other images with `bitscale apply`)\n",
@@ -197,18 +199,20 @@ std::string apply_summary(const ApplyOutcome& r) {
          "level (the dynamic scheme degenerates)\n";
   } else if (p.threshold == 0) {
     o += fmt::format(
-        "note: T_h = 0, so no image escalates: the dynamic scheme degenerates to static {}-bit (on the selection "
-        "images the {}-bit results alone already met the target)\n",
-        p.levels.front(), p.levels.front());
+        "note: T_h = 0, so no image escalates: the dynamic scheme degenerates to static {} (on the selection "
+        "images the {} results alone already met the target)\n",
+        level_label(p.levels.front()), level_label(p.levels.front()));
   } else {
-    o += fmt::format("{} of {} images ({:.1f} %) escalated beyond {} bits\n", escalated, s.images, escalated_pct,
-                     p.levels.front());
+    o += fmt::format(
+        "{} of {} images ({:.1f} %) escalated beyond {}\n", escalated, s.images, escalated_pct,
+        level_exact(p.levels.front()) ? fmt::format("{} bits", p.levels.front()) : level_name(p.levels.front()));
   }
   if (s.saving_pct.value < 0)
     o += fmt::format(
-        "note: the {} ladder cost {:.1f} % more energy than static 16-bit here: every image pays for its {}-bit run "
+        "note: the {} ladder cost {:.1f} % more energy than static 16-bit here: every image pays for its {} run "
         "before it escalates\n",
-        fmt::join(p.levels, "→"), -s.saving_pct.value, p.levels.front());
+        fmt::join(p.levels | std::views::transform(level_name), "→"), -s.saving_pct.value,
+        level_label(p.levels.front()));
   return o;
 }
 
