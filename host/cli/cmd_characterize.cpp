@@ -7,10 +7,12 @@
 #include <fmt/ranges.h>
 
 #include <memory>
+#include <ranges>
 #include <string>
 
 #include "bitscale/data/dataset.hpp"
 #include "bitscale/study/characterize_job.hpp"
+#include "bitscale/study/controller.hpp"
 #include "bitscale/study/summaries.hpp"
 #include "command.hpp"
 #include "options.hpp"
@@ -33,7 +35,8 @@ int run_characterize(CharacterizeCli& o) {
   cb.progress = [&](study::CharacterizePhase phase, std::size_t n, std::size_t total) {
     progress.update(phase == study::CharacterizePhase::kFloat
                         ? fmt::format("float: {}/{} images", n, total)
-                        : fmt::format("levels {}: {}/{} images", fmt::join(job.levels, ","), n, total));
+                        : fmt::format("levels {}: {}/{} images",
+                                      fmt::join(job.levels | std::views::transform(study::level_name), ","), n, total));
   };
   cb.phase_done = [&](study::CharacterizePhase) { progress.finish(); };
   cb.float_done = [&](const study::FloatBaseline& base, std::size_t resumed) {
@@ -69,7 +72,9 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--half", job.half, data::parse_half, {"all", "even", "odd"},
                     "Which images of the sorted directory: all, even or odd positions", data::to_string(job.half));
   add_out_dir_option(cmd, job.out_dir);
-  add_levels_option(cmd, job.levels, "Precision levels, increasing (4, 8, 16)");
+  add_levels_option(cmd, job.levels,
+                    "Precision levels, increasing (4, 8, 16); Ax-BxP rungs too: <bits>c<N> (family member N on every\n"
+                    "layer, e.g. 8c1) and 8s (the per-layer configuration of --approx-config), e.g. 8c1,8,16");
   add_array_backend_option(cmd, job.backend);
   add_weight_fl_option(cmd, job.weight_fl);
   add_quantization_options(cmd, job.quantization);
@@ -83,6 +88,8 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
                 "(--shard), which read them from --out");
   add_synsets_option(cmd, job.data.synsets, "labels from file and folder names");
   add_labels_option(cmd, job.data.labels);
+  add_approx_options(cmd, job.approx_config, &job.approx_compensation,
+                     "The per-layer Ax-BxP configuration of the level 8s (axbxp_config.json of axbxp-search)");
   add_no_progress_flag(cmd, o->progress);
   return [o]() { return run_characterize(*o); };
 });

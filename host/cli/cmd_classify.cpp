@@ -30,6 +30,9 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   add_synsets_option(cmd, job->data.synsets, "class names and labels");
   add_labels_option(cmd, job->data.labels);
   add_jobs_option(cmd, job->jobs, "Threads for the calibration");
+  add_approx_options(
+      cmd, job->approx_config, nullptr,
+      "Apply this Ax-BxP configuration (axbxp_config.json of axbxp-search) on the array (docs/AXBXP.md)");
   return [job]() {
     job->factory = accelerator_factory();
     fmt::print("{}", study::classify_summary(study::run_classify(*job, print_to_stderr)));

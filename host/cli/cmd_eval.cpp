@@ -92,6 +92,13 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
                 "and the counters (exit status 1 on any difference)");
   add_shard_option(cmd, job.shard);
   add_no_progress_flag(cmd, o->progress);
+  add_approx_options(cmd, job.approx_config, nullptr,
+                     "Apply this Ax-BxP configuration (axbxp_config.json of axbxp-search: per-layer block products\n"
+                     "and the compensation it records) on the array; rows gain blk and energy_pj (docs/AXBXP.md)");
+  cmd->add_option("--energy", job.energy, "Energy table of the rows' energy_pj (docs/ENERGY.md; default: Envision)");
+  add_choice_option(cmd, "--energy-model", job.energy_model, study::parse_energy_model, {"mac", "memory"},
+                    "Terms priced in energy_pj: MACs only or MACs plus memory",
+                    std::string(study::to_string(job.energy_model)));
   return [o]() { return run_eval(*o); };
 });
 

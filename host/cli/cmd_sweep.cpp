@@ -79,7 +79,8 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
                     "auto (odd positions when --calib is the same directory, else all), all, even, odd", "auto");
   add_out_dir_option(cmd, job.out_dir);
   add_parsed_option(cmd, "--levels", job.levels, study::parse_levels,
-                    "Precision levels of the controller, increasing (4->8->16 or 8->16, ...)",
+                    "Precision levels of the controller, increasing (4->8->16 or 8->16, ...); Ax-BxP rungs too:\n"
+                    "<bits>c<N> (family member N on every layer, e.g. 8c1) and 8s (--approx-config), e.g. 8c1,8,16",
                     "the configurations of characterization.json beside a --calib JSON, else 4,8,16");
   cmd->add_option("--max-drop", job.max_drop, "Target top-1 drop vs float, percentage points")->capture_default_str();
   cmd->add_option("--step", job.step, "Threshold grid step")->check(CLI::Range(1e-4, 0.5))->capture_default_str();
@@ -109,6 +110,8 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
       cmd, "--folds", job.folds,
       "k-fold cross-validation of the threshold selection over the evaluation images (0 = off, else >= 2)");
   add_count_option(cmd, "--resamples", job.boot.resamples, "Bootstrap resamples of every interval");
+  add_approx_options(cmd, job.approx_config, &job.approx_compensation,
+                     "The per-layer Ax-BxP configuration of the level 8s (axbxp_config.json of axbxp-search)");
   cmd->add_option("--seed", job.boot.seed, "Bootstrap seed")->capture_default_str();
   return [o]() { return run_sweep(*o); };
 });

@@ -204,4 +204,20 @@ inline CLI::Option* add_shard_option(CLI::App* cmd, study::Shard& shard) {
                            "none (all images)");
 }
 
+/// The Ax-BxP rungs of a ladder (docs/AXBXP.md): --approx-config (the "8s" rung's per-layer
+/// configuration, an axbxp_config.json of `bitscale axbxp-search`) and --approx-compensation (of
+/// the family rungs 8c1, ...). `compensation` null: the first option only (eval, classify take the
+/// compensation recorded in the file).
+inline void add_approx_options(CLI::App* cmd, std::string& config, quant::ApproxCompensation* compensation,
+                               const std::string& help) {
+  cmd->add_option("--approx-config", config, help)->check(CLI::ExistingFile);
+  if (compensation) {
+    add_choice_option(cmd, "--approx-compensation", *compensation, quant::approx_compensation_from_string,
+                      {"none", "mean"},
+                      "Compensation of the block products the family rungs (8c1, ...) skip: mean (block means of the\n"
+                      "calibration images, added to the bias) or none (docs/NUMERICS.md)",
+                      std::string(quant::to_string(*compensation)));
+  }
+}
+
 }  // namespace bitscale::cli

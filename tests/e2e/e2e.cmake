@@ -163,3 +163,23 @@ foreach(spec
            COMMAND sh -c "out=$($<TARGET_FILE:bitscale> axbxp-search ${opts} --out ${CMAKE_BINARY_DIR}/axbxp_refused_${name} 2>&1) && { echo \"accepted: $out\"; exit 1; }; echo \"$out\" | grep -qF -- \"${msg}\" || { echo \"$out\"; exit 1; }")
   set_tests_properties(cli_axbxp_refuses_${name} PROPERTIES LABELS e2e)
 endforeach()
+
+# Ax-BxP configurations loaded by eval/classify and Ax-BxP rungs of characterize/sweep/apply on the
+# embedded data (tests/e2e/axbxp_rungs.sh, docs/AXBXP.md "Loading a configuration").
+add_test(NAME cli_axbxp_rungs_search_eval_characterize_sweep_apply
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/axbxp_rungs.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/axbxp_rungs)
+set_tests_properties(cli_axbxp_rungs_search_eval_characterize_sweep_apply PROPERTIES LABELS e2e TIMEOUT 300)
+# Refusals that need no search: a non-zero exit status and the message.
+foreach(spec
+    "levels_order|sweep --levels 8,8c1 --out ${CMAKE_BINARY_DIR}/axbxp_levels_order|bit-widths must increase"
+    "levels_rung|characterize --levels 8c3,16 --out ${CMAKE_BINARY_DIR}/axbxp_levels_rung|'8c3'"
+    "eval_float|eval --limit 1 --approx-config ${CMAKE_SOURCE_DIR}/README.md|runs on the array")
+  string(REPLACE "|" ";" parts "${spec}")
+  list(GET parts 0 name)
+  list(GET parts 1 opts)
+  list(GET parts 2 msg)
+  add_test(NAME cli_axbxp_rung_refuses_${name}
+           COMMAND sh -c "out=$($<TARGET_FILE:bitscale> ${opts} 2>&1) && { echo \"accepted: $out\"; exit 1; }; echo \"$out\" | grep -qF -- \"${msg}\" || { echo \"$out\"; exit 1; }")
+  set_tests_properties(cli_axbxp_rung_refuses_${name} PROPERTIES LABELS e2e)
+endforeach()

@@ -37,7 +37,8 @@ std::optional<int> min_bits(const ImageRecord& r, std::span<const int> levels, b
   std::optional<int> best;
   for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
     const auto lv = r.levels.find(*it);
-    if (lv == r.levels.end()) throw std::invalid_argument(fmt::format("{}: no {}-bit run recorded", r.file, *it));
+    if (lv == r.levels.end())
+      throw std::invalid_argument(fmt::format("{}: no {} run recorded", r.file, level_label(*it)));
     const bool ok = top5 ? lv->second.correct5 : lv->second.correct1;
     if (!ok) break;
     best = *it;
@@ -72,7 +73,7 @@ MarginStats margin_stats(std::span<const double> v) {
 }
 
 Characterization characterize(const std::vector<ImageRecord>& records, std::vector<int> levels, bool top5) {
-  std::sort(levels.begin(), levels.end());
+  std::sort(levels.begin(), levels.end(), level_cheaper);
   if (levels.empty()) throw std::invalid_argument("characterization: no levels");
   Characterization c;
   c.levels = levels;
@@ -215,17 +216,28 @@ std::vector<int> parse_levels(const std::string& text) {
   std::string item;
   while (std::getline(ss, item, ',')) {
     int b = 0;
-    try {
-      std::size_t used = 0;
-      b = std::stoi(item, &used);
-      if (used != item.size()) throw std::invalid_argument("x");
-    } catch (const std::exception&) {
-      throw std::invalid_argument(fmt::format("levels '{}': '{}' is not a bit-width", text, item));
+    const bool digits =
+        !item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) {
+      try {
+        b = std::stoi(item);
+      } catch (const std::exception&) {
+        throw std::invalid_argument(fmt::format("levels '{}': '{}' is not a bit-width", text, item));
+      }
+      if (std::find(kPrecisions.begin(), kPrecisions.end(), b) == kPrecisions.end())
+        throw std::invalid_argument(fmt::format("levels '{}': {} is not {}", text, b, fmt::join(kPrecisions, ", ")));
+    } else {
+      try {
+        b = level_code(parse_rung(item));  // an Ax-BxP rung: 8c1, 8s, ... (docs/AXBXP.md)
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(
+            fmt::format("levels '{}': '{}' is not a bit-width or an Ax-BxP rung: {}", text, item, e.what()));
+      }
     }
-    if (std::find(kPrecisions.begin(), kPrecisions.end(), b) == kPrecisions.end())
-      throw std::invalid_argument(fmt::format("levels '{}': {} is not {}", text, b, fmt::join(kPrecisions, ", ")));
-    if (!levels.empty() && b <= levels.back()) {
-      throw std::invalid_argument(fmt::format("levels '{}': bit-widths must increase", text));
+    if (!levels.empty() && !level_cheaper(levels.back(), b)) {
+      throw std::invalid_argument(fmt::format(
+          "levels '{}': bit-widths must increase (Ax-BxP rungs of a bit-width before its exact level, e.g. 8c1,8,16)",
+          text));
     }
     levels.push_back(b);
   }

@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "bitscale/data/image.hpp"
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/load.hpp"
+#include "bitscale/study/axbxp.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/runner.hpp"
 #include "bitscale/study/sweep.hpp"
@@ -130,7 +132,29 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
                  .calib = &calib,
                  .weight_fl = p.weight_fl,
                  .quantization = p.quantization,
-                 .factory = job.factory};
+                 .factory = job.factory,
+                 .configure = {}};
+  // Ax-BxP rungs: the configuration file beside the policy (the content hash it was chosen with).
+  std::optional<RungSources> rungs;
+  if (std::any_of(p.levels.begin(), p.levels.end(), [](int l) { return !level_exact(l); })) {
+    std::string cfg;
+    if (!p.approx_config_file.empty()) {
+      cfg = (fs::path(job.policy).parent_path() / p.approx_config_file).string();
+      if (!fs::exists(cfg))
+        throw std::invalid_argument(fmt::format(
+            "{}: approx.config.file: {} does not exist (the Ax-BxP configuration of the level 8s)", job.policy, cfg));
+      if (const std::string h = content_hash(cfg); h != p.approx_config_hash)
+        throw std::invalid_argument(
+            fmt::format("{}: approx.config.hash: {} has content hash {}, the policy was chosen with {}: not the Ax-BxP "
+                        "configuration of the policy",
+                        job.policy, cfg, h, p.approx_config_hash));
+    }
+    rungs = rung_sources(p.levels, cfg, quant::approx_compensation_from_string(p.approx_compensation), net, calib,
+                         out.model_path, job.factory);
+    setup.configure = [&rungs](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) {
+      configure_level(level, *rungs, q, acc);
+    };
+  }
   const Runner runner(setup, data::Labeler::with_file(syn, d.labels),
                       Escalation{.threshold = p.threshold, .metric = p.metric});
   // The static 16-bit reference: one run of the first readable image (the counters of this array

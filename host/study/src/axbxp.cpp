@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <ranges>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -25,7 +26,10 @@
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/quant/traffic.hpp"
 #include "bitscale/study/confidence.hpp"
+#include "bitscale/study/policy.hpp"
+#include "bitscale/study/records.hpp"
 #include "bitscale/util/file.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
@@ -33,7 +37,7 @@ namespace {
 
 using Inform = std::function<void(const std::string&)>;
 constexpr const char* kFormat = "bitscale-axbxp";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 
 golden::Mode layer_mode(const quant::QuantizedNetwork& q, std::size_t i) {
   return q.op_mode(static_cast<std::size_t>(q.layers()[i].op));
@@ -140,7 +144,12 @@ void apply_config(const AxbxpConfig& config, quant::QuantizedNetwork& q) {
   for (std::size_t i = 0; i < config.layers.size(); ++i) q.set_approx(i, config.layers[i]);
 }
 
-std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork& q) {
+std::string calibration_id(const quant::Calibration& calib, const model::Network& net) {
+  return fmt::format("{:016x}", fnv1a(calib.to_json(net)));
+}
+
+std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork& q, const AxbxpProvenance& p,
+                        const std::string& model_file) {
   using J = nlohmann::ordered_json;
   J layers = J::array();
   for (std::size_t i = 0; i < config.layers.size(); ++i) {
@@ -149,18 +158,35 @@ std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork
                       {"bits", golden::bits(layer_mode(q, i))},
                       {"approx", approx_text(config.layers[i], layer_mode(q, i))}});
   }
-  const J j{{"format", kFormat}, {"version", kVersion}, {"bits", config.bits}, {"layers", layers}};
+  J comp{{"mode", std::string(quant::to_string(p.compensation))}};
+  if (p.compensation == quant::ApproxCompensation::kMean) {
+    comp["images"] = p.means.images;
+    comp["block_means"] = p.means.mean;  // shortest round-trip text: read back bit for bit
+  }
+  const J j{{"format", kFormat},
+            {"version", kVersion},
+            {"bits", config.bits},
+            {"model", {{"file", model_file}, {"hash", p.model_hash}}},
+            {"mac_layers", config.layers.size()},
+            {"calibration", p.calibration},
+            {"compensation", comp},
+            {"layers", layers}};
   return j.dump(2) + "\n";
 }
 
-AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& q) {
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error(fmt::format("Ax-BxP configuration '{}': cannot open", path));
-  std::stringstream ss;
-  ss << f.rdbuf();
+AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwork& q, const std::string& model_hash) {
+  AxbxpFile out;
+  out.path = path;
+  std::string text;
+  try {
+    text = util::read_file(path);
+  } catch (const std::exception&) {
+    throw std::runtime_error(fmt::format("Ax-BxP configuration '{}': cannot open", path));
+  }
+  out.hash = fmt::format("{:016x}", fnv1a(text));
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ss.str());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("Ax-BxP configuration '{}': malformed JSON: {}", path, e.what()));
   }
@@ -170,13 +196,68 @@ AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& 
   if (!j.is_object()) throw fail("(top level)", "not a JSON object");
   if (!j.contains("format") || j["format"] != kFormat)
     throw fail("\"format\"", fmt::format("expected \"{}\"", kFormat));
-  if (!j.contains("version") || j["version"] != kVersion)
-    throw fail("\"version\"", fmt::format("expected {}", kVersion));
+  if (!j.contains("version") || !j["version"].is_number_integer() ||
+      (j["version"].get<int>() != 1 && j["version"].get<int>() != kVersion))
+    throw fail("\"version\"", fmt::format("expected 1 or {}", kVersion));
+  out.version = j["version"].get<int>();
   if (j.contains("bits") && (!j["bits"].is_number_integer() || j["bits"].get<int>() != q.bits())) {
     throw fail("\"bits\"", fmt::format("{} but the network runs at {} bits", j["bits"].dump(), q.bits()));
   }
+  AxbxpProvenance& prov = out.provenance;
+  if (out.version >= 2) {
+    if (!j.contains("model") || !j["model"].is_object() || !j["model"].contains("hash") ||
+        !j["model"]["hash"].is_string())
+      throw fail("\"model\".\"hash\"", "missing or not a string");
+    prov.model_hash = j["model"]["hash"].get<std::string>();
+    if (!model_hash.empty() && prov.model_hash != model_hash)
+      throw fail("\"model\".\"hash\"",
+                 fmt::format("{} but the model has content hash {} (a configuration of another model)", prov.model_hash,
+                             model_hash));
+    if (!j.contains("mac_layers") || !j["mac_layers"].is_number_unsigned() ||
+        j["mac_layers"].get<std::size_t>() != q.layers().size())
+      throw fail("\"mac_layers\"",
+                 fmt::format("{} but the network has {} MAC layers",
+                             j.contains("mac_layers") ? j["mac_layers"].dump() : "missing", q.layers().size()));
+    if (j.contains("calibration")) {
+      if (!j["calibration"].is_string()) throw fail("\"calibration\"", "not a string");
+      prov.calibration = j["calibration"].get<std::string>();
+    }
+    if (!j.contains("compensation") || !j["compensation"].is_object() || !j["compensation"].contains("mode") ||
+        !j["compensation"]["mode"].is_string())
+      throw fail("\"compensation\".\"mode\"", "missing or not a string");
+    const auto& comp = j["compensation"];
+    try {
+      prov.compensation = quant::approx_compensation_from_string(comp["mode"].get<std::string>());
+    } catch (const std::exception& e) {
+      throw fail("\"compensation\".\"mode\"", e.what());
+    }
+    if (prov.compensation == quant::ApproxCompensation::kMean) {
+      if (prov.calibration.empty()) throw fail("\"calibration\"", "missing: the block means belong to a calibration");
+      if (!comp.contains("block_means") || !comp["block_means"].is_array() ||
+          comp["block_means"].size() != q.layers().size())
+        throw fail("\"compensation\".\"block_means\"",
+                   fmt::format("missing or not one array per MAC layer ({})", q.layers().size()));
+      try {
+        prov.means.mean = comp["block_means"].get<std::vector<std::vector<double>>>();
+      } catch (const nlohmann::json::exception& e) {
+        throw fail("\"compensation\".\"block_means\"", fmt::format("not arrays of numbers: {}", e.what()));
+      }
+      for (std::size_t i = 0; i < q.layers().size(); ++i) {
+        const auto& l = q.layers()[i].prepared.layer;
+        const std::size_t want =
+            static_cast<std::size_t>(l.shape.in_c) * static_cast<std::size_t>(golden::blocks(layer_mode(q, i)));
+        if (prov.means.mean[i].size() != want)
+          throw fail(fmt::format("\"compensation\".\"block_means\"[{}]", i),
+                     fmt::format("{} values but layer {} has {} (input channels x blocks)", prov.means.mean[i].size(),
+                                 i, want));
+      }
+      prov.means.images =
+          comp.contains("images") && comp["images"].is_number_unsigned() ? comp["images"].get<std::size_t>() : 0;
+    }
+  }
   if (!j.contains("layers") || !j["layers"].is_array()) throw fail("\"layers\"", "missing or not an array");
-  AxbxpConfig cfg = exact_config(q);
+  AxbxpConfig& cfg = out.config;
+  cfg = exact_config(q);
   std::set<std::size_t> seen;
   for (std::size_t e = 0; e < j["layers"].size(); ++e) {
     const auto& l = j["layers"][e];
@@ -203,7 +284,88 @@ AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& 
                  fmt::format("layer {} runs at {} bits: {}", i, golden::bits(layer_mode(q, i)), ex.what()));
     }
   }
-  return cfg;
+  return out;
+}
+
+AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& q) {
+  return load_config_file(path, q).config;
+}
+
+void apply_config_file(const AxbxpFile& f, quant::QuantizedNetwork& q, const std::string& calib_id) {
+  const AxbxpProvenance& p = f.provenance;
+  if (p.compensation == quant::ApproxCompensation::kMean) {
+    if (p.calibration != calib_id)
+      throw std::runtime_error(fmt::format(
+          "Ax-BxP configuration '{}': \"calibration\": its block means (compensation mean) were measured under "
+          "calibration {}, this run's calibration is {}: calibrate the same way (the same images and --calib-limit, "
+          "or --calib with the same calibration JSON)",
+          f.path, p.calibration, calib_id));
+    q.set_compensation(quant::ApproxCompensation::kMean, p.means);
+  } else {
+    q.set_compensation(quant::ApproxCompensation::kNone);
+  }
+  apply_config(f.config, q);
+}
+
+void configure_level(int level, const RungSources& src, quant::QuantizedNetwork& q, driver::Accelerator& acc) {
+  const Rung rung = level_rung(level);
+  if (rung.exact()) return;
+  if (rung.config) {
+    if (!src.file)
+      throw std::invalid_argument(
+          fmt::format("level {}: the per-layer Ax-BxP configuration needs --approx-config FILE (an axbxp_config.json)",
+                      to_string(rung)));
+    if (src.file->config.bits != q.bits())
+      throw std::invalid_argument(fmt::format("level {}: the configuration '{}' is for {} bits, the level runs at {}",
+                                              to_string(rung), src.file->path, src.file->config.bits, q.bits()));
+    const AxbxpFile& f = *src.file;
+    if (f.provenance.compensation == quant::ApproxCompensation::kMean && f.provenance.calibration != src.calibration &&
+        !src.compensation_images.empty()) {
+      // The file's block means belong to another calibration: measured again on this run's
+      // calibration images (never an evaluated one), the configuration as in the file.
+      std::vector<std::vector<std::uint8_t>> rgb;
+      const model::Network& net = q.network();
+      for (const auto& img : src.compensation_images)
+        rgb.push_back(data::load_for_model(img, net.input_h(), net.input_w()).rgb);
+      apply_config(exact_config(q), q);
+      q.set_compensation(quant::ApproxCompensation::kMean, quant::measure_block_means(q, acc, rgb));
+      apply_config(f.config, q);
+      return;
+    }
+    apply_config_file(f, q, src.calibration);
+    return;
+  }
+  if (src.compensation == quant::ApproxCompensation::kMean) {
+    const bool file_means = src.file && src.file->config.bits == q.bits() &&
+                            src.file->provenance.compensation == quant::ApproxCompensation::kMean &&
+                            src.file->provenance.calibration == src.calibration;
+    if (file_means) {
+      q.set_compensation(quant::ApproxCompensation::kMean, src.file->provenance.means);
+    } else {
+      if (src.compensation_images.empty())
+        throw std::invalid_argument(fmt::format(
+            "level {}: compensation mean needs the block means of the calibration images, and there are none",
+            to_string(rung)));
+      std::vector<std::vector<std::uint8_t>> rgb;
+      const model::Network& net = q.network();
+      for (const auto& f : src.compensation_images)
+        rgb.push_back(data::load_for_model(f, net.input_h(), net.input_w()).rgb);
+      apply_config(exact_config(q), q);  // the statistics of the exact network
+      q.set_compensation(quant::ApproxCompensation::kMean, quant::measure_block_means(q, acc, rgb));
+    }
+  }
+  apply_config(uniform_config(q, q.mode(), rung.c), q);
+}
+
+std::string rung_header_fields(std::span<const int> levels, quant::ApproxCompensation compensation,
+                               const std::string& config_hash) {
+  if (std::all_of(levels.begin(), levels.end(), [](int l) { return level_exact(l); })) return "";
+  const bool config = std::any_of(levels.begin(), levels.end(), [](int l) { return level_rung(l).config; });
+  return fmt::format(
+      ",\"approx\":{{\"rungs\":[{}],\"compensation\":{},\"config\":{}}}",
+      fmt::join(levels | std::views::transform([](int l) { return util::json_string(level_name(l)); }), ","),
+      util::json_string(std::string(quant::to_string(compensation))),
+      config && !config_hash.empty() ? util::json_string(config_hash) : std::string("null"));
 }
 
 std::size_t ImageSetRun::hits() const {
@@ -260,61 +422,6 @@ ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& i
   r.blk = std::accumulate(blk.begin(), blk.end(), std::uint64_t{0});
   r.blk_exact = std::accumulate(blk_exact.begin(), blk_exact.end(), std::uint64_t{0});
   return r;
-}
-
-Rung parse_rung(std::string_view text) {
-  const auto bad = [&](const std::string& why) {
-    return std::invalid_argument(fmt::format("ladder rung '{}': {} (expected 16, 8, 4, <bits>c<N> or 8s)", text, why));
-  };
-  std::size_t p = 0;
-  while (p < text.size() && text[p] >= '0' && text[p] <= '9') ++p;
-  Rung r;
-  const std::string_view digits = text.substr(0, p);
-  if (digits == "16")
-    r.bits = 16;
-  else if (digits == "8")
-    r.bits = 8;
-  else if (digits == "4")
-    r.bits = 4;
-  else
-    throw bad("no bit-width 4, 8 or 16");
-  const std::string_view rest = text.substr(p);
-  if (rest.empty()) return r;
-  if (rest == "s") {
-    if (r.bits != 8) throw bad("the per-layer configuration is an 8-bit one");
-    r.config = true;
-    return r;
-  }
-  if (rest.size() < 2 || rest[0] != 'c') throw bad("unexpected text after the bit-width");
-  int c = 0;
-  for (const char ch : rest.substr(1)) {
-    if (ch < '0' || ch > '9' || c > 100) throw bad("the family member is not a small number");
-    c = 10 * c + (ch - '0');
-  }
-  const golden::Mode m = r.bits == 16 ? golden::Mode::k16 : r.bits == 8 ? golden::Mode::k8 : golden::Mode::k4;
-  if (c > golden::approx_family_max(m))
-    throw bad(fmt::format("the {}-bit family has members 0 .. {}", r.bits, golden::approx_family_max(m)));
-  r.c = c;
-  return r;
-}
-
-std::string to_string(const Rung& r) {
-  return r.config ? fmt::format("{}s", r.bits) : r.c ? fmt::format("{}c{}", r.bits, r.c) : fmt::format("{}", r.bits);
-}
-
-std::vector<Rung> parse_ladder(std::string_view text) {
-  std::vector<Rung> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const Rung r = parse_rung(text.substr(start, comma - start));
-    if (std::find(out.begin(), out.end(), r) != out.end())
-      throw std::invalid_argument(fmt::format("ladder '{}': rung '{}' given twice", text, to_string(r)));
-    out.push_back(r);
-    start = comma + 1;
-  }
-  if (out.empty()) throw std::invalid_argument(fmt::format("ladder '{}': no rung", text));
-  return out;
 }
 
 LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold) {
@@ -406,13 +513,16 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
           fmt::format("{}: no decodable calibration image for the Ax-BxP compensation", r.image_dir));
     r.compensation_images = comp_rgb.size();
   }
+  std::optional<quant::BlockMeans> means8;  // of the exact 8-bit network, written to the configuration file
   std::set<const quant::QuantizedNetwork*> compensated;
   const auto compensate = [&](quant::QuantizedNetwork& q) {
     if (job.compensation != quant::ApproxCompensation::kMean || !compensated.insert(&q).second) return;
     apply_config(exact_config(q), q);  // the statistics of the exact network
     inform(fmt::format("Ax-BxP compensation: block means of the {}-bit network on {} calibration images", q.bits(),
                        comp_rgb.size()));
-    q.set_compensation(quant::ApproxCompensation::kMean, quant::measure_block_means(q, *acc, comp_rgb));
+    quant::BlockMeans m = quant::measure_block_means(q, *acc, comp_rgb);
+    if (&q == &q8) means8 = m;
+    q.set_compensation(quant::ApproxCompensation::kMean, std::move(m));
   };
   compensate(q8);
   const auto run = [&](const AxbxpConfig& cfg, const LabelledImages& imgs) {
@@ -421,7 +531,8 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
   };
 
   // A configuration file is read before anything runs (a bad one fails fast).
-  if (!job.config.empty()) r.config = load_config(job.config, q8);
+  const std::string model_hash = content_hash(r.model), calib_id = calibration_id(calib, net);
+  if (!job.config.empty()) r.config = load_config_file(job.config, q8, model_hash).config;
   // The configuration: searched on the selection images, or read.
   const AxbxpConfig exact = exact_config(q8);
   const ImageSetRun sel8 = run(exact, sel);
@@ -467,6 +578,13 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
     return l;
   }();
 
+  // What the rungs run with: the configuration (searched or read) and the block means measured above.
+  const AxbxpProvenance provenance{model_hash, calib_id, job.compensation, means8 ? *means8 : quant::BlockMeans{}};
+  RungSources rungs;
+  rungs.file = AxbxpFile{job.config, "", 2, r.config, provenance};
+  rungs.compensation = job.compensation;
+  rungs.compensation_images = data::spread(split.calibration, job.calib_limit);
+  rungs.calibration = calib_id;
   // Every rung's run on each image set, computed once.
   std::unique_ptr<quant::QuantizedNetwork> q4;
   std::map<std::string, ImageSetRun> sel_runs, eva_runs;
@@ -485,9 +603,9 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
                                                        kArrayQuantDefaults);
       q = q4.get();
     }
-    if (rung.c > 0) compensate(*q);
-    const golden::Mode m = q->mode();
-    apply_config(rung.config ? r.config : uniform_config(*q, m, rung.c), *q);
+    // The controller's rung code (configure_level), with the search's configuration and block means.
+    apply_config(exact_config(*q), *q);
+    configure_level(level_code(rung), rungs, *q, *acc);
     return cache.emplace(key, run_images(*q, imgs, table, job.factory, job.jobs)).first->second;
   };
   const Rung r8{8, 0, false}, r16{16, 0, false}, rs{8, 0, true};
@@ -526,7 +644,8 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
 
   std::filesystem::create_directories(job.out);
   if (r.searched)
-    util::write_file((std::filesystem::path(job.out) / "axbxp_config.json").string(), config_json(r.config, q8));
+    util::write_file((std::filesystem::path(job.out) / "axbxp_config.json").string(),
+                     config_json(r.config, q8, provenance, std::filesystem::path(r.model).filename().string()));
   util::write_file((std::filesystem::path(job.out) / "axbxp.md").string(), axbxp_report(r));
   return r;
 }
@@ -588,6 +707,39 @@ std::string axbxp_report(const AxbxpResult& r) {
                        st.accepted ? "yes" : "no");
   }
   return s;
+}
+
+}  // namespace bitscale::study
+
+namespace bitscale::study {
+
+RungSources rung_sources(std::span<const int> levels, const std::string& config_path,
+                         quant::ApproxCompensation compensation, const model::Network& net,
+                         const quant::Calibration& calib, const std::string& model_path,
+                         const AcceleratorFactory& factory) {
+  RungSources src;
+  src.compensation = compensation;
+  src.calibration = calibration_id(calib, net);
+  src.compensation_images = calib.images;
+  const bool config = std::any_of(levels.begin(), levels.end(), [](int l) { return level_rung(l).config; });
+  if (config && config_path.empty())
+    throw std::invalid_argument("level 8s: the per-layer Ax-BxP configuration needs --approx-config FILE");
+  if (!config_path.empty()) {
+    if (!factory) throw std::invalid_argument("Ax-BxP rungs: no accelerator factory");
+    const auto acc = factory(driver::Backend::kGolden);
+    const quant::QuantizedNetwork q8(net, calib, 8, *acc, quant::WeightFl::kChannel, kArrayQuantDefaults);
+    src.file = load_config_file(config_path, q8, content_hash(model_path));
+  }
+  return src;
+}
+
+std::vector<int> recorded_levels(std::span<const int> levels) {
+  std::vector<int> out(kPrecisions.begin(), kPrecisions.end());
+  for (const int l : levels) {
+    if (std::find(out.begin(), out.end(), l) == out.end()) out.push_back(l);
+  }
+  std::sort(out.begin(), out.end(), level_cheaper);
+  return out;
 }
 
 }  // namespace bitscale::study

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <ranges>
 #include <stdexcept>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/load.hpp"
+#include "bitscale/study/controller.hpp"
 #include "bitscale/study/outputs.hpp"
 #include "bitscale/study/policy.hpp"
 
@@ -55,6 +57,9 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   cs.calibrate_only = job.calibrate_only;
   cs.shard = job.shard;
   if (!job.shard.whole()) cs.model_hash = content_hash(model_path);
+  cs.approx_config = job.approx_config;
+  cs.approx_compensation = job.approx_compensation;
+  cs.model_path = model_path;
   CharacterizeJobOutcome out{run_characterization(cs), model_name, files.size()};
   if (!out.complete || !out.result) return out;  // stopped, calibrated only or a shard
   const FloatBaseline& base = out.base;
@@ -63,7 +68,8 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
       "formats and are characterized at {} bits on the `{}` back-end, weight FL per {}, {}.",
       model_name, files.size(), image_dir, data::to_string(job.half), job.top5 ? "top-5" : "top-1", base.kept.size(),
       100.0 * static_cast<double>(base.kept.size()) / static_cast<double>(std::max<std::size_t>(base.labelled, 1)),
-      fmt::join(job.levels, ","), to_string(job.backend), weight_fl_name, quant::describe(job.quantization));
+      fmt::join(job.levels | std::views::transform(level_name), ","), to_string(job.backend), weight_fl_name,
+      quant::describe(job.quantization));
   write_characterization(job.out_dir, *out.result, context);
   return out;
 }

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "bitscale/quant/calibrate.hpp"
+#include "bitscale/study/axbxp.hpp"
+#include "bitscale/study/policy.hpp"
 
 namespace bitscale::study {
 
@@ -38,8 +41,29 @@ quant::Calibration kept_calibration(const CharacterizeSetup& s, const std::vecto
 }
 
 std::string levels_header(const CharacterizeSetup& s, const std::string& calib_id) {
-  return records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name,
-                        s.quantization);
+  std::string h = records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name,
+                                 s.quantization);
+  // Ax-BxP rungs: what they run with (the compensation, the configuration file's content hash).
+  const std::string extra =
+      rung_header_fields(s.levels, s.approx_compensation, s.approx_config.empty() ? "" : content_hash(s.approx_config));
+  if (!extra.empty()) {
+    h.pop_back();
+    h += extra + "}";
+  }
+  return h;
+}
+
+/// The sources of the Ax-BxP rungs among the levels (none: every level exact).
+std::optional<RungSources> level_sources(const CharacterizeSetup& s, const quant::Calibration& calib) {
+  if (std::all_of(s.levels.begin(), s.levels.end(), [](int l) { return level_exact(l); })) return std::nullopt;
+  return rung_sources(s.levels, s.approx_config, s.approx_compensation, *s.net, calib, s.model_path, s.factory);
+}
+
+std::function<void(int, quant::QuantizedNetwork&, driver::Accelerator&)> level_configure(
+    const std::optional<RungSources>& src) {
+  if (!src) return {};
+  return
+      [&src](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) { configure_level(level, *src, q, acc); };
 }
 
 /// A resume that would be refused is refused here, before anything is written or computed: the
@@ -107,6 +131,7 @@ CharacterizeOutcome run_levels_shard(const CharacterizeSetup& s) {
                            .shard = s.shard,
                            .model_hash = s.model_hash};
   check_shard_resumable(rec);
+  const std::optional<RungSources> rungs = level_sources(s, calib);
   const Runner runner({.net = s.net,
                        .run_float = false,
                        .bits = s.levels,
@@ -114,7 +139,8 @@ CharacterizeOutcome run_levels_shard(const CharacterizeSetup& s) {
                        .calib = &calib,
                        .weight_fl = s.weight_fl,
                        .quantization = s.quantization,
-                       .factory = s.factory},
+                       .factory = s.factory,
+                       .configure = level_configure(rungs)},
                       s.label_of);
   const RecordResult res = record_shard(rec, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
   if (s.phase_done) s.phase_done(CharacterizePhase::kLevels);
@@ -158,6 +184,7 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
     return out;
   }
   const std::string calib_id = fmt::format("{:016x}", fnv1a(calib.to_json(*s.net)));
+  const std::optional<RungSources> rungs = level_sources(s, calib);
   const Runner runner({.net = s.net,
                        .run_float = false,
                        .bits = s.levels,
@@ -165,7 +192,8 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
                        .calib = &calib,
                        .weight_fl = s.weight_fl,
                        .quantization = s.quantization,
-                       .factory = s.factory},
+                       .factory = s.factory,
+                       .configure = level_configure(rungs)},
                       s.label_of);
   RecordResult phase2 = record_images(s.out_dir + "/levels.jsonl", levels_header(s, calib_id), out.base.kept,
                                       runner.workers(), phase_options(s, CharacterizePhase::kLevels));

@@ -1,5 +1,7 @@
 #include "bitscale/study/classify_job.hpp"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -7,6 +9,8 @@
 #include "bitscale/data/image.hpp"
 #include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
+#include "bitscale/study/axbxp.hpp"
+#include "bitscale/study/policy.hpp"
 
 namespace bitscale::study {
 
@@ -38,14 +42,24 @@ ClassifyOutcome run_classify(const ClassifyJob& job, const std::function<void(co
         quant::obtain_calibration(net, job.calib, defaults, job.calib_limit, job.jobs, warn));
     if (!job.save_calib.empty()) calib->save(job.save_calib, net);
     out.calib_images = calib->images.size();
-    engine = std::make_unique<Engine>(net,
-                                      ArrayConfig{.backend = job.backend,
-                                                  .bits = job.bits,
-                                                  .calib = calib.get(),
-                                                  .weight_fl = job.weight_fl,
-                                                  .quantization = job.quantization},
-                                      job.factory);
+    ArrayConfig cfg{.backend = job.backend,
+                    .bits = job.bits,
+                    .calib = calib.get(),
+                    .weight_fl = job.weight_fl,
+                    .quantization = job.quantization,
+                    .configure = {}};
+    if (!job.approx_config.empty()) {  // checked against the model, the bit-width and the calibration
+      cfg.configure = [&job, model_hash = content_hash(out.model_path), calib_id = calibration_id(*calib, net)](
+                          quant::QuantizedNetwork& q, driver::Accelerator&) {
+        apply_config_file(load_config_file(job.approx_config, q, model_hash), q, calib_id);
+      };
+    }
+    engine = std::make_unique<Engine>(net, cfg, job.factory);
   } else {
+    if (!job.approx_config.empty())
+      throw std::invalid_argument(fmt::format(
+          "--approx-config {}: an Ax-BxP configuration runs on the array (--backend golden, golden-device or rtl)",
+          job.approx_config));
     engine = std::make_unique<Engine>(net);
   }
   out.prediction = engine->session()->run(img.rgb);

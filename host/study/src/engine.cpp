@@ -78,6 +78,7 @@ Engine::Engine(const Network& net, const ArrayConfig& config, AcceleratorFactory
   const auto acc = factory_(array_backend(backend_));
   qnet_ =
       std::make_unique<QuantizedNetwork>(net_, *config.calib, config.bits, *acc, config.weight_fl, config.quantization);
+  if (config.configure) config.configure(*qnet_, *acc);
 }
 
 Engine::~Engine() = default;

@@ -29,6 +29,11 @@ namespace {
 /// Class of a model output (-1 = background).
 int out_class(int output_index) { return data::class_from_model_index(output_index).value_or(-1); }
 
+/// The energy of an array row (shortest round-trip text of the double).
+double row_energy_pj(const Prediction& p, const EnergyTable& t) {
+  return energy_breakdown(*p.counters, p.offchip_bytes.value_or(0), t).total();
+}
+
 }  // namespace
 
 bool correct(const Prediction& p, int label, int k) {
@@ -52,12 +57,13 @@ EvalFormat eval_format_for(const std::string& path) {
   return path.ends_with(".jsonl") || path.ends_with(".json") ? EvalFormat::kJsonLines : EvalFormat::kCsv;
 }
 
-EvalWriter::EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::function<std::string(int)> class_name)
-    : out_(out), format_(format), compare_(compare), class_name_(std::move(class_name)) {
+EvalWriter::EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::function<std::string(int)> class_name,
+                       std::optional<EnergyTable> energy)
+    : out_(out), format_(format), compare_(compare), class_name_(std::move(class_name)), energy_(std::move(energy)) {
   if (format_ == EvalFormat::kCsv) {
     out_ << "file,label,top1,top2,top3,top4,top5,p1,p2,p3,p4,p5,margin,top1_correct,top5_correct,top1_name,"
-            "cycles,mac16,mac8,mac4,error"
-         << (compare_ ? ",compare" : "") << '\n';
+            "cycles,mac16,mac8,mac4,"
+         << (energy_ ? "blk,energy_pj," : "") << "error" << (compare_ ? ",compare" : "") << '\n';
     out_.flush();
   }
 }
@@ -88,6 +94,7 @@ std::string EvalWriter::line(const EvalRow& r) const {
       if (p.counters) {
         line += fmt::format(",\"cycles\":{},\"macs\":{{\"16\":{},\"8\":{},\"4\":{}}}", p.counters->cycles,
                             p.counters->mac16, p.counters->mac8, p.counters->mac4);
+        if (energy_) line += fmt::format(",\"blk\":{},\"energy_pj\":{}", p.counters->blk, row_energy_pj(p, *energy_));
       }
     }
     if (!r.error.empty()) line += ",\"error\":" + json_string(r.error);
@@ -108,11 +115,14 @@ std::string EvalWriter::line(const EvalRow& r) const {
     line += "," + csv_field(p.top.index.empty() ? "" : class_name_(out_class(p.top.index[0])));
     if (p.counters) {
       line += fmt::format(",{},{},{},{}", p.counters->cycles, p.counters->mac16, p.counters->mac8, p.counters->mac4);
+      if (energy_) line += fmt::format(",{},{}", p.counters->blk, row_energy_pj(p, *energy_));
     } else {
       line += ",,,,";
+      if (energy_) line += ",,";
     }
   } else {
     line += ",,,,,,,,,,,,,,,,,,";
+    if (energy_) line += ",,";
   }
   line += "," + csv_field(r.error);
   if (compare_) line += "," + csv_field(r.compare);

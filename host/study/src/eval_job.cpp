@@ -17,6 +17,7 @@
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/load.hpp"
 #include "bitscale/quant/calibrate.hpp"
+#include "bitscale/study/axbxp.hpp"
 #include "bitscale/study/policy.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/sweep_run.hpp"
@@ -78,23 +79,36 @@ void choose_backends(const EvalJob& job, EvalOutcome& out) {
 }
 
 std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& job, Backend b,
-                                    const quant::Calibration* calib) {
+                                    const quant::Calibration* calib, const std::string& model_path) {
   if (!on_array(b)) return std::make_unique<Engine>(net);
-  return std::make_unique<Engine>(
-      net,
-      ArrayConfig{
-          .backend = b, .bits = job.bits, .calib = calib, .weight_fl = job.weight_fl, .quantization = job.quantization},
-      job.factory);
+  ArrayConfig cfg{.backend = b,
+                  .bits = job.bits,
+                  .calib = calib,
+                  .weight_fl = job.weight_fl,
+                  .quantization = job.quantization,
+                  .configure = {}};
+  if (!job.approx_config.empty()) {
+    // The Ax-BxP configuration file: checked against the model, the bit-width and the calibration,
+    // then applied with the compensation (block means) it records.
+    cfg.configure = [path = job.approx_config, model_hash = content_hash(model_path),
+                     calib_id = calibration_id(*calib, net)](quant::QuantizedNetwork& q, driver::Accelerator&) {
+      apply_config_file(load_config_file(path, q, model_hash), q, calib_id);
+    };
+  }
+  return std::make_unique<Engine>(net, cfg, job.factory);
 }
 
 // The writer of the result rows (none without job.rows).
-std::optional<EvalWriter> row_writer(const EvalJob& job, const std::optional<data::Synsets>& syn) {
+std::optional<EvalWriter> row_writer(const EvalJob& job, const std::optional<data::Synsets>& syn, bool priced) {
   std::optional<EvalWriter> writer;
   if (job.rows) {
-    writer.emplace(*job.rows, job.format, job.compare_backends, [&syn](int c) {
-      if (c < 0) return std::string("background");
-      return syn ? syn->name(c) : std::string();
-    });
+    writer.emplace(
+        *job.rows, job.format, job.compare_backends,
+        [&syn](int c) {
+          if (c < 0) return std::string("background");
+          return syn ? syn->name(c) : std::string();
+        },
+        priced ? std::optional(energy_table(job.energy, job.energy_model)) : std::nullopt);
   }
   return writer;
 }
@@ -109,8 +123,10 @@ std::string eval_header(const EvalJob& job, const EvalOutcome& out, const quant:
                                  array ? std::string(quant::to_string(job.weight_fl)) : "",
                                  array ? std::optional(job.quantization) : std::nullopt);
   h.pop_back();
-  return h + fmt::format(",\"compare\":{},\"limit\":{}}}",
-                         out.compared_with ? util::json_string(to_string(*out.compared_with)) : "null", job.limit);
+  return h + fmt::format(
+                 ",\"compare\":{},\"limit\":{}{}}}",
+                 out.compared_with ? util::json_string(to_string(*out.compared_with)) : "null", job.limit,
+                 job.approx_config.empty() ? "" : fmt::format(",\"approx\":\"{}\"", content_hash(job.approx_config)));
 }
 
 // The files through the engines: rows written to job.rows as they come, or, with records, the
@@ -133,7 +149,7 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
   out.jobs = std::max(1, std::min<int>(job.jobs, static_cast<int>(std::max<std::size_t>(files.size(), 1))));
   const auto t_start = std::chrono::steady_clock::now();
   if (!recorded) {
-    std::optional<EvalWriter> writer = row_writer(job, syn);
+    std::optional<EvalWriter> writer = row_writer(job, syn, out.on_array);
     cfg.files = files;
     out.totals = evaluate_images(cfg, [&](const EvalRow& r, const EvalTotals& sofar) {
       if (writer) writer->write(r);
@@ -181,7 +197,7 @@ void evaluate(const model::Network& net, const EvalJob& job, const std::optional
     });
   }
   out.seconds = seconds_since(t_start);
-  std::optional<EvalWriter> writer = shard ? std::nullopt : row_writer(job, syn);
+  std::optional<EvalWriter> writer = shard ? std::nullopt : row_writer(job, syn, out.on_array);
   for (const auto& f : files) {
     const EvalRow& r = done.at(f);
     add_to_totals(out.totals, r, compare_with != nullptr);
@@ -236,6 +252,10 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
           "eval --shard with --save-calib: array tasks would race on it; save the calibration once before the shards "
           "and give it to them with --calib");
   }
+  if (!job.approx_config.empty() && !calibrates(job))
+    throw std::invalid_argument(fmt::format(
+        "--approx-config {}: an Ax-BxP configuration runs on the array (--backend golden, golden-device or rtl)",
+        job.approx_config));
   const data::DataPaths d = data::resolve_data_paths(job.data);
   EvalOutcome out;
   out.model_path = d.need_model();
@@ -265,8 +285,9 @@ EvalOutcome run_eval(const EvalJob& job, const EvalCallbacks& cb) {
         fmt::format("{}: no images left to evaluate ({} images, all used for calibration)", out.image_dir, all.size()));
   warn_unlabelled(files, labeler, d.synsets, out.image_dir, inform);
   choose_backends(job, out);
-  const auto engine = eval_engine(net, job, out.backend, calib.get());
-  const auto engine2 = out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get()) : nullptr;
+  const auto engine = eval_engine(net, job, out.backend, calib.get(), out.model_path);
+  const auto engine2 =
+      out.compared_with ? eval_engine(net, job, *out.compared_with, calib.get(), out.model_path) : nullptr;
   out.on_array = engine->on_array();
   evaluate(net, job, syn, labeler, files, calib.get(), *engine, engine2.get(), cb, out);
   return out;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <ranges>
 
 #include "bitscale/report/svg.hpp"
 #include "bitscale/util/file.hpp"
@@ -22,11 +23,11 @@ namespace fs = std::filesystem;
 // A threshold so that tiny values stay visible (4.9e-324 is not "0.0000").
 std::string threshold_text(double t) { return fmt::format("{:.4g}", t); }
 
-std::string bits_name(int b) { return fmt::format("{}-bit", b); }
+std::string bits_name(int b) { return level_label(b); }
 
 std::string levels_name(const std::vector<int>& l) {
   std::string o;
-  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "→" : "") + std::to_string(l[i]);
+  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "→" : "") + level_name(l[i]);
   return o;
 }
 
@@ -223,7 +224,13 @@ SweepSummary summarize_sweep(const SweepInput& in, double max_drop, double step,
   s.in = in;
   s.max_drop = max_drop;
   for (double t : grid(0.0, 1.0, step)) s.curve.push_back(evaluate(in, t));
-  for (int b : kPrecisions) s.statics.push_back(evaluate_static(in, b));
+  // Every exact precision and every Ax-BxP rung of the levels run alone, in cost order.
+  std::vector<int> alone(kPrecisions.begin(), kPrecisions.end());
+  for (const int b : in.levels) {
+    if (!level_exact(b)) alone.push_back(b);
+  }
+  std::sort(alone.begin(), alone.end(), level_cheaper);
+  for (const int b : alone) s.statics.push_back(evaluate_static(in, b));
   s.dynamic.emplace_back(in.levels, search_threshold(in, max_drop));
   for (const auto& l : extra_level_sets) {
     if (l == in.levels) continue;
@@ -241,8 +248,8 @@ std::string headline_table(const SweepSummary& s) {
       "|:---|---:|---:|---:|---:|---:|\n| float | — | {:.2f} % | 0 | — | — |\n",
       ft);
   for (auto it = s.statics.rbegin(); it != s.statics.rend(); ++it) {
-    o += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", it->bits, it->top1,
-                     it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
+    o += fmt::format("| static {} | — | {:.2f} % | {:.2f} pp | {:.1f} % | {:.1f} % |\n", level_label(it->bits),
+                     it->top1, it->drop, 100 * it->energy_rel, 100 * (1 - it->energy_rel));
   }
   if (s.selected && s.selected_stats) {
     const Selection& sel = *s.selected;
@@ -328,7 +335,7 @@ std::string table_csv(const SweepSummary& s) {
         fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
   }
   for (const auto& [levels, p] : s.dynamic) {
-    const std::string ln = fmt::format("{}", fmt::join(levels, "-"));
+    const std::string ln = fmt::format("{}", fmt::join(levels | std::views::transform(level_name), "-"));
     if (p) {
       t += fmt::format("dynamic,{},{:.9g},{:.4f},{:.4f},{:.6f},{:.6f}\n", ln, p->threshold, p->top1, p->drop,
                        p->energy_rel, 1 - p->energy_rel);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <ranges>
 #include <stdexcept>
 
 #include "bitscale/study/controller.hpp"
@@ -104,7 +105,16 @@ std::string to_json(const Policy& p) {
   j += fmt::format("  \"quantization\":{{\"classifier\":\"{}\",\"rounding\":\"{}\",\"rounding_seed\":{}}},\n",
                    quant::to_string(p.quantization.classifier), quant::to_string(p.quantization.rounding),
                    p.quantization.rounding_seed);
-  j += fmt::format("  \"levels\":[{}],\n", fmt::join(p.levels, ","));
+  // Exact levels as bit-widths, Ax-BxP rungs by name ("8c1", "8s").
+  j += fmt::format("  \"levels\":[{}],\n", fmt::join(p.levels | std::views::transform([](int l) {
+                                                       return level_exact(l) ? std::to_string(l)
+                                                                             : util::json_string(level_name(l));
+                                                     }),
+                                                     ","));
+  if (!p.approx_compensation.empty())
+    j += fmt::format("  \"approx\":{{\"compensation\":{},\"config\":{{\"file\":{},\"hash\":{}}}}},\n",
+                     util::json_string(p.approx_compensation), util::json_string(p.approx_config_file),
+                     util::json_string(p.approx_config_hash));
   j += fmt::format("  \"metric\":\"{}\",\n", to_string(p.metric));
   j += fmt::format("  \"threshold\":{},\n", num(p.threshold));
   j += fmt::format("  \"escalate_all\":{},\n", p.escalate_all);
@@ -156,13 +166,29 @@ Policy parse_policy(std::string_view text, const std::string& source) {
   const Json& lv = r.at(j, "levels", "");
   if (!lv.is_array() || lv.empty()) r.fail("levels", "not a non-empty array");
   for (const auto& b : lv) {
-    if (!b.is_number_integer()) r.fail("levels", "not a list of bit-widths");
+    if (b.is_string()) {
+      try {
+        p.levels.push_back(level_code(parse_rung(b.get<std::string>())));
+      } catch (const std::invalid_argument& e) {
+        r.fail("levels", e.what());
+      }
+      continue;
+    }
+    if (!b.is_number_integer()) r.fail("levels", "not a list of bit-widths or Ax-BxP rungs");
     p.levels.push_back(b.get<int>());
   }
   try {
     (void)Controller(p.levels, 0.0);
   } catch (const std::invalid_argument& e) {
     r.fail("levels", e.what());
+  }
+  if (j.contains("approx")) {
+    p.approx_compensation = r.str(j["approx"], "compensation", "approx");
+    const Json& c = r.at(j["approx"], "config", "approx");
+    p.approx_config_file = r.str(c, "file", "approx.config");
+    p.approx_config_hash = r.str(c, "hash", "approx.config");
+  } else if (std::any_of(p.levels.begin(), p.levels.end(), [](int l) { return !level_exact(l); })) {
+    r.fail("approx", "missing: the levels hold Ax-BxP rungs");
   }
   try {
     p.metric = parse_metric(r.str(j, "metric"));

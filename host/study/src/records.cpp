@@ -240,7 +240,7 @@ std::string to_json_line(const ImageRecord& r) {
   o += ",\"levels\":{";
   bool first = true;
   for (const auto& [bits, run] : r.levels) {
-    o += fmt::format("{}\"{}\":{}", first ? "" : ",", bits, run_json(run));
+    o += fmt::format("{}\"{}\":{}", first ? "" : ",", level_name(bits), run_json(run));
     first = false;
   }
   return o + "}}";
@@ -266,11 +266,14 @@ ImageRecord parse_record(std::string_view line, const std::string& source, std::
     const Json& lv = f.need("levels");
     if (!lv.is_object()) f.fail("\"levels\" has the wrong type");
     for (const auto& [k, v] : lv.items()) {
-      const auto level =
-          std::find_if(kPrecisions.begin(), kPrecisions.end(), [&k = k](int b) { return std::to_string(b) == k; });
-      if (level == kPrecisions.end())
-        throw std::runtime_error(fmt::format("level \"{}\" is not one of {}", k, fmt::join(kPrecisions, ", ")));
-      r.levels[*level] = parse_run(v, fmt::format("level {}: ", k));
+      int level = 0;
+      try {
+        level = level_code(parse_rung(k));
+      } catch (const std::invalid_argument&) {
+        throw std::runtime_error(fmt::format("level \"{}\" is not one of {} nor an Ax-BxP rung (8c1, 8s, ...)", k,
+                                             fmt::join(kPrecisions, ", ")));
+      }
+      r.levels[level] = parse_run(v, fmt::format("level {}: ", k));
     }
     return r;
   } catch (const std::exception& e) {
@@ -362,12 +365,18 @@ Runner::Runner(const RunSetup& setup, LabelOf label_of, std::optional<Escalation
   if (setup_.run_float) float_ = std::make_unique<Engine>(*setup_.net);
   for (int b : setup_.bits) {
     if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
+    if (!level_exact(b) && !setup_.configure)
+      throw std::invalid_argument(fmt::format("study runner: level {} needs its Ax-BxP configuration", level_name(b)));
+    std::function<void(quant::QuantizedNetwork&, driver::Accelerator&)> configure;
+    if (setup_.configure)
+      configure = [this, b](quant::QuantizedNetwork& q, driver::Accelerator& acc) { setup_.configure(b, q, acc); };
     engines_[b] = std::make_unique<Engine>(*setup_.net,
                                            ArrayConfig{.backend = setup_.backend,
-                                                       .bits = b,
+                                                       .bits = level_bits(b),
                                                        .calib = setup_.calib,
                                                        .weight_fl = setup_.weight_fl,
-                                                       .quantization = setup_.quantization},
+                                                       .quantization = setup_.quantization,
+                                                       .configure = configure},
                                            setup_.factory);
   }
   if (escalation_) controller_.emplace(setup_.bits, escalation_->threshold);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <ranges>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/study/controller.hpp"
@@ -87,7 +88,9 @@ std::string sweep_headline(const SweepOutcome& r) {
   std::string s = fmt::format(
       "sweep of {} on {} images ({} back-end, {} resumed), float top-1 {:.2f} %{}:\n\n{}\n", r.model_name, r.images,
       to_string(r.backend), r.resumed, r.float_top1,
-      r.levels.empty() ? std::string() : fmt::format(", levels {} ({})", fmt::join(r.levels, ","), r.levels_reason),
+      r.levels.empty() ? std::string()
+                       : fmt::format(", levels {} ({})", fmt::join(r.levels | std::views::transform(level_name), ","),
+                                     r.levels_reason),
       r.headline);
   if (!r.policy_path.empty()) {
     s += fmt::format("policy: T_h = {:.4g}{} written to {} (measure it on other images with `bitscale apply`)\n",
@@ -127,29 +130,32 @@ std::string float_phase_summary(const FloatBaseline& base, bool top5, std::size_
 std::string characterize_summary(const CharacterizeJobOutcome& r) {
   const Characterization& c = r.result.value();
   const std::vector<int>& levels = c.levels;
+  // An exact level as " 8-bit", an Ax-BxP rung by its name ("8c1").
+  const auto lv = [](int b) { return level_exact(b) ? fmt::format("{:>2}-bit", b) : level_name(b); };
+  const auto names = levels | std::views::transform(level_name);
   std::string s = fmt::format("characterization of {} ({} float-correct images of {}), levels {}:\n", r.model_name,
-                              c.images, r.images, fmt::join(levels, ","));
+                              c.images, r.images, fmt::join(names, ","));
   for (std::size_t i = 0; i < levels.size(); ++i) {
-    s += fmt::format("  min {:>2}-bit: {:4} images ({:5.1f} %), after merging bars < 1 %: {:4} ({:5.1f} %)\n",
-                     levels[i], c.raw[i], percent(c.raw[i], c.images), c.merged[i], percent(c.merged[i], c.images));
+    s += fmt::format("  min {}: {:4} images ({:5.1f} %), after merging bars < 1 %: {:4} ({:5.1f} %)\n", lv(levels[i]),
+                     c.raw[i], percent(c.raw[i], c.images), c.merged[i], percent(c.merged[i], c.images));
   }
-  s += fmt::format("  none (wrong at {} bits): {} images ({:.1f} %)\n", levels.back(), c.none,
-                   percent(c.none, c.images));
-  s += fmt::format("  configurations: {}\n", fmt::join(c.configurations, ","));
+  s += fmt::format("  none (wrong at {}): {} images ({:.1f} %)\n",
+                   level_exact(levels.back()) ? fmt::format("{} bits", levels.back()) : level_name(levels.back()),
+                   c.none, percent(c.none, c.images));
+  s += fmt::format("  configurations: {}\n", fmt::join(c.configurations | std::views::transform(level_name), ","));
   for (int b : levels) {
     const MarginStats& e = c.easy.at(b);
     const MarginStats& h = c.difficult.at(b);
-    s += fmt::format("  SM at {:>2}-bit: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", b, e.mean,
+    s += fmt::format("  SM at {}: easy {:.3f} ± {:.3f} (n={}), difficult {:.3f} ± {:.3f} (n={})\n", lv(b), e.mean,
                      e.stddev, e.n, h.mean, h.stddev, h.n);
   }
   for (int b : levels) {
     if (!c.separation.contains(b) || !c.ties.contains(b)) continue;  // not computed by characterize()
     const auto& sep = c.separation.at(b);
     const auto cell = [](const std::optional<double>& a) { return a ? fmt::format("{:.3f}", *a) : std::string("n/a"); };
-    s += fmt::format(
-        "  AUROC easy vs difficult at {:>2}-bit: margin {}, max-prob {}, entropy {}; top-1/top-2 ties: {}\n", b,
-        cell(sep.at(Metric::kScoreMargin)), cell(sep.at(Metric::kMaxProb)), cell(sep.at(Metric::kEntropy)),
-        c.ties.at(b));
+    s += fmt::format("  AUROC easy vs difficult at {}: margin {}, max-prob {}, entropy {}; top-1/top-2 ties: {}\n",
+                     lv(b), cell(sep.at(Metric::kScoreMargin)), cell(sep.at(Metric::kMaxProb)),
+                     cell(sep.at(Metric::kEntropy)), c.ties.at(b));
   }
   return s;
 }
@@ -169,15 +175,17 @@ std::string apply_summary(const ApplyOutcome& r) {
   std::string o = fmt::format(
       "policy {} ({} {}, T_h = {:.4g} on {}, target drop ≤ {} pp) applied to {} images of {} ({} back-end; "
       "{} unreadable, {} unlabelled; {} resumed)\n",
-      r.policy_path, fmt::join(p.levels, "→"), to_string(p.metric), p.threshold, p.model_file, p.max_drop_pp, s.images,
-      r.image_dir, to_string(r.backend), r.errors, r.unlabelled, r.resumed);
+      r.policy_path, fmt::join(p.levels | std::views::transform(level_name), "→"), to_string(p.metric), p.threshold,
+      p.model_file, p.max_drop_pp, s.images, r.image_dir, to_string(r.backend), r.errors, r.unlabelled, r.resumed);
   o += fmt::format("  float top-1:    {} %\n", with_ci(s.float_top1));
   o += fmt::format("  dynamic top-1:  {} %\n", with_ci(s.top1));
   o +=
       fmt::format("  top-1 drop:     {} pp (one-sided 95 % upper bound {:.2f})\n", with_ci(s.drop_pp), s.drop_upper_pp);
   o += fmt::format("  energy saving vs static 16-bit: {} %\n", with_ci(s.saving_pct, 1));
   for (std::size_t i = 0; i < p.levels.size(); ++i) {
-    o += fmt::format("  accepted at {:>2}-bit: {} % of images\n", p.levels[i], with_ci(s.accepted_pct[i], 1));
+    const int l = p.levels[i];
+    o += fmt::format("  accepted at {}: {} % of images\n", level_exact(l) ? fmt::format("{:>2}-bit", l) : level_name(l),
+                     with_ci(s.accepted_pct[i], 1));
   }
   o += fmt::format("  (95 % bootstrap intervals, {} resamples, seed {})\n", p.bootstrap.resamples, p.bootstrap.seed);
   o += s.drop_pp.value <= p.max_drop_pp + 1e-9
@@ -191,18 +199,20 @@ std::string apply_summary(const ApplyOutcome& r) {
          "level (the dynamic scheme degenerates)\n";
   } else if (p.threshold == 0) {
     o += fmt::format(
-        "note: T_h = 0, so no image escalates: the dynamic scheme degenerates to static {}-bit (on the selection "
-        "images the {}-bit results alone already met the target)\n",
-        p.levels.front(), p.levels.front());
+        "note: T_h = 0, so no image escalates: the dynamic scheme degenerates to static {} (on the selection "
+        "images the {} results alone already met the target)\n",
+        level_label(p.levels.front()), level_label(p.levels.front()));
   } else {
-    o += fmt::format("{} of {} images ({:.1f} %) escalated beyond {} bits\n", escalated, s.images, escalated_pct,
-                     p.levels.front());
+    o += fmt::format(
+        "{} of {} images ({:.1f} %) escalated beyond {}\n", escalated, s.images, escalated_pct,
+        level_exact(p.levels.front()) ? fmt::format("{} bits", p.levels.front()) : level_name(p.levels.front()));
   }
   if (s.saving_pct.value < 0)
     o += fmt::format(
-        "note: the {} ladder cost {:.1f} % more energy than static 16-bit here: every image pays for its {}-bit run "
+        "note: the {} ladder cost {:.1f} % more energy than static 16-bit here: every image pays for its {} run "
         "before it escalates\n",
-        fmt::join(p.levels, "→"), -s.saving_pct.value, p.levels.front());
+        fmt::join(p.levels | std::views::transform(level_name), "→"), -s.saving_pct.value,
+        level_label(p.levels.front()));
   return o;
 }
 

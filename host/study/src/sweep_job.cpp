@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <ranges>
 #include <stdexcept>
 
 #include "bitscale/data/labels.hpp"
 #include "bitscale/model/load.hpp"
+#include "bitscale/study/axbxp.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/outputs.hpp"
 #include "bitscale/study/policy.hpp"
@@ -33,10 +35,21 @@ struct SweepContext {
   const EnergyTable& table;
   const std::string weight_fl_name;
   RecordOptions record;
-  std::vector<int> levels;    ///< of the controller
-  std::string levels_reason;  ///< where they come from
-  std::string model_hash;     ///< shards only
+  std::vector<int> levels;           ///< of the controller
+  std::string levels_reason;         ///< where they come from
+  std::string model_hash;            ///< shards only
+  std::vector<int> recorded;         ///< the levels recorded (recorded_levels)
+  std::string header_extra;          ///< the Ax-BxP rungs' identity in the records header
+  std::optional<RungSources> rungs;  ///< with Ax-BxP rungs among the levels
 };
+
+// The network of a level (Ax-BxP rungs: configure_level; exact levels: none).
+std::function<void(int, quant::QuantizedNetwork&, driver::Accelerator&)> level_configure(const SweepContext& x) {
+  if (!x.rungs) return {};
+  const RungSources* src = &*x.rungs;
+  return
+      [src](int level, quant::QuantizedNetwork& q, driver::Accelerator& acc) { configure_level(level, *src, q, acc); };
+}
 
 // The controller's levels: --levels, else the configurations of characterization.json beside a
 // --calib JSON (what characterize kept), else 4,8,16.
@@ -66,18 +79,16 @@ std::vector<int> sweep_levels(const SweepJob& job, std::string& reason) {
   return {4, 8, 16};
 }
 
-// Every precision is recorded (the static comparisons need them; the levels are a subset).
-const std::vector<int> kRecordedBits(kPrecisions.begin(), kPrecisions.end());
-
 SweepRecording recording(const SweepContext& x) {
   return {.run = {.net = &x.net,
                   .run_float = true,
-                  .bits = kRecordedBits,
+                  .bits = x.recorded,
                   .backend = x.job.backend,
                   .calib = &x.sc.calib,
                   .weight_fl = x.job.weight_fl,
                   .quantization = x.job.quantization,
-                  .factory = x.job.factory},
+                  .factory = x.job.factory,
+                  .configure = level_configure(x)},
           .label_of = x.label_of,
           .files = x.files,
           .out_dir = x.job.out_dir,
@@ -86,7 +97,8 @@ SweepRecording recording(const SweepContext& x) {
           .weight_fl_name = x.weight_fl_name,
           .record = x.record,
           .shard = x.job.shard,
-          .model_hash = x.model_hash};
+          .model_hash = x.model_hash,
+          .header_extra = x.header_extra};
 }
 
 // The policy of the selection: everything `bitscale apply` needs, and the images it must refuse.
@@ -125,6 +137,15 @@ Policy make_policy(const SweepContext& x, const std::string& model_path, const S
   p.energy_source = in.table.source;
   p.energy_model = x.job.energy_model;
   p.backend = to_string(x.job.backend);
+  if (x.rungs) {  // Ax-BxP rungs: what `apply` needs to run them
+    p.approx_compensation = std::string(quant::to_string(x.job.approx_compensation));
+    if (x.rungs->file) {
+      std::error_code ec;
+      const fs::path rel = fs::relative(fs::absolute(x.rungs->file->path), fs::absolute(x.job.out_dir), ec);
+      p.approx_config_file = ec || rel.empty() ? fs::absolute(x.rungs->file->path).string() : rel.generic_string();
+      p.approx_config_hash = x.rungs->file->hash;
+    }
+  }
   return p;
 }
 
@@ -151,8 +172,9 @@ SweepSummary summarize(const SweepContext& x, const RecordResult& rec, const std
       "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {} ({}), confidence metric {}, "
       "energy table: {}. Bootstrap: {} resamples, seed {}.",
       x.model_name, in.records.size(), image_dir, data::to_string(x.sc.half), rec.records.size() - in.records.size(),
-      x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name, fmt::join(x.levels, ","), x.levels_reason,
-      to_string(job.metric), in.table.source, job.boot.resamples, job.boot.seed);
+      x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name,
+      fmt::join(x.levels | std::views::transform(level_name), ","), x.levels_reason, to_string(job.metric),
+      in.table.source, job.boot.resamples, job.boot.seed);
   write_sweep(job.out_dir, s, context);
   out.policy_path = job.out_dir + "/policy.json";
   save_policy(out.policy_path, make_policy(x, model_path, in, sel, st, warn));
@@ -171,12 +193,13 @@ ConfirmSetup confirm_setup(const SweepContext& x, const SweepCallbacks& cb) {
   ConfirmSetup cs;
   cs.run = {.net = &x.net,
             .run_float = false,
-            .bits = kRecordedBits,
+            .bits = x.recorded,
             .backend = Backend::kRtl,
             .calib = &x.sc.calib,
             .weight_fl = job.weight_fl,
             .quantization = job.quantization,
-            .factory = job.factory};
+            .factory = job.factory,
+            .configure = level_configure(x)};
   cs.label_of = x.label_of;
   cs.files.assign(x.files.begin(),
                   x.files.begin() + static_cast<std::ptrdiff_t>(std::min(x.files.size(), job.confirm_rtl)));
@@ -228,9 +251,14 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   if (shard && job.calibrate_only)
     throw std::invalid_argument("--calibrate-only runs once, before the shards: no --shard");
   fs::create_directories(job.out_dir);
+  std::string levels_reason;
+  const std::vector<int> levels = sweep_levels(job, levels_reason);
+  const std::vector<int> recorded = recorded_levels(levels);
+  const std::string header_extra = rung_header_fields(recorded, job.approx_compensation,
+                                                      job.approx_config.empty() ? "" : content_hash(job.approx_config));
   if (!shard)
-    check_sweep_resume(job.out_dir, job.backend, out.model_name, kRecordedBits,
-                       std::string(quant::to_string(job.weight_fl)), job.quantization);
+    check_sweep_resume(job.out_dir, job.backend, out.model_name, recorded, std::string(quant::to_string(job.weight_fl)),
+                       job.quantization, header_extra);
 
   const SweepCalibration sc =
       sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn, shard);
@@ -242,16 +270,22 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
   const std::vector<std::string> files =
       sweep_files(data::list_images(image_dir, warn), sc, job.limit, image_dir, warn);
   const LabelOf label_of = data::Labeler::with_file(syn, d.labels);
-  SweepContext x{job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)),
-                 {},  {},  {}, {}};
+  SweepContext x{
+      job, net, sc, files, label_of, out.model_name, table, std::string(quant::to_string(job.weight_fl)), {}, {},
+      {},  {},  {}, {},    {}};
   x.record.jobs = job.jobs;
   x.record.warn = warn;
   x.record.stop_after = job.stop_after;
   x.record.progress = cb.progress;
-  x.levels = sweep_levels(job, x.levels_reason);
+  x.levels = levels;
+  x.levels_reason = levels_reason;
+  x.recorded = recorded;
+  x.header_extra = header_extra;
+  if (!header_extra.empty())
+    x.rungs = rung_sources(levels, job.approx_config, job.approx_compensation, net, sc.calib, model_path, job.factory);
   out.levels = x.levels;
   out.levels_reason = x.levels_reason;
-  warn(fmt::format("levels {}: {}", fmt::join(x.levels, ","), x.levels_reason));
+  warn(fmt::format("levels {}: {}", fmt::join(x.levels | std::views::transform(level_name), ","), x.levels_reason));
   if (shard) x.model_hash = content_hash(model_path);
   const SweepRecording what = recording(x);
   const RecordResult rec = record_sweep(what);

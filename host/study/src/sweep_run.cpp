@@ -104,10 +104,20 @@ std::string sweep_records_path(const std::string& out_dir, Backend backend) {
   return out_dir + (backend == Backend::kGolden ? "/records.jsonl" : "/records_" + to_string(backend) + ".jsonl");
 }
 
+namespace {
+// A records header with fields appended (the Ax-BxP rungs' identity).
+std::string with_extra(std::string header, const std::string& extra) {
+  if (extra.empty()) return header;
+  header.pop_back();
+  return header + extra + "}";
+}
+}  // namespace
+
 ShardRecording sweep_recording(const SweepRecording& r) {
   return {.path = sweep_records_path(r.out_dir, r.run.backend),
-          .header = records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits, r.calibration_id,
-                                   r.weight_fl_name, r.run.quantization),
+          .header = with_extra(records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits,
+                                              r.calibration_id, r.weight_fl_name, r.run.quantization),
+                               r.header_extra),
           .files = r.files,
           .shard = r.shard,
           .model_hash = r.model_hash};
@@ -120,11 +130,13 @@ RecordResult record_sweep(const SweepRecording& r) {
 
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
                         const std::vector<int>& bits, const std::string& weight_fl_name,
-                        const quant::QuantOptions& quantization) {
+                        const quant::QuantOptions& quantization, const std::string& header_extra) {
   const std::vector<std::string> ignore{"calibration"};
-  check_resumable(sweep_records_path(out_dir, backend),
-                  records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization),
-                  ignore);
+  check_resumable(
+      sweep_records_path(out_dir, backend),
+      with_extra(records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization),
+                 header_extra),
+      ignore);
 }
 
 }  // namespace bitscale::study

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/study/controller.hpp"
 #include "bitscale/study/energy.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/stats.hpp"
@@ -37,15 +39,80 @@ AxbxpConfig uniform_config(const quant::QuantizedNetwork& q, golden::Mode mode, 
 /// differ or a mask is illegal in a layer's mode.
 void apply_config(const AxbxpConfig& config, quant::QuantizedNetwork& q);
 
-/// The configuration file (JSON): {"format": "bitscale-axbxp", "version": 1, "bits": 8,
-/// "layers": [{"layer": 3, "name": "<output tensor>", "approx": "c2"}, ...]}, listing every
-/// layer; "approx" is golden::parse_approx's text in the layer's mode.
-std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork& q);
-/// Reads a configuration file for `q`. Layers not listed are exact. Throws std::runtime_error
-/// naming the file and the key for malformed JSON, a wrong format or version, a "bits" other than
-/// q's, an unknown or repeated layer index, a "name" that is not the layer's, or an "approx"
-/// that is not a configuration of the layer's mode (an illegal mask).
+/// Where a configuration came from and what applying it needs (configuration file version 2): the
+/// model (content_hash), the calibration the block means were measured under (its id: 16 hex digits
+/// of fnv1a over the calibration JSON) and the compensation with those block means, so that
+/// applying the file needs no calibration image.
+struct AxbxpProvenance {
+  std::string model_hash;   ///< "": unknown (a version-1 file)
+  std::string calibration;  ///< "": unknown
+  quant::ApproxCompensation compensation = quant::ApproxCompensation::kNone;
+  quant::BlockMeans means;  ///< with kMean: of the exact network at the configuration's bit-width
+};
+
+/// The configuration file (JSON, docs/AXBXP.md): {"format": "bitscale-axbxp", "version": 2, "bits": 8,
+/// "model": {"file", "hash"}, "mac_layers": N, "calibration": id, "compensation": {"mode", "images",
+/// "block_means"}, "layers": [{"layer": 3, "name": "<output tensor>", "bits": 8, "approx": "c2"}, ...]},
+/// listing every layer; "approx" is golden::parse_approx's text in the layer's mode.
+std::string config_json(const AxbxpConfig& config, const quant::QuantizedNetwork& q, const AxbxpProvenance& p = {},
+                        const std::string& model_file = "");
+/// A configuration file as read.
+struct AxbxpFile {
+  std::string path;
+  std::string hash;  ///< content_hash of the file (a policy records it)
+  int version = 2;
+  AxbxpConfig config;
+  AxbxpProvenance provenance;
+};
+/// Reads a configuration file for `q` (the model whose content_hash is `model_hash`; "": not
+/// checked). Layers not listed are exact. Throws std::runtime_error naming the file and the key for
+/// malformed JSON, a wrong format or version, a "bits" other than q's, a "model"."hash" other than
+/// `model_hash`, a "mac_layers" other than q's, an unknown or repeated layer index, a "name" that is
+/// not the layer's, an "approx" that is not a configuration of the layer's mode (an illegal mask),
+/// or block means that do not fit the network. Version 1 (no model, no compensation) is read too.
+AxbxpFile load_config_file(const std::string& path, const quant::QuantizedNetwork& q,
+                           const std::string& model_hash = "");
+/// load_config_file(path, q).config.
 AxbxpConfig load_config(const std::string& path, const quant::QuantizedNetwork& q);
+/// Applies a file to `q`: its compensation (with kMean the file's block means, which were measured
+/// under the calibration `f.provenance.calibration`: a `calibration_id` that differs is refused,
+/// naming the file, the key and both ids) and every layer's configuration.
+void apply_config_file(const AxbxpFile& f, quant::QuantizedNetwork& q, const std::string& calibration_id);
+/// The id of a calibration as a configuration file records it (16 hex digits of fnv1a of its JSON).
+std::string calibration_id(const quant::Calibration& calib, const model::Network& net);
+
+/// What the approximate levels of the controller (Ax-BxP rungs "8c1", "8s"; level_code) run with.
+struct RungSources {
+  /// The per-layer configuration of the "8s" rung (--approx-config). With compensation `mean` and
+  /// the run's calibration, its block means (of the exact network) serve the family rungs too.
+  std::optional<AxbxpFile> file;
+  /// Compensation of the family rungs (the "8s" rung takes the file's).
+  quant::ApproxCompensation compensation = quant::ApproxCompensation::kMean;
+  /// Images the family rungs' block means are measured on when the file has none for this
+  /// calibration: the calibration images (never an evaluated one).
+  std::vector<std::string> compensation_images;
+  std::string calibration;  ///< calibration_id of the run
+};
+/// Configures the network of `level` (exact levels: nothing): the family member on every layer of
+/// its mode with the compensation, or the file's configuration. Throws std::invalid_argument for an
+/// "8s" level without a file or a file of another bit-width, and when block means are needed but
+/// there is no image to measure them on.
+void configure_level(int level, const RungSources& src, quant::QuantizedNetwork& q, driver::Accelerator& acc);
+/// The sources of the Ax-BxP rungs among `levels` for a run with `calib` on `net` (the model at
+/// `model_path`): the configuration file `config_path` ("": none) read for the 8-bit network and
+/// checked against the model's content hash, the compensation and the calibration images. Throws
+/// std::invalid_argument for an "8s" level without a file.
+RungSources rung_sources(std::span<const int> levels, const std::string& config_path,
+                         quant::ApproxCompensation compensation, const model::Network& net,
+                         const quant::Calibration& calib, const std::string& model_path,
+                         const AcceleratorFactory& factory);
+/// The levels a study records: every exact precision (4, 8, 16: the static comparisons need them)
+/// and the Ax-BxP rungs of `levels`, in cost order.
+std::vector<int> recorded_levels(std::span<const int> levels);
+/// Whether any of `levels` is an Ax-BxP rung, and the header fields that identify what they run
+/// with (`,"approx":{...}` to append to a records header; "" without approximate levels).
+std::string rung_header_fields(std::span<const int> levels, quant::ApproxCompensation compensation,
+                               const std::string& config_hash);
 
 /// One configuration run over a set of images.
 struct ImageSetRun {
@@ -121,23 +188,6 @@ struct AxbxpLayerRow {
   std::int64_t macs = 0;
   golden::Approx approx;
 };
-
-/// A rung of a bit-width ladder with Ax-BxP levels: "16", "8", "4" (exact) or "<bits>c<N>"
-/// (family member N of that mode on every layer in it, e.g. "8c1"), or "8s" (the searched or
-/// loaded per-layer configuration at 8 bits).
-struct Rung {
-  int bits = 8;
-  int c = 0;            ///< family member (0: exact)
-  bool config = false;  ///< the per-layer configuration
-  friend bool operator==(const Rung&, const Rung&) = default;
-};
-/// Parses a rung; throws std::invalid_argument naming the text (unknown bit-width, member outside
-/// the mode's family 0 .. approx_family_max, trailing text).
-Rung parse_rung(std::string_view text);
-std::string to_string(const Rung& r);
-/// A ladder: comma-separated rungs, strictly increasing in cost order as given (e.g. "8c1,8,16");
-/// throws std::invalid_argument naming the text for an empty ladder, a bad rung or a repeated one.
-std::vector<Rung> parse_ladder(std::string_view text);
 
 /// The dynamic controller over a ladder: every image runs at the first rung, and again at the
 /// next while its score margin is below the threshold (the seed paper's rule). `runs[i]` is rung

@@ -30,6 +30,10 @@ struct CharacterizeJob {
   std::size_t stop_after = 0;   ///< new images before stopping (0 = never)
   bool calibrate_only = false;  ///< the float phase and the calibration only (before shards)
   Shard shard;                  ///< record this shard of the kept images only (no outputs)
+  /// Ax-BxP rungs among the levels (8c1, 8s; docs/AXBXP.md): the "8s" rung's configuration file
+  /// and the compensation of the family rungs (block means of the calibration images).
+  std::string approx_config;
+  quant::ApproxCompensation approx_compensation = quant::ApproxCompensation::kMean;
   AcceleratorFactory factory;
 };
 

@@ -41,6 +41,11 @@ struct CharacterizeSetup {
   /// --calibrate-only run under out_dir); no outputs.
   Shard shard;
   std::string model_hash;  ///< content_hash of the model (shard headers)
+  /// Ax-BxP rungs among the levels: their configuration file ("": none), the family rungs'
+  /// compensation and the model file (its content hash is checked against the file's).
+  std::string approx_config;
+  quant::ApproxCompensation approx_compensation = quant::ApproxCompensation::kMean;
+  std::string model_path;
 };
 
 struct CharacterizeOutcome {

@@ -23,7 +23,8 @@ struct ClassifyJob {
   std::string calib;       ///< calibration JSON or image directory ("": even half of the images)
   std::string save_calib;  ///< write the calibration here ("": not written)
   int calib_limit = 50;
-  int jobs = 2;  ///< calibration threads
+  int jobs = 2;               ///< calibration threads
+  std::string approx_config;  ///< Ax-BxP configuration file applied on the array (study/axbxp.hpp; "": exact)
   AcceleratorFactory factory;
 };
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/golden/numeric.hpp"
@@ -19,6 +20,42 @@ namespace bitscale::study {
 inline constexpr std::array<int, 3> kPrecisions{golden::bits(golden::Mode::k4), golden::bits(golden::Mode::k8),
                                                 golden::bits(golden::Mode::k16)};
 
+/// A rung of a bit-width ladder, a level of the controller (docs/CONTROLLER.md, docs/AXBXP.md):
+/// "16", "8", "4" (exact) or "<bits>c<N>" (Ax-BxP family member N of that mode on every layer
+/// in it, e.g. "8c1"), or "8s" (a per-layer configuration at 8 bits, from a configuration file).
+struct Rung {
+  int bits = 8;
+  int c = 0;            ///< family member (0: exact)
+  bool config = false;  ///< the per-layer configuration
+  [[nodiscard]] bool exact() const { return c == 0 && !config; }
+  friend bool operator==(const Rung&, const Rung&) = default;
+};
+/// Parses a rung; throws std::invalid_argument naming the text (unknown bit-width, member outside
+/// the mode's family 0 .. approx_family_max, trailing text).
+Rung parse_rung(std::string_view text);
+std::string to_string(const Rung& r);
+/// A ladder: comma-separated rungs in cost order as given (e.g. "8c1,8,16"); throws
+/// std::invalid_argument naming the text for an empty ladder, a bad rung or a repeated one.
+std::vector<Rung> parse_ladder(std::string_view text);
+
+/// A level of the controller as an int: an exact level is its bit-width (4, 8, 16, as in every
+/// record and policy so far); an approximate rung is bits * 100 + c ("8c1" = 801) or bits * 100 + 99
+/// ("8s" = 899). level_code and level_rung are inverse; level_rung throws std::invalid_argument for
+/// an int that is no level.
+int level_code(const Rung& r);
+Rung level_rung(int level);
+/// The bit-width (mode) a level runs in.
+int level_bits(int level);
+/// Whether a level is exact (a plain bit-width).
+bool level_exact(int level);
+/// "8", "8c1", "8s" (the text parse_rung reads).
+std::string level_name(int level);
+/// "8-bit" for an exact level, "8c1" / "8s" for an approximate one.
+std::string level_label(int level);
+/// The cost order of levels: by bit-width, then the approximate rungs of a bit-width before its
+/// exact level (8c2 < 8c1 < 8s < 8 < 16c6 < ... < 16). Levels of a controller increase in it.
+bool level_cheaper(int a, int b);
+
 struct Decision {
   std::vector<int> executed;  ///< bit-widths run, in order (the first is the lowest level)
   int accepted_bits = 0;      ///< bit-width whose result is used
@@ -28,7 +65,8 @@ struct Decision {
 
 class Controller {
  public:
-  /// `levels`: bit-widths in strictly increasing order, each 4, 8 or 16; `threshold` in [0, 1].
+  /// `levels`: levels (level_code: bit-widths 4, 8, 16 or Ax-BxP rungs) strictly increasing in
+  /// cost order (level_cheaper); `threshold` in [0, 1].
   /// Throws std::invalid_argument naming the bad value.
   Controller(std::vector<int> levels, double threshold);
 

@@ -63,6 +63,9 @@ struct ArrayConfig {
   const quant::Calibration* calib = nullptr;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
+  /// Called once on the prepared network (e.g. an Ax-BxP configuration, study/axbxp.hpp), with an
+  /// accelerator of the back-end for what it measures; none: the network as quantized.
+  std::function<void(quant::QuantizedNetwork&, driver::Accelerator&)> configure;
 };
 
 /// Immutable, shareable set-up of one back-end; sessions (one per thread) run images.

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bitscale/study/energy.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/runner.hpp"
 
@@ -43,7 +44,10 @@ EvalFormat eval_format_for(const std::string& path);
 class EvalWriter {
  public:
   /// `class_name`: the name of a class (-1 = background); `compare`: add the compare column.
-  EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::function<std::string(int)> class_name);
+  /// `energy`: price every array row (columns blk and energy_pj: CNT_BLK and energy_breakdown of
+  /// its counters, docs/ENERGY.md; Ax-BxP block products priced as "Approximate MACs").
+  EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::function<std::string(int)> class_name,
+             std::optional<EnergyTable> energy = std::nullopt);
   void write(const EvalRow& r);
   /// The row as one line (no newline).
   [[nodiscard]] std::string line(const EvalRow& r) const;
@@ -53,6 +57,7 @@ class EvalWriter {
   EvalFormat format_;
   bool compare_;
   std::function<std::string(int)> class_name_;
+  std::optional<EnergyTable> energy_;
 };
 
 /// What an evaluation runs.

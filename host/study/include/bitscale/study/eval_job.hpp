@@ -48,6 +48,12 @@ struct EvalJob {
   /// from `bitscale merge`) is resumed and the rows are written from it (docs/SCALE_OUT.md).
   std::string records;
   Shard shard;  ///< --shard I/N (whole: every image)
+  /// An Ax-BxP configuration file (axbxp_config.json of `bitscale axbxp-search`, docs/AXBXP.md) applied
+  /// to the array network with the compensation it records ("": exact). Refused when it does not
+  /// belong to the model, the bit-width or (with compensation mean) the calibration.
+  std::string approx_config;
+  std::string energy;                            ///< energy table of the rows' energy_pj ("": Envision)
+  EnergyModel energy_model = EnergyModel::kMac;  ///< terms priced in energy_pj
   AcceleratorFactory factory;
 };
 

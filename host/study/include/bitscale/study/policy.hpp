@@ -35,7 +35,7 @@ struct Policy {
   std::string calibration;  ///< the calibration JSON object (quant::Calibration::to_json)
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization;  ///< classifier precision, rounding (+ seed): apply quantizes the same way
-  std::vector<int> levels;           ///< increasing
+  std::vector<int> levels;           ///< increasing in cost (level_code: bit-widths or Ax-BxP rungs)
   Metric metric = Metric::kScoreMargin;
   double threshold = 0;            ///< T_h, written with 17 significant digits (round trip)
   bool escalate_all = false;       ///< no candidate met the target: T_h = 1, every image escalates
@@ -50,6 +50,11 @@ struct Policy {
   std::string energy_source;                     ///< EnergyTable::source
   EnergyModel energy_model = EnergyModel::kMac;  ///< the terms priced (apply prices the same)
   std::string backend;                           ///< of the selection records
+  /// With Ax-BxP rungs among the levels (written only then): the family rungs' compensation and the
+  /// content hash and file name of the "8s" rung's configuration file ("": none), which `apply`
+  /// needs to run the policy (docs/AXBXP.md).
+  std::string approx_compensation;
+  std::string approx_config_hash, approx_config_file;
   friend bool operator==(const Policy&, const Policy&) = default;
 };
 

@@ -26,6 +26,9 @@ struct RunSetup {
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization = kArrayQuantDefaults;  ///< of the array runs
   AcceleratorFactory factory;                              ///< needed when bits is not empty
+  /// The network of each array level after quantization (Ax-BxP rungs, configure_level); none:
+  /// every level exact. `bits` may hold Ax-BxP rungs (level_code) when this is set.
+  std::function<void(int level, quant::QuantizedNetwork&, driver::Accelerator&)> configure;
 };
 
 /// The deployed controller (apply): run the setup's bit-widths from the lowest up, stopping at the

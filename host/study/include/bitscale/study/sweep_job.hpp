@@ -43,6 +43,10 @@ struct SweepJob {
   bool calibrate_only = false;           ///< write out_dir/calibration.json, then stop (before shards)
   Shard shard;                           ///< record only this shard (and its share of --confirm-rtl)
   Bootstrap boot;                        ///< of the intervals and of the selection
+  /// Ax-BxP rungs among the levels (docs/AXBXP.md): the "8s" rung's configuration file and the
+  /// compensation of the family rungs (8c1, ...; block means of the calibration images).
+  std::string approx_config;
+  quant::ApproxCompensation approx_compensation = quant::ApproxCompensation::kMean;
   AcceleratorFactory factory;
 };
 

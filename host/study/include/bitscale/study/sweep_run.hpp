@@ -51,8 +51,9 @@ struct SweepRecording {
   std::vector<std::string> files;
   std::string out_dir, model_name, calibration_id, weight_fl_name;
   RecordOptions record;
-  Shard shard;             ///< record only this shard (shard.hpp)
-  std::string model_hash;  ///< content_hash of the model (shard headers)
+  Shard shard;               ///< record only this shard (shard.hpp)
+  std::string model_hash;    ///< content_hash of the model (shard headers)
+  std::string header_extra;  ///< fields appended to the records header (Ax-BxP rungs: rung_header_fields)
 };
 
 /// out_dir/records.jsonl for the golden back-end, else out_dir/records_<backend>.jsonl.
@@ -69,6 +70,6 @@ RecordResult record_sweep(const SweepRecording& r);
 /// fields.
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
                         const std::vector<int>& bits, const std::string& weight_fl_name,
-                        const quant::QuantOptions& quantization);
+                        const quant::QuantOptions& quantization, const std::string& header_extra = "");
 
 }  // namespace bitscale::study

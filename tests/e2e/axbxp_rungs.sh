@@ -1,0 +1,75 @@
+#!/bin/sh
+# Ax-BxP configurations loaded by eval/classify and Ax-BxP rungs in characterize/sweep/apply
+# (docs/AXBXP.md, docs/CONTROLLER.md) on the embedded data with tiny limits: search -> eval
+# --approx-config -> characterize and sweep with an 8c1 rung -> apply, and the refusals (a
+# non-zero exit status and the message naming what is wrong).
+#
+#   axbxp_rungs.sh BITSCALE SOURCE_DIR WORK_DIR
+set -u
+bitscale=$1
+src=$2
+work=$3
+rm -rf "$work"
+mkdir -p "$work"
+cd "$src" || exit 1
+
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+run() {
+  "$bitscale" "$@" >"$work/out" 2>&1
+  rc=$?
+}
+ok() {
+  run "$@"
+  [ "$rc" -eq 0 ] || { cat "$work/out"; fail "exit status $rc of: bitscale $*"; }
+}
+# refused MESSAGE ARGS...: bitscale must exit non-zero and print MESSAGE.
+refused() {
+  msg=$1
+  shift
+  run "$@"
+  [ "$rc" -ne 0 ] || { cat "$work/out"; fail "exit status 0, expected a refusal of: bitscale $*"; }
+  grep -qF -- "$msg" "$work/out" || { cat "$work/out"; fail "no '$msg' in the refusal of: bitscale $*"; }
+}
+has() { grep -qF -- "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
+
+# 1. A small search: 2 calibration images, 4 selection and 4 evaluation images.
+ok axbxp-search --calib-limit 2 --select-limit 4 --eval-limit 4 --max-drop 25 --ladder 8c1,8,16 --out "$work/search"
+cfg="$work/search/axbxp_config.json"
+has "$cfg" '"version": 2'
+has "$cfg" '"block_means"'
+
+# 2. eval and classify with the configuration (the same calibration: 2 images of the even positions).
+ok eval --backend golden --calib-limit 2 --limit 3 --approx-config "$cfg" --out "$work/eval.csv"
+has "$work/eval.csv" 'mac4,blk,energy_pj,error'
+[ "$(wc -l <"$work/eval.csv")" -eq 4 ] || fail "eval.csv: expected a header and 3 rows"
+ok classify --backend golden --calib-limit 2 --image data/images/"$(ls data/images | sed -n 2p)" --approx-config "$cfg"
+
+# 3. characterize with an 8c1 rung below the exact levels.
+ok characterize --half even --limit 6 --levels 8c1,8,16 --out "$work/char"
+has "$work/out" 'min 8c1:'
+has "$work/char/levels.jsonl" '"8c1":'
+
+# 4. sweep with the family rung and the searched configuration as rungs; apply on other images.
+ok sweep --calib-limit 2 --limit 4 --levels 8c1,8s,8,16 --approx-config "$cfg" --resamples 20 --out "$work/sweep"
+has "$work/sweep/policy.json" '"levels":["8c1","8s",8,16]'
+has "$work/sweep/policy.json" '"approx":{"compensation":"mean"'
+mkdir -p "$work/other"
+for f in $(ls data/images | sed -n '201,203p'); do cp "data/images/$f" "$work/other/"; done
+ok apply --policy "$work/sweep/policy.json" --images "$work/other"
+has "$work/out" 'accepted at 8c1'
+
+# Refusals.
+sed 's/"hash": "[0-9a-f]*"/"hash": "0000000000000000"/' "$cfg" >"$work/other_model.json"
+refused '"model"."hash": 0000000000000000' eval --backend golden --calib-limit 2 --limit 1 --approx-config "$work/other_model.json"
+refused '"calibration": its block means' eval --backend golden --calib-limit 4 --limit 1 --approx-config "$cfg"
+refused 'runs on the array' eval --limit 1 --approx-config "$cfg"
+refused '"bits": 8 but the network runs at 16 bits' eval --backend golden --bits 16 --calib-limit 2 --limit 1 --approx-config "$cfg"
+refused 'needs --approx-config' sweep --calib-limit 2 --limit 2 --levels 8s,16 --out "$work/sweep_no_cfg"
+refused 'bit-widths must increase' sweep --levels 8,8c1 --out "$work/sweep_order"
+cp "$cfg" "$work/sweep/saved.json"
+echo " " >>"$cfg"
+refused 'approx.config.hash' apply --policy "$work/sweep/policy.json" --images "$work/other"
+echo "axbxp rungs: ok"
