@@ -10,6 +10,8 @@ add_executable(bsa_activity_rtl ${CMAKE_SOURCE_DIR}/syn/activity/activity.cpp)
 target_compile_definitions(bsa_activity_rtl PRIVATE BSA_ACT_RTL=1)
 target_compile_features(bsa_activity_rtl PRIVATE cxx_std_20)
 target_link_libraries(bsa_activity_rtl PRIVATE fmt::fmt)
+# The verilated harness (compiled in this target) trips two warnings of the project set.
+target_compile_options(bsa_activity_rtl PRIVATE -Wno-unused-parameter -Wno-tautological-compare)
 # --inline-mult -1: every module inlined; Verilator 5.006 adds the toggles of the instances of a
 # module it does not inline into the first one.
 verilate(bsa_activity_rtl

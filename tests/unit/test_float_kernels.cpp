@@ -102,7 +102,7 @@ TEST(FloatKernels, Conv2dEveryPathWithinTheFloatErrorBound) {
 
 TEST(FloatKernels, FullyConnectedWithinTheFloatErrorBound) {
   std::mt19937 rng(23);
-  for (const auto [k, n] : {std::pair{37, 13}, std::pair{8, 4}, std::pair{1280, 1001}, std::pair{3, 1}}) {
+  for (const auto& [k, n] : {std::pair{37, 13}, std::pair{8, 4}, std::pair{1280, 1001}, std::pair{3, 1}}) {
     const auto x = random_floats(static_cast<std::size_t>(k), rng);
     const auto w = random_floats(static_cast<std::size_t>(k) * n, rng);
     const auto b = random_floats(static_cast<std::size_t>(n), rng);
