@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
 #include "test_seed.hpp"
+
+namespace bitscale::rtl {
+// For the parameter in gtest's messages: "2x4".
+void PrintTo(const Geometry& g, std::ostream* os) { *os << to_string(g); }
+}  // namespace bitscale::rtl
 
 namespace bitscale::dv {
 namespace {
@@ -98,9 +104,9 @@ TEST_P(RtlGeometryRegress, RandomLayersMatchTheGoldenDeviceOfTheSameGeometry) {
     opts.rows = g.rows;
     opts.cols = g.cols;
     const bool exact = std::string(approx) == "exact";
-    opts.count = exact ? 30 : 10;
-    opts.first = exact ? 0 : 30;  // other layers than the exact run's
-    opts.max_k = 700;
+    opts.count = exact ? 300 : 100;
+    opts.first = exact ? 0 : 300;  // other layers than the exact run's
+    opts.max_k = 1000;
     opts.approx = approx;
     const RegressResult r = run_regress(opts);
     EXPECT_EQ(r.failed(), 0u) << rtl::to_string(g) << " " << approx;
