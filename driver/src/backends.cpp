@@ -22,6 +22,7 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
     rtl::RtlOptions o;
     o.trace_fst = opts.trace_fst;
     o.seed = opts.seed;
+    if (opts.rows != 0 || opts.cols != 0) return rtl::make_rtl_device({opts.rows, opts.cols}, o);
     return std::make_unique<rtl::RtlDevice>(o);
 #else
     throw std::invalid_argument("this build has no RTL back-end (configured with -DBITSCALE_RTL=OFF)");
@@ -29,6 +30,9 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
   }
   if (backend == "golden") {
     check_no_trace(opts);
+    if (opts.rows != 0 || opts.cols != 0) {
+      return std::make_unique<golden::GoldenDevice>(golden::DeviceParams{.rows = opts.rows, .cols = opts.cols});
+    }
     return std::make_unique<golden::GoldenDevice>();
   }
   throw std::invalid_argument(fmt::format("unknown back-end '{}' (expected rtl or golden)", backend));

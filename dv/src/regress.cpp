@@ -13,6 +13,7 @@
 #include "bitscale/dv/generator.hpp"
 #include "bitscale/dv/scoreboard.hpp"
 #include "bitscale/golden/reference.hpp"
+#include "bitscale/regmap.hpp"
 
 namespace bitscale::dv {
 
@@ -76,10 +77,21 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
   driver::DeviceOptions dopts;
   dopts.trace_fst = opts.fst;
   dopts.seed = opts.seed;
+  dopts.rows = opts.rows;
+  dopts.cols = opts.cols;
   const auto rtl_dev = driver::make_device("rtl", dopts);
-  const auto gold_dev = driver::make_device("golden");
+  const auto gold_dev = driver::make_device("golden", {.rows = opts.rows, .cols = opts.cols});
   driver::Accelerator rtl_acc(*rtl_dev), gold_acc(*gold_dev);
-  driver::Accelerator fast_acc(driver::default_hw_config());  // functional golden back-end
+  // Both devices report their geometry in HWCFG, and the driver tiles by it.
+  if (rtl_acc.hw().rows != gold_acc.hw().rows || rtl_acc.hw().cols != gold_acc.hw().cols ||
+      (opts.rows != 0 && (rtl_acc.hw().rows != opts.rows || rtl_acc.hw().cols != opts.cols))) {
+    throw std::runtime_error(
+        fmt::format("regress: the RTL reports a {}x{} array in HWCFG and the golden device {}x{}{}", rtl_acc.hw().rows,
+                    rtl_acc.hw().cols, gold_acc.hw().rows, gold_acc.hw().cols,
+                    opts.rows != 0 ? fmt::format(" ({}x{} asked)", opts.rows, opts.cols) : ""));
+  }
+  // functional golden back-end
+  driver::Accelerator fast_acc(opts.rows != 0 ? gold_acc.hw() : driver::default_hw_config());
   const Sides rtl_vs_golden{"golden", "rtl"}, golden_vs_reference{"reference", "golden"};
   const Sides functional_vs_golden{"golden", "functional"}, counters{"other", "rtl"};
 
@@ -152,13 +164,16 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
         if (!problem.empty()) {
           ++sum.failed;
           if (static_cast<int>(sum.reports.size()) < opts.max_report) {
+            const std::string geometry_opt =
+                opts.rows != 0 ? fmt::format(" --geometry {}x{}", opts.rows, opts.cols) : std::string();
             const std::string approx_opt =
                 run.label == "exact" ? std::string()
                                      : fmt::format(" --approx {}", run.cfg ? run.label : std::string("random"));
             sum.reports.push_back(fmt::format(
                 "  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {}{} "
-                "--first {} --count 1): {}",
-                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, problem));
+                "--first {} --count 1{}): {}",
+                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, geometry_opt,
+                problem));
             if (observer.mismatch) observer.mismatch(sum.reports.back());
           }
         }
@@ -191,7 +206,9 @@ std::string summary_line(const ModeSummary& s) {
 std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage) {
   // Written with fmt for a stable layout (fixed key order, 3 decimals for the seconds).
   std::string f =
-      fmt::format("{{\"seed\": {}, \"first\": {}, \"count\": {}, \"modes\": [", opts.seed, opts.first, opts.count);
+      fmt::format("{{\"seed\": {}, \"first\": {}, \"count\": {}, \"geometry\": \"{}x{}\", \"modes\": [", opts.seed,
+                  opts.first, opts.count, opts.rows != 0 ? opts.rows : static_cast<int>(regmap::kDefaultRows),
+                  opts.cols != 0 ? opts.cols : static_cast<int>(regmap::kDefaultCols));
   for (std::size_t i = 0; i < result.modes.size(); ++i) {
     const ModeSummary& s = result.modes[i];
     std::string reps;

@@ -1,8 +1,11 @@
 // `bitscale regress` and `bitscale bench`: options, then the verification kit (bitscale::dv).
 #include <fmt/format.h>
 
+#include <charconv>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "bitscale/dv/bench.hpp"
@@ -30,9 +33,26 @@ std::vector<golden::Mode> parse_modes(std::string_view name) {
   return {golden::mode_from_bits(std::stoi(std::string(name)))};
 }
 
+// --geometry: "RxC" (e.g. 2x4), rows and columns of at least 1; the device factory refuses the ones not built.
+void set_geometry(const std::string& text, dv::RegressOptions& opts) {
+  const auto x = text.find('x');
+  const auto number = [&](std::string_view s) {
+    int v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v <= 0) {
+      throw CLI::ValidationError("--geometry", fmt::format("'{}' is not ROWSxCOLS (e.g. 2x4 or 16x16)", text));
+    }
+    return v;
+  };
+  if (x == std::string::npos) number("");
+  opts.rows = number(std::string_view(text).substr(0, x));
+  opts.cols = number(std::string_view(text).substr(x + 1));
+}
+
 int regress(const RegressCli& o) {
   // Check the summary file first: a long run must not end unable to write its results.
   if (!o.json.empty()) util::check_writable(o.json);
+  if (o.opts.rows != 0) fmt::print("regress on a {}x{} array (RTL and golden device)\n", o.opts.rows, o.opts.cols);
   Progress progress(o.progress);
   dv::RegressObserver observer;
   observer.mismatch = [&](const std::string& line) {
@@ -77,6 +97,10 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
                   "the family of each mode, skip=<mask>, keep=<mask>), family (every member of each mode's\n"
                   "family, --count layers each) or random (a random skip mask per layer)")
       ->capture_default_str();
+  cmd->add_option_function<std::string>(
+      "--geometry", [&opts](const std::string& g) { set_geometry(g, opts); },
+      "Rows x columns (e.g. 2x4) of the verilated RTL and the golden device, one of the geometries\n"
+      "verilated in this build (default: the default geometry, 16x16; see docs/REGRESSION.md)");
   cmd->add_option("--fst", opts.fst, "Write an FST waveform of the RTL run to this file (use with --count 1)");
   cmd->add_option("--json", o->json, "Write a JSON summary to this file");
   add_no_progress_flag(cmd, o->progress);

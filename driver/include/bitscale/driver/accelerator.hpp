@@ -136,6 +136,7 @@ class Accelerator {
 struct DeviceOptions {
   std::string trace_fst;   ///< rtl: write an FST waveform to this file (empty = none)
   std::uint64_t seed = 1;  ///< rtl: seed of the random initial register and memory values
+  int rows = 0, cols = 0;  ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

@@ -22,6 +22,9 @@ struct RegressOptions {
   int max_k = 0;        ///< largest K of fully-connected layers; 0: each mode's bank limit (8192 / 16384 / 32768)
   int max_report = 10;  ///< mismatches reported per mode
   std::string fst;      ///< waveform of the RTL run
+  /// Geometry of the RTL and golden devices (`--geometry RxC`, one of the verilated ones); 0 x 0: the
+  /// default. The layers are the same at every geometry; only the tiling differs.
+  int rows = 0, cols = 0;
   /// Ax-BxP configurations (docs/NUMERICS.md): one configuration of golden::parse_approx ("exact",
   /// "c2", "skip=0x13", ...; it must be legal in every mode run), "family" (every member of each
   /// mode's documented family, `count` layers each) or "random" (a random skip mask per layer).

@@ -1,6 +1,11 @@
 // The verilated bsa_top behind the Device contract. Owns the VerilatedContext and the
 // model, ticks the clock itself (no threads, no DPI) and optionally writes an FST waveform.
 // This header includes no Verilator header: the model is hidden behind a pimpl.
+//
+// bsa_top is verilated once per geometry (Rows x Cols) listed in verilator/CMakeLists.txt:
+// RtlDeviceOf<Rows, Cols> is the device of one of them (compiled once per verilated instance,
+// so that every clock edge calls its model directly), RtlDevice that of the default geometry
+// (rtl/bsa_regs.def), and make_rtl_device() chooses one at run time.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +15,7 @@
 #include <vector>
 
 #include "bitscale/driver/device.hpp"
+#include "bitscale/regmap.hpp"
 
 namespace bitscale::rtl {
 
@@ -19,31 +25,68 @@ struct RtlOptions {
   bool random_init = true;  ///< random initial flops and memories; false = all zero
 };
 
-class RtlDevice final : public driver::Device {
- public:
-  explicit RtlDevice(const RtlOptions& opts = {});
-  ~RtlDevice() override;
+/// The size of the PE array of a verilated bsa_top (its parameters Rows and Cols).
+struct Geometry {
+  int rows = 0, cols = 0;
+  friend bool operator==(const Geometry&, const Geometry&) = default;
+};
 
+/// "16x16".
+std::string to_string(Geometry g);
+/// The default geometry (rtl/bsa_regs.def DEFAULT_ROWS x DEFAULT_COLS).
+inline constexpr Geometry kDefaultGeometry{static_cast<int>(regmap::kDefaultRows),
+                                           static_cast<int>(regmap::kDefaultCols)};
+
+/// What every verilated instance offers beyond the Device contract.
+class RtlDeviceBase : public driver::Device {
+ public:
   [[nodiscard]] std::string_view name() const override { return "rtl"; }
+  /// The verilated parameters Rows x Cols.
+  [[nodiscard]] virtual Geometry geometry() const = 0;
+  /// Clock edges since reset.
+  [[nodiscard]] virtual std::uint64_t cycles() const = 0;
+  /// Holds rst_ni low for 4 clock cycles, as at construction: a running tile is abandoned, the
+  /// registers, STATUS and the counters return to their reset values and cycles() restarts at 0.
+  /// The scratchpads (SRAM macros) keep their contents.
+  virtual void reset() = 0;
+  /// The level of the interrupt pin irq_o (STATUS.DONE or ERR with its IRQ_EN bit set).
+  [[nodiscard]] virtual bool irq() const = 0;
+  /// Whether this build can write waveforms (CMake option BITSCALE_TRACE).
+  static bool trace_supported();
+};
+
+/// The bsa_top verilated with Rows x Cols PEs. Only the geometries of rtl_geometries() are
+/// compiled; naming another one fails to link.
+template <int Rows, int Cols>
+class RtlDeviceOf final : public RtlDeviceBase {
+ public:
+  explicit RtlDeviceOf(const RtlOptions& opts = {});
+  ~RtlDeviceOf() override;
+  RtlDeviceOf(const RtlDeviceOf&) = delete;
+  RtlDeviceOf& operator=(const RtlDeviceOf&) = delete;
+
   driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
   [[nodiscard]] std::uint64_t assertion_failures() const override;
   [[nodiscard]] std::vector<std::string> failed_assertions() const override;
-
-  /// Clock edges since reset.
-  [[nodiscard]] std::uint64_t cycles() const;
-  /// Holds rst_ni low for 4 clock cycles, as at construction: a running tile is abandoned, the
-  /// registers, STATUS and the counters return to their reset values and cycles() restarts at 0.
-  /// The scratchpads (SRAM macros) keep their contents.
-  void reset();
-  /// The level of the interrupt pin irq_o (STATUS.DONE or ERR with its IRQ_EN bit set).
-  [[nodiscard]] bool irq() const;
-  /// Whether this build can write waveforms (CMake option BITSCALE_TRACE).
-  static bool trace_supported();
+  [[nodiscard]] Geometry geometry() const override { return {Rows, Cols}; }
+  [[nodiscard]] std::uint64_t cycles() const override;
+  void reset() override;
+  [[nodiscard]] bool irq() const override;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The device of the default geometry (the one every command uses).
+using RtlDevice = RtlDeviceOf<kDefaultGeometry.rows, kDefaultGeometry.cols>;
+extern template class RtlDeviceOf<kDefaultGeometry.rows, kDefaultGeometry.cols>;
+
+/// The geometries verilated in this build, the default first.
+const std::vector<Geometry>& rtl_geometries();
+/// A device of geometry `g`; throws std::invalid_argument naming the geometries of this build
+/// when `g` is not one of them.
+std::unique_ptr<RtlDeviceBase> make_rtl_device(Geometry g, const RtlOptions& opts = {});
 
 }  // namespace bitscale::rtl

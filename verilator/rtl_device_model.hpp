@@ -1,0 +1,191 @@
+// Private to the RTL harness: the members of RtlDeviceOf<Rows, Cols> on the verilated model
+// detail::Model<Rows, Cols>::type. verilator/CMakeLists.txt generates one translation unit per
+// verilated geometry that includes this file and the model's header, specializes detail::Model for
+// its geometry and instantiates RtlDeviceOf there, so every clock edge calls the model's eval()
+// directly.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bitscale/rtl/rtl_device.hpp"
+#include "rtl_context.hpp"
+#include "verilated.h"
+#if VM_TRACE_FST
+#include "verilated_fst_c.h"
+#endif
+
+namespace bitscale::rtl {
+
+namespace detail {
+/// The verilated class of geometry Rows x Cols (specialized by the translation unit of that instance).
+template <int Rows, int Cols>
+struct Model;
+}  // namespace detail
+
+template <int Rows, int Cols>
+struct RtlDeviceOf<Rows, Cols>::Impl {
+  using Top = typename detail::Model<Rows, Cols>::type;
+  std::unique_ptr<detail::Context> ctx;
+  std::unique_ptr<Top> top;
+#if VM_TRACE_FST
+  std::unique_ptr<VerilatedFstC> fst;
+#endif
+  std::uint64_t edges = 0;
+
+  void dump() {
+#if VM_TRACE_FST
+    if (fst) fst->dump(ctx->time());
+#endif
+  }
+
+  // Verilator keeps a per-thread "current context" (assertion counts, scope registry). With
+  // several devices in one thread it must be this device's whenever its model runs or dies.
+  void select() const { Verilated::threadContextp(ctx.get()); }
+
+  // One clock cycle: inputs were set by the caller; falling edge, then rising edge.
+  void tick() {
+    top->clk_i = 0;
+    top->eval();
+    ctx->timeInc(1);
+    dump();
+    top->clk_i = 1;
+    top->eval();
+    ctx->timeInc(1);
+    dump();
+    ++edges;
+  }
+
+  void idle_inputs() {
+    top->bus_req_i = 0;
+    top->bus_we_i = 0;
+    top->bus_addr_i = 0;
+    top->bus_wdata_i = 0;
+  }
+
+  // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
+  // access after it is the first counted edge (as in the golden device).
+  void reset() {
+    idle_inputs();
+    top->clk_i = 0;
+    top->rst_ni = 1;
+    top->eval();
+    top->rst_ni = 0;
+    for (int i = 0; i < 4; ++i) tick();
+    top->rst_ni = 1;
+    top->eval();
+    edges = 0;
+  }
+};
+
+template <int Rows, int Cols>
+RtlDeviceOf<Rows, Cols>::RtlDeviceOf(const RtlOptions& opts) : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  m.ctx = std::make_unique<detail::Context>();
+  m.ctx->randReset(opts.random_init ? 2 : 0);  // random: X-dependence shows up as mismatches
+  m.ctx->randSeed(static_cast<int>(opts.seed & 0x7fffffff));
+  // A failing assertion ($error) must not stop the process: the context counts it
+  // (errorCount) and the driver turns a change of the count into an exception.
+  m.ctx->fatalOnError(false);
+  m.ctx->errorLimit(std::numeric_limits<int>::max());
+  if (!opts.trace_fst.empty()) {
+#if VM_TRACE_FST
+    m.ctx->traceEverOn(true);
+#else
+    throw driver::DeviceError("waveforms are not available: build with -DBITSCALE_TRACE=ON");
+#endif
+  }
+  m.select();
+  m.top = std::make_unique<typename Impl::Top>(m.ctx.get(), "bsa");
+#if VM_TRACE_FST
+  if (!opts.trace_fst.empty()) {
+    m.fst = std::make_unique<VerilatedFstC>();
+    m.top->trace(m.fst.get(), 99);
+    m.fst->open(opts.trace_fst.c_str());
+    if (!m.fst->isOpen()) {
+      throw driver::DeviceError(fmt::format("cannot open waveform file '{}'", opts.trace_fst));
+    }
+  }
+#endif
+  m.reset();
+}
+
+template <int Rows, int Cols>
+void RtlDeviceOf<Rows, Cols>::reset() {
+  impl_->select();
+  impl_->reset();
+}
+
+template <int Rows, int Cols>
+bool RtlDeviceOf<Rows, Cols>::irq() const {
+  impl_->select();
+  return impl_->top->irq_o != 0;
+}
+
+template <int Rows, int Cols>
+RtlDeviceOf<Rows, Cols>::~RtlDeviceOf() {
+  if (!impl_ || !impl_->top) return;
+  impl_->select();
+  impl_->top->final();
+#if VM_TRACE_FST
+  if (impl_->fst) impl_->fst->close();
+#endif
+}
+
+template <int Rows, int Cols>
+driver::BusResponse RtlDeviceOf<Rows, Cols>::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
+  if ((addr >> regmap::kAddrW) != 0) {
+    throw driver::DeviceError(fmt::format("rtl: bus address {:#x} does not fit the {}-bit bus", addr, regmap::kAddrW));
+  }
+  auto& m = *impl_;
+  m.select();
+  m.top->bus_req_i = 1;
+  m.top->bus_we_i = op == driver::BusOp::kWrite ? 1 : 0;
+  m.top->bus_addr_i = addr;
+  m.top->bus_wdata_i = wdata;
+  m.tick();
+  driver::BusResponse rsp;
+  if (!m.top->bus_rvalid_o) {
+    throw driver::DeviceError(fmt::format("rtl: no bus response for address {:#08x}", addr));
+  }
+  rsp.err = m.top->bus_err_o != 0;
+  rsp.rdata = m.top->bus_rdata_o;
+  m.idle_inputs();
+  return rsp;
+}
+
+template <int Rows, int Cols>
+driver::WaitResult RtlDeviceOf<Rows, Cols>::wait(std::uint64_t max_cycles) {
+  auto& m = *impl_;
+  m.select();
+  driver::WaitResult r;
+  m.idle_inputs();
+  while (!m.top->done_o && !m.top->err_o && r.cycles < max_cycles) {
+    m.tick();
+    ++r.cycles;
+  }
+  r.done = m.top->done_o != 0;
+  r.err = m.top->err_o != 0;
+  return r;
+}
+
+template <int Rows, int Cols>
+std::uint64_t RtlDeviceOf<Rows, Cols>::assertion_failures() const {
+  return static_cast<std::uint64_t>(impl_->ctx->errorCount());
+}
+
+template <int Rows, int Cols>
+std::vector<std::string> RtlDeviceOf<Rows, Cols>::failed_assertions() const {
+  return impl_->ctx->assertion_log;
+}
+
+template <int Rows, int Cols>
+std::uint64_t RtlDeviceOf<Rows, Cols>::cycles() const {
+  return impl_->edges;
+}
+
+}  // namespace bitscale::rtl
