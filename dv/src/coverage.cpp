@@ -317,7 +317,7 @@ void BusCoverage::sample_access(driver::BusOp op, std::uint32_t addr, std::uint6
     if (write && is_config_reg(line) && busy_now) hit("while_busy", "config_write");
     if (!write && line >= rm::kRegCntFirst && line <= rm::kRegCntLast && busy_now && !rsp.err)
       hit("while_busy", "counter_read");
-    if (status_read && busy_now) hit("while_busy", "status_read");
+    if (status_read && rm::kStatusBusyField.get(rsp.rdata) != 0) hit("while_busy", "status_read");
     if (write && !rsp.err) {
       if (is_config_reg(line)) cfg_[line] = wdata & rm::reg_mask(line);
       if (line == rm::kRegIRQ_EN) {
