@@ -145,6 +145,48 @@ TEST(RtlVsGolden, Exhaustive8BitPairsEveryLane) {
 // the 256 operands whose four 4-bit blocks are each 0x0, 0x7, 0x8 or 0xF (the multiplier works on
 // 4-bit blocks: zero, largest and smallest block, all ones; 0x8000 = -32768, 0x7FFF, 0xFFFF = -1,
 // 0 among them): 65 536 pairs in 256 tiles, the shift walking 0..30.
+// Every product in full, not through an output window: lane x holds (a, w) and lane x + 1 holds
+// (a, w'), w' = -w (127 for the smallest w, which has no negation), the other lanes 0, shift 0.
+// Each output is a x (w + w'): 0, or -a for the smallest w (saturated to the largest output for
+// the smallest a), so an error in either product shows in every bit instead of being shifted out
+// or saturated. Expected outputs from that formula, and the golden device and reference as above.
+// Every 8-bit pair (a, w) with w > -128 is seen this way in lane 0 and in lane 1 (512 tiles),
+// every 4-bit pair in each of the four lanes (4 tiles).
+TEST(RtlVsGolden, ComplementLanesShowEveryProductInFull) {
+  Pair p;
+  for (const Mode mode : {Mode::k8, Mode::k4}) {
+    const int lanes = golden::lanes(mode), n = 1 << golden::bits(mode), lo = golden::min_value(mode);
+    const int blocks = n / 16;  // 16 values per block
+    for (int x = 0; x < lanes; ++x) {
+      for (int ab = 0; ab < blocks; ++ab) {
+        for (int wb = 0; wb < blocks; ++wb) {
+          std::vector<std::vector<std::int32_t>> a(static_cast<std::size_t>(lanes), std::vector<std::int32_t>(16, 0));
+          auto w = a;
+          const auto xs = static_cast<std::size_t>(x), ys = static_cast<std::size_t>((x + 1) % lanes);
+          for (std::size_t i = 0; i < 16; ++i) {
+            a[xs][i] = a[ys][i] = ab * 16 + static_cast<int>(i) + lo;
+            w[xs][i] = wb * 16 + static_cast<int>(i) + lo;
+            w[ys][i] = w[xs][i] == lo ? -lo - 1 : -w[xs][i];
+          }
+          const auto t = lanes_layer(mode, a, w, 0);
+          const std::string what =
+              fmt::format("{} lanes {},{} blocks {},{}", golden::to_string(mode), x, (x + 1) % lanes, ab, wb);
+          const PackedTensor out = p.rtl_acc.run(p.rtl_acc.prepare(t.layer), t.in);
+          const std::vector<std::int32_t> y = out.values();  // [pixel r][channel c]
+          ASSERT_EQ(y.size(), 256u) << what;
+          for (std::size_t r = 0; r < 16; ++r) {
+            for (std::size_t c = 0; c < 16; ++c) {
+              const std::int32_t want = std::min(a[xs][r] * (w[xs][c] + w[ys][c]), golden::max_value(mode));
+              ASSERT_EQ(y[r * 16 + c], want) << what << ": a " << a[xs][r] << ", w " << w[xs][c] << " and " << w[ys][c];
+            }
+          }
+          p.check(t.layer, t.in, what);
+        }
+      }
+    }
+  }
+}
+
 TEST(RtlVsGolden, Exhaustive16BitBlockCornerPairs) {
   Pair p;
   static constexpr int kNibble[4] = {0x0, 0x7, 0x8, 0xF};
