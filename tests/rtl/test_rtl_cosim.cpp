@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <deque>
@@ -411,6 +412,14 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
       "{} failed accesses, {} refused STARTs; errors by STATUS.CODE:{}\n{}",
       n, bus.accesses, 100.0 * static_cast<double>(ok) / static_cast<double>(bus.accesses), bus.waits, bus.starts,
       cov.tiles_completed(), bus.bus_errors, refused, by_kind, cov.report());
+  std::vector<std::pair<std::uint64_t, std::string>> rare;
+  for (const auto& p : cov.points())
+    for (const auto& b : p.bins) rare.emplace_back(b.hits, p.name + ": " + b.name);
+  std::sort(rare.begin(), rare.end());
+  std::string rarest;
+  for (std::size_t i = 0; i < std::min<std::size_t>(6, rare.size()); ++i)
+    rarest += fmt::format("{}{} ({})", i ? "; " : "", rare[i].second, rare[i].first);
+  std::cout << "rarest bins: " << rarest << "\n";
   EXPECT_EQ(cov.hit(), cov.bins()) << cov.report();
   EXPECT_GE(10 * ok, 9 * bus.accesses) << "at least 90 % of the accesses succeed";
   EXPECT_GE(cov.tiles_completed(), n * 8 / 10) << "a tile per transaction, nearly";
