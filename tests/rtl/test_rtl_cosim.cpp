@@ -404,12 +404,16 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
                                 rm::kErrBadBias, rm::kErrBadApprox})
     refused += errs[c];
   const std::uint64_t ok = bus.accesses - bus.bus_errors - refused;
+  // The ERR_* names of rtl/bsa_regs.def, by code.
+  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE", "BAD_SHIFT",
+                                             "BAD_BIAS", "BUS_ADDR",   "BUS_BUSY", "BUS_RO", "BAD_APPROX"};
   std::string by_kind;
-  for (std::uint32_t c = 1; c < errs.size(); ++c)
-    if (errs[c] != 0) by_kind += fmt::format(" code{}:{}", c, errs[c]);
+  for (std::uint32_t c = 1; c < errs.size(); ++c) {
+    if (errs[c] != 0) by_kind += fmt::format(" {} {}", c < std::size(kErrName) ? kErrName[c] : "?", errs[c]);
+  }
   std::cout << fmt::format(
       "{} transactions, {} bus accesses ({:.1f} % successful), {} waits; {} START writes, {} tiles completed; "
-      "{} failed accesses, {} refused STARTs; errors by STATUS.CODE:{}\n{}",
+      "{} failed accesses, {} refused STARTs; errors by kind:{}\n{}",
       n, bus.accesses, 100.0 * static_cast<double>(ok) / static_cast<double>(bus.accesses), bus.waits, bus.starts,
       cov.tiles_completed(), bus.bus_errors, refused, by_kind, cov.report());
   std::vector<std::pair<std::uint64_t, std::string>> rare;
@@ -421,6 +425,10 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
     rarest += fmt::format("{}{} ({})", i ? "; " : "", rare[i].second, rare[i].first);
   std::cout << "rarest bins: " << rarest << "\n";
   EXPECT_EQ(cov.hit(), cov.bins()) << cov.report();
+  // Every failed access was followed by a STATUS read naming a bus error, and every START either began
+  // a tile or was refused with a code.
+  EXPECT_EQ(bus.bus_errors, errs[rm::kErrBusAddr] + errs[rm::kErrBusBusy] + errs[rm::kErrBusRo]);
+  EXPECT_EQ(bus.starts, bus.cov.tiles_completed() + refused);
   EXPECT_GE(10 * ok, 9 * bus.accesses) << "at least 90 % of the accesses succeed";
   EXPECT_GE(cov.tiles_completed(), n * 8 / 10) << "a tile per transaction, nearly";
 }
