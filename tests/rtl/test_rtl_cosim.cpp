@@ -262,6 +262,7 @@ class Stimulus {
       bus_.read(bus_addr(region, static_cast<std::uint32_t>(pick(banks)), static_cast<std::uint32_t>(pick(lines))));
     }
     if (pick(4) == 0) bus_.read(csr(rm::kRegCNT_TILES));
+    if (pick(16) == 0) bus_.wait(static_cast<std::uint64_t>(1 + pick(8)));  // DONE still set: returns at once
     if (pick(2) == 0) bus_.write(csr(rm::kRegSTATUS), rm::kStatusDoneField.of(1));
   }
 
