@@ -87,6 +87,7 @@ eval: build
 # The full regression of the issue: 1000 random layers per mode.
 regress: build
 	$(BITSCALE) regress --seed 1 --count 1000 --mode all --json $(BUILD)/regress.json
+	BITSCALE_COSIM_TRANSACTIONS=50000 ./$(BUILD)/tests/test_rtl --gtest_filter='RtlCosim.*'
 
 clean:
 	rm -rf $(BUILD)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bitscale/driver/device.hpp"
+#include "bitscale/dv/coverage.hpp"
 #include "bitscale/golden/golden_device.hpp"
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
@@ -190,6 +191,91 @@ TEST(RtlBus, SeveralDevicesInOneThread) {
   a.reset();
   EXPECT_EQ(c->access(BusOp::kRead, csr(rm::kRegID), 0).rdata, rm::kIdValue);
   EXPECT_EQ(c->assertion_failures(), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// The bus coverage model (dv::BusCoverage) attributes what crosses the bus as documented: a
+// directed sequence on the RTL, every expected hit counted by hand from the register map and the
+// tile timing law (a tile is busy ceil(K / lanes) + BUSY_OVERHEAD edges after its START).
+TEST(RtlBus, BusCoverageAttributesEachEvent) {
+  bitscale::rtl::RtlDevice dev;
+  bitscale::dv::BusCoverage cov;
+  auto acc = [&](BusOp op, std::uint32_t addr, std::uint64_t v) {
+    const auto r = dev.access(op, addr, v);
+    cov.sample_access(op, addr, v, r);
+    return r;
+  };
+  auto wr = [&](std::uint32_t idx, std::uint64_t v) { return acc(BusOp::kWrite, csr(idx), v); };
+  auto rd = [&](std::uint32_t idx) { return acc(BusOp::kRead, csr(idx), 0); };
+  auto wait = [&](std::uint64_t n) {
+    const auto r = dev.wait(n);
+    cov.sample_wait(n, r);
+    return r;
+  };
+  auto hits = [&](std::string_view point, std::string_view bin) -> std::uint64_t {
+    for (const auto& p : cov.points())
+      if (p.name == point)
+        for (const auto& b : p.bins)
+          if (b.name == bin) return b.hits;
+    ADD_FAILURE() << "no bin " << point << ": " << bin;
+    return 0;
+  };
+  wr(rm::kRegIRQ_EN, 2);
+  wr(rm::kRegMODE, rm::kModeBAD);
+  wr(rm::kRegCTRL, 1u << rm::kCtrlStart);  // refused: bad mode
+  const auto st0 = rd(rm::kRegSTATUS).rdata;
+  EXPECT_EQ(st0 >> rm::kStatusCodeLsb, rm::kErrBadMode);
+  cov.sample_irq(dev.irq());
+  EXPECT_TRUE(dev.irq());  // ERR with IRQ_EN.ERR
+  EXPECT_EQ(hits("start_refused", "mode"), 1u);
+  EXPECT_EQ(hits("irq", "err"), 1u);
+  EXPECT_EQ(hits("irq_en", "err"), 1u);
+  // 8-bit, K = 5: 3 words, busy for 3 + 2 edges after START; the activations end at the bank end,
+  // the weights start at word 4097 = 2^12 + 1.
+  wr(rm::kRegMODE, rm::kMode8);
+  wr(rm::kRegK, 5);
+  wr(rm::kRegROWS_ACT, 16);
+  wr(rm::kRegCOLS_ACT, 16);
+  wr(rm::kRegACT_BASE, 8189);
+  wr(rm::kRegWGT_BASE, 4097);
+  wr(rm::kRegCTRL, 1u << rm::kCtrlStart);        // edge e0
+  EXPECT_FALSE(cov.busy());                      // not known before its STATUS read
+  EXPECT_EQ(rd(rm::kRegSTATUS).rdata & 1u, 1u);  // e1: busy
+  EXPECT_TRUE(cov.busy());
+  EXPECT_FALSE(rd(rm::kRegCNT_CYCLES).err);                                    // e2: a counter mid-tile
+  EXPECT_TRUE(wr(rm::kRegK, 7).err);                                           // e3: configuration while busy
+  EXPECT_EQ(rd(rm::kRegSTATUS).rdata >> rm::kStatusCodeLsb, rm::kErrBusBusy);  // e4
+  EXPECT_TRUE(wait(100).err);                                                  // ERR set: at once
+  wr(rm::kRegSTATUS, 1u << rm::kStatusErr);                                    // e5: the last busy edge
+  EXPECT_FALSE(cov.busy());
+  EXPECT_EQ(cov.tiles_completed(), 1u);
+  const auto w = wait(100);
+  EXPECT_TRUE(w.done);
+  EXPECT_EQ(w.cycles, 0u);                       // the tile ended on e5
+  EXPECT_EQ(rd(rm::kRegSTATUS).rdata & 7u, 2u);  // DONE only
+  EXPECT_EQ(hits("while_busy", "status_read"), 2u);
+  EXPECT_EQ(hits("while_busy", "counter_read"), 1u);
+  EXPECT_EQ(hits("while_busy", "config_write"), 1u);
+  EXPECT_EQ(hits("bus_error", "busy"), 1u);
+  EXPECT_EQ(hits("wait", "err"), 1u);
+  EXPECT_EQ(hits("wait", "already_set"), 1u);
+  EXPECT_EQ(hits("status_w1c", "err"), 1u);
+  EXPECT_EQ(hits("tile_mode", "8-bit"), 1u);
+  EXPECT_EQ(hits("recovery", "after_refused_start"), 1u);
+  EXPECT_EQ(hits("act_base_align", "ends_at_bank_end"), 1u);
+  EXPECT_EQ(hits("wgt_base_align", "1"), 1u);
+  EXPECT_EQ(hits("wgt_base_bit", "12"), 1u);
+  EXPECT_EQ(hits("wgt_base_bit", "11"), 0u);
+  EXPECT_EQ(hits("act_base_bit", "1"), 0u);  // 8189 = 0b1111111111101
+  EXPECT_EQ(hits("act_base_bit", "12"), 1u);
+  const auto errs = cov.errors_by_code();
+  EXPECT_EQ(errs[rm::kErrBadMode], 1u);
+  EXPECT_EQ(errs[rm::kErrBusBusy], 1u);
+  // The bins above, act_base_bit 0 and 2..12, wgt_base_bit 0 and 12, and no other: 28.
+  EXPECT_EQ(cov.hit(), 28u) << cov.report();
 }
 
 }  // namespace

@@ -1,15 +1,33 @@
-// Lock-step co-simulation at the bus: the same random stream of accesses (legal and illegal:
-// configuration, scratchpads, START/CLEAR, w1c, refused STARTs, accesses while busy, unmapped
-// addresses, counter reads mid-tile) goes to the verilated RTL and to the golden device, and
-// every response (data, error flag) and every wait result must be identical.
+// Lock-step co-simulation at the bus: the same stream of accesses goes to the verilated RTL and
+// to the golden device, and every response (data, error flag), every wait result and the level of
+// irq_o (against STATUS and IRQ_EN) must be identical or as documented.
+//
+// The stream is mostly legal, driver-like transactions: configure a tile with random legal
+// geometry, mode, Ax-BxP mask, shift, output stage and bases (aligned, unaligned, high, ending at
+// the bank end), load part of its scratchpad lines, START, read STATUS, read counters and poll
+// while it runs, wait (sometimes with a watchdog that expires first), read outputs, scratchpads
+// and counters, clear DONE. Errors are injected mid-stream at a controlled rate: refused STARTs
+// of every kind (the configuration corrupted, then repaired and started again), bus errors of
+// every kind (unmapped, read-only, accesses while busy), START while busy, CLEAR, and now and then
+// a burst of unconstrained random accesses. As the driver does, STATUS is read after every failed
+// access and every START. dv::BusCoverage samples the stream; the test fails on a coverage hole.
+//
+// BITSCALE_SEED replays a seed; BITSCALE_COSIM_TRANSACTIONS sets the number of transactions
+// (default 5000, a few thousand tiles, well under a minute; `make regress` runs a longer one).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <deque>
 #include <random>
+#include <stdexcept>
 
 #include "bitscale/driver/device.hpp"
+#include "bitscale/dv/coverage.hpp"
 #include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/numeric.hpp"
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
 #include "test_seed.hpp"
@@ -18,160 +36,402 @@ namespace {
 
 using bitscale::driver::bus_addr;
 namespace rm = bitscale::regmap;
+namespace golden = bitscale::golden;
 using bitscale::driver::BusOp;
+using bitscale::driver::BusResponse;
+using bitscale::driver::WaitResult;
 
-std::uint64_t test_seed() { return bitscale::test::test_seed(77); }
+constexpr int kWords = static_cast<int>(rm::kDefaultActWords);  // act and wgt banks alike
+constexpr int kBiasEntries = static_cast<int>(rm::kDefaultBiasEntries);
+constexpr int kRows = static_cast<int>(rm::kDefaultRows), kCols = static_cast<int>(rm::kDefaultCols);
 
-struct Op {
-  enum Kind { kAccess, kWait } kind = kAccess;
-  bool write = false;
-  std::uint32_t addr = 0;
-  std::uint64_t data = 0;
-  std::uint64_t max_cycles = 0;
-  std::string text() const {
-    if (kind == kWait) return fmt::format("wait({})", max_cycles);
-    return fmt::format("{} {:#08x} {:#x}", write ? "write" : "read", addr, data);
-  }
+std::uint32_t csr(std::uint32_t idx) { return bus_addr(rm::kRegionCsr, 0, idx); }
+
+struct Divergence : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
-Op random_op(std::mt19937_64& rng) {
-  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
-  Op op;
-  const int k = pick(100);
-  if (k < 8) {
-    op.kind = Op::kWait;
-    op.max_cycles = static_cast<std::uint64_t>(pick(60));
-    return op;
-  }
-  op.write = pick(3) != 0;
-  op.data = rng();
-  if (k < 45) {  // configuration, mostly legal values
-    const std::uint32_t idx = static_cast<std::uint32_t>(rm::kRegIRQ_EN + static_cast<std::uint32_t>(pick(11)));
-    op.addr = bus_addr(rm::kRegionCsr, 0, idx);
-    if (pick(5) != 0) {
-      switch (idx) {
-        case rm::kRegMODE:
-          op.data = static_cast<std::uint64_t>(pick(4));
-          break;
-        case rm::kRegK:
-          op.data = static_cast<std::uint64_t>(pick(60));
-          break;
-        case rm::kRegROWS_ACT:
-        case rm::kRegCOLS_ACT:
-          op.data = static_cast<std::uint64_t>(pick(18));
-          break;
-        case rm::kRegACT_BASE:
-        case rm::kRegWGT_BASE:
-          op.data = static_cast<std::uint64_t>(pick(5) == 0 ? 8192 - pick(40) : pick(40));
-          break;
-        case rm::kRegBIAS_BASE:
-          op.data = static_cast<std::uint64_t>(pick(5) == 0 ? 250 + pick(10) : pick(8));
-          break;
-        case rm::kRegSHIFT:
-          op.data = static_cast<std::uint64_t>(pick(52));
-          break;
-        default:
-          break;
-      }
-    }
-  } else if (k < 55) {  // CTRL: START, sometimes CLEAR
-    op.write = true;
-    op.addr = bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL);
-    op.data = pick(40) == 0 ? 2u : (pick(40) == 0 ? 3u : 1u);
-  } else if (k < 62) {  // STATUS: read or w1c
-    op.addr = bus_addr(rm::kRegionCsr, 0, rm::kRegSTATUS);
-    op.data = static_cast<std::uint64_t>(pick(8));
-  } else if (k < 72) {  // any register, read-only ones and past the end included
-    op.addr = bus_addr(rm::kRegionCsr, pick(20) == 0 ? 1u : 0u, static_cast<std::uint32_t>(pick(0x1c)));
-  } else {  // scratchpads, a few lines per bank, sometimes out of range
-    const std::uint32_t region =
-        static_cast<std::uint32_t>(rm::kRegionAct + static_cast<std::uint32_t>(pick(pick(20) == 0 ? 6 : 4)));
-    const std::uint32_t bank = static_cast<std::uint32_t>(pick(20) == 0 ? 16 + pick(3) : pick(16));
-    const std::uint32_t line = static_cast<std::uint32_t>(pick(20) == 0 ? 4 + pick(3000) : pick(12));
-    op.addr = bus_addr(region, bank, line);
-    if (region == rm::kRegionOut) op.write = pick(10) == 0;
-  }
-  return op;
-}
+// Both devices in lock step, the coverage sampler and the tallies.
+class LockStep {
+ public:
+  explicit LockStep(std::uint64_t seed) : seed_(seed), rtl_(options()) {}
 
-// A legal tile: full configuration, then START.
-std::vector<Op> legal_tile(std::mt19937_64& rng) {
-  auto pick = [&](int n) { return static_cast<std::uint64_t>(rng() % static_cast<std::uint64_t>(n)); };
-  auto wr = [](std::uint32_t idx, std::uint64_t v) {
-    Op op;
-    op.write = true;
-    op.addr = bus_addr(rm::kRegionCsr, 0, idx);
-    op.data = v;
-    return op;
-  };
-  return {wr(rm::kRegMODE, pick(3)),
-          wr(rm::kRegK, 1 + pick(48)),
-          wr(rm::kRegROWS_ACT, 1 + pick(16)),
-          wr(rm::kRegCOLS_ACT, 1 + pick(16)),
-          wr(rm::kRegACT_BASE, pick(24)),
-          wr(rm::kRegWGT_BASE, pick(24)),
-          wr(rm::kRegBIAS_BASE, pick(256)),
-          wr(rm::kRegSHIFT, pick(48)),
-          wr(rm::kRegOUT_CFG, pick(8)),
-          wr(rm::kRegCLAMP_HI, rng()),
-          wr(rm::kRegCTRL, 1)};
-}
+  bitscale::dv::BusCoverage cov;
+  std::uint64_t accesses = 0, bus_errors = 0, starts = 0, waits = 0;
 
-TEST(RtlCosim, RandomBusTrafficLockStep) {
-  const std::uint64_t seed = test_seed();
-  std::mt19937_64 rng(seed);
-  bitscale::rtl::RtlOptions ro;
-  ro.random_init = false;  // the golden device starts with zeroed memories
-  bitscale::rtl::RtlDevice rtl(ro);
-  bitscale::golden::GoldenDevice gold;
-  std::vector<std::string> history;
-  int tiles = 0, errors = 0;
-  std::vector<Op> pending;
-  int done_waits = 0;
-  for (int step = 0; step < 150000; ++step) {
-    if (pending.empty()) {
-      if (rng() % 12 == 0) {
-        pending = legal_tile(rng);
-      } else {
-        pending.push_back(random_op(rng));
-      }
+  // One access on both devices; STATUS is read after a failed access and after a START.
+  BusResponse access(bool write, std::uint32_t addr, std::uint64_t data) {
+    note(fmt::format("{} {:#08x} {:#x}", write ? "write" : "read", addr, data));
+    const BusOp op = write ? BusOp::kWrite : BusOp::kRead;
+    const BusResponse a = rtl_.access(op, addr, data), b = gold_.access(op, addr, data);
+    if (a.err != b.err) fail(fmt::format("error flag: rtl {} golden {}", a.err, b.err));
+    if (a.rdata != b.rdata) fail(fmt::format("read data: rtl {:#x} golden {:#x}", a.rdata, b.rdata));
+    cov.sample_access(op, addr, data, b);
+    ++accesses;
+    bus_errors += b.err ? 1 : 0;
+    if (write && addr == csr(rm::kRegIRQ_EN) && !b.err) irq_en_ = data & 3;
+    const bool start = write && addr == csr(rm::kRegCTRL) && rm::kCtrlStartField.get(data) != 0;
+    starts += start ? 1 : 0;
+    if (b.err || start) status();
+    return b;
+  }
+  BusResponse write(std::uint32_t addr, std::uint64_t data) { return access(true, addr, data); }
+  BusResponse read(std::uint32_t addr) { return access(false, addr, 0); }
+
+  // STATUS on both devices; BUSY must be what the tile timing law predicts (a tile is busy for
+  // ceil(K / lanes) + BUSY_OVERHEAD edges after its START) and irq_o what STATUS and IRQ_EN say.
+  std::uint64_t status() {
+    const bool predicted = !cov.start_pending(), busy = cov.busy();
+    const std::uint64_t st = read(csr(rm::kRegSTATUS)).rdata;
+    const bool st_busy = rm::kStatusBusyField.get(st) != 0;
+    if (predicted && st_busy != busy) fail(fmt::format("STATUS.BUSY {} where the tile timing says {}", st_busy, busy));
+    if (!st_busy) {
+      const bool want = (rm::kStatusDoneField.get(st) != 0 && (irq_en_ & 1) != 0) ||
+                        (rm::kStatusErrField.get(st) != 0 && (irq_en_ & 2) != 0);
+      if (rtl_.irq() != want) fail(fmt::format("irq_o {} with STATUS {:#x} and IRQ_EN {}", rtl_.irq(), st, irq_en_));
+      cov.sample_irq(rtl_.irq());
     }
-    const Op op = pending.front();
-    pending.erase(pending.begin());
-    history.push_back(op.text());
-    if (history.size() > 8) history.erase(history.begin());
-    auto context = [&] {
-      std::string h;
-      for (const auto& s : history) h += "\n    " + s;
-      return fmt::format("seed {} step {}; last accesses:{}", seed, step, h);
+    return st;
+  }
+
+  WaitResult wait(std::uint64_t max_cycles) {
+    note(fmt::format("wait({})", max_cycles));
+    const WaitResult a = rtl_.wait(max_cycles), b = gold_.wait(max_cycles);
+    if (a.cycles != b.cycles || a.done != b.done || a.err != b.err) {
+      fail(fmt::format("wait: rtl {} cycles done {} err {}, golden {} cycles done {} err {}", a.cycles, a.done, a.err,
+                       b.cycles, b.done, b.err));
+    }
+    cov.sample_wait(max_cycles, b);
+    ++waits;
+    return b;
+  }
+
+  // Until the running tile is done: wait, clearing a sticky ERR (a failed access mid-tile) first.
+  void drain() {
+    for (int i = 0; cov.busy(); ++i) {
+      if (i > 8) fail("the tile does not finish");
+      const WaitResult r = wait(100000);
+      if (r.err) write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1));
+    }
+  }
+
+  // Every register, counters included, on both devices.
+  void compare_registers() {
+    for (std::uint32_t i = 0; i <= rm::kRegCntLast; ++i) read(csr(i));
+  }
+
+ private:
+  static bitscale::rtl::RtlOptions options() {
+    bitscale::rtl::RtlOptions ro;
+    ro.random_init = false;  // the golden device starts with zeroed memories
+    return ro;
+  }
+  void note(std::string s) {
+    history_.push_back(std::move(s));
+    if (history_.size() > 12) history_.pop_front();
+  }
+  [[noreturn]] void fail(const std::string& what) {
+    std::string h;
+    for (const auto& s : history_) h += "\n    " + s;
+    throw Divergence(fmt::format("{} (BITSCALE_SEED={}, access {}); last accesses:{}", what, seed_, accesses, h));
+  }
+
+  std::uint64_t seed_;
+  bitscale::rtl::RtlDevice rtl_;
+  golden::GoldenDevice gold_;
+  std::uint64_t irq_en_ = 0;
+  std::deque<std::string> history_;
+};
+
+// The stimulus: legal tiles with errors injected at a controlled rate.
+class Stimulus {
+ public:
+  Stimulus(LockStep& bus, std::uint64_t seed) : bus_(bus), rng_(seed) {}
+
+  // One transaction: mostly a legal tile, sometimes with an injected error and its recovery.
+  void transaction() {
+    bus_.drain();
+    const int r = pick(1000);
+    if (r < 8) {
+      random_burst();
+    } else if (r < 40) {
+      bus_.write(csr(rm::kRegIRQ_EN), static_cast<std::uint64_t>(pick(4)));
+    } else if (r < 50) {
+      bus_.write(csr(rm::kRegCTRL), rm::kCtrlClearField.of(1) | (pick(4) == 0 ? rm::kCtrlStartField.of(1) : 0));
+      bus_.drain();
+    }
+    tile(pick(100) < 6 ? Inject::kRefusedStart : pick(100) < 6 ? Inject::kBusError : Inject::kNone);
+  }
+
+ private:
+  enum class Inject { kNone, kRefusedStart, kBusError };
+
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<std::uint64_t>(n)); }
+
+  // A base of `kw` words in a bank of kWords: small, near the end, exactly at the end, anywhere.
+  int base(int kw) {
+    const int room = kWords - kw;
+    switch (pick(8)) {
+      case 0:
+      case 1:
+        return std::min(room, pick(64));
+      case 2:
+        return std::max(0, room - pick(16));
+      case 3:
+        return room;
+      default:
+        return pick(room + 1);
+    }
+  }
+
+  // A legal configuration register write, remembered so that a corrupted register can be repaired.
+  void config(std::uint32_t reg, std::uint64_t value) {
+    legal_[reg] = value;
+    bus_.write(csr(reg), value);
+  }
+
+  void tile(Inject inject) {
+    const golden::Mode mode = golden::kModes[static_cast<std::size_t>(pick(3))];
+    const int p = golden::lanes(mode);
+    // K: mostly short tiles (the bus is the subject here), some long ones up to the bank limit.
+    const int kcap = pick(100) < 55 ? 16 : pick(100) < 75 ? 128 : pick(100) < 90 ? 1024 : kWords * p;
+    const int k = 1 + pick(std::min(kcap, kWords * p));
+    const int kw = (k + p - 1) / p;
+    const int act_base = base(kw), wgt_base = base(kw);
+    const std::uint64_t skip = pick(5) == 0 ? (rng_() & golden::approx_grid(mode)) : 0;
+    // The geometry always; the output stage now and then (a previous legal value stays legal),
+    // always after unconstrained accesses may have left anything there.
+    config(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(skip));
+    config(rm::kRegK, static_cast<std::uint64_t>(k));
+    config(rm::kRegACT_BASE, static_cast<std::uint64_t>(act_base));
+    config(rm::kRegWGT_BASE, static_cast<std::uint64_t>(wgt_base));
+    const bool full = dirty_ || pick(2) == 0;
+    dirty_ = false;
+    if (full || pick(2) == 0) config(rm::kRegROWS_ACT, static_cast<std::uint64_t>(1 + pick(kRows)));
+    if (full || pick(2) == 0) config(rm::kRegCOLS_ACT, static_cast<std::uint64_t>(1 + pick(kCols)));
+    if (full || pick(2) == 0) config(rm::kRegBIAS_BASE, static_cast<std::uint64_t>(pick(kBiasEntries)));
+    if (full || pick(2) == 0) config(rm::kRegSHIFT, static_cast<std::uint64_t>(pick(static_cast<int>(rm::kAccW))));
+    if (full || pick(2) == 0) config(rm::kRegOUT_CFG, static_cast<std::uint64_t>(pick(8)));
+    if (full || pick(2) == 0) config(rm::kRegCLAMP_HI, rng_() & 0xffff);
+    // Part of the tile's scratchpad lines (the rest holds what earlier tiles left): activations,
+    // weights, a bias line.
+    const auto load = [&](std::uint32_t region, int banks, int b) {
+      const int first = b / 4, last = (b + kw - 1) / 4;
+      for (int i = pick(4); i >= 0; --i)
+        bus_.write(bus_addr(region, static_cast<std::uint32_t>(pick(banks)),
+                            static_cast<std::uint32_t>(first + pick(last - first + 1))),
+                   rng_());
     };
-    if (op.kind == Op::kWait) {
-      const auto a = rtl.wait(op.max_cycles), b = gold.wait(op.max_cycles);
-      ASSERT_EQ(a.cycles, b.cycles) << context();
-      ASSERT_EQ(a.done, b.done) << context();
-      ASSERT_EQ(a.err, b.err) << context();
-      done_waits += (a.done && a.cycles > 0) ? 1 : 0;
-    } else {
-      const auto a = rtl.access(op.write ? BusOp::kWrite : BusOp::kRead, op.addr, op.data);
-      const auto b = gold.access(op.write ? BusOp::kWrite : BusOp::kRead, op.addr, op.data);
-      ASSERT_EQ(a.err, b.err) << "error flag, rtl vs golden; " << context();
-      ASSERT_EQ(a.rdata, b.rdata) << "read data, rtl vs golden; " << context();
-      errors += a.err ? 1 : 0;
-      if (op.write && op.addr == bus_addr(rm::kRegionCsr, 0, rm::kRegCTRL) && (op.data & 1)) ++tiles;
+    load(rm::kRegionAct, kRows, act_base);
+    load(rm::kRegionWgt, kCols, wgt_base);
+    if (pick(2) == 0) {
+      bus_.write(bus_addr(rm::kRegionBias, static_cast<std::uint32_t>(pick(kCols)),
+                          static_cast<std::uint32_t>(legal_[rm::kRegBIAS_BASE] / 2)),
+                 rng_());
+    }
+    if (inject == Inject::kRefusedStart) refused_start(mode, kw);
+    if (inject == Inject::kBusError) bus_error_idle();
+    bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1));  // STATUS read follows
+
+    // While it runs: counter reads, STATUS polls, injected accesses while busy, CLEAR, a watchdog.
+    while (bus_.cov.busy() && pick(3) != 0) {
+      const int a = pick(100);
+      if (a < 40) {
+        bus_.read(csr(rm::kRegCntFirst + static_cast<std::uint32_t>(pick(rm::kRegCntLast - rm::kRegCntFirst + 1))));
+      } else if (a < 80) {
+        bus_.status();
+      } else if (a < 84) {
+        busy_error();
+      } else if (a < 86) {
+        bus_.write(csr(rm::kRegCTRL), rm::kCtrlClearField.of(1));
+      } else {
+        bus_.wait(static_cast<std::uint64_t>(1 + pick(8)));  // may expire before the tile ends
+      }
+    }
+    bus_.drain();
+    // After it: STATUS, outputs, now and then scratchpads and counters, DONE cleared.
+    bus_.status();
+    for (int i = pick(3); i >= 0; --i) {
+      bus_.read(bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(pick(kRows)),
+                         static_cast<std::uint32_t>(pick(kCols / 4))));
+    }
+    if (pick(4) == 0) {
+      const std::uint32_t region = rm::kRegionAct + static_cast<std::uint32_t>(pick(3));
+      const int banks = region == rm::kRegionAct ? kRows : kCols;
+      const int lines = region == rm::kRegionBias ? kBiasEntries / 2 : kWords / 4;
+      bus_.read(bus_addr(region, static_cast<std::uint32_t>(pick(banks)), static_cast<std::uint32_t>(pick(lines))));
+    }
+    if (pick(4) == 0) bus_.read(csr(rm::kRegCNT_TILES));
+    if (pick(16) == 0) bus_.wait(static_cast<std::uint64_t>(1 + pick(8)));  // DONE still set: returns at once
+    if (pick(2) == 0) bus_.write(csr(rm::kRegSTATUS), rm::kStatusDoneField.of(1));
+  }
+
+  // One register made illegal, START (refused), the register repaired, STATUS.ERR sometimes
+  // cleared; the caller then starts the legal tile (the recovery).
+  void refused_start(golden::Mode mode, int kw) {
+    const std::uint64_t mode_reg = legal_[rm::kRegMODE];
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> bad = {
+        {rm::kRegMODE, rm::kModeField.of(rm::kModeBAD)},
+        {rm::kRegK, 0},
+        {rm::kRegK, static_cast<std::uint64_t>(kWords * golden::lanes(mode) + 1 + pick(100))},
+        {rm::kRegACT_BASE, static_cast<std::uint64_t>(kWords - kw + 1 + pick(kw))},  // runs past the bank end
+        {rm::kRegWGT_BASE, static_cast<std::uint64_t>(kWords - kw + 1 + pick(kw))},
+        {rm::kRegROWS_ACT, pick(2) == 0 ? 0u : static_cast<std::uint64_t>(kRows + 1 + pick(8))},
+        {rm::kRegCOLS_ACT, pick(2) == 0 ? 0u : static_cast<std::uint64_t>(kCols + 1 + pick(8))},
+        {rm::kRegSHIFT, static_cast<std::uint64_t>(rm::kAccW) + static_cast<std::uint64_t>(pick(16))},
+        {rm::kRegOUT_CFG, legal_[rm::kRegOUT_CFG] | rm::kOutCfgBiasEnField.of(1)},  // with BIAS_BASE below
+    };
+    if (golden::approx_grid(mode) != 0xffff) {  // a skip bit outside the mode's block grid
+      const std::uint64_t outside = ~std::uint64_t{golden::approx_grid(mode)} & 0xffffu;
+      std::uint64_t bits = rng_() & outside;
+      if (bits == 0) bits = outside & (~outside + 1);  // the lowest bit outside
+      bad.emplace_back(rm::kRegMODE, mode_reg | rm::kModeBlkskipField.of(bits));
+    }
+    const auto [reg, value] = bad[static_cast<std::size_t>(pick(static_cast<int>(bad.size())))];
+    if (reg == rm::kRegOUT_CFG) {  // BIAS_EN with BIAS_BASE past the bias bank
+      bus_.write(csr(rm::kRegBIAS_BASE), static_cast<std::uint64_t>(kBiasEntries + pick(1000)));
+    }
+    bus_.write(csr(reg), value);
+    bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1));  // refused; STATUS read follows
+    bus_.write(csr(reg), legal_[reg]);
+    if (reg == rm::kRegOUT_CFG) bus_.write(csr(rm::kRegBIAS_BASE), legal_[rm::kRegBIAS_BASE]);
+    if (pick(2) == 0) bus_.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1));
+  }
+  // A failed access while idle: unmapped, read-only.
+  void bus_error_idle() {
+    switch (pick(7)) {
+      case 0:
+        bus_.read(bus_addr(5 + static_cast<std::uint32_t>(pick(11)), static_cast<std::uint32_t>(pick(16)),
+                           static_cast<std::uint32_t>(pick(4096))));
+        break;
+      case 1:
+        bus_.write(bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(2)),
+                            static_cast<std::uint32_t>(16 + pick(240)), 0),
+                   rng_());
+        break;
+      case 2:
+        bus_.read(csr(rm::kRegCntLast + 1 + static_cast<std::uint32_t>(pick(100))));
+        break;
+      case 3:
+        bus_.write(bus_addr(rm::kRegionBias, 0, static_cast<std::uint32_t>(kBiasEntries / 2 + pick(1000))), rng_());
+        break;
+      case 4:
+        bus_.write(bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(pick(kRows)), 0), rng_());
+        break;
+      case 5:
+        bus_.write(csr(static_cast<std::uint32_t>(pick(3))), rng_());  // ID, HWCFG, HWCFG2
+        break;
+      default:
+        bus_.write(csr(rm::kRegCntFirst + static_cast<std::uint32_t>(pick(10))), rng_());
+        break;
     }
   }
-  // Final state: every register, counters included.
-  for (std::uint32_t i = 0; i <= rm::kRegCNT_TILES; ++i) {
-    EXPECT_EQ(rtl.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, i), 0).rdata,
-              gold.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, i), 0).rdata)
-        << rm::reg_name(i);
+
+  // A failed access while a tile runs: configuration or scratchpad write, scratchpad read, START.
+  void busy_error() {
+    switch (pick(5)) {
+      case 0:
+        bus_.write(csr(rm::kRegIRQ_EN + 1 + static_cast<std::uint32_t>(pick(10))), rng_());  // MODE .. CLAMP_HI
+        break;
+      case 1:
+        bus_.write(bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(3)), static_cast<std::uint32_t>(pick(16)),
+                            static_cast<std::uint32_t>(pick(128))),
+                   rng_());
+        break;
+      case 2:
+        bus_.read(bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(4)), static_cast<std::uint32_t>(pick(16)),
+                           static_cast<std::uint32_t>(pick(4))));
+        break;
+      case 3:
+        bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1));
+        break;
+      default:
+        bus_.write(csr(rm::kRegIRQ_EN), rng_() & 3);  // IRQ_EN is configuration too
+        break;
+    }
   }
-  const auto done_tiles = gold.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, rm::kRegCNT_TILES), 0).rdata;
-  std::cout << fmt::format("{} START writes, {} waits that saw a tile finish, {} bus errors, CNT_TILES {}\n", tiles,
-                           done_waits, errors, done_tiles);
-  // The stream does exercise both the error paths and real tiles.
-  EXPECT_GT(errors, 100);
-  EXPECT_GT(done_waits, 100);
+
+  // Unconstrained accesses (any register, value, region, bank, line), as the stream was before.
+  void random_burst() {
+    for (int i = 1 + pick(6); i > 0; --i) {
+      const int k = pick(100);
+      if (k < 10) {
+        bus_.wait(static_cast<std::uint64_t>(pick(60)));
+      } else if (k < 50) {
+        bus_.write(csr(rm::kRegIRQ_EN + static_cast<std::uint32_t>(pick(11))), rng_() >> pick(64));
+      } else if (k < 60) {
+        bus_.write(csr(rm::kRegCTRL), static_cast<std::uint64_t>(pick(4)));
+      } else if (k < 75) {
+        bus_.access(pick(2) == 0,
+                    bus_addr(rm::kRegionCsr, pick(20) == 0 ? 1u : 0u, static_cast<std::uint32_t>(pick(0x1c))), rng_());
+      } else {
+        bus_.access(pick(3) == 0,
+                    bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(5)), static_cast<std::uint32_t>(pick(18)),
+                             static_cast<std::uint32_t>(pick(2100))),
+                    rng_());
+      }
+    }
+    dirty_ = true;
+  }
+
+  LockStep& bus_;
+  std::mt19937_64 rng_;
+  bool dirty_ = true;                                    ///< registers may hold anything: write the whole configuration
+  std::array<std::uint64_t, rm::kRegCntFirst> legal_{};  ///< the last legal value written per register
+};
+
+std::uint64_t transactions() {
+  const char* env = std::getenv("BITSCALE_COSIM_TRANSACTIONS");
+  if (env == nullptr || *env == '\0') return 5000;
+  return std::stoull(env, nullptr, 0);
+}
+
+TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
+  const std::uint64_t seed = bitscale::test::test_seed(77);
+  const std::uint64_t n = transactions();
+  LockStep bus(seed);
+  Stimulus stim(bus, seed);
+  try {
+    for (std::uint64_t t = 0; t < n; ++t) stim.transaction();
+    bus.drain();
+    bus.compare_registers();
+  } catch (const Divergence& e) {
+    FAIL() << e.what();
+  }
+  const auto& cov = bus.cov;
+  const auto& errs = cov.errors_by_code();
+  std::uint64_t refused = 0;
+  for (const std::uint32_t c : {rm::kErrStartBusy, rm::kErrBadMode, rm::kErrBadK, rm::kErrBadShape, rm::kErrBadShift,
+                                rm::kErrBadBias, rm::kErrBadApprox})
+    refused += errs[c];
+  const std::uint64_t ok = bus.accesses - bus.bus_errors - refused;
+  // The ERR_* names of rtl/bsa_regs.def, by code.
+  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE", "BAD_SHIFT",
+                                             "BAD_BIAS", "BUS_ADDR",   "BUS_BUSY", "BUS_RO", "BAD_APPROX"};
+  std::string by_kind;
+  for (std::uint32_t c = 1; c < errs.size(); ++c) {
+    if (errs[c] != 0) by_kind += fmt::format(" {} {}", c < std::size(kErrName) ? kErrName[c] : "?", errs[c]);
+  }
+  std::cout << fmt::format(
+      "{} transactions, {} bus accesses ({:.1f} % successful), {} waits; {} START writes, {} tiles completed; "
+      "{} failed accesses, {} refused STARTs; errors by kind:{}\n{}",
+      n, bus.accesses, 100.0 * static_cast<double>(ok) / static_cast<double>(bus.accesses), bus.waits, bus.starts,
+      cov.tiles_completed(), bus.bus_errors, refused, by_kind, cov.report());
+  std::vector<std::pair<std::uint64_t, std::string>> rare;
+  for (const auto& p : cov.points())
+    for (const auto& b : p.bins) rare.emplace_back(b.hits, p.name + ": " + b.name);
+  std::sort(rare.begin(), rare.end());
+  std::string rarest;
+  for (std::size_t i = 0; i < std::min<std::size_t>(6, rare.size()); ++i)
+    rarest += fmt::format("{}{} ({})", i ? "; " : "", rare[i].second, rare[i].first);
+  std::cout << "rarest bins: " << rarest << "\n";
+  EXPECT_EQ(cov.hit(), cov.bins()) << cov.report();
+  // Every failed access was followed by a STATUS read naming a bus error, and every START either began
+  // a tile or was refused with a code.
+  EXPECT_EQ(bus.bus_errors, errs[rm::kErrBusAddr] + errs[rm::kErrBusBusy] + errs[rm::kErrBusRo]);
+  EXPECT_EQ(bus.starts, bus.cov.tiles_completed() + refused);
+  EXPECT_GE(10 * ok, 9 * bus.accesses) << "at least 90 % of the accesses succeed";
+  EXPECT_GE(cov.tiles_completed(), n * 8 / 10) << "a tile per transaction, nearly";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// The verilated array against the golden model through the driver: exhaustive operand
-// pairs in 4- and 8-bit modes, random tiles with garbage in the don't-care lanes, and the
-// performance counters (1, 2, 4 MACs per PE per array cycle on a layer that fills the array).
+// The verilated array against the golden model through the driver: every operand pair in every
+// lane of the 4- and 8-bit modes, the block-corner pairs of the 16-bit mode, random tiles with
+// garbage in the don't-care lanes, and the performance counters (1, 2, 4 MACs per PE per array
+// cycle on a layer that fills the array).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -42,6 +43,36 @@ Layer pairs_layer(Mode mode, std::span<const std::int32_t> w, int shift) {
   return l;
 }
 
+// A 1x1 convolution on a column of 16 pixels with K = lanes input channels, one per lane of the
+// packed word: PE (r, c) computes the sum over lanes l of a[l][r] x w[l][c], so one tile holds
+// 16 x 16 operand pairs in every lane at once. a[l] and w[l] are the 16 activations and weights
+// of lane l.
+struct LanePairs {
+  Layer layer;
+  PackedTensor in;
+};
+LanePairs lanes_layer(Mode mode, const std::vector<std::vector<std::int32_t>>& a,
+                      const std::vector<std::vector<std::int32_t>>& w, int shift) {
+  const int p = golden::lanes(mode);
+  Layer l;
+  l.mode = mode;
+  l.shape.in_h = 16;
+  l.shape.in_w = 1;
+  l.shape.in_c = p;
+  l.shape.out_c = 16;
+  l.out.shift = shift;
+  l.weights.assign(static_cast<std::size_t>(16 * p), 0);
+  std::vector<std::int32_t> in(static_cast<std::size_t>(16 * p), 0);
+  for (int lane = 0; lane < p; ++lane) {
+    for (int i = 0; i < 16; ++i) {
+      l.weights[static_cast<std::size_t>(i * p + lane)] =
+          w[static_cast<std::size_t>(lane)][static_cast<std::size_t>(i)];
+      in[static_cast<std::size_t>(i * p + lane)] = a[static_cast<std::size_t>(lane)][static_cast<std::size_t>(i)];
+    }
+  }
+  return {std::move(l), PackedTensor::from_values(16, 1, p, mode, in)};
+}
+
 struct Pair {
   bitscale::rtl::RtlDevice rtl;
   golden::GoldenDevice gold;
@@ -61,32 +92,119 @@ struct Pair {
   }
 };
 
-TEST(RtlVsGolden, Exhaustive4BitPairsAllShifts) {
+// Every lane sees all 256 pairs of 4-bit operands in every tile: lane l holds the 16 values in its
+// own order (rotated by 5l for activations, 7l for weights), so the four products summed in a PE
+// differ; then each lane alone (the others 0), under the shifts 0..7.
+TEST(RtlVsGolden, Exhaustive4BitPairsEveryLaneAllShifts) {
   Pair p;
-  std::vector<std::int32_t> v(16);
-  for (int i = 0; i < 16; ++i) v[static_cast<std::size_t>(i)] = i - 8;
-  const auto in = PackedTensor::from_values(16, 1, 1, Mode::k4, v);
+  const auto values = [](int rot) {
+    std::vector<std::int32_t> v(16);
+    for (int i = 0; i < 16; ++i) v[static_cast<std::size_t>(i)] = (i + rot) % 16 - 8;
+    return v;
+  };
+  std::vector<std::vector<std::int32_t>> a(4), w(4);
+  for (std::size_t lane = 0; lane < 4; ++lane)
+    a[lane] = values(5 * static_cast<int>(lane)), w[lane] = values(7 * static_cast<int>(lane));
   for (int shift = 0; shift <= 7; ++shift) {
-    p.check(pairs_layer(Mode::k4, v, shift), in, fmt::format("4-bit pairs, shift {}", shift));
-  }
-}
-
-TEST(RtlVsGolden, Exhaustive8BitPairs) {
-  Pair p;
-  // 256 activation values x 256 weight values = 16 x 16 tiles of 16 x 16 pairs; the shift
-  // walks 0..15 so that every product is seen through several output windows.
-  for (int ab = 0; ab < 16; ++ab) {
-    std::vector<std::int32_t> a(16);
-    for (int i = 0; i < 16; ++i) a[static_cast<std::size_t>(i)] = ab * 16 + i - 128;
-    const auto in = PackedTensor::from_values(16, 1, 1, Mode::k8, a);
-    for (int wb = 0; wb < 16; ++wb) {
-      std::vector<std::int32_t> w(16);
-      for (int i = 0; i < 16; ++i) w[static_cast<std::size_t>(i)] = wb * 16 + i - 128;
-      p.check(pairs_layer(Mode::k8, w, (ab + wb) % 16), in, fmt::format("8-bit pairs block {},{}", ab, wb));
+    const auto t = lanes_layer(Mode::k4, a, w, shift);
+    p.check(t.layer, t.in, fmt::format("4-bit pairs, all lanes, shift {}", shift));
+    for (int lane = 0; lane < 4; ++lane) {
+      std::vector<std::vector<std::int32_t>> a1(4, std::vector<std::int32_t>(16, 0)), w1 = a1;
+      a1[static_cast<std::size_t>(lane)] = a[static_cast<std::size_t>(lane)];
+      w1[static_cast<std::size_t>(lane)] = w[static_cast<std::size_t>(lane)];
+      const auto t1 = lanes_layer(Mode::k4, a1, w1, shift);
+      p.check(t1.layer, t1.in, fmt::format("4-bit pairs, lane {} alone, shift {}", lane, shift));
     }
   }
 }
 
+// All 65 536 pairs of 8-bit operands in each of the two lanes: 16 x 16 tiles, tile (ab, wb) puts
+// activation block ab and weight block wb (16 consecutive values each) into lane 0, and blocks
+// (ab + 7) mod 16 and (wb + 3) mod 16, rotated within the block, into lane 1, so both lanes go
+// through every block pair while a PE sums two different products. The shift walks 0..15 so that
+// every sum is seen through several output windows.
+TEST(RtlVsGolden, Exhaustive8BitPairsEveryLane) {
+  Pair p;
+  const auto block = [](int b, int rot) {
+    std::vector<std::int32_t> v(16);
+    for (int i = 0; i < 16; ++i) v[static_cast<std::size_t>(i)] = b * 16 + (i + rot) % 16 - 128;
+    return v;
+  };
+  for (int ab = 0; ab < 16; ++ab) {
+    for (int wb = 0; wb < 16; ++wb) {
+      const std::vector<std::vector<std::int32_t>> a = {block(ab, 0), block((ab + 7) % 16, 5)};
+      const std::vector<std::vector<std::int32_t>> w = {block(wb, 0), block((wb + 3) % 16, 11)};
+      const auto t = lanes_layer(Mode::k8, a, w, (ab + wb) % 16);
+      p.check(t.layer, t.in,
+              fmt::format("8-bit pairs, blocks {},{} (lane 1: {},{})", ab, wb, (ab + 7) % 16, (wb + 3) % 16));
+    }
+  }
+}
+
+// 16-bit mode has one lane; all 2^32 pairs do not fit a test (2^24 tiles). Instead every pair of
+// the 256 operands whose four 4-bit blocks are each 0x0, 0x7, 0x8 or 0xF (the multiplier works on
+// 4-bit blocks: zero, largest and smallest block, all ones; 0x8000 = -32768, 0x7FFF, 0xFFFF = -1,
+// 0 among them): 65 536 pairs in 256 tiles, the shift walking 0..30.
+// Every product in full, not through an output window: lane x holds (a, w) and lane x + 1 holds
+// (a, w'), w' = -w (127 for the smallest w, which has no negation), the other lanes 0, shift 0.
+// Each output is a x (w + w'): 0, or -a for the smallest w (saturated to the largest output for
+// the smallest a), so an error in either product shows in every bit instead of being shifted out
+// or saturated. Expected outputs from that formula, and the golden device and reference as above.
+// Every 8-bit pair (a, w) with w > -128 is seen this way in lane 0 and in lane 1 (512 tiles),
+// every 4-bit pair in each of the four lanes (4 tiles).
+TEST(RtlVsGolden, ComplementLanesShowEveryProductInFull) {
+  Pair p;
+  for (const Mode mode : {Mode::k8, Mode::k4}) {
+    const int lanes = golden::lanes(mode), n = 1 << golden::bits(mode), lo = golden::min_value(mode);
+    const int blocks = n / 16;  // 16 values per block
+    for (int x = 0; x < lanes; ++x) {
+      for (int ab = 0; ab < blocks; ++ab) {
+        for (int wb = 0; wb < blocks; ++wb) {
+          std::vector<std::vector<std::int32_t>> a(static_cast<std::size_t>(lanes), std::vector<std::int32_t>(16, 0));
+          auto w = a;
+          const auto xs = static_cast<std::size_t>(x), ys = static_cast<std::size_t>((x + 1) % lanes);
+          for (std::size_t i = 0; i < 16; ++i) {
+            a[xs][i] = a[ys][i] = ab * 16 + static_cast<int>(i) + lo;
+            w[xs][i] = wb * 16 + static_cast<int>(i) + lo;
+            w[ys][i] = w[xs][i] == lo ? -lo - 1 : -w[xs][i];
+          }
+          const auto t = lanes_layer(mode, a, w, 0);
+          const std::string what =
+              fmt::format("{} lanes {},{} blocks {},{}", golden::to_string(mode), x, (x + 1) % lanes, ab, wb);
+          const PackedTensor out = p.rtl_acc.run(p.rtl_acc.prepare(t.layer), t.in);
+          const std::vector<std::int32_t> y = out.values();  // [pixel r][channel c]
+          ASSERT_EQ(y.size(), 256u) << what;
+          for (std::size_t r = 0; r < 16; ++r) {
+            for (std::size_t c = 0; c < 16; ++c) {
+              const std::int32_t want = std::min(a[xs][r] * (w[xs][c] + w[ys][c]), golden::max_value(mode));
+              ASSERT_EQ(y[r * 16 + c], want) << what << ": a " << a[xs][r] << ", w " << w[xs][c] << " and " << w[ys][c];
+            }
+          }
+          p.check(t.layer, t.in, what);
+        }
+      }
+    }
+  }
+}
+
+TEST(RtlVsGolden, Exhaustive16BitBlockCornerPairs) {
+  Pair p;
+  static constexpr int kNibble[4] = {0x0, 0x7, 0x8, 0xF};
+  std::vector<std::int32_t> corner(256);
+  for (int i = 0; i < 256; ++i) {
+    const int u =
+        kNibble[i & 3] | kNibble[(i >> 2) & 3] << 4 | kNibble[(i >> 4) & 3] << 8 | kNibble[(i >> 6) & 3] << 12;
+    corner[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(static_cast<std::uint16_t>(u));
+  }
+  for (int ab = 0; ab < 16; ++ab) {
+    std::vector<std::int32_t> a(corner.begin() + 16 * ab, corner.begin() + 16 * (ab + 1));
+    for (int wb = 0; wb < 16; ++wb) {
+      std::vector<std::int32_t> w(corner.begin() + 16 * wb, corner.begin() + 16 * (wb + 1));
+      const auto t = lanes_layer(Mode::k16, {a}, {w}, ab + wb);
+      p.check(t.layer, t.in, fmt::format("16-bit corner pairs, blocks {},{}", ab, wb));
+    }
+  }
+}
 TEST(RtlVsGolden, Random16BitPairsWithExtremes) {
   const std::uint64_t seed = test_seed();
   std::mt19937_64 rng(seed);
