@@ -88,6 +88,7 @@ eval: build
 regress: build
 	$(BITSCALE) regress --seed 1 --count 1000 --mode all --json $(BUILD)/regress.json
 	BITSCALE_COSIM_TRANSACTIONS=50000 ./$(BUILD)/tests/test_rtl --gtest_filter='RtlCosim.*'
+	for g in 2x4 8x4 4x8; do $(BITSCALE) regress --geometry $$g --seed 1 --count 1000 --no-progress || exit 1; done
 
 clean:
 	rm -rf $(BUILD)

@@ -80,7 +80,10 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
   dopts.rows = opts.rows;
   dopts.cols = opts.cols;
   const auto rtl_dev = driver::make_device("rtl", dopts);
-  const auto gold_dev = driver::make_device("golden", {.rows = opts.rows, .cols = opts.cols});
+  driver::DeviceOptions gopts;
+  gopts.rows = opts.rows;
+  gopts.cols = opts.cols;
+  const auto gold_dev = driver::make_device("golden", gopts);
   driver::Accelerator rtl_acc(*rtl_dev), gold_acc(*gold_dev);
   // Both devices report their geometry in HWCFG, and the driver tiles by it.
   if (rtl_acc.hw().rows != gold_acc.hw().rows || rtl_acc.hw().cols != gold_acc.hw().cols ||
