@@ -44,13 +44,11 @@ Mismatch counter_mismatch(std::string_view name, std::uint64_t expected, std::ui
   return m;
 }
 
+// Every counter of rtl/bsa_regs.def, from the generated list (a counter added there is compared).
+#define BITSCALE_SCOREBOARD_COUNTER(name, index) std::pair{#name, &driver::Counters::name},
 constexpr std::pair<const char*, std::uint64_t driver::Counters::*> kCounters[] = {
-    {"cycles", &driver::Counters::cycles},   {"busy", &driver::Counters::busy},
-    {"array", &driver::Counters::array},     {"mac16", &driver::Counters::mac16},
-    {"mac8", &driver::Counters::mac8},       {"mac4", &driver::Counters::mac4},
-    {"spad_rd", &driver::Counters::spad_rd}, {"spad_wr", &driver::Counters::spad_wr},
-    {"tiles", &driver::Counters::tiles},
-};
+    BITSCALE_REGMAP_COUNTERS(BITSCALE_SCOREBOARD_COUNTER)};
+#undef BITSCALE_SCOREBOARD_COUNTER
 
 }  // namespace
 

@@ -4,7 +4,7 @@
 # --approx-config -> characterize and sweep with an 8c1 rung -> apply, and the refusals (a
 # non-zero exit status and the message naming what is wrong).
 #
-#   axbxp_rungs.sh BITSCALE SOURCE_DIR WORK_DIR
+#   axbxp_rungs.sh BITSCALE SOURCE_DIR WORK_DIR [rtl]   (rtl: also compare the RTL back-end with golden)
 set -u
 bitscale=$1
 src=$2
@@ -46,6 +46,13 @@ ok eval --backend golden --calib-limit 2 --limit 3 --approx-config "$cfg" --out 
 has "$work/eval.csv" 'mac4,blk,energy_pj,error'
 [ "$(wc -l <"$work/eval.csv")" -eq 4 ] || fail "eval.csv: expected a header and 3 rows"
 ok classify --backend golden --calib-limit 2 --image data/images/"$(ls data/images | sed -n 2p)" --approx-config "$cfg"
+
+# 2b. With the RTL back-end built: the configured layers on the verilated array equal golden on real
+# images, every MAC layer's output and every counter (CNT_BLK included), word for word.
+if [ "${4:-}" = rtl ]; then
+  ok eval --compare-backends --bits 8 --calib-limit 2 --limit 2 --no-progress --approx-config "$cfg" --out "$work/compare.csv"
+  has "$work/out" 'golden vs rtl: every MAC layer output and counter matched on 2 of 2 images'
+fi
 
 # 3. characterize with an 8c1 rung below the exact levels.
 ok characterize --half even --limit 6 --levels 8c1,8,16 --out "$work/char"

@@ -165,10 +165,15 @@ foreach(spec
 endforeach()
 
 # Ax-BxP configurations loaded by eval/classify and Ax-BxP rungs of characterize/sweep/apply on the
-# embedded data (tests/e2e/axbxp_rungs.sh, docs/AXBXP.md "Loading a configuration").
+# embedded data (tests/e2e/axbxp_rungs.sh, docs/AXBXP.md "Loading a configuration"); with the RTL
+# built, also the configured network on the RTL against golden on 2 real images.
+set(axbxp_rtl_arg "")
+if(BITSCALE_RTL)
+  set(axbxp_rtl_arg rtl)
+endif()
 add_test(NAME cli_axbxp_rungs_search_eval_characterize_sweep_apply
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/axbxp_rungs.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
-                 ${CMAKE_BINARY_DIR}/axbxp_rungs)
+                 ${CMAKE_BINARY_DIR}/axbxp_rungs ${axbxp_rtl_arg})
 set_tests_properties(cli_axbxp_rungs_search_eval_characterize_sweep_apply PROPERTIES LABELS e2e TIMEOUT 300)
 # Refusals that need no search: a non-zero exit status and the message.
 foreach(spec
