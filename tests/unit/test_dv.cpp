@@ -204,8 +204,25 @@ TEST(Scoreboard, EqualInputsGiveNoMismatch) {
   ASSERT_EQ(sb.comparisons().size(), 2u);
   EXPECT_EQ(sb.comparisons()[0].compared, t.words.size());
   EXPECT_TRUE(sb.comparisons()[0].mismatches.empty());
-  EXPECT_EQ(sb.comparisons()[1].compared, 9u);  // every counter
+  EXPECT_EQ(sb.comparisons()[1].compared, bitscale::regmap::kNumCounters);  // every counter of bsa_regs.def
   EXPECT_EQ(sb.to_json()["ok"], true);
+}
+
+TEST(Scoreboard, EveryCounterOfTheRegisterMapIsCompared) {
+  // Each counter of rtl/bsa_regs.def, changed alone, is a mismatch named after it (CNT_BLK, the
+  // last one added, was once missing from the scoreboard's list).
+  for (const auto field : driver::Counters::kFields) {
+    Scoreboard sb(7);
+    driver::Counters a = counters(10, 4, 1), b = a;
+    b.*field += 1;
+    EXPECT_FALSE(sb.compare("counters", a, b));
+    ASSERT_EQ(sb.comparisons().at(0).mismatches.size(), 1u);
+  }
+  Scoreboard sb(7);
+  driver::Counters a = counters(10, 4, 1), b = a;
+  b.blk = 3;
+  EXPECT_FALSE(sb.compare("counters", a, b));
+  EXPECT_EQ(sb.comparisons().at(0).mismatches.at(0).counter, "blk");
 }
 
 TEST(Scoreboard, PlantedMismatchHasItsCoordinates) {
