@@ -37,6 +37,8 @@ module bsa_ctrl_formal
   logic [19:0]        mac_inc;
   logic [31:0]        blk_inc;
   logic [15:0]        blk_skip, blk_en;
+  logic               zgate;
+  logic [31:0]        zskip_inc;
   logic [15:0]        rd_words, wr_words, act_word, wgt_word;
   logic [LINE_W-1:0]  rdata;
   logic               done, err, irq, rd_en, bias_rd, bias_sel, init, out_en;
@@ -49,7 +51,7 @@ module bsa_ctrl_formal
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
     .busy_i(busy), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
     .start_code_i(start_code), .tile_done_i(tile_done), .bus_err_i, .bus_code_i, .mode_o(mode),
-    .blk_skip_o(blk_skip), .blk_inc_i(blk_inc),
+    .blk_skip_o(blk_skip), .zgate_o(zgate), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc),
     .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base),
     .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en),
     .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi), .done_o(done), .err_o(err),
@@ -61,12 +63,13 @@ module bsa_ctrl_formal
              .BiasEntries(BiasEntries)) u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
-    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .busy_o(busy), .start_ok_o(start_ok),
+    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0),
+    .busy_o(busy), .start_ok_o(start_ok),
     .start_err_o(start_err), .start_code_o(start_code), .tile_done_o(tile_done), .rd_en_o(rd_en),
     .act_word_o(act_word), .wgt_word_o(wgt_word), .bias_rd_o(bias_rd), .act_sel_o(act_sel),
     .wgt_sel_o(wgt_sel), .bias_sel_o(bias_sel), .act_nib_en_o(act_nib_en), .col_en_o(col_en),
     .init_o(init), .acc_en_o(array_en), .out_en_o(out_en), .blk_en_o(blk_en), .mac_inc_o(mac_inc), .blk_inc_o(blk_inc),
-    .rd_words_o(rd_words), .wr_words_o(wr_words)
+    .rd_words_o(rd_words), .wr_words_o(wr_words), .zskip_inc_o(zskip_inc)
   );
 
   // ---- the spec's words per K vector, from the mode table of docs/NUMERICS.md ----

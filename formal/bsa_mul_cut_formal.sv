@@ -37,6 +37,7 @@ module bsa_mul_cut_formal
   input  logic         col_en_i,  // the weight's column is active
   input  logic         en_i,      // the PE accumulates this cycle
   input  logic [15:0]  skip_i,    // MODE.BLKSKIP
+  input  logic         zgate_i,   // MODE.ZGATE
   input  logic [159:0] p_i,       // the 16 leaf products (cut points), leaf k at [10k +: 10]
   output logic         fail_o
 );
@@ -72,13 +73,22 @@ module bsa_mul_cut_formal
     .clk_i(clk_i), .rst_ni(1'b1), .start_i(1'b0), .mode_i(mode), .k_i(16'd0),
     .rows_act_i(9'd1), .cols_act_i(9'd0), .act_base_i(16'd0), .wgt_base_i(16'd0),
     .bias_base_i(16'd0), .shift_i(6'd0), .bias_en_i(1'b0), .blk_skip_i(skip_i),
+    .zgate_i(zgate_i), .a_nzc_i(36'd0), .w_nzc_i(36'd0),
     .busy_o(), .start_ok_o(), .start_err_o(), .start_code_o(), .tile_done_o(), .rd_en_o(),
     .act_word_o(), .wgt_word_o(), .bias_rd_o(), .act_sel_o(), .wgt_sel_o(), .bias_sel_o(),
     .act_nib_en_o(act_nib_en), .col_en_o(), .init_o(), .acc_en_o(), .out_en_o(), .blk_en_o(blk_en),
-    .mac_inc_o(), .blk_inc_o(), .rd_words_o(), .wr_words_o()
+    .mac_inc_o(), .blk_inc_o(), .rd_words_o(), .wr_words_o(), .zskip_inc_o()
   );
 
-  bsa_mul u_mul (.en_i(en_i), .mode_i(mode), .blk_en_i(blk_en), .a_i(a_nibs), .w_i(w_nibs),
+  // The zero-block flags as bsa_array makes them from the decoded nibbles (all ones without ZGATE).
+  logic [3:0] a_nz, w_nz;
+  for (genvar i = 0; i < 4; i++) begin : g_nz
+    assign a_nz[i] = !zgate_i || (a_nibs[NIB_W*i +: NIB_W] != '0);
+    assign w_nz[i] = !zgate_i || (w_nibs[NIB_W*i +: NIB_W] != '0);
+  end
+
+  bsa_mul u_mul (.en_i(en_i), .mode_i(mode), .blk_en_i(blk_en), .a_nz_i(a_nz), .w_nz_i(w_nz),
+                 .a_i(a_nibs), .w_i(w_nibs),
                  .sum_o(sum));
 
   // The cut leaves' ports, connected by formal/mul_cut.ys.
@@ -105,7 +115,8 @@ module bsa_mul_cut_formal
       // signed for the top block (i = nb - 1), unsigned below; 0 past the valid lanes / columns
       assign spec_a = (32'(vlanes) <= L) ? 5'd0 : (BI == NB - 1) ? {a_nib[3], a_nib} : {1'b0, a_nib};
       assign spec_w = !col_en_i ? 5'd0 : (BJ == NB - 1) ? {w_nib[3], w_nib} : {1'b0, w_nib};
-      assign spec_en[K] = SERV && en_i && !skip_i[4*BI+BJ];
+      // with ZGATE, a pair whose (treated-as-0 included) activation or weight block is 0000 is off
+      assign spec_en[K] = SERV && en_i && !skip_i[4*BI+BJ] && (!zgate_i || (spec_a != 5'd0 && spec_w != 5'd0));
       assign p = p_i[10*K +: 10];
       // step (a): a disabled leaf outputs 0
       assign disabled_zero[K] = leaf_en[K] || (p == 10'd0);

@@ -14,6 +14,7 @@ module bsa_mul_formal
   input  logic [15:0] w_i,       // packed weight word
   input  logic [2:0]  vlanes_i,  // valid lanes of the activation word (1 .. P)
   input  logic        col_en_i,  // the weight's column is active
+  input  logic        zgate_i,   // MODE.ZGATE: zero blocks gated (bsa_array's detector)
   output logic        fail_o
 );
 
@@ -35,7 +36,15 @@ module bsa_mul_formal
   bsa_opdec u_wdec (.mode_i(mode), .word_i(w_i), .nib_en_i({4{col_en_i}}), .nibs_o(w_nibs));
   // Every grid block enabled: the exact configuration (blocks outside the mode's lanes are left out
   // of its sums; Ax-BxP masks are checked by simulation, docs/REGRESSION.md).
-  bsa_mul u_mul (.en_i(1'b1), .mode_i(mode), .blk_en_i(16'hFFFF), .a_i(a_nibs), .w_i(w_nibs), .sum_o(sum));
+  // Exact zero-block gating: the zero-block flags as bsa_array makes them from the decoded nibbles
+  // (all ones without ZGATE). The spec below does not change: gating must be exact.
+  logic [3:0] a_nz, w_nz;
+  for (genvar i = 0; i < 4; i++) begin : g_nz
+    assign a_nz[i] = !zgate_i || (a_nibs[NIB_W*i +: NIB_W] != '0);
+    assign w_nz[i] = !zgate_i || (w_nibs[NIB_W*i +: NIB_W] != '0);
+  end
+  bsa_mul u_mul (.en_i(1'b1), .mode_i(mode), .blk_en_i(16'hFFFF), .a_nz_i(a_nz), .w_nz_i(w_nz),
+                 .a_i(a_nibs), .w_i(w_nibs), .sum_o(sum));
 
   // ---- the spec: element l of a word is bits [B*l +: B], signed; lane l counts if l < valid ----
   logic signed [SUM_W-1:0] ref_sum;

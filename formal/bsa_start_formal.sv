@@ -48,6 +48,8 @@ module bsa_start_formal
   logic              bias_en, start, start_ok, start_err, tile_done, array_en, done, err;
   logic [19:0]       mac_inc;
   logic [31:0]       blk_inc;
+  logic              zgate;
+  logic [31:0]       zskip_inc;
   logic [15:0]       ctrl_rd_words, ctrl_wr_words, rd_words, wr_words;
 
   bsa_bus u_bus (
@@ -62,22 +64,23 @@ module bsa_start_formal
     .clk_i, .rst_ni(1'b1), .req_i(is_csr), .we_i, .idx_i(line), .wdata_i, .rdata_o(csr_rdata),
     .acc_code_o(csr_code), .busy_i(busy), .start_o(start), .start_ok_i(start_ok),
     .start_err_i(start_err), .start_code_i(start_code), .tile_done_i(tile_done),
-    .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .k_o(k),
+    .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .k_o(k),
     .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base), .wgt_base_o(wgt_base),
     .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(),
     .clamp_hi_o(), .done_o(done), .err_o(err), .irq_o(), .array_i(array_en),
-    .mac_inc_i(mac_inc), .blk_inc_i(blk_inc), .rd_words_i(rd_words), .wr_words_i(wr_words)
+    .mac_inc_i(mac_inc), .blk_inc_i(blk_inc), .rd_words_i(rd_words), .wr_words_i(wr_words), .zskip_inc_i(zskip_inc)
   );
 
   bsa_ctrl u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
-    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .busy_o(busy),
+    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .busy_o(busy),
     .start_ok_o(start_ok), .start_err_o(start_err), .start_code_o(start_code),
     .tile_done_o(tile_done), .rd_en_o(), .act_word_o(), .wgt_word_o(), .bias_rd_o(),
     .act_sel_o(), .wgt_sel_o(), .bias_sel_o(), .act_nib_en_o(), .col_en_o(), .init_o(),
     .acc_en_o(array_en), .out_en_o(), .blk_en_o(blk_en), .mac_inc_o(mac_inc),
-    .blk_inc_o(blk_inc), .rd_words_o(ctrl_rd_words), .wr_words_o(ctrl_wr_words)
+    .blk_inc_o(blk_inc), .rd_words_o(ctrl_rd_words), .wr_words_o(ctrl_wr_words),
+    .zskip_inc_o(zskip_inc)
   );
 
   assign rd_words = ctrl_rd_words + ((spad_req && !we_i) ? 16'd4 : 16'd0);

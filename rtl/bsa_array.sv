@@ -16,6 +16,7 @@ module bsa_array
   input  logic                              rst_ni,
   input  mode_e                             mode_i,
   input  logic [15:0]                       blk_en_i,  // bsa_mul grid block enables (bsa_ctrl)
+  input  logic                              zgate_i,   // MODE.ZGATE: gate block products of zero blocks
   // operands (valid when acc_en_i)
   input  logic [Rows*WORD_W-1:0]            act_i,
   input  logic [4*Rows-1:0]                 act_nib_en_i,
@@ -31,7 +32,11 @@ module bsa_array
   input  logic                              relu_i,
   input  logic                              clamp_en_i,
   input  logic signed [15:0]                clamp_hi_i,
-  output logic [Rows*Cols*WORD_W-1:0]       out_row_o
+  output logic [Rows*Cols*WORD_W-1:0]       out_row_o,
+  // zero-block gating (MODE.ZGATE): rows / columns whose operand block i is non-zero, count i at
+  // [9*i +: 9] (0 without ZGATE), for CNT_BLK and CNT_ZSKIP (bsa_ctrl)
+  output logic [4*9-1:0]                    a_nzc_o,
+  output logic [4*9-1:0]                    w_nzc_o
 );
 
   localparam int unsigned RowW = Cols * WORD_W;  // bits of one packed output row
@@ -58,6 +63,40 @@ module bsa_array
     );
   end
 
+  // ---- exact zero-block gating (docs/NUMERICS.md, "Exact zero-block gating") ----
+  // A block is zero when its decoded nibble is 0 (a raw nibble 0000, or a disabled one: lanes past
+  // K, inactive rows and columns). Detected once per row and per column operand at the array edge
+  // and broadcast; PE (r, c) gates block product (i, j) when a_nz[r][i] & w_nz[c][j] is 0. Without
+  // ZGATE every flag is 1 and the counts are not evaluated.
+  logic [4*Rows-1:0] a_nz;  // row r, block i at [4*r+i]
+  logic [4*Cols-1:0] w_nz;  // column c, block j at [4*c+j]
+  for (genvar r = 0; r < Rows; r++) begin : g_row_nz
+    for (genvar i = 0; i < 4; i++) begin : g_nib
+      assign a_nz[4*r+i] = !zgate_i || (a_nibs[r][NIB_W*i +: NIB_W] != '0);
+    end
+  end
+  for (genvar c = 0; c < Cols; c++) begin : g_col_nz
+    for (genvar j = 0; j < 4; j++) begin : g_nib
+      assign w_nz[4*c+j] = !zgate_i || (w_nibs[c][NIB_W*j +: NIB_W] != '0);
+    end
+  end
+  // Counts per block position: a population count over the rows and one over the columns (never
+  // per PE); bsa_ctrl multiplies them per kept block pair.
+  always_comb begin
+    a_nzc_o = '0;
+    w_nzc_o = '0;
+    if (zgate_i && acc_en_i) begin
+      for (int unsigned i = 0; i < 4; i++) begin
+        for (int unsigned r = 0; r < Rows; r++) begin
+          a_nzc_o[9*i +: 9] = a_nzc_o[9*i +: 9] + 9'(a_nz[4*r+i]);
+        end
+        for (int unsigned c = 0; c < Cols; c++) begin
+          w_nzc_o[9*i +: 9] = w_nzc_o[9*i +: 9] + 9'(w_nz[4*c+i]);
+        end
+      end
+    end
+  end
+
   for (genvar r = 0; r < Rows; r++) begin : g_row
     for (genvar c = 0; c < Cols; c++) begin : g_col
       logic signed [ACC_W-1:0] acc;
@@ -67,6 +106,8 @@ module bsa_array
         .rst_ni   (rst_ni),
         .mode_i   (mode_i),
         .blk_en_i (blk_en_i),
+        .a_nz_i   (a_nz[4*r +: 4]),
+        .w_nz_i   (w_nz[4*c +: 4]),
         .a_i      (a_nibs[r]),
         .w_i      (w_nibs[c]),
         .init_i   (init_i),

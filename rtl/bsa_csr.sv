@@ -34,6 +34,7 @@ module bsa_csr
   // configuration
   output mode_e                        mode_o,
   output logic [MODE_BLKSKIP_W-1:0]    blk_skip_o,
+  output logic                         zgate_o,
   output logic [K_W-1:0]               k_o,
   output logic [ROWS_ACT_W-1:0]        rows_act_o,
   output logic [COLS_ACT_W-1:0]        cols_act_o,
@@ -54,7 +55,8 @@ module bsa_csr
   input  logic [19:0]                  mac_inc_i,
   input  logic [31:0]                  blk_inc_i,
   input  logic [15:0]                  rd_words_i,
-  input  logic [15:0]                  wr_words_i
+  input  logic [15:0]                  wr_words_i,
+  input  logic [31:0]                  zskip_inc_i
 );
 
   localparam int unsigned CntIdxW = $clog2(NUM_CNT);
@@ -62,6 +64,7 @@ module bsa_csr
   // Configuration registers hold exactly their fields (rtl/bsa_regs.def).
   logic [MODE_W-1:0]      mode_q;
   logic [MODE_BLKSKIP_W-1:0] blkskip_q;
+  logic                      zgate_q;
   logic [K_W-1:0]         k_q;
   logic [ACT_BASE_W-1:0]  act_base_q;
   logic [WGT_BASE_W-1:0]  wgt_base_q;
@@ -105,6 +108,7 @@ module bsa_csr
     if (!rst_ni) begin
       mode_q      <= '0;
       blkskip_q   <= '0;
+      zgate_q     <= 1'b0;
       k_q         <= '0;
       rows_act_q  <= '0;
       cols_act_q  <= '0;
@@ -120,6 +124,7 @@ module bsa_csr
         REG_MODE: begin
           mode_q    <= wdata_i[MODE_LSB +: MODE_W];
           blkskip_q <= wdata_i[MODE_BLKSKIP_LSB +: MODE_BLKSKIP_W];
+          zgate_q   <= wdata_i[MODE_ZGATE];
         end
         REG_K:         k_q         <= wdata_i[K_LSB +: K_W];
         REG_ROWS_ACT:  rows_act_q  <= wdata_i[ROWS_ACT_LSB +: ROWS_ACT_W];
@@ -195,6 +200,7 @@ module bsa_csr
     cnt_d[CNT_SPAD_WR] = cnt_q[CNT_SPAD_WR] + 64'(wr_words_i);
     cnt_d[CNT_TILES]   = cnt_q[CNT_TILES] + 64'(tile_done_i);
     cnt_d[CNT_BLK]     = cnt_q[CNT_BLK] + 64'(blk_inc_i);
+    cnt_d[CNT_ZSKIP]   = cnt_q[CNT_ZSKIP] + 64'(zskip_inc_i);
     if (clear) begin
       for (int unsigned i = 0; i < NUM_CNT; i++) begin
         cnt_d[i] = '0;
@@ -239,6 +245,7 @@ module bsa_csr
       REG_MODE: begin
         rdata_o[MODE_LSB +: MODE_W]                 = mode_q;
         rdata_o[MODE_BLKSKIP_LSB +: MODE_BLKSKIP_W] = blkskip_q;
+        rdata_o[MODE_ZGATE]                         = zgate_q;
       end
       REG_K:         rdata_o = 64'(k_q);
       REG_ROWS_ACT:  rdata_o = 64'(rows_act_q);
@@ -261,6 +268,7 @@ module bsa_csr
   // type (bsa_compat.svh), and Verilator refuses an implicit conversion to an enum.
   assign mode_o[MODE_W-1:0] = mode_q;
   assign blk_skip_o  = blkskip_q;
+  assign zgate_o     = zgate_q;
   assign k_o         = k_q;
   assign rows_act_o  = rows_act_q;
   assign cols_act_o  = cols_act_q;

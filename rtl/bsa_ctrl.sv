@@ -28,6 +28,9 @@ module bsa_ctrl
   input  logic [5:0]              shift_i,
   input  logic                    bias_en_i,
   input  logic [15:0]             blk_skip_i,    // MODE.BLKSKIP: block pair (i,j) at bit 4i+j skipped
+  input  logic                    zgate_i,       // MODE.ZGATE: exact zero-block gating
+  input  logic [4*9-1:0]          a_nzc_i,       // bsa_array: active rows with block i non-zero, [9*i +: 9]
+  input  logic [4*9-1:0]          w_nzc_i,       // bsa_array: active columns with block j non-zero
   // status
   output logic                    busy_o,
   output logic                    start_ok_o,    // START accepted at this edge
@@ -53,7 +56,8 @@ module bsa_ctrl
   output logic [19:0]             mac_inc_o,
   output logic [31:0]             blk_inc_o,
   output logic [15:0]             rd_words_o,
-  output logic [15:0]             wr_words_o
+  output logic [15:0]             wr_words_o,
+  output logic [31:0]             zskip_inc_o
 );
 
   // Lane counts 0 .. MODE_MAX_LANES; 4-bit nibbles (blocks of bsa_mul) per 16-bit word.
@@ -226,9 +230,29 @@ module bsa_ctrl
   logic [17:0] pes_act;
   logic [8:0]  out_words;  // ceil(cols_act / lanes)
   assign pes_act = 18'(rows_act_i) * 18'(cols_act_i);
+  // Block products of the valid lanes not skipped by BLKSKIP (blk_all) and, with ZGATE, those of
+  // them whose activation and weight blocks are both non-zero (blk_nz): per kept grid pair (I, J)
+  // of a valid lane, (rows with block I non-zero) x (columns with block J non-zero), from the
+  // counts of bsa_array (docs/NUMERICS.md, "Exact zero-block gating"). CNT_BLK counts the
+  // computed ones, CNT_ZSKIP the difference.
+  logic [31:0] blk_all, blk_nz;
+  assign blk_all = 32'(pes_act) * 32'(vlanes_q) * 32'(blk_kept);
+  always_comb begin
+    blk_nz = 32'd0;
+    if (zgate_i) begin
+      for (int unsigned i = 0; i < 4; i++) begin
+        for (int unsigned j = 0; j < 4; j++) begin
+          if (blk_en_o[4*i+j] && nib_en[i]) begin
+            blk_nz = blk_nz + 32'(a_nzc_i[9*i +: 9]) * 32'(w_nzc_i[9*j +: 9]);
+          end
+        end
+      end
+    end
+  end
   assign out_words = 9'((10'(cols_act_i) + 10'(lanes) - 10'd1) >> lanes_log2);
   assign mac_inc_o  = valid_q ? 20'(pes_act) * 20'(vlanes_q) : 20'd0;
-  assign blk_inc_o  = valid_q ? 32'(pes_act) * 32'(vlanes_q) * 32'(blk_kept) : 32'd0;
+  assign blk_inc_o  = !valid_q ? 32'd0 : zgate_i ? blk_nz : blk_all;
+  assign zskip_inc_o = (valid_q && zgate_i) ? blk_all - blk_nz : 32'd0;
   assign rd_words_o = (rd_en_o ? 16'(rows_act_i) + 16'(cols_act_i) : 16'd0) +
                       (bias_rd_o ? 16'(cols_act_i) << 1 : 16'd0);
   assign wr_words_o = out_en_o ? 16'(rows_act_i) * 16'(out_words) : 16'd0;

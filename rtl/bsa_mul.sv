@@ -6,8 +6,10 @@
 //    8-bit: blocks with i/2 == j/2, weighted 2^(4(i%2 + j%2))      -> 2 lane products
 //    4-bit: blocks with i == j, weight 1                           -> 4 lane products
 // Block (i,j) computes only when en_i and blk_en_i[4i+j] (bsa_ctrl: the blocks that serve a
-// lane of the mode and are not skipped by the Ax-BxP mask MODE.BLKSKIP); a disabled block has
-// its operands isolated and contributes 0. The output is the sum of the lane products of the
+// lane of the mode and are not skipped by the Ax-BxP mask MODE.BLKSKIP) and, for exact zero-block
+// gating (MODE.ZGATE), a_nz_i[i] and w_nz_i[j] (bsa_array: the operand block is not 0000; all ones
+// without ZGATE); a disabled block has its operands isolated and contributes 0 (exact for a zero
+// block, whose product is 0). The output is the sum of the lane products of the
 // word pair.
 //
 // Each block's product is a signal of its own generate scope (g_a[i].g_w[j].p), not an element
@@ -20,6 +22,8 @@ module bsa_mul
   input  logic                    en_i,
   input  mode_e                   mode_i,
   input  logic [15:0]             blk_en_i,
+  input  logic [3:0]              a_nz_i,    // activation block i is non-zero (or ZGATE off)
+  input  logic [3:0]              w_nz_i,    // weight block j is non-zero (or ZGATE off)
   input  nibs_t                   a_i,
   input  nibs_t                   w_i,
   output logic signed [SUM_W-1:0] sum_o
@@ -30,7 +34,7 @@ module bsa_mul
       logic signed [2*NIB_W-1:0] p;  // block product (i,j)
 
       bsa_blkmul u_blk (
-        .en_i (en_i & blk_en_i[4*i+j]),
+        .en_i (en_i & blk_en_i[4*i+j] & a_nz_i[i] & w_nz_i[j]),
         .a_i  (a_i[NIB_W*i +: NIB_W]),
         .w_i  (w_i[NIB_W*j +: NIB_W]),
         .p_o  (p)

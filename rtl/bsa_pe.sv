@@ -11,6 +11,8 @@ module bsa_pe
   input  logic                    rst_ni,
   input  mode_e                   mode_i,
   input  logic [15:0]             blk_en_i,
+  input  logic [3:0]              a_nz_i,
+  input  logic [3:0]              w_nz_i,
   input  nibs_t                   a_i,
   input  nibs_t                   w_i,
   input  logic                    init_i,
@@ -26,6 +28,8 @@ module bsa_pe
     .en_i   (acc_en_i),
     .mode_i (mode_i),
     .blk_en_i (blk_en_i),
+    .a_nz_i   (a_nz_i),
+    .w_nz_i   (w_nz_i),
     .a_i    (a_i),
     .w_i    (w_i),
     .sum_o  (sum)

@@ -99,6 +99,9 @@ module bsa_top
   logic [19:0]        mac_inc;
   logic [31:0]        blk_inc;
   logic [15:0]        blk_skip, blk_en;
+  logic               zgate;
+  logic [31:0]        zskip_inc;
+  logic [4*9-1:0]     a_nzc, w_nzc;  // zero-block gating: non-zero blocks per position (bsa_array)
   logic [15:0]        ctrl_rd_words, ctrl_wr_words, rd_words, wr_words;
 
   bsa_csr #(
@@ -126,6 +129,7 @@ module bsa_top
     .bus_code_i   (bus_code),
     .mode_o       (mode),
     .blk_skip_o   (blk_skip),
+    .zgate_o      (zgate),
     .k_o          (k),
     .rows_act_o   (rows_act),
     .cols_act_o   (cols_act),
@@ -144,7 +148,8 @@ module bsa_top
     .mac_inc_i    (mac_inc),
     .blk_inc_i    (blk_inc),
     .rd_words_i   (rd_words),
-    .wr_words_i   (wr_words)
+    .wr_words_i   (wr_words),
+    .zskip_inc_i  (zskip_inc)
   );
 
   // ---- tile sequencer ----
@@ -175,6 +180,9 @@ module bsa_top
     .shift_i      (shift),
     .bias_en_i    (bias_en),
     .blk_skip_i   (blk_skip),
+    .zgate_i      (zgate),
+    .a_nzc_i      (a_nzc),
+    .w_nzc_i      (w_nzc),
     .busy_o       (busy),
     .start_ok_o   (start_ok),
     .start_err_o  (start_err),
@@ -196,7 +204,8 @@ module bsa_top
     .mac_inc_o    (mac_inc),
     .blk_inc_o    (blk_inc),
     .rd_words_o   (ctrl_rd_words),
-    .wr_words_o   (ctrl_wr_words)
+    .wr_words_o   (ctrl_wr_words),
+    .zskip_inc_o  (zskip_inc)
   );
 
   // Word addresses: bits [1:0] select the word of a line (used in bsa_ctrl); the START
@@ -264,6 +273,7 @@ module bsa_top
     .rst_ni       (rst_ni),
     .mode_i       (mode),
     .blk_en_i     (blk_en),
+    .zgate_i      (zgate),
     .act_i        (act_words),
     .act_nib_en_i (act_nib_en),
     .wgt_i        (wgt_words),
@@ -276,7 +286,9 @@ module bsa_top
     .relu_i       (relu),
     .clamp_en_i   (clamp_en),
     .clamp_hi_i   (clamp_hi),
-    .out_row_o    (out_row)
+    .out_row_o    (out_row),
+    .a_nzc_o      (a_nzc),
+    .w_nzc_o      (w_nzc)
   );
 
   // ---- output scratchpad ----

@@ -115,6 +115,23 @@ Backend parse_backend(std::string_view name) {
   throw std::invalid_argument(fmt::format("unknown back-end '{}' (expected rtl, golden or golden-device)", name));
 }
 
+std::string_view to_string(Gating g) {
+  switch (g) {
+    case Gating::kOff:
+      return "off";
+    case Gating::kZeroBlocks:
+      return "zero-blocks";
+  }
+  return "?";
+}
+
+Gating parse_gating(std::string_view name) {
+  for (const Gating g : {Gating::kOff, Gating::kZeroBlocks}) {
+    if (name == to_string(g)) return g;
+  }
+  throw std::invalid_argument(fmt::format("unknown gating '{}' (expected off or zero-blocks)", name));
+}
+
 // ---------------------------------------------------------------------------------------
 // Counters
 
@@ -398,7 +415,11 @@ struct Accelerator::RunState {
   const PreparedLayer& pl;
   const golden::Layer& layer;
   TilePlan plan;
-  std::optional<Im2col> im2col;  ///< device back-ends only
+  std::optional<Im2col> im2col;  ///< device back-ends, and the functional one with zero-block gating
+  /// Functional back-end with zero-block gating: the im2col rows of the current m-tile (kw_line
+  /// words each), for golden::tile_zero_skips.
+  std::vector<std::uint16_t> zg_rows;
+  int zg_group = -1, zg_m0 = -1;
   golden::PackedTensor& out;
   Where where;
 
@@ -446,7 +467,9 @@ void Accelerator::write_layer_config(const golden::Layer& layer) {
   const std::int32_t clamp_hi =
       std::clamp<std::int32_t>(layer.out.clamp_hi, golden::min_value(mode), golden::max_value(mode));
   // The mode and the layer's Ax-BxP configuration share the MODE register: one write per layer.
-  write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(layer.approx.skip));
+  write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(layer.approx.skip) |
+                             rm::kModeZgateField.of(gating_ == Gating::kZeroBlocks ? 1 : 0));
+| rm::kModeBlkskipField.of(layer.approx.skip));
   write_cfg(rm::kRegK, rm::kKField.of(static_cast<std::uint64_t>(layer.shape.k())));
   write_cfg(rm::kRegOUT_CFG, out_cfg);
   if (layer.out.clamp) write_cfg(rm::kRegCLAMP_HI, rm::kClampHiField.of(static_cast<std::uint16_t>(clamp_hi)));
@@ -525,6 +548,7 @@ void Accelerator::run_tile(RunState& st, const PlannedTile& t) {
   if (!st.layer.bias.empty())
     write_cfg(rm::kRegBIAS_BASE, rm::kBiasBaseField.of(static_cast<std::uint64_t>(t.bias_base)));
   write_cfg(rm::kRegSHIFT, rm::kShiftField.of(static_cast<std::uint64_t>(t.shift)));
+  if (functional_ != nullptr && gating_ == Gating::kZeroBlocks) count_functional_zero_skips(st, t);
   write_reg(rm::kRegCTRL, rm::kCtrlStartField.of(1));
 
   st.where.phase = "waiting for a tile";
@@ -534,6 +558,37 @@ void Accelerator::run_tile(RunState& st, const PlannedTile& t) {
   if (!wr.done) {
     throw AcceleratorError(fmt::format("watchdog: tile not done after {} cycles (a tile takes {})", wr.cycles, busy));
   }
+}
+
+void Accelerator::count_functional_zero_skips(RunState& st, const PlannedTile& t) {
+  // The operands the tile would read: im2col rows of its pixels (kept for the n-tiles of one
+  // m-tile) and the packed weights of its channels, in the column order of the plan.
+  const int kwl = st.pl.kw_line;
+  if (st.zg_group != t.group || st.zg_m0 != t.m0) {
+    st.zg_rows.resize(static_cast<std::size_t>(t.rows) * static_cast<std::size_t>(kwl));
+    for (int r = 0; r < t.rows; ++r) {
+      const std::span<const std::uint16_t> words = st.im2col->row(t.group, t.m0 + r);
+      std::copy(words.begin(), words.end(), st.zg_rows.begin() + static_cast<std::ptrdiff_t>(r) * kwl);
+    }
+    st.zg_group = t.group;
+    st.zg_m0 = t.m0;
+  }
+  std::vector<const std::uint16_t*> act(static_cast<std::size_t>(t.rows)), wgt(static_cast<std::size_t>(t.cols));
+  for (int r = 0; r < t.rows; ++r) act[static_cast<std::size_t>(r)] = st.zg_rows.data() + static_cast<std::ptrdiff_t>(r) * kwl;
+  const GroupPlan& gp = st.group(t);
+  const int n_group = st.layer.shape.out_c / st.layer.shape.groups;
+  for (int c = 0; c < t.cols; ++c) {
+    const std::size_t ch = static_cast<std::size_t>(t.group) * n_group + static_cast<std::size_t>(gp.order[static_cast<std::size_t>(t.pos + c)]);
+    wgt[static_cast<std::size_t>(c)] = st.pl.wpacked.data() + ch * static_cast<std::size_t>(kwl);
+  }
+  golden::TileCounts tc;
+  tc.mode = st.layer.mode;
+  tc.k = st.pl.k;
+  tc.rows = t.rows;
+  tc.cols = t.cols;
+  tc.approx = st.layer.approx;
+  tc.zgate = true;
+  functional_->set_tile_zero_skips(golden::tile_zero_skips(tc, act, wgt));
 }
 
 void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
@@ -584,6 +639,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   // only keep the counters.
   if (functional_ != nullptr) {
     golden::conv2d(layer, in, st.out);
+    if (gating_ == Gating::kZeroBlocks) st.im2col.emplace(layer, in, pl.kw_line);
   } else {
     st.im2col.emplace(layer, in, pl.kw_line);
     st.out = golden::PackedTensor(s.out_h(), s.out_w(), s.out_c, layer.mode);

@@ -39,14 +39,18 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
 }
 
 std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptions& opts) {
+  const auto gated = [&](std::unique_ptr<Accelerator> acc) {
+    acc->set_gating(opts.gating);
+    return acc;
+  };
   switch (backend) {
     case Backend::kGolden:
       check_no_trace(opts);
-      return std::make_unique<Accelerator>(default_hw_config());
+      return gated(std::make_unique<Accelerator>(default_hw_config()));
     case Backend::kGoldenDevice:
-      return std::make_unique<Accelerator>(make_device("golden", opts));
+      return gated(std::make_unique<Accelerator>(make_device("golden", opts)));
     case Backend::kRtl:
-      return std::make_unique<Accelerator>(make_device("rtl", opts));
+      return gated(std::make_unique<Accelerator>(make_device("rtl", opts)));
   }
   throw std::invalid_argument(fmt::format("unknown back-end {}", static_cast<int>(backend)));
 }

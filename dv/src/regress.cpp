@@ -39,12 +39,52 @@ std::string problems(const Scoreboard& sb) {
   return s;
 }
 
+// Many all-zero 4-bit blocks in the operands of a layer (zero-block gating, docs/NUMERICS.md):
+// every block of every weight and input value cleared with probability p. Clearing a block of a
+// B-bit two's complement pattern leaves a B-bit pattern, so the values stay in range.
+void clear_blocks(Case& rc, std::mt19937_64& rng, double p) {
+  const Mode mode = rc.layer.mode;
+  const int bits = golden::bits(mode);
+  std::bernoulli_distribution clear(p);
+  const auto thin = [&](std::int32_t v) {
+    auto u = static_cast<std::uint32_t>(v) & ((1u << bits) - 1u);
+    for (int b = 0; b < bits / 4; ++b)
+      if (clear(rng)) u &= ~(0xFu << (4 * b));
+    // back to the signed value of the B-bit pattern
+    return static_cast<std::int32_t>(u ^ (1u << (bits - 1))) - (1 << (bits - 1));
+  };
+  for (std::int32_t& w : rc.layer.weights) w = thin(w);
+  std::vector<std::int32_t> in = rc.input.values();
+  for (std::int32_t& v : in) v = thin(v);
+  rc.input.assign_values(rc.input.h, rc.input.w, rc.input.c, mode, in);
+  golden::seal(rc.layer);
+}
+
 }  // namespace
 
 std::uint64_t RegressResult::failed() const {
   std::uint64_t n = 0;
   for (const ModeSummary& s : modes) n += s.failed;
   return n;
+}
+
+std::string_view to_string(ZeroGating z) {
+  switch (z) {
+    case ZeroGating::kOff:
+      return "off";
+    case ZeroGating::kOn:
+      return "on";
+    case ZeroGating::kRandom:
+      return "random";
+  }
+  return "?";
+}
+
+ZeroGating parse_zero_gating(std::string_view name) {
+  for (const ZeroGating z : {ZeroGating::kOff, ZeroGating::kOn, ZeroGating::kRandom}) {
+    if (name == to_string(z)) return z;
+  }
+  throw std::invalid_argument(fmt::format("unknown zero gating '{}' (expected off, on or random)", name));
 }
 
 GeneratorOptions generator_options(const RegressOptions& opts, int bank_words) {
@@ -120,6 +160,19 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                                 ? *run.cfg
                                 : golden::Approx{static_cast<std::uint16_t>(
                                       std::mt19937_64(cseed ^ 0xA8B8'0000'0000'0001ull)() & golden::approx_grid(mode))};
+          // Zero-block gating and zero-rich operands, from a stream of their own.
+          bool gated = opts.zero_gating == ZeroGating::kOn;
+          if (opts.zero_gating != ZeroGating::kOff) {
+            std::mt19937_64 zrng(cseed ^ 0x2E80'0000'0000'0002ull);
+            if (opts.zero_gating == ZeroGating::kRandom) gated = (zrng() & 1u) != 0;
+            const std::uint64_t thin = zrng() % 6;  // 0 .. 2: untouched; 3, 4, 5: p = 1/4, 1/2, 3/4
+            if (thin >= 3) clear_blocks(rc, zrng, 0.25 * static_cast<double>(thin - 2));
+          }
+          const driver::Gating gating = gated ? driver::Gating::kZeroBlocks : driver::Gating::kOff;
+          rtl_acc.set_gating(gating);
+          gold_acc.set_gating(gating);
+          fast_acc.set_gating(gating);
+          sum.gated_layers += gated ? 1 : 0;
           sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
           const auto prepared = rtl_acc.prepare(rc.layer);
           const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
@@ -145,19 +198,22 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           sb.compare("functional counters", dfast, drtl, counters);
           sb.compare("MAC counter", "macs", macs, dgold.macs(mode));
           sb.compare("block counter", "blk",
-                     macs * static_cast<std::uint64_t>(golden::kept_blocks(rc.layer.approx, mode)), dgold.blk);
+                     macs * static_cast<std::uint64_t>(golden::kept_blocks(rc.layer.approx, mode)), dgold.blk + dgold.zskip);
+          if (!gated) sb.compare("zero-block counter", "zskip", 0, dgold.zskip);
           sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
           result.coverage.sample(rc, ref, drtl);
           if (sb.ok()) {
             ++sum.exact;
           } else {
-            problem = fmt::format("{}{}{} [{}]{}", to_string(rc.kind),
+            problem = fmt::format("{}{}{}{} [{}]{}", to_string(rc.kind),
                                   rc.layer.channel_shift.empty() ? "" : " (per-channel shifts)",
                                   rc.layer.approx.exact() ? "" : " Ax-BxP " + golden::to_string(rc.layer.approx),
+                                  gated ? " zero-gated" : "",
                                   rc.layer.shape.to_string(), problems(sb));
           }
           sum.macs += drtl.macs(mode);
           sum.blocks += drtl.blk;
+          sum.zskip += drtl.zskip;
           sum.rtl_cycles += drtl.cycles;
           sum.tiles += drtl.tiles;
         } catch (const std::exception& e) {
@@ -169,13 +225,16 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           if (static_cast<int>(sum.reports.size()) < opts.max_report) {
             const std::string geometry_opt =
                 opts.rows != 0 ? fmt::format(" --geometry {}x{}", opts.rows, opts.cols) : std::string();
+            const std::string zgate_opt = opts.zero_gating == ZeroGating::kOff
+                                                  ? std::string()
+                                                  : fmt::format(" --zero-gating {}", to_string(opts.zero_gating));
             const std::string approx_opt =
                 run.label == "exact" ? std::string()
                                      : fmt::format(" --approx {}", run.cfg ? run.label : std::string("random"));
             sum.reports.push_back(fmt::format(
                 "  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {}{} "
-                "--first {} --count 1{}): {}",
-                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, geometry_opt,
+                "--first {} --count 1{}{}): {}",
+                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, geometry_opt, zgate_opt,
                 problem));
             if (observer.mismatch) observer.mismatch(sum.reports.back());
           }
@@ -198,12 +257,16 @@ std::string summary_line(const ModeSummary& s) {
   const std::string approx = s.approx == "exact" ? std::string()
                                                  : fmt::format(" Ax-BxP {} ({:.2f} M block products)", s.approx,
                                                                static_cast<double>(s.blocks) / 1e6);
+  const std::string zgate =
+      s.gated_layers == 0 ? std::string()
+                          : fmt::format(", {} layers zero-gated ({:.2f} M block products skipped)", s.gated_layers,
+                                        static_cast<double>(s.zskip) / 1e6);
   return fmt::format(
       "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
       "equal), {} mismatching; "
-      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {:.1f} s",
+      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts{}, {:.1f} s",
       golden::to_string(s.mode), approx, s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles,
-      s.rtl_cycles, s.channel_shifts, s.seconds);
+      s.rtl_cycles, s.channel_shifts, zgate, s.seconds);
 }
 
 std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage) {
@@ -221,9 +284,9 @@ std::string summary_json(const RegressOptions& opts, const RegressResult& result
     f += fmt::format(
         "{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
         "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"approx\": {}, \"block_products\": {}, "
-        "\"seconds\": {:.3f}, \"reports\": [{}]}}",
+        "\"zero_gated_layers\": {}, \"zero_skipped_block_products\": {}, \"seconds\": {:.3f}, \"reports\": [{}]}}",
         i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles, s.rtl_cycles,
-        s.channel_shifts, nlohmann::json(s.approx).dump(), s.blocks, s.seconds, reps);
+        s.channel_shifts, nlohmann::json(s.approx).dump(), s.blocks, s.gated_layers, s.zskip, s.seconds, reps);
   }
   f += "]";
   if (coverage) f += fmt::format(", \"coverage\": {}", result.coverage.to_json().dump());

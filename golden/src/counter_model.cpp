@@ -1,6 +1,7 @@
 #include "bitscale/golden/counter_model.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace bitscale::golden {
 
@@ -86,6 +87,54 @@ CounterValues count_tile_edges(const TileCounts& t) {
     count_tile_edge(inc, t, j);
   }
   return inc;
+}
+
+int zero_gated_blocks(std::int32_t a, std::int32_t w, Mode m, Approx x) {
+  int n = 0;
+  for (int i = 0; i < blocks(m); ++i) {
+    for (int j = 0; j < blocks(m); ++j) {
+      if (!x.skips(i, j) && (block_of(a, i, m) == 0 || block_of(w, j, m) == 0)) ++n;
+    }
+  }
+  return n;
+}
+
+std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t* const> act,
+                              std::span<const std::uint16_t* const> wgt) {
+  if (!t.zgate) return 0;
+  const int p = lanes(t.mode), nb = blocks(t.mode);
+  const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
+  const auto kw = static_cast<std::size_t>(packed_words(static_cast<std::size_t>(t.k), t.mode));
+  // Nibble positions of the word (0 .. 3); lane l uses nibbles l * nb .. l * nb + nb - 1.
+  const auto count_nonzero = [](std::span<const std::uint16_t* const> vecs, std::size_t n, std::size_t w,
+                                  std::array<std::uint64_t, 4>& nz) {
+    nz = {};
+    for (std::size_t v = 0; v < n; ++v) {
+      const std::uint16_t word = vecs[v][w];
+      for (int b = 0; b < 4; ++b) nz[static_cast<std::size_t>(b)] += ((word >> (4 * b)) & 0xFu) != 0;
+    }
+  };
+  std::uint64_t skips = 0;
+  std::array<std::uint64_t, 4> nz_a{}, nz_w{};
+  for (std::size_t w = 0; w < kw; ++w) {
+    count_nonzero(act, rows, w, nz_a);
+    count_nonzero(wgt, cols, w, nz_w);
+    const int valid = std::min(p, t.k - static_cast<int>(w) * p);
+    for (int l = 0; l < valid; ++l) {
+      for (int i = 0; i < nb; ++i) {
+        for (int j = 0; j < nb; ++j) {
+          if (t.approx.skips(i, j)) continue;
+          skips += rows * cols - nz_a[static_cast<std::size_t>(l * nb + i)] * nz_w[static_cast<std::size_t>(l * nb + j)];
+        }
+      }
+    }
+  }
+  return skips;
+}
+
+void count_zero_gating(CounterValues& inc, std::uint64_t zskip) {
+  inc[rm::kCntBlk] -= zskip;
+  inc[rm::kCntZskip] += zskip;
 }
 
 }  // namespace bitscale::golden

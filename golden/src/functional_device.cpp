@@ -42,6 +42,7 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
       tile_.cols = static_cast<int>(regs_[rm::kRegCOLS_ACT]);
       tile_.bias_en = rm::kOutCfgBiasEnField.get(regs_[rm::kRegOUT_CFG]) != 0;
       tile_.approx = Approx{static_cast<std::uint16_t>(rm::kModeBlkskipField.get(regs_[rm::kRegMODE]))};
+      tile_.zgate = rm::kModeZgateField.get(regs_[rm::kRegMODE]) != 0;
       tile_pending_ = true;
       start = true;
     }
@@ -65,7 +66,9 @@ driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
     return w;
   }
   tile_pending_ = false;
-  const CounterValues inc = count_tile(tile_);
+  CounterValues inc = count_tile(tile_);
+  if (tile_.zgate) count_zero_gating(inc, tile_zskip_);
+  tile_zskip_ = 0;
   for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
   w.cycles = inc[rm::kCntCycles];
   w.done = true;

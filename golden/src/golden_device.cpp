@@ -88,6 +88,7 @@ struct GoldenDevice::State {
     Mode mode = Mode::k16;
     int k = 0, kw = 0, rows = 0, cols = 0;
     Approx approx;  ///< MODE.BLKSKIP
+    bool zgate = false;  ///< MODE.ZGATE
     int act_base = 0, wgt_base = 0, bias_base = 0;
     bool bias_en = false;
     OutputStage os;
@@ -213,6 +214,7 @@ struct GoldenDevice::State {
     Tile t;
     t.mode = *mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(cfg[rm::kRegMODE])));  // start_check()
     t.approx = approx_of(cfg[rm::kRegMODE]);
+    t.zgate = rm::kModeZgateField.get(cfg[rm::kRegMODE]) != 0;
     t.k = static_cast<int>(cfg[rm::kRegK]);
     t.kw = (t.k + lanes(t.mode) - 1) / lanes(t.mode);
     t.rows = static_cast<int>(cfg[rm::kRegROWS_ACT]);
@@ -235,7 +237,7 @@ struct GoldenDevice::State {
     count_tile_start(inc, counts(t));
   }
 
-  static TileCounts counts(const Tile& t) { return {t.mode, t.k, t.rows, t.cols, t.bias_en, t.approx}; }
+  static TileCounts counts(const Tile& t) { return {t.mode, t.k, t.rows, t.cols, t.bias_en, t.approx, t.zgate}; }
   /// The Ax-BxP configuration of a MODE register value.
   static Approx approx_of(std::uint64_t mode_reg) {
     return {static_cast<std::uint16_t>(rm::kModeBlkskipField.get(mode_reg))};
@@ -246,11 +248,33 @@ struct GoldenDevice::State {
     const std::uint64_t j = ++tile.phase;
     const TileCounts tc = counts(tile);
     count_tile_edge(inc, tc, j);
+    if (tile.zgate && j >= 2 && j <= static_cast<std::uint64_t>(tile.kw) + 1)
+      count_zero_gating(inc, word_zero_skips(static_cast<int>(j - 2)));
     if (j == tile_busy_edges(tc)) {  // outputs written, tile done
       compute_tile();
       busy = false;
       done = true;
     }
+  }
+
+  /// CNT_ZSKIP of word `wi` of the running tile (its products are accumulated at edge e(wi+2)),
+  /// from the definition: zero_gated_blocks of every valid lane product of every active PE.
+  std::uint64_t word_zero_skips(int wi) {
+    const Tile& t = tile;
+    const int p = lanes(t.mode), valid = std::min(p, t.k - wi * p);
+    const int aw_i = t.act_base + wi, ww_i = t.wgt_base + wi;  // word of every active bank
+    std::uint64_t n = 0;
+    for (int r = 0; r < t.rows; ++r) {
+      const std::uint16_t aw = line_word(act_line(r, aw_i / kWordsPerLine), aw_i % kWordsPerLine);
+      for (int c = 0; c < t.cols; ++c) {
+        const std::uint16_t ww = line_word(wgt_line(c, ww_i / kWordsPerLine), ww_i % kWordsPerLine);
+        for (int l = 0; l < valid; ++l) {
+          n += static_cast<std::uint64_t>(
+              zero_gated_blocks(get_lane(aw, l, t.mode), get_lane(ww, l, t.mode), t.mode, t.approx));
+        }
+      }
+    }
+    return n;
   }
 
   /// The K-element vector of a bank starting at word `base` (lanes past K ignored).

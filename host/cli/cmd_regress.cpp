@@ -73,6 +73,7 @@ int regress(const RegressCli& o) {
 const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<RegressCli>();
   dv::RegressOptions& opts = o->opts;
+  opts.zero_gating = dv::ZeroGating::kRandom;  // the command covers both (the library default is off)
   auto* cmd = app.add_subcommand(
       "regress",
       "Random layers (conv, grouped, depthwise, fully-connected; K=1, K not a multiple of the lanes,\n"
@@ -97,6 +98,10 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
                   "the family of each mode, skip=<mask>, keep=<mask>), family (every member of each mode's\n"
                   "family, --count layers each) or random (a random skip mask per layer)")
       ->capture_default_str();
+  add_choice_option(cmd, "--zero-gating", opts.zero_gating, dv::parse_zero_gating, {"off", "on", "random"},
+                    "Exact zero-block gating (MODE.ZGATE, docs/NUMERICS.md): off, on (every layer) or random (a\n"
+                    "draw per layer); unless off, half the layers get operands with many all-zero 4-bit blocks",
+                    std::string(dv::to_string(opts.zero_gating)));
   cmd->add_option_function<std::string>(
       "--geometry", [&opts](const std::string& g) { set_geometry(g, opts); },
       "Rows x columns (e.g. 2x4) of the verilated RTL and the golden device, one of the geometries\n"

@@ -47,6 +47,9 @@ module bsa_act_harness
     .shift_i      (6'd0),
     .bias_en_i    (1'b0),
     .blk_skip_i   (blk_skip_i),
+    .zgate_i      (1'b0),
+    .a_nzc_i      (36'd0),
+    .w_nzc_i      (36'd0),
     .busy_o       (),
     .start_ok_o   (),
     .start_err_o  (),
@@ -68,7 +71,8 @@ module bsa_act_harness
     .mac_inc_o    (),
     .blk_inc_o    (),
     .rd_words_o   (),
-    .wr_words_o   ()
+    .wr_words_o   (),
+    .zskip_inc_o  ()
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
@@ -91,6 +95,8 @@ module bsa_act_harness
     .rst_ni   (rst_ni),
     .mode_i   (mode),
     .blk_en_i (blk_en_o),
+    .a_nz_i   (4'hF),
+    .w_nz_i   (4'hF),
     .a_i      (act_nibs),
     .w_i      (wgt_nibs),
     .init_i   (1'b0),

@@ -32,6 +32,16 @@ std::string_view to_string(Backend b);
 /// The back-end of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 Backend parse_backend(std::string_view name);
 
+/// Exact block-product gating of the array (MODE.ZGATE, docs/NUMERICS.md "Exact zero-block gating").
+enum class Gating : std::uint8_t {
+  kOff,         ///< "off": every block product the Ax-BxP mask keeps is computed
+  kZeroBlocks,  ///< "zero-blocks": block products of a 0000 operand block are gated (exact; CNT_ZSKIP)
+};
+/// "off", "zero-blocks".
+std::string_view to_string(Gating g);
+/// The gating of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+Gating parse_gating(std::string_view name);
+
 /// Performance counters (docs/ARCHITECTURE.md), one field per entry of regmap::kCounters,
 /// named and ordered as the counters of rtl/bsa_regs.def (generated list BITSCALE_REGMAP_COUNTERS):
 /// cycles, busy, array, mac16, mac8, mac4, spad_rd, spad_wr, tiles, blk.
@@ -89,6 +99,10 @@ class Accelerator {
   /// Watchdog: a tile that is not done within ceil(K/lanes) + BUSY_OVERHEAD + this many
   /// cycles raises AcceleratorError.
   void set_watchdog_slack(std::uint64_t cycles) { watchdog_slack_ = cycles; }
+  /// Exact zero-block gating (MODE.ZGATE) for the layers run from now on; outputs do not change,
+  /// only CNT_BLK / CNT_ZSKIP (and the energy priced from them).
+  void set_gating(Gating g) { gating_ = g; }
+  [[nodiscard]] Gating gating() const { return gating_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -117,12 +131,15 @@ class Accelerator {
   void load_activations(RunState& st, const PlannedTile& t);
   void run_tile(RunState& st, const PlannedTile& t);
   void read_outputs(RunState& st, const PlannedTile& t);
+  /// Functional back-end with zero-block gating: CNT_ZSKIP of tile t, told to the device.
+  void count_functional_zero_skips(RunState& st, const PlannedTile& t);
 
   std::unique_ptr<Device> owned_;
   Device* dev_ = nullptr;
   golden::FunctionalDevice* functional_ = nullptr;  ///< the functional back-end's device, else nullptr
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
+  Gating gating_ = Gating::kOff;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set).
   static constexpr std::uint32_t kShadowRegs = regmap::kRegCntLast + 1;
   static_assert(kShadowRegs <= 32, "shadow_valid_ has one bit per register");
@@ -137,6 +154,7 @@ struct DeviceOptions {
   std::string trace_fst;   ///< rtl: write an FST waveform to this file (empty = none)
   std::uint64_t seed = 1;  ///< rtl: seed of the random initial register and memory values
   int rows = 0, cols = 0;  ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
+  Gating gating = Gating::kOff;  ///< MODE.ZGATE of every layer the accelerator runs
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

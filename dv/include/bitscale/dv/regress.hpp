@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/dv/coverage.hpp"
@@ -13,6 +14,17 @@
 #include "bitscale/golden/numeric.hpp"
 
 namespace bitscale::dv {
+
+/// Exact zero-block gating (MODE.ZGATE) of the regression's layers.
+enum class ZeroGating : std::uint8_t {
+  kOff,     ///< "off": never (the layers are those of earlier versions)
+  kOn,      ///< "on": every layer
+  kRandom,  ///< "random": each layer on or off by a draw of its own stream
+};
+/// "off", "on", "random".
+std::string_view to_string(ZeroGating z);
+/// The choice of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+ZeroGating parse_zero_gating(std::string_view name);
 
 struct RegressOptions {
   std::uint64_t seed = 1;
@@ -30,6 +42,10 @@ struct RegressOptions {
   /// mode's documented family, `count` layers each) or "random" (a random skip mask per layer).
   /// The layers are those of the exact run; only the configuration differs.
   std::string approx = "exact";
+  /// Zero-block gating. Unless kOff, the operands of half the layers (a draw of their own stream) get
+  /// many all-zero 4-bit blocks (each block cleared with probability 1/4, 1/2 or 3/4), which
+  /// random values rarely have; gated or not, a layer's data is the same.
+  ZeroGating zero_gating = ZeroGating::kOff;
 };
 
 struct ModeSummary {
@@ -37,6 +53,8 @@ struct ModeSummary {
   std::uint64_t layers = 0, exact = 0, failed = 0;
   std::string approx = "exact";  ///< the configuration ("exact", "c1", "skip=0x0013", "random")
   std::uint64_t blocks = 0;      ///< block products computed (CNT_BLK)
+  std::uint64_t zskip = 0;       ///< block products skipped by zero-block gating (CNT_ZSKIP)
+  std::uint64_t gated_layers = 0;  ///< layers run with MODE.ZGATE
   std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
   std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
   double seconds = 0;

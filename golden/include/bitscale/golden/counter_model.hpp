@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/regmap.hpp"
@@ -20,6 +21,7 @@ struct TileCounts {
   int k = 0, rows = 0, cols = 0;
   bool bias_en = false;
   Approx approx;  ///< MODE.BLKSKIP: CNT_BLK counts kept_blocks(approx, mode) per valid lane
+  bool zgate = false;  ///< MODE.ZGATE: CNT_BLK minus the zero-block skips, counted by count_zero_gating
 };
 
 /// Counter of the multiply-accumulates of a mode (regmap::kCntMac16, kCntMac8, kCntMac4).
@@ -43,5 +45,19 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j);
 CounterValues count_tile(const TileCounts& t);
 /// The same totals, edge by edge (O(K / lanes)): the definition count_tile must equal.
 CounterValues count_tile_edges(const TileCounts& t);
+
+// ---- Exact zero-block gating (MODE.ZGATE, docs/NUMERICS.md "Exact zero-block gating") ----
+
+/// Block pairs of the lane product a (x) w (B-bit values of mode m) that the mask keeps and ZGATE
+/// skips: (i, j) not in x.skip with block i of a or block j of w equal to 0000. The definition.
+int zero_gated_blocks(std::int32_t a, std::int32_t w, Mode m, Approx x);
+/// CNT_ZSKIP of a whole tile (t.rows x t.cols PEs, K = t.k) from its operand words: act[r] points
+/// to the ceil(K / lanes) packed words of row r, wgt[c] to those of column c (lanes past K in the
+/// last word are ignored). Factorised per word and block pair: rows x cols minus (rows with block
+/// I non-zero) x (columns with block J non-zero), O(words x (rows + cols)). 0 unless t.zgate.
+std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t* const> act,
+                              std::span<const std::uint16_t* const> wgt);
+/// Moves `zskip` block products from CNT_BLK (which counted every kept pair) to CNT_ZSKIP.
+void count_zero_gating(CounterValues& inc, std::uint64_t zskip);
 
 }  // namespace bitscale::golden

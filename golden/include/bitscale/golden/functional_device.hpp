@@ -29,6 +29,9 @@ class FunctionalDevice final : public driver::Device {
   driver::WaitResult wait(std::uint64_t max_cycles) override;
   /// `lines` scratchpad line accesses at once, as many edges.
   void count_lines(driver::BusOp op, std::uint64_t lines);
+  /// CNT_ZSKIP of the next tile to complete when it runs with MODE.ZGATE (the device keeps no
+  /// operands: the caller counts them, golden::tile_zero_skips); ignored for a tile without ZGATE.
+  void set_tile_zero_skips(std::uint64_t zskip) { tile_zskip_ = zskip; }
 
  private:
   DeviceParams p_;
@@ -36,6 +39,7 @@ class FunctionalDevice final : public driver::Device {
   CounterValues cnt_{};
   bool tile_pending_ = false;
   TileCounts tile_;
+  std::uint64_t tile_zskip_ = 0;
 };
 
 }  // namespace bitscale::golden
