@@ -23,12 +23,13 @@ namespace {
 
 struct CharacterizeCli {
   study::CharacterizeJob job;
+  driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
   bool progress = true;
 };
 
 int run_characterize(CharacterizeCli& o) {
   const study::CharacterizeJob& job = o.job;
-  o.job.factory = accelerator_factory();
+  o.job.factory = accelerator_factory(o.gating);
   Progress progress(o.progress);
   study::CharacterizeCallbacks cb;
   cb.warn = print_to_stderr;
@@ -76,6 +77,7 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
                     "Precision levels, increasing (4, 8, 16); Ax-BxP rungs too: <bits>c<N> (family member N on every\n"
                     "layer, e.g. 8c1) and 8s (the per-layer configuration of --approx-config), e.g. 8c1,8,16");
   add_array_backend_option(cmd, job.backend);
+  add_zero_gating_flag(cmd, o->gating);
   add_weight_fl_option(cmd, job.weight_fl);
   add_quantization_options(cmd, job.quantization);
   cmd->add_flag("--top5", job.top5, "Correct = top-5 (default: top-1)");

@@ -15,6 +15,7 @@ namespace {
 
 const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   auto job = std::make_shared<study::ClassifyJob>();
+  auto gating = std::make_shared<driver::Gating>(driver::Gating::kOff);
   auto* cmd = app.add_subcommand(
       "classify",
       "Classify one image: the float baseline (--backend float) or dynamic fixed point on the array through\n"
@@ -23,6 +24,7 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   add_model_option(cmd, job->data.model);
   cmd->add_option("--image", job->image, "JPEG image")->required();
   add_network_run_options(cmd, {job->backend, job->bits, job->weight_fl});
+  add_zero_gating_flag(cmd, *gating);
   add_quantization_options(cmd, job->quantization);
   add_calibration_options(cmd, {job->calib, job->calib_limit, &job->save_calib},
                           "Calibration: a JSON file (from --save-calib) or an image directory (default: the "
@@ -33,8 +35,8 @@ const RegisterCommand kClassify([](CLI::App& app) -> std::function<int()> {
   add_approx_options(
       cmd, job->approx_config, nullptr,
       "Apply this Ax-BxP configuration (axbxp_config.json of axbxp-search) on the array (docs/AXBXP.md)");
-  return [job]() {
-    job->factory = accelerator_factory();
+  return [job, gating]() {
+    job->factory = accelerator_factory(*gating);
     fmt::print("{}", study::classify_summary(study::run_classify(*job, print_to_stderr)));
     return 0;
   };

@@ -24,13 +24,14 @@ namespace {
 
 struct EvalCli {
   study::EvalJob job;
+  driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
   std::string out;  ///< results file ("": CSV on stdout)
   bool progress = true;
 };
 
 int run_eval(EvalCli& o) {
   study::EvalJob& job = o.job;
-  job.factory = accelerator_factory();
+  job.factory = accelerator_factory(o.gating);
   const bool shard = !job.shard.whole();
   // The per-image records beside the results file: a shard writes only them; without --shard,
   // existing ones (bitscale merge) are resumed and the rows written from them.
@@ -75,6 +76,7 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   add_model_option(cmd, job.data.model);
   add_images_option(cmd, job.data.images);
   add_network_run_options(cmd, {job.backend, job.bits, job.weight_fl});
+  add_zero_gating_flag(cmd, o->gating);
   add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--limit", job.limit, "Evaluate at most N images (0 = all)");
   add_jobs_option(cmd, job.jobs);

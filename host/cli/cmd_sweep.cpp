@@ -21,6 +21,7 @@ namespace {
 
 struct SweepCli {
   study::SweepJob job;
+  driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
   bool progress = true;
 };
 
@@ -31,7 +32,7 @@ std::optional<data::Half> parse_sweep_half(std::string_view name) {
 }
 
 int run_sweep(SweepCli& o) {
-  o.job.factory = accelerator_factory();
+  o.job.factory = accelerator_factory(o.gating);
   Progress progress(o.progress);
   study::SweepCallbacks cb;
   cb.warn = print_to_stderr;
@@ -88,6 +89,7 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--energy-model", job.energy_model, study::parse_energy_model, {"mac", "memory"},
                     "mac (MACs only, the paper's model) or memory (+ scratchpads, off-chip; docs/ENERGY.md)", "mac");
   add_array_backend_option(cmd, job.backend);
+  add_zero_gating_flag(cmd, o->gating);
   add_weight_fl_option(cmd, job.weight_fl);
   add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--confirm-rtl", job.confirm_rtl,

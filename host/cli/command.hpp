@@ -32,8 +32,13 @@ struct RegisterCommand {
 
 /// Accelerators of the array back-ends from the driver's factory (the study library does not
 /// link the back-ends).
-inline study::AcceleratorFactory accelerator_factory() {
-  return [](driver::Backend b) { return driver::make_accelerator(b); };
+/// With driver::Gating::kZeroBlocks, every layer runs with exact zero-block gating (MODE.ZGATE).
+inline study::AcceleratorFactory accelerator_factory(driver::Gating gating = driver::Gating::kOff) {
+  return [gating](driver::Backend b) {
+    driver::DeviceOptions opts;
+    opts.gating = gating;
+    return driver::make_accelerator(b, opts);
+  };
 }
 
 /// Prints a message of a library call on its own line of stderr.

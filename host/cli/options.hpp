@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bitscale/driver/accelerator.hpp"
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/shard.hpp"
@@ -220,4 +221,15 @@ inline void add_approx_options(CLI::App* cmd, std::string& config, quant::Approx
   }
 }
 
+}  // namespace bitscale::cli
+
+namespace bitscale::cli {
+/// --zero-gating: exact zero-block gating (MODE.ZGATE) on the array back-ends; outputs do not change,
+/// CNT_BLK / CNT_ZSKIP and the MAC energy do (docs/NUMERICS.md, docs/ENERGY.md).
+inline CLI::Option* add_zero_gating_flag(CLI::App* cmd, driver::Gating& gating) {
+  return cmd->add_flag_callback(
+      "--zero-gating", [&gating] { gating = driver::Gating::kZeroBlocks; },
+      "Exact zero-block gating in the array (MODE.ZGATE): block products of an all-zero 4-bit operand block\n"
+      "are not computed (counted in CNT_ZSKIP, priced as skipped); outputs are unchanged");
+}
 }  // namespace bitscale::cli

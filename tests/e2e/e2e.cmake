@@ -188,3 +188,19 @@ foreach(spec
            COMMAND sh -c "out=$($<TARGET_FILE:bitscale> ${opts} 2>&1) && { echo \"accepted: $out\"; exit 1; }; echo \"$out\" | grep -qF -- \"${msg}\" || { echo \"$out\"; exit 1; }")
   set_tests_properties(cli_axbxp_rung_refuses_${name} PROPERTIES LABELS e2e)
 endforeach()
+
+# Exact zero-block gating (MODE.ZGATE, docs/NUMERICS.md) on real images of the embedded default:
+# the RTL with gating equals the golden back-end in every MAC layer output and every counter
+# (CNT_ZSKIP included, non-zero), and the predictions equal those of the ungated golden run
+# (the CSV columns up to mac4; blk and energy_pj differ by design).
+if(BITSCALE_RTL)
+  foreach(bits 4 8 16)
+    set(zg ${CMAKE_BINARY_DIR}/e2e_zgate_${bits})
+    add_test(NAME zero_gating_rtl_vs_golden_2_images_${bits}bit
+             COMMAND sh -c "rm -f ${zg}_*; $<TARGET_FILE:bitscale> eval --compare-backends --zero-gating --bits ${bits} --limit 2 --no-progress --out ${zg}_on.csv || exit 1; grep -q '\"zskip\":[1-9]' ${zg}_on.csv.records.jsonl || { echo 'no block product skipped'; exit 1; }; $<TARGET_FILE:bitscale> eval --backend golden --bits ${bits} --limit 2 --no-progress --out ${zg}_off.csv >/dev/null || exit 1; cut -d, -f1-20 ${zg}_on.csv >${zg}_on.cut; cut -d, -f1-20 ${zg}_off.csv >${zg}_off.cut; cmp ${zg}_on.cut ${zg}_off.cut && echo 'gated predictions equal the ungated ones'"
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(zero_gating_rtl_vs_golden_2_images_${bits}bit PROPERTIES
+                         LABELS "rtl;e2e" TIMEOUT 400
+                         PASS_REGULAR_EXPRESSION "gated predictions equal the ungated ones")
+  endforeach()
+endif()

@@ -173,7 +173,9 @@ EnergyTable energy_table(const std::string& path, EnergyModel model) {
 }
 
 std::uint64_t skipped_blocks(const driver::Counters& c) {
-  if (c.blk == 0) return 0;
+  // CNT_BLK = 0: records made before the counter existed (exact), unless zero-block gating skipped
+  // every block product (CNT_ZSKIP counts them; CNT_BLK counts only those computed).
+  if (c.blk == 0 && c.zskip == 0) return 0;
   std::uint64_t all = 0;
   for (const golden::Mode m : {golden::Mode::k16, golden::Mode::k8, golden::Mode::k4}) {
     const auto nb = static_cast<std::uint64_t>(golden::blocks(m));

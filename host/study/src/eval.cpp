@@ -208,8 +208,8 @@ std::string eval_record_line(const EvalRow& r) {
       const auto& c = *p.counters;
       o += fmt::format(
           ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
-          "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{}}}",
-          c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk);
+          "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
+          c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
     }
   }
   if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
@@ -253,6 +253,7 @@ EvalRow parse_eval_record(std::string_view line, const std::string& source, std:
         k.spad_wr = c->at("spad_wr").get<std::uint64_t>();
         k.tiles = c->at("tiles").get<std::uint64_t>();
         k.blk = c->at("blk").get<std::uint64_t>();
+        k.zskip = c->contains("zskip") ? c->at("zskip").get<std::uint64_t>() : 0;  // absent in older records
         p.counters = k;
       }
       r.pred = std::move(p);

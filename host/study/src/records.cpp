@@ -78,8 +78,8 @@ std::string run_json(const RunRecord& r) {
     const auto& c = *r.counters;
     o += fmt::format(
         ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
-        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{}}}",
-        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk);
+        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
+        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
   }
   if (r.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *r.offchip_bytes);
   return o + "}";
@@ -109,6 +109,7 @@ RunRecord parse_run(const Json& j, const std::string& where) {
     k.spad_wr = g.u64("spad_wr");
     k.tiles = g.u64("tiles");
     k.blk = c->contains("blk") ? g.u64("blk") : 0;  // block products (CNT_BLK); absent in older records
+    k.zskip = c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
     r.counters = k;
   }
   if (j.contains("offchip_bytes")) r.offchip_bytes = f.u64("offchip_bytes");
