@@ -416,12 +416,12 @@ struct Accelerator::RunState {
   const golden::Layer& layer;
   TilePlan plan;
   std::optional<Im2col> im2col;  ///< device back-ends, and the functional one with zero-block gating
+  golden::PackedTensor& out;
+  Where where;
   /// Functional back-end with zero-block gating: the im2col rows of the current m-tile (kw_line
   /// words each), for golden::tile_zero_skips.
   std::vector<std::uint16_t> zg_rows;
   int zg_group = -1, zg_m0 = -1;
-  golden::PackedTensor& out;
-  Where where;
 
   [[nodiscard]] const GroupPlan& group(const PlannedTile& t) const {
     return plan.groups[static_cast<std::size_t>(t.group)];
@@ -469,7 +469,6 @@ void Accelerator::write_layer_config(const golden::Layer& layer) {
   // The mode and the layer's Ax-BxP configuration share the MODE register: one write per layer.
   write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(layer.approx.skip) |
                              rm::kModeZgateField.of(gating_ == Gating::kZeroBlocks ? 1 : 0));
-| rm::kModeBlkskipField.of(layer.approx.skip));
   write_cfg(rm::kRegK, rm::kKField.of(static_cast<std::uint64_t>(layer.shape.k())));
   write_cfg(rm::kRegOUT_CFG, out_cfg);
   if (layer.out.clamp) write_cfg(rm::kRegCLAMP_HI, rm::kClampHiField.of(static_cast<std::uint16_t>(clamp_hi)));
@@ -634,7 +633,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
-  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, out, {}};
+  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, out, {}, {}, -1, -1};
   // The functional back-end computes the data with the reference kernels; the steps then
   // only keep the counters.
   if (functional_ != nullptr) {
