@@ -468,7 +468,7 @@ void Accelerator::write_layer_config(const golden::Layer& layer) {
       std::clamp<std::int32_t>(layer.out.clamp_hi, golden::min_value(mode), golden::max_value(mode));
   // The mode and the layer's Ax-BxP configuration share the MODE register: one write per layer.
   write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(layer.approx.skip) |
-                             rm::kModeZgateField.of(gating_ == Gating::kZeroBlocks ? 1 : 0));
+                              rm::kModeZgateField.of(gating_ == Gating::kZeroBlocks ? 1 : 0));
   write_cfg(rm::kRegK, rm::kKField.of(static_cast<std::uint64_t>(layer.shape.k())));
   write_cfg(rm::kRegOUT_CFG, out_cfg);
   if (layer.out.clamp) write_cfg(rm::kRegCLAMP_HI, rm::kClampHiField.of(static_cast<std::uint16_t>(clamp_hi)));
@@ -573,11 +573,13 @@ void Accelerator::count_functional_zero_skips(RunState& st, const PlannedTile& t
     st.zg_m0 = t.m0;
   }
   std::vector<const std::uint16_t*> act(static_cast<std::size_t>(t.rows)), wgt(static_cast<std::size_t>(t.cols));
-  for (int r = 0; r < t.rows; ++r) act[static_cast<std::size_t>(r)] = st.zg_rows.data() + static_cast<std::ptrdiff_t>(r) * kwl;
+  for (int r = 0; r < t.rows; ++r)
+    act[static_cast<std::size_t>(r)] = st.zg_rows.data() + static_cast<std::ptrdiff_t>(r) * kwl;
   const GroupPlan& gp = st.group(t);
   const int n_group = st.layer.shape.out_c / st.layer.shape.groups;
   for (int c = 0; c < t.cols; ++c) {
-    const std::size_t ch = static_cast<std::size_t>(t.group) * n_group + static_cast<std::size_t>(gp.order[static_cast<std::size_t>(t.pos + c)]);
+    const std::size_t ch = static_cast<std::size_t>(t.group) * n_group +
+                           static_cast<std::size_t>(gp.order[static_cast<std::size_t>(t.pos + c)]);
     wgt[static_cast<std::size_t>(c)] = st.pl.wpacked.data() + ch * static_cast<std::size_t>(kwl);
   }
   golden::TileCounts tc;

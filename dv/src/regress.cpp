@@ -198,7 +198,8 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           sb.compare("functional counters", dfast, drtl, counters);
           sb.compare("MAC counter", "macs", macs, dgold.macs(mode));
           sb.compare("block counter", "blk",
-                     macs * static_cast<std::uint64_t>(golden::kept_blocks(rc.layer.approx, mode)), dgold.blk + dgold.zskip);
+                     macs * static_cast<std::uint64_t>(golden::kept_blocks(rc.layer.approx, mode)),
+                     dgold.blk + dgold.zskip);
           if (!gated) sb.compare("zero-block counter", "zskip", 0, dgold.zskip);
           sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
           result.coverage.sample(rc, ref, drtl);
@@ -208,8 +209,7 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
             problem = fmt::format("{}{}{}{} [{}]{}", to_string(rc.kind),
                                   rc.layer.channel_shift.empty() ? "" : " (per-channel shifts)",
                                   rc.layer.approx.exact() ? "" : " Ax-BxP " + golden::to_string(rc.layer.approx),
-                                  gated ? " zero-gated" : "",
-                                  rc.layer.shape.to_string(), problems(sb));
+                                  gated ? " zero-gated" : "", rc.layer.shape.to_string(), problems(sb));
           }
           sum.macs += drtl.macs(mode);
           sum.blocks += drtl.blk;
@@ -226,16 +226,16 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
             const std::string geometry_opt =
                 opts.rows != 0 ? fmt::format(" --geometry {}x{}", opts.rows, opts.cols) : std::string();
             const std::string zgate_opt = opts.zero_gating == ZeroGating::kOff
-                                                  ? std::string()
-                                                  : fmt::format(" --zero-gating {}", to_string(opts.zero_gating));
+                                              ? std::string()
+                                              : fmt::format(" --zero-gating {}", to_string(opts.zero_gating));
             const std::string approx_opt =
                 run.label == "exact" ? std::string()
                                      : fmt::format(" --approx {}", run.cfg ? run.label : std::string("random"));
             sum.reports.push_back(fmt::format(
                 "  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {}{} "
                 "--first {} --count 1{}{}): {}",
-                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, geometry_opt, zgate_opt,
-                problem));
+                golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, geometry_opt,
+                zgate_opt, problem));
             if (observer.mismatch) observer.mismatch(sum.reports.back());
           }
         }
@@ -257,10 +257,10 @@ std::string summary_line(const ModeSummary& s) {
   const std::string approx = s.approx == "exact" ? std::string()
                                                  : fmt::format(" Ax-BxP {} ({:.2f} M block products)", s.approx,
                                                                static_cast<double>(s.blocks) / 1e6);
-  const std::string zgate =
-      s.gated_layers == 0 ? std::string()
-                          : fmt::format(", {} layers zero-gated ({:.2f} M block products skipped)", s.gated_layers,
-                                        static_cast<double>(s.zskip) / 1e6);
+  const std::string zgate = s.gated_layers == 0
+                                ? std::string()
+                                : fmt::format(", {} layers zero-gated ({:.2f} M block products skipped)",
+                                              s.gated_layers, static_cast<double>(s.zskip) / 1e6);
   return fmt::format(
       "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
       "equal), {} mismatching; "

@@ -107,7 +107,7 @@ std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t
   const auto kw = static_cast<std::size_t>(packed_words(static_cast<std::size_t>(t.k), t.mode));
   // Nibble positions of the word (0 .. 3); lane l uses nibbles l * nb .. l * nb + nb - 1.
   const auto count_nonzero = [](std::span<const std::uint16_t* const> vecs, std::size_t n, std::size_t w,
-                                  std::array<std::uint64_t, 4>& nz) {
+                                std::array<std::uint64_t, 4>& nz) {
     nz = {};
     for (std::size_t v = 0; v < n; ++v) {
       const std::uint16_t word = vecs[v][w];
@@ -124,7 +124,8 @@ std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t
       for (int i = 0; i < nb; ++i) {
         for (int j = 0; j < nb; ++j) {
           if (t.approx.skips(i, j)) continue;
-          skips += rows * cols - nz_a[static_cast<std::size_t>(l * nb + i)] * nz_w[static_cast<std::size_t>(l * nb + j)];
+          skips +=
+              rows * cols - nz_a[static_cast<std::size_t>(l * nb + i)] * nz_w[static_cast<std::size_t>(l * nb + j)];
         }
       }
     }

@@ -25,7 +25,7 @@ namespace {
 struct EvalCli {
   study::EvalJob job;
   driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
-  std::string out;  ///< results file ("": CSV on stdout)
+  std::string out;                               ///< results file ("": CSV on stdout)
   bool progress = true;
 };
 

@@ -76,7 +76,8 @@ TEST(RtlZeroGating, OneTileCountedByHand) {
   layer.shape.out_c = 1;
   layer.weights = {0x21, 0x40};
   layer.out.shift = 0;
-  const golden::PackedTensor in = golden::PackedTensor::from_values(1, 2, 2, Mode::k8, std::vector<int>{5, 0x30, 0, 0x11});
+  const golden::PackedTensor in =
+      golden::PackedTensor::from_values(1, 2, 2, Mode::k8, std::vector<int>{5, 0x30, 0, 0x11});
   auto acc = driver::make_accelerator(driver::Backend::kRtl);
   acc->set_gating(driver::Gating::kZeroBlocks);
   const driver::Counters c0 = acc->counters();

@@ -109,7 +109,8 @@ RunRecord parse_run(const Json& j, const std::string& where) {
     k.spad_wr = g.u64("spad_wr");
     k.tiles = g.u64("tiles");
     k.blk = c->contains("blk") ? g.u64("blk") : 0;  // block products (CNT_BLK); absent in older records
-    k.zskip = c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
+    k.zskip =
+        c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
     r.counters = k;
   }
   if (j.contains("offchip_bytes")) r.offchip_bytes = f.u64("offchip_bytes");

@@ -51,9 +51,9 @@ struct RegressOptions {
 struct ModeSummary {
   golden::Mode mode = golden::Mode::k16;
   std::uint64_t layers = 0, exact = 0, failed = 0;
-  std::string approx = "exact";  ///< the configuration ("exact", "c1", "skip=0x0013", "random")
-  std::uint64_t blocks = 0;      ///< block products computed (CNT_BLK)
-  std::uint64_t zskip = 0;       ///< block products skipped by zero-block gating (CNT_ZSKIP)
+  std::string approx = "exact";    ///< the configuration ("exact", "c1", "skip=0x0013", "random")
+  std::uint64_t blocks = 0;        ///< block products computed (CNT_BLK)
+  std::uint64_t zskip = 0;         ///< block products skipped by zero-block gating (CNT_ZSKIP)
   std::uint64_t gated_layers = 0;  ///< layers run with MODE.ZGATE
   std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
   std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
