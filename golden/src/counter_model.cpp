@@ -1,6 +1,11 @@
 #include "bitscale/golden/counter_model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <stdexcept>
+
+#include "bitscale/golden/group_code.hpp"
 
 namespace bitscale::golden {
 
@@ -86,6 +91,20 @@ CounterValues count_tile_edges(const TileCounts& t) {
     count_tile_edge(inc, t, j);
   }
   return inc;
+}
+
+}  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+int output_group_width(std::span<const std::int32_t> outputs) { return dpred::group_width(outputs); }
+
+void count_group_widths(CounterValues& inc, std::span<const std::uint8_t> widths) {
+  static_assert(rm::kCntGw16 == rm::kCntGw1 + 15, "CNT_GW1 .. CNT_GW16 are consecutive");
+  for (const std::uint8_t w : widths) {
+    if (w < 1 || w > 16) throw std::invalid_argument(fmt::format("count_group_widths: width {} outside 1 .. 16", w));
+    inc[rm::kCntGw1 + w - 1u] += 1;
+  }
 }
 
 }  // namespace bitscale::golden

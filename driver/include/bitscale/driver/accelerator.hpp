@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,24 @@ struct Counters {
   [[nodiscard]] std::uint64_t macs_total() const { return mac16 + mac8 + mac4; }
   friend Counters operator-(const Counters& a, const Counters& b);
   friend bool operator==(const Counters&, const Counters&) = default;
+};
+
+/// Whether run() reads back the group widths of the outputs (docs/NUMERICS.md, "Group-width detector").
+enum class GroupWidthReadback : std::uint8_t {
+  kOff,  ///< default: no extra bus access (the bus cycle counts of a run do not change)
+  kOn,   ///< after each tile, one bus read of the header line of each active output row
+};
+
+/// The group widths of a layer's outputs, as the detector reports them: one per output group =
+/// one output row of a tile = the channels of one n-tile (up to Cols channels of one conv group; 16
+/// consecutive channels at the default geometry without per-channel shifts) at one output pixel.
+struct LayerGroupWidths {
+  int pixels = 0;            ///< output pixels (out_h x out_w)
+  int groups_per_pixel = 0;  ///< n-tiles over all conv groups (conv group g's n-tiles follow those of g - 1)
+  std::vector<std::uint8_t> width;  ///< [pixel * groups_per_pixel + group], 1 .. B
+  /// Groups of each width: entry w - 1 counts width w (1 .. 16), as CNT_GW1 .. CNT_GW16.
+  [[nodiscard]] std::array<std::uint64_t, 16> histogram() const;
+  friend bool operator==(const LayerGroupWidths&, const LayerGroupWidths&) = default;
 };
 
 /// A device error (refused START, bus error, watchdog) with what was being done.
@@ -90,6 +109,12 @@ class Accelerator {
   /// cycles raises AcceleratorError.
   void set_watchdog_slack(std::uint64_t cycles) { watchdog_slack_ = cycles; }
 
+  /// Group-width read-back of the following runs (default kOff).
+  void set_group_width_readback(GroupWidthReadback g) { gw_readback_ = g; }
+  [[nodiscard]] GroupWidthReadback group_width_readback() const { return gw_readback_; }
+  /// The group widths of the last run() with read-back on (empty otherwise: no pixels).
+  [[nodiscard]] const LayerGroupWidths& group_widths() const { return gw_; }
+
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
   [[nodiscard]] std::uint64_t read_reg(std::uint32_t index);
@@ -117,14 +142,21 @@ class Accelerator {
   void load_activations(RunState& st, const PlannedTile& t);
   void run_tile(RunState& st, const PlannedTile& t);
   void read_outputs(RunState& st, const PlannedTile& t);
+  /// The group widths of tile t from the outputs already computed (functional back-end).
+  [[nodiscard]] std::vector<std::uint8_t> tile_widths(const RunState& st, const PlannedTile& t) const;
+  /// Stores the widths of tile t's rows in gw_.
+  void store_widths(const RunState& st, const PlannedTile& t, std::span<const std::uint8_t> widths);
 
   std::unique_ptr<Device> owned_;
   Device* dev_ = nullptr;
   golden::FunctionalDevice* functional_ = nullptr;  ///< the functional back-end's device, else nullptr
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
-  /// Last value written to each register index below kShadowRegs (valid where the bit is set).
-  static constexpr std::uint32_t kShadowRegs = regmap::kRegCntLast + 1;
+  GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
+  LayerGroupWidths gw_;
+  /// Last value written to each register index below kShadowRegs (valid where the bit is set):
+  /// the configuration registers, all below the counters.
+  static constexpr std::uint32_t kShadowRegs = regmap::kRegCntFirst;
   static_assert(kShadowRegs <= 32, "shadow_valid_ has one bit per register");
   std::array<std::uint64_t, kShadowRegs> shadow_{};
   /// Why the device could not be recovered after an error ("" while it is usable): run() refuses.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/regmap.hpp"
@@ -43,5 +44,13 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j);
 CounterValues count_tile(const TileCounts& t);
 /// The same totals, edge by edge (O(K / lanes)): the definition count_tile must equal.
 CounterValues count_tile_edges(const TileCounts& t);
+
+/// Group-width detector (docs/NUMERICS.md, "Group-width detector"): the width of one output row of a
+/// tile, the largest min_width (golden::dpred) of its outputs as written (`outputs`: the values of
+/// its active columns, each the B-bit output read back as a signed value).
+int output_group_width(std::span<const std::int32_t> outputs);
+/// The output groups (active rows) of a completed tile, by width: CNT_GW<w> += rows of width w
+/// (1 .. 16), at the tile's last edge, with TILES.
+void count_group_widths(CounterValues& inc, std::span<const std::uint8_t> widths);
 
 }  // namespace bitscale::golden

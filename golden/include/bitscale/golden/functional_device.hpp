@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "bitscale/driver/device.hpp"
 #include "bitscale/golden/counter_model.hpp"
@@ -29,6 +31,9 @@ class FunctionalDevice final : public driver::Device {
   driver::WaitResult wait(std::uint64_t max_cycles) override;
   /// `lines` scratchpad line accesses at once, as many edges.
   void count_lines(driver::BusOp op, std::uint64_t lines);
+  /// The group widths of the started tile's active rows (computed by the driver from the outputs
+  /// it already has, golden::output_group_width): counted in CNT_GW* when the tile completes.
+  void set_group_widths(std::span<const std::uint8_t> widths);
 
  private:
   DeviceParams p_;
@@ -36,6 +41,7 @@ class FunctionalDevice final : public driver::Device {
   CounterValues cnt_{};
   bool tile_pending_ = false;
   TileCounts tile_;
+  std::vector<std::uint8_t> tile_widths_;  ///< group widths of the pending tile
 };
 
 }  // namespace bitscale::golden
