@@ -131,7 +131,9 @@ TEST(GroupWidthDetector, ReadBackWidthsAndCountersEqualReferenceGroups) {
         std::uint64_t groups = 0;
         for (std::size_t w = 0; w < 16; ++w) {
           groups += gw_counters(d)[w];
-          if (static_cast<int>(w) >= golden::bits(mode)) EXPECT_EQ(gw_counters(d)[w], 0u) << "width " << w + 1;
+          if (static_cast<int>(w) >= golden::bits(mode)) {
+            EXPECT_EQ(gw_counters(d)[w], 0u) << "width " << w + 1;
+          }
         }
         EXPECT_EQ(groups, static_cast<std::uint64_t>(expect.pixels * expect.groups_per_pixel));
       }
