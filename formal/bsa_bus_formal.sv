@@ -4,12 +4,12 @@
 // (bsa_csr) wired as in bsa_top, at the default geometry (16 x 16, 8192-word activation and weight
 // banks, 256 bias entries), against the address map of rtl/bsa_regs.def / docs/REGISTERS.md
 // written here from its numbers: region = addr[23:20], bank = addr[19:12], line = addr[11:0];
-//   region 0 (CSR), bank 0: register index = line; unmapped (> 0x1A) -> ERR_BUS_ADDR, a write to a
-//     read-only register (ID, HWCFG, HWCFG2, counters 0x10 .. 0x1A) -> ERR_BUS_RO, a write to a
+//   region 0 (CSR), bank 0: register index = line; unmapped (> 0x2A) -> ERR_BUS_ADDR, a write to a
+//     read-only register (ID, HWCFG, HWCFG2, counters 0x10 .. 0x2A) -> ERR_BUS_RO, a write to a
 //     configuration register (rw: 0x05 .. 0x0F) while busy -> ERR_BUS_BUSY (CTRL and STATUS
 //     writes are never refused);
 //   region 1 (ACT): bank < 16, line < 2048; region 2 (WGT): bank < 16, line < 2048; region 3
-//     (BIAS): bank < 16, line < 128; region 4 (OUT): bank < 16, line < 4; anything else (other
+//     (BIAS): bank < 16, line < 128; region 4 (OUT): bank < 16, line < 5 (4 output lines, line 4 the group-width header); anything else (other
 //     regions, CSR banks != 0, banks or lines out of range) -> ERR_BUS_ADDR; a write to OUT ->
 //     ERR_BUS_RO; a legal scratchpad access while busy -> ERR_BUS_BUSY (checked in this order).
 // For every access, busy or not (BUSY is a free input here), fail_o = 0 states: the error flag
@@ -58,7 +58,7 @@ module bsa_bus_formal
     .start_code_i(8'd0), .tile_done_i(1'b0), .bus_err_i(err), .bus_code_i(code), .mode_o(),
     .blk_skip_o(), .zgate_o(), .k_o(), .rows_act_o(), .cols_act_o(), .act_base_o(), .wgt_base_o(),
     .bias_base_o(), .shift_o(), .bias_en_o(), .relu_o(), .clamp_en_o(), .clamp_hi_o(), .done_o(),
-    .err_o(), .irq_o(), .array_i(1'b0), .mac_inc_i(20'd0), .blk_inc_i(32'd0),
+    .err_o(), .irq_o(), .array_i(1'b0), .mac_inc_i(20'd0), .blk_inc_i(32'd0), .gw_inc_i('0),
     .rd_words_i(16'd0), .wr_words_i(16'd0), .zskip_inc_i(32'd0)
   );
 
@@ -75,14 +75,14 @@ module bsa_bus_formal
   assign s_act    = s_region == 4'd1 && s_bank < 8'd16 && s_line < 12'd2048;
   assign s_wgt    = s_region == 4'd2 && s_bank < 8'd16 && s_line < 12'd2048;
   assign s_bias   = s_region == 4'd3 && s_bank < 8'd16 && s_line < 12'd128;
-  assign s_out    = s_region == 4'd4 && s_bank < 8'd16 && s_line < 12'd4;
-  assign s_ro     = s_line <= 12'h02 || (s_line >= 12'h10 && s_line <= 12'h1A);
+  assign s_out    = s_region == 4'd4 && s_bank < 8'd16 && s_line < 12'd5;
+  assign s_ro     = s_line <= 12'h02 || (s_line >= 12'h10 && s_line <= 12'h2A);
   assign s_rw     = s_line >= 12'h05 && s_line <= 12'h0F;
 
   always_comb begin
     s_code = 8'd0;
     if (s_csr) begin
-      if (s_line > 12'h1A)               s_code = 8'd7;   // ERR_BUS_ADDR
+      if (s_line > 12'h2A)               s_code = 8'd7;   // ERR_BUS_ADDR
       else if (we_i && s_ro)             s_code = 8'd9;   // ERR_BUS_RO
       else if (we_i && s_rw && busy_i)   s_code = 8'd8;   // ERR_BUS_BUSY
     end else begin

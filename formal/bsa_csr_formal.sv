@@ -58,7 +58,7 @@ module bsa_csr_formal
     .bus_code_i, .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act),
     .act_base_o(act_base), .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift),
     .bias_en_o(bias_en), .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi),
-    .done_o(done), .err_o(err), .irq_o(irq), .array_i, .mac_inc_i, .blk_inc_i, .rd_words_i, .wr_words_i,
+    .done_o(done), .err_o(err), .irq_o(irq), .array_i, .mac_inc_i, .blk_inc_i, .gw_inc_i('0), .rd_words_i, .wr_words_i,
     .zskip_inc_i
   );
 

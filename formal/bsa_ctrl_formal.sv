@@ -51,7 +51,7 @@ module bsa_ctrl_formal
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
     .busy_i(busy), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
     .start_code_i(start_code), .tile_done_i(tile_done), .bus_err_i, .bus_code_i, .mode_o(mode),
-    .blk_skip_o(blk_skip), .zgate_o(zgate), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc),
+    .blk_skip_o(blk_skip), .zgate_o(zgate), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc), .gw_inc_i('0),
     .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base),
     .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en),
     .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi), .done_o(done), .err_o(err),

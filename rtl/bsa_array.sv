@@ -36,7 +36,8 @@ module bsa_array
   // zero-block gating (MODE.ZGATE): rows / columns whose operand block i is non-zero, count i at
   // [9*i +: 9] (0 without ZGATE), for CNT_BLK and CNT_ZSKIP (bsa_ctrl)
   output logic [4*9-1:0]                    a_nzc_o,
-  output logic [4*9-1:0]                    w_nzc_o
+  output logic [4*9-1:0]                    w_nzc_o,
+  output logic [Rows*OUT_HDR_GW_W-1:0]      row_gw_o   // width of row r (1 .. B) at [OUT_HDR_GW_W*r +:]
 );
 
   localparam int unsigned RowW = Cols * WORD_W;  // bits of one packed output row
@@ -143,6 +144,44 @@ module bsa_array
         end
       end
     end
+  end
+
+  // Group-width detector (docs/NUMERICS.md, "Group-width detector"): the width of row r is the
+  // largest minimal two's-complement width of its outputs as written (the low B bits, signed).
+  // Leading-sign detection: bit i of d is set when bit i of an output differs from its sign bit;
+  // the OR over the row's outputs has its highest set bit at width - 2 (none set: width 1).
+  // Outputs of inactive columns are 0 and set no bit.
+  for (genvar r = 0; r < Rows; r++) begin : g_gw
+    logic [14:0] d [Cols];
+    logic [14:0] d_row;
+    logic [OUT_HDR_GW_W-1:0] gw;
+
+    for (genvar c = 0; c < Cols; c++) begin : g_col
+      logic [15:0] x;  // the output as written, sign-extended from B bits
+      always_comb begin
+        unique case (mode_i)
+          MODE_16: x = y[r][c];
+          MODE_8:  x = {{8{y[r][c][7]}}, y[r][c][7:0]};
+          default: x = {{12{y[r][c][3]}}, y[r][c][3:0]};
+        endcase
+      end
+      assign d[c] = x[14:0] ^ {15{x[15]}};
+    end
+
+    always_comb begin
+      d_row = '0;
+      for (int unsigned c = 0; c < Cols; c++) begin
+        d_row = d_row | d[c];
+      end
+      gw = OUT_HDR_GW_W'(1);
+      for (int unsigned i = 0; i < 15; i++) begin
+        if (d_row[i]) begin
+          gw = OUT_HDR_GW_W'(i + 2);
+        end
+      end
+    end
+
+    assign row_gw_o[OUT_HDR_GW_W*r +: OUT_HDR_GW_W] = gw;
   end
 
 endmodule

@@ -15,7 +15,7 @@ module bsa_bus
   parameter int unsigned ActLines  = DEFAULT_ACT_WORDS / LINE_WORDS,
   parameter int unsigned WgtLines  = DEFAULT_WGT_WORDS / LINE_WORDS,
   parameter int unsigned BiasLines = DEFAULT_BIAS_ENTRIES / LINE_BIAS,
-  parameter int unsigned OutLines  = DEFAULT_COLS / LINE_WORDS
+  parameter int unsigned OutLines  = DEFAULT_COLS / LINE_WORDS  // output lines per bank; line OutLines is the header
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -61,7 +61,7 @@ module bsa_bus
   assign is_act    = (32'(region) == REGION_ACT)  && (32'(bank_o) < Rows) && (32'(line_o) < ActLines);
   assign is_wgt    = (32'(region) == REGION_WGT)  && (32'(bank_o) < Cols) && (32'(line_o) < WgtLines);
   assign is_bias   = (32'(region) == REGION_BIAS) && (32'(bank_o) < Cols) && (32'(line_o) < BiasLines);
-  assign is_out    = (32'(region) == REGION_OUT)  && (32'(bank_o) < Rows) && (32'(line_o) < OutLines);
+  assign is_out    = (32'(region) == REGION_OUT)  && (32'(bank_o) < Rows) && (32'(line_o) <= OutLines);  // + header line
 
   always_comb begin
     code_o = ERR_W'(ERR_NONE);

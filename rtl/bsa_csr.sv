@@ -54,6 +54,7 @@ module bsa_csr
   input  logic                         array_i,
   input  logic [19:0]                  mac_inc_i,
   input  logic [31:0]                  blk_inc_i,
+  input  logic [16*9-1:0]               gw_inc_i,     // output groups of width w written: [9*(w-1) +: 9]
   input  logic [15:0]                  rd_words_i,
   input  logic [15:0]                  wr_words_i,
   input  logic [31:0]                  zskip_inc_i
@@ -201,6 +202,9 @@ module bsa_csr
     cnt_d[CNT_TILES]   = cnt_q[CNT_TILES] + 64'(tile_done_i);
     cnt_d[CNT_BLK]     = cnt_q[CNT_BLK] + 64'(blk_inc_i);
     cnt_d[CNT_ZSKIP]   = cnt_q[CNT_ZSKIP] + 64'(zskip_inc_i);
+    for (int unsigned w = 0; w < 16; w++) begin  // CNT_GW1 .. CNT_GW16 are consecutive
+      cnt_d[CNT_GW1 + w] = cnt_q[CNT_GW1 + w] + 64'(gw_inc_i[9*w +: 9]);
+    end
     if (clear) begin
       for (int unsigned i = 0; i < NUM_CNT; i++) begin
         cnt_d[i] = '0;

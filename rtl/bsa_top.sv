@@ -35,7 +35,7 @@ module bsa_top
   localparam int unsigned ActAW     = $clog2(ActLines);
   localparam int unsigned WgtAW     = $clog2(WgtLines);
   localparam int unsigned BiasAW    = $clog2(BiasLines);
-  localparam int unsigned OutAW     = (OutLines > 1) ? $clog2(OutLines) : 1;
+  localparam int unsigned OutAW     = $clog2(OutLines + 1);  // output lines and the header line
 
   // ---- bus decode ----
   logic [7:0]       bank;
@@ -98,6 +98,7 @@ module bsa_top
   logic               array_en;
   logic [19:0]        mac_inc;
   logic [31:0]        blk_inc;
+  logic [16*9-1:0]     gw_inc;  // output groups of width w written this edge at [9*(w-1) +: 9]
   logic [15:0]        blk_skip, blk_en;
   logic               zgate;
   logic [31:0]        zskip_inc;
@@ -147,6 +148,7 @@ module bsa_top
     .array_i      (array_en),
     .mac_inc_i    (mac_inc),
     .blk_inc_i    (blk_inc),
+    .gw_inc_i     (gw_inc),
     .rd_words_i   (rd_words),
     .wr_words_i   (wr_words),
     .zskip_inc_i  (zskip_inc)
@@ -264,6 +266,7 @@ module bsa_top
 
   // ---- PE array ----
   logic [Rows*Cols*WORD_W-1:0] out_row;
+  logic [Rows*OUT_HDR_GW_W-1:0] row_gw;
 
   bsa_array #(
     .Rows (Rows),
@@ -288,8 +291,23 @@ module bsa_top
     .clamp_hi_i   (clamp_hi),
     .out_row_o    (out_row),
     .a_nzc_o      (a_nzc),
-    .w_nzc_o      (w_nzc)
+    .w_nzc_o      (w_nzc),
+    .row_gw_o     (row_gw)
   );
+
+  // ---- group-width histogram: CNT_GW1 .. CNT_GW16 count the active rows of each width ----
+  always_comb begin
+    gw_inc = '0;
+    if (out_en) begin
+      for (int unsigned r = 0; r < Rows; r++) begin
+        for (int unsigned w = 1; w <= 16; w++) begin
+          if (9'(r) < rows_act && 32'(row_gw[OUT_HDR_GW_W*r +: OUT_HDR_GW_W]) == w) begin
+            gw_inc[9*(w-1) +: 9] = gw_inc[9*(w-1) +: 9] + 9'd1;
+          end
+        end
+      end
+    end
+  end
 
   // ---- output scratchpad ----
   bsa_outbuf #(
@@ -302,6 +320,7 @@ module bsa_top
     .we_i       (out_en),
     .rows_act_i (rows_act),
     .row_i      (out_row),
+    .gw_i       (row_gw),
     .re_i       (out_rd),
     .bank_i     (bank[$clog2(Rows)-1:0]),
     .line_i     (line[OutAW-1:0]),

@@ -147,6 +147,14 @@ static_assert(sizeof(Counters) == regmap::kNumCounters * sizeof(std::uint64_t));
 
 std::uint64_t Counters::macs(golden::Mode m) const { return this->*kFields[golden::mac_counter(m)]; }
 
+std::array<std::uint64_t, 16> LayerGroupWidths::histogram() const {
+  std::array<std::uint64_t, 16> h{};
+  for (const std::uint8_t w : width) {
+    if (w >= 1 && w <= 16) ++h[w - 1u];
+  }
+  return h;
+}
+
 Counters operator-(const Counters& a, const Counters& b) {
   Counters d;
   for (const auto f : Counters::kFields) d.*f = a.*f - b.*f;
@@ -233,7 +241,7 @@ void Accelerator::write_reg(std::uint32_t index, std::uint64_t value) {
     throw AcceleratorError(
         fmt::format("bus error writing {} = 0x{:X}: {}", reg_label(index), value, last_error_text()));
   }
-  if (is_config(index)) {
+  if (is_config(index) && index < kShadowRegs) {
     shadow_[index] = value;
     shadow_valid_ |= 1u << index;
   }
@@ -246,7 +254,7 @@ std::uint64_t Accelerator::read_reg(std::uint32_t index) {
 }
 
 void Accelerator::write_cfg(std::uint32_t index, std::uint64_t value) {
-  if ((shadow_valid_ >> index & 1u) != 0 && shadow_[index] == value) return;
+  if (index < kShadowRegs && (shadow_valid_ >> index & 1u) != 0 && shadow_[index] == value) return;
   write_reg(index, value);
 }
 
@@ -422,9 +430,16 @@ struct Accelerator::RunState {
   /// words each), for golden::tile_zero_skips.
   std::vector<std::uint16_t> zg_rows;
   int zg_group = -1, zg_m0 = -1;
+  std::vector<int> ntile_offset;  ///< first output group (LayerGroupWidths) of each conv group
+  std::vector<std::uint8_t> tile_gw;  ///< functional back-end: the group widths of the current tile
 
   [[nodiscard]] const GroupPlan& group(const PlannedTile& t) const {
     return plan.groups[static_cast<std::size_t>(t.group)];
+  }
+  /// Index of the output group of row r of tile t in LayerGroupWidths::width.
+  [[nodiscard]] std::size_t group_index(const PlannedTile& t, int r, int groups_per_pixel) const {
+    return static_cast<std::size_t>(t.m0 + r) * static_cast<std::size_t>(groups_per_pixel) +
+           static_cast<std::size_t>(ntile_offset[static_cast<std::size_t>(t.group)] + t.n_tile);
   }
 };
 
@@ -548,6 +563,11 @@ void Accelerator::run_tile(RunState& st, const PlannedTile& t) {
     write_cfg(rm::kRegBIAS_BASE, rm::kBiasBaseField.of(static_cast<std::uint64_t>(t.bias_base)));
   write_cfg(rm::kRegSHIFT, rm::kShiftField.of(static_cast<std::uint64_t>(t.shift)));
   if (functional_ != nullptr && gating_ == Gating::kZeroBlocks) count_functional_zero_skips(st, t);
+  // The functional back-end counts the group widths (CNT_GW*) from the outputs it already has.
+  if (functional_ != nullptr) {
+    st.tile_gw = tile_widths(st, t);
+    functional_->set_group_widths(st.tile_gw);
+  }
   write_reg(rm::kRegCTRL, rm::kCtrlStartField.of(1));
 
   st.where.phase = "waiting for a tile";
@@ -600,6 +620,10 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
   const int out_lines = ceil_div(ceil_div(t.cols, p), kWordsPerLine);
   if (functional_ != nullptr) {
     functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows) * out_lines);
+    if (gw_readback_ == GroupWidthReadback::kOn) {  // the header lines
+      functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows));
+      store_widths(st, t, st.tile_gw);
+    }
     return;
   }
   const GroupPlan& gp = st.group(t);
@@ -619,6 +643,46 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
       }
     }
   }
+  if (gw_readback_ == GroupWidthReadback::kOn) {
+    // The header line (line Cols / 4) of each active row: its group width in bits [4:0].
+    st.where.phase = "reading group widths";
+    std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
+    const auto hdr_line = static_cast<std::uint32_t>(hw_.cols / kWordsPerLine);
+    for (int r = 0; r < t.rows; ++r) {
+      const std::uint64_t line = read_line(rm::kRegionOut, static_cast<std::uint32_t>(r), hdr_line);
+      widths[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(line);
+      if (line < 1 || line > 16) {
+        throw AcceleratorError(fmt::format("header line of output row {} reads 0x{:X}, not a width 1 .. 16", r, line));
+      }
+    }
+    store_widths(st, t, widths);
+  }
+}
+
+std::vector<std::uint8_t> Accelerator::tile_widths(const RunState& st, const PlannedTile& t) const {
+  const golden::Mode mode = st.layer.mode;
+  const int p = golden::lanes(mode);
+  const GroupPlan& gp = st.group(t);
+  const int ch0 = t.group * (st.layer.shape.out_c / st.layer.shape.groups);
+  const std::size_t out_wpp = st.out.words_per_pixel();
+  std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
+  std::vector<std::int32_t> values(static_cast<std::size_t>(t.cols));
+  for (int r = 0; r < t.rows; ++r) {
+    const std::size_t pix = static_cast<std::size_t>(t.m0 + r) * out_wpp;
+    for (int c = 0; c < t.cols; ++c) {
+      const int ch = ch0 + gp.order[static_cast<std::size_t>(t.pos + c)];
+      values[static_cast<std::size_t>(c)] =
+          golden::get_lane(st.out.words[pix + static_cast<std::size_t>(ch / p)], ch % p, mode);
+    }
+    widths[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(golden::output_group_width(values));
+  }
+  return widths;
+}
+
+void Accelerator::store_widths(const RunState& st, const PlannedTile& t, std::span<const std::uint8_t> widths) {
+  for (int r = 0; r < t.rows; ++r) {
+    gw_.width[st.group_index(t, r, gw_.groups_per_pixel)] = widths[static_cast<std::size_t>(r)];
+  }
 }
 
 golden::PackedTensor Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in) {
@@ -635,7 +699,18 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
-  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, out, {}, {}, -1, -1};
+  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, out, {}, {}, -1, -1, {}, {}};
+  int groups_per_pixel = 0;
+  for (const GroupPlan& gp : st.plan.groups) {
+    st.ntile_offset.push_back(groups_per_pixel);
+    groups_per_pixel += static_cast<int>(gp.ntiles.size());
+  }
+  gw_ = {};
+  if (gw_readback_ == GroupWidthReadback::kOn) {
+    gw_.pixels = st.plan.m_total;
+    gw_.groups_per_pixel = groups_per_pixel;
+    gw_.width.assign(static_cast<std::size_t>(gw_.pixels) * static_cast<std::size_t>(groups_per_pixel), 0);
+  }
   // The functional back-end computes the data with the reference kernels; the steps then
   // only keep the counters.
   if (functional_ != nullptr) {

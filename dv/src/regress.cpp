@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <nlohmann/json.hpp>
@@ -135,6 +136,8 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
   }
   // functional golden back-end
   driver::Accelerator fast_acc(opts.rows != 0 ? gold_acc.hw() : driver::default_hw_config());
+  // Every back-end reads the group-width headers back after each tile (docs/NUMERICS.md).
+  for (driver::Accelerator* a : {&rtl_acc, &gold_acc, &fast_acc}) a->set_group_width_readback(driver::GroupWidthReadback::kOn);
   const Sides rtl_vs_golden{"golden", "rtl"}, golden_vs_reference{"reference", "golden"};
   const Sides functional_vs_golden{"golden", "functional"}, counters{"other", "rtl"};
 
@@ -202,6 +205,14 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                      dgold.blk + dgold.zskip);
           if (!gated) sb.compare("zero-block counter", "zskip", 0, dgold.zskip);
           sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
+          sb.compare("group widths", gold_acc.group_widths(), rtl_acc.group_widths(), rtl_vs_golden);
+          sb.compare("functional group widths", gold_acc.group_widths(), fast_acc.group_widths(), functional_vs_golden);
+          // The histogram counters against the headers read back: CNT_GW<w> = groups of width w.
+          const std::array<std::uint64_t, 16> hist = rtl_acc.group_widths().histogram();
+          for (std::size_t w = 0; w < hist.size(); ++w) {
+            sb.compare("width histogram", fmt::format("gw{}", w + 1), hist[w],
+                       drtl.*driver::Counters::kFields[regmap::kCntGw1 + w]);
+          }
           result.coverage.sample(rc, ref, drtl);
           if (sb.ok()) {
             ++sum.exact;
@@ -262,8 +273,8 @@ std::string summary_line(const ModeSummary& s) {
                                 : fmt::format(", {} layers zero-gated ({:.2f} M block products skipped)",
                                               s.gated_layers, static_cast<double>(s.zskip) / 1e6);
   return fmt::format(
-      "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters "
-      "equal), {} mismatching; "
+      "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters and "
+      "group widths equal), {} mismatching; "
       "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts{}, {:.1f} s",
       golden::to_string(s.mode), approx, s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles,
       s.rtl_cycles, s.channel_shifts, zgate, s.seconds);

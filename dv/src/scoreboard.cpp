@@ -122,6 +122,30 @@ bool Scoreboard::compare(std::string_view what, const driver::Counters& expected
   return c.ok();
 }
 
+bool Scoreboard::compare(std::string_view what, const driver::LayerGroupWidths& expected,
+                         const driver::LayerGroupWidths& actual, Sides sides) {
+  Comparison& c = begin(what, sides);
+  if (expected.pixels != actual.pixels || expected.groups_per_pixel != actual.groups_per_pixel ||
+      expected.width.size() != actual.width.size()) {
+    c.compared = c.differing = 1;
+    c.mismatches.push_back(counter_mismatch(
+        "groups (pixels x groups per pixel)",
+        static_cast<std::uint64_t>(expected.pixels) * static_cast<std::uint64_t>(expected.groups_per_pixel),
+        static_cast<std::uint64_t>(actual.pixels) * static_cast<std::uint64_t>(actual.groups_per_pixel)));
+    return false;
+  }
+  const auto gpp = static_cast<std::size_t>(std::max(expected.groups_per_pixel, 1));
+  for (std::size_t i = 0; i < expected.width.size(); ++i) {
+    ++c.compared;
+    if (expected.width[i] == actual.width[i]) continue;
+    if (c.differing++ < max_recorded_) {
+      c.mismatches.push_back(counter_mismatch(fmt::format("width(pixel {}, group {})", i / gpp, i % gpp),
+                                              expected.width[i], actual.width[i]));
+    }
+  }
+  return c.ok();
+}
+
 bool Scoreboard::compare(std::string_view what, std::string_view name, std::uint64_t expected, std::uint64_t actual,
                          Sides sides) {
   Comparison& c = begin(what, sides);

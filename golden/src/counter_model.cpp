@@ -1,7 +1,12 @@
 #include "bitscale/golden/counter_model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+
+#include "bitscale/golden/group_code.hpp"
 
 namespace bitscale::golden {
 
@@ -136,6 +141,20 @@ std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t
 void count_zero_gating(CounterValues& inc, std::uint64_t zskip) {
   inc[rm::kCntBlk] -= zskip;
   inc[rm::kCntZskip] += zskip;
+}
+
+}  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+int output_group_width(std::span<const std::int32_t> outputs) { return dpred::group_width(outputs); }
+
+void count_group_widths(CounterValues& inc, std::span<const std::uint8_t> widths) {
+  static_assert(rm::kCntGw16 == rm::kCntGw1 + 15, "CNT_GW1 .. CNT_GW16 are consecutive");
+  for (const std::uint8_t w : widths) {
+    if (w < 1 || w > 16) throw std::invalid_argument(fmt::format("count_group_widths: width {} outside 1 .. 16", w));
+    inc[rm::kCntGw1 + w - 1u] += 1;
+  }
 }
 
 }  // namespace bitscale::golden

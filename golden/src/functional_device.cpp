@@ -69,6 +69,8 @@ driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
   CounterValues inc = count_tile(tile_);
   if (tile_.zgate) count_zero_gating(inc, tile_zskip_);
   tile_zskip_ = 0;
+  count_group_widths(inc, tile_widths_);
+  tile_widths_.clear();
   for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
   w.cycles = inc[rm::kCntCycles];
   w.done = true;
@@ -78,6 +80,14 @@ driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
 void FunctionalDevice::count_lines(driver::BusOp op, std::uint64_t lines) {
   cnt_[rm::kCntCycles] += lines;
   count_spad_lines(cnt_, op == driver::BusOp::kWrite, lines);
+}
+
+}  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+void FunctionalDevice::set_group_widths(std::span<const std::uint8_t> widths) {
+  tile_widths_.assign(widths.begin(), widths.end());
 }
 
 }  // namespace bitscale::golden

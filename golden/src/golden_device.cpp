@@ -80,7 +80,8 @@ struct GoldenDevice::State {
         act(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(act_lines)),
         wgt(static_cast<std::size_t>(p.cols) * static_cast<std::size_t>(wgt_lines)),
         bias(static_cast<std::size_t>(p.cols) * static_cast<std::size_t>(bias_lines)),
-        out(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(out_lines)) {}
+        out(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(out_lines)),
+        hdr(static_cast<std::size_t>(p.rows), 0) {}
 
   /// A tile latched at its START (the registers and scratchpads it reads cannot change while
   /// it runs: such writes are refused with ERR_BUS_BUSY).
@@ -98,6 +99,7 @@ struct GoldenDevice::State {
   DeviceParams p;
   int act_lines, wgt_lines, bias_lines, out_lines;
   std::vector<std::uint64_t> act, wgt, bias, out;        ///< bank-major lines
+  std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width
   std::array<std::uint64_t, rm::kRegCntLast + 1> cfg{};  ///< configuration (rw) registers by index
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
@@ -160,7 +162,7 @@ struct GoldenDevice::State {
         banks = p.cols, lines = bias_lines;
         break;
       case rm::kRegionOut:
-        banks = p.rows, lines = out_lines;
+        banks = p.rows, lines = out_lines + 1;  // + the group-width header line
         break;
       default:
         return rm::kErrBusAddr;
@@ -181,7 +183,7 @@ struct GoldenDevice::State {
       case rm::kRegionBias:
         return bias_line(b, l);
       default:
-        return out_line(b, l);
+        return l == out_lines ? hdr[bank] : out_line(b, l);
     }
   }
 
@@ -251,7 +253,7 @@ struct GoldenDevice::State {
     if (tile.zgate && j >= 2 && j <= static_cast<std::uint64_t>(tile.kw) + 1)
       count_zero_gating(inc, word_zero_skips(static_cast<int>(j - 2)));
     if (j == tile_busy_edges(tc)) {  // outputs written, tile done
-      compute_tile();
+      compute_tile(inc);
       busy = false;
       done = true;
     }
@@ -289,8 +291,10 @@ struct GoldenDevice::State {
     }
   }
 
-  /// The tile's arithmetic (docs/NUMERICS.md) and its output rows.
-  void compute_tile() {
+  /// The tile's arithmetic (docs/NUMERICS.md), its output rows and their group widths (header
+  /// lines, CNT_GW*).
+  void compute_tile(CounterValues& inc) {
+    static_assert((1u << rm::kOutHdrGwW) > 16, "a header holds widths up to 16");
     const Tile& t = tile;
     const auto k = static_cast<std::size_t>(t.k);
     std::vector<std::int32_t> a(static_cast<std::size_t>(t.rows) * k), w(static_cast<std::size_t>(t.cols) * k);
@@ -306,6 +310,9 @@ struct GoldenDevice::State {
     }
     const int np = lanes(t.mode);
     std::vector<std::uint16_t> row(static_cast<std::size_t>(p.cols));
+    std::vector<std::int32_t> written(static_cast<std::size_t>(t.cols));  // the row's outputs as written
+    std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
+    std::fill(hdr.begin(), hdr.end(), std::uint64_t{0});  // rows the tile does not write: width 0
     for (int r = 0; r < t.rows; ++r) {
       std::fill(row.begin(), row.end(), std::uint16_t{0});
       const std::int32_t* ar = &a[r * k];
@@ -320,6 +327,7 @@ struct GoldenDevice::State {
         // Pack the low B bits of y (docs/NUMERICS.md step 5), also when CLAMP_HI is below the range.
         std::uint16_t& word = row[static_cast<std::size_t>(c / np)];
         word = set_lane(word, c % np, t.mode, output_value(acc, t.mode, t.os));
+        written[static_cast<std::size_t>(c)] = get_lane(word, c % np, t.mode);
       }
       for (int l = 0; l < out_lines; ++l) {
         std::uint64_t line = 0;
@@ -328,7 +336,12 @@ struct GoldenDevice::State {
         }
         out_line(r, l) = line;
       }
+      // Group-width detector (docs/NUMERICS.md): the header line holds the row's width.
+      const int gw = output_group_width(written);
+      widths[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(gw);
+      hdr[static_cast<std::size_t>(r)] = static_cast<std::uint64_t>(gw);
     }
+    count_group_widths(inc, widths);
   }
 
   /// One rising edge, with or without a bus access.

@@ -255,6 +255,7 @@ class Stimulus {
       bus_.read(bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(pick(kRows)),
                          static_cast<std::uint32_t>(pick(kCols / 4))));
     }
+    bus_.read(bus_addr(rm::kRegionOut, 0, static_cast<std::uint32_t>(kCols / 4)));  // row 0's width header
     if (pick(4) == 0) {
       const std::uint32_t region = rm::kRegionAct + static_cast<std::uint32_t>(pick(3));
       const int banks = region == rm::kRegionAct ? kRows : kCols;

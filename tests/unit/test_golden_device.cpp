@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/group_code.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
 #include "test_seed.hpp"
@@ -217,8 +218,9 @@ TEST(GoldenDevice, BusErrorsWhileIdle) {
       {false, bus_addr(rm::kRegionBias, 16, 0), rm::kErrBusAddr, "BIAS bank 16"},
       {true, bus_addr(rm::kRegionBias, 0, 128), rm::kErrBusAddr, "BIAS line 128"},
       {false, bus_addr(rm::kRegionOut, 16, 0), rm::kErrBusAddr, "OUT bank 16"},
-      {false, bus_addr(rm::kRegionOut, 0, 4), rm::kErrBusAddr, "OUT line 4"},
-      {true, bus_addr(rm::kRegionOut, 0, 4), rm::kErrBusAddr, "OUT write line 4 (address first)"},
+      {false, bus_addr(rm::kRegionOut, 0, 5), rm::kErrBusAddr, "OUT line 5 (past the header line 4)"},
+      {true, bus_addr(rm::kRegionOut, 0, 5), rm::kErrBusAddr, "OUT write line 5 (address first)"},
+      {true, bus_addr(rm::kRegionOut, 0, 4), rm::kErrBusRo, "OUT write of the header line"},
       {true, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusRo, "OUT write"},
       {true, bus_addr(rm::kRegionCsr, 0, rm::kRegID), rm::kErrBusRo, "write ID"},
       {true, bus_addr(rm::kRegionCsr, 0, rm::kRegHWCFG), rm::kErrBusRo, "write HWCFG"},
@@ -233,7 +235,7 @@ TEST(GoldenDevice, BusErrorsWhileIdle) {
   }
   // The last line of every region is mapped.
   for (std::uint32_t region : {rm::kRegionAct, rm::kRegionWgt, rm::kRegionBias, rm::kRegionOut}) {
-    const int last = region == rm::kRegionBias ? 127 : region == rm::kRegionOut ? 3 : 2047;
+    const int last = region == rm::kRegionBias ? 127 : region == rm::kRegionOut ? 4 : 2047;  // OUT: the header line
     EXPECT_FALSE(bus.access(BusOp::kRead, bus_addr(region, 15, static_cast<std::uint32_t>(last)), 0).err) << region;
   }
   EXPECT_FALSE(err_of(bus.status()));
@@ -534,6 +536,8 @@ TEST(GoldenDevice, OutputRowsAndLanes) {
       // 16 outputs of 8 bits fill 8 words (2 lines); the other words of the row are 0.
       ASSERT_EQ(bus.line_rd(rm::kRegionOut, r, l), l < 2 ? 0x0303'0303'0303'0303u : 0u) << r << "/" << l;
     }
+  // Header lines (line Cols / 4 = 4): every row holds 16 outputs 3 = 0b011, width 3.
+  for (int r = 0; r < 16; ++r) ASSERT_EQ(bus.line_rd(rm::kRegionOut, r, 4), 3u) << "header of row " << r;
   // Tile 2: rows 0..1 and 3 columns, with bias entry 3 (line 1, upper half): acc = 3 - 5 = -2.
   for (int c = 0; c < 16; ++c) bus.line_wr(rm::kRegionBias, c, 1, 0xFFFF'FFFB'FFFF'FFFBu);
   bus.line_wr(rm::kRegionBias, 0, 1, std::uint64_t{0xFFFF'FFFB} << 32 | 1000);
@@ -551,6 +555,8 @@ TEST(GoldenDevice, OutputRowsAndLanes) {
         EXPECT_EQ(v, 0u) << "row " << r << " is rewritten whole";
       }
     }
+    // -2 = 0b10 needs 2 bits; rows the tile did not write have header 0.
+    EXPECT_EQ(bus.line_rd(rm::kRegionOut, r, 4), r < 2 ? 2u : 0u) << "header of row " << r;
   }
   // RELU + CLAMP with CLAMP_HI below the 4-bit range: y = CLAMP_HI, its low 4 bits are packed.
   t.mode = Mode::k4, t.k = 4, t.rows = 1, t.cols = 6, t.bias_en = false, t.relu = true, t.clamp = true;
@@ -558,11 +564,18 @@ TEST(GoldenDevice, OutputRowsAndLanes) {
   configure(bus, t);
   run(bus);
   EXPECT_EQ(bus.line_rd(rm::kRegionOut, 0, 0), 0x00CC'CCCCu);
+  EXPECT_EQ(bus.line_rd(rm::kRegionOut, 0, 4), 3u) << "0xC as written is -4: 3 bits (not -100)";
   // ... and with CLAMP_HI < 0 inside the range every output is CLAMP_HI (docs example).
   t.clamp_hi = -3;
   configure(bus, t);
   run(bus);
   EXPECT_EQ(bus.line_rd(rm::kRegionOut, 0, 0), 0x00DD'DDDDu);
+  EXPECT_EQ(bus.line_rd(rm::kRegionOut, 0, 4), 3u) << "-3 = 0b101: 3 bits";
+  // Histogram counters: 16 rows of width 3, 2 of width 2, then 2 single rows of width 3.
+  for (std::uint32_t w = 1; w <= 16; ++w) {
+    const std::uint64_t expect = w == 3 ? 18u : w == 2 ? 2u : 0u;
+    EXPECT_EQ(bus.rd(rm::kRegCNT_GW1 + w - 1), expect) << "CNT_GW" << w;
+  }
 }
 
 /// One random tile through raw bus accesses, checked against the reference convolution (a
@@ -686,6 +699,22 @@ void random_tile(Bus& bus, std::mt19937_64& rng, std::vector<BankImage>& act, st
   EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 1u);
   EXPECT_EQ(line_writes, 1u);
   EXPECT_EQ(line_reads, static_cast<std::uint64_t>(p.rows * lines));
+
+  // Group-width headers (line Cols / 4 of each OUT bank) and histogram counters, expected from the
+  // reference outputs: per row, the largest dpred::min_width of its COLS_ACT values; 0 for rows at
+  // or above ROWS_ACT.
+  std::vector<std::uint64_t> hist(17, 0);
+  for (int r = 0; r < p.rows; ++r) {
+    int want = 0;
+    if (r < t.rows) {
+      want = 1;
+      for (int c = 0; c < t.cols; ++c) want = std::max(want, dpred::min_width(ref.at(0, r, c)));
+      ++hist[static_cast<std::size_t>(want)];
+    }
+    EXPECT_EQ(bus.line_rd(rm::kRegionOut, r, static_cast<std::uint32_t>(lines)), static_cast<std::uint64_t>(want))
+        << "header of row " << r;
+  }
+  for (std::uint32_t gw = 1; gw <= 16; ++gw) EXPECT_EQ(bus.rd(rm::kRegCNT_GW1 + gw - 1), hist[gw]) << "CNT_GW" << gw;
 }
 
 TEST(GoldenDevice, RandomTilesMatchReference) {

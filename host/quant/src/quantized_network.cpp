@@ -366,7 +366,19 @@ void QuantizedNetwork::run_mac(driver::Accelerator& acc, const QuantLayer& ql, c
   thread_local golden::PackedTensor in, out;  // their words are reused across layers and images
   in.assign_values(sh.in_h, sh.in_w, sh.in_c, ql.prepared.layer.mode, x.v);
   const driver::Counters c0 = opts.record_layer_counters ? acc.counters() : driver::Counters{};
-  acc.run(ql.prepared, in, out);
+  if (opts.record_group_widths) {
+    // Read-back for this layer only; the accelerator's own setting is restored, also on an error.
+    struct Restore {
+      driver::Accelerator& a;
+      driver::GroupWidthReadback g;
+      ~Restore() { a.set_group_width_readback(g); }
+    } restore{acc, acc.group_width_readback()};
+    acc.set_group_width_readback(driver::GroupWidthReadback::kOn);
+    acc.run(ql.prepared, in, out);
+    res.group_widths.push_back(acc.group_widths());
+  } else {
+    acc.run(ql.prepared, in, out);
+  }
   if (opts.record_layer_counters) res.layer_counters.push_back(acc.counters() - c0);
   out.values(y);
   if (opts.record_mac_outputs) res.mac_outputs.push_back(out);

@@ -189,6 +189,7 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
                           LayerGroups{},
                           {},
                           0,
+                          {},
                           {}});
   }
   for (const auto& f : files) {
@@ -211,6 +212,8 @@ TrafficOutcome run_traffic(const TrafficJob& job, const std::function<void(const
           quant::bit_serial_cycles(q.layers()[i].prepared.layer.shape, r.mac_io[i].input, l.bits);
       l.serial += c;
       l.array_busy += r.layer_counters[i].busy;
+      for (std::size_t w = 0; w < l.detector.size(); ++w)
+        l.detector[w] += r.layer_counters[i].*driver::Counters::kFields[regmap::kCntGw1 + w];
       l.gating += quant::block_gating(q.layers()[i].prepared.layer.shape, r.mac_io[i].input,
                                       q.layers()[i].prepared.layer.weights, l.bits);
       im.input.push_back(g[i].input.bits);
@@ -283,6 +286,15 @@ std::string traffic_report(const TrafficOutcome& r) {
     s += fmt::format("  {:<40} weights    {}\n  {:<40} activations{}\n", l.name,
                      width_shares(l.groups.weights.widths, l.bits), "", width_shares(act.widths, l.bits));
   }
+  s += fmt::format(
+      "output group widths, DPRed's groups of 16 consecutive channels (golden) vs the array's width detector "
+      "(CNT_GW: one group per output row of a tile = the channels of one n-tile at one pixel), % at width 1, 2, ..\n");
+  for (const TrafficLayer& l : r.layers) {
+    quant::WidthHistogram hw{};
+    std::copy(l.detector.begin(), l.detector.end(), hw.begin() + 1);
+    s += fmt::format("  {:<40} dpred      {}\n  {:<40} detector   {}\n", l.name,
+                     width_shares(l.groups.output.widths, l.bits), "", width_shares(hw, l.bits));
+  }
   quant::BlockGating gate;
   s += fmt::format(
       "exact gating estimate (from golden; no zero-block detector in the RTL yet): 4-bit block products per image "
@@ -321,6 +333,8 @@ std::string traffic_json(const TrafficOutcome& r) {
     e["weights"] = tensor_json(l.groups.weights, 1);
     e["input"] = tensor_json(l.groups.input, r.images);
     e["output"] = tensor_json(l.groups.output, r.images);
+    // The hardware detector's groups (output rows of the tiles), widths 1 .. 16 like group_widths.
+    e["output"]["detector_group_widths"] = std::vector<std::uint64_t>(l.detector.begin(), l.detector.end());
     const double n = static_cast<double>(std::max<std::size_t>(r.images, 1));
     e["bit_serial"] = {{"cycles", static_cast<double>(l.serial.serial) / n},
                        {"cycles_full_width", static_cast<double>(l.serial.full_width) / n},

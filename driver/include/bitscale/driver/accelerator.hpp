@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,24 @@ struct Counters {
   friend bool operator==(const Counters&, const Counters&) = default;
 };
 
+/// Whether run() reads back the group widths of the outputs (docs/NUMERICS.md, "Group-width detector").
+enum class GroupWidthReadback : std::uint8_t {
+  kOff,  ///< default: no extra bus access (the bus cycle counts of a run do not change)
+  kOn,   ///< after each tile, one bus read of the header line of each active output row
+};
+
+/// The group widths of a layer's outputs, as the detector reports them: one per output group =
+/// one output row of a tile = the channels of one n-tile (up to Cols channels of one conv group; 16
+/// consecutive channels at the default geometry without per-channel shifts) at one output pixel.
+struct LayerGroupWidths {
+  int pixels = 0;            ///< output pixels (out_h x out_w)
+  int groups_per_pixel = 0;  ///< n-tiles over all conv groups (conv group g's n-tiles follow those of g - 1)
+  std::vector<std::uint8_t> width;  ///< [pixel * groups_per_pixel + group], 1 .. B
+  /// Groups of each width: entry w - 1 counts width w (1 .. 16), as CNT_GW1 .. CNT_GW16.
+  [[nodiscard]] std::array<std::uint64_t, 16> histogram() const;
+  friend bool operator==(const LayerGroupWidths&, const LayerGroupWidths&) = default;
+};
+
 /// A device error (refused START, bus error, watchdog) with what was being done.
 class AcceleratorError : public std::runtime_error {
  public:
@@ -104,6 +123,12 @@ class Accelerator {
   void set_gating(Gating g) { gating_ = g; }
   [[nodiscard]] Gating gating() const { return gating_; }
 
+  /// Group-width read-back of the following runs (default kOff).
+  void set_group_width_readback(GroupWidthReadback g) { gw_readback_ = g; }
+  [[nodiscard]] GroupWidthReadback group_width_readback() const { return gw_readback_; }
+  /// The group widths of the last run() with read-back on (empty otherwise: no pixels).
+  [[nodiscard]] const LayerGroupWidths& group_widths() const { return gw_; }
+
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
   [[nodiscard]] std::uint64_t read_reg(std::uint32_t index);
@@ -133,6 +158,10 @@ class Accelerator {
   void read_outputs(RunState& st, const PlannedTile& t);
   /// Functional back-end with zero-block gating: CNT_ZSKIP of tile t, told to the device.
   void count_functional_zero_skips(RunState& st, const PlannedTile& t);
+  /// The group widths of tile t from the outputs already computed (functional back-end).
+  [[nodiscard]] std::vector<std::uint8_t> tile_widths(const RunState& st, const PlannedTile& t) const;
+  /// Stores the widths of tile t's rows in gw_.
+  void store_widths(const RunState& st, const PlannedTile& t, std::span<const std::uint8_t> widths);
 
   std::unique_ptr<Device> owned_;
   Device* dev_ = nullptr;
@@ -140,8 +169,11 @@ class Accelerator {
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
   Gating gating_ = Gating::kOff;
-  /// Last value written to each register index below kShadowRegs (valid where the bit is set).
-  static constexpr std::uint32_t kShadowRegs = regmap::kRegCntLast + 1;
+  GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
+  LayerGroupWidths gw_;
+  /// Last value written to each register index below kShadowRegs (valid where the bit is set):
+  /// the configuration registers, all below the counters.
+  static constexpr std::uint32_t kShadowRegs = regmap::kRegCntFirst;
   static_assert(kShadowRegs <= 32, "shadow_valid_ has one bit per register");
   std::array<std::uint64_t, kShadowRegs> shadow_{};
   /// Why the device could not be recovered after an error ("" while it is usable): run() refuses.

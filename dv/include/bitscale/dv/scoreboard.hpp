@@ -70,6 +70,11 @@ class Scoreboard {
   /// Every performance counter. Returns true if equal.
   bool compare(std::string_view what, const driver::Counters& expected, const driver::Counters& actual,
                Sides sides = {});
+  /// The group widths of a layer (header read-back, driver::LayerGroupWidths), group by group; a
+  /// differing group is recorded as a counter mismatch named "width(pixel P, group G)". Returns true
+  /// if equal.
+  bool compare(std::string_view what, const driver::LayerGroupWidths& expected, const driver::LayerGroupWidths& actual,
+               Sides sides = {});
   /// One named value (a counter against the layer's MACs, an assertion count...).
   bool compare(std::string_view what, std::string_view name, std::uint64_t expected, std::uint64_t actual,
                Sides sides = {});

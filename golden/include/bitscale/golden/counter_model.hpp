@@ -59,5 +59,12 @@ std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t
                               std::span<const std::uint16_t* const> wgt);
 /// Moves `zskip` block products from CNT_BLK (which counted every kept pair) to CNT_ZSKIP.
 void count_zero_gating(CounterValues& inc, std::uint64_t zskip);
+/// Group-width detector (docs/NUMERICS.md, "Group-width detector"): the width of one output row of a
+/// tile, the largest min_width (golden::dpred) of its outputs as written (`outputs`: the values of
+/// its active columns, each the B-bit output read back as a signed value).
+int output_group_width(std::span<const std::int32_t> outputs);
+/// The output groups (active rows) of a completed tile, by width: CNT_GW<w> += rows of width w
+/// (1 .. 16), at the tile's last edge, with TILES.
+void count_group_widths(CounterValues& inc, std::span<const std::uint8_t> widths);
 
 }  // namespace bitscale::golden

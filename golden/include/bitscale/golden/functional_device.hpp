@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "bitscale/driver/device.hpp"
 #include "bitscale/golden/counter_model.hpp"
@@ -32,6 +34,9 @@ class FunctionalDevice final : public driver::Device {
   /// CNT_ZSKIP of the next tile to complete when it runs with MODE.ZGATE (the device keeps no
   /// operands: the caller counts them, golden::tile_zero_skips); ignored for a tile without ZGATE.
   void set_tile_zero_skips(std::uint64_t zskip) { tile_zskip_ = zskip; }
+  /// The group widths of the started tile's active rows (computed by the driver from the outputs
+  /// it already has, golden::output_group_width): counted in CNT_GW* when the tile completes.
+  void set_group_widths(std::span<const std::uint8_t> widths);
 
  private:
   DeviceParams p_;
@@ -40,6 +45,7 @@ class FunctionalDevice final : public driver::Device {
   bool tile_pending_ = false;
   TileCounts tile_;
   std::uint64_t tile_zskip_ = 0;
+  std::vector<std::uint8_t> tile_widths_;  ///< group widths of the pending tile
 };
 
 }  // namespace bitscale::golden

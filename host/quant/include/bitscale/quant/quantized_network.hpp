@@ -93,6 +93,9 @@ struct QuantRunOptions {
   bool record_layer_counters = false;
   /// Keep every MAC layer's input and output values (HWC, after the host's part of the activation).
   bool record_mac_io = false;
+  /// Read every MAC layer's group-width headers back (driver::GroupWidthReadback::kOn for the run of
+  /// the layer; one bus read per output row of each tile) and keep them.
+  bool record_group_widths = false;
 };
 
 struct QuantResult {
@@ -103,7 +106,8 @@ struct QuantResult {
   struct MacIo {
     std::vector<std::int32_t> input, output;
   };
-  std::vector<MacIo> mac_io;  ///< per QuantLayer, if recorded
+  std::vector<MacIo> mac_io;                           ///< per QuantLayer, if recorded
+  std::vector<driver::LayerGroupWidths> group_widths;  ///< per QuantLayer, if recorded
 };
 
 class QuantizedNetwork {

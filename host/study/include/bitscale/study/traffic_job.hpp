@@ -3,6 +3,7 @@
 // per-group precision (docs/DPRED.md), on real images through the golden back-end.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,6 +35,9 @@ struct TrafficLayer {
   quant::SerialCycles serial;    ///< bit-serial estimate, summed over the images
   std::uint64_t array_busy = 0;  ///< this array's busy cycles (CNT_BUSY), summed over the images
   quant::BlockGating gating;     ///< exact zero-block gating estimate, summed over the images
+  /// The array's group-width detector on this layer's outputs (CNT_GW1 .. CNT_GW16: output rows of the
+  /// tiles of each width, docs/DPRED.md "Width detector in the RTL"), summed over the images.
+  std::array<std::uint64_t, 16> detector{};
 };
 
 /// One image's figures, for intervals over images: per MAC layer, its activations' sizes
