@@ -188,3 +188,11 @@ foreach(spec
            COMMAND sh -c "out=$($<TARGET_FILE:bitscale> ${opts} 2>&1) && { echo \"accepted: $out\"; exit 1; }; echo \"$out\" | grep -qF -- \"${msg}\" || { echo \"$out\"; exit 1; }")
   set_tests_properties(cli_axbxp_rung_refuses_${name} PROPERTIES LABELS e2e)
 endforeach()
+
+# The controller with DPRed's per-group off-chip encoding on the embedded data
+# (tests/e2e/dpred_controller.sh, docs/DPRED.md "Combination with the controller"): characterize ->
+# sweep -> apply with --dpred, and the refusals of another off-chip choice than the policy's.
+add_test(NAME cli_dpred_characterize_sweep_apply_and_refusals
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/dpred_controller.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/dpred_controller)
+set_tests_properties(cli_dpred_characterize_sweep_apply_and_refusals PROPERTIES LABELS e2e TIMEOUT 600)
