@@ -106,7 +106,8 @@ class DpredOffchip : public ::testing::Test {
                   .weight_fl = quant::WeightFl::kChannel,
                   .quantization = quant::QuantOptions{}};
     if (offchip) c.offchip = *offchip;
-    return {net_, c, [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
+    return {net_, c,
+            [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
   }
   model::Network net_;
   quant::Calibration calib_;
@@ -188,11 +189,10 @@ TEST_F(DpredOffchip, UncompressedIsTheDefaultAndPricesExactlyAsBefore) {
     const RunRecord rd = run_record(def, std::nullopt), ru = run_record(unc, std::nullopt);
     EXPECT_EQ(rd, ru);
     const driver::Counters& c = *def.counters;
-    const double by_hand = static_cast<double>(c.mac16) * t.pj_per_mac16 + static_cast<double>(c.mac8) * t.pj_per_mac8 +
-                           static_cast<double>(c.mac4) * t.pj_per_mac4 +
-                           static_cast<double>(c.spad_rd) * t.pj_per_spad_read +
-                           static_cast<double>(c.spad_wr) * t.pj_per_spad_write +
-                           static_cast<double>(shapes) * t.pj_per_offchip_byte;
+    const double by_hand =
+        static_cast<double>(c.mac16) * t.pj_per_mac16 + static_cast<double>(c.mac8) * t.pj_per_mac8 +
+        static_cast<double>(c.mac4) * t.pj_per_mac4 + static_cast<double>(c.spad_rd) * t.pj_per_spad_read +
+        static_cast<double>(c.spad_wr) * t.pj_per_spad_write + static_cast<double>(shapes) * t.pj_per_offchip_byte;
     EXPECT_DOUBLE_EQ(energy_pj(ru, t), by_hand) << bits;
     // The per-group run of the same image executes the same MACs: only the off-chip term moves.
     const Prediction pg = engine(bits, OffchipEncoding::kPerGroup).session()->run(rgb);

@@ -245,8 +245,8 @@ std::vector<std::uint64_t> weight_group_bytes(const QuantizedNetwork& q) {
   out.reserve(q.layers().size());
   for (const QuantLayer& ql : q.layers()) {
     const golden::Layer& l = ql.prepared.layer;
-    out.push_back(encoded_bytes(golden::dpred::tensor_bits(weights_in_group_order(l), golden::bits(l.mode),
-                                                           weight_grouping(l.shape))));
+    out.push_back(encoded_bytes(
+        golden::dpred::tensor_bits(weights_in_group_order(l), golden::bits(l.mode), weight_grouping(l.shape))));
   }
   return out;
 }
@@ -268,10 +268,10 @@ std::vector<LayerTraffic> layer_traffic_per_group(const QuantizedNetwork& q, con
     LayerTraffic t;
     t.weights = weights[i];
     t.bias = 4 * static_cast<std::uint64_t>(l.bias.size());
-    t.input = encoded_bytes(golden::dpred::tensor_bits(r.mac_io[i].input, bits,
-                                                       {.run = static_cast<std::size_t>(l.shape.in_c)}));
-    t.output = encoded_bytes(golden::dpred::tensor_bits(r.mac_io[i].output, bits,
-                                                        {.run = static_cast<std::size_t>(l.shape.out_c)}));
+    t.input = encoded_bytes(
+        golden::dpred::tensor_bits(r.mac_io[i].input, bits, {.run = static_cast<std::size_t>(l.shape.in_c)}));
+    t.output = encoded_bytes(
+        golden::dpred::tensor_bits(r.mac_io[i].output, bits, {.run = static_cast<std::size_t>(l.shape.out_c)}));
     out.push_back(t);
   }
   return out;

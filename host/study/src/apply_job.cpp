@@ -66,8 +66,8 @@ ApplyRow apply_row(const ImageRecord& r, const Policy& p, const EnergyTable& t, 
   }
   const auto r16 = r.levels.find(16);
   row.energy16_pj = r16 != r.levels.end() ? energy_pj(r16->second, t)
-                    : r.static16           ? energy_pj(*r.static16, t)
-                                           : energy16_pj;
+                    : r.static16          ? energy_pj(*r.static16, t)
+                                          : energy16_pj;
   return row;
 }
 
@@ -261,11 +261,12 @@ std::string apply_json(const ApplyOutcome& r) {
   const Policy& p = r.policy;
   std::string j = fmt::format(
       "{{\"format\":\"bitscale-apply-1\",\"policy\":{},\"model\":{},\"model_hash\":\"{}\",\"images_dir\":{},"
-      "\"backend\":\"{}\",\"energy_model\":\"{}\",\"offchip\":\"{}\",\"levels\":[{}],\"metric\":\"{}\",\"threshold\":{:.17g},\"target_drop_pp\":{},"
+      "\"backend\":\"{}\",\"energy_model\":\"{}\",\"offchip\":\"{}\",\"levels\":[{}],\"metric\":\"{}\",\"threshold\":{:"
+      ".17g},\"target_drop_pp\":{},"
       "\"images\":{},\"unreadable\":{},\"unlabelled\":{},\"confidence_level\":{},",
       util::json_string(r.policy_path), util::json_string(r.model_path), p.model_hash, util::json_string(r.image_dir),
-      to_string(r.backend), to_string(p.energy_model), quant::to_string(p.offchip), fmt::join(p.levels, ","), to_string(p.metric), p.threshold, p.max_drop_pp, s.images,
-      r.errors, r.unlabelled, s.level);
+      to_string(r.backend), to_string(p.energy_model), quant::to_string(p.offchip), fmt::join(p.levels, ","),
+      to_string(p.metric), p.threshold, p.max_drop_pp, s.images, r.errors, r.unlabelled, s.level);
   j += est_json("float_top1", s.float_top1) + "," + est_json("top1", s.top1) + "," +
        est_json("top1_drop_pp", s.drop_pp) + fmt::format(",\"top1_drop_pp_upper\":{:.6f},", s.drop_upper_pp) +
        est_json("energy_saving_pct", s.saving_pct) +

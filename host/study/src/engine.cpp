@@ -101,8 +101,8 @@ Prediction Engine::Session::run(std::span<const std::uint8_t> rgb, bool record_m
     QuantResult r = e_.qnet_->run(*acc_, rgb, o);
     p.probabilities = std::move(r.probabilities);
     p.counters = r.counters;
-    p.offchip_bytes = per_group ? quant::offchip_bytes(*e_.qnet_, r, e_.weight_group_bytes_)
-                                : quant::offchip_bytes(*e_.qnet_);
+    p.offchip_bytes =
+        per_group ? quant::offchip_bytes(*e_.qnet_, r, e_.weight_group_bytes_) : quant::offchip_bytes(*e_.qnet_);
     p.mac_outputs = std::move(r.mac_outputs);
   } else {
     p.probabilities = e_.net_.run_float(rgb);

@@ -68,7 +68,8 @@ EvalWriter::EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::
   if (format_ == EvalFormat::kCsv) {
     out_ << "file,label,top1,top2,top3,top4,top5,p1,p2,p3,p4,p5,margin,top1_correct,top5_correct,top1_name,"
             "cycles,mac16,mac8,mac4,"
-         << (energy_ ? "blk,energy_pj," : "") << (offchip_ ? "offchip_bytes," : "") << "error" << (compare_ ? ",compare" : "") << '\n';
+         << (energy_ ? "blk,energy_pj," : "") << (offchip_ ? "offchip_bytes," : "") << "error"
+         << (compare_ ? ",compare" : "") << '\n';
     out_.flush();
   }
 }

@@ -133,12 +133,11 @@ void check_sweep_resume(const std::string& out_dir, Backend backend, const std::
                         const quant::QuantOptions& quantization, const std::string& header_extra,
                         quant::OffchipEncoding offchip) {
   const std::vector<std::string> ignore{"calibration"};
-  check_resumable(
-      sweep_records_path(out_dir, backend),
-      with_extra(
-          records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization, offchip),
-                 header_extra),
-      ignore);
+  check_resumable(sweep_records_path(out_dir, backend),
+                  with_extra(records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name,
+                                            quantization, offchip),
+                             header_extra),
+                  ignore);
 }
 
 }  // namespace bitscale::study

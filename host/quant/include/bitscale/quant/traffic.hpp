@@ -10,8 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "bitscale/golden/group_code.hpp"
 #include "bitscale/golden/tensor.hpp"

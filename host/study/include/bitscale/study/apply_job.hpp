@@ -60,7 +60,7 @@ struct ApplyOutcome {
   /// From one 16-bit run (counters depend only on the shapes); with per-group off-chip bytes,
   /// which depend on the image, the mean of the images' own static 16-bit energies.
   double energy16_per_image_pj = 0;
-  std::optional<ShardDone> shard;        ///< a shard: what it recorded (no rows, no stats)
+  std::optional<ShardDone> shard;  ///< a shard: what it recorded (no rows, no stats)
 };
 
 struct ApplyCallbacks {

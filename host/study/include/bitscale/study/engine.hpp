@@ -49,9 +49,7 @@ struct Prediction {
   float max_prob = 0;                             ///< max_probability(probabilities)
   float entropy = 0;                              ///< normalized_entropy(probabilities)
   std::optional<driver::Counters> counters;       ///< array back-ends
-  /// Array back-ends: the run's off-chip bytes, quant::offchip_bytes of the network (uncompressed,
-  /// from the shapes) or of this image's tensors encoded per group (ArrayConfig::offchip).
-  std::optional<std::uint64_t> offchip_bytes;
+  std::optional<std::uint64_t> offchip_bytes;     ///< array back-ends: the run's (ArrayConfig::offchip)
   std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
 };
 
