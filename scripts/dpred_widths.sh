@@ -4,10 +4,42 @@
 # per MAC layer, the share of the groups of 16 whose width (two's complement with sign) is at most
 # w bits, for the weights and for the activations (input and output of the layer over the images).
 # Usage: scripts/dpred_widths.sh [OUT] > docs/DPRED_WIDTHS.md   (needs jq)
+#        scripts/dpred_widths.sh --compact [OUT]: one table per model joining its 8- and 16-bit runs
+#        (docs/RESULTS.md, "Group widths per layer").
 set -euo pipefail
+compact=0
+if [ "${1:-}" = --compact ]; then
+  compact=1
+  shift
+fi
 O=${1:-build/eval}
 MODELS=${MODELS:-"mobilenet_v1_0.25_128_quant mobilenet_v1_0.5_160_quant mobilenet_v2_1.0_224_quant"}
 command -v jq >/dev/null || { echo "dpred_widths: needs jq" >&2; exit 1; }
+
+# jq: the share (%, one decimal) of the groups of histogram $h (counts of widths 1..16) of width <= $c.
+share='def share($h; $c): ($h | add) as $n | if $n == 0 then "–" else
+         ((([$h[0:$c][]] | add) * 1000 / $n | round) / 10 | tostring) end;
+       def act: [.input.group_widths, .output.group_widths] | transpose | map(add);'
+
+if [ "$compact" = 1 ]; then
+  for m in $MODELS; do
+    f8="$O/$m/traffic_8.json" f16="$O/$m/traffic_16.json"
+    for f in "$f8" "$f16"; do
+      [ -f "$f" ] || { echo "dpred_widths: $f is missing (run ONLY=traffic scripts/results.sh)" >&2; exit 1; }
+    done
+    echo
+    echo "$m ($(jq -r '.images' "$f8") images; % of the groups of 16 of width ≤ w bits):"
+    echo
+    echo "| layer | act. ≤ 4, 8-bit | act. ≤ 7, 8-bit | act. ≤ 8, 16-bit | act. ≤ 15, 16-bit | wgt. ≤ 7, 8-bit | wgt. ≤ 15, 16-bit |"
+    echo "|---|---|---|---|---|---|---|"
+    jq -r -n --slurpfile a "$f8" --slurpfile b "$f16" "$share"'
+      range($a[0].layers | length) as $i | $a[0].layers[$i] as $x | $b[0].layers[$i] as $y |
+      "| \($y.name)\(if $x.bits != 8 then " (16-bit in both runs)" else "" end) | " +
+      ([share($x | act; 4), share($x | act; 7), share($y | act; 8), share($y | act; 15),
+        share($x.weights.group_widths; 7), share($y.weights.group_widths; 15)] | join(" | ")) + " |"'
+  done
+  exit 0
+fi
 
 echo "# DPRed group widths per layer"
 echo
@@ -35,12 +67,9 @@ for m in $MODELS; do
     done
     echo "$head"
     echo "$rule"
-    jq -r --argjson cuts "[${cuts// /,}]" --argjson b "$b" '
-      def share($h; $c): ($h | add) as $n | if $n == 0 then "–" else
-        ((([$h[0:$c][]] | add) * 1000 / $n | round) / 10 | tostring) end;
+    jq -r --argjson cuts "[${cuts// /,}]" --argjson b "$b" "$share"'
       .layers[] |
-      (.weights.group_widths) as $w |
-      ([.input.group_widths, .output.group_widths] | transpose | map(add)) as $a |
+      (.weights.group_widths) as $w | act as $a |
       "| \(.name)\(if .bits != $b then " (\(.bits)-bit)" else "" end) | " +
       ([$cuts[] as $c | share($w; $c)] + [$cuts[] as $c | share($a; $c)] | join(" | ")) + " |"' "$f"
   done
