@@ -104,7 +104,8 @@ class DpredOffchip : public ::testing::Test {
                   .bits = bits,
                   .calib = &calib_,
                   .weight_fl = quant::WeightFl::kChannel,
-                  .quantization = quant::QuantOptions{}};
+                  .quantization = quant::QuantOptions{},
+                  .configure = {}};
     if (offchip) c.offchip = *offchip;
     return {net_, c,
             [](driver::Backend) { return std::make_unique<driver::Accelerator>(driver::default_hw_config()); }};
@@ -245,7 +246,9 @@ TEST(DpredOffchipRecords, Static16ReferenceRoundTripsAndIsTheSavingsReference) {
   ImageRecord rec;
   rec.file = "a.JPEG";
   rec.label = 3;
-  rec.fp = RunRecord{.top1 = 3, .correct1 = true};
+  rec.fp = RunRecord{};
+  rec.fp->top1 = 3;
+  rec.fp->correct1 = true;
   rec.levels[8] = run(100, 40, false);
   rec.static16 = run(100, 70, true);
   const std::string line = to_json_line(rec);
