@@ -65,12 +65,35 @@ traffic_protocol() {
   done
 }
 
+# DPRed in the controller (docs/DPRED.md "Combination with the controller", issue 11): the policy
+# protocol above with the memory-inclusive energy model, the off-chip bytes of every run uncompressed
+# (the shapes) or encoded per group (--dpred: weights and that image's activations in DPRed's
+# groups). Same images as policy_protocol: the first 100 of the even half calibrate, the other even
+# images choose T_h (95 % upper bound of the drop, 5-fold cross-validation), `apply` measures the
+# policy on the odd half. DPRED_LIMIT=N measures on the first N odd images only.
+dpred_protocol() {
+  local m=$1 M=$2 D="$O/$1/dpred"
+  local I=(--model "$M" --images "$S/data/imagenet-sample" --jobs "$J" --no-progress)
+  local L=()
+  [ -n "${DPRED_LIMIT:-}" ] && L=(--limit "$DPRED_LIMIT")
+  rm -rf "$D"
+  log "$m: DPRed in the controller: characterize --dpred on the even half (first 100)"
+  run "$B" characterize "${I[@]}" --half even --limit 100 --dpred --out "$D/char"
+  log "$m: memory energy, off-chip uncompressed: policy chosen on the even half, applied to the odd half"
+  run "$B" sweep "${I[@]}" --calib "$D/char/calibration.json" --half even --folds 5 --energy-model memory --out "$D/plain/sweep"
+  run "$B" apply --policy "$D/plain/sweep/policy.json" "${I[@]}" --half odd "${L[@]}" --out "$D/plain/apply.csv" --json "$D/plain/apply.json"
+  log "$m: memory energy, off-chip per group (--dpred): policy chosen on the even half, applied to the odd half"
+  run "$B" sweep "${I[@]}" --calib "$D/char/calibration.json" --half even --folds 5 --energy-model memory --dpred --out "$D/dpred/sweep"
+  run "$B" apply --policy "$D/dpred/sweep/policy.json" "${I[@]}" --half odd "${L[@]}" --out "$D/dpred/apply.csv" --json "$D/dpred/apply.json"
+}
+
 for m in $MODELS; do
   M="$S/models/$m.tflite"
   mkdir -p "$O/$m"
   if [ "${ONLY:-}" = policy ]; then policy_protocol "$m" "$M"; continue; fi
   if [ "${ONLY:-}" = variants ]; then variants_protocol "$m" "$M"; continue; fi
   if [ "${ONLY:-}" = traffic ]; then traffic_protocol "$m" "$M"; continue; fi
+  if [ "${ONLY:-}" = dpred ]; then dpred_protocol "$m" "$M"; continue; fi
   log "$m: float baseline, all images"
   run "$B" eval --model "$M" --images "$S/data/imagenet-sample" --backend float --split none --jobs "$J" --no-progress --out "$O/$m/float_all.csv"
   log "$m: float, odd half"
@@ -96,5 +119,11 @@ for m in $MODELS; do
   policy_protocol "$m" "$M"
   variants_protocol "$m" "$M"
   traffic_protocol "$m" "$M"
+  dpred_protocol "$m" "$M"
 done
+# The per-layer group widths of the traffic runs (docs/DPRED_WIDTHS.md is this file).
+if [ -z "${ONLY:-}" ] || [ "${ONLY}" = traffic ]; then
+  log "group widths per layer: $O/dpred_widths.md"
+  MODELS="$MODELS" "$(dirname "$0")/dpred_widths.sh" "$O" >"$O/dpred_widths.md"
+fi
 log "done: $O/summary.txt"

@@ -19,11 +19,14 @@ namespace {
 
 struct ApplyCli {
   study::ApplyJob job;
+  DpredOptions dpred;
   bool progress = true;
 };
 
 int run_apply(ApplyCli& o) {
-  o.job.factory = accelerator_factory();
+  driver::DeviceOptions device;
+  o.job.offchip = o.dpred.resolve(device);
+  o.job.factory = accelerator_factory(device);
   Progress progress(o.progress);
   study::ApplyCallbacks cb;
   cb.warn = print_to_stderr;
@@ -65,6 +68,7 @@ const RegisterCommand kApply([](CLI::App& app) -> std::function<int()> {
   add_synsets_option(cmd, job.data.synsets, "labels from file and folder names");
   add_labels_option(cmd, job.data.labels);
   add_no_progress_flag(cmd, o->progress);
+  add_dpred_options(cmd, o->dpred, "the policy's (another is refused)");
   return [o]() { return run_apply(*o); };
 });
 

@@ -24,12 +24,16 @@ namespace {
 struct CharacterizeCli {
   study::CharacterizeJob job;
   driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
+  DpredOptions dpred;
   bool progress = true;
 };
 
 int run_characterize(CharacterizeCli& o) {
   const study::CharacterizeJob& job = o.job;
-  o.job.factory = accelerator_factory(o.gating);
+  driver::DeviceOptions device;
+  device.gating = o.gating;
+  if (const auto e = o.dpred.resolve(device)) o.job.offchip = *e;
+  o.job.factory = accelerator_factory(device);
   Progress progress(o.progress);
   study::CharacterizeCallbacks cb;
   cb.warn = print_to_stderr;
@@ -93,6 +97,7 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
   add_approx_options(cmd, job.approx_config, &job.approx_compensation,
                      "The per-layer Ax-BxP configuration of the level 8s (axbxp_config.json of axbxp-search)");
   add_no_progress_flag(cmd, o->progress);
+  add_dpred_options(cmd, o->dpred, "uncompressed");
   return [o]() { return run_characterize(*o); };
 });
 

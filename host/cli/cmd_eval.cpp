@@ -25,13 +25,17 @@ namespace {
 struct EvalCli {
   study::EvalJob job;
   driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
-  std::string out;                               ///< results file ("": CSV on stdout)
+  DpredOptions dpred;
+  std::string out;  ///< results file ("": CSV on stdout)
   bool progress = true;
 };
 
 int run_eval(EvalCli& o) {
   study::EvalJob& job = o.job;
-  job.factory = accelerator_factory(o.gating);
+  driver::DeviceOptions device;
+  device.gating = o.gating;
+  if (const auto e = o.dpred.resolve(device)) job.offchip = *e;
+  job.factory = accelerator_factory(device);
   const bool shard = !job.shard.whole();
   // The per-image records beside the results file: a shard writes only them; without --shard,
   // existing ones (bitscale merge) are resumed and the rows written from them.
@@ -101,6 +105,7 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--energy-model", job.energy_model, study::parse_energy_model, {"mac", "memory"},
                     "Terms priced in energy_pj: MACs only or MACs plus memory",
                     std::string(study::to_string(job.energy_model)));
+  add_dpred_options(cmd, o->dpred, "uncompressed");
   return [o]() { return run_eval(*o); };
 });
 

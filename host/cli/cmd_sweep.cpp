@@ -22,6 +22,7 @@ namespace {
 struct SweepCli {
   study::SweepJob job;
   driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
+  DpredOptions dpred;
   bool progress = true;
 };
 
@@ -32,7 +33,10 @@ std::optional<data::Half> parse_sweep_half(std::string_view name) {
 }
 
 int run_sweep(SweepCli& o) {
-  o.job.factory = accelerator_factory(o.gating);
+  driver::DeviceOptions device;
+  device.gating = o.gating;
+  if (const auto e = o.dpred.resolve(device)) o.job.offchip = *e;
+  o.job.factory = accelerator_factory(device);
   Progress progress(o.progress);
   study::SweepCallbacks cb;
   cb.warn = print_to_stderr;
@@ -115,6 +119,7 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
   add_approx_options(cmd, job.approx_config, &job.approx_compensation,
                      "The per-layer Ax-BxP configuration of the level 8s (axbxp_config.json of axbxp-search)");
   cmd->add_option("--seed", job.boot.seed, "Bootstrap seed")->capture_default_str();
+  add_dpred_options(cmd, o->dpred, "uncompressed");
   return [o]() { return run_sweep(*o); };
 });
 

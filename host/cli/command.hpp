@@ -40,6 +40,10 @@ inline study::AcceleratorFactory accelerator_factory(driver::Gating gating = dri
     return driver::make_accelerator(b, opts);
   };
 }
+/// The same, every accelerator made with `options` (e.g. what --dpred sets, study::apply_dpred).
+inline study::AcceleratorFactory accelerator_factory(const driver::DeviceOptions& options) {
+  return [options](driver::Backend b) { return driver::make_accelerator(b, options); };
+}
 
 /// Prints a message of a library call on its own line of stderr.
 inline void print_to_stderr(const std::string& message) { fmt::print(stderr, "{}\n", message); }

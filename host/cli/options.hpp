@@ -9,12 +9,16 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/quant/traffic.hpp"
+#include "bitscale/study/dpred.hpp"
 #include "bitscale/study/engine.hpp"
 #include "bitscale/study/shard.hpp"
 #include "bitscale/study/sweep.hpp"
@@ -219,6 +223,36 @@ inline void add_approx_options(CLI::App* cmd, std::string& config, quant::Approx
                       "calibration images, added to the bias) or none (docs/NUMERICS.md)",
                       std::string(quant::to_string(*compensation)));
   }
+}
+
+/// --offchip and --dpred (docs/ENERGY.md, docs/DPRED.md "Combination with the controller") of the
+/// commands that run the array for the controller.
+struct DpredOptions {
+  std::optional<quant::OffchipEncoding> offchip;  ///< --offchip (none: not given)
+  bool dpred = false;                             ///< --dpred
+  /// The off-chip encoding asked for (none: neither option given), and what --dpred sets on the
+  /// devices (study::apply_dpred). Throws std::invalid_argument for --dpred with --offchip
+  /// uncompressed.
+  std::optional<quant::OffchipEncoding> resolve(driver::DeviceOptions& device) const {
+    if (!dpred) return offchip;
+    if (offchip == quant::OffchipEncoding::kUncompressed)
+      throw std::invalid_argument("--dpred encodes the off-chip bytes per group: not with --offchip uncompressed");
+    quant::OffchipEncoding e = quant::OffchipEncoding::kUncompressed;
+    study::apply_dpred(e, device);
+    return e;
+  }
+};
+
+/// Adds --offchip and --dpred; `default_text`: the default shown for --offchip.
+inline void add_dpred_options(CLI::App* cmd, DpredOptions& o, const std::string& default_text) {
+  add_choice_option(cmd, "--offchip", o.offchip, quant::parse_offchip_encoding, {"uncompressed", "per-group"},
+                    "Off-chip bytes of each array run, priced by --energy-model memory: uncompressed (every tensor\n"
+                    "at the layer's width, from the shapes) or per-group (DPRed: weights and this image's activations\n"
+                    "encoded in groups of 16; docs/DPRED.md)",
+                    default_text);
+  cmd->add_flag("--dpred", o.dpred,
+                "DPRed: per-group off-chip encoding (= --offchip per-group) and exact zero-block gating in the\n"
+                "array (docs/DPRED.md)");
 }
 
 }  // namespace bitscale::cli

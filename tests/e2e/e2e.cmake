@@ -204,3 +204,10 @@ if(BITSCALE_RTL)
                          PASS_REGULAR_EXPRESSION "gated predictions equal the ungated ones")
   endforeach()
 endif()
+# The controller with DPRed's per-group off-chip encoding on the embedded data
+# (tests/e2e/dpred_controller.sh, docs/DPRED.md "Combination with the controller"): characterize ->
+# sweep -> apply with --dpred, and the refusals of another off-chip choice than the policy's.
+add_test(NAME cli_dpred_characterize_sweep_apply_and_refusals
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/dpred_controller.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/dpred_controller)
+set_tests_properties(cli_dpred_characterize_sweep_apply_and_refusals PROPERTIES LABELS e2e TIMEOUT 600)

@@ -226,3 +226,61 @@ BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_
 }
 
 }  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+std::string_view to_string(OffchipEncoding e) { return e == OffchipEncoding::kPerGroup ? "per-group" : "uncompressed"; }
+
+OffchipEncoding parse_offchip_encoding(std::string_view name) {
+  for (const OffchipEncoding e : {OffchipEncoding::kUncompressed, OffchipEncoding::kPerGroup}) {
+    if (name == to_string(e)) return e;
+  }
+  throw std::invalid_argument(fmt::format("off-chip encoding '{}': expected 'uncompressed' or 'per-group'", name));
+}
+
+std::uint64_t encoded_bytes(const golden::dpred::TensorBits& b) { return (b.per_group() + 7) / 8; }
+
+std::vector<std::uint64_t> weight_group_bytes(const QuantizedNetwork& q) {
+  std::vector<std::uint64_t> out;
+  out.reserve(q.layers().size());
+  for (const QuantLayer& ql : q.layers()) {
+    const golden::Layer& l = ql.prepared.layer;
+    out.push_back(encoded_bytes(
+        golden::dpred::tensor_bits(weights_in_group_order(l), golden::bits(l.mode), weight_grouping(l.shape))));
+  }
+  return out;
+}
+
+std::vector<LayerTraffic> layer_traffic_per_group(const QuantizedNetwork& q, const QuantResult& r,
+                                                  std::span<const std::uint64_t> weights) {
+  const std::size_t n = q.layers().size();
+  if (r.mac_io.size() != n)
+    throw std::invalid_argument(fmt::format(
+        "per-group off-chip bytes: {} recorded MAC layers for {} (run with record_mac_io)", r.mac_io.size(), n));
+  if (weights.size() != n)
+    throw std::invalid_argument(
+        fmt::format("per-group off-chip bytes: the weights of {} layers for {} MAC layers", weights.size(), n));
+  std::vector<LayerTraffic> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const golden::Layer& l = q.layers()[i].prepared.layer;
+    const int bits = golden::bits(l.mode);
+    LayerTraffic t;
+    t.weights = weights[i];
+    t.bias = 4 * static_cast<std::uint64_t>(l.bias.size());
+    t.input = encoded_bytes(
+        golden::dpred::tensor_bits(r.mac_io[i].input, bits, {.run = static_cast<std::size_t>(l.shape.in_c)}));
+    t.output = encoded_bytes(
+        golden::dpred::tensor_bits(r.mac_io[i].output, bits, {.run = static_cast<std::size_t>(l.shape.out_c)}));
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::uint64_t offchip_bytes(const QuantizedNetwork& q, const QuantResult& r, std::span<const std::uint64_t> weights) {
+  std::uint64_t total = 0;
+  for (const LayerTraffic& t : layer_traffic_per_group(q, r, weights)) total += t.total();
+  return total;
+}
+
+}  // namespace bitscale::quant

@@ -65,7 +65,9 @@ ApplyRow apply_row(const ImageRecord& r, const Policy& p, const EnergyTable& t, 
     row.correct = it->second.correct1;
   }
   const auto r16 = r.levels.find(16);
-  row.energy16_pj = r16 != r.levels.end() ? energy_pj(r16->second, t) : energy16_pj;
+  row.energy16_pj = r16 != r.levels.end() ? energy_pj(r16->second, t)
+                    : r.static16          ? energy_pj(*r.static16, t)
+                                          : energy16_pj;
   return row;
 }
 
@@ -94,6 +96,13 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   out.policy_path = job.policy;
   out.policy = load_policy(job.policy);
   const Policy& p = out.policy;
+  if (job.offchip && *job.offchip != p.offchip)
+    throw std::invalid_argument(fmt::format(
+        "{}: offchip: the policy was chosen with {} off-chip bytes, this run asks for {} (run apply without "
+        "--offchip/--dpred, or choose a policy with sweep {})",
+        job.policy, quant::to_string(p.offchip), quant::to_string(*job.offchip),
+        *job.offchip == quant::OffchipEncoding::kPerGroup ? "--offchip per-group" : "--offchip uncompressed"));
+  const bool per_group = p.offchip == quant::OffchipEncoding::kPerGroup;
   out.backend = job.backend;
   data::DataPaths given = job.data;
   given.model = model_of(job, p);
@@ -133,7 +142,9 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
                  .weight_fl = p.weight_fl,
                  .quantization = p.quantization,
                  .factory = job.factory,
-                 .configure = {}};
+                 .configure = {},
+                 .offchip = p.offchip,
+                 .static16 = false};
   // Ax-BxP rungs: the configuration file beside the policy (the content hash it was chosen with).
   std::optional<RungSources> rungs;
   if (std::any_of(p.levels.begin(), p.levels.end(), [](int l) { return !level_exact(l); })) {
@@ -155,7 +166,11 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
       configure_level(level, *rungs, q, acc);
     };
   }
-  const Runner runner(setup, data::Labeler::with_file(syn, d.labels),
+  // Per-group off-chip bytes depend on the image: every image is also run at static 16 bits
+  // when the controller did not (its own reference), recorded as the record's static16.
+  RunSetup deployed = setup;
+  deployed.static16 = per_group;
+  const Runner runner(deployed, data::Labeler::with_file(syn, d.labels),
                       Escalation{.threshold = p.threshold, .metric = p.metric});
   // The static 16-bit reference: one run of the first readable image (the counters of this array
   // depend only on the network's shapes); its own engine when 16 bits is not one of the levels.
@@ -184,7 +199,7 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
   const std::string header = records_header(
       "apply", p.model_file, to_string(job.backend), p.levels,
       fmt::format("{:016x}", fnv1a(fmt::format("{}|{:.17g}|{}", p.calibration, p.threshold, to_string(p.metric)))),
-      std::string(quant::to_string(p.weight_fl)), p.quantization);
+      std::string(quant::to_string(p.weight_fl)), p.quantization, p.offchip);
   RecordOptions ro;
   ro.jobs = job.jobs;
   ro.progress = cb.progress;
@@ -222,6 +237,11 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
     out.rows.push_back(std::move(row));
   }
   if (out.unlabelled) warn(fmt::format("{} images carry no label and are not counted", out.unlabelled));
+  if (per_group && !o.empty()) {
+    double sum = 0;
+    for (const ImageOutcome& x : o) sum += x.energy16_pj;
+    out.energy16_per_image_pj = sum / static_cast<double>(o.size());
+  }
   if (o.empty()) throw std::runtime_error(fmt::format("{}: no labelled, readable image", out.image_dir));
   out.stats = controller_stats(o, p.levels.size(), p.bootstrap, 0.95);
   if (!job.out.empty())
@@ -241,11 +261,12 @@ std::string apply_json(const ApplyOutcome& r) {
   const Policy& p = r.policy;
   std::string j = fmt::format(
       "{{\"format\":\"bitscale-apply-1\",\"policy\":{},\"model\":{},\"model_hash\":\"{}\",\"images_dir\":{},"
-      "\"backend\":\"{}\",\"levels\":[{}],\"metric\":\"{}\",\"threshold\":{:.17g},\"target_drop_pp\":{},"
+      "\"backend\":\"{}\",\"energy_model\":\"{}\",\"offchip\":\"{}\",\"levels\":[{}],\"metric\":\"{}\",\"threshold\":{:"
+      ".17g},\"target_drop_pp\":{},"
       "\"images\":{},\"unreadable\":{},\"unlabelled\":{},\"confidence_level\":{},",
       util::json_string(r.policy_path), util::json_string(r.model_path), p.model_hash, util::json_string(r.image_dir),
-      to_string(r.backend), fmt::join(p.levels, ","), to_string(p.metric), p.threshold, p.max_drop_pp, s.images,
-      r.errors, r.unlabelled, s.level);
+      to_string(r.backend), to_string(p.energy_model), quant::to_string(p.offchip), fmt::join(p.levels, ","),
+      to_string(p.metric), p.threshold, p.max_drop_pp, s.images, r.errors, r.unlabelled, s.level);
   j += est_json("float_top1", s.float_top1) + "," + est_json("top1", s.top1) + "," +
        est_json("top1_drop_pp", s.drop_pp) + fmt::format(",\"top1_drop_pp_upper\":{:.6f},", s.drop_upper_pp) +
        est_json("energy_saving_pct", s.saving_pct) +

@@ -42,6 +42,7 @@ CharacterizeJobOutcome run_characterize(const CharacterizeJob& job, const Charac
   cs.backend = job.backend;
   cs.weight_fl = job.weight_fl;
   cs.quantization = job.quantization;
+  cs.offchip = job.offchip;
   cs.weight_fl_name = weight_fl_name;
   cs.out_dir = job.out_dir;
   cs.model_name = model_name;

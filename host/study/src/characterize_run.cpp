@@ -42,7 +42,7 @@ quant::Calibration kept_calibration(const CharacterizeSetup& s, const std::vecto
 
 std::string levels_header(const CharacterizeSetup& s, const std::string& calib_id) {
   std::string h = records_header("levels", s.model_name, to_string(s.backend), s.levels, calib_id, s.weight_fl_name,
-                                 s.quantization);
+                                 s.quantization, s.offchip);
   // Ax-BxP rungs: what they run with (the compensation, the configuration file's content hash).
   const std::string extra =
       rung_header_fields(s.levels, s.approx_compensation, s.approx_config.empty() ? "" : content_hash(s.approx_config));
@@ -140,7 +140,9 @@ CharacterizeOutcome run_levels_shard(const CharacterizeSetup& s) {
                        .weight_fl = s.weight_fl,
                        .quantization = s.quantization,
                        .factory = s.factory,
-                       .configure = level_configure(rungs)},
+                       .configure = level_configure(rungs),
+                       .offchip = s.offchip,
+                       .static16 = false},
                       s.label_of);
   const RecordResult res = record_shard(rec, runner.workers(), phase_options(s, CharacterizePhase::kLevels));
   if (s.phase_done) s.phase_done(CharacterizePhase::kLevels);
@@ -193,7 +195,9 @@ CharacterizeOutcome run_characterization(const CharacterizeSetup& s) {
                        .weight_fl = s.weight_fl,
                        .quantization = s.quantization,
                        .factory = s.factory,
-                       .configure = level_configure(rungs)},
+                       .configure = level_configure(rungs),
+                       .offchip = s.offchip,
+                       .static16 = false},
                       s.label_of);
   RecordResult phase2 = record_images(s.out_dir + "/levels.jsonl", levels_header(s, calib_id), out.base.kept,
                                       runner.workers(), phase_options(s, CharacterizePhase::kLevels));

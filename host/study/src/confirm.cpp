@@ -69,7 +69,7 @@ std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup, std::vector<Sh
     const ShardRecording where{
         .path = setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", b),
         .header = records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b}, setup.calibration_id,
-                                 setup.weight_fl_name, setup.run.quantization),
+                                 setup.weight_fl_name, setup.run.quantization, setup.run.offchip),
         .files = setup.files,
         .shard = setup.shard,
         .model_hash = setup.model_hash};

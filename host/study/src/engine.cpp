@@ -79,6 +79,8 @@ Engine::Engine(const Network& net, const ArrayConfig& config, AcceleratorFactory
   qnet_ =
       std::make_unique<QuantizedNetwork>(net_, *config.calib, config.bits, *acc, config.weight_fl, config.quantization);
   if (config.configure) config.configure(*qnet_, *acc);
+  offchip_ = config.offchip;
+  if (offchip_ == quant::OffchipEncoding::kPerGroup) weight_group_bytes_ = quant::weight_group_bytes(*qnet_);
 }
 
 Engine::~Engine() = default;
@@ -94,10 +96,13 @@ Prediction Engine::Session::run(std::span<const std::uint8_t> rgb, bool record_m
   if (e_.on_array()) {
     QuantRunOptions o;
     o.record_mac_outputs = record_mac_outputs;
+    const bool per_group = e_.offchip_ == quant::OffchipEncoding::kPerGroup;
+    o.record_mac_io = per_group;
     QuantResult r = e_.qnet_->run(*acc_, rgb, o);
     p.probabilities = std::move(r.probabilities);
     p.counters = r.counters;
-    p.offchip_bytes = quant::offchip_bytes(*e_.qnet_);
+    p.offchip_bytes =
+        per_group ? quant::offchip_bytes(*e_.qnet_, r, e_.weight_group_bytes_) : quant::offchip_bytes(*e_.qnet_);
     p.mac_outputs = std::move(r.mac_outputs);
   } else {
     p.probabilities = e_.net_.run_float(rgb);

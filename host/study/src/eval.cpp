@@ -58,12 +58,18 @@ EvalFormat eval_format_for(const std::string& path) {
 }
 
 EvalWriter::EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::function<std::string(int)> class_name,
-                       std::optional<EnergyTable> energy)
-    : out_(out), format_(format), compare_(compare), class_name_(std::move(class_name)), energy_(std::move(energy)) {
+                       std::optional<EnergyTable> energy, bool offchip_column)
+    : out_(out),
+      format_(format),
+      compare_(compare),
+      class_name_(std::move(class_name)),
+      energy_(std::move(energy)),
+      offchip_(offchip_column && energy_) {
   if (format_ == EvalFormat::kCsv) {
     out_ << "file,label,top1,top2,top3,top4,top5,p1,p2,p3,p4,p5,margin,top1_correct,top5_correct,top1_name,"
             "cycles,mac16,mac8,mac4,"
-         << (energy_ ? "blk,energy_pj," : "") << "error" << (compare_ ? ",compare" : "") << '\n';
+         << (energy_ ? "blk,energy_pj," : "") << (offchip_ ? "offchip_bytes," : "") << "error"
+         << (compare_ ? ",compare" : "") << '\n';
     out_.flush();
   }
 }
@@ -95,6 +101,7 @@ std::string EvalWriter::line(const EvalRow& r) const {
         line += fmt::format(",\"cycles\":{},\"macs\":{{\"16\":{},\"8\":{},\"4\":{}}}", p.counters->cycles,
                             p.counters->mac16, p.counters->mac8, p.counters->mac4);
         if (energy_) line += fmt::format(",\"blk\":{},\"energy_pj\":{}", p.counters->blk, row_energy_pj(p, *energy_));
+        if (offchip_) line += fmt::format(",\"offchip_bytes\":{}", p.offchip_bytes.value_or(0));
       }
     }
     if (!r.error.empty()) line += ",\"error\":" + json_string(r.error);
@@ -116,13 +123,16 @@ std::string EvalWriter::line(const EvalRow& r) const {
     if (p.counters) {
       line += fmt::format(",{},{},{},{}", p.counters->cycles, p.counters->mac16, p.counters->mac8, p.counters->mac4);
       if (energy_) line += fmt::format(",{},{}", p.counters->blk, row_energy_pj(p, *energy_));
+      if (offchip_) line += fmt::format(",{}", p.offchip_bytes.value_or(0));
     } else {
       line += ",,,,";
       if (energy_) line += ",,";
+      if (offchip_) line += ",";
     }
   } else {
     line += ",,,,,,,,,,,,,,,,,,";
     if (energy_) line += ",,";
+    if (offchip_) line += ",";
   }
   line += "," + csv_field(r.error);
   if (compare_) line += "," + csv_field(r.compare);
@@ -211,6 +221,7 @@ std::string eval_record_line(const EvalRow& r) {
           "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
           c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
     }
+    if (p.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *p.offchip_bytes);
   }
   if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
   if (!r.compare.empty()) o += ",\"compare\":" + json_string(r.compare);
@@ -256,6 +267,8 @@ EvalRow parse_eval_record(std::string_view line, const std::string& source, std:
         k.zskip = c->contains("zskip") ? c->at("zskip").get<std::uint64_t>() : 0;  // absent in older records
         p.counters = k;
       }
+      // The run's off-chip bytes (absent in records made before they were recorded).
+      if (const auto b = j.find("offchip_bytes"); b != j.end()) p.offchip_bytes = b->get<std::uint64_t>();
       r.pred = std::move(p);
     }
     if (j.contains("error")) r.error = j["error"].get<std::string>();

@@ -86,7 +86,8 @@ std::unique_ptr<Engine> eval_engine(const model::Network& net, const EvalJob& jo
                   .calib = calib,
                   .weight_fl = job.weight_fl,
                   .quantization = job.quantization,
-                  .configure = {}};
+                  .configure = {},
+                  .offchip = job.offchip};
   if (!job.approx_config.empty()) {
     // The Ax-BxP configuration file: checked against the model, the bit-width and the calibration,
     // then applied with the compensation (block means) it records.
@@ -108,7 +109,8 @@ std::optional<EvalWriter> row_writer(const EvalJob& job, const std::optional<dat
           if (c < 0) return std::string("background");
           return syn ? syn->name(c) : std::string();
         },
-        priced ? std::optional(energy_table(job.energy, job.energy_model)) : std::nullopt);
+        priced ? std::optional(energy_table(job.energy, job.energy_model)) : std::nullopt,
+        job.offchip == quant::OffchipEncoding::kPerGroup);
   }
   return writer;
 }
@@ -121,7 +123,7 @@ std::string eval_header(const EvalJob& job, const EvalOutcome& out, const quant:
                                  array ? std::vector<int>{job.bits} : std::vector<int>{},
                                  calib ? fmt::format("{:016x}", fnv1a(calib->to_json(net))) : "",
                                  array ? std::string(quant::to_string(job.weight_fl)) : "",
-                                 array ? std::optional(job.quantization) : std::nullopt);
+                                 array ? std::optional(job.quantization) : std::nullopt, job.offchip);
   h.pop_back();
   return h + fmt::format(
                  ",\"compare\":{},\"limit\":{}{}}}",

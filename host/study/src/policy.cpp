@@ -126,6 +126,7 @@ std::string to_json(const Policy& p) {
   j += fmt::format("  \"bootstrap\":{{\"seed\":{},\"resamples\":{}}},\n", p.bootstrap.seed, p.bootstrap.resamples);
   j += fmt::format("  \"energy_table\":{},\n", util::json_string(p.energy_source));
   j += fmt::format("  \"energy_model\":\"{}\",\n", to_string(p.energy_model));
+  j += fmt::format("  \"offchip\":\"{}\",\n", quant::to_string(p.offchip));
   j += fmt::format("  \"backend\":{},\n", util::json_string(p.backend));
   j += fmt::format("  \"selection_images\":{},\n", images_json(p.selection_images));
   j += fmt::format("  \"calibration_images\":{},\n", images_json(p.calibration_images));
@@ -216,6 +217,13 @@ Policy parse_policy(std::string_view text, const std::string& source) {
     p.energy_model = parse_energy_model(r.str(j, "energy_model"));
   } catch (const std::invalid_argument& e) {
     r.fail("energy_model", e.what());
+  }
+  if (j.contains("offchip")) {
+    try {
+      p.offchip = quant::parse_offchip_encoding(r.str(j, "offchip"));
+    } catch (const std::invalid_argument& e) {
+      r.fail("offchip", e.what());
+    }
   }
   p.backend = r.str(j, "backend");
   p.selection_images = r.images(j, "selection_images");

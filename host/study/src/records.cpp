@@ -245,7 +245,9 @@ std::string to_json_line(const ImageRecord& r) {
     o += fmt::format("{}\"{}\":{}", first ? "" : ",", level_name(bits), run_json(run));
     first = false;
   }
-  return o + "}}";
+  o += "}";
+  if (r.static16) o += ",\"static16\":" + run_json(*r.static16);
+  return o + "}";
 }
 
 ImageRecord parse_record(std::string_view line, const std::string& source, std::size_t line_no) {
@@ -277,6 +279,7 @@ ImageRecord parse_record(std::string_view line, const std::string& source, std::
       }
       r.levels[level] = parse_run(v, fmt::format("level {}: ", k));
     }
+    if (const auto s16 = j.find("static16"); s16 != j.end()) r.static16 = parse_run(*s16, "static16: ");
     return r;
   } catch (const std::exception& e) {
     throw StudyError(where + e.what());
@@ -378,7 +381,22 @@ Runner::Runner(const RunSetup& setup, LabelOf label_of, std::optional<Escalation
                                                        .calib = setup_.calib,
                                                        .weight_fl = setup_.weight_fl,
                                                        .quantization = setup_.quantization,
-                                                       .configure = configure},
+                                                       .configure = configure,
+                                                       .offchip = setup_.offchip},
+                                           setup_.factory);
+  }
+  if (setup_.static16) {
+    if (!escalation_) throw std::invalid_argument("study runner: a static 16-bit reference needs an escalation");
+    if (!setup_.calib) throw std::invalid_argument("study runner: array runs need a calibration");
+    if (!engines_.contains(16))
+      static16_ = std::make_unique<Engine>(*setup_.net,
+                                           ArrayConfig{.backend = setup_.backend,
+                                                       .bits = 16,
+                                                       .calib = setup_.calib,
+                                                       .weight_fl = setup_.weight_fl,
+                                                       .quantization = setup_.quantization,
+                                                       .configure = {},
+                                                       .offchip = setup_.offchip},
                                            setup_.factory);
   }
   if (escalation_) controller_.emplace(setup_.bits, escalation_->threshold);
@@ -399,7 +417,8 @@ WorkerFactory Runner::workers() const {
     using Sessions = std::map<int, std::unique_ptr<Engine::Session>>;
     auto sessions = std::make_shared<Sessions>();
     for (const auto& [b, e] : engines_) (*sessions)[b] = e->session();
-    return [this, fs, sessions](const std::string& file) {
+    auto s16 = std::shared_ptr<Engine::Session>(static16_ ? static16_->session().release() : nullptr);
+    return [this, fs, sessions, s16](const std::string& file) {
       ImageRecord r;
       r.file = file;
       if (label_of_) r.label = label_of_(file);
@@ -411,6 +430,8 @@ WorkerFactory Runner::workers() const {
         };
         if (controller_) {
           (void)controller_->decide([&](int b) { return confidence(run(b), escalation_->metric); });
+          if (setup_.static16 && !r.levels.contains(16))
+            r.static16 = run_record((s16 ? *s16 : *sessions->at(16)).run(img.rgb), r.label);
         } else {
           for (const auto& [b, s] : *sessions) run(b);
         }
@@ -418,6 +439,7 @@ WorkerFactory Runner::workers() const {
         r.error = e.what();
         r.fp.reset();
         r.levels.clear();
+        r.static16.reset();
       }
       return r;
     };
@@ -435,7 +457,8 @@ std::uint64_t fnv1a(std::string_view text) {
 
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
                            const std::vector<int>& bits, const std::string& calibration_id,
-                           const std::string& weight_fl, const std::optional<quant::QuantOptions>& quantization) {
+                           const std::string& weight_fl, const std::optional<quant::QuantOptions>& quantization,
+                           quant::OffchipEncoding offchip) {
   std::string wfl = weight_fl.empty() ? "" : fmt::format(",\"weight_fl\":{}", json_string(weight_fl));
   if (quantization) {
     wfl +=
@@ -444,6 +467,8 @@ std::string records_header(const std::string& kind, const std::string& model, co
     if (quantization->rounding == quant::Rounding::kStochastic)
       wfl += fmt::format(",\"rounding_seed\":{}", quantization->rounding_seed);
   }
+  if (offchip != quant::OffchipEncoding::kUncompressed)
+    wfl += fmt::format(",\"offchip\":{}", json_string(std::string(quant::to_string(offchip))));
   return fmt::format(
       "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
       "\"calibration\":{}{}}}",

@@ -181,7 +181,10 @@ std::string apply_summary(const ApplyOutcome& r) {
   o += fmt::format("  dynamic top-1:  {} %\n", with_ci(s.top1));
   o +=
       fmt::format("  top-1 drop:     {} pp (one-sided 95 % upper bound {:.2f})\n", with_ci(s.drop_pp), s.drop_upper_pp);
-  o += fmt::format("  energy saving vs static 16-bit: {} %\n", with_ci(s.saving_pct, 1));
+  o += fmt::format("  energy saving vs static 16-bit: {} %{}\n", with_ci(s.saving_pct, 1),
+                   p.offchip == quant::OffchipEncoding::kPerGroup
+                       ? fmt::format(" ({} energy model, off-chip bytes encoded per group)", to_string(p.energy_model))
+                       : "");
   for (std::size_t i = 0; i < p.levels.size(); ++i) {
     const int l = p.levels[i];
     o += fmt::format("  accepted at {}: {} % of images\n", level_exact(l) ? fmt::format("{:>2}-bit", l) : level_name(l),

@@ -88,7 +88,9 @@ SweepRecording recording(const SweepContext& x) {
                   .weight_fl = x.job.weight_fl,
                   .quantization = x.job.quantization,
                   .factory = x.job.factory,
-                  .configure = level_configure(x)},
+                  .configure = level_configure(x),
+                  .offchip = x.job.offchip,
+                  .static16 = false},
           .label_of = x.label_of,
           .files = x.files,
           .out_dir = x.job.out_dir,
@@ -136,6 +138,7 @@ Policy make_policy(const SweepContext& x, const std::string& model_path, const S
   p.bootstrap = x.job.boot;
   p.energy_source = in.table.source;
   p.energy_model = x.job.energy_model;
+  p.offchip = x.job.offchip;
   p.backend = to_string(x.job.backend);
   if (x.rungs) {  // Ax-BxP rungs: what `apply` needs to run them
     p.approx_compensation = std::string(quant::to_string(x.job.approx_compensation));
@@ -170,11 +173,13 @@ SweepSummary summarize(const SweepContext& x, const RecordResult& rec, const std
   const std::string context = fmt::format(
       "Model `{}`, {} evaluation images of `{}` ({} positions, none used for calibration; {} skipped: unreadable or "
       "unlabelled), calibration: {} images, back-end `{}`, weight FL per {}, levels {} ({}), confidence metric {}, "
-      "energy table: {}. Bootstrap: {} resamples, seed {}.",
+      "energy table: {}{}. Bootstrap: {} resamples, seed {}.",
       x.model_name, in.records.size(), image_dir, data::to_string(x.sc.half), rec.records.size() - in.records.size(),
       x.sc.calib.images.size(), to_string(job.backend), x.weight_fl_name,
       fmt::join(x.levels | std::views::transform(level_name), ","), x.levels_reason, to_string(job.metric),
-      in.table.source, job.boot.resamples, job.boot.seed);
+      in.table.source,
+      job.offchip == quant::OffchipEncoding::kPerGroup ? "; off-chip bytes of each run encoded per group (DPRed)" : "",
+      job.boot.resamples, job.boot.seed);
   write_sweep(job.out_dir, s, context);
   out.policy_path = job.out_dir + "/policy.json";
   save_policy(out.policy_path, make_policy(x, model_path, in, sel, st, warn));
@@ -199,7 +204,9 @@ ConfirmSetup confirm_setup(const SweepContext& x, const SweepCallbacks& cb) {
             .weight_fl = job.weight_fl,
             .quantization = job.quantization,
             .factory = job.factory,
-            .configure = level_configure(x)};
+            .configure = level_configure(x),
+            .offchip = job.offchip,
+            .static16 = false};
   cs.label_of = x.label_of;
   cs.files.assign(x.files.begin(),
                   x.files.begin() + static_cast<std::ptrdiff_t>(std::min(x.files.size(), job.confirm_rtl)));
@@ -258,7 +265,7 @@ SweepOutcome run_sweep(const SweepJob& job, const SweepCallbacks& cb) {
                                                       job.approx_config.empty() ? "" : content_hash(job.approx_config));
   if (!shard)
     check_sweep_resume(job.out_dir, job.backend, out.model_name, recorded, std::string(quant::to_string(job.weight_fl)),
-                       job.quantization, header_extra);
+                       job.quantization, header_extra, job.offchip);
 
   const SweepCalibration sc =
       sweep_calibration(net, job.calib, image_dir, job.half, job.out_dir, job.calib_limit, job.jobs, warn, shard);

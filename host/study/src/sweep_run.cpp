@@ -116,7 +116,7 @@ std::string with_extra(std::string header, const std::string& extra) {
 ShardRecording sweep_recording(const SweepRecording& r) {
   return {.path = sweep_records_path(r.out_dir, r.run.backend),
           .header = with_extra(records_header("sweep", r.model_name, to_string(r.run.backend), r.run.bits,
-                                              r.calibration_id, r.weight_fl_name, r.run.quantization),
+                                              r.calibration_id, r.weight_fl_name, r.run.quantization, r.run.offchip),
                                r.header_extra),
           .files = r.files,
           .shard = r.shard,
@@ -130,13 +130,14 @@ RecordResult record_sweep(const SweepRecording& r) {
 
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
                         const std::vector<int>& bits, const std::string& weight_fl_name,
-                        const quant::QuantOptions& quantization, const std::string& header_extra) {
+                        const quant::QuantOptions& quantization, const std::string& header_extra,
+                        quant::OffchipEncoding offchip) {
   const std::vector<std::string> ignore{"calibration"};
-  check_resumable(
-      sweep_records_path(out_dir, backend),
-      with_extra(records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name, quantization),
-                 header_extra),
-      ignore);
+  check_resumable(sweep_records_path(out_dir, backend),
+                  with_extra(records_header("sweep", model_name, to_string(backend), bits, "", weight_fl_name,
+                                            quantization, offchip),
+                             header_extra),
+                  ignore);
 }
 
 }  // namespace bitscale::study

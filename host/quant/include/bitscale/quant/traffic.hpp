@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/golden/group_code.hpp"
@@ -144,5 +145,40 @@ struct BlockGating {
 /// std::invalid_argument for a shape or sizes that do not fit.
 [[nodiscard]] BlockGating block_gating(const golden::ConvShape& s, std::span<const std::int32_t> input,
                                        std::span<const std::int32_t> weights, int bits);
+
+}  // namespace bitscale::quant
+
+namespace bitscale::quant {
+
+/// How the memory energy model prices a run's off-chip bytes (docs/ENERGY.md, docs/DPRED.md).
+enum class OffchipEncoding : std::uint8_t {
+  kUncompressed,  ///< every tensor at the layer's width (layer_traffic: from the shapes, the same every image)
+  kPerGroup,      ///< DPRed's per-group encoding (golden::dpred) of every tensor, activations of the image run
+};
+/// "uncompressed", "per-group" (the names of --offchip).
+[[nodiscard]] std::string_view to_string(OffchipEncoding e);
+/// The encoding named `name`; throws std::invalid_argument listing the accepted names.
+[[nodiscard]] OffchipEncoding parse_offchip_encoding(std::string_view name);
+
+/// Bytes of a tensor stored with the per-group encoding: its stream, ceil(per_group() / 8) (the
+/// stream is zero-padded to a whole byte, docs/DPRED.md "Storage and bit layout").
+[[nodiscard]] std::uint64_t encoded_bytes(const golden::dpred::TensorBits& b);
+
+/// The per-group bytes of the weights of every MAC layer of `q` (encoded_bytes of their
+/// golden::dpred sizes in weight_grouping order): static, the same for every image.
+[[nodiscard]] std::vector<std::uint64_t> weight_group_bytes(const QuantizedNetwork& q);
+
+/// The traffic of every MAC layer of one image with the per-group encoding: weights
+/// `weights[i]` (weight_group_bytes(q)), biases 4 bytes each as in layer_traffic, and the input
+/// and output activations of the image (`r` recorded with QuantRunOptions::record_mac_io), each
+/// tensor encoded in groups of 16 channels of a pixel in whichever scheme is smaller for that
+/// tensor (a choice a hardware encoder makes at run time). Throws std::invalid_argument when `r`
+/// holds no I/O or `weights` has another number of layers.
+[[nodiscard]] std::vector<LayerTraffic> layer_traffic_per_group(const QuantizedNetwork& q, const QuantResult& r,
+                                                                std::span<const std::uint64_t> weights);
+
+/// The total of layer_traffic_per_group: the off-chip bytes of one image with per-group encoding.
+[[nodiscard]] std::uint64_t offchip_bytes(const QuantizedNetwork& q, const QuantResult& r,
+                                          std::span<const std::uint64_t> weights);
 
 }  // namespace bitscale::quant

@@ -31,6 +31,9 @@ struct ApplyJob {
   std::string out;   ///< per-image rows, .csv or .jsonl ("": none); records beside it (resumable)
   std::string json;  ///< the figures as JSON ("": none)
   Shard shard;       ///< record only this shard of the images (needs --out; no rows, no figures)
+  /// The off-chip encoding asked for (--offchip, --dpred): refused when it is not the policy's
+  /// (Policy::offchip); none: the policy's.
+  std::optional<quant::OffchipEncoding> offchip;
   AcceleratorFactory factory;
 };
 
@@ -54,8 +57,10 @@ struct ApplyOutcome {
   std::vector<ApplyRow> rows;  ///< sorted by file name
   std::size_t errors = 0, unlabelled = 0, resumed = 0;
   std::optional<ControllerStats> stats;  ///< over the labelled, readable images
-  double energy16_per_image_pj = 0;      ///< from one 16-bit run (counters depend only on the shapes)
-  std::optional<ShardDone> shard;        ///< a shard: what it recorded (no rows, no stats)
+  /// From one 16-bit run (counters depend only on the shapes); with per-group off-chip bytes,
+  /// which depend on the image, the mean of the images' own static 16-bit energies.
+  double energy16_per_image_pj = 0;
+  std::optional<ShardDone> shard;  ///< a shard: what it recorded (no rows, no stats)
 };
 
 struct ApplyCallbacks {
@@ -67,7 +72,8 @@ struct ApplyCallbacks {
 /// hash): "<file> (selection image <name>)" per overlap. Reads every file.
 std::vector<std::string> policy_overlap(const Policy& p, const std::vector<std::string>& files);
 
-/// The per-image row of a record made by apply (levels run = the record's levels, in order).
+/// The per-image row of a record made by apply (levels run = the record's levels, in order). Its
+/// 16-bit energy: the record's 16-bit run, else its static16 run, else `energy16_pj`.
 ApplyRow apply_row(const ImageRecord& r, const Policy& p, const EnergyTable& t, double energy16_pj);
 
 /// Runs the policy. Throws std::invalid_argument (bad options, overlap, model hash) or

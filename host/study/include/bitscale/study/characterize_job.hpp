@@ -25,6 +25,8 @@ struct CharacterizeJob {
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
+  /// How the level runs count their off-chip bytes (--offchip, --dpred; docs/ENERGY.md).
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
   int jobs = 1;
   int limit = 0;                ///< at most the first N images of the half (0 = all)
   std::size_t stop_after = 0;   ///< new images before stopping (0 = never)

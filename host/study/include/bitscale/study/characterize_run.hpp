@@ -26,6 +26,8 @@ struct CharacterizeSetup {
   Backend backend = Backend::kGolden;
   quant::WeightFl weight_fl = quant::WeightFl::kChannel;
   quant::QuantOptions quantization = kArrayQuantDefaults;
+  /// How the level runs count their off-chip bytes (recorded per image; docs/ENERGY.md).
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
   std::string weight_fl_name;  ///< for the records headers
   std::string out_dir, model_name;
   std::string image_dir;  ///< for messages

@@ -17,6 +17,7 @@
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/model/network.hpp"
 #include "bitscale/quant/quant.hpp"
+#include "bitscale/quant/traffic.hpp"
 
 namespace bitscale::study {
 
@@ -48,7 +49,7 @@ struct Prediction {
   float max_prob = 0;                             ///< max_probability(probabilities)
   float entropy = 0;                              ///< normalized_entropy(probabilities)
   std::optional<driver::Counters> counters;       ///< array back-ends
-  std::optional<std::uint64_t> offchip_bytes;     ///< array back-ends: quant::offchip_bytes of the network
+  std::optional<std::uint64_t> offchip_bytes;     ///< array back-ends: the run's (ArrayConfig::offchip)
   std::vector<golden::PackedTensor> mac_outputs;  ///< when recorded
 };
 
@@ -66,6 +67,9 @@ struct ArrayConfig {
   /// Called once on the prepared network (e.g. an Ax-BxP configuration, study/axbxp.hpp), with an
   /// accelerator of the back-end for what it measures; none: the network as quantized.
   std::function<void(quant::QuantizedNetwork&, driver::Accelerator&)> configure;
+  /// How Prediction::offchip_bytes counts (docs/ENERGY.md): uncompressed (the shapes only, no
+  /// cost) or per group (records every MAC layer's input and output of each run and encodes them).
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
 };
 
 /// Immutable, shareable set-up of one back-end; sessions (one per thread) run images.
@@ -100,6 +104,8 @@ class Engine {
   Backend backend_ = Backend::kFloat;
   AcceleratorFactory factory_;
   std::unique_ptr<quant::QuantizedNetwork> qnet_;
+  quant::OffchipEncoding offchip_ = quant::OffchipEncoding::kUncompressed;
+  std::vector<std::uint64_t> weight_group_bytes_;  ///< per MAC layer, with kPerGroup (static)
 };
 
 }  // namespace bitscale::study

@@ -46,8 +46,10 @@ class EvalWriter {
   /// `class_name`: the name of a class (-1 = background); `compare`: add the compare column.
   /// `energy`: price every array row (columns blk and energy_pj: CNT_BLK and energy_breakdown of
   /// its counters, docs/ENERGY.md; Ax-BxP block products priced as "Approximate MACs").
+  /// `offchip_column`: with `energy`, a column offchip_bytes (the run's off-chip bytes, which
+  /// depend on the image with per-group encoding) after energy_pj.
   EvalWriter(std::ostream& out, EvalFormat format, bool compare, std::function<std::string(int)> class_name,
-             std::optional<EnergyTable> energy = std::nullopt);
+             std::optional<EnergyTable> energy = std::nullopt, bool offchip_column = false);
   void write(const EvalRow& r);
   /// The row as one line (no newline).
   [[nodiscard]] std::string line(const EvalRow& r) const;
@@ -58,6 +60,7 @@ class EvalWriter {
   bool compare_;
   std::function<std::string(int)> class_name_;
   std::optional<EnergyTable> energy_;
+  bool offchip_ = false;
 };
 
 /// What an evaluation runs.

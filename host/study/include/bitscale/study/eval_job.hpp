@@ -54,6 +54,9 @@ struct EvalJob {
   std::string approx_config;
   std::string energy;                            ///< energy table of the rows' energy_pj ("": Envision)
   EnergyModel energy_model = EnergyModel::kMac;  ///< terms priced in energy_pj
+  /// How each array run's off-chip bytes are counted (--offchip, --dpred; docs/ENERGY.md); with
+  /// per-group, the rows gain a column offchip_bytes.
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
   AcceleratorFactory factory;
 };
 

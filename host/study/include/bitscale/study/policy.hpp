@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bitscale/quant/quantized_network.hpp"
+#include "bitscale/quant/traffic.hpp"
 #include "bitscale/study/confidence.hpp"
 #include "bitscale/study/energy.hpp"
 #include "bitscale/study/stats.hpp"
@@ -50,6 +51,9 @@ struct Policy {
   std::string energy_source;                     ///< EnergyTable::source
   EnergyModel energy_model = EnergyModel::kMac;  ///< the terms priced (apply prices the same)
   std::string backend;                           ///< of the selection records
+  /// How the off-chip bytes of its runs were counted (docs/ENERGY.md); apply counts the same and
+  /// refuses another choice. Absent in older policies: uncompressed.
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
   /// With Ax-BxP rungs among the levels (written only then): the family rungs' compensation and the
   /// content hash and file name of the "8s" rung's configuration file ("": none), which `apply`
   /// needs to run the policy (docs/AXBXP.md).

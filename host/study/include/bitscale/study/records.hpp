@@ -47,6 +47,9 @@ struct ImageRecord {
   std::string error;                ///< non-empty: the image could not be read (no runs)
   std::optional<RunRecord> fp;      ///< the float baseline, when run
   std::map<int, RunRecord> levels;  ///< bit-width -> run
+  /// apply with per-group off-chip bytes (RunSetup::static16): the image at static 16 bits when
+  /// the controller did not run 16 bits (the reference of its saving; not a decision's run).
+  std::optional<RunRecord> static16;
   [[nodiscard]] bool ok() const { return error.empty(); }
   friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };
@@ -116,9 +119,12 @@ std::uint64_t fnv1a(std::string_view text);
 /// First line of a records file: what the records were made with (resume checks it).
 /// `weight_fl` (to_string(WeightFl)) is recorded for runs on the array, "" for float runs.
 /// `quantization` (classifier precision, rounding and its seed) likewise, for array runs.
+/// `offchip`: the off-chip bytes' encoding of the array runs; a field "offchip" only when it is
+/// not the default (uncompressed), so that earlier records stay resumable.
 std::string records_header(const std::string& kind, const std::string& model, const std::string& backend,
                            const std::vector<int>& bits, const std::string& calibration_id,
                            const std::string& weight_fl = "",
-                           const std::optional<quant::QuantOptions>& quantization = std::nullopt);
+                           const std::optional<quant::QuantOptions>& quantization = std::nullopt,
+                           quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed);
 
 }  // namespace bitscale::study

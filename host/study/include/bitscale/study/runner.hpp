@@ -29,6 +29,12 @@ struct RunSetup {
   /// The network of each array level after quantization (Ax-BxP rungs, configure_level); none:
   /// every level exact. `bits` may hold Ax-BxP rungs (level_code) when this is set.
   std::function<void(int level, quant::QuantizedNetwork&, driver::Accelerator&)> configure;
+  /// How the array runs count their off-chip bytes (ArrayConfig::offchip, docs/ENERGY.md).
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
+  /// With an Escalation only: also run every image at static 16 bits when the controller did not,
+  /// into ImageRecord::static16 (apply's reference when the 16-bit energy depends on the image,
+  /// i.e. with per-group off-chip bytes).
+  bool static16 = false;
 };
 
 /// The deployed controller (apply): run the setup's bit-widths from the lowest up, stopping at the
@@ -55,6 +61,7 @@ class Runner {
   LabelOf label_of_;
   std::unique_ptr<Engine> float_;
   std::map<int, std::unique_ptr<Engine>> engines_;
+  std::unique_ptr<Engine> static16_;  ///< RunSetup::static16 when 16 bits is not one of the levels
   std::optional<Escalation> escalation_;
   std::optional<Controller> controller_;
 };

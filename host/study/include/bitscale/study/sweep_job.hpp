@@ -31,6 +31,9 @@ struct SweepJob {
   std::string energy;                                      ///< energy table file ("": Envision)
   /// Priced terms (docs/ENERGY.md).
   EnergyModel energy_model = EnergyModel::kMac;
+  /// How each run's off-chip bytes are counted (--offchip, --dpred; docs/ENERGY.md): recorded per
+  /// image and level, priced by the memory model, written into the policy.
+  quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;

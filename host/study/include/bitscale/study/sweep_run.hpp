@@ -70,6 +70,7 @@ RecordResult record_sweep(const SweepRecording& r);
 /// fields.
 void check_sweep_resume(const std::string& out_dir, Backend backend, const std::string& model_name,
                         const std::vector<int>& bits, const std::string& weight_fl_name,
-                        const quant::QuantOptions& quantization, const std::string& header_extra = "");
+                        const quant::QuantOptions& quantization, const std::string& header_extra = "",
+                        quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed);
 
 }  // namespace bitscale::study

@@ -1,0 +1,18 @@
+// `--dpred` of characterize, sweep, eval and apply: DPRed's per-group precision (docs/DPRED.md)
+// used by the dynamic bit-width controller, both ways at once: the off-chip bytes of every run
+// counted with the per-group encoding (quant::OffchipEncoding::kPerGroup, priced by the memory
+// energy model, docs/ENERGY.md) and exact zero-block gating in the array.
+#pragma once
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/quant/traffic.hpp"
+
+namespace bitscale::study {
+
+/// What --dpred sets: `offchip` to the per-group encoding and, on `device` (the options every
+/// accelerator of the run is made with), exact zero-block gating. The gating part sets nothing
+/// yet: the array's zero-block gating (MODE.ZGATE, driver::DeviceOptions) is being added in
+/// parallel, and the lead wires it in here after that merge, so that --dpred means both.
+void apply_dpred(quant::OffchipEncoding& offchip, driver::DeviceOptions& device);
+
+}  // namespace bitscale::study
