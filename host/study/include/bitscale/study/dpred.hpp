@@ -10,9 +10,7 @@
 namespace bitscale::study {
 
 /// What --dpred sets: `offchip` to the per-group encoding and, on `device` (the options every
-/// accelerator of the run is made with), exact zero-block gating. The gating part sets nothing
-/// yet: the array's zero-block gating (MODE.ZGATE, driver::DeviceOptions) is being added in
-/// parallel, and the lead wires it in here after that merge, so that --dpred means both.
+/// accelerator of the run is made with), exact zero-block gating (driver::Gating::kZeroBlocks).
 void apply_dpred(quant::OffchipEncoding& offchip, driver::DeviceOptions& device);
 
 }  // namespace bitscale::study
