@@ -166,4 +166,5 @@ BENCH_BITSCALE := ./$(BENCH_BUILD)/host/bitscale
 bench-build: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DBITSCALE_RTL_BUILD=fast -DBITSCALE_TESTS=OFF \
 	  -DBITSCALE_TRACE=OFF -DBITSCALE_RTL_GEOMETRIES:STRING= > /dev/null
-	cmake --build $(BENCH_BUILD) -j$(JOBS) --target bitscale
+	cmake --build $(BENCH_BUILD) -j$(JOBS) --target bitscale test_rtl_fast
+	./$(BENCH_BUILD)/verilator/test_rtl_fast --gtest_brief=1
