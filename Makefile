@@ -57,7 +57,9 @@ run: build
 	@echo "results: $(RUN_OUT)/{char,sweep}/, $(RUN_OUT)/apply.{csv,json} and $(RUN_OUT)/report.html"
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	@! grep -qx 'BITSCALE_RTL_BUILD:STRING=fast' $(BUILD)/CMakeCache.txt || \
+	  { echo "test: $(BUILD) is a fast RTL build (no assertions); the tests need BITSCALE_RTL_BUILD=check"; exit 1; }
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --no-tests=error
 
 # Verilator lint of the RTL, zero warnings (waivers: rtl/lint/verilator_waiver.vlt).
 lint: deps
@@ -71,13 +73,14 @@ lint: deps
 # Performance figures (docs/PERFORMANCE.md): the layer benchmark, then whole networks (the
 # embedded default, and the shared models when ../shared is there).
 SHARED_MODELS := $(wildcard ../shared/models/*.tflite)
-bench: build
+bench: build bench-build
 	$(BITSCALE) bench --seconds 3 --json $(BUILD)/bench.json
 	$(BITSCALE) netbench --bits 8 --json $(BUILD)/netbench-default.json
 	for m in $(SHARED_MODELS); do \
 	  $(BITSCALE) netbench --model $$m --images ../shared/data/imagenet-sample --bits 8 \
 	    --json $(BUILD)/netbench-$$(basename $$m .tflite).json || exit 1; \
 	done
+	WORKLOADS="layer net regress" scripts/simbench.sh $(BENCH_BUILD)/simbench 1 "check=$(BITSCALE)" "fast=$(BENCH_BITSCALE)"
 
 # The figures of docs/RESULTS.md on ../shared (about 45 minutes on 2 cores): scripts/results.sh
 # runs every command the document names into $(BUILD)/eval/ and collects their summaries.
@@ -152,3 +155,16 @@ activity: DEB_PACKAGES += $(YOSYS_PACKAGES)
 activity: deps
 	cmake -DROOT=$(CURDIR) -DOUT=$(CURDIR)/$(BUILD)/activity -DCYCLES=2000 -DCHECK=ON -DREQUIRE=ON \
 	  -P syn/activity/activity.cmake
+
+# The fast benchmark build of the verilated model (BITSCALE_RTL_BUILD=fast, verilator/CMakeLists.txt:
+# no assertions, --x-assign/--x-initial fast, no tracing) in a build directory of its own, without
+# tests (it refuses them; `make test` refuses it) and without the extra geometries. `make bench`
+# compares it with $(BUILD) (scripts/simbench.sh; docs/PERFORMANCE.md "Fast benchmark build").
+BENCH_BUILD    ?= build-bench
+BENCH_BITSCALE := ./$(BENCH_BUILD)/host/bitscale
+.PHONY: bench-build
+bench-build: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DBITSCALE_RTL_BUILD=fast -DBITSCALE_TESTS=OFF \
+	  -DBITSCALE_TRACE=OFF -DBITSCALE_RTL_GEOMETRIES:STRING= > /dev/null
+	cmake --build $(BENCH_BUILD) -j$(JOBS) --target bitscale test_rtl_fast
+	./$(BENCH_BUILD)/verilator/test_rtl_fast --gtest_brief=1

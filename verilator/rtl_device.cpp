@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,29 @@
 namespace bitscale::rtl {
 
 std::string to_string(Geometry g) { return fmt::format("{}x{}", g.rows, g.cols); }
+
+std::string_view to_string(Clocking c) { return c == Clocking::kPosedge ? "posedge" : "both-edges"; }
+
+Clocking default_clocking() {
+  const char* v = std::getenv("BITSCALE_RTL_CLOCKING");
+  if (v == nullptr || *v == '\0') return Clocking::kPosedge;
+  const std::string_view s(v);
+  for (const Clocking c : {Clocking::kPosedge, Clocking::kBothEdges}) {
+    if (s == to_string(c)) return c;
+  }
+  throw driver::DeviceError(
+      fmt::format("environment variable BITSCALE_RTL_CLOCKING is '{}': it must be posedge or both-edges", s));
+}
+
+std::string_view to_string(RtlBuild b) { return b == RtlBuild::kCheck ? "check" : "fast"; }
+
+RtlBuild rtl_build() {
+#if BITSCALE_RTL_FAST
+  return RtlBuild::kFast;
+#else
+  return RtlBuild::kCheck;
+#endif
+}
 
 bool RtlDeviceBase::trace_supported() {
 #if VM_TRACE_FST

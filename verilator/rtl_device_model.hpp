@@ -30,12 +30,35 @@ struct Model;
 template <int Rows, int Cols>
 struct RtlDeviceOf<Rows, Cols>::Impl {
   using Top = typename detail::Model<Rows, Cols>::type;
+  using Root = typename detail::Model<Rows, Cols>::root;
   std::unique_ptr<detail::Context> ctx;
   std::unique_ptr<Top> top;
 #if VM_TRACE_FST
   std::unique_ptr<VerilatedFstC> fst;
 #endif
   std::uint64_t edges = 0;
+  std::uint64_t evals = 0;
+  Clocking clocking = Clocking::kPosedge;
+  // The inputs changed since the last eval(): the combinational logic of the new inputs is not
+  // settled yet (Verilator settles it at the start of the next eval(), after sampling the
+  // assertions' operands).
+  bool inputs_changed = true;
+
+  // A rising edge in one eval(): the model compares clk_i with its copy of the value at the last
+  // eval() (Verilator 5's trigger computation), so clk_i stays 1 and that copy is set to 0. Only
+  // with the copy's name of the Verilator versions named here; with another, kPosedge falls back
+  // to both edges.
+  static constexpr bool kRisingInOneEval = requires(Root & r) { r.__Vtrigrprev__TOP__clk_i = 0; }
+  ||  // Verilator 5.006 .. 5.01x
+      requires(Root& r) {
+    r.__Vtrigprevexpr___TOP__clk_i__0 = 0;
+  };  // later 5.x
+#if BITSCALE_RTL_FAST
+  // No assertions: nothing samples the combinational logic before an edge.
+  static constexpr bool kSamplesBeforeEdge = false;
+#else
+  static constexpr bool kSamplesBeforeEdge = true;
+#endif
 
   void dump() {
 #if VM_TRACE_FST
@@ -43,29 +66,68 @@ struct RtlDeviceOf<Rows, Cols>::Impl {
 #endif
   }
 
+  bool tracing() const {
+#if VM_TRACE_FST
+    return fst != nullptr;
+#else
+    return false;
+#endif
+  }
+
   // Verilator keeps a per-thread "current context" (assertion counts, scope registry). With
   // several devices in one thread it must be this device's whenever its model runs or dies.
   void select() const { Verilated::threadContextp(ctx.get()); }
 
-  // One clock cycle: inputs were set by the caller; falling edge, then rising edge.
-  void tick() {
-    top->clk_i = 0;
+  void eval() {
     top->eval();
+    ++evals;
+  }
+
+  // One clock cycle: inputs were set by the caller. Both edges (falling, then rising) where the
+  // falling one matters: waveforms, Clocking::kBothEdges, and new inputs in a build whose assertions
+  // sample the combinational logic before the edge; otherwise the rising edge alone (bsa_top has
+  // no logic on the falling edge, and the inputs' combinational logic settles in the same eval()
+  // before the edge's flops take it, as in the falling edge's eval()).
+  void tick() {
+    if constexpr (kRisingInOneEval) {
+      if (clocking == Clocking::kPosedge && !tracing() && !(kSamplesBeforeEdge && inputs_changed)) {
+        top->clk_i = 1;
+        Root& r = *top->rootp;
+        if constexpr (requires { r.__Vtrigrprev__TOP__clk_i = 0; }) {
+          r.__Vtrigrprev__TOP__clk_i = 0;
+        } else {
+          r.__Vtrigprevexpr___TOP__clk_i__0 = 0;
+        }
+        eval();
+        ctx->timeInc(2);
+        ++edges;
+        inputs_changed = false;
+        return;
+      }
+    }
+    top->clk_i = 0;
+    eval();
     ctx->timeInc(1);
     dump();
     top->clk_i = 1;
-    top->eval();
+    eval();
     ctx->timeInc(1);
     dump();
     ++edges;
+    inputs_changed = false;
   }
 
-  void idle_inputs() {
-    top->bus_req_i = 0;
-    top->bus_we_i = 0;
-    top->bus_addr_i = 0;
-    top->bus_wdata_i = 0;
+  void set_inputs(std::uint8_t req, std::uint8_t we, std::uint32_t addr, std::uint64_t wdata) {
+    if (top->bus_req_i != req || top->bus_we_i != we || top->bus_addr_i != addr || top->bus_wdata_i != wdata) {
+      top->bus_req_i = req;
+      top->bus_we_i = we;
+      top->bus_addr_i = addr;
+      top->bus_wdata_i = wdata;
+      inputs_changed = true;
+    }
   }
+
+  void idle_inputs() { set_inputs(0, 0, 0, 0); }
 
   // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
   // access after it is the first counted edge (as in the golden device).
@@ -73,11 +135,12 @@ struct RtlDeviceOf<Rows, Cols>::Impl {
     idle_inputs();
     top->clk_i = 0;
     top->rst_ni = 1;
-    top->eval();
+    eval();
     top->rst_ni = 0;
+    inputs_changed = true;
     for (int i = 0; i < 4; ++i) tick();
     top->rst_ni = 1;
-    top->eval();
+    eval();
     edges = 0;
   }
 };
@@ -86,6 +149,7 @@ template <int Rows, int Cols>
 RtlDeviceOf<Rows, Cols>::RtlDeviceOf(const RtlOptions& opts) : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
   m.ctx = std::make_unique<detail::Context>();
+  m.clocking = opts.clocking;
   m.ctx->randReset(opts.random_init ? 2 : 0);  // random: X-dependence shows up as mismatches
   m.ctx->randSeed(static_cast<int>(opts.seed & 0x7fffffff));
   // A failing assertion ($error) must not stop the process: the context counts it
@@ -96,7 +160,9 @@ RtlDeviceOf<Rows, Cols>::RtlDeviceOf(const RtlOptions& opts) : impl_(std::make_u
 #if VM_TRACE_FST
     m.ctx->traceEverOn(true);
 #else
-    throw driver::DeviceError("waveforms are not available: build with -DBITSCALE_TRACE=ON");
+    throw driver::DeviceError(rtl_build() == RtlBuild::kFast
+                                  ? "waveforms are not available in the fast RTL build (BITSCALE_RTL_BUILD=fast)"
+                                  : "waveforms are not available: build with -DBITSCALE_TRACE=ON");
 #endif
   }
   m.select();
@@ -143,10 +209,7 @@ driver::BusResponse RtlDeviceOf<Rows, Cols>::access(driver::BusOp op, std::uint3
   }
   auto& m = *impl_;
   m.select();
-  m.top->bus_req_i = 1;
-  m.top->bus_we_i = op == driver::BusOp::kWrite ? 1 : 0;
-  m.top->bus_addr_i = addr;
-  m.top->bus_wdata_i = wdata;
+  m.set_inputs(1, op == driver::BusOp::kWrite ? 1 : 0, addr, wdata);
   m.tick();
   driver::BusResponse rsp;
   if (!m.top->bus_rvalid_o) {
@@ -186,6 +249,15 @@ std::vector<std::string> RtlDeviceOf<Rows, Cols>::failed_assertions() const {
 template <int Rows, int Cols>
 std::uint64_t RtlDeviceOf<Rows, Cols>::cycles() const {
   return impl_->edges;
+}
+template <int Rows, int Cols>
+std::uint64_t RtlDeviceOf<Rows, Cols>::evals() const {
+  return impl_->evals;
+}
+
+template <int Rows, int Cols>
+Clocking RtlDeviceOf<Rows, Cols>::clocking() const {
+  return impl_->clocking;
 }
 
 }  // namespace bitscale::rtl

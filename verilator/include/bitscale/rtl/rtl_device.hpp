@@ -19,11 +19,40 @@
 
 namespace bitscale::rtl {
 
-struct RtlOptions {
-  std::string trace_fst;    ///< write an FST waveform to this file; empty = no waveform
-  std::uint64_t seed = 1;   ///< seed of the random initial values (--x-initial unique)
-  bool random_init = true;  ///< random initial flops and memories; false = all zero
+/// How the harness evaluates one clock cycle of the model (bsa_top has only posedge clk_i flops and
+/// the asynchronous reset).
+enum class Clocking {
+  /// One eval() per cycle, the rising edge only, wherever the result is the same as kBothEdges:
+  /// always in the fast build; in the checking build for every cycle whose inputs did not change
+  /// since the last eval() (wait()), while a cycle with new bus inputs (access()) also evaluates
+  /// the falling edge, so that the assertions sample the combinational logic of the new inputs.
+  /// Waveforms (RtlOptions::trace_fst) always get both edges.
+  kPosedge,
+  /// Two eval()s per cycle, falling then rising edge (the harness before issue 9).
+  kBothEdges,
 };
+/// "posedge" / "both-edges".
+std::string_view to_string(Clocking c);
+/// The clocking of the environment variable BITSCALE_RTL_CLOCKING ("posedge" or "both-edges"; unset or
+/// empty: kPosedge). Throws driver::DeviceError naming the variable and its value for anything else.
+Clocking default_clocking();
+
+struct RtlOptions {
+  std::string trace_fst;                   ///< write an FST waveform to this file; empty = no waveform
+  std::uint64_t seed = 1;                  ///< seed of the random initial values (--x-initial unique)
+  bool random_init = true;                 ///< random initial flops and memories; false = all zero
+  Clocking clocking = default_clocking();  ///< evaluations per clock cycle
+};
+
+/// The kind of verilated model in this build (CMake cache variable BITSCALE_RTL_BUILD).
+enum class RtlBuild {
+  kCheck,  ///< assertions (rtl/bsa_assert.svh), unique X values, FST support: every test uses it
+  kFast,   ///< benchmarks only: no assertions, --x-assign/--x-initial fast, no tracing
+};
+/// "check" / "fast".
+std::string_view to_string(RtlBuild b);
+/// The kind of this build.
+RtlBuild rtl_build();
 
 /// The size of the PE array of a verilated bsa_top (its parameters Rows and Cols).
 struct Geometry {
@@ -51,6 +80,11 @@ class RtlDeviceBase : public driver::Device {
   virtual void reset() = 0;
   /// The level of the interrupt pin irq_o (STATUS.DONE or ERR with its IRQ_EN bit set).
   [[nodiscard]] virtual bool irq() const = 0;
+  /// eval() calls of the model since construction (simulation cost: one per cycle with
+  /// Clocking::kPosedge where possible, two with kBothEdges).
+  [[nodiscard]] virtual std::uint64_t evals() const = 0;
+  /// The clocking this device uses.
+  [[nodiscard]] virtual Clocking clocking() const = 0;
   /// Whether this build can write waveforms (CMake option BITSCALE_TRACE).
   static bool trace_supported();
 };
@@ -73,6 +107,8 @@ class RtlDeviceOf final : public RtlDeviceBase {
   [[nodiscard]] std::uint64_t cycles() const override;
   void reset() override;
   [[nodiscard]] bool irq() const override;
+  [[nodiscard]] std::uint64_t evals() const override;
+  [[nodiscard]] Clocking clocking() const override;
 
  private:
   struct Impl;
