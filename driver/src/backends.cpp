@@ -39,14 +39,22 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
 }
 
 std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptions& opts) {
+  std::unique_ptr<Accelerator> acc;
   switch (backend) {
     case Backend::kGolden:
       check_no_trace(opts);
-      return std::make_unique<Accelerator>(default_hw_config());
+      acc = std::make_unique<Accelerator>(default_hw_config());
+      break;
     case Backend::kGoldenDevice:
-      return std::make_unique<Accelerator>(make_device("golden", opts));
+      acc = std::make_unique<Accelerator>(make_device("golden", opts));
+      break;
     case Backend::kRtl:
-      return std::make_unique<Accelerator>(make_device("rtl", opts));
+      acc = std::make_unique<Accelerator>(make_device("rtl", opts));
+      break;
+  }
+  if (acc) {
+    acc->set_depthwise_mapping(opts.depthwise);
+    return acc;
   }
   throw std::invalid_argument(fmt::format("unknown back-end {}", static_cast<int>(backend)));
 }

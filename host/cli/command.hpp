@@ -35,6 +35,10 @@ struct RegisterCommand {
 inline study::AcceleratorFactory accelerator_factory() {
   return [](driver::Backend b) { return driver::make_accelerator(b); };
 }
+/// Same, with device options (e.g. the depthwise mapping).
+inline study::AcceleratorFactory accelerator_factory(const driver::DeviceOptions& opts) {
+  return [opts](driver::Backend b) { return driver::make_accelerator(b, opts); };
+}
 
 /// Prints a message of a library call on its own line of stderr.
 inline void print_to_stderr(const std::string& message) { fmt::print(stderr, "{}\n", message); }

@@ -47,6 +47,7 @@ module bsa_act_harness
     .shift_i      (6'd0),
     .bias_en_i    (1'b0),
     .blk_skip_i   (blk_skip_i),
+    .dw_i         (1'b0),
     .busy_o       (),
     .start_ok_o   (),
     .start_err_o  (),

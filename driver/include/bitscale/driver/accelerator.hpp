@@ -89,6 +89,9 @@ class Accelerator {
   /// Watchdog: a tile that is not done within ceil(K/lanes) + BUSY_OVERHEAD + this many
   /// cycles raises AcceleratorError.
   void set_watchdog_slack(std::uint64_t cycles) { watchdog_slack_ = cycles; }
+  /// How depthwise layers are tiled (tile_plan.hpp; default: MODE.DW tiles).
+  void set_depthwise_mapping(DepthwiseMapping m) { dw_mapping_ = m; }
+  [[nodiscard]] DepthwiseMapping depthwise_mapping() const { return dw_mapping_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -112,9 +115,10 @@ class Accelerator {
   // The steps of run(), in order (accelerator.cpp).
   struct RunState;
   void check_run(const PreparedLayer& pl, const golden::PackedTensor& in) const;
-  void write_layer_config(const golden::Layer& layer);
+  void write_layer_config(const golden::Layer& layer, bool dw);
   void load_weights(RunState& st, const PlannedTile& t);
   void load_activations(RunState& st, const PlannedTile& t);
+  void load_dw_activations(RunState& st, const PlannedTile& t);
   void run_tile(RunState& st, const PlannedTile& t);
   void read_outputs(RunState& st, const PlannedTile& t);
 
@@ -123,6 +127,7 @@ class Accelerator {
   golden::FunctionalDevice* functional_ = nullptr;  ///< the functional back-end's device, else nullptr
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
+  DepthwiseMapping dw_mapping_ = DepthwiseMapping::kDwMode;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set).
   static constexpr std::uint32_t kShadowRegs = regmap::kRegCntLast + 1;
   static_assert(kShadowRegs <= 32, "shadow_valid_ has one bit per register");
@@ -137,6 +142,7 @@ struct DeviceOptions {
   std::string trace_fst;   ///< rtl: write an FST waveform to this file (empty = none)
   std::uint64_t seed = 1;  ///< rtl: seed of the random initial register and memory values
   int rows = 0, cols = 0;  ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
+  DepthwiseMapping depthwise = DepthwiseMapping::kDwMode;  ///< how depthwise layers are tiled
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

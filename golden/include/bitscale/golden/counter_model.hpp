@@ -20,6 +20,8 @@ struct TileCounts {
   int k = 0, rows = 0, cols = 0;
   bool bias_en = false;
   Approx approx;  ///< MODE.BLKSKIP: CNT_BLK counts kept_blocks(approx, mode) per valid lane
+  bool dw = false;     ///< MODE.DW: each active row reads a whole row of `array_cols` words per word step
+  int array_cols = 0;  ///< the array's Cols (read width of a DW-mode activation row)
 };
 
 /// Counter of the multiply-accumulates of a mode (regmap::kCntMac16, kCntMac8, kCntMac4).
