@@ -105,7 +105,7 @@ module bsa_start_formal
       2'd2:    begin kw = (17'(k) + 17'd3) >> 2;   grid = 16'h0001; end
       default: begin kw = '0;                      grid = 16'h0000; end
     endcase
-    act_end = dw ? 25'(act_base) + 25'(kw) * 25'd16 : 25'(act_base) + 25'(kw);
+    act_end = dw ? 25'(act_base) + (25'(kw) << 4) : 25'(act_base) + 25'(kw);
     s_code = 8'd0;
     if (busy)                                                        s_code = 8'd1;
     else if (mode[1:0] == 2'd3)                                      s_code = 8'd2;

@@ -62,6 +62,9 @@ module bsa_ctrl
   // Lane counts 0 .. MODE_MAX_LANES; 4-bit nibbles (blocks of bsa_mul) per 16-bit word.
   localparam int unsigned LANE_W    = $clog2(MODE_MAX_LANES + 1);
   localparam int unsigned WORD_NIBS = WORD_W / 4;
+  // Cols a power of two (every verilated geometry): the DW address arithmetic is shifts and bit
+  // slices; otherwise constant multiplications and divisions.
+  localparam bit          ColsPow2  = (Cols & (Cols - 1)) == 0;
 
   state_e            state_d, state_q;
   logic [15:0]       t_d, t_q;                // word being read
@@ -79,6 +82,11 @@ module bsa_ctrl
   logic [24:0]       act_end;                 // DW: ACT_BASE + KW x Cols (up to 16 + 24 bits)
   logic [16:0]       wgt_end;
   logic              act_misaligned;          // DW: ACT_BASE not a multiple of Cols
+
+  // n x Cols (words of n Cols-word rows).
+  function automatic logic [24:0] dw_rows(logic [15:0] n);
+    dw_rows = ColsPow2 ? 25'(n) << $clog2(Cols) : 25'(n) * 25'(Cols);
+  endfunction
 
   // ---- Ax-BxP block enables (docs/NUMERICS.md, "Approximate block products") ----
   // With nb = B / 4 blocks per operand (a power of two), the skip mask may name the pairs (i, j),
@@ -112,8 +120,8 @@ module bsa_ctrl
     k_rem      = k_i & (16'(lanes) - 16'd1);                          // K mod lanes
     kw         = 16'((17'(k_i) + 17'(lanes) - 17'd1) >> lanes_log2);  // ceil(K / lanes)
     last_lanes = (k_rem == 16'd0) ? lanes : LANE_W'(k_rem);
-    act_end    = dw_i ? 25'(act_base_i) + 25'(kw) * 25'(Cols) : 25'(act_base_i) + 25'(kw);
-    act_misaligned = dw_i && ((32'(act_base_i) % Cols) != 0);
+    act_end    = dw_i ? 25'(act_base_i) + dw_rows(kw) : 25'(act_base_i) + 25'(kw);
+    act_misaligned = dw_i && (ColsPow2 ? (act_base_i & 16'(Cols - 1)) != 16'd0 : (32'(act_base_i) % Cols) != 0);
     wgt_end    = 17'(wgt_base_i) + 17'(kw);
   end
 
@@ -165,7 +173,7 @@ module bsa_ctrl
       ST_RUN: begin
         rd_en_o   = 1'b1;
         valid_d   = 1'b1;
-        act_sel_d = ColW'(32'(act_word_o) % Cols);
+        act_sel_d = ColsPow2 ? ColW'(act_word_o) : ColW'(32'(act_word_o) % Cols);
         wgt_sel_d = wgt_word_o[1:0];
         vlanes_d  = (t_q == kw - 16'd1) ? last_lanes : lanes;
         t_d       = t_q + 16'd1;
@@ -204,7 +212,7 @@ module bsa_ctrl
   assign busy_o      = (state_q != ST_IDLE);
   assign tile_done_o = (state_q == ST_OUT);
   // DW: word step t reads the Cols-word row ACT_BASE / Cols + t (ACT_BASE is a multiple of Cols).
-  assign act_word_o  = dw_i ? 16'(32'(act_base_i) + 32'(t_q) * Cols) : act_base_i + t_q;
+  assign act_word_o  = dw_i ? act_base_i + 16'(dw_rows(t_q)) : act_base_i + t_q;
   assign wgt_word_o  = wgt_base_i + t_q;
   assign bias_rd_o   = start_ok_o && bias_en_i;
   assign act_sel_o   = act_sel_q;
@@ -240,7 +248,7 @@ module bsa_ctrl
   assign mac_inc_o  = valid_q ? 20'(pes_act) * 20'(vlanes_q) : 20'd0;
   assign blk_inc_o  = valid_q ? 32'(pes_act) * 32'(vlanes_q) * 32'(blk_kept) : 32'd0;
   // DW: every active row reads a whole Cols-word row (Cols words), every active column one word.
-  assign rd_words_o = (rd_en_o ? (dw_i ? 16'(32'(rows_act_i) * Cols) : 16'(rows_act_i)) + 16'(cols_act_i)
+  assign rd_words_o = (rd_en_o ? (dw_i ? 16'(dw_rows(16'(rows_act_i))) : 16'(rows_act_i)) + 16'(cols_act_i)
                                : 16'd0) +
                       (bias_rd_o ? 16'(cols_act_i) << 1 : 16'd0);
   assign wr_words_o = out_en_o ? 16'(rows_act_i) * 16'(out_words) : 16'd0;

@@ -230,8 +230,10 @@ module bsa_top
   logic [31:0]                 act_sub;   // sub-bank of act_line
   logic [31:0]                 bus_sub_q; // sub-bank of the last bus access (read response)
   assign act_line    = busy ? act_word[ActAW+1:2] : line[ActAW-1:0];
-  assign act_subline = ActSubAW'(32'(act_line) / ActSub);
-  assign act_sub     = 32'(act_line) % ActSub;
+  // ActSub a power of two (every verilated geometry): bit slices; otherwise constant divisions.
+  localparam bit ActSubPow2 = (ActSub & (ActSub - 1)) == 0;
+  assign act_subline = ActSubPow2 ? ActSubAW'(32'(act_line) >> $clog2(ActSub)) : ActSubAW'(32'(act_line) / ActSub);
+  assign act_sub     = ActSubPow2 ? 32'(act_line) & (ActSub - 1) : 32'(act_line) % ActSub;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

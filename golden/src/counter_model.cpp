@@ -52,7 +52,7 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
   const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
   const auto p = static_cast<std::uint64_t>(lanes(t.mode));
   if (j >= 1 && j <= kw) inc[rm::kCntSpadRd] += act_words_read(t) + cols;  // word j-1 read from every active bank
-  if (j >= 2 && j <= kw + 1) {                                // products of word j-2 accumulated
+  if (j >= 2 && j <= kw + 1) {                                             // products of word j-2 accumulated
     const std::uint64_t valid = std::min<std::uint64_t>(p, static_cast<std::uint64_t>(t.k) - (j - 2) * p);
     inc[rm::kCntArray] += 1;
     inc[mac_counter(t.mode)] += rows * cols * valid;

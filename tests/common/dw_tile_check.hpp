@@ -47,7 +47,9 @@ inline std::vector<std::uint16_t> check_dw_tile(driver::Device& dev, const DwTil
   const auto wr = [&](std::uint32_t reg, std::uint64_t v) {
     EXPECT_FALSE(dev.access(BusOp::kWrite, bus_addr(rm::kRegionCsr, 0, reg), v).err) << rm::reg_name(reg);
   };
-  const auto rd = [&](std::uint32_t reg) { return dev.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, reg), 0).rdata; };
+  const auto rd = [&](std::uint32_t reg) {
+    return dev.access(BusOp::kRead, bus_addr(rm::kRegionCsr, 0, reg), 0).rdata;
+  };
   const int kw = (t.k + t.lanes - 1) / t.lanes;
   const int row_words = kw * t.array_cols;
   std::mt19937 rng(t.seed);
@@ -109,10 +111,10 @@ inline std::vector<std::uint16_t> check_dw_tile(driver::Device& dev, const DwTil
   std::vector<std::uint16_t> out(static_cast<std::size_t>(t.rows * out_words));
   for (int r = 0; r < t.rows; ++r) {
     for (int l = 0; l < (out_words + 3) / 4; ++l) {
-      const std::uint64_t v = dev.access(BusOp::kRead, bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(r),
-                                                                static_cast<std::uint32_t>(l)),
-                                         0)
-                                  .rdata;
+      const std::uint64_t v =
+          dev.access(BusOp::kRead,
+                     bus_addr(rm::kRegionOut, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(l)), 0)
+              .rdata;
       for (int j = 0; j < 4 && 4 * l + j < out_words; ++j)
         out[static_cast<std::size_t>(r * out_words + 4 * l + j)] = static_cast<std::uint16_t>(v >> (16 * j));
     }
@@ -120,9 +122,9 @@ inline std::vector<std::uint16_t> check_dw_tile(driver::Device& dev, const DwTil
       std::int64_t acc = 0;
       for (int e = 0; e < t.k; ++e) {
         const int step = e / t.lanes, lane = e % t.lanes;
-        acc += dw_lane(act[static_cast<std::size_t>(r)][static_cast<std::size_t>(step * t.array_cols + c)], lane,
-                       t.bits) *
-               dw_lane(wgt[static_cast<std::size_t>(c)][static_cast<std::size_t>(step)], lane, t.bits);
+        acc +=
+            dw_lane(act[static_cast<std::size_t>(r)][static_cast<std::size_t>(step * t.array_cols + c)], lane, t.bits) *
+            dw_lane(wgt[static_cast<std::size_t>(c)][static_cast<std::size_t>(step)], lane, t.bits);
       }
       const std::int64_t expected = std::clamp(acc, lo, hi);
       const std::uint16_t ow = out[static_cast<std::size_t>(r * out_words + c / t.lanes)];

@@ -416,7 +416,7 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
     refused += errs[c];
   const std::uint64_t ok = bus.accesses - bus.bus_errors - refused;
   // The ERR_* names of rtl/bsa_regs.def, by code.
-  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE", "BAD_SHIFT",
+  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE",  "BAD_SHIFT",
                                              "BAD_BIAS", "BUS_ADDR",   "BUS_BUSY", "BUS_RO", "BAD_APPROX", "BAD_DW"};
   std::string by_kind;
   for (std::uint32_t c = 1; c < errs.size(); ++c) {
