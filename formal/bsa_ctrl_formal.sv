@@ -88,9 +88,7 @@ module bsa_ctrl_formal
 
   // MODE.DW: word step t reads the Cols-word row at ACT_BASE + t x Cols (ACT_BASE a multiple of Cols).
   logic [24:0] act_end;
-  logic [15:0] act_step;  // word step t of the word being read
   assign act_end  = dw ? 25'(act_base) + (25'(kw) << $clog2(Cols)) : 25'(act_base) + 25'(kw);  // Cols = 16
-  assign act_step = dw ? (act_word - act_base) >> $clog2(Cols) : act_word - act_base;
 
   logic out_of_range, invariant_broken;
   assign out_of_range = (rd_en && (32'(act_word) >= ActWords || 32'(wgt_word) >= WgtWords)) ||
@@ -98,7 +96,7 @@ module bsa_ctrl_formal
   assign invariant_broken =
       busy && (!legal_mode || kw == 17'd0 || 32'(act_end) > ActWords ||
                32'(17'(wgt_base) + kw) > WgtWords || (dw && act_base[$clog2(Cols)-1:0] != '0) ||
-               (rd_en && 17'(act_step) >= kw));  // word t = (ACT_WORD - ACT_BASE) / (DW ? Cols : 1)
+               (rd_en && 17'(wgt_word - wgt_base) >= kw));  // word step t = WGT_WORD - WGT_BASE (mod 2^16)
   assign fail_o = out_of_range || invariant_broken;
 
   logic unused;

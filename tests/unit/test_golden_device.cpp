@@ -728,7 +728,7 @@ TEST(GoldenDevice, DwTileGivesEachColumnItsOwnActivations) {
     int bits, lanes;
   };
   for (const ModeCase m : {ModeCase{rm::kMode16, 16, 1}, ModeCase{rm::kMode8, 8, 2}, ModeCase{rm::kMode4, 4, 4}}) {
-    for (const auto [rows, cols] : {std::pair{16, 16}, std::pair{4, 8}}) {
+    for (const auto& [rows, cols] : {std::pair{16, 16}, std::pair{4, 8}}) {
       GoldenDevice dev(DeviceParams{.rows = rows, .cols = cols});
       for (const int k : {1, 2, 9, 25, 37}) {
         test::DwTileCase t;
