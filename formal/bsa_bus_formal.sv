@@ -145,7 +145,7 @@ module bsa_bus_formal
   // its sat does not import)
   assign cfg_mask =
       (p_line == 12'h05) ? 64'h0000_0003 :  // IRQ_EN: DONE, ERR
-      (p_line == 12'h06) ? 64'hFFFF_0003 :  // MODE: MODE [1:0], BLKSKIP [31:16]
+      (p_line == 12'h06) ? 64'hFFFF_000B :  // MODE: MODE [1:0], DW [3], BLKSKIP [31:16]
       (p_line == 12'h07) ? 64'h0000_FFFF :  // K
       (p_line == 12'h08) ? 64'h0000_01FF :  // ROWS_ACT
       (p_line == 12'h09) ? 64'h0000_01FF :  // COLS_ACT
