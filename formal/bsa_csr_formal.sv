@@ -33,12 +33,13 @@ module bsa_csr_formal
   output logic              fail_o
 );
 
-  localparam int unsigned CfgW = MODE_W + 1 + MODE_BLKSKIP_W + K_W + ROWS_ACT_W + COLS_ACT_W + ACT_BASE_W +
+  localparam int unsigned CfgW = MODE_W + 1 + MODE_BLKSKIP_W + 1 + K_W + ROWS_ACT_W + COLS_ACT_W + ACT_BASE_W +
                                  WGT_BASE_W + BIAS_BASE_W + SHIFT_W + 3 + CLAMP_HI_W;
 
   mode_e                  mode;
   logic [MODE_BLKSKIP_W-1:0] blk_skip;
   logic                   zgate;
+  logic                   dw;
   logic [K_W-1:0]         k;
   logic [ROWS_ACT_W-1:0]  rows_act;
   logic [COLS_ACT_W-1:0]  cols_act;
@@ -55,7 +56,7 @@ module bsa_csr_formal
   bsa_csr u_csr (
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
     .busy_i, .start_o(start), .start_ok_i, .start_err_i, .start_code_i, .tile_done_i, .bus_err_i,
-    .bus_code_i, .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act),
+    .bus_code_i, .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act),
     .act_base_o(act_base), .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift),
     .bias_en_o(bias_en), .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi),
     .done_o(done), .err_o(err), .irq_o(irq), .array_i, .mac_inc_i, .blk_inc_i, .gw_inc_i('0), .rd_words_i, .wr_words_i,
@@ -64,7 +65,7 @@ module bsa_csr_formal
 
   logic [CfgW-1:0] cfg, cfg_q;
   logic            seen_q, refused_q, busy_q;
-  assign cfg = {mode, zgate, blk_skip, k, rows_act, cols_act, act_base, wgt_base, bias_base, shift, bias_en, relu,
+  assign cfg = {mode, zgate, blk_skip, dw, k, rows_act, cols_act, act_base, wgt_base, bias_base, shift, bias_en, relu,
                 clamp_en, clamp_hi};
 
   // The previous edge's view (seen_q: there was one).

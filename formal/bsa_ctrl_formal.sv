@@ -4,7 +4,8 @@
 // (bsa_csr + bsa_ctrl), with any sequence of register accesses. fail_o = 1 when the sequencer
 // reads a scratchpad word outside its bank (activation or weight word >= words per bank, a bias
 // entry >= entries per bank), or when one of the invariants that carry the induction breaks:
-// while running, t < KW and the tile's last words ACT_BASE + KW, WGT_BASE + KW lie inside the
+// while running, t < KW and the tile's last words ACT_BASE + KW (+ KW x Cols with MODE.DW, ACT_BASE
+// then a multiple of Cols), WGT_BASE + KW lie inside the
 // banks, with a legal mode.
 module bsa_ctrl_formal
   `BSA_IMPORT(bsa_pkg)
@@ -38,11 +39,13 @@ module bsa_ctrl_formal
   logic [31:0]        blk_inc;
   logic [15:0]        blk_skip, blk_en;
   logic               zgate;
+  logic               dw;
   logic [31:0]        zskip_inc;
   logic [15:0]        rd_words, wr_words, act_word, wgt_word;
   logic [LINE_W-1:0]  rdata;
   logic               done, err, irq, rd_en, bias_rd, bias_sel, init, out_en;
-  logic [1:0]         act_sel, wgt_sel;
+  logic [$clog2(Cols)-1:0] act_sel;
+  logic [1:0]         wgt_sel;
   logic [4*Rows-1:0]  act_nib_en;
   logic [Cols-1:0]    col_en;
 
@@ -51,7 +54,7 @@ module bsa_ctrl_formal
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
     .busy_i(busy), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
     .start_code_i(start_code), .tile_done_i(tile_done), .bus_err_i, .bus_code_i, .mode_o(mode),
-    .blk_skip_o(blk_skip), .zgate_o(zgate), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc), .gw_inc_i('0),
+    .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc), .gw_inc_i('0),
     .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base),
     .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en),
     .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi), .done_o(done), .err_o(err),
@@ -63,7 +66,7 @@ module bsa_ctrl_formal
              .BiasEntries(BiasEntries)) u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
-    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0),
+    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
     .busy_o(busy), .start_ok_o(start_ok),
     .start_err_o(start_err), .start_code_o(start_code), .tile_done_o(tile_done), .rd_en_o(rd_en),
     .act_word_o(act_word), .wgt_word_o(wgt_word), .bias_rd_o(bias_rd), .act_sel_o(act_sel),
@@ -85,13 +88,17 @@ module bsa_ctrl_formal
     endcase
   end
 
+  // MODE.DW: word step t reads the Cols-word row at ACT_BASE + t x Cols (ACT_BASE a multiple of Cols).
+  logic [24:0] act_end;
+  assign act_end  = dw ? 25'(act_base) + (25'(kw) << $clog2(Cols)) : 25'(act_base) + 25'(kw);  // Cols = 16
+
   logic out_of_range, invariant_broken;
   assign out_of_range = (rd_en && (32'(act_word) >= ActWords || 32'(wgt_word) >= WgtWords)) ||
                         (bias_rd && 32'(bias_base) >= BiasEntries);
   assign invariant_broken =
-      busy && (!legal_mode || kw == 17'd0 || 32'(17'(act_base) + kw) > ActWords ||
-               32'(17'(wgt_base) + kw) > WgtWords ||
-               (rd_en && 17'(act_word - act_base) >= kw));  // word t = ACT_WORD - ACT_BASE
+      busy && (!legal_mode || kw == 17'd0 || 32'(act_end) > ActWords ||
+               32'(17'(wgt_base) + kw) > WgtWords || (dw && act_base[$clog2(Cols)-1:0] != '0) ||
+               (rd_en && 17'(wgt_word - wgt_base) >= kw));  // word step t = WGT_WORD - WGT_BASE (mod 2^16)
   assign fail_o = out_of_range || invariant_broken;
 
   logic unused;

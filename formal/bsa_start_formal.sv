@@ -10,7 +10,8 @@
 //     WGT_BASE + KW > 8192 with KW = ceil(K / P) -> ERR_BAD_K (3); ROWS_ACT or COLS_ACT outside
 //     1 .. 16 -> ERR_BAD_SHAPE (4); SHIFT >= 48 -> ERR_BAD_SHIFT (5); BIAS_EN and BIAS_BASE >= 256
 //     -> ERR_BAD_BIAS (6); a BLKSKIP bit outside the mode's grid (0xFFFF, 0x0033, 0x0001 for 16-,
-//     8-, 4-bit) -> ERR_BAD_APPROX (10); else accepted.
+//     8-, 4-bit) -> ERR_BAD_APPROX (10); MODE.DW and ACT_BASE not a multiple of 16 (Cols) -> ERR_BAD_DW
+//     (11); else accepted. With MODE.DW the ERR_BAD_K bound is ACT_BASE + KW x 16 > 8192.
 //   An accepted START: BUSY = 1, ERR = 0 and STATUS.CODE = 0 after the edge. A refused one:
 //   ERR = 1, STATUS.CODE = its code, and BUSY stays 0 unless the refusal was ERR_START_BUSY.
 //   STATUS.CODE is observed through the register read data whenever the access of the next
@@ -43,6 +44,7 @@ module bsa_start_formal
   logic [63:0]       csr_rdata;
   mode_e             mode;
   logic [15:0]       k, act_base, wgt_base, bias_base, blk_skip, blk_en;
+  logic              dw;
   logic [8:0]        rows_act, cols_act;
   logic [5:0]        shift;
   logic              bias_en, start, start_ok, start_err, tile_done, array_en, done, err;
@@ -64,7 +66,7 @@ module bsa_start_formal
     .clk_i, .rst_ni(1'b1), .req_i(is_csr), .we_i, .idx_i(line), .wdata_i, .rdata_o(csr_rdata),
     .acc_code_o(csr_code), .busy_i(busy), .start_o(start), .start_ok_i(start_ok),
     .start_err_i(start_err), .start_code_i(start_code), .tile_done_i(tile_done),
-    .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .k_o(k),
+    .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k),
     .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base), .wgt_base_o(wgt_base),
     .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(),
     .clamp_hi_o(), .done_o(done), .err_o(err), .irq_o(), .array_i(array_en),
@@ -74,7 +76,7 @@ module bsa_start_formal
   bsa_ctrl u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
-    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .busy_o(busy),
+    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw), .busy_o(busy),
     .start_ok_o(start_ok), .start_err_o(start_err), .start_code_o(start_code),
     .tile_done_o(tile_done), .rd_en_o(), .act_word_o(), .wgt_word_o(), .bias_rd_o(),
     .act_sel_o(), .wgt_sel_o(), .bias_sel_o(), .act_nib_en_o(), .col_en_o(), .init_o(),
@@ -92,6 +94,7 @@ module bsa_start_formal
   // ---- the spec ----
   logic        s_ctrl_wr, s_start, s_clear;
   logic [16:0] kw;
+  logic [24:0] act_end;  // ACT_BASE + KW, or + KW x 16 (Cols) with MODE.DW
   logic [15:0] grid;
   logic [7:0]  s_code;
   assign s_ctrl_wr = req_i && we_i && addr_i == 24'h00_0003;
@@ -105,16 +108,18 @@ module bsa_start_formal
       2'd2:    begin kw = (17'(k) + 17'd3) >> 2;   grid = 16'h0001; end
       default: begin kw = '0;                      grid = 16'h0000; end
     endcase
+    act_end = dw ? 25'(act_base) + (25'(kw) << 4) : 25'(act_base) + 25'(kw);
     s_code = 8'd0;
     if (busy)                                                        s_code = 8'd1;
     else if (mode[1:0] == 2'd3)                                      s_code = 8'd2;
-    else if (k == 16'd0 || 17'(act_base) + kw > 17'd8192 ||
+    else if (k == 16'd0 || act_end > 25'd8192 ||
              17'(wgt_base) + kw > 17'd8192)                          s_code = 8'd3;
     else if (rows_act == 9'd0 || rows_act > 9'd16 ||
              cols_act == 9'd0 || cols_act > 9'd16)                   s_code = 8'd4;
     else if (shift >= 6'd48)                                         s_code = 8'd5;
     else if (bias_en && bias_base >= 16'd256)                        s_code = 8'd6;
     else if ((blk_skip & ~grid) != 16'd0)                            s_code = 8'd10;
+    else if (dw && act_base[3:0] != 4'd0)                             s_code = 8'd11;
   end
 
   // ---- one edge later ----

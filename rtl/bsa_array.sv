@@ -20,6 +20,9 @@ module bsa_array
   // operands (valid when acc_en_i)
   input  logic [Rows*WORD_W-1:0]            act_i,
   input  logic [4*Rows-1:0]                 act_nib_en_i,
+  // MODE.DW (docs/NUMERICS.md "Depthwise mode"): PE (r, c) takes word c of row r's Cols-word read
+  input  logic                              dw_i,
+  input  logic [Rows*Cols*WORD_W-1:0]       act_dw_i,     // row r word c at [WORD_W*(Cols*r+c) +: WORD_W]
   input  logic [Cols*WORD_W-1:0]            wgt_i,
   input  logic [Cols-1:0]                   col_en_i,
   // accumulator control
@@ -45,6 +48,7 @@ module bsa_array
   nibs_t a_nibs [Rows];
   nibs_t w_nibs [Cols];
   logic signed [15:0] y [Rows][Cols];
+  nibs_t a_pe [Rows][Cols];  // activation operand of each PE: the row's, or its own in DW mode
 
   for (genvar r = 0; r < Rows; r++) begin : g_row_dec
     bsa_opdec u_dec (
@@ -53,6 +57,20 @@ module bsa_array
       .nib_en_i (act_nib_en_i[4*r +: 4]),
       .nibs_o   (a_nibs[r])
     );
+  end
+
+  // DW mode: one decoder per PE (each PE has its own activation word), then a 2:1 mux per PE.
+  for (genvar r = 0; r < Rows; r++) begin : g_dw_row
+    for (genvar c = 0; c < Cols; c++) begin : g_dw_col
+      nibs_t dw_nibs;
+      bsa_opdec u_dec (
+        .mode_i   (mode_i),
+        .word_i   (act_dw_i[WORD_W*(Cols*r+c) +: WORD_W]),
+        .nib_en_i (act_nib_en_i[4*r +: 4]),
+        .nibs_o   (dw_nibs)
+      );
+      assign a_pe[r][c] = dw_i ? dw_nibs : a_nibs[r];
+    end
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_col_dec
@@ -109,7 +127,7 @@ module bsa_array
         .blk_en_i (blk_en_i),
         .a_nz_i   (a_nz[4*r +: 4]),
         .w_nz_i   (w_nz[4*c +: 4]),
-        .a_i      (a_nibs[r]),
+        .a_i      (a_pe[r][c]),
         .w_i      (w_nibs[c]),
         .init_i   (init_i),
         .bias_i   (bias_i[32*c +: 32]),

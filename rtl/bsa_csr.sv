@@ -35,6 +35,7 @@ module bsa_csr
   output mode_e                        mode_o,
   output logic [MODE_BLKSKIP_W-1:0]    blk_skip_o,
   output logic                         zgate_o,
+  output logic                         dw_o,          // MODE.DW: depthwise dataflow
   output logic [K_W-1:0]               k_o,
   output logic [ROWS_ACT_W-1:0]        rows_act_o,
   output logic [COLS_ACT_W-1:0]        cols_act_o,
@@ -66,6 +67,7 @@ module bsa_csr
   logic [MODE_W-1:0]      mode_q;
   logic [MODE_BLKSKIP_W-1:0] blkskip_q;
   logic                      zgate_q;
+  logic                   dw_q;
   logic [K_W-1:0]         k_q;
   logic [ACT_BASE_W-1:0]  act_base_q;
   logic [WGT_BASE_W-1:0]  wgt_base_q;
@@ -110,6 +112,7 @@ module bsa_csr
       mode_q      <= '0;
       blkskip_q   <= '0;
       zgate_q     <= 1'b0;
+      dw_q        <= 1'b0;
       k_q         <= '0;
       rows_act_q  <= '0;
       cols_act_q  <= '0;
@@ -126,6 +129,7 @@ module bsa_csr
           mode_q    <= wdata_i[MODE_LSB +: MODE_W];
           blkskip_q <= wdata_i[MODE_BLKSKIP_LSB +: MODE_BLKSKIP_W];
           zgate_q   <= wdata_i[MODE_ZGATE];
+          dw_q      <= wdata_i[MODE_DW];
         end
         REG_K:         k_q         <= wdata_i[K_LSB +: K_W];
         REG_ROWS_ACT:  rows_act_q  <= wdata_i[ROWS_ACT_LSB +: ROWS_ACT_W];
@@ -250,6 +254,7 @@ module bsa_csr
         rdata_o[MODE_LSB +: MODE_W]                 = mode_q;
         rdata_o[MODE_BLKSKIP_LSB +: MODE_BLKSKIP_W] = blkskip_q;
         rdata_o[MODE_ZGATE]                         = zgate_q;
+        rdata_o[MODE_DW]                            = dw_q;
       end
       REG_K:         rdata_o = 64'(k_q);
       REG_ROWS_ACT:  rdata_o = 64'(rows_act_q);
@@ -273,6 +278,7 @@ module bsa_csr
   assign mode_o[MODE_W-1:0] = mode_q;
   assign blk_skip_o  = blkskip_q;
   assign zgate_o     = zgate_q;
+  assign dw_o        = dw_q;
   assign k_o         = k_q;
   assign rows_act_o  = rows_act_q;
   assign cols_act_o  = cols_act_q;

@@ -12,7 +12,9 @@ module bsa_ctrl
   parameter int unsigned Cols        = DEFAULT_COLS,
   parameter int unsigned ActWords    = DEFAULT_ACT_WORDS,
   parameter int unsigned WgtWords    = DEFAULT_WGT_WORDS,
-  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES
+  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES,
+  // index of a word in a Cols-word activation row (the width of the DW read)
+  localparam int unsigned ColW       = (Cols > 1) ? $clog2(Cols) : 1
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -31,6 +33,7 @@ module bsa_ctrl
   input  logic                    zgate_i,       // MODE.ZGATE: exact zero-block gating
   input  logic [4*9-1:0]          a_nzc_i,       // bsa_array: active rows with block i non-zero, [9*i +: 9]
   input  logic [4*9-1:0]          w_nzc_i,       // bsa_array: active columns with block j non-zero
+  input  logic                    dw_i,          // MODE.DW: depthwise dataflow (word c of a Cols-word row per PE)
   // status
   output logic                    busy_o,
   output logic                    start_ok_o,    // START accepted at this edge
@@ -43,7 +46,7 @@ module bsa_ctrl
   output logic [15:0]             wgt_word_o,
   output logic                    bias_rd_o,     // read the bias entries (at START)
   // operand alignment (valid with the read data)
-  output logic [1:0]              act_sel_o,
+  output logic [ColW-1:0]         act_sel_o,     // word of the Cols-word activation row (not DW)
   output logic [1:0]              wgt_sel_o,
   output logic                    bias_sel_o,
   output logic [4*Rows-1:0]       act_nib_en_o,  // row r at [4*r +: 4]
@@ -63,6 +66,9 @@ module bsa_ctrl
   // Lane counts 0 .. MODE_MAX_LANES; 4-bit nibbles (blocks of bsa_mul) per 16-bit word.
   localparam int unsigned LANE_W    = $clog2(MODE_MAX_LANES + 1);
   localparam int unsigned WORD_NIBS = WORD_W / 4;
+  // Cols a power of two (every verilated geometry): the DW address arithmetic is shifts and bit
+  // slices; otherwise constant multiplications and divisions.
+  localparam bit          ColsPow2  = (Cols & (Cols - 1)) == 0;
 
   state_e            state_d, state_q;
   logic [15:0]       t_d, t_q;                // word being read
@@ -73,10 +79,18 @@ module bsa_ctrl
   logic [LANE_W-1:0] last_lanes;              // valid lanes of the last word
   logic              valid_d, valid_q;        // read data of the previous cycle is an operand
   logic [LANE_W-1:0] vlanes_d, vlanes_q;      // its valid lanes
-  logic [1:0]        act_sel_d, act_sel_q, wgt_sel_d, wgt_sel_q;
+  logic [ColW-1:0]   act_sel_d, act_sel_q;
+  logic [1:0]        wgt_sel_d, wgt_sel_q;
   logic              bias_sel_d, bias_sel_q;
   logic              init_d, init_q;
-  logic [16:0]       act_end, wgt_end;
+  logic [24:0]       act_end;                 // DW: ACT_BASE + KW x Cols (up to 16 + 24 bits)
+  logic [16:0]       wgt_end;
+  logic              act_misaligned;          // DW: ACT_BASE not a multiple of Cols
+
+  // n x Cols (words of n Cols-word rows).
+  function automatic logic [24:0] dw_rows(logic [15:0] n);
+    dw_rows = ColsPow2 ? 25'(n) << $clog2(Cols) : 25'(n) * 25'(Cols);
+  endfunction
 
   // ---- Ax-BxP block enables (docs/NUMERICS.md, "Approximate block products") ----
   // With nb = B / 4 blocks per operand (a power of two), the skip mask may name the pairs (i, j),
@@ -110,7 +124,8 @@ module bsa_ctrl
     k_rem      = k_i & (16'(lanes) - 16'd1);                          // K mod lanes
     kw         = 16'((17'(k_i) + 17'(lanes) - 17'd1) >> lanes_log2);  // ceil(K / lanes)
     last_lanes = (k_rem == 16'd0) ? lanes : LANE_W'(k_rem);
-    act_end    = 17'(act_base_i) + 17'(kw);
+    act_end    = dw_i ? 25'(act_base_i) + dw_rows(kw) : 25'(act_base_i) + 25'(kw);
+    act_misaligned = dw_i && (ColsPow2 ? (act_base_i & 16'(Cols - 1)) != 16'd0 : (32'(act_base_i) % Cols) != 0);
     wgt_end    = 17'(wgt_base_i) + 17'(kw);
   end
 
@@ -120,7 +135,7 @@ module bsa_ctrl
       start_code_o = ERR_W'(ERR_START_BUSY);
     end else if (!mode_legal(mode_i)) begin
       start_code_o = ERR_W'(ERR_BAD_MODE);
-    end else if (k_i == 16'd0 || act_end > 17'(ActWords) || wgt_end > 17'(WgtWords)) begin
+    end else if (k_i == 16'd0 || act_end > 25'(ActWords) || wgt_end > 17'(WgtWords)) begin
       start_code_o = ERR_W'(ERR_BAD_K);
     end else if (rows_act_i == 9'd0 || rows_act_i > 9'(Rows) ||
                  cols_act_i == 9'd0 || cols_act_i > 9'(Cols)) begin
@@ -131,6 +146,8 @@ module bsa_ctrl
       start_code_o = ERR_W'(ERR_BAD_BIAS);
     end else if ((blk_skip_i & ~blk_grid) != 16'd0) begin
       start_code_o = ERR_W'(ERR_BAD_APPROX);
+    end else if (act_misaligned) begin
+      start_code_o = ERR_W'(ERR_BAD_DW);
     end
   end
 
@@ -160,7 +177,7 @@ module bsa_ctrl
       ST_RUN: begin
         rd_en_o   = 1'b1;
         valid_d   = 1'b1;
-        act_sel_d = act_word_o[1:0];
+        act_sel_d = ColsPow2 ? ColW'(act_word_o) : ColW'(32'(act_word_o) % Cols);
         wgt_sel_d = wgt_word_o[1:0];
         vlanes_d  = (t_q == kw - 16'd1) ? last_lanes : lanes;
         t_d       = t_q + 16'd1;
@@ -198,7 +215,8 @@ module bsa_ctrl
 
   assign busy_o      = (state_q != ST_IDLE);
   assign tile_done_o = (state_q == ST_OUT);
-  assign act_word_o  = act_base_i + t_q;
+  // DW: word step t reads the Cols-word row ACT_BASE / Cols + t (ACT_BASE is a multiple of Cols).
+  assign act_word_o  = dw_i ? act_base_i + 16'(dw_rows(t_q)) : act_base_i + t_q;
   assign wgt_word_o  = wgt_base_i + t_q;
   assign bias_rd_o   = start_ok_o && bias_en_i;
   assign act_sel_o   = act_sel_q;
@@ -253,7 +271,9 @@ module bsa_ctrl
   assign mac_inc_o  = valid_q ? 20'(pes_act) * 20'(vlanes_q) : 20'd0;
   assign blk_inc_o  = !valid_q ? 32'd0 : zgate_i ? blk_nz : blk_all;
   assign zskip_inc_o = (valid_q && zgate_i) ? blk_all - blk_nz : 32'd0;
-  assign rd_words_o = (rd_en_o ? 16'(rows_act_i) + 16'(cols_act_i) : 16'd0) +
+  // DW: every active row reads a whole Cols-word row (Cols words), every active column one word.
+  assign rd_words_o = (rd_en_o ? (dw_i ? 16'(dw_rows(16'(rows_act_i))) : 16'(rows_act_i)) + 16'(cols_act_i)
+                               : 16'd0) +
                       (bias_rd_o ? 16'(cols_act_i) << 1 : 16'd0);
   assign wr_words_o = out_en_o ? 16'(rows_act_i) * 16'(out_words) : 16'd0;
 

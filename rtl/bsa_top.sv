@@ -103,6 +103,11 @@ module bsa_top
   logic               zgate;
   logic [31:0]        zskip_inc;
   logic [4*9-1:0]     a_nzc, w_nzc;  // zero-block gating: non-zero blocks per position (bsa_array)
+  logic               dw;
+  // MODE.ZGATE has no effect in DW mode (docs/NUMERICS.md): the zero-block flags are per row
+  // operand, and a DW-mode PE has an activation word of its own.
+  logic               zgate_eff;
+  assign zgate_eff = zgate & ~dw;
   logic [15:0]        ctrl_rd_words, ctrl_wr_words, rd_words, wr_words;
 
   bsa_csr #(
@@ -131,6 +136,7 @@ module bsa_top
     .mode_o       (mode),
     .blk_skip_o   (blk_skip),
     .zgate_o      (zgate),
+    .dw_o         (dw),
     .k_o          (k),
     .rows_act_o   (rows_act),
     .cols_act_o   (cols_act),
@@ -157,7 +163,8 @@ module bsa_top
   // ---- tile sequencer ----
   logic                 rd_en, bias_rd, init, out_en;
   logic [15:0]          act_word, wgt_word;
-  logic [1:0]           act_sel, wgt_sel;
+  logic [$clog2(Cols)-1:0] act_sel;
+  logic [1:0]           wgt_sel;
   logic                 bias_sel;
   logic [4*Rows-1:0]    act_nib_en;
   logic [Cols-1:0]      col_en;
@@ -182,9 +189,10 @@ module bsa_top
     .shift_i      (shift),
     .bias_en_i    (bias_en),
     .blk_skip_i   (blk_skip),
-    .zgate_i      (zgate),
+    .zgate_i      (zgate_eff),
     .a_nzc_i      (a_nzc),
     .w_nzc_i      (w_nzc),
+    .dw_i         (dw),
     .busy_o       (busy),
     .start_ok_o   (start_ok),
     .start_err_o  (start_err),
@@ -224,19 +232,48 @@ module bsa_top
   logic [Cols*WORD_W-1:0] wgt_words;
   logic [Cols*32-1:0]     bias_vals;
 
+  // Activation banks. Each row's bank is ActSub = Cols / 4 sub-banks of 64-bit lines (the same
+  // bits as one bank): line l sits in sub-bank l mod ActSub at sub-line l / ActSub, so a
+  // Cols-word row (ActSub lines) is one read of all sub-banks at once. Bus accesses and
+  // broadcast-mode array reads enable one sub-bank; DW-mode reads (MODE.DW) enable all of them.
+  localparam int unsigned ActSub      = Cols / LINE_WORDS;
+  localparam int unsigned ActSubLines = (ActLines + ActSub - 1) / ActSub;
+  localparam int unsigned ActSubAW    = (ActSubLines > 1) ? $clog2(ActSubLines) : 1;
+  logic [Rows*Cols*WORD_W-1:0] act_rows;  // row r's Cols-word read at [WORD_W*Cols*r +: WORD_W*Cols]
+  logic [ActAW-1:0]            act_line;  // line addressed this cycle (array while busy, else bus)
+  logic [ActSubAW-1:0]         act_subline;
+  logic [31:0]                 act_sub;   // sub-bank of act_line
+  logic [31:0]                 bus_sub_q; // sub-bank of the last bus access (read response)
+  assign act_line    = busy ? act_word[ActAW+1:2] : line[ActAW-1:0];
+  // ActSub a power of two (every verilated geometry): bit slices; otherwise constant divisions.
+  localparam bit ActSubPow2 = (ActSub & (ActSub - 1)) == 0;
+  assign act_subline = ActSubPow2 ? ActSubAW'(32'(act_line) >> $clog2(ActSub)) : ActSubAW'(32'(act_line) / ActSub);
+  assign act_sub     = ActSubPow2 ? 32'(act_line) & (ActSub - 1) : 32'(act_line) % ActSub;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      bus_sub_q <= '0;
+    end else if (spad_req && is_act) begin
+      bus_sub_q <= act_sub;
+    end
+  end
+
   for (genvar r = 0; r < Rows; r++) begin : g_act
-    logic bus_hit, arr_hit;
-    assign bus_hit = spad_req && is_act && (32'(bank) == r);
-    assign arr_hit = rd_en && (9'(r) < rows_act);
-    bsa_spad #(.Lines(ActLines), .Width(LINE_W)) u_bank (
-      .clk_i   (clk_i),
-      .req_i   (bus_hit || arr_hit),
-      .we_i    (bus_hit && bus_we_i),
-      .addr_i  (busy ? act_word[ActAW+1:2] : line[ActAW-1:0]),
-      .wdata_i (bus_wdata_i),
-      .rdata_o (act_rdata[LINE_W*r +: LINE_W])
-    );
-    assign act_words[WORD_W*r +: WORD_W] = act_rdata[LINE_W*r + 16*act_sel +: 16];
+    for (genvar s = 0; s < ActSub; s++) begin : g_sub
+      logic bus_hit, arr_hit;
+      assign bus_hit = spad_req && is_act && (32'(bank) == r) && (act_sub == s);
+      assign arr_hit = rd_en && (9'(r) < rows_act) && (dw || act_sub == s);
+      bsa_spad #(.Lines(ActSubLines), .Width(LINE_W)) u_bank (
+        .clk_i   (clk_i),
+        .req_i   (bus_hit || arr_hit),
+        .we_i    (bus_hit && bus_we_i),
+        .addr_i  (act_subline),
+        .wdata_i (bus_wdata_i),
+        .rdata_o (act_rows[WORD_W*Cols*r + LINE_W*s +: LINE_W])
+      );
+    end
+    assign act_rdata[LINE_W*r +: LINE_W] = act_rows[WORD_W*Cols*r + LINE_W*bus_sub_q +: LINE_W];
+    assign act_words[WORD_W*r +: WORD_W] = act_rows[WORD_W*Cols*r + WORD_W*act_sel +: WORD_W];
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_wgt
@@ -276,9 +313,11 @@ module bsa_top
     .rst_ni       (rst_ni),
     .mode_i       (mode),
     .blk_en_i     (blk_en),
-    .zgate_i      (zgate),
+    .zgate_i      (zgate_eff),
     .act_i        (act_words),
     .act_nib_en_i (act_nib_en),
+    .dw_i         (dw),
+    .act_dw_i     (act_rows),
     .wgt_i        (wgt_words),
     .col_en_i     (col_en),
     .init_i       (init),

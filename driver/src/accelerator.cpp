@@ -471,7 +471,7 @@ void Accelerator::check_run(const PreparedLayer& pl, const golden::PackedTensor&
   }
 }
 
-void Accelerator::write_layer_config(const golden::Layer& layer) {
+void Accelerator::write_layer_config(const golden::Layer& layer, bool dw) {
   const golden::Mode mode = layer.mode;
   std::uint64_t out_cfg = 0;
   out_cfg = rm::kOutCfgBiasEnField.put(out_cfg, layer.bias.empty() ? 0 : 1);
@@ -482,8 +482,10 @@ void Accelerator::write_layer_config(const golden::Layer& layer) {
   const std::int32_t clamp_hi =
       std::clamp<std::int32_t>(layer.out.clamp_hi, golden::min_value(mode), golden::max_value(mode));
   // The mode and the layer's Ax-BxP configuration share the MODE register: one write per layer.
+  // MODE.DW: the layer runs as depthwise-dataflow tiles (TilePlan::dw).
   write_cfg(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(layer.approx.skip) |
-                              rm::kModeZgateField.of(gating_ == Gating::kZeroBlocks ? 1 : 0));
+                              rm::kModeZgateField.of(gating_ == Gating::kZeroBlocks ? 1 : 0) |
+                              rm::kModeDwField.of(dw ? 1 : 0));
   write_cfg(rm::kRegK, rm::kKField.of(static_cast<std::uint64_t>(layer.shape.k())));
   write_cfg(rm::kRegOUT_CFG, out_cfg);
   if (layer.out.clamp) write_cfg(rm::kRegCLAMP_HI, rm::kClampHiField.of(static_cast<std::uint16_t>(clamp_hi)));
@@ -538,6 +540,10 @@ void Accelerator::load_activations(RunState& st, const PlannedTile& t) {
   st.where.phase = "loading activations";
   st.where.at_m_tile(t);
   st.where.n0 = -1;
+  if (st.plan.dw) {
+    load_dw_activations(st, t);
+    return;
+  }
   if (functional_ != nullptr) {
     functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * st.plan.lines_per_vec);
     return;
@@ -547,6 +553,36 @@ void Accelerator::load_activations(RunState& st, const PlannedTile& t) {
     const std::span<const std::uint16_t> words = st.im2col->row(t.group, t.m0 + r);
     for (int l = 0; l < st.plan.lines_per_vec; ++l) {
       write_line(rm::kRegionAct, r, line0 + l, line_of(words.data() + static_cast<std::ptrdiff_t>(l) * kWordsPerLine));
+    }
+  }
+}
+
+void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
+  // MODE.DW tile (docs/NUMERICS.md "Depthwise mode"): row r (output pixel m0 + r) holds, at word
+  // ACT_BASE + k x Cols + c, word k of the K-vector (the kh x kw taps) of the tile's c-th channel;
+  // only the lines of word steps k that hold channels c < cols are written.
+  const int kw = st.pl.kw;
+  const int lines_per_step = ceil_div(t.cols, kWordsPerLine);
+  if (functional_ != nullptr) {
+    functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * kw * lines_per_step);
+    return;
+  }
+  const GroupPlan& gp = st.group(t);
+  const int line0 = t.act_base / kWordsPerLine;
+  const int step_lines = hw_.cols / kWordsPerLine;  // lines of one Cols-word row
+  std::vector<std::uint16_t> words(static_cast<std::size_t>(kw) * hw_.cols);
+  for (int r = 0; r < t.rows; ++r) {
+    std::fill(words.begin(), words.end(), std::uint16_t{0});
+    for (int c = 0; c < t.cols; ++c) {
+      const int ch = gp.order[static_cast<std::size_t>(t.pos + c)];  // depthwise: group = channel
+      const std::span<const std::uint16_t> v = st.im2col->row(ch, t.m0 + r);
+      for (int k = 0; k < kw; ++k) words[static_cast<std::size_t>(k) * hw_.cols + c] = v[static_cast<std::size_t>(k)];
+    }
+    for (int k = 0; k < kw; ++k) {
+      for (int l = 0; l < lines_per_step; ++l) {
+        const std::uint16_t* src = words.data() + static_cast<std::ptrdiff_t>(k) * hw_.cols + l * kWordsPerLine;
+        write_line(rm::kRegionAct, r, line0 + k * step_lines + l, line_of(src));
+      }
     }
   }
 }
@@ -562,7 +598,8 @@ void Accelerator::run_tile(RunState& st, const PlannedTile& t) {
   if (!st.layer.bias.empty())
     write_cfg(rm::kRegBIAS_BASE, rm::kBiasBaseField.of(static_cast<std::uint64_t>(t.bias_base)));
   write_cfg(rm::kRegSHIFT, rm::kShiftField.of(static_cast<std::uint64_t>(t.shift)));
-  if (functional_ != nullptr && gating_ == Gating::kZeroBlocks) count_functional_zero_skips(st, t);
+  // MODE.ZGATE has no effect on MODE.DW tiles (docs/NUMERICS.md): nothing to count there.
+  if (functional_ != nullptr && gating_ == Gating::kZeroBlocks && !st.plan.dw) count_functional_zero_skips(st, t);
   // The functional back-end counts the group widths (CNT_GW*) from the outputs it already has.
   if (functional_ != nullptr) {
     st.tile_gw = tile_widths(st, t);
@@ -699,7 +736,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
-  RunState st{pl, layer, plan_tiles(pl, hw_), std::nullopt, out, {}, {}, -1, -1, {}, {}};
+  RunState st{pl, layer, plan_tiles(pl, hw_, dw_mapping_), std::nullopt, out, {}, {}, -1, -1, {}, {}};
   int groups_per_pixel = 0;
   for (const GroupPlan& gp : st.plan.groups) {
     st.ntile_offset.push_back(groups_per_pixel);
@@ -720,7 +757,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
     st.im2col.emplace(layer, in, pl.kw_line);
     st.out = golden::PackedTensor(s.out_h(), s.out_w(), s.out_c, layer.mode);
   }
-  st.where.groups = s.groups;
+  st.where.groups = st.plan.dw ? 1 : s.groups;
   st.where.m_tiles = st.plan.m_tiles;
   invalidate_shadow();  // the device may have been used by someone else since the last run
   // A failed RTL assertion ends the run: the data may still look right, the design is not.
@@ -734,7 +771,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
                        fmt::join(names.end() - static_cast<std::ptrdiff_t>(fresh), names.end(), ", "));
   };
   try {
-    write_layer_config(layer);
+    write_layer_config(layer, st.plan.dw);
     int group = -1;
     for (const PlannedTile& t : st.plan.tiles) {
       if (t.group != group) {

@@ -39,18 +39,23 @@ std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOpti
 }
 
 std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptions& opts) {
-  const auto gated = [&](std::unique_ptr<Accelerator> acc) {
-    acc->set_gating(opts.gating);
-    return acc;
-  };
+  std::unique_ptr<Accelerator> acc;
   switch (backend) {
     case Backend::kGolden:
       check_no_trace(opts);
-      return gated(std::make_unique<Accelerator>(default_hw_config()));
+      acc = std::make_unique<Accelerator>(default_hw_config());
+      break;
     case Backend::kGoldenDevice:
-      return gated(std::make_unique<Accelerator>(make_device("golden", opts)));
+      acc = std::make_unique<Accelerator>(make_device("golden", opts));
+      break;
     case Backend::kRtl:
-      return gated(std::make_unique<Accelerator>(make_device("rtl", opts)));
+      acc = std::make_unique<Accelerator>(make_device("rtl", opts));
+      break;
+  }
+  if (acc) {
+    acc->set_depthwise_mapping(opts.depthwise);
+    acc->set_gating(opts.gating);
+    return acc;
   }
   throw std::invalid_argument(fmt::format("unknown back-end {}", static_cast<int>(backend)));
 }

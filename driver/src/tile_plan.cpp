@@ -17,12 +17,12 @@ namespace {
 
 constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-/// The group's channel order and its n-tiles: up to `cols` channels sharing one shift.
-void plan_ntiles(const golden::Layer& layer, int g, int cols, GroupPlan& gp) {
-  const int n_group = layer.shape.out_c / layer.shape.groups;
+/// Channels first .. first + n - 1 of the layer in an order (by shift, stable, with per-channel
+/// shifts) and cut into n-tiles of up to `cols` channels sharing one shift.
+void cut_ntiles(const golden::Layer& layer, int first, int n_group, int cols, GroupPlan& gp) {
   gp.order.resize(static_cast<std::size_t>(n_group));
   std::iota(gp.order.begin(), gp.order.end(), 0);
-  const auto shift_of = [&](int c) { return layer.shift(g * n_group + c); };
+  const auto shift_of = [&](int c) { return layer.shift(first + c); };
   if (!layer.channel_shift.empty()) {
     std::stable_sort(gp.order.begin(), gp.order.end(), [&](int a, int b) { return shift_of(a) < shift_of(b); });
   }
@@ -35,9 +35,82 @@ void plan_ntiles(const golden::Layer& layer, int g, int cols, GroupPlan& gp) {
   }
 }
 
+/// The group's channel order and its n-tiles: up to `cols` channels sharing one shift.
+void plan_ntiles(const golden::Layer& layer, int g, int cols, GroupPlan& gp) {
+  const int n_group = layer.shape.out_c / layer.shape.groups;
+  cut_ntiles(layer, g * n_group, n_group, cols, gp);
+}
+
+/// MODE.DW tiles (TilePlan::dw): one group plan over all channels; every tile loads its own
+/// activations (kw x Cols words per row at ACT_BASE 0), the chunk's weights stay resident.
+TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slots) {
+  const golden::Layer& layer = pl.layer;
+  const int kwl = pl.kw_line;
+  TilePlan plan;
+  plan.dw = true;
+  plan.m_total = layer.shape.out_h() * layer.shape.out_w();
+  plan.m_tiles = ceil_div(plan.m_total, hw.rows);
+  plan.lines_per_vec = kwl / static_cast<int>(regmap::kLineWords);
+  plan.groups.resize(1);
+  GroupPlan& gp = plan.groups[0];
+  cut_ntiles(layer, 0, layer.shape.out_c, hw.cols, gp);
+  const int n_tiles = static_cast<int>(gp.ntiles.size());
+  gp.chunk = std::min({n_tiles, hw.wgt_words / kwl, base_slots});
+  if (!layer.bias.empty()) gp.chunk = std::min(gp.chunk, hw.bias_entries);
+  for (int nt0 = 0; nt0 < n_tiles; nt0 += gp.chunk) {
+    const int cnt = std::min(gp.chunk, n_tiles - nt0);
+    for (int mt = 0; mt < plan.m_tiles; ++mt) {
+      for (int jj = 0; jj < cnt; ++jj) {
+        const int j = (mt % 2 == 0) ? jj : cnt - 1 - jj;
+        const NTile& nt = gp.ntiles[static_cast<std::size_t>(nt0 + j)];
+        PlannedTile t;
+        t.m_tile = mt;
+        t.m0 = mt * hw.rows;
+        t.rows = std::min(hw.rows, plan.m_total - t.m0);
+        t.n_tile = nt0 + j;
+        t.pos = nt.pos;
+        t.cols = nt.cols;
+        t.shift = nt.shift;
+        t.act_base = 0;
+        t.wgt_base = j * kwl;
+        t.bias_base = j;
+        t.load_weights = mt == 0 && jj == 0;
+        t.chunk_first = nt0;
+        t.chunk_count = cnt;
+        t.load_acts = true;
+        plan.tiles.push_back(t);
+      }
+    }
+  }
+  return plan;
+}
+
 }  // namespace
 
-TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw) {
+std::string_view to_string(DepthwiseMapping m) {
+  switch (m) {
+    case DepthwiseMapping::kDwMode:
+      return "dw";
+    case DepthwiseMapping::kColumns:
+      return "columns";
+  }
+  return "?";
+}
+
+DepthwiseMapping parse_depthwise_mapping(std::string_view name) {
+  for (const DepthwiseMapping m : {DepthwiseMapping::kDwMode, DepthwiseMapping::kColumns}) {
+    if (name == to_string(m)) return m;
+  }
+  throw std::invalid_argument(fmt::format("unknown depthwise mapping '{}' (expected dw or columns)", name));
+}
+
+bool uses_dw_mode(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw) {
+  const golden::ConvShape& s = pl.layer.shape;
+  return dw == DepthwiseMapping::kDwMode && s.groups > 1 && s.groups == s.in_c && s.out_c == s.in_c &&
+         static_cast<long>(pl.kw) * hw.cols <= hw.act_words;
+}
+
+TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw) {
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
   const int kwl = pl.kw_line;
@@ -48,6 +121,7 @@ TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw) {
   const bool has_bias = !layer.bias.empty();
   const auto base_max = static_cast<int>(std::min(regmap::kActBaseField.max(), regmap::kWgtBaseField.max()));
   const int base_slots = base_max / kwl + 1;  // vectors whose base fits ACT_BASE and WGT_BASE
+  if (uses_dw_mode(pl, hw, dw)) return plan_dw_tiles(pl, hw, base_slots);
 
   TilePlan plan;
   plan.m_total = s.out_h() * s.out_w();

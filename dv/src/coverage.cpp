@@ -180,7 +180,7 @@ std::vector<PointDef> bus_point_defs(const BusGeometry& g) {
       {"status_w1c", {"done", "err"}},
       {"clear", {"idle", "busy", "with_start"}},
       {"bus_error", {"addr", "busy", "ro"}},
-      {"start_refused", {"busy", "mode", "k", "shape", "shift", "bias", "approx"}},
+      {"start_refused", {"busy", "mode", "k", "shape", "shift", "bias", "approx", "dw"}},
       {"while_busy", {"config_write", "spad_write", "spad_read", "counter_read", "status_read"}},
       {"spad_read", {"act", "wgt", "bias", "out"}},
       {"wait", {"done", "already_set", "err", "timeout"}},
@@ -212,6 +212,8 @@ const char* error_bin(std::uint64_t code) {
       return "bias";
     case regmap::kErrBadApprox:
       return "approx";
+    case regmap::kErrBadDw:
+      return "dw";
     case regmap::kErrBusAddr:
       return "addr";
     case regmap::kErrBusBusy:

@@ -178,6 +178,7 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           sum.gated_layers += gated ? 1 : 0;
           sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
           const auto prepared = rtl_acc.prepare(rc.layer);
+          sum.dw_layers += driver::uses_dw_mode(prepared, rtl_acc.hw(), rtl_acc.depthwise_mapping()) ? 1 : 0;
           const PackedTensor ref = golden::conv2d(rc.layer, rc.input);
 
           const auto r0 = rtl_acc.counters();
@@ -275,9 +276,10 @@ std::string summary_line(const ModeSummary& s) {
   return fmt::format(
       "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters and "
       "group widths equal), {} mismatching; "
-      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts{}, {:.1f} s",
+      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {} depthwise in MODE.DW tiles{}, "
+      "{:.1f} s",
       golden::to_string(s.mode), approx, s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles,
-      s.rtl_cycles, s.channel_shifts, zgate, s.seconds);
+      s.rtl_cycles, s.channel_shifts, s.dw_layers, zgate, s.seconds);
 }
 
 std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage) {
@@ -294,10 +296,12 @@ std::string summary_json(const RegressOptions& opts, const RegressResult& result
     }
     f += fmt::format(
         "{}{{\"bits\": {}, \"layers\": {}, \"bit_exact\": {}, \"mismatching\": {}, \"macs\": {}, "
-        "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"approx\": {}, \"block_products\": {}, "
-        "\"zero_gated_layers\": {}, \"zero_skipped_block_products\": {}, \"seconds\": {:.3f}, \"reports\": [{}]}}",
+        "\"tiles\": {}, \"rtl_cycles\": {}, \"channel_shift_layers\": {}, \"dw_layers\": {}, \"approx\": {}, "
+        "\"block_products\": {}, \"zero_gated_layers\": {}, \"zero_skipped_block_products\": {}, \"seconds\": {:.3f}, "
+        "\"reports\": [{}]}}",
         i ? ", " : "", golden::bits(s.mode), s.layers, s.exact, s.failed, s.macs, s.tiles, s.rtl_cycles,
-        s.channel_shifts, nlohmann::json(s.approx).dump(), s.blocks, s.gated_layers, s.zskip, s.seconds, reps);
+        s.channel_shifts, s.dw_layers, nlohmann::json(s.approx).dump(), s.blocks, s.gated_layers, s.zskip, s.seconds,
+        reps);
   }
   f += "]";
   if (coverage) f += fmt::format(", \"coverage\": {}", result.coverage.to_json().dump());

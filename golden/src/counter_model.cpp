@@ -15,6 +15,13 @@ namespace rm = bitscale::regmap;
 namespace {
 constexpr std::uint64_t kWordsPerLine = rm::kLineWords;                  // 16-bit words per scratchpad line
 constexpr std::uint64_t kWordsPerBias = rm::kLineWords / rm::kLineBias;  // 16-bit words per 32-bit bias entry
+
+// Activation words read per word step: one per active row, or a whole Cols-word row per active row
+// in DW mode (docs/ARCHITECTURE.md, "Performance counters").
+std::uint64_t act_words_read(const TileCounts& t) {
+  const auto rows = static_cast<std::uint64_t>(t.rows);
+  return t.dw ? rows * static_cast<std::uint64_t>(t.array_cols) : rows;
+}
 }  // namespace
 
 std::size_t mac_counter(Mode m) {
@@ -50,8 +57,8 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
   const std::uint64_t kw = packed_words(static_cast<std::size_t>(t.k), t.mode);
   const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
   const auto p = static_cast<std::uint64_t>(lanes(t.mode));
-  if (j >= 1 && j <= kw) inc[rm::kCntSpadRd] += rows + cols;  // word j-1 read from every active bank
-  if (j >= 2 && j <= kw + 1) {                                // products of word j-2 accumulated
+  if (j >= 1 && j <= kw) inc[rm::kCntSpadRd] += act_words_read(t) + cols;  // word j-1 read from every active bank
+  if (j >= 2 && j <= kw + 1) {                                             // products of word j-2 accumulated
     const std::uint64_t valid = std::min<std::uint64_t>(p, static_cast<std::uint64_t>(t.k) - (j - 2) * p);
     inc[rm::kCntArray] += 1;
     inc[mac_counter(t.mode)] += rows * cols * valid;
@@ -74,7 +81,7 @@ CounterValues count_tile(const TileCounts& t) {
   CounterValues inc{};
   inc[rm::kCntCycles] = edges;
   inc[rm::kCntBusy] = edges;
-  inc[rm::kCntSpadRd] = kw * (rows + cols);
+  inc[rm::kCntSpadRd] = kw * (act_words_read(t) + cols);
   inc[rm::kCntArray] = kw;
   inc[mac_counter(t.mode)] = rows * cols * static_cast<std::uint64_t>(t.k);
   inc[rm::kCntBlk] =

@@ -89,7 +89,8 @@ struct GoldenDevice::State {
     Mode mode = Mode::k16;
     int k = 0, kw = 0, rows = 0, cols = 0;
     Approx approx;       ///< MODE.BLKSKIP
-    bool zgate = false;  ///< MODE.ZGATE
+    bool zgate = false;  ///< MODE.ZGATE, in effect only without MODE.DW (docs/NUMERICS.md)
+    bool dw = false;  ///< MODE.DW: PE (r, c) reads word ACT_BASE + k x Cols + c of bank r
     int act_base = 0, wgt_base = 0, bias_base = 0;
     bool bias_en = false;
     OutputStage os;
@@ -194,7 +195,9 @@ struct GoldenDevice::State {
     if (!mode) return rm::kErrBadMode;
     const std::uint64_t k = cfg[rm::kRegK];
     const std::uint64_t kw = packed_words(k, *mode);
-    if (k == 0 || cfg[rm::kRegACT_BASE] + kw > static_cast<std::uint64_t>(p.act_words) ||
+    const bool dw = rm::kModeDwField.get(cfg[rm::kRegMODE]) != 0;
+    const std::uint64_t act_step = dw ? static_cast<std::uint64_t>(p.cols) : 1;  // words per word step
+    if (k == 0 || cfg[rm::kRegACT_BASE] + kw * act_step > static_cast<std::uint64_t>(p.act_words) ||
         cfg[rm::kRegWGT_BASE] + kw > static_cast<std::uint64_t>(p.wgt_words)) {
       return rm::kErrBadK;
     }
@@ -208,6 +211,7 @@ struct GoldenDevice::State {
       return rm::kErrBadBias;
     }
     if (!approx_legal(approx_of(cfg[rm::kRegMODE]), *mode)) return rm::kErrBadApprox;
+    if (dw && cfg[rm::kRegACT_BASE] % static_cast<std::uint64_t>(p.cols) != 0) return rm::kErrBadDw;
     return rm::kErrNone;
   }
 
@@ -216,7 +220,8 @@ struct GoldenDevice::State {
     Tile t;
     t.mode = *mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(cfg[rm::kRegMODE])));  // start_check()
     t.approx = approx_of(cfg[rm::kRegMODE]);
-    t.zgate = rm::kModeZgateField.get(cfg[rm::kRegMODE]) != 0;
+    t.dw = rm::kModeDwField.get(cfg[rm::kRegMODE]) != 0;
+    t.zgate = rm::kModeZgateField.get(cfg[rm::kRegMODE]) != 0 && !t.dw;  // no zero-block gating in DW mode
     t.k = static_cast<int>(cfg[rm::kRegK]);
     t.kw = (t.k + lanes(t.mode) - 1) / lanes(t.mode);
     t.rows = static_cast<int>(cfg[rm::kRegROWS_ACT]);
@@ -239,7 +244,9 @@ struct GoldenDevice::State {
     count_tile_start(inc, counts(t));
   }
 
-  static TileCounts counts(const Tile& t) { return {t.mode, t.k, t.rows, t.cols, t.bias_en, t.approx, t.zgate}; }
+  [[nodiscard]] TileCounts counts(const Tile& t) const {
+    return {t.mode, t.k, t.rows, t.cols, t.bias_en, t.approx, t.zgate, t.dw, p.cols};
+  }
   /// The Ax-BxP configuration of a MODE register value.
   static Approx approx_of(std::uint64_t mode_reg) {
     return {static_cast<std::uint16_t>(rm::kModeBlkskipField.get(mode_reg))};
@@ -291,6 +298,17 @@ struct GoldenDevice::State {
     }
   }
 
+  /// DW mode (docs/NUMERICS.md "Depthwise mode"): the K-element activation vector of PE (r, c), lane
+  /// e at lane e mod P of word ACT_BASE + (e / P) x Cols + c of bank r.
+  void load_dw_vector(int r, int c, std::int32_t* dst) {
+    const Tile& t = tile;
+    const int np = lanes(t.mode);
+    for (int e = 0; e < t.k; ++e) {
+      const int w = t.act_base + (e / np) * p.cols + c;
+      dst[e] = get_lane(line_word(act_line(r, w / kWordsPerLine), w % kWordsPerLine), e % np, t.mode);
+    }
+  }
+
   /// The tile's arithmetic (docs/NUMERICS.md), its output rows and their group widths (header
   /// lines, CNT_GW*).
   void compute_tile(CounterValues& inc) {
@@ -299,6 +317,11 @@ struct GoldenDevice::State {
     const auto k = static_cast<std::size_t>(t.k);
     std::vector<std::int32_t> a(static_cast<std::size_t>(t.rows) * k), w(static_cast<std::size_t>(t.cols) * k);
     for (int r = 0; r < t.rows; ++r) load_vector(act, r * act_lines, t.act_base, t.k, t.mode, &a[r * k]);
+    // DW mode: one activation vector per PE (row-major, r x cols + c) instead of one per row.
+    std::vector<std::int32_t> a_dw(t.dw ? static_cast<std::size_t>(t.rows * t.cols) * k : 0);
+    for (int r = 0; r < t.rows && t.dw; ++r) {
+      for (int c = 0; c < t.cols; ++c) load_dw_vector(r, c, &a_dw[static_cast<std::size_t>(r * t.cols + c) * k]);
+    }
     for (int c = 0; c < t.cols; ++c) load_vector(wgt, c * wgt_lines, t.wgt_base, t.k, t.mode, &w[c * k]);
     std::vector<std::int64_t> bias_v(static_cast<std::size_t>(t.cols), 0);
     if (t.bias_en) {
@@ -315,9 +338,10 @@ struct GoldenDevice::State {
     std::fill(hdr.begin(), hdr.end(), std::uint64_t{0});  // rows the tile does not write: width 0
     for (int r = 0; r < t.rows; ++r) {
       std::fill(row.begin(), row.end(), std::uint16_t{0});
-      const std::int32_t* ar = &a[r * k];
+      const std::int32_t* ar = &a[r * k];  // the row's vector (broadcast), or the PE's in DW mode
       for (int c = 0; c < t.cols; ++c) {
         const std::int32_t* wc = &w[c * k];
+        if (t.dw) ar = &a_dw[static_cast<std::size_t>(r * t.cols + c) * k];
         std::int64_t acc = bias_v[static_cast<std::size_t>(c)];
         if (t.approx.exact()) {
           for (std::size_t e = 0; e < k; ++e) acc += static_cast<std::int64_t>(ar[e]) * wc[e];

@@ -15,10 +15,11 @@ namespace {
 struct NetBenchCli {
   study::NetBenchJob job;
   std::string json;
+  driver::DeviceOptions device;  ///< --dw-mapping
 };
 
 int netbench(NetBenchCli& o) {
-  o.job.factory = accelerator_factory();
+  o.job.factory = accelerator_factory(o.device);
   const study::NetBenchResult r = study::run_netbench(o.job, print_to_stderr);
   fmt::print("{}", study::netbench_report(r));
   if (!o.json.empty()) util::write_file(o.json, study::netbench_json(r));
@@ -40,6 +41,9 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   add_count_option(cmd, "--rtl-images", job.rtl_images, "Images timed on the RTL back-end (0 = skip)");
   cmd->add_option("--calib", job.calib, "Calibration JSON or image directory");
   cmd->add_option("--json", o->json, "Write the figures to this JSON file");
+  add_choice_option(cmd, "--dw-mapping", o->device.depthwise, driver::parse_depthwise_mapping, {"dw", "columns"},
+                    "Depthwise layers as MODE.DW tiles (dw) or one channel per broadcast tile (columns)",
+                    std::string(driver::to_string(o->device.depthwise)));
   return [o]() { return netbench(*o); };
 });
 

@@ -44,6 +44,10 @@ inline study::AcceleratorFactory accelerator_factory(driver::Gating gating = dri
 inline study::AcceleratorFactory accelerator_factory(const driver::DeviceOptions& options) {
   return [options](driver::Backend b) { return driver::make_accelerator(b, options); };
 }
+/// Same, with device options (e.g. the depthwise mapping).
+inline study::AcceleratorFactory accelerator_factory(const driver::DeviceOptions& opts) {
+  return [opts](driver::Backend b) { return driver::make_accelerator(b, opts); };
+}
 
 /// Prints a message of a library call on its own line of stderr.
 inline void print_to_stderr(const std::string& message) { fmt::print(stderr, "{}\n", message); }

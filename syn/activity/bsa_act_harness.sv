@@ -50,6 +50,7 @@ module bsa_act_harness
     .zgate_i      (1'b0),
     .a_nzc_i      (36'd0),
     .w_nzc_i      (36'd0),
+    .dw_i         (1'b0),
     .busy_o       (),
     .start_ok_o   (),
     .start_err_o  (),

@@ -197,11 +197,15 @@ class Stimulus {
     const int kcap = pick(100) < 55 ? 16 : pick(100) < 75 ? 128 : pick(100) < 90 ? 1024 : kWords * p;
     const int k = 1 + pick(std::min(kcap, kWords * p));
     const int kw = (k + p - 1) / p;
-    const int act_base = base(kw), wgt_base = base(kw);
+    // MODE.DW now and then: ACT_BASE a multiple of Cols with kw rows of Cols words from there.
+    const bool dw = pick(4) == 0 && kw * kCols <= kWords;
+    const int act_span = dw ? kw * kCols : kw;  // activation words the tile reads
+    const int act_base = dw ? kCols * (base(act_span) / kCols) : base(kw), wgt_base = base(kw);
     const std::uint64_t skip = pick(5) == 0 ? (rng_() & golden::approx_grid(mode)) : 0;
     // The geometry always; the output stage now and then (a previous legal value stays legal),
     // always after unconstrained accesses may have left anything there.
-    config(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(skip));
+    config(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(skip) |
+                             rm::kModeDwField.of(dw ? 1 : 0));
     config(rm::kRegK, static_cast<std::uint64_t>(k));
     config(rm::kRegACT_BASE, static_cast<std::uint64_t>(act_base));
     config(rm::kRegWGT_BASE, static_cast<std::uint64_t>(wgt_base));
@@ -215,21 +219,21 @@ class Stimulus {
     if (full || pick(2) == 0) config(rm::kRegCLAMP_HI, rng_() & 0xffff);
     // Part of the tile's scratchpad lines (the rest holds what earlier tiles left): activations,
     // weights, a bias line.
-    const auto load = [&](std::uint32_t region, int banks, int b) {
-      const int first = b / 4, last = (b + kw - 1) / 4;
+    const auto load = [&](std::uint32_t region, int banks, int b, int span) {
+      const int first = b / 4, last = (b + span - 1) / 4;
       for (int i = pick(4); i >= 0; --i)
         bus_.write(bus_addr(region, static_cast<std::uint32_t>(pick(banks)),
                             static_cast<std::uint32_t>(first + pick(last - first + 1))),
                    rng_());
     };
-    load(rm::kRegionAct, kRows, act_base);
-    load(rm::kRegionWgt, kCols, wgt_base);
+    load(rm::kRegionAct, kRows, act_base, act_span);
+    load(rm::kRegionWgt, kCols, wgt_base, kw);
     if (pick(2) == 0) {
       bus_.write(bus_addr(rm::kRegionBias, static_cast<std::uint32_t>(pick(kCols)),
                           static_cast<std::uint32_t>(legal_[rm::kRegBIAS_BASE] / 2)),
                  rng_());
     }
-    if (inject == Inject::kRefusedStart) refused_start(mode, kw);
+    if (inject == Inject::kRefusedStart) refused_start(mode, kw, dw);
     if (inject == Inject::kBusError) bus_error_idle();
     bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1));  // STATUS read follows
 
@@ -269,7 +273,7 @@ class Stimulus {
 
   // One register made illegal, START (refused), the register repaired, STATUS.ERR sometimes
   // cleared; the caller then starts the legal tile (the recovery).
-  void refused_start(golden::Mode mode, int kw) {
+  void refused_start(golden::Mode mode, int kw, bool dw) {
     const std::uint64_t mode_reg = legal_[rm::kRegMODE];
     std::vector<std::pair<std::uint32_t, std::uint64_t>> bad = {
         {rm::kRegMODE, rm::kModeField.of(rm::kModeBAD)},
@@ -287,6 +291,12 @@ class Stimulus {
       std::uint64_t bits = rng_() & outside;
       if (bits == 0) bits = outside & (~outside + 1);  // the lowest bit outside
       bad.emplace_back(rm::kRegMODE, mode_reg | rm::kModeBlkskipField.of(bits));
+    }
+    if (dw) {  // DW: ACT_BASE not a multiple of Cols (ERR_BAD_DW), or Cols-word rows past the bank end (ERR_BAD_K)
+      const std::uint64_t base = legal_[rm::kRegACT_BASE];
+      bad.emplace_back(rm::kRegACT_BASE, base + 1 + static_cast<std::uint64_t>(pick(kCols - 1)));
+      bad.emplace_back(rm::kRegACT_BASE,
+                       static_cast<std::uint64_t>(kWords - kw * kCols + kCols * (1 + pick(std::min(kw, 8)))));
     }
     const auto [reg, value] = bad[static_cast<std::size_t>(pick(static_cast<int>(bad.size())))];
     if (reg == rm::kRegOUT_CFG) {  // BIAS_EN with BIAS_BASE past the bias bank
@@ -403,12 +413,12 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
   const auto& errs = cov.errors_by_code();
   std::uint64_t refused = 0;
   for (const std::uint32_t c : {rm::kErrStartBusy, rm::kErrBadMode, rm::kErrBadK, rm::kErrBadShape, rm::kErrBadShift,
-                                rm::kErrBadBias, rm::kErrBadApprox})
+                                rm::kErrBadBias, rm::kErrBadApprox, rm::kErrBadDw})
     refused += errs[c];
   const std::uint64_t ok = bus.accesses - bus.bus_errors - refused;
   // The ERR_* names of rtl/bsa_regs.def, by code.
-  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE", "BAD_SHIFT",
-                                             "BAD_BIAS", "BUS_ADDR",   "BUS_BUSY", "BUS_RO", "BAD_APPROX"};
+  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE",  "BAD_SHIFT",
+                                             "BAD_BIAS", "BUS_ADDR",   "BUS_BUSY", "BUS_RO", "BAD_APPROX", "BAD_DW"};
   std::string by_kind;
   for (std::uint32_t c = 1; c < errs.size(); ++c) {
     if (errs[c] != 0) by_kind += fmt::format(" {} {}", c < std::size(kErrName) ? kErrName[c] : "?", errs[c]);

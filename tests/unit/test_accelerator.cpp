@@ -814,3 +814,79 @@ TEST(AcceleratorRecovery, ADeviceThatCannotRecoverIsRefusedSayingWhy) {
 
 }  // namespace
 }  // namespace bitscale::driver
+
+// ---------------------------------------------------------------------------------------
+// Depthwise layers: MODE.DW tiles (default) and one channel per tile (DepthwiseMapping::kColumns)
+
+namespace bitscale::driver {
+namespace {
+
+TEST(Accelerator, DepthwiseLayersInDwModeMatchReferenceAndCountTheirTiles) {
+  dv::LayerGenerator gen(test_rng());
+  for (const Mode mode : kModes) {
+    // M 63 = 16 + 16 + 16 + 15 pixels, 40 channels = 16 + 16 + 8, K 9.
+    const ConvShape s = conv(9, 7, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 40);
+    const Layer l = gen.layer(s, mode, kPlain);
+    const PackedTensor in = gen.tensor(9, 7, 40, mode);
+    const PackedTensor want = golden::conv2d(l, in);
+    const std::string ctx = golden::to_string(mode);
+    std::map<DepthwiseMapping, Counters> by_mapping;
+    for (const DepthwiseMapping m : {DepthwiseMapping::kDwMode, DepthwiseMapping::kColumns}) {
+      GoldenDevice golden_dev;
+      CountingDevice dev(golden_dev);
+      Accelerator acc(dev);
+      acc.set_depthwise_mapping(m);
+      acc.clear_counters();
+      dev.reset();
+      EXPECT_TRUE(same_tensor(acc.run(l, in), want, ctx + " " + std::string(to_string(m))));
+      const Counters c = acc.counters();
+      // The functional back-end counts the same.
+      Accelerator functional(default_hw_config());
+      functional.set_depthwise_mapping(m);
+      functional.clear_counters();
+      EXPECT_TRUE(same_tensor(functional.run(l, in), want, ctx + " functional"));
+      EXPECT_EQ(functional.counters(), c) << ctx << " " << to_string(m);
+      by_mapping[m] = c;
+      if (m != DepthwiseMapping::kDwMode) continue;
+      // The documented rules, recomputed: 12 tiles, each row reading Cols = 16 words per word step.
+      const std::uint64_t p = golden::lanes(mode), kw = (9 + p - 1) / p;
+      std::uint64_t rd = 0, act_lines = 0;
+      for (const std::uint64_t rows : {16u, 16u, 16u, 15u}) {
+        for (const std::uint64_t cols : {16u, 16u, 8u}) {
+          rd += (rows * 16 + cols) * kw + 2 * cols;
+          act_lines += rows * kw * ((cols + 3) / 4);
+        }
+      }
+      EXPECT_EQ(c.tiles, 12u) << ctx;
+      EXPECT_EQ(c.array, 12 * kw) << ctx;
+      EXPECT_EQ(c.macs(mode), 63u * 40u * 9u) << ctx;
+      EXPECT_EQ(dev.writes[regmap::kRegionAct], act_lines) << ctx;
+      EXPECT_EQ(c.spad_rd, rd + 4 * dev.reads[regmap::kRegionOut]) << ctx;
+    }
+    // Same MACs; the broadcast mapping needs one tile per channel and m-tile.
+    EXPECT_EQ(by_mapping[DepthwiseMapping::kColumns].macs_total(), by_mapping[DepthwiseMapping::kDwMode].macs_total());
+    EXPECT_EQ(by_mapping[DepthwiseMapping::kColumns].tiles, 4u * 40u) << ctx;
+    EXPECT_LT(by_mapping[DepthwiseMapping::kDwMode].cycles, by_mapping[DepthwiseMapping::kColumns].cycles) << ctx;
+  }
+}
+
+TEST(Accelerator, DepthwiseWithPerChannelShiftsAndMultiplierTwo) {
+  dv::LayerGenerator gen(test_rng());
+  for (const Mode mode : kModes) {
+    GoldenDevice golden_dev(DeviceParams{.rows = 4, .cols = 8});
+    Accelerator acc(golden_dev);
+    // Multiplier 1 with per-channel shifts (DW tiles cut at shift changes), stride 2, then
+    // multiplier 2 (not a DW layer: the broadcast mapping).
+    Layer l = gen.layer(conv(7, 6, 19, 19, 3, 3, 2, 2, 1, 1, 1, 1, 19), mode, kPlain);
+    l.channel_shift.resize(19);
+    for (int c = 0; c < 19; ++c) l.channel_shift[static_cast<std::size_t>(c)] = 2 + (c * 7) % 3;
+    const PackedTensor in = gen.tensor(7, 6, 19, mode);
+    EXPECT_TRUE(same_tensor(acc.run(l, in), golden::conv2d(l, in), "per-channel shifts"));
+    const Layer l2 = gen.layer(conv(5, 5, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 6), mode, kPlain);
+    const PackedTensor in2 = gen.tensor(5, 5, 6, mode);
+    EXPECT_TRUE(same_tensor(acc.run(l2, in2), golden::conv2d(l2, in2), "multiplier 2"));
+  }
+}
+
+}  // namespace
+}  // namespace bitscale::driver

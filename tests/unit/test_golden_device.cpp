@@ -15,6 +15,7 @@
 #include "bitscale/golden/group_code.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
+#include "dw_tile_check.hpp"
 #include "test_seed.hpp"
 
 namespace bitscale::golden {
@@ -740,6 +741,45 @@ TEST(GoldenDevice, RandomTilesMatchReference) {
       if (::testing::Test::HasFailure()) return;
     }
   }
+}
+
+}  // namespace
+}  // namespace bitscale::golden
+
+// ---- MODE.DW (docs/NUMERICS.md "Depthwise mode") ----
+
+namespace bitscale::golden {
+namespace {
+
+TEST(GoldenDevice, DwTileGivesEachColumnItsOwnActivations) {
+  struct ModeCase {
+    std::uint32_t code;
+    int bits, lanes;
+  };
+  for (const ModeCase m : {ModeCase{rm::kMode16, 16, 1}, ModeCase{rm::kMode8, 8, 2}, ModeCase{rm::kMode4, 4, 4}}) {
+    for (const auto& [rows, cols] : {std::pair{16, 16}, std::pair{4, 8}}) {
+      GoldenDevice dev(DeviceParams{.rows = rows, .cols = cols});
+      for (const int k : {1, 2, 9, 25, 37}) {
+        test::DwTileCase t;
+        t.array_rows = rows, t.array_cols = cols;
+        t.mode_code = m.code, t.bits = m.bits, t.lanes = m.lanes;
+        t.k = k;
+        t.rows = k % 2 ? rows : rows - 1;  // whole and partial tiles
+        t.cols = k % 3 ? cols : cols - 3;
+        t.act_base = cols * (k + 1);
+        t.seed = static_cast<std::uint32_t>(k * 7 + m.bits);
+        SCOPED_TRACE(::testing::Message() << m.bits << "-bit, " << rows << "x" << cols << ", K " << k);
+        test::check_dw_tile(dev, t);
+      }
+    }
+  }
+}
+
+TEST(GoldenDevice, DwStartRefusals) {
+  GoldenDevice dev;
+  test::check_dw_refusals(dev, 16, 8192);
+  GoldenDevice small(DeviceParams{.rows = 2, .cols = 8, .act_words = 1024});
+  test::check_dw_refusals(small, 8, 1024);
 }
 
 }  // namespace

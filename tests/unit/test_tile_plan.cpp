@@ -223,3 +223,72 @@ TEST(TilePlan, RefusesAVectorLargerThanTheBanks) {
 }
 
 }  // namespace
+
+// ---- depthwise layers: MODE.DW tiles or one channel per tile (driver::DepthwiseMapping) ----
+namespace {
+
+PreparedLayer depthwise(int c, int out_hw, int mult, golden::Mode mode) {
+  PreparedLayer pl;
+  auto& s = pl.layer.shape;
+  pl.layer.mode = mode;
+  s.in_c = c, s.groups = c, s.out_c = c * mult;
+  s.in_h = s.in_w = out_hw;
+  s.k_h = s.k_w = 3;
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+  pl.k = s.k();
+  pl.kw = ceil_div(pl.k, golden::lanes(mode));
+  pl.kw_line = ceil_div(pl.kw, 4) * 4;
+  return pl;
+}
+
+TEST(TilePlan, DepthwiseLayersRunAsDwTilesOfRowsPixelsByColsChannels) {
+  HwConfig hw{.rows = 16, .cols = 16, .act_words = 8192, .wgt_words = 8192, .bias_entries = 256, .acc_bits = 48};
+  PreparedLayer pl = depthwise(40, 5, 1, golden::Mode::k8);  // 25 pixels: 2 m-tiles; 40 channels: 16 + 16 + 8
+  pl.layer.channel_shift.assign(40, 4);
+  for (int c = 0; c < 40; c += 3) pl.layer.channel_shift[static_cast<std::size_t>(c)] = 5;  // 14 channels of shift 5
+  const TilePlan plan = driver::plan_tiles(pl, hw);
+  ASSERT_TRUE(plan.dw);
+  ASSERT_EQ(plan.groups.size(), 1u);
+  // Channels by shift: 26 of shift 4 (16 + 10), 14 of shift 5: three n-tiles, each of one shift.
+  ASSERT_EQ(plan.groups[0].ntiles.size(), 3u);
+  EXPECT_EQ(plan.tiles.size(), 2u * 3u);
+  std::map<std::pair<int, int>, int> computed;  // (pixel, channel) -> times
+  for (const PlannedTile& t : plan.tiles) {
+    EXPECT_LE(t.rows, hw.rows);
+    EXPECT_LE(t.cols, hw.cols);
+    EXPECT_EQ(t.act_base % hw.cols, 0) << "ACT_BASE of a DW tile is a multiple of Cols";
+    EXPECT_LE(t.act_base + pl.kw * hw.cols, hw.act_words);
+    EXPECT_TRUE(t.load_acts) << "each DW tile has its own activations";
+    for (int c = 0; c < t.cols; ++c) {
+      const int ch = plan.groups[0].order[static_cast<std::size_t>(t.pos + c)];
+      EXPECT_EQ(pl.layer.shift(ch), t.shift);
+      for (int r = 0; r < t.rows; ++r) ++computed[{t.m0 + r, ch}];
+    }
+  }
+  EXPECT_EQ(computed.size(), 25u * 40u);
+  for (const auto& [key, n] : computed) EXPECT_EQ(n, 1) << "pixel " << key.first << " channel " << key.second;
+
+  // The broadcast mapping: one channel (group) per tile.
+  const TilePlan cols = driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kColumns);
+  EXPECT_FALSE(cols.dw);
+  EXPECT_EQ(cols.tiles.size(), 2u * 40u);
+  for (const PlannedTile& t : cols.tiles) EXPECT_EQ(t.cols, 1);
+}
+
+TEST(TilePlan, DwModeOnlyForChannelMultiplierOneAndWhenTheRowsFit) {
+  const HwConfig hw{.rows = 4, .cols = 8, .act_words = 64, .wgt_words = 64, .bias_entries = 16, .acc_bits = 48};
+  EXPECT_TRUE(driver::uses_dw_mode(depthwise(8, 3, 1, golden::Mode::k8), hw, driver::DepthwiseMapping::kDwMode));
+  EXPECT_FALSE(driver::uses_dw_mode(depthwise(8, 3, 1, golden::Mode::k8), hw, driver::DepthwiseMapping::kColumns));
+  EXPECT_FALSE(driver::uses_dw_mode(depthwise(8, 3, 2, golden::Mode::k8), hw, driver::DepthwiseMapping::kDwMode));
+  // K 9 at 16 bits: 9 rows of 8 words = 72 > 64 words of a bank; at 8 bits 5 x 8 = 40 fit.
+  PreparedLayer big = depthwise(8, 3, 1, golden::Mode::k16);
+  ASSERT_EQ(big.kw, 9);
+  EXPECT_FALSE(driver::uses_dw_mode(big, hw, driver::DepthwiseMapping::kDwMode));
+  EXPECT_FALSE(driver::plan_tiles(big, hw).dw);
+  EXPECT_TRUE(driver::plan_tiles(depthwise(8, 3, 1, golden::Mode::k8), hw).dw);
+  EXPECT_EQ(driver::parse_depthwise_mapping("columns"), driver::DepthwiseMapping::kColumns);
+  EXPECT_EQ(driver::parse_depthwise_mapping("dw"), driver::DepthwiseMapping::kDwMode);
+  EXPECT_THROW((void)driver::parse_depthwise_mapping("DW"), std::invalid_argument);
+}
+
+}  // namespace

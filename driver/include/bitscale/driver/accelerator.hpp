@@ -128,6 +128,9 @@ class Accelerator {
   [[nodiscard]] GroupWidthReadback group_width_readback() const { return gw_readback_; }
   /// The group widths of the last run() with read-back on (empty otherwise: no pixels).
   [[nodiscard]] const LayerGroupWidths& group_widths() const { return gw_; }
+  /// How depthwise layers are tiled (tile_plan.hpp; default: MODE.DW tiles).
+  void set_depthwise_mapping(DepthwiseMapping m) { dw_mapping_ = m; }
+  [[nodiscard]] DepthwiseMapping depthwise_mapping() const { return dw_mapping_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -151,9 +154,10 @@ class Accelerator {
   // The steps of run(), in order (accelerator.cpp).
   struct RunState;
   void check_run(const PreparedLayer& pl, const golden::PackedTensor& in) const;
-  void write_layer_config(const golden::Layer& layer);
+  void write_layer_config(const golden::Layer& layer, bool dw);
   void load_weights(RunState& st, const PlannedTile& t);
   void load_activations(RunState& st, const PlannedTile& t);
+  void load_dw_activations(RunState& st, const PlannedTile& t);
   void run_tile(RunState& st, const PlannedTile& t);
   void read_outputs(RunState& st, const PlannedTile& t);
   /// Functional back-end with zero-block gating: CNT_ZSKIP of tile t, told to the device.
@@ -169,6 +173,7 @@ class Accelerator {
   HwConfig hw_;
   std::uint64_t watchdog_slack_ = 1000;
   Gating gating_ = Gating::kOff;
+  DepthwiseMapping dw_mapping_ = DepthwiseMapping::kDwMode;
   GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
   LayerGroupWidths gw_;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set):
@@ -187,6 +192,7 @@ struct DeviceOptions {
   std::uint64_t seed = 1;        ///< rtl: seed of the random initial register and memory values
   int rows = 0, cols = 0;        ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
   Gating gating = Gating::kOff;  ///< MODE.ZGATE of every layer the accelerator runs
+  DepthwiseMapping depthwise = DepthwiseMapping::kDwMode;  ///< how depthwise layers are tiled
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "bitscale/golden/tensor.hpp"
@@ -17,6 +18,16 @@ struct HwConfig {
   int bias_entries = 0;
   int acc_bits = 0;
 };
+
+/// How depthwise layers (channel multiplier 1: groups == in_c == out_c > 1) are mapped onto the array.
+enum class DepthwiseMapping : std::uint8_t {
+  kDwMode,   ///< "dw": MODE.DW tiles of up to Rows output pixels x Cols channels (the default)
+  kColumns,  ///< "columns": broadcast tiles of one channel each (one column of the array)
+};
+/// "dw", "columns".
+std::string_view to_string(DepthwiseMapping m);
+/// The mapping of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+DepthwiseMapping parse_depthwise_mapping(std::string_view name);
 
 /// A layer whose weights are packed per output channel in the device's K-vector format.
 struct PreparedLayer {
@@ -63,6 +74,10 @@ struct PlannedTile {
 };
 
 struct TilePlan {
+  /// MODE.DW tiles (a depthwise layer under DepthwiseMapping::kDwMode): one group plan over all
+  /// channels (group 0), each tile's activations at ACT_BASE 0 as kw x Cols words per row, word
+  /// k x Cols + c holding word k of the K-vector of the n-tile's c-th channel.
+  bool dw = false;
   int m_total = 0;        ///< output pixels
   int m_tiles = 0;        ///< ceil(m_total / rows)
   int lines_per_vec = 0;  ///< scratchpad lines of one K-vector (kw_line / LINE_WORDS)
@@ -74,6 +89,10 @@ struct TilePlan {
 
 /// Plans the tiles of a prepared layer on a device of geometry `hw`. Throws
 /// std::invalid_argument if the layer's K-vector does not fit the banks.
-[[nodiscard]] TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw);
+[[nodiscard]] TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw,
+                                  DepthwiseMapping dw = DepthwiseMapping::kDwMode);
+/// Whether plan_tiles maps the layer to MODE.DW tiles: a depthwise layer with channel multiplier 1
+/// under kDwMode whose Cols-word rows of K-vector words fit an activation bank.
+[[nodiscard]] bool uses_dw_mode(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw);
 
 }  // namespace bitscale::driver

@@ -57,6 +57,7 @@ struct ModeSummary {
   std::uint64_t gated_layers = 0;  ///< layers run with MODE.ZGATE
   std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
   std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
+  std::uint64_t dw_layers = 0;       ///< depthwise layers run as MODE.DW tiles (driver::uses_dw_mode)
   double seconds = 0;
   std::vector<std::string> reports;  ///< the first max_report mismatch lines
 };

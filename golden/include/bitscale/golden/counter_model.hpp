@@ -22,6 +22,8 @@ struct TileCounts {
   bool bias_en = false;
   Approx approx;       ///< MODE.BLKSKIP: CNT_BLK counts kept_blocks(approx, mode) per valid lane
   bool zgate = false;  ///< MODE.ZGATE: CNT_BLK minus the zero-block skips, counted by count_zero_gating
+  bool dw = false;     ///< MODE.DW: each active row reads a whole row of `array_cols` words per word step
+  int array_cols = 0;  ///< the array's Cols (read width of a DW-mode activation row)
 };
 
 /// Counter of the multiply-accumulates of a mode (regmap::kCntMac16, kCntMac8, kCntMac4).
