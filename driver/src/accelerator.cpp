@@ -409,7 +409,7 @@ struct Accelerator::RunState {
   std::optional<Im2col> im2col;  ///< device back-ends only
   golden::PackedTensor& out;
   Where where;
-  std::vector<int> ntile_offset;  ///< first output group (LayerGroupWidths) of each conv group
+  std::vector<int> ntile_offset;      ///< first output group (LayerGroupWidths) of each conv group
   std::vector<std::uint8_t> tile_gw;  ///< functional back-end: the group widths of the current tile
 
   [[nodiscard]] const GroupPlan& group(const PlannedTile& t) const {
