@@ -137,7 +137,8 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
   // functional golden back-end
   driver::Accelerator fast_acc(opts.rows != 0 ? gold_acc.hw() : driver::default_hw_config());
   // Every back-end reads the group-width headers back after each tile (docs/NUMERICS.md).
-  for (driver::Accelerator* a : {&rtl_acc, &gold_acc, &fast_acc}) a->set_group_width_readback(driver::GroupWidthReadback::kOn);
+  for (driver::Accelerator* a : {&rtl_acc, &gold_acc, &fast_acc})
+    a->set_group_width_readback(driver::GroupWidthReadback::kOn);
   const Sides rtl_vs_golden{"golden", "rtl"}, golden_vs_reference{"reference", "golden"};
   const Sides functional_vs_golden{"golden", "functional"}, counters{"other", "rtl"};
 

@@ -100,12 +100,13 @@ struct GoldenDevice::State {
   DeviceParams p;
   int act_lines, wgt_lines, bias_lines, out_lines;
   std::vector<std::uint64_t> act, wgt, bias, out;        ///< bank-major lines
-  std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width
   std::array<std::uint64_t, rm::kRegCntLast + 1> cfg{};  ///< configuration (rw) registers by index
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
   CounterValues cnt{};
   Tile tile;
+
+  std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width
 
   std::uint64_t& act_line(int bank, int line) { return act[static_cast<std::size_t>(bank * act_lines + line)]; }
   std::uint64_t& wgt_line(int bank, int line) { return wgt[static_cast<std::size_t>(bank * wgt_lines + line)]; }

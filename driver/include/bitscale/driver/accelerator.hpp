@@ -68,8 +68,8 @@ enum class GroupWidthReadback : std::uint8_t {
 /// one output row of a tile = the channels of one n-tile (up to Cols channels of one conv group; 16
 /// consecutive channels at the default geometry without per-channel shifts) at one output pixel.
 struct LayerGroupWidths {
-  int pixels = 0;            ///< output pixels (out_h x out_w)
-  int groups_per_pixel = 0;  ///< n-tiles over all conv groups (conv group g's n-tiles follow those of g - 1)
+  int pixels = 0;                   ///< output pixels (out_h x out_w)
+  int groups_per_pixel = 0;         ///< n-tiles over all conv groups (conv group g's n-tiles follow those of g - 1)
   std::vector<std::uint8_t> width;  ///< [pixel * groups_per_pixel + group], 1 .. B
   /// Groups of each width: entry w - 1 counts width w (1 .. 16), as CNT_GW1 .. CNT_GW16.
   [[nodiscard]] std::array<std::uint64_t, 16> histogram() const;
