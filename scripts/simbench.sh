@@ -111,7 +111,7 @@ done
           row="$row $all (**$med**) |"
         else
           # Seconds: lower is faster; rates: higher is faster. Ratio = speed-up over the first label.
-          ratio=$(awk -v b="$base" -v v="$med" -v m="$m" 'BEGIN {r = (m ~ /_s$|s_per/) ? b / v : v / b; printf "%.2f", r}')
+          ratio=$(awk -v b="$base" -v v="$med" -v m="$m" 'BEGIN {r = (m == "wall_s" || m == "s_per_image") ? b / v : v / b; printf "%.2f", r}')
           row="$row $all (**$med**, ${ratio}×) |"
         fi
       done
