@@ -26,6 +26,7 @@ struct ApplyCli {
 int run_apply(ApplyCli& o) {
   driver::DeviceOptions device;
   o.job.offchip = o.dpred.resolve(device);
+  if (o.dpred.dpred) o.job.gating = device.gating;  // else the policy's
   o.job.factory = accelerator_factory(device);
   Progress progress(o.progress);
   study::ApplyCallbacks cb;

@@ -36,6 +36,7 @@ int run_sweep(SweepCli& o) {
   driver::DeviceOptions device;
   device.gating = o.gating;
   if (const auto e = o.dpred.resolve(device)) o.job.offchip = *e;
+  o.job.gating = device.gating;
   o.job.factory = accelerator_factory(device);
   Progress progress(o.progress);
   study::SweepCallbacks cb;

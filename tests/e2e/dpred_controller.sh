@@ -46,6 +46,7 @@ has "$work/char/levels.jsonl" '"offchip_bytes":'
 ok sweep --dpred --energy-model memory --levels 8,16 --calib "$work/char/calibration.json" --half even --limit 12 --resamples 50 \
   --no-progress --out "$work/sweep"
 has "$work/sweep/policy.json" '"offchip":"per-group"'
+has "$work/sweep/policy.json" '"gating":"zero-blocks"'
 has "$work/sweep/records.jsonl" '"offchip":"per-group"'
 n=$(grep -o '"8":{[^}]*}[^}]*"offchip_bytes":[0-9]*' "$work/sweep/records.jsonl" | sed 's/.*"offchip_bytes"://' | sort -u | wc -l)
 [ "$n" -ge 2 ] || fail "the 8-bit runs of 12 images all moved the same per-group bytes ($n distinct values)"
@@ -53,6 +54,7 @@ n=$(grep -o '"8":{[^}]*}[^}]*"offchip_bytes":[0-9]*' "$work/sweep/records.jsonl"
 ok sweep --energy-model memory --levels 8,16 --calib "$work/char/calibration.json" --half even --limit 12 --resamples 50 \
   --no-progress --out "$work/sweep_plain"
 has "$work/sweep_plain/policy.json" '"offchip":"uncompressed"'
+has "$work/sweep_plain/policy.json" '"gating":"off"'
 hasnt "$work/sweep_plain/records.jsonl" '"offchip":"per-group"'
 n=$(grep -o '"8":{[^}]*}[^}]*"offchip_bytes":[0-9]*' "$work/sweep_plain/records.jsonl" | sed 's/.*"offchip_bytes"://' | sort -u | wc -l)
 [ "$n" -eq 1 ] || fail "uncompressed 8-bit runs moved $n different byte counts"
@@ -76,6 +78,12 @@ refused 'offchip: the policy was chosen with per-group off-chip bytes, this run 
   apply --offchip uncompressed --policy "$work/sweep/policy.json" --half odd --limit 2 --no-progress
 refused 'offchip: the policy was chosen with uncompressed off-chip bytes, this run asks for per-group' \
   apply --dpred --policy "$work/sweep_plain/policy.json" --half odd --limit 2 --no-progress
+# A policy with per-group bytes but without gating (--offchip per-group): apply --dpred asks for the gating.
+ok sweep --offchip per-group --energy-model memory --levels 8,16 --calib "$work/char/calibration.json" --half even \
+  --limit 12 --resamples 50 --no-progress --out "$work/sweep_nogate"
+has "$work/sweep_nogate/policy.json" '"gating":"off"'
+refused 'gating: the policy was chosen with zero-block gating off, this run asks for zero-blocks' \
+  apply --dpred --policy "$work/sweep_nogate/policy.json" --half odd --limit 2 --no-progress
 refused 'recorded with offchip "per-group", this run has none' \
   sweep --energy-model memory --levels 8,16 --calib "$work/char/calibration.json" --half even --limit 12 --no-progress \
   --out "$work/sweep"

@@ -102,6 +102,18 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
         "--offchip/--dpred, or choose a policy with sweep {})",
         job.policy, quant::to_string(p.offchip), quant::to_string(*job.offchip),
         *job.offchip == quant::OffchipEncoding::kPerGroup ? "--offchip per-group" : "--offchip uncompressed"));
+  if (job.gating && *job.gating != p.gating)
+    throw std::invalid_argument(fmt::format(
+        "{}: gating: the policy was chosen with zero-block gating {}, this run asks for {} (run apply without "
+        "--dpred, or choose a policy with sweep{})",
+        job.policy, driver::to_string(p.gating), driver::to_string(*job.gating),
+        *job.gating == driver::Gating::kZeroBlocks ? " --dpred" : " without --dpred"));
+  // The accelerators run with the policy's gating (its energy figures were priced so).
+  const AcceleratorFactory factory = [inner = job.factory, g = p.gating](driver::Backend b) {
+    std::unique_ptr<driver::Accelerator> acc = inner(b);
+    acc->set_gating(g);
+    return acc;
+  };
   const bool per_group = p.offchip == quant::OffchipEncoding::kPerGroup;
   out.backend = job.backend;
   data::DataPaths given = job.data;
@@ -141,7 +153,7 @@ ApplyOutcome run_apply(const ApplyJob& job, const ApplyCallbacks& cb) {
                  .calib = &calib,
                  .weight_fl = p.weight_fl,
                  .quantization = p.quantization,
-                 .factory = job.factory,
+                 .factory = factory,
                  .configure = {},
                  .offchip = p.offchip,
                  .static16 = false};

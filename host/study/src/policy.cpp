@@ -127,6 +127,7 @@ std::string to_json(const Policy& p) {
   j += fmt::format("  \"energy_table\":{},\n", util::json_string(p.energy_source));
   j += fmt::format("  \"energy_model\":\"{}\",\n", to_string(p.energy_model));
   j += fmt::format("  \"offchip\":\"{}\",\n", quant::to_string(p.offchip));
+  j += fmt::format("  \"gating\":\"{}\",\n", driver::to_string(p.gating));
   j += fmt::format("  \"backend\":{},\n", util::json_string(p.backend));
   j += fmt::format("  \"selection_images\":{},\n", images_json(p.selection_images));
   j += fmt::format("  \"calibration_images\":{},\n", images_json(p.calibration_images));
@@ -223,6 +224,13 @@ Policy parse_policy(std::string_view text, const std::string& source) {
       p.offchip = quant::parse_offchip_encoding(r.str(j, "offchip"));
     } catch (const std::invalid_argument& e) {
       r.fail("offchip", e.what());
+    }
+  }
+  if (j.contains("gating")) {
+    try {
+      p.gating = driver::parse_gating(r.str(j, "gating"));
+    } catch (const std::invalid_argument& e) {
+      r.fail("gating", e.what());
     }
   }
   p.backend = r.str(j, "backend");

@@ -139,6 +139,7 @@ Policy make_policy(const SweepContext& x, const std::string& model_path, const S
   p.energy_source = in.table.source;
   p.energy_model = x.job.energy_model;
   p.offchip = x.job.offchip;
+  p.gating = x.job.gating;
   p.backend = to_string(x.job.backend);
   if (x.rungs) {  // Ax-BxP rungs: what `apply` needs to run them
     p.approx_compensation = std::string(quant::to_string(x.job.approx_compensation));

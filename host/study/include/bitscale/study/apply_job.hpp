@@ -34,6 +34,9 @@ struct ApplyJob {
   /// The off-chip encoding asked for (--offchip, --dpred): refused when it is not the policy's
   /// (Policy::offchip); none: the policy's.
   std::optional<quant::OffchipEncoding> offchip;
+  /// The zero-block gating asked for (--dpred): refused when it is not the policy's (Policy::gating);
+  /// none: the policy's. The accelerators of `factory` run with the policy's.
+  std::optional<driver::Gating> gating;
   AcceleratorFactory factory;
 };
 

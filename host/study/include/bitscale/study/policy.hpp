@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bitscale/driver/accelerator.hpp"
 #include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/quant/traffic.hpp"
 #include "bitscale/study/confidence.hpp"
@@ -54,6 +55,9 @@ struct Policy {
   /// How the off-chip bytes of its runs were counted (docs/ENERGY.md); apply counts the same and
   /// refuses another choice. Absent in older policies: uncompressed.
   quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
+  /// Exact zero-block gating of its runs (MODE.ZGATE, --dpred; docs/DPRED.md): apply runs the same
+  /// and refuses another choice. Absent in older policies: off.
+  driver::Gating gating = driver::Gating::kOff;
   /// With Ax-BxP rungs among the levels (written only then): the family rungs' compensation and the
   /// content hash and file name of the "8s" rung's configuration file ("": none), which `apply`
   /// needs to run the policy (docs/AXBXP.md).

@@ -34,6 +34,8 @@ struct SweepJob {
   /// How each run's off-chip bytes are counted (--offchip, --dpred; docs/ENERGY.md): recorded per
   /// image and level, priced by the memory model, written into the policy.
   quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
+  /// The zero-block gating of the accelerators `factory` makes (--dpred), written into the policy.
+  driver::Gating gating = driver::Gating::kOff;
   double max_drop = 1.0;
   double step = 0.005;
   int jobs = 1;
