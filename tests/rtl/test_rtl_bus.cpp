@@ -70,7 +70,7 @@ TEST(RtlBus, BusErrorsRaiseErrAndAssertion) {
       {true, bus_addr(rm::kRegionAct, 16, 0), rm::kErrBusAddr},    // row 16 of 16
       {true, bus_addr(rm::kRegionAct, 0, 2048), rm::kErrBusAddr},  // line past 8192 words
       {true, bus_addr(rm::kRegionBias, 0, 128), rm::kErrBusAddr},  // line past 256 entries
-      {false, bus_addr(rm::kRegionOut, 0, 4), rm::kErrBusAddr},    // 16 cols = 4 lines
+      {false, bus_addr(rm::kRegionOut, 0, 5), rm::kErrBusAddr},    // 16 cols = 4 lines + the header line
       {true, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusRo},
       {true, csr(rm::kRegID), rm::kErrBusRo},
       {true, csr(rm::kRegCNT_CYCLES), rm::kErrBusRo},

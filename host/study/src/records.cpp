@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +81,13 @@ std::string run_json(const RunRecord& r) {
         ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
         "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
         c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
+    // The group-width histogram (CNT_GW1 .. CNT_GW16, docs/NUMERICS.md), only when the run counted groups.
+    const std::array<std::uint64_t, 16> gw{c.gw1, c.gw2,  c.gw3,  c.gw4,  c.gw5,  c.gw6,  c.gw7,  c.gw8,
+                                           c.gw9, c.gw10, c.gw11, c.gw12, c.gw13, c.gw14, c.gw15, c.gw16};
+    if (std::any_of(gw.begin(), gw.end(), [](std::uint64_t v) { return v != 0; })) {
+      o.pop_back();
+      o += fmt::format(",\"gw\":[{}]}}", fmt::join(gw, ","));
+    }
   }
   if (r.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *r.offchip_bytes);
   return o + "}";
@@ -111,6 +119,15 @@ RunRecord parse_run(const Json& j, const std::string& where) {
     k.blk = c->contains("blk") ? g.u64("blk") : 0;  // block products (CNT_BLK); absent in older records
     k.zskip =
         c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
+    if (const auto gw = c->find("gw"); gw != c->end()) {  // CNT_GW1 .. CNT_GW16; absent in older records
+      if (!gw->is_array() || gw->size() != 16) throw std::runtime_error(where + "counters: \"gw\" is not 16 counts");
+      std::uint64_t* const f[] = {&k.gw1, &k.gw2,  &k.gw3,  &k.gw4,  &k.gw5,  &k.gw6,  &k.gw7,  &k.gw8,
+                                  &k.gw9, &k.gw10, &k.gw11, &k.gw12, &k.gw13, &k.gw14, &k.gw15, &k.gw16};
+      for (std::size_t i = 0; i < 16; ++i) {
+        if (!(*gw)[i].is_number_unsigned()) throw std::runtime_error(where + "counters: \"gw\" holds a non-count");
+        *f[i] = (*gw)[i].get<std::uint64_t>();
+      }
+    }
     r.counters = k;
   }
   if (j.contains("offchip_bytes")) r.offchip_bytes = f.u64("offchip_bytes");
