@@ -225,10 +225,10 @@ TEST(Counters, OneFieldPerRegisterCounterInOrder) {
     c.*Counters::kFields[i] = i + 1;
     EXPECT_EQ(regmap::kCounters[i].reg, regmap::kRegCntFirst + i);
   }
-  const std::uint64_t by_name[] = {c.cycles, c.busy,    c.array,   c.mac16, c.mac8,
-                                   c.mac4,   c.spad_rd, c.spad_wr, c.tiles, c.blk};
-  const std::string_view names[] = {"cycles", "busy",    "array",   "mac16", "mac8",
-                                    "mac4",   "spad_rd", "spad_wr", "tiles", "blk"};
+  const std::uint64_t by_name[] = {c.cycles,  c.busy,    c.array, c.mac16, c.mac8, c.mac4,
+                                   c.spad_rd, c.spad_wr, c.tiles, c.blk,   c.zskip};
+  const std::string_view names[] = {"cycles",  "busy",    "array", "mac16", "mac8", "mac4",
+                                    "spad_rd", "spad_wr", "tiles", "blk",   "zskip"};
   ASSERT_EQ(std::size(by_name), regmap::kNumCounters);
   for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
     EXPECT_EQ(by_name[i], i + 1) << names[i];
