@@ -40,11 +40,7 @@ inline study::AcceleratorFactory accelerator_factory(driver::Gating gating = dri
     return driver::make_accelerator(b, opts);
   };
 }
-/// The same, every accelerator made with `options` (e.g. what --dpred sets, study::apply_dpred).
-inline study::AcceleratorFactory accelerator_factory(const driver::DeviceOptions& options) {
-  return [options](driver::Backend b) { return driver::make_accelerator(b, options); };
-}
-/// Same, with device options (e.g. the depthwise mapping).
+/// The same, every accelerator made with `opts` (what --dpred sets, study::apply_dpred; the depthwise mapping).
 inline study::AcceleratorFactory accelerator_factory(const driver::DeviceOptions& opts) {
   return [opts](driver::Backend b) { return driver::make_accelerator(b, opts); };
 }
