@@ -430,7 +430,7 @@ struct Accelerator::RunState {
   /// words each), for golden::tile_zero_skips.
   std::vector<std::uint16_t> zg_rows;
   int zg_group = -1, zg_m0 = -1;
-  std::vector<int> ntile_offset;  ///< first output group (LayerGroupWidths) of each conv group
+  std::vector<int> ntile_offset;      ///< first output group (LayerGroupWidths) of each conv group
   std::vector<std::uint8_t> tile_gw;  ///< functional back-end: the group widths of the current tile
 
   [[nodiscard]] const GroupPlan& group(const PlannedTile& t) const {

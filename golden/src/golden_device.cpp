@@ -90,7 +90,7 @@ struct GoldenDevice::State {
     int k = 0, kw = 0, rows = 0, cols = 0;
     Approx approx;       ///< MODE.BLKSKIP
     bool zgate = false;  ///< MODE.ZGATE, in effect only without MODE.DW (docs/NUMERICS.md)
-    bool dw = false;  ///< MODE.DW: PE (r, c) reads word ACT_BASE + k x Cols + c of bank r
+    bool dw = false;     ///< MODE.DW: PE (r, c) reads word ACT_BASE + k x Cols + c of bank r
     int act_base = 0, wgt_base = 0, bias_base = 0;
     bool bias_en = false;
     OutputStage os;
