@@ -80,9 +80,13 @@ TEST(RtlGeometry, AGeometryNotBuiltIsRefusedNamingTheBuiltOnes) {
 // times the n-tiles, and an n-tile holds up to `cols` channels of the group that share one shift.
 std::uint64_t expected_tiles(const golden::Layer& l, Geometry g) {
   const int m = l.shape.out_h() * l.shape.out_w();
-  const int ng = l.shape.out_c / l.shape.groups;
+  // Depthwise layers (channel multiplier 1) run as MODE.DW tiles: the channels of all groups side by
+  // side, as one group (their Cols-word rows fit the banks: K <= max_k = 1000, Cols <= 8).
+  const bool dw = l.shape.groups > 1 && l.shape.groups == l.shape.in_c && l.shape.groups == l.shape.out_c;
+  const int groups = dw ? 1 : l.shape.groups;
+  const int ng = l.shape.out_c / groups;
   std::uint64_t tiles = 0;
-  for (int grp = 0; grp < l.shape.groups; ++grp) {
+  for (int grp = 0; grp < groups; ++grp) {
     std::map<int, int> per_shift;  // channels of the group per shift
     for (int j = 0; j < ng; ++j) {
       ++per_shift[l.channel_shift.empty() ? l.out.shift : l.channel_shift[static_cast<std::size_t>(grp * ng + j)]];

@@ -157,13 +157,15 @@ class FakeDevice final : public Device {
 };
 
 /// Expected number of tiles of a layer on an array of rows x cols: per group, each distinct
-/// shift takes ceil(channels with it / cols) n-tiles (one shift per tile).
-std::uint64_t expected_tiles(const Layer& l, int rows, int cols) {
+/// shift takes ceil(channels with it / cols) n-tiles (one shift per tile). MODE.DW tiles (`dw`: a depthwise
+/// layer in the depthwise dataflow) put Cols channels of all groups side by side: one group of out_c.
+std::uint64_t expected_tiles(const Layer& l, int rows, int cols, bool dw = false) {
   const ConvShape& s = l.shape;
   const std::uint64_t m = static_cast<std::uint64_t>(s.out_h()) * s.out_w();
-  const int ng = s.out_c / s.groups;
+  const int groups = dw ? 1 : s.groups;
+  const int ng = s.out_c / groups;
   std::uint64_t n_tiles = 0;
-  for (int g = 0; g < s.groups; ++g) {
+  for (int g = 0; g < groups; ++g) {
     std::map<int, int> per_shift;
     for (int c = 0; c < ng; ++c) ++per_shift[l.shift(g * ng + c)];
     for (const auto& [shift, count] : per_shift) n_tiles += static_cast<std::uint64_t>((count + cols - 1) / cols);
@@ -197,7 +199,8 @@ Counters check_layer(const Layer& layer, const PackedTensor& in, const DevicePar
     g_coverage.at_max += v == golden::max_value(layer.mode) ? 1 : 0;
     ++g_coverage.total;
   }
-  const auto tiles = expected_tiles(layer, params.rows, params.cols);
+  const bool dw = driver::uses_dw_mode(acc.prepare(layer), acc.hw(), acc.depthwise_mapping());
+  const auto tiles = expected_tiles(layer, params.rows, params.cols, dw);
   const int kw = static_cast<int>(golden::packed_words(static_cast<std::size_t>(layer.shape.k()), layer.mode));
   EXPECT_EQ(d.macs(layer.mode), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
   EXPECT_EQ(d.macs_total(), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
@@ -345,7 +348,12 @@ TEST(Accelerator, PerChannelShiftsCutNTilesAtShiftChanges) {
     dw.channel_shift.resize(20);
     for (int& c : dw.channel_shift) c = gen.uniform(0, 19);
     const Counters dd = check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, per-channel shifts");
-    EXPECT_EQ(dd.tiles, 20u * 2u);  // 5x5 outputs = 2 m-tiles, 1 n-tile per group
+    // 5x5 outputs = 2 m-tiles; MODE.DW tiles put the channels of one shift side by side, up to 16.
+    std::map<int, std::uint64_t> per_shift;
+    for (const int c : dw.channel_shift) ++per_shift[c];
+    std::uint64_t n_tiles = 0;
+    for (const auto& [shift, count] : per_shift) n_tiles += (count + 15) / 16;
+    EXPECT_EQ(dd.tiles, 2u * n_tiles);
   }
 }
 

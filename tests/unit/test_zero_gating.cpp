@@ -181,6 +181,9 @@ TEST(ZeroGating, EmbeddedNetworkSkipsWhatBlockGatingCounts) {
   const quant::Calibration calib = quant::calibrate_files(net, {files[0], files[2]}, 1);
   driver::Accelerator gated(driver::default_hw_config()), plain(driver::default_hw_config());
   gated.set_gating(driver::Gating::kZeroBlocks);
+  // Depthwise layers as broadcast tiles: ZGATE has no effect on MODE.DW tiles (docs/NUMERICS.md).
+  gated.set_depthwise_mapping(driver::DepthwiseMapping::kColumns);
+  plain.set_depthwise_mapping(driver::DepthwiseMapping::kColumns);
   const quant::QuantizedNetwork q(net, calib, 8, gated, quant::WeightFl::kChannel, study::kArrayQuantDefaults);
   const auto rgb = data::load_for_model(files[1], net.input_h(), net.input_w()).rgb;
   const quant::QuantResult g =
