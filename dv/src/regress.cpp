@@ -40,6 +40,8 @@ std::string problems(const Scoreboard& sb) {
   return s;
 }
 
+}  // namespace
+
 // Many all-zero 4-bit blocks in the operands of a layer (zero-block gating, docs/NUMERICS.md):
 // every block of every weight and input value cleared with probability p. Clearing a block of a
 // B-bit two's complement pattern leaves a B-bit pattern, so the values stay in range.
@@ -60,8 +62,6 @@ void clear_blocks(Case& rc, std::mt19937_64& rng, double p) {
   rc.input.assign_values(rc.input.h, rc.input.w, rc.input.c, mode, in);
   golden::seal(rc.layer);
 }
-
-}  // namespace
 
 std::uint64_t RegressResult::failed() const {
   std::uint64_t n = 0;

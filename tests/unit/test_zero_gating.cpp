@@ -16,6 +16,7 @@
 #include "bitscale/data/labels.hpp"
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/dv/generator.hpp"
+#include "bitscale/dv/regress.hpp"
 #include "bitscale/golden/counter_model.hpp"
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/golden/reference.hpp"
@@ -111,25 +112,6 @@ TEST(ZeroGating, TileFactorisationEqualsTheDefinition) {
   }
 }
 
-// Clears every 4-bit block of the layer's weights and input values with probability p (the
-// B-bit pattern with a nibble cleared is another B-bit value).
-void clear_blocks(dv::Case& rc, std::mt19937_64& rng, double p) {
-  const Mode m = rc.layer.mode;
-  const int bits = golden::bits(m);
-  std::bernoulli_distribution clear(p);
-  const auto thin = [&](std::int32_t v) {
-    auto u = static_cast<std::uint32_t>(v) & ((1u << bits) - 1u);
-    for (int b = 0; b < bits / 4; ++b)
-      if (clear(rng)) u &= ~(0xFu << (4 * b));
-    return static_cast<std::int32_t>(u ^ (1u << (bits - 1))) - (1 << (bits - 1));
-  };
-  for (std::int32_t& w : rc.layer.weights) w = thin(w);
-  std::vector<std::int32_t> in = rc.input.values();
-  for (std::int32_t& v : in) v = thin(v);
-  rc.input.assign_values(rc.input.h, rc.input.w, rc.input.c, m, in);
-  golden::seal(rc.layer);
-}
-
 TEST(ZeroGating, GoldenDeviceEqualsFunctionalAndOutputsAreExact) {
   std::mt19937_64 rng = test::test_rng();
   driver::DeviceOptions gated;
@@ -144,7 +126,7 @@ TEST(ZeroGating, GoldenDeviceEqualsFunctionalAndOutputsAreExact) {
   for (int i = 0; i < 24; ++i) {
     const Mode m = golden::kModes[static_cast<std::size_t>(i) % golden::kModes.size()];
     dv::Case rc = dv::LayerGenerator(rng(), gen).random_case(m);
-    clear_blocks(rc, rng, 0.25 * static_cast<double>(1 + i % 3));
+    dv::clear_blocks(rc, rng, 0.25 * static_cast<double>(1 + i % 3));
     if (i % 4 == 3) rc.layer.approx = Approx{static_cast<std::uint16_t>(rng() & golden::approx_grid(m))};
     const golden::PackedTensor ref = golden::conv2d(rc.layer, rc.input);
     const auto prepared = dev->prepare(rc.layer);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,11 @@
 #include "bitscale/golden/numeric.hpp"
 
 namespace bitscale::dv {
+
+/// Many all-zero 4-bit blocks in a layer's operands (zero-block gating, docs/NUMERICS.md): every block of
+/// every weight and input value cleared with probability p (a B-bit pattern with a nibble cleared is
+/// another B-bit value, so the values stay in range). Used by regress --zero-gating.
+void clear_blocks(Case& rc, std::mt19937_64& rng, double p);
 
 /// Exact zero-block gating (MODE.ZGATE) of the regression's layers.
 enum class ZeroGating : std::uint8_t {
