@@ -84,6 +84,8 @@ bench: build bench-build
 
 # The figures of docs/RESULTS.md on ../shared (about 45 minutes on 2 cores): scripts/results.sh
 # runs every command the document names into $(BUILD)/eval/ and collects their summaries.
+# jq (Debian) tabulates the JSON summaries (scripts/dpred_widths.sh).
+eval: DEB_PACKAGES += jq
 eval: build
 	scripts/results.sh $(BITSCALE) ../shared $(BUILD)/eval
 
