@@ -21,6 +21,7 @@
 #include "bitscale/quant/calibrate.hpp"
 #include "bitscale/study/study.hpp"
 #include "bitscale/util/file.hpp"
+#include "bitscale/util/json_text.hpp"
 #include "study_records.hpp"
 #include "test_files.hpp"
 
@@ -225,6 +226,51 @@ TEST(StudyRecords, JsonLineRoundTrip) {
   e.file = "bad.jpg";
   e.error = "not a JPEG";
   EXPECT_EQ(parse_record(to_json_line(e), "f", 1), e);
+}
+
+TEST(StudyRecords, EveryCounterOfTheRegisterMapRoundTrips) {
+  // Each counter a distinct value: a counter written under another's name, or not at all, differs.
+  driver::Counters c;
+  for (std::size_t i = 0; i < regmap::kNumCounters; ++i) c.*driver::Counters::kFields[i] = 1000 + 7 * i;
+  const std::string text = counters_json(c);
+  EXPECT_EQ(parse_counters(util::parse_json(text, "t"), "t: "), c);
+  for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
+    if (i >= regmap::kCntGw1 && i <= regmap::kCntGw16) continue;  // written as one array "gw"
+    EXPECT_NE(text.find(fmt::format("\"{}\":{}", regmap::kCounters[i].name, 1000 + 7 * i)), std::string::npos)
+        << regmap::kCounters[i].name << " in " << text;
+  }
+  // No group counted: no "gw" array; all-zero counters read back.
+  EXPECT_EQ(counters_json(driver::Counters{}).find("gw"), std::string::npos);
+  EXPECT_EQ(parse_counters(util::parse_json(counters_json(driver::Counters{}), "t"), "t: "), driver::Counters{});
+  // A record written before CNT_BLK existed: the counters added later read as 0.
+  const auto old = parse_counters(util::parse_json("{\"cycles\":5,\"busy\":4,\"array\":3,\"mac16\":2,\"mac8\":1,"
+                                                   "\"mac4\":0,\"spad_rd\":9,\"spad_wr\":8,\"tiles\":1}",
+                                                   "t"),
+                                  "t: ");
+  EXPECT_EQ(old.cycles, 5u);
+  EXPECT_EQ(old.spad_wr, 8u);
+  EXPECT_EQ(old.blk, 0u);
+  EXPECT_EQ(old.zskip, 0u);
+  // Missing first counters, negative counts and a short histogram are refused, naming where.
+  const auto refused = [](const std::string& json, const std::string& what) {
+    try {
+      (void)parse_counters(util::parse_json(json, "t"), "rec:3: counters: ");
+      ADD_FAILURE() << "accepted " << json;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("rec:3: counters: "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  refused("{\"busy\":1}", "\"cycles\"");
+  refused(
+      "{\"cycles\":-1,\"busy\":0,\"array\":0,\"mac16\":0,\"mac8\":0,\"mac4\":0,\"spad_rd\":0,\"spad_wr\":0,"
+      "\"tiles\":0}",
+      "negative");
+  refused(
+      "{\"cycles\":1,\"busy\":0,\"array\":0,\"mac16\":0,\"mac8\":0,\"mac4\":0,\"spad_rd\":0,\"spad_wr\":0,"
+      "\"tiles\":0,\"gw\":[1,2]}",
+      "16 counts");
+  refused("[1]", "not an object");
 }
 
 TEST(StudyRecords, MalformedLinesNameFileAndLine) {

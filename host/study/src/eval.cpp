@@ -214,13 +214,7 @@ std::string eval_record_line(const EvalRow& r) {
     const Prediction& p = *r.pred;
     o += fmt::format(",\"top5\":[{}],\"p\":[{}],\"margin\":{}", fmt::join(p.top.index, ","), fmt::join(p.top.prob, ","),
                      p.margin);
-    if (p.counters) {
-      const auto& c = *p.counters;
-      o += fmt::format(
-          ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
-          "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
-          c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
-    }
+    if (p.counters) o += ",\"counters\":" + counters_json(*p.counters);
     if (p.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *p.offchip_bytes);
   }
   if (!r.error.empty()) o += ",\"error\":" + json_string(r.error);
@@ -252,21 +246,7 @@ EvalRow parse_eval_record(std::string_view line, const std::string& source, std:
       for (const double v : j.at("p").get<std::vector<double>>()) p.top.prob.push_back(static_cast<float>(v));
       if (p.top.index.size() != p.top.prob.size()) fail("\"top5\" and \"p\" differ in length");
       p.margin = static_cast<float>(j.at("margin").get<double>());
-      if (const auto c = j.find("counters"); c != j.end()) {
-        driver::Counters k;
-        k.cycles = c->at("cycles").get<std::uint64_t>();
-        k.busy = c->at("busy").get<std::uint64_t>();
-        k.array = c->at("array").get<std::uint64_t>();
-        k.mac16 = c->at("mac16").get<std::uint64_t>();
-        k.mac8 = c->at("mac8").get<std::uint64_t>();
-        k.mac4 = c->at("mac4").get<std::uint64_t>();
-        k.spad_rd = c->at("spad_rd").get<std::uint64_t>();
-        k.spad_wr = c->at("spad_wr").get<std::uint64_t>();
-        k.tiles = c->at("tiles").get<std::uint64_t>();
-        k.blk = c->at("blk").get<std::uint64_t>();
-        k.zskip = c->contains("zskip") ? c->at("zskip").get<std::uint64_t>() : 0;  // absent in older records
-        p.counters = k;
-      }
+      if (const auto c = j.find("counters"); c != j.end()) p.counters = parse_counters(*c, where + "counters: ");
       // The run's off-chip bytes (absent in records made before they were recorded).
       if (const auto b = j.find("offchip_bytes"); b != j.end()) p.offchip_bytes = b->get<std::uint64_t>();
       r.pred = std::move(p);

@@ -71,24 +71,52 @@ struct Fields {
   }
 };
 
+bool is_group_width(std::size_t counter) { return counter >= regmap::kCntGw1 && counter <= regmap::kCntGw16; }
+
+}  // namespace
+
+std::string counters_json(const driver::Counters& c) {
+  std::string o = "{";
+  for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
+    if (is_group_width(i)) continue;
+    o += fmt::format("{}\"{}\":{}", i == 0 ? "" : ",", regmap::kCounters[i].name, c.*driver::Counters::kFields[i]);
+  }
+  // The group-width histogram (CNT_GW1 .. CNT_GW16, docs/NUMERICS.md), only when the run counted groups.
+  std::array<std::uint64_t, 16> gw{};
+  for (std::size_t w = 0; w < gw.size(); ++w) gw[w] = c.*driver::Counters::kFields[regmap::kCntGw1 + w];
+  if (std::any_of(gw.begin(), gw.end(), [](std::uint64_t v) { return v != 0; }))
+    o += fmt::format(",\"gw\":[{}]", fmt::join(gw, ","));
+  return o + "}";
+}
+
+driver::Counters parse_counters(const Json& c, const std::string& where) {
+  if (!c.is_object()) throw std::runtime_error(where + "not an object");
+  const Fields g{c, where};
+  driver::Counters k;
+  for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
+    if (is_group_width(i)) continue;
+    // The first counters are in every record; those added to the register map later are absent
+    // from records written before them, and read as 0.
+    const std::string_view name = regmap::kCounters[i].name;
+    if (i <= regmap::kCntTiles || c.contains(name)) k.*driver::Counters::kFields[i] = g.u64(name);
+  }
+  if (const auto gw = c.find("gw"); gw != c.end()) {  // CNT_GW1 .. CNT_GW16; absent when no group was counted
+    if (!gw->is_array() || gw->size() != 16) throw std::runtime_error(where + "\"gw\" is not 16 counts");
+    for (std::size_t w = 0; w < 16; ++w) {
+      if (!(*gw)[w].is_number_unsigned()) throw std::runtime_error(where + "\"gw\" holds a non-count");
+      k.*driver::Counters::kFields[regmap::kCntGw1 + w] = (*gw)[w].get<std::uint64_t>();
+    }
+  }
+  return k;
+}
+
+namespace {
+
 std::string run_json(const RunRecord& r) {
   std::string o = fmt::format(
       "{{\"top1\":{},\"correct1\":{},\"correct5\":{},\"margin\":{},\"max_prob\":{},\"entropy\":{}", r.top1, r.correct1,
       r.correct5, static_cast<float>(r.margin), static_cast<float>(r.max_prob), static_cast<float>(r.entropy));
-  if (r.counters) {
-    const auto& c = *r.counters;
-    o += fmt::format(
-        ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
-        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
-        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
-    // The group-width histogram (CNT_GW1 .. CNT_GW16, docs/NUMERICS.md), only when the run counted groups.
-    const std::array<std::uint64_t, 16> gw{c.gw1, c.gw2,  c.gw3,  c.gw4,  c.gw5,  c.gw6,  c.gw7,  c.gw8,
-                                           c.gw9, c.gw10, c.gw11, c.gw12, c.gw13, c.gw14, c.gw15, c.gw16};
-    if (std::any_of(gw.begin(), gw.end(), [](std::uint64_t v) { return v != 0; })) {
-      o.pop_back();
-      o += fmt::format(",\"gw\":[{}]}}", fmt::join(gw, ","));
-    }
-  }
+  if (r.counters) o += ",\"counters\":" + counters_json(*r.counters);
   if (r.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *r.offchip_bytes);
   return o + "}";
 }
@@ -103,33 +131,7 @@ RunRecord parse_run(const Json& j, const std::string& where) {
   r.margin = f.real("margin");
   r.max_prob = f.real("max_prob");
   r.entropy = f.real("entropy");
-  if (const auto c = j.find("counters"); c != j.end()) {
-    if (!c->is_object()) throw std::runtime_error(where + "\"counters\" is not an object");
-    const Fields g{*c, where + "counters: "};
-    driver::Counters k;
-    k.cycles = g.u64("cycles");
-    k.busy = g.u64("busy");
-    k.array = g.u64("array");
-    k.mac16 = g.u64("mac16");
-    k.mac8 = g.u64("mac8");
-    k.mac4 = g.u64("mac4");
-    k.spad_rd = g.u64("spad_rd");
-    k.spad_wr = g.u64("spad_wr");
-    k.tiles = g.u64("tiles");
-    k.blk = c->contains("blk") ? g.u64("blk") : 0;  // block products (CNT_BLK); absent in older records
-    k.zskip =
-        c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
-    if (const auto gw = c->find("gw"); gw != c->end()) {  // CNT_GW1 .. CNT_GW16; absent in older records
-      if (!gw->is_array() || gw->size() != 16) throw std::runtime_error(where + "counters: \"gw\" is not 16 counts");
-      std::uint64_t* const f[] = {&k.gw1, &k.gw2,  &k.gw3,  &k.gw4,  &k.gw5,  &k.gw6,  &k.gw7,  &k.gw8,
-                                  &k.gw9, &k.gw10, &k.gw11, &k.gw12, &k.gw13, &k.gw14, &k.gw15, &k.gw16};
-      for (std::size_t i = 0; i < 16; ++i) {
-        if (!(*gw)[i].is_number_unsigned()) throw std::runtime_error(where + "counters: \"gw\" holds a non-count");
-        *f[i] = (*gw)[i].get<std::uint64_t>();
-      }
-    }
-    r.counters = k;
-  }
+  if (const auto c = j.find("counters"); c != j.end()) r.counters = parse_counters(*c, where + "counters: ");
   if (j.contains("offchip_bytes")) r.offchip_bytes = f.u64("offchip_bytes");
   return r;
 }

@@ -17,6 +17,7 @@
 
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/study/engine.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
@@ -58,6 +59,13 @@ struct ImageRecord {
 std::string to_json_line(const ImageRecord& r);
 /// Parses to_json_line's output; throws StudyError naming `source`:`line_no`.
 ImageRecord parse_record(std::string_view line, const std::string& source, std::size_t line_no);
+
+/// The counters as a JSON object (no newline), named as in regmap::kCounters; the group-width
+/// counters as one array "gw", present only when one of them is non-zero.
+std::string counters_json(const driver::Counters& c);
+/// Parses counters_json's output; counters added to the register map after the text was written
+/// read as 0. Throws std::runtime_error prefixed with `where`.
+driver::Counters parse_counters(const util::Json& c, const std::string& where);
 
 /// A record from a prediction (label: correctness is computed against it).
 RunRecord run_record(const Prediction& p, std::optional<int> label);
