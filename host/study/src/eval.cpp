@@ -218,8 +218,9 @@ std::string eval_record_line(const EvalRow& r) {
       const auto& c = *p.counters;
       o += fmt::format(
           ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
-          "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
-          c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
+          "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{},\"blk16\":{},\"blk8\":{},\"blk4\":{}}}",
+          c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip, c.blk16,
+          c.blk8, c.blk4);
     }
     if (p.offchip_bytes) o += fmt::format(",\"offchip_bytes\":{}", *p.offchip_bytes);
   }
@@ -265,6 +266,11 @@ EvalRow parse_eval_record(std::string_view line, const std::string& source, std:
         k.tiles = c->at("tiles").get<std::uint64_t>();
         k.blk = c->at("blk").get<std::uint64_t>();
         k.zskip = c->contains("zskip") ? c->at("zskip").get<std::uint64_t>() : 0;  // absent in older records
+        for (const auto& [key, field] :
+             {std::pair{"blk16", &driver::Counters::blk16}, std::pair{"blk8", &driver::Counters::blk8},
+              std::pair{"blk4", &driver::Counters::blk4}}) {
+          k.*field = c->contains(key) ? c->at(key).get<std::uint64_t>() : 0;  // absent in older records
+        }
         p.counters = k;
       }
       // The run's off-chip bytes (absent in records made before they were recorded).

@@ -79,8 +79,9 @@ std::string run_json(const RunRecord& r) {
     const auto& c = *r.counters;
     o += fmt::format(
         ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
-        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
-        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
+        "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{},\"blk16\":{},\"blk8\":{},\"blk4\":{}}}",
+        c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip, c.blk16,
+        c.blk8, c.blk4);
     // The group-width histogram (CNT_GW1 .. CNT_GW16, docs/NUMERICS.md), only when the run counted groups.
     const std::array<std::uint64_t, 16> gw{c.gw1, c.gw2,  c.gw3,  c.gw4,  c.gw5,  c.gw6,  c.gw7,  c.gw8,
                                            c.gw9, c.gw10, c.gw11, c.gw12, c.gw13, c.gw14, c.gw15, c.gw16};
@@ -119,6 +120,10 @@ RunRecord parse_run(const Json& j, const std::string& where) {
     k.blk = c->contains("blk") ? g.u64("blk") : 0;  // block products (CNT_BLK); absent in older records
     k.zskip =
         c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
+    // CNT_BLK16 .. CNT_BLK4 (per-mode block products); absent in older records (0: energy attributed as before)
+    k.blk16 = c->contains("blk16") ? g.u64("blk16") : 0;
+    k.blk8 = c->contains("blk8") ? g.u64("blk8") : 0;
+    k.blk4 = c->contains("blk4") ? g.u64("blk4") : 0;
     if (const auto gw = c->find("gw"); gw != c->end()) {  // CNT_GW1 .. CNT_GW16; absent in older records
       if (!gw->is_array() || gw->size() != 16) throw std::runtime_error(where + "counters: \"gw\" is not 16 counts");
       std::uint64_t* const f[] = {&k.gw1, &k.gw2,  &k.gw3,  &k.gw4,  &k.gw5,  &k.gw6,  &k.gw7,  &k.gw8,
@@ -487,10 +492,9 @@ std::string records_header(const std::string& kind, const std::string& model, co
   if (offchip != quant::OffchipEncoding::kUncompressed)
     wfl += fmt::format(",\"offchip\":{}", json_string(std::string(quant::to_string(offchip))));
   return fmt::format(
-      "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
+      "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
       "\"calibration\":{}{}}}",
-      json_string(kind), json_string(model), json_string(backend), fmt::join(bits, ","), json_string(calibration_id),
-      wfl);
+      json_string(kind), json_string(model), json_string(backend), levels_json(bits), json_string(calibration_id), wfl);
 }
 
 }  // namespace bitscale::study
