@@ -205,6 +205,11 @@ module bsa_csr
     cnt_d[CNT_SPAD_WR] = cnt_q[CNT_SPAD_WR] + 64'(wr_words_i);
     cnt_d[CNT_TILES]   = cnt_q[CNT_TILES] + 64'(tile_done_i);
     cnt_d[CNT_BLK]     = cnt_q[CNT_BLK] + 64'(blk_inc_i);
+    unique case (mode_q)  // CNT_BLK16 .. CNT_BLK4: the part of CNT_BLK of each mode
+      MODE_16: cnt_d[CNT_BLK16] = cnt_q[CNT_BLK16] + 64'(blk_inc_i);
+      MODE_8:  cnt_d[CNT_BLK8]  = cnt_q[CNT_BLK8] + 64'(blk_inc_i);
+      default: cnt_d[CNT_BLK4]  = cnt_q[CNT_BLK4] + 64'(blk_inc_i);
+    endcase
     cnt_d[CNT_ZSKIP]   = cnt_q[CNT_ZSKIP] + 64'(zskip_inc_i);
     for (int unsigned w = 0; w < 16; w++) begin  // CNT_GW1 .. CNT_GW16 are consecutive
       cnt_d[CNT_GW1 + w] = cnt_q[CNT_GW1 + w] + 64'(gw_inc_i[9*w +: 9]);

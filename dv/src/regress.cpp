@@ -13,6 +13,7 @@
 #include "bitscale/driver/accelerator.hpp"
 #include "bitscale/dv/generator.hpp"
 #include "bitscale/dv/scoreboard.hpp"
+#include "bitscale/golden/counter_model.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
 
@@ -206,6 +207,11 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                      macs * static_cast<std::uint64_t>(golden::kept_blocks(rc.layer.approx, mode)),
                      dgold.blk + dgold.zskip);
           if (!gated) sb.compare("zero-block counter", "zskip", 0, dgold.zskip);
+          // CNT_BLK16 / CNT_BLK8 / CNT_BLK4: the layer's block products all in its mode's counter.
+          sb.compare("per-mode block counter", regmap::kCounters[golden::blk_counter(mode)].name, dgold.blk,
+                     dgold.*driver::Counters::kFields[golden::blk_counter(mode)]);
+          sb.compare("per-mode block counters", "blk16 + blk8 + blk4", dgold.blk,
+                     dgold.blk16 + dgold.blk8 + dgold.blk4);
           sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
           sb.compare("group widths", gold_acc.group_widths(), rtl_acc.group_widths(), rtl_vs_golden);
           sb.compare("functional group widths", gold_acc.group_widths(), fast_acc.group_widths(), functional_vs_golden);

@@ -36,6 +36,18 @@ std::size_t mac_counter(Mode m) {
   return rm::kCntMac16;
 }
 
+std::size_t blk_counter(Mode m) {
+  switch (m) {
+    case Mode::k16:
+      return rm::kCntBlk16;
+    case Mode::k8:
+      return rm::kCntBlk8;
+    case Mode::k4:
+      return rm::kCntBlk4;
+  }
+  return rm::kCntBlk16;
+}
+
 std::uint64_t tile_busy_edges(const TileCounts& t) {
   return packed_words(static_cast<std::size_t>(t.k), t.mode) + rm::kBusyOverhead;
 }
@@ -62,7 +74,9 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
     const std::uint64_t valid = std::min<std::uint64_t>(p, static_cast<std::uint64_t>(t.k) - (j - 2) * p);
     inc[rm::kCntArray] += 1;
     inc[mac_counter(t.mode)] += rows * cols * valid;
-    inc[rm::kCntBlk] += rows * cols * valid * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
+    const std::uint64_t blk = rows * cols * valid * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
+    inc[rm::kCntBlk] += blk;
+    inc[blk_counter(t.mode)] += blk;
   }
   if (j == tile_busy_edges(t)) {  // outputs written, tile done
     inc[rm::kCntSpadWr] += rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
@@ -86,6 +100,7 @@ CounterValues count_tile(const TileCounts& t) {
   inc[mac_counter(t.mode)] = rows * cols * static_cast<std::uint64_t>(t.k);
   inc[rm::kCntBlk] =
       rows * cols * static_cast<std::uint64_t>(t.k) * static_cast<std::uint64_t>(kept_blocks(t.approx, t.mode));
+  inc[blk_counter(t.mode)] = inc[rm::kCntBlk];
   inc[rm::kCntSpadWr] = rows * packed_words(static_cast<std::size_t>(t.cols), t.mode);
   inc[rm::kCntTiles] = 1;
   return inc;
@@ -145,8 +160,9 @@ std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t
   return skips;
 }
 
-void count_zero_gating(CounterValues& inc, std::uint64_t zskip) {
+void count_zero_gating(CounterValues& inc, Mode m, std::uint64_t zskip) {
   inc[rm::kCntBlk] -= zskip;
+  inc[blk_counter(m)] -= zskip;
   inc[rm::kCntZskip] += zskip;
 }
 

@@ -69,7 +69,7 @@ driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
   }
   tile_pending_ = false;
   CounterValues inc = count_tile(tile_);
-  if (tile_.zgate) count_zero_gating(inc, tile_zskip_);
+  if (tile_.zgate) count_zero_gating(inc, tile_.mode, tile_zskip_);
   tile_zskip_ = 0;
   count_group_widths(inc, tile_widths_);
   tile_widths_.clear();

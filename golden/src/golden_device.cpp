@@ -259,7 +259,7 @@ struct GoldenDevice::State {
     const TileCounts tc = counts(tile);
     count_tile_edge(inc, tc, j);
     if (tile.zgate && j >= 2 && j <= static_cast<std::uint64_t>(tile.kw) + 1)
-      count_zero_gating(inc, word_zero_skips(static_cast<int>(j - 2)));
+      count_zero_gating(inc, tile.mode, word_zero_skips(static_cast<int>(j - 2)));
     if (j == tile_busy_edges(tc)) {  // outputs written, tile done
       compute_tile(inc);
       busy = false;

@@ -37,6 +37,14 @@ const RegisterCommand kAxbxpSearch([](CLI::App& app) -> std::function<int()> {
                   "Top-1 budget of the search: drop vs exact 8-bit on the selection images, percentage points")
       ->check(kNonNegative)
       ->capture_default_str();
+  add_choice_option(cmd, "--budget", job->budget, study::parse_budget_check, {"upper-bound", "point"},
+                    "How --max-drop is checked on the selection images, by the search and by each ladder's T_h:\n"
+                    "'upper-bound' the one-sided bootstrap upper bound of the paired drop (--budget-level; as the\n"
+                    "threshold selection of sweep), 'point' the drop itself (docs/AXBXP.md)",
+                    std::string(study::to_string(job->budget)));
+  cmd->add_option("--budget-level", job->budget_level, "One-sided confidence of the upper bound (0.5 .. 0.9999)")
+      ->check(CLI::Range(0.5, 0.9999))
+      ->capture_default_str();
   add_count_option(cmd, "--select-limit", job->select_limit,
                    "Selection images (spread over the even positions; 0 = all)");
   add_count_option(cmd, "--eval-limit", job->eval_limit, "Evaluation images (spread over the odd positions; 0 = all)");

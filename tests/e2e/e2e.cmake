@@ -211,3 +211,12 @@ add_test(NAME cli_dpred_characterize_sweep_apply_and_refusals
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/dpred_controller.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR}/dpred_controller)
 set_tests_properties(cli_dpred_characterize_sweep_apply_and_refusals PROPERTIES LABELS e2e TIMEOUT 600)
+
+# sweep --confirm-rtl with Ax-BxP rungs (8c1 and the searched 8s): the RTL re-run of 2 evaluation
+# images agrees with golden, record for record and decision for decision (tests/e2e/axbxp_confirm_rtl.sh).
+if(BITSCALE_RTL)
+  add_test(NAME cli_axbxp_sweep_confirm_rtl
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/axbxp_confirm_rtl.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/axbxp_confirm_rtl)
+  set_tests_properties(cli_axbxp_sweep_confirm_rtl PROPERTIES LABELS e2e TIMEOUT 600)
+endif()

@@ -66,12 +66,63 @@ TEST(AxbxpLadder, ControllerAndThresholdOnKnownMargins) {
   EXPECT_EQ(o.accepted, (std::vector<std::size_t>{2, 2}));
   // The last rung alone: 3 of 4. Budget 0 pp needs image 2 (margin 0.5) to climb, image 0 may
   // stay: the smallest such threshold is just above 0.5.
-  const double t = select_ladder_threshold(runs, 0.0);
+  const double t = select_ladder_threshold(runs, DropBudget{0.0, BudgetCheck::kPoint});
   EXPECT_GT(t, 0.5);
   EXPECT_LE(t, 0.9);
   EXPECT_EQ(run_ladder(runs, t).hits, 3u);
   // A budget of 25 pp (one image): T = 0 keeps every image low, 2 of 4 right.
-  EXPECT_EQ(select_ladder_threshold(runs, 25.0), 0.0);
+  EXPECT_EQ(select_ladder_threshold(runs, DropBudget{25.0, BudgetCheck::kPoint}), 0.0);
+  // The same budget judged by its 95 % upper bound: while image 2 stays low, one image of 4 is lost,
+  // and a resample holds it twice or more with probability 1 - (3/4)^4 - 4 (1/4) (3/4)^3 = 0.26 > 5 %,
+  // so the bound is >= 50 pp. Only thresholds that make image 2 climb (above 0.5) lose nothing.
+  double judged = -1;
+  const double tb = select_ladder_threshold(runs, DropBudget{25.0, BudgetCheck::kUpperBound}, &judged);
+  EXPECT_GT(tb, 0.5);
+  EXPECT_LE(tb, 0.9);
+  EXPECT_EQ(judged, 0.0);
+  EXPECT_EQ(ladder_correct(runs, tb), (std::vector<char>{1, 1, 1, 0}));
+  EXPECT_EQ(ladder_correct(runs, 0.0), (std::vector<char>{1, 1, 0, 0}));
+}
+
+TEST(AxbxpBudget, NamesOfTheChecks) {
+  EXPECT_EQ(parse_budget_check("upper-bound"), BudgetCheck::kUpperBound);
+  EXPECT_EQ(parse_budget_check("point"), BudgetCheck::kPoint);
+  EXPECT_EQ(to_string(BudgetCheck::kPoint), "point");
+  try {
+    (void)parse_budget_check("mean");
+    ADD_FAILURE() << "'mean' accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'mean'"), std::string::npos) << e.what();
+  }
+}
+
+// 100 images, the reference right on all, x wrong on one: the drop is 1 pp. In a resample the lost
+// image appears k ~ Binomial(100, 1/100) times: P(k >= 3) = 7.9 %, P(k >= 4) = 1.8 %, so the 95 %
+// quantile of the resampled drop is 3 pp (about 158 and 37 of 2000 resamples above 2 and 3 copies:
+// the 100th largest lies well inside the k = 3 group).
+TEST(AxbxpBudget, UpperBoundOfThePairedDrop) {
+  std::vector<char> ref(100, 1), x(100, 1);
+  x[37] = 0;
+  const DropBudget point{1.0, BudgetCheck::kPoint}, upper{1.0, BudgetCheck::kUpperBound};
+  const Resamples rs(100, upper.boot);
+  EXPECT_DOUBLE_EQ(judged_drop_pp(ref, x, point, nullptr), 1.0);
+  EXPECT_DOUBLE_EQ(judged_drop_pp(ref, x, upper, &rs), 3.0);
+  // Paired: images wrong in both runs cost nothing, whatever the resample.
+  std::vector<char> ref2 = ref, x2 = ref;
+  for (int i = 0; i < 30; ++i) ref2[static_cast<std::size_t>(i)] = x2[static_cast<std::size_t>(i)] = 0;
+  EXPECT_EQ(judged_drop_pp(ref2, x2, upper, &rs), 0.0);
+  // One image lost and one gained: the point estimate is 0; the bound is positive (a resample holds
+  // the lost image more often than the gained one with probability about 0.43).
+  x2[50] = 0, ref2[50] = 1;  // one lost
+  x2[0] = 1;                 // one gained
+  EXPECT_DOUBLE_EQ(judged_drop_pp(ref2, x2, point, nullptr), 0.0);
+  EXPECT_GT(judged_drop_pp(ref2, x2, upper, &rs), 0.0);
+  // A higher confidence gives a bound at least as high.
+  const DropBudget upper99{1.0, BudgetCheck::kUpperBound, 0.99};
+  EXPECT_GE(judged_drop_pp(ref, x, upper99, &rs), 3.0);
+  EXPECT_THROW((void)judged_drop_pp(ref, std::vector<char>(99, 1), point, nullptr), std::invalid_argument);
+  EXPECT_THROW((void)judged_drop_pp(ref, x, upper, nullptr), std::invalid_argument);
+  EXPECT_THROW((void)judged_drop_pp({}, {}, point, nullptr), std::invalid_argument);
 }
 
 class AxbxpEmbedded : public ::testing::Test {
@@ -193,7 +244,8 @@ TEST_F(AxbxpEmbedded, ShortSearchRespectsItsBudgetAndReloads) {
   job.calib_limit = 4;
   job.select_limit = 20;
   job.eval_limit = 20;
-  job.max_drop_pp = 5.0;  // one image of 20
+  job.max_drop_pp = 5.0;             // one image of 20
+  job.budget = BudgetCheck::kPoint;  // the drop itself (20 images: the bound would refuse any loss)
   job.jobs = 2;
   job.out = dir.string();
   job.factory = golden_factory();
@@ -209,6 +261,8 @@ TEST_F(AxbxpEmbedded, ShortSearchRespectsItsBudgetAndReloads) {
   for (const SearchStep& s : r.steps) {
     const double drop = 100.0 * (static_cast<double>(hits8) - static_cast<double>(s.hits)) / 20.0;
     EXPECT_EQ(s.accepted, drop <= job.max_drop_pp + 1e-9) << "layer " << s.layer << " c" << s.c;
+    EXPECT_DOUBLE_EQ(s.drop_pp, drop);
+    EXPECT_DOUBLE_EQ(s.judged_drop_pp, drop);  // kPoint judges the drop itself
   }
   // Every 8-bit layer was tried (most aggressive member first), the classifier (16-bit) never.
   std::size_t eight = 0;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <stdexcept>
 
@@ -83,7 +84,8 @@ bool same_shape_counters(const std::optional<driver::Counters>& a, const std::op
     x.*driver::Counters::kFields[i] = 0;
     y.*driver::Counters::kFields[i] = 0;
   }
-  if (gating == driver::Gating::kZeroBlocks) x.blk = y.blk = x.zskip = y.zskip = 0;
+  if (gating == driver::Gating::kZeroBlocks)
+    x.blk = y.blk = x.zskip = y.zskip = x.blk16 = y.blk16 = x.blk8 = y.blk8 = x.blk4 = y.blk4 = 0;
   return x == y;
 }
 
@@ -288,11 +290,11 @@ std::string apply_json(const ApplyOutcome& r) {
   const Policy& p = r.policy;
   std::string j = fmt::format(
       "{{\"format\":\"bitscale-apply-1\",\"policy\":{},\"model\":{},\"model_hash\":\"{}\",\"images_dir\":{},"
-      "\"backend\":\"{}\",\"energy_model\":\"{}\",\"offchip\":\"{}\",\"levels\":[{}],\"metric\":\"{}\",\"threshold\":{:"
+      "\"backend\":\"{}\",\"energy_model\":\"{}\",\"offchip\":\"{}\",\"levels\":{},\"metric\":\"{}\",\"threshold\":{:"
       ".17g},\"target_drop_pp\":{},"
       "\"images\":{},\"unreadable\":{},\"unlabelled\":{},\"confidence_level\":{},",
       util::json_string(r.policy_path), util::json_string(r.model_path), p.model_hash, util::json_string(r.image_dir),
-      to_string(r.backend), to_string(p.energy_model), quant::to_string(p.offchip), fmt::join(p.levels, ","),
+      to_string(r.backend), to_string(p.energy_model), quant::to_string(p.offchip), levels_json(p.levels),
       to_string(p.metric), p.threshold, p.max_drop_pp, s.images, r.errors, r.unlabelled, s.level);
   j += est_json("float_top1", s.float_top1) + "," + est_json("top1", s.top1) + "," +
        est_json("top1_drop_pp", s.drop_pp) + fmt::format(",\"top1_drop_pp_upper\":{:.6f},", s.drop_upper_pp) +
@@ -300,8 +302,8 @@ std::string apply_json(const ApplyOutcome& r) {
        fmt::format(",\"static16_energy_pj_per_image\":{:.6g},\"accepted\":[", r.energy16_per_image_pj);
   for (std::size_t i = 0; i < p.levels.size(); ++i) {
     const Estimate& a = s.accepted_pct[i];
-    j += fmt::format("{}{{\"bits\":{},\"pct\":{:.6f},\"pct_ci\":[{:.6f},{:.6f}]}}", i ? "," : "", p.levels[i], a.value,
-                     a.ci.lo, a.ci.hi);
+    j += fmt::format("{}{{\"bits\":{},\"pct\":{:.6f},\"pct_ci\":[{:.6f},{:.6f}]}}", i ? "," : "",
+                     level_json(p.levels[i]), a.value, a.ci.lo, a.ci.hi);
   }
   j += fmt::format("],\"bootstrap\":{{\"seed\":{},\"resamples\":{}}},\"target_met\":{}}}\n", p.bootstrap.seed,
                    p.bootstrap.resamples, s.drop_pp.value <= p.max_drop_pp + 1e-9);
@@ -314,9 +316,10 @@ std::string apply_rows_csv(const ApplyOutcome& r) {
     std::vector<std::string> conf;
     for (double x : row.confidence) conf.push_back(fmt::format("{:.9g}", x));
     c += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{}\n", fs::path(row.file).filename().string(),
-                     row.label ? std::to_string(*row.label) : "", fmt::join(row.levels_run, ";"), fmt::join(conf, ";"),
-                     row.accepted_bits, int(row.float_correct), int(row.correct), row.energy_pj, row.energy16_pj,
-                     row.error.empty() ? "" : util::json_string(row.error));
+                     row.label ? std::to_string(*row.label) : "",
+                     fmt::join(row.levels_run | std::views::transform(level_name), ";"), fmt::join(conf, ";"),
+                     row.accepted_bits ? level_name(row.accepted_bits) : "0", int(row.float_correct), int(row.correct),
+                     row.energy_pj, row.energy16_pj, row.error.empty() ? "" : util::json_string(row.error));
   }
   return c;
 }
@@ -327,11 +330,11 @@ std::string apply_rows_jsonl(const ApplyOutcome& r) {
     std::vector<std::string> conf;
     for (double x : row.confidence) conf.push_back(fmt::format("{:.9g}", x));
     c += fmt::format(
-        "{{\"file\":{},\"label\":{},\"levels_run\":[{}],\"confidence\":[{}],\"accepted_bits\":{},\"float_correct\":{},"
+        "{{\"file\":{},\"label\":{},\"levels_run\":{},\"confidence\":[{}],\"accepted_bits\":{},\"float_correct\":{},"
         "\"correct\":{},\"energy_pj\":{:.6g},\"energy16_pj\":{:.6g},\"error\":{}}}\n",
         util::json_string(fs::path(row.file).filename().string()), row.label ? std::to_string(*row.label) : "null",
-        fmt::join(row.levels_run, ","), fmt::join(conf, ","), row.accepted_bits, row.float_correct, row.correct,
-        row.energy_pj, row.energy16_pj, util::json_string(row.error));
+        levels_json(row.levels_run), fmt::join(conf, ","), row.accepted_bits ? level_json(row.accepted_bits) : "0",
+        row.float_correct, row.correct, row.energy_pj, row.energy16_pj, util::json_string(row.error));
   }
   return c;
 }

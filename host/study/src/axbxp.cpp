@@ -424,6 +424,52 @@ ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& i
   return r;
 }
 
+std::string_view to_string(BudgetCheck b) { return b == BudgetCheck::kPoint ? "point" : "upper-bound"; }
+
+BudgetCheck parse_budget_check(std::string_view name) {
+  if (name == "upper-bound") return BudgetCheck::kUpperBound;
+  if (name == "point") return BudgetCheck::kPoint;
+  throw std::invalid_argument(fmt::format("budget check '{}' (accepted: upper-bound, point)", name));
+}
+
+double judged_drop_pp(std::span<const char> ref, std::span<const char> x, const DropBudget& budget,
+                      const Resamples* rs) {
+  if (ref.size() != x.size())
+    throw std::invalid_argument(fmt::format("drop of {} images against a reference of {}", x.size(), ref.size()));
+  if (ref.empty()) throw std::invalid_argument("drop over no image");
+  // Per image: +1 lost, -1 gained, 0 unchanged; the drop is 100 x their mean.
+  std::vector<int> d(ref.size());
+  for (std::size_t i = 0; i < ref.size(); ++i) d[i] = (ref[i] ? 1 : 0) - (x[i] ? 1 : 0);
+  const auto drop = [&d](std::span<const std::uint32_t> idx) {
+    long s = 0;
+    for (const std::uint32_t i : idx) s += d[i];
+    return 100.0 * static_cast<double>(s) / static_cast<double>(idx.size());
+  };
+  std::vector<std::uint32_t> all(d.size());
+  std::iota(all.begin(), all.end(), 0u);
+  const double point = drop(all);
+  if (budget.check == BudgetCheck::kPoint) return point;
+  if (!rs || rs->n() != ref.size())
+    throw std::invalid_argument(
+        fmt::format("bootstrap bound of a drop over {} images without their resamples", ref.size()));
+  return percentile_upper(replicate(*rs, drop), point, budget.level);
+}
+
+std::vector<char> ladder_correct(std::span<const ImageSetRun* const> runs, double threshold) {
+  if (runs.empty()) throw std::invalid_argument("a ladder without rungs");
+  const std::size_t n = runs[0]->correct.size();
+  std::vector<char> out(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      if (k + 1 == runs.size() || runs[k]->margin[i] >= threshold) {
+        out[i] = runs[k]->correct[i];
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold) {
   if (runs.empty()) throw std::invalid_argument("a ladder without rungs");
   LadderOutcome o;
@@ -445,7 +491,8 @@ LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double thresh
   return o;
 }
 
-double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double max_drop_pp) {
+double select_ladder_threshold(std::span<const ImageSetRun* const> runs, const DropBudget& budget, double* judged) {
+  if (runs.empty()) throw std::invalid_argument("a ladder without rungs");
   std::vector<double> cand{0.0, 2.0};  // 2: every image climbs to the last rung
   for (std::size_t k = 0; k + 1 < runs.size(); ++k) {
     for (const double m : runs[k]->margin) {
@@ -455,12 +502,22 @@ double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double 
   }
   std::sort(cand.begin(), cand.end());
   cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
-  const double n = static_cast<double>(runs.back()->correct.size());
-  const double last = static_cast<double>(runs.back()->hits());
+  const std::vector<char>& last = runs.back()->correct;
+  // Every candidate on the same resamples (common random numbers, as select_threshold).
+  std::optional<Resamples> rs;
+  if (budget.check == BudgetCheck::kUpperBound && !last.empty()) rs.emplace(last.size(), budget.boot);
+  const DropBudget point{budget.max_drop_pp, BudgetCheck::kPoint, budget.level, budget.boot};
   for (const double t : cand) {
-    const LadderOutcome o = run_ladder(runs, t);
-    if (100.0 * (last - static_cast<double>(o.hits)) / n <= max_drop_pp + 1e-9) return t;
+    const std::vector<char> got = ladder_correct(runs, t);
+    // The bound is at least the point estimate: a candidate whose point misses cannot qualify.
+    if (judged_drop_pp(last, got, point, nullptr) > budget.max_drop_pp + 1e-9) continue;
+    const double j = judged_drop_pp(last, got, budget, rs ? &*rs : nullptr);
+    if (j <= budget.max_drop_pp + 1e-9) {
+      if (judged) *judged = j;
+      return t;
+    }
   }
+  if (judged) *judged = 0;  // 2.0 runs every image up to the last rung: no drop against it
   return 2.0;
 }
 
@@ -475,6 +532,10 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
   r.model = d.need_model();
   r.image_dir = d.need_images();
   r.max_drop_pp = job.max_drop_pp;
+  r.budget = job.budget;
+  r.budget_level = job.budget_level;
+  if (!(job.budget_level > 0 && job.budget_level < 1))
+    throw std::invalid_argument(fmt::format("--budget-level {} (a confidence: 0 < level < 1)", job.budget_level));
   const EnergyTable table = energy_table(job.energy, job.energy_model);
   r.energy_source = table.source;
   const model::Model model = model::load_model(r.model);
@@ -548,17 +609,21 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
                      [&](std::size_t a, std::size_t b) { return layer_macs(q8, a) > layer_macs(q8, b); });
     AxbxpConfig cur = exact;
     const double n = static_cast<double>(sel.files.size());
+    const DropBudget budget{job.max_drop_pp, job.budget, job.budget_level, job.boot};
+    const Resamples sel_rs(sel.files.size(), job.boot);  // every step judged on the same resamples
     for (const std::size_t layer : order) {
       for (int c = golden::approx_family_max(golden::Mode::k8); c >= 1; --c) {
         AxbxpConfig cand = cur;
         cand.layers[layer] = golden::approx_family(golden::Mode::k8, c);
         const ImageSetRun res = run(cand, sel);
         SearchStep s{layer, c, res.hits(), false};
-        const double drop = 100.0 * (static_cast<double>(sel8.hits()) - static_cast<double>(res.hits())) / n;
-        s.accepted = drop <= job.max_drop_pp + 1e-9;
+        s.drop_pp = 100.0 * (static_cast<double>(sel8.hits()) - static_cast<double>(res.hits())) / n;
+        s.judged_drop_pp = judged_drop_pp(sel8.correct, res.correct, budget, &sel_rs);
+        s.accepted = s.judged_drop_pp <= job.max_drop_pp + 1e-9;
         r.steps.push_back(s);
-        inform(fmt::format("layer {:>3} ({}) c{}: {}/{} correct, drop {:.2f} pp: {}", layer, layer_name(q8, layer), c,
-                           res.hits(), sel.files.size(), drop, s.accepted ? "accepted" : "rejected"));
+        inform(fmt::format("layer {:>3} ({}) c{}: {}/{} correct, drop {:.2f} pp ({} {:.2f} pp): {}", layer,
+                           layer_name(q8, layer), c, res.hits(), sel.files.size(), s.drop_pp, to_string(job.budget),
+                           s.judged_drop_pp, s.accepted ? "accepted" : "rejected"));
         if (s.accepted) {
           cur = cand;
           break;
@@ -633,12 +698,32 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
     }
     LadderPoint p;
     p.ladder = job.ladders[li];
-    p.threshold = select_ladder_threshold(s, job.max_drop_pp);
+    p.threshold = select_ladder_threshold(s, DropBudget{job.max_drop_pp, job.budget, job.budget_level, job.boot},
+                                          &p.selection_judged_drop_pp);
     p.selection = run_ladder(s, p.threshold);
     p.evaluation = run_ladder(e, p.threshold);
     const double n = static_cast<double>(p.evaluation.images);
     p.eval_drop_pp = 100.0 * (static_cast<double>(e.back()->hits()) - static_cast<double>(p.evaluation.hits)) / n;
     p.eval_saving_pct = 100.0 * (1.0 - p.evaluation.energy_pj / ev16.mean_energy_pj());
+    {  // paired bootstrap intervals over the evaluation images
+      const std::vector<char> got = ladder_correct(e, p.threshold);
+      std::vector<double> d(got.size()), energy(got.size(), 0.0);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        d[i] = 100.0 * ((e.back()->correct[i] ? 1 : 0) - (got[i] ? 1 : 0));
+        for (std::size_t k = 0; k < e.size(); ++k) {
+          energy[i] += e[k]->energy_pj[i];
+          if (k + 1 < e.size() && e[k]->margin[i] >= p.threshold) break;
+        }
+      }
+      p.eval_drop_ci = bootstrap_mean(d, job.boot).ci;
+      const Resamples rs(got.size(), job.boot);
+      const auto saving = [&](std::span<const std::uint32_t> idx) {
+        double a = 0, b = 0;
+        for (const std::uint32_t i : idx) a += energy[i], b += ev16.energy_pj[i];
+        return 100.0 * (1.0 - a / b);
+      };
+      p.eval_saving_ci = percentile_interval(replicate(rs, saving), p.eval_saving_pct);
+    }
     r.ladders.push_back(p);
   }
 
@@ -650,13 +735,23 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
   return r;
 }
 
+namespace {
+// How the budget was checked, in words.
+std::string budget_text(const AxbxpResult& r) {
+  return r.budget == BudgetCheck::kPoint
+             ? std::string("point estimate")
+             : fmt::format("one-sided {:g} % bootstrap upper bound, paired", 100 * r.budget_level);
+}
+}  // namespace
+
 std::string axbxp_report(const AxbxpResult& r) {
   std::string s = fmt::format(
       "# Ax-BxP: {}\n\nimages: {} ({} selection images at even positions, {} evaluation "
       "images at odd positions); energy: {}\n",
       r.model, r.image_dir, r.selection_images, r.evaluation_images, r.energy_source);
   if (r.searched)
-    s += fmt::format("search budget: top-1 drop <= {} pp vs exact 8-bit on the selection images\n", r.max_drop_pp);
+    s += fmt::format("search budget: top-1 drop <= {} pp vs exact 8-bit on the selection images ({})\n", r.max_drop_pp,
+                     budget_text(r));
   s += r.compensation == quant::ApproxCompensation::kMean
            ? fmt::format(
                  "compensation of the skipped block products: mean (block means on {} calibration images at "
@@ -680,18 +775,22 @@ std::string axbxp_report(const AxbxpResult& r) {
   if (!r.ladders.empty()) {
     s += fmt::format(
         "\n## Dynamic controller over ladders (T_h: smallest with top-1 drop <= {} pp vs the last rung alone on the "
-        "selection images)\n\n| ladder | T_h | selection top-1 % | evaluation top-1 % | evaluation drop vs last rung, "
-        "pp "
-        "| evaluation energy/image (µJ) | saving vs 16-bit | images accepted per rung (evaluation) |\n"
-        "|---|---|---|---|---|---|---|---|\n",
-        r.max_drop_pp);
+        "selection images, {})\n\n| ladder | T_h | selection top-1 % | selection drop judged, pp | evaluation top-1 % "
+        "| evaluation drop vs last rung, "
+        "pp [95 % CI] "
+        "| evaluation energy/image (µJ) | saving vs 16-bit [95 % CI] | images accepted per rung (evaluation) |\n"
+        "|---|---|---|---|---|---|---|---|---|\n",
+        r.max_drop_pp, budget_text(r));
     for (const LadderPoint& p : r.ladders) {
       const auto pct = [](const LadderOutcome& o) {
         return o.images ? 100.0 * static_cast<double>(o.hits) / static_cast<double>(o.images) : 0.0;
       };
-      s += fmt::format("| {} | {:.4f} | {:.1f} | {:.1f} | {:+.1f} | {:.2f} | {:.1f} % | {} |\n", p.ladder, p.threshold,
-                       pct(p.selection), pct(p.evaluation), p.eval_drop_pp, p.evaluation.energy_pj * 1e-6,
-                       p.eval_saving_pct, fmt::join(p.evaluation.accepted, " / "));
+      s += fmt::format(
+          "| {} | {:.4f} | {:.1f} | {:.2f} | {:.1f} | {:+.1f} [{:+.1f}, {:+.1f}] | {:.2f} | {:.1f} % [{:.1f}, {:.1f}] "
+          "| {} |\n",
+          p.ladder, p.threshold, pct(p.selection), p.selection_judged_drop_pp, pct(p.evaluation), p.eval_drop_pp,
+          p.eval_drop_ci.lo, p.eval_drop_ci.hi, p.evaluation.energy_pj * 1e-6, p.eval_saving_pct, p.eval_saving_ci.lo,
+          p.eval_saving_ci.hi, fmt::join(p.evaluation.accepted, " / "));
     }
   }
   s += "\n## Per-layer configuration\n\n| layer | name | bits | MACs | configuration |\n|---|---|---|---|---|\n";
@@ -701,10 +800,11 @@ std::string axbxp_report(const AxbxpResult& r) {
                      approx_text(l.approx, m));
   }
   if (!r.steps.empty()) {
-    s += "\n## Search steps (selection images)\n\n| layer | c | correct | accepted |\n|---|---|---|---|\n";
+    s += "\n## Search steps (selection images)\n\n| layer | c | correct | drop, pp | judged drop, pp | accepted |\n"
+         "|---|---|---|---|---|---|\n";
     for (const SearchStep& st : r.steps)
-      s += fmt::format("| {} | c{} | {}/{} | {} |\n", st.layer, st.c, st.hits, r.selection_images,
-                       st.accepted ? "yes" : "no");
+      s += fmt::format("| {} | c{} | {}/{} | {:.2f} | {:.2f} | {} |\n", st.layer, st.c, st.hits, r.selection_images,
+                       st.drop_pp, st.judged_drop_pp, st.accepted ? "yes" : "no");
   }
   return s;
 }

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstdint>
 #include <map>
+#include <ranges>
 
 namespace bitscale::study {
 
@@ -28,7 +29,7 @@ dv::Scoreboard compare_array_runs(const ImageRecord& golden, const ImageRecord& 
   sb.compare(golden.file, "same error", 1, flag(golden.error == rtl.error), sides);
   sb.compare(golden.file, "levels", golden.levels.size(), rtl.levels.size(), sides);
   for (const auto& [bits, g] : golden.levels) {
-    const std::string what = fmt::format("{} at {} bits", golden.file, bits);
+    const std::string what = fmt::format("{} at {} bits", golden.file, level_name(bits));
     const auto it = rtl.levels.find(bits);
     if (it == rtl.levels.end()) {
       sb.compare(what, "recorded", 1, 0, sides);
@@ -67,7 +68,7 @@ std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup, std::vector<Sh
       if (setup.progress) setup.progress(b, n, total);
     };
     const ShardRecording where{
-        .path = setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", b),
+        .path = setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", level_name(b)),
         .header = records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b}, setup.calibration_id,
                                  setup.weight_fl_name, setup.run.quantization, setup.run.offchip),
         .files = setup.files,
@@ -115,7 +116,7 @@ Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRe
       "**{} of {}** have identical top-1, correctness, score margin and hardware counters at every bit-width.\n\n"
       "| T_h | golden: top-1 correct, energy (pJ) | RTL: top-1 correct, energy (pJ) | same decisions "
       "|\n|---|---|---|---|\n",
-      c.images, fmt::join(setup.run.bits, "/"), c.same, c.images);
+      c.images, fmt::join(setup.run.bits | std::views::transform(level_name), "/"), c.same, c.images);
   std::vector<double> ts{0.0, 0.5, 1.0};
   if (chosen) ts.insert(ts.begin() + 1, *chosen);
   c.all_same = c.same == c.images;

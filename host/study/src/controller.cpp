@@ -97,6 +97,35 @@ std::string level_label(int level) {
   return r.exact() ? fmt::format("{}-bit", r.bits) : to_string(r);
 }
 
+std::string level_json(int level) {
+  return level_exact(level) ? std::to_string(level) : util::json_string(level_name(level));
+}
+
+std::string levels_json(std::span<const int> levels) {
+  std::string o = "[";
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    if (i) o += ',';
+    o += level_json(levels[i]);
+  }
+  return o + "]";
+}
+
+int parse_level_json(const util::Json& v) {
+  if (v.is_string()) return level_code(parse_rung(v.get<std::string>()));
+  if (!v.is_number_integer())
+    throw std::invalid_argument(fmt::format("level {} is not a bit-width or a rung", v.dump()));
+  const int l = v.get<int>();
+  (void)level_rung(l);  // throws for an int that is no level
+  return l;
+}
+
+std::vector<int> parse_levels_json(const util::Json& v) {
+  if (!v.is_array()) throw std::invalid_argument(fmt::format("levels {} are not an array", v.dump()));
+  std::vector<int> out;
+  for (const auto& e : v) out.push_back(parse_level_json(e));
+  return out;
+}
+
 bool level_cheaper(int a, int b) {
   const auto key = [](int level) {
     const Rung r = level_rung(level);

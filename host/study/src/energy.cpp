@@ -172,7 +172,32 @@ EnergyTable energy_table(const std::string& path, EnergyModel model) {
   return t;
 }
 
+bool has_mode_blocks(const driver::Counters& c) { return c.blk16 != 0 || c.blk8 != 0 || c.blk4 != 0; }
+
+std::uint64_t skipped_blocks(const driver::Counters& c, golden::Mode m) {
+  if (c.blk16 + c.blk8 + c.blk4 != c.blk) {
+    throw std::invalid_argument(
+        fmt::format("inconsistent counters: CNT_BLK16 + CNT_BLK8 + CNT_BLK4 = {} + {} + {} but CNT_BLK = {}", c.blk16,
+                    c.blk8, c.blk4, c.blk));
+  }
+  const auto nb = static_cast<std::uint64_t>(golden::blocks(m));
+  const std::uint64_t all = c.macs(m) * nb * nb;
+  const std::uint64_t done = m == golden::Mode::k16 ? c.blk16 : m == golden::Mode::k8 ? c.blk8 : c.blk4;
+  if (done > all) {
+    throw std::invalid_argument(
+        fmt::format("inconsistent counters: {} block products computed in {}-bit mode (CNT_BLK{}) but its {} MACs "
+                    "have only {}",
+                    done, golden::bits(m), golden::bits(m), c.macs(m), all));
+  }
+  return all - done;
+}
+
 std::uint64_t skipped_blocks(const driver::Counters& c) {
+  if (has_mode_blocks(c)) {
+    std::uint64_t s = 0;
+    for (const golden::Mode m : {golden::Mode::k16, golden::Mode::k8, golden::Mode::k4}) s += skipped_blocks(c, m);
+    return s;
+  }
   // CNT_BLK = 0: records made before the counter existed (exact), unless zero-block gating skipped
   // every block product (CNT_ZSKIP counts them; CNT_BLK counts only those computed).
   if (c.blk == 0 && c.zskip == 0) return 0;
@@ -191,6 +216,16 @@ std::uint64_t skipped_blocks(const driver::Counters& c) {
 double skipped_mac_pj(const driver::Counters& c, const EnergyTable& t) {
   std::uint64_t left = skipped_blocks(c);
   if (left == 0 || t.blk_share == 0) return 0;
+  if (has_mode_blocks(c)) {  // exact: each mode's skipped block products at its own price
+    double saved = 0;
+    for (const auto& [m, e] : {std::pair{golden::Mode::k16, t.pj_per_mac16}, std::pair{golden::Mode::k8, t.pj_per_mac8},
+                               std::pair{golden::Mode::k4, t.pj_per_mac4}}) {
+      const auto nb = static_cast<double>(golden::blocks(m));
+      saved += static_cast<double>(skipped_blocks(c, m)) * e / (nb * nb);
+    }
+    return t.blk_share * saved;
+  }
+  // Records without the per-mode counters: CNT_BLK attributed to the cheapest modes first.
   struct Slot {
     double pj_per_block;
     std::uint64_t capacity;

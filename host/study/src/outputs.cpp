@@ -31,15 +31,10 @@ std::string levels_name(const std::vector<int>& l) {
   return o;
 }
 
-std::string levels_json(const std::vector<int>& l) {
-  std::string o = "[";
-  for (std::size_t i = 0; i < l.size(); ++i) o += (i ? "," : "") + std::to_string(l[i]);
-  return o + "]";
-}
-
 std::string counts_json(const std::vector<int>& levels, const std::vector<std::size_t>& c, std::size_t none) {
   std::string o = "{";
-  for (std::size_t i = 0; i < levels.size(); ++i) o += fmt::format("\"{}\":{},", levels[i], c[i]);
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    o += fmt::format("{}:{},", util::json_string(level_name(levels[i])), c[i]);
   return o + fmt::format("\"none\":{}}}", none);
 }
 
@@ -92,11 +87,11 @@ std::string characterization_json(const Characterization& c) {
     j += fmt::format(
         "{}\"{}\":{{\"easy\":{{\"n\":{},\"mean\":{:.6f},\"std\":{:.6f}}},\"difficult\":{{\"n\":{},\"mean\":{:.6f},"
         "\"std\":{:.6f}}}}}",
-        i ? "," : "", L[i], e.n, e.mean, e.stddev, d.n, d.mean, d.stddev);
+        i ? "," : "", level_name(L[i]), e.n, e.mean, e.stddev, d.n, d.mean, d.stddev);
   }
   j += "},\"separation_auroc\":{";
   for (std::size_t i = 0; i < L.size(); ++i) {
-    j += fmt::format("{}\"{}\":{{", i ? "," : "", L[i]);
+    j += fmt::format("{}\"{}\":{{", i ? "," : "", level_name(L[i]));
     for (std::size_t k = 0; k < kSeparationMetrics.size(); ++k) {
       const Metric m = kSeparationMetrics[k];
       j += fmt::format("{}\"{}\":{}", k ? "," : "", to_string(m), auroc_json(separation(c, L[i], m)));
@@ -104,7 +99,8 @@ std::string characterization_json(const Characterization& c) {
     j += "}";
   }
   j += "},\"top1_top2_ties\":{";
-  for (std::size_t i = 0; i < L.size(); ++i) j += fmt::format("{}\"{}\":{}", i ? "," : "", L[i], ties(c, L[i]));
+  for (std::size_t i = 0; i < L.size(); ++i)
+    j += fmt::format("{}\"{}\":{}", i ? "," : "", level_name(L[i]), ties(c, L[i]));
   j += "}}\n";
   return j;
 }
@@ -113,7 +109,7 @@ std::string histogram_csv(const Characterization& c) {
   const auto& L = c.levels;
   std::string h = "min_bits,images,fraction,merged_images,merged_fraction\n";
   for (std::size_t i = 0; i < L.size(); ++i) {
-    h += fmt::format("{},{},{:.6f},{},{:.6f}\n", L[i], c.raw[i], pct(c.raw[i], c.images) / 100, c.merged[i],
+    h += fmt::format("{},{},{:.6f},{},{:.6f}\n", level_name(L[i]), c.raw[i], pct(c.raw[i], c.images) / 100, c.merged[i],
                      pct(c.merged[i], c.images) / 100);
   }
   h += fmt::format("none,{},{:.6f},{},{:.6f}\n", c.none, pct(c.none, c.images) / 100, c.none,
@@ -124,8 +120,9 @@ std::string histogram_csv(const Characterization& c) {
 std::string margins_csv(const Characterization& c) {
   std::string m = "bits,class,n,mean,std\n";
   for (int b : c.levels) {
-    m += fmt::format("{},easy,{},{:.6f},{:.6f}\n", b, c.easy.at(b).n, c.easy.at(b).mean, c.easy.at(b).stddev);
-    m += fmt::format("{},difficult,{},{:.6f},{:.6f}\n", b, c.difficult.at(b).n, c.difficult.at(b).mean,
+    m += fmt::format("{},easy,{},{:.6f},{:.6f}\n", level_name(b), c.easy.at(b).n, c.easy.at(b).mean,
+                     c.easy.at(b).stddev);
+    m += fmt::format("{},difficult,{},{:.6f},{:.6f}\n", level_name(b), c.difficult.at(b).n, c.difficult.at(b).mean,
                      c.difficult.at(b).stddev);
   }
   return m;
@@ -202,7 +199,7 @@ std::string characterization_markdown(const Characterization& c, const std::stri
                     auroc_cell(separation(c, b, Metric::kEntropy)), ties(c, b), c.images);
   }
   md += "\n![minimum bit-width histogram](bitwidth_histogram.svg)\n\n";
-  for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", b, b);
+  for (int b : L) md += fmt::format("![score margins at {} bits](sm_{}.svg)\n\n", level_name(b), level_name(b));
   return md;
 }
 
@@ -214,7 +211,7 @@ void write_characterization(const std::string& dir, const Characterization& c, c
   write_file(dir + "/histogram.csv", histogram_csv(c));
   write_file(dir + "/margins.csv", margins_csv(c));
   write_file(dir + "/bitwidth_histogram.svg", bitwidth_histogram_svg(c.levels, c.raw, c.merged, c.none, c.images));
-  for (int b : c.levels) write_file(dir + fmt::format("/sm_{}.svg", b), margins_svg(c, b));
+  for (int b : c.levels) write_file(dir + fmt::format("/sm_{}.svg", level_name(b)), margins_svg(c, b));
   write_file(dir + "/summary.md", characterization_markdown(c, context));
 }
 
@@ -291,7 +288,7 @@ std::string sweep_json(const SweepSummary& s) {
     j += fmt::format(
         "{}{{\"bits\":{},\"correct\":{},\"top1\":{:.4f},\"drop_pp\":{:.4f},\"energy_pj\":{:.6g},"
         "\"energy_rel_16\":{:.6f},\"saving_vs_16\":{:.6f}}}",
-        i ? "," : "", p.bits, p.correct, p.top1, p.drop, p.energy_pj, p.energy_rel, 1 - p.energy_rel);
+        i ? "," : "", level_json(p.bits), p.correct, p.top1, p.drop, p.energy_pj, p.energy_rel, 1 - p.energy_rel);
   }
   j += "],\"dynamic\":[";
   for (std::size_t i = 0; i < s.dynamic.size(); ++i) {
@@ -315,7 +312,7 @@ std::string sweep_json(const SweepSummary& s) {
 
 std::string thresholds_csv(const SweepSummary& s) {
   std::string csv = "threshold,top1,drop_pp,energy_rel_16,saving_vs_16,runs_per_image";
-  for (int b : s.in.levels) csv += fmt::format(",accepted_{}", b);
+  for (int b : s.in.levels) csv += fmt::format(",accepted_{}", level_name(b));
   csv += "\n";
   for (const auto& p : s.curve) {
     csv += fmt::format("{:.4f},{:.4f},{:.4f},{:.6f},{:.6f},{:.4f}", p.threshold, p.top1, p.drop, p.energy_rel,
@@ -331,8 +328,8 @@ std::string table_csv(const SweepSummary& s) {
   std::string t =
       "scheme,levels,threshold,top1,drop_pp,energy_rel_16,saving_vs_16\nfloat,,," + fmt::format("{:.4f},0,,\n", ft);
   for (const auto& p : s.statics) {
-    t +=
-        fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", p.bits, p.top1, p.drop, p.energy_rel, 1 - p.energy_rel);
+    t += fmt::format("static,{},,{:.4f},{:.4f},{:.6f},{:.6f}\n", level_name(p.bits), p.top1, p.drop, p.energy_rel,
+                     1 - p.energy_rel);
   }
   for (const auto& [levels, p] : s.dynamic) {
     const std::string ln = fmt::format("{}", fmt::join(levels | std::views::transform(level_name), "-"));
@@ -467,7 +464,7 @@ void write_crossval(const std::string& dir, const CrossValidation& cv, const Swe
       cv.folds, cv.folds, 100 * st.level, max_drop, st.images, with_ci(st.float_top1), with_ci(st.top1),
       with_ci(st.drop_pp), with_ci(st.saving_pct, 1));
   for (std::size_t i = 0; i < in.levels.size(); ++i)
-    md += fmt::format("| accepted at {} bits | {} % |\n", in.levels[i], with_ci(st.accepted_pct[i], 1));
+    md += fmt::format("| accepted at {} bits | {} % |\n", level_name(in.levels[i]), with_ci(st.accepted_pct[i], 1));
   md += "\n| fold | images | T_h | chosen on images |\n|---|---|---|---|\n" + rows + "\n";
   write_file(dir + "/summary.md", read_file(dir + "/summary.md") + md);
 }

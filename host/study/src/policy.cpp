@@ -106,11 +106,7 @@ std::string to_json(const Policy& p) {
                    quant::to_string(p.quantization.classifier), quant::to_string(p.quantization.rounding),
                    p.quantization.rounding_seed);
   // Exact levels as bit-widths, Ax-BxP rungs by name ("8c1", "8s").
-  j += fmt::format("  \"levels\":[{}],\n", fmt::join(p.levels | std::views::transform([](int l) {
-                                                       return level_exact(l) ? std::to_string(l)
-                                                                             : util::json_string(level_name(l));
-                                                     }),
-                                                     ","));
+  j += fmt::format("  \"levels\":{},\n", levels_json(p.levels));
   if (!p.approx_compensation.empty())
     j += fmt::format("  \"approx\":{{\"compensation\":{},\"config\":{{\"file\":{},\"hash\":{}}}}},\n",
                      util::json_string(p.approx_compensation), util::json_string(p.approx_config_file),

@@ -489,10 +489,9 @@ std::string records_header(const std::string& kind, const std::string& model, co
   if (offchip != quant::OffchipEncoding::kUncompressed)
     wfl += fmt::format(",\"offchip\":{}", json_string(std::string(quant::to_string(offchip))));
   return fmt::format(
-      "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":[{}],"
+      "{{\"format\":\"bitscale-study-records-2\",\"kind\":{},\"model\":{},\"backend\":{},\"bits\":{},"
       "\"calibration\":{}{}}}",
-      json_string(kind), json_string(model), json_string(backend), fmt::join(bits, ","), json_string(calibration_id),
-      wfl);
+      json_string(kind), json_string(model), json_string(backend), levels_json(bits), json_string(calibration_id), wfl);
 }
 
 }  // namespace bitscale::study

@@ -283,7 +283,7 @@ std::optional<Deployed> deployed(const Parts& p) {
   }
   if (p.apply) {
     const Json& a = *p.apply;
-    d.levels = a.value("levels", std::vector<int>{});
+    d.levels = a.contains("levels") ? parse_levels_json(a.at("levels")) : std::vector<int>{};
     d.metric = a.value("metric", std::string("margin"));
     d.threshold = a.value("threshold", 0.0);
     d.target = a.value("target_drop_pp", 1.0);
@@ -453,7 +453,8 @@ void policy_section(Page& pg, const Inputs& in, const Parts& p) {
       for (const auto& l : a.at("accepted")) {
         const Estimate e{l.at("pct").get<double>(),
                          {l.at("pct_ci").at(0).get<double>(), l.at("pct_ci").at(1).get<double>()}};
-        pg.md += fmt::format("| accepted at {} bits | {} % | {} |\n", l.at("bits").get<int>(), with_ci(e, 1), n);
+        pg.md += fmt::format("| accepted at {} bits | {} % | {} |\n", level_name(parse_level_json(l.at("bits"))),
+                             with_ci(e, 1), n);
       }
       // Escalations: images that ran level i (i >= 1), from the per-image rows.
       std::vector<ApplyRowLite> rows;
@@ -525,11 +526,11 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
   try {
     const auto& st = s.at("static");
     for (auto it = st.rbegin(); it != st.rend(); ++it)
-      pg.md += fmt::format("| static {}-bit | — | {:.2f} % | {:.2f} pp | {:.1f} % |\n", (*it).at("bits").get<int>(),
-                           (*it).at("top1").get<double>(), (*it).at("drop_pp").get<double>(),
-                           100 * (*it).at("saving_vs_16").get<double>());
+      pg.md += fmt::format("| static {} | — | {:.2f} % | {:.2f} pp | {:.1f} % |\n",
+                           level_label(parse_level_json((*it).at("bits"))), (*it).at("top1").get<double>(),
+                           (*it).at("drop_pp").get<double>(), 100 * (*it).at("saving_vs_16").get<double>());
     for (const auto& dyn : s.at("dynamic")) {
-      const auto levels = dyn.at("levels").get<std::vector<int>>();
+      const auto levels = parse_levels_json(dyn.at("levels"));
       const Json& c = dyn.at("chosen");
       if (c.is_null()) {
         pg.md += fmt::format("| dynamic {} | no T_h reaches a drop ≤ {} pp | | | |\n", ladder_name(levels), target);
@@ -555,7 +556,7 @@ void ladders_section(Page& pg, const Inputs& in, const Parts& p) {
   // Curves of every ladder from the records, with bootstrap bands.
   std::vector<std::vector<int>> ladders;
   try {
-    for (const auto& dyn : s.at("dynamic")) ladders.push_back(dyn.at("levels").get<std::vector<int>>());
+    for (const auto& dyn : s.at("dynamic")) ladders.push_back(parse_levels_json(dyn.at("levels")));
   } catch (const std::exception&) {
   }
   if (d && std::find(ladders.begin(), ladders.end(), d->levels) == ladders.end())
@@ -808,7 +809,7 @@ void characterization_section(Page& pg, const Inputs& in, const Parts& p) {
   const Json& c = *p.characterization;
   pg.md += "## How much precision the images need\n\n";
   try {
-    const auto levels = c.at("levels").get<std::vector<int>>();
+    const auto levels = parse_levels_json(c.at("levels"));
     const auto n = c.at("images").get<std::size_t>();
     const Json& raw = c.at("histogram");
     const Json& merged = c.at("histogram_merged");
@@ -817,19 +818,19 @@ void characterization_section(Page& pg, const Inputs& in, const Parts& p) {
         "bit-width is the lowest one at which it is still classified correctly ({}). Bars below 1 % are merged into "
         "the next bit-width; what remains are the configurations kept: **{} bits**.\n\n",
         n, c.value("criterion", std::string("top1")) == "top5" ? "top-5" : "top-1",
-        ladder_name(c.value("configurations", std::vector<int>{})));
+        ladder_name(c.contains("configurations") ? parse_levels_json(c.at("configurations")) : std::vector<int>{}));
     pg.md += "| minimum bit-width | images | % | after merging bars < 1 % | % |\n|:---|---:|---:|---:|---:|\n";
     const auto pctv = [n](std::size_t k) { return n ? 100.0 * static_cast<double>(k) / static_cast<double>(n) : 0.0; };
     std::vector<std::size_t> raw_n, merged_n;
     for (int b : levels) {
-      const auto r = raw.at(std::to_string(b)).get<std::size_t>(), m = merged.at(std::to_string(b)).get<std::size_t>();
-      pg.md += fmt::format("| {}-bit | {} | {:.1f} | {} | {:.1f} |\n", b, r, pctv(r), m, pctv(m));
+      const auto r = raw.at(level_name(b)).get<std::size_t>(), m = merged.at(level_name(b)).get<std::size_t>();
+      pg.md += fmt::format("| {} | {} | {:.1f} | {} | {:.1f} |\n", level_label(b), r, pctv(r), m, pctv(m));
       raw_n.push_back(r);
       merged_n.push_back(m);
     }
     const auto none = raw.at("none").get<std::size_t>();
-    pg.md += fmt::format("| none (wrong at {} bits) | {} | {:.1f} | {} | {:.1f} |\n\n", levels.back(), none, pctv(none),
-                         none, pctv(none));
+    pg.md += fmt::format("| none (wrong at {} bits) | {} | {:.1f} | {} | {:.1f} |\n\n", level_name(levels.back()), none,
+                         pctv(none), none, pctv(none));
     pg.chart("min_bitwidth.svg", "minimum bit-width, raw and merged",
              bitwidth_histogram_svg(levels, raw_n, merged_n, none, n));
     pg.md +=
@@ -845,15 +846,15 @@ void characterization_section(Page& pg, const Inputs& in, const Parts& p) {
     };
     const auto auroc = [&](int b, const char* m) {
       if (!c.contains("separation_auroc")) return std::string("n/a");
-      const Json& a = c["separation_auroc"].at(std::to_string(b));
+      const Json& a = c["separation_auroc"].at(level_name(b));
       return a.contains(m) && a[m].is_number() ? fmt::format("{:.3f}", a[m].get<double>()) : std::string("n/a");
     };
     for (int b : levels) {
-      const Json& sm = c.at("score_margin").at(std::to_string(b));
+      const Json& sm = c.at("score_margin").at(level_name(b));
       const std::size_t ties =
-          c.contains("top1_top2_ties") ? c["top1_top2_ties"].value(std::to_string(b), std::size_t{0}) : 0;
+          c.contains("top1_top2_ties") ? c["top1_top2_ties"].value(level_name(b), std::size_t{0}) : 0;
       pg.md +=
-          fmt::format("| {}-bit | {} | {} | {} | {} | {} | {} of {} |\n", b, cell(sm.at("easy")),
+          fmt::format("| {} | {} | {} | {} | {} | {} | {} of {} |\n", level_label(b), cell(sm.at("easy")),
                       cell(sm.at("difficult")), auroc(b, "margin"), auroc(b, "max-prob"), auroc(b, "entropy"), ties, n);
     }
     pg.md += "\n";

@@ -28,6 +28,9 @@ struct TileCounts {
 
 /// Counter of the multiply-accumulates of a mode (regmap::kCntMac16, kCntMac8, kCntMac4).
 std::size_t mac_counter(Mode m);
+/// Counter of the block products computed in a mode (regmap::kCntBlk16, kCntBlk8, kCntBlk4): every
+/// increment of CNT_BLK is also one of the counter of the tile's mode, so CNT_BLK = BLK16 + BLK8 + BLK4.
+std::size_t blk_counter(Mode m);
 /// Busy edges of a tile after its START edge e0: ceil(K / lanes) + BUSY_OVERHEAD; the last
 /// one writes the outputs and completes the tile.
 std::uint64_t tile_busy_edges(const TileCounts& t);
@@ -59,8 +62,9 @@ int zero_gated_blocks(std::int32_t a, std::int32_t w, Mode m, Approx x);
 /// I non-zero) x (columns with block J non-zero), O(words x (rows + cols)). 0 unless t.zgate.
 std::uint64_t tile_zero_skips(const TileCounts& t, std::span<const std::uint16_t* const> act,
                               std::span<const std::uint16_t* const> wgt);
-/// Moves `zskip` block products from CNT_BLK (which counted every kept pair) to CNT_ZSKIP.
-void count_zero_gating(CounterValues& inc, std::uint64_t zskip);
+/// Moves `zskip` block products of a tile of mode `m` from CNT_BLK and its mode's CNT_BLK<m> (which
+/// counted every kept pair) to CNT_ZSKIP (one counter for all modes).
+void count_zero_gating(CounterValues& inc, Mode m, std::uint64_t zskip);
 /// Group-width detector (docs/NUMERICS.md, "Group-width detector"): the width of one output row of a
 /// tile, the largest min_width (golden::dpred) of its outputs as written (`outputs`: the values of
 /// its active columns, each the B-bit output read back as a signed value).

@@ -22,6 +22,34 @@
 
 namespace bitscale::study {
 
+/// How a top-1 budget on the selection images is checked (the search's and the ladders' threshold).
+enum class BudgetCheck : std::uint8_t {
+  kUpperBound,  ///< "upper-bound": the one-sided bootstrap upper bound of the drop (as select_threshold)
+  kPoint,       ///< "point": the drop on the selection images itself (the rule before 2026-12-01)
+};
+/// "upper-bound", "point".
+std::string_view to_string(BudgetCheck b);
+/// The check of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+BudgetCheck parse_budget_check(std::string_view name);
+
+/// A top-1 budget: a drop of at most `max_drop_pp` of one image set against a reference on the same
+/// images, judged by `check` (with kUpperBound at one-sided confidence `level` over the paired
+/// resamples of `boot`: the bound a choice made on these images holds on new ones with).
+struct DropBudget {
+  double max_drop_pp = 1.0;
+  BudgetCheck check = BudgetCheck::kUpperBound;
+  double level = 0.95;
+  Bootstrap boot;
+};
+
+/// The drop a budget judges, percentage points: with kPoint 100 * mean(ref_i - x_i) over the
+/// images; with kUpperBound the `level` quantile of that mean over the resamples `rs` (paired: an
+/// image's ref and x travel together), at least the point estimate. `rs` must have ref.size()
+/// images (it is only read with kUpperBound; nullptr is allowed with kPoint). Throws
+/// std::invalid_argument for sizes that differ or no image.
+double judged_drop_pp(std::span<const char> ref, std::span<const char> x, const DropBudget& budget,
+                      const Resamples* rs);
+
 /// One Ax-BxP configuration per MAC layer of a quantized network (index = QuantizedNetwork::layers()).
 struct AxbxpConfig {
   int bits = 8;                        ///< the network's bit-width the configuration was made for
@@ -143,8 +171,10 @@ ImageSetRun run_images(const quant::QuantizedNetwork& q, const LabelledImages& i
 /// layer stays exact.
 struct SearchStep {
   std::size_t layer = 0;
-  int c = 0;             ///< the family member tried
-  std::size_t hits = 0;  ///< selection images correct with it
+  int c = 0;                  ///< the family member tried
+  std::size_t hits = 0;       ///< selection images correct with it
+  double drop_pp = 0;         ///< vs exact 8-bit on the selection images (point estimate)
+  double judged_drop_pp = 0;  ///< what the budget judged (the upper bound with BudgetCheck::kUpperBound)
   bool accepted = false;
 };
 
@@ -153,9 +183,12 @@ struct AxbxpJob {
   std::string calib;                           ///< calibration JSON or image directory ("": the even positions)
   int calib_limit = 50;
   double max_drop_pp = 1.0;
-  int select_limit = 0;  ///< at most this many selection images (spread; 0: all even positions)
-  int eval_limit = 0;    ///< at most this many evaluation images (spread; 0: all odd positions)
-  std::string config;    ///< a configuration file to evaluate instead of searching one
+  /// How the budget (of the search and of the ladders' thresholds) is checked on the selection images.
+  BudgetCheck budget = BudgetCheck::kUpperBound;
+  double budget_level = 0.95;  ///< one-sided confidence of the upper bound
+  int select_limit = 0;        ///< at most this many selection images (spread; 0: all even positions)
+  int eval_limit = 0;          ///< at most this many evaluation images (spread; 0: all odd positions)
+  std::string config;          ///< a configuration file to evaluate instead of searching one
   /// Compensation of the skipped block products (docs/NUMERICS.md): the block means are measured on
   /// calib_limit images spread over the even positions, on the exact network of each bit-width.
   quant::ApproxCompensation compensation = quant::ApproxCompensation::kMean;
@@ -199,22 +232,32 @@ struct LadderOutcome {
   std::vector<std::size_t> accepted;  ///< images accepted per rung
 };
 LadderOutcome run_ladder(std::span<const ImageSetRun* const> runs, double threshold);
+/// Per image: whether the ladder at `threshold` ends correct (the accepted rung's top-1 is the label).
+std::vector<char> ladder_correct(std::span<const ImageSetRun* const> runs, double threshold);
 /// The smallest threshold among 0, the selection margins of the non-final rungs (just above each)
-/// and 1 whose top-1 drop vs the last rung alone stays within `max_drop_pp` on these runs.
-double select_ladder_threshold(std::span<const ImageSetRun* const> runs, double max_drop_pp);
+/// and 2 ("always climb") whose top-1 drop vs the last rung alone on these runs is within the budget
+/// (judged_drop_pp: with BudgetCheck::kUpperBound its bootstrap upper bound, all candidates judged on
+/// the same resamples). `judged` (optional) receives the judged drop at the chosen threshold.
+double select_ladder_threshold(std::span<const ImageSetRun* const> runs, const DropBudget& budget,
+                               double* judged = nullptr);
 
 struct LadderPoint {
   std::string ladder;
-  double threshold = 1;  ///< chosen on the selection images
+  double threshold = 1;                 ///< chosen on the selection images
+  double selection_judged_drop_pp = 0;  ///< the budget's judged drop at it (selection images)
   LadderOutcome selection, evaluation;
   double eval_drop_pp = 0;     ///< vs the last rung alone on the evaluation images
   double eval_saving_pct = 0;  ///< vs static 16-bit on the evaluation images
+  Interval eval_drop_ci;       ///< 95 % paired bootstrap interval of eval_drop_pp (job.boot)
+  Interval eval_saving_ci;     ///< 95 % paired bootstrap interval of eval_saving_pct
 };
 
 struct AxbxpResult {
   std::string model, image_dir, energy_source;
   std::size_t selection_images = 0, evaluation_images = 0;
   double max_drop_pp = 0;
+  BudgetCheck budget = BudgetCheck::kUpperBound;
+  double budget_level = 0.95;
   bool searched = false;  ///< false: the configuration came from job.config
   quant::ApproxCompensation compensation = quant::ApproxCompensation::kNone;
   std::size_t compensation_images = 0;  ///< images the block means were measured on

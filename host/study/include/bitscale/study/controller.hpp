@@ -13,6 +13,7 @@
 
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/study/confidence.hpp"
+#include "bitscale/util/json_text.hpp"
 
 namespace bitscale::study {
 
@@ -52,6 +53,16 @@ bool level_exact(int level);
 std::string level_name(int level);
 /// "8-bit" for an exact level, "8c1" / "8s" for an approximate one.
 std::string level_label(int level);
+/// A level in JSON (sweep, characterization, apply, records headers, policy): an exact level as its
+/// bit-width (`8`, as in every file written before the rungs), an Ax-BxP rung as its name (`"8c1"`).
+std::string level_json(int level);
+/// A list of levels in JSON: `[8,16]`, `["8c1",8,16]`.
+std::string levels_json(std::span<const int> levels);
+/// The level of a JSON value written by level_json (an int level or a rung's name, also a legacy
+/// int code such as 801); throws std::invalid_argument naming the value.
+int parse_level_json(const util::Json& v);
+/// The levels of a JSON array of level_json values; throws std::invalid_argument naming the bad one.
+std::vector<int> parse_levels_json(const util::Json& v);
 /// The cost order of levels: by bit-width, then the approximate rungs of a bit-width before its
 /// exact level (8c2 < 8c1 < 8s < 8 < 16c6 < ... < 16). Levels of a controller increase in it.
 bool level_cheaper(int a, int b);

@@ -88,12 +88,22 @@ struct EnergyBreakdown {
 /// block products of the MACs (inconsistent counters).
 std::uint64_t skipped_blocks(const driver::Counters& c);
 
+/// Whether `c` carries the per-mode block counters CNT_BLK16 / CNT_BLK8 / CNT_BLK4 (not all 0;
+/// records made before them have 0 there).
+bool has_mode_blocks(const driver::Counters& c);
+
+/// Block products of mode `m` the run skipped (Ax-BxP mask and zero-block gating alike):
+/// MACs(m) x blocks(m)^2 - CNT_BLK<m>. Requires has_mode_blocks(c); throws std::invalid_argument
+/// when CNT_BLK16 + CNT_BLK8 + CNT_BLK4 != CNT_BLK or CNT_BLK<m> exceeds the MACs' block products.
+std::uint64_t skipped_blocks(const driver::Counters& c, golden::Mode m);
+
 /// The MAC energy the skipped block products of `c` did not cost: blk_share x E_m / blocks(m)^2
-/// per skipped block product of mode m. CNT_BLK is one counter for every mode, so the skipped
-/// products are attributed to the modes that ran in order of increasing price per block product
-/// (4-bit, 8-bit, 16-bit with the Envision table), each up to its MACs x blocks(m)^2: a lower
-/// bound of the saving, exact when the skipped products are all of the cheapest mode that ran
-/// (e.g. approximate 8-bit layers with a 16-bit classifier). docs/ENERGY.md "Approximate MACs".
+/// per skipped block product of mode m. With the per-mode counters (has_mode_blocks) this is
+/// exact: mode m skipped skipped_blocks(c, m). Without them (records made before CNT_BLK16 ..
+/// CNT_BLK4) CNT_BLK is one counter for every mode, so the skipped products are attributed to
+/// the modes that ran in order of increasing price per block product (4-bit, 8-bit, 16-bit with
+/// the Envision table), each up to its MACs x blocks(m)^2: a lower bound of the saving, exact when
+/// the skipped products are all of the cheapest mode that ran. docs/ENERGY.md "Approximate MACs".
 double skipped_mac_pj(const driver::Counters& c, const EnergyTable& t);
 
 /// The work recorded in `c` (a difference of counter snapshots) plus `offchip_bytes`.
