@@ -4,8 +4,8 @@
 // (bsa_csr) wired as in bsa_top, at the default geometry (16 x 16, 8192-word activation and weight
 // banks, 256 bias entries), against the address map of rtl/bsa_regs.def / docs/REGISTERS.md
 // written here from its numbers: region = addr[23:20], bank = addr[19:12], line = addr[11:0];
-//   region 0 (CSR), bank 0: register index = line; unmapped (> 0x2A) -> ERR_BUS_ADDR, a write to a
-//     read-only register (ID, HWCFG, HWCFG2, counters 0x10 .. 0x2A) -> ERR_BUS_RO, a write to a
+//   region 0 (CSR), bank 0: register index = line; unmapped (> 0x2F) -> ERR_BUS_ADDR, a write to a
+//     read-only register (ID, HWCFG, HWCFG2, counters 0x10 .. 0x2F) -> ERR_BUS_RO, a write to a
 //     configuration register (rw: 0x05 .. 0x0F) while busy -> ERR_BUS_BUSY (CTRL and STATUS
 //     writes are never refused);
 //   region 1 (ACT): bank < 16, line < 2048; region 2 (WGT): bank < 16, line < 2048; region 3
@@ -76,13 +76,13 @@ module bsa_bus_formal
   assign s_wgt    = s_region == 4'd2 && s_bank < 8'd16 && s_line < 12'd2048;
   assign s_bias   = s_region == 4'd3 && s_bank < 8'd16 && s_line < 12'd128;
   assign s_out    = s_region == 4'd4 && s_bank < 8'd16 && s_line < 12'd5;
-  assign s_ro     = s_line <= 12'h02 || (s_line >= 12'h10 && s_line <= 12'h2A);
+  assign s_ro     = s_line <= 12'h02 || (s_line >= 12'h10 && s_line <= 12'h2F);
   assign s_rw     = s_line >= 12'h05 && s_line <= 12'h0F;
 
   always_comb begin
     s_code = 8'd0;
     if (s_csr) begin
-      if (s_line > 12'h2A)               s_code = 8'd7;   // ERR_BUS_ADDR
+      if (s_line > 12'h2F)               s_code = 8'd7;   // ERR_BUS_ADDR
       else if (we_i && s_ro)             s_code = 8'd9;   // ERR_BUS_RO
       else if (we_i && s_rw && busy_i)   s_code = 8'd8;   // ERR_BUS_BUSY
     end else begin
