@@ -746,8 +746,8 @@ class WrappedGolden : public Device {
   GoldenDevice dev;
 };
 
-// Before its n-th wait, writes an activation line while the tile runs: refused with
-// ERR_BUS_BUSY, STATUS.ERR set and sticky, the tile still running.
+// Before its n-th wait, writes an activation line the running tile reads: refused with
+// ERR_BUS_HAZARD ("... while busy ..."), STATUS.ERR set and sticky, the tile still running.
 class BusyIntruder : public WrappedGolden {
  public:
   explicit BusyIntruder(int nth_wait) : nth_(nth_wait) {}
