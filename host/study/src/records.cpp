@@ -81,6 +81,10 @@ std::string run_json(const RunRecord& r) {
         ",\"counters\":{{\"cycles\":{},\"busy\":{},\"array\":{},\"mac16\":{},\"mac8\":{},\"mac4\":{},"
         "\"spad_rd\":{},\"spad_wr\":{},\"tiles\":{},\"blk\":{},\"zskip\":{}}}",
         c.cycles, c.busy, c.array, c.mac16, c.mac8, c.mac4, c.spad_rd, c.spad_wr, c.tiles, c.blk, c.zskip);
+    if (c.xfer != 0 || c.overlap != 0) {  // scratchpad beats (CNT_XFER, CNT_OVERLAP, issue 9), when counted
+      o.pop_back();
+      o += fmt::format(",\"xfer\":{},\"overlap\":{}}}", c.xfer, c.overlap);
+    }
     // The group-width histogram (CNT_GW1 .. CNT_GW16, docs/NUMERICS.md), only when the run counted groups.
     const std::array<std::uint64_t, 16> gw{c.gw1, c.gw2,  c.gw3,  c.gw4,  c.gw5,  c.gw6,  c.gw7,  c.gw8,
                                            c.gw9, c.gw10, c.gw11, c.gw12, c.gw13, c.gw14, c.gw15, c.gw16};
@@ -118,8 +122,10 @@ RunRecord parse_run(const Json& j, const std::string& where) {
     k.tiles = g.u64("tiles");
     k.blk = c->contains("blk") ? g.u64("blk") : 0;  // block products (CNT_BLK); absent in older records
     k.zskip =
-        c->contains("zskip") ? g.u64("zskip") : 0;  // zero-block gating skips (CNT_ZSKIP); absent in older records
-    if (const auto gw = c->find("gw"); gw != c->end()) {  // CNT_GW1 .. CNT_GW16; absent in older records
+        c->contains("zskip") ? g.u64("zskip") : 0;     // zero-block gating skips (CNT_ZSKIP); absent in older records
+    k.xfer = c->contains("xfer") ? g.u64("xfer") : 0;  // absent in older records
+    k.overlap = c->contains("overlap") ? g.u64("overlap") : 0;  // absent in older records
+    if (const auto gw = c->find("gw"); gw != c->end()) {        // CNT_GW1 .. CNT_GW16; absent in older records
       if (!gw->is_array() || gw->size() != 16) throw std::runtime_error(where + "counters: \"gw\" is not 16 counts");
       std::uint64_t* const f[] = {&k.gw1, &k.gw2,  &k.gw3,  &k.gw4,  &k.gw5,  &k.gw6,  &k.gw7,  &k.gw8,
                                   &k.gw9, &k.gw10, &k.gw11, &k.gw12, &k.gw13, &k.gw14, &k.gw15, &k.gw16};
