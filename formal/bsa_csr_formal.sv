@@ -60,7 +60,7 @@ module bsa_csr_formal
     .act_base_o(act_base), .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift),
     .bias_en_o(bias_en), .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi),
     .done_o(done), .err_o(err), .irq_o(irq), .array_i, .mac_inc_i, .blk_inc_i, .gw_inc_i('0), .rd_words_i, .wr_words_i,
-    .zskip_inc_i
+    .zskip_inc_i, .xfer_i(1'b0), .overlap_i(1'b0)
   );
 
   logic [CfgW-1:0] cfg, cfg_q;

@@ -1,7 +1,9 @@
 // Bus decode and response of the bitscale accelerator (docs/ARCHITECTURE.md, "Bus").
 // One access per rising edge, 64-bit data, 24-bit line address
-// (region[23:20], bank[19:12], line[11:0]). The access is decoded and checked (address,
-// read-only, busy, in that order) in its cycle; the response is registered: rvalid/err and
+// (region[23:20], bank[19:12], line[11:0]); bank ADDR_BANK_ALL is a wide beat (line L of every
+// bank of a scratchpad region, data on the wide port). The access is decoded and checked (address,
+// read-only, busy: scratchpad reads, then hazard: scratchpad writes into the running tile's read
+// windows, in that order) in its cycle; the response is registered: rvalid/err and
 // read data appear after the edge, the data from the unit recorded in rsrc_q.
 `include "bsa_assert.svh"
 `include "bsa_compat.svh"
@@ -15,7 +17,8 @@ module bsa_bus
   parameter int unsigned ActLines  = DEFAULT_ACT_WORDS / LINE_WORDS,
   parameter int unsigned WgtLines  = DEFAULT_WGT_WORDS / LINE_WORDS,
   parameter int unsigned BiasLines = DEFAULT_BIAS_ENTRIES / LINE_BIAS,
-  parameter int unsigned OutLines  = DEFAULT_COLS / LINE_WORDS  // output lines per bank; line OutLines is the header
+  parameter int unsigned OutLines  = DEFAULT_COLS / LINE_WORDS,  // output lines per bank; line OutLines is the header
+  localparam int unsigned WideW    = ((Rows > Cols) ? Rows : Cols) * LINE_W  // wide data port
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -32,8 +35,10 @@ module bsa_bus
   output logic                        wgt_o,
   output logic                        bias_o,
   output logic                        out_rd_o,    // output scratchpad read that goes ahead
+  output logic                        wide_o,      // wide beat (bank ADDR_BANK_ALL): line L of every bank of the region
   // checks
   input  logic                        busy_i,
+  input  logic                        hazard_i,    // the address is in a read window of the running tile (bsa_ctrl)
   input  logic [ERR_W-1:0]            csr_code_i,  // bsa_csr's check of a register access
   output logic                        err_o,       // the access fails this cycle
   output logic [ERR_W-1:0]            code_o,
@@ -43,10 +48,12 @@ module bsa_bus
   input  logic [Cols*LINE_W-1:0]      wgt_rdata_i,
   input  logic [Cols*LINE_W-1:0]      bias_rdata_i,
   input  logic [LINE_W-1:0]           out_rdata_i,
+  input  logic [Rows*LINE_W-1:0]      out_wide_rdata_i,  // line L of every output bank (wide read)
   // response
   output logic                        rvalid_o,
   output logic                        rerr_o,
-  output logic [LINE_W-1:0]           rdata_o
+  output logic [LINE_W-1:0]           rdata_o,        // narrow read data (0 for a wide read)
+  output logic [WideW-1:0]            wide_rdata_o    // wide read data, bank b at [LINE_W*b +: LINE_W] (0 otherwise)
 );
 
   localparam int unsigned BankW = $clog2((Rows > Cols) ? Rows : Cols);
@@ -56,12 +63,15 @@ module bsa_bus
   assign bank_o = addr_i[ADDR_REGION_LSB-1:ADDR_BANK_LSB];
   assign line_o = addr_i[ADDR_BANK_LSB-1:0];
 
-  logic is_act, is_wgt, is_bias, is_out;
+  logic is_act, is_wgt, is_bias, is_out, wide;
+  // A wide beat (bank field ADDR_BANK_ALL) addresses line L of every bank of a scratchpad region.
+  assign wide      = 32'(bank_o) == ADDR_BANK_ALL;
   assign csr_req_o = req_i && (32'(region) == REGION_CSR) && (bank_o == 8'd0);
-  assign is_act    = (32'(region) == REGION_ACT)  && (32'(bank_o) < Rows) && (32'(line_o) < ActLines);
-  assign is_wgt    = (32'(region) == REGION_WGT)  && (32'(bank_o) < Cols) && (32'(line_o) < WgtLines);
-  assign is_bias   = (32'(region) == REGION_BIAS) && (32'(bank_o) < Cols) && (32'(line_o) < BiasLines);
-  assign is_out    = (32'(region) == REGION_OUT)  && (32'(bank_o) < Rows) && (32'(line_o) <= OutLines);  // + header line
+  assign is_act    = (32'(region) == REGION_ACT)  && (wide || 32'(bank_o) < Rows) && (32'(line_o) < ActLines);
+  assign is_wgt    = (32'(region) == REGION_WGT)  && (wide || 32'(bank_o) < Cols) && (32'(line_o) < WgtLines);
+  assign is_bias   = (32'(region) == REGION_BIAS) && (wide || 32'(bank_o) < Cols) && (32'(line_o) < BiasLines);
+  assign is_out    = (32'(region) == REGION_OUT)  && (wide || 32'(bank_o) < Rows) && (32'(line_o) <= OutLines);  // + header line
+  assign wide_o    = wide;
 
   always_comb begin
     code_o = ERR_W'(ERR_NONE);
@@ -72,8 +82,10 @@ module bsa_bus
         code_o = ERR_W'(ERR_BUS_ADDR);
       end else if (is_out && we_i) begin
         code_o = ERR_W'(ERR_BUS_RO);
-      end else if (busy_i) begin
-        code_o = ERR_W'(ERR_BUS_BUSY);
+      end else if (busy_i && !we_i) begin
+        code_o = ERR_W'(ERR_BUS_BUSY);  // scratchpad reads wait for the tile
+      end else if (busy_i && hazard_i) begin
+        code_o = ERR_W'(ERR_BUS_HAZARD);  // a write into a line the running tile reads
       end
     end
     err_o      = req_i && (code_o != ERR_W'(ERR_NONE));
@@ -87,7 +99,7 @@ module bsa_bus
 
   // ---- response (registered) ----
   rsp_src_e          rsrc_d, rsrc_q;
-  logic              rvalid_q, rerr_q;
+  logic              rvalid_q, rerr_q, rwide_q;
   logic [BankW-1:0]  rbank_q;
   logic [LINE_W-1:0] csr_rdata_q;
 
@@ -112,12 +124,14 @@ module bsa_bus
     if (!rst_ni) begin
       rvalid_q    <= 1'b0;
       rerr_q      <= 1'b0;
+      rwide_q     <= 1'b0;
       rsrc_q      <= RSP_NONE;
       rbank_q     <= '0;
       csr_rdata_q <= '0;
     end else begin
       rvalid_q    <= req_i;
       rerr_q      <= err_o;
+      rwide_q     <= wide && !csr_req_o;
       rsrc_q      <= rsrc_d;
       rbank_q     <= bank_o[BankW-1:0];
       csr_rdata_q <= csr_rdata_i;
@@ -125,14 +139,26 @@ module bsa_bus
   end
 
   always_comb begin
-    unique case (rsrc_q)
-      RSP_CSR:  rdata_o = csr_rdata_q;
-      RSP_ACT:  rdata_o = act_rdata_i[LINE_W*rbank_q[$clog2(Rows)-1:0] +: LINE_W];
-      RSP_WGT:  rdata_o = wgt_rdata_i[LINE_W*rbank_q[$clog2(Cols)-1:0] +: LINE_W];
-      RSP_BIAS: rdata_o = bias_rdata_i[LINE_W*rbank_q[$clog2(Cols)-1:0] +: LINE_W];
-      RSP_OUT:  rdata_o = out_rdata_i;
-      default:  rdata_o = '0;
-    endcase
+    rdata_o      = '0;
+    wide_rdata_o = '0;
+    if (rwide_q) begin
+      unique case (rsrc_q)
+        RSP_ACT:  wide_rdata_o = WideW'(act_rdata_i);
+        RSP_WGT:  wide_rdata_o = WideW'(wgt_rdata_i);
+        RSP_BIAS: wide_rdata_o = WideW'(bias_rdata_i);
+        RSP_OUT:  wide_rdata_o = WideW'(out_wide_rdata_i);
+        default:  wide_rdata_o = '0;
+      endcase
+    end else begin
+      unique case (rsrc_q)
+        RSP_CSR:  rdata_o = csr_rdata_q;
+        RSP_ACT:  rdata_o = act_rdata_i[LINE_W*rbank_q[$clog2(Rows)-1:0] +: LINE_W];
+        RSP_WGT:  rdata_o = wgt_rdata_i[LINE_W*rbank_q[$clog2(Cols)-1:0] +: LINE_W];
+        RSP_BIAS: rdata_o = bias_rdata_i[LINE_W*rbank_q[$clog2(Cols)-1:0] +: LINE_W];
+        RSP_OUT:  rdata_o = out_rdata_i;
+        default:  rdata_o = '0;
+      endcase
+    end
   end
 
   assign rvalid_o = rvalid_q;

@@ -58,7 +58,9 @@ module bsa_csr
   input  logic [16*9-1:0]               gw_inc_i,     // output groups of width w written: [9*(w-1) +: 9]
   input  logic [15:0]                  rd_words_i,
   input  logic [15:0]                  wr_words_i,
-  input  logic [31:0]                  zskip_inc_i
+  input  logic [31:0]                  zskip_inc_i,
+  input  logic                         xfer_i,       // a scratchpad bus beat goes ahead this cycle
+  input  logic                         overlap_i     // ... while a tile runs
 );
 
   localparam int unsigned CntIdxW = $clog2(NUM_CNT);
@@ -211,6 +213,8 @@ module bsa_csr
       default: cnt_d[CNT_BLK4]  = cnt_q[CNT_BLK4] + 64'(blk_inc_i);
     endcase
     cnt_d[CNT_ZSKIP]   = cnt_q[CNT_ZSKIP] + 64'(zskip_inc_i);
+    cnt_d[CNT_XFER]    = cnt_q[CNT_XFER] + 64'(xfer_i);
+    cnt_d[CNT_OVERLAP] = cnt_q[CNT_OVERLAP] + 64'(overlap_i);
     for (int unsigned w = 0; w < 16; w++) begin  // CNT_GW1 .. CNT_GW16 are consecutive
       cnt_d[CNT_GW1 + w] = cnt_q[CNT_GW1 + w] + 64'(gw_inc_i[9*w +: 9]);
     end

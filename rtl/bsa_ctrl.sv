@@ -34,6 +34,12 @@ module bsa_ctrl
   input  logic [4*9-1:0]          a_nzc_i,       // bsa_array: active rows with block i non-zero, [9*i +: 9]
   input  logic [4*9-1:0]          w_nzc_i,       // bsa_array: active columns with block j non-zero
   input  logic                    dw_i,          // MODE.DW: depthwise dataflow (word c of a Cols-word row per PE)
+  // bus address of this cycle (bsa_bus), for the hazard check of overlapped transfers
+  input  logic [11:0]             bus_line_i,
+  input  logic                    bus_act_i,
+  input  logic                    bus_wgt_i,
+  input  logic                    bus_bias_i,
+  output logic                    hazard_o,      // the bus line is in a read window of the running tile
   // status
   output logic                    busy_o,
   output logic                    start_ok_o,    // START accepted at this edge
@@ -225,6 +231,35 @@ module bsa_ctrl
   assign init_o      = init_q;
   assign acc_en_o    = valid_q;
   assign out_en_o    = (state_q == ST_OUT);
+
+  // ---- read windows of the running tile (latched at START; docs/ARCHITECTURE.md "Bus") ----
+  // ACT lines ACT_BASE / 4 .. (act_end - 1) / 4, WGT lines WGT_BASE / 4 .. (wgt_end - 1) / 4, and
+  // with BIAS_EN the BIAS line BIAS_BASE / 2, in every bank: a bus write into them while busy is
+  // refused (ERR_BUS_HAZARD), so the operands of the tile cannot change under it.
+  logic [12:0] act_lo_q, act_hi_q, wgt_lo_q, wgt_hi_q;
+  logic [14:0] bias_line_q;
+  logic        bias_win_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      act_lo_q    <= '0;
+      act_hi_q    <= '0;
+      wgt_lo_q    <= '0;
+      wgt_hi_q    <= '0;
+      bias_line_q <= '0;
+      bias_win_q  <= 1'b0;
+    end else if (start_ok_o) begin
+      act_lo_q    <= 13'(act_base_i >> 2);
+      act_hi_q    <= 13'((act_end - 25'd1) >> 2);
+      wgt_lo_q    <= 13'(wgt_base_i >> 2);
+      wgt_hi_q    <= 13'((wgt_end - 17'd1) >> 2);
+      bias_line_q <= 15'(bias_base_i >> 1);
+      bias_win_q  <= bias_en_i;
+    end
+  end
+  assign hazard_o = busy_o &&
+                    ((bus_act_i && 13'(bus_line_i) >= act_lo_q && 13'(bus_line_i) <= act_hi_q) ||
+                     (bus_wgt_i && 13'(bus_line_i) >= wgt_lo_q && 13'(bus_line_i) <= wgt_hi_q) ||
+                     (bus_bias_i && bias_win_q && 15'(bus_line_i) == bias_line_q));
 
   // ---- lane, row and column enables ----
   // The valid lanes of a word are its low vlanes x (B / 4) nibbles (B = mode_bits).

@@ -26,12 +26,15 @@ module bsa_outbuf
   input  logic                             re_i,
   input  logic [RowAW-1:0]                 bank_i,
   input  logic [OutAW-1:0]                 line_i,
-  output logic [LINE_W-1:0]                rdata_o
+  input  logic                             wide_i,       // wide read: line_i of every bank
+  output logic [LINE_W-1:0]                rdata_o,      // narrow read (held between narrow reads)
+  output logic [Rows*LINE_W-1:0]           wide_rdata_o  // wide read, bank r at [LINE_W*r +: LINE_W] (held)
 );
 
   logic [Cols*WORD_W-1:0]   out_q [Rows];
   logic [OUT_HDR_GW_W-1:0]  hdr_q [Rows];
   logic [LINE_W-1:0]        rdata_d, rdata_q;
+  logic [Rows*LINE_W-1:0]   wide_d, wide_q;
 
   for (genvar r = 0; r < Rows; r++) begin : g_out
     always_ff @(posedge clk_i) begin
@@ -51,7 +54,13 @@ module bsa_outbuf
 
   always_comb begin
     rdata_d = rdata_q;
-    if (re_i) begin
+    wide_d  = wide_q;
+    for (int unsigned r = 0; r < Rows; r++) begin
+      if (re_i && wide_i) begin
+        wide_d[LINE_W*r +: LINE_W] = (32'(line_i) == OutLines) ? LINE_W'(hdr_q[r]) : out_q[r][LINE_W*line_i +: LINE_W];
+      end
+    end
+    if (re_i && !wide_i) begin
       if (32'(line_i) == OutLines) begin
         rdata_d = LINE_W'(hdr_q[bank_i]);
       end else begin
@@ -63,11 +72,14 @@ module bsa_outbuf
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       rdata_q <= '0;
+      wide_q  <= '0;
     end else begin
       rdata_q <= rdata_d;
+      wide_q  <= wide_d;
     end
   end
 
-  assign rdata_o = rdata_q;
+  assign rdata_o      = rdata_q;
+  assign wide_rdata_o = wide_q;
 
 endmodule

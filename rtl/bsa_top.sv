@@ -12,7 +12,8 @@ module bsa_top
   parameter int unsigned Cols        = DEFAULT_COLS,         // multiple of 4
   parameter int unsigned ActWords    = DEFAULT_ACT_WORDS,    // 16-bit words per activation bank (power of 2)
   parameter int unsigned WgtWords    = DEFAULT_WGT_WORDS,    // 16-bit words per weight bank (power of 2)
-  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES  // 32-bit entries per bias bank (even)
+  parameter int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES,  // 32-bit entries per bias bank (even)
+  localparam int unsigned WideW      = ((Rows > Cols) ? Rows : Cols) * LINE_W  // wide data port
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -23,6 +24,9 @@ module bsa_top
   output logic              bus_rvalid_o,
   output logic              bus_err_o,
   output logic [LINE_W-1:0] bus_rdata_o,
+  // wide beats (bank ADDR_BANK_ALL): line L of bank b at [LINE_W*b +: LINE_W]
+  input  logic [WideW-1:0]  bus_wide_wdata_i,
+  output logic [WideW-1:0]  bus_wide_rdata_o,
   output logic              done_o,
   output logic              err_o,
   output logic              irq_o
@@ -40,13 +44,14 @@ module bsa_top
   // ---- bus decode ----
   logic [7:0]       bank;
   logic [11:0]      line;
-  logic             is_csr, is_act, is_wgt, is_bias, out_rd;
-  logic             busy;
+  logic             is_csr, is_act, is_wgt, is_bias, out_rd, wide;
+  logic             busy, hazard;
   logic [ERR_W-1:0] csr_code;
   logic             spad_req;        // scratchpad access that goes ahead
   logic             bus_err;
   logic [ERR_W-1:0] bus_code;
   logic [LINE_W-1:0] csr_rdata, out_rdata;
+  logic [Rows*LINE_W-1:0] out_wide_rdata;
   // Per-row and per-column vectors are flat: element i of width W at [W*i +: W].
   logic [Rows*LINE_W-1:0] act_rdata;
   logic [Cols*LINE_W-1:0] wgt_rdata, bias_rdata;
@@ -72,7 +77,9 @@ module bsa_top
     .wgt_o        (is_wgt),
     .bias_o       (is_bias),
     .out_rd_o     (out_rd),
+    .wide_o       (wide),
     .busy_i       (busy),
+    .hazard_i     (hazard),
     .csr_code_i   (csr_code),
     .err_o        (bus_err),
     .code_o       (bus_code),
@@ -81,9 +88,11 @@ module bsa_top
     .wgt_rdata_i  (wgt_rdata),
     .bias_rdata_i (bias_rdata),
     .out_rdata_i  (out_rdata),
+    .out_wide_rdata_i (out_wide_rdata),
     .rvalid_o     (bus_rvalid_o),
     .rerr_o       (bus_err_o),
-    .rdata_o      (bus_rdata_o)
+    .rdata_o      (bus_rdata_o),
+    .wide_rdata_o (bus_wide_rdata_o)
   );
 
   // ---- registers ----
@@ -157,7 +166,9 @@ module bsa_top
     .gw_inc_i     (gw_inc),
     .rd_words_i   (rd_words),
     .wr_words_i   (wr_words),
-    .zskip_inc_i  (zskip_inc)
+    .zskip_inc_i  (zskip_inc),
+    .xfer_i       (spad_req),
+    .overlap_i    (spad_req && busy)
   );
 
   // ---- tile sequencer ----
@@ -193,6 +204,11 @@ module bsa_top
     .a_nzc_i      (a_nzc),
     .w_nzc_i      (w_nzc),
     .dw_i         (dw),
+    .bus_line_i   (line),
+    .bus_act_i    (is_act),
+    .bus_wgt_i    (is_wgt),
+    .bus_bias_i   (is_bias),
+    .hazard_o     (hazard),
     .busy_o       (busy),
     .start_ok_o   (start_ok),
     .start_err_o  (start_err),
@@ -223,9 +239,12 @@ module bsa_top
   logic unused_word_bits;
   assign unused_word_bits = ^{act_word[15:ActAW+2], act_word[1:0], wgt_word[15:WgtAW+2], wgt_word[1:0]};
 
-  // Bus scratchpad traffic counts 4 words per line.
-  assign rd_words = ctrl_rd_words + ((spad_req && !bus_we_i) ? 16'd4 : 16'd0);
-  assign wr_words = ctrl_wr_words + ((spad_req &&  bus_we_i) ? 16'd4 : 16'd0);
+  // Bus scratchpad traffic counts 4 words per line and bank: a wide beat moves a line of every bank
+  // of its region (Rows banks for ACT and OUT, Cols for WGT and BIAS).
+  logic [15:0] bus_words;
+  assign bus_words = !wide ? 16'd4 : (is_act || !(is_wgt || is_bias)) ? 16'(4 * Rows) : 16'(4 * Cols);
+  assign rd_words = ctrl_rd_words + ((spad_req && !bus_we_i) ? bus_words : 16'd0);
+  assign wr_words = ctrl_wr_words + ((spad_req &&  bus_we_i) ? bus_words : 16'd0);
 
   // ---- scratchpads ----
   logic [Rows*WORD_W-1:0] act_words;
@@ -240,36 +259,41 @@ module bsa_top
   localparam int unsigned ActSubLines = (ActLines + ActSub - 1) / ActSub;
   localparam int unsigned ActSubAW    = (ActSubLines > 1) ? $clog2(ActSubLines) : 1;
   logic [Rows*Cols*WORD_W-1:0] act_rows;  // row r's Cols-word read at [WORD_W*Cols*r +: WORD_W*Cols]
-  logic [ActAW-1:0]            act_line;  // line addressed this cycle (array while busy, else bus)
+  logic [ActAW-1:0]            act_line;  // line read this cycle (array while busy, else bus)
   logic [ActSubAW-1:0]         act_subline;
   logic [31:0]                 act_sub;   // sub-bank of act_line
+  logic [ActSubAW-1:0]         wr_subline;
+  logic [31:0]                 wr_sub;    // sub-bank of the bus line (write port)
   logic [31:0]                 bus_sub_q; // sub-bank of the last bus access (read response)
   assign act_line    = busy ? act_word[ActAW+1:2] : line[ActAW-1:0];
   // ActSub a power of two (every verilated geometry): bit slices; otherwise constant divisions.
   localparam bit ActSubPow2 = (ActSub & (ActSub - 1)) == 0;
   assign act_subline = ActSubPow2 ? ActSubAW'(32'(act_line) >> $clog2(ActSub)) : ActSubAW'(32'(act_line) / ActSub);
   assign act_sub     = ActSubPow2 ? 32'(act_line) & (ActSub - 1) : 32'(act_line) % ActSub;
+  assign wr_subline  = ActSubPow2 ? ActSubAW'(32'(line[ActAW-1:0]) >> $clog2(ActSub)) : ActSubAW'(32'(line[ActAW-1:0]) / ActSub);
+  assign wr_sub      = ActSubPow2 ? 32'(line[ActAW-1:0]) & (ActSub - 1) : 32'(line[ActAW-1:0]) % ActSub;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       bus_sub_q <= '0;
     end else if (spad_req && is_act) begin
-      bus_sub_q <= act_sub;
+      bus_sub_q <= wr_sub;
     end
   end
 
   for (genvar r = 0; r < Rows; r++) begin : g_act
     for (genvar s = 0; s < ActSub; s++) begin : g_sub
       logic bus_hit, arr_hit;
-      assign bus_hit = spad_req && is_act && (32'(bank) == r) && (act_sub == s);
+      assign bus_hit = spad_req && is_act && (wide || 32'(bank) == r) && (wr_sub == s);
       assign arr_hit = rd_en && (9'(r) < rows_act) && (dw || act_sub == s);
       bsa_spad #(.Lines(ActSubLines), .Width(LINE_W)) u_bank (
         .clk_i   (clk_i),
-        .req_i   (bus_hit || arr_hit),
+        .re_i    ((bus_hit && !bus_we_i) || arr_hit),
+        .raddr_i (act_subline),
+        .rdata_o (act_rows[WORD_W*Cols*r + LINE_W*s +: LINE_W]),
         .we_i    (bus_hit && bus_we_i),
-        .addr_i  (act_subline),
-        .wdata_i (bus_wdata_i),
-        .rdata_o (act_rows[WORD_W*Cols*r + LINE_W*s +: LINE_W])
+        .waddr_i (wr_subline),
+        .wdata_i (wide ? bus_wide_wdata_i[LINE_W*r +: LINE_W] : bus_wdata_i)
       );
     end
     assign act_rdata[LINE_W*r +: LINE_W] = act_rows[WORD_W*Cols*r + LINE_W*bus_sub_q +: LINE_W];
@@ -278,25 +302,27 @@ module bsa_top
 
   for (genvar c = 0; c < Cols; c++) begin : g_wgt
     logic bus_hit, bias_hit;
-    assign bus_hit = spad_req && is_wgt && (32'(bank) == c);
+    assign bus_hit = spad_req && is_wgt && (wide || 32'(bank) == c);
     bsa_spad #(.Lines(WgtLines), .Width(LINE_W)) u_bank (
       .clk_i   (clk_i),
-      .req_i   (bus_hit || (rd_en && col_en[c])),
+      .re_i    ((bus_hit && !bus_we_i) || (rd_en && col_en[c])),
+      .raddr_i (busy ? wgt_word[WgtAW+1:2] : line[WgtAW-1:0]),
+      .rdata_o (wgt_rdata[LINE_W*c +: LINE_W]),
       .we_i    (bus_hit && bus_we_i),
-      .addr_i  (busy ? wgt_word[WgtAW+1:2] : line[WgtAW-1:0]),
-      .wdata_i (bus_wdata_i),
-      .rdata_o (wgt_rdata[LINE_W*c +: LINE_W])
+      .waddr_i (line[WgtAW-1:0]),
+      .wdata_i (wide ? bus_wide_wdata_i[LINE_W*c +: LINE_W] : bus_wdata_i)
     );
     assign wgt_words[WORD_W*c +: WORD_W] = wgt_rdata[LINE_W*c + 16*wgt_sel +: 16];
 
-    assign bias_hit = spad_req && is_bias && (32'(bank) == c);
+    assign bias_hit = spad_req && is_bias && (wide || 32'(bank) == c);
     bsa_spad #(.Lines(BiasLines), .Width(LINE_W)) u_bias (
       .clk_i   (clk_i),
-      .req_i   (bias_hit || (bias_rd && col_en[c])),
+      .re_i    ((bias_hit && !bus_we_i) || (bias_rd && col_en[c])),
+      .raddr_i (bias_rd ? bias_base[BiasAW:1] : line[BiasAW-1:0]),
+      .rdata_o (bias_rdata[LINE_W*c +: LINE_W]),
       .we_i    (bias_hit && bus_we_i),
-      .addr_i  (bias_rd ? bias_base[BiasAW:1] : line[BiasAW-1:0]),
-      .wdata_i (bus_wdata_i),
-      .rdata_o (bias_rdata[LINE_W*c +: LINE_W])
+      .waddr_i (line[BiasAW-1:0]),
+      .wdata_i (wide ? bus_wide_wdata_i[LINE_W*c +: LINE_W] : bus_wdata_i)
     );
     assign bias_vals[32*c +: 32] = bias_en ? bias_rdata[LINE_W*c + 32*bias_sel +: 32] : 32'd0;
   end
@@ -361,9 +387,11 @@ module bsa_top
     .row_i      (out_row),
     .gw_i       (row_gw),
     .re_i       (out_rd),
+    .wide_i     (wide),
     .bank_i     (bank[$clog2(Rows)-1:0]),
     .line_i     (line[OutAW-1:0]),
-    .rdata_o    (out_rdata)
+    .rdata_o    (out_rdata),
+    .wide_rdata_o (out_wide_rdata)
   );
 
   // ---- usage assertions: software must not do these (the hardware refuses them) ----
@@ -372,12 +400,19 @@ module bsa_top
   `BSA_ASSERT(BusAddrMapped, !(bus_err && bus_code == ERR_W'(ERR_BUS_ADDR)))
   `BSA_ASSERT(BusNoWriteReadOnly, !(bus_err && bus_code == ERR_W'(ERR_BUS_RO)))
   `BSA_ASSERT(BusIdleForScratchpads, !(bus_err && bus_code == ERR_W'(ERR_BUS_BUSY)))
+  `BSA_ASSERT(BusNoHazard, !(bus_err && bus_code == ERR_W'(ERR_BUS_HAZARD)))
+  // ---- internal invariants of overlapped transfers: a bus write that goes ahead while a tile runs
+  // never meets the array's read of the same line (1R1W banks, read windows latched at START) ----
+  `BSA_ASSERT(NoWriteIntoTileWindow, !(busy && spad_req && bus_we_i && hazard))
+  `BSA_ASSERT(WgtPortsApart, !(rd_en && spad_req && bus_we_i && is_wgt && line[WgtAW-1:0] == wgt_word[WgtAW+1:2]))
+  `BSA_ASSERT(ActPortsApart, !(rd_en && spad_req && bus_we_i && is_act && line[ActAW-1:0] == act_word[ActAW+1:2]))
   // ---- internal invariants ----
   `BSA_ASSERT(ModeLegalWhileBusy, !(busy && !mode_legal(mode)))
 
   // Parameter checks.
-  if (Cols % 4 != 0 || Cols > 255 || Rows > 255 || Rows < 2 || Cols < 4) begin : g_bad_params
-    $error("bsa_top: Rows must be 2..255 and Cols a multiple of 4 up to 252");
+  // Bank ADDR_BANK_ALL (255) is the wide beat: at most 254 banks.
+  if (Cols % 4 != 0 || Cols > 252 || Rows > 254 || Rows < 2 || Cols < 4) begin : g_bad_params
+    $error("bsa_top: Rows must be 2..254 and Cols a multiple of 4 up to 252");
   end
 
   // bsa_mul (block combination), bsa_array (output packing) and bsa_csr (MAC counters) build

@@ -9,6 +9,7 @@
 
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,19 @@ struct RtlDeviceOf<Rows, Cols>::Impl {
 
   void idle_inputs() { set_inputs(0, 0, 0, 0); }
 
+  // The wide write data (bank b at bits [64b +: 64]), 32-bit words of the verilated port.
+  void set_wide(std::span<const std::uint64_t> lines) {
+    for (std::size_t b = 0; b < lines.size(); ++b) {
+      for (std::size_t h = 0; h < 2; ++h) {
+        const auto w = static_cast<std::uint32_t>(lines[b] >> (32 * h));
+        if (top->bus_wide_wdata_i[2 * b + h] != w) {
+          top->bus_wide_wdata_i[2 * b + h] = w;
+          inputs_changed = true;
+        }
+      }
+    }
+  }
+
   // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
   // access after it is the first counted edge (as in the golden device).
   void reset() {
@@ -217,6 +231,40 @@ driver::BusResponse RtlDeviceOf<Rows, Cols>::access(driver::BusOp op, std::uint3
   }
   rsp.err = m.top->bus_err_o != 0;
   rsp.rdata = m.top->bus_rdata_o;
+  m.idle_inputs();
+  return rsp;
+}
+
+template <int Rows, int Cols>
+driver::BusResponse RtlDeviceOf<Rows, Cols>::access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
+                                                         std::span<std::uint64_t> lines) {
+  constexpr std::size_t kBanks = Rows > Cols ? Rows : Cols;
+  if (lines.size() != kBanks) {
+    throw driver::DeviceError(
+        fmt::format("rtl: a wide beat moves {} lines (max(Rows, Cols)), not {}", kBanks, lines.size()));
+  }
+  const std::uint32_t addr = driver::bus_addr(region, regmap::kAddrBankAll, line);
+  if ((addr >> regmap::kAddrW) != 0 || line >= (1u << regmap::kAddrBankLsb)) {
+    throw driver::DeviceError(
+        fmt::format("rtl: wide beat region {} line {} does not fit the {}-bit bus", region, line, regmap::kAddrW));
+  }
+  auto& m = *impl_;
+  m.select();
+  const bool write = op == driver::BusOp::kWrite;
+  if (write) m.set_wide(lines);
+  m.set_inputs(1, write ? 1 : 0, addr, 0);
+  m.tick();
+  if (!m.top->bus_rvalid_o) {
+    throw driver::DeviceError(fmt::format("rtl: no bus response for wide beat {:#08x}", addr));
+  }
+  driver::BusResponse rsp;
+  rsp.err = m.top->bus_err_o != 0;
+  if (!write) {
+    for (std::size_t b = 0; b < kBanks; ++b) {
+      lines[b] =
+          std::uint64_t{m.top->bus_wide_rdata_o[2 * b]} | (std::uint64_t{m.top->bus_wide_rdata_o[2 * b + 1]} << 32);
+    }
+  }
   m.idle_inputs();
   return rsp;
 }

@@ -132,6 +132,23 @@ Gating parse_gating(std::string_view name) {
   throw std::invalid_argument(fmt::format("unknown gating '{}' (expected off or zero-blocks)", name));
 }
 
+std::string_view to_string(Port p) {
+  switch (p) {
+    case Port::kLine:
+      return "line";
+    case Port::kWide:
+      return "wide";
+  }
+  return "?";
+}
+
+Port parse_port(std::string_view name) {
+  for (const Port p : {Port::kLine, Port::kWide}) {
+    if (name == to_string(p)) return p;
+  }
+  throw std::invalid_argument(fmt::format("unknown scratchpad port '{}' (expected line or wide)", name));
+}
+
 // ---------------------------------------------------------------------------------------
 // Counters
 
@@ -273,6 +290,22 @@ std::uint64_t Accelerator::read_line(std::uint32_t region, std::uint32_t bank, s
                                        line, last_error_text()));
   }
   return r.rdata;
+}
+
+void Accelerator::write_wide(std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines) {
+  const BusResponse r = dev_->access_wide(BusOp::kWrite, region, line, lines);
+  if (r.err) {
+    throw AcceleratorError(fmt::format("bus error writing {} scratchpad line {} (wide): {}", region_name(region), line,
+                                       last_error_text()));
+  }
+}
+
+void Accelerator::read_wide(std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines) {
+  const BusResponse r = dev_->access_wide(BusOp::kRead, region, line, lines);
+  if (r.err) {
+    throw AcceleratorError(fmt::format("bus error reading {} scratchpad line {} (wide): {}", region_name(region), line,
+                                       last_error_text()));
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -430,8 +463,9 @@ struct Accelerator::RunState {
   /// words each), for golden::tile_zero_skips.
   std::vector<std::uint16_t> zg_rows;
   int zg_group = -1, zg_m0 = -1;
-  std::vector<int> ntile_offset;      ///< first output group (LayerGroupWidths) of each conv group
-  std::vector<std::uint8_t> tile_gw;  ///< functional back-end: the group widths of the current tile
+  std::vector<int> ntile_offset;        ///< first output group (LayerGroupWidths) of each conv group
+  std::vector<std::uint8_t> tile_gw;    ///< functional back-end: the group widths of the current tile
+  std::vector<std::uint16_t> act_rows;  ///< wide port: the activation words of a tile's rows
 
   [[nodiscard]] const GroupPlan& group(const PlannedTile& t) const {
     return plan.groups[static_cast<std::size_t>(t.group)];
@@ -504,7 +538,25 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
     const NTile& nt = ntile(j);
     st.where.at_n_tile(t.chunk_first + j, nt);
     if (functional_ != nullptr) {
-      functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(nt.cols) * st.plan.lines_per_vec);
+      if (port_ == Port::kWide) {  // a line of every column per beat
+        functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(st.plan.lines_per_vec),
+                                 static_cast<std::uint64_t>(hw_.cols));
+      } else {
+        functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(nt.cols) * st.plan.lines_per_vec);
+      }
+      continue;
+    }
+    if (port_ == Port::kWide) {  // line l of every column in one beat (columns >= nt.cols: 0)
+      for (int l = 0; l < st.plan.lines_per_vec; ++l) {
+        std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
+        for (int c = 0; c < nt.cols; ++c) {
+          const std::size_t ch = static_cast<std::size_t>(t.group) * n_group +
+                                 static_cast<std::size_t>(gp.order[static_cast<std::size_t>(nt.pos + c)]);
+          wide_[static_cast<std::size_t>(c)] =
+              line_of(st.pl.wpacked.data() + ch * kwl + static_cast<std::ptrdiff_t>(l) * kWordsPerLine);
+        }
+        write_wide(rm::kRegionWgt, static_cast<std::uint32_t>(j * st.plan.lines_per_vec + l), wide_);
+      }
       continue;
     }
     for (int c = 0; c < nt.cols; ++c) {
@@ -527,6 +579,14 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
     const int n = gp.order[static_cast<std::size_t>(ntile(j).pos + c)];
     return static_cast<std::uint32_t>(layer.bias[static_cast<std::size_t>(t.group) * n_group + n]);
   };
+  if (port_ == Port::kWide) {  // bias line j / 2 of every column in one beat
+    for (int j = 0; j < t.chunk_count; j += kBiasPerLine) {
+      for (int c = 0; c < hw_.cols; ++c) wide_[static_cast<std::size_t>(c)] = entry(j, c) | (entry(j + 1, c) << 32);
+      std::fill(wide_.begin() + hw_.cols, wide_.end(), std::uint64_t{0});
+      write_wide(rm::kRegionBias, static_cast<std::uint32_t>(j / kBiasPerLine), wide_);
+    }
+    return;
+  }
   for (int c = 0; c < hw_.cols; ++c) {
     for (int j = 0; j < t.chunk_count; j += kBiasPerLine) {
       if (!has(j, c) && !has(j + 1, c)) continue;  // no channel in this column of the two tiles
@@ -545,10 +605,32 @@ void Accelerator::load_activations(RunState& st, const PlannedTile& t) {
     return;
   }
   if (functional_ != nullptr) {
-    functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * st.plan.lines_per_vec);
+    if (port_ == Port::kWide) {
+      functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(st.plan.lines_per_vec),
+                               static_cast<std::uint64_t>(hw_.rows));
+    } else {
+      functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * st.plan.lines_per_vec);
+    }
     return;
   }
   const int line0 = t.act_base / kWordsPerLine;
+  if (port_ == Port::kWide) {  // line l of every row in one beat (rows >= t.rows: 0)
+    const auto kwl = static_cast<std::size_t>(st.pl.kw_line);
+    st.act_rows.resize(static_cast<std::size_t>(t.rows) * kwl);
+    for (int r = 0; r < t.rows; ++r) {
+      const std::span<const std::uint16_t> words = st.im2col->row(t.group, t.m0 + r);
+      std::copy(words.begin(), words.end(), st.act_rows.begin() + static_cast<std::ptrdiff_t>(r * kwl));
+    }
+    std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
+    for (int l = 0; l < st.plan.lines_per_vec; ++l) {
+      for (int r = 0; r < t.rows; ++r) {
+        wide_[static_cast<std::size_t>(r)] = line_of(st.act_rows.data() + static_cast<std::ptrdiff_t>(r * kwl) +
+                                                     static_cast<std::ptrdiff_t>(l) * kWordsPerLine);
+      }
+      write_wide(rm::kRegionAct, static_cast<std::uint32_t>(line0 + l), wide_);
+    }
+    return;
+  }
   for (int r = 0; r < t.rows; ++r) {
     const std::span<const std::uint16_t> words = st.im2col->row(t.group, t.m0 + r);
     for (int l = 0; l < st.plan.lines_per_vec; ++l) {
@@ -564,20 +646,29 @@ void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
   const int kw = st.pl.kw;
   const int lines_per_step = ceil_div(t.cols, kWordsPerLine);
   if (functional_ != nullptr) {
-    functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * kw * lines_per_step);
+    if (port_ == Port::kWide) {
+      functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(kw) * lines_per_step,
+                               static_cast<std::uint64_t>(hw_.rows));
+    } else {
+      functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * kw * lines_per_step);
+    }
     return;
   }
   const GroupPlan& gp = st.group(t);
   const int line0 = t.act_base / kWordsPerLine;
   const int step_lines = hw_.cols / kWordsPerLine;  // lines of one Cols-word row
-  std::vector<std::uint16_t> words(static_cast<std::size_t>(kw) * hw_.cols);
+  const std::size_t row_words = static_cast<std::size_t>(kw) * static_cast<std::size_t>(hw_.cols);
+  // Wide port: every row's words first (line l of word step k of all rows is one beat).
+  st.act_rows.assign(port_ == Port::kWide ? static_cast<std::size_t>(t.rows) * row_words : row_words, 0);
   for (int r = 0; r < t.rows; ++r) {
+    const std::span<std::uint16_t> words(st.act_rows.data() + (port_ == Port::kWide ? r * row_words : 0), row_words);
     std::fill(words.begin(), words.end(), std::uint16_t{0});
     for (int c = 0; c < t.cols; ++c) {
       const int ch = gp.order[static_cast<std::size_t>(t.pos + c)];  // depthwise: group = channel
       const std::span<const std::uint16_t> v = st.im2col->row(ch, t.m0 + r);
       for (int k = 0; k < kw; ++k) words[static_cast<std::size_t>(k) * hw_.cols + c] = v[static_cast<std::size_t>(k)];
     }
+    if (port_ == Port::kWide) continue;
     for (int k = 0; k < kw; ++k) {
       for (int l = 0; l < lines_per_step; ++l) {
         const std::uint16_t* src = words.data() + static_cast<std::ptrdiff_t>(k) * hw_.cols + l * kWordsPerLine;
@@ -585,9 +676,20 @@ void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
       }
     }
   }
+  if (port_ != Port::kWide) return;
+  std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
+  for (int k = 0; k < kw; ++k) {
+    for (int l = 0; l < lines_per_step; ++l) {
+      for (int r = 0; r < t.rows; ++r) {
+        wide_[static_cast<std::size_t>(r)] =
+            line_of(st.act_rows.data() + r * row_words + static_cast<std::ptrdiff_t>(k) * hw_.cols + l * kWordsPerLine);
+      }
+      write_wide(rm::kRegionAct, static_cast<std::uint32_t>(line0 + k * step_lines + l), wide_);
+    }
+  }
 }
 
-void Accelerator::run_tile(RunState& st, const PlannedTile& t) {
+void Accelerator::start_tile(RunState& st, const PlannedTile& t) {
   st.where.at_m_tile(t);
   st.where.at_n_tile(t.n_tile, st.group(t).ntiles[static_cast<std::size_t>(t.n_tile)]);
   st.where.phase = "starting a tile";
@@ -606,7 +708,20 @@ void Accelerator::run_tile(RunState& st, const PlannedTile& t) {
     functional_->set_group_widths(st.tile_gw);
   }
   write_reg(rm::kRegCTRL, rm::kCtrlStartField.of(1));
+}
 
+bool Accelerator::can_prefetch(const RunState& st, const PlannedTile& cur, const PlannedTile& next) const {
+  // cur's ACT read window (docs/ARCHITECTURE.md "Bus") against the lines next's load writes.
+  const int act_words = st.pl.kw * (st.plan.dw ? hw_.cols : 1);
+  const int lo = cur.act_base / kWordsPerLine, hi = (cur.act_base + act_words - 1) / kWordsPerLine;
+  const int n_lo = next.act_base / kWordsPerLine;
+  const int n_hi = n_lo + (st.plan.dw ? act_words / kWordsPerLine : st.plan.lines_per_vec) - 1;
+  return n_hi < lo || n_lo > hi;
+}
+
+void Accelerator::wait_tile(RunState& st, const PlannedTile& t) {
+  st.where.at_m_tile(t);
+  st.where.at_n_tile(t.n_tile, st.group(t).ntiles[static_cast<std::size_t>(t.n_tile)]);
   st.where.phase = "waiting for a tile";
   const std::uint64_t busy = static_cast<std::uint64_t>(st.pl.kw) + rm::kBusyOverhead;
   const WaitResult wr = dev_->wait(busy + watchdog_slack_);
@@ -655,10 +770,20 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
   const golden::Mode mode = st.layer.mode;
   const int p = golden::lanes(mode);
   const int out_lines = ceil_div(ceil_div(t.cols, p), kWordsPerLine);
+  const bool wide = port_ == Port::kWide;
   if (functional_ != nullptr) {
-    functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows) * out_lines);
+    if (wide) {
+      functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(out_lines),
+                               static_cast<std::uint64_t>(hw_.rows));
+    } else {
+      functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows) * out_lines);
+    }
     if (gw_readback_ == GroupWidthReadback::kOn) {  // the header lines
-      functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows));
+      if (wide) {
+        functional_->count_lines(BusOp::kRead, 1, static_cast<std::uint64_t>(hw_.rows));
+      } else {
+        functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows));
+      }
       store_widths(st, t, st.tile_gw);
     }
     return;
@@ -666,10 +791,21 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
   const GroupPlan& gp = st.group(t);
   const int ch0 = t.group * (st.layer.shape.out_c / st.layer.shape.groups);
   const std::size_t out_wpp = st.out.words_per_pixel();
+  // Wide port: line l of every row in one beat, rows kept in out_rows (row r, line l at r x out_lines + l).
+  std::vector<std::uint64_t> out_rows;
+  if (wide) {
+    out_rows.resize(static_cast<std::size_t>(t.rows) * static_cast<std::size_t>(out_lines));
+    for (int l = 0; l < out_lines; ++l) {
+      read_wide(rm::kRegionOut, static_cast<std::uint32_t>(l), wide_);
+      for (int r = 0; r < t.rows; ++r)
+        out_rows[static_cast<std::size_t>(r * out_lines + l)] = wide_[static_cast<std::size_t>(r)];
+    }
+  }
   for (int r = 0; r < t.rows; ++r) {
     const std::size_t pix = static_cast<std::size_t>(t.m0 + r) * out_wpp;
     for (int l = 0; l < out_lines; ++l) {
-      const std::uint64_t line = read_line(rm::kRegionOut, r, l);
+      const std::uint64_t line =
+          wide ? out_rows[static_cast<std::size_t>(r * out_lines + l)] : read_line(rm::kRegionOut, r, l);
       const int c_end = std::min(t.cols, (l + 1) * kWordsPerLine * p);
       for (int c = l * kWordsPerLine * p; c < c_end; ++c) {
         const auto word = static_cast<std::uint16_t>(line >> (16 * ((c / p) % kWordsPerLine)));
@@ -685,8 +821,10 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
     st.where.phase = "reading group widths";
     std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
     const auto hdr_line = static_cast<std::uint32_t>(hw_.cols / kWordsPerLine);
+    if (wide) read_wide(rm::kRegionOut, hdr_line, wide_);
     for (int r = 0; r < t.rows; ++r) {
-      const std::uint64_t line = read_line(rm::kRegionOut, static_cast<std::uint32_t>(r), hdr_line);
+      const std::uint64_t line = wide ? wide_[static_cast<std::size_t>(r)]
+                                      : read_line(rm::kRegionOut, static_cast<std::uint32_t>(r), hdr_line);
       widths[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(line);
       if (line < 1 || line > 16) {
         throw AcceleratorError(fmt::format("header line of output row {} reads 0x{:X}, not a width 1 .. 16", r, line));
@@ -736,7 +874,8 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
-  RunState st{pl, layer, plan_tiles(pl, hw_, dw_mapping_), std::nullopt, out, {}, {}, -1, -1, {}, {}};
+  RunState st{pl, layer, plan_tiles(pl, hw_, dw_mapping_, transfer_), std::nullopt, out, {}, {}, -1, -1, {}, {}, {}};
+  wide_.assign(static_cast<std::size_t>(std::max(hw_.rows, hw_.cols)), 0);
   int groups_per_pixel = 0;
   for (const GroupPlan& gp : st.plan.groups) {
     st.ntile_offset.push_back(groups_per_pixel);
@@ -773,7 +912,9 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   try {
     write_layer_config(layer, st.plan.dw);
     int group = -1;
-    for (const PlannedTile& t : st.plan.tiles) {
+    bool prefetched = false;  // the activations of the tile were written while the previous one ran
+    for (std::size_t i = 0; i < st.plan.tiles.size(); ++i) {
+      const PlannedTile& t = st.plan.tiles[i];
       if (t.group != group) {
         group = t.group;
         st.where.group = group;
@@ -781,8 +922,19 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         st.where.order = layer.channel_shift.empty() ? nullptr : &st.group(t).order;
       }
       if (t.load_weights) load_weights(st, t);
-      if (t.load_acts) load_activations(st, t);
-      run_tile(st, t);
+      if (t.load_acts && !prefetched) load_activations(st, t);
+      start_tile(st, t);
+      // Overlapped transfers: the next tile's activations go in while this one computes (the
+      // plan's ping-pong ACT_BASE keeps them out of its read window; weights stay serial).
+      prefetched = false;
+      if (transfer_ == Transfer::kOverlapped && i + 1 < st.plan.tiles.size()) {
+        const PlannedTile& next = st.plan.tiles[i + 1];
+        if (next.load_acts && !next.load_weights && next.group == t.group && can_prefetch(st, t, next)) {
+          load_activations(st, next);
+          prefetched = true;
+        }
+      }
+      wait_tile(st, t);
       read_outputs(st, t);
       if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
     }

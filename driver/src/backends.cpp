@@ -55,6 +55,8 @@ std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptio
   if (acc) {
     acc->set_depthwise_mapping(opts.depthwise);
     acc->set_gating(opts.gating);
+    acc->set_transfer(opts.transfer);
+    acc->set_port(opts.port);
     return acc;
   }
   throw std::invalid_argument(fmt::format("unknown back-end {}", static_cast<int>(backend)));

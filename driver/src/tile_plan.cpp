@@ -41,9 +41,17 @@ void plan_ntiles(const golden::Layer& layer, int g, int cols, GroupPlan& gp) {
   cut_ntiles(layer, g * n_group, n_group, cols, gp);
 }
 
+/// ACT_BASE of the i-th load of activations (`slot` words each): 0, or with Transfer::kOverlapped
+/// and room for two slots, the odd loads one slot above (ping-pong).
+int ping_pong_base(Transfer transfer, int i, int slot, const HwConfig& hw) {
+  const auto base_max = static_cast<int>(regmap::kActBaseField.max());
+  if (transfer != Transfer::kOverlapped || 2L * slot > hw.act_words || slot > base_max) return 0;
+  return (i % 2) * slot;
+}
+
 /// MODE.DW tiles (TilePlan::dw): one group plan over all channels; every tile loads its own
 /// activations (kw x Cols words per row at ACT_BASE 0), the chunk's weights stay resident.
-TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slots) {
+TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slots, Transfer transfer) {
   const golden::Layer& layer = pl.layer;
   const int kwl = pl.kw_line;
   TilePlan plan;
@@ -71,7 +79,8 @@ TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slo
         t.pos = nt.pos;
         t.cols = nt.cols;
         t.shift = nt.shift;
-        t.act_base = 0;
+        // Every DW tile loads its own activations: the halves alternate tile by tile.
+        t.act_base = ping_pong_base(transfer, static_cast<int>(plan.tiles.size()), pl.kw * hw.cols, hw);
         t.wgt_base = j * kwl;
         t.bias_base = j;
         t.load_weights = mt == 0 && jj == 0;
@@ -86,6 +95,23 @@ TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slo
 }
 
 }  // namespace
+
+std::string_view to_string(Transfer t) {
+  switch (t) {
+    case Transfer::kSerial:
+      return "serial";
+    case Transfer::kOverlapped:
+      return "overlapped";
+  }
+  return "?";
+}
+
+Transfer parse_transfer(std::string_view name) {
+  for (const Transfer t : {Transfer::kSerial, Transfer::kOverlapped}) {
+    if (name == to_string(t)) return t;
+  }
+  throw std::invalid_argument(fmt::format("unknown transfer schedule '{}' (expected serial or overlapped)", name));
+}
 
 std::string_view to_string(DepthwiseMapping m) {
   switch (m) {
@@ -110,7 +136,7 @@ bool uses_dw_mode(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping 
          static_cast<long>(pl.kw) * hw.cols <= hw.act_words;
 }
 
-TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw) {
+TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw, Transfer transfer) {
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
   const int kwl = pl.kw_line;
@@ -121,7 +147,7 @@ TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMappin
   const bool has_bias = !layer.bias.empty();
   const auto base_max = static_cast<int>(std::min(regmap::kActBaseField.max(), regmap::kWgtBaseField.max()));
   const int base_slots = base_max / kwl + 1;  // vectors whose base fits ACT_BASE and WGT_BASE
-  if (uses_dw_mode(pl, hw, dw)) return plan_dw_tiles(pl, hw, base_slots);
+  if (uses_dw_mode(pl, hw, dw)) return plan_dw_tiles(pl, hw, base_slots, transfer);
 
   TilePlan plan;
   plan.m_total = s.out_h() * s.out_w();
@@ -152,7 +178,7 @@ TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMappin
           t.pos = nt.pos;
           t.cols = nt.cols;
           t.shift = nt.shift;
-          t.act_base = gp.act_resident ? mt * kwl : 0;
+          t.act_base = gp.act_resident ? mt * kwl : ping_pong_base(transfer, mt, kwl, hw);
           t.wgt_base = j * kwl;
           t.bias_base = j;
           t.load_weights = mt == 0 && jj == 0;

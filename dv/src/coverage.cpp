@@ -179,7 +179,7 @@ std::vector<PointDef> bus_point_defs(const BusGeometry& g) {
       {"irq", {"done", "err"}},
       {"status_w1c", {"done", "err"}},
       {"clear", {"idle", "busy", "with_start"}},
-      {"bus_error", {"addr", "busy", "ro"}},
+      {"bus_error", {"addr", "busy", "ro", "hazard"}},
       {"start_refused", {"busy", "mode", "k", "shape", "shift", "bias", "approx", "dw"}},
       {"while_busy", {"config_write", "spad_write", "spad_read", "counter_read", "status_read"}},
       {"spad_read", {"act", "wgt", "bias", "out"}},
@@ -193,6 +193,8 @@ std::vector<PointDef> bus_point_defs(const BusGeometry& g) {
       {"bias_base_bit", bit_bins(g.bias_entries)},
       {"spad_line_bit", bit_bins(std::max(g.act_words, g.wgt_words) / static_cast<int>(regmap::kLineWords))},
       {"spad_bank_bit", bit_bins(std::max(g.rows, g.cols))},
+      // Wide beats (bank ADDR_BANK_ALL) and scratchpad writes that went ahead while a tile ran (issue 9).
+      {"xfer", {"wide_write", "wide_read", "overlap_write", "overlap_wide_write"}},
   };
 }
 
@@ -220,13 +222,16 @@ const char* error_bin(std::uint64_t code) {
       return "busy";
     case regmap::kErrBusRo:
       return "ro";
+    case regmap::kErrBusHazard:
+      return "hazard";
     default:
       return nullptr;
   }
 }
 
 bool is_bus_error(std::uint64_t code) {
-  return code == regmap::kErrBusAddr || code == regmap::kErrBusBusy || code == regmap::kErrBusRo;
+  return code == regmap::kErrBusAddr || code == regmap::kErrBusBusy || code == regmap::kErrBusRo ||
+         code == regmap::kErrBusHazard;
 }
 
 bool is_config_reg(std::uint32_t idx) { return idx >= regmap::kRegIRQ_EN && idx < regmap::kRegCntFirst; }
@@ -342,10 +347,13 @@ void BusCoverage::sample_access(driver::BusOp op, std::uint32_t addr, std::uint6
     if (busy_now) hit("while_busy", write ? "spad_write" : "spad_read");
     if (!rsp.err) {
       static const char* const kRegion[] = {"act", "wgt", "bias", "out"};
+      const bool wide = bank == rm::kAddrBankAll;
+      if (wide) hit("xfer", write ? "wide_write" : "wide_read");
+      if (write && busy_now) hit("xfer", wide ? "overlap_wide_write" : "overlap_write");
       if (!write) hit("spad_read", kRegion[region - rm::kRegionAct]);
       for (int b = 0; b < log2_floor(std::max(g_.act_words, g_.wgt_words) / static_cast<int>(rm::kLineWords)); ++b)
         if ((line >> b) & 1) hit("spad_line_bit", std::to_string(b));
-      for (int b = 0; b < log2_floor(std::max(g_.rows, g_.cols)); ++b)
+      for (int b = 0; b < log2_floor(std::max(g_.rows, g_.cols)) && !wide; ++b)
         if ((bank >> b) & 1) hit("spad_bank_bit", std::to_string(b));
     }
   }

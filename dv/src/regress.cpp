@@ -64,6 +64,58 @@ void clear_blocks(Case& rc, std::mt19937_64& rng, double p) {
   golden::seal(rc.layer);
 }
 
+std::string_view to_string(Xfer x) { return x == Xfer::kOff ? "off" : "random"; }
+
+Xfer parse_xfer(std::string_view name) {
+  for (const Xfer x : {Xfer::kOff, Xfer::kRandom}) {
+    if (name == to_string(x)) return x;
+  }
+  throw std::invalid_argument(fmt::format("unknown transfer mix '{}' (expected off or random)", name));
+}
+
+namespace {
+// The hazard probe of a layer run with a random transfer mix (docs/ARCHITECTURE.md "Bus"): the last tile
+// of the run started again as it is configured, a write into its ACT read window (refused:
+// ERR_BUS_HAZARD), a wide BIAS write outside its window (goes ahead while busy), ERR cleared, the tile
+// waited for. Everything observable, in order: error flags, STATUS, wait cycles, CNT_XFER and
+// CNT_OVERLAP increments. The RTL and the golden device must give the same values.
+std::vector<std::uint64_t> hazard_probe(driver::Device& d, std::uint64_t salt) {
+  namespace rm = regmap;
+  const auto csr = [](std::uint32_t i) { return driver::bus_addr(rm::kRegionCsr, 0, i); };
+  const std::uint64_t cfg = d.read(csr(rm::kRegHWCFG)).rdata;
+  const auto rows = static_cast<std::uint32_t>(rm::kHwcfgRowsField.get(cfg));
+  const auto cols = static_cast<std::uint32_t>(rm::kHwcfgColsField.get(cfg));
+  const std::uint64_t bias_lines = rm::kHwcfg2BiasEntriesField.get(d.read(csr(rm::kRegHWCFG2)).rdata) / rm::kLineBias;
+  const std::uint64_t act_base = d.read(csr(rm::kRegACT_BASE)).rdata;
+  const std::uint64_t bias_base = d.read(csr(rm::kRegBIAS_BASE)).rdata;
+  const std::uint64_t xfer0 = d.read(csr(rm::kRegCNT_XFER)).rdata, over0 = d.read(csr(rm::kRegCNT_OVERLAP)).rdata;
+  std::vector<std::uint64_t> v;
+  v.push_back(d.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1)).err ? 1 : 0);  // e0
+  v.push_back(d.write(driver::bus_addr(rm::kRegionAct, static_cast<std::uint32_t>(salt % rows),
+                                       static_cast<std::uint32_t>(act_base / rm::kLineWords)),
+                      salt)
+                      .err
+                  ? 1
+                  : 0);  // e1: busy (a tile is busy for at least 3 edges), into the window
+  std::vector<std::uint64_t> lines(std::max(rows, cols), salt * 0x9E37'79B9'7F4A'7C15ull);
+  v.push_back(d.access_wide(driver::BusOp::kWrite, rm::kRegionBias,
+                            static_cast<std::uint32_t>((bias_base / rm::kLineBias + 1) % bias_lines), lines)
+                      .err
+                  ? 1
+                  : 0);  // e2: busy, outside the window
+  v.push_back(d.read(csr(rm::kRegSTATUS)).rdata);
+  v.push_back(d.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1)).err ? 1 : 0);
+  const driver::WaitResult w = d.wait(100000);
+  v.push_back(w.cycles);
+  v.push_back(w.done ? 1 : 0);
+  v.push_back(d.read(csr(rm::kRegSTATUS)).rdata);
+  v.push_back(d.read(csr(rm::kRegCNT_XFER)).rdata - xfer0);
+  v.push_back(d.read(csr(rm::kRegCNT_OVERLAP)).rdata - over0);
+  (void)d.write(csr(rm::kRegSTATUS), rm::kStatusDoneField.of(1) | rm::kStatusErrField.of(1));
+  return v;
+}
+}  // namespace
+
 std::uint64_t RegressResult::failed() const {
   std::uint64_t n = 0;
   for (const ModeSummary& s : modes) n += s.failed;
@@ -177,6 +229,20 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           rtl_acc.set_gating(gating);
           gold_acc.set_gating(gating);
           fast_acc.set_gating(gating);
+          // Transfer schedule and scratchpad port, from a stream of their own (the same for all three).
+          driver::Transfer transfer = driver::Transfer::kSerial;
+          driver::Port port = driver::Port::kLine;
+          if (opts.xfer == Xfer::kRandom) {
+            std::mt19937_64 xrng(cseed ^ 0x0A7E'0000'0000'0003ull);
+            transfer = (xrng() & 1u) != 0 ? driver::Transfer::kOverlapped : driver::Transfer::kSerial;
+            port = (xrng() & 1u) != 0 ? driver::Port::kWide : driver::Port::kLine;
+          }
+          for (driver::Accelerator* a : {&rtl_acc, &gold_acc, &fast_acc}) {
+            a->set_transfer(transfer);
+            a->set_port(port);
+          }
+          sum.overlapped_layers += transfer == driver::Transfer::kOverlapped ? 1 : 0;
+          sum.wide_layers += port == driver::Port::kWide ? 1 : 0;
           sum.gated_layers += gated ? 1 : 0;
           sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
           const auto prepared = rtl_acc.prepare(rc.layer);
@@ -213,6 +279,16 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           sb.compare("per-mode block counters", "blk16 + blk8 + blk4", dgold.blk,
                      dgold.blk16 + dgold.blk8 + dgold.blk4);
           sb.compare("RTL assertions", "assertion failures", a0, rtl_dev->assertion_failures());
+          if (opts.xfer == Xfer::kRandom) {  // after the run's checks: the probe's refusal trips a usage assertion
+            const std::vector<std::uint64_t> pg = hazard_probe(*gold_dev, cseed), pr = hazard_probe(*rtl_dev, cseed);
+            static constexpr const char* kProbe[] = {"start err",  "hazard err",   "overlap err", "status",
+                                                     "w1c err",    "wait cycles",  "done",        "status after",
+                                                     "xfer beats", "overlap beats"};
+            for (std::size_t k = 0; k < pg.size(); ++k) sb.compare("hazard probe", kProbe[k], pg[k], pr[k]);
+            sb.compare("hazard probe code", "ERR_BUS_HAZARD", regmap::kErrBusHazard,
+                       regmap::kStatusCodeField.get(pg[3]));
+            sum.hazards += pg[1];
+          }
           sb.compare("group widths", gold_acc.group_widths(), rtl_acc.group_widths(), rtl_vs_golden);
           sb.compare("functional group widths", gold_acc.group_widths(), fast_acc.group_widths(), functional_vs_golden);
           // The histogram counters against the headers read back: CNT_GW<w> = groups of width w.
@@ -244,6 +320,8 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           if (static_cast<int>(sum.reports.size()) < opts.max_report) {
             const std::string geometry_opt =
                 opts.rows != 0 ? fmt::format(" --geometry {}x{}", opts.rows, opts.cols) : std::string();
+            const std::string xfer_opt =
+                opts.xfer == Xfer::kOff ? std::string() : fmt::format(" --xfer {}", to_string(opts.xfer));
             const std::string zgate_opt = opts.zero_gating == ZeroGating::kOff
                                               ? std::string()
                                               : fmt::format(" --zero-gating {}", to_string(opts.zero_gating));
@@ -252,9 +330,9 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
                                      : fmt::format(" --approx {}", run.cfg ? run.label : std::string("random"));
             sum.reports.push_back(fmt::format(
                 "  MISMATCH {} layer {} (case seed {:#018x}; replay: bitscale regress --seed {} --mode {}{} "
-                "--first {} --count 1{}{}): {}",
+                "--first {} --count 1{}{}{}): {}",
                 golden::to_string(mode), i, cseed, opts.seed, golden::bits(mode), approx_opt, i, geometry_opt,
-                zgate_opt, problem));
+                zgate_opt, xfer_opt, problem));
             if (observer.mismatch) observer.mismatch(sum.reports.back());
           }
         }
@@ -280,13 +358,18 @@ std::string summary_line(const ModeSummary& s) {
                                 ? std::string()
                                 : fmt::format(", {} layers zero-gated ({:.2f} M block products skipped)",
                                               s.gated_layers, static_cast<double>(s.zskip) / 1e6);
+  const std::string xfer =
+      s.overlapped_layers + s.wide_layers == 0
+          ? std::string()
+          : fmt::format(", {} layers with overlapped transfers, {} over the wide port, {} hazard probes refused",
+                        s.overlapped_layers, s.wide_layers, s.hazards);
   return fmt::format(
       "regress {:>6}{}: {} layers, {} bit-exact (rtl == golden device == functional golden == reference, counters and "
       "group widths equal), {} mismatching; "
-      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {} depthwise in MODE.DW tiles{}, "
+      "{:.2f} M MACs in {} tiles, {} rtl cycles, {} layers with per-channel shifts, {} depthwise in MODE.DW tiles{}{}, "
       "{:.1f} s",
       golden::to_string(s.mode), approx, s.layers, s.exact, s.failed, static_cast<double>(s.macs) / 1e6, s.tiles,
-      s.rtl_cycles, s.channel_shifts, s.dw_layers, zgate, s.seconds);
+      s.rtl_cycles, s.channel_shifts, s.dw_layers, zgate, xfer, s.seconds);
 }
 
 std::string summary_json(const RegressOptions& opts, const RegressResult& result, bool coverage) {

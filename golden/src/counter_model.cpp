@@ -57,9 +57,12 @@ void count_edge(CounterValues& inc, bool busy_before) {
   if (busy_before) inc[rm::kCntBusy] += 1;
 }
 
-void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines) {
-  inc[write ? rm::kCntSpadWr : rm::kCntSpadRd] += kWordsPerLine * lines;
+void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines, std::uint64_t banks) {
+  inc[write ? rm::kCntSpadWr : rm::kCntSpadRd] += kWordsPerLine * lines * banks;
+  inc[rm::kCntXfer] += lines;
 }
+
+void count_overlap(CounterValues& inc, std::uint64_t beats) { inc[rm::kCntOverlap] += beats; }
 
 void count_tile_start(CounterValues& inc, const TileCounts& t) {
   if (t.bias_en) inc[rm::kCntSpadRd] += kWordsPerBias * static_cast<std::uint64_t>(t.cols);

@@ -1,5 +1,8 @@
 #include "bitscale/golden/functional_device.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <bit>
 
 namespace bitscale::golden {
@@ -17,6 +20,23 @@ FunctionalDevice::FunctionalDevice(const DeviceParams& params) : p_(params) {
       rm::kHwcfg2BiasEntriesField.of(static_cast<std::uint64_t>(p_.bias_entries)) | rm::kHwcfg2AccWField.of(rm::kAccW);
 }
 
+std::uint64_t FunctionalDevice::region_banks(std::uint32_t region) const {
+  return static_cast<std::uint64_t>(region == rm::kRegionWgt || region == rm::kRegionBias ? p_.cols : p_.rows);
+}
+
+void FunctionalDevice::advance(std::uint64_t edges, bool spad) {
+  cnt_[rm::kCntCycles] += edges;
+  const std::uint64_t busy = std::min(edges, busy_left_);
+  if (busy == 0) return;
+  cnt_[rm::kCntBusy] += busy;
+  if (spad) count_overlap(cnt_, busy);
+  busy_left_ -= busy;
+  if (busy_left_ == 0) {  // the completion edge: the tile's totals (docs/ARCHITECTURE.md edge table)
+    for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += tile_inc_[i];
+    done_ = true;
+  }
+}
+
 driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) {
   const bool write = op == driver::BusOp::kWrite;
   driver::BusResponse r;
@@ -24,6 +44,7 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
   // before the edge; CLEAR drops them); only the counters an access can change are touched.
   bool spad = false, start = false;
   const std::uint32_t region = addr >> rm::kAddrRegionLsb;
+  const std::uint32_t bank = (addr >> rm::kAddrBankLsb) & ((1u << (rm::kAddrRegionLsb - rm::kAddrBankLsb)) - 1u);
   const std::uint32_t index = addr & ((1u << rm::kAddrBankLsb) - 1u);
   if (region != rm::kRegionCsr) {
     spad = true;
@@ -45,43 +66,69 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
       tile_.dw = rm::kModeDwField.get(regs_[rm::kRegMODE]) != 0;
       tile_.zgate = rm::kModeZgateField.get(regs_[rm::kRegMODE]) != 0 && !tile_.dw;  // none in DW mode
       tile_.array_cols = p_.cols;
-      tile_pending_ = true;
       start = true;
     }
     if (rm::kCtrlClearField.get(wdata) != 0) {
+      advance(1, false);
       cnt_ = CounterValues{};  // CLEAR drops the increments of its own edge
+      if (start) begin_tile();
       return r;
     }
+  } else if (index == rm::kRegSTATUS) {
+    if (rm::kStatusDoneField.get(wdata) != 0) done_ = false;
   } else if (index < regs_.size() && rm::reg_access(index) == rm::Access::kRw) {  // configuration
     regs_[index] = wdata & rm::reg_mask(index);
   }
-  count_edge(cnt_, false);  // a tile completes within wait(): never busy at an access
-  if (spad) count_spad_lines(cnt_, write);
-  if (start) count_tile_start(cnt_, tile_);
+  advance(1, spad);
+  if (spad) count_spad_lines(cnt_, write, 1, bank == rm::kAddrBankAll ? region_banks(region) : 1);
+  if (start) {
+    count_tile_start(cnt_, tile_);
+    begin_tile();
+  }
   return r;
+}
+
+void FunctionalDevice::begin_tile() {
+  // Busy edges e1 .. e(last) follow; their increments other than CYCLES and BUSY (which advance()
+  // counts edge by edge) are added at the completion edge.
+  tile_inc_ = count_tile(tile_);
+  busy_left_ = tile_inc_[rm::kCntCycles];
+  tile_inc_[rm::kCntCycles] = 0;
+  tile_inc_[rm::kCntBusy] = 0;
+  if (tile_.zgate) count_zero_gating(tile_inc_, tile_.mode, tile_zskip_);
+  tile_zskip_ = 0;
+  count_group_widths(tile_inc_, tile_widths_);
+  tile_widths_.clear();
+  done_ = false;
+}
+
+driver::BusResponse FunctionalDevice::access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
+                                                  std::span<std::uint64_t> lines) {
+  const auto n = static_cast<std::size_t>(std::max(p_.rows, p_.cols));
+  if (lines.size() != n) {
+    throw driver::DeviceError(
+        fmt::format("golden-functional: a wide beat moves {} lines (max(rows, cols)), not {}", n, lines.size()));
+  }
+  if (op == driver::BusOp::kRead) std::fill(lines.begin(), lines.end(), std::uint64_t{0});  // no data kept
+  return access(op, driver::bus_addr(region, rm::kAddrBankAll, line), 0);
 }
 
 driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
   driver::WaitResult w;
-  if (!tile_pending_) {
-    w.cycles = max_cycles;
+  if (busy_left_ > 0) {
+    w.cycles = busy_left_;
+    advance(busy_left_, false);
+  } else if (!done_) {
+    w.cycles = max_cycles;  // nothing runs: the caller's watchdog expires
     return w;
   }
-  tile_pending_ = false;
-  CounterValues inc = count_tile(tile_);
-  if (tile_.zgate) count_zero_gating(inc, tile_.mode, tile_zskip_);
-  tile_zskip_ = 0;
-  count_group_widths(inc, tile_widths_);
-  tile_widths_.clear();
-  for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += inc[i];
-  w.cycles = inc[rm::kCntCycles];
   w.done = true;
   return w;
 }
 
-void FunctionalDevice::count_lines(driver::BusOp op, std::uint64_t lines) {
-  cnt_[rm::kCntCycles] += lines;
-  count_spad_lines(cnt_, op == driver::BusOp::kWrite, lines);
+void FunctionalDevice::count_lines(driver::BusOp op, std::uint64_t lines, std::uint64_t banks) {
+  advance(lines, true);
+  count_spad_lines(cnt_, op == driver::BusOp::kWrite, lines, banks);
 }
 
 }  // namespace bitscale::golden

@@ -23,9 +23,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -81,10 +83,12 @@ struct GoldenDevice::State {
         wgt(static_cast<std::size_t>(p.cols) * static_cast<std::size_t>(wgt_lines)),
         bias(static_cast<std::size_t>(p.cols) * static_cast<std::size_t>(bias_lines)),
         out(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(out_lines)),
-        hdr(static_cast<std::size_t>(p.rows), 0) {}
+        hdr(static_cast<std::size_t>(p.rows), 0),
+        wide_in(static_cast<std::size_t>(std::max(p.rows, p.cols)), 0),
+        wide_scratch(wide_in.size(), 0) {}
 
-  /// A tile latched at its START (the registers and scratchpads it reads cannot change while
-  /// it runs: such writes are refused with ERR_BUS_BUSY).
+  /// A tile latched at its START (the registers and scratchpad lines it reads cannot change while
+  /// it runs: such writes are refused with ERR_BUS_BUSY and ERR_BUS_HAZARD).
   struct Tile {
     Mode mode = Mode::k16;
     int k = 0, kw = 0, rows = 0, cols = 0;
@@ -95,6 +99,9 @@ struct GoldenDevice::State {
     bool bias_en = false;
     OutputStage os;
     std::uint64_t phase = 0;  ///< edges since the START edge e0
+    /// Read windows (lines, in every bank): ACT act_lo .. act_hi, WGT wgt_lo .. wgt_hi, BIAS
+    /// bias_base / 2 with BIAS_EN (docs/ARCHITECTURE.md "Bus").
+    int act_lo = 0, act_hi = 0, wgt_lo = 0, wgt_hi = 0;
   };
 
   DeviceParams p;
@@ -107,6 +114,9 @@ struct GoldenDevice::State {
   Tile tile;
 
   std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width
+  /// The wide write data port as last driven by access_wide (a narrow access() to bank ADDR_BANK_ALL
+  /// writes it, as the RTL's held input), and a scratch line set for wide reads through access().
+  std::vector<std::uint64_t> wide_in, wide_scratch;
 
   std::uint64_t& act_line(int bank, int line) { return act[static_cast<std::size_t>(bank * act_lines + line)]; }
   std::uint64_t& wgt_line(int bank, int line) { return wgt[static_cast<std::size_t>(bank * wgt_lines + line)]; }
@@ -144,7 +154,28 @@ struct GoldenDevice::State {
     }
   }
 
-  /// ERR_BUS_* code of an access (0 if legal), checked as documented: address, read-only, busy.
+  /// The number of banks of a scratchpad region (the banks a wide beat moves).
+  [[nodiscard]] int region_banks(std::uint32_t region) const {
+    return region == rm::kRegionWgt || region == rm::kRegionBias ? p.cols : p.rows;
+  }
+
+  /// Whether `line` of `region` (any bank) is in a read window of the running tile.
+  [[nodiscard]] bool in_tile_window(std::uint32_t region, std::uint32_t line) const {
+    const int l = static_cast<int>(line);
+    switch (region) {
+      case rm::kRegionAct:
+        return l >= tile.act_lo && l <= tile.act_hi;
+      case rm::kRegionWgt:
+        return l >= tile.wgt_lo && l <= tile.wgt_hi;
+      case rm::kRegionBias:
+        return tile.bias_en && l == tile.bias_base / kEntriesPerLine;
+      default:
+        return false;
+    }
+  }
+
+  /// ERR_BUS_* code of an access (0 if legal), checked as documented: address, read-only, busy
+  /// (scratchpad reads), hazard (scratchpad writes into the running tile's read windows).
   [[nodiscard]] std::uint32_t bus_check(bool write, std::uint32_t region, std::uint32_t bank,
                                         std::uint32_t line) const {
     std::uint32_t banks = 0, lines = 0;
@@ -169,9 +200,10 @@ struct GoldenDevice::State {
       default:
         return rm::kErrBusAddr;
     }
-    if (bank >= banks || line >= lines) return rm::kErrBusAddr;
+    if ((bank >= banks && bank != rm::kAddrBankAll) || line >= lines) return rm::kErrBusAddr;
     if (write && region == rm::kRegionOut) return rm::kErrBusRo;
-    if (busy) return rm::kErrBusBusy;
+    if (busy && !write) return rm::kErrBusBusy;
+    if (busy && in_tile_window(region, line)) return rm::kErrBusHazard;
     return rm::kErrNone;
   }
 
@@ -237,6 +269,11 @@ struct GoldenDevice::State {
     t.os.clamp = rm::kOutCfgClampEnField.get(oc) != 0;
     t.os.clamp_hi = static_cast<std::int16_t>(static_cast<std::uint16_t>(cfg[rm::kRegCLAMP_HI]));
     t.phase = 0;
+    const int act_words = t.kw * (t.dw ? p.cols : 1);
+    t.act_lo = t.act_base / kWordsPerLine;
+    t.act_hi = (t.act_base + act_words - 1) / kWordsPerLine;
+    t.wgt_lo = t.wgt_base / kWordsPerLine;
+    t.wgt_hi = (t.wgt_base + t.kw - 1) / kWordsPerLine;
     tile = t;
     busy = true;
     done = false;
@@ -370,7 +407,9 @@ struct GoldenDevice::State {
   }
 
   /// One rising edge, with or without a bus access.
-  driver::BusResponse edge(bool req, bool write, std::uint32_t addr, std::uint64_t wdata) {
+  /// `wide`: the lines of a wide beat (bank ADDR_BANK_ALL), max(rows, cols) of them.
+  driver::BusResponse edge(bool req, bool write, std::uint32_t addr, std::uint64_t wdata,
+                           std::span<std::uint64_t> wide = {}) {
     driver::BusResponse resp;
     CounterValues inc{};
     count_edge(inc, busy);  // BUSY before the edge
@@ -406,6 +445,19 @@ struct GoldenDevice::State {
         } else {
           cfg[line] = wdata & rm::reg_mask(line);
         }
+      } else if (bank == rm::kAddrBankAll) {  // wide beat: line `line` of every bank of the region
+        if (wide.empty()) wide = write ? std::span<std::uint64_t>(wide_in) : std::span<std::uint64_t>(wide_scratch);
+        const int nb = region_banks(region);
+        for (int b = 0; b < nb; ++b) {
+          std::uint64_t& l = spad_line(region, static_cast<std::uint32_t>(b), line);
+          if (write) {
+            l = wide[static_cast<std::size_t>(b)];
+          } else {
+            wide[static_cast<std::size_t>(b)] = l;
+          }
+        }
+        count_spad_lines(inc, write, 1, static_cast<std::uint64_t>(nb));
+        if (tile_running) count_overlap(inc, 1);
       } else {
         std::uint64_t& l = spad_line(region, bank, line);
         if (write) {
@@ -414,6 +466,7 @@ struct GoldenDevice::State {
           resp.rdata = l;
         }
         count_spad_lines(inc, write);
+        if (tile_running) count_overlap(inc, 1);
       }
     }
     if (tile_running) advance_tile(inc);
@@ -434,6 +487,27 @@ driver::BusResponse GoldenDevice::access(driver::BusOp op, std::uint32_t addr, s
     throw driver::DeviceError(fmt::format("golden: bus address {:#x} does not fit the {}-bit bus", addr, rm::kAddrW));
   }
   return s_->edge(true, op == driver::BusOp::kWrite, addr, wdata);
+}
+
+driver::BusResponse GoldenDevice::access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
+                                              std::span<std::uint64_t> lines) {
+  const std::size_t n = s_->wide_in.size();
+  if (lines.size() != n) {
+    throw driver::DeviceError(
+        fmt::format("golden: a wide beat moves {} lines (max(rows, cols)), not {}", n, lines.size()));
+  }
+  const std::uint32_t addr = driver::bus_addr(region, rm::kAddrBankAll, line);
+  if (addr > kAddrMask || line > kLineMask) {
+    throw driver::DeviceError(
+        fmt::format("golden: wide beat region {} line {} does not fit the {}-bit bus", region, line, rm::kAddrW));
+  }
+  const bool write = op == driver::BusOp::kWrite;
+  if (write) {
+    std::copy(lines.begin(), lines.end(), s_->wide_in.begin());
+  } else {
+    std::fill(lines.begin(), lines.end(), std::uint64_t{0});
+  }
+  return s_->edge(true, write, addr, 0, write ? std::span<std::uint64_t>(s_->wide_in) : lines);
 }
 
 driver::WaitResult GoldenDevice::wait(std::uint64_t max_cycles) {

@@ -23,7 +23,9 @@ namespace {
 
 struct CharacterizeCli {
   study::CharacterizeJob job;
-  driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
+  driver::Gating gating = driver::Gating::kOff;           ///< --zero-gating
+  driver::Transfer transfer = driver::Transfer::kSerial;  ///< --transfer
+  driver::Port port = driver::Port::kLine;                ///< --port
   DpredOptions dpred;
   bool progress = true;
 };
@@ -32,6 +34,8 @@ int run_characterize(CharacterizeCli& o) {
   const study::CharacterizeJob& job = o.job;
   driver::DeviceOptions device;
   device.gating = o.gating;
+  device.transfer = o.transfer;
+  device.port = o.port;
   if (const auto e = o.dpred.resolve(device)) o.job.offchip = *e;
   o.job.factory = accelerator_factory(device);
   Progress progress(o.progress);
@@ -82,6 +86,7 @@ const RegisterCommand kCharacterize([](CLI::App& app) -> std::function<int()> {
                     "layer, e.g. 8c1) and 8s (the per-layer configuration of --approx-config), e.g. 8c1,8,16");
   add_array_backend_option(cmd, job.backend);
   add_zero_gating_flag(cmd, o->gating);
+  add_transfer_options(cmd, o->transfer, o->port);
   add_weight_fl_option(cmd, job.weight_fl);
   add_quantization_options(cmd, job.quantization);
   cmd->add_flag("--top5", job.top5, "Correct = top-5 (default: top-1)");

@@ -24,7 +24,9 @@ namespace {
 
 struct EvalCli {
   study::EvalJob job;
-  driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
+  driver::Gating gating = driver::Gating::kOff;           ///< --zero-gating
+  driver::Transfer transfer = driver::Transfer::kSerial;  ///< --transfer
+  driver::Port port = driver::Port::kLine;                ///< --port
   DpredOptions dpred;
   std::string out;  ///< results file ("": CSV on stdout)
   bool progress = true;
@@ -34,6 +36,8 @@ int run_eval(EvalCli& o) {
   study::EvalJob& job = o.job;
   driver::DeviceOptions device;
   device.gating = o.gating;
+  device.transfer = o.transfer;
+  device.port = o.port;
   if (const auto e = o.dpred.resolve(device)) job.offchip = *e;
   job.factory = accelerator_factory(device);
   const bool shard = !job.shard.whole();
@@ -81,6 +85,7 @@ const RegisterCommand kEval([](CLI::App& app) -> std::function<int()> {
   add_images_option(cmd, job.data.images);
   add_network_run_options(cmd, {job.backend, job.bits, job.weight_fl});
   add_zero_gating_flag(cmd, o->gating);
+  add_transfer_options(cmd, o->transfer, o->port);
   add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--limit", job.limit, "Evaluate at most N images (0 = all)");
   add_jobs_option(cmd, job.jobs);

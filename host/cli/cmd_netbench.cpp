@@ -15,7 +15,7 @@ namespace {
 struct NetBenchCli {
   study::NetBenchJob job;
   std::string json;
-  driver::DeviceOptions device;  ///< --dw-mapping
+  driver::DeviceOptions device;  ///< --dw-mapping, --transfer, --port
 };
 
 int netbench(NetBenchCli& o) {
@@ -44,6 +44,7 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--dw-mapping", o->device.depthwise, driver::parse_depthwise_mapping, {"dw", "columns"},
                     "Depthwise layers as MODE.DW tiles (dw) or one channel per broadcast tile (columns)",
                     std::string(driver::to_string(o->device.depthwise)));
+  add_transfer_options(cmd, o->device.transfer, o->device.port);
   return [o]() { return netbench(*o); };
 });
 

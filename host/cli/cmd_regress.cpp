@@ -74,6 +74,7 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
   auto o = std::make_shared<RegressCli>();
   dv::RegressOptions& opts = o->opts;
   opts.zero_gating = dv::ZeroGating::kRandom;  // the command covers both (the library default is off)
+  opts.xfer = dv::Xfer::kRandom;               // likewise transfers: serial/overlapped, line/wide, hazards
   auto* cmd = app.add_subcommand(
       "regress",
       "Random layers (conv, grouped, depthwise, fully-connected; K=1, K not a multiple of the lanes,\n"
@@ -102,6 +103,10 @@ const RegisterCommand kRegress([](CLI::App& app) -> std::function<int()> {
                     "Exact zero-block gating (MODE.ZGATE, docs/NUMERICS.md): off, on (every layer) or random (a\n"
                     "draw per layer); unless off, half the layers get operands with many all-zero 4-bit blocks",
                     std::string(dv::to_string(opts.zero_gating)));
+  add_choice_option(cmd, "--xfer", opts.xfer, dv::parse_xfer, {"off", "random"},
+                    "Scratchpad transfers (docs/ARCHITECTURE.md \"Bus\"): off (serial, narrow port) or random (each\n"
+                    "layer draws serial or overlapped transfers and the line or wide port, then a hazard probe)",
+                    std::string(dv::to_string(opts.xfer)));
   cmd->add_option_function<std::string>(
       "--geometry", [&opts](const std::string& g) { set_geometry(g, opts); },
       "Rows x columns (e.g. 2x4) of the verilated RTL and the golden device, one of the geometries\n"

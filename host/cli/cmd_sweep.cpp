@@ -21,7 +21,9 @@ namespace {
 
 struct SweepCli {
   study::SweepJob job;
-  driver::Gating gating = driver::Gating::kOff;  ///< --zero-gating
+  driver::Gating gating = driver::Gating::kOff;           ///< --zero-gating
+  driver::Transfer transfer = driver::Transfer::kSerial;  ///< --transfer
+  driver::Port port = driver::Port::kLine;                ///< --port
   DpredOptions dpred;
   bool progress = true;
 };
@@ -35,6 +37,8 @@ std::optional<data::Half> parse_sweep_half(std::string_view name) {
 int run_sweep(SweepCli& o) {
   driver::DeviceOptions device;
   device.gating = o.gating;
+  device.transfer = o.transfer;
+  device.port = o.port;
   if (const auto e = o.dpred.resolve(device)) o.job.offchip = *e;
   o.job.gating = device.gating;
   o.job.factory = accelerator_factory(device);
@@ -95,6 +99,7 @@ const RegisterCommand kSweep([](CLI::App& app) -> std::function<int()> {
                     "mac (MACs only, the paper's model) or memory (+ scratchpads, off-chip; docs/ENERGY.md)", "mac");
   add_array_backend_option(cmd, job.backend);
   add_zero_gating_flag(cmd, o->gating);
+  add_transfer_options(cmd, o->transfer, o->port);
   add_weight_fl_option(cmd, job.weight_fl);
   add_quantization_options(cmd, job.quantization);
   add_count_option(cmd, "--confirm-rtl", job.confirm_rtl,

@@ -266,4 +266,17 @@ inline CLI::Option* add_zero_gating_flag(CLI::App* cmd, driver::Gating& gating) 
       "Exact zero-block gating in the array (MODE.ZGATE): block products of an all-zero 4-bit operand block\n"
       "are not computed (counted in CNT_ZSKIP, priced as skipped); outputs are unchanged");
 }
+
+/// --transfer and --port: how the driver moves scratchpad lines on the array back-ends (issue 9,
+/// docs/ARCHITECTURE.md "Bus"); outputs do not change, only the cycles and the transfer counters.
+inline void add_transfer_options(CLI::App* cmd, driver::Transfer& transfer, driver::Port& port) {
+  add_choice_option(cmd, "--transfer", transfer, driver::parse_transfer, {"serial", "overlapped"},
+                    "Scratchpad transfers while the array is idle (serial) or the next tile's activations\n"
+                    "written while a tile computes (overlapped: ping-pong halves of the activation banks)",
+                    std::string(driver::to_string(transfer)));
+  add_choice_option(cmd, "--port", port, driver::parse_port, {"line", "wide"},
+                    "One 64-bit scratchpad line per bus beat (line) or line L of every bank of a region per\n"
+                    "beat (wide)",
+                    std::string(driver::to_string(port)));
+}
 }  // namespace bitscale::cli

@@ -76,7 +76,7 @@ inline void check_blocks_per_mode(driver::Accelerator& acc) {
   EXPECT_EQ(n.blk4, 10u);
   EXPECT_EQ(n.blk, 147u);
   EXPECT_EQ(n.zskip, 11u);
-  EXPECT_EQ(n.rsv2b + n.rsv2c, 0u);  // reserved slots: never incremented
+  EXPECT_EQ(n.overlap, 0u);  // serial transfers (the default): no scratchpad beat while a tile runs
 }
 
 }  // namespace bitscale::test

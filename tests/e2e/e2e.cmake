@@ -220,3 +220,28 @@ if(BITSCALE_RTL)
                    ${CMAKE_BINARY_DIR}/axbxp_confirm_rtl)
   set_tests_properties(cli_axbxp_sweep_confirm_rtl PROPERTIES LABELS e2e TIMEOUT 600)
 endif()
+# Transfer schedules (issue 9, docs/ARCHITECTURE.md "Bus"): unknown names are refused naming the
+# option; on the embedded default the functional back-end's counters show the overlapped beats, and
+# overlapped wide transfers take fewer cycles per image than serial narrow ones; the RTL with them
+# equals the golden back-end in every MAC layer output and every counter.
+foreach(spec "transfer|--transfer dma" "port|--port burst")
+  string(REPLACE "|" ";" parts "${spec}")
+  list(GET parts 0 name)
+  list(GET parts 1 opts)
+  add_test(NAME cli_netbench_refuses_unknown_${name}
+           COMMAND sh -c "out=$($<TARGET_FILE:bitscale> netbench ${opts} 2>&1) && { echo \"accepted: $out\"; exit 1; }; echo \"$out\" | grep -qF -- \"--${name}\" || { echo \"$out\"; exit 1; }; echo refused")
+  set_tests_properties(cli_netbench_refuses_unknown_${name} PROPERTIES LABELS e2e PASS_REGULAR_EXPRESSION "^refused")
+endforeach()
+set(xf ${CMAKE_BINARY_DIR}/e2e_xfer)
+add_test(NAME cli_netbench_overlapped_wide_transfers_save_cycles
+         COMMAND sh -c "rm -f ${xf}_*; $<TARGET_FILE:bitscale> netbench --golden-images 1 --rtl-images 0 --json ${xf}_serial.json >/dev/null || exit 1; $<TARGET_FILE:bitscale> netbench --golden-images 1 --rtl-images 0 --transfer overlapped --port wide --json ${xf}_over.json >/dev/null || exit 1; s=$(grep -o '\"cycles\":[0-9]*' ${xf}_serial.json | head -1 | cut -d: -f2); o=$(grep -o '\"cycles\":[0-9]*' ${xf}_over.json | head -1 | cut -d: -f2); ov=$(grep -o '\"overlap_beats\":[0-9]*' ${xf}_over.json | cut -d: -f2); sv=$(grep -o '\"overlap_beats\":[0-9]*' ${xf}_serial.json | cut -d: -f2); [ \"$sv\" -eq 0 ] && [ \"$ov\" -gt 0 ] && [ \"$o\" -lt \"$s\" ] || { echo serial $s cycles $sv overlapped, new $o cycles $ov overlapped; exit 1; }; echo \"overlapped wide: $o cycles, serial line: $s\"")
+set_tests_properties(cli_netbench_overlapped_wide_transfers_save_cycles PROPERTIES
+                     LABELS e2e TIMEOUT 300 PASS_REGULAR_EXPRESSION "overlapped wide: [0-9]+ cycles")
+if(BITSCALE_RTL)
+  add_test(NAME xfer_rtl_vs_golden_1_image_8bit
+           COMMAND sh -c "$<TARGET_FILE:bitscale> eval --compare-backends --transfer overlapped --port wide --bits 8 --limit 1 --no-progress --out ${xf}_eval.csv && echo 'rtl equals golden with overlapped wide transfers'"
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(xfer_rtl_vs_golden_1_image_8bit PROPERTIES
+                       LABELS "rtl;e2e" TIMEOUT 400
+                       PASS_REGULAR_EXPRESSION "rtl equals golden with overlapped wide transfers")
+endif()

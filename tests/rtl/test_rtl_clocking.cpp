@@ -94,7 +94,7 @@ TEST(RtlClocking, BothClockingsAgreeAccessByAccess) {
       {false, csr(rm::kRegSTATUS), 0, false, ""},
       {true, csr(rm::kRegMODE), rm::kMode8, false, ""},
       {true, csr(rm::kRegCTRL), rm::kCtrlStartField.of(1), false, ""},
-      {true, bus_addr(rm::kRegionAct, 0, 0), 0x1234, true, "BusIdleForScratchpads"},  // while busy
+      {true, bus_addr(rm::kRegionAct, 0, 0), 0x1234, true, "BusNoHazard"},  // while busy, into the tile's ACT window
       {false, csr(rm::kRegSTATUS), 0, false, ""},
   };
   for (std::size_t i = 0; i < ops.size(); ++i) {

@@ -23,6 +23,7 @@
 #include <deque>
 #include <random>
 #include <stdexcept>
+#include <vector>
 
 #include "bitscale/driver/device.hpp"
 #include "bitscale/dv/coverage.hpp"
@@ -44,6 +45,7 @@ using bitscale::driver::WaitResult;
 constexpr int kWords = static_cast<int>(rm::kDefaultActWords);  // act and wgt banks alike
 constexpr int kBiasEntries = static_cast<int>(rm::kDefaultBiasEntries);
 constexpr int kRows = static_cast<int>(rm::kDefaultRows), kCols = static_cast<int>(rm::kDefaultCols);
+constexpr std::size_t kWideLines = static_cast<std::size_t>(kRows > kCols ? kRows : kCols);  // lines of a wide beat
 
 std::uint32_t csr(std::uint32_t idx) { return bus_addr(rm::kRegionCsr, 0, idx); }
 
@@ -57,7 +59,7 @@ class LockStep {
   explicit LockStep(std::uint64_t seed) : seed_(seed), rtl_(options()) {}
 
   bitscale::dv::BusCoverage cov;
-  std::uint64_t accesses = 0, bus_errors = 0, starts = 0, waits = 0;
+  std::uint64_t accesses = 0, bus_errors = 0, starts = 0, waits = 0, wide_beats = 0;
 
   // One access on both devices; STATUS is read after a failed access and after a START.
   BusResponse access(bool write, std::uint32_t addr, std::uint64_t data) {
@@ -74,6 +76,25 @@ class LockStep {
     starts += start ? 1 : 0;
     if (b.err || start) status();
     return b;
+  }
+  // One wide beat (bank ADDR_BANK_ALL) on both devices: every line read must agree.
+  BusResponse wide(bool write, std::uint32_t region, std::uint32_t line, std::vector<std::uint64_t> data) {
+    note(fmt::format("wide {} region {} line {:#x}", write ? "write" : "read", region, line));
+    const BusOp op = write ? BusOp::kWrite : BusOp::kRead;
+    std::vector<std::uint64_t> a = data, b = data;
+    const BusResponse ra = rtl_.access_wide(op, region, line, a), rb = gold_.access_wide(op, region, line, b);
+    if (ra.err != rb.err) fail(fmt::format("wide error flag: rtl {} golden {}", ra.err, rb.err));
+    if (ra.rdata != rb.rdata) fail(fmt::format("wide narrow data: rtl {:#x} golden {:#x}", ra.rdata, rb.rdata));
+    if (!write && a != b) {
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) fail(fmt::format("wide read bank {}: rtl {:#x} golden {:#x}", i, a[i], b[i]));
+    }
+    cov.sample_access(op, bus_addr(region, rm::kAddrBankAll, line), 0, rb);
+    ++accesses;
+    wide_beats += 1;
+    bus_errors += rb.err ? 1 : 0;
+    if (rb.err) status();
+    return rb;
   }
   BusResponse write(std::uint32_t addr, std::uint64_t data) { return access(true, addr, data); }
   BusResponse read(std::uint32_t addr) { return access(false, addr, 0); }
@@ -221,6 +242,10 @@ class Stimulus {
     // weights, a bias line.
     const auto load = [&](std::uint32_t region, int banks, int b, int span) {
       const int first = b / 4, last = (b + span - 1) / 4;
+      if (pick(4) == 0) {  // a wide beat: a line of every bank
+        bus_.wide(true, region, static_cast<std::uint32_t>(first + pick(last - first + 1)), random_lines());
+        return;
+      }
       for (int i = pick(4); i >= 0; --i)
         bus_.write(bus_addr(region, static_cast<std::uint32_t>(pick(banks)),
                             static_cast<std::uint32_t>(first + pick(last - first + 1))),
@@ -246,7 +271,9 @@ class Stimulus {
         bus_.status();
       } else if (a < 84) {
         busy_error();
-      } else if (a < 86) {
+      } else if (a < 94) {
+        overlap_write(act_base, act_span, wgt_base, kw);
+      } else if (a < 96) {
         bus_.write(csr(rm::kRegCTRL), rm::kCtrlClearField.of(1));
       } else {
         bus_.wait(static_cast<std::uint64_t>(1 + pick(8)));  // may expire before the tile ends
@@ -265,6 +292,13 @@ class Stimulus {
       const int banks = region == rm::kRegionAct ? kRows : kCols;
       const int lines = region == rm::kRegionBias ? kBiasEntries / 2 : kWords / 4;
       bus_.read(bus_addr(region, static_cast<std::uint32_t>(pick(banks)), static_cast<std::uint32_t>(pick(lines))));
+    }
+    if (pick(4) == 0) {  // a wide read: an output line of every row, or a line of every bank of a region
+      const std::uint32_t region = rm::kRegionAct + static_cast<std::uint32_t>(pick(4));
+      const int lines = region == rm::kRegionOut    ? kCols / 4 + 1
+                        : region == rm::kRegionBias ? kBiasEntries / 2
+                                                    : kWords / 4;
+      bus_.wide(false, region, static_cast<std::uint32_t>(pick(lines)), std::vector<std::uint64_t>(kWideLines, 0));
     }
     if (pick(4) == 0) bus_.read(csr(rm::kRegCNT_TILES));
     if (pick(16) == 0) bus_.wait(static_cast<std::uint64_t>(1 + pick(8)));  // DONE still set: returns at once
@@ -338,6 +372,47 @@ class Stimulus {
     }
   }
 
+  std::vector<std::uint64_t> random_lines() {
+    std::vector<std::uint64_t> v(kWideLines);
+    for (auto& x : v) x = rng_();
+    return v;
+  }
+
+  // A scratchpad write while the tile runs (overlapped transfer), narrow or wide, at a line near the
+  // tile's read windows (inside: ERR_BUS_HAZARD; outside: it goes ahead), or anywhere.
+  void overlap_write(int act_base, int act_span, int wgt_base, int kw) {
+    const int r = pick(3);
+    const std::uint32_t region = rm::kRegionAct + static_cast<std::uint32_t>(r);
+    const int lines = r == 2 ? kBiasEntries / 2 : kWords / 4;
+    int lo = 0, hi = 0;
+    if (r == 0) lo = act_base / 4, hi = (act_base + act_span - 1) / 4;
+    if (r == 1) lo = wgt_base / 4, hi = (wgt_base + kw - 1) / 4;
+    if (r == 2) lo = hi = static_cast<int>(legal_[rm::kRegBIAS_BASE] / 2);
+    int line = 0;
+    switch (pick(4)) {
+      case 0:
+        line = lo + pick(hi - lo + 1);  // inside
+        break;
+      case 1:
+        line = lo - 1;  // just below
+        break;
+      case 2:
+        line = hi + 1;  // just above
+        break;
+      default:
+        line = pick(lines);
+        break;
+    }
+    line = std::clamp(line, 0, lines - 1);
+    if (pick(2) == 0) {
+      bus_.wide(true, region, static_cast<std::uint32_t>(line), random_lines());
+    } else {
+      bus_.write(
+          bus_addr(region, static_cast<std::uint32_t>(pick(r == 0 ? kRows : kCols)), static_cast<std::uint32_t>(line)),
+          rng_());
+    }
+  }
+
   // A failed access while a tile runs: configuration or scratchpad write, scratchpad read, START.
   void busy_error() {
     switch (pick(5)) {
@@ -377,7 +452,8 @@ class Stimulus {
                     bus_addr(rm::kRegionCsr, pick(20) == 0 ? 1u : 0u, static_cast<std::uint32_t>(pick(0x1c))), rng_());
       } else {
         bus_.access(pick(3) == 0,
-                    bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(5)), static_cast<std::uint32_t>(pick(18)),
+                    bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(5)),
+                             pick(8) == 0 ? rm::kAddrBankAll : static_cast<std::uint32_t>(pick(18)),
                              static_cast<std::uint32_t>(pick(2100))),
                     rng_());
       }
@@ -417,8 +493,9 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
     refused += errs[c];
   const std::uint64_t ok = bus.accesses - bus.bus_errors - refused;
   // The ERR_* names of rtl/bsa_regs.def, by code.
-  static constexpr const char* kErrName[] = {"NONE",     "START_BUSY", "BAD_MODE", "BAD_K",  "BAD_SHAPE",  "BAD_SHIFT",
-                                             "BAD_BIAS", "BUS_ADDR",   "BUS_BUSY", "BUS_RO", "BAD_APPROX", "BAD_DW"};
+  static constexpr const char* kErrName[] = {"NONE",       "START_BUSY", "BAD_MODE",  "BAD_K",    "BAD_SHAPE",
+                                             "BAD_SHIFT",  "BAD_BIAS",   "BUS_ADDR",  "BUS_BUSY", "BUS_RO",
+                                             "BAD_APPROX", "BAD_DW",     "BUS_HAZARD"};
   std::string by_kind;
   for (std::uint32_t c = 1; c < errs.size(); ++c) {
     if (errs[c] != 0) by_kind += fmt::format(" {} {}", c < std::size(kErrName) ? kErrName[c] : "?", errs[c]);
@@ -439,7 +516,9 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
   EXPECT_EQ(cov.hit(), cov.bins()) << cov.report();
   // Every failed access was followed by a STATUS read naming a bus error, and every START either began
   // a tile or was refused with a code.
-  EXPECT_EQ(bus.bus_errors, errs[rm::kErrBusAddr] + errs[rm::kErrBusBusy] + errs[rm::kErrBusRo]);
+  EXPECT_EQ(bus.bus_errors,
+            errs[rm::kErrBusAddr] + errs[rm::kErrBusBusy] + errs[rm::kErrBusRo] + errs[rm::kErrBusHazard]);
+  EXPECT_GT(bus.wide_beats, 0u);
   EXPECT_EQ(bus.starts, bus.cov.tiles_completed() + refused);
   EXPECT_GE(10 * ok, 9 * bus.accesses) << "at least 90 % of the accesses succeed";
   EXPECT_GE(cov.tiles_completed(), n * 8 / 10) << "a tile per transaction, nearly";

@@ -267,8 +267,12 @@ TEST(GoldenDevice, BusErrorsWhileBusy) {
   };
   const Case cases[] = {
       {false, bus_addr(rm::kRegionAct, 0, 0), rm::kErrBusBusy, "ACT read while busy"},
-      {true, bus_addr(rm::kRegionAct, 0, 0), rm::kErrBusBusy, "ACT write while busy"},
-      {true, bus_addr(rm::kRegionWgt, 0, 0), rm::kErrBusBusy, "WGT write while busy"},
+      // K = 3000 16-bit words from base 0: the tile reads ACT and WGT lines 0 .. 749 (3000 / 4 - 1), in any
+      // bank; a write there is a hazard, one line further goes ahead (below).
+      {true, bus_addr(rm::kRegionAct, 0, 0), rm::kErrBusHazard, "ACT write into the tile's window"},
+      {true, bus_addr(rm::kRegionAct, 15, 749), rm::kErrBusHazard, "ACT write, last line of the window, other bank"},
+      {true, bus_addr(rm::kRegionWgt, 0, 0), rm::kErrBusHazard, "WGT write into the tile's window"},
+      {true, bus_addr(rm::kRegionWgt, 7, 749), rm::kErrBusHazard, "WGT write, last line of the window"},
       {false, bus_addr(rm::kRegionBias, 2, 5), rm::kErrBusBusy, "BIAS read while busy"},
       {false, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusBusy, "OUT read while busy"},
       {true, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusRo, "OUT write while busy (read-only first)"},
@@ -278,6 +282,12 @@ TEST(GoldenDevice, BusErrorsWhileBusy) {
   };
   for (const Case& c : cases)
     expect_bus_error(bus, bus.access(c.write ? BusOp::kWrite : BusOp::kRead, c.addr, 0xFFFF), c.code, c.what);
+  // Every register by its access type  // Writes outside the windows go ahead while busy (overlapped transfers): the
+  // next line of ACT and WGT, and BIAS (no BIAS_EN: the tile reads no bias).
+  EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionAct, 3, 750), 0x3333).err);
+  EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionWgt, 3, 750), 0x4444).err);
+  EXPECT_FALSE(bus.access(BusOp::kWrite, bus_addr(rm::kRegionBias, 0, 0), 0x5555).err);
+  EXPECT_FALSE(err_of(bus.status()));
   // Every register by its access type in rtl/bsa_regs.def: ro refuses writes (busy or not),
   // rw (configuration) refuses writes while busy; the map has no holes up to the counters.
   int ro = 0, rw = 0;
@@ -308,6 +318,11 @@ TEST(GoldenDevice, BusErrorsWhileBusy) {
   // The refused scratchpad writes changed nothing.
   EXPECT_EQ(bus.line_rd(rm::kRegionAct, 0, 0), 0x1111u);
   EXPECT_EQ(bus.line_rd(rm::kRegionWgt, 0, 0), 0x2222u);
+  EXPECT_EQ(bus.line_rd(rm::kRegionAct, 15, 749), 0u);
+  // The ones that went ahead landed.
+  EXPECT_EQ(bus.line_rd(rm::kRegionAct, 3, 750), 0x3333u);
+  EXPECT_EQ(bus.line_rd(rm::kRegionWgt, 3, 750), 0x4444u);
+  EXPECT_EQ(bus.line_rd(rm::kRegionBias, 0, 0), 0x5555u);
 }
 
 TEST(GoldenDevice, StartRefusalsInOrder) {

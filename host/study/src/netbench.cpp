@@ -76,6 +76,8 @@ void LayerTypeFigures::add(const driver::Counters& c) {
   array += c.array;
   busy += c.busy;
   cycles += c.cycles;
+  xfer += c.xfer;
+  overlap += c.overlap;
 }
 
 double NetBenchResult::utilization(const LayerTypeFigures& f) const {
@@ -144,6 +146,12 @@ std::string netbench_report(const NetBenchResult& r) {
   }
   s += fmt::format("  {:<22} {:>6} {:>14} {:>12} {:>12} {:>8.1f}%\n", "all MAC layers", r.total.layers, r.total.macs,
                    r.total.array, r.total.cycles, 100 * r.utilization(r.total));
+  if (r.total.xfer > 0) {
+    s += fmt::format("transfers: {} scratchpad beats, {} overlapped with a tile ({:.1f} %); busy {} of {} cycles\n",
+                     r.total.xfer, r.total.overlap,
+                     100.0 * static_cast<double>(r.total.overlap) / static_cast<double>(r.total.xfer), r.total.busy,
+                     r.total.cycles);
+  }
   if (r.rtl_images > 0) {
     s += fmt::format("rtl: {:.2f} s per image ({} cycles per image, {:.0f} simulated cycles/s, {} images)\n", r.rtl_s,
                      r.rtl_cycles, static_cast<double>(r.rtl_cycles) / r.rtl_s, r.rtl_images);
@@ -168,6 +176,11 @@ std::string netbench_json(const NetBenchResult& r) {
             {"rtl_s_per_image", rounded(r.rtl_s, 3)},
             {"rtl_cycles_per_image", r.rtl_cycles},
             {"utilization", rounded(r.utilization(r.total), 4)},
+            {"cycles", r.total.cycles},
+            {"busy_cycles", r.total.busy},
+            {"array_cycles", r.total.array},
+            {"xfer_beats", r.total.xfer},
+            {"overlap_beats", r.total.overlap},
             {"layer_types", types}};
   return j.dump(-1, ' ', false, J::error_handler_t::replace) + "\n";
 }

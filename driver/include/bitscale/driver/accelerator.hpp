@@ -43,6 +43,16 @@ std::string_view to_string(Gating g);
 /// The gating of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 Gating parse_gating(std::string_view name);
 
+/// How the driver moves scratchpad lines (docs/ARCHITECTURE.md "Bus").
+enum class Port : std::uint8_t {
+  kLine,  ///< "line": one 64-bit line of one bank per bus beat (the default)
+  kWide,  ///< "wide": line L of every bank of a region per beat (bank ADDR_BANK_ALL, Device::access_wide)
+};
+/// "line", "wide".
+std::string_view to_string(Port p);
+/// The port of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+Port parse_port(std::string_view name);
+
 /// Performance counters (docs/ARCHITECTURE.md), one field per entry of regmap::kCounters,
 /// named and ordered as the counters of rtl/bsa_regs.def (generated list BITSCALE_REGMAP_COUNTERS):
 /// cycles, busy, array, mac16, mac8, mac4, spad_rd, spad_wr, tiles, blk.
@@ -131,6 +141,12 @@ class Accelerator {
   /// How depthwise layers are tiled (tile_plan.hpp; default: MODE.DW tiles).
   void set_depthwise_mapping(DepthwiseMapping m) { dw_mapping_ = m; }
   [[nodiscard]] DepthwiseMapping depthwise_mapping() const { return dw_mapping_; }
+  /// Transfer schedule of the following runs (default kSerial: the array idles during transfers).
+  void set_transfer(Transfer t) { transfer_ = t; }
+  [[nodiscard]] Transfer transfer() const { return transfer_; }
+  /// Scratchpad port of the following runs (default kLine).
+  void set_port(Port p) { port_ = p; }
+  [[nodiscard]] Port port() const { return port_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -144,6 +160,9 @@ class Accelerator {
   /// One scratchpad line over the bus; throws AcceleratorError naming region, bank, line.
   void write_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line, std::uint64_t data);
   [[nodiscard]] std::uint64_t read_line(std::uint32_t region, std::uint32_t bank, std::uint32_t line);
+  /// One wide beat (line `line` of every bank of `region`); `lines` has max(rows, cols) entries.
+  void write_wide(std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines);
+  void read_wide(std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines);
   /// err_text() of STATUS.CODE, read over the bus (for error messages only).
   [[nodiscard]] std::string last_error_text();
   /// After an error: clears the sticky STATUS.ERR (with it set, wait() returns at once), lets a
@@ -158,7 +177,13 @@ class Accelerator {
   void load_weights(RunState& st, const PlannedTile& t);
   void load_activations(RunState& st, const PlannedTile& t);
   void load_dw_activations(RunState& st, const PlannedTile& t);
-  void run_tile(RunState& st, const PlannedTile& t);
+  /// Tile registers (through the shadow) and START.
+  void start_tile(RunState& st, const PlannedTile& t);
+  /// Waits for the started tile t (watchdog).
+  void wait_tile(RunState& st, const PlannedTile& t);
+  /// With Transfer::kOverlapped: whether `next`'s activations can be written while `cur` runs (its
+  /// lines are outside cur's ACT read window).
+  [[nodiscard]] bool can_prefetch(const RunState& st, const PlannedTile& cur, const PlannedTile& next) const;
   void read_outputs(RunState& st, const PlannedTile& t);
   /// Functional back-end with zero-block gating: CNT_ZSKIP of tile t, told to the device.
   void count_functional_zero_skips(RunState& st, const PlannedTile& t);
@@ -174,6 +199,9 @@ class Accelerator {
   std::uint64_t watchdog_slack_ = 1000;
   Gating gating_ = Gating::kOff;
   DepthwiseMapping dw_mapping_ = DepthwiseMapping::kDwMode;
+  Transfer transfer_ = Transfer::kSerial;
+  Port port_ = Port::kLine;
+  std::vector<std::uint64_t> wide_;  ///< the lines of one wide beat (max(rows, cols))
   GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
   LayerGroupWidths gw_;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set):
@@ -193,6 +221,8 @@ struct DeviceOptions {
   int rows = 0, cols = 0;        ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
   Gating gating = Gating::kOff;  ///< MODE.ZGATE of every layer the accelerator runs
   DepthwiseMapping depthwise = DepthwiseMapping::kDwMode;  ///< how depthwise layers are tiled
+  Transfer transfer = Transfer::kSerial;                   ///< transfers serial or overlapped with tiles
+  Port port = Port::kLine;                                 ///< narrow (line) or wide scratchpad beats
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

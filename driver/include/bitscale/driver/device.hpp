@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -56,6 +57,14 @@ class Device {
   /// access() of a read / a write.
   BusResponse read(std::uint32_t addr) { return access(BusOp::kRead, addr, 0); }
   BusResponse write(std::uint32_t addr, std::uint64_t wdata) { return access(BusOp::kWrite, addr, wdata); }
+  /// One wide beat at the next rising edge (docs/ARCHITECTURE.md "Bus"): line `line` of every bank
+  /// of scratchpad `region` at once, bus address bus_addr(region, ADDR_BANK_ALL, line). `lines` has
+  /// one entry per bank of the wider side, max(Rows, Cols): bank b at lines[b]; a write takes the
+  /// region's banks (Rows for ACT, Cols for WGT and BIAS) from it, a read fills it (entries past the
+  /// region's banks, and all of them for a failed access, read 0). The same cycle and counter
+  /// effects as access(): one edge, one CNT_XFER beat, 4 words per bank in CNT_SPAD_WR / _RD.
+  /// Throws DeviceError when `lines` has the wrong size or the back-end has no wide port.
+  virtual BusResponse access_wide(BusOp op, std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines);
   /// Clock idle edges until done_o or err_o is set (checked before each edge), at most
   /// `max_cycles` edges. Neither flag set in the result means the watchdog expired.
   virtual WaitResult wait(std::uint64_t max_cycles) = 0;
@@ -69,6 +78,11 @@ class Device {
 /// Line address of (region, bank, line), as decoded by bsa_top.
 constexpr std::uint32_t bus_addr(std::uint32_t region, std::uint32_t bank, std::uint32_t line) {
   return (region << regmap::kAddrRegionLsb) | (bank << regmap::kAddrBankLsb) | line;
+}
+
+inline BusResponse Device::access_wide(BusOp, std::uint32_t region, std::uint32_t line, std::span<std::uint64_t>) {
+  throw DeviceError(std::string(name()) + ": no wide scratchpad port (region " + std::to_string(region) + ", line " +
+                    std::to_string(line) + ")");
 }
 
 }  // namespace bitscale::driver

@@ -29,6 +29,17 @@ std::string_view to_string(DepthwiseMapping m);
 /// The mapping of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 DepthwiseMapping parse_depthwise_mapping(std::string_view name);
 
+/// How scratchpad transfers are scheduled against the tiles (docs/ARCHITECTURE.md "Bus").
+enum class Transfer : std::uint8_t {
+  kSerial,      ///< "serial": every transfer while the array is idle (the default)
+  kOverlapped,  ///< "overlapped": the next m-tile's activations are written while a tile runs, into
+                ///< the other half of the activation banks (ping-pong ACT_BASE)
+};
+/// "serial", "overlapped".
+std::string_view to_string(Transfer t);
+/// The schedule of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+Transfer parse_transfer(std::string_view name);
+
 /// A layer whose weights are packed per output channel in the device's K-vector format.
 struct PreparedLayer {
   golden::Layer layer;
@@ -89,8 +100,12 @@ struct TilePlan {
 
 /// Plans the tiles of a prepared layer on a device of geometry `hw`. Throws
 /// std::invalid_argument if the layer's K-vector does not fit the banks.
+/// With Transfer::kOverlapped, activations that are not resident alternate between ACT_BASE 0 and
+/// one slot above where two slots fit a bank: per m-tile (a K-vector slot), or per tile for MODE.DW
+/// tiles (a slot of kw x Cols words).
 [[nodiscard]] TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw,
-                                  DepthwiseMapping dw = DepthwiseMapping::kDwMode);
+                                  DepthwiseMapping dw = DepthwiseMapping::kDwMode,
+                                  Transfer transfer = Transfer::kSerial);
 /// Whether plan_tiles maps the layer to MODE.DW tiles: a depthwise layer with channel multiplier 1
 /// under kDwMode whose Cols-word rows of K-vector words fit an activation bank.
 [[nodiscard]] bool uses_dw_mode(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw);

@@ -32,6 +32,18 @@ std::string_view to_string(ZeroGating z);
 /// The choice of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 ZeroGating parse_zero_gating(std::string_view name);
 
+/// Scratchpad transfers of the regression's layers (issue 9, docs/ARCHITECTURE.md "Bus").
+enum class Xfer : std::uint8_t {
+  kOff,     ///< "off": serial transfers over the narrow port (the cycles of earlier versions)
+  kRandom,  ///< "random": each layer draws serial or overlapped transfers and the line or wide port, and
+            ///< after its run a hazard probe (a write into the running tile's window, refused, and one
+            ///< outside it, accepted while busy) is compared between the RTL and the golden device
+};
+/// "off", "random".
+std::string_view to_string(Xfer x);
+/// The choice of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+Xfer parse_xfer(std::string_view name);
+
 struct RegressOptions {
   std::uint64_t seed = 1;
   std::uint64_t count = 100;  ///< layers per mode
@@ -52,6 +64,8 @@ struct RegressOptions {
   /// many all-zero 4-bit blocks (each block cleared with probability 1/4, 1/2 or 3/4), which
   /// random values rarely have; gated or not, a layer's data is the same.
   ZeroGating zero_gating = ZeroGating::kOff;
+  /// Transfer schedule and port per layer (drawn from a stream of their own: the layers do not change).
+  Xfer xfer = Xfer::kOff;
 };
 
 struct ModeSummary {
@@ -62,8 +76,11 @@ struct ModeSummary {
   std::uint64_t zskip = 0;         ///< block products skipped by zero-block gating (CNT_ZSKIP)
   std::uint64_t gated_layers = 0;  ///< layers run with MODE.ZGATE
   std::uint64_t macs = 0, rtl_cycles = 0, tiles = 0;
-  std::uint64_t channel_shifts = 0;  ///< layers with per-channel shifts
-  std::uint64_t dw_layers = 0;       ///< depthwise layers run as MODE.DW tiles (driver::uses_dw_mode)
+  std::uint64_t channel_shifts = 0;     ///< layers with per-channel shifts
+  std::uint64_t dw_layers = 0;          ///< depthwise layers run as MODE.DW tiles (driver::uses_dw_mode)
+  std::uint64_t overlapped_layers = 0;  ///< layers run with Transfer::kOverlapped
+  std::uint64_t wide_layers = 0;        ///< layers run with Port::kWide
+  std::uint64_t hazards = 0;            ///< hazard probes refused (ERR_BUS_HAZARD) on the golden device
   double seconds = 0;
   std::vector<std::string> reports;  ///< the first max_report mismatch lines
 };

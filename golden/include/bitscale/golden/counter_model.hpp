@@ -37,8 +37,11 @@ std::uint64_t tile_busy_edges(const TileCounts& t);
 
 /// Every rising edge: CYCLES, and BUSY when a tile was running before the edge.
 void count_edge(CounterValues& inc, bool busy_before);
-/// `lines` bus accesses of scratchpad lines (4 x 16-bit words each).
-void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines = 1);
+/// `lines` scratchpad bus beats (CNT_XFER), each moving one 64-bit line (4 x 16-bit words) in each of
+/// `banks` banks: 1 for a narrow access, the region's banks for a wide beat.
+void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines = 1, std::uint64_t banks = 1);
+/// `beats` scratchpad bus beats at edges with BUSY set (transfers overlapped with a tile, CNT_OVERLAP).
+void count_overlap(CounterValues& inc, std::uint64_t beats);
 /// The START edge e0 of a tile: its bias reads (2 words per active column with BIAS_EN).
 void count_tile_start(CounterValues& inc, const TileCounts& t);
 /// Edge e_j (1 <= j <= tile_busy_edges) of a running tile: operand reads at e1 .. e(KW),

@@ -24,13 +24,21 @@ class FunctionalDevice final : public driver::Device {
   [[nodiscard]] std::string_view name() const override { return "golden-functional"; }
   /// One edge: registers and counters. Scratchpad accesses are counted; their data is not
   /// kept (reads return 0). No bus errors and no START checks: the driver only issues legal
-  /// accesses.
+  /// accesses. An edge while a started tile is busy counts as one of its busy edges (CNT_BUSY, and
+  /// CNT_OVERLAP for a scratchpad beat); the tile's other increments are added at its completion
+  /// edge, so the counters equal the RTL's whenever no tile runs (not in the middle of one).
   driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
-  /// Completes a started tile at once (all its busy edges); without one, waits `max_cycles`
-  /// without counting them (the watchdog of the caller expires).
+  /// A wide beat, counted as access() counts it (the region's banks in CNT_SPAD_*); reads return 0.
+  driver::BusResponse access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
+                                  std::span<std::uint64_t> lines) override;
+  /// Completes a started tile at once (its remaining busy edges); returns at once, done, when it
+  /// completed during the accesses since its START (DONE stays set until the next START or a w1c
+  /// of STATUS.DONE); without one, waits `max_cycles` without counting them (the watchdog of the
+  /// caller expires).
   driver::WaitResult wait(std::uint64_t max_cycles) override;
-  /// `lines` scratchpad line accesses at once, as many edges.
-  void count_lines(driver::BusOp op, std::uint64_t lines);
+  /// `lines` scratchpad beats at once, as many edges, each moving a line of `banks` banks (1:
+  /// narrow accesses, the region's banks: wide beats).
+  void count_lines(driver::BusOp op, std::uint64_t lines, std::uint64_t banks = 1);
   /// CNT_ZSKIP of the next tile to complete when it runs with MODE.ZGATE (the device keeps no
   /// operands: the caller counts them, golden::tile_zero_skips); ignored for a tile without ZGATE.
   void set_tile_zero_skips(std::uint64_t zskip) { tile_zskip_ = zskip; }
@@ -42,7 +50,15 @@ class FunctionalDevice final : public driver::Device {
   DeviceParams p_;
   std::array<std::uint64_t, regmap::kRegCntFirst> regs_{};  ///< registers below the counters
   CounterValues cnt_{};
-  bool tile_pending_ = false;
+  /// `edges` edges (a scratchpad beat each when `spad`): the running tile's busy edges first.
+  void advance(std::uint64_t edges, bool spad);
+  /// The START edge's follow-up: busy edges and the increments of the tile just started.
+  void begin_tile();
+  [[nodiscard]] std::uint64_t region_banks(std::uint32_t region) const;
+
+  std::uint64_t busy_left_ = 0;  ///< busy edges of the started tile still to come
+  bool done_ = false;            ///< STATUS.DONE
+  CounterValues tile_inc_{};     ///< the started tile's increments other than CYCLES and BUSY
   TileCounts tile_;
   std::uint64_t tile_zskip_ = 0;
   std::vector<std::uint8_t> tile_widths_;  ///< group widths of the pending tile

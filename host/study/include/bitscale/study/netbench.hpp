@@ -31,6 +31,7 @@ struct LayerTypeFigures {
   std::string type;
   int layers = 0;
   std::uint64_t macs = 0, array = 0, busy = 0, cycles = 0;
+  std::uint64_t xfer = 0, overlap = 0;  ///< scratchpad bus beats, those overlapped with a tile (CNT_XFER, CNT_OVERLAP)
 
   /// Adds the counters of one layer.
   void add(const driver::Counters& c);

@@ -1,0 +1,175 @@
+// Wide scratchpad beats and transfers overlapped with a tile (issue 9, docs/ARCHITECTURE.md "Bus") on
+// the verilated RTL: layers through the driver on every schedule (serial/overlapped x line/wide) give
+// the reference's outputs with every counter equal on the RTL, the golden device and the functional
+// back-end, at the default geometry and at the other verilated ones; a write into a running tile's
+// read window is refused with ERR_BUS_HAZARD (and trips the usage assertion), one outside it goes
+// ahead while busy and is counted in CNT_OVERLAP.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <ostream>
+#include <random>
+#include <vector>
+
+#include "bitscale/driver/accelerator.hpp"
+#include "bitscale/dv/generator.hpp"
+#include "bitscale/dv/regress.hpp"
+#include "bitscale/dv/scoreboard.hpp"
+#include "bitscale/golden/golden_device.hpp"
+#include "bitscale/golden/reference.hpp"
+#include "bitscale/regmap.hpp"
+#include "bitscale/rtl/rtl_device.hpp"
+#include "test_seed.hpp"
+
+namespace bitscale::rtl {
+void PrintTo(const Geometry& g, std::ostream* os);  // test_rtl_geometry.cpp
+}  // namespace bitscale::rtl
+
+namespace {
+
+using namespace bitscale;
+namespace rm = bitscale::regmap;
+using driver::bus_addr;
+using driver::BusOp;
+
+std::uint32_t csr(std::uint32_t i) { return bus_addr(rm::kRegionCsr, 0, i); }
+
+TEST(RtlXfer, EverySchedulesLayersEqualOnRtlGoldenDeviceAndFunctional) {
+  const std::uint64_t seed = test::test_seed(47);
+  dv::LayerGenerator gen(seed, {.max_k = 300, .group_out = {1, 40}});
+  rtl::RtlDevice rd;
+  golden::GoldenDevice gold;
+  driver::Accelerator r(rd), g(gold), f(driver::default_hw_config());
+  std::uint64_t overlap = 0, wide_words = 0;
+  for (int t = 0; t < 12; ++t) {
+    const auto mode = static_cast<golden::Mode>(t % 3);
+    const dv::Case c = gen.random_case(mode);
+    const driver::PreparedLayer p = r.prepare(c.layer);
+    const golden::PackedTensor ref = golden::conv2d(c.layer, c.input);
+    for (const driver::Transfer tr : {driver::Transfer::kSerial, driver::Transfer::kOverlapped}) {
+      for (const driver::Port po : {driver::Port::kLine, driver::Port::kWide}) {
+        for (driver::Accelerator* a : {&r, &g, &f}) {
+          a->set_transfer(tr);
+          a->set_port(po);
+        }
+        const auto r0 = r.counters(), g0 = g.counters(), f0 = f.counters();
+        const golden::PackedTensor out_r = r.run(p, c.input), out_g = g.run(p, c.input), out_f = f.run(p, c.input);
+        const auto dr = r.counters() - r0, dg = g.counters() - g0, df = f.counters() - f0;
+        dv::Scoreboard sb(seed);
+        sb.compare("rtl", ref, out_r, {"reference", "rtl"});
+        sb.compare("golden device", out_r, out_g, {"rtl", "golden device"});
+        sb.compare("functional", out_r, out_f, {"rtl", "functional"});
+        sb.compare("counters golden device", dr, dg, {"rtl", "golden device"});
+        sb.compare("counters functional", dr, df, {"rtl", "functional"});
+        ASSERT_TRUE(sb.ok()) << t << " " << driver::to_string(tr) << " " << driver::to_string(po) << " "
+                             << c.layer.shape.to_string() << "\n"
+                             << sb.report();
+        overlap += dr.overlap;
+        if (po == driver::Port::kWide) wide_words += dr.spad_wr;
+      }
+    }
+  }
+  EXPECT_GT(overlap, 0u);
+  EXPECT_GT(wide_words, 0u);
+  EXPECT_EQ(rd.assertion_failures(), 0u);
+}
+
+TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
+  rtl::RtlOptions ro;
+  ro.random_init = false;  // the golden device starts with zeroed memories (the tile reads lines never written)
+  rtl::RtlDevice rd(ro);
+  golden::GoldenDevice gold;
+  const auto both = [&](auto&& f) {
+    const auto a = f(static_cast<driver::Device&>(rd));
+    const auto b = f(static_cast<driver::Device&>(gold));
+    EXPECT_EQ(a, b);
+    return a;
+  };
+  // 8-bit, K = 40: 20 words from ACT_BASE 8 (lines 2 .. 6) and WGT_BASE 0 (lines 0 .. 4); BIAS_EN,
+  // BIAS_BASE 3 (line 1). 22 busy edges.
+  for (const auto& [reg, v] :
+       std::vector<std::pair<std::uint32_t, std::uint64_t>>{{rm::kRegMODE, rm::kModeField.of(rm::kMode8)},
+                                                            {rm::kRegK, 40},
+                                                            {rm::kRegROWS_ACT, 16},
+                                                            {rm::kRegCOLS_ACT, 16},
+                                                            {rm::kRegACT_BASE, 8},
+                                                            {rm::kRegWGT_BASE, 0},
+                                                            {rm::kRegBIAS_BASE, 3},
+                                                            {rm::kRegOUT_CFG, rm::kOutCfgBiasEnField.of(1)}}) {
+    both([&](driver::Device& d) { return d.write(csr(reg), v).err; });
+  }
+  const std::uint64_t a0 = rd.assertion_failures();
+  const std::uint64_t ov0 = both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_OVERLAP)).rdata; });
+  both([](driver::Device& d) { return d.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1)).err; });
+  // Into the windows: refused with ERR_BUS_HAZARD, each tripping the usage assertion.
+  const std::uint32_t hazards[] = {bus_addr(rm::kRegionAct, 0, 2), bus_addr(rm::kRegionAct, 15, 6),
+                                   bus_addr(rm::kRegionWgt, 4, 4), bus_addr(rm::kRegionBias, 9, 1)};
+  for (const std::uint32_t a : hazards) {
+    EXPECT_TRUE(both([&](driver::Device& d) { return d.write(a, 0x55).err; })) << std::hex << a;
+    EXPECT_EQ(both([](driver::Device& d) { return rm::kStatusCodeField.get(d.read(csr(rm::kRegSTATUS)).rdata); }),
+              rm::kErrBusHazard);
+  }
+  EXPECT_EQ(rd.assertion_failures(), a0 + 4);
+  both([](driver::Device& d) { return d.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1)).err; });
+  // Outside them: accepted while busy, narrow and wide.
+  EXPECT_FALSE(both([](driver::Device& d) { return d.write(bus_addr(rm::kRegionAct, 3, 7), 0x77).err; }));
+  EXPECT_FALSE(both([](driver::Device& d) { return d.write(bus_addr(rm::kRegionWgt, 3, 5), 0x78).err; }));
+  std::vector<std::uint64_t> lines(16);
+  for (std::size_t i = 0; i < lines.size(); ++i) lines[i] = 0x100 + i;
+  EXPECT_FALSE(both([&](driver::Device& d) {
+    std::vector<std::uint64_t> l = lines;
+    return d.access_wide(BusOp::kWrite, rm::kRegionBias, 2, l).err;
+  }));
+  EXPECT_FALSE(both([&](driver::Device& d) {
+    std::vector<std::uint64_t> l = lines;
+    return d.access_wide(BusOp::kWrite, rm::kRegionAct, 1, l).err;
+  }));
+  EXPECT_EQ(rd.assertion_failures(), a0 + 4) << "no assertion for accepted writes";
+  const auto w = both([](driver::Device& d) {
+    const driver::WaitResult r = d.wait(100);
+    return std::pair{r.cycles, r.done};
+  });
+  EXPECT_TRUE(w.second);
+  EXPECT_EQ(both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_OVERLAP)).rdata; }), ov0 + 4);
+  // The accepted writes landed; a wide read returns every bank's line.
+  EXPECT_EQ(both([](driver::Device& d) { return d.read(bus_addr(rm::kRegionAct, 3, 7)).rdata; }), 0x77u);
+  const auto back = both([](driver::Device& d) {
+    std::vector<std::uint64_t> l(16);
+    (void)d.access_wide(BusOp::kRead, rm::kRegionAct, 1, l);
+    return l;
+  });
+  EXPECT_EQ(back, lines);
+}
+
+class RtlXferGeometry : public ::testing::TestWithParam<rtl::Geometry> {};
+
+TEST_P(RtlXferGeometry, RegressWithRandomTransfersAndHazardProbes) {
+  const rtl::Geometry geo = GetParam();
+  dv::RegressOptions opts;
+  opts.seed = test::test_seed(53);
+  opts.rows = geo.rows;
+  opts.cols = geo.cols;
+  opts.count = 40;
+  opts.first = 1000;  // other layers than the other regressions'
+  opts.max_k = 600;
+  opts.xfer = dv::Xfer::kRandom;
+  const dv::RegressResult res = dv::run_regress(opts);
+  EXPECT_EQ(res.failed(), 0u) << rtl::to_string(geo);
+  std::uint64_t overlapped = 0, wide = 0, hazards = 0;
+  for (const dv::ModeSummary& s : res.modes) {
+    for (const std::string& rep : s.reports) ADD_FAILURE() << rep;
+    EXPECT_EQ(s.exact, opts.count) << dv::summary_line(s);
+    overlapped += s.overlapped_layers;
+    wide += s.wide_layers;
+    hazards += s.hazards;
+  }
+  EXPECT_GT(overlapped, 0u);
+  EXPECT_GT(wide, 0u);
+  // Every probe writes into its tile's ACT window: each one is refused.
+  EXPECT_EQ(hazards, opts.count * res.modes.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Built, RtlXferGeometry, ::testing::ValuesIn(rtl::rtl_geometries()),
+                         [](const ::testing::TestParamInfo<rtl::Geometry>& i) { return rtl::to_string(i.param); });
+
+}  // namespace
