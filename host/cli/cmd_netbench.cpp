@@ -47,6 +47,9 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--dw-mapping", o->device.depthwise, driver::parse_depthwise_mapping, {"dw", "columns"},
                     "Depthwise layers as MODE.DW tiles (dw) or one channel per broadcast tile (columns)",
                     std::string(driver::to_string(o->device.depthwise)));
+  add_choice_option(cmd, "--shift-mapping", o->device.shifts, driver::parse_shift_mapping, {"per-column", "per-tile"},
+                    "Per-channel output shifts per column (OUT_CFG.COL_SHIFT) or one per tile (n-tiles cut by shift)",
+                    std::string(driver::to_string(o->device.shifts)));
   return [o]() { return netbench(*o); };
 });
 

@@ -64,7 +64,8 @@ void layer_type_figures(const Engine& golden, const data::Image& img, const Acce
     by_kind[kind].type = kind;
     by_kind[kind].add(q.layer_counters[i]);
     r.total.add(q.layer_counters[i]);
-    LayerFigures f = layer_figures(golden.quantized()->layers()[i].prepared, acc->hw(), acc->depthwise_mapping());
+    LayerFigures f = layer_figures(golden.quantized()->layers()[i].prepared, acc->hw(), acc->depthwise_mapping(),
+                                   acc->shift_mapping());
     f.index = static_cast<int>(i);
     f.counters = q.layer_counters[i];
     r.layers.push_back(std::move(f));
@@ -100,7 +101,8 @@ std::string layer_kind(const golden::ConvShape& s) {
   return fmt::format("conv {}x{}", s.k_h, s.k_w);
 }
 
-LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConfig& hw, driver::DepthwiseMapping dw) {
+LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConfig& hw, driver::DepthwiseMapping dw,
+                           driver::ShiftMapping shifts) {
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
   LayerFigures f;
@@ -109,10 +111,11 @@ LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConf
   f.n = s.out_c;
   f.k = pl.k;
   f.groups = s.groups;
-  std::vector<int> shifts = layer.channel_shift;
-  std::sort(shifts.begin(), shifts.end());
-  f.shifts = std::max<int>(1, static_cast<int>(std::unique(shifts.begin(), shifts.end()) - shifts.begin()));
-  const driver::TilePlan plan = driver::plan_tiles(pl, hw, dw);
+  std::vector<int> distinct = layer.channel_shift;
+  std::sort(distinct.begin(), distinct.end());
+  f.shifts = std::max<int>(1, static_cast<int>(std::unique(distinct.begin(), distinct.end()) - distinct.begin()));
+  const driver::TilePlan plan = driver::plan_tiles(pl, hw, dw, shifts);
+  f.col_shift = plan.col_shift;
   f.dw = plan.dw;
   f.m_tiles = plan.m_tiles;
   f.ragged_m = f.m % hw.rows != 0;
@@ -231,6 +234,7 @@ std::string netbench_json(const NetBenchResult& r) {
     layers.push_back({{"index", f.index},
                       {"kind", f.kind},
                       {"dw", f.dw},
+                      {"col_shift", f.col_shift},
                       {"m", f.m},
                       {"n", f.n},
                       {"k", f.k},

@@ -66,7 +66,8 @@ enum class GroupWidthReadback : std::uint8_t {
 
 /// The group widths of a layer's outputs, as the detector reports them: one per output group =
 /// one output row of a tile = the channels of one n-tile (up to Cols channels of one conv group; 16
-/// consecutive channels at the default geometry without per-channel shifts) at one output pixel.
+/// consecutive channels at the default geometry, also with per-channel shifts under ShiftMapping::kPerColumn;
+/// in shift order under kPerTile) at one output pixel.
 struct LayerGroupWidths {
   int pixels = 0;                   ///< output pixels (out_h x out_w)
   int groups_per_pixel = 0;         ///< n-tiles over all conv groups (conv group g's n-tiles follow those of g - 1)
@@ -131,6 +132,9 @@ class Accelerator {
   /// How depthwise layers are tiled (tile_plan.hpp; default: MODE.DW tiles).
   void set_depthwise_mapping(DepthwiseMapping m) { dw_mapping_ = m; }
   [[nodiscard]] DepthwiseMapping depthwise_mapping() const { return dw_mapping_; }
+  /// How per-channel output shifts reach the array (tile_plan.hpp; default: per-column shifts).
+  void set_shift_mapping(ShiftMapping m) { shift_mapping_ = m; }
+  [[nodiscard]] ShiftMapping shift_mapping() const { return shift_mapping_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -154,7 +158,7 @@ class Accelerator {
   // The steps of run(), in order (accelerator.cpp).
   struct RunState;
   void check_run(const PreparedLayer& pl, const golden::PackedTensor& in) const;
-  void write_layer_config(const golden::Layer& layer, bool dw);
+  void write_layer_config(const golden::Layer& layer, bool dw, bool col_shift = false);
   void load_weights(RunState& st, const PlannedTile& t);
   void load_activations(RunState& st, const PlannedTile& t);
   void load_dw_activations(RunState& st, const PlannedTile& t);
@@ -174,6 +178,7 @@ class Accelerator {
   std::uint64_t watchdog_slack_ = 1000;
   Gating gating_ = Gating::kOff;
   DepthwiseMapping dw_mapping_ = DepthwiseMapping::kDwMode;
+  ShiftMapping shift_mapping_ = ShiftMapping::kPerColumn;
   GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
   LayerGroupWidths gw_;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set):
@@ -193,6 +198,7 @@ struct DeviceOptions {
   int rows = 0, cols = 0;        ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
   Gating gating = Gating::kOff;  ///< MODE.ZGATE of every layer the accelerator runs
   DepthwiseMapping depthwise = DepthwiseMapping::kDwMode;  ///< how depthwise layers are tiled
+  ShiftMapping shifts = ShiftMapping::kPerColumn;          ///< how per-channel shifts reach the array
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

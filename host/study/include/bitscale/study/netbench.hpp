@@ -43,6 +43,7 @@ struct LayerFigures {
   std::string kind;
   int m = 0, n = 0, k = 0, groups = 1;  ///< output pixels, output channels, dot-product length, conv groups
   bool dw = false;                      ///< MODE.DW tiles
+  bool col_shift = false;               ///< per-column shifts (OUT_CFG.COL_SHIFT)
   int shifts = 1;                       ///< distinct output shifts of the layer
   int m_tiles = 0;                      ///< ceil(m / Rows)
   bool ragged_m = false;                ///< m is not a multiple of Rows: the last m-tile is short
@@ -83,7 +84,8 @@ struct NetBenchResult {
 std::string layer_kind(const golden::ConvShape& s);
 
 /// The plan-derived fields of a layer's LayerFigures (all but index and counters) on geometry `hw`.
-LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConfig& hw, driver::DepthwiseMapping dw);
+LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConfig& hw, driver::DepthwiseMapping dw,
+                           driver::ShiftMapping shifts = driver::ShiftMapping::kPerColumn);
 
 /// `v` rounded to `decimals` decimal places (the precision the JSON figures are written with).
 double rounded(double v, int decimals);
