@@ -903,5 +903,52 @@ TEST(Accelerator, DepthwiseWithPerChannelShiftsAndMultiplierTwo) {
   }
 }
 
+// Per-column shifts (OUT_CFG.COL_SHIFT, docs/NUMERICS.md "Per-column shifts"): layers with mixed
+// per-channel shifts equal the reference on the golden device at the default and a small geometry, in
+// the tiles of one shift per layer; the functional back-end counts exactly what the golden device does.
+TEST(Accelerator, PerColumnShiftsMatchReferenceInTheTilesOfOneShift) {
+  dv::LayerGenerator gen(test_rng());
+  const std::vector<DeviceParams> geometries{DeviceParams{}, DeviceParams{.rows = 8, .cols = 4}};
+  for (const Mode mode : kModes) {
+    for (const DeviceParams& p : geometries) {
+      // 5 x 4 outputs, 24 channels with shift 3 + n mod 4 (+ 8 on half of them: wide spread).
+      Layer l = gen.layer(conv(5, 4, 6, 24, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
+      l.channel_shift.resize(24);
+      for (int n = 0; n < 24; ++n) l.channel_shift[static_cast<std::size_t>(n)] = 3 + n % 4 + (n % 3 == 0 ? 8 : 0);
+      const PackedTensor in = gen.tensor(5, 4, 6, mode);
+      const std::string what = fmt::format("mixed shifts {}x{}", p.rows, p.cols);
+      const Counters col = check_layer(l, in, p, what);
+      const Counters tile = check_layer(l, in, p, what + " per tile", ShiftMapping::kPerTile);
+      // By hand: 16 x 16: 2 m-tiles x 2 n-tiles (per tile: 2 x 8 shifts); 8 x 4: 3 x 6 (per tile: 3 x 8).
+      const bool big = p.rows == 16;
+      EXPECT_EQ(col.tiles, big ? 4u : 18u) << what;
+      EXPECT_EQ(tile.tiles, big ? 16u : 24u) << what;
+      // Without a bias: BIAS_EN with bias 0 in every entry.
+      Layer nb = l;
+      nb.bias.clear();
+      check_layer(nb, in, p, what + " no bias");
+      // A bias beyond 26 bits: the layer falls back to per-tile shifts, still exact.
+      Layer wide = l;
+      wide.bias.assign(24, 0);
+      wide.bias[5] = -(1 << 27);
+      EXPECT_EQ(check_layer(wide, in, p, what + " wide bias").tiles, big ? 16u : 24u);
+      // The functional back-end: same outputs, same counters as the golden device.
+      GoldenDevice dev(p);
+      Accelerator dacc(dev);
+      Accelerator facc(dacc.hw());
+      for (Accelerator* a : {&dacc, &facc}) a->clear_counters();
+      const PackedTensor d_out = dacc.run(l, in);
+      const PackedTensor f_out = facc.run(l, in);
+      EXPECT_TRUE(same_tensor(f_out, d_out, what + " functional"));
+      EXPECT_EQ(facc.counters(), dacc.counters()) << what;
+    }
+    // Depthwise (MODE.DW tiles): 20 channels, each its own shift: 2 n-tiles (16 + 4) per m-tile.
+    Layer dw = gen.layer(conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode, kPlain);
+    dw.channel_shift.resize(20);
+    for (int c = 0; c < 20; ++c) dw.channel_shift[static_cast<std::size_t>(c)] = c;
+    EXPECT_EQ(check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, 20 shifts").tiles, 2u * 2u);
+  }
+}
+
 }  // namespace
 }  // namespace bitscale::driver
