@@ -915,6 +915,8 @@ TEST(Accelerator, PerColumnShiftsMatchReferenceInTheTilesOfOneShift) {
       Layer l = gen.layer(conv(5, 4, 6, 24, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
       l.channel_shift.resize(24);
       for (int n = 0; n < 24; ++n) l.channel_shift[static_cast<std::size_t>(n)] = 3 + n % 4 + (n % 3 == 0 ? 8 : 0);
+      for (std::int32_t& b : l.bias) b >>= 7;  // random 32-bit biases into 25 bits: they fit the entries
+      ASSERT_TRUE(driver::uses_column_shifts(PreparedLayer{l, 0, 0, 0, {}}, ShiftMapping::kPerColumn));
       const PackedTensor in = gen.tensor(5, 4, 6, mode);
       const std::string what = fmt::format("mixed shifts {}x{}", p.rows, p.cols);
       const Counters col = check_layer(l, in, p, what);
@@ -946,6 +948,7 @@ TEST(Accelerator, PerColumnShiftsMatchReferenceInTheTilesOfOneShift) {
     Layer dw = gen.layer(conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode, kPlain);
     dw.channel_shift.resize(20);
     for (int c = 0; c < 20; ++c) dw.channel_shift[static_cast<std::size_t>(c)] = c;
+    for (std::int32_t& b : dw.bias) b >>= 7;
     EXPECT_EQ(check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, 20 shifts").tiles, 2u * 2u);
   }
 }
