@@ -34,7 +34,7 @@ module bsa_csr_formal
 );
 
   localparam int unsigned CfgW = MODE_W + 1 + MODE_BLKSKIP_W + 1 + K_W + ROWS_ACT_W + COLS_ACT_W + ACT_BASE_W +
-                                 WGT_BASE_W + BIAS_BASE_W + SHIFT_W + 3 + CLAMP_HI_W;
+                                 WGT_BASE_W + BIAS_BASE_W + SHIFT_W + 4 + CLAMP_HI_W;
 
   mode_e                  mode;
   logic [MODE_BLKSKIP_W-1:0] blk_skip;
@@ -47,7 +47,7 @@ module bsa_csr_formal
   logic [WGT_BASE_W-1:0]  wgt_base;
   logic [BIAS_BASE_W-1:0] bias_base;
   logic [SHIFT_W-1:0]     shift;
-  logic                   bias_en, relu, clamp_en;
+  logic                   bias_en, relu, clamp_en, col_shift;
   logic signed [15:0]     clamp_hi;
   logic [LINE_W-1:0]      rdata;
   logic [ERR_W-1:0]       acc_code;
@@ -58,7 +58,7 @@ module bsa_csr_formal
     .busy_i, .start_o(start), .start_ok_i, .start_err_i, .start_code_i, .tile_done_i, .bus_err_i,
     .bus_code_i, .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act),
     .act_base_o(act_base), .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift),
-    .bias_en_o(bias_en), .relu_o(relu), .clamp_en_o(clamp_en), .clamp_hi_o(clamp_hi),
+    .bias_en_o(bias_en), .relu_o(relu), .clamp_en_o(clamp_en), .col_shift_o(col_shift), .clamp_hi_o(clamp_hi),
     .done_o(done), .err_o(err), .irq_o(irq), .array_i, .mac_inc_i, .blk_inc_i, .gw_inc_i('0), .rd_words_i, .wr_words_i,
     .zskip_inc_i, .xfer_i(1'b0), .overlap_i(1'b0)
   );
@@ -66,7 +66,7 @@ module bsa_csr_formal
   logic [CfgW-1:0] cfg, cfg_q;
   logic            seen_q, refused_q, busy_q;
   assign cfg = {mode, zgate, blk_skip, dw, k, rows_act, cols_act, act_base, wgt_base, bias_base, shift, bias_en, relu,
-                clamp_en, clamp_hi};
+                clamp_en, col_shift, clamp_hi};
 
   // The previous edge's view (seen_q: there was one).
   always_ff @(posedge clk_i) begin

@@ -68,7 +68,7 @@ module bsa_start_formal
     .start_err_i(start_err), .start_code_i(start_code), .tile_done_i(tile_done),
     .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k),
     .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base), .wgt_base_o(wgt_base),
-    .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(),
+    .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(), .col_shift_o(),
     .clamp_hi_o(), .done_o(done), .err_o(err), .irq_o(), .array_i(array_en),
     .mac_inc_i(mac_inc), .blk_inc_i(blk_inc), .gw_inc_i('0), .rd_words_i(rd_words), .wr_words_i(wr_words), .zskip_inc_i(zskip_inc),
     .xfer_i(spad_req), .overlap_i(spad_req && busy)

@@ -32,6 +32,9 @@ module bsa_array
   // output stage
   input  logic                              out_en_i,
   input  logic [5:0]                        shift_i,
+  // OUT_CFG.COL_SHIFT with BIAS_EN (docs/NUMERICS.md "Per-column shifts"): bias entry bits [31:26] are
+  // the column's shift (taken at init_i, 47 if above), bits [25:0] its signed bias
+  input  logic                              col_shift_i,
   input  logic                              relu_i,
   input  logic                              clamp_en_i,
   input  logic signed [15:0]                clamp_hi_i,
@@ -116,6 +119,25 @@ module bsa_array
     end
   end
 
+  // Per-column shifts: the bias entry is split into shift and a 26-bit bias; the shift is kept from
+  // init_i (the bias read) to the output edge. COL_SHIFT is a configuration bit: stable while busy.
+  logic [Cols*32-1:0] bias_pe;
+  logic [5:0]         shift_col [Cols];
+  for (genvar c = 0; c < Cols; c++) begin : g_col_shift
+    logic [5:0] col_shift_q;
+    logic [5:0] entry_shift;
+    assign entry_shift = bias_i[32*c+26 +: 6];
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        col_shift_q <= 6'd0;
+      end else if (init_i) begin
+        col_shift_q <= (entry_shift > 6'(ACC_W - 1)) ? 6'(ACC_W - 1) : entry_shift;
+      end
+    end
+    assign bias_pe[32*c +: 32] = col_shift_i ? {{6{bias_i[32*c+25]}}, bias_i[32*c +: 26]} : bias_i[32*c +: 32];
+    assign shift_col[c]        = col_shift_i ? col_shift_q : shift_i;
+  end
+
   for (genvar r = 0; r < Rows; r++) begin : g_row
     for (genvar c = 0; c < Cols; c++) begin : g_col
       logic signed [ACC_W-1:0] acc;
@@ -130,7 +152,7 @@ module bsa_array
         .a_i      (a_pe[r][c]),
         .w_i      (w_nibs[c]),
         .init_i   (init_i),
-        .bias_i   (bias_i[32*c +: 32]),
+        .bias_i   (bias_pe[32*c +: 32]),
         .acc_en_i (acc_en_i),
         .acc_o    (acc)
       );
@@ -139,7 +161,7 @@ module bsa_array
         .en_i       (out_en_i & col_en_i[c]),
         .mode_i     (mode_i),
         .acc_i      (acc),
-        .shift_i    (shift_i),
+        .shift_i    (shift_col[c]),
         .relu_i     (relu_i),
         .clamp_en_i (clamp_en_i),
         .clamp_hi_i (clamp_hi_i),

@@ -46,6 +46,7 @@ module bsa_csr
   output logic                         bias_en_o,
   output logic                         relu_o,
   output logic                         clamp_en_o,
+  output logic                         col_shift_o,  // OUT_CFG.COL_SHIFT
   output logic signed [15:0]           clamp_hi_o,
   // pins
   output logic                         done_o,
@@ -78,7 +79,7 @@ module bsa_csr
   logic [ROWS_ACT_W-1:0]  rows_act_q;
   logic [COLS_ACT_W-1:0]  cols_act_q;
   logic [SHIFT_W-1:0]     shift_q;
-  logic [OUT_CFG_CLAMP_EN:0] out_cfg_q;  // OUT_CFG fields are bits 0 .. CLAMP_EN
+  logic [OUT_CFG_COL_SHIFT:0] out_cfg_q;  // OUT_CFG fields are bits 0 .. COL_SHIFT
   logic [IRQ_EN_ERR:0]       irq_en_q;   // IRQ_EN fields are bits 0 .. ERR
   logic        done_d, done_q, err_d, err_q;
   logic [ERR_W-1:0] code_d, code_q;
@@ -140,7 +141,7 @@ module bsa_csr
         REG_WGT_BASE:  wgt_base_q  <= wdata_i[WGT_BASE_LSB +: WGT_BASE_W];
         REG_BIAS_BASE: bias_base_q <= wdata_i[BIAS_BASE_LSB +: BIAS_BASE_W];
         REG_SHIFT:     shift_q     <= wdata_i[SHIFT_LSB +: SHIFT_W];
-        REG_OUT_CFG:   out_cfg_q   <= wdata_i[OUT_CFG_CLAMP_EN:0];
+        REG_OUT_CFG:   out_cfg_q   <= wdata_i[OUT_CFG_COL_SHIFT:0];
         REG_CLAMP_HI:  clamp_hi_q  <= wdata_i[CLAMP_HI_LSB +: CLAMP_HI_W];
         REG_IRQ_EN:    irq_en_q    <= wdata_i[IRQ_EN_ERR:0];
         default: ;
@@ -298,6 +299,7 @@ module bsa_csr
   assign bias_en_o   = out_cfg_q[OUT_CFG_BIAS_EN];
   assign relu_o      = out_cfg_q[OUT_CFG_RELU];
   assign clamp_en_o  = out_cfg_q[OUT_CFG_CLAMP_EN];
+  assign col_shift_o = out_cfg_q[OUT_CFG_COL_SHIFT];
   assign clamp_hi_o  = clamp_hi_q;
   assign done_o      = done_q;
   assign err_o       = err_q;

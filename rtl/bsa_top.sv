@@ -100,7 +100,7 @@ module bsa_top
   logic [15:0]        k, act_base, wgt_base, bias_base;
   logic [8:0]         rows_act, cols_act;
   logic [5:0]         shift;
-  logic               bias_en, relu, clamp_en;
+  logic               bias_en, relu, clamp_en, col_shift;
   logic signed [15:0] clamp_hi;
   logic               start, start_ok, start_err, tile_done;
   logic [ERR_W-1:0]   start_code;
@@ -156,6 +156,7 @@ module bsa_top
     .bias_en_o    (bias_en),
     .relu_o       (relu),
     .clamp_en_o   (clamp_en),
+    .col_shift_o  (col_shift),
     .clamp_hi_o   (clamp_hi),
     .done_o       (done_o),
     .err_o        (err_o),
@@ -351,6 +352,7 @@ module bsa_top
     .acc_en_i     (array_en),
     .out_en_i     (out_en),
     .shift_i      (shift),
+    .col_shift_i  (col_shift && bias_en),
     .relu_i       (relu),
     .clamp_en_i   (clamp_en),
     .clamp_hi_i   (clamp_hi),

@@ -505,10 +505,12 @@ void Accelerator::check_run(const PreparedLayer& pl, const golden::PackedTensor&
   }
 }
 
-void Accelerator::write_layer_config(const golden::Layer& layer, bool dw) {
+void Accelerator::write_layer_config(const golden::Layer& layer, bool dw, bool col_shift) {
   const golden::Mode mode = layer.mode;
   std::uint64_t out_cfg = 0;
-  out_cfg = rm::kOutCfgBiasEnField.put(out_cfg, layer.bias.empty() ? 0 : 1);
+  // OUT_CFG.COL_SHIFT (TilePlan::col_shift): the shifts come with the bias entries, read under BIAS_EN.
+  out_cfg = rm::kOutCfgBiasEnField.put(out_cfg, layer.bias.empty() && !col_shift ? 0 : 1);
+  out_cfg = rm::kOutCfgColShiftField.put(out_cfg, col_shift ? 1 : 0);
   out_cfg = rm::kOutCfgReluField.put(out_cfg, layer.out.relu ? 1 : 0);
   out_cfg = rm::kOutCfgClampEnField.put(out_cfg, layer.out.clamp ? 1 : 0);
   // The hardware clamps after saturation; a CLAMP_HI outside the mode's range would leak
@@ -569,15 +571,18 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
       }
     }
   }
-  if (layer.bias.empty()) return;
+  if (layer.bias.empty() && !st.plan.col_shift) return;
   // Biases: n-tile chunk_first + j at BIAS_BASE j; column c of tile j holds a channel when c < its cols.
+  // Per-column shifts: each entry holds its channel's shift and bias (golden::column_entry).
   st.where.phase = "loading biases";
   st.where.n0 = -1;
   const auto has = [&](int j, int c) { return j < t.chunk_count && c < ntile(j).cols; };
   const auto entry = [&](int j, int c) -> std::uint64_t {
     if (!has(j, c)) return 0;
-    const int n = gp.order[static_cast<std::size_t>(ntile(j).pos + c)];
-    return static_cast<std::uint32_t>(layer.bias[static_cast<std::size_t>(t.group) * n_group + n]);
+    const int n = t.group * n_group + gp.order[static_cast<std::size_t>(ntile(j).pos + c)];
+    const std::int32_t bias = layer.bias.empty() ? 0 : layer.bias[static_cast<std::size_t>(n)];
+    if (st.plan.col_shift) return golden::column_entry(bias, layer.shift(n));
+    return static_cast<std::uint32_t>(bias);
   };
   if (port_ == Port::kWide) {  // bias line j / 2 of every column in one beat
     for (int j = 0; j < t.chunk_count; j += kBiasPerLine) {
@@ -697,7 +702,7 @@ void Accelerator::start_tile(RunState& st, const PlannedTile& t) {
   write_cfg(rm::kRegCOLS_ACT, rm::kColsActField.of(static_cast<std::uint64_t>(t.cols)));
   write_cfg(rm::kRegACT_BASE, rm::kActBaseField.of(static_cast<std::uint64_t>(t.act_base)));
   write_cfg(rm::kRegWGT_BASE, rm::kWgtBaseField.of(static_cast<std::uint64_t>(t.wgt_base)));
-  if (!st.layer.bias.empty())
+  if (!st.layer.bias.empty() || st.plan.col_shift)
     write_cfg(rm::kRegBIAS_BASE, rm::kBiasBaseField.of(static_cast<std::uint64_t>(t.bias_base)));
   write_cfg(rm::kRegSHIFT, rm::kShiftField.of(static_cast<std::uint64_t>(t.shift)));
   // MODE.ZGATE has no effect on MODE.DW tiles (docs/NUMERICS.md): nothing to count there.
@@ -874,7 +879,9 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
   check_run(pl, in);
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
-  RunState st{pl, layer, plan_tiles(pl, hw_, dw_mapping_, transfer_), std::nullopt, out, {}, {}, -1, -1, {}, {}, {}};
+  RunState st{
+      pl, layer, plan_tiles(pl, hw_, dw_mapping_, transfer_, shift_mapping_), std::nullopt, out, {}, {}, -1, -1, {},
+      {}, {}};
   wide_.assign(static_cast<std::size_t>(std::max(hw_.rows, hw_.cols)), 0);
   int groups_per_pixel = 0;
   for (const GroupPlan& gp : st.plan.groups) {
@@ -910,7 +917,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
                        fmt::join(names.end() - static_cast<std::ptrdiff_t>(fresh), names.end(), ", "));
   };
   try {
-    write_layer_config(layer, st.plan.dw);
+    write_layer_config(layer, st.plan.dw, st.plan.col_shift);
     int group = -1;
     bool prefetched = false;  // the activations of the tile were written while the previous one ran
     for (std::size_t i = 0; i < st.plan.tiles.size(); ++i) {
@@ -919,7 +926,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         group = t.group;
         st.where.group = group;
         st.where.n_tiles = static_cast<int>(st.group(t).ntiles.size());
-        st.where.order = layer.channel_shift.empty() ? nullptr : &st.group(t).order;
+        st.where.order = layer.channel_shift.empty() || st.plan.col_shift ? nullptr : &st.group(t).order;
       }
       if (t.load_weights) load_weights(st, t);
       if (t.load_acts && !prefetched) load_activations(st, t);

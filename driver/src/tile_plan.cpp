@@ -10,6 +10,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "bitscale/golden/numeric.hpp"
 #include "bitscale/regmap.hpp"
 
 namespace bitscale::driver {
@@ -18,27 +19,28 @@ namespace {
 constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /// Channels first .. first + n - 1 of the layer in an order (by shift, stable, with per-channel
-/// shifts) and cut into n-tiles of up to `cols` channels sharing one shift.
-void cut_ntiles(const golden::Layer& layer, int first, int n_group, int cols, GroupPlan& gp) {
+/// shifts and per-tile shifts) and cut into n-tiles of up to `cols` channels sharing one shift; with
+/// per-column shifts (col_shift) in their order, n-tiles of `cols` consecutive channels.
+void cut_ntiles(const golden::Layer& layer, int first, int n_group, int cols, bool col_shift, GroupPlan& gp) {
   gp.order.resize(static_cast<std::size_t>(n_group));
   std::iota(gp.order.begin(), gp.order.end(), 0);
   const auto shift_of = [&](int c) { return layer.shift(first + c); };
-  if (!layer.channel_shift.empty()) {
+  if (!layer.channel_shift.empty() && !col_shift) {
     std::stable_sort(gp.order.begin(), gp.order.end(), [&](int a, int b) { return shift_of(a) < shift_of(b); });
   }
   for (int i = 0; i < n_group;) {
     const int sh = shift_of(gp.order[static_cast<std::size_t>(i)]);
     int j = i + 1;
-    while (j < n_group && j - i < cols && shift_of(gp.order[static_cast<std::size_t>(j)]) == sh) ++j;
-    gp.ntiles.push_back({i, j - i, sh});
+    while (j < n_group && j - i < cols && (col_shift || shift_of(gp.order[static_cast<std::size_t>(j)]) == sh)) ++j;
+    gp.ntiles.push_back({i, j - i, col_shift ? 0 : sh});
     i = j;
   }
 }
 
 /// The group's channel order and its n-tiles: up to `cols` channels sharing one shift.
-void plan_ntiles(const golden::Layer& layer, int g, int cols, GroupPlan& gp) {
+void plan_ntiles(const golden::Layer& layer, int g, int cols, bool col_shift, GroupPlan& gp) {
   const int n_group = layer.shape.out_c / layer.shape.groups;
-  cut_ntiles(layer, g * n_group, n_group, cols, gp);
+  cut_ntiles(layer, g * n_group, n_group, cols, col_shift, gp);
 }
 
 /// ACT_BASE of the i-th load of activations (`slot` words each): 0, or with Transfer::kOverlapped
@@ -51,20 +53,21 @@ int ping_pong_base(Transfer transfer, int i, int slot, const HwConfig& hw) {
 
 /// MODE.DW tiles (TilePlan::dw): one group plan over all channels; every tile loads its own
 /// activations (kw x Cols words per row at ACT_BASE 0), the chunk's weights stay resident.
-TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slots, Transfer transfer) {
+TilePlan plan_dw_tiles(const PreparedLayer& pl, const HwConfig& hw, int base_slots, Transfer transfer, bool col_shift) {
   const golden::Layer& layer = pl.layer;
   const int kwl = pl.kw_line;
   TilePlan plan;
   plan.dw = true;
+  plan.col_shift = col_shift;
   plan.m_total = layer.shape.out_h() * layer.shape.out_w();
   plan.m_tiles = ceil_div(plan.m_total, hw.rows);
   plan.lines_per_vec = kwl / static_cast<int>(regmap::kLineWords);
   plan.groups.resize(1);
   GroupPlan& gp = plan.groups[0];
-  cut_ntiles(layer, 0, layer.shape.out_c, hw.cols, gp);
+  cut_ntiles(layer, 0, layer.shape.out_c, hw.cols, col_shift, gp);
   const int n_tiles = static_cast<int>(gp.ntiles.size());
   gp.chunk = std::min({n_tiles, hw.wgt_words / kwl, base_slots});
-  if (!layer.bias.empty()) gp.chunk = std::min(gp.chunk, hw.bias_entries);
+  if (!layer.bias.empty() || col_shift) gp.chunk = std::min(gp.chunk, hw.bias_entries);
   for (int nt0 = 0; nt0 < n_tiles; nt0 += gp.chunk) {
     const int cnt = std::min(gp.chunk, n_tiles - nt0);
     for (int mt = 0; mt < plan.m_tiles; ++mt) {
@@ -136,7 +139,8 @@ bool uses_dw_mode(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping 
          static_cast<long>(pl.kw) * hw.cols <= hw.act_words;
 }
 
-TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw, Transfer transfer) {
+TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw, Transfer transfer,
+                    ShiftMapping shifts) {
   const golden::Layer& layer = pl.layer;
   const golden::ConvShape& s = layer.shape;
   const int kwl = pl.kw_line;
@@ -144,19 +148,21 @@ TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMappin
     throw std::invalid_argument(fmt::format("plan_tiles: a K-vector of {} words does not fit banks of {} / {} words",
                                             kwl, hw.act_words, hw.wgt_words));
   }
-  const bool has_bias = !layer.bias.empty();
+  const bool col_shift = uses_column_shifts(pl, shifts);
+  const bool has_bias = !layer.bias.empty() || col_shift;  // COL_SHIFT reads the bias entries
   const auto base_max = static_cast<int>(std::min(regmap::kActBaseField.max(), regmap::kWgtBaseField.max()));
   const int base_slots = base_max / kwl + 1;  // vectors whose base fits ACT_BASE and WGT_BASE
-  if (uses_dw_mode(pl, hw, dw)) return plan_dw_tiles(pl, hw, base_slots, transfer);
+  if (uses_dw_mode(pl, hw, dw)) return plan_dw_tiles(pl, hw, base_slots, transfer, col_shift);
 
   TilePlan plan;
+  plan.col_shift = col_shift;
   plan.m_total = s.out_h() * s.out_w();
   plan.m_tiles = ceil_div(plan.m_total, hw.rows);
   plan.lines_per_vec = kwl / static_cast<int>(regmap::kLineWords);
   plan.groups.resize(static_cast<std::size_t>(s.groups));
   for (int g = 0; g < s.groups; ++g) {
     GroupPlan& gp = plan.groups[static_cast<std::size_t>(g)];
-    plan_ntiles(layer, g, hw.cols, gp);
+    plan_ntiles(layer, g, hw.cols, col_shift, gp);
     const int n_tiles = static_cast<int>(gp.ntiles.size());
     gp.chunk = std::min({n_tiles, hw.wgt_words / kwl, base_slots});
     if (has_bias) gp.chunk = std::min(gp.chunk, hw.bias_entries);
@@ -191,6 +197,33 @@ TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMappin
     }
   }
   return plan;
+}
+
+}  // namespace bitscale::driver
+
+namespace bitscale::driver {
+
+std::string_view to_string(ShiftMapping m) {
+  switch (m) {
+    case ShiftMapping::kPerColumn:
+      return "per-column";
+    case ShiftMapping::kPerTile:
+      return "per-tile";
+  }
+  return "?";
+}
+
+ShiftMapping parse_shift_mapping(std::string_view name) {
+  for (const ShiftMapping m : {ShiftMapping::kPerColumn, ShiftMapping::kPerTile}) {
+    if (name == to_string(m)) return m;
+  }
+  throw std::invalid_argument(fmt::format("unknown shift mapping '{}' (expected per-column or per-tile)", name));
+}
+
+bool uses_column_shifts(const PreparedLayer& pl, ShiftMapping shifts) {
+  const golden::Layer& layer = pl.layer;
+  if (shifts != ShiftMapping::kPerColumn || layer.channel_shift.empty()) return false;
+  return std::all_of(layer.bias.begin(), layer.bias.end(), [](std::int32_t b) { return golden::fits_column_bias(b); });
 }
 
 }  // namespace bitscale::driver

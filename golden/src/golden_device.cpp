@@ -97,6 +97,7 @@ struct GoldenDevice::State {
     bool dw = false;     ///< MODE.DW: PE (r, c) reads word ACT_BASE + k x Cols + c of bank r
     int act_base = 0, wgt_base = 0, bias_base = 0;
     bool bias_en = false;
+    bool col_shift = false;  ///< OUT_CFG.COL_SHIFT with BIAS_EN: per-column shifts from the bias entries
     OutputStage os;
     std::uint64_t phase = 0;  ///< edges since the START edge e0
     /// Read windows (lines, in every bank): ACT act_lo .. act_hi, WGT wgt_lo .. wgt_hi, BIAS
@@ -264,6 +265,7 @@ struct GoldenDevice::State {
     t.bias_base = static_cast<int>(cfg[rm::kRegBIAS_BASE]);
     const std::uint64_t oc = cfg[rm::kRegOUT_CFG];
     t.bias_en = rm::kOutCfgBiasEnField.get(oc) != 0;
+    t.col_shift = t.bias_en && rm::kOutCfgColShiftField.get(oc) != 0;
     t.os.shift = static_cast<int>(cfg[rm::kRegSHIFT]);
     t.os.relu = rm::kOutCfgReluField.get(oc) != 0;
     t.os.clamp = rm::kOutCfgClampEnField.get(oc) != 0;
@@ -362,11 +364,17 @@ struct GoldenDevice::State {
     }
     for (int c = 0; c < t.cols; ++c) load_vector(wgt, c * wgt_lines, t.wgt_base, t.k, t.mode, &w[c * k]);
     std::vector<std::int64_t> bias_v(static_cast<std::size_t>(t.cols), 0);
+    std::vector<int> shift_v(static_cast<std::size_t>(t.cols), t.os.shift);  // per column
     if (t.bias_en) {
       for (int c = 0; c < t.cols; ++c) {
         const std::uint64_t line = bias_line(c, t.bias_base / kEntriesPerLine);
-        bias_v[static_cast<std::size_t>(c)] =
-            static_cast<std::int32_t>(static_cast<std::uint32_t>(line >> (32 * (t.bias_base % kEntriesPerLine))));
+        const auto entry = static_cast<std::uint32_t>(line >> (32 * (t.bias_base % kEntriesPerLine)));
+        bias_v[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(entry);
+        if (t.col_shift) {  // docs/NUMERICS.md "Per-column shifts"
+          const ColumnEntry ce = split_column_entry(entry);
+          bias_v[static_cast<std::size_t>(c)] = ce.bias;
+          shift_v[static_cast<std::size_t>(c)] = ce.shift;
+        }
       }
     }
     const int np = lanes(t.mode);
@@ -388,7 +396,9 @@ struct GoldenDevice::State {
         }
         // Pack the low B bits of y (docs/NUMERICS.md step 5), also when CLAMP_HI is below the range.
         std::uint16_t& word = row[static_cast<std::size_t>(c / np)];
-        word = set_lane(word, c % np, t.mode, output_value(acc, t.mode, t.os));
+        OutputStage os = t.os;
+        os.shift = shift_v[static_cast<std::size_t>(c)];
+        word = set_lane(word, c % np, t.mode, output_value(acc, t.mode, os));
         written[static_cast<std::size_t>(c)] = get_lane(word, c % np, t.mode);
       }
       for (int l = 0; l < out_lines; ++l) {

@@ -267,3 +267,26 @@ Approx parse_approx(std::string_view text, Mode m) {
 }
 
 }  // namespace bitscale::golden
+
+namespace bitscale::golden {
+
+ColumnEntry split_column_entry(std::uint32_t entry) {
+  ColumnEntry e;
+  const std::uint32_t low = entry & ((1u << kColumnBiasBits) - 1u);
+  const std::uint32_t sign = 1u << (kColumnBiasBits - 1);
+  e.bias = static_cast<std::int32_t>(static_cast<std::int64_t>(low ^ sign) - static_cast<std::int64_t>(sign));
+  e.shift = std::min(static_cast<int>(entry >> kColumnBiasBits), kAccBits - 1);
+  return e;
+}
+
+std::uint32_t column_entry(std::int64_t bias, int shift) {
+  if (!fits_column_bias(bias) || shift < 0 || shift >= kAccBits) {
+    throw std::invalid_argument(
+        fmt::format("column entry: bias {} does not fit {} signed bits or shift {} not in 0 .. {}", bias,
+                    kColumnBiasBits, shift, kAccBits - 1));
+  }
+  return (static_cast<std::uint32_t>(shift) << kColumnBiasBits) |
+         (static_cast<std::uint32_t>(bias) & ((1u << kColumnBiasBits) - 1u));
+}
+
+}  // namespace bitscale::golden

@@ -15,13 +15,15 @@ namespace {
 struct NetBenchCli {
   study::NetBenchJob job;
   std::string json;
-  driver::DeviceOptions device;  ///< --dw-mapping, --transfer, --port
+  bool per_layer = false;        ///< --per-layer
+  driver::DeviceOptions device;  ///< --dw-mapping, --transfer, --port, --shift-mapping
 };
 
 int netbench(NetBenchCli& o) {
   o.job.factory = accelerator_factory(o.device);
   const study::NetBenchResult r = study::run_netbench(o.job, print_to_stderr);
   fmt::print("{}", study::netbench_report(r));
+  if (o.per_layer) fmt::print("{}", study::netbench_layer_report(r));
   if (!o.json.empty()) util::write_file(o.json, study::netbench_json(r));
   return 0;
 }
@@ -41,10 +43,14 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   add_count_option(cmd, "--rtl-images", job.rtl_images, "Images timed on the RTL back-end (0 = skip)");
   cmd->add_option("--calib", job.calib, "Calibration JSON or image directory");
   cmd->add_option("--json", o->json, "Write the figures to this JSON file");
+  cmd->add_flag("--per-layer", o->per_layer, "Also print the tiles, counters and utilization of every MAC layer");
   add_choice_option(cmd, "--dw-mapping", o->device.depthwise, driver::parse_depthwise_mapping, {"dw", "columns"},
                     "Depthwise layers as MODE.DW tiles (dw) or one channel per broadcast tile (columns)",
                     std::string(driver::to_string(o->device.depthwise)));
   add_transfer_options(cmd, o->device.transfer, o->device.port);
+  add_choice_option(cmd, "--shift-mapping", o->device.shifts, driver::parse_shift_mapping, {"per-column", "per-tile"},
+                    "Per-channel output shifts per column (OUT_CFG.COL_SHIFT) or one per tile (n-tiles cut by shift)",
+                    std::string(driver::to_string(o->device.shifts)));
   return [o]() { return netbench(*o); };
 });
 

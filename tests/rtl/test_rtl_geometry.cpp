@@ -77,8 +77,12 @@ TEST(RtlGeometry, AGeometryNotBuiltIsRefusedNamingTheBuiltOnes) {
 
 // Tiles of one layer on a rows x cols array by the rule of docs/ARCHITECTURE.md and
 // driver/tile_plan.hpp, computed here from the shape alone: per group, ceil(M / rows) m-tiles
-// times the n-tiles, and an n-tile holds up to `cols` channels of the group that share one shift.
+// times the n-tiles, and an n-tile holds up to `cols` channels of the group (with per-channel shifts
+// and a bias that fits 26 bits: per-column shifts, any shifts; else channels that share one shift).
 std::uint64_t expected_tiles(const golden::Layer& l, Geometry g) {
+  driver::PreparedLayer pl;
+  pl.layer = l;
+  const bool col_shift = driver::uses_column_shifts(pl, driver::ShiftMapping::kPerColumn);
   const int m = l.shape.out_h() * l.shape.out_w();
   // Depthwise layers (channel multiplier 1) run as MODE.DW tiles: the channels of all groups side by
   // side, as one group (their Cols-word rows fit the banks: K <= max_k = 1000, Cols <= 8).
@@ -89,7 +93,8 @@ std::uint64_t expected_tiles(const golden::Layer& l, Geometry g) {
   for (int grp = 0; grp < groups; ++grp) {
     std::map<int, int> per_shift;  // channels of the group per shift
     for (int j = 0; j < ng; ++j) {
-      ++per_shift[l.channel_shift.empty() ? l.out.shift : l.channel_shift[static_cast<std::size_t>(grp * ng + j)]];
+      ++per_shift[l.channel_shift.empty() || col_shift ? l.out.shift
+                                                       : l.channel_shift[static_cast<std::size_t>(grp * ng + j)]];
     }
     std::uint64_t ntiles = 0;
     for (const auto& [shift, n] : per_shift) ntiles += static_cast<std::uint64_t>((n + g.cols - 1) / g.cols);

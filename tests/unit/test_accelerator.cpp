@@ -158,8 +158,9 @@ class FakeDevice final : public Device {
 
 /// Expected number of tiles of a layer on an array of rows x cols: per group, each distinct
 /// shift takes ceil(channels with it / cols) n-tiles (one shift per tile). MODE.DW tiles (`dw`: a depthwise
-/// layer in the depthwise dataflow) put Cols channels of all groups side by side: one group of out_c.
-std::uint64_t expected_tiles(const Layer& l, int rows, int cols, bool dw = false) {
+/// layer in the depthwise dataflow) put Cols channels of all groups side by side: one group of out_c. With
+/// per-column shifts (`col_shift`: OUT_CFG.COL_SHIFT) the shifts do not cut n-tiles: ceil(channels / cols) per group.
+std::uint64_t expected_tiles(const Layer& l, int rows, int cols, bool dw = false, bool col_shift = false) {
   const ConvShape& s = l.shape;
   const std::uint64_t m = static_cast<std::uint64_t>(s.out_h()) * s.out_w();
   const int groups = dw ? 1 : s.groups;
@@ -167,7 +168,7 @@ std::uint64_t expected_tiles(const Layer& l, int rows, int cols, bool dw = false
   std::uint64_t n_tiles = 0;
   for (int g = 0; g < groups; ++g) {
     std::map<int, int> per_shift;
-    for (int c = 0; c < ng; ++c) ++per_shift[l.shift(g * ng + c)];
+    for (int c = 0; c < ng; ++c) ++per_shift[col_shift ? 0 : l.shift(g * ng + c)];
     for (const auto& [shift, count] : per_shift) n_tiles += static_cast<std::uint64_t>((count + cols - 1) / cols);
   }
   return ((m + rows - 1) / rows) * n_tiles;
@@ -181,9 +182,11 @@ Coverage g_coverage;
 
 /// Runs `layer` on a golden device with `params` and checks data and counters against the
 /// reference. Returns the counters of the run.
-Counters check_layer(const Layer& layer, const PackedTensor& in, const DeviceParams& params, const std::string& what) {
+Counters check_layer(const Layer& layer, const PackedTensor& in, const DeviceParams& params, const std::string& what,
+                     ShiftMapping shifts = ShiftMapping::kPerColumn) {
   GoldenDevice dev(params);
   Accelerator acc(dev);
+  acc.set_shift_mapping(shifts);
   acc.clear_counters();
   const Counters before = acc.counters();
   const PackedTensor got = acc.run(layer, in);
@@ -200,7 +203,8 @@ Counters check_layer(const Layer& layer, const PackedTensor& in, const DevicePar
     ++g_coverage.total;
   }
   const bool dw = driver::uses_dw_mode(acc.prepare(layer), acc.hw(), acc.depthwise_mapping());
-  const auto tiles = expected_tiles(layer, params.rows, params.cols, dw);
+  const bool col_shift = driver::uses_column_shifts(acc.prepare(layer), shifts);
+  const auto tiles = expected_tiles(layer, params.rows, params.cols, dw, col_shift);
   const int kw = static_cast<int>(golden::packed_words(static_cast<std::size_t>(layer.shape.k()), layer.mode));
   EXPECT_EQ(d.macs(layer.mode), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
   EXPECT_EQ(d.macs_total(), static_cast<std::uint64_t>(layer.shape.macs())) << ctx;
@@ -329,7 +333,7 @@ TEST(Accelerator, SmallDeviceForcesWeightChunksAndManyTiles) {
 }
 
 TEST(Accelerator, PerChannelShiftsCutNTilesAtShiftChanges) {
-  // SHIFT is one register per tile: the driver orders a group's channels by shift and cuts
+  // ShiftMapping::kPerTile: SHIFT is one register per tile: the driver orders a group's channels by shift and cuts
   // n-tiles where the shift changes. 40 channels alternating 5 and 9: 20 + 20 channels, 2 + 2
   // n-tiles (3 without per-channel shifts); 8x8 outputs = 4 m-tiles of 16 pixels.
   dv::LayerGenerator gen(test_rng());
@@ -337,19 +341,20 @@ TEST(Accelerator, PerChannelShiftsCutNTilesAtShiftChanges) {
     Layer l = gen.layer(conv(8, 8, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
     l.channel_shift.resize(40);
     for (int n = 0; n < 40; ++n) l.channel_shift[static_cast<std::size_t>(n)] = n % 2 == 0 ? 5 : 9;
-    const Counters d = check_layer(l, gen.tensor(8, 8, 6, mode), {}, "alternating shifts");
+    const Counters d = check_layer(l, gen.tensor(8, 8, 6, mode), {}, "alternating shifts", ShiftMapping::kPerTile);
     EXPECT_EQ(d.tiles, 4u * 4u);
     // Small bias and weight banks: chunks of 4 tiles (bias lines pair tiles, 3 tiles in the last chunk).
     DeviceParams small;
     small.wgt_words = 256;
     small.bias_entries = 4;
     for (int& c : l.channel_shift) c = gen.uniform(0, 3);
-    check_layer(l, gen.tensor(8, 8, 6, mode), small, "random shifts, small device");
+    check_layer(l, gen.tensor(8, 8, 6, mode), small, "random shifts, small device", ShiftMapping::kPerTile);
     // Depthwise: one channel per group, every channel its own shift.
     Layer dw = gen.layer(conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode, kPlain);
     dw.channel_shift.resize(20);
     for (int& c : dw.channel_shift) c = gen.uniform(0, 19);
-    const Counters dd = check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, per-channel shifts");
+    const Counters dd =
+        check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, per-channel shifts", ShiftMapping::kPerTile);
     // 5x5 outputs = 2 m-tiles; MODE.DW tiles put the channels of one shift side by side, up to 16.
     std::map<int, std::uint64_t> per_shift;
     for (const int c : dw.channel_shift) ++per_shift[c];
@@ -897,6 +902,56 @@ TEST(Accelerator, DepthwiseWithPerChannelShiftsAndMultiplierTwo) {
     const Layer l2 = gen.layer(conv(5, 5, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 6), mode, kPlain);
     const PackedTensor in2 = gen.tensor(5, 5, 6, mode);
     EXPECT_TRUE(same_tensor(acc.run(l2, in2), golden::conv2d(l2, in2), "multiplier 2"));
+  }
+}
+
+// Per-column shifts (OUT_CFG.COL_SHIFT, docs/NUMERICS.md "Per-column shifts"): layers with mixed
+// per-channel shifts equal the reference on the golden device at the default and a small geometry, in
+// the tiles of one shift per layer; the functional back-end counts exactly what the golden device does.
+TEST(Accelerator, PerColumnShiftsMatchReferenceInTheTilesOfOneShift) {
+  dv::LayerGenerator gen(test_rng());
+  const std::vector<DeviceParams> geometries{DeviceParams{}, DeviceParams{.rows = 8, .cols = 4}};
+  for (const Mode mode : kModes) {
+    for (const DeviceParams& p : geometries) {
+      // 5 x 4 outputs, 24 channels with shift 3 + n mod 4 (+ 8 on half of them: wide spread).
+      Layer l = gen.layer(conv(5, 4, 6, 24, 3, 3, 1, 1, 1, 1, 1, 1), mode, kPlain);
+      l.channel_shift.resize(24);
+      for (int n = 0; n < 24; ++n) l.channel_shift[static_cast<std::size_t>(n)] = 3 + n % 4 + (n % 3 == 0 ? 8 : 0);
+      for (std::int32_t& b : l.bias) b >>= 7;  // random 32-bit biases into 25 bits: they fit the entries
+      ASSERT_TRUE(driver::uses_column_shifts(PreparedLayer{l, 0, 0, 0, {}}, ShiftMapping::kPerColumn));
+      const PackedTensor in = gen.tensor(5, 4, 6, mode);
+      const std::string what = fmt::format("mixed shifts {}x{}", p.rows, p.cols);
+      const Counters col = check_layer(l, in, p, what);
+      const Counters tile = check_layer(l, in, p, what + " per tile", ShiftMapping::kPerTile);
+      // By hand: 16 x 16: 2 m-tiles x 2 n-tiles (per tile: 2 x 8 shifts); 8 x 4: 3 x 6 (per tile: 3 x 8).
+      const bool big = p.rows == 16;
+      EXPECT_EQ(col.tiles, big ? 4u : 18u) << what;
+      EXPECT_EQ(tile.tiles, big ? 16u : 24u) << what;
+      // Without a bias: BIAS_EN with bias 0 in every entry.
+      Layer nb = l;
+      nb.bias.clear();
+      check_layer(nb, in, p, what + " no bias");
+      // A bias beyond 26 bits: the layer falls back to per-tile shifts, still exact.
+      Layer wide = l;
+      wide.bias.assign(24, 0);
+      wide.bias[5] = -(1 << 27);
+      EXPECT_EQ(check_layer(wide, in, p, what + " wide bias").tiles, big ? 16u : 24u);
+      // The functional back-end: same outputs, same counters as the golden device.
+      GoldenDevice dev(p);
+      Accelerator dacc(dev);
+      Accelerator facc(dacc.hw());
+      for (Accelerator* a : {&dacc, &facc}) a->clear_counters();
+      const PackedTensor d_out = dacc.run(l, in);
+      const PackedTensor f_out = facc.run(l, in);
+      EXPECT_TRUE(same_tensor(f_out, d_out, what + " functional"));
+      EXPECT_EQ(facc.counters(), dacc.counters()) << what;
+    }
+    // Depthwise (MODE.DW tiles): 20 channels, each its own shift: 2 n-tiles (16 + 4) per m-tile.
+    Layer dw = gen.layer(conv(9, 9, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 20), mode, kPlain);
+    dw.channel_shift.resize(20);
+    for (int c = 0; c < 20; ++c) dw.channel_shift[static_cast<std::size_t>(c)] = c;
+    for (std::int32_t& b : dw.bias) b >>= 7;
+    EXPECT_EQ(check_layer(dw, gen.tensor(9, 9, 20, mode), {}, "depthwise, 20 shifts").tiles, 2u * 2u);
   }
 }
 

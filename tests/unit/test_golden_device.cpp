@@ -173,7 +173,7 @@ TEST(GoldenDevice, ConfigRegistersKeepDocumentedBits) {
   const std::pair<std::uint32_t, std::uint64_t> masks[] = {
       {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0xFFFF000F}, {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
       {rm::kRegCOLS_ACT, 0x1FF}, {rm::kRegACT_BASE, 0xFFFF}, {rm::kRegWGT_BASE, 0xFFFF}, {rm::kRegBIAS_BASE, 0xFFFF},
-      {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0x7},     {rm::kRegCLAMP_HI, 0xFFFF}};
+      {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0xF},     {rm::kRegCLAMP_HI, 0xFFFF}};
   for (const auto& [index, mask] : masks) {
     EXPECT_EQ(bus.rd(index), 0u) << rm::reg_name(index) << " resets to 0";
     bus.wr(index, ~std::uint64_t{0});
@@ -795,6 +795,47 @@ TEST(GoldenDevice, DwStartRefusals) {
   test::check_dw_refusals(dev, 16, 8192);
   GoldenDevice small(DeviceParams{.rows = 2, .cols = 8, .act_words = 1024});
   test::check_dw_refusals(small, 8, 1024);
+}
+
+// OUT_CFG.COL_SHIFT (docs/NUMERICS.md "Per-column shifts"), 16-bit, K = 1, activation 100, weights
+// 1, -1, 5, 2 in columns 0..3; expected outputs worked out by hand.
+TEST(GoldenDevice, ColumnShiftsComeFromTheBiasEntries) {
+  Bus bus;
+  bus.line_wr(rm::kRegionAct, 0, 0, 100);
+  const std::int16_t w[4] = {1, -1, 5, 2};
+  for (int c = 0; c < 4; ++c) bus.line_wr(rm::kRegionWgt, c, 0, static_cast<std::uint16_t>(w[c]));
+  const std::uint32_t entries[4] = {column_entry(27, 3),           // 27 + 100 = 127 >> 3, rounded: 16
+                                    column_entry(-(1 << 25), 20),  // -2^25 - 100 >> 20, rounded: floor(-31.50009) = -32
+                                    63u << kColumnBiasBits,        // shift field 63 reads as 47, bias 0: 500 >> 47 = 0
+                                    column_entry(-7, 0)};          // -7 + 200 = 193
+  for (int c = 0; c < 4; ++c) bus.line_wr(rm::kRegionBias, c, 0, entries[c]);
+  TileCfg t;
+  t.mode = Mode::k16;
+  t.cols = 4;
+  t.bias_en = true;
+  t.shift = 1;
+  configure(bus, t);
+  const auto out_words = [&] {
+    const std::uint64_t line = bus.line_rd(rm::kRegionOut, 0, 0);
+    std::vector<std::int16_t> v;
+    for (int c = 0; c < 4; ++c) v.push_back(static_cast<std::int16_t>(line >> (16 * c)));
+    return v;
+  };
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgBiasEn) | bit(rm::kOutCfgColShift));
+  run(bus);
+  EXPECT_EQ(out_words(), (std::vector<std::int16_t>{16, -32, 0, 193}));
+  // Without BIAS_EN, COL_SHIFT does nothing: SHIFT = 1 and no bias: 100 w / 2 rounded half up.
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgColShift));
+  run(bus);
+  EXPECT_EQ(out_words(), (std::vector<std::int16_t>{50, -50, 250, 100}));
+  // Without COL_SHIFT the entries are 32-bit biases: (-7 & 0x3FFFFFF) + 200 >> 1 saturates.
+  bus.wr(rm::kRegOUT_CFG, bit(rm::kOutCfgBiasEn));
+  run(bus);
+  EXPECT_EQ(out_words()[3], 32767);
+  EXPECT_EQ(split_column_entry(column_entry(-5, 9)).bias, -5);
+  EXPECT_EQ(split_column_entry(column_entry(-5, 9)).shift, 9);
+  EXPECT_THROW((void)column_entry(1 << 25, 0), std::invalid_argument);
+  EXPECT_THROW((void)column_entry(0, 48), std::invalid_argument);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ using namespace bitscale;
 using driver::HwConfig;
 using driver::PlannedTile;
 using driver::PreparedLayer;
+using driver::ShiftMapping;
 using driver::TilePlan;
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
@@ -67,15 +68,16 @@ HwConfig random_hw(std::mt19937_64& rng) {
 }
 
 /// Tiles of a layer counted from its shape alone: per group, per m-tile, per run of equal
-/// shifts (channels grouped by shift), ceil(run / cols) n-tiles.
-std::size_t expected_tiles(const golden::Layer& l, const HwConfig& hw) {
+/// shifts (channels grouped by shift), ceil(run / cols) n-tiles; with per-column shifts (`col_shift`)
+/// ceil(channels / cols) n-tiles whatever the shifts.
+std::size_t expected_tiles(const golden::Layer& l, const HwConfig& hw, bool col_shift = false) {
   const auto& s = l.shape;
   const int m_tiles = ceil_div(s.out_h() * s.out_w(), hw.rows);
   const int n_group = s.out_c / s.groups;
   std::size_t n = 0;
   for (int g = 0; g < s.groups; ++g) {
     std::map<int, int> per_shift;
-    for (int c = 0; c < n_group; ++c) ++per_shift[l.shift(g * n_group + c)];
+    for (int c = 0; c < n_group; ++c) ++per_shift[col_shift ? 0 : l.shift(g * n_group + c)];
     for (const auto& [shift, count] : per_shift) n += static_cast<std::size_t>(ceil_div(count, hw.cols));
   }
   return n * static_cast<std::size_t>(m_tiles);
@@ -86,9 +88,9 @@ void check_plan(const PreparedLayer& pl, const HwConfig& hw, const TilePlan& pla
   const auto& s = l.shape;
   const int m_total = s.out_h() * s.out_w();
   const int n_group = s.out_c / s.groups;
-  const bool bias = !l.bias.empty();
+  const bool bias = !l.bias.empty() || plan.col_shift;  // COL_SHIFT: the shifts are in the bias entries
   const int kwl = pl.kw_line;
-  ASSERT_EQ(plan.tiles.size(), expected_tiles(l, hw)) << what;
+  ASSERT_EQ(plan.tiles.size(), expected_tiles(l, hw, plan.col_shift)) << what;
   ASSERT_EQ(plan.groups.size(), static_cast<std::size_t>(s.groups)) << what;
 
   // covered[g][m][n]: how often output pixel m of group channel n is computed.
@@ -142,7 +144,11 @@ void check_plan(const PreparedLayer& pl, const HwConfig& hw, const TilePlan& pla
     ASSERT_LE(t.pos + t.cols, n_group) << what;
     for (int c = 0; c < t.cols; ++c) {
       const int n = gp.order[static_cast<std::size_t>(t.pos + c)];
-      ASSERT_EQ(l.shift(t.group * n_group + n), t.shift) << what << ": channel " << n;
+      if (plan.col_shift) {
+        ASSERT_EQ(n, t.pos + c) << what << ": per-column shifts keep the channel order";
+      } else {
+        ASSERT_EQ(l.shift(t.group * n_group + n), t.shift) << what << ": channel " << n;
+      }
       for (int r = 0; r < t.rows; ++r) {
         ASSERT_LT(t.m0 + r, m_total) << what;
         ++covered[(static_cast<std::size_t>(t.group) * m_total + static_cast<std::size_t>(t.m0 + r)) * n_group +
@@ -175,9 +181,12 @@ TEST(TilePlan, RandomLayersCoverEveryOutputOnceWithinTheGeometry) {
     const HwConfig hw = random_hw(rng);
     PreparedLayer pl = random_prepared(rng);
     if (pl.kw_line > std::min(hw.act_words, hw.wgt_words)) continue;
-    const TilePlan plan = driver::plan_tiles(pl, hw);
+    const ShiftMapping sm = iter % 2 == 0 ? ShiftMapping::kPerColumn : ShiftMapping::kPerTile;
+    const TilePlan plan = driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kDwMode, sm);
+    EXPECT_EQ(plan.col_shift, sm == ShiftMapping::kPerColumn && !pl.layer.channel_shift.empty());
     check_plan(pl, hw, plan,
-               "iter " + std::to_string(iter) + " seed " + std::to_string(seed) + " " + pl.layer.shape.to_string());
+               "iter " + std::to_string(iter) + " seed " + std::to_string(seed) + " " + pl.layer.shape.to_string() +
+                   " " + std::string(driver::to_string(sm)));
     for (const auto& gp : plan.groups) {
       chunked += gp.chunk < static_cast<int>(gp.ntiles.size()) ? 1 : 0;
       resident += gp.act_resident ? 1 : 0;
@@ -246,7 +255,7 @@ TEST(TilePlan, DepthwiseLayersRunAsDwTilesOfRowsPixelsByColsChannels) {
   PreparedLayer pl = depthwise(40, 5, 1, golden::Mode::k8);  // 25 pixels: 2 m-tiles; 40 channels: 16 + 16 + 8
   pl.layer.channel_shift.assign(40, 4);
   for (int c = 0; c < 40; c += 3) pl.layer.channel_shift[static_cast<std::size_t>(c)] = 5;  // 14 channels of shift 5
-  const TilePlan plan = driver::plan_tiles(pl, hw);
+  const TilePlan plan = driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kDwMode, ShiftMapping::kPerTile);
   ASSERT_TRUE(plan.dw);
   ASSERT_EQ(plan.groups.size(), 1u);
   // Channels by shift: 26 of shift 4 (16 + 10), 14 of shift 5: three n-tiles, each of one shift.
@@ -289,6 +298,58 @@ TEST(TilePlan, DwModeOnlyForChannelMultiplierOneAndWhenTheRowsFit) {
   EXPECT_EQ(driver::parse_depthwise_mapping("columns"), driver::DepthwiseMapping::kColumns);
   EXPECT_EQ(driver::parse_depthwise_mapping("dw"), driver::DepthwiseMapping::kDwMode);
   EXPECT_THROW((void)driver::parse_depthwise_mapping("DW"), std::invalid_argument);
+}
+
+}  // namespace
+
+// ---- per-channel shifts: per-column (OUT_CFG.COL_SHIFT) or per-tile (driver::ShiftMapping) ----
+namespace {
+
+TEST(TilePlan, PerColumnShiftsRunAKnownShiftDistributionInTheTilesOfOneShift) {
+  // 5 x 4 = 20 output pixels, 24 channels with shift 3 + n mod 4 (4 shifts, 6 channels each).
+  HwConfig hw{16, 16, 8192, 8192, 256, static_cast<int>(regmap::kAccW)};
+  PreparedLayer pl;
+  pl.layer.mode = golden::Mode::k8;
+  pl.layer.shape.in_h = 5;
+  pl.layer.shape.in_w = 4;
+  pl.layer.shape.in_c = 8;
+  pl.layer.shape.out_c = 24;
+  pl.layer.bias.assign(24, -5);
+  pl.layer.channel_shift.resize(24);
+  for (int n = 0; n < 24; ++n) pl.layer.channel_shift[static_cast<std::size_t>(n)] = 3 + n % 4;
+  pl.k = 8;
+  pl.kw = 4;
+  pl.kw_line = 4;
+  const auto tiles = [&](const HwConfig& h, ShiftMapping sm) {
+    const TilePlan plan = driver::plan_tiles(pl, h, driver::DepthwiseMapping::kDwMode, sm);
+    check_plan(pl, h, plan, std::string(driver::to_string(sm)));
+    return plan.tiles.size();
+  };
+  // 16 x 16: 2 m-tiles (16 + 4 pixels). Per column: 16 + 8 channels = 2 n-tiles -> 4 tiles.
+  // Per tile: 4 shifts x ceil(6 / 16) = 4 n-tiles -> 8 tiles.
+  EXPECT_EQ(tiles(hw, ShiftMapping::kPerColumn), 4u);
+  EXPECT_EQ(tiles(hw, ShiftMapping::kPerTile), 8u);
+  // 8 x 4: 3 m-tiles (8 + 8 + 4). Per column: 24 / 4 = 6 n-tiles -> 18 tiles. Per tile: 4 shifts x
+  // ceil(6 / 4) = 8 n-tiles -> 24 tiles.
+  const HwConfig small{8, 4, 1024, 1024, 16, static_cast<int>(regmap::kAccW)};
+  EXPECT_EQ(tiles(small, ShiftMapping::kPerColumn), 18u);
+  EXPECT_EQ(tiles(small, ShiftMapping::kPerTile), 24u);
+  // A bias beyond 26 signed bits cannot share its entry with a shift: the layer falls back to per-tile.
+  pl.layer.bias[7] = 1 << 25;
+  EXPECT_FALSE(driver::uses_column_shifts(pl, ShiftMapping::kPerColumn));
+  EXPECT_EQ(tiles(hw, ShiftMapping::kPerColumn), 8u);
+  pl.layer.bias[7] = (1 << 25) - 1;
+  EXPECT_TRUE(driver::uses_column_shifts(pl, ShiftMapping::kPerColumn));
+  // One shift per layer: nothing to do per column.
+  pl.layer.channel_shift.clear();
+  EXPECT_FALSE(driver::uses_column_shifts(pl, ShiftMapping::kPerColumn));
+}
+
+TEST(TilePlan, ShiftMappingNames) {
+  for (const ShiftMapping m : {ShiftMapping::kPerColumn, ShiftMapping::kPerTile})
+    EXPECT_EQ(driver::parse_shift_mapping(driver::to_string(m)), m);
+  EXPECT_EQ(driver::to_string(ShiftMapping::kPerColumn), "per-column");
+  EXPECT_THROW((void)driver::parse_shift_mapping("column"), std::invalid_argument);
 }
 
 }  // namespace

@@ -64,6 +64,11 @@ void layer_type_figures(const Engine& golden, const data::Image& img, const Acce
     by_kind[kind].type = kind;
     by_kind[kind].add(q.layer_counters[i]);
     r.total.add(q.layer_counters[i]);
+    LayerFigures f = layer_figures(golden.quantized()->layers()[i].prepared, acc->hw(), acc->depthwise_mapping(),
+                                   acc->shift_mapping());
+    f.index = static_cast<int>(i);
+    f.counters = q.layer_counters[i];
+    r.layers.push_back(std::move(f));
   }
   for (auto& [kind, f] : by_kind) r.types.push_back(std::move(f));
 }
@@ -84,12 +89,55 @@ double NetBenchResult::utilization(const LayerTypeFigures& f) const {
   return f.array ? static_cast<double>(f.macs) / (static_cast<double>(f.array) * pes * lanes) : 0.0;
 }
 
+double NetBenchResult::utilization(const LayerFigures& f) const {
+  return f.counters.array
+             ? static_cast<double>(f.counters.macs_total()) / (static_cast<double>(f.counters.array) * pes * lanes)
+             : 0.0;
+}
+
 std::string layer_kind(const golden::ConvShape& s) {
   if (s.groups > 1 && s.groups == s.in_c) return "depthwise";
   if (s.groups > 1) return "grouped conv";
   if (s.in_h == 1 && s.in_w == 1 && s.k_h == 1 && s.k_w == 1) return "fully connected";
   if (s.k_h == 1 && s.k_w == 1) return "pointwise conv (1x1)";
   return fmt::format("conv {}x{}", s.k_h, s.k_w);
+}
+
+LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConfig& hw, driver::DepthwiseMapping dw,
+                           driver::ShiftMapping shifts) {
+  const golden::Layer& layer = pl.layer;
+  const golden::ConvShape& s = layer.shape;
+  LayerFigures f;
+  f.kind = layer_kind(s);
+  f.m = s.out_h() * s.out_w();
+  f.n = s.out_c;
+  f.k = pl.k;
+  f.groups = s.groups;
+  std::vector<int> distinct = layer.channel_shift;
+  std::sort(distinct.begin(), distinct.end());
+  f.shifts = std::max<int>(1, static_cast<int>(std::unique(distinct.begin(), distinct.end()) - distinct.begin()));
+  const driver::TilePlan plan = driver::plan_tiles(pl, hw, dw, driver::Transfer::kSerial, shifts);
+  f.col_shift = plan.col_shift;
+  f.dw = plan.dw;
+  f.m_tiles = plan.m_tiles;
+  f.ragged_m = f.m % hw.rows != 0;
+  const auto array_of = [&](const driver::TilePlan& p) {
+    return static_cast<std::uint64_t>(p.tiles.size()) * static_cast<std::uint64_t>(pl.kw);
+  };
+  for (const driver::GroupPlan& gp : plan.groups) f.n_tiles += static_cast<int>(gp.ntiles.size());
+  // The same layer with one shift: n-tiles of up to Cols consecutive channels.
+  driver::PreparedLayer one = pl;
+  one.layer.channel_shift.clear();
+  const driver::TilePlan plan1 = driver::plan_tiles(one, hw, dw);
+  int n_tiles1 = 0;
+  for (const driver::GroupPlan& gp : plan1.groups) {
+    n_tiles1 += static_cast<int>(gp.ntiles.size());
+    if (static_cast<int>(gp.order.size()) % hw.cols != 0) ++f.n_tiles_short_n;
+  }
+  f.n_tiles_shift = f.n_tiles - n_tiles1;
+  f.array_one_shift = array_of(plan1);
+  f.useful_macs = static_cast<std::uint64_t>(f.m) * static_cast<std::uint64_t>(f.n) * static_cast<std::uint64_t>(f.k);
+  return f;
 }
 
 double rounded(double v, int decimals) {
@@ -159,6 +207,25 @@ std::string netbench_report(const NetBenchResult& r) {
   return s;
 }
 
+std::string netbench_layer_report(const NetBenchResult& r) {
+  std::string s = fmt::format(
+      "per MAC layer (n-tiles: all / added by per-channel shifts / short by N mod Cols; 1-shift util: the same plan "
+      "with one shift per layer):\n");
+  s += fmt::format("  {:>3} {:<22} {:>2} {:>6} {:>5} {:>5} {:>6} {:>7} {:>6} {:>5} {:>3} {:>9} {:>7} {:>7}\n", "#",
+                   "kind", "dw", "M", "N", "K", "shifts", "m-tiles", "n-tls", "+shft", "N%C", "array cyc", "util",
+                   "1-shift");
+  for (const LayerFigures& f : r.layers) {
+    const double one_shift = f.array_one_shift ? static_cast<double>(f.counters.macs_total()) /
+                                                     (static_cast<double>(f.array_one_shift) * r.pes * r.lanes)
+                                               : 0.0;
+    s += fmt::format(
+        "  {:>3} {:<22} {:>2} {:>6} {:>5} {:>5} {:>6} {:>6}{} {:>6} {:>5} {:>3} {:>9} {:>6.1f}% {:>6.1f}%\n", f.index,
+        f.kind, f.dw ? "y" : "", f.m, f.n, f.k, f.shifts, f.m_tiles, f.ragged_m ? "r" : " ", f.n_tiles, f.n_tiles_shift,
+        f.n_tiles_short_n, f.counters.array, 100 * r.utilization(f), 100 * one_shift);
+  }
+  return s;
+}
+
 std::string netbench_json(const NetBenchResult& r) {
   using J = nlohmann::ordered_json;
   auto types = J::array();
@@ -169,6 +236,30 @@ std::string netbench_json(const NetBenchResult& r) {
                      {"array_cycles", a.array},
                      {"cycles", a.cycles},
                      {"utilization", rounded(r.utilization(a), 4)}});
+  }
+  auto layers = J::array();
+  for (const LayerFigures& f : r.layers) {
+    layers.push_back({{"index", f.index},
+                      {"kind", f.kind},
+                      {"dw", f.dw},
+                      {"col_shift", f.col_shift},
+                      {"m", f.m},
+                      {"n", f.n},
+                      {"k", f.k},
+                      {"groups", f.groups},
+                      {"shifts", f.shifts},
+                      {"m_tiles", f.m_tiles},
+                      {"ragged_m", f.ragged_m},
+                      {"n_tiles", f.n_tiles},
+                      {"n_tiles_shift", f.n_tiles_shift},
+                      {"n_tiles_short_n", f.n_tiles_short_n},
+                      {"tiles", f.counters.tiles},
+                      {"macs", f.counters.macs_total()},
+                      {"useful_macs", f.useful_macs},
+                      {"array_cycles", f.counters.array},
+                      {"cycles", f.counters.cycles},
+                      {"array_cycles_one_shift", f.array_one_shift},
+                      {"utilization", rounded(r.utilization(f), 4)}});
   }
   const J j{{"model", r.model},
             {"bits", r.bits},
@@ -181,7 +272,8 @@ std::string netbench_json(const NetBenchResult& r) {
             {"array_cycles", r.total.array},
             {"xfer_beats", r.total.xfer},
             {"overlap_beats", r.total.overlap},
-            {"layer_types", types}};
+            {"layer_types", types},
+            {"layers", layers}};
   return j.dump(-1, ' ', false, J::error_handler_t::replace) + "\n";
 }
 

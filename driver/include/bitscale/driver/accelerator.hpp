@@ -76,7 +76,8 @@ enum class GroupWidthReadback : std::uint8_t {
 
 /// The group widths of a layer's outputs, as the detector reports them: one per output group =
 /// one output row of a tile = the channels of one n-tile (up to Cols channels of one conv group; 16
-/// consecutive channels at the default geometry without per-channel shifts) at one output pixel.
+/// consecutive channels at the default geometry, also with per-channel shifts under ShiftMapping::kPerColumn;
+/// in shift order under kPerTile) at one output pixel.
 struct LayerGroupWidths {
   int pixels = 0;                   ///< output pixels (out_h x out_w)
   int groups_per_pixel = 0;         ///< n-tiles over all conv groups (conv group g's n-tiles follow those of g - 1)
@@ -147,6 +148,9 @@ class Accelerator {
   /// Scratchpad port of the following runs (default kLine).
   void set_port(Port p) { port_ = p; }
   [[nodiscard]] Port port() const { return port_; }
+  /// How per-channel output shifts reach the array (tile_plan.hpp; default: per-column shifts).
+  void set_shift_mapping(ShiftMapping m) { shift_mapping_ = m; }
+  [[nodiscard]] ShiftMapping shift_mapping() const { return shift_mapping_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -173,7 +177,7 @@ class Accelerator {
   // The steps of run(), in order (accelerator.cpp).
   struct RunState;
   void check_run(const PreparedLayer& pl, const golden::PackedTensor& in) const;
-  void write_layer_config(const golden::Layer& layer, bool dw);
+  void write_layer_config(const golden::Layer& layer, bool dw, bool col_shift = false);
   void load_weights(RunState& st, const PlannedTile& t);
   void load_activations(RunState& st, const PlannedTile& t);
   void load_dw_activations(RunState& st, const PlannedTile& t);
@@ -202,6 +206,7 @@ class Accelerator {
   Transfer transfer_ = Transfer::kSerial;
   Port port_ = Port::kLine;
   std::vector<std::uint64_t> wide_;  ///< the lines of one wide beat (max(rows, cols))
+  ShiftMapping shift_mapping_ = ShiftMapping::kPerColumn;
   GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
   LayerGroupWidths gw_;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set):
@@ -223,6 +228,7 @@ struct DeviceOptions {
   DepthwiseMapping depthwise = DepthwiseMapping::kDwMode;  ///< how depthwise layers are tiled
   Transfer transfer = Transfer::kSerial;                   ///< transfers serial or overlapped with tiles
   Port port = Port::kLine;                                 ///< narrow (line) or wide scratchpad beats
+  ShiftMapping shifts = ShiftMapping::kPerColumn;          ///< how per-channel shifts reach the array
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

@@ -40,6 +40,20 @@ std::string_view to_string(Transfer t);
 /// The schedule of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 Transfer parse_transfer(std::string_view name);
 
+/// How the output shifts of a layer with per-channel shifts (golden::Layer::channel_shift) reach the array.
+enum class ShiftMapping : std::uint8_t {
+  /// "per-column": OUT_CFG.COL_SHIFT, each column's shift in its bias entry (docs/NUMERICS.md "Per-column
+  /// shifts"); n-tiles of up to Cols consecutive channels whatever their shifts. Used where the layer has
+  /// per-channel shifts and every bias fits golden::kColumnBiasBits signed bits (else as kPerTile). The default.
+  kPerColumn,
+  /// "per-tile": one SHIFT per tile: the channels of a group ordered by shift, n-tiles cut where it changes.
+  kPerTile,
+};
+/// "per-column", "per-tile".
+std::string_view to_string(ShiftMapping m);
+/// The mapping of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+ShiftMapping parse_shift_mapping(std::string_view name);
+
 /// A layer whose weights are packed per output channel in the device's K-vector format.
 struct PreparedLayer {
   golden::Layer layer;
@@ -89,6 +103,9 @@ struct TilePlan {
   /// channels (group 0), each tile's activations at ACT_BASE 0 as kw x Cols words per row, word
   /// k x Cols + c holding word k of the K-vector of the n-tile's c-th channel.
   bool dw = false;
+  /// OUT_CFG.COL_SHIFT (uses_column_shifts): every bias entry holds its column's shift and bias
+  /// (golden::column_entry), BIAS_EN is set even for a layer without a bias, SHIFT is not used.
+  bool col_shift = false;
   int m_total = 0;        ///< output pixels
   int m_tiles = 0;        ///< ceil(m_total / rows)
   int lines_per_vec = 0;  ///< scratchpad lines of one K-vector (kw_line / LINE_WORDS)
@@ -105,7 +122,11 @@ struct TilePlan {
 /// tiles (a slot of kw x Cols words).
 [[nodiscard]] TilePlan plan_tiles(const PreparedLayer& pl, const HwConfig& hw,
                                   DepthwiseMapping dw = DepthwiseMapping::kDwMode,
-                                  Transfer transfer = Transfer::kSerial);
+                                  Transfer transfer = Transfer::kSerial,
+                                  ShiftMapping shifts = ShiftMapping::kPerColumn);
+/// Whether plan_tiles gives the layer per-column shifts: kPerColumn, per-channel shifts, and every bias
+/// fits golden::kColumnBiasBits signed bits.
+[[nodiscard]] bool uses_column_shifts(const PreparedLayer& pl, ShiftMapping shifts);
 /// Whether plan_tiles maps the layer to MODE.DW tiles: a depthwise layer with channel multiplier 1
 /// under kDwMode whose Cols-word rows of K-vector words fit an activation bank.
 [[nodiscard]] bool uses_dw_mode(const PreparedLayer& pl, const HwConfig& hw, DepthwiseMapping dw);

@@ -76,6 +76,22 @@ std::int64_t round_shift(std::int64_t acc, int shift);
 std::int32_t saturate(std::int64_t v, Mode m);
 /// The whole output stage: round_shift, saturate, ReLU, clamp.
 std::int32_t output_value(std::int64_t acc, Mode m, const OutputStage& os);
+
+/// A bias entry under OUT_CFG.COL_SHIFT (docs/NUMERICS.md "Per-column shifts"): bits [31:26] the shift of the
+/// column (values above kAccBits - 1 read as kAccBits - 1), bits [25:0] the signed bias.
+inline constexpr int kColumnBiasBits = 26;
+struct ColumnEntry {
+  std::int32_t bias = 0;
+  int shift = 0;
+};
+/// The bias and shift of a bias entry under COL_SHIFT.
+ColumnEntry split_column_entry(std::uint32_t entry);
+/// Whether a bias fits the entry's kColumnBiasBits signed bits.
+constexpr bool fits_column_bias(std::int64_t bias) {
+  return bias >= -(std::int64_t{1} << (kColumnBiasBits - 1)) && bias < (std::int64_t{1} << (kColumnBiasBits - 1));
+}
+/// The entry of a bias and shift; throws std::invalid_argument unless fits_column_bias(bias) and 0 <= shift < kAccBits.
+std::uint32_t column_entry(std::int64_t bias, int shift);
 /// The stage a layer programs into the hardware: clamp_hi saturated to the mode's range
 /// (docs/NUMERICS.md: "saturated to the mode's range by the driver"), so that
 /// output_value(acc, m, layer_output_stage(os, m)) is always in the mode's range.

@@ -37,6 +37,28 @@ struct LayerTypeFigures {
   void add(const driver::Counters& c);
 };
 
+/// One MAC layer on one image: its GEMM shape, its tile plan (driver::plan_tiles on the geometry
+/// and depthwise mapping of the functional back-end) and its counters.
+struct LayerFigures {
+  int index = 0;  ///< MAC layer position in the network (QuantizedNetwork::layers())
+  std::string kind;
+  int m = 0, n = 0, k = 0, groups = 1;  ///< output pixels, output channels, dot-product length, conv groups
+  bool dw = false;                      ///< MODE.DW tiles
+  bool col_shift = false;               ///< per-column shifts (OUT_CFG.COL_SHIFT)
+  int shifts = 1;                       ///< distinct output shifts of the layer
+  int m_tiles = 0;                      ///< ceil(m / Rows)
+  bool ragged_m = false;                ///< m is not a multiple of Rows: the last m-tile is short
+  int n_tiles = 0;                      ///< n-tiles over all groups (plan)
+  /// n-tiles the per-channel shifts add: n_tiles minus the n-tiles of the same layer with one shift.
+  int n_tiles_shift = 0;
+  /// Short n-tiles because the channels of a group are not a multiple of Cols (one per such group).
+  int n_tiles_short_n = 0;
+  std::uint64_t useful_macs = 0;  ///< m x n x k (the layer's MACs)
+  driver::Counters counters;      ///< of the layer
+  /// Array cycles of the same plan if the layer had one shift (what per-column shifts would buy).
+  std::uint64_t array_one_shift = 0;
+};
+
 struct NetBenchResult {
   std::string model;
   int bits = 8;
@@ -47,17 +69,24 @@ struct NetBenchResult {
   int lanes = 1;                        ///< MACs per PE per array cycle
   std::vector<LayerTypeFigures> types;  ///< by name
   LayerTypeFigures total;
-  double rtl_s = 0;  ///< per image (0: not run)
+  std::vector<LayerFigures> layers;  ///< per MAC layer, in network order
+  double rtl_s = 0;                  ///< per image (0: not run)
   std::uint64_t rtl_cycles = 0;
   int rtl_images = 0;
 
   /// MACs / (array cycles x PEs x lanes).
   [[nodiscard]] double utilization(const LayerTypeFigures& f) const;
+  /// Same for one layer (counter MACs).
+  [[nodiscard]] double utilization(const LayerFigures& f) const;
 };
 
 /// The layer type a MAC layer's shape is counted under: "depthwise", "grouped conv", "fully
 /// connected", "pointwise conv (1x1)" or "conv <kh>x<kw>".
 std::string layer_kind(const golden::ConvShape& s);
+
+/// The plan-derived fields of a layer's LayerFigures (all but index and counters) on geometry `hw`.
+LayerFigures layer_figures(const driver::PreparedLayer& pl, const driver::HwConfig& hw, driver::DepthwiseMapping dw,
+                           driver::ShiftMapping shifts = driver::ShiftMapping::kPerColumn);
 
 /// `v` rounded to `decimals` decimal places (the precision the JSON figures are written with).
 double rounded(double v, int decimals);
@@ -66,6 +95,8 @@ double rounded(double v, int decimals);
 NetBenchResult run_netbench(const NetBenchJob& job, const std::function<void(const std::string&)>& warn = {});
 /// The figures as `bitscale netbench` prints them.
 std::string netbench_report(const NetBenchResult& r);
+/// The per-layer table (`bitscale netbench --per-layer`).
+std::string netbench_layer_report(const NetBenchResult& r);
 /// The figures as one line of JSON (ending in '\n').
 std::string netbench_json(const NetBenchResult& r);
 
