@@ -182,7 +182,7 @@ TEST(TilePlan, RandomLayersCoverEveryOutputOnceWithinTheGeometry) {
     PreparedLayer pl = random_prepared(rng);
     if (pl.kw_line > std::min(hw.act_words, hw.wgt_words)) continue;
     const ShiftMapping sm = iter % 2 == 0 ? ShiftMapping::kPerColumn : ShiftMapping::kPerTile;
-    const TilePlan plan = driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kDwMode, sm);
+    const TilePlan plan = driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kDwMode, driver::Transfer::kSerial, sm);
     EXPECT_EQ(plan.col_shift, sm == ShiftMapping::kPerColumn && !pl.layer.channel_shift.empty());
     check_plan(pl, hw, plan,
                "iter " + std::to_string(iter) + " seed " + std::to_string(seed) + " " + pl.layer.shape.to_string() +
@@ -255,7 +255,8 @@ TEST(TilePlan, DepthwiseLayersRunAsDwTilesOfRowsPixelsByColsChannels) {
   PreparedLayer pl = depthwise(40, 5, 1, golden::Mode::k8);  // 25 pixels: 2 m-tiles; 40 channels: 16 + 16 + 8
   pl.layer.channel_shift.assign(40, 4);
   for (int c = 0; c < 40; c += 3) pl.layer.channel_shift[static_cast<std::size_t>(c)] = 5;  // 14 channels of shift 5
-  const TilePlan plan = driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kDwMode, ShiftMapping::kPerTile);
+  const TilePlan plan =
+      driver::plan_tiles(pl, hw, driver::DepthwiseMapping::kDwMode, driver::Transfer::kSerial, ShiftMapping::kPerTile);
   ASSERT_TRUE(plan.dw);
   ASSERT_EQ(plan.groups.size(), 1u);
   // Channels by shift: 26 of shift 4 (16 + 10), 14 of shift 5: three n-tiles, each of one shift.
@@ -321,7 +322,7 @@ TEST(TilePlan, PerColumnShiftsRunAKnownShiftDistributionInTheTilesOfOneShift) {
   pl.kw = 4;
   pl.kw_line = 4;
   const auto tiles = [&](const HwConfig& h, ShiftMapping sm) {
-    const TilePlan plan = driver::plan_tiles(pl, h, driver::DepthwiseMapping::kDwMode, sm);
+    const TilePlan plan = driver::plan_tiles(pl, h, driver::DepthwiseMapping::kDwMode, driver::Transfer::kSerial, sm);
     check_plan(pl, h, plan, std::string(driver::to_string(sm)));
     return plan.tiles.size();
   };
