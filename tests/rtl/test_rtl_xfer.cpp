@@ -139,6 +139,20 @@ TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
     return l;
   });
   EXPECT_EQ(back, lines);
+  // The tile's outputs: its operands were all 0 (lines never written, zero-initialised), so every
+  // output is 0 on both, whatever was written outside the windows while it ran.
+  for (std::uint32_t r = 0; r < 16; ++r) {
+    for (std::uint32_t l = 0; l < 4; ++l) {
+      EXPECT_EQ(both([&](driver::Device& d) { return d.read(bus_addr(rm::kRegionOut, r, l)).rdata; }), 0u)
+          << "row " << r << " line " << l;
+    }
+  }
+  const auto out = both([](driver::Device& d) {
+    std::vector<std::uint64_t> l(16);
+    (void)d.access_wide(BusOp::kRead, rm::kRegionOut, 0, l);
+    return l;
+  });
+  EXPECT_EQ(out, std::vector<std::uint64_t>(16, 0));
 }
 
 class RtlXferGeometry : public ::testing::TestWithParam<rtl::Geometry> {};
