@@ -232,14 +232,14 @@ TEST(Counters, OneFieldPerRegisterCounterInOrder) {
     c.*Counters::kFields[i] = i + 1;
     EXPECT_EQ(regmap::kCounters[i].reg, regmap::kRegCntFirst + i);
   }
-  const std::uint64_t by_name[] = {c.cycles, c.busy, c.array, c.mac16, c.mac8,   c.mac4, c.spad_rd, c.spad_wr,
-                                   c.tiles,  c.blk,  c.zskip, c.gw1,   c.gw2,    c.gw3,  c.gw4,     c.gw5,
-                                   c.gw6,    c.gw7,  c.gw8,   c.gw9,   c.gw10,   c.gw11, c.gw12,    c.gw13,
-                                   c.gw14,   c.gw15, c.gw16,  c.xfer,  c.overlap, c.blk16, c.blk8, c.blk4};
-  const std::string_view names[] = {"cycles", "busy", "array", "mac16", "mac8",   "mac4", "spad_rd", "spad_wr",
-                                    "tiles",  "blk",  "zskip", "gw1",   "gw2",    "gw3",  "gw4",     "gw5",
-                                    "gw6",    "gw7",  "gw8",   "gw9",   "gw10",   "gw11", "gw12",    "gw13",
-                                    "gw14",   "gw15", "gw16",  "xfer",  "overlap", "blk16", "blk8", "blk4"};
+  const std::uint64_t by_name[] = {c.cycles, c.busy, c.array, c.mac16, c.mac8,    c.mac4,  c.spad_rd, c.spad_wr,
+                                   c.tiles,  c.blk,  c.zskip, c.gw1,   c.gw2,     c.gw3,   c.gw4,     c.gw5,
+                                   c.gw6,    c.gw7,  c.gw8,   c.gw9,   c.gw10,    c.gw11,  c.gw12,    c.gw13,
+                                   c.gw14,   c.gw15, c.gw16,  c.xfer,  c.overlap, c.blk16, c.blk8,    c.blk4};
+  const std::string_view names[] = {"cycles", "busy", "array", "mac16", "mac8",    "mac4",  "spad_rd", "spad_wr",
+                                    "tiles",  "blk",  "zskip", "gw1",   "gw2",     "gw3",   "gw4",     "gw5",
+                                    "gw6",    "gw7",  "gw8",   "gw9",   "gw10",    "gw11",  "gw12",    "gw13",
+                                    "gw14",   "gw15", "gw16",  "xfer",  "overlap", "blk16", "blk8",    "blk4"};
   ASSERT_EQ(std::size(by_name), regmap::kNumCounters);
   for (std::size_t i = 0; i < regmap::kNumCounters; ++i) {
     EXPECT_EQ(by_name[i], i + 1) << names[i];
