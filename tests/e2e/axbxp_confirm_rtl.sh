@@ -6,24 +6,7 @@
 # golden. Embedded model and images, a few images.
 #
 #   axbxp_confirm_rtl.sh BITSCALE SOURCE_DIR WORK_DIR
-set -u
-bitscale=$1
-src=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$src" || exit 1
-
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-ok() {
-  "$bitscale" "$@" >"$work/out" 2>&1
-  rc=$?
-  [ "$rc" -eq 0 ] || { cat "$work/out"; fail "exit status $rc of: bitscale $*"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
+. "$(dirname "$0")/common.sh"
 
 ok axbxp-search --calib-limit 2 --select-limit 4 --eval-limit 2 --max-drop 25 --budget point --ladder 8,16 \
   --out "$work/search"

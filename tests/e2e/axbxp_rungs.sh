@@ -5,35 +5,7 @@
 # non-zero exit status and the message naming what is wrong).
 #
 #   axbxp_rungs.sh BITSCALE SOURCE_DIR WORK_DIR [rtl]   (rtl: also compare the RTL back-end with golden)
-set -u
-bitscale=$1
-src=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$src" || exit 1
-
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-run() {
-  "$bitscale" "$@" >"$work/out" 2>&1
-  rc=$?
-}
-ok() {
-  run "$@"
-  [ "$rc" -eq 0 ] || { cat "$work/out"; fail "exit status $rc of: bitscale $*"; }
-}
-# refused MESSAGE ARGS...: bitscale must exit non-zero and print MESSAGE.
-refused() {
-  msg=$1
-  shift
-  run "$@"
-  [ "$rc" -ne 0 ] || { cat "$work/out"; fail "exit status 0, expected a refusal of: bitscale $*"; }
-  grep -qF -- "$msg" "$work/out" || { cat "$work/out"; fail "no '$msg' in the refusal of: bitscale $*"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
+. "$(dirname "$0")/common.sh"
 
 # 1. A small search: 2 calibration images, 4 selection and 4 evaluation images.
 ok axbxp-search --calib-limit 2 --select-limit 4 --eval-limit 4 --max-drop 25 --ladder 8c1,8,16 --out "$work/search"

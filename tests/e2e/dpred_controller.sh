@@ -6,35 +6,7 @@
 # naming what is wrong).
 #
 #   dpred_controller.sh BITSCALE SOURCE_DIR WORK_DIR
-set -u
-bitscale=$1
-src=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$src" || exit 1
-
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-run() {
-  "$bitscale" "$@" >"$work/out" 2>&1
-  rc=$?
-}
-ok() {
-  run "$@"
-  [ "$rc" -eq 0 ] || { cat "$work/out"; fail "exit status $rc of: bitscale $*"; }
-}
-refused() {
-  msg=$1
-  shift
-  run "$@"
-  [ "$rc" -ne 0 ] || { cat "$work/out"; fail "exit status 0, expected a refusal of: bitscale $*"; }
-  grep -qF -- "$msg" "$work/out" || { cat "$work/out"; fail "no '$msg' in the refusal of: bitscale $*"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
-hasnt() { if grep -qF -- "$2" "$1"; then fail "'$2' in $1"; fi; }
+. "$(dirname "$0")/common.sh"
 
 # 1. characterize on 8 even images, per-group off-chip bytes in every level record.
 ok characterize --dpred --half even --limit 8 --levels 8,16 --no-progress --out "$work/char"
