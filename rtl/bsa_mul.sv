@@ -13,8 +13,9 @@
 // word pair.
 //
 // Each block's product is a signal of its own generate scope (g_a[i].g_w[j].p), not an element
-// of an unpacked array, and the sums are evaluated only while en_i: the verilated model then
-// keeps the products in registers and skips the grid in idle cycles (docs/PERFORMANCE.md).
+// of an unpacked array, and the 16 enables are one vector per PE: the verilated model evaluates
+// the grid on every rising edge (one clock domain), and these keep each cycle cheap
+// (docs/PERFORMANCE.md "Where a simulated cycle goes").
 module bsa_mul
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -29,12 +30,21 @@ module bsa_mul
   output logic signed [SUM_W-1:0] sum_o
 );
 
+  // The enables of the 16 blocks as one vector (bit 4i+j: block (i,j)): the same AND gates as one
+  // enable per block, computed once per PE in the verilated model (docs/PERFORMANCE.md).
+  logic [15:0] nz_pair;  // activation block i and weight block j both non-zero
+  logic [15:0] blk_on;
+  for (genvar i = 0; i < 4; i++) begin : g_nz
+    assign nz_pair[4*i +: 4] = {4{a_nz_i[i]}} & w_nz_i;
+  end
+  assign blk_on = {16{en_i}} & blk_en_i & nz_pair;
+
   for (genvar i = 0; i < 4; i++) begin : g_a
     for (genvar j = 0; j < 4; j++) begin : g_w
       logic signed [2*NIB_W-1:0] p;  // block product (i,j)
 
       bsa_blkmul u_blk (
-        .en_i (en_i & blk_en_i[4*i+j] & a_nz_i[i] & w_nz_i[j]),
+        .en_i (blk_on[4*i+j]),
         .a_i  (a_i[NIB_W*i +: NIB_W]),
         .w_i  (w_i[NIB_W*j +: NIB_W]),
         .p_o  (p)
