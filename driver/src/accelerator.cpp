@@ -16,6 +16,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -845,16 +847,29 @@ std::vector<std::uint8_t> Accelerator::tile_widths(const RunState& st, const Pla
   const GroupPlan& gp = st.group(t);
   const int ch0 = t.group * (st.layer.shape.out_c / st.layer.shape.groups);
   const std::size_t out_wpp = st.out.words_per_pixel();
+  // golden::output_group_width of each row without a lane read and a call per output (this runs on
+  // every tile of the functional back-end): the largest min_width of a row is the bit width of the
+  // OR of its values' magnitudes (v when v >= 0, ~v otherwise) plus the sign bit.
+  const int b = golden::bits(mode);
+  const std::uint32_t lane_mask = (1u << b) - 1u, sign = 1u << (b - 1);
+  std::vector<std::size_t> word_of(static_cast<std::size_t>(t.cols));
+  std::vector<int> shift_of(static_cast<std::size_t>(t.cols));
+  for (int c = 0; c < t.cols; ++c) {
+    const int ch = ch0 + gp.order[static_cast<std::size_t>(t.pos + c)];
+    word_of[static_cast<std::size_t>(c)] = static_cast<std::size_t>(ch / p);
+    shift_of[static_cast<std::size_t>(c)] = b * (ch % p);
+  }
   std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
-  std::vector<std::int32_t> values(static_cast<std::size_t>(t.cols));
   for (int r = 0; r < t.rows; ++r) {
-    const std::size_t pix = static_cast<std::size_t>(t.m0 + r) * out_wpp;
+    const std::uint16_t* px = st.out.words.data() + static_cast<std::size_t>(t.m0 + r) * out_wpp;
+    std::uint32_t magnitude = 0;
     for (int c = 0; c < t.cols; ++c) {
-      const int ch = ch0 + gp.order[static_cast<std::size_t>(t.pos + c)];
-      values[static_cast<std::size_t>(c)] =
-          golden::get_lane(st.out.words[pix + static_cast<std::size_t>(ch / p)], ch % p, mode);
+      const std::uint32_t raw =
+          (std::uint32_t{px[word_of[static_cast<std::size_t>(c)]]} >> shift_of[static_cast<std::size_t>(c)]) &
+          lane_mask;
+      magnitude |= (raw & sign) != 0 ? ~raw & lane_mask : raw;
     }
-    widths[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(golden::output_group_width(values));
+    widths[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(std::bit_width(magnitude) + 1);
   }
   return widths;
 }

@@ -24,6 +24,7 @@
 #include "bitscale/study/apply_job.hpp"
 #include "bitscale/study/axbxp.hpp"
 #include "bitscale/study/classify_job.hpp"
+#include "bitscale/study/confirm.hpp"
 #include "bitscale/study/controller.hpp"
 #include "bitscale/study/eval_job.hpp"
 #include "bitscale/study/policy.hpp"
@@ -110,6 +111,43 @@ TEST(AxbxpLevels, RecordsKeepRungsByName) {
   std::string bad = line;
   bad.replace(bad.find("\"8c1\""), 5, "\"8c7\"");
   expect_throw_with([&] { (void)parse_record(bad, "x.jsonl", 4); }, {"x.jsonl:4", "8c7"});
+}
+
+// The RTL confirmation's records (one file per level) name what an Ax-BxP rung ran with, so that a
+// resumed confirmation under another configuration or compensation is refused; exact levels do not
+// depend on either.
+TEST(AxbxpLevels, RtlConfirmationHeadersNameTheRungsConfiguration) {
+  const int c1 = level_code(parse_rung("8c1")), s = level_code(parse_rung("8s"));
+  ConfirmSetup a;
+  a.run.bits = {c1, s, 8};
+  a.run.backend = Backend::kRtl;
+  a.model_name = "m.tflite";
+  a.calibration_id = "0000000000000001";
+  a.weight_fl_name = "channel";
+  a.approx_config_hash = "0123456789abcdef";
+  ConfirmSetup b = a;  // another configuration file
+  b.approx_config_hash = "fedcba9876543210";
+  ConfirmSetup none = a;  // another compensation of the family rungs
+  none.approx_compensation = quant::ApproxCompensation::kNone;
+
+  EXPECT_EQ(confirm_records_header(a, 8).find("\"approx\""), std::string::npos) << confirm_records_header(a, 8);
+  EXPECT_EQ(confirm_records_header(a, 8), confirm_records_header(b, 8));
+  EXPECT_EQ(confirm_records_header(a, 8), confirm_records_header(none, 8));
+  EXPECT_NE(confirm_records_header(a, s).find(a.approx_config_hash), std::string::npos) << confirm_records_header(a, s);
+  EXPECT_NE(confirm_records_header(a, s), confirm_records_header(b, s));
+  EXPECT_EQ(confirm_records_header(a, c1), confirm_records_header(b, c1));  // 8c1 does not read the file
+  EXPECT_NE(confirm_records_header(a, c1), confirm_records_header(none, c1));
+
+  // A records file of the 8s rung written under configuration a: resuming under b is refused.
+  const fs::path path = test::temp_dir("confirm_header") / "rtl_confirm_8s.jsonl";
+  ImageRecord r;
+  r.file = "a.jpg";
+  r.label = 1;
+  r.levels[s] = RunRecord{};
+  util::write_file(path.string(), confirm_records_header(a, s) + "\n" + to_json_line(r) + "\n");
+  EXPECT_NO_THROW(check_resumable(path.string(), confirm_records_header(a, s)));
+  expect_throw_with([&] { check_resumable(path.string(), confirm_records_header(b, s)); },
+                    {path.string(), "approx", b.approx_config_hash});
 }
 
 // The embedded model on a small directory: 8 images, even positions calibrate and select, odd

@@ -598,9 +598,10 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
   const AxbxpConfig exact = exact_config(q8);
   const ImageSetRun sel8 = run(exact, sel);
   const ImageSetRun sel16 = run_images(q16, sel, table, job.factory, job.jobs);
+  inform(fmt::format("exact 8-bit: {}/{} selection images correct", sel8.hits(), sel.files.size()));
+  inform(fmt::format("exact 16-bit: {}/{} selection images correct", sel16.hits(), sel.files.size()));
   if (job.config.empty()) {
     r.searched = true;
-    inform(fmt::format("exact 8-bit: {}/{} selection images correct", sel8.hits(), sel.files.size()));
     std::vector<std::size_t> order;
     for (std::size_t i = 0; i < q8.layers().size(); ++i) {
       if (layer_mode(q8, i) == golden::Mode::k8) order.push_back(i);
@@ -657,7 +658,8 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
   sel_runs["16"] = sel16;
   const auto rung_run = [&](const Rung& rung, bool evaluation) -> const ImageSetRun& {
     auto& cache = evaluation ? eva_runs : sel_runs;
-    const std::string key = to_string(rung);
+    // An all-exact configuration (e.g. --approx-config of no layer) runs as exact 8-bit: run once.
+    const std::string key = rung.config && r.config == exact ? std::string("8") : to_string(rung);
     if (const auto it = cache.find(key); it != cache.end()) return it->second;
     const LabelledImages& imgs = evaluation ? eva : sel;
     quant::QuantizedNetwork* q = &q8;
@@ -671,7 +673,10 @@ AxbxpResult run_axbxp(const AxbxpJob& job, const Inform& inform_cb) {
     // The controller's rung code (configure_level), with the search's configuration and block means.
     apply_config(exact_config(*q), *q);
     configure_level(level_code(rung), rungs, *q, *acc);
-    return cache.emplace(key, run_images(*q, imgs, table, job.factory, job.jobs)).first->second;
+    const ImageSetRun& res = cache.emplace(key, run_images(*q, imgs, table, job.factory, job.jobs)).first->second;
+    inform(fmt::format("rung {}: {}/{} {} images correct", key, res.hits(), imgs.files.size(),
+                       evaluation ? "evaluation" : "selection"));
+    return res;
   };
   const Rung r8{8, 0, false}, r16{16, 0, false}, rs{8, 0, true};
   r.selection.push_back(make_point("16-bit exact", sel16, sel8, sel16, job.boot));

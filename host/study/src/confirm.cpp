@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <map>
 #include <ranges>
+#include <vector>
+
+#include "bitscale/study/axbxp.hpp"
 
 namespace bitscale::study {
 
@@ -51,6 +54,16 @@ dv::Scoreboard compare_array_runs(const ImageRecord& golden, const ImageRecord& 
   return sb;
 }
 
+std::string confirm_records_header(const ConfirmSetup& setup, int level) {
+  std::string h = records_header("rtl-confirm", setup.model_name, to_string(setup.run.backend), {level},
+                                 setup.calibration_id, setup.weight_fl_name, setup.run.quantization, setup.run.offchip);
+  const std::vector<int> levels{level};
+  const std::string extra = rung_header_fields(levels, setup.approx_compensation, setup.approx_config_hash);
+  if (extra.empty()) return h;
+  h.pop_back();
+  return h + extra + "}";
+}
+
 namespace {
 
 /// Every bit-width of setup.run.bits on the RTL, merged into one record per image (of setup.shard
@@ -67,13 +80,11 @@ std::vector<ImageRecord> record_on_rtl(const ConfirmSetup& setup, std::vector<Sh
     ro.progress = [&](std::size_t n, std::size_t total) {
       if (setup.progress) setup.progress(b, n, total);
     };
-    const ShardRecording where{
-        .path = setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", level_name(b)),
-        .header = records_header("rtl-confirm", setup.model_name, to_string(one.backend), {b}, setup.calibration_id,
-                                 setup.weight_fl_name, setup.run.quantization, setup.run.offchip),
-        .files = setup.files,
-        .shard = setup.shard,
-        .model_hash = setup.model_hash};
+    const ShardRecording where{.path = setup.out_dir + fmt::format("/rtl_confirm_{}.jsonl", level_name(b)),
+                               .header = confirm_records_header(setup, b),
+                               .files = setup.files,
+                               .shard = setup.shard,
+                               .model_hash = setup.model_hash};
     const auto rb = record_shard(where, rtl.workers(), ro);
     if (done) done->push_back(shard_done(where, rb));
     if (setup.done) setup.done(b);

@@ -220,6 +220,8 @@ ConfirmSetup confirm_setup(const SweepContext& x, const SweepCallbacks& cb) {
   cs.done = cb.confirm_done;
   cs.shard = job.shard;
   cs.model_hash = x.model_hash;
+  cs.approx_compensation = job.approx_compensation;
+  cs.approx_config_hash = job.approx_config.empty() ? "" : content_hash(job.approx_config);
   return cs;
 }
 

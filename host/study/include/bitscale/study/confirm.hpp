@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bitscale/dv/scoreboard.hpp"
+#include "bitscale/quant/quantized_network.hpp"
 #include "bitscale/study/records.hpp"
 #include "bitscale/study/runner.hpp"
 #include "bitscale/study/shard.hpp"
@@ -34,7 +35,11 @@ struct ConfirmSetup {
   std::string weight_fl_name;      ///< for the records headers
   Shard shard;                     ///< record only this shard of `files` (no comparison)
   std::string model_hash;          ///< content_hash of the model (shard headers)
-  RecordOptions record;            ///< jobs, warnings (stop_after is ignored)
+  /// What the Ax-BxP rungs among run.bits run with (rung_header_fields, in each level's header): the
+  /// compensation of the family rungs and the content_hash of the 8s configuration file ("": none).
+  quant::ApproxCompensation approx_compensation = quant::ApproxCompensation::kMean;
+  std::string approx_config_hash;
+  RecordOptions record;  ///< jobs, warnings (stop_after is ignored)
   /// Progress of bit-width b: (b, images recorded, images); done(b) after each bit-width.
   std::function<void(int, std::size_t, std::size_t)> progress;
   std::function<void(int)> done;
@@ -51,6 +56,11 @@ struct Confirmation {
 /// and 1, the decisions and energy of `in`'s levels. Differing images are reported through warn.
 Confirmation confirm_on_rtl(const ConfirmSetup& setup, const std::vector<ImageRecord>& golden, const SweepInput& in,
                             std::optional<double> chosen);
+
+/// The header of rtl_confirm_<level>.jsonl (`level` one of setup.run.bits): the records header of
+/// the run plus, when `level` is an Ax-BxP rung, what it runs with (rung_header_fields: compensation,
+/// configuration hash), so that resuming with another configuration is refused.
+std::string confirm_records_header(const ConfirmSetup& setup, int level);
 
 /// The recording of confirm_on_rtl for setup.shard of setup.files, nothing compared (a sweep shard;
 /// the merged records are compared by the sweep run after `bitscale merge`): one file per bit-width.
