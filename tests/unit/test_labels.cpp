@@ -445,7 +445,7 @@ TEST(Dataset, GivenPathsWinAndMissingOnesNameTheOption) {
   EXPECT_EQ(d.need_model(), "m.tflite");
   // Empty fields take the default (whatever exists here), never another given field.
   const DataPaths def = default_data_paths();
-  const DataPaths r = resolve_data_paths({"", "imgs", ""});
+  const DataPaths r = resolve_data_paths({"", "imgs", "", ""});
   EXPECT_EQ(r.model, def.model);
   EXPECT_EQ(r.images, "imgs");
   EXPECT_EQ(r.synsets, def.synsets);
