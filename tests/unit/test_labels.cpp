@@ -438,7 +438,7 @@ TEST(Dataset, HalvesByNameAndPosition) {
 }
 
 TEST(Dataset, GivenPathsWinAndMissingOnesNameTheOption) {
-  const DataPaths d = resolve_data_paths({"m.tflite", "imgs", "syn.tsv"});
+  const DataPaths d = resolve_data_paths({"m.tflite", "imgs", "syn.tsv", ""});
   EXPECT_EQ(d.model, "m.tflite");
   EXPECT_EQ(d.images, "imgs");
   EXPECT_EQ(d.synsets, "syn.tsv");
