@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -58,6 +59,13 @@ const std::vector<Geometry>& rtl_geometries() {
 }
 
 std::unique_ptr<RtlDeviceBase> make_rtl_device(Geometry g, const RtlOptions& opts) {
+  // Only the default model is verilated with tracing (verilator/CMakeLists.txt, make test time).
+  if (!opts.trace_fst.empty() && !(g == kDefaultGeometry) &&
+      std::ranges::find(rtl_geometries(), g) != rtl_geometries().end()) {
+    throw std::invalid_argument(fmt::format(
+        "waveforms (--fst) are written only at the default geometry {}: the {} model is verilated without tracing",
+        to_string(kDefaultGeometry), to_string(g)));
+  }
 #define BITSCALE_RTL_GEOMETRY_MAKE(R, C) \
   if (g == Geometry{R, C}) return std::make_unique<RtlDeviceOf<R, C>>(opts);
   BITSCALE_RTL_GEOMETRIES(BITSCALE_RTL_GEOMETRY_MAKE)

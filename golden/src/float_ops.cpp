@@ -71,7 +71,7 @@ using V8 = float __attribute__((vector_size(32)));
   return v;
 }
 
-[[gnu::always_inline]] inline float hsum8(V8 v) {
+[[gnu::always_inline]] inline float hsum8(const V8& v) {
   return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 

@@ -22,7 +22,9 @@ verilate(bsa_activity_rtl
   PREFIX Vbsa_act_harness
   INCLUDE_DIRS ${act_rtl}
   VERILATOR_ARGS --coverage-toggle --inline-mult -1 ${act_rtl}/lint/verilator_waiver.vlt
-  OPT_FAST -O1)
+  OPT_FAST -O1
+  OPT_SLOW -O1
+  OPT_GLOBAL -O1)  # 400 cycles: its code, Verilator's runtime included, need no -O3 (make test time)
 add_test(NAME activity_gating
          COMMAND bsa_activity_rtl --cycles 400 --check --cov ${CMAKE_CURRENT_BINARY_DIR}/activity_gating.dat)
 set_tests_properties(activity_gating PROPERTIES LABELS "synth;activity" TIMEOUT 120)

@@ -245,3 +245,18 @@ if(BITSCALE_RTL)
                        LABELS "rtl;e2e" TIMEOUT 400
                        PASS_REGULAR_EXPRESSION "rtl equals golden with overlapped wide transfers")
 endif()
+
+# A waveform (`bitscale regress ... --fst F`): well-formed FST blocks, header and hierarchy of the
+# default model, longer for a longer run; refused at an extra geometry and for an unwritable file
+# (tests/e2e/fst_waveform.sh).
+if(BITSCALE_RTL AND BITSCALE_TRACE)
+  set(fst_extra)  # an extra geometry, if any: --fst refused there
+  if(BITSCALE_RTL_GEOMETRIES)
+    list(GET BITSCALE_RTL_GEOMETRIES 0 fst_extra)
+  endif()
+  add_test(NAME regress_fst_waveform
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/fst_waveform.sh $<TARGET_FILE:bitscale> ${CMAKE_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/fst_waveform ${fst_extra})
+  set_tests_properties(regress_fst_waveform PROPERTIES LABELS "rtl;e2e" TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "waveforms well formed")
+endif()

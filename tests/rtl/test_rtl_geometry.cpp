@@ -40,7 +40,7 @@ TEST(RtlGeometry, TheDefaultAndSmallerOnesAreBuilt) {
   const auto& all = rtl::rtl_geometries();
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.front(), (Geometry{static_cast<int>(regmap::kDefaultRows), static_cast<int>(regmap::kDefaultCols)}));
-  EXPECT_FALSE(extra_geometries().empty()) << "configure with BITSCALE_RTL_GEOMETRIES (default 2x4;8x4;4x8)";
+  EXPECT_FALSE(extra_geometries().empty()) << "configure with BITSCALE_RTL_GEOMETRIES (default 2x4;8x4)";
   for (const Geometry& g : all) {
     EXPECT_EQ(g.cols % 4, 0) << rtl::to_string(g);
     EXPECT_GE(g.rows, 2) << rtl::to_string(g);

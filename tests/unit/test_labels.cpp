@@ -438,14 +438,14 @@ TEST(Dataset, HalvesByNameAndPosition) {
 }
 
 TEST(Dataset, GivenPathsWinAndMissingOnesNameTheOption) {
-  const DataPaths d = resolve_data_paths({"m.tflite", "imgs", "syn.tsv"});
+  const DataPaths d = resolve_data_paths({"m.tflite", "imgs", "syn.tsv", ""});
   EXPECT_EQ(d.model, "m.tflite");
   EXPECT_EQ(d.images, "imgs");
   EXPECT_EQ(d.synsets, "syn.tsv");
   EXPECT_EQ(d.need_model(), "m.tflite");
   // Empty fields take the default (whatever exists here), never another given field.
   const DataPaths def = default_data_paths();
-  const DataPaths r = resolve_data_paths({"", "imgs", ""});
+  const DataPaths r = resolve_data_paths({"", "imgs", "", ""});
   EXPECT_EQ(r.model, def.model);
   EXPECT_EQ(r.images, "imgs");
   EXPECT_EQ(r.synsets, def.synsets);

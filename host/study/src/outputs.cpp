@@ -46,7 +46,10 @@ std::string stats_cell(const MarginStats& s) {
 
 std::string point_json(const SweepPoint& p) {
   std::string acc = "[";
-  for (std::size_t i = 0; i < p.accepted.size(); ++i) acc += (i ? "," : "") + std::to_string(p.accepted[i]);
+  for (std::size_t i = 0; i < p.accepted.size(); ++i) {
+    if (i) acc += ',';
+    acc += std::to_string(p.accepted[i]);
+  }
   acc += "]";
   return fmt::format(
       "{{\"threshold\":{:.9g},\"images\":{},\"correct\":{},\"top1\":{:.4f},\"drop_pp\":{:.4f},\"energy_pj\":{:.6g},"

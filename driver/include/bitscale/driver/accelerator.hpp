@@ -221,7 +221,7 @@ class Accelerator {
 
 /// Back-end selection at run time.
 struct DeviceOptions {
-  std::string trace_fst;         ///< rtl: write an FST waveform to this file (empty = none)
+  std::string trace_fst{};       ///< rtl: write an FST waveform to this file (empty = none)
   std::uint64_t seed = 1;        ///< rtl: seed of the random initial register and memory values
   int rows = 0, cols = 0;        ///< geometry of the device (rtl: one verilated in this build); 0 x 0: the default
   Gating gating = Gating::kOff;  ///< MODE.ZGATE of every layer the accelerator runs

@@ -20,7 +20,7 @@ struct TileCounts {
   Mode mode = Mode::k16;
   int k = 0, rows = 0, cols = 0;
   bool bias_en = false;
-  Approx approx;       ///< MODE.BLKSKIP: CNT_BLK counts kept_blocks(approx, mode) per valid lane
+  Approx approx{};     ///< MODE.BLKSKIP: CNT_BLK counts kept_blocks(approx, mode) per valid lane
   bool zgate = false;  ///< MODE.ZGATE: CNT_BLK minus the zero-block skips, counted by count_zero_gating
   bool dw = false;     ///< MODE.DW: each active row reads a whole row of `array_cols` words per word step
   int array_cols = 0;  ///< the array's Cols (read width of a DW-mode activation row)

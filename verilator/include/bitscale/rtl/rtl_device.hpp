@@ -85,7 +85,7 @@ class RtlDeviceBase : public driver::Device {
   [[nodiscard]] virtual std::uint64_t evals() const = 0;
   /// The clocking this device uses.
   [[nodiscard]] virtual Clocking clocking() const = 0;
-  /// Whether this build can write waveforms (CMake option BITSCALE_TRACE).
+  /// Whether this build can write waveforms (CMake option BITSCALE_TRACE), at the default geometry only.
   static bool trace_supported();
 };
 

@@ -39,7 +39,7 @@ struct DropBudget {
   double max_drop_pp = 1.0;
   BudgetCheck check = BudgetCheck::kUpperBound;
   double level = 0.95;
-  Bootstrap boot;
+  Bootstrap boot{};
 };
 
 /// The drop a budget judges, percentage points: with kPoint 100 * mean(ref_i - x_i) over the

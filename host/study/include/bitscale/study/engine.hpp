@@ -66,7 +66,7 @@ struct ArrayConfig {
   quant::QuantOptions quantization = kArrayQuantDefaults;  ///< classifier precision, rounding
   /// Called once on the prepared network (e.g. an Ax-BxP configuration, study/axbxp.hpp), with an
   /// accelerator of the back-end for what it measures; none: the network as quantized.
-  std::function<void(quant::QuantizedNetwork&, driver::Accelerator&)> configure;
+  std::function<void(quant::QuantizedNetwork&, driver::Accelerator&)> configure{};
   /// How Prediction::offchip_bytes counts (docs/ENERGY.md): uncompressed (the shapes only, no
   /// cost) or per group (records every MAC layer's input and output of each run and encodes them).
   quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;

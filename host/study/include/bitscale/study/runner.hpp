@@ -28,7 +28,7 @@ struct RunSetup {
   AcceleratorFactory factory;                              ///< needed when bits is not empty
   /// The network of each array level after quantization (Ax-BxP rungs, configure_level); none:
   /// every level exact. `bits` may hold Ax-BxP rungs (level_code) when this is set.
-  std::function<void(int level, quant::QuantizedNetwork&, driver::Accelerator&)> configure;
+  std::function<void(int level, quant::QuantizedNetwork&, driver::Accelerator&)> configure{};
   /// How the array runs count their off-chip bytes (ArrayConfig::offchip, docs/ENERGY.md).
   quant::OffchipEncoding offchip = quant::OffchipEncoding::kUncompressed;
   /// With an Escalation only: also run every image at static 16 bits when the controller did not,
