@@ -64,8 +64,8 @@ module bsa_mul_cut_formal
   logic [63:0] act_nib_en;
   assign nib_en = act_nib_en[3:0];
 
-  bsa_opdec u_adec (.mode_i(mode), .word_i(a_i), .nib_en_i(nib_en), .nibs_o(a_nibs));
-  bsa_opdec u_wdec (.mode_i(mode), .word_i(w_i), .nib_en_i({4{col_en_i}}), .nibs_o(w_nibs));
+  bsa_opdec u_adec (.top_nib_i(lane_top_nibs(mode)), .word_i(a_i), .nib_en_i(nib_en), .nibs_o(a_nibs));
+  bsa_opdec u_wdec (.top_nib_i(lane_top_nibs(mode)), .word_i(w_i), .nib_en_i({4{col_en_i}}), .nibs_o(w_nibs));
 
   // The block enables come from the sequencer, combinational in MODE and BLKSKIP alone; its
   // other inputs (tied to 0) do not reach them.

@@ -32,8 +32,8 @@ module bsa_mul_formal
     end
   end
 
-  bsa_opdec u_adec (.mode_i(mode), .word_i(a_i), .nib_en_i(nib_en), .nibs_o(a_nibs));
-  bsa_opdec u_wdec (.mode_i(mode), .word_i(w_i), .nib_en_i({4{col_en_i}}), .nibs_o(w_nibs));
+  bsa_opdec u_adec (.top_nib_i(lane_top_nibs(mode)), .word_i(a_i), .nib_en_i(nib_en), .nibs_o(a_nibs));
+  bsa_opdec u_wdec (.top_nib_i(lane_top_nibs(mode)), .word_i(w_i), .nib_en_i({4{col_en_i}}), .nibs_o(w_nibs));
   // Every grid block enabled: the exact configuration (blocks outside the mode's lanes are left out
   // of its sums; Ax-BxP masks are checked by simulation, docs/REGRESSION.md).
   // Exact zero-block gating: the zero-block flags as bsa_array makes them from the decoded nibbles

@@ -48,14 +48,17 @@ module bsa_array
 
   localparam int unsigned RowW = Cols * WORD_W;  // bits of one packed output row
 
+  logic [3:0] top_nib;  // the nibbles that top their lane in this mode, for every decoder
   nibs_t a_nibs [Rows];
   nibs_t w_nibs [Cols];
   logic signed [15:0] y [Rows][Cols];
   nibs_t a_pe [Rows][Cols];  // activation operand of each PE: the row's, or its own in DW mode
 
+  assign top_nib = lane_top_nibs(mode_i);
+
   for (genvar r = 0; r < Rows; r++) begin : g_row_dec
     bsa_opdec u_dec (
-      .mode_i   (mode_i),
+      .top_nib_i (top_nib),
       .word_i   (act_i[WORD_W*r +: WORD_W]),
       .nib_en_i (act_nib_en_i[4*r +: 4]),
       .nibs_o   (a_nibs[r])
@@ -67,7 +70,7 @@ module bsa_array
     for (genvar c = 0; c < Cols; c++) begin : g_dw_col
       nibs_t dw_nibs;
       bsa_opdec u_dec (
-        .mode_i   (mode_i),
+        .top_nib_i (top_nib),
         .word_i   (act_dw_i[WORD_W*(Cols*r+c) +: WORD_W]),
         .nib_en_i (act_nib_en_i[4*r +: 4]),
         .nibs_o   (dw_nibs)
@@ -78,7 +81,7 @@ module bsa_array
 
   for (genvar c = 0; c < Cols; c++) begin : g_col_dec
     bsa_opdec u_dec (
-      .mode_i   (mode_i),
+      .top_nib_i (top_nib),
       .word_i   (wgt_i[WORD_W*c +: WORD_W]),
       .nib_en_i ({4{col_en_i[c]}}),
       .nibs_o   (w_nibs[c])
@@ -190,33 +193,31 @@ module bsa_array
   // largest minimal two's-complement width of its outputs as written (the low B bits, signed).
   // Leading-sign detection: bit i of d is set when bit i of an output differs from its sign bit;
   // the OR over the row's outputs has its highest set bit at width - 2 (none set: width 1).
-  // Outputs of inactive columns are 0 and set no bit.
+  // Outputs of inactive columns are 0 and set no bit. Evaluated only on out_en_i (all outputs are 0
+  // otherwise, width 1): operand isolation of the detector, and the verilated model skips it on the
+  // other cycles (docs/PERFORMANCE.md).
   for (genvar r = 0; r < Rows; r++) begin : g_gw
-    logic [14:0] d [Cols];
     logic [14:0] d_row;
+    logic [15:0] x;  // an output as written, sign-extended from B bits
     logic [OUT_HDR_GW_W-1:0] gw;
-
-    for (genvar c = 0; c < Cols; c++) begin : g_col
-      logic [15:0] x;  // the output as written, sign-extended from B bits
-      always_comb begin
-        unique case (mode_i)
-          MODE_16: x = y[r][c];
-          MODE_8:  x = {{8{y[r][c][7]}}, y[r][c][7:0]};
-          default: x = {{12{y[r][c][3]}}, y[r][c][3:0]};
-        endcase
-      end
-      assign d[c] = x[14:0] ^ {15{x[15]}};
-    end
 
     always_comb begin
       d_row = '0;
-      for (int unsigned c = 0; c < Cols; c++) begin
-        d_row = d_row | d[c];
-      end
-      gw = OUT_HDR_GW_W'(1);
-      for (int unsigned i = 0; i < 15; i++) begin
-        if (d_row[i]) begin
-          gw = OUT_HDR_GW_W'(i + 2);
+      x     = '0;
+      gw    = OUT_HDR_GW_W'(1);
+      if (out_en_i) begin
+        for (int unsigned c = 0; c < Cols; c++) begin
+          unique case (mode_i)
+            MODE_16: x = y[r][c];
+            MODE_8:  x = {{8{y[r][c][7]}}, y[r][c][7:0]};
+            default: x = {{12{y[r][c][3]}}, y[r][c][3:0]};
+          endcase
+          d_row = d_row | (x[14:0] ^ {15{x[15]}});
+        end
+        for (int unsigned i = 0; i < 15; i++) begin
+          if (d_row[i]) begin
+            gw = OUT_HDR_GW_W'(i + 2);
+          end
         end
       end
     end

@@ -5,7 +5,10 @@
 // block has its operands gated to 0 (operand isolation: the multiplier's inputs stop switching)
 // and its product is 0.
 //
-// The product is written under `if (en_i)` although the isolated operands already make it 0:
+// The product is formed from operands sign-extended to SUM_W and cut to its 10 bits (the same
+// 5 x 5 multiplier after synthesis, wreduce): the verilated model then multiplies native 32-bit
+// words, where a 10-bit signed product sign-extends its operands twice (docs/PERFORMANCE.md).
+// It is written under `if (en_i)` although the isolated operands already make it 0:
 // the verilated model then multiplies only in enabled blocks and merges the test of one block
 // position over all PEs into one branch (docs/PERFORMANCE.md); the isolation AND gates stay
 // for the hardware.
@@ -25,7 +28,7 @@ module bsa_blkmul
 
   always_comb begin
     if (en_i) begin
-      p_o = a_g * w_g;
+      p_o = (2*NIB_W)'(SUM_W'(a_g) * SUM_W'(w_g));
     end else begin
       p_o = '0;
     end

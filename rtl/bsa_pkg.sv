@@ -35,4 +35,15 @@
   localparam int unsigned NIB_W = 5;
   typedef logic [4*NIB_W-1:0] nibs_t;
 
+  // Nibbles that top their lane (sign-extended by bsa_opdec) in a mode: lanes are B = mode_bits bits
+  // wide (bsa_regs.def), so nibble i tops its lane when i + 1 is a multiple of B / 4. An illegal
+  // mode never computes (START refused); its nibbles are sign-extended like 4-bit lanes.
+  function automatic logic [3:0] lane_top_nibs(mode_e mode);
+    int unsigned lane_nibs;  // nibbles per lane, B / 4 (a power of two; 0 in an illegal mode)
+    lane_nibs = mode_bits(mode) / 4;
+    for (int unsigned i = 0; i < 4; i++) begin
+      lane_top_nibs[i] = (lane_nibs == 0) || (((i + 1) & (lane_nibs - 1)) == 0);
+    end
+  endfunction
+
 `BSA_ENDPACKAGE

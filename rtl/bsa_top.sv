@@ -283,6 +283,10 @@ module bsa_top
   end
 
   for (genvar r = 0; r < Rows; r++) begin : g_act
+    // The row's Cols-word read, assembled per row: the bus and broadcast reads select from it, and
+    // act_rows is built from whole rows (one concatenation of 64-bit reads into a Rows*Cols-word
+    // vector was a chain of ever wider copies in the verilated model, docs/PERFORMANCE.md).
+    logic [Cols*WORD_W-1:0] row_rdata;
     for (genvar s = 0; s < ActSub; s++) begin : g_sub
       logic bus_hit, arr_hit;
       assign bus_hit = spad_req && is_act && (wide || 32'(bank) == r) && (wr_sub == s);
@@ -291,14 +295,15 @@ module bsa_top
         .clk_i   (clk_i),
         .re_i    ((bus_hit && !bus_we_i) || arr_hit),
         .raddr_i (act_subline),
-        .rdata_o (act_rows[WORD_W*Cols*r + LINE_W*s +: LINE_W]),
+        .rdata_o (row_rdata[LINE_W*s +: LINE_W]),
         .we_i    (bus_hit && bus_we_i),
         .waddr_i (wr_subline),
         .wdata_i (wide ? bus_wide_wdata_i[LINE_W*r +: LINE_W] : bus_wdata_i)
       );
     end
-    assign act_rdata[LINE_W*r +: LINE_W] = act_rows[WORD_W*Cols*r + LINE_W*bus_sub_q +: LINE_W];
-    assign act_words[WORD_W*r +: WORD_W] = act_rows[WORD_W*Cols*r + WORD_W*act_sel +: WORD_W];
+    assign act_rows[WORD_W*Cols*r +: WORD_W*Cols] = row_rdata;
+    assign act_rdata[LINE_W*r +: LINE_W] = row_rdata[LINE_W*bus_sub_q +: LINE_W];
+    assign act_words[WORD_W*r +: WORD_W] = row_rdata[WORD_W*act_sel +: WORD_W];
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_wgt

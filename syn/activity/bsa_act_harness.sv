@@ -83,14 +83,14 @@ module bsa_act_harness
   /* verilator lint_on PINCONNECTEMPTY */
 
   bsa_opdec u_act_dec (
-    .mode_i   (mode),
+    .top_nib_i (lane_top_nibs(mode)),
     .word_i   (act_i),
     .nib_en_i (4'hF),
     .nibs_o   (act_nibs)
   );
 
   bsa_opdec u_wgt_dec (
-    .mode_i   (mode),
+    .top_nib_i (lane_top_nibs(mode)),
     .word_i   (wgt_i),
     .nib_en_i (4'hF),
     .nibs_o   (wgt_nibs)
