@@ -12,7 +12,9 @@ set(act_sources ${BITSCALE_REG_SV} ${act_rtl}/bsa_pkg.sv ${act_rtl}/bsa_opdec.sv
 # As for bitscale_rtl (verilator/CMakeLists.txt): an RTL edit renames verilated files, so verilate
 # again at configure time when a source is newer than the last verilation (else the first build
 # after an edit links a stale file list: duplicate or missing symbols).
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${act_sources})
+# (The RTL files are configure dependencies already, verilator/CMakeLists.txt; the register package
+# is generated at configure time.)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/syn/activity/bsa_act_harness.sv)
 set(act_vargs ${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/bsa_activity_rtl.dir/Vbsa_act_harness.dir/verilator_args.txt)
 foreach(f IN LISTS act_sources)
   if(EXISTS ${act_vargs} AND ${f} IS_NEWER_THAN ${act_vargs})
