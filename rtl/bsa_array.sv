@@ -193,8 +193,8 @@ module bsa_array
   // largest minimal two's-complement width of its outputs as written (the low B bits, signed).
   // Leading-sign detection: bit i of d is set when bit i of an output differs from its sign bit;
   // the OR over the row's outputs has its highest set bit at width - 2 (none set: width 1).
-  // Outputs of inactive columns are 0 and set no bit. Evaluated only on out_en_i (all outputs are 0
-  // otherwise, width 1): operand isolation of the detector, and the verilated model skips it on the
+  // Outputs of inactive columns are 0 and set no bit. Evaluated only on out_en_i: the same function
+  // (all outputs are 0 otherwise, width 1), written so that the verilated model skips it on the
   // other cycles (docs/PERFORMANCE.md).
   for (genvar r = 0; r < Rows; r++) begin : g_gw
     logic [14:0] d_row;
