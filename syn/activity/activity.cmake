@@ -47,8 +47,8 @@ execute_process(
 
 # Scratch copies of the leaf: isolation removed, and no enable at all.
 file(READ ${ROOT}/rtl/bsa_blkmul.sv blk)
-set(iso_a "assign a_g = a_i & {NIB_W{en_i}};")
-set(iso_w "assign w_g = w_i & {NIB_W{en_i}};")
+set(iso_a "assign a_g = en_i ? a_i : '0;")
+set(iso_w "assign w_g = en_i ? w_i : '0;")
 string(FIND "${blk}" "${iso_a}" fa)
 string(FIND "${blk}" "${iso_w}" fw)
 if(fa LESS 0 OR fw LESS 0)
