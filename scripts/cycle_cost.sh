@@ -18,7 +18,8 @@ if [ $# -ne 2 ]; then
 fi
 BIN=$1
 O=$2
-MODEL=${MODEL:-data/models/mobilenet_v1_0.25_128_quant.tflite}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)  # the embedded data, wherever the script is run from
+MODEL=${MODEL:-$ROOT/data/models/mobilenet_v1_0.25_128_quant.tflite}
 command -v valgrind >/dev/null || { echo "cycle_cost: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "cycle_cost: $BIN is not an executable" >&2; exit 1; }
 [ -f "$MODEL" ] || { echo "cycle_cost: model $MODEL not found" >&2; exit 1; }
@@ -28,7 +29,7 @@ run() {  # run NAME NETBENCH-OPTIONS...
   local name=$1
   shift
   valgrind --tool=callgrind --callgrind-out-file="$O/$name.cg" "$BIN" netbench --model "$MODEL" \
-    --images data/images --bits 8 --golden-images 0 --rtl-images 1 "$@" >"$O/$name.out" 2>"$O/$name.err" ||
+    --images "$ROOT/data/images" --bits 8 --golden-images 0 --rtl-images 1 "$@" >"$O/$name.out" 2>"$O/$name.err" ||
     { echo "cycle_cost: the $name run failed: $O/$name.err" >&2; exit 1; }
   # "transfers: ... busy 48790 of 71618 cycles"
   local line
