@@ -31,7 +31,7 @@ module bsa_ctrl_formal
   logic [15:0]        k, act_base, wgt_base, bias_base;
   logic [8:0]         rows_act, cols_act;
   logic [5:0]         shift;
-  logic               bias_en, relu, clamp_en, col_shift;
+  logic               bias_en, relu, clamp_en, col_shift, acc_keep;
   logic signed [15:0] clamp_hi;
   logic               busy, start, start_ok, start_err, tile_done, array_en;
   logic [ERR_W-1:0]   start_code, acc_code;
@@ -57,7 +57,7 @@ module bsa_ctrl_formal
     .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc), .gw_inc_i('0),
     .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base),
     .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en),
-    .relu_o(relu), .clamp_en_o(clamp_en), .col_shift_o(col_shift), .clamp_hi_o(clamp_hi), .done_o(done), .err_o(err),
+    .relu_o(relu), .clamp_en_o(clamp_en), .col_shift_o(col_shift), .acc_keep_o(acc_keep), .clamp_hi_o(clamp_hi), .done_o(done), .err_o(err),
     .irq_o(irq), .array_i(array_en), .mac_inc_i(mac_inc), .rd_words_i(rd_words),
     .wr_words_i(wr_words), .xfer_i(1'b0), .overlap_i(1'b0)
   );
@@ -66,7 +66,7 @@ module bsa_ctrl_formal
              .BiasEntries(BiasEntries)) u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
-    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
+    .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
     .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
     .busy_o(busy), .start_ok_o(start_ok),
     .start_err_o(start_err), .start_code_o(start_code), .tile_done_o(tile_done), .rd_en_o(rd_en),

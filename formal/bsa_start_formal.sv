@@ -47,7 +47,7 @@ module bsa_start_formal
   logic              dw;
   logic [8:0]        rows_act, cols_act;
   logic [5:0]        shift;
-  logic              bias_en, start, start_ok, start_err, tile_done, array_en, done, err;
+  logic              bias_en, acc_keep, start, start_ok, start_err, tile_done, array_en, done, err;
   logic [19:0]       mac_inc;
   logic [31:0]       blk_inc;
   logic              zgate;
@@ -68,7 +68,7 @@ module bsa_start_formal
     .start_err_i(start_err), .start_code_i(start_code), .tile_done_i(tile_done),
     .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k),
     .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base), .wgt_base_o(wgt_base),
-    .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(), .col_shift_o(),
+    .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(), .col_shift_o(), .acc_keep_o(acc_keep),
     .clamp_hi_o(), .done_o(done), .err_o(err), .irq_o(), .array_i(array_en),
     .mac_inc_i(mac_inc), .blk_inc_i(blk_inc), .gw_inc_i('0), .rd_words_i(rd_words), .wr_words_i(wr_words), .zskip_inc_i(zskip_inc),
     .xfer_i(spad_req), .overlap_i(spad_req && busy)
@@ -77,7 +77,7 @@ module bsa_start_formal
   bsa_ctrl u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
-    .shift_i(shift), .bias_en_i(bias_en), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
+    .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
     .bus_line_i(line), .bus_act_i(is_act), .bus_wgt_i(is_wgt), .bus_bias_i(is_bias), .hazard_o(hazard), .busy_o(busy),
     .start_ok_o(start_ok), .start_err_o(start_err), .start_code_o(start_code),
     .tile_done_o(tile_done), .rd_en_o(), .act_word_o(), .wgt_word_o(), .bias_rd_o(),
@@ -121,7 +121,7 @@ module bsa_start_formal
     else if (rows_act == 9'd0 || rows_act > 9'd16 ||
              cols_act == 9'd0 || cols_act > 9'd16)                   s_code = 8'd4;
     else if (shift >= 6'd48)                                         s_code = 8'd5;
-    else if (bias_en && bias_base >= 16'd256)                        s_code = 8'd6;
+    else if (bias_en && !acc_keep && bias_base >= 16'd256)           s_code = 8'd6;
     else if ((blk_skip & ~grid) != 16'd0)                            s_code = 8'd10;
     else if (dw && act_base[3:0] != 4'd0)                             s_code = 8'd11;
   end

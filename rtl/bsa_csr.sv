@@ -47,6 +47,7 @@ module bsa_csr
   output logic                         relu_o,
   output logic                         clamp_en_o,
   output logic                         col_shift_o,  // OUT_CFG.COL_SHIFT
+  output logic                         acc_keep_o,   // OUT_CFG.ACC_KEEP
   output logic signed [15:0]           clamp_hi_o,
   // pins
   output logic                         done_o,
@@ -79,7 +80,7 @@ module bsa_csr
   logic [ROWS_ACT_W-1:0]  rows_act_q;
   logic [COLS_ACT_W-1:0]  cols_act_q;
   logic [SHIFT_W-1:0]     shift_q;
-  logic [OUT_CFG_COL_SHIFT:0] out_cfg_q;  // OUT_CFG fields are bits 0 .. COL_SHIFT
+  logic [OUT_CFG_ACC_KEEP:0] out_cfg_q;  // OUT_CFG fields are bits 0 .. ACC_KEEP
   logic [IRQ_EN_ERR:0]       irq_en_q;   // IRQ_EN fields are bits 0 .. ERR
   logic        done_d, done_q, err_d, err_q;
   logic [ERR_W-1:0] code_d, code_q;
@@ -141,7 +142,7 @@ module bsa_csr
         REG_WGT_BASE:  wgt_base_q  <= wdata_i[WGT_BASE_LSB +: WGT_BASE_W];
         REG_BIAS_BASE: bias_base_q <= wdata_i[BIAS_BASE_LSB +: BIAS_BASE_W];
         REG_SHIFT:     shift_q     <= wdata_i[SHIFT_LSB +: SHIFT_W];
-        REG_OUT_CFG:   out_cfg_q   <= wdata_i[OUT_CFG_COL_SHIFT:0];
+        REG_OUT_CFG:   out_cfg_q   <= wdata_i[OUT_CFG_ACC_KEEP:0];
         REG_CLAMP_HI:  clamp_hi_q  <= wdata_i[CLAMP_HI_LSB +: CLAMP_HI_W];
         REG_IRQ_EN:    irq_en_q    <= wdata_i[IRQ_EN_ERR:0];
         default: ;
@@ -300,6 +301,7 @@ module bsa_csr
   assign relu_o      = out_cfg_q[OUT_CFG_RELU];
   assign clamp_en_o  = out_cfg_q[OUT_CFG_CLAMP_EN];
   assign col_shift_o = out_cfg_q[OUT_CFG_COL_SHIFT];
+  assign acc_keep_o  = out_cfg_q[OUT_CFG_ACC_KEEP];
   assign clamp_hi_o  = clamp_hi_q;
   assign done_o      = done_q;
   assign err_o       = err_q;

@@ -28,7 +28,8 @@ module bsa_ctrl
   input  logic [15:0]             wgt_base_i,
   input  logic [15:0]             bias_base_i,
   input  logic [5:0]              shift_i,
-  input  logic                    bias_en_i,
+  input  logic                    bias_en_i,     // BIAS_EN and not ACC_KEEP: the tile reads its bias entry
+  input  logic                    acc_keep_i,    // OUT_CFG.ACC_KEEP: no init_o for the tile
   input  logic [15:0]             blk_skip_i,    // MODE.BLKSKIP: block pair (i,j) at bit 4i+j skipped
   input  logic                    zgate_i,       // MODE.ZGATE: exact zero-block gating
   input  logic [4*9-1:0]          a_nzc_i,       // bsa_array: active rows with block i non-zero, [9*i +: 9]
@@ -176,7 +177,7 @@ module bsa_ctrl
         if (start_ok_o) begin
           state_d    = ST_RUN;
           t_d        = '0;
-          init_d     = 1'b1;
+          init_d     = !acc_keep_i;
           bias_sel_d = bias_base_i[0];
         end
       end

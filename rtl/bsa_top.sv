@@ -100,7 +100,11 @@ module bsa_top
   logic [15:0]        k, act_base, wgt_base, bias_base;
   logic [8:0]         rows_act, cols_act;
   logic [5:0]         shift;
-  logic               bias_en, relu, clamp_en, col_shift;
+  logic               bias_en, relu, clamp_en, col_shift, acc_keep;
+  // OUT_CFG.ACC_KEEP: no initialisation, so no bias entry read or checked (docs/NUMERICS.md
+  // "Accumulating across tiles")
+  logic               bias_rd_en;
+  assign bias_rd_en = bias_en & ~acc_keep;
   logic signed [15:0] clamp_hi;
   logic               start, start_ok, start_err, tile_done;
   logic [ERR_W-1:0]   start_code;
@@ -157,6 +161,7 @@ module bsa_top
     .relu_o       (relu),
     .clamp_en_o   (clamp_en),
     .col_shift_o  (col_shift),
+    .acc_keep_o   (acc_keep),
     .clamp_hi_o   (clamp_hi),
     .done_o       (done_o),
     .err_o        (err_o),
@@ -199,7 +204,8 @@ module bsa_top
     .wgt_base_i   (wgt_base),
     .bias_base_i  (bias_base),
     .shift_i      (shift),
-    .bias_en_i    (bias_en),
+    .bias_en_i    (bias_rd_en),
+    .acc_keep_i   (acc_keep),
     .blk_skip_i   (blk_skip),
     .zgate_i      (zgate_eff),
     .a_nzc_i      (a_nzc),
@@ -330,7 +336,9 @@ module bsa_top
       .waddr_i (line[BiasAW-1:0]),
       .wdata_i (wide ? bus_wide_wdata_i[LINE_W*c +: LINE_W] : bus_wdata_i)
     );
-    assign bias_vals[32*c +: 32] = bias_en ? bias_rdata[LINE_W*c + 32*bias_sel +: 32] : 32'd0;
+    // Inactive columns start at 0 (their bias bank is not read): every accumulator is defined for
+    // OUT_CFG.ACC_KEEP tiles that activate more columns than the initialising one.
+    assign bias_vals[32*c +: 32] = (bias_en && col_en[c]) ? bias_rdata[LINE_W*c + 32*bias_sel +: 32] : 32'd0;
   end
 
   // ---- PE array ----

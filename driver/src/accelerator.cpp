@@ -30,6 +30,7 @@
 #include "bitscale/golden/numeric.hpp"
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/regmap.hpp"
+#include "lines.hpp"
 
 namespace bitscale::driver {
 namespace {
@@ -65,10 +66,7 @@ std::string reg_label(std::uint32_t index) {
   return name.empty() ? fmt::format("register index {}", index) : fmt::format("register {}", name);
 }
 
-/// Four consecutive 16-bit words as one scratchpad line (word 0 in the low bits).
-std::uint64_t line_of(const std::uint16_t* w) {
-  return std::uint64_t{w[0]} | (std::uint64_t{w[1]} << 16) | (std::uint64_t{w[2]} << 32) | (std::uint64_t{w[3]} << 48);
-}
+using detail::line_of;
 
 std::string layer_label(const golden::Layer& layer) {
   if (layer.approx.exact())
@@ -909,11 +907,16 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
     gw_.groups_per_pixel = groups_per_pixel;
     gw_.width.assign(static_cast<std::size_t>(gw_.pixels) * static_cast<std::size_t>(groups_per_pixel), 0);
   }
+  // One-pixel layers under PixelMapping::kArray (not with group-width read-back: its groups are n-tiles).
+  std::optional<ArrayPlan> array_plan;
+  if (pixel_mapping_ == PixelMapping::kArray && gw_readback_ == GroupWidthReadback::kOff) {
+    array_plan = plan_array(pl, hw_, transfer_);
+  }
   // The functional back-end computes the data with the reference kernels; the steps then
   // only keep the counters.
   if (functional_ != nullptr) {
     golden::conv2d(layer, in, st.out);
-    if (gating_ == Gating::kZeroBlocks) st.im2col.emplace(layer, in, pl.kw_line);
+    if (gating_ == Gating::kZeroBlocks || array_plan) st.im2col.emplace(layer, in, pl.kw_line);
   } else {
     st.im2col.emplace(layer, in, pl.kw_line);
     st.out = golden::PackedTensor(s.out_h(), s.out_w(), s.out_c, layer.mode);
@@ -932,6 +935,13 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
                        fmt::join(names.end() - static_cast<std::ptrdiff_t>(fresh), names.end(), ", "));
   };
   try {
+    if (array_plan) {
+      st.where.phase = "running the layer as array tiles";
+      const std::span<const std::uint16_t> x = st.im2col->row(0, 0);
+      run_array(pl, *array_plan, x.first(static_cast<std::size_t>(pl.kw)), st.out);
+      if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
+      return;
+    }
     write_layer_config(layer, st.plan.dw, st.plan.col_shift);
     int group = -1;
     bool prefetched = false;  // the activations of the tile were written while the previous one ran

@@ -55,6 +55,7 @@ std::unique_ptr<Accelerator> make_accelerator(Backend backend, const DeviceOptio
   if (acc) {
     acc->set_depthwise_mapping(opts.depthwise);
     acc->set_shift_mapping(opts.shifts);
+    acc->set_pixel_mapping(opts.pixel);
     acc->set_gating(opts.gating);
     acc->set_transfer(opts.transfer);
     acc->set_port(opts.port);

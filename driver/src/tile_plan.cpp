@@ -227,3 +227,102 @@ bool uses_column_shifts(const PreparedLayer& pl, ShiftMapping shifts) {
 }
 
 }  // namespace bitscale::driver
+
+namespace bitscale::driver {
+
+std::string_view to_string(PixelMapping m) {
+  switch (m) {
+    case PixelMapping::kRow:
+      return "row";
+    case PixelMapping::kArray:
+      return "array";
+  }
+  return "?";
+}
+
+PixelMapping parse_pixel_mapping(std::string_view name) {
+  for (const PixelMapping m : {PixelMapping::kRow, PixelMapping::kArray}) {
+    if (name == to_string(m)) return m;
+  }
+  throw std::invalid_argument(fmt::format("unknown one-pixel layer mapping '{}' (expected row or array)", name));
+}
+
+bool array_bias_digits(std::int64_t bias, golden::Mode mode, std::span<std::uint16_t> words) {
+  const int p = golden::lanes(mode), low_bits = golden::bits(mode) - 2;
+  const std::int64_t low = bias & ((std::int64_t{1} << low_bits) - 1);  // lane 0, times 1
+  std::int64_t high = (bias - low) >> low_bits;                         // the other lanes, times 2^(B-2)
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::uint16_t w = 0;
+    for (int l = 0; l < p; ++l) {
+      std::int64_t v = low;
+      if (i != 0 || l != 0) {
+        v = std::clamp<std::int64_t>(high, golden::min_value(mode), golden::max_value(mode));
+        high -= v;
+      }
+      w = golden::set_lane(w, l, mode, static_cast<std::int32_t>(v));
+    }
+    words[i] = w;
+  }
+  return high == 0 && !words.empty();
+}
+
+void array_bias_weights(golden::Mode mode, std::span<std::uint16_t> words) {
+  const int p = golden::lanes(mode);
+  const auto high = static_cast<std::int32_t>(1) << (golden::bits(mode) - 2);
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::uint16_t w = 0;
+    for (int l = 0; l < p; ++l) w = golden::set_lane(w, l, mode, i == 0 && l == 0 ? 1 : high);
+    words[i] = w;
+  }
+}
+
+std::optional<ArrayPlan> plan_array(const PreparedLayer& pl, const HwConfig& hw, Transfer transfer) {
+  constexpr int kMaxBiasWords = 64;
+  const golden::Layer& layer = pl.layer;
+  const golden::ConvShape& s = layer.shape;
+  if (s.out_h() * s.out_w() != 1 || s.groups != 1 || !layer.approx.exact()) return std::nullopt;
+  if (hw.rows < 1 || hw.cols < 1 || hw.cols > hw.act_words) return std::nullopt;
+  ArrayPlan ap;
+  if (!layer.bias.empty()) {
+    std::vector<std::uint16_t> digits;
+    const auto fits = [&](std::int32_t b) { return array_bias_digits(b, layer.mode, digits); };
+    do {
+      if (++ap.bias_words > kMaxBiasWords) return std::nullopt;
+      digits.assign(static_cast<std::size_t>(ap.bias_words), 0);
+    } while (!std::all_of(layer.bias.begin(), layer.bias.end(), fits));
+  }
+  ap.steps = pl.kw + ap.bias_words;
+  if (ap.steps > hw.wgt_words || !regmap::kWgtBaseField.fits(static_cast<std::uint64_t>(ap.steps - 1))) {
+    return std::nullopt;
+  }
+  const int p = golden::lanes(layer.mode);
+  ap.chunk = std::min(hw.act_words / hw.cols, static_cast<int>(regmap::kKField.max()) / p);
+  if (transfer == Transfer::kOverlapped && ap.chunk >= 2) {  // ping-pong halves of the activation banks
+    ap.chunk /= 2;
+    ap.slot = ap.chunk * hw.cols;
+    if (!regmap::kActBaseField.fits(static_cast<std::uint64_t>(ap.slot))) ap.slot = 0;
+  }
+  // Columns: up to Rows channels of one shift (in shift order with per-channel shifts), Cols a tile.
+  ap.col_shift = !layer.channel_shift.empty();
+  ap.shift = layer.shift(0);
+  std::vector<int> order(static_cast<std::size_t>(s.out_c));
+  std::iota(order.begin(), order.end(), 0);
+  if (ap.col_shift) {
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return layer.shift(a) < layer.shift(b); });
+  }
+  for (std::size_t i = 0; i < order.size();) {
+    if (ap.tiles.empty() || static_cast<int>(ap.tiles.back().size()) == hw.cols) ap.tiles.emplace_back();
+    std::vector<int>& col = ap.tiles.back().emplace_back();
+    const int sh = layer.shift(order[i]);
+    while (i < order.size() && static_cast<int>(col.size()) < hw.rows && layer.shift(order[i]) == sh) {
+      col.push_back(order[i++]);
+    }
+  }
+  if (ap.col_shift &&
+      (static_cast<int>(ap.tiles.size()) > hw.bias_entries || !regmap::kBiasBaseField.fits(ap.tiles.size() - 1))) {
+    return std::nullopt;
+  }
+  return ap;
+}
+
+}  // namespace bitscale::driver

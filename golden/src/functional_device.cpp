@@ -61,7 +61,9 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
       tile_.k = static_cast<int>(regs_[rm::kRegK]);
       tile_.rows = static_cast<int>(regs_[rm::kRegROWS_ACT]);
       tile_.cols = static_cast<int>(regs_[rm::kRegCOLS_ACT]);
-      tile_.bias_en = rm::kOutCfgBiasEnField.get(regs_[rm::kRegOUT_CFG]) != 0;
+      // The bias entries are read unless OUT_CFG.ACC_KEEP keeps the accumulators.
+      tile_.bias_en = rm::kOutCfgBiasEnField.get(regs_[rm::kRegOUT_CFG]) != 0 &&
+                      rm::kOutCfgAccKeepField.get(regs_[rm::kRegOUT_CFG]) == 0;
       tile_.approx = Approx{static_cast<std::uint16_t>(rm::kModeBlkskipField.get(regs_[rm::kRegMODE]))};
       tile_.dw = rm::kModeDwField.get(regs_[rm::kRegMODE]) != 0;
       tile_.zgate = rm::kModeZgateField.get(regs_[rm::kRegMODE]) != 0 && !tile_.dw;  // none in DW mode

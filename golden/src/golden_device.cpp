@@ -85,7 +85,9 @@ struct GoldenDevice::State {
         out(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(out_lines)),
         hdr(static_cast<std::size_t>(p.rows), 0),
         wide_in(static_cast<std::size_t>(std::max(p.rows, p.cols)), 0),
-        wide_scratch(wide_in.size(), 0) {}
+        wide_scratch(wide_in.size(), 0),
+        pe_acc(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(p.cols), 0),
+        col_shift_q(static_cast<std::size_t>(p.cols), 0) {}
 
   /// A tile latched at its START (the registers and scratchpad lines it reads cannot change while
   /// it runs: such writes are refused with ERR_BUS_BUSY and ERR_BUS_HAZARD).
@@ -96,8 +98,9 @@ struct GoldenDevice::State {
     bool zgate = false;  ///< MODE.ZGATE, in effect only without MODE.DW (docs/NUMERICS.md)
     bool dw = false;     ///< MODE.DW: PE (r, c) reads word ACT_BASE + k x Cols + c of bank r
     int act_base = 0, wgt_base = 0, bias_base = 0;
-    bool bias_en = false;
+    bool bias_en = false;    ///< OUT_CFG.BIAS_EN without ACC_KEEP: the tile reads its bias entries
     bool col_shift = false;  ///< OUT_CFG.COL_SHIFT with BIAS_EN: per-column shifts from the bias entries
+    bool keep = false;       ///< OUT_CFG.ACC_KEEP: the accumulators are not initialised
     OutputStage os;
     std::uint64_t phase = 0;  ///< edges since the START edge e0
     /// Read windows (lines, in every bank): ACT act_lo .. act_hi, WGT wgt_lo .. wgt_hi, BIAS
@@ -118,6 +121,11 @@ struct GoldenDevice::State {
   /// The wide write data port as last driven by access_wide (a narrow access() to bank ADDR_BANK_ALL
   /// writes it, as the RTL's held input), and a scratch line set for wide reads through access().
   std::vector<std::uint64_t> wide_in, wide_scratch;
+  /// Every PE's accumulator (row-major, r x cols + c, all Rows x Cols of them) and every column's
+  /// shift register, as the last tiles left them: OUT_CFG.ACC_KEEP tiles continue from them
+  /// (docs/NUMERICS.md "Accumulating across tiles"). 0 at reset.
+  std::vector<std::int64_t> pe_acc;
+  std::vector<int> col_shift_q;
 
   std::uint64_t& act_line(int bank, int line) { return act[static_cast<std::size_t>(bank * act_lines + line)]; }
   std::uint64_t& wgt_line(int bank, int line) { return wgt[static_cast<std::size_t>(bank * wgt_lines + line)]; }
@@ -241,6 +249,7 @@ struct GoldenDevice::State {
     }
     if (cfg[rm::kRegSHIFT] >= rm::kAccW) return rm::kErrBadShift;
     if (rm::kOutCfgBiasEnField.get(cfg[rm::kRegOUT_CFG]) != 0 &&
+        rm::kOutCfgAccKeepField.get(cfg[rm::kRegOUT_CFG]) == 0 &&
         cfg[rm::kRegBIAS_BASE] >= static_cast<std::uint64_t>(p.bias_entries)) {
       return rm::kErrBadBias;
     }
@@ -264,8 +273,9 @@ struct GoldenDevice::State {
     t.wgt_base = static_cast<int>(cfg[rm::kRegWGT_BASE]);
     t.bias_base = static_cast<int>(cfg[rm::kRegBIAS_BASE]);
     const std::uint64_t oc = cfg[rm::kRegOUT_CFG];
-    t.bias_en = rm::kOutCfgBiasEnField.get(oc) != 0;
-    t.col_shift = t.bias_en && rm::kOutCfgColShiftField.get(oc) != 0;
+    t.keep = rm::kOutCfgAccKeepField.get(oc) != 0;
+    t.bias_en = rm::kOutCfgBiasEnField.get(oc) != 0 && !t.keep;
+    t.col_shift = rm::kOutCfgBiasEnField.get(oc) != 0 && rm::kOutCfgColShiftField.get(oc) != 0;
     t.os.shift = static_cast<int>(cfg[rm::kRegSHIFT]);
     t.os.relu = rm::kOutCfgReluField.get(oc) != 0;
     t.os.clamp = rm::kOutCfgClampEnField.get(oc) != 0;
@@ -363,18 +373,20 @@ struct GoldenDevice::State {
       for (int c = 0; c < t.cols; ++c) load_dw_vector(r, c, &a_dw[static_cast<std::size_t>(r * t.cols + c) * k]);
     }
     for (int c = 0; c < t.cols; ++c) load_vector(wgt, c * wgt_lines, t.wgt_base, t.k, t.mode, &w[c * k]);
-    std::vector<std::int64_t> bias_v(static_cast<std::size_t>(t.cols), 0);
-    std::vector<int> shift_v(static_cast<std::size_t>(t.cols), t.os.shift);  // per column
-    if (t.bias_en) {
-      for (int c = 0; c < t.cols; ++c) {
-        const std::uint64_t line = bias_line(c, t.bias_base / kEntriesPerLine);
-        const auto entry = static_cast<std::uint32_t>(line >> (32 * (t.bias_base % kEntriesPerLine)));
-        bias_v[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(entry);
-        if (t.col_shift) {  // docs/NUMERICS.md "Per-column shifts"
-          const ColumnEntry ce = split_column_entry(entry);
-          bias_v[static_cast<std::size_t>(c)] = ce.bias;
-          shift_v[static_cast<std::size_t>(c)] = ce.shift;
+    // Initialisation (not with ACC_KEEP): every PE of column c starts at the column's bias, every
+    // column's shift register takes its entry's shift; columns past COLS_ACT (bias bank not read)
+    // and tiles without BIAS_EN start at 0 with shift 0 (docs/NUMERICS.md "Accumulating across tiles").
+    if (!t.keep) {
+      for (int c = 0; c < p.cols; ++c) {
+        std::uint32_t entry = 0;
+        if (t.bias_en && c < t.cols) {
+          const std::uint64_t line = bias_line(c, t.bias_base / kEntriesPerLine);
+          entry = static_cast<std::uint32_t>(line >> (32 * (t.bias_base % kEntriesPerLine)));
         }
+        const ColumnEntry ce = split_column_entry(entry);  // docs/NUMERICS.md "Per-column shifts"
+        col_shift_q[static_cast<std::size_t>(c)] = ce.shift;
+        const std::int64_t init = t.col_shift ? std::int64_t{ce.bias} : std::int64_t{static_cast<std::int32_t>(entry)};
+        for (int r = 0; r < p.rows; ++r) pe_acc[static_cast<std::size_t>(r * p.cols + c)] = init;
       }
     }
     const int np = lanes(t.mode);
@@ -388,7 +400,7 @@ struct GoldenDevice::State {
       for (int c = 0; c < t.cols; ++c) {
         const std::int32_t* wc = &w[c * k];
         if (t.dw) ar = &a_dw[static_cast<std::size_t>(r * t.cols + c) * k];
-        std::int64_t acc = bias_v[static_cast<std::size_t>(c)];
+        std::int64_t& acc = pe_acc[static_cast<std::size_t>(r * p.cols + c)];
         if (t.approx.exact()) {
           for (std::size_t e = 0; e < k; ++e) acc += static_cast<std::int64_t>(ar[e]) * wc[e];
         } else {
@@ -397,7 +409,7 @@ struct GoldenDevice::State {
         // Pack the low B bits of y (docs/NUMERICS.md step 5), also when CLAMP_HI is below the range.
         std::uint16_t& word = row[static_cast<std::size_t>(c / np)];
         OutputStage os = t.os;
-        os.shift = shift_v[static_cast<std::size_t>(c)];
+        if (t.col_shift) os.shift = col_shift_q[static_cast<std::size_t>(c)];
         word = set_lane(word, c % np, t.mode, output_value(acc, t.mode, os));
         written[static_cast<std::size_t>(c)] = get_lane(word, c % np, t.mode);
       }

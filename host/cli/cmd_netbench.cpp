@@ -16,7 +16,7 @@ struct NetBenchCli {
   study::NetBenchJob job;
   std::string json;
   bool per_layer = false;        ///< --per-layer
-  driver::DeviceOptions device;  ///< --dw-mapping, --transfer, --port, --shift-mapping
+  driver::DeviceOptions device;  ///< --dw-mapping, --transfer, --port, --shift-mapping, --pixel-mapping
 };
 
 int netbench(NetBenchCli& o) {
@@ -51,6 +51,10 @@ const RegisterCommand kNetBench([](CLI::App& app) -> std::function<int()> {
   add_choice_option(cmd, "--shift-mapping", o->device.shifts, driver::parse_shift_mapping, {"per-column", "per-tile"},
                     "Per-channel output shifts per column (OUT_CFG.COL_SHIFT) or one per tile (n-tiles cut by shift)",
                     std::string(driver::to_string(o->device.shifts)));
+  add_choice_option(cmd, "--pixel-mapping", o->device.pixel, driver::parse_pixel_mapping, {"row", "array"},
+                    "One-pixel (fully-connected) layers on one array row (row) or as MODE.DW tiles with the operands "
+                    "exchanged on the whole array, K in OUT_CFG.ACC_KEEP chunks (array)",
+                    std::string(driver::to_string(o->device.pixel)));
   return [o]() { return netbench(*o); };
 });
 

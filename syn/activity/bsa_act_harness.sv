@@ -46,6 +46,7 @@ module bsa_act_harness
     .bias_base_i  (16'd0),
     .shift_i      (6'd0),
     .bias_en_i    (1'b0),
+    .acc_keep_i   (1'b0),
     .blk_skip_i   (blk_skip_i),
     .zgate_i      (1'b0),
     .a_nzc_i      (36'd0),

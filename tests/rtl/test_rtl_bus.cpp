@@ -48,7 +48,7 @@ TEST(RtlBus, ConfigRegistersKeepDocumentedBits) {
   };
   for (R r : {R{rm::kRegMODE, 0xFFFF000F} /* MODE [1:0], ZGATE 2, DW 3, BLKSKIP [31:16] */, R{rm::kRegK, 0xffff},
               R{rm::kRegROWS_ACT, 0x1ff}, R{rm::kRegCOLS_ACT, 0x1ff}, R{rm::kRegACT_BASE, 0xffff},
-              R{rm::kRegSHIFT, 0x3f}, R{rm::kRegOUT_CFG, 0xf}, R{rm::kRegCLAMP_HI, 0xffff}, R{rm::kRegIRQ_EN, 0x3}}) {
+              R{rm::kRegSHIFT, 0x3f}, R{rm::kRegOUT_CFG, 0x1f}, R{rm::kRegCLAMP_HI, 0xffff}, R{rm::kRegIRQ_EN, 0x3}}) {
     EXPECT_FALSE(dev.access(BusOp::kWrite, csr(r.idx), all).err) << rm::reg_name(r.idx);
     EXPECT_EQ(dev.access(BusOp::kRead, csr(r.idx), 0).rdata, r.mask) << rm::reg_name(r.idx);
   }

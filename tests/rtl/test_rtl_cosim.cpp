@@ -236,7 +236,7 @@ class Stimulus {
     if (full || pick(2) == 0) config(rm::kRegCOLS_ACT, static_cast<std::uint64_t>(1 + pick(kCols)));
     if (full || pick(2) == 0) config(rm::kRegBIAS_BASE, static_cast<std::uint64_t>(pick(kBiasEntries)));
     if (full || pick(2) == 0) config(rm::kRegSHIFT, static_cast<std::uint64_t>(pick(static_cast<int>(rm::kAccW))));
-    if (full || pick(2) == 0) config(rm::kRegOUT_CFG, static_cast<std::uint64_t>(pick(8)));
+    if (full || pick(2) == 0) config(rm::kRegOUT_CFG, static_cast<std::uint64_t>(pick(32)));  // ACC_KEEP half the time
     if (full || pick(2) == 0) config(rm::kRegCLAMP_HI, rng_() & 0xffff);
     // Part of the tile's scratchpad lines (the rest holds what earlier tiles left): activations,
     // weights, a bias line.
@@ -318,7 +318,8 @@ class Stimulus {
         {rm::kRegROWS_ACT, pick(2) == 0 ? 0u : static_cast<std::uint64_t>(kRows + 1 + pick(8))},
         {rm::kRegCOLS_ACT, pick(2) == 0 ? 0u : static_cast<std::uint64_t>(kCols + 1 + pick(8))},
         {rm::kRegSHIFT, static_cast<std::uint64_t>(rm::kAccW) + static_cast<std::uint64_t>(pick(16))},
-        {rm::kRegOUT_CFG, legal_[rm::kRegOUT_CFG] | rm::kOutCfgBiasEnField.of(1)},  // with BIAS_BASE below
+        {rm::kRegOUT_CFG,
+         rm::kOutCfgAccKeepField.put(legal_[rm::kRegOUT_CFG], 0) | rm::kOutCfgBiasEnField.of(1)},  // BIAS_BASE below
     };
     if (golden::approx_grid(mode) != 0xffff) {  // a skip bit outside the mode's block grid
       const std::uint64_t outside = ~std::uint64_t{golden::approx_grid(mode)} & 0xffffu;

@@ -173,7 +173,7 @@ TEST(GoldenDevice, ConfigRegistersKeepDocumentedBits) {
   const std::pair<std::uint32_t, std::uint64_t> masks[] = {
       {rm::kRegIRQ_EN, 0x3},     {rm::kRegMODE, 0xFFFF000F}, {rm::kRegK, 0xFFFF},        {rm::kRegROWS_ACT, 0x1FF},
       {rm::kRegCOLS_ACT, 0x1FF}, {rm::kRegACT_BASE, 0xFFFF}, {rm::kRegWGT_BASE, 0xFFFF}, {rm::kRegBIAS_BASE, 0xFFFF},
-      {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0xF},     {rm::kRegCLAMP_HI, 0xFFFF}};
+      {rm::kRegSHIFT, 0x3F},     {rm::kRegOUT_CFG, 0x1F},    {rm::kRegCLAMP_HI, 0xFFFF}};
   for (const auto& [index, mask] : masks) {
     EXPECT_EQ(bus.rd(index), 0u) << rm::reg_name(index) << " resets to 0";
     bus.wr(index, ~std::uint64_t{0});

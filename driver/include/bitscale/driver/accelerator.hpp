@@ -151,6 +151,10 @@ class Accelerator {
   /// How per-channel output shifts reach the array (tile_plan.hpp; default: per-column shifts).
   void set_shift_mapping(ShiftMapping m) { shift_mapping_ = m; }
   [[nodiscard]] ShiftMapping shift_mapping() const { return shift_mapping_; }
+  /// How one-pixel layers are tiled (tile_plan.hpp PixelMapping; default kRow). kArray applies where
+  /// plan_array() does and group-width read-back is off; other layers keep plan_tiles().
+  void set_pixel_mapping(PixelMapping m) { pixel_mapping_ = m; }
+  [[nodiscard]] PixelMapping pixel_mapping() const { return pixel_mapping_; }
 
   /// Low-level access with error reporting (throw AcceleratorError naming the address).
   void write_reg(std::uint32_t index, std::uint64_t value);
@@ -193,6 +197,10 @@ class Accelerator {
   void count_functional_zero_skips(RunState& st, const PlannedTile& t);
   /// The group widths of tile t from the outputs already computed (functional back-end).
   [[nodiscard]] std::vector<std::uint8_t> tile_widths(const RunState& st, const PlannedTile& t) const;
+  /// PixelMapping::kArray: the layer as the tiles of `ap` (array_run.cpp); `x` is its input vector
+  /// (kw words), `out` the 1 x 1 output tensor (the functional back-end's already holds the outputs).
+  void run_array(const PreparedLayer& pl, const ArrayPlan& ap, std::span<const std::uint16_t> x,
+                 golden::PackedTensor& out);
   /// Stores the widths of tile t's rows in gw_.
   void store_widths(const RunState& st, const PlannedTile& t, std::span<const std::uint8_t> widths);
 
@@ -207,6 +215,7 @@ class Accelerator {
   Port port_ = Port::kLine;
   std::vector<std::uint64_t> wide_;  ///< the lines of one wide beat (max(rows, cols))
   ShiftMapping shift_mapping_ = ShiftMapping::kPerColumn;
+  PixelMapping pixel_mapping_ = PixelMapping::kRow;
   GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;
   LayerGroupWidths gw_;
   /// Last value written to each register index below kShadowRegs (valid where the bit is set):
@@ -229,6 +238,7 @@ struct DeviceOptions {
   Transfer transfer = Transfer::kSerial;                   ///< transfers serial or overlapped with tiles
   Port port = Port::kLine;                                 ///< narrow (line) or wide scratchpad beats
   ShiftMapping shifts = ShiftMapping::kPerColumn;          ///< how per-channel shifts reach the array
+  PixelMapping pixel = PixelMapping::kRow;                 ///< how one-pixel (fully-connected) layers are tiled
 };
 /// A register-level device: "rtl" (verilated) or "golden" (golden device model).
 std::unique_ptr<Device> make_device(const std::string& backend, const DeviceOptions& opts = {});

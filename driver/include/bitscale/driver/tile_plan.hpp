@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +55,16 @@ enum class ShiftMapping : std::uint8_t {
 std::string_view to_string(ShiftMapping m);
 /// The mapping of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 ShiftMapping parse_shift_mapping(std::string_view name);
+
+/// How layers with one output pixel and one group (fully-connected layers, the classifier) are mapped.
+enum class PixelMapping : std::uint8_t {
+  kRow,    ///< "row": broadcast tiles like any layer: the pixel on one array row, up to Cols channels a tile
+  kArray,  ///< "array": MODE.DW tiles with the operands exchanged (plan_array), Rows x Cols channels a tile
+};
+/// "row", "array".
+std::string_view to_string(PixelMapping m);
+/// The mapping of a name of to_string(); throws std::invalid_argument naming the accepted ones.
+PixelMapping parse_pixel_mapping(std::string_view name);
 
 /// A layer whose weights are packed per output channel in the device's K-vector format.
 struct PreparedLayer {
@@ -114,6 +126,36 @@ struct TilePlan {
   /// serpentine order (forward on even m-tiles, backward on odd ones).
   std::vector<PlannedTile> tiles;
 };
+
+/// PixelMapping::kArray (docs/NUMERICS.md "Accumulating across tiles"): a one-pixel layer as MODE.DW
+/// tiles with the operands exchanged. PE (r, c) computes one output channel: its own operand (the
+/// activation bank's Cols-word rows) is the channel's weight vector, the column operand (every weight
+/// bank alike, loaded once) the input vector. The weight vectors are K-vectors of `steps` words: the
+/// kw weight words, then `bias_words` words of bias digits that the input vector multiplies by 1
+/// (lane 0) and by 2^(B-2) (the other lanes), so acc = bias + w . x exactly. Tiles run in chunks of at
+/// most `chunk` word steps: the first initialises the accumulators (to 0), the others set
+/// OUT_CFG.ACC_KEEP; the outputs are read after the last.
+struct ArrayPlan {
+  int steps = 0;       ///< word steps of a PE's vector: kw + bias_words
+  int bias_words = 0;  ///< words of bias digits (0 without a bias)
+  int chunk = 0;       ///< word steps per tile (the last chunk of a tile may be shorter)
+  int slot = 0;        ///< ACT_BASE of odd chunks with Transfer::kOverlapped (ping-pong), else 0
+  /// OUT_CFG.COL_SHIFT (a layer with per-channel shifts): every column holds channels of one shift,
+  /// in its bias entry (BIAS_BASE = the tile), with bias 0. Otherwise SHIFT = `shift` for every tile.
+  bool col_shift = false;
+  int shift = 0;
+  /// Per tile, per column: the output channels of its rows (1 .. Rows of them, one shift).
+  std::vector<std::vector<std::vector<int>>> tiles;
+};
+/// The array plan of a prepared layer, or nullopt where kArray does not apply: more than one output
+/// pixel or group, an Ax-BxP mask (it would approximate the bias digits too), or a bias that needs more
+/// than 64 words of digits (two words at 16 bits for |bias| < 2^29).
+[[nodiscard]] std::optional<ArrayPlan> plan_array(const PreparedLayer& pl, const HwConfig& hw, Transfer transfer);
+/// The bias digits of plan_array: `words` words of the mode's lanes (lane 0 in [0, 2^(B-2)), the others
+/// in the mode's range) whose dot product with array_bias_weights is `bias`; false if they do not suffice.
+bool array_bias_digits(std::int64_t bias, golden::Mode mode, std::span<std::uint16_t> words);
+/// The input-vector words that multiply the bias digits: lane 0 of the first word 1, every other lane 2^(B-2).
+void array_bias_weights(golden::Mode mode, std::span<std::uint16_t> words);
 
 /// Plans the tiles of a prepared layer on a device of geometry `hw`. Throws
 /// std::invalid_argument if the layer's K-vector does not fit the banks.
