@@ -170,7 +170,7 @@ module bsa_bus_formal
       (p_line == 12'h0B) ? 64'h0000_FFFF :  // WGT_BASE
       (p_line == 12'h0C) ? 64'h0000_FFFF :  // BIAS_BASE
       (p_line == 12'h0D) ? 64'h0000_003F :  // SHIFT
-      (p_line == 12'h0E) ? 64'h0000_000F :  // OUT_CFG: BIAS_EN, RELU, CLAMP_EN, COL_SHIFT
+      (p_line == 12'h0E) ? 64'h0000_001F :  // OUT_CFG: BIAS_EN, RELU, CLAMP_EN, COL_SHIFT, ACC_KEEP
                            64'h0000_FFFF;   // CLAMP_HI (0x0F)
   logic readback_ok;
   assign readback_ok = !p_valid || !p_cfg_wr || s_line != p_line ||
