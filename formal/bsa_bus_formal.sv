@@ -54,7 +54,7 @@ module bsa_bus_formal
   bsa_bus u_bus (
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .addr_i, .bank_o(bank), .line_o(line),
     .csr_req_o(is_csr), .spad_req_o(spad_req), .act_o(is_act), .wgt_o(is_wgt), .bias_o(is_bias),
-    .out_rd_o(out_rd), .wide_o(), .busy_i, .hazard_i, .csr_code_i(csr_code), .err_o(err), .code_o(code),
+    .out_rd_o(out_rd), .wide_o(), .rows_o(), .busy_i, .hazard_i, .csr_code_i(csr_code), .err_o(err), .code_o(code),
     .csr_rdata_i(csr_rdata), .act_rdata_i, .wgt_rdata_i, .bias_rdata_i, .out_rdata_i, .out_wide_rdata_i,
     .rvalid_o(rvalid), .rerr_o(rerr), .rdata_o(rdata), .wide_rdata_o(wide_rdata)
   );
@@ -73,14 +73,16 @@ module bsa_bus_formal
   logic [3:0]  s_region;
   logic [7:0]  s_bank;
   logic [11:0] s_line;
-  logic        s_csr, s_act, s_wgt, s_bias, s_out, s_ro, s_rw, s_wide;
+  logic        s_csr, s_act, s_wgt, s_bias, s_out, s_ro, s_rw, s_wide, s_rows;
   logic [7:0]  s_code;
   assign s_region = addr_i[23:20];
   assign s_bank   = addr_i[19:12];
   assign s_line   = addr_i[11:0];
   assign s_csr    = s_region == 4'd0 && s_bank == 8'd0;
   assign s_wide   = s_bank == 8'hFF;
-  assign s_act    = s_region == 4'd1 && (s_bank < 8'd16 || s_wide) && s_line < 12'd2048;
+  assign s_rows   = s_bank == 8'hFE;  // row beat: ACT writes at a multiple of 4 lines (Cols / 4)
+  assign s_act    = s_region == 4'd1 && (s_bank < 8'd16 || s_wide || (s_rows && we_i && s_line[1:0] == 2'd0)) &&
+                    s_line < 12'd2048;
   assign s_wgt    = s_region == 4'd2 && (s_bank < 8'd16 || s_wide) && s_line < 12'd2048;
   assign s_bias   = s_region == 4'd3 && (s_bank < 8'd16 || s_wide) && s_line < 12'd128;
   assign s_out    = s_region == 4'd4 && (s_bank < 8'd16 || s_wide) && s_line < 12'd5;

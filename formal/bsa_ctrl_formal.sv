@@ -67,7 +67,7 @@ module bsa_ctrl_formal
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
     .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
-    .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
+    .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_rows_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
     .busy_o(busy), .start_ok_o(start_ok),
     .start_err_o(start_err), .start_code_o(start_code), .tile_done_o(tile_done), .rd_en_o(rd_en),
     .act_word_o(act_word), .wgt_word_o(wgt_word), .bias_rd_o(bias_rd), .act_sel_o(act_sel),

@@ -39,7 +39,7 @@ module bsa_start_formal
   // ---- the RTL, wired as in bsa_top ----
   logic [7:0]        bank;
   logic [11:0]       line;
-  logic              is_csr, spad_req, is_act, is_wgt, is_bias, out_rd, bus_err, busy, wide, hazard;
+  logic              is_csr, spad_req, is_act, is_wgt, is_bias, out_rd, bus_err, busy, wide, rows, hazard;
   logic [ERR_W-1:0]  bus_code, csr_code, start_code;
   logic [63:0]       csr_rdata;
   mode_e             mode;
@@ -57,7 +57,7 @@ module bsa_start_formal
   bsa_bus u_bus (
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .addr_i, .bank_o(bank), .line_o(line),
     .csr_req_o(is_csr), .spad_req_o(spad_req), .act_o(is_act), .wgt_o(is_wgt), .bias_o(is_bias),
-    .out_rd_o(out_rd), .wide_o(wide), .busy_i(busy), .hazard_i(hazard), .csr_code_i(csr_code), .err_o(bus_err), .code_o(bus_code),
+    .out_rd_o(out_rd), .wide_o(wide), .rows_o(rows), .busy_i(busy), .hazard_i(hazard), .csr_code_i(csr_code), .err_o(bus_err), .code_o(bus_code),
     .csr_rdata_i(csr_rdata), .act_rdata_i('0), .wgt_rdata_i('0), .bias_rdata_i('0),
     .out_rdata_i('0), .out_wide_rdata_i('0), .rvalid_o(), .rerr_o(), .rdata_o(), .wide_rdata_o()
   );
@@ -78,7 +78,7 @@ module bsa_start_formal
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
     .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
-    .bus_line_i(line), .bus_act_i(is_act), .bus_wgt_i(is_wgt), .bus_bias_i(is_bias), .hazard_o(hazard), .busy_o(busy),
+    .bus_line_i(line), .bus_act_i(is_act), .bus_rows_i(rows), .bus_wgt_i(is_wgt), .bus_bias_i(is_bias), .hazard_o(hazard), .busy_o(busy),
     .start_ok_o(start_ok), .start_err_o(start_err), .start_code_o(start_code),
     .tile_done_o(tile_done), .rd_en_o(), .act_word_o(), .wgt_word_o(), .bias_rd_o(),
     .act_sel_o(), .wgt_sel_o(), .bias_sel_o(), .act_nib_en_o(), .col_en_o(), .init_o(),
@@ -87,8 +87,8 @@ module bsa_start_formal
     .zskip_inc_o(zskip_inc)
   );
 
-  logic [15:0] bus_words;  // as in bsa_top: 4 words per line and bank, a wide beat every bank
-  assign bus_words = !wide ? 16'd4 : (is_act || !(is_wgt || is_bias)) ? 16'(4 * Rows) : 16'(4 * Cols);
+  logic [15:0] bus_words;  // as in bsa_top: 4 words per line and bank, a wide beat every bank, a row beat Cols/4 lines of each
+  assign bus_words = rows ? 16'(Rows * Cols) : !wide ? 16'd4 : (is_act || !(is_wgt || is_bias)) ? 16'(4 * Rows) : 16'(4 * Cols);
   assign rd_words = ctrl_rd_words + ((spad_req && !we_i) ? bus_words : 16'd0);
   assign wr_words = ctrl_wr_words + ((spad_req &&  we_i) ? bus_words : 16'd0);
 

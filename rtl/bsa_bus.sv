@@ -36,6 +36,7 @@ module bsa_bus
   output logic                        bias_o,
   output logic                        out_rd_o,    // output scratchpad read that goes ahead
   output logic                        wide_o,      // wide beat (bank ADDR_BANK_ALL): line L of every bank of the region
+  output logic                        rows_o,      // row beat (bank ADDR_BANK_ROWS, ACT writes): Cols/4 lines of every bank
   // checks
   input  logic                        busy_i,
   input  logic                        hazard_i,    // the address is in a read window of the running tile (bsa_ctrl)
@@ -63,15 +64,19 @@ module bsa_bus
   assign bank_o = addr_i[ADDR_REGION_LSB-1:ADDR_BANK_LSB];
   assign line_o = addr_i[ADDR_BANK_LSB-1:0];
 
-  logic is_act, is_wgt, is_bias, is_out, wide;
+  logic is_act, is_wgt, is_bias, is_out, wide, rows;
   // A wide beat (bank field ADDR_BANK_ALL) addresses line L of every bank of a scratchpad region.
   assign wide      = 32'(bank_o) == ADDR_BANK_ALL;
+  // A row beat (ADDR_BANK_ROWS) writes lines L .. L + Cols/4 - 1 of every activation bank, L aligned.
+  assign rows      = 32'(bank_o) == ADDR_BANK_ROWS;
   assign csr_req_o = req_i && (32'(region) == REGION_CSR) && (bank_o == 8'd0);
-  assign is_act    = (32'(region) == REGION_ACT)  && (wide || 32'(bank_o) < Rows) && (32'(line_o) < ActLines);
+  assign is_act    = (32'(region) == REGION_ACT)  && (32'(line_o) < ActLines) &&
+                     (wide || 32'(bank_o) < Rows || (rows && we_i && (32'(line_o) % (Cols / LINE_WORDS)) == 0));
   assign is_wgt    = (32'(region) == REGION_WGT)  && (wide || 32'(bank_o) < Cols) && (32'(line_o) < WgtLines);
   assign is_bias   = (32'(region) == REGION_BIAS) && (wide || 32'(bank_o) < Cols) && (32'(line_o) < BiasLines);
   assign is_out    = (32'(region) == REGION_OUT)  && (wide || 32'(bank_o) < Rows) && (32'(line_o) <= OutLines);  // + header line
   assign wide_o    = wide;
+  assign rows_o    = rows;
 
   always_comb begin
     code_o = ERR_W'(ERR_NONE);

@@ -38,6 +38,7 @@ module bsa_ctrl
   // bus address of this cycle (bsa_bus), for the hazard check of overlapped transfers
   input  logic [11:0]             bus_line_i,
   input  logic                    bus_act_i,
+  input  logic                    bus_rows_i,    // a row beat: ACT lines bus_line_i .. bus_line_i + Cols/4 - 1
   input  logic                    bus_wgt_i,
   input  logic                    bus_bias_i,
   output logic                    hazard_o,      // the bus line is in a read window of the running tile
@@ -257,8 +258,10 @@ module bsa_ctrl
       bias_win_q  <= bias_en_i;
     end
   end
+  logic [12:0] bus_act_hi;  // last ACT line of the access
+  assign bus_act_hi = 13'(bus_line_i) + (bus_rows_i ? 13'(Cols / 4 - 1) : 13'd0);
   assign hazard_o = busy_o &&
-                    ((bus_act_i && 13'(bus_line_i) >= act_lo_q && 13'(bus_line_i) <= act_hi_q) ||
+                    ((bus_act_i && bus_act_hi >= act_lo_q && 13'(bus_line_i) <= act_hi_q) ||
                      (bus_wgt_i && 13'(bus_line_i) >= wgt_lo_q && 13'(bus_line_i) <= wgt_hi_q) ||
                      (bus_bias_i && bias_win_q && 15'(bus_line_i) == bias_line_q));
 

@@ -27,6 +27,8 @@ module bsa_top
   // wide beats (bank ADDR_BANK_ALL): line L of bank b at [LINE_W*b +: LINE_W]
   input  logic [WideW-1:0]  bus_wide_wdata_i,
   output logic [WideW-1:0]  bus_wide_rdata_o,
+  // row beats (bank ADDR_BANK_ROWS, ACT writes): line L + s of activation bank r at [LINE_W*(Cols/4*r + s) +: LINE_W]
+  input  logic [Rows*Cols*WORD_W-1:0] bus_row_wdata_i,
   output logic              done_o,
   output logic              err_o,
   output logic              irq_o
@@ -44,7 +46,7 @@ module bsa_top
   // ---- bus decode ----
   logic [7:0]       bank;
   logic [11:0]      line;
-  logic             is_csr, is_act, is_wgt, is_bias, out_rd, wide;
+  logic             is_csr, is_act, is_wgt, is_bias, out_rd, wide, rows;
   logic             busy, hazard;
   logic [ERR_W-1:0] csr_code;
   logic             spad_req;        // scratchpad access that goes ahead
@@ -78,6 +80,7 @@ module bsa_top
     .bias_o       (is_bias),
     .out_rd_o     (out_rd),
     .wide_o       (wide),
+    .rows_o       (rows),
     .busy_i       (busy),
     .hazard_i     (hazard),
     .csr_code_i   (csr_code),
@@ -213,6 +216,7 @@ module bsa_top
     .dw_i         (dw),
     .bus_line_i   (line),
     .bus_act_i    (is_act),
+    .bus_rows_i   (rows),
     .bus_wgt_i    (is_wgt),
     .bus_bias_i   (is_bias),
     .hazard_o     (hazard),
@@ -249,7 +253,8 @@ module bsa_top
   // Bus scratchpad traffic counts 4 words per line and bank: a wide beat moves a line of every bank
   // of its region (Rows banks for ACT and OUT, Cols for WGT and BIAS).
   logic [15:0] bus_words;
-  assign bus_words = !wide ? 16'd4 : (is_act || !(is_wgt || is_bias)) ? 16'(4 * Rows) : 16'(4 * Cols);
+  // A row beat moves Cols/4 lines of every activation bank.
+  assign bus_words = rows ? 16'(Rows * Cols) : !wide ? 16'd4 : (is_act || !(is_wgt || is_bias)) ? 16'(4 * Rows) : 16'(4 * Cols);
   assign rd_words = ctrl_rd_words + ((spad_req && !bus_we_i) ? bus_words : 16'd0);
   assign wr_words = ctrl_wr_words + ((spad_req &&  bus_we_i) ? bus_words : 16'd0);
 
@@ -295,7 +300,7 @@ module bsa_top
     logic [Cols*WORD_W-1:0] row_rdata;
     for (genvar s = 0; s < ActSub; s++) begin : g_sub
       logic bus_hit, arr_hit;
-      assign bus_hit = spad_req && is_act && (wide || 32'(bank) == r) && (wr_sub == s);
+      assign bus_hit = spad_req && is_act && (rows || ((wide || 32'(bank) == r) && (wr_sub == s)));
       assign arr_hit = rd_en && (9'(r) < rows_act) && (dw || act_sub == s);
       bsa_spad #(.Lines(ActSubLines), .Width(LINE_W)) u_bank (
         .clk_i   (clk_i),
@@ -304,7 +309,8 @@ module bsa_top
         .rdata_o (row_rdata[LINE_W*s +: LINE_W]),
         .we_i    (bus_hit && bus_we_i),
         .waddr_i (wr_subline),
-        .wdata_i (wide ? bus_wide_wdata_i[LINE_W*r +: LINE_W] : bus_wdata_i)
+        .wdata_i (rows ? bus_row_wdata_i[LINE_W*(ActSub*r+s) +: LINE_W] :
+                  wide ? bus_wide_wdata_i[LINE_W*r +: LINE_W] : bus_wdata_i)
       );
     end
     assign act_rows[WORD_W*Cols*r +: WORD_W*Cols] = row_rdata;
@@ -420,7 +426,8 @@ module bsa_top
   // never meets the array's read of the same line (1R1W banks, read windows latched at START) ----
   `BSA_ASSERT(NoWriteIntoTileWindow, !(busy && spad_req && bus_we_i && hazard))
   `BSA_ASSERT(WgtPortsApart, !(rd_en && spad_req && bus_we_i && is_wgt && line[WgtAW-1:0] == wgt_word[WgtAW+1:2]))
-  `BSA_ASSERT(ActPortsApart, !(rd_en && spad_req && bus_we_i && is_act && line[ActAW-1:0] == act_word[ActAW+1:2]))
+  `BSA_ASSERT(ActPortsApart, !(rd_en && spad_req && bus_we_i && is_act &&
+                               (rows ? wr_subline == act_subline : line[ActAW-1:0] == act_word[ActAW+1:2])))
   // ---- internal invariants ----
   `BSA_ASSERT(ModeLegalWhileBusy, !(busy && !mode_legal(mode)))
 

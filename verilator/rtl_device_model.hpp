@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <span>
@@ -143,10 +144,25 @@ struct RtlDeviceOf<Rows, Cols>::Impl {
     }
   }
 
+  // The row write data (bank r, line L + s at bits [64(r Cols/4 + s) +: 64]).
+  void set_rows(std::span<const std::uint64_t> lines) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      for (std::size_t h = 0; h < 2; ++h) {
+        const auto w = static_cast<std::uint32_t>(lines[i] >> (32 * h));
+        if (top->bus_row_wdata_i[2 * i + h] != w) {
+          top->bus_row_wdata_i[2 * i + h] = w;
+          inputs_changed = true;
+        }
+      }
+    }
+  }
+
   // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
   // access after it is the first counted edge (as in the golden device).
   void reset() {
     idle_inputs();
+    // The held row port starts at 0, as the golden device's.
+    std::fill_n(top->bus_row_wdata_i.data(), sizeof(top->bus_row_wdata_i) / sizeof(WData), WData{0});
     top->clk_i = 0;
     top->rst_ni = 1;
     eval();
@@ -265,6 +281,29 @@ driver::BusResponse RtlDeviceOf<Rows, Cols>::access_wide(driver::BusOp op, std::
           std::uint64_t{m.top->bus_wide_rdata_o[2 * b]} | (std::uint64_t{m.top->bus_wide_rdata_o[2 * b + 1]} << 32);
     }
   }
+  m.idle_inputs();
+  return rsp;
+}
+
+template <int Rows, int Cols>
+driver::BusResponse RtlDeviceOf<Rows, Cols>::write_rows(std::uint32_t line, std::span<const std::uint64_t> lines) {
+  constexpr std::size_t kLines = static_cast<std::size_t>(Rows) * (Cols / regmap::kLineWords);
+  if (lines.size() != kLines) {
+    throw driver::DeviceError(
+        fmt::format("rtl: a row beat moves {} lines (Rows x Cols/4), not {}", kLines, lines.size()));
+  }
+  const std::uint32_t addr = driver::bus_addr(regmap::kRegionAct, regmap::kAddrBankRows, line);
+  if ((addr >> regmap::kAddrW) != 0 || line >= (1u << regmap::kAddrBankLsb)) {
+    throw driver::DeviceError(fmt::format("rtl: row beat line {} does not fit the {}-bit bus", line, regmap::kAddrW));
+  }
+  auto& m = *impl_;
+  m.select();
+  m.set_rows(lines);
+  m.set_inputs(1, 1, addr, 0);
+  m.tick();
+  if (!m.top->bus_rvalid_o) throw driver::DeviceError(fmt::format("rtl: no bus response for row beat {:#08x}", addr));
+  driver::BusResponse rsp;
+  rsp.err = m.top->bus_err_o != 0;
   m.idle_inputs();
   return rsp;
 }

@@ -138,15 +138,17 @@ std::string_view to_string(Port p) {
       return "line";
     case Port::kWide:
       return "wide";
+    case Port::kRows:
+      return "rows";
   }
   return "?";
 }
 
 Port parse_port(std::string_view name) {
-  for (const Port p : {Port::kLine, Port::kWide}) {
+  for (const Port p : {Port::kLine, Port::kWide, Port::kRows}) {
     if (name == to_string(p)) return p;
   }
-  throw std::invalid_argument(fmt::format("unknown scratchpad port '{}' (expected line or wide)", name));
+  throw std::invalid_argument(fmt::format("unknown scratchpad port '{}' (expected line, wide or rows)", name));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -298,6 +300,45 @@ void Accelerator::write_wide(std::uint32_t region, std::uint32_t line, std::span
     throw AcceleratorError(fmt::format("bus error writing {} scratchpad line {} (wide): {}", region_name(region), line,
                                        last_error_text()));
   }
+}
+
+void Accelerator::write_act_lines(int line0, int n, int rows, const std::uint16_t* words, std::size_t row_stride) {
+  const int span = hw_.cols / kWordsPerLine;  // lines of a row beat
+  const auto line_at = [&](int r, int l) {
+    return r < rows
+               ? line_of(words + static_cast<std::size_t>(r) * row_stride + static_cast<std::size_t>(l) * kWordsPerLine)
+               : std::uint64_t{0};
+  };
+  std::uint64_t row_beats = 0, wide_beats = 0;
+  for (int l = 0; l < n;) {
+    const int line = line0 + l;
+    if (port_ == Port::kRows && line % span == 0 && l + span <= n) {
+      ++row_beats;
+      if (functional_ == nullptr) {
+        for (int r = 0; r < hw_.rows; ++r) {
+          for (int s = 0; s < span; ++s) rows_[static_cast<std::size_t>(r * span + s)] = line_at(r, l + s);
+        }
+        if (dev_->write_rows(static_cast<std::uint32_t>(line), rows_).err) {
+          throw AcceleratorError(fmt::format("bus error writing activation lines {}..{} (row beat): {}", line,
+                                             line + span - 1, last_error_text()));
+        }
+      }
+      l += span;
+      continue;
+    }
+    ++wide_beats;
+    if (functional_ == nullptr) {
+      std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
+      for (int r = 0; r < rows; ++r) wide_[static_cast<std::size_t>(r)] = line_at(r, l);
+      write_wide(rm::kRegionAct, static_cast<std::uint32_t>(line), wide_);
+    }
+    ++l;
+  }
+  if (functional_ == nullptr) return;
+  if (row_beats > 0) {
+    functional_->count_lines(BusOp::kWrite, row_beats, static_cast<std::uint64_t>(hw_.rows) * span);
+  }
+  if (wide_beats > 0) functional_->count_lines(BusOp::kWrite, wide_beats, static_cast<std::uint64_t>(hw_.rows));
 }
 
 void Accelerator::read_wide(std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines) {
@@ -540,7 +581,7 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
     const NTile& nt = ntile(j);
     st.where.at_n_tile(t.chunk_first + j, nt);
     if (functional_ != nullptr) {
-      if (port_ == Port::kWide) {  // a line of every column per beat
+      if (wide_port()) {  // a line of every column per beat
         functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(st.plan.lines_per_vec),
                                  static_cast<std::uint64_t>(hw_.cols));
       } else {
@@ -548,7 +589,7 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
       }
       continue;
     }
-    if (port_ == Port::kWide) {  // line l of every column in one beat (columns >= nt.cols: 0)
+    if (wide_port()) {  // line l of every column in one beat (columns >= nt.cols: 0)
       for (int l = 0; l < st.plan.lines_per_vec; ++l) {
         std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
         for (int c = 0; c < nt.cols; ++c) {
@@ -584,7 +625,7 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
     if (st.plan.col_shift) return golden::column_entry(bias, layer.shift(n));
     return static_cast<std::uint32_t>(bias);
   };
-  if (port_ == Port::kWide) {  // bias line j / 2 of every column in one beat
+  if (wide_port()) {  // bias line j / 2 of every column in one beat
     for (int j = 0; j < t.chunk_count; j += kBiasPerLine) {
       for (int c = 0; c < hw_.cols; ++c) wide_[static_cast<std::size_t>(c)] = entry(j, c) | (entry(j + 1, c) << 32);
       std::fill(wide_.begin() + hw_.cols, wide_.end(), std::uint64_t{0});
@@ -609,31 +650,23 @@ void Accelerator::load_activations(RunState& st, const PlannedTile& t) {
     load_dw_activations(st, t);
     return;
   }
+  const int line0 = t.act_base / kWordsPerLine;
   if (functional_ != nullptr) {
-    if (port_ == Port::kWide) {
-      functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(st.plan.lines_per_vec),
-                               static_cast<std::uint64_t>(hw_.rows));
+    if (wide_port()) {
+      write_act_lines(line0, st.plan.lines_per_vec, t.rows, nullptr, 0);  // counts only
     } else {
       functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(t.rows) * st.plan.lines_per_vec);
     }
     return;
   }
-  const int line0 = t.act_base / kWordsPerLine;
-  if (port_ == Port::kWide) {  // line l of every row in one beat (rows >= t.rows: 0)
+  if (wide_port()) {  // line l of every row in one beat (rows >= t.rows: 0), or row beats
     const auto kwl = static_cast<std::size_t>(st.pl.kw_line);
     st.act_rows.resize(static_cast<std::size_t>(t.rows) * kwl);
     for (int r = 0; r < t.rows; ++r) {
       const std::span<const std::uint16_t> words = st.im2col->row(t.group, t.m0 + r);
       std::copy(words.begin(), words.end(), st.act_rows.begin() + static_cast<std::ptrdiff_t>(r * kwl));
     }
-    std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
-    for (int l = 0; l < st.plan.lines_per_vec; ++l) {
-      for (int r = 0; r < t.rows; ++r) {
-        wide_[static_cast<std::size_t>(r)] = line_of(st.act_rows.data() + static_cast<std::ptrdiff_t>(r * kwl) +
-                                                     static_cast<std::ptrdiff_t>(l) * kWordsPerLine);
-      }
-      write_wide(rm::kRegionAct, static_cast<std::uint32_t>(line0 + l), wide_);
-    }
+    write_act_lines(line0, st.plan.lines_per_vec, t.rows, st.act_rows.data(), kwl);
     return;
   }
   for (int r = 0; r < t.rows; ++r) {
@@ -650,8 +683,12 @@ void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
   // only the lines of word steps k that hold channels c < cols are written.
   const int kw = st.pl.kw;
   const int lines_per_step = ceil_div(t.cols, kWordsPerLine);
+  const int line0 = t.act_base / kWordsPerLine;
+  const int step_lines = hw_.cols / kWordsPerLine;  // lines of one Cols-word row
   if (functional_ != nullptr) {
-    if (port_ == Port::kWide) {
+    if (port_ == Port::kRows) {  // one row beat per word step (ACT_BASE is a multiple of Cols)
+      write_act_lines(line0, kw * step_lines, t.rows, nullptr, 0);
+    } else if (wide_port()) {
       functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(kw) * lines_per_step,
                                static_cast<std::uint64_t>(hw_.rows));
     } else {
@@ -660,20 +697,18 @@ void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
     return;
   }
   const GroupPlan& gp = st.group(t);
-  const int line0 = t.act_base / kWordsPerLine;
-  const int step_lines = hw_.cols / kWordsPerLine;  // lines of one Cols-word row
   const std::size_t row_words = static_cast<std::size_t>(kw) * static_cast<std::size_t>(hw_.cols);
   // Wide port: every row's words first (line l of word step k of all rows is one beat).
-  st.act_rows.assign(port_ == Port::kWide ? static_cast<std::size_t>(t.rows) * row_words : row_words, 0);
+  st.act_rows.assign(wide_port() ? static_cast<std::size_t>(t.rows) * row_words : row_words, 0);
   for (int r = 0; r < t.rows; ++r) {
-    const std::span<std::uint16_t> words(st.act_rows.data() + (port_ == Port::kWide ? r * row_words : 0), row_words);
+    const std::span<std::uint16_t> words(st.act_rows.data() + (wide_port() ? r * row_words : 0), row_words);
     std::fill(words.begin(), words.end(), std::uint16_t{0});
     for (int c = 0; c < t.cols; ++c) {
       const int ch = gp.order[static_cast<std::size_t>(t.pos + c)];  // depthwise: group = channel
       const std::span<const std::uint16_t> v = st.im2col->row(ch, t.m0 + r);
       for (int k = 0; k < kw; ++k) words[static_cast<std::size_t>(k) * hw_.cols + c] = v[static_cast<std::size_t>(k)];
     }
-    if (port_ == Port::kWide) continue;
+    if (wide_port()) continue;
     for (int k = 0; k < kw; ++k) {
       for (int l = 0; l < lines_per_step; ++l) {
         const std::uint16_t* src = words.data() + static_cast<std::ptrdiff_t>(k) * hw_.cols + l * kWordsPerLine;
@@ -681,7 +716,11 @@ void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
       }
     }
   }
-  if (port_ != Port::kWide) return;
+  if (!wide_port()) return;
+  if (port_ == Port::kRows) {
+    write_act_lines(line0, kw * step_lines, t.rows, st.act_rows.data(), row_words);
+    return;
+  }
   std::fill(wide_.begin(), wide_.end(), std::uint64_t{0});
   for (int k = 0; k < kw; ++k) {
     for (int l = 0; l < lines_per_step; ++l) {
@@ -775,7 +814,7 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
   const golden::Mode mode = st.layer.mode;
   const int p = golden::lanes(mode);
   const int out_lines = ceil_div(ceil_div(t.cols, p), kWordsPerLine);
-  const bool wide = port_ == Port::kWide;
+  const bool wide = wide_port();
   if (functional_ != nullptr) {
     if (wide) {
       functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(out_lines),
@@ -896,6 +935,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
       pl, layer, plan_tiles(pl, hw_, dw_mapping_, transfer_, shift_mapping_), std::nullopt, out, {}, {}, -1, -1, {},
       {}, {}};
   wide_.assign(static_cast<std::size_t>(std::max(hw_.rows, hw_.cols)), 0);
+  rows_.assign(static_cast<std::size_t>(hw_.rows) * static_cast<std::size_t>(hw_.cols / kWordsPerLine), 0);
   int groups_per_pixel = 0;
   for (const GroupPlan& gp : st.plan.groups) {
     st.ntile_offset.push_back(groups_per_pixel);

@@ -38,7 +38,7 @@ void Accelerator::run_array(const PreparedLayer& pl, const ArrayPlan& ap, std::s
   const golden::Mode mode = layer.mode;
   const int p = golden::lanes(mode);
   const int k = pl.k, kw = pl.kw, kwl = pl.kw_line, bw = ap.bias_words;
-  const bool wide = port_ == Port::kWide;
+  const bool wide = wide_port();
   const int n_tiles = static_cast<int>(ap.tiles.size());
   const int n_chunks = ceil_div(ap.steps, ap.chunk);
   const auto cols_used = static_cast<int>(n_tiles > 1 ? hw_.cols : static_cast<int>(ap.tiles[0].size()));
@@ -120,6 +120,11 @@ void Accelerator::run_array(const PreparedLayer& pl, const ArrayPlan& ap, std::s
     const std::vector<std::vector<int>>& tile = ap.tiles[static_cast<std::size_t>(t)];
     const int tcols = static_cast<int>(tile.size()), trows = tile_rows(tile);
     const int lps = ceil_div(tcols, kWordsPerLine);
+    const int line0 = base / kWordsPerLine;
+    if (functional_ != nullptr && port_ == Port::kRows) {  // one row beat per word step
+      write_act_lines(line0, n * step_lines, trows, nullptr, 0);
+      return;
+    }
     if (functional_ != nullptr) {
       functional_->count_lines(BusOp::kWrite, static_cast<std::uint64_t>(wide ? n * lps : trows * n * lps),
                                static_cast<std::uint64_t>(wide ? hw_.rows : 1));
@@ -134,7 +139,10 @@ void Accelerator::run_array(const PreparedLayer& pl, const ArrayPlan& ap, std::s
           act[r * row_words + static_cast<std::size_t>(s * hw_.cols + c)] = pe_word(ch, s0 + s);
       }
     }
-    const int line0 = base / kWordsPerLine;
+    if (port_ == Port::kRows) {
+      write_act_lines(line0, n * step_lines, trows, act.data(), row_words);
+      return;
+    }
     for (int s = 0; s < n; ++s) {
       for (int l = 0; l < lps; ++l) {
         const auto at = [&](int r) {

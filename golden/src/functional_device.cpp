@@ -82,7 +82,13 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
     regs_[index] = wdata & rm::reg_mask(index);
   }
   advance(1, spad);
-  if (spad) count_spad_lines(cnt_, write, 1, bank == rm::kAddrBankAll ? region_banks(region) : 1);
+  if (spad) {
+    const std::uint64_t rows_beat = static_cast<std::uint64_t>(p_.rows) * static_cast<std::uint64_t>(p_.cols / 4);
+    count_spad_lines(cnt_, write, 1,
+                     bank == rm::kAddrBankAll    ? region_banks(region)
+                     : bank == rm::kAddrBankRows ? rows_beat
+                                                 : 1);
+  }
   if (start) {
     count_tile_start(cnt_, tile_);
     begin_tile();

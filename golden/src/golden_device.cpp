@@ -86,6 +86,7 @@ struct GoldenDevice::State {
         hdr(static_cast<std::size_t>(p.rows), 0),
         wide_in(static_cast<std::size_t>(std::max(p.rows, p.cols)), 0),
         wide_scratch(wide_in.size(), 0),
+        row_in(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(p.cols / kWordsPerLine), 0),
         pe_acc(static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(p.cols), 0),
         col_shift_q(static_cast<std::size_t>(p.cols), 0) {}
 
@@ -121,6 +122,8 @@ struct GoldenDevice::State {
   /// The wide write data port as last driven by access_wide (a narrow access() to bank ADDR_BANK_ALL
   /// writes it, as the RTL's held input), and a scratch line set for wide reads through access().
   std::vector<std::uint64_t> wide_in, wide_scratch;
+  /// The row write data port as last driven by write_rows (bank r, line L + s at r x Cols/4 + s).
+  std::vector<std::uint64_t> row_in;
   /// Every PE's accumulator (row-major, r x cols + c, all Rows x Cols of them) and every column's
   /// shift register, as the last tiles left them: OUT_CFG.ACC_KEEP tiles continue from them
   /// (docs/NUMERICS.md "Accumulating across tiles"). 0 at reset.
@@ -168,12 +171,13 @@ struct GoldenDevice::State {
     return region == rm::kRegionWgt || region == rm::kRegionBias ? p.cols : p.rows;
   }
 
-  /// Whether `line` of `region` (any bank) is in a read window of the running tile.
-  [[nodiscard]] bool in_tile_window(std::uint32_t region, std::uint32_t line) const {
+  /// Whether `line` of `region` (any bank), or with `span` > 1 one of lines `line` .. `line` + span - 1,
+  /// is in a read window of the running tile.
+  [[nodiscard]] bool in_tile_window(std::uint32_t region, std::uint32_t line, int span = 1) const {
     const int l = static_cast<int>(line);
     switch (region) {
       case rm::kRegionAct:
-        return l >= tile.act_lo && l <= tile.act_hi;
+        return l + span - 1 >= tile.act_lo && l <= tile.act_hi;
       case rm::kRegionWgt:
         return l >= tile.wgt_lo && l <= tile.wgt_hi;
       case rm::kRegionBias:
@@ -209,10 +213,14 @@ struct GoldenDevice::State {
       default:
         return rm::kErrBusAddr;
     }
-    if ((bank >= banks && bank != rm::kAddrBankAll) || line >= lines) return rm::kErrBusAddr;
+    // A row beat (ADDR_BANK_ROWS): an activation write at a multiple of Cols/4 lines.
+    const int row_span = p.cols / kWordsPerLine;
+    const bool rows_beat = bank == rm::kAddrBankRows && region == rm::kRegionAct && write &&
+                           line % static_cast<std::uint32_t>(row_span) == 0;
+    if ((bank >= banks && bank != rm::kAddrBankAll && !rows_beat) || line >= lines) return rm::kErrBusAddr;
     if (write && region == rm::kRegionOut) return rm::kErrBusRo;
     if (busy && !write) return rm::kErrBusBusy;
-    if (busy && in_tile_window(region, line)) return rm::kErrBusHazard;
+    if (busy && in_tile_window(region, line, rows_beat ? row_span : 1)) return rm::kErrBusHazard;
     return rm::kErrNone;
   }
 
@@ -467,6 +475,15 @@ struct GoldenDevice::State {
         } else {
           cfg[line] = wdata & rm::reg_mask(line);
         }
+      } else if (bank == rm::kAddrBankRows) {  // row beat: Cols/4 lines of every activation bank
+        const int span = p.cols / kWordsPerLine;
+        for (int r = 0; r < p.rows; ++r) {
+          for (int s = 0; s < span; ++s) {
+            act_line(r, static_cast<int>(line) + s) = row_in[static_cast<std::size_t>(r * span + s)];
+          }
+        }
+        count_spad_lines(inc, true, 1, static_cast<std::uint64_t>(p.rows * span));
+        if (tile_running) count_overlap(inc, 1);
       } else if (bank == rm::kAddrBankAll) {  // wide beat: line `line` of every bank of the region
         if (wide.empty()) wide = write ? std::span<std::uint64_t>(wide_in) : std::span<std::uint64_t>(wide_scratch);
         const int nb = region_banks(region);
@@ -530,6 +547,19 @@ driver::BusResponse GoldenDevice::access_wide(driver::BusOp op, std::uint32_t re
     std::fill(lines.begin(), lines.end(), std::uint64_t{0});
   }
   return s_->edge(true, write, addr, 0, write ? std::span<std::uint64_t>(s_->wide_in) : lines);
+}
+
+driver::BusResponse GoldenDevice::write_rows(std::uint32_t line, std::span<const std::uint64_t> lines) {
+  if (lines.size() != s_->row_in.size()) {
+    throw driver::DeviceError(
+        fmt::format("golden: a row beat moves {} lines (rows x cols/4), not {}", s_->row_in.size(), lines.size()));
+  }
+  const std::uint32_t addr = driver::bus_addr(rm::kRegionAct, rm::kAddrBankRows, line);
+  if (addr > kAddrMask || line > kLineMask) {
+    throw driver::DeviceError(fmt::format("golden: row beat line {} does not fit the {}-bit bus", line, rm::kAddrW));
+  }
+  std::copy(lines.begin(), lines.end(), s_->row_in.begin());
+  return s_->edge(true, true, addr, 0);
 }
 
 driver::WaitResult GoldenDevice::wait(std::uint64_t max_cycles) {

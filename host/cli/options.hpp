@@ -274,9 +274,9 @@ inline void add_transfer_options(CLI::App* cmd, driver::Transfer& transfer, driv
                     "Scratchpad transfers while the array is idle (serial) or the next tile's activations\n"
                     "written while a tile computes (overlapped: ping-pong halves of the activation banks)",
                     std::string(driver::to_string(transfer)));
-  add_choice_option(cmd, "--port", port, driver::parse_port, {"line", "wide"},
-                    "One 64-bit scratchpad line per bus beat (line) or line L of every bank of a region per\n"
-                    "beat (wide)",
+  add_choice_option(cmd, "--port", port, driver::parse_port, {"line", "wide", "rows"},
+                    "One 64-bit scratchpad line per bus beat (line), line L of every bank of a region per\n"
+                    "beat (wide), or as wide with activation rows of Cols words per bank and beat (rows)",
                     std::string(driver::to_string(port)));
 }
 }  // namespace bitscale::cli

@@ -54,6 +54,7 @@ module bsa_act_harness
     .dw_i         (1'b0),
     .bus_line_i   (12'd0),
     .bus_act_i    (1'b0),
+    .bus_rows_i   (1'b0),
     .bus_wgt_i    (1'b0),
     .bus_bias_i   (1'b0),
     .hazard_o     (),

@@ -45,7 +45,7 @@ TEST(RtlArrayFc, OnePixelLayersEqualOnRtlGoldenDeviceAndFunctional) {
     ++array_layers;
     const golden::PackedTensor ref = golden::conv2d(l, in);
     for (const driver::Transfer tr : {driver::Transfer::kSerial, driver::Transfer::kOverlapped}) {
-      const driver::Port po = t % 2 == 0 ? driver::Port::kWide : driver::Port::kLine;
+      const driver::Port po = t % 3 == 0 ? driver::Port::kWide : t % 3 == 1 ? driver::Port::kRows : driver::Port::kLine;
       for (driver::Accelerator* a : {&r, &g, &f}) {
         a->set_transfer(tr);
         a->set_port(po);

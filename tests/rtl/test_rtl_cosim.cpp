@@ -59,7 +59,7 @@ class LockStep {
   explicit LockStep(std::uint64_t seed) : seed_(seed), rtl_(options()) {}
 
   bitscale::dv::BusCoverage cov;
-  std::uint64_t accesses = 0, bus_errors = 0, starts = 0, waits = 0, wide_beats = 0;
+  std::uint64_t accesses = 0, bus_errors = 0, starts = 0, waits = 0, wide_beats = 0, row_beats = 0;
 
   // One access on both devices; STATUS is read after a failed access and after a START.
   BusResponse access(bool write, std::uint32_t addr, std::uint64_t data) {
@@ -92,6 +92,18 @@ class LockStep {
     cov.sample_access(op, bus_addr(region, rm::kAddrBankAll, line), 0, rb);
     ++accesses;
     wide_beats += 1;
+    bus_errors += rb.err ? 1 : 0;
+    if (rb.err) status();
+    return rb;
+  }
+  // One row beat (bank ADDR_BANK_ROWS: Cols/4 activation lines of every row) on both devices.
+  BusResponse rows(std::uint32_t line, const std::vector<std::uint64_t>& data) {
+    note(fmt::format("rows write line {:#x}", line));
+    const BusResponse ra = rtl_.write_rows(line, data), rb = gold_.write_rows(line, data);
+    if (ra.err != rb.err) fail(fmt::format("row beat error flag: rtl {} golden {}", ra.err, rb.err));
+    cov.sample_access(BusOp::kWrite, bus_addr(rm::kRegionAct, rm::kAddrBankRows, line), 0, rb);
+    ++accesses;
+    row_beats += 1;
     bus_errors += rb.err ? 1 : 0;
     if (rb.err) status();
     return rb;
@@ -246,6 +258,11 @@ class Stimulus {
         bus_.wide(true, region, static_cast<std::uint32_t>(first + pick(last - first + 1)), random_lines());
         return;
       }
+      if (region == rm::kRegionAct && pick(4) == 0) {  // a row beat: Cols/4 lines of every row, aligned
+        bus_.rows(static_cast<std::uint32_t>((first + pick(last - first + 1)) / (kCols / 4) * (kCols / 4)),
+                  random_row_lines());
+        return;
+      }
       for (int i = pick(4); i >= 0; --i)
         bus_.write(bus_addr(region, static_cast<std::uint32_t>(pick(banks)),
                             static_cast<std::uint32_t>(first + pick(last - first + 1))),
@@ -373,6 +390,11 @@ class Stimulus {
     }
   }
 
+  std::vector<std::uint64_t> random_row_lines() {
+    std::vector<std::uint64_t> v(static_cast<std::size_t>(kRows * kCols / 4));
+    for (auto& x : v) x = rng_();
+    return v;
+  }
   std::vector<std::uint64_t> random_lines() {
     std::vector<std::uint64_t> v(kWideLines);
     for (auto& x : v) x = rng_();
@@ -405,7 +427,9 @@ class Stimulus {
         break;
     }
     line = std::clamp(line, 0, lines - 1);
-    if (pick(2) == 0) {
+    if (r == 0 && pick(3) == 0) {  // a row beat over the aligned lines around `line`
+      bus_.rows(static_cast<std::uint32_t>(line / (kCols / 4) * (kCols / 4)), random_row_lines());
+    } else if (pick(2) == 0) {
       bus_.wide(true, region, static_cast<std::uint32_t>(line), random_lines());
     } else {
       bus_.write(
@@ -520,6 +544,7 @@ TEST(RtlCosim, MostlyLegalBusTrafficLockStep) {
   EXPECT_EQ(bus.bus_errors,
             errs[rm::kErrBusAddr] + errs[rm::kErrBusBusy] + errs[rm::kErrBusRo] + errs[rm::kErrBusHazard]);
   EXPECT_GT(bus.wide_beats, 0u);
+  EXPECT_GT(bus.row_beats, 0u);
   EXPECT_EQ(bus.starts, bus.cov.tiles_completed() + refused);
   EXPECT_GE(10 * ok, 9 * bus.accesses) << "at least 90 % of the accesses succeed";
   EXPECT_GE(cov.tiles_completed(), n * 8 / 10) << "a tile per transaction, nearly";

@@ -47,7 +47,7 @@ TEST(RtlXfer, EverySchedulesLayersEqualOnRtlGoldenDeviceAndFunctional) {
     const driver::PreparedLayer p = r.prepare(c.layer);
     const golden::PackedTensor ref = golden::conv2d(c.layer, c.input);
     for (const driver::Transfer tr : {driver::Transfer::kSerial, driver::Transfer::kOverlapped}) {
-      for (const driver::Port po : {driver::Port::kLine, driver::Port::kWide}) {
+      for (const driver::Port po : {driver::Port::kLine, driver::Port::kWide, driver::Port::kRows}) {
         for (driver::Accelerator* a : {&r, &g, &f}) {
           a->set_transfer(tr);
           a->set_port(po);
@@ -65,7 +65,7 @@ TEST(RtlXfer, EverySchedulesLayersEqualOnRtlGoldenDeviceAndFunctional) {
                              << c.layer.shape.to_string() << "\n"
                              << sb.report();
         overlap += dr.overlap;
-        if (po == driver::Port::kWide) wide_words += dr.spad_wr;
+        if (po != driver::Port::kLine) wide_words += dr.spad_wr;
       }
     }
   }
@@ -153,6 +153,71 @@ TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
     return l;
   });
   EXPECT_EQ(out, std::vector<std::uint64_t>(16, 0));
+}
+
+// Row beats (bank ADDR_BANK_ROWS, docs/ARCHITECTURE.md "Bus"): Cols/4 activation lines of every row per
+// beat, writes at a multiple of Cols/4 lines only; refused like any access into a running tile's window.
+TEST(RtlXfer, RowBeatsOnRtlAsOnGoldenDevice) {
+  rtl::RtlOptions ro;
+  ro.random_init = false;
+  rtl::RtlDevice rd(ro);
+  golden::GoldenDevice gold;
+  const auto both = [&](auto&& f) {
+    const auto a = f(static_cast<driver::Device&>(rd));
+    const auto b = f(static_cast<driver::Device&>(gold));
+    EXPECT_EQ(a, b);
+    return a;
+  };
+  const auto code = [&]() {
+    return both([](driver::Device& d) { return rm::kStatusCodeField.get(d.read(csr(rm::kRegSTATUS)).rdata); });
+  };
+  std::vector<std::uint64_t> lines(16 * 4);
+  for (std::size_t i = 0; i < lines.size(); ++i) lines[i] = 0xABC0000ull + i;
+  const auto rows = [&](std::uint32_t line) {
+    return both([&](driver::Device& d) { return d.write_rows(line, lines).err; });
+  };
+  const std::uint64_t wr0 = both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_SPAD_WR)).rdata; });
+  EXPECT_FALSE(rows(8));
+  EXPECT_EQ(both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_SPAD_WR)).rdata; }), wr0 + 16 * 16);
+  for (std::uint32_t r : {0u, 7u, 15u}) {
+    for (std::uint32_t s = 0; s < 4; ++s) {
+      EXPECT_EQ(both([&](driver::Device& d) { return d.read(bus_addr(rm::kRegionAct, r, 8 + s)).rdata; }),
+                lines[r * 4 + s])
+          << "row " << r << " line " << 8 + s;
+    }
+  }
+  // Misaligned, a read, another region: ERR_BUS_ADDR.
+  EXPECT_TRUE(rows(9));
+  EXPECT_EQ(code(), rm::kErrBusAddr);
+  EXPECT_TRUE(both([](driver::Device& d) { return d.read(bus_addr(rm::kRegionAct, rm::kAddrBankRows, 4)).err; }));
+  EXPECT_EQ(code(), rm::kErrBusAddr);
+  EXPECT_TRUE(both([](driver::Device& d) { return d.write(bus_addr(rm::kRegionWgt, rm::kAddrBankRows, 4), 1).err; }));
+  EXPECT_EQ(code(), rm::kErrBusAddr);
+  both([](driver::Device& d) { return d.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1)).err; });
+  // A tile reading ACT lines 2 .. 6: row beats over lines 0 .. 3 and 4 .. 7 meet it, 8 .. 11 does not.
+  for (const auto& [reg, v] :
+       std::vector<std::pair<std::uint32_t, std::uint64_t>>{{rm::kRegMODE, rm::kModeField.of(rm::kMode8)},
+                                                            {rm::kRegK, 40},
+                                                            {rm::kRegROWS_ACT, 16},
+                                                            {rm::kRegCOLS_ACT, 16},
+                                                            {rm::kRegACT_BASE, 8},
+                                                            {rm::kRegWGT_BASE, 0},
+                                                            {rm::kRegOUT_CFG, 0}}) {
+    both([&](driver::Device& d) { return d.write(csr(reg), v).err; });
+  }
+  const std::uint64_t a0 = rd.assertion_failures();
+  both([](driver::Device& d) { return d.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1)).err; });
+  EXPECT_TRUE(rows(0));
+  EXPECT_EQ(code(), rm::kErrBusHazard);
+  EXPECT_TRUE(rows(4));
+  EXPECT_EQ(code(), rm::kErrBusHazard);
+  EXPECT_EQ(rd.assertion_failures(), a0 + 2);
+  both([](driver::Device& d) { return d.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1)).err; });
+  const std::uint64_t ov0 = both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_OVERLAP)).rdata; });
+  EXPECT_FALSE(rows(12));
+  EXPECT_EQ(both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_OVERLAP)).rdata; }), ov0 + 1);
+  EXPECT_TRUE(both([](driver::Device& d) { return d.wait(100).done; }));
+  EXPECT_EQ(rd.assertion_failures(), a0 + 2);
 }
 
 class RtlXferGeometry : public ::testing::TestWithParam<rtl::Geometry> {};

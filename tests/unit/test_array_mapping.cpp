@@ -188,7 +188,7 @@ TEST(PixelMapping, FullyConnectedLayersOnTheWholeArrayMatchReference) {
         fit_biases(l);
         const golden::PackedTensor in = gen.tensor(1, 1, 301, m);
         for (const Transfer tr : {Transfer::kSerial, Transfer::kOverlapped}) {
-          for (const Port po : {Port::kLine, Port::kWide}) {
+          for (const Port po : {Port::kLine, Port::kWide, Port::kRows}) {
             const std::string ctx = std::string(golden::to_string(m)) + (shifts == dv::Draw::kAlways ? " shifts" : "") +
                                     (bias == dv::Draw::kAlways ? " bias " : " ") + std::string(to_string(tr)) + " " +
                                     std::string(to_string(po));
@@ -201,7 +201,7 @@ TEST(PixelMapping, FullyConnectedLayersOnTheWholeArrayMatchReference) {
     golden::Layer l = gen.layer(fc(700, 300), m, {dv::Draw::kAlways, dv::Draw::kRandom});
     l.approx = {};
     fit_biases(l);
-    check_layer(l, gen.tensor(1, 1, 700, m), {}, Transfer::kOverlapped, Port::kWide,
+    check_layer(l, gen.tensor(1, 1, 700, m), {}, Transfer::kOverlapped, Port::kRows,
                 std::string(golden::to_string(m)) + " default geometry");
   }
 }

@@ -47,8 +47,10 @@ Gating parse_gating(std::string_view name);
 enum class Port : std::uint8_t {
   kLine,  ///< "line": one 64-bit line of one bank per bus beat (the default)
   kWide,  ///< "wide": line L of every bank of a region per beat (bank ADDR_BANK_ALL, Device::access_wide)
+  kRows,  ///< "rows": as kWide, and activations by row beats where aligned: Cols/4 lines of every activation
+          ///< bank per beat (bank ADDR_BANK_ROWS, Device::write_rows; a MODE.DW word step per beat)
 };
-/// "line", "wide".
+/// "line", "wide", "rows".
 std::string_view to_string(Port p);
 /// The port of a name of to_string(); throws std::invalid_argument naming the accepted ones.
 Port parse_port(std::string_view name);
@@ -214,6 +216,13 @@ class Accelerator {
   Transfer transfer_ = Transfer::kSerial;
   Port port_ = Port::kLine;
   std::vector<std::uint64_t> wide_;  ///< the lines of one wide beat (max(rows, cols))
+  std::vector<std::uint64_t> rows_;  ///< the lines of one row beat (rows x cols/4)
+  /// Whether wide beats are used (Port::kWide and kRows).
+  [[nodiscard]] bool wide_port() const { return port_ != Port::kLine; }
+  /// Activation lines `line0` .. `line0` + `n` - 1 of rows 0 .. `rows` - 1 (row r's at `words` + r x
+  /// `row_stride`, 4 words a line; rows past `rows` get 0) in wide beats, and with Port::kRows in row beats
+  /// where a run of Cols/4 lines starts at a multiple of Cols/4; the functional back-end counts them.
+  void write_act_lines(int line0, int n, int rows, const std::uint16_t* words, std::size_t row_stride);
   ShiftMapping shift_mapping_ = ShiftMapping::kPerColumn;
   PixelMapping pixel_mapping_ = PixelMapping::kRow;
   GroupWidthReadback gw_readback_ = GroupWidthReadback::kOff;

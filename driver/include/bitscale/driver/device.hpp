@@ -65,6 +65,12 @@ class Device {
   /// effects as access(): one edge, one CNT_XFER beat, 4 words per bank in CNT_SPAD_WR / _RD.
   /// Throws DeviceError when `lines` has the wrong size or the back-end has no wide port.
   virtual BusResponse access_wide(BusOp op, std::uint32_t region, std::uint32_t line, std::span<std::uint64_t> lines);
+  /// One row beat at the next rising edge (docs/ARCHITECTURE.md "Bus"): activation lines `line` ..
+  /// `line` + Cols/4 - 1 of every row's bank at once (`line` a multiple of Cols/4), bus address
+  /// bus_addr(REGION_ACT, ADDR_BANK_ROWS, line). `lines` has Rows x Cols/4 entries: bank r, line
+  /// `line` + s at lines[r x Cols/4 + s]. A write only; one edge, one CNT_XFER beat, Rows x Cols words
+  /// in CNT_SPAD_WR. Throws DeviceError when `lines` has the wrong size or the back-end has no row port.
+  virtual BusResponse write_rows(std::uint32_t line, std::span<const std::uint64_t> lines);
   /// Clock idle edges until done_o or err_o is set (checked before each edge), at most
   /// `max_cycles` edges. Neither flag set in the result means the watchdog expired.
   virtual WaitResult wait(std::uint64_t max_cycles) = 0;
@@ -83,6 +89,10 @@ constexpr std::uint32_t bus_addr(std::uint32_t region, std::uint32_t bank, std::
 inline BusResponse Device::access_wide(BusOp, std::uint32_t region, std::uint32_t line, std::span<std::uint64_t>) {
   throw DeviceError(std::string(name()) + ": no wide scratchpad port (region " + std::to_string(region) + ", line " +
                     std::to_string(line) + ")");
+}
+
+inline BusResponse Device::write_rows(std::uint32_t line, std::span<const std::uint64_t>) {
+  throw DeviceError(std::string(name()) + ": no row scratchpad port (line " + std::to_string(line) + ")");
 }
 
 }  // namespace bitscale::driver

@@ -28,6 +28,7 @@ class GoldenDevice final : public driver::Device {
   ~GoldenDevice() override;
   [[nodiscard]] std::string_view name() const override { return "golden"; }
   driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
+  driver::BusResponse write_rows(std::uint32_t line, std::span<const std::uint64_t> lines) override;
   driver::BusResponse access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
                                   std::span<std::uint64_t> lines) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;

@@ -102,6 +102,7 @@ class RtlDeviceOf final : public RtlDeviceBase {
   driver::BusResponse access(driver::BusOp op, std::uint32_t addr, std::uint64_t wdata) override;
   driver::BusResponse access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
                                   std::span<std::uint64_t> lines) override;
+  driver::BusResponse write_rows(std::uint32_t line, std::span<const std::uint64_t> lines) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
   [[nodiscard]] std::uint64_t assertion_failures() const override;
   [[nodiscard]] std::vector<std::string> failed_assertions() const override;
