@@ -98,7 +98,7 @@ module bsa_bus_formal
     end else begin
       if (!(s_act || s_wgt || s_bias || s_out)) s_code = 8'd7;
       else if (s_out && we_i)                   s_code = 8'd9;
-      else if (busy_i && !we_i)                 s_code = 8'd8;   // ERR_BUS_BUSY
+      else if (busy_i && !we_i && !s_out)       s_code = 8'd8;   // ERR_BUS_BUSY (OUT reads go ahead)
       else if (busy_i && hazard_i)              s_code = 8'd12;  // ERR_BUS_HAZARD
     end
   end

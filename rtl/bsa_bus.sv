@@ -2,7 +2,7 @@
 // One access per rising edge, 64-bit data, 24-bit line address
 // (region[23:20], bank[19:12], line[11:0]); bank ADDR_BANK_ALL is a wide beat (line L of every
 // bank of a scratchpad region, data on the wide port). The access is decoded and checked (address,
-// read-only, busy: scratchpad reads, then hazard: scratchpad writes into the running tile's read
+// read-only, busy: ACT/WGT/BIAS reads, then hazard: scratchpad writes into the running tile's read
 // windows, in that order) in its cycle; the response is registered: rvalid/err and
 // read data appear after the edge, the data from the unit recorded in rsrc_q.
 `include "bsa_assert.svh"
@@ -87,8 +87,8 @@ module bsa_bus
         code_o = ERR_W'(ERR_BUS_ADDR);
       end else if (is_out && we_i) begin
         code_o = ERR_W'(ERR_BUS_RO);
-      end else if (busy_i && !we_i) begin
-        code_o = ERR_W'(ERR_BUS_BUSY);  // scratchpad reads wait for the tile
+      end else if (busy_i && !we_i && !is_out) begin
+        code_o = ERR_W'(ERR_BUS_BUSY);  // operand scratchpad reads wait for the tile (their read port is the array's)
       end else if (busy_i && hazard_i) begin
         code_o = ERR_W'(ERR_BUS_HAZARD);  // a write into a line the running tile reads
       end

@@ -984,7 +984,16 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
     }
     write_layer_config(layer, st.plan.dw, st.plan.col_shift);
     int group = -1;
-    bool prefetched = false;  // the activations of the tile were written while the previous one ran
+    bool prefetched = false;               // the activations of the tile were written while the previous one ran
+    const PlannedTile* pending = nullptr;  // Transfer::kOverlapped: a completed tile whose outputs are unread
+    // Bus beats of read_outputs(t).
+    const auto output_beats = [&](const PlannedTile& t) -> std::uint64_t {
+      const auto lines =
+          static_cast<std::uint64_t>(ceil_div(ceil_div(t.cols, golden::lanes(layer.mode)), kWordsPerLine));
+      const bool wide = wide_port();
+      const std::uint64_t gw = gw_readback_ == GroupWidthReadback::kOn ? (wide ? 1 : t.rows) : 0;
+      return (wide ? lines : lines * static_cast<std::uint64_t>(t.rows)) + gw;
+    };
     for (std::size_t i = 0; i < st.plan.tiles.size(); ++i) {
       const PlannedTile& t = st.plan.tiles[i];
       if (t.group != group) {
@@ -995,7 +1004,19 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
       }
       if (t.load_weights) load_weights(st, t);
       if (t.load_acts && !prefetched) load_activations(st, t);
+      // Overlapped transfers: the previous tile's outputs are read while this one runs when the reads
+      // fit before its output edge (OUT holds the last completed tile's outputs until then), else now.
+      const bool read_while_busy =
+          pending != nullptr && output_beats(*pending) <= static_cast<std::uint64_t>(st.pl.kw) + rm::kBusyOverhead;
+      if (pending != nullptr && !read_while_busy) {
+        read_outputs(st, *pending);
+        pending = nullptr;
+      }
       start_tile(st, t);
+      if (pending != nullptr) {
+        read_outputs(st, *pending);
+        pending = nullptr;
+      }
       // Overlapped transfers: the next tile's activations go in while this one computes (the
       // plan's ping-pong ACT_BASE keeps them out of its read window; weights stay serial).
       prefetched = false;
@@ -1007,9 +1028,14 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         }
       }
       wait_tile(st, t);
-      read_outputs(st, t);
+      if (transfer_ == Transfer::kOverlapped) {
+        pending = &t;
+      } else {
+        read_outputs(st, t);
+      }
       if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
     }
+    if (pending != nullptr) read_outputs(st, *pending);
   } catch (const AcceleratorError& e) {
     unusable_ = recover();
     const std::string after =

@@ -219,7 +219,7 @@ struct GoldenDevice::State {
                            line % static_cast<std::uint32_t>(row_span) == 0;
     if ((bank >= banks && bank != rm::kAddrBankAll && !rows_beat) || line >= lines) return rm::kErrBusAddr;
     if (write && region == rm::kRegionOut) return rm::kErrBusRo;
-    if (busy && !write) return rm::kErrBusBusy;
+    if (busy && !write && region != rm::kRegionOut) return rm::kErrBusBusy;  // OUT reads go ahead
     if (busy && in_tile_window(region, line, rows_beat ? row_span : 1)) return rm::kErrBusHazard;
     return rm::kErrNone;
   }

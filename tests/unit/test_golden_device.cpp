@@ -274,7 +274,6 @@ TEST(GoldenDevice, BusErrorsWhileBusy) {
       {true, bus_addr(rm::kRegionWgt, 0, 0), rm::kErrBusHazard, "WGT write into the tile's window"},
       {true, bus_addr(rm::kRegionWgt, 7, 749), rm::kErrBusHazard, "WGT write, last line of the window"},
       {false, bus_addr(rm::kRegionBias, 2, 5), rm::kErrBusBusy, "BIAS read while busy"},
-      {false, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusBusy, "OUT read while busy"},
       {true, bus_addr(rm::kRegionOut, 0, 0), rm::kErrBusRo, "OUT write while busy (read-only first)"},
       {true, bus_addr(rm::kRegionOut, 0, 9), rm::kErrBusAddr, "OUT bad line while busy (address first)"},
       {false, bus_addr(rm::kRegionAct, 200, 0), rm::kErrBusAddr, "ACT bad bank while busy (address first)"},
