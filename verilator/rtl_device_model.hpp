@@ -131,31 +131,22 @@ struct RtlDeviceOf<Rows, Cols>::Impl {
 
   void idle_inputs() { set_inputs(0, 0, 0, 0); }
 
-  // The wide write data (bank b at bits [64b +: 64]), 32-bit words of the verilated port.
-  void set_wide(std::span<const std::uint64_t> lines) {
-    for (std::size_t b = 0; b < lines.size(); ++b) {
-      for (std::size_t h = 0; h < 2; ++h) {
-        const auto w = static_cast<std::uint32_t>(lines[b] >> (32 * h));
-        if (top->bus_wide_wdata_i[2 * b + h] != w) {
-          top->bus_wide_wdata_i[2 * b + h] = w;
-          inputs_changed = true;
-        }
-      }
-    }
-  }
-
-  // The row write data (bank r, line L + s at bits [64(r Cols/4 + s) +: 64]).
-  void set_rows(std::span<const std::uint64_t> lines) {
+  // A wide input port from 64-bit lines (line i at bits [64i +: 64]), 32-bit words of the verilated port.
+  void set_lines(WData* port, std::span<const std::uint64_t> lines) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
       for (std::size_t h = 0; h < 2; ++h) {
         const auto w = static_cast<std::uint32_t>(lines[i] >> (32 * h));
-        if (top->bus_row_wdata_i[2 * i + h] != w) {
-          top->bus_row_wdata_i[2 * i + h] = w;
+        if (port[2 * i + h] != w) {
+          port[2 * i + h] = w;
           inputs_changed = true;
         }
       }
     }
   }
+  // The wide write data (bank b at bits [64b +: 64]).
+  void set_wide(std::span<const std::uint64_t> lines) { set_lines(top->bus_wide_wdata_i.data(), lines); }
+  // The row write data (bank r, line L + s at bits [64(r Cols/4 + s) +: 64]).
+  void set_rows(std::span<const std::uint64_t> lines) { set_lines(top->bus_row_wdata_i.data(), lines); }
 
   // Reset: a few cycles with rst_ni low, released while the clock is low, so the first
   // access after it is the first counted edge (as in the golden device).

@@ -828,7 +828,7 @@ void Accelerator::read_outputs(RunState& st, const PlannedTile& t) {
       } else {
         functional_->count_lines(BusOp::kRead, static_cast<std::uint64_t>(t.rows));
       }
-      store_widths(st, t, st.tile_gw);
+      store_widths(st, t, tile_widths(st, t));  // t may be the tile before the running one (overlapped reads)
     }
     return;
   }

@@ -74,17 +74,27 @@ TEST(RtlXfer, EverySchedulesLayersEqualOnRtlGoldenDeviceAndFunctional) {
   EXPECT_EQ(rd.assertion_failures(), 0u);
 }
 
-TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
-  rtl::RtlOptions ro;
-  ro.random_init = false;  // the golden device starts with zeroed memories (the tile reads lines never written)
-  rtl::RtlDevice rd(ro);
+/// The RTL (zeroed memories, as the golden device's: tiles may read lines never written) and the golden
+/// device side by side: both(f) runs f on each and expects the same result.
+struct Both {
+  rtl::RtlDevice rd{[] {
+    rtl::RtlOptions ro;
+    ro.random_init = false;
+    return ro;
+  }()};
   golden::GoldenDevice gold;
-  const auto both = [&](auto&& f) {
+  template <class F>
+  auto operator()(F&& f) {
     const auto a = f(static_cast<driver::Device&>(rd));
     const auto b = f(static_cast<driver::Device&>(gold));
     EXPECT_EQ(a, b);
     return a;
-  };
+  }
+};
+
+TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
+  Both both;
+  rtl::RtlDevice& rd = both.rd;
   // 8-bit, K = 40: 20 words from ACT_BASE 8 (lines 2 .. 6) and WGT_BASE 0 (lines 0 .. 4); BIAS_EN,
   // BIAS_BASE 3 (line 1). 22 busy edges.
   for (const auto& [reg, v] :
@@ -158,16 +168,8 @@ TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
 // Row beats (bank ADDR_BANK_ROWS, docs/ARCHITECTURE.md "Bus"): Cols/4 activation lines of every row per
 // beat, writes at a multiple of Cols/4 lines only; refused like any access into a running tile's window.
 TEST(RtlXfer, RowBeatsOnRtlAsOnGoldenDevice) {
-  rtl::RtlOptions ro;
-  ro.random_init = false;
-  rtl::RtlDevice rd(ro);
-  golden::GoldenDevice gold;
-  const auto both = [&](auto&& f) {
-    const auto a = f(static_cast<driver::Device&>(rd));
-    const auto b = f(static_cast<driver::Device&>(gold));
-    EXPECT_EQ(a, b);
-    return a;
-  };
+  Both both;
+  rtl::RtlDevice& rd = both.rd;
   const auto code = [&]() {
     return both([](driver::Device& d) { return rm::kStatusCodeField.get(d.read(csr(rm::kRegSTATUS)).rdata); });
   };
