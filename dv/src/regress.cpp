@@ -235,14 +235,15 @@ RegressResult run_regress(const RegressOptions& opts, const RegressObserver& obs
           if (opts.xfer == Xfer::kRandom) {
             std::mt19937_64 xrng(cseed ^ 0x0A7E'0000'0000'0003ull);
             transfer = (xrng() & 1u) != 0 ? driver::Transfer::kOverlapped : driver::Transfer::kSerial;
-            port = (xrng() & 1u) != 0 ? driver::Port::kWide : driver::Port::kLine;
+            constexpr driver::Port kPorts[] = {driver::Port::kLine, driver::Port::kWide, driver::Port::kRows};
+            port = kPorts[xrng() % 3];
           }
           for (driver::Accelerator* a : {&rtl_acc, &gold_acc, &fast_acc}) {
             a->set_transfer(transfer);
             a->set_port(port);
           }
           sum.overlapped_layers += transfer == driver::Transfer::kOverlapped ? 1 : 0;
-          sum.wide_layers += port == driver::Port::kWide ? 1 : 0;
+          sum.wide_layers += port != driver::Port::kLine ? 1 : 0;
           sum.gated_layers += gated ? 1 : 0;
           sum.channel_shifts += rc.layer.channel_shift.empty() ? 0 : 1;
           const auto prepared = rtl_acc.prepare(rc.layer);

@@ -79,7 +79,7 @@ struct ModeSummary {
   std::uint64_t channel_shifts = 0;     ///< layers with per-channel shifts
   std::uint64_t dw_layers = 0;          ///< depthwise layers run as MODE.DW tiles (driver::uses_dw_mode)
   std::uint64_t overlapped_layers = 0;  ///< layers run with Transfer::kOverlapped
-  std::uint64_t wide_layers = 0;        ///< layers run with Port::kWide
+  std::uint64_t wide_layers = 0;        ///< layers run with Port::kWide or kRows (wide beats)
   std::uint64_t hazards = 0;            ///< hazard probes refused (ERR_BUS_HAZARD) on the golden device
   double seconds = 0;
   std::vector<std::string> reports;  ///< the first max_report mismatch lines
