@@ -41,7 +41,8 @@ void Accelerator::run_array(const PreparedLayer& pl, const ArrayPlan& ap, std::s
   const bool wide = wide_port();
   const int n_tiles = static_cast<int>(ap.tiles.size());
   const int n_chunks = ceil_div(ap.steps, ap.chunk);
-  const auto cols_used = static_cast<int>(n_tiles > 1 ? hw_.cols : static_cast<int>(ap.tiles[0].size()));
+  // Weight and bias banks in use: every column once a second tile exists, else the one tile's.
+  const int cols_used = n_tiles > 1 ? hw_.cols : static_cast<int>(ap.tiles[0].size());
 
   // The PE vectors: channel n's kw weight words, then its bias digits.
   std::vector<std::uint16_t> digits(static_cast<std::size_t>(bw) * static_cast<std::size_t>(layer.shape.out_c));

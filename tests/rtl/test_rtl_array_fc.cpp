@@ -15,6 +15,7 @@
 #include "bitscale/golden/reference.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
 #include "test_seed.hpp"
+#include "three_backends.hpp"
 
 namespace {
 
@@ -50,15 +51,8 @@ TEST(RtlArrayFc, OnePixelLayersEqualOnRtlGoldenDeviceAndFunctional) {
         a->set_transfer(tr);
         a->set_port(po);
       }
-      const auto r0 = r.counters(), g0 = g.counters(), f0 = f.counters();
-      const golden::PackedTensor out_r = r.run(p, in), out_g = g.run(p, in), out_f = f.run(p, in);
-      const auto dr = r.counters() - r0, dg = g.counters() - g0, df = f.counters() - f0;
       dv::Scoreboard sb(seed);
-      sb.compare("rtl", ref, out_r, {"reference", "rtl"});
-      sb.compare("golden device", out_r, out_g, {"rtl", "golden device"});
-      sb.compare("functional", out_r, out_f, {"rtl", "functional"});
-      sb.compare("counters golden device", dr, dg, {"rtl", "golden device"});
-      sb.compare("counters functional", dr, df, {"rtl", "functional"});
+      const driver::Counters dr = test::run_on_three(sb, r, g, f, p, in, ref);
       ASSERT_TRUE(sb.ok()) << t << " " << driver::to_string(tr) << " " << s.to_string() << "\n" << sb.report();
       EXPECT_GE(dr.tiles, tr == driver::Transfer::kOverlapped || mode == golden::Mode::k16 ? 4u : 2u)
           << "two tiles, in two chunks or more";

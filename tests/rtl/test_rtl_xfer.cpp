@@ -20,6 +20,7 @@
 #include "bitscale/regmap.hpp"
 #include "bitscale/rtl/rtl_device.hpp"
 #include "test_seed.hpp"
+#include "three_backends.hpp"
 
 namespace bitscale::rtl {
 void PrintTo(const Geometry& g, std::ostream* os);  // test_rtl_geometry.cpp
@@ -52,15 +53,8 @@ TEST(RtlXfer, EverySchedulesLayersEqualOnRtlGoldenDeviceAndFunctional) {
           a->set_transfer(tr);
           a->set_port(po);
         }
-        const auto r0 = r.counters(), g0 = g.counters(), f0 = f.counters();
-        const golden::PackedTensor out_r = r.run(p, c.input), out_g = g.run(p, c.input), out_f = f.run(p, c.input);
-        const auto dr = r.counters() - r0, dg = g.counters() - g0, df = f.counters() - f0;
         dv::Scoreboard sb(seed);
-        sb.compare("rtl", ref, out_r, {"reference", "rtl"});
-        sb.compare("golden device", out_r, out_g, {"rtl", "golden device"});
-        sb.compare("functional", out_r, out_f, {"rtl", "functional"});
-        sb.compare("counters golden device", dr, dg, {"rtl", "golden device"});
-        sb.compare("counters functional", dr, df, {"rtl", "functional"});
+        const driver::Counters dr = test::run_on_three(sb, r, g, f, p, c.input, ref);
         ASSERT_TRUE(sb.ok()) << t << " " << driver::to_string(tr) << " " << driver::to_string(po) << " "
                              << c.layer.shape.to_string() << "\n"
                              << sb.report();
@@ -90,24 +84,27 @@ struct Both {
     EXPECT_EQ(a, b);
     return a;
   }
+  /// The registers of an 8-bit tile, K = 40: 20 words from ACT_BASE 8 (lines 2 .. 6) and WGT_BASE 0
+  /// (lines 0 .. 4); BIAS_EN, BIAS_BASE 3 (line 1). 22 busy edges once started.
+  void configure_k40_tile() {
+    for (const auto& [reg, v] :
+         std::vector<std::pair<std::uint32_t, std::uint64_t>>{{rm::kRegMODE, rm::kModeField.of(rm::kMode8)},
+                                                              {rm::kRegK, 40},
+                                                              {rm::kRegROWS_ACT, 16},
+                                                              {rm::kRegCOLS_ACT, 16},
+                                                              {rm::kRegACT_BASE, 8},
+                                                              {rm::kRegWGT_BASE, 0},
+                                                              {rm::kRegBIAS_BASE, 3},
+                                                              {rm::kRegOUT_CFG, rm::kOutCfgBiasEnField.of(1)}}) {
+      (*this)([&](driver::Device& d) { return d.write(csr(reg), v).err; });
+    }
+  }
 };
 
 TEST(RtlXfer, HazardRefusedOverlapAcceptedAsOnTheGoldenDevice) {
   Both both;
   rtl::RtlDevice& rd = both.rd;
-  // 8-bit, K = 40: 20 words from ACT_BASE 8 (lines 2 .. 6) and WGT_BASE 0 (lines 0 .. 4); BIAS_EN,
-  // BIAS_BASE 3 (line 1). 22 busy edges.
-  for (const auto& [reg, v] :
-       std::vector<std::pair<std::uint32_t, std::uint64_t>>{{rm::kRegMODE, rm::kModeField.of(rm::kMode8)},
-                                                            {rm::kRegK, 40},
-                                                            {rm::kRegROWS_ACT, 16},
-                                                            {rm::kRegCOLS_ACT, 16},
-                                                            {rm::kRegACT_BASE, 8},
-                                                            {rm::kRegWGT_BASE, 0},
-                                                            {rm::kRegBIAS_BASE, 3},
-                                                            {rm::kRegOUT_CFG, rm::kOutCfgBiasEnField.of(1)}}) {
-    both([&](driver::Device& d) { return d.write(csr(reg), v).err; });
-  }
+  both.configure_k40_tile();
   const std::uint64_t a0 = rd.assertion_failures();
   const std::uint64_t ov0 = both([](driver::Device& d) { return d.read(csr(rm::kRegCNT_OVERLAP)).rdata; });
   both([](driver::Device& d) { return d.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1)).err; });
@@ -197,16 +194,7 @@ TEST(RtlXfer, RowBeatsOnRtlAsOnGoldenDevice) {
   EXPECT_EQ(code(), rm::kErrBusAddr);
   both([](driver::Device& d) { return d.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1)).err; });
   // A tile reading ACT lines 2 .. 6: row beats over lines 0 .. 3 and 4 .. 7 meet it, 8 .. 11 does not.
-  for (const auto& [reg, v] :
-       std::vector<std::pair<std::uint32_t, std::uint64_t>>{{rm::kRegMODE, rm::kModeField.of(rm::kMode8)},
-                                                            {rm::kRegK, 40},
-                                                            {rm::kRegROWS_ACT, 16},
-                                                            {rm::kRegCOLS_ACT, 16},
-                                                            {rm::kRegACT_BASE, 8},
-                                                            {rm::kRegWGT_BASE, 0},
-                                                            {rm::kRegOUT_CFG, 0}}) {
-    both([&](driver::Device& d) { return d.write(csr(reg), v).err; });
-  }
+  both.configure_k40_tile();
   const std::uint64_t a0 = rd.assertion_failures();
   both([](driver::Device& d) { return d.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1)).err; });
   EXPECT_TRUE(rows(0));
