@@ -4,9 +4,10 @@
 // (bsa_csr + bsa_ctrl), with any sequence of register accesses. fail_o = 1 when the sequencer
 // reads a scratchpad word outside its bank (activation or weight word >= words per bank, a bias
 // entry >= entries per bank), or when one of the invariants that carry the induction breaks:
-// while running, t < KW and the tile's last words ACT_BASE + KW (+ KW x Cols with MODE.DW, ACT_BASE
-// then a multiple of Cols), WGT_BASE + KW lie inside the
-// banks, with a legal mode.
+// while busy, the mode is legal and KW > 0; while the tile reads operands (RUN), t < KW and the
+// tile's last words ACT_BASE + KW (+ KW x Cols with MODE.DW, ACT_BASE then a multiple of Cols),
+// WGT_BASE + KW lie inside the banks. (In the last two busy cycles a START with CTRL.LOAD may show
+// other bases: they are checked before any read.)
 module bsa_ctrl_formal
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -33,7 +34,7 @@ module bsa_ctrl_formal
   logic [5:0]         shift;
   logic               bias_en, relu, clamp_en, col_shift, acc_keep;
   logic signed [15:0] clamp_hi;
-  logic               busy, start, start_ok, start_err, tile_done, array_en;
+  logic               busy, run, start, start_ok, start_err, tile_done, tile_last, array_en;
   logic [ERR_W-1:0]   start_code, acc_code;
   logic [19:0]        mac_inc;
   logic [31:0]        blk_inc;
@@ -52,8 +53,8 @@ module bsa_ctrl_formal
   bsa_csr #(.Rows(Rows), .Cols(Cols), .ActWords(ActWords), .WgtWords(WgtWords),
             .BiasEntries(BiasEntries)) u_csr (
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
-    .busy_i(busy), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
-    .start_code_i(start_code), .tile_done_i(tile_done), .bus_err_i, .bus_code_i, .mode_o(mode),
+    .busy_i(busy), .run_i(run), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
+    .start_code_i(start_code), .tile_done_i(tile_done), .done_set_i(tile_last), .bus_err_i, .bus_code_i, .mode_o(mode),
     .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc), .gw_inc_i('0),
     .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base),
     .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en),
@@ -68,8 +69,8 @@ module bsa_ctrl_formal
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
     .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
     .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_rows_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
-    .busy_o(busy), .start_ok_o(start_ok),
-    .start_err_o(start_err), .start_code_o(start_code), .tile_done_o(tile_done), .rd_en_o(rd_en),
+    .busy_o(busy), .run_o(run), .start_ok_o(start_ok),
+    .start_err_o(start_err), .start_code_o(start_code), .tile_done_o(tile_done), .done_o(tile_last), .rd_en_o(rd_en),
     .act_word_o(act_word), .wgt_word_o(wgt_word), .bias_rd_o(bias_rd), .act_sel_o(act_sel),
     .wgt_sel_o(wgt_sel), .bias_sel_o(bias_sel), .act_nib_en_o(act_nib_en), .col_en_o(col_en),
     .init_o(init), .acc_en_o(array_en), .out_en_o(out_en), .blk_en_o(blk_en), .mac_inc_o(mac_inc), .blk_inc_o(blk_inc),
@@ -97,13 +98,14 @@ module bsa_ctrl_formal
   assign out_of_range = (rd_en && (32'(act_word) >= ActWords || 32'(wgt_word) >= WgtWords)) ||
                         (bias_rd && 32'(bias_base) >= BiasEntries);
   assign invariant_broken =
-      busy && (!legal_mode || kw == 17'd0 || 32'(act_end) > ActWords ||
-               32'(17'(wgt_base) + kw) > WgtWords || (dw && act_base[$clog2(Cols)-1:0] != '0) ||
-               (rd_en && 17'(wgt_word - wgt_base) >= kw));  // word step t = WGT_WORD - WGT_BASE (mod 2^16)
+      (busy && (!legal_mode || kw == 17'd0)) ||
+      (run && (32'(act_end) > ActWords || 32'(17'(wgt_base) + kw) > WgtWords ||
+               (dw && act_base[$clog2(Cols)-1:0] != '0) ||
+               (rd_en && 17'(wgt_word - wgt_base) >= kw)));  // word step t = WGT_WORD - WGT_BASE (mod 2^16)
   assign fail_o = out_of_range || invariant_broken;
 
   logic unused;
-  assign unused = ^{rdata, acc_code, done, err, irq, bias_sel, init, out_en, act_sel, wgt_sel,
+  assign unused = ^{rdata, acc_code, done, err, irq, tile_last, bias_sel, init, out_en, act_sel, wgt_sel,
                     act_nib_en, col_en, shift, relu, clamp_en, clamp_hi, rows_act, cols_act, blk_en};
 
 endmodule

@@ -75,7 +75,7 @@ module bsa_mul_cut_formal
     .bias_base_i(16'd0), .shift_i(6'd0), .bias_en_i(1'b0), .acc_keep_i(1'b0), .blk_skip_i(skip_i),
     .zgate_i(zgate_i), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(1'b0),
     .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_rows_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
-    .busy_o(), .start_ok_o(), .start_err_o(), .start_code_o(), .tile_done_o(), .rd_en_o(),
+    .busy_o(), .run_o(), .start_ok_o(), .start_err_o(), .start_code_o(), .tile_done_o(), .done_o(), .rd_en_o(),
     .act_word_o(), .wgt_word_o(), .bias_rd_o(), .act_sel_o(), .wgt_sel_o(), .bias_sel_o(),
     .act_nib_en_o(act_nib_en), .col_en_o(), .init_o(), .acc_en_o(), .out_en_o(), .blk_en_o(blk_en),
     .mac_inc_o(), .blk_inc_o(), .rd_words_o(), .wr_words_o(), .zskip_inc_o()

@@ -23,11 +23,13 @@ module bsa_csr
   output logic [ERR_W-1:0]             acc_code_o,
   // tile control
   input  logic                         busy_i,
+  input  logic                         run_i,         // the running tile reads operands (its bases are in use)
   output logic                         start_o,       // CTRL.START written
   input  logic                         start_ok_i,
   input  logic                         start_err_i,
   input  logic [ERR_W-1:0]             start_code_i,
-  input  logic                         tile_done_i,
+  input  logic                         tile_done_i,   // a tile's outputs written (CNT_TILES)
+  input  logic                         done_set_i,    // ... and no later tile started: STATUS.DONE
   // any failed bus access this cycle (register or scratchpad), for STATUS
   input  logic                         bus_err_i,
   input  logic [ERR_W-1:0]             bus_code_i,
@@ -109,6 +111,11 @@ module bsa_csr
   assign wr_ok   = req_i && we_i && !acc_err;
   assign start_o = wr_ok && (idx_i == REG_CTRL) && wdata_i[CTRL_START];
   assign clear   = wr_ok && (idx_i == REG_CTRL) && wdata_i[CTRL_CLEAR];
+  // CTRL.LOAD with START: the tile's bases come with the START (one beat per tile). The START check
+  // and the tile see them at once; the registers keep them only if the START is accepted. While the
+  // running tile reads operands it addresses them from the registers (and the START is refused).
+  logic load;
+  assign load = start_o && wdata_i[CTRL_LOAD] && !run_i;
 
   // ---- configuration registers ----
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -145,6 +152,13 @@ module bsa_csr
         REG_OUT_CFG:   out_cfg_q   <= wdata_i[OUT_CFG_ACC_KEEP:0];
         REG_CLAMP_HI:  clamp_hi_q  <= wdata_i[CLAMP_HI_LSB +: CLAMP_HI_W];
         REG_IRQ_EN:    irq_en_q    <= wdata_i[IRQ_EN_ERR:0];
+        REG_CTRL: begin
+          if (load && start_ok_i) begin
+            act_base_q  <= wdata_i[CTRL_ACT_BASE_LSB +: ACT_BASE_W];
+            wgt_base_q  <= wdata_i[CTRL_WGT_BASE_LSB +: WGT_BASE_W];
+            bias_base_q <= wdata_i[CTRL_BIAS_BASE_LSB +: BIAS_BASE_W];
+          end
+        end
         default: ;
       endcase
     end
@@ -168,7 +182,7 @@ module bsa_csr
       err_d  = 1'b0;
       code_d = ERR_W'(ERR_NONE);
     end
-    if (tile_done_i) begin
+    if (done_set_i) begin
       done_d = 1'b1;
     end
     if (start_err_i) begin
@@ -293,9 +307,9 @@ module bsa_csr
   assign k_o         = k_q;
   assign rows_act_o  = rows_act_q;
   assign cols_act_o  = cols_act_q;
-  assign act_base_o  = act_base_q;
-  assign wgt_base_o  = wgt_base_q;
-  assign bias_base_o = bias_base_q;
+  assign act_base_o  = load ? wdata_i[CTRL_ACT_BASE_LSB +: ACT_BASE_W] : act_base_q;
+  assign wgt_base_o  = load ? wdata_i[CTRL_WGT_BASE_LSB +: WGT_BASE_W] : wgt_base_q;
+  assign bias_base_o = load ? wdata_i[CTRL_BIAS_BASE_LSB +: BIAS_BASE_W] : bias_base_q;
   assign shift_o     = shift_q;
   assign bias_en_o   = out_cfg_q[OUT_CFG_BIAS_EN];
   assign relu_o      = out_cfg_q[OUT_CFG_RELU];

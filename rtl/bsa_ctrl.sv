@@ -1,9 +1,10 @@
 `include "bsa_compat.svh"
 
 // Tile sequencer: checks a START, then runs IDLE -> RUN (one word per cycle, KW cycles)
-// -> DRAIN -> OUT (docs/ARCHITECTURE.md, "A tile, cycle by cycle"). It addresses the
-// scratchpads, aligns the operand-select and lane-enable information with the read data,
-// and reports the array-side counter increments.
+// -> DRAIN -> output cycle (docs/ARCHITECTURE.md, "A tile, cycle by cycle"). A START is accepted
+// in DRAIN and in the output cycle too, so that back-to-back tiles overlap the last two cycles of one
+// with the first of the next. It addresses the scratchpads, aligns the operand-select and lane-enable
+// information with the read data, and reports the array-side counter increments.
 module bsa_ctrl
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -44,10 +45,12 @@ module bsa_ctrl
   output logic                    hazard_o,      // the bus line is in a read window of the running tile
   // status
   output logic                    busy_o,
+  output logic                    run_o,         // the running tile reads operands (a START is refused)
   output logic                    start_ok_o,    // START accepted at this edge
   output logic                    start_err_o,   // START refused at this edge
   output logic [ERR_W-1:0]        start_code_o,
   output logic                    tile_done_o,   // outputs written at this edge
+  output logic                    done_o,        // ... and no later tile started (STATUS.DONE)
   // scratchpad reads
   output logic                    rd_en_o,       // read word t of every active bank
   output logic [15:0]             act_word_o,
@@ -79,6 +82,7 @@ module bsa_ctrl
   localparam bit          ColsPow2  = (Cols & (Cols - 1)) == 0;
 
   state_e            state_d, state_q;
+  logic              out_q;                   // output cycle (after DRAIN)
   logic [15:0]       t_d, t_q;                // word being read
   logic [15:0]       kw;                      // words per K vector
   logic [LANE_W-1:0] lanes;                   // lanes per word
@@ -139,7 +143,7 @@ module bsa_ctrl
 
   always_comb begin
     start_code_o = ERR_W'(ERR_NONE);
-    if (busy_o) begin
+    if (run_o) begin
       start_code_o = ERR_W'(ERR_START_BUSY);
     end else if (!mode_legal(mode_i)) begin
       start_code_o = ERR_W'(ERR_BAD_MODE);
@@ -174,7 +178,11 @@ module bsa_ctrl
     init_d     = 1'b0;
     rd_en_o    = 1'b0;
     unique case (state_q)
-      ST_IDLE: begin
+      ST_IDLE, ST_DRAIN: begin
+        // DRAIN accumulates the last word of the running tile (valid_q) while a START may go ahead:
+        // the new tile initialises its accumulators at the output edge, after the output stage has
+        // taken them (docs/ARCHITECTURE.md "A tile, cycle by cycle").
+        state_d = ST_IDLE;
         if (start_ok_o) begin
           state_d    = ST_RUN;
           t_d        = '0;
@@ -193,15 +201,14 @@ module bsa_ctrl
           state_d = ST_DRAIN;
         end
       end
-      ST_DRAIN: state_d = ST_OUT;
-      ST_OUT:   state_d = ST_IDLE;
-      default:  state_d = ST_IDLE;
+      default: state_d = ST_IDLE;
     endcase
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q    <= ST_IDLE;
+      out_q      <= 1'b0;
       t_q        <= '0;
       valid_q    <= 1'b0;
       vlanes_q   <= '0;
@@ -211,6 +218,7 @@ module bsa_ctrl
       init_q     <= 1'b0;
     end else begin
       state_q    <= state_d;
+      out_q      <= (state_q == ST_DRAIN);
       t_q        <= t_d;
       valid_q    <= valid_d;
       vlanes_q   <= vlanes_d;
@@ -221,8 +229,12 @@ module bsa_ctrl
     end
   end
 
-  assign busy_o      = (state_q != ST_IDLE);
-  assign tile_done_o = (state_q == ST_OUT);
+  assign busy_o      = (state_q != ST_IDLE) || out_q;
+  assign run_o       = (state_q == ST_RUN);
+  assign tile_done_o = out_q;
+  // STATUS.DONE: the last started tile completed; not when another one started since (in DRAIN,
+  // so that it runs now) or starts at this edge.
+  assign done_o      = out_q && (state_q == ST_IDLE) && !start_ok_o;
   // DW: word step t reads the Cols-word row ACT_BASE / Cols + t (ACT_BASE is a multiple of Cols).
   assign act_word_o  = dw_i ? act_base_i + 16'(dw_rows(t_q)) : act_base_i + t_q;
   assign wgt_word_o  = wgt_base_i + t_q;
@@ -232,7 +244,7 @@ module bsa_ctrl
   assign bias_sel_o  = bias_sel_q;
   assign init_o      = init_q;
   assign acc_en_o    = valid_q;
-  assign out_en_o    = (state_q == ST_OUT);
+  assign out_en_o    = out_q;
 
   // ---- read windows of the running tile (latched at START; docs/ARCHITECTURE.md "Bus") ----
   // ACT lines ACT_BASE / 4 .. (act_end - 1) / 4, WGT lines WGT_BASE / 4 .. (wgt_end - 1) / 4, and

@@ -7,12 +7,12 @@
 `BSA_PACKAGE(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
 
-  // Tile sequencer states.
+  // Tile sequencer states. The output cycle that follows DRAIN is a flag of its own (bsa_ctrl out_q):
+  // it overlaps the first cycle of a tile started in DRAIN.
   typedef enum logic [1:0] {
     ST_IDLE  = 2'd0,
     ST_RUN   = 2'd1,  // read one word per cycle from every active bank
-    ST_DRAIN = 2'd2,  // accumulate the last word
-    ST_OUT   = 2'd3   // output stage, write the output scratchpad
+    ST_DRAIN = 2'd2   // accumulate the last word; a START is accepted
   } state_e;
 
   // Unit that answers a bus read (bsa_bus response mux).

@@ -109,7 +109,7 @@ module bsa_top
   logic               bias_rd_en;
   assign bias_rd_en = bias_en & ~acc_keep;
   logic signed [15:0] clamp_hi;
-  logic               start, start_ok, start_err, tile_done;
+  logic               start, start_ok, start_err, tile_done, tile_last, run;
   logic [ERR_W-1:0]   start_code;
   logic               array_en;
   logic [19:0]        mac_inc;
@@ -142,11 +142,13 @@ module bsa_top
     .rdata_o      (csr_rdata),
     .acc_code_o   (csr_code),
     .busy_i       (busy),
+    .run_i        (run),
     .start_o      (start),
     .start_ok_i   (start_ok),
     .start_err_i  (start_err),
     .start_code_i (start_code),
     .tile_done_i  (tile_done),
+    .done_set_i   (tile_last),
     .bus_err_i    (bus_err),
     .bus_code_i   (bus_code),
     .mode_o       (mode),
@@ -221,10 +223,12 @@ module bsa_top
     .bus_bias_i   (is_bias),
     .hazard_o     (hazard),
     .busy_o       (busy),
+    .run_o        (run),
     .start_ok_o   (start_ok),
     .start_err_o  (start_err),
     .start_code_o (start_code),
     .tile_done_o  (tile_done),
+    .done_o       (tile_last),
     .rd_en_o      (rd_en),
     .act_word_o   (act_word),
     .wgt_word_o   (wgt_word),
@@ -416,8 +420,8 @@ module bsa_top
   );
 
   // ---- usage assertions: software must not do these (the hardware refuses them) ----
-  `BSA_ASSERT(NoStartWhileBusy, !(start && busy))
-  `BSA_ASSERT(StartConfigLegal, !(start_err && !busy))
+  `BSA_ASSERT(NoStartWhileBusy, !(start && run))
+  `BSA_ASSERT(StartConfigLegal, !(start_err && !run))
   `BSA_ASSERT(BusAddrMapped, !(bus_err && bus_code == ERR_W'(ERR_BUS_ADDR)))
   `BSA_ASSERT(BusNoWriteReadOnly, !(bus_err && bus_code == ERR_W'(ERR_BUS_RO)))
   `BSA_ASSERT(BusIdleForScratchpads, !(bus_err && bus_code == ERR_W'(ERR_BUS_BUSY)))

@@ -16,12 +16,14 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bitscale/golden/counter_model.hpp"
@@ -733,17 +735,28 @@ void Accelerator::load_dw_activations(RunState& st, const PlannedTile& t) {
   }
 }
 
+namespace {
+
+// The tile registers other than the bases (which come with the START): ROWS_ACT, COLS_ACT, SHIFT.
+std::array<std::pair<std::uint32_t, std::uint64_t>, 3> tile_regs(const PlannedTile& t) {
+  return {{{rm::kRegROWS_ACT, rm::kRowsActField.of(static_cast<std::uint64_t>(t.rows))},
+           {rm::kRegCOLS_ACT, rm::kColsActField.of(static_cast<std::uint64_t>(t.cols))},
+           {rm::kRegSHIFT, rm::kShiftField.of(static_cast<std::uint64_t>(t.shift))}}};
+}
+
+}  // namespace
+
+bool Accelerator::tile_regs_hold(const PlannedTile& t) const {
+  return std::ranges::all_of(tile_regs(t), [&](const auto& r) {
+    return (shadow_valid_ >> r.first & 1u) != 0 && shadow_[r.first] == r.second;
+  });
+}
+
 void Accelerator::start_tile(RunState& st, const PlannedTile& t) {
   st.where.at_m_tile(t);
   st.where.at_n_tile(t.n_tile, st.group(t).ntiles[static_cast<std::size_t>(t.n_tile)]);
   st.where.phase = "starting a tile";
-  write_cfg(rm::kRegROWS_ACT, rm::kRowsActField.of(static_cast<std::uint64_t>(t.rows)));
-  write_cfg(rm::kRegCOLS_ACT, rm::kColsActField.of(static_cast<std::uint64_t>(t.cols)));
-  write_cfg(rm::kRegACT_BASE, rm::kActBaseField.of(static_cast<std::uint64_t>(t.act_base)));
-  write_cfg(rm::kRegWGT_BASE, rm::kWgtBaseField.of(static_cast<std::uint64_t>(t.wgt_base)));
-  if (!st.layer.bias.empty() || st.plan.col_shift)
-    write_cfg(rm::kRegBIAS_BASE, rm::kBiasBaseField.of(static_cast<std::uint64_t>(t.bias_base)));
-  write_cfg(rm::kRegSHIFT, rm::kShiftField.of(static_cast<std::uint64_t>(t.shift)));
+  for (const auto& [index, value] : tile_regs(t)) write_cfg(index, value);
   // MODE.ZGATE has no effect on MODE.DW tiles (docs/NUMERICS.md): nothing to count there.
   if (functional_ != nullptr && gating_ == Gating::kZeroBlocks && !st.plan.dw) count_functional_zero_skips(st, t);
   // The functional back-end counts the group widths (CNT_GW*) from the outputs it already has.
@@ -751,7 +764,24 @@ void Accelerator::start_tile(RunState& st, const PlannedTile& t) {
     st.tile_gw = tile_widths(st, t);
     functional_->set_group_widths(st.tile_gw);
   }
-  write_reg(rm::kRegCTRL, rm::kCtrlStartField.of(1));
+  // CTRL.LOAD: the bases come with the START, one beat (docs/ARCHITECTURE.md "A tile, cycle by cycle").
+  const auto act = static_cast<std::uint64_t>(t.act_base), wgt = static_cast<std::uint64_t>(t.wgt_base),
+             bias = static_cast<std::uint64_t>(t.bias_base);
+  write_reg(rm::kRegCTRL, rm::kCtrlStartField.of(1) | rm::kCtrlLoadField.of(1) | rm::kCtrlActBaseField.of(act) |
+                              rm::kCtrlWgtBaseField.of(wgt) | rm::kCtrlBiasBaseField.of(bias));
+  for (const auto& [index, value] : {std::pair{rm::kRegACT_BASE, rm::kActBaseField.of(act)},
+                                     std::pair{rm::kRegWGT_BASE, rm::kWgtBaseField.of(wgt)},
+                                     std::pair{rm::kRegBIAS_BASE, rm::kBiasBaseField.of(bias)}}) {
+    shadow_[index] = value;
+    shadow_valid_ |= 1u << index;
+  }
+}
+
+void Accelerator::wait_until(std::uint64_t edge) {
+  const std::uint64_t now = dev_->edges();
+  if (now >= edge) return;
+  const WaitResult wr = dev_->wait(edge - now);
+  if (wr.err) throw AcceleratorError(fmt::format("tile failed: {}", last_error_text()));
 }
 
 bool Accelerator::can_prefetch(const RunState& st, const PlannedTile& cur, const PlannedTile& next) const {
@@ -984,8 +1014,13 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
     }
     write_layer_config(layer, st.plan.dw, st.plan.col_shift);
     int group = -1;
-    bool prefetched = false;               // the activations of the tile were written while the previous one ran
-    const PlannedTile* pending = nullptr;  // Transfer::kOverlapped: a completed tile whose outputs are unread
+    bool prefetched = false;  // the activations of the tile were written while the previous one ran
+    // Transfer::kOverlapped: the previous tile (started, outputs unread) and its START edge. Its
+    // outputs are written at edge prev_start + busy and can be read from the next edge until the
+    // output edge of the tile after it (docs/ARCHITECTURE.md "A tile, cycle by cycle").
+    const PlannedTile* prev = nullptr;
+    std::uint64_t prev_start = 0;
+    const std::uint64_t busy = static_cast<std::uint64_t>(st.pl.kw) + rm::kBusyOverhead;
     // Bus beats of read_outputs(t).
     const auto output_beats = [&](const PlannedTile& t) -> std::uint64_t {
       const auto lines =
@@ -1002,40 +1037,61 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         st.where.n_tiles = static_cast<int>(st.group(t).ntiles.size());
         st.where.order = layer.channel_shift.empty() || st.plan.col_shift ? nullptr : &st.group(t).order;
       }
+      if (transfer_ != Transfer::kOverlapped) {
+        if (t.load_weights) load_weights(st, t);
+        if (t.load_acts) load_activations(st, t);
+        start_tile(st, t);
+        wait_tile(st, t);
+        read_outputs(st, t);
+        if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
+        continue;
+      }
+      // Overlapped: the START goes in the previous tile's DRAIN cycle (or later) when nothing is to
+      // be loaded and the tile registers hold; otherwise the previous tile completes first.
+      const bool ready = !t.load_weights && (!t.load_acts || prefetched) && tile_regs_hold(t);
+      if (prev != nullptr && !ready) wait_tile(st, *prev);
       if (t.load_weights) load_weights(st, t);
       if (t.load_acts && !prefetched) load_activations(st, t);
-      // Overlapped transfers: the previous tile's outputs are read while this one runs when the reads
-      // fit before its output edge (OUT holds the last completed tile's outputs until then), else now.
-      const bool read_while_busy =
-          pending != nullptr && output_beats(*pending) <= static_cast<std::uint64_t>(st.pl.kw) + rm::kBusyOverhead;
-      if (pending != nullptr && !read_while_busy) {
-        read_outputs(st, *pending);
-        pending = nullptr;
+      if (!ready) {
+        for (const auto& [index, value] : tile_regs(t)) write_cfg(index, value);
+      }
+      if (prev != nullptr) {
+        // The previous tile's outputs are read after this START if the reads end by this tile's
+        // output edge, else now.
+        const std::uint64_t s = std::max(dev_->edges() + 1, prev_start + st.pl.kw + 1);  // this START's edge
+        const std::uint64_t first_read = std::max(s + 1, prev_start + busy + 1);
+        if (first_read + output_beats(*prev) > s + busy + 1) {
+          wait_until(prev_start + busy);
+          read_outputs(st, *prev);
+          prev = nullptr;
+        } else {
+          wait_until(s - 1);
+        }
       }
       start_tile(st, t);
-      if (pending != nullptr) {
-        read_outputs(st, *pending);
-        pending = nullptr;
+      const std::uint64_t t_start = dev_->edges();
+      if (prev != nullptr) {
+        wait_until(prev_start + busy);
+        read_outputs(st, *prev);
       }
-      // Overlapped transfers: the next tile's activations go in while this one computes (the
-      // plan's ping-pong ACT_BASE keeps them out of its read window; weights stay serial).
+      // The next tile's activations go in while this one computes (the plan's ping-pong ACT_BASE
+      // keeps them out of its read window; weights stay serial).
       prefetched = false;
-      if (transfer_ == Transfer::kOverlapped && i + 1 < st.plan.tiles.size()) {
+      if (i + 1 < st.plan.tiles.size()) {
         const PlannedTile& next = st.plan.tiles[i + 1];
         if (next.load_acts && !next.load_weights && next.group == t.group && can_prefetch(st, t, next)) {
           load_activations(st, next);
           prefetched = true;
         }
       }
-      wait_tile(st, t);
-      if (transfer_ == Transfer::kOverlapped) {
-        pending = &t;
-      } else {
-        read_outputs(st, t);
-      }
+      prev = &t;
+      prev_start = t_start;
       if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
     }
-    if (pending != nullptr) read_outputs(st, *pending);
+    if (prev != nullptr) {
+      wait_tile(st, *prev);
+      read_outputs(st, *prev);
+    }
   } catch (const AcceleratorError& e) {
     unusable_ = recover();
     const std::string after =

@@ -195,6 +195,9 @@ std::vector<PointDef> bus_point_defs(const BusGeometry& g) {
       {"spad_bank_bit", bit_bins(std::max(g.rows, g.cols))},
       // Wide beats (bank ADDR_BANK_ALL) and scratchpad writes that went ahead while a tile ran (issue 9).
       {"xfer", {"wide_write", "wide_read", "overlap_write", "overlap_wide_write"}},
+      // STARTs that carried their bases (CTRL.LOAD), and accepted STARTs in the DRAIN or the output
+      // cycle of the running tile (docs/ARCHITECTURE.md "A tile, cycle by cycle").
+      {"start", {"load", "in_drain", "in_output"}},
   };
 }
 
@@ -263,6 +266,11 @@ void BusCoverage::hit(const std::string& point, const std::string& bin) {
 void BusCoverage::advance(std::uint64_t edges) {
   edge_ += edges;
   if (tile_mode_ < 0 || edge_ < tile_end_) return;
+  advance_to_end();
+}
+
+void BusCoverage::advance_to_end() {
+  last_end_ = tile_end_;
   ++tiles_;
   hit("tile_mode", golden::to_string(golden::kModes[static_cast<std::size_t>(tile_mode_)]));
   if (tile_after_error_ != 0) hit("recovery", tile_after_error_ == 1 ? "after_bus_error" : "after_refused_start");
@@ -274,7 +282,15 @@ void BusCoverage::on_status(std::uint64_t status) {
   namespace rm = regmap;
   const bool st_busy = rm::kStatusBusyField.get(status) != 0, st_err = rm::kStatusErrField.get(status) != 0;
   const std::uint64_t code = rm::kStatusCodeField.get(status);
-  if (pending_start_ && st_busy && !st_err && tile_mode_ < 0) {  // the START of the edge before began a tile
+  if (pending_start_ && st_busy && !st_err) {  // the START of the edge before began a tile
+    // START at edge e0 = edge_ - 2 (this read is edge_ - 1). A tile still running then was in its
+    // DRAIN (e0 = its last busy edge but one) or output cycle (its last busy edge); it has completed.
+    if (tile_mode_ >= 0) advance_to_end();
+    const std::uint64_t e0 = edge_ - 2;
+    if (e0 + 2 == last_end_) hit("start", "in_drain");
+    if (e0 + 1 == last_end_) hit("start", "in_output");
+    for (const std::uint32_t r : {rm::kRegACT_BASE, rm::kRegWGT_BASE, rm::kRegBIAS_BASE}) cfg_[r] = start_cfg_[r];
+    if (start_load_) hit("start", "load");
     const auto mode = golden::mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(start_cfg_[rm::kRegMODE])));
     if (mode) {
       const int p = golden::lanes(*mode);
@@ -340,6 +356,13 @@ void BusCoverage::sample_access(driver::BusOp op, std::uint32_t addr, std::uint6
         if (start) {
           pending_start_ = true;
           start_cfg_ = cfg_;
+          // CTRL.LOAD: the START carries its bases (the registers keep them if it is accepted).
+          start_load_ = rm::kCtrlLoadField.get(wdata) != 0;
+          if (start_load_) {
+            start_cfg_[rm::kRegACT_BASE] = rm::kCtrlActBaseField.get(wdata);
+            start_cfg_[rm::kRegWGT_BASE] = rm::kCtrlWgtBaseField.get(wdata);
+            start_cfg_[rm::kRegBIAS_BASE] = rm::kCtrlBiasBaseField.get(wdata);
+          }
         }
       }
     }

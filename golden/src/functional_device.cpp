@@ -26,11 +26,19 @@ std::uint64_t FunctionalDevice::region_banks(std::uint32_t region) const {
 
 void FunctionalDevice::advance(std::uint64_t edges, bool spad) {
   cnt_[rm::kCntCycles] += edges;
-  const std::uint64_t busy = std::min(edges, busy_left_);
+  edges_ += edges;
+  const std::uint64_t busy = std::min(edges, std::max(busy_left_, tail_left_));
   if (busy == 0) return;
   cnt_[rm::kCntBusy] += busy;
   if (spad) count_overlap(cnt_, busy);
-  busy_left_ -= busy;
+  // The output edge of the tile before (it ends before the started tile: tail_left_ <= 1 < busy_left_).
+  if (tail_left_ > 0 && edges >= tail_left_) {
+    for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += tail_inc_[i];
+    tail_left_ = 0;
+  }
+  const std::uint64_t mine = std::min(edges, busy_left_);
+  if (mine == 0) return;
+  busy_left_ -= mine;
   if (busy_left_ == 0) {  // the completion edge: the tile's totals (docs/ARCHITECTURE.md edge table)
     for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += tile_inc_[i];
     done_ = true;
@@ -56,6 +64,11 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
     }
   } else if (index == rm::kRegCTRL) {
     if (rm::kCtrlStartField.get(wdata) != 0) {
+      if (rm::kCtrlLoadField.get(wdata) != 0) {  // CTRL.LOAD: the tile's bases come with the START
+        regs_[rm::kRegACT_BASE] = rm::kCtrlActBaseField.get(wdata);
+        regs_[rm::kRegWGT_BASE] = rm::kCtrlWgtBaseField.get(wdata);
+        regs_[rm::kRegBIAS_BASE] = rm::kCtrlBiasBaseField.get(wdata);
+      }
       tile_.mode =
           mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(regs_[rm::kRegMODE]))).value_or(Mode::k16);
       tile_.k = static_cast<int>(regs_[rm::kRegK]);
@@ -97,6 +110,14 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
 }
 
 void FunctionalDevice::begin_tile() {
+  // A START in the running tile's DRAIN or output cycle: its output edge (at most one) is still to
+  // come. Earlier, the hardware refuses the START (ERR_START_BUSY), which this model does not check.
+  if (busy_left_ > 1) {
+    throw driver::DeviceError(fmt::format(
+        "golden-functional: START while the running tile reads operands ({} busy edges left)", busy_left_));
+  }
+  tail_left_ = busy_left_;
+  tail_inc_ = tile_inc_;
   // Busy edges e1 .. e(last) follow; their increments other than CYCLES and BUSY (which advance()
   // counts edge by edge) are added at the completion edge.
   tile_inc_ = count_tile(tile_);
@@ -124,8 +145,10 @@ driver::BusResponse FunctionalDevice::access_wide(driver::BusOp op, std::uint32_
 driver::WaitResult FunctionalDevice::wait(std::uint64_t max_cycles) {
   driver::WaitResult w;
   if (busy_left_ > 0) {
-    w.cycles = busy_left_;
-    advance(busy_left_, false);
+    w.cycles = std::min(busy_left_, max_cycles);
+    advance(w.cycles, false);
+    w.done = busy_left_ == 0;
+    return w;
   } else if (!done_) {
     w.cycles = max_cycles;  // nothing runs: the caller's watchdog expires
     return w;

@@ -5,11 +5,14 @@
 //   1. read data is taken from the state before the edge (registers, STATUS, counters);
 //   2. the bus access is checked (address, read-only, busy, in that order) and, if legal,
 //      applied (register/scratchpad write, STATUS w1c, CTRL.START checks, CTRL.CLEAR);
-//   3. a running tile advances by one edge (table "A tile, cycle by cycle"); its completion
-//      edge writes the outputs and sets DONE, so DONE set by completion wins over a w1c of DONE
-//      at the same edge;
+//   3. the tiles advance by one edge (table "A tile, cycle by cycle"): a tile whose output edge
+//      this is writes its outputs and sets DONE unless a later tile has started (so DONE set by
+//      completion wins over a w1c of DONE at the same edge); the running tile accumulates the
+//      products of all its words at its DRAIN edge e(KW+1) (it read them at e1 .. e(KW), and its
+//      read windows kept them unchanged); a START accepted at this edge latches the new tile
+//      after that (a START is accepted in the running tile's DRAIN and output cycles);
 //   4. the counters add this edge's increments, or are zeroed if CTRL.CLEAR was written.
-// The busy check of an access uses BUSY from before the edge: an access at the completion edge
+// The busy check of an access uses BUSY from before the edge: an access at the output edge
 // of a tile still sees BUSY = 1.
 //
 // Counters (rules in counter_model.hpp, shared with the functional back-end): CNT_CYCLES and
@@ -103,7 +106,7 @@ struct GoldenDevice::State {
     bool col_shift = false;  ///< OUT_CFG.COL_SHIFT with BIAS_EN: per-column shifts from the bias entries
     bool keep = false;       ///< OUT_CFG.ACC_KEEP: the accumulators are not initialised
     OutputStage os;
-    std::uint64_t phase = 0;  ///< edges since the START edge e0
+    std::uint64_t phase = 0;  ///< edges since the START edge e0 (0 .. KW + 1 while it runs)
     /// Read windows (lines, in every bank): ACT act_lo .. act_hi, WGT wgt_lo .. wgt_hi, BIAS
     /// bias_base / 2 with BIAS_EN (docs/ARCHITECTURE.md "Bus").
     int act_lo = 0, act_hi = 0, wgt_lo = 0, wgt_hi = 0;
@@ -116,7 +119,11 @@ struct GoldenDevice::State {
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
   CounterValues cnt{};
-  Tile tile;
+  Tile tile;              ///< the last started tile (its read windows apply while BUSY)
+  bool running = false;   ///< `tile` is between its START edge and its DRAIN edge e(KW+1)
+  Tile out_tile;          ///< a tile past its DRAIN edge whose outputs are written at the next edge
+  bool out_due = false;   ///< out_tile is set
+  std::uint64_t edges = 0;  ///< rising edges since construction
 
   std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width
   /// The wide write data port as last driven by access_wide (a narrow access() to bank ADDR_BANK_ALL
@@ -238,9 +245,11 @@ struct GoldenDevice::State {
     }
   }
 
+  /// The running tile reads its operands (edges e1 .. e(KW)): a START is refused.
+  [[nodiscard]] bool reading() const { return running && tile.phase < static_cast<std::uint64_t>(tile.kw); }
   /// START checks in the documented order; 0 if the tile may start.
   [[nodiscard]] std::uint32_t start_check() const {
-    if (busy) return rm::kErrStartBusy;
+    if (reading()) return rm::kErrStartBusy;
     const std::optional<Mode> mode = mode_of_code(static_cast<std::uint32_t>(rm::kModeField.get(cfg[rm::kRegMODE])));
     if (!mode) return rm::kErrBadMode;
     const std::uint64_t k = cfg[rm::kRegK];
@@ -295,6 +304,7 @@ struct GoldenDevice::State {
     t.wgt_lo = t.wgt_base / kWordsPerLine;
     t.wgt_hi = (t.wgt_base + t.kw - 1) / kWordsPerLine;
     tile = t;
+    running = true;
     busy = true;
     done = false;
     err = false;
@@ -310,17 +320,26 @@ struct GoldenDevice::State {
     return {static_cast<std::uint16_t>(rm::kModeBlkskipField.get(mode_reg))};
   }
 
-  /// One edge of the running tile (edges e1 .. e(KW+BUSY_OVERHEAD) of the tile table).
-  void advance_tile(CounterValues& inc) {
+  /// One edge of the tiles (edges e1 .. e(KW+BUSY_OVERHEAD) of the tile table): the output edge of
+  /// out_tile, then the next edge of the running tile. `starting`: a START is accepted at this edge.
+  void advance_tiles(CounterValues& inc, bool starting) {
+    if (out_due) {  // e(KW+2): outputs written; DONE unless a later tile runs or starts now
+      count_tile_edge(inc, counts(out_tile), static_cast<std::uint64_t>(out_tile.kw) + 2);
+      write_outputs(inc, out_tile);
+      out_due = false;
+      if (!running && !starting) done = true;
+    }
+    if (!running) return;
     const std::uint64_t j = ++tile.phase;
     const TileCounts tc = counts(tile);
     count_tile_edge(inc, tc, j);
     if (tile.zgate && j >= 2 && j <= static_cast<std::uint64_t>(tile.kw) + 1)
       count_zero_gating(inc, tile.mode, word_zero_skips(static_cast<int>(j - 2)));
-    if (j == tile_busy_edges(tc)) {  // outputs written, tile done
-      compute_tile(inc);
-      busy = false;
-      done = true;
+    if (j == static_cast<std::uint64_t>(tile.kw) + 1) {  // DRAIN edge: the last products accumulated
+      accumulate_tile();
+      out_tile = tile;
+      out_due = true;
+      running = false;
     }
   }
 
@@ -367,10 +386,9 @@ struct GoldenDevice::State {
     }
   }
 
-  /// The tile's arithmetic (docs/NUMERICS.md), its output rows and their group widths (header
-  /// lines, CNT_GW*).
-  void compute_tile(CounterValues& inc) {
-    static_assert((1u << rm::kOutHdrGwW) > 16, "a header holds widths up to 16");
+  /// The running tile's arithmetic up to its accumulators (docs/NUMERICS.md): the initialisation
+  /// (not with ACC_KEEP) and every product, from the operands its read windows kept unchanged.
+  void accumulate_tile() {
     const Tile& t = tile;
     const auto k = static_cast<std::size_t>(t.k);
     std::vector<std::int32_t> a(static_cast<std::size_t>(t.rows) * k), w(static_cast<std::size_t>(t.cols) * k);
@@ -397,13 +415,7 @@ struct GoldenDevice::State {
         for (int r = 0; r < p.rows; ++r) pe_acc[static_cast<std::size_t>(r * p.cols + c)] = init;
       }
     }
-    const int np = lanes(t.mode);
-    std::vector<std::uint16_t> row(static_cast<std::size_t>(p.cols));
-    std::vector<std::int32_t> written(static_cast<std::size_t>(t.cols));  // the row's outputs as written
-    std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
-    std::fill(hdr.begin(), hdr.end(), std::uint64_t{0});  // rows the tile does not write: width 0
     for (int r = 0; r < t.rows; ++r) {
-      std::fill(row.begin(), row.end(), std::uint16_t{0});
       const std::int32_t* ar = &a[r * k];  // the row's vector (broadcast), or the PE's in DW mode
       for (int c = 0; c < t.cols; ++c) {
         const std::int32_t* wc = &w[c * k];
@@ -414,6 +426,23 @@ struct GoldenDevice::State {
         } else {
           for (std::size_t e = 0; e < k; ++e) acc += approx_product(ar[e], wc[e], t.mode, t.approx);
         }
+      }
+    }
+  }
+
+  /// The output edge of tile `t`: the output stage of every active PE (docs/NUMERICS.md), the output
+  /// rows and their group widths (header lines, CNT_GW*).
+  void write_outputs(CounterValues& inc, const Tile& t) {
+    static_assert((1u << rm::kOutHdrGwW) > 16, "a header holds widths up to 16");
+    const int np = lanes(t.mode);
+    std::vector<std::uint16_t> row(static_cast<std::size_t>(p.cols));
+    std::vector<std::int32_t> written(static_cast<std::size_t>(t.cols));  // the row's outputs as written
+    std::vector<std::uint8_t> widths(static_cast<std::size_t>(t.rows));
+    std::fill(hdr.begin(), hdr.end(), std::uint64_t{0});  // rows the tile does not write: width 0
+    for (int r = 0; r < t.rows; ++r) {
+      std::fill(row.begin(), row.end(), std::uint16_t{0});
+      for (int c = 0; c < t.cols; ++c) {
+        const std::int64_t acc = pe_acc[static_cast<std::size_t>(r * p.cols + c)];
         // Pack the low B bits of y (docs/NUMERICS.md step 5), also when CLAMP_HI is below the range.
         std::uint16_t& word = row[static_cast<std::size_t>(c / np)];
         OutputStage os = t.os;
@@ -442,9 +471,10 @@ struct GoldenDevice::State {
                            std::span<std::uint64_t> wide = {}) {
     driver::BusResponse resp;
     CounterValues inc{};
+    ++edges;
     count_edge(inc, busy);  // BUSY before the edge
     const bool tile_running = busy;
-    bool clear = false;
+    bool clear = false, starting = false;
     if (req) {
       addr &= kAddrMask;
       const std::uint32_t region = addr >> rm::kAddrRegionLsb;
@@ -461,12 +491,25 @@ struct GoldenDevice::State {
         } else if (line == rm::kRegCTRL) {
           clear = rm::kCtrlClearField.get(wdata) != 0;
           if (rm::kCtrlStartField.get(wdata) != 0) {
+            // CTRL.LOAD: the START is checked with the bases of the write, which the registers keep
+            // only if it is accepted (not while the running tile reads operands from them).
+            const std::array<std::uint64_t, 3> bases{cfg[rm::kRegACT_BASE], cfg[rm::kRegWGT_BASE],
+                                                     cfg[rm::kRegBIAS_BASE]};
+            const bool load = rm::kCtrlLoadField.get(wdata) != 0 && !reading();
+            if (load) {
+              cfg[rm::kRegACT_BASE] = rm::kCtrlActBaseField.get(wdata);
+              cfg[rm::kRegWGT_BASE] = rm::kCtrlWgtBaseField.get(wdata);
+              cfg[rm::kRegBIAS_BASE] = rm::kCtrlBiasBaseField.get(wdata);
+            }
             const std::uint32_t refusal = start_check();
             if (refusal != rm::kErrNone) {
               err = true;
               err_code = refusal;
+              cfg[rm::kRegACT_BASE] = bases[0];
+              cfg[rm::kRegWGT_BASE] = bases[1];
+              cfg[rm::kRegBIAS_BASE] = bases[2];
             } else {
-              start(inc);
+              starting = true;  // latched after the tiles' edge (below)
             }
           }
         } else if (line == rm::kRegSTATUS) {
@@ -508,7 +551,9 @@ struct GoldenDevice::State {
         if (tile_running) count_overlap(inc, 1);
       }
     }
-    if (tile_running) advance_tile(inc);
+    advance_tiles(inc, starting);
+    busy = running || out_due;
+    if (starting) start(inc);
     for (std::size_t i = 0; i < cnt.size(); ++i) cnt[i] = clear ? 0 : cnt[i] + inc[i];
     return resp;
   }
@@ -561,6 +606,8 @@ driver::BusResponse GoldenDevice::write_rows(std::uint32_t line, std::span<const
   std::copy(lines.begin(), lines.end(), s_->row_in.begin());
   return s_->edge(true, true, addr, 0);
 }
+
+std::uint64_t GoldenDevice::edges() const { return s_->edges; }
 
 driver::WaitResult GoldenDevice::wait(std::uint64_t max_cycles) {
   driver::WaitResult r;

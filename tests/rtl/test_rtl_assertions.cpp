@@ -30,6 +30,7 @@ class IntrudingDevice : public bitscale::driver::Device {
     if (++waits_ == nth_) (void)rtl.read(bitscale::driver::bus_addr(rm::kRegionCsr, 0, rm::kRegCntLast + 1));
     return rtl.wait(max_cycles);
   }
+  std::uint64_t edges() const override { return rtl.edges(); }
   std::uint64_t assertion_failures() const override { return rtl.assertion_failures(); }
   std::vector<std::string> failed_assertions() const override { return rtl.failed_assertions(); }
   bitscale::rtl::RtlDevice rtl;

@@ -156,6 +156,7 @@ class IntrudingDevice : public bitscale::driver::Device {
     if (++waits_ == 2) (void)rtl.read(csr(rm::kRegCntLast + 1));
     return rtl.wait(max_cycles);
   }
+  std::uint64_t edges() const override { return rtl.edges(); }
   std::uint64_t assertion_failures() const override { return rtl.assertion_failures(); }
   std::vector<std::string> failed_assertions() const override { return rtl.failed_assertions(); }
   rtl::RtlDevice rtl;

@@ -217,6 +217,15 @@ class Stimulus {
     }
   }
 
+  // START, with CTRL.LOAD carrying the legal bases.
+  std::uint64_t start_word(bool load) const {
+    return rm::kCtrlStartField.of(1) |
+           (load ? rm::kCtrlLoadField.of(1) | rm::kCtrlActBaseField.of(legal_[rm::kRegACT_BASE]) |
+                       rm::kCtrlWgtBaseField.of(legal_[rm::kRegWGT_BASE]) |
+                       rm::kCtrlBiasBaseField.of(legal_[rm::kRegBIAS_BASE])
+                 : 0);
+  }
+
   // A legal configuration register write, remembered so that a corrupted register can be repaired.
   void config(std::uint32_t reg, std::uint64_t value) {
     legal_[reg] = value;
@@ -240,8 +249,12 @@ class Stimulus {
     config(rm::kRegMODE, rm::kModeField.of(golden::mode_code(mode)) | rm::kModeBlkskipField.of(skip) |
                              rm::kModeDwField.of(dw ? 1 : 0));
     config(rm::kRegK, static_cast<std::uint64_t>(k));
-    config(rm::kRegACT_BASE, static_cast<std::uint64_t>(act_base));
-    config(rm::kRegWGT_BASE, static_cast<std::uint64_t>(wgt_base));
+    // Half the tiles carry their bases in the START (CTRL.LOAD) instead of the base registers.
+    const bool load_bases = pick(2) == 0;
+    if (!load_bases) {
+      config(rm::kRegACT_BASE, static_cast<std::uint64_t>(act_base));
+      config(rm::kRegWGT_BASE, static_cast<std::uint64_t>(wgt_base));
+    }
     const bool full = dirty_ || pick(2) == 0;
     dirty_ = false;
     if (full || pick(2) == 0) config(rm::kRegROWS_ACT, static_cast<std::uint64_t>(1 + pick(kRows)));
@@ -275,9 +288,20 @@ class Stimulus {
                           static_cast<std::uint32_t>(legal_[rm::kRegBIAS_BASE] / 2)),
                  rng_());
     }
+    if (load_bases) {  // the registers take them with the START
+      legal_[rm::kRegACT_BASE] = static_cast<std::uint64_t>(act_base);
+      legal_[rm::kRegWGT_BASE] = static_cast<std::uint64_t>(wgt_base);
+    }
     if (inject == Inject::kRefusedStart) refused_start(mode, kw, dw);
     if (inject == Inject::kBusError) bus_error_idle();
-    bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1));  // STATUS read follows
+    const std::uint64_t start = start_word(load_bases);
+    bus_.write(csr(rm::kRegCTRL), start);  // STATUS read follows
+    // Now and then the same tile again, back to back: a START near the end of this one (in its last
+    // RUN edge: refused; in its DRAIN or output cycle: accepted and overlapped; or just after it).
+    if (pick(3) == 0 && bus_.cov.busy()) {
+      bus_.wait(static_cast<std::uint64_t>(std::max(0, kw - 2 + pick(4))));
+      bus_.write(csr(rm::kRegCTRL), start);
+    }
 
     // While it runs: counter reads, STATUS polls, injected accesses while busy, CLEAR, a watchdog.
     while (bus_.cov.busy() && pick(3) != 0) {
@@ -351,6 +375,16 @@ class Stimulus {
                        static_cast<std::uint64_t>(kWords - kw * kCols + kCols * (1 + pick(std::min(kw, 8)))));
     }
     const auto [reg, value] = bad[static_cast<std::size_t>(pick(static_cast<int>(bad.size())))];
+    if ((reg == rm::kRegACT_BASE || reg == rm::kRegWGT_BASE) && pick(2) == 0) {
+      // The illegal base carried by the START (CTRL.LOAD): refused, the base registers unchanged.
+      const std::uint64_t act = reg == rm::kRegACT_BASE ? value : legal_[rm::kRegACT_BASE];
+      const std::uint64_t wgt = reg == rm::kRegWGT_BASE ? value : legal_[rm::kRegWGT_BASE];
+      bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1) | rm::kCtrlLoadField.of(1) |
+                                        rm::kCtrlActBaseField.of(act) | rm::kCtrlWgtBaseField.of(wgt) |
+                                        rm::kCtrlBiasBaseField.of(legal_[rm::kRegBIAS_BASE]));
+      if (pick(2) == 0) bus_.write(csr(rm::kRegSTATUS), rm::kStatusErrField.of(1));
+      return;
+    }
     if (reg == rm::kRegOUT_CFG) {  // BIAS_EN with BIAS_BASE past the bias bank
       bus_.write(csr(rm::kRegBIAS_BASE), static_cast<std::uint64_t>(kBiasEntries + pick(1000)));
     }
@@ -453,8 +487,8 @@ class Stimulus {
         bus_.read(bus_addr(rm::kRegionAct + static_cast<std::uint32_t>(pick(4)), static_cast<std::uint32_t>(pick(16)),
                            static_cast<std::uint32_t>(pick(4))));
         break;
-      case 3:
-        bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1));
+      case 3:  // refused while the tile reads operands (its bases ignored); accepted in its last two cycles
+        bus_.write(csr(rm::kRegCTRL), rm::kCtrlStartField.of(1) | (rng_() & ~std::uint64_t{3}));
         break;
       default:
         bus_.write(csr(rm::kRegIRQ_EN), rng_() & 3);  // IRQ_EN is configuration too

@@ -97,6 +97,7 @@ class CountingDevice final : public Device {
     ++waits;
     return inner_.wait(max_cycles);
   }
+  [[nodiscard]] std::uint64_t edges() const override { return inner_.edges(); }
   [[nodiscard]] std::uint64_t total() const {
     std::uint64_t t = 0;
     for (int i = 0; i < 8; ++i) t += reads[i] + writes[i];
@@ -131,6 +132,7 @@ class FakeDevice final : public Device {
 
   [[nodiscard]] std::string_view name() const override { return "fake"; }
   BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t /*wdata*/) override {
+    ++edges_;
     const bool write = op == BusOp::kWrite;
     const std::uint32_t region = addr >> regmap::kAddrRegionLsb;
     if (write && static_cast<int>(region) == fail_region) return {0, true};
@@ -154,6 +156,10 @@ class FakeDevice final : public Device {
     if (finish) return {1, true, false};
     return {max_cycles, false, false};
   }
+  [[nodiscard]] std::uint64_t edges() const override { return edges_; }
+
+ private:
+  std::uint64_t edges_ = 0;
 };
 
 /// Expected number of tiles of a layer on an array of rows x cols: per group, each distinct
@@ -750,6 +756,7 @@ class WrappedGolden : public Device {
  public:
   std::string_view name() const override { return "golden"; }
   BusResponse access(BusOp op, std::uint32_t addr, std::uint64_t wdata) override { return dev.access(op, addr, wdata); }
+  [[nodiscard]] std::uint64_t edges() const override { return dev.edges(); }
   GoldenDevice dev;
 };
 

@@ -192,18 +192,6 @@ TEST(Overlap, AcceptedWritesDoNotChangeTheRunningTilesOutputs) {
       EXPECT_EQ(a.read(bus_addr(rm::kRegionOut, r, l)).rdata, b.read(bus_addr(rm::kRegionOut, r, l)).rdata);
 }
 
-// The ACT_BASE values a run writes: one at its first tile (the shadow is invalidated per run), then
-// one at each change.
-std::uint64_t act_base_writes(const driver::TilePlan& plan) {
-  std::uint64_t n = 0;
-  int last = -1;
-  for (const driver::PlannedTile& t : plan.tiles) {
-    if (t.act_base != last) ++n;
-    last = t.act_base;
-  }
-  return n;
-}
-
 TEST(Schedules, SameOutputsOnEveryScheduleAndCyclesExplainedByTheCounters) {
   const std::uint64_t seed = test::test_seed(43);
   dv::LayerGenerator gen(seed, {.max_k = 300, .group_out = {1, 30}});
@@ -244,12 +232,6 @@ TEST(Schedules, SameOutputsOnEveryScheduleAndCyclesExplainedByTheCounters) {
           by[static_cast<int>(tr)][static_cast<int>(po)] = dd;
         }
       }
-      const driver::HwConfig& hw = acc.hw();
-      const std::int64_t extra_act_base =
-          static_cast<std::int64_t>(
-              act_base_writes(driver::plan_tiles(p, hw, acc.depthwise_mapping(), driver::Transfer::kOverlapped))) -
-          static_cast<std::int64_t>(
-              act_base_writes(driver::plan_tiles(p, hw, acc.depthwise_mapping(), driver::Transfer::kSerial)));
       for (int po = 0; po < 2; ++po) {
         const driver::Counters& s = by[0][po];
         const driver::Counters& o = by[1][po];
@@ -258,13 +240,16 @@ TEST(Schedules, SameOutputsOnEveryScheduleAndCyclesExplainedByTheCounters) {
         EXPECT_EQ(o.xfer, s.xfer);
         EXPECT_EQ(o.spad_wr, s.spad_wr);
         EXPECT_EQ(o.spad_rd, s.spad_rd);
-        EXPECT_EQ(o.busy, s.busy);
         EXPECT_EQ(o.array, s.array);
         EXPECT_EQ(o.tiles, s.tiles);
-        // Every overlapped beat takes a busy edge the serial run waited through; ping-pong ACT_BASE
-        // values cost their register writes.
-        EXPECT_EQ(static_cast<std::int64_t>(o.cycles),
-                  static_cast<std::int64_t>(s.cycles) - static_cast<std::int64_t>(o.overlap) + extra_act_base)
+        // A tile started in the DRAIN cycle of the one before shares one busy edge with it (its output
+        // edge), one started in its output cycle none: at most one per tile after the first.
+        EXPECT_LE(o.busy, s.busy);
+        EXPECT_GE(o.busy + o.tiles, s.busy + 1) << c.layer.shape.to_string();
+        // Every overlapped access takes an edge the serial run spent idle: at least the overlapped
+        // beats are saved (and the STARTs that went in while the tile before was busy).
+        EXPECT_LE(static_cast<std::int64_t>(o.cycles),
+                  static_cast<std::int64_t>(s.cycles) - static_cast<std::int64_t>(o.overlap))
             << c.layer.shape.to_string();
         overlapped_layers += o.overlap > 0 ? 1 : 0;
       }
@@ -274,9 +259,9 @@ TEST(Schedules, SameOutputsOnEveryScheduleAndCyclesExplainedByTheCounters) {
         // A wide beat replaces up to rows (or cols) narrow ones and moves a line of every bank.
         EXPECT_LE(w.xfer, l.xfer);
         EXPECT_GE(w.spad_wr, l.spad_wr);
-        EXPECT_EQ(w.busy, l.busy);
         EXPECT_EQ(w.array, l.array);
-        if (tr == 0) {
+        if (tr == 0) {  // serial: the tiles never overlap, one cycle saved per beat
+          EXPECT_EQ(w.busy, l.busy);
           EXPECT_EQ(l.cycles - w.cycles, l.xfer - w.xfer) << "serial: one cycle per beat saved";
         }
       }

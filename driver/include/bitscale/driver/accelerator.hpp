@@ -187,8 +187,12 @@ class Accelerator {
   void load_weights(RunState& st, const PlannedTile& t);
   void load_activations(RunState& st, const PlannedTile& t);
   void load_dw_activations(RunState& st, const PlannedTile& t);
-  /// Tile registers (through the shadow) and START.
+  /// Tile registers (through the shadow) and START with the bases (CTRL.LOAD).
   void start_tile(RunState& st, const PlannedTile& t);
+  /// Whether ROWS_ACT, COLS_ACT and SHIFT already hold tile t's values (a START while busy writes none).
+  [[nodiscard]] bool tile_regs_hold(const PlannedTile& t) const;
+  /// Clocks idle edges until Device::edges() reaches `edge`; throws AcceleratorError on STATUS.ERR.
+  void wait_until(std::uint64_t edge);
   /// Waits for the started tile t (watchdog).
   void wait_tile(RunState& st, const PlannedTile& t);
   /// With Transfer::kOverlapped: whether `next`'s activations can be written while `cur` runs (its

@@ -74,6 +74,9 @@ class Device {
   /// Clock idle edges until done_o or err_o is set (checked before each edge), at most
   /// `max_cycles` edges. Neither flag set in the result means the watchdog expired.
   virtual WaitResult wait(std::uint64_t max_cycles) = 0;
+  /// Rising edges clocked so far (accesses and waits alike; an RTL reset restarts the count): the
+  /// driver's clock for placing a START in the last busy cycles of the running tile.
+  [[nodiscard]] virtual std::uint64_t edges() const = 0;
   /// Simulation assertions that failed so far (RTL back-end; 0 for models without any).
   [[nodiscard]] virtual std::uint64_t assertion_failures() const { return 0; }
   /// The names of the assertions that failed so far, oldest first (as many as assertion_failures()

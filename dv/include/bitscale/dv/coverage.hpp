@@ -88,7 +88,9 @@ struct BusGeometry {
 /// tile_mode (16-bit, 8-bit, 4-bit: tiles completed), act_base / wgt_base alignment (word mod 4:
 /// 0..3, and ends_at_bank_end), act_base_bit / wgt_base_bit (each bit of the base set in a started
 /// tile), bias_base_bit (likewise, with BIAS_EN), spad_line_bit / spad_bank_bit (each bit of the
-/// line and bank of a legal scratchpad access).
+/// line and bank of a legal scratchpad access), xfer (wide and overlapped beats), start (load: an
+/// accepted START with CTRL.LOAD; in_drain, in_output: accepted in the running tile's DRAIN or
+/// output cycle).
 class BusCoverage {
  public:
   explicit BusCoverage(BusGeometry g = {});
@@ -122,6 +124,8 @@ class BusCoverage {
  private:
   void hit(const std::string& point, const std::string& bin);
   void advance(std::uint64_t edges);
+  /// The running tile completes (counted, its mode binned).
+  void advance_to_end();
   void on_status(std::uint64_t status);
 
   BusGeometry g_;
@@ -140,6 +144,8 @@ class BusCoverage {
   bool pending_start_ = false;  ///< ... and it was a START (with the configuration of its edge)
   bool pending_bus_error_ = false;
   std::vector<std::uint64_t> start_cfg_;
+  bool start_load_ = false;  ///< the pending START carried its bases (CTRL.LOAD)
+  std::uint64_t last_end_ = 0;  ///< tile_end_ of the last completed tile
 };
 
 }  // namespace bitscale::dv

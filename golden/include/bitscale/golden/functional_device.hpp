@@ -31,11 +31,12 @@ class FunctionalDevice final : public driver::Device {
   /// A wide beat, counted as access() counts it (the region's banks in CNT_SPAD_*); reads return 0.
   driver::BusResponse access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
                                   std::span<std::uint64_t> lines) override;
-  /// Completes a started tile at once (its remaining busy edges); returns at once, done, when it
-  /// completed during the accesses since its START (DONE stays set until the next START or a w1c
-  /// of STATUS.DONE); without one, waits `max_cycles` without counting them (the watchdog of the
-  /// caller expires).
+  /// Runs a started tile to completion at once (its remaining busy edges, at most `max_cycles`);
+  /// returns at once, done, when it completed during the accesses since its START (DONE stays set
+  /// until the next START or a w1c of STATUS.DONE); without one, waits `max_cycles` without
+  /// counting them (the watchdog of the caller expires).
   driver::WaitResult wait(std::uint64_t max_cycles) override;
+  [[nodiscard]] std::uint64_t edges() const override { return edges_; }
   /// `lines` scratchpad beats at once, as many edges, each moving a line of `banks` banks (1:
   /// narrow accesses, the region's banks: wide beats).
   void count_lines(driver::BusOp op, std::uint64_t lines, std::uint64_t banks = 1);
@@ -52,13 +53,18 @@ class FunctionalDevice final : public driver::Device {
   CounterValues cnt_{};
   /// `edges` edges (a scratchpad beat each when `spad`): the running tile's busy edges first.
   void advance(std::uint64_t edges, bool spad);
-  /// The START edge's follow-up: busy edges and the increments of the tile just started.
+  /// The START edge's follow-up: busy edges and the increments of the tile just started. A START
+  /// in the last busy edges of the running tile (docs/ARCHITECTURE.md "A tile, cycle by cycle")
+  /// leaves that tile's output edge to come as the first edge of the new one.
   void begin_tile();
   [[nodiscard]] std::uint64_t region_banks(std::uint32_t region) const;
 
   std::uint64_t busy_left_ = 0;  ///< busy edges of the started tile still to come
   bool done_ = false;            ///< STATUS.DONE
   CounterValues tile_inc_{};     ///< the started tile's increments other than CYCLES and BUSY
+  std::uint64_t tail_left_ = 0;  ///< busy edges still to come of the tile before it (0 or 1)
+  CounterValues tail_inc_{};     ///< that tile's increments
+  std::uint64_t edges_ = 0;      ///< edges since construction
   TileCounts tile_;
   std::uint64_t tile_zskip_ = 0;
   std::vector<std::uint8_t> tile_widths_;  ///< group widths of the pending tile

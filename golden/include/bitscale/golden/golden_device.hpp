@@ -32,6 +32,7 @@ class GoldenDevice final : public driver::Device {
   driver::BusResponse access_wide(driver::BusOp op, std::uint32_t region, std::uint32_t line,
                                   std::span<std::uint64_t> lines) override;
   driver::WaitResult wait(std::uint64_t max_cycles) override;
+  [[nodiscard]] std::uint64_t edges() const override;
 
  private:
   struct State;

@@ -74,6 +74,7 @@ class RtlDeviceBase : public driver::Device {
   [[nodiscard]] virtual Geometry geometry() const = 0;
   /// Clock edges since reset.
   [[nodiscard]] virtual std::uint64_t cycles() const = 0;
+  [[nodiscard]] std::uint64_t edges() const override { return cycles(); }
   /// Holds rst_ni low for 4 clock cycles, as at construction: a running tile is abandoned, the
   /// registers, STATUS and the counters return to their reset values and cycles() restarts at 0.
   /// The scratchpads (SRAM macros) keep their contents.
