@@ -769,9 +769,9 @@ void Accelerator::start_tile(RunState& st, const PlannedTile& t) {
              bias = static_cast<std::uint64_t>(t.bias_base);
   write_reg(rm::kRegCTRL, rm::kCtrlStartField.of(1) | rm::kCtrlLoadField.of(1) | rm::kCtrlActBaseField.of(act) |
                               rm::kCtrlWgtBaseField.of(wgt) | rm::kCtrlBiasBaseField.of(bias));
-  for (const auto& [index, value] : {std::pair{rm::kRegACT_BASE, rm::kActBaseField.of(act)},
-                                     std::pair{rm::kRegWGT_BASE, rm::kWgtBaseField.of(wgt)},
-                                     std::pair{rm::kRegBIAS_BASE, rm::kBiasBaseField.of(bias)}}) {
+  for (const auto& [index, value] :
+       {std::pair{rm::kRegACT_BASE, rm::kActBaseField.of(act)}, std::pair{rm::kRegWGT_BASE, rm::kWgtBaseField.of(wgt)},
+        std::pair{rm::kRegBIAS_BASE, rm::kBiasBaseField.of(bias)}}) {
     shadow_[index] = value;
     shadow_valid_ |= 1u << index;
   }

@@ -113,8 +113,8 @@ void FunctionalDevice::begin_tile() {
   // A START in the running tile's DRAIN or output cycle: its output edge (at most one) is still to
   // come. Earlier, the hardware refuses the START (ERR_START_BUSY), which this model does not check.
   if (busy_left_ > 1) {
-    throw driver::DeviceError(fmt::format(
-        "golden-functional: START while the running tile reads operands ({} busy edges left)", busy_left_));
+    throw driver::DeviceError(
+        fmt::format("golden-functional: START while the running tile reads operands ({} busy edges left)", busy_left_));
   }
   tail_left_ = busy_left_;
   tail_inc_ = tile_inc_;

@@ -119,10 +119,10 @@ struct GoldenDevice::State {
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
   CounterValues cnt{};
-  Tile tile;              ///< the last started tile (its read windows apply while BUSY)
-  bool running = false;   ///< `tile` is between its START edge and its DRAIN edge e(KW+1)
-  Tile out_tile;          ///< a tile past its DRAIN edge whose outputs are written at the next edge
-  bool out_due = false;   ///< out_tile is set
+  Tile tile;                ///< the last started tile (its read windows apply while BUSY)
+  bool running = false;     ///< `tile` is between its START edge and its DRAIN edge e(KW+1)
+  Tile out_tile;            ///< a tile past its DRAIN edge whose outputs are written at the next edge
+  bool out_due = false;     ///< out_tile is set
   std::uint64_t edges = 0;  ///< rising edges since construction
 
   std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width

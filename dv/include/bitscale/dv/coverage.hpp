@@ -144,7 +144,7 @@ class BusCoverage {
   bool pending_start_ = false;  ///< ... and it was a START (with the configuration of its edge)
   bool pending_bus_error_ = false;
   std::vector<std::uint64_t> start_cfg_;
-  bool start_load_ = false;  ///< the pending START carried its bases (CTRL.LOAD)
+  bool start_load_ = false;     ///< the pending START carried its bases (CTRL.LOAD)
   std::uint64_t last_end_ = 0;  ///< tile_end_ of the last completed tile
 };
 
