@@ -61,10 +61,10 @@ module bsa_bus_formal
 
   bsa_csr u_csr (
     .clk_i, .rst_ni(1'b1), .req_i(is_csr), .we_i, .idx_i(line), .wdata_i, .rdata_o(csr_rdata),
-    .acc_code_o(csr_code), .busy_i, .run_i(1'b0), .start_o(), .start_ok_i(1'b0), .start_err_i(1'b0),
+    .acc_code_o(csr_code), .busy_i, .start_o(), .start_ok_i(1'b0), .start_err_i(1'b0),
     .start_code_i(8'd0), .tile_done_i(1'b0), .done_set_i(1'b0), .bus_err_i(err), .bus_code_i(code), .mode_o(),
     .blk_skip_o(), .zgate_o(), .dw_o(), .k_o(), .rows_act_o(), .cols_act_o(), .act_base_o(), .wgt_base_o(),
-    .bias_base_o(), .shift_o(), .bias_en_o(), .relu_o(), .clamp_en_o(), .col_shift_o(), .clamp_hi_o(), .done_o(),
+    .bias_base_o(), .start_act_base_o(), .start_wgt_base_o(), .start_bias_base_o(), .shift_o(), .bias_en_o(), .relu_o(), .clamp_en_o(), .col_shift_o(), .clamp_hi_o(), .done_o(),
     .err_o(), .irq_o(), .array_i(1'b0), .mac_inc_i(20'd0), .blk_inc_i(32'd0), .gw_inc_i('0),
     .rd_words_i(16'd0), .wr_words_i(16'd0), .zskip_inc_i(32'd0), .xfer_i(1'b0), .overlap_i(1'b0)
   );

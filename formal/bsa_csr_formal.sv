@@ -7,9 +7,9 @@
 //     register, or
 //   - a configuration register changed while a tile was running (what keeps a running tile's
 //     K, bases, shift and output options fixed), except the three base registers at an accepted
-//     START with CTRL.LOAD while no tile reads operands, or
+//     START with CTRL.LOAD, or
 //   - such a START left the base registers other than the bases it carried, or
-//   - the bases the sequencer sees differ from the base registers while a tile reads operands.
+//   - the bases the sequencer addresses with differ from the base registers.
 // `make formal` proves fail_o = 0 in every reachable state by induction (sat -tempinduct).
 module bsa_csr_formal
   `BSA_IMPORT(bsa_pkg)
@@ -21,7 +21,6 @@ module bsa_csr_formal
   input  logic [11:0]       idx_i,
   input  logic [LINE_W-1:0] wdata_i,
   input  logic              busy_i,
-  input  logic              run_i,
   input  logic              start_ok_i,
   input  logic              start_err_i,
   input  logic [ERR_W-1:0]  start_code_i,
@@ -61,9 +60,9 @@ module bsa_csr_formal
 
   bsa_csr u_csr (
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
-    .busy_i, .run_i, .start_o(start), .start_ok_i, .start_err_i, .start_code_i, .tile_done_i, .done_set_i, .bus_err_i,
+    .busy_i, .start_o(start), .start_ok_i, .start_err_i, .start_code_i, .tile_done_i, .done_set_i, .bus_err_i,
     .bus_code_i, .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act),
-    .act_base_o(act_base), .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift),
+    .act_base_o(act_base), .wgt_base_o(wgt_base), .bias_base_o(bias_base), .start_act_base_o(), .start_wgt_base_o(), .start_bias_base_o(), .shift_o(shift),
     .bias_en_o(bias_en), .relu_o(relu), .clamp_en_o(clamp_en), .col_shift_o(col_shift), .clamp_hi_o(clamp_hi),
     .done_o(done), .err_o(err), .irq_o(irq), .array_i, .mac_inc_i, .blk_inc_i, .gw_inc_i('0), .rd_words_i, .wr_words_i,
     .zskip_inc_i, .xfer_i(1'b0), .overlap_i(1'b0)
@@ -81,7 +80,7 @@ module bsa_csr_formal
     bases_q   <= bases;
     refused_q <= req_i && (acc_code != ERR_W'(ERR_NONE));
     busy_q    <= busy_i;
-    loaded_q  <= start && wdata_i[CTRL_LOAD] && !run_i && start_ok_i;
+    loaded_q  <= start && wdata_i[CTRL_LOAD] && start_ok_i;
     loaded_bases_q <= {wdata_i[CTRL_BIAS_BASE_LSB +: BIAS_BASE_W], wdata_i[CTRL_WGT_BASE_LSB +: WGT_BASE_W],
                        wdata_i[CTRL_ACT_BASE_LSB +: ACT_BASE_W]};
   end
@@ -89,7 +88,7 @@ module bsa_csr_formal
   assign fail_o = (seen_q && (refused_q || busy_q) && (cfg != cfg_q)) ||
                   (seen_q && (refused_q || busy_q) && !loaded_q && (bases != bases_q)) ||
                   (seen_q && loaded_q && (bases != loaded_bases_q)) ||
-                  (run_i && ({bias_base, wgt_base, act_base} != bases));
+                  ({bias_base, wgt_base, act_base} != bases);  // the running tile addresses with the registers
 
   logic unused;
   assign unused = ^{rdata, start, done, err, irq};

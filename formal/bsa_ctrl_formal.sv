@@ -6,8 +6,8 @@
 // entry >= entries per bank), or when one of the invariants that carry the induction breaks:
 // while busy, the mode is legal and KW > 0; while the tile reads operands (RUN), t < KW and the
 // tile's last words ACT_BASE + KW (+ KW x Cols with MODE.DW, ACT_BASE then a multiple of Cols),
-// WGT_BASE + KW lie inside the banks. (In the last two busy cycles a START with CTRL.LOAD may show
-// other bases: they are checked before any read.)
+// WGT_BASE + KW lie inside the banks (the base registers: the bases a START carries with CTRL.LOAD
+// are checked before the registers take them).
 module bsa_ctrl_formal
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -29,7 +29,7 @@ module bsa_ctrl_formal
   localparam int unsigned BiasEntries = DEFAULT_BIAS_ENTRIES;
 
   mode_e              mode;
-  logic [15:0]        k, act_base, wgt_base, bias_base;
+  logic [15:0]        k, act_base, wgt_base, bias_base, start_act_base, start_wgt_base, start_bias_base;
   logic [8:0]         rows_act, cols_act;
   logic [5:0]         shift;
   logic               bias_en, relu, clamp_en, col_shift, acc_keep;
@@ -53,11 +53,12 @@ module bsa_ctrl_formal
   bsa_csr #(.Rows(Rows), .Cols(Cols), .ActWords(ActWords), .WgtWords(WgtWords),
             .BiasEntries(BiasEntries)) u_csr (
     .clk_i, .rst_ni(1'b1), .req_i, .we_i, .idx_i, .wdata_i, .rdata_o(rdata), .acc_code_o(acc_code),
-    .busy_i(busy), .run_i(run), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
+    .busy_i(busy), .start_o(start), .start_ok_i(start_ok), .start_err_i(start_err),
     .start_code_i(start_code), .tile_done_i(tile_done), .done_set_i(tile_last), .bus_err_i, .bus_code_i, .mode_o(mode),
     .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .blk_inc_i(blk_inc), .zskip_inc_i(zskip_inc), .gw_inc_i('0),
     .k_o(k), .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base),
-    .wgt_base_o(wgt_base), .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en),
+    .wgt_base_o(wgt_base), .bias_base_o(bias_base), .start_act_base_o(start_act_base),
+    .start_wgt_base_o(start_wgt_base), .start_bias_base_o(start_bias_base), .shift_o(shift), .bias_en_o(bias_en),
     .relu_o(relu), .clamp_en_o(clamp_en), .col_shift_o(col_shift), .acc_keep_o(acc_keep), .clamp_hi_o(clamp_hi), .done_o(done), .err_o(err),
     .irq_o(irq), .array_i(array_en), .mac_inc_i(mac_inc), .rd_words_i(rd_words),
     .wr_words_i(wr_words), .xfer_i(1'b0), .overlap_i(1'b0)
@@ -67,6 +68,7 @@ module bsa_ctrl_formal
              .BiasEntries(BiasEntries)) u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
+    .start_act_base_i(start_act_base), .start_wgt_base_i(start_wgt_base), .start_bias_base_i(start_bias_base),
     .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
     .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_rows_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
     .busy_o(busy), .run_o(run), .start_ok_o(start_ok),
@@ -99,13 +101,13 @@ module bsa_ctrl_formal
                         (bias_rd && 32'(bias_base) >= BiasEntries);
   assign invariant_broken =
       (busy && (!legal_mode || kw == 17'd0)) ||
-      (run && (32'(act_end) > ActWords || 32'(17'(wgt_base) + kw) > WgtWords ||
+      (rd_en && (32'(act_end) > ActWords || 32'(17'(wgt_base) + kw) > WgtWords ||
                (dw && act_base[$clog2(Cols)-1:0] != '0) ||
                (rd_en && 17'(wgt_word - wgt_base) >= kw)));  // word step t = WGT_WORD - WGT_BASE (mod 2^16)
   assign fail_o = out_of_range || invariant_broken;
 
   logic unused;
-  assign unused = ^{rdata, acc_code, done, err, irq, tile_last, bias_sel, init, out_en, act_sel, wgt_sel,
+  assign unused = ^{rdata, acc_code, done, err, irq, tile_last, run, start_act_base, start_wgt_base, start_bias_base, bias_sel, init, out_en, act_sel, wgt_sel,
                     act_nib_en, col_en, shift, relu, clamp_en, clamp_hi, rows_act, cols_act, blk_en};
 
 endmodule

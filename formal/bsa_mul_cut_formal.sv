@@ -72,7 +72,7 @@ module bsa_mul_cut_formal
   bsa_ctrl u_ctrl (
     .clk_i(clk_i), .rst_ni(1'b1), .start_i(1'b0), .mode_i(mode), .k_i(16'd0),
     .rows_act_i(9'd1), .cols_act_i(9'd0), .act_base_i(16'd0), .wgt_base_i(16'd0),
-    .bias_base_i(16'd0), .shift_i(6'd0), .bias_en_i(1'b0), .acc_keep_i(1'b0), .blk_skip_i(skip_i),
+    .bias_base_i(16'd0), .start_act_base_i(16'd0), .start_wgt_base_i(16'd0), .start_bias_base_i(16'd0), .shift_i(6'd0), .bias_en_i(1'b0), .acc_keep_i(1'b0), .blk_skip_i(skip_i),
     .zgate_i(zgate_i), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(1'b0),
     .bus_line_i(12'd0), .bus_act_i(1'b0), .bus_rows_i(1'b0), .bus_wgt_i(1'b0), .bus_bias_i(1'b0), .hazard_o(),
     .busy_o(), .run_o(), .start_ok_o(), .start_err_o(), .start_code_o(), .tile_done_o(), .done_o(), .rd_en_o(),

@@ -6,8 +6,8 @@
 //   START (a write of CTRL with bit START; such a write is never refused) is checked against the
 //   spec's conditions, in the spec's order (docs/ARCHITECTURE.md, "A tile, cycle by cycle";
 //   codes of rtl/bsa_regs.def), computed here from the configuration registers (with CTRL.LOAD
-//   and no tile reading operands, the bases of the write instead of ACT_BASE, WGT_BASE and
-//   BIAS_BASE) and from whether the running tile reads operands (the sequencer's RUN state):
+//   the bases of the write instead of ACT_BASE, WGT_BASE and BIAS_BASE) and from whether the
+//   running tile still reads operands after this cycle (the sequencer in RUN, not at its last word):
 //     reading -> ERR_START_BUSY (1); MODE = 3 -> ERR_BAD_MODE (2); K = 0 or ACT_BASE + KW > 8192 or
 //     WGT_BASE + KW > 8192 with KW = ceil(K / P) -> ERR_BAD_K (3); ROWS_ACT or COLS_ACT outside
 //     1 .. 16 -> ERR_BAD_SHAPE (4); SHIFT >= 48 -> ERR_BAD_SHIFT (5); BIAS_EN and BIAS_BASE >= 256
@@ -48,6 +48,7 @@ module bsa_start_formal
   logic [63:0]       csr_rdata;
   mode_e             mode;
   logic [15:0]       k, act_base, wgt_base, bias_base, blk_skip, blk_en;
+  logic [15:0]       start_act_base, start_wgt_base, start_bias_base;
   logic              dw;
   logic [8:0]        rows_act, cols_act;
   logic [5:0]        shift;
@@ -68,11 +69,12 @@ module bsa_start_formal
 
   bsa_csr u_csr (
     .clk_i, .rst_ni(1'b1), .req_i(is_csr), .we_i, .idx_i(line), .wdata_i, .rdata_o(csr_rdata),
-    .acc_code_o(csr_code), .busy_i(busy), .run_i(run), .start_o(start), .start_ok_i(start_ok),
+    .acc_code_o(csr_code), .busy_i(busy), .start_o(start), .start_ok_i(start_ok),
     .start_err_i(start_err), .start_code_i(start_code), .tile_done_i(tile_done), .done_set_i(tile_last),
     .bus_err_i(bus_err), .bus_code_i(bus_code), .mode_o(mode), .blk_skip_o(blk_skip), .zgate_o(zgate), .dw_o(dw), .k_o(k),
     .rows_act_o(rows_act), .cols_act_o(cols_act), .act_base_o(act_base), .wgt_base_o(wgt_base),
-    .bias_base_o(bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(), .col_shift_o(), .acc_keep_o(acc_keep),
+    .bias_base_o(bias_base), .start_act_base_o(start_act_base),
+    .start_wgt_base_o(start_wgt_base), .start_bias_base_o(start_bias_base), .shift_o(shift), .bias_en_o(bias_en), .relu_o(), .clamp_en_o(), .col_shift_o(), .acc_keep_o(acc_keep),
     .clamp_hi_o(), .done_o(done), .err_o(err), .irq_o(), .array_i(array_en),
     .mac_inc_i(mac_inc), .blk_inc_i(blk_inc), .gw_inc_i('0), .rd_words_i(rd_words), .wr_words_i(wr_words), .zskip_inc_i(zskip_inc),
     .xfer_i(spad_req), .overlap_i(spad_req && busy)
@@ -81,6 +83,7 @@ module bsa_start_formal
   bsa_ctrl u_ctrl (
     .clk_i, .rst_ni(1'b1), .start_i(start), .mode_i(mode), .k_i(k), .rows_act_i(rows_act),
     .cols_act_i(cols_act), .act_base_i(act_base), .wgt_base_i(wgt_base), .bias_base_i(bias_base),
+    .start_act_base_i(start_act_base), .start_wgt_base_i(start_wgt_base), .start_bias_base_i(start_bias_base),
     .shift_i(shift), .bias_en_i(bias_en && !acc_keep), .acc_keep_i(acc_keep), .blk_skip_i(blk_skip), .zgate_i(zgate), .a_nzc_i(36'd0), .w_nzc_i(36'd0), .dw_i(dw),
     .bus_line_i(line), .bus_act_i(is_act), .bus_rows_i(rows), .bus_wgt_i(is_wgt), .bus_bias_i(is_bias), .hazard_o(hazard), .busy_o(busy),
     .run_o(run), .start_ok_o(start_ok), .start_err_o(start_err), .start_code_o(start_code),
@@ -111,7 +114,7 @@ module bsa_start_formal
   assign s_ctrl_wr = req_i && we_i && addr_i == 24'h00_0003;
   assign s_start   = s_ctrl_wr && wdata_i[0];
   assign s_clear   = s_ctrl_wr && wdata_i[1];
-  assign s_load    = s_start && wdata_i[2] && !run;
+  assign s_load    = s_start && wdata_i[2];
   assign s_act     = s_load ? wdata_i[31:16] : act_q;
   assign s_wgt     = s_load ? wdata_i[47:32] : wgt_q;
   assign s_bias    = s_load ? wdata_i[63:48] : bias_q;

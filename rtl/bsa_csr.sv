@@ -23,7 +23,6 @@ module bsa_csr
   output logic [ERR_W-1:0]             acc_code_o,
   // tile control
   input  logic                         busy_i,
-  input  logic                         run_i,         // the running tile reads operands (its bases are in use)
   output logic                         start_o,       // CTRL.START written
   input  logic                         start_ok_i,
   input  logic                         start_err_i,
@@ -44,6 +43,9 @@ module bsa_csr
   output logic [ACT_BASE_W-1:0]        act_base_o,
   output logic [WGT_BASE_W-1:0]        wgt_base_o,
   output logic [BIAS_BASE_W-1:0]       bias_base_o,
+  output logic [ACT_BASE_W-1:0]        start_act_base_o,   // the bases a START is checked with
+  output logic [WGT_BASE_W-1:0]        start_wgt_base_o,
+  output logic [BIAS_BASE_W-1:0]       start_bias_base_o,
   output logic [SHIFT_W-1:0]           shift_o,
   output logic                         bias_en_o,
   output logic                         relu_o,
@@ -112,10 +114,10 @@ module bsa_csr
   assign start_o = wr_ok && (idx_i == REG_CTRL) && wdata_i[CTRL_START];
   assign clear   = wr_ok && (idx_i == REG_CTRL) && wdata_i[CTRL_CLEAR];
   // CTRL.LOAD with START: the tile's bases come with the START (one beat per tile). The START check
-  // and the tile see them at once; the registers keep them only if the START is accepted. While the
-  // running tile reads operands it addresses them from the registers (and the START is refused).
+  // sees them at once (start_*_base_o); the registers keep them only if the START is accepted. A
+  // running tile addresses its operands from the registers.
   logic load;
-  assign load = start_o && wdata_i[CTRL_LOAD] && !run_i;
+  assign load = start_o && wdata_i[CTRL_LOAD];
 
   // ---- configuration registers ----
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -307,9 +309,12 @@ module bsa_csr
   assign k_o         = k_q;
   assign rows_act_o  = rows_act_q;
   assign cols_act_o  = cols_act_q;
-  assign act_base_o  = load ? wdata_i[CTRL_ACT_BASE_LSB +: ACT_BASE_W] : act_base_q;
-  assign wgt_base_o  = load ? wdata_i[CTRL_WGT_BASE_LSB +: WGT_BASE_W] : wgt_base_q;
-  assign bias_base_o = load ? wdata_i[CTRL_BIAS_BASE_LSB +: BIAS_BASE_W] : bias_base_q;
+  assign act_base_o  = act_base_q;
+  assign wgt_base_o  = wgt_base_q;
+  assign bias_base_o = bias_base_q;
+  assign start_act_base_o  = load ? wdata_i[CTRL_ACT_BASE_LSB +: ACT_BASE_W] : act_base_q;
+  assign start_wgt_base_o  = load ? wdata_i[CTRL_WGT_BASE_LSB +: WGT_BASE_W] : wgt_base_q;
+  assign start_bias_base_o = load ? wdata_i[CTRL_BIAS_BASE_LSB +: BIAS_BASE_W] : bias_base_q;
   assign shift_o     = shift_q;
   assign bias_en_o   = out_cfg_q[OUT_CFG_BIAS_EN];
   assign relu_o      = out_cfg_q[OUT_CFG_RELU];

@@ -1,10 +1,11 @@
 `include "bsa_compat.svh"
 
-// Tile sequencer: checks a START, then runs IDLE -> RUN (one word per cycle, KW cycles)
-// -> DRAIN -> output cycle (docs/ARCHITECTURE.md, "A tile, cycle by cycle"). A START is accepted
-// in DRAIN and in the output cycle too, so that back-to-back tiles overlap the last two cycles of one
-// with the first of the next. It addresses the scratchpads, aligns the operand-select and lane-enable
-// information with the read data, and reports the array-side counter increments.
+// Tile sequencer: checks a START, then runs IDLE -> RUN (one word per cycle, KW cycles), then the
+// DRAIN and output cycles, each a flag of its own (docs/ARCHITECTURE.md, "A tile, cycle by cycle").
+// A START is accepted from the last RUN cycle on, so that back-to-back tiles read operands in every
+// cycle: the new tile's first products (and its initialisation) meet the old tile's output edge. It
+// addresses the scratchpads, aligns the operand-select and lane-enable information with the read
+// data, and reports the array-side counter increments.
 module bsa_ctrl
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -25,9 +26,12 @@ module bsa_ctrl
   input  logic [15:0]             k_i,
   input  logic [8:0]              rows_act_i,
   input  logic [8:0]              cols_act_i,
-  input  logic [15:0]             act_base_i,
+  input  logic [15:0]             act_base_i,        // the base registers (the running tile's)
   input  logic [15:0]             wgt_base_i,
   input  logic [15:0]             bias_base_i,
+  input  logic [15:0]             start_act_base_i,  // the bases a START is checked with (CTRL.LOAD)
+  input  logic [15:0]             start_wgt_base_i,
+  input  logic [15:0]             start_bias_base_i,
   input  logic [5:0]              shift_i,
   input  logic                    bias_en_i,     // BIAS_EN and not ACC_KEEP: the tile reads its bias entry
   input  logic                    acc_keep_i,    // OUT_CFG.ACC_KEEP: no init_o for the tile
@@ -45,7 +49,7 @@ module bsa_ctrl
   output logic                    hazard_o,      // the bus line is in a read window of the running tile
   // status
   output logic                    busy_o,
-  output logic                    run_o,         // the running tile reads operands (a START is refused)
+  output logic                    run_o,         // the running tile reads operands, not its last (a START is refused)
   output logic                    start_ok_o,    // START accepted at this edge
   output logic                    start_err_o,   // START refused at this edge
   output logic [ERR_W-1:0]        start_code_o,
@@ -55,7 +59,7 @@ module bsa_ctrl
   output logic                    rd_en_o,       // read word t of every active bank
   output logic [15:0]             act_word_o,
   output logic [15:0]             wgt_word_o,
-  output logic                    bias_rd_o,     // read the bias entries (at START)
+  output logic                    bias_rd_o,     // read the bias entries (first RUN cycle)
   // operand alignment (valid with the read data)
   output logic [ColW-1:0]         act_sel_o,     // word of the Cols-word activation row (not DW)
   output logic [1:0]              wgt_sel_o,
@@ -82,7 +86,8 @@ module bsa_ctrl
   localparam bit          ColsPow2  = (Cols & (Cols - 1)) == 0;
 
   state_e            state_d, state_q;
-  logic              out_q;                   // output cycle (after DRAIN)
+  logic              last_rd;                 // the running tile reads its last word
+  logic              drain_q, out_q;          // DRAIN cycle (after the last read), output cycle
   logic [15:0]       t_d, t_q;                // word being read
   logic [15:0]       kw;                      // words per K vector
   logic [LANE_W-1:0] lanes;                   // lanes per word
@@ -136,9 +141,10 @@ module bsa_ctrl
     k_rem      = k_i & (16'(lanes) - 16'd1);                          // K mod lanes
     kw         = 16'((17'(k_i) + 17'(lanes) - 17'd1) >> lanes_log2);  // ceil(K / lanes)
     last_lanes = (k_rem == 16'd0) ? lanes : LANE_W'(k_rem);
-    act_end    = dw_i ? 25'(act_base_i) + dw_rows(kw) : 25'(act_base_i) + 25'(kw);
-    act_misaligned = dw_i && (ColsPow2 ? (act_base_i & 16'(Cols - 1)) != 16'd0 : (32'(act_base_i) % Cols) != 0);
-    wgt_end    = 17'(wgt_base_i) + 17'(kw);
+    act_end    = dw_i ? 25'(start_act_base_i) + dw_rows(kw) : 25'(start_act_base_i) + 25'(kw);
+    act_misaligned = dw_i && (ColsPow2 ? (start_act_base_i & 16'(Cols - 1)) != 16'd0
+                                       : (32'(start_act_base_i) % Cols) != 0);
+    wgt_end    = 17'(start_wgt_base_i) + 17'(kw);
   end
 
   always_comb begin
@@ -154,7 +160,7 @@ module bsa_ctrl
       start_code_o = ERR_W'(ERR_BAD_SHAPE);
     end else if (32'(shift_i) >= ACC_W) begin
       start_code_o = ERR_W'(ERR_BAD_SHIFT);
-    end else if (bias_en_i && 32'(bias_base_i) >= BiasEntries) begin
+    end else if (bias_en_i && 32'(start_bias_base_i) >= BiasEntries) begin
       start_code_o = ERR_W'(ERR_BAD_BIAS);
     end else if ((blk_skip_i & ~blk_grid) != 16'd0) begin
       start_code_o = ERR_W'(ERR_BAD_APPROX);
@@ -178,16 +184,10 @@ module bsa_ctrl
     init_d     = 1'b0;
     rd_en_o    = 1'b0;
     unique case (state_q)
-      ST_IDLE, ST_DRAIN: begin
-        // DRAIN accumulates the last word of the running tile (valid_q) while a START may go ahead:
-        // the new tile initialises its accumulators at the output edge, after the output stage has
-        // taken them (docs/ARCHITECTURE.md "A tile, cycle by cycle").
-        state_d = ST_IDLE;
+      ST_IDLE: begin
         if (start_ok_o) begin
-          state_d    = ST_RUN;
-          t_d        = '0;
-          init_d     = !acc_keep_i;
-          bias_sel_d = bias_base_i[0];
+          state_d = ST_RUN;
+          t_d     = '0;
         end
       end
       ST_RUN: begin
@@ -195,10 +195,20 @@ module bsa_ctrl
         valid_d   = 1'b1;
         act_sel_d = ColsPow2 ? ColW'(act_word_o) : ColW'(32'(act_word_o) % Cols);
         wgt_sel_d = wgt_word_o[1:0];
-        vlanes_d  = (t_q == kw - 16'd1) ? last_lanes : lanes;
+        vlanes_d  = last_rd ? last_lanes : lanes;
         t_d       = t_q + 16'd1;
-        if (t_q == kw - 16'd1) begin
-          state_d = ST_DRAIN;
+        // The bias entries are read with word 0 and taken with its products (unless ACC_KEEP).
+        if (t_q == 16'd0) begin
+          init_d     = !acc_keep_i;
+          bias_sel_d = bias_base_i[0];
+        end
+        // The last read: a START may go ahead (the next tile reads from the next cycle on).
+        if (last_rd) begin
+          state_d = ST_IDLE;
+          if (start_ok_o) begin
+            state_d = ST_RUN;
+            t_d     = '0;
+          end
         end
       end
       default: state_d = ST_IDLE;
@@ -208,6 +218,7 @@ module bsa_ctrl
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q    <= ST_IDLE;
+      drain_q    <= 1'b0;
       out_q      <= 1'b0;
       t_q        <= '0;
       valid_q    <= 1'b0;
@@ -218,7 +229,8 @@ module bsa_ctrl
       init_q     <= 1'b0;
     end else begin
       state_q    <= state_d;
-      out_q      <= (state_q == ST_DRAIN);
+      drain_q    <= last_rd;
+      out_q      <= drain_q;
       t_q        <= t_d;
       valid_q    <= valid_d;
       vlanes_q   <= vlanes_d;
@@ -229,16 +241,19 @@ module bsa_ctrl
     end
   end
 
-  assign busy_o      = (state_q != ST_IDLE) || out_q;
-  assign run_o       = (state_q == ST_RUN);
+  // The bias entry's line is addressed by bsa_top from BIAS_BASE; the sequencer selects its half.
+  logic unused_bias_bits;
+  assign unused_bias_bits = ^bias_base_i[15:1];
+  assign last_rd     = (state_q == ST_RUN) && (t_q == kw - 16'd1);
+  assign busy_o      = (state_q != ST_IDLE) || drain_q || out_q;
+  assign run_o       = (state_q == ST_RUN) && !last_rd;
   assign tile_done_o = out_q;
-  // STATUS.DONE: the last started tile completed; not when another one started since (in DRAIN,
-  // so that it runs now) or starts at this edge.
-  assign done_o      = out_q && (state_q == ST_IDLE) && !start_ok_o;
+  // STATUS.DONE: the last started tile completed; not when a later one runs, drains or starts now.
+  assign done_o      = out_q && (state_q == ST_IDLE) && !drain_q && !start_ok_o;
   // DW: word step t reads the Cols-word row ACT_BASE / Cols + t (ACT_BASE is a multiple of Cols).
   assign act_word_o  = dw_i ? act_base_i + 16'(dw_rows(t_q)) : act_base_i + t_q;
   assign wgt_word_o  = wgt_base_i + t_q;
-  assign bias_rd_o   = start_ok_o && bias_en_i;
+  assign bias_rd_o   = rd_en_o && (t_q == 16'd0) && bias_en_i;
   assign act_sel_o   = act_sel_q;
   assign wgt_sel_o   = wgt_sel_q;
   assign bias_sel_o  = bias_sel_q;
@@ -262,11 +277,11 @@ module bsa_ctrl
       bias_line_q <= '0;
       bias_win_q  <= 1'b0;
     end else if (start_ok_o) begin
-      act_lo_q    <= 13'(act_base_i >> 2);
+      act_lo_q    <= 13'(start_act_base_i >> 2);
       act_hi_q    <= 13'((act_end - 25'd1) >> 2);
-      wgt_lo_q    <= 13'(wgt_base_i >> 2);
+      wgt_lo_q    <= 13'(start_wgt_base_i >> 2);
       wgt_hi_q    <= 13'((wgt_end - 17'd1) >> 2);
-      bias_line_q <= 15'(bias_base_i >> 1);
+      bias_line_q <= 15'(start_bias_base_i >> 1);
       bias_win_q  <= bias_en_i;
     end
   end

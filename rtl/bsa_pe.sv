@@ -1,8 +1,9 @@
 `include "bsa_compat.svh"
 
 // Processing element: one reconfigurable multiplier and a 48-bit accumulator.
-// Output stationary: the accumulator is initialised with the bias (init_i) and adds the
-// sum of the lane products of its row and column operands on every acc_en_i cycle.
+// Output stationary: on every acc_en_i cycle the accumulator adds the sum of the lane products of
+// its row and column operands; with init_i (the tile's first word) it takes the bias plus that sum
+// instead, so a tile's first products can meet the previous tile's output edge.
 module bsa_pe
   `BSA_IMPORT(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
@@ -37,10 +38,8 @@ module bsa_pe
 
   always_comb begin
     acc_d = acc_q;
-    if (init_i) begin
-      acc_d = ACC_W'(bias_i);
-    end else if (acc_en_i) begin
-      acc_d = acc_q + ACC_W'(sum);
+    if (acc_en_i) begin
+      acc_d = (init_i ? ACC_W'(bias_i) : acc_q) + ACC_W'(sum);
     end
   end
 

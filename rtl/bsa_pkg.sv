@@ -7,12 +7,11 @@
 `BSA_PACKAGE(bsa_pkg)
   `BSA_IMPORT(bsa_reg_pkg)
 
-  // Tile sequencer states. The output cycle that follows DRAIN is a flag of its own (bsa_ctrl out_q):
-  // it overlaps the first cycle of a tile started in DRAIN.
-  typedef enum logic [1:0] {
-    ST_IDLE  = 2'd0,
-    ST_RUN   = 2'd1,  // read one word per cycle from every active bank
-    ST_DRAIN = 2'd2   // accumulate the last word; a START is accepted
+  // Tile sequencer states. The DRAIN and output cycles after the last read are flags of their own
+  // (bsa_ctrl drain_q, out_q): they overlap the first cycles of a tile started in the last read.
+  typedef enum logic {
+    ST_IDLE = 1'b0,
+    ST_RUN  = 1'b1   // read one word per cycle from every active bank
   } state_e;
 
   // Unit that answers a bus read (bsa_bus response mux).

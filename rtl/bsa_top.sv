@@ -101,6 +101,7 @@ module bsa_top
   // ---- registers ----
   mode_e              mode;
   logic [15:0]        k, act_base, wgt_base, bias_base;
+  logic [15:0]        start_act_base, start_wgt_base, start_bias_base;  // CTRL.LOAD: the START's bases
   logic [8:0]         rows_act, cols_act;
   logic [5:0]         shift;
   logic               bias_en, relu, clamp_en, col_shift, acc_keep;
@@ -142,7 +143,6 @@ module bsa_top
     .rdata_o      (csr_rdata),
     .acc_code_o   (csr_code),
     .busy_i       (busy),
-    .run_i        (run),
     .start_o      (start),
     .start_ok_i   (start_ok),
     .start_err_i  (start_err),
@@ -161,6 +161,9 @@ module bsa_top
     .act_base_o   (act_base),
     .wgt_base_o   (wgt_base),
     .bias_base_o  (bias_base),
+    .start_act_base_o  (start_act_base),
+    .start_wgt_base_o  (start_wgt_base),
+    .start_bias_base_o (start_bias_base),
     .shift_o      (shift),
     .bias_en_o    (bias_en),
     .relu_o       (relu),
@@ -208,6 +211,9 @@ module bsa_top
     .act_base_i   (act_base),
     .wgt_base_i   (wgt_base),
     .bias_base_i  (bias_base),
+    .start_act_base_i  (start_act_base),
+    .start_wgt_base_i  (start_wgt_base),
+    .start_bias_base_i (start_bias_base),
     .shift_i      (shift),
     .bias_en_i    (bias_rd_en),
     .acc_keep_i   (acc_keep),

@@ -1046,8 +1046,8 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         if (std::string a = failed_assertions(); !a.empty()) throw DeviceError(a);
         continue;
       }
-      // Overlapped: the START goes in the previous tile's DRAIN cycle (or later) when nothing is to
-      // be loaded and the tile registers hold; otherwise the previous tile completes first.
+      // Overlapped: the START goes in with the previous tile's last read (or later) when nothing is
+      // to be loaded and the tile registers hold; otherwise the previous tile completes first.
       const bool ready = !t.load_weights && (!t.load_acts || prefetched) && tile_regs_hold(t);
       if (prev != nullptr && !ready) wait_tile(st, *prev);
       if (t.load_weights) load_weights(st, t);
@@ -1058,7 +1058,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
       if (prev != nullptr) {
         // The previous tile's outputs are read after this START if the reads end by this tile's
         // output edge, else now.
-        const std::uint64_t s = std::max(dev_->edges() + 1, prev_start + st.pl.kw + 1);  // this START's edge
+        const std::uint64_t s = std::max(dev_->edges() + 1, prev_start + st.pl.kw);  // this START's edge
         const std::uint64_t first_read = std::max(s + 1, prev_start + busy + 1);
         if (first_read + output_beats(*prev) > s + busy + 1) {
           wait_until(prev_start + busy);

@@ -197,7 +197,7 @@ std::vector<PointDef> bus_point_defs(const BusGeometry& g) {
       {"xfer", {"wide_write", "wide_read", "overlap_write", "overlap_wide_write"}},
       // STARTs that carried their bases (CTRL.LOAD), and accepted STARTs in the DRAIN or the output
       // cycle of the running tile (docs/ARCHITECTURE.md "A tile, cycle by cycle").
-      {"start", {"load", "in_drain", "in_output"}},
+      {"start", {"load", "in_last_read", "in_drain", "in_output"}},
   };
 }
 
@@ -284,9 +284,11 @@ void BusCoverage::on_status(std::uint64_t status) {
   const std::uint64_t code = rm::kStatusCodeField.get(status);
   if (pending_start_ && st_busy && !st_err) {  // the START of the edge before began a tile
     // START at edge e0 = edge_ - 2 (this read is edge_ - 1). A tile still running then was in its
-    // DRAIN (e0 = its last busy edge but one) or output cycle (its last busy edge); it has completed.
+    // last read (e0 = its last busy edge but two), DRAIN or output cycle (its last busy edge); it is
+    // counted as completed now.
     if (tile_mode_ >= 0) advance_to_end();
     const std::uint64_t e0 = edge_ - 2;
+    if (e0 + 3 == last_end_) hit("start", "in_last_read");
     if (e0 + 2 == last_end_) hit("start", "in_drain");
     if (e0 + 1 == last_end_) hit("start", "in_output");
     for (const std::uint32_t r : {rm::kRegACT_BASE, rm::kRegWGT_BASE, rm::kRegBIAS_BASE}) cfg_[r] = start_cfg_[r];

@@ -22,6 +22,10 @@ std::uint64_t act_words_read(const TileCounts& t) {
   const auto rows = static_cast<std::uint64_t>(t.rows);
   return t.dw ? rows * static_cast<std::uint64_t>(t.array_cols) : rows;
 }
+// Bias words read with the tile's first word: one 32-bit entry per active column with BIAS_EN.
+std::uint64_t bias_words_read(const TileCounts& t) {
+  return t.bias_en ? kWordsPerBias * static_cast<std::uint64_t>(t.cols) : 0;
+}
 }  // namespace
 
 std::size_t mac_counter(Mode m) {
@@ -64,15 +68,12 @@ void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines, std::
 
 void count_overlap(CounterValues& inc, std::uint64_t beats) { inc[rm::kCntOverlap] += beats; }
 
-void count_tile_start(CounterValues& inc, const TileCounts& t) {
-  if (t.bias_en) inc[rm::kCntSpadRd] += kWordsPerBias * static_cast<std::uint64_t>(t.cols);
-}
-
 void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
   const std::uint64_t kw = packed_words(static_cast<std::size_t>(t.k), t.mode);
   const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
   const auto p = static_cast<std::uint64_t>(lanes(t.mode));
   if (j >= 1 && j <= kw) inc[rm::kCntSpadRd] += act_words_read(t) + cols;  // word j-1 read from every active bank
+  if (j == 1) inc[rm::kCntSpadRd] += bias_words_read(t);                   // the bias entries, with word 0
   if (j >= 2 && j <= kw + 1) {                                             // products of word j-2 accumulated
     const std::uint64_t valid = std::min<std::uint64_t>(p, static_cast<std::uint64_t>(t.k) - (j - 2) * p);
     inc[rm::kCntArray] += 1;
@@ -89,8 +90,8 @@ void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j) {
 
 CounterValues count_tile(const TileCounts& t) {
   // Sums of the edge rules above over e1 .. e(KW + BUSY_OVERHEAD): reads at the KW edges
-  // e1 .. e(KW), products at the KW edges e2 .. e(KW+1) (all busy, BUSY_OVERHEAD >= 1) with
-  // K valid lanes in all, outputs and TILES once.
+  // e1 .. e(KW) and the bias entries at e1, products at the KW edges e2 .. e(KW+1) (all busy,
+  // BUSY_OVERHEAD >= 1) with K valid lanes in all, outputs and TILES once.
   static_assert(rm::kBusyOverhead >= 1, "the products of the last word are accumulated while busy");
   const std::uint64_t kw = packed_words(static_cast<std::size_t>(t.k), t.mode);
   const auto rows = static_cast<std::uint64_t>(t.rows), cols = static_cast<std::uint64_t>(t.cols);
@@ -98,7 +99,7 @@ CounterValues count_tile(const TileCounts& t) {
   CounterValues inc{};
   inc[rm::kCntCycles] = edges;
   inc[rm::kCntBusy] = edges;
-  inc[rm::kCntSpadRd] = kw * (act_words_read(t) + cols);
+  inc[rm::kCntSpadRd] = kw * (act_words_read(t) + cols) + bias_words_read(t);
   inc[rm::kCntArray] = kw;
   inc[mac_counter(t.mode)] = rows * cols * static_cast<std::uint64_t>(t.k);
   inc[rm::kCntBlk] =

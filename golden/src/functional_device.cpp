@@ -31,10 +31,13 @@ void FunctionalDevice::advance(std::uint64_t edges, bool spad) {
   if (busy == 0) return;
   cnt_[rm::kCntBusy] += busy;
   if (spad) count_overlap(cnt_, busy);
-  // The output edge of the tile before (it ends before the started tile: tail_left_ <= 1 < busy_left_).
-  if (tail_left_ > 0 && edges >= tail_left_) {
-    for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += tail_inc_[i];
-    tail_left_ = 0;
+  // The last edges of the tile before (it ends before the started tile: tail_left_ <= 2 < busy_left_).
+  if (tail_left_ > 0) {
+    const std::uint64_t tail = std::min(edges, tail_left_);
+    tail_left_ -= tail;
+    if (tail_left_ == 0) {
+      for (std::size_t i = 0; i < cnt_.size(); ++i) cnt_[i] += tail_inc_[i];
+    }
   }
   const std::uint64_t mine = std::min(edges, busy_left_);
   if (mine == 0) return;
@@ -102,17 +105,14 @@ driver::BusResponse FunctionalDevice::access(driver::BusOp op, std::uint32_t add
                      : bank == rm::kAddrBankRows ? rows_beat
                                                  : 1);
   }
-  if (start) {
-    count_tile_start(cnt_, tile_);
-    begin_tile();
-  }
+  if (start) begin_tile();
   return r;
 }
 
 void FunctionalDevice::begin_tile() {
-  // A START in the running tile's DRAIN or output cycle: its output edge (at most one) is still to
-  // come. Earlier, the hardware refuses the START (ERR_START_BUSY), which this model does not check.
-  if (busy_left_ > 1) {
+  // A START from the running tile's last read on: its DRAIN and output edges (at most two) are still
+  // to come. Earlier, the hardware refuses the START (ERR_START_BUSY), which this model does not check.
+  if (busy_left_ > 2) {
     throw driver::DeviceError(
         fmt::format("golden-functional: START while the running tile reads operands ({} busy edges left)", busy_left_));
   }

@@ -5,12 +5,14 @@
 //   1. read data is taken from the state before the edge (registers, STATUS, counters);
 //   2. the bus access is checked (address, read-only, busy, in that order) and, if legal,
 //      applied (register/scratchpad write, STATUS w1c, CTRL.START checks, CTRL.CLEAR);
-//   3. the tiles advance by one edge (table "A tile, cycle by cycle"): a tile whose output edge
-//      this is writes its outputs and sets DONE unless a later tile has started (so DONE set by
-//      completion wins over a w1c of DONE at the same edge); the running tile accumulates the
-//      products of all its words at its DRAIN edge e(KW+1) (it read them at e1 .. e(KW), and its
-//      read windows kept them unchanged); a START accepted at this edge latches the new tile
-//      after that (a START is accepted in the running tile's DRAIN and output cycles);
+//   3. the tiles in flight advance by one edge, oldest first (table "A tile, cycle by cycle"): a
+//      tile whose output edge this is writes its outputs and sets DONE unless a later tile has
+//      started (so DONE set by completion wins over a w1c of DONE at the same edge); a tile
+//      accumulates the products of all its words, after its initialisation, at its edge e(KW+1)
+//      (it read them at e1 .. e(KW), and its read windows kept them unchanged; a tile started in
+//      the previous one's last read accumulates after that one's output edge); a START accepted at
+//      this edge latches the new tile after that (a START is accepted from the running tile's last
+//      read on);
 //   4. the counters add this edge's increments, or are zeroed if CTRL.CLEAR was written.
 // The busy check of an access uses BUSY from before the edge: an access at the output edge
 // of a tile still sees BUSY = 1.
@@ -119,11 +121,9 @@ struct GoldenDevice::State {
   bool busy = false, done = false, err = false;
   std::uint32_t err_code = 0;
   CounterValues cnt{};
-  Tile tile;                ///< the last started tile (its read windows apply while BUSY)
-  bool running = false;     ///< `tile` is between its START edge and its DRAIN edge e(KW+1)
-  Tile out_tile;            ///< a tile past its DRAIN edge whose outputs are written at the next edge
-  bool out_due = false;     ///< out_tile is set
-  std::uint64_t edges = 0;  ///< rising edges since construction
+  Tile tile;                 ///< the last started tile (its read windows apply while BUSY)
+  std::vector<Tile> flight;  ///< the started tiles before their output edge, oldest first (at most 3)
+  std::uint64_t edges = 0;   ///< rising edges since construction
 
   std::vector<std::uint64_t> hdr;  ///< header line (line out_lines) of each output bank: its group width
   /// The wide write data port as last driven by access_wide (a narrow access() to bank ADDR_BANK_ALL
@@ -245,8 +245,11 @@ struct GoldenDevice::State {
     }
   }
 
-  /// The running tile reads its operands (edges e1 .. e(KW)): a START is refused.
-  [[nodiscard]] bool reading() const { return running && tile.phase < static_cast<std::uint64_t>(tile.kw); }
+  /// The last started tile still reads operands after this edge (edges e1 .. e(KW-1)): a START is
+  /// refused. From its last read, edge e(KW), on a START goes ahead.
+  [[nodiscard]] bool reading() const {
+    return !flight.empty() && flight.back().phase + 1 < static_cast<std::uint64_t>(flight.back().kw);
+  }
   /// START checks in the documented order; 0 if the tile may start.
   [[nodiscard]] std::uint32_t start_check() const {
     if (reading()) return rm::kErrStartBusy;
@@ -304,12 +307,11 @@ struct GoldenDevice::State {
     t.wgt_lo = t.wgt_base / kWordsPerLine;
     t.wgt_hi = (t.wgt_base + t.kw - 1) / kWordsPerLine;
     tile = t;
-    running = true;
+    flight.push_back(t);
     busy = true;
     done = false;
     err = false;
     err_code = rm::kErrNone;
-    count_tile_start(inc, counts(t));
   }
 
   [[nodiscard]] TileCounts counts(const Tile& t) const {
@@ -320,33 +322,28 @@ struct GoldenDevice::State {
     return {static_cast<std::uint16_t>(rm::kModeBlkskipField.get(mode_reg))};
   }
 
-  /// One edge of the tiles (edges e1 .. e(KW+BUSY_OVERHEAD) of the tile table): the output edge of
-  /// out_tile, then the next edge of the running tile. `starting`: a START is accepted at this edge.
+  /// One edge of the tiles in flight, oldest first (edges e1 .. e(KW+BUSY_OVERHEAD) of the tile
+  /// table). `starting`: a START is accepted at this edge.
   void advance_tiles(CounterValues& inc, bool starting) {
-    if (out_due) {  // e(KW+2): outputs written; DONE unless a later tile runs or starts now
-      count_tile_edge(inc, counts(out_tile), static_cast<std::uint64_t>(out_tile.kw) + 2);
-      write_outputs(inc, out_tile);
-      out_due = false;
-      if (!running && !starting) done = true;
-    }
-    if (!running) return;
-    const std::uint64_t j = ++tile.phase;
-    const TileCounts tc = counts(tile);
-    count_tile_edge(inc, tc, j);
-    if (tile.zgate && j >= 2 && j <= static_cast<std::uint64_t>(tile.kw) + 1)
-      count_zero_gating(inc, tile.mode, word_zero_skips(static_cast<int>(j - 2)));
-    if (j == static_cast<std::uint64_t>(tile.kw) + 1) {  // DRAIN edge: the last products accumulated
-      accumulate_tile();
-      out_tile = tile;
-      out_due = true;
-      running = false;
+    for (auto it = flight.begin(); it != flight.end();) {
+      Tile& t = *it;
+      const std::uint64_t j = ++t.phase, kw = static_cast<std::uint64_t>(t.kw);
+      count_tile_edge(inc, counts(t), j);
+      if (t.zgate && j >= 2 && j <= kw + 1) count_zero_gating(inc, t.mode, word_zero_skips(t, static_cast<int>(j - 2)));
+      if (j == kw + 1) accumulate_tile(t);  // its last products
+      if (j == kw + 2) {                    // outputs written; DONE unless a later tile runs or starts now
+        write_outputs(inc, t);
+        it = flight.erase(it);
+        if (flight.empty() && !starting) done = true;
+        continue;
+      }
+      ++it;
     }
   }
 
-  /// CNT_ZSKIP of word `wi` of the running tile (its products are accumulated at edge e(wi+2)),
-  /// from the definition: zero_gated_blocks of every valid lane product of every active PE.
-  std::uint64_t word_zero_skips(int wi) {
-    const Tile& t = tile;
+  /// CNT_ZSKIP of word `wi` of tile `t` (its products are accumulated at edge e(wi+2)), from the
+  /// definition: zero_gated_blocks of every valid lane product of every active PE.
+  std::uint64_t word_zero_skips(const Tile& t, int wi) {
     const int p = lanes(t.mode), valid = std::min(p, t.k - wi * p);
     const int aw_i = t.act_base + wi, ww_i = t.wgt_base + wi;  // word of every active bank
     std::uint64_t n = 0;
@@ -375,10 +372,9 @@ struct GoldenDevice::State {
     }
   }
 
-  /// DW mode (docs/NUMERICS.md "Depthwise mode"): the K-element activation vector of PE (r, c), lane
-  /// e at lane e mod P of word ACT_BASE + (e / P) x Cols + c of bank r.
-  void load_dw_vector(int r, int c, std::int32_t* dst) {
-    const Tile& t = tile;
+  /// DW mode (docs/NUMERICS.md "Depthwise mode"): the K-element activation vector of PE (r, c) of
+  /// tile `t`, lane e at lane e mod P of word ACT_BASE + (e / P) x Cols + c of bank r.
+  void load_dw_vector(const Tile& t, int r, int c, std::int32_t* dst) {
     const int np = lanes(t.mode);
     for (int e = 0; e < t.k; ++e) {
       const int w = t.act_base + (e / np) * p.cols + c;
@@ -386,17 +382,16 @@ struct GoldenDevice::State {
     }
   }
 
-  /// The running tile's arithmetic up to its accumulators (docs/NUMERICS.md): the initialisation
-  /// (not with ACC_KEEP) and every product, from the operands its read windows kept unchanged.
-  void accumulate_tile() {
-    const Tile& t = tile;
+  /// Tile t's arithmetic up to its accumulators (docs/NUMERICS.md): the initialisation (not with
+  /// ACC_KEEP) and every product, from the operands its read windows kept unchanged.
+  void accumulate_tile(const Tile& t) {
     const auto k = static_cast<std::size_t>(t.k);
     std::vector<std::int32_t> a(static_cast<std::size_t>(t.rows) * k), w(static_cast<std::size_t>(t.cols) * k);
     for (int r = 0; r < t.rows; ++r) load_vector(act, r * act_lines, t.act_base, t.k, t.mode, &a[r * k]);
     // DW mode: one activation vector per PE (row-major, r x cols + c) instead of one per row.
     std::vector<std::int32_t> a_dw(t.dw ? static_cast<std::size_t>(t.rows * t.cols) * k : 0);
     for (int r = 0; r < t.rows && t.dw; ++r) {
-      for (int c = 0; c < t.cols; ++c) load_dw_vector(r, c, &a_dw[static_cast<std::size_t>(r * t.cols + c) * k]);
+      for (int c = 0; c < t.cols; ++c) load_dw_vector(t, r, c, &a_dw[static_cast<std::size_t>(r * t.cols + c) * k]);
     }
     for (int c = 0; c < t.cols; ++c) load_vector(wgt, c * wgt_lines, t.wgt_base, t.k, t.mode, &w[c * k]);
     // Initialisation (not with ACC_KEEP): every PE of column c starts at the column's bias, every
@@ -492,10 +487,10 @@ struct GoldenDevice::State {
           clear = rm::kCtrlClearField.get(wdata) != 0;
           if (rm::kCtrlStartField.get(wdata) != 0) {
             // CTRL.LOAD: the START is checked with the bases of the write, which the registers keep
-            // only if it is accepted (not while the running tile reads operands from them).
+            // only if it is accepted.
             const std::array<std::uint64_t, 3> bases{cfg[rm::kRegACT_BASE], cfg[rm::kRegWGT_BASE],
                                                      cfg[rm::kRegBIAS_BASE]};
-            const bool load = rm::kCtrlLoadField.get(wdata) != 0 && !reading();
+            const bool load = rm::kCtrlLoadField.get(wdata) != 0;
             if (load) {
               cfg[rm::kRegACT_BASE] = rm::kCtrlActBaseField.get(wdata);
               cfg[rm::kRegWGT_BASE] = rm::kCtrlWgtBaseField.get(wdata);
@@ -552,7 +547,7 @@ struct GoldenDevice::State {
       }
     }
     advance_tiles(inc, starting);
-    busy = running || out_due;
+    busy = !flight.empty();
     if (starting) start(inc);
     for (std::size_t i = 0; i < cnt.size(); ++i) cnt[i] = clear ? 0 : cnt[i] + inc[i];
     return resp;

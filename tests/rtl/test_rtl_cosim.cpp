@@ -296,10 +296,11 @@ class Stimulus {
     if (inject == Inject::kBusError) bus_error_idle();
     const std::uint64_t start = start_word(load_bases);
     bus_.write(csr(rm::kRegCTRL), start);  // STATUS read follows
-    // Now and then the same tile again, back to back: a START near the end of this one (in its last
-    // RUN edge: refused; in its DRAIN or output cycle: accepted and overlapped; or just after it).
+    // Now and then the same tile again, back to back: a START near the end of this one (before its
+    // last read: refused; in its last read, DRAIN or output cycle: accepted and overlapped; or just
+    // after it).
     if (pick(3) == 0 && bus_.cov.busy()) {
-      bus_.wait(static_cast<std::uint64_t>(std::max(0, kw - 2 + pick(4))));
+      bus_.wait(static_cast<std::uint64_t>(std::max(0, kw - 3 + pick(5))));
       bus_.write(csr(rm::kRegCTRL), start);
     }
 

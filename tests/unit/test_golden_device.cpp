@@ -1,5 +1,6 @@
 // GoldenDevice against docs/ARCHITECTURE.md: registers, bus errors, START checks, tile timing,
 // counters, and tiles computed through raw bus accesses checked with the reference convolution.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -438,6 +439,51 @@ TEST(GoldenDevice, TileTiming) {
   }
 }
 
+// docs/ARCHITECTURE.md "A tile, cycle by cycle", back-to-back tiles: a second START, carrying its
+// bases (CTRL.LOAD), at edge e_j of a running tile of KW words is refused before its last read
+// (j < KW) and accepted from it on; the first tile's outputs are written at its e(KW+2) and stay
+// readable until the second's output edge, DONE waits for the second, and the busy edges overlap.
+// Two one-PE 16-bit tiles of K = 4: activations 1 2 3 4, then 5 6 7 8, weights 1: outputs 10 and 26.
+TEST(GoldenDevice, BackToBackTilesFromTheLastRead) {
+  constexpr int kw = 4;
+  for (int j = kw - 1; j <= kw + 2; ++j) {
+    SCOPED_TRACE(fmt::format("second START at e{}", j));
+    Bus bus;
+    TileCfg t;
+    t.k = kw;
+    configure(bus, t);
+    bus.line_wr(rm::kRegionAct, 0, 0, 0x0004'0003'0002'0001ull);
+    bus.line_wr(rm::kRegionAct, 0, 1, 0x0008'0007'0006'0005ull);
+    bus.line_wr(rm::kRegionWgt, 0, 0, 0x0001'0001'0001'0001ull);
+    bus.wr(rm::kRegCTRL, bit(rm::kCtrlStart) | bit(rm::kCtrlClear));  // e0, the counters cleared
+    const std::uint64_t e0 = bus.edges;
+    const driver::WaitResult w1 = bus.wait(static_cast<std::uint64_t>(j - 1));
+    ASSERT_EQ(w1.cycles, static_cast<std::uint64_t>(j - 1));
+    ASSERT_FALSE(w1.done || w1.err);
+    bus.wr(rm::kRegCTRL, bit(rm::kCtrlStart) | bit(rm::kCtrlLoad) | rm::kCtrlActBaseField.of(4));  // e_j
+    const std::uint64_t st = bus.status();
+    EXPECT_TRUE(busy_of(st));
+    EXPECT_FALSE(done_of(st));
+    if (j < kw) {
+      EXPECT_TRUE(err_of(st));
+      EXPECT_EQ(code_of(st), rm::kErrStartBusy);
+      EXPECT_EQ(bus.rd(rm::kRegACT_BASE), 0u) << "the bases of a refused START are not kept";
+      continue;
+    }
+    EXPECT_FALSE(err_of(st));
+    EXPECT_EQ(bus.rd(rm::kRegACT_BASE), 4u);
+    // Edge e(j+3) >= e(KW+3): the first tile's output.
+    EXPECT_EQ(bus.line_rd(rm::kRegionOut, 0, 0) & 0xFFFF, 10u);
+    const driver::WaitResult w2 = bus.wait(1000);
+    EXPECT_TRUE(w2.done);
+    EXPECT_EQ(bus.edges, e0 + static_cast<std::uint64_t>(j + kw + 2)) << "the second tile ends at e(j+KW+2)";
+    EXPECT_EQ(bus.line_rd(rm::kRegionOut, 0, 0) & 0xFFFF, 26u);
+    EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 2u);
+    EXPECT_EQ(bus.rd(rm::kRegCNT_ARRAY), static_cast<std::uint64_t>(2 * kw));
+    EXPECT_EQ(bus.rd(rm::kRegCNT_BUSY), static_cast<std::uint64_t>(j + kw + 2)) << "e1 .. e(j+KW+2)";
+  }
+}
+
 TEST(GoldenDevice, WaitSemantics) {
   Bus bus;
   driver::WaitResult w = bus.wait(17);  // idle, no flag: the watchdog expires
@@ -505,7 +551,8 @@ TEST(GoldenDevice, ClearCounters) {
   EXPECT_EQ(bus.rd(rm::kRegCNT_CYCLES), 1u);
   EXPECT_EQ(bus.rd(rm::kRegCNT_CYCLES), 2u);
 
-  // CLEAR together with a START that reads bias entries: the bias reads are dropped.
+  // CLEAR together with a START that reads bias entries: they are read with the first word (e1), after
+  // the CLEAR edge, and counted (2 words per active column).
   TileCfg t;
   t.mode = Mode::k8, t.k = 9, t.rows = 3, t.cols = 7, t.bias_en = true, t.bias_base = 5;
   configure(bus, t);
@@ -517,7 +564,7 @@ TEST(GoldenDevice, ClearCounters) {
   const std::uint64_t cycles = bus.edges - clear_edge;  // edges after the CLEAR edge, before the read
   EXPECT_EQ(bus.rd(rm::kRegCNT_CYCLES), cycles);
   EXPECT_EQ(bus.rd(rm::kRegCNT_BUSY), kw + 2);
-  EXPECT_EQ(bus.rd(rm::kRegCNT_SPAD_RD), kw * (3 + 7)) << "no bias reads, no bus line read since CLEAR";
+  EXPECT_EQ(bus.rd(rm::kRegCNT_SPAD_RD), kw * (3 + 7) + 2 * 7) << "the bias reads, no bus line read since CLEAR";
   EXPECT_EQ(bus.rd(rm::kRegCNT_SPAD_WR), 3u * 4u) << "no bus line write since CLEAR";
   EXPECT_EQ(bus.rd(rm::kRegCNT_MAC8), 3u * 7u * 9u);
   EXPECT_EQ(bus.rd(rm::kRegCNT_TILES), 1u);

@@ -89,8 +89,8 @@ struct BusGeometry {
 /// 0..3, and ends_at_bank_end), act_base_bit / wgt_base_bit (each bit of the base set in a started
 /// tile), bias_base_bit (likewise, with BIAS_EN), spad_line_bit / spad_bank_bit (each bit of the
 /// line and bank of a legal scratchpad access), xfer (wide and overlapped beats), start (load: an
-/// accepted START with CTRL.LOAD; in_drain, in_output: accepted in the running tile's DRAIN or
-/// output cycle).
+/// accepted START with CTRL.LOAD; in_last_read, in_drain, in_output: accepted in the running tile's
+/// last read, DRAIN or output cycle).
 class BusCoverage {
  public:
   explicit BusCoverage(BusGeometry g = {});

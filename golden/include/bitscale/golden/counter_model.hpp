@@ -42,10 +42,9 @@ void count_edge(CounterValues& inc, bool busy_before);
 void count_spad_lines(CounterValues& inc, bool write, std::uint64_t lines = 1, std::uint64_t banks = 1);
 /// `beats` scratchpad bus beats at edges with BUSY set (transfers overlapped with a tile, CNT_OVERLAP).
 void count_overlap(CounterValues& inc, std::uint64_t beats);
-/// The START edge e0 of a tile: its bias reads (2 words per active column with BIAS_EN).
-void count_tile_start(CounterValues& inc, const TileCounts& t);
-/// Edge e_j (1 <= j <= tile_busy_edges) of a running tile: operand reads at e1 .. e(KW),
-/// products at e2 .. e(KW+1), output writes and TILES at the last edge.
+/// Edge e_j (1 <= j <= tile_busy_edges) of a running tile: operand reads at e1 .. e(KW) and its
+/// bias reads at e1 (2 words per active column with BIAS_EN), products at e2 .. e(KW+1), output
+/// writes and TILES at the last edge.
 void count_tile_edge(CounterValues& inc, const TileCounts& t, std::uint64_t j);
 /// All increments of the busy edges e1 .. e(last) of a tile, CYCLES and BUSY included: the
 /// sums of count_edge(busy) and count_tile_edge over j = 1 .. tile_busy_edges, in closed form

@@ -54,15 +54,15 @@ class FunctionalDevice final : public driver::Device {
   /// `edges` edges (a scratchpad beat each when `spad`): the running tile's busy edges first.
   void advance(std::uint64_t edges, bool spad);
   /// The START edge's follow-up: busy edges and the increments of the tile just started. A START
-  /// in the last busy edges of the running tile (docs/ARCHITECTURE.md "A tile, cycle by cycle")
-  /// leaves that tile's output edge to come as the first edge of the new one.
+  /// from the running tile's last read on (docs/ARCHITECTURE.md "A tile, cycle by cycle") leaves that
+  /// tile's last busy edges to come as the first edges of the new one.
   void begin_tile();
   [[nodiscard]] std::uint64_t region_banks(std::uint32_t region) const;
 
   std::uint64_t busy_left_ = 0;  ///< busy edges of the started tile still to come
   bool done_ = false;            ///< STATUS.DONE
   CounterValues tile_inc_{};     ///< the started tile's increments other than CYCLES and BUSY
-  std::uint64_t tail_left_ = 0;  ///< busy edges still to come of the tile before it (0 or 1)
+  std::uint64_t tail_left_ = 0;  ///< busy edges still to come of the tile before it (0 .. 2)
   CounterValues tail_inc_{};     ///< that tile's increments
   std::uint64_t edges_ = 0;      ///< edges since construction
   TileCounts tile_;
