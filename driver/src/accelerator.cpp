@@ -570,7 +570,7 @@ void Accelerator::write_layer_config(const golden::Layer& layer, bool dw, bool c
   if (layer.out.clamp) write_cfg(rm::kRegCLAMP_HI, rm::kClampHiField.of(static_cast<std::uint16_t>(clamp_hi)));
 }
 
-void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
+void Accelerator::load_weights(RunState& st, const PlannedTile& t, int j0, int j1) {
   const golden::Layer& layer = st.layer;
   const GroupPlan& gp = st.group(t);
   const int n_group = layer.shape.out_c / layer.shape.groups;
@@ -579,7 +579,7 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
   // Weights: n-tile chunk_first + j at WGT_BASE j * kw_line, one output channel per column.
   st.where.phase = "loading weights";
   st.where.m0 = -1;
-  for (int j = 0; j < t.chunk_count; ++j) {
+  for (int j = j0; j < j1; ++j) {
     const NTile& nt = ntile(j);
     st.where.at_n_tile(t.chunk_first + j, nt);
     if (functional_ != nullptr) {
@@ -627,8 +627,11 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
     if (st.plan.col_shift) return golden::column_entry(bias, layer.shift(n));
     return static_cast<std::uint32_t>(bias);
   };
+  // The bias lines of the n-tiles from j0 on (a line holds the entries of n-tiles 2i and 2i + 1: it is
+  // written with the even one).
+  const int jb = (j0 + kBiasPerLine - 1) / kBiasPerLine * kBiasPerLine;
   if (wide_port()) {  // bias line j / 2 of every column in one beat
-    for (int j = 0; j < t.chunk_count; j += kBiasPerLine) {
+    for (int j = jb; j < j1; j += kBiasPerLine) {
       for (int c = 0; c < hw_.cols; ++c) wide_[static_cast<std::size_t>(c)] = entry(j, c) | (entry(j + 1, c) << 32);
       std::fill(wide_.begin() + hw_.cols, wide_.end(), std::uint64_t{0});
       write_wide(rm::kRegionBias, static_cast<std::uint32_t>(j / kBiasPerLine), wide_);
@@ -636,7 +639,7 @@ void Accelerator::load_weights(RunState& st, const PlannedTile& t) {
     return;
   }
   for (int c = 0; c < hw_.cols; ++c) {
-    for (int j = 0; j < t.chunk_count; j += kBiasPerLine) {
+    for (int j = jb; j < j1; j += kBiasPerLine) {
       if (!has(j, c) && !has(j + 1, c)) continue;  // no channel in this column of the two tiles
       write_line(rm::kRegionBias, c, j / kBiasPerLine, entry(j, c) | (entry(j + 1, c) << 32));
     }
@@ -1020,6 +1023,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
     // output edge of the tile after it (docs/ARCHITECTURE.md "A tile, cycle by cycle").
     const PlannedTile* prev = nullptr;
     std::uint64_t prev_start = 0;
+    int weights_loaded = 0;  // n-tiles of the current weight chunk loaded (overlapped transfers)
     const std::uint64_t busy = static_cast<std::uint64_t>(st.pl.kw) + rm::kBusyOverhead;
     // Bus beats of read_outputs(t).
     const auto output_beats = [&](const PlannedTile& t) -> std::uint64_t {
@@ -1038,7 +1042,7 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         st.where.order = layer.channel_shift.empty() || st.plan.col_shift ? nullptr : &st.group(t).order;
       }
       if (transfer_ != Transfer::kOverlapped) {
-        if (t.load_weights) load_weights(st, t);
+        if (t.load_weights) load_weights(st, t, 0, t.chunk_count);
         if (t.load_acts) load_activations(st, t);
         start_tile(st, t);
         wait_tile(st, t);
@@ -1050,7 +1054,11 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
       // to be loaded and the tile registers hold; otherwise the previous tile completes first.
       const bool ready = !t.load_weights && (!t.load_acts || prefetched) && tile_regs_hold(t);
       if (prev != nullptr && !ready) wait_tile(st, *prev);
-      if (t.load_weights) load_weights(st, t);
+      // A chunk's weights: the first n-tile's now, each next one while the tile before it runs.
+      if (t.load_weights) {
+        load_weights(st, t, 0, 1);
+        weights_loaded = 1;
+      }
       if (t.load_acts && !prefetched) load_activations(st, t);
       if (!ready) {
         for (const auto& [index, value] : tile_regs(t)) write_cfg(index, value);
@@ -1075,10 +1083,16 @@ void Accelerator::run(const PreparedLayer& pl, const golden::PackedTensor& in, g
         read_outputs(st, *prev);
       }
       // The next tile's activations go in while this one computes (the plan's ping-pong ACT_BASE
-      // keeps them out of its read window; weights stay serial).
+      // keeps them out of its read window), and so do its weights when its n-tile of the chunk is not
+      // loaded yet (its WGT_BASE slot and bias line are not this tile's).
       prefetched = false;
       if (i + 1 < st.plan.tiles.size()) {
         const PlannedTile& next = st.plan.tiles[i + 1];
+        const int slot = next.n_tile - next.chunk_first;
+        if (!next.load_weights && next.group == t.group && slot >= weights_loaded) {
+          load_weights(st, next, weights_loaded, slot + 1);
+          weights_loaded = slot + 1;
+        }
         if (next.load_acts && !next.load_weights && next.group == t.group && can_prefetch(st, t, next)) {
           load_activations(st, next);
           prefetched = true;

@@ -184,7 +184,9 @@ class Accelerator {
   struct RunState;
   void check_run(const PreparedLayer& pl, const golden::PackedTensor& in) const;
   void write_layer_config(const golden::Layer& layer, bool dw, bool col_shift = false);
-  void load_weights(RunState& st, const PlannedTile& t);
+  /// The weights and biases of n-tiles chunk_first + j0 .. chunk_first + j1 - 1 of t's chunk (bias lines
+  /// of pairs from the first even one).
+  void load_weights(RunState& st, const PlannedTile& t, int j0, int j1);
   void load_activations(RunState& st, const PlannedTile& t);
   void load_dw_activations(RunState& st, const PlannedTile& t);
   /// Tile registers (through the shadow) and START with the bases (CTRL.LOAD).
